@@ -1,0 +1,286 @@
+"""The `impact` command line (typer). Parsing and exit codes only: no formatting logic lives here.
+
+Exit codes (SPEC): 0 done, 1 findings at or above --fail-on, 2 usage or input error,
+3 database unreachable or refused. Errors are one line on stderr, never a traceback
+(set IMPACT_DEBUG=1 to see one).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from analyzer import __version__
+from analyzer.config import Config, ConfigError, load
+from analyzer.models import SEVERITY_RANK, Report
+
+app = typer.Typer(
+    name="impact",
+    help="What does it take to change this key? Impact analysis from the live schema and the code.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+rules_app = typer.Typer(help="The rule catalogue.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+
+out_console = Console()
+err_console = Console(stderr=True)
+
+T = TypeVar("T")
+
+
+class Exit(Exception):
+    def __init__(self, code: int, message: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _guarded(fn: Callable[[], T]) -> T:
+    """Map every known error to its exit code with one line; unknown ones too, without traceback."""
+    from analyzer.db import DatabaseError, UnknownTarget
+    from analyzer.pipeline import UsageError
+
+    try:
+        return fn()
+    except Exit:
+        raise
+    except (UsageError, ConfigError, UnknownTarget) as exc:
+        raise Exit(2, f"error: {exc}") from None
+    except DatabaseError as exc:
+        raise Exit(3, f"error: {exc}") from None
+    except KeyboardInterrupt:
+        raise Exit(130, "interrupted") from None
+    except Exception as exc:  # noqa: BLE001 - the promise is: never a traceback
+        if os.environ.get("IMPACT_DEBUG"):
+            raise
+        raise Exit(2, f"error: {type(exc).__name__}: {exc} (IMPACT_DEBUG=1 shows the traceback)") from None
+
+
+@contextmanager
+def _progress(quiet: bool) -> Iterator[Callable[..., None]]:
+    """A rich progress bar on a terminal; silence on CI logs, pipes and with --quiet."""
+    if quiet or not err_console.is_terminal:
+        yield lambda *a, **k: None
+        return
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("starting", total=None)
+
+        def advance(n: int = 1, description: str | None = None, total: int | None = None) -> None:
+            kwargs: dict[str, Any] = {"advance": n}
+            if description:
+                kwargs["description"] = description
+            if total is not None:
+                kwargs["total"] = total
+            bar.update(task, **kwargs)
+
+        yield advance
+
+
+def _load_config(config_file: Path | None, search_from: Path) -> Config:
+    return load(config_file, search_from=search_from)
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    from analyzer.pipeline import ALL_FORMATS, UsageError
+
+    chosen = tuple(f.strip() for f in text.split(",") if f.strip())
+    bad = [f for f in chosen if f not in ALL_FORMATS]
+    if bad or not chosen:
+        raise UsageError(f"--format takes a comma list of {','.join(ALL_FORMATS)}; got {text!r}")
+    return chosen
+
+
+def _print_summary(report: Report, out_dir: Path, written: list[Path], quiet: bool) -> None:
+    from analyzer.summary import summary_table
+
+    if not quiet:
+        out_console.print(summary_table(report))
+    out_console.print(f"wrote {len(written)} files to {out_dir}/ in {report.duration_s:.1f}s")
+
+
+def _exit_code(report: Report, fail_on: str) -> int:
+    if fail_on == "never":
+        return 0
+    floor = SEVERITY_RANK[fail_on]
+    return 1 if any(SEVERITY_RANK[f.severity] >= floor for f in report.findings) else 0
+
+
+@app.command()
+def scan(
+    paths: Annotated[list[str] | None, typer.Argument(help="Source roots (default: .)")] = None,
+    db: Annotated[str | None, typer.Option("--db", envvar="IMPACT_DATABASE_URL", help="Database URL")] = None,
+    target: Annotated[list[str] | None, typer.Option("--target", help="TABLE.COLUMN, repeatable")] = None,
+    to: Annotated[str, typer.Option("--to", help="uuid | uuid7 | bigint | text")] = "uuid",
+    fmt: Annotated[str, typer.Option("--format", help="html,md,json,sarif")] = "html,md,json,sarif",
+    out: Annotated[Path, typer.Option("--out", help="Output directory")] = Path("impact-report"),
+    diff_base: Annotated[str | None, typer.Option("--diff-base", help="Only files changed since REF")] = None,
+    baseline: Annotated[Path | None, typer.Option("--baseline", help="findings.json to suppress")] = None,
+    fail_on: Annotated[str, typer.Option("--fail-on", help="error | warning | never")] = "error",
+    jobs: Annotated[int, typer.Option("--jobs", help="Parallel workers (0 = auto)")] = 0,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not use the per-file cache")] = False,
+    config: Annotated[Path | None, typer.Option("--config", help="impact.toml or pyproject.toml")] = None,
+    schema: Annotated[str | None, typer.Option("--schema", help="Database schemas, comma separated")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary table")] = False,
+) -> None:
+    """Find every place the key change reaches, price it, and write reports and patches."""
+
+    def run() -> int:
+        from analyzer.pipeline import ScanOptions, UsageError, run_scan, write_outputs
+
+        if fail_on not in ("error", "warning", "never"):
+            raise UsageError(f"--fail-on must be error, warning or never; got {fail_on!r}")
+        formats = _formats(fmt)
+        roots = tuple(paths or ["."])
+        cfg = _load_config(config, Path(roots[0]) if Path(roots[0]).is_dir() else Path.cwd())
+        cfg = cfg.merged(
+            schemas=tuple(s for s in (schema or "").split(",") if s),
+            jobs=jobs or None,
+            cache=False if no_cache else None,
+        )
+        options = ScanOptions(
+            roots=roots,
+            targets=tuple(target or ()),
+            to=to,
+            db_url=db,
+            config=cfg,
+            diff_base=diff_base,
+            baseline=baseline,
+        )
+        with _progress(quiet) as progress:
+            report = run_scan(options, progress)
+        written = write_outputs(report, out, formats)
+        _print_summary(report, out, written, quiet)
+        return _exit_code(report, fail_on)
+
+    raise typer.Exit(_guarded(run))
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Output directory")] = Path("impact-report"),
+    rows: Annotated[int, typer.Option("--rows", help="Rows per content table in the demo database")] = 500,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Build the bundled fixture database on SQLite, scan the bundled app, write every report."""
+
+    def run() -> int:
+        from analyzer.demo import run_demo
+        from analyzer.pipeline import write_outputs
+
+        started = time.perf_counter()
+        with _progress(quiet) as progress:
+            report = run_demo(rows=rows, progress=progress)
+        written = write_outputs(report, out, ("html", "md", "json", "sarif"))
+        _print_summary(report, out, written, quiet)
+        out_console.print(f"demo finished in {time.perf_counter() - started:.1f}s; open {out / 'report.html'}")
+        return 0
+
+    raise typer.Exit(_guarded(run))
+
+
+@app.command("schema")
+def schema_cmd(
+    db: Annotated[str | None, typer.Option("--db", envvar="IMPACT_DATABASE_URL", help="Database URL")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="json | md | dot | html")] = "md",
+    schema: Annotated[str | None, typer.Option("--schema", help="Database schemas, comma separated")] = None,
+    exact_counts: Annotated[bool, typer.Option("--exact-counts", help="count(*) instead of estimates")] = False,
+    config: Annotated[Path | None, typer.Option("--config", help="impact.toml or pyproject.toml")] = None,
+) -> None:
+    """The FK graph alone: tables, keys, references (declared and inferred), row counts, sizes."""
+
+    def run() -> int:
+        from analyzer import db as dbmod
+        from analyzer.pipeline import UsageError
+
+        if not db:
+            raise UsageError("--db URL (or IMPACT_DATABASE_URL) is required")
+        if fmt not in ("json", "md", "dot", "html"):
+            raise UsageError(f"--format must be json, md, dot or html; got {fmt!r}")
+        cfg = _load_config(config, Path.cwd())
+        schemas = tuple(s for s in (schema or "").split(",") if s) or cfg.schemas
+        snapshot = dbmod.reflect(db, schemas, exact_counts=exact_counts)
+        graph = dbmod.build_graph(snapshot, cfg)
+        out_console.print(dbmod.render_schema(snapshot, graph, fmt), markup=False, highlight=False, soft_wrap=True)
+        return 0
+
+    raise typer.Exit(_guarded(run))
+
+
+@rules_app.command("list")
+def rules_list() -> None:
+    """Every rule: code, name, language, layer, kind, severity."""
+
+    def run() -> int:
+        from analyzer.summary import rules_table
+
+        out_console.print(rules_table(_catalogue()))
+        return 0
+
+    raise typer.Exit(_guarded(run))
+
+
+@rules_app.command("show")
+def rules_show(rule: Annotated[str, typer.Argument(help="Rule code or name")]) -> None:
+    """One rule's documentation: what it flags, why, and what to do instead."""
+
+    def run() -> int:
+        from analyzer.pipeline import UsageError
+
+        for meta in _catalogue():
+            if rule in (meta.code, meta.name):
+                out_console.print(f"[bold]{meta.code} {meta.name}[/] ({meta.language}, {meta.layer}, "
+                                  f"{meta.kind}, {meta.severity}{', fixable' if meta.fixable else ''})")
+                out_console.print(meta.doc, markup=False, highlight=False)
+                return 0
+        raise UsageError(f"unknown rule {rule!r} (see `impact rules list`)")
+
+    raise typer.Exit(_guarded(run))
+
+
+def _catalogue() -> list[Any]:
+    from analyzer.python import catalogue as py_catalogue
+    from analyzer.typescript import catalogue as ts_catalogue
+
+    return sorted([*py_catalogue(), *ts_catalogue()], key=lambda m: m.code)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        out_console.print(f"impact {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version_callback, is_eager=True, help="Show the version")
+    ] = False,
+) -> None:
+    """What does it take to change this key?"""
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=True)
+    except Exit as exc:
+        if exc.message:
+            err_console.print(exc.message, markup=False, highlight=False, soft_wrap=True)
+        sys.exit(exc.code)

@@ -1,0 +1,135 @@
+"""Apply edits by offset and diff the result; imports are added in the file's own style."""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from analyzer.models import Edit, Finding, Report
+
+
+class EditConflict(ValueError):
+    """Two edits overlap: the file gets no patch rather than a wrong one."""
+
+
+def apply_edits(text: str, edits: Iterable[Edit]) -> str:
+    """Apply non-overlapping edits (identical duplicates are merged); raise on a real overlap."""
+    unique = sorted({(e.start, e.end, e.text) for e in edits})
+    out: list[str] = []
+    pos = 0
+    for start, end, new in unique:
+        if start < pos:
+            raise EditConflict(f"overlapping edits at offset {start}")
+        out.append(text[pos:start])
+        out.append(new)
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _newline(text: str) -> str:
+    return "\r\n" if "\r\n" in text else "\n"
+
+
+_IMPORT_LINE = re.compile(r"^(?:import|from)\s+\S")
+
+
+def ensure_python_imports(text: str, imports: Iterable[str]) -> str:
+    """Add each missing `import x` / `from x import y` after the module's leading import block."""
+    wanted = [i for i in dict.fromkeys(imports) if i and not _has_import(text, i)]
+    if not wanted:
+        return text
+    nl = _newline(text)
+    lines = text.splitlines(keepends=True)
+    insert_at = _import_insertion_line(lines)
+    block = "".join(f"{i}{nl}" for i in wanted)
+    if insert_at == 0 and lines and not _IMPORT_LINE.match(lines[0]):
+        block += nl
+    return "".join(lines[:insert_at]) + block + "".join(lines[insert_at:])
+
+
+def _has_import(text: str, stmt: str) -> bool:
+    if stmt.startswith("import "):
+        mod = re.escape(stmt.split()[1])
+        return re.search(rf"^import\s+(?:[\w.]+\s*,\s*)*{mod}\b(?!\.)", text, re.M) is not None
+    m = re.match(r"from\s+([\w.]+)\s+import\s+(\w+)", stmt)
+    if m:
+        mod, name = map(re.escape, m.groups())
+        block = re.search(rf"^from\s+{mod}\s+import\s+(\([^)]*\)|[^\n]*)", text, re.M)
+        return block is not None and re.search(rf"\b{name}\b", block.group(1)) is not None
+    return stmt in text
+
+
+def _import_insertion_line(lines: list[str]) -> int:
+    """Index of the line after the module's leading imports (after the docstring when none)."""
+    try:
+        module = ast.parse("".join(lines))
+    except SyntaxError:
+        return 0
+    position = 0
+    for i, node in enumerate(module.body):
+        is_doc = i == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+        if is_doc or isinstance(node, (ast.Import, ast.ImportFrom)):
+            position = node.end_lineno or position
+        else:
+            break
+    return position
+
+
+def unified_diff(rel_path: str, before: str, after: str) -> str:
+    """A git-style diff; a missing final newline is marked as git does."""
+    if before == after:
+        return ""
+    a = before.splitlines(keepends=True)
+    b = after.splitlines(keepends=True)
+    body = []
+    for line in difflib.unified_diff(a, b, f"a/{rel_path}", f"b/{rel_path}", n=3):
+        if line.startswith(("---", "+++")):
+            line = line.rstrip("\n") + "\n"
+        if not line.endswith("\n"):
+            line += "\n\\ No newline at end of file\n"
+        body.append(line)
+    return f"diff --git a/{rel_path} b/{rel_path}\n" + "".join(body)
+
+
+def patch_file(text: str, edits: list[Edit], language: str) -> str:
+    new = apply_edits(text, edits)
+    if language == "python":
+        new = ensure_python_imports(new, [e.requires_import for e in edits if e.requires_import])
+    return new
+
+
+def build_patches(findings: Iterable[Finding], abs_paths: Mapping[str, str]) -> dict[str, str]:
+    """Path -> unified diff for every file with at least one safe edit; conflicting files are left out."""
+    by_path: dict[str, list[Edit]] = defaultdict(list)
+    language: dict[str, str] = {}
+    for f in findings:
+        safe = [e for e in f.edits if e.safe]
+        if safe and f.path in abs_paths:
+            by_path[f.path].extend(safe)
+            language[f.path] = f.language
+    patches: dict[str, str] = {}
+    for rel, edits in sorted(by_path.items()):
+        raw = Path(abs_paths[rel]).read_bytes()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        # str offsets index the text as read with newline="" (CRLF preserved)
+        try:
+            new = patch_file(text, edits, language[rel])
+        except EditConflict:
+            continue
+        diff = unified_diff(rel, text, new)
+        if diff:
+            patches[rel] = diff
+    return patches
+
+
+def report_patches(report: Report) -> dict[str, str]:
+    files = report.extras.get("files", {})
+    return build_patches(report.findings, files if isinstance(files, dict) else {})

@@ -1,0 +1,205 @@
+"""`[tool.impact]` from pyproject.toml or impact.toml, loaded once into a frozen object.
+
+CLI flags win over the file: the CLI builds its overrides and calls `Config.merged(...)`.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+
+class ConfigError(ValueError):
+    """Bad configuration: reported as a one-line usage error (exit 2)."""
+
+
+DEFAULT_EXCLUDES: tuple[str, ...] = (
+    "**/node_modules/**",
+    "**/.venv/**",
+    "**/venv/**",
+    "**/.git/**",
+    "**/__pycache__/**",
+    "**/dist/**",
+    "**/build/**",
+    "**/.tox/**",
+    "**/.mypy_cache/**",
+    "**/site-packages/**",
+    "**/*.min.js",
+    "**/*.d.ts",
+    "**/impact-report/**",
+)
+
+#: minutes per finding, by layer: a transparent default effort model (shown in the report)
+DEFAULT_MINUTES_PER_FINDING: dict[str, float] = {
+    "db-model": 15,
+    "migration": 30,
+    "raw-sql": 20,
+    "pydantic": 8,
+    "route": 12,
+    "service": 12,
+    "task": 20,
+    "ts-type": 6,
+    "ts-api": 10,
+    "ts-hook": 10,
+    "ts-state": 10,
+    "ts-validation": 8,
+    "ts-url": 8,
+    "ts-component": 8,
+    "test": 6,
+    "other": 10,
+}
+
+
+@dataclass(frozen=True)
+class VirtualReference:
+    """A reference the database does not declare, stated by the team: `from` -> `to`."""
+
+    source: str  # "table.column"
+    dest: str  # "table.column"
+
+
+@dataclass(frozen=True)
+class Config:
+    roots: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    #: other names the key travels under (columns, params, fields), e.g. "image_id", "contentId"
+    aliases: tuple[str, ...] = ()
+    #: extra naming patterns for inference, `{singular}` / `{table}` placeholders, e.g. "{singular}_ref"
+    reference_patterns: tuple[str, ...] = ()
+    virtual_references: tuple[VirtualReference, ...] = ()
+    inference_threshold: float = 0.6
+    schemas: tuple[str, ...] = ()
+    disable: tuple[str, ...] = ()  # rule codes or names turned off
+    enable_only: tuple[str, ...] = ()  # when set, only these rules run
+    severity: dict[str, str] = field(default_factory=dict)  # rule code/name -> severity
+    minutes_per_finding: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MINUTES_PER_FINDING))
+    #: hours per table of data migration, scaled by millions of rows (effort model)
+    hours_per_table: float = 2.0
+    hours_per_million_rows: float = 0.5
+    uncertainty: float = 0.5  # effort range = estimate * (1 - u, 1 + u)
+    jobs: int = 0  # parallel workers for parsing; 0 = decide from the work and the cores
+    cache: bool = True  # per-file facts cached by content hash
+    source: str = ""  # where this config came from
+
+    @property
+    def excludes(self) -> tuple[str, ...]:
+        return DEFAULT_EXCLUDES + self.exclude
+
+    def rule_enabled(self, code: str, name: str) -> bool:
+        if code in self.disable or name in self.disable:
+            return False
+        if self.enable_only:
+            return code in self.enable_only or name in self.enable_only
+        return True
+
+    def severity_for(self, code: str, name: str, default: str) -> str:
+        return self.severity.get(code) or self.severity.get(name) or default
+
+    def merged(self, **overrides: Any) -> Config:
+        """CLI flags win: only non-empty overrides replace file values."""
+        clean = {k: v for k, v in overrides.items() if v not in (None, (), [], {})}
+        return replace(self, **clean)
+
+
+_LIST_KEYS = {"roots", "exclude", "aliases", "reference_patterns", "schemas", "disable", "enable_only"}
+
+
+def _as_tuple(key: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ConfigError(f"[tool.impact] {key} must be a string or a list of strings")
+
+
+def from_mapping(data: dict[str, Any], source: str = "") -> Config:
+    """Validate a `[tool.impact]` table strictly: unknown keys are errors, like ruff does."""
+    known = {f.name for f in fields(Config)} - {"source", "virtual_references"}
+    known |= {"virtual_references", "effort", "rules"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"{source or 'config'}: unknown [tool.impact] key(s): {', '.join(unknown)}")
+    kwargs: dict[str, Any] = {"source": source}
+    for key, value in data.items():
+        if key in _LIST_KEYS:
+            kwargs[key] = _as_tuple(key, value)
+        elif key == "virtual_references":
+            refs = []
+            for item in value if isinstance(value, list) else []:
+                if not isinstance(item, dict) or "from" not in item or "to" not in item:
+                    raise ConfigError("[tool.impact] virtual_references entries need 'from' and 'to'")
+                refs.append(VirtualReference(str(item["from"]), str(item["to"])))
+            kwargs["virtual_references"] = tuple(refs)
+        elif key == "rules":  # [tool.impact.rules] PY012 = "off" | "warning" | ...
+            if not isinstance(value, dict):
+                raise ConfigError("[tool.impact.rules] must be a table")
+            disable = list(kwargs.get("disable", ()))
+            sev = dict(kwargs.get("severity", {}))
+            for rule, setting in value.items():
+                if setting in ("off", False):
+                    disable.append(rule)
+                elif setting in ("error", "warning", "note"):
+                    sev[rule] = setting
+                else:
+                    raise ConfigError(f"[tool.impact.rules] {rule}: expected off|error|warning|note")
+            kwargs["disable"], kwargs["severity"] = tuple(disable), sev
+        elif key == "effort":
+            if not isinstance(value, dict):
+                raise ConfigError("[tool.impact.effort] must be a table")
+            minutes = dict(DEFAULT_MINUTES_PER_FINDING)
+            minutes.update({k: float(v) for k, v in value.get("minutes_per_finding", {}).items()})
+            kwargs["minutes_per_finding"] = minutes
+            for k in ("hours_per_table", "hours_per_million_rows", "uncertainty"):
+                if k in value:
+                    kwargs[k] = float(value[k])
+        elif key == "severity":
+            if not isinstance(value, dict):
+                raise ConfigError("[tool.impact] severity must be a table")
+            kwargs["severity"] = {**kwargs.get("severity", {}), **value}
+        elif key == "inference_threshold":
+            kwargs[key] = float(value)
+        else:
+            kwargs[key] = value
+    return Config(**kwargs)
+
+
+def load(config_file: Path | None = None, search_from: Path | None = None) -> Config:
+    """Read an explicit file, else the first `impact.toml` / `pyproject.toml` with [tool.impact]."""
+    if config_file is not None:
+        if not config_file.is_file():
+            raise ConfigError(f"config file not found: {config_file}")
+        return _load_file(config_file, required=True)
+    start = (search_from or Path.cwd()).resolve()
+    for directory in (start, *start.parents):
+        for name in ("impact.toml", "pyproject.toml"):
+            candidate = directory / name
+            if candidate.is_file():
+                cfg = _load_file(candidate, required=False)
+                if cfg is not None:
+                    return cfg
+        if (directory / ".git").exists():
+            break
+    return Config()
+
+
+def _load_file(path: Path, required: bool) -> Config | None:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    if path.name == "impact.toml":
+        table = data.get("tool", {}).get("impact", data)
+    else:
+        table = data.get("tool", {}).get("impact")
+    if table is None:
+        if required:
+            raise ConfigError(f"{path} has no [tool.impact] section")
+        return None
+    return from_mapping(table, source=str(path))

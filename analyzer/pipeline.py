@@ -1,0 +1,264 @@
+"""Wiring of the stages: reflect -> closure -> Python scan -> TypeScript scan -> Report -> outputs.
+
+No stage knows about another's internals; this module only passes values along (docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from analyzer import __version__
+from analyzer.config import Config
+from analyzer.models import (
+    KINDS,
+    LAYERS,
+    TARGET_TYPES,
+    Closure,
+    Finding,
+    Report,
+    SchemaSnapshot,
+    Summary,
+    Target,
+    dedupe,
+    sort_key,
+    with_fingerprints,
+)
+from analyzer.sources import discover, root_names
+from analyzer.suppress import LineCache, unsuppressed
+
+ALL_FORMATS: tuple[str, ...] = ("html", "md", "json", "sarif")
+OUTPUT_FILES: dict[str, str] = {
+    "html": "report.html",
+    "md": "report.md",
+    "json": "findings.json",
+    "sarif": "findings.sarif",
+}
+
+#: progress(advance, description, total): the CLI's rich bar, or nothing
+Progress = Callable[..., None]
+
+
+def _no_progress(*_args: object, **_kwargs: object) -> None:
+    return None
+
+
+class UsageError(ValueError):
+    """Bad input from the user: one line, exit 2."""
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    roots: tuple[str, ...]
+    targets: tuple[str, ...]  # "table.column"
+    to: str = "uuid"
+    db_url: str | None = None
+    config: Config = field(default_factory=Config)
+    schemas: tuple[str, ...] = ()
+    diff_base: str | None = None  # only findings in files changed since this git ref
+    baseline: Path | None = None  # findings.json whose fingerprints are already known
+
+
+def parse_target(text: str, to: str) -> Target:
+    table, sep, column = text.strip().rpartition(".")
+    if not sep or not table or not column:
+        raise UsageError(f"--target must be TABLE.COLUMN, got {text!r}")
+    return Target(table=table, column=column, to_type=TARGET_TYPES[to])
+
+
+def load_schema(options: ScanOptions, files: Sequence = ()) -> SchemaSnapshot:
+    from analyzer import db
+
+    if options.db_url:
+        return db.reflect(options.db_url, options.schemas or options.config.schemas)
+    return db.schema_from_models([f for f in files if f.language == "python"])
+
+
+def resolve_targets(schema: SchemaSnapshot, options: ScanOptions) -> tuple[Target, ...]:
+    if options.to not in TARGET_TYPES:
+        raise UsageError(f"--to must be one of {', '.join(TARGET_TYPES)}, got {options.to!r}")
+    if not options.targets:
+        raise UsageError("at least one --target TABLE.COLUMN is required")
+    out = []
+    for text in options.targets:
+        t = parse_target(text, options.to)
+        table = schema.table(t.table)
+        col = table.column(t.column) if table else None
+        from_type = col.type if col else "INTEGER"
+        out.append(Target(t.table, t.column, from_type=from_type, to_type=t.to_type))
+    return tuple(out)
+
+
+def run_scan(options: ScanOptions, progress: Progress = _no_progress) -> Report:
+    from analyzer import db
+    from analyzer.python import catalogue as py_catalogue
+    from analyzer.python import scan_python
+    from analyzer.typescript import catalogue as ts_catalogue
+    from analyzer.typescript import scan_typescript
+
+    started = time.perf_counter()
+    cfg = options.config
+    for root in options.roots:
+        if not Path(root).exists():
+            raise UsageError(f"path does not exist: {root}")
+
+    progress(0, "discovering files")
+    files = discover(options.roots, cfg.excludes)
+    progress(0, "reading schema", total=len(files) + 2)
+    schema = load_schema(options, files)
+    targets = resolve_targets(schema, options)
+    progress(1, "computing closure")
+    closure: Closure = db.compute_closure(schema, targets, cfg)
+    progress(1, "scanning Python")
+
+    py_files = [f for f in files if f.language in ("python", "sql")]
+    ts_files = [f for f in files if f.language == "typescript"]
+    py = scan_python(py_files, closure, cfg, progress=progress)
+    progress(0, "scanning TypeScript")
+    ts = scan_typescript(ts_files, py.seeds, cfg, progress=progress, to_type=targets[0].to_type)
+
+    cache = LineCache(files)
+    findings = [f for f in (*py.findings, *ts.findings) if cfg.rule_enabled(f.code, f.rule)]
+    findings = [_with_severity(f, cfg) for f in unsuppressed(dedupe(sorted(findings, key=sort_key)), cache)]
+    fingerprinted = with_fingerprints(findings)
+    fingerprinted = _filter_new(fingerprinted, options)
+    outcomes = (*py.outcomes, *ts.outcomes)
+    summary = summarize(fingerprinted, outcomes, closure, schema, cfg)
+    flagged = {f.path for f in fingerprinted}
+    extras: dict[str, object] = {
+        "rules": [*py_catalogue(), *ts_catalogue()],
+        "effort_model": effort_model(cfg),
+        "stats": {"python": dict(py.stats), "typescript": dict(ts.stats)},
+        "snippets": {f.fingerprint: cache.line(f.path, f.span.line).rstrip() for f in fingerprinted},
+        "files": {f.path: f.abs_path for f in files if f.path in flagged},
+    }
+    names = root_names(options.roots)
+    return Report(
+        version=1,
+        tool_version=__version__,
+        to=options.to,
+        targets=targets,
+        roots=tuple(names[r] or r for r in options.roots),
+        schema=schema,
+        closure=closure,
+        findings=fingerprinted,
+        outcomes=tuple(outcomes),
+        summary=summary,
+        schema_source=schema.source or ("models found in the code" if schema.dialect == "models" else ""),
+        duration_s=time.perf_counter() - started,
+        extras=extras,
+    )
+
+
+def _with_severity(f: Finding, cfg: Config) -> Finding:
+    severity = cfg.severity_for(f.code, f.rule, f.severity)
+    return f if severity == f.severity else replace(f, severity=severity)  # type: ignore[arg-type]
+
+
+def _filter_new(findings: tuple[Finding, ...], options: ScanOptions) -> tuple[Finding, ...]:
+    """--baseline drops known fingerprints; --diff-base keeps files changed since a git ref."""
+    if options.baseline is not None:
+        known = _baseline_fingerprints(options.baseline)
+        findings = tuple(f for f in findings if f.fingerprint not in known)
+    if options.diff_base:
+        changed = changed_paths(options.roots, options.diff_base)
+        findings = tuple(f for f in findings if f.path in changed)
+    return findings
+
+
+def _baseline_fingerprints(path: Path) -> set[str]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {str(f["fingerprint"]) for f in data["findings"]}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UsageError(f"--baseline {path}: not a readable findings.json ({exc})") from None
+
+
+def changed_paths(roots: Sequence[str], ref: str) -> set[str]:
+    """Finding-style paths of files changed (committed, staged or not) since `ref`, per root."""
+    names = root_names(roots)
+    out: set[str] = set()
+    for root in roots:
+        base = Path(root) if Path(root).is_dir() else Path(root).parent
+        try:
+            proc = subprocess.run(
+                ["git", "diff", "--name-only", "--relative", ref, "--", "."],
+                cwd=base, capture_output=True, text=True, check=True,
+            )
+        except (OSError, subprocess.CalledProcessError) as exc:
+            detail = getattr(exc, "stderr", "") or str(exc)
+            raise UsageError(f"--diff-base {ref}: git diff failed in {root}: {detail.strip()}") from None
+        prefix = names[root]
+        out.update(f"{prefix}/{p}" if prefix else p for p in proc.stdout.splitlines() if p)
+    return out
+
+
+def effort_model(cfg: Config) -> dict[str, object]:
+    return {
+        "minutes_per_finding": dict(cfg.minutes_per_finding),
+        "hours_per_table": cfg.hours_per_table,
+        "hours_per_million_rows": cfg.hours_per_million_rows,
+        "uncertainty": cfg.uncertainty,
+        "hours_per_day": 6,
+        "note": "must_change and hazard findings priced per layer; per-table migration cost "
+        "grows with rows; the range is the estimate times (1 - uncertainty, 1 + uncertainty).",
+    }
+
+
+def summarize(findings, outcomes, closure: Closure, schema: SchemaSnapshot, cfg: Config) -> Summary:
+    by_layer = Counter(f.layer for f in findings if f.kind != "info")
+    by_kind = Counter(f.kind for f in findings)
+    minutes = sum(cfg.minutes_per_finding.get(f.layer, 10) for f in findings if f.kind != "info")
+    hours = minutes / 60
+    for table_name in sorted(closure.tables):
+        table = schema.table(table_name)
+        rows = (table.rows or 0) if table else 0
+        hours += cfg.hours_per_table + cfg.hours_per_million_rows * rows / 1_000_000
+    days = hours / 6
+    lo, hi = days * (1 - cfg.uncertainty), days * (1 + cfg.uncertainty)
+    return Summary(
+        files=len(outcomes),
+        findings=len(findings),
+        by_layer={k: by_layer[k] for k in LAYERS if by_layer.get(k)},
+        by_kind={k: by_kind[k] for k in KINDS if by_kind.get(k)},
+        effort_days=(round(lo, 1), round(hi, 1)),
+        skipped=sum(1 for o in outcomes if o.status != "ok"),
+    )
+
+
+def write_outputs(report: Report, out_dir: Path, formats: Sequence[str] = ALL_FORMATS) -> list[Path]:
+    """Render every requested format; patches and migration SQL go with them."""
+    from analyzer.codemods.apply import report_patches
+    from analyzer.reports import RENDERERS
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    patches = report_patches(report)
+    report.extras["patches"] = patches
+    for fmt in formats:
+        path = out_dir / OUTPUT_FILES[fmt]
+        path.write_text(RENDERERS[fmt](report), encoding="utf-8")
+        written.append(path)
+    written.extend(write_patches(patches, out_dir / "patches"))
+    return written
+
+
+def write_patches(patches: dict[str, str], patch_dir: Path) -> list[Path]:
+    patch_dir.mkdir(parents=True, exist_ok=True)
+    for old in patch_dir.rglob("*.patch"):
+        old.unlink()
+    written = []
+    for rel, diff in sorted(patches.items()):
+        target = patch_dir / f"{rel}.patch"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(diff, encoding="utf-8", newline="")
+        written.append(target)
+    all_patch = patch_dir / "all.patch"
+    all_patch.write_text("".join(patches[k] for k in sorted(patches)), encoding="utf-8", newline="")
+    written.append(all_patch)
+    return written
