@@ -234,6 +234,7 @@ def summarize(findings, outcomes, closure: Closure, schema: SchemaSnapshot, cfg:
 def write_outputs(report: Report, out_dir: Path, formats: Sequence[str] = ALL_FORMATS) -> list[Path]:
     """Render every requested format; patches and migration SQL go with them."""
     from analyzer.codemods.apply import report_patches
+    from analyzer.plan import render_migration
     from analyzer.reports import RENDERERS
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -245,6 +246,9 @@ def write_outputs(report: Report, out_dir: Path, formats: Sequence[str] = ALL_FO
         path.write_text(RENDERERS[fmt](report), encoding="utf-8")
         written.append(path)
     written.extend(write_patches(patches, out_dir / "patches"))
+    migration = out_dir / "migration.sql"
+    migration.write_text(render_migration(report.schema, report.closure, report.to), encoding="utf-8")
+    written.append(migration)
     return written
 
 
