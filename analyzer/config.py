@@ -175,15 +175,17 @@ def load(config_file: Path | None = None, search_from: Path | None = None) -> Co
     if config_file is not None:
         if not config_file.is_file():
             raise ConfigError(f"config file not found: {config_file}")
-        return _load_file(config_file, required=True)
+        explicit = _load_file(config_file, required=True)
+        assert explicit is not None  # required=True raises instead
+        return explicit
     start = (search_from or Path.cwd()).resolve()
     for directory in (start, *start.parents):
         for name in ("impact.toml", "pyproject.toml"):
             candidate = directory / name
             if candidate.is_file():
-                cfg = _load_file(candidate, required=False)
-                if cfg is not None:
-                    return cfg
+                found = _load_file(candidate, required=False)
+                if found is not None:
+                    return found
         if (directory / ".git").exists():
             break
     return Config()

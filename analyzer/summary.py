@@ -12,7 +12,8 @@ from analyzer.models import LAYERS, Report, RuleMeta
 def summary_table(report: Report) -> Table:
     targets = ", ".join(t.qualified for t in report.targets)
     to = report.targets[0].to_type if report.targets else ""
-    rows = sum((report.schema.table(t).rows or 0) for t in report.closure.tables if report.schema.table(t))
+    tables = [report.schema.table(t) for t in report.closure.tables]
+    rows = sum(t.rows or 0 for t in tables if t is not None)
     lo, hi = report.summary.effort_days
     table = Table(
         title=f"impact: {targets} → {to}",

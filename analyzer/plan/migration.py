@@ -49,7 +49,8 @@ def _bigint(schema: SchemaSnapshot, closure: Closure) -> list[str]:
     for col in closure.columns:
         out.append(f"-- {col.qualified} ({_rows(schema, col.table)}; {col.reason})")
         out.append(f"ALTER TABLE {_q(col.table)} ALTER COLUMN {_q(col.column)} TYPE bigint;")
-        column = schema.table(col.table).column(col.column) if schema.table(col.table) else None
+        table = schema.table(col.table)
+        column = table.column(col.column) if table else None
         if column is not None and column.sequence:
             out.append(f"ALTER SEQUENCE {_q(column.sequence)} AS bigint;")
         out.append("")
