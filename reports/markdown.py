@@ -1,0 +1,192 @@
+"""`report.md`: a pull-request comment. The verdict is the first line; everything else is optional.
+
+GitHub refuses comments over 65,536 characters, so the comment is built from blocks in priority
+order (verdict, layer table, top findings, the rest in `<details>`, tables to rewrite) and stops
+adding blocks before the budget runs out, saying how much it left out. Tables are added whole or not
+at all: a table is never cut in the middle.
+"""
+
+from __future__ import annotations
+
+import re
+
+from analyzer.models import Finding, Report
+
+from ._common import (
+    effort_model,
+    headline,
+    human_bytes,
+    human_count,
+    layer_rank,
+    layer_rows,
+    schema_source,
+    table_costs,
+    top_findings,
+)
+
+LIMIT = 65_000
+TOP = 10
+
+
+def escape_text(text: str) -> str:
+    """Make free text inert in GitHub markdown: no raw HTML, no accidental tables or emphasis.
+
+    Backtick code spans are kept (messages use them for code); outside them `<`, `>` and `&` become
+    entities and `|`, `*`, `_` are backslash-escaped.
+    """
+    parts = re.split(r"(`[^`\n]*`)", text.replace("\r", " ").replace("\n", " "))
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2 == 1:  # a code span
+            out.append(part.replace("|", "\\|"))
+        else:
+            part = part.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            out.append(re.sub(r"([\\|*\[\]])", r"\\\1", part))
+    return "".join(out)
+
+
+def code(text: str) -> str:
+    """An inline code span that survives backticks and pipes in the text."""
+    text = text.replace("\n", " ").replace("|", "\\|")
+    fence = "``" if "`" in text else "`"
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _item(f: Finding) -> str:
+    sev = {"error": "🔴", "warning": "🟠", "note": "⚪"}.get(f.severity, "•")
+    line = f"- {sev} {code(f'{f.path}:{f.span.line}')} {escape_text(f.message)} · {code(f.code)} {f.layer}"
+    extras = []
+    if f.review:
+        extras.append(f"review: {escape_text(f.review)}")
+    if f.fix:
+        extras.append("fix in patches/")
+    if extras:
+        line += " — " + "; ".join(extras)
+    return line
+
+
+def _layer_table(report: Report) -> list[str]:
+    rows = layer_rows(report.findings)
+    lines = ["| layer | must change | hazard | info | files |", "|---|--:|--:|--:|--:|"]
+    for r in rows:
+        lines.append(f"| {code(r.layer)} | {r.must_change} | {r.hazard} | {r.info} | {r.files} |")
+    h = headline(report)
+    lines.append(f"| **total** | **{h.must_change}** | **{h.hazards}** | **{h.info}** | **{h.files}** |")
+    return lines
+
+
+def _tables_table(report: Report) -> list[str]:
+    lines = ["| table | rows | size | columns | growth (heap + indexes) | dependents |",
+             "|---|--:|--:|---|--:|---|"]
+    for c in table_costs(report):
+        cols = ", ".join(f"{code(col.name)} {col.type}→{col.to_type}" for col in c.columns)
+        deps = ", ".join(escape_text(d) for d in c.dependents) or "—"
+        name = f"**{code(c.name)}**" if c.is_target else code(c.name)
+        lines.append(
+            f"| {name} | {'~' if c.rows_estimated else ''}{human_count(c.rows)} | {human_bytes(c.bytes)} | {cols} | "
+            f"+{human_bytes(c.growth_bytes)} + {human_bytes(c.index_growth_bytes)} | {deps} |"
+        )
+    return lines
+
+
+class _Budget:
+    """Blocks go in whole while they fit under the limit, keeping room for what must come last."""
+
+    def __init__(self, limit: int, reserve: int) -> None:
+        self.limit = limit
+        self.reserve = reserve
+        self.parts: list[str] = []
+        self.used = 0
+
+    def fits(self, text: str) -> bool:
+        return self.used + len(text) + 1 + self.reserve <= self.limit
+
+    def add(self, text: str) -> bool:
+        if not self.fits(text):
+            return False
+        self.parts.append(text)
+        self.used += len(text) + 1
+        return True
+
+    def force(self, text: str) -> None:
+        self.parts.append(text)
+        self.used += len(text) + 1
+
+
+def _footer(report: Report) -> str:
+    model = effort_model(report)
+    bits = [f"impact {report.tool_version}"]
+    if schema_source(report):
+        bits.append(f"schema: {escape_text(schema_source(report))}")
+    if model:
+        bits.append(
+            f"effort model: minutes per finding by layer + {model.get('hours_per_table', '?')} h per table"
+            f" + {model.get('hours_per_million_rows', '?')} h per million rows,"
+            f" ±{int(float(str(model.get('uncertainty', 0))) * 100)} %"
+        )
+    bits.append("full detail in report.html and findings.json")
+    return "<sub>" + " · ".join(bits) + "</sub>"
+
+
+def render(report: Report, limit: int = LIMIT) -> str:
+    h = headline(report)
+    footer = _footer(report)
+    # room for the truncation note and the footer, whatever else gets in
+    budget = _Budget(limit, reserve=len(footer) + 200)
+
+    budget.force(f"**{escape_text(h.title)}** — {escape_text(h.sentence())}")
+    budget.force("")
+    notes = [
+        f"storage growth ≈ heap +{human_bytes(h.growth_bytes)}, indexes +{human_bytes(h.index_growth_bytes)}",
+        f"{report.summary.files} files scanned",
+    ]
+    if h.skipped:
+        notes.append(f"{h.skipped} skipped (see report.html)")
+    budget.force(escape_text(" · ".join(notes)))
+    budget.force("")
+
+    omitted = 0
+    omitted_tables = not budget.add("\n".join(_layer_table(report)) + "\n")
+
+    top = top_findings(report.findings, TOP)
+    top_ids = {id(f) for f in top}
+    full = False  # once one finding does not fit, the later ones are left out too (no gaps)
+    if top:
+        budget.add(f"#### Top {len(top)} of {len(report.findings)} findings\n")
+        for f in top:
+            full = full or not budget.add(_item(f))
+            omitted += full
+        budget.add("")
+
+    rest = [f for f in report.findings if id(f) not in top_ids]
+    rest.sort(key=lambda f: layer_rank(f.layer))  # stable: report order within a layer
+    if rest:
+        close = "\n</details>\n"
+        budget.reserve += len(close)
+        opened = not full and budget.add(f"<details><summary>{len(rest)} more findings, by layer</summary>\n")
+        current = None
+        for f in rest:
+            if opened and not full and f.layer != current:
+                full = not budget.add(f"\n**{f.layer}**\n")
+                current = f.layer
+            full = full or not opened or not budget.add(_item(f))
+            omitted += full
+        budget.reserve -= len(close)
+        if opened:
+            budget.force(close)
+
+    tables = _tables_table(report)
+    block = (f"<details><summary>{h.tables} tables to rewrite "
+             f"({human_count(h.rows)} rows)</summary>\n\n" + "\n".join(tables) + "\n\n</details>\n")
+    if not budget.add(block):
+        omitted_tables = True
+
+    if omitted or omitted_tables:
+        what = [f"{omitted} findings"] if omitted else []
+        if omitted_tables:
+            what.append("the table list")
+        budget.force(f"_… {' and '.join(what)} not shown here (comment size limit): see report.html "
+                     "or findings.json._\n")
+    budget.force(footer)
+    return "\n".join(budget.parts) + "\n"
