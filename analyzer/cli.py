@@ -187,10 +187,11 @@ def demo(
 
         started = time.perf_counter()
         with _progress(quiet) as progress:
-            report = run_demo(rows=rows, progress=progress)
+            report = run_demo(out, rows=rows, progress=progress)
         written = write_outputs(report, out, ("html", "md", "json", "sarif"))
         _print_summary(report, out, written, quiet)
         out_console.print(f"demo finished in {time.perf_counter() - started:.1f}s; open {out / 'report.html'}")
+        out_console.print(f"the scanned app was copied to {out / 'demo-app'}; `impact apply --out {out}` patches that copy")
         return 0
 
     raise typer.Exit(_guarded(run))
@@ -219,6 +220,29 @@ def schema_cmd(
         snapshot = dbmod.reflect(db, schemas, exact_counts=exact_counts)
         graph = dbmod.build_graph(snapshot, cfg)
         out_console.print(dbmod.render_schema(snapshot, graph, fmt), markup=False, highlight=False, soft_wrap=True)
+        return 0
+
+    raise typer.Exit(_guarded(run))
+
+
+@app.command("apply")
+def apply_cmd(
+    out: Annotated[Path, typer.Option("--out", help="The scan's output directory")] = Path("impact-report"),
+    force: Annotated[bool, typer.Option("--force", help="Patch files with uncommitted changes too")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Verify that every patch applies; change nothing")] = False,
+) -> None:
+    """Apply the generated patches to the working tree: every file or none."""
+
+    def run() -> int:
+        from analyzer.codemods.patching import ApplyError, apply_patches
+        from analyzer.pipeline import UsageError
+
+        try:
+            files = apply_patches(out, force=force, check=check)
+        except ApplyError as exc:
+            raise UsageError(str(exc)) from None
+        verb = "would patch" if check else "patched"
+        out_console.print(f"{verb} {len(files)} file{'s' if len(files) != 1 else ''}")
         return 0
 
     raise typer.Exit(_guarded(run))

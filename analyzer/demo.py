@@ -15,7 +15,7 @@ from types import ModuleType
 
 from analyzer.config import load
 from analyzer.models import Report
-from analyzer.pipeline import Progress, ScanOptions, _no_progress, run_scan
+from analyzer.pipeline import Progress, ScanOptions, UsageError, _no_progress, run_scan
 
 DEMO_TARGETS = ("content_items.id", "content_items_auto.id")
 
@@ -42,8 +42,22 @@ def build_demo_database(directory: Path, rows: int = 500) -> str:
     return url
 
 
-def run_demo(rows: int = 500, progress: Progress = _no_progress) -> Report:
-    app = fixture_app()
+def copy_app(dest: Path) -> Path:
+    """A private copy of the fixture app, so `impact apply` after the demo patches the copy, never the
+    bundled original."""
+    marker = dest / ".impact-demo-copy"
+    if dest.exists():
+        if not marker.is_file():  # never delete a directory the demo did not make
+            raise UsageError(f"{dest} exists and is not a copy made by `impact demo`; choose another --out")
+        shutil.rmtree(dest)
+    shutil.copytree(fixture_app(), dest, ignore=shutil.ignore_patterns("node_modules", "__pycache__", "*.pyc"))
+    marker.write_text("made by `impact demo`; deleted and re-made by the next demo run\n", encoding="utf-8")
+    return dest
+
+
+def run_demo(work_dir: Path, rows: int = 500, progress: Progress = _no_progress) -> Report:
+    """Scan a copy of the fixture app made in `work_dir/demo-app` against a fresh SQLite database."""
+    app = copy_app(work_dir / "demo-app")
     tmp = Path(tempfile.mkdtemp(prefix="impact-demo-"))
     try:
         progress(0, "building the demo database")

@@ -138,6 +138,7 @@ def run_scan(options: ScanOptions, progress: Progress = _no_progress) -> Report:
         "files": {f.path: f.abs_path for f in files if f.path in flagged},
     }
     names = root_names(options.roots)
+    extras["root_paths"] = {names[r]: str(Path(r).resolve()) for r in options.roots}
     return Report(
         version=1,
         tool_version=__version__,
@@ -234,6 +235,7 @@ def summarize(findings, outcomes, closure: Closure, schema: SchemaSnapshot, cfg:
 def write_outputs(report: Report, out_dir: Path, formats: Sequence[str] = ALL_FORMATS) -> list[Path]:
     """Render every requested format; patches and migration SQL go with them."""
     from analyzer.codemods.apply import report_patches
+    from analyzer.codemods.patching import write_index
     from analyzer.plan import render_migration
     from analyzer.reports import RENDERERS
 
@@ -246,6 +248,9 @@ def write_outputs(report: Report, out_dir: Path, formats: Sequence[str] = ALL_FO
         path.write_text(RENDERERS[fmt](report), encoding="utf-8")
         written.append(path)
     written.extend(write_patches(patches, out_dir / "patches"))
+    root_paths = report.extras.get("root_paths")
+    if isinstance(root_paths, dict):
+        written.append(write_index(out_dir / "patches", root_paths))
     migration = out_dir / "migration.sql"
     migration.write_text(render_migration(report.schema, report.closure, report.to), encoding="utf-8")
     written.append(migration)
@@ -254,7 +259,7 @@ def write_outputs(report: Report, out_dir: Path, formats: Sequence[str] = ALL_FO
 
 def write_patches(patches: dict[str, str], patch_dir: Path) -> list[Path]:
     patch_dir.mkdir(parents=True, exist_ok=True)
-    for old in patch_dir.rglob("*.patch"):
+    for old in [*patch_dir.rglob("*.patch"), *patch_dir.glob("index.json")]:
         old.unlink()
     written = []
     for rel, diff in sorted(patches.items()):
