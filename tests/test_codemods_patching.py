@@ -10,7 +10,7 @@ import pytest
 from helpers import run_impact
 
 from analyzer.codemods.apply import build_patches
-from analyzer.codemods.patching import ApplyError, apply_file_patch, apply_patches, parse_patch, write_index
+from analyzer.codemods.patching import ApplyError, apply_file_patch, parse_patch, write_index
 from analyzer.models import Edit, Finding, Span
 from analyzer.pipeline import write_patches
 
