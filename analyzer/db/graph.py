@@ -1,0 +1,341 @@
+"""The reference graph and the closure: which columns must change type with the targets, and why.
+
+Nodes are columns ("table.column"); edges are `Reference`s, from the referencing column to the
+referenced one. Declared FKs are certain; inferred edges come from naming (with the table's
+singular/plural), type compatibility and config aliases, each with a confidence and the evidence;
+polymorphic `<x>_type` + `<x>_id` pairs are possible references to every compatible table.
+
+A wrong inferred edge is as bad as a missed one, so inference is conservative: only columns without
+a declared FK, only to a table whose name the column's stem states, never to another table when a
+table named exactly after the stem exists (`user_id` goes to `users` or nowhere).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Iterable, Sequence
+
+import networkx as nx
+
+from analyzer.config import Config
+from analyzer.db.errors import UnknownTarget, closest
+from analyzer.models import (
+    Closure,
+    Column,
+    Dependent,
+    ImpactedColumn,
+    Reference,
+    SchemaSnapshot,
+    Table,
+    Target,
+)
+
+CONF_EXACT = 0.9  # `<singular>_id` -> the table of that name
+CONF_PATTERN = 0.85  # a configured reference pattern
+CONF_PARTIAL = 0.7  # `content_id` -> `content_items` (stem = leading words of the table name)
+CONF_AMBIGUOUS = 0.4  # several partial matches, best one kept
+CONF_ALIAS = 0.7  # a configured key alias without a declared FK
+CONF_POLYMORPHIC = 0.5
+CONF_VIRTUAL = 1.0
+#: polymorphic columns get edges to at most this many candidate tables
+MAX_POLYMORPHIC_TARGETS = 64
+
+_INT = {"SMALLINT", "INTEGER", "INT", "BIGINT", "MEDIUMINT", "TINYINT", "SERIAL", "BIGSERIAL", "SMALLSERIAL",
+        "INT2", "INT4", "INT8", "NUMBER", "NUMERIC", "DECIMAL"}
+_UUID = {"UUID", "UNIQUEIDENTIFIER", "BINARY(16)", "CHAR(36)", "VARCHAR(36)", "CHAR(32)", "BLOB"}
+_TEXT = {"TEXT", "VARCHAR", "CHAR", "STRING", "NVARCHAR", "CHARACTER VARYING", "CITEXT"}
+
+
+def type_family(type_name: str) -> str:
+    t = type_name.upper().strip()
+    base = re.sub(r"\(.*\)", "", t).replace(" UNSIGNED", "").strip()
+    if t in _UUID or base == "UUID":
+        return "uuid"
+    if base in _INT or base.startswith("INT") or base.endswith("INT"):
+        return "int"
+    if base in _TEXT or "CHAR" in base or "TEXT" in base:
+        return "text"
+    return base.lower() or "unknown"
+
+
+def compatible(a: str, b: str) -> bool:
+    return type_family(a) == type_family(b)
+
+
+def singular(word: str) -> str:
+    w = word.lower()
+    if w.endswith("ies") and len(w) > 4:
+        return w[:-3] + "y"
+    for suffix in ("sses", "shes", "ches", "xes", "zes", "uses"):
+        if w.endswith(suffix):
+            return w[:-2]
+    if w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        return w[:-1]
+    return w
+
+
+def _bare(table: str) -> str:
+    return table.rsplit(".", 1)[-1]
+
+
+def _table_singular(table: str) -> str:
+    """`content_items` -> `content_item`; `content_items_auto` stays (its last word is not plural)."""
+    words = _bare(table).lower().split("_")
+    return "_".join([*words[:-1], singular(words[-1])])
+
+
+def _names_for(table: str) -> set[str]:
+    bare = _bare(table).lower()
+    words = bare.split("_")
+    return {bare, _table_singular(table), "_".join(singular(w) for w in words)}
+
+
+def _single_pk(table: Table) -> Column | None:
+    if len(table.primary_key) != 1:
+        return None
+    return table.column(table.primary_key[0])
+
+
+def _declared_columns(table: Table) -> set[str]:
+    return {c for fk in table.foreign_keys for c in fk.columns}
+
+
+def _partial_match(stem: str, table: str) -> bool:
+    """`content` or `content_auto` names `content_items_auto`: same first word, the rest in order."""
+    want = stem.lower().split("_")
+    have = [singular(w) for w in _bare(table).lower().split("_")]
+    if len(have) <= len(want) or have[0] != singular(want[0]):
+        return False
+    if len(want) > 1 and have[-1] != singular(want[-1]):
+        return False
+    it = iter(have)
+    return all(any(singular(w) == h for h in it) for w in want)
+
+
+class _Index:
+    def __init__(self, snapshot: SchemaSnapshot) -> None:
+        self.snapshot = snapshot
+        self.by_name: dict[str, list[Table]] = {}
+        self.incoming: dict[str, int] = {}
+        for t in snapshot.tables:
+            for name in _names_for(t.name):
+                self.by_name.setdefault(name, []).append(t)
+            for fk in t.foreign_keys:
+                self.incoming[fk.ref_table] = self.incoming.get(fk.ref_table, 0) + 1
+        self.multiword = [t for t in snapshot.tables if "_" in _bare(t.name) and _single_pk(t) is not None]
+
+
+def infer_references(snapshot: SchemaSnapshot, config: Config | None = None) -> list[Reference]:
+    """Inferred, alias, polymorphic and virtual references (declared ones come from the FKs)."""
+    cfg = config or Config()
+    idx = _Index(snapshot)
+    rows = {t.name: t.rows for t in snapshot.tables}
+    out: list[Reference] = []
+    aliases = {a for a in cfg.aliases if "_" in a or a.islower()}
+    for table in snapshot.tables:
+        declared = _declared_columns(table)
+        names = {c.name.lower(): c for c in table.columns}
+        for col in table.columns:
+            if col.name in declared:
+                continue
+            if table.primary_key == (col.name,) and col.name.lower() in ("id", f"{_table_singular(table.name)}_id"):
+                continue  # a table's own key refers to nothing
+            lowered = col.name.lower()
+            if lowered.endswith("_id") and lowered[:-3] + "_type" in names:
+                out.extend(_polymorphic(snapshot, table, col, names[lowered[:-3] + "_type"]))
+                continue
+            ref = _infer_one(idx, table, col, cfg)
+            if ref is None and col.name in aliases:
+                ref = _alias_ref(table, col)
+            if ref is not None:
+                out.append(Reference(table.name, col.name, ref[0], ref[1], "inferred", ref[2], ref[3],
+                                     rows.get(table.name)))
+    for vr in cfg.virtual_references:
+        st, _, sc = vr.source.rpartition(".")
+        dt, _, dc = vr.dest.rpartition(".")
+        out.append(Reference(st, sc, dt, dc, "virtual", CONF_VIRTUAL, "virtual reference from config",
+                             rows.get(st)))
+    return out
+
+
+def _alias_ref(table: Table, col: Column) -> tuple[str, str, float, str] | None:
+    # resolved against the targets in compute_closure: the dest is a placeholder
+    return ("*", "*", CONF_ALIAS, f"`{col.name}` is a configured key alias and has no declared FK")
+
+
+def _infer_one(idx: _Index, table: Table, col: Column, cfg: Config) -> tuple[str, str, float, str] | None:
+    lowered = col.name.lower()
+    candidates: list[tuple[Table, float, str]] = []
+    stem = lowered[:-3] if lowered.endswith("_id") else None
+    for pattern in cfg.reference_patterns:
+        rx = "^" + re.escape(pattern.lower()).replace(r"\{singular\}", "(?P<s>[a-z0-9_]+)").replace(
+            r"\{table\}", "(?P<t>[a-z0-9_]+)") + "$"
+        m = re.match(rx, lowered)
+        if m:
+            name = (m.groupdict().get("s") or m.groupdict().get("t") or "").lower()
+            for t in idx.by_name.get(name, []):
+                candidates.append((t, CONF_PATTERN, f"`{col.name}` matches the configured pattern {pattern!r}"))
+    if stem:
+        exact = list(idx.by_name.get(stem, []))
+        for t in exact:
+            candidates.append((t, CONF_EXACT, f"`{col.name}` is `<{_table_singular(t.name)}>_id`"))
+        if not exact and stem not in ("", "parent", "external", "remote"):
+            partial = [t for t in idx.multiword if _partial_match(stem, t.name)]
+            if partial:
+                best = max(partial, key=lambda t: (idx.incoming.get(t.name, 0), -len(_bare(t.name))))
+                ties = [t for t in partial if idx.incoming.get(t.name, 0) == idx.incoming.get(best.name, 0)
+                        and len(_bare(t.name)) == len(_bare(best.name))]
+                conf = CONF_PARTIAL if len(ties) == 1 else CONF_AMBIGUOUS
+                others = ", ".join(sorted(t.name for t in partial if t is not best))
+                why = f"`{col.name}`: stem `{stem}` names `{best.name}`"
+                if others:
+                    why += f" (best of {others}: most referenced)"
+                candidates.append((best, conf, why))
+    for t, conf, why in sorted(candidates, key=lambda c: -c[1]):
+        pk = _single_pk(t)
+        if pk is None or (t.name == table.name and pk.name == col.name):
+            continue
+        if not compatible(col.type, pk.type):
+            continue
+        return (t.name, pk.name, conf, f"{why}, {col.type} matches {t.name}.{pk.name} {pk.type}, no FK declared")
+    return None
+
+
+def _polymorphic(snapshot: SchemaSnapshot, table: Table, col: Column, type_col: Column) -> list[Reference]:
+    out = []
+    for t in snapshot.tables:
+        pk = _single_pk(t)
+        if t.name == table.name or pk is None or not compatible(col.type, pk.type):
+            continue
+        if not pk.identity and pk.name.lower() != "id" or pk.name in _declared_columns(t):
+            continue  # a natural / shared key (composite, join table) is not an entity id
+        why = f"polymorphic pair `{type_col.name}` + `{col.name}`: {col.type} may hold {t.name}.{pk.name}"
+        out.append(Reference(table.name, col.name, t.name, pk.name, "polymorphic", CONF_POLYMORPHIC, why,
+                             table.rows))
+        if len(out) >= MAX_POLYMORPHIC_TARGETS:
+            break
+    return out
+
+
+def declared_references(snapshot: SchemaSnapshot) -> list[Reference]:
+    out = []
+    for t in snapshot.tables:
+        for fk in t.foreign_keys:
+            for src, dst in zip(fk.columns, fk.ref_columns, strict=False):
+                name = f" {fk.name}" if fk.name else ""
+                actions = "".join(
+                    f" ON {what} {how}" for what, how in (("DELETE", fk.on_delete), ("UPDATE", fk.on_update)) if how
+                )
+                out.append(Reference(t.name, src, fk.ref_table, dst, "declared", 1.0,
+                                     f"FOREIGN KEY{name} ({', '.join(fk.columns)}) REFERENCES "
+                                     f"{fk.ref_table} ({', '.join(fk.ref_columns)}){actions}", t.rows))
+    return out
+
+
+def all_references(snapshot: SchemaSnapshot, config: Config | None = None) -> list[Reference]:
+    refs = declared_references(snapshot) + [r for r in infer_references(snapshot, config) if r.to_table != "*"]
+    return sorted(refs, key=lambda r: (r.to_table, r.to_column, r.from_table, r.from_column, r.kind))
+
+
+def build_graph(snapshot: SchemaSnapshot, config: Config | None = None) -> nx.MultiDiGraph:
+    g: nx.MultiDiGraph = nx.MultiDiGraph()
+    for t in snapshot.tables:
+        for c in t.columns:
+            g.add_node(f"{t.name}.{c.name}", table=t.name, column=c.name, type=c.type, rows=t.rows,
+                       primary_key=c.name in t.primary_key)
+    for ref in all_references(snapshot, config):
+        g.add_edge(ref.source, ref.dest, key=ref.kind, ref=ref, kind=ref.kind, confidence=ref.confidence)
+    return g
+
+
+def _resolve(snapshot: SchemaSnapshot, target: Target) -> Target:
+    table = snapshot.table(target.table)
+    if table is None and "." in target.table:  # public.content_items when public is the default
+        table = snapshot.table(_bare(target.table))
+    if table is None:
+        near = closest(target.table, [t.name for t in snapshot.tables])
+        hint = f"; did you mean {', '.join(near)}?" if near else ""
+        raise UnknownTarget(f"unknown target table {target.table!r}{hint}")
+    col = table.column(target.column)
+    if col is None:
+        near = closest(target.column, [c.name for c in table.columns])
+        hint = f"; did you mean {', '.join(f'{table.name}.{n}' for n in near)}?" if near else ""
+        raise UnknownTarget(f"unknown target column {target.table}.{target.column}{hint}")
+    return Target(table.name, col.name, from_type=col.type, to_type=target.to_type)
+
+
+def compute_closure(snapshot: SchemaSnapshot, targets: Sequence[Target], config: Config | None = None
+                    ) -> Closure:
+    """Targets plus every column that references an impacted column, transitively (incoming edges only)."""
+    cfg = config or Config()
+    resolved = tuple(_resolve(snapshot, t) for t in targets)
+    refs = declared_references(snapshot)
+    rows = {t.name: t.rows for t in snapshot.tables}
+    for r in infer_references(snapshot, cfg):
+        if r.to_table == "*":  # an alias: it references the target group itself
+            for t in resolved:
+                col = snapshot.table(r.from_table)
+                ctype = col.column(r.from_column) if col else None
+                if ctype is None or not compatible(ctype.type, t.from_type):
+                    continue
+                refs.append(Reference(r.from_table, r.from_column, t.table, t.column, "inferred", r.confidence,
+                                      f"{r.evidence}; alias of {t.qualified}", rows.get(r.from_table)))
+        else:
+            refs.append(r)
+    incoming: dict[str, list[Reference]] = {}
+    for r in refs:
+        incoming.setdefault(r.dest, []).append(r)
+
+    types = {f"{t.name}.{c.name}": c.type for t in snapshot.tables for c in t.columns}
+    impacted: dict[str, ImpactedColumn] = {}
+    queue: deque[tuple[str, str]] = deque()
+    for t in resolved:
+        if t.qualified not in impacted:
+            impacted[t.qualified] = ImpactedColumn(t.table, t.column, t.from_type, "target", 1.0, t.qualified)
+            queue.append((t.qualified, t.qualified))
+    threshold = cfg.inference_threshold
+    while queue:
+        node, origin = queue.popleft()
+        parent = impacted[node]
+        for r in sorted(incoming.get(node, ()), key=lambda r: (-r.confidence, r.source)):
+            if r.source in impacted:
+                continue
+            if r.kind == "inferred" and r.confidence < threshold:
+                continue
+            conf = min(parent.confidence, r.confidence)
+            reason = _reason(r)
+            impacted[r.source] = ImpactedColumn(r.from_table, r.from_column, types.get(r.source, ""), reason,
+                                                conf, origin)
+            if r.kind != "polymorphic":
+                queue.append((r.source, origin))
+    references = tuple(sorted((r for r in refs if r.dest in impacted),
+                              key=lambda r: (r.to_table, r.to_column, r.from_table, r.from_column, r.kind)))
+    columns = tuple(sorted(impacted.values(), key=lambda c: (c.reason != "target", c.table, c.column)))
+    return Closure(targets=resolved, columns=columns, references=references)
+
+
+def _reason(r: Reference) -> str:
+    if r.kind == "declared":
+        return f"declared FK to {r.dest}"
+    if r.kind == "virtual":
+        return f"virtual reference to {r.dest} (config)"
+    if r.kind == "polymorphic":
+        return f"polymorphic: may reference {r.dest} ({r.evidence})"
+    return f"inferred: {r.evidence}"
+
+
+def dependents(snapshot: SchemaSnapshot, closure: Closure) -> tuple[Dependent, ...]:
+    """The snapshot's dependents that touch an impacted column (or, for partitions, an impacted table)."""
+    tables = closure.tables
+    keep = []
+    for d in snapshot.dependents:
+        if d.column is not None and closure.is_impacted(d.table, d.column):
+            keep.append(d)
+        elif d.column is None and d.table in tables and d.kind in ("partition", "inheritance child"):
+            keep.append(d)
+    return tuple(keep)
+
+
+def referenced_tables(refs: Iterable[Reference]) -> set[str]:
+    return {r.to_table for r in refs}

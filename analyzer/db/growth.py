@@ -1,0 +1,65 @@
+"""What the type change costs in bytes and locks, per table: projected growth and table rewrites."""
+
+from __future__ import annotations
+
+from analyzer.db.graph import type_family
+from analyzer.models import Closure, SchemaSnapshot
+
+#: bytes per value by type family (fixed-width storage; text is an average of a UUID's 36 chars + header)
+_WIDTH = {"SMALLINT": 2, "INTEGER": 4, "INT": 4, "MEDIUMINT": 3, "BIGINT": 8, "UUID": 16, "TEXT": 37}
+
+
+def width(type_name: str) -> int | None:
+    t = type_name.upper().split("(")[0].replace(" UNSIGNED", "").strip()
+    if t in _WIDTH:
+        return _WIDTH[t]
+    fam = type_family(type_name)
+    return {"int": 4, "uuid": 16}.get(fam)
+
+
+def growth(snapshot: SchemaSnapshot, closure: Closure, to: str) -> dict[str, dict[str, object]]:
+    """Per impacted table: columns, bytes per row before/after, projected table and index growth,
+    and whether `ALTER COLUMN ... TYPE` rewrites the table under an ACCESS EXCLUSIVE lock.
+
+    `to` is a key of models.TARGET_TYPES ("uuid", "uuid7", "bigint", "text") or a type name.
+    """
+    to_type = {"uuid": "UUID", "uuid7": "UUID", "bigint": "BIGINT", "text": "TEXT"}.get(to.lower(), to.upper())
+    new_w = width(to_type) or 0
+    out: dict[str, dict[str, object]] = {}
+    for name in sorted(closure.tables):
+        table = snapshot.table(name)
+        if table is None:
+            continue
+        cols = closure.columns_of(name)
+        per_row = 0
+        changed = []
+        for c in cols:
+            old_w = width(c.type) or 0
+            if c.type.upper() != to_type:
+                changed.append(c.column)
+                per_row += new_w - old_w
+        indexed = [ix.name for ix in table.indexes if set(ix.columns) & set(changed)]
+        if set(table.primary_key) & set(changed) and not any(set(ix.columns) == set(table.primary_key)
+                                                             for ix in table.indexes):
+            indexed.append(f"{name}_pkey")
+        n_index_cols = sum(len(set(ix.columns) & set(changed)) for ix in table.indexes)
+        if set(table.primary_key) & set(changed):
+            n_index_cols += 1
+        rows = table.rows or 0
+        # the rewrite is in place only for a same-width change PostgreSQL knows is binary-coercible
+        rewrite = bool(changed) and not (to_type == "TEXT" and all(
+            type_family(c.type) == "text" for c in cols))
+        out[name] = {
+            "columns": changed,
+            "rows": table.rows,
+            "rows_estimated": table.rows_estimated,
+            "bytes": table.bytes,
+            "index_bytes": table.index_bytes,
+            "bytes_per_row": per_row,
+            "table_growth_bytes": per_row * rows,
+            "index_growth_bytes": max(0, new_w - 4) * rows * n_index_cols,
+            "indexes": indexed,
+            "rewrite": rewrite,
+            "lock": "ACCESS EXCLUSIVE" if rewrite else None,
+        }
+    return out

@@ -1,0 +1,137 @@
+"""Bulk reflection: one round of catalogue queries per schema, never one query per table.
+
+SQLAlchemy's `Inspector.get_multi_*` calls fetch columns, keys, indexes and unique constraints of
+every table of a schema at once; volumes (rows, bytes) and PostgreSQL dependents come from a few
+catalogue queries of our own (see `volumes.py` and `dependents.py`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine.reflection import Inspector
+
+from analyzer.db.engine import open_engine
+from analyzer.db.errors import DatabaseError, redact, scrub
+from analyzer.db.objects import reflect_dependents
+from analyzer.db.volumes import Volume, reflect_volumes
+from analyzer.models import Column, Dependent, ForeignKey, Index, SchemaSnapshot, Table
+
+_NEXTVAL = re.compile(r"nextval\('(?P<seq>[^']+)'", re.IGNORECASE)
+
+
+def reflect(url: str, schemas: Sequence[str] = (), exact_counts: bool = False) -> SchemaSnapshot:
+    """Read the schema of `url` (read-only) into a SchemaSnapshot. Raises DatabaseError."""
+    engine = open_engine(url)
+    try:
+        with engine.connect() as conn:
+            return _reflect(conn, url, tuple(schemas), exact_counts)
+    except DatabaseError:
+        raise
+    except sa.exc.SQLAlchemyError as exc:
+        inner = getattr(exc, "orig", None) or exc
+        first = (str(inner).strip().splitlines() or [type(inner).__name__])[0]
+        raise DatabaseError(f"reading the schema of {redact(url)} failed: {scrub(first, url)[:300]}") from None
+    finally:
+        engine.dispose()
+
+
+def _reflect(conn: sa.Connection, url: str, schemas: tuple[str, ...], exact_counts: bool) -> SchemaSnapshot:
+    insp: Inspector = sa.inspect(conn)
+    dialect = conn.dialect.name
+    default = insp.default_schema_name
+    wanted: tuple[str | None, ...] = tuple(schemas) or (None,)
+    known = set(insp.get_schema_names()) if schemas else set()
+    missing = [s for s in schemas if s not in known]
+    if missing:
+        raise DatabaseError(f"schema(s) not found in {redact(url)}: {', '.join(missing)}")
+
+    def qualify(schema: str | None, name: str) -> str:
+        return name if schema in (None, default) else f"{schema}.{name}"
+
+    tables: list[Table] = []
+    raw: list[tuple[str | None, str, dict[str, Any]]] = []
+    for schema in wanted:
+        sch = None if schema == default else schema
+        cols = insp.get_multi_columns(schema=sch)
+        pks = insp.get_multi_pk_constraint(schema=sch)
+        fks = insp.get_multi_foreign_keys(schema=sch)
+        idxs = insp.get_multi_indexes(schema=sch)
+        uqs = insp.get_multi_unique_constraints(schema=sch)
+        for key, columns in cols.items():
+            raw.append((sch, key[1], {"columns": columns, "pk": pks.get(key), "fks": fks.get(key, []),
+                                      "indexes": idxs.get(key, []), "uniques": uqs.get(key, [])}))
+
+    names = [(schema, name) for schema, name, _ in raw]
+    volumes = reflect_volumes(conn, dialect, default, names, exact_counts)
+    deps: tuple[Dependent, ...] = reflect_dependents(conn, dialect, default, tuple(s for s in wanted), qualify)
+    owned = {(d.table, d.column): d.name for d in deps if d.kind == "sequence"}
+
+    for schema, name, info in raw:
+        qname = qualify(schema, name)
+        pk = tuple((info["pk"] or {}).get("constrained_columns") or ())
+        cols_out = tuple(_column(conn, c, qname, pk, owned, dialect) for c in info["columns"])
+        vol = volumes.get((schema, name), Volume())
+        tables.append(Table(
+            name=qname,
+            columns=cols_out,
+            primary_key=pk,
+            foreign_keys=tuple(
+                ForeignKey(
+                    columns=tuple(fk["constrained_columns"]),
+                    ref_table=qualify(fk.get("referred_schema") or schema, fk["referred_table"]),
+                    ref_columns=tuple(fk["referred_columns"]),
+                    name=fk.get("name"),
+                    on_delete=_upper((fk.get("options") or {}).get("ondelete")),
+                    on_update=_upper((fk.get("options") or {}).get("onupdate")),
+                )
+                for fk in info["fks"]
+            ),
+            indexes=tuple(
+                Index(name=ix.get("name") or "", columns=tuple(c for c in ix.get("column_names") or () if c),
+                      unique=bool(ix.get("unique")))
+                for ix in info["indexes"]
+            ),
+            unique_constraints=tuple(tuple(u.get("column_names") or ()) for u in info["uniques"]),
+            rows=vol.rows,
+            rows_estimated=vol.estimated,
+            bytes=vol.bytes,
+            index_bytes=vol.index_bytes,
+            toast_bytes=vol.toast_bytes,
+        ))
+    tables.sort(key=lambda t: t.name)
+    return SchemaSnapshot(dialect=dialect, tables=tuple(tables), dependents=deps, source=redact(url))
+
+
+def _upper(value: str | None) -> str | None:
+    return value.upper() if value else None
+
+
+def type_name(conn: sa.Connection, coltype: Any) -> str:
+    try:
+        text = str(coltype.compile(dialect=conn.dialect))
+    except Exception:  # noqa: BLE001 - NullType and exotic types do not compile
+        text = type(coltype).__name__
+    return text.upper()
+
+
+def _column(conn: sa.Connection, col: dict[str, Any], table: str, pk: tuple[str, ...],
+            owned: dict[tuple[str, str | None], str], dialect: str) -> Column:
+    ctype = type_name(conn, col["type"])
+    default = col.get("default")
+    default_text = str(default) if default is not None else None
+    sequence = owned.get((table, col["name"]))
+    if sequence is None and default_text:
+        m = _NEXTVAL.search(default_text)
+        if m:
+            sequence = m.group("seq")
+    identity = bool(col.get("identity")) or sequence is not None
+    if dialect == "mysql" and col.get("autoincrement") is True:
+        identity = True
+    if dialect == "sqlite" and pk == (col["name"],) and ctype == "INTEGER":
+        identity = True  # INTEGER PRIMARY KEY is the rowid
+    return Column(name=col["name"], type=ctype, nullable=bool(col.get("nullable", True)),
+                  default=default_text, identity=identity, sequence=sequence)

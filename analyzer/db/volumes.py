@@ -1,0 +1,114 @@
+"""Row counts and sizes: catalogue estimates, bounded exact counts where the estimate is unknown."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+#: a table whose estimate is unknown gets `count(*)` over at most this many rows
+COUNT_BOUND = 100_000
+_BATCH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Volume:
+    rows: int | None = None
+    estimated: bool = True
+    bytes: int | None = None
+    index_bytes: int | None = None
+    toast_bytes: int | None = None
+
+
+Key = tuple[str | None, str]
+
+
+def reflect_volumes(conn: sa.Connection, dialect: str, default: str | None, names: Sequence[Key],
+                    exact: bool) -> dict[Key, Volume]:
+    out: dict[Key, Volume] = {}
+    if dialect == "postgresql":
+        out = _postgres(conn, default, names)
+    elif dialect == "mysql":
+        out = _mysql(conn, default, names)
+    unknown = [k for k in names if exact or dialect == "sqlite" or (out.get(k) or Volume()).rows is None]
+    bound = None if exact or dialect == "sqlite" else COUNT_BOUND
+    counts = _counts(conn, unknown, bound)
+    for key, n in counts.items():
+        prev = out.get(key, Volume())
+        estimated = bound is not None and n > bound
+        out[key] = Volume(n, estimated, prev.bytes, prev.index_bytes, prev.toast_bytes)
+    return out
+
+
+def _postgres(conn: sa.Connection, default: str | None, names: Sequence[Key]) -> dict[Key, Volume]:
+    schemas = sorted({s or default or "public" for s, _ in names})
+    rows = conn.execute(sa.text(
+        """
+        SELECT n.nspname, c.relname, c.reltuples::bigint, c.relkind,
+               pg_table_size(c.oid) - COALESCE(pg_total_relation_size(NULLIF(c.reltoastrelid, 0)), 0),
+               pg_indexes_size(c.oid),
+               COALESCE(pg_total_relation_size(NULLIF(c.reltoastrelid, 0)), 0)
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p', 'f') AND n.nspname = ANY(:schemas)
+        """
+    ), {"schemas": schemas}).all()
+    out: dict[Key, Volume] = {}
+    for nsp, rel, tuples, kind, tbytes, ibytes, toast in rows:
+        key = (None if nsp == default else nsp, rel)
+        # -1: never analysed; 0 with no pages is as good as unknown; partitioned parents hold no rows
+        known = tuples is not None and tuples > 0 and kind != "p"
+        out[key] = Volume(int(tuples) if known else None, True, int(tbytes or 0), int(ibytes or 0), int(toast or 0))
+    return out
+
+
+def _mysql(conn: sa.Connection, default: str | None, names: Sequence[Key]) -> dict[Key, Volume]:
+    schemas = sorted({s or default or "" for s, _ in names})
+    rows = conn.execute(
+        sa.text(
+            "SELECT table_schema, table_name, table_rows, data_length, index_length "
+            "FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema IN :schemas"
+        ).bindparams(sa.bindparam("schemas", expanding=True)),
+        {"schemas": schemas},
+    ).all()
+    out: dict[Key, Volume] = {}
+    for sch, rel, trows, dlen, ilen in rows:
+        key = (None if sch == default else sch, rel)
+        known = trows is not None and int(trows) > 0
+        out[key] = Volume(int(trows) if known else None, True, int(dlen or 0), int(ilen or 0), None)
+    return out
+
+
+def _counts(conn: sa.Connection, keys: Sequence[Key], bound: int | None) -> dict[Key, int]:
+    """count(*) of many tables in few round trips (UNION ALL batches); a failing batch is retried per table."""
+    prep = conn.dialect.identifier_preparer
+    out: dict[Key, int] = {}
+
+    def source(key: Key) -> str:
+        schema, name = key
+        qual = f"{prep.quote_schema(schema)}.{prep.quote(name)}" if schema else prep.quote(name)
+        if bound is None:
+            return f"SELECT count(*) FROM {qual}"
+        return f"SELECT count(*) FROM (SELECT 1 AS x FROM {qual} LIMIT {bound + 1}) AS b"
+
+    for i in range(0, len(keys), _BATCH):
+        batch = list(keys[i:i + _BATCH])
+        sql = " UNION ALL ".join(f"SELECT {j} AS k, ({source(k)}) AS n" for j, k in enumerate(batch))
+        try:
+            for j, n in conn.execute(sa.text(sql)).all():
+                out[batch[int(j)]] = int(n)
+        except sa.exc.DBAPIError:
+            _rollback(conn)
+            for key in batch:  # one slow table must not lose the others (statement timeout)
+                try:
+                    out[key] = int(conn.execute(sa.text(source(key))).scalar() or 0)
+                except sa.exc.DBAPIError:
+                    _rollback(conn)
+    return out
+
+
+def _rollback(conn: sa.Connection) -> None:
+    try:
+        conn.rollback()
+    except sa.exc.DBAPIError:  # pragma: no cover - connection already gone
+        pass
