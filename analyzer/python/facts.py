@@ -1,0 +1,433 @@
+"""Seeds: what a parsed file declares about the key (ORM classes, records, aliases, routers, tasks).
+
+Names are matched by what they resolve to (LibCST qualified names), so a local class called `Column`
+or `Field` is not mistaken for sqlalchemy's or pydantic's.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from analyzer.models import ImpactedColumn
+from analyzer.python.keys import KeyModel, OrmClass, singular, snake
+from analyzer.python.parsed import FuncInfo, ParsedFile
+
+SQLA = ("sqlalchemy", "sqlmodel")
+HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "api_route"}
+
+
+def string_value(node: cst.BaseExpression | None) -> str | None:
+    if isinstance(node, cst.SimpleString):
+        v = node.evaluated_value
+        return v if isinstance(v, str) else None
+    if isinstance(node, cst.ConcatenatedString):
+        v = node.evaluated_value
+        return v if isinstance(v, str) else None
+    return None
+
+
+def kwarg(call: cst.Call, name: str) -> cst.Arg | None:
+    for a in call.args:
+        if a.keyword is not None and a.keyword.value == name:
+            return a
+    return None
+
+
+def positional(call: cst.Call) -> list[cst.Arg]:
+    return [a for a in call.args if a.keyword is None and not a.star]
+
+
+def callee_name(call: cst.Call) -> str:
+    f = call.func
+    if isinstance(f, cst.Name):
+        return f.value
+    if isinstance(f, cst.Attribute):
+        return f.attr.value
+    return ""
+
+
+def is_sqla(pf: ParsedFile, node: cst.CSTNode, *names: str) -> bool:
+    return pf.resolves_to(node, *names, packages=SQLA)
+
+
+@dataclass
+class ColumnSpec:
+    """A `Column(...)`, `mapped_column(...)` or SQLModel `Field(...)` call, understood."""
+
+    call: cst.Call
+    name: str | None  # explicit column name, when given as first string arg
+    fk: str | None  # "content_items.id" of a ForeignKey(...) / foreign_key=...
+    primary_key: bool
+    type_nodes: list[cst.CSTNode] = field(default_factory=list)  # `Integer` / `sa.Integer()` nodes
+
+
+def column_spec(pf: ParsedFile, call: cst.Call) -> ColumnSpec | None:
+    if not is_sqla(pf, call.func, "Column", "mapped_column", "Field"):
+        return None
+    name = None
+    fk = None
+    types: list[cst.CSTNode] = []
+    args = positional(call)
+    if args and string_value(args[0].value) is not None:
+        name = string_value(args[0].value)
+    for a in call.args:
+        v = a.value
+        target = v.func if isinstance(v, cst.Call) else v
+        if isinstance(v, cst.Call) and is_sqla(pf, v.func, "ForeignKey"):
+            fargs = positional(v)
+            if fargs:
+                fk = string_value(fargs[0].value)
+                if fk is None and isinstance(fargs[0].value, cst.Attribute):
+                    fk = _attr_fk(fargs[0].value)
+        elif a.keyword is None and is_sqla(pf, target, "Integer", "INTEGER", "SmallInteger", "BigInteger",
+                                           "BIGINT", "INT"):
+            types.append(target)
+        if a.keyword is not None and a.keyword.value == "foreign_key":
+            fk = string_value(v)
+    pk = kwarg(call, "primary_key")
+    is_pk = pk is not None and isinstance(pk.value, cst.Name) and pk.value.value == "True"
+    return ColumnSpec(call, name, fk, is_pk, types)
+
+
+def _attr_fk(node: cst.Attribute) -> str | None:
+    """`ForeignKey(ContentItem.id)` -> "ContentItem.id" (resolved later by class name)."""
+    if isinstance(node.value, cst.Name):
+        return f"{node.value.value}.{node.attr.value}"
+    return None
+
+
+def _class_table(pf: ParsedFile, cls: cst.ClassDef) -> str | None:
+    for stmt in _body(cls):
+        target, value = _simple_assign(stmt)
+        if target == "__tablename__":
+            return string_value(value)
+        if target == "__table__" and isinstance(value, cst.Call) and is_sqla(pf, value.func, "Table"):
+            args = positional(value)
+            return string_value(args[0].value) if args else None
+    for kw in cls.keywords:
+        if kw.keyword is not None and kw.keyword.value == "table" and isinstance(kw.value, cst.Name) \
+                and kw.value.value == "True":
+            return cls.name.value.lower()
+    return None
+
+
+def _body(cls: cst.ClassDef) -> list[cst.BaseStatement | cst.BaseSmallStatement]:
+    out: list[cst.BaseStatement | cst.BaseSmallStatement] = []
+    if isinstance(cls.body, cst.IndentedBlock):
+        for stmt in cls.body.body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                out.extend(stmt.body)
+            else:
+                out.append(stmt)
+    return out
+
+
+def _simple_assign(stmt: cst.CSTNode) -> tuple[str | None, cst.BaseExpression | None]:
+    if isinstance(stmt, cst.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0].target, cst.Name):
+        return stmt.targets[0].target.value, stmt.value
+    if isinstance(stmt, cst.AnnAssign) and isinstance(stmt.target, cst.Name):
+        return stmt.target.value, stmt.value
+    return None, None
+
+
+@dataclass
+class ClassAttr:
+    """One attribute statement of a class body: `x: Mapped[int] = mapped_column(...)`."""
+
+    name: str
+    stmt: cst.Assign | cst.AnnAssign
+    annotation: cst.Annotation | None
+    value: cst.BaseExpression | None
+
+
+def class_attrs(cls: cst.ClassDef) -> list[ClassAttr]:
+    out = []
+    for stmt in _body(cls):
+        if isinstance(stmt, cst.AnnAssign) and isinstance(stmt.target, cst.Name):
+            out.append(ClassAttr(stmt.target.value, stmt, stmt.annotation, stmt.value))
+        elif isinstance(stmt, cst.Assign) and len(stmt.targets) == 1 \
+                and isinstance(stmt.targets[0].target, cst.Name):
+            out.append(ClassAttr(stmt.targets[0].target.value, stmt, None, stmt.value))
+    return out
+
+
+def orm_attr_column(pf: ParsedFile, attr: ClassAttr, sqlmodel_table: bool) -> tuple[str, ColumnSpec | None] | None:
+    """The column an ORM class attribute maps to, or None when it is not a column."""
+    if isinstance(attr.value, cst.Call):
+        spec = column_spec(pf, attr.value)
+        if spec is not None:
+            if callee_name(attr.value) == "Field" and not sqlmodel_table:
+                return None
+            return spec.name or attr.name, spec
+        return None
+    if attr.value is None and attr.annotation is not None:
+        ann = attr.annotation.annotation
+        if isinstance(ann, cst.Subscript) and is_sqla(pf, ann.value, "Mapped"):
+            return attr.name, None
+        if sqlmodel_table and not attr.name.startswith("__"):
+            return attr.name, None
+    return None
+
+
+def orm_key_attrs(pf: ParsedFile, cls: cst.ClassDef, model: KeyModel
+                  ) -> tuple[str, dict[str, tuple[ImpactedColumn, ClassAttr, ColumnSpec | None]]] | None:
+    """(table, attribute -> (impacted column, statement, column spec)) of a mapped class, or None."""
+    table = _class_table(pf, cls)
+    if table is None:
+        return None
+    sqlmodel_table = any(kw.keyword is not None and kw.keyword.value == "table" for kw in cls.keywords)
+    out: dict[str, tuple[ImpactedColumn, ClassAttr, ColumnSpec | None]] = {}
+    for attr in class_attrs(cls):
+        mapped = orm_attr_column(pf, attr, sqlmodel_table)
+        if mapped is None:
+            continue
+        column, spec = mapped
+        ic = model.column(table, column)
+        if ic is None and spec is not None and spec.fk:
+            ic = model.table_key_column(spec.fk) or _fk_by_class(model, spec.fk)
+        if ic is not None:
+            out[attr.name] = (ic, attr, spec)
+    return table, out
+
+
+def collect_orm(pf: ParsedFile, model: KeyModel) -> None:
+    for cls in pf.classes:
+        got = orm_key_attrs(pf, cls, model)
+        if got is None:
+            continue
+        table, attrs = got
+        found = OrmClass(cls.name.value, table, pf.path, pf.line(cls))
+        found.key_attrs = {k: v[0] for k, v in attrs.items()}
+        # inherited key attributes (joined/single table inheritance)
+        for base in cls.bases:
+            if isinstance(base.value, cst.Name) and base.value.value in model.orm:
+                for k, v in model.orm[base.value.value].key_attrs.items():
+                    found.key_attrs.setdefault(k, v)
+        if found.key_attrs or table in model.impacted:
+            model.add_orm(found)
+    for entry in pf.of(cst.Assign):
+        node = entry.node
+        assert isinstance(node, cst.Assign)
+        if entry.func is not None or entry.cls is not None or not isinstance(node.value, cst.Call):
+            continue
+        if not is_sqla(pf, node.value.func, "Table") or len(node.targets) != 1:
+            continue
+        target = node.targets[0].target
+        args = positional(node.value)
+        table = string_value(args[0].value) if args else None
+        if not isinstance(target, cst.Name) or table is None:
+            continue
+        found = OrmClass(target.value, table, pf.path, pf.line(node))
+        for a in args[1:]:
+            if isinstance(a.value, cst.Call):
+                spec = column_spec(pf, a.value)
+                if spec is not None and spec.name:
+                    ic = model.column(table, spec.name) or (model.table_key_column(spec.fk) if spec.fk else None)
+                    if ic is not None:
+                        found.key_attrs[spec.name] = ic
+        if found.key_attrs:
+            model.add_orm(found)
+
+
+def _fk_by_class(model: KeyModel, ref: str) -> ImpactedColumn | None:
+    cls, _, attr = ref.partition(".")
+    orm = model.orm.get(cls)
+    return orm.key_attrs.get(attr) if orm else None
+
+
+# ----------------------------------------------------------------------------- records (schemas)
+
+RECORD_KINDS = ("pydantic", "dataclass", "typeddict", "namedtuple")
+
+
+def record_kind(pf: ParsedFile, cls: cst.ClassDef, known: dict[str, str]) -> str | None:
+    if _class_table(pf, cls) is not None:
+        return None
+    for d in cls.decorators:
+        target = d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator
+        if pf.resolves_to(target, "dataclass", packages=("dataclasses", "pydantic", "attr")):
+            return "dataclass"
+    for base in cls.bases:
+        b = base.value
+        if pf.resolves_to(b, "BaseModel", "SQLModel", packages=("pydantic", "sqlmodel")):
+            return "pydantic"
+        if pf.resolves_to(b, "TypedDict", packages=("typing", "typing_extensions")):
+            return "typeddict"
+        if pf.resolves_to(b, "NamedTuple", packages=("typing",)):
+            return "namedtuple"
+        name = b.value if isinstance(b, cst.Name) else b.attr.value if isinstance(b, cst.Attribute) else ""
+        if name in known:
+            return known[name]
+    return None
+
+
+def schema_affinity(model: KeyModel, name: str) -> str | None:
+    """Why a schema class name ties it to an affected ORM class or table (`ContentItemOut`)."""
+    for orm in model.orm.values():
+        if orm.table in model.closure.tables and _ids_key(model, orm) and name.startswith(orm.name) \
+                and (len(name) == len(orm.name) or name[len(orm.name)].isupper()):
+            return f"named after {orm.name} ({orm.path}:{orm.line})"
+    for t in model.closure.targets:
+        camel = "".join(p.capitalize() for p in singular(t.table).split("_"))
+        if name.startswith(camel) and (len(name) == len(camel) or name[len(camel)].isupper()):
+            return f"named after table {t.table}"
+    return None
+
+
+def _ids_key(model: KeyModel, orm: OrmClass) -> bool:
+    return "id" in orm.key_attrs
+
+
+def collect_records(pf: ParsedFile, model: KeyModel, kinds: dict[str, str]) -> None:
+    for cls in pf.classes:
+        kind = record_kind(pf, cls, kinds)
+        if kind is None:
+            continue
+        name = cls.name.value
+        kinds[name] = kind
+        why = schema_affinity(model, name)
+        if why:
+            model.learn_schema(name, why)
+        for base in cls.bases:
+            b = base.value
+            bname = b.value if isinstance(b, cst.Name) else ""
+            if bname in model.schemas:
+                model.learn_schema(name, f"subclass of {bname}")
+
+
+# ----------------------------------------------------------------------------- type aliases
+
+def alias_value_is_int(pf: ParsedFile, value: cst.BaseExpression) -> bool:
+    if isinstance(value, cst.Name) and value.value == "int":
+        return True
+    if isinstance(value, cst.Call) and pf.resolves_to(value.func, "NewType", packages=("typing",)):
+        args = positional(value)
+        return len(args) == 2 and isinstance(args[1].value, cst.Name) and args[1].value.value == "int"
+    return False
+
+
+def alias_is_key(model: KeyModel, name: str) -> str | None:
+    s = snake(name)
+    if s in model.key_names:
+        return f"`{name}` names {s} ({model.key_names[s]})"
+    for t in model.closure.targets:
+        if s == f"{singular(t.table)}_{t.column}":
+            return f"`{name}` names {t.qualified}"
+    for orm in model.orm.values():
+        if name == f"{orm.name}Id" and "id" in orm.key_attrs:
+            return f"`{name}` names {orm.name}.id"
+    return None
+
+
+def collect_aliases(pf: ParsedFile, model: KeyModel) -> None:
+    for entry in (*pf.of(cst.Assign), *pf.of(cst.AnnAssign)):
+        if entry.func is not None or entry.cls is not None:
+            continue
+        name, value = _simple_assign(entry.node)
+        if name and value is not None and alias_value_is_int(pf, value):
+            why = alias_is_key(model, name)
+            if why:
+                model.learn_alias(name, why)
+
+
+# ----------------------------------------------------------------------------- routers and tasks
+
+@dataclass
+class Routers:
+    """APIRouter prefixes and include_router edges, to rebuild full route templates."""
+
+    own: dict[str, str] = field(default_factory=dict)  # router id -> its prefix
+    parent: dict[str, tuple[str, str]] = field(default_factory=dict)  # child id -> (parent id, prefix)
+    pending: list[tuple[set[str], str, str]] = field(default_factory=list)  # (child qnames, parent id, prefix)
+    dependencies: set[str] = field(default_factory=set)  # names used in Depends(...)
+
+    def resolve(self) -> None:
+        for qnames, parent, prefix in self.pending:
+            child = self.match(qnames)
+            if child and child != parent:
+                self.parent[child] = (parent, prefix)
+
+    def match(self, qnames: set[str]) -> str | None:
+        for q in qnames:
+            for rid in self.own:
+                if rid == q or rid.endswith("." + q) or q.endswith("." + rid):
+                    return rid
+        return None
+
+    def full_prefix(self, rid: str) -> str:
+        out = self.own.get(rid, "")
+        seen = {rid}
+        while rid in self.parent:
+            rid, prefix = self.parent[rid]
+            if rid in seen:
+                break
+            seen.add(rid)
+            out = self.own.get(rid, "") + prefix + out
+        return out
+
+
+def collect_routers(pf: ParsedFile, routers: Routers) -> None:
+    for entry in pf.of(cst.Assign):
+        node = entry.node
+        assert isinstance(node, cst.Assign)
+        if entry.func is None and isinstance(node.value, cst.Call) and len(node.targets) == 1 \
+                and isinstance(node.targets[0].target, cst.Name) \
+                and pf.resolves_to(node.value.func, "APIRouter", "FastAPI", packages=("fastapi", "starlette")):
+            prefix = kwarg(node.value, "prefix")
+            routers.own[f"{pf.modname}.{node.targets[0].target.value}"] = \
+                (string_value(prefix.value) or "") if prefix else ""
+    for entry in pf.of(cst.Call):
+        call = entry.node
+        assert isinstance(call, cst.Call)
+        if isinstance(call.func, cst.Attribute) and call.func.attr.value == "include_router" \
+                and isinstance(call.func.value, cst.Name):
+            args = positional(call)
+            if not args:
+                continue
+            prefix = kwarg(call, "prefix")
+            child = args[0].value
+            qn = pf.qnames(child)
+            if isinstance(child, cst.Name):
+                qn = qn | {f"{pf.modname}.{child.value}"}
+            routers.pending.append((qn, f"{pf.modname}.{call.func.value.value}",
+                                    (string_value(prefix.value) or "") if prefix else ""))
+        elif isinstance(call.func, cst.Name) and pf.resolves_to(call.func, "Depends", "Security",
+                                                                 packages=("fastapi",)):
+            args = positional(call)
+            if args and isinstance(args[0].value, cst.Name):
+                routers.dependencies.add(args[0].value.value)
+
+
+def mark_functions(pf: ParsedFile, routers: Routers) -> None:
+    for fi in pf.functions:
+        fi.route = None
+        fi.task = False
+        for d in fi.decorators:
+            dec = d.decorator
+            func = dec.func if isinstance(dec, cst.Call) else dec
+            if isinstance(func, cst.Attribute) and isinstance(dec, cst.Call) and func.attr.value in HTTP_METHODS:
+                args = positional(dec)
+                path = string_value(args[0].value) if args else string_value(kwarg(dec, "path").value) \
+                    if kwarg(dec, "path") else None
+                if path is not None and isinstance(func.value, cst.Name):
+                    rid = f"{pf.modname}.{func.value.value}"
+                    if rid in routers.own or pf.resolves_to(func.value, "router", "app", "api", "api_router") \
+                            or _looks_like_router(func.value.value):
+                        method = "GET" if func.attr.value == "api_route" else func.attr.value.upper()
+                        fi.route = (method, path, rid)
+            elif (isinstance(func, cst.Attribute) and func.attr.value == "task") or \
+                    pf.resolves_to(func, "shared_task", "task", packages=("celery",)):
+                fi.task = True
+        fi.dependency = fi.name in routers.dependencies and fi.route is None
+
+
+def _looks_like_router(name: str) -> bool:
+    return re.search(r"(router|app|api)$", name) is not None
+
+
+def route_template(routers: Routers, fi: FuncInfo) -> str:
+    assert fi.route is not None
+    return routers.full_prefix(fi.route[2]) + fi.route[1]

@@ -1,0 +1,419 @@
+"""Data flow: which names, parameters and return values hold the key, iterated to a fixed point.
+
+A value is a key when it comes from a key attribute (`doc.id` where `doc` is a ContentItem,
+`row.content_id`), when it is compared with or passed to a key sink (`session.get(ContentItem, x)`,
+`ContentItem.id == x`, `.in_(xs)`), or when it is passed to a parameter already known to hold one.
+Every learned fact keeps its evidence ("`doc_key` <- `item.id` (ContentItem.id) in app/x.py:31").
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from analyzer.python.facts import callee_name, kwarg, positional
+from analyzer.python.keys import GENERIC_PK_NAMES, KeyModel
+from analyzer.python.parsed import FuncInfo, ParsedFile
+
+Ev = tuple[str, str]  # (evidence, target "table.column")
+
+TASK_CALLS = {"delay", "apply_async", "s", "si", "signature", "send_task"}
+
+
+class Registry:
+    """Every function of the scanned code, by id and by bare name, to resolve calls across files."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[str, tuple[ParsedFile, FuncInfo]] = {}
+        self.by_name: dict[str, list[str]] = {}
+
+    def add(self, pf: ParsedFile) -> None:
+        for fi in pf.functions:
+            if fi.func_id not in self.by_id:
+                self.by_id[fi.func_id] = (pf, fi)
+                self.by_name.setdefault(fi.name, []).append(fi.func_id)
+
+    def resolve(self, pf: ParsedFile, func: cst.BaseExpression) -> FuncInfo | None:
+        qnames = pf.qnames(func)
+        for q in qnames:
+            for cand in (q, f"{pf.modname}.{q}"):
+                if cand in self.by_id:
+                    return self.by_id[cand][1]
+            tail = q.rsplit(".", 1)[-1]
+            for fid in self.by_name.get(tail, ()):
+                if fid.endswith("." + q) or q.endswith(fid.split(".", 1)[-1]):
+                    return self.by_id[fid][1]
+        name = func.value if isinstance(func, cst.Name) else func.attr.value \
+            if isinstance(func, cst.Attribute) else ""
+        ids = self.by_name.get(name, [])
+        if len(ids) == 1 and (isinstance(func, cst.Name) or len(name) > 5):
+            return self.by_id[ids[0]][1]
+        return None
+
+
+class Flow:
+    def __init__(self, model: KeyModel, registry: Registry) -> None:
+        self.model = model
+        self.registry = registry
+
+    # ------------------------------------------------------------------ expressions
+    def name_ev(self, name: str) -> Ev | None:
+        if name in self.model.key_names:
+            return f"`{name}` is named like {self.model.key_names[name]}", self._target_by_name(name)
+        return None
+
+    def _target_by_name(self, name: str) -> str:
+        for table, cols in self.model.impacted.items():
+            if name in cols:
+                return cols[name].target or self.model.target_of_table(table)
+        return self.model.default_target
+
+    def instance_class(self, pf: ParsedFile, fi: FuncInfo | None, expr: cst.CSTNode) -> str | None:
+        """The affected ORM class `expr` evaluates to an instance (or a collection) of."""
+        model = self.model
+        if isinstance(expr, cst.Await):
+            return self.instance_class(pf, fi, expr.expression)
+        if isinstance(expr, cst.Name):
+            return fi.instances.get(expr.value) if fi else None
+        if isinstance(expr, cst.Subscript):
+            return self.instance_class(pf, fi, expr.value)
+        if isinstance(expr, cst.Call):
+            f = expr.func
+            if isinstance(f, cst.Name) and f.value in model.orm:
+                return f.value
+            callee = self.registry.resolve(pf, f)
+            if callee is not None and callee.node.returns is not None:
+                cls = self.annotation_class(callee.node.returns.annotation)
+                if cls:
+                    return cls
+            # session.get(Model, x), db.query(Model).filter(...).first(), session.scalars(select(Model))
+            node: cst.BaseExpression = expr
+            while True:
+                if isinstance(node, cst.Call):
+                    for a in node.args:
+                        found = self._orm_in(a.value)
+                        if found:
+                            return found
+                    node = node.func
+                elif isinstance(node, cst.Attribute):
+                    node = node.value
+                else:
+                    break
+        return None
+
+    def _orm_in(self, expr: cst.BaseExpression) -> str | None:
+        if isinstance(expr, cst.Name) and expr.value in self.model.orm:
+            return expr.value
+        if isinstance(expr, cst.Call):
+            f = expr.func
+            if isinstance(f, cst.Name) and f.value in ("select", "aliased") or \
+                    isinstance(f, cst.Attribute) and f.attr.value in ("query", "select"):
+                for a in expr.args:
+                    found = self._orm_in(a.value)
+                    if found:
+                        return found
+            return self._orm_in(f.value) if isinstance(f, cst.Attribute) else None
+        return None
+
+    def annotation_class(self, ann: cst.BaseExpression) -> str | None:
+        for node in _names(ann):
+            if node in self.model.orm:
+                return node
+        return None
+
+    def key_of(self, pf: ParsedFile, fi: FuncInfo | None, expr: cst.CSTNode) -> Ev | None:
+        """Why `expr` holds the key, or None."""
+        model = self.model
+        if isinstance(expr, cst.Name):
+            if fi is not None and expr.value in fi.env:
+                return fi.env[expr.value], self._target_by_name(expr.value)
+            return self.name_ev(expr.value)
+        if isinstance(expr, cst.Attribute):
+            attr = expr.attr.value
+            base = expr.value
+            if isinstance(base, cst.Name) and base.value in model.orm:
+                orm = model.orm[base.value]
+                if attr in orm.key_attrs:
+                    ic = orm.key_attrs[attr]
+                    return f"{base.value}.{attr} maps {ic.qualified}", ic.target or model.default_target
+            cls = self.instance_class(pf, fi, base)
+            if cls:
+                ic = model.orm[cls].key_attrs.get(attr)
+                if ic is not None:
+                    return (f"`{pf.code(expr)}` ({cls}.{attr}) in {pf.where(expr)}",
+                            ic.target or model.default_target)
+            if attr.lower() not in GENERIC_PK_NAMES:
+                ev = self.name_ev(attr)
+                if ev:
+                    return f"`{pf.code(expr)}`: {ev[0]}", ev[1]
+            return None
+        if isinstance(expr, cst.Subscript):
+            if len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index):
+                from analyzer.python.facts import string_value
+
+                key = string_value(expr.slice[0].slice.value)
+                if key is not None:
+                    return self.name_ev(key)
+            return None
+        if isinstance(expr, cst.Await):
+            return self.key_of(pf, fi, expr.expression)
+        if isinstance(expr, cst.Call):
+            f = expr.func
+            name = callee_name(expr)
+            if isinstance(f, cst.Name) and name in ("int", "str", "UUID", "list", "set", "sorted", "tuple"):
+                args = positional(expr)
+                return self.key_of(pf, fi, args[0].value) if args else None
+            if name == "get" and isinstance(f, cst.Attribute):
+                args = positional(expr)
+                if args:
+                    from analyzer.python.facts import string_value
+
+                    key = string_value(args[0].value)
+                    if key is not None:
+                        return self.name_ev(key)
+            callee = self.registry.resolve(pf, f)
+            if callee is not None and callee.func_id in model.returns:
+                fk = model.returns[callee.func_id]
+                return f"returned by {callee.qualname}() ({fk.evidence})", fk.target
+            return None
+        if isinstance(expr, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
+            ev = self._comp_key(pf, fi, expr)
+            return ev
+        if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
+            for el in expr.elements:
+                ev = self.key_of(pf, fi, el.value)
+                if ev:
+                    return ev
+            return None
+        if isinstance(expr, cst.IfExp):
+            return self.key_of(pf, fi, expr.body) or self.key_of(pf, fi, expr.orelse)
+        if isinstance(expr, cst.BooleanOperation):
+            return self.key_of(pf, fi, expr.left) or self.key_of(pf, fi, expr.right)
+        return None
+
+    def _comp_key(self, pf: ParsedFile, fi: FuncInfo | None,
+                  comp: cst.ListComp | cst.SetComp | cst.GeneratorExp) -> Ev | None:
+        if fi is None:
+            return None
+        saved = dict(fi.instances), dict(fi.env)
+        self._bind_for(pf, fi, comp.for_in.target, comp.for_in.iter)
+        ev = self.key_of(pf, fi, comp.elt)
+        fi.instances, fi.env = saved[0], saved[1]
+        return ev
+
+    def _bind_for(self, pf: ParsedFile, fi: FuncInfo, target: cst.BaseExpression, it: cst.BaseExpression) -> bool:
+        if not isinstance(target, cst.Name):
+            return False
+        changed = False
+        cls = self.instance_class(pf, fi, it)
+        if cls and fi.instances.get(target.value) != cls:
+            fi.instances[target.value] = cls
+            changed = True
+        ev = self.key_of(pf, fi, it)
+        if ev and target.value not in fi.env:
+            fi.env[target.value] = _chain(target.value, pf.code(it), pf.where(target), ev[0])
+            changed = True
+        return changed
+
+    # ------------------------------------------------------------------ functions
+    def seed_params(self, pf: ParsedFile, fi: FuncInfo) -> None:
+        learned = self.model.params.get(fi.func_id, {})
+        for p in fi.params:
+            name = p.name.value
+            if name in learned:
+                fi.env.setdefault(name, learned[name].evidence)
+            elif name in self.model.key_names:
+                fi.env.setdefault(name, f"`{name}` is named like {self.model.key_names[name]}")
+            if p.annotation is not None:
+                cls = self.annotation_class(p.annotation.annotation)
+                if cls:
+                    fi.instances[name] = cls
+                for n in _names(p.annotation.annotation):
+                    if n in self.model.type_aliases:
+                        fi.env.setdefault(name, f"annotated {n} ({self.model.type_aliases[n]})")
+
+    def analyze(self, pf: ParsedFile, fi: FuncInfo) -> None:
+        """Local flow of one function, then what it teaches about callees, schemas and returns."""
+        self.seed_params(pf, fi)
+        walker = _Body()
+        fi.node.body.visit(walker)
+        for _ in range(2):
+            for node in walker.nodes:
+                self._local(pf, fi, node)
+        for node in walker.nodes:
+            self._learn(pf, fi, node)
+
+    def _local(self, pf: ParsedFile, fi: FuncInfo, node: cst.CSTNode) -> None:
+        if isinstance(node, (cst.Assign, cst.AnnAssign)):
+            targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+            value = node.value
+            if value is None:
+                return
+            for t in targets:
+                if not isinstance(t, cst.Name):
+                    continue
+                cls = self.instance_class(pf, fi, value)
+                if cls:
+                    fi.instances.setdefault(t.value, cls)
+                ev = self.key_of(pf, fi, value)
+                if ev and t.value not in fi.env:
+                    fi.env[t.value] = _chain(t.value, pf.code(value), pf.where(t), ev[0])
+        elif isinstance(node, (cst.For, cst.CompFor)):
+            self._bind_for(pf, fi, node.target, node.iter)
+        elif isinstance(node, cst.Comparison):
+            self._sink_compare(pf, fi, node)
+        elif isinstance(node, cst.Call):
+            self._sink_call(pf, fi, node)
+
+    def _sink_compare(self, pf: ParsedFile, fi: FuncInfo, node: cst.Comparison) -> None:
+        left = node.left
+        for target in node.comparisons:
+            if not isinstance(target.operator, (cst.Equal, cst.NotEqual)):
+                continue
+            right = target.comparator
+            for a, b in ((left, right), (right, left)):
+                if isinstance(b, cst.Name) and b.value not in fi.env and isinstance(a, cst.Attribute) \
+                        and isinstance(a.value, cst.Name) and a.value.value in self.model.orm:
+                    ev = self.key_of(pf, fi, a)
+                    if ev:
+                        fi.env[b.value] = f"`{b.value}` compared with {pf.code(a)} in {pf.where(node)}"
+
+    def _sink_call(self, pf: ParsedFile, fi: FuncInfo, call: cst.Call) -> None:
+        f = call.func
+        args = positional(call)
+        if isinstance(f, cst.Attribute) and f.attr.value == "get" and len(args) == 2 \
+                and isinstance(args[0].value, cst.Name) and args[0].value.value in self.model.orm:
+            orm = self.model.orm[args[0].value.value]
+            x = args[1].value
+            if "id" in orm.key_attrs and isinstance(x, cst.Name) and x.value not in fi.env:
+                fi.env[x.value] = f"`{x.value}` used as {orm.name} primary key in {pf.where(call)}"
+        elif isinstance(f, cst.Attribute) and f.attr.value == "filter_by":
+            cls = self._orm_in(f.value)
+            if cls:
+                for a in call.args:
+                    if a.keyword is not None and a.keyword.value in self.model.orm[cls].key_attrs \
+                            and isinstance(a.value, cst.Name) and a.value.value not in fi.env:
+                        fi.env[a.value.value] = (f"`{a.value.value}` filters {cls}.{a.keyword.value} "
+                                                 f"in {pf.where(call)}")
+        elif isinstance(f, cst.Attribute) and f.attr.value in ("in_", "any_") and len(args) == 1:
+            x = args[0].value
+            if isinstance(x, cst.Name) and x.value not in fi.env and self.key_of(pf, fi, f.value):
+                fi.env[x.value] = f"`{x.value}` matched with {pf.code(f.value)}.in_() in {pf.where(call)}"
+
+    def _learn(self, pf: ParsedFile, fi: FuncInfo, node: cst.CSTNode) -> None:
+        model = self.model
+        if isinstance(node, cst.Return) and node.value is not None:
+            ev = self.key_of(pf, fi, node.value)
+            if ev:
+                model.learn_return(fi.func_id, f"returns `{_short(pf.code(node.value))}` in {pf.where(node)}",
+                                   ev[1])
+            return
+        if not isinstance(node, cst.Call):
+            return
+        f = node.func
+        # Schema.model_validate(item) / Schema.from_orm(item) / Schema(id=item.id)
+        if isinstance(f, cst.Attribute) and f.attr.value in ("model_validate", "from_orm", "parse_obj") \
+                and isinstance(f.value, cst.Name):
+            args = positional(node)
+            if args and self.instance_class(pf, fi, args[0].value):
+                cls = self.instance_class(pf, fi, args[0].value)
+                model.learn_schema(f.value.value, f"validated from a {cls} in {pf.where(node)}")
+        target_fi: FuncInfo | None = None
+        offset = 0
+        task_call = False
+        if isinstance(f, cst.Attribute) and f.attr.value in TASK_CALLS:
+            target_fi = self.registry.resolve(pf, f.value)
+            task_call = target_fi is not None
+        if target_fi is None:
+            target_fi = self.registry.resolve(pf, f)
+        if target_fi is not None and target_fi is not fi:
+            pos = target_fi.positional()
+            args = positional(node)
+            if task_call and isinstance(f, cst.Attribute) and f.attr.value == "apply_async":
+                a = kwarg(node, "args")
+                args = [cst.Arg(e.value) for e in a.value.elements] if a and isinstance(
+                    a.value, (cst.List, cst.Tuple)) else (
+                    [cst.Arg(e.value) for e in args[0].value.elements]
+                    if args and isinstance(args[0].value, (cst.List, cst.Tuple)) else [])
+                kw = kwarg(node, "kwargs")
+                kwargs = _dict_items(kw.value) if kw else []
+            else:
+                kwargs = [(a.keyword.value, a.value) for a in node.args if a.keyword is not None]
+            for i, a in enumerate(args):
+                if i + offset < len(pos):
+                    self._pass(pf, fi, node, target_fi, pos[i + offset].name.value, a.value)
+            for name, value in kwargs:
+                if target_fi.param(name) is not None:
+                    self._pass(pf, fi, node, target_fi, name, value)
+        elif isinstance(f, cst.Name) and f.value in model.schemas | set(model.schema_fields) or (
+                isinstance(f, cst.Name) and f.value[:1].isupper() and f.value not in model.orm):
+            for a in node.args:
+                if a.keyword is not None:
+                    ev = self.key_of(pf, fi, a.value)
+                    if ev:
+                        slot = model.schema_fields.setdefault(f.value, {})
+                        if a.keyword.value not in slot:
+                            slot[a.keyword.value] = f"{f.value}({a.keyword.value}=`{_short(pf.code(a.value))}`) " \
+                                                    f"in {pf.where(node)}"
+                            model.version += 1
+
+    def _pass(self, pf: ParsedFile, fi: FuncInfo, call: cst.Call, callee: FuncInfo, param: str,
+              value: cst.BaseExpression) -> None:
+        ev = self.key_of(pf, fi, value)
+        if ev:
+            self.model.learn_param(callee.func_id, param, _chain(param, pf.code(value), pf.where(call), ev[0]),
+                                   ev[1])
+
+
+def _chain(name: str, source: str, where: str, why: str) -> str:
+    """"`doc_key` <- `item.id` in app/x.py:31 (item.id: ContentItem.id ...)" — the evidence chain."""
+    head = f"`{name}` <- `{_short(source)}` in {where}"
+    if why and not why.startswith(f"`{_short(source)}`"):
+        head += f"; {why}" if len(why) < 200 else f"; {why[:199]}…"
+    return head
+
+
+def _short(text: str, n: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _names(node: cst.CSTNode) -> list[str]:
+    out: list[str] = []
+
+    class V(cst.CSTVisitor):
+        def visit_Name(self, n: cst.Name) -> None:
+            out.append(n.value)
+
+        def visit_SimpleString(self, n: cst.SimpleString) -> None:
+            v = n.evaluated_value
+            if isinstance(v, str) and v.isidentifier():
+                out.append(v)
+
+    node.visit(V())
+    return out
+
+
+def _dict_items(node: cst.BaseExpression) -> list[tuple[str, cst.BaseExpression]]:
+    from analyzer.python.facts import string_value
+
+    out = []
+    if isinstance(node, cst.Dict):
+        for el in node.elements:
+            if isinstance(el, cst.DictElement):
+                k = string_value(el.key)
+                if k:
+                    out.append((k, el.value))
+    return out
+
+
+class _Body(cst.CSTVisitor):
+    """Collects the statements and expressions flow cares about, in source order."""
+
+    def __init__(self) -> None:
+        self.nodes: list[cst.CSTNode] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, (cst.Assign, cst.AnnAssign, cst.For, cst.CompFor, cst.Comparison, cst.Call,
+                             cst.Return)):
+            self.nodes.append(node)
+        return not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda))

@@ -1,0 +1,182 @@
+"""What the scan knows about the key: derived from the closure, then grown by what the code shows.
+
+Everything the rules ask ("is `content_id` a key name?", "which attributes of `ContentItem` hold the
+key?", "does parameter `doc_key` of `render` carry it?") is answered from this one object. It starts
+from the database closure (impacted tables and columns, config aliases) and learns ORM classes,
+schemas, type aliases, function parameters and return values as the rounds go.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from analyzer.config import Config
+from analyzer.models import Closure, ImpactedColumn
+
+#: column names that never make a key *name* by themselves (`user.id` is not a content id)
+GENERIC_PK_NAMES = frozenset({"id", "pk", "uuid", "key"})
+
+
+@dataclass
+class OrmClass:
+    """A mapped class (declarative, SQLModel) or `Table(...)` object for an affected table."""
+
+    name: str
+    table: str
+    path: str
+    line: int
+    #: attribute -> column name, for every attribute mapped to an impacted column
+    key_attrs: dict[str, ImpactedColumn] = field(default_factory=dict)
+
+
+@dataclass
+class FuncKey:
+    """Why a parameter or a return value of a function carries the key."""
+
+    evidence: str
+    target: str
+
+
+def snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+def singular(table: str) -> str:
+    base = table.rsplit(".", 1)[-1]
+    for suffix, repl in (("ies", "y"), ("sses", "ss"), ("xes", "x"), ("s", "")):
+        if base.endswith(suffix) and len(base) > len(suffix) + 1:
+            return base[: -len(suffix)] + repl
+    return base
+
+
+class KeyModel:
+    """The closure plus everything learned from the code, shared by all files and rounds."""
+
+    def __init__(self, closure: Closure, config: Config) -> None:
+        self.closure = closure
+        self.config = config
+        self.to_type = closure.targets[0].to_type if closure.targets else "UUID"
+        self.default_target = closure.targets[0].qualified if closure.targets else ""
+        self.impacted: dict[str, dict[str, ImpactedColumn]] = {}
+        for col in closure.columns:
+            self.impacted.setdefault(col.table, {})[col.column] = col
+        for t in closure.targets:  # a target always counts, even if the closure forgot it
+            if t.column not in self.impacted.get(t.table, {}):
+                ic = ImpactedColumn(t.table, t.column, t.from_type, "target", target=t.qualified)
+                self.impacted.setdefault(t.table, {})[t.column] = ic
+        #: key names (params, fields, kwargs) -> evidence
+        self.key_names: dict[str, str] = {}
+        for table, cols in self.impacted.items():
+            for name, ic in cols.items():
+                if name.lower() not in GENERIC_PK_NAMES:
+                    self.key_names.setdefault(name, f"column {table}.{name} ({ic.reason})")
+        for alias in config.aliases:
+            if re.fullmatch(r"[A-Za-z_]\w*", alias):
+                self.key_names.setdefault(alias, "configured alias")
+        self.orm: dict[str, OrmClass] = {}
+        #: affected Pydantic (or other record) classes -> evidence tying them to the key
+        self.schemas: dict[str, str] = {}
+        #: record classes (pydantic, dataclass, TypedDict) by name -> fields holding the key
+        self.schema_fields: dict[str, dict[str, str]] = {}
+        #: `ContentId = int` / `NewType("ContentId", int)` -> evidence
+        self.type_aliases: dict[str, str] = {}
+        #: function id -> parameter -> FuncKey
+        self.params: dict[str, dict[str, FuncKey]] = {}
+        self.returns: dict[str, FuncKey] = {}
+        #: function names worth a look in other files (callers of learned functions)
+        self.function_names: set[str] = set()
+        self.version = 0  # bumped whenever something is learned: drives the fixed point
+
+    # ------------------------------------------------------------------ closure questions
+    def target_of_table(self, table: str) -> str:
+        cols = self.impacted.get(table) or {}
+        for ic in cols.values():
+            if ic.target:
+                return ic.target
+        return self.default_target
+
+    def column(self, table: str, column: str) -> ImpactedColumn | None:
+        return self.impacted.get(table, {}).get(column)
+
+    def table_key_column(self, ref: str) -> ImpactedColumn | None:
+        """`"content_items.id"` (a ForeignKey target string) -> its impacted column."""
+        table, _, column = ref.rpartition(".")
+        return self.column(table, column) if table else None
+
+    def is_key_name(self, name: str) -> bool:
+        return name in self.key_names
+
+    def affected_table_names(self) -> set[str]:
+        return set(self.impacted)
+
+    # ------------------------------------------------------------------ learning
+    def learn_param(self, func_id: str, param: str, evidence: str, target: str) -> bool:
+        slot = self.params.setdefault(func_id, {})
+        if param in slot:
+            return False
+        slot[param] = FuncKey(evidence, target)
+        self.function_names.add(func_id.rsplit(".", 1)[-1])
+        self.version += 1
+        return True
+
+    def learn_return(self, func_id: str, evidence: str, target: str) -> bool:
+        if func_id in self.returns:
+            return False
+        self.returns[func_id] = FuncKey(evidence, target)
+        self.function_names.add(func_id.rsplit(".", 1)[-1])
+        self.version += 1
+        return True
+
+    def learn_schema(self, name: str, evidence: str) -> bool:
+        if name in self.schemas:
+            return False
+        self.schemas[name] = evidence
+        self.version += 1
+        return True
+
+    def learn_alias(self, name: str, evidence: str) -> bool:
+        if name in self.type_aliases:
+            return False
+        self.type_aliases[name] = evidence
+        self.version += 1
+        return True
+
+    def add_orm(self, cls: OrmClass) -> bool:
+        old = self.orm.get(cls.name)
+        if old is not None and set(old.key_attrs) >= set(cls.key_attrs):
+            return False
+        self.orm[cls.name] = cls
+        self.version += 1
+        return True
+
+    def key_attr_names(self) -> set[str]:
+        return {a for c in self.orm.values() for a in c.key_attrs}
+
+    def candidate_words(self) -> set[str]:
+        """Words whose presence makes a file worth parsing (the fast prefilter)."""
+        words = set(self.key_names) | set(self.impacted) | set(self.orm) | set(self.schemas)
+        words |= set(self.type_aliases) | self.function_names
+        words |= {a for a in self.key_attr_names() if a.lower() not in GENERIC_PK_NAMES}
+        return {w for w in words if w}
+
+    # ------------------------------------------------------------------ type edits
+    def python_type(self) -> tuple[str, str | None]:
+        """Replacement for Python `int` and the import it needs ("" = no change)."""
+        if self.to_type == "UUID":
+            return "uuid.UUID", "import uuid"
+        if self.to_type == "TEXT":
+            return "str", None
+        return "", None
+
+    def sqla_type(self) -> tuple[str, str]:
+        if self.to_type == "UUID":
+            return "Uuid", "Uuid"
+        if self.to_type == "TEXT":
+            return "Text", "Text"
+        return "BigInteger", "BigInteger"
+
+    @property
+    def int_changes(self) -> bool:
+        """Does Python `int` stop being the right type? (no for BIGINT)"""
+        return self.to_type != "BIGINT"

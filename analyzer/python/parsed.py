@@ -1,0 +1,218 @@
+"""One parsed Python file: text, CST, metadata (positions, qualified names) and a node index.
+
+A file is read, decoded and parsed once; the index (nodes by type with their enclosing function and
+class) is built in one pass, so every rule looks up what it needs instead of walking the tree again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import TypeVar
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider, QualifiedNameProvider
+
+from analyzer.models import SourceFile, Span
+
+N = TypeVar("N", bound=cst.CSTNode)
+
+
+class ParseFailure(Exception):
+    """The file cannot be decoded or parsed: a Skipped outcome, never a crash."""
+
+
+@dataclass(eq=False)
+class FuncInfo:
+    node: cst.FunctionDef
+    name: str
+    qualname: str  # "Class.method" or "func"
+    func_id: str  # "app.services.render.render"
+    cls: str | None
+    params: list[cst.Param]
+    decorators: list[cst.Decorator]
+    #: filled by the flow analysis: local names holding the key -> evidence
+    env: dict[str, str] = field(default_factory=dict)
+    #: local names holding an instance (or a collection) of an affected ORM class -> class name
+    instances: dict[str, str] = field(default_factory=dict)
+    route: tuple[str, str, str] | None = None  # (method, path template, router variable)
+    task: bool = False
+    dependency: bool = False
+
+    def param(self, name: str) -> cst.Param | None:
+        for p in self.params:
+            if p.name.value == name:
+                return p
+        return None
+
+    def positional(self) -> list[cst.Param]:
+        return [p for p in self.params if p.name.value not in ("self", "cls")]
+
+
+@dataclass
+class Entry:
+    node: cst.CSTNode
+    func: FuncInfo | None
+    cls: cst.ClassDef | None
+
+
+def module_name(path: str) -> str:
+    p = PurePosixPath(path)
+    parts = list(p.with_suffix("").parts)
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def layer_hint(path: str) -> str | None:
+    """The layer a file's path suggests (used when the construct does not decide)."""
+    low = path.lower()
+    name = PurePosixPath(low).name
+    parts = set(PurePosixPath(low).parts)
+    if "tests" in parts or "test" in parts or name.startswith("test_") or name == "conftest.py" \
+            or "factories" in name:
+        return "test"
+    if "alembic" in parts or "migrations" in parts or "versions" in parts:
+        return "migration"
+    if re.search(r"(^|/)tasks?(/|\.py$)|workers?(/|\.py$)|celery", low):
+        return "task"
+    if re.search(r"(^|/)(api|routes?|routers?|endpoints?|views?)(/|\.py$)", low):
+        return "route"
+    if re.search(r"(^|/)(schemas?|serializers?)(/|\.py$)", low):
+        return "pydantic"
+    if re.search(r"(^|/)(models?|tables?|orm)(/|\.py$)", low):
+        return "db-model"
+    return None
+
+
+class ParsedFile:
+    def __init__(self, src: SourceFile, text: str, module: cst.Module) -> None:
+        self.src = src
+        self.path = src.path
+        self.text = text
+        self.digest = hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+        self.wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        self.module = self.wrapper.module
+        meta = self.wrapper.resolve_many([PositionProvider, QualifiedNameProvider])
+        self._pos = meta[PositionProvider]
+        self._qn = meta[QualifiedNameProvider]
+        self.modname = module_name(src.path)
+        self.layer = layer_hint(src.path)
+        self._line_starts = [0]
+        for m in re.finditer(r"\r\n|\r|\n", text):
+            self._line_starts.append(m.end())
+        self.index: dict[type, list[Entry]] = {}
+        self.functions: list[FuncInfo] = []
+        self.classes: list[cst.ClassDef] = []
+        self.func_of: dict[cst.CSTNode, FuncInfo] = {}
+        _Indexer(self).walk()
+
+    # ---------------------------------------------------------------- positions and text
+    def span(self, node: cst.CSTNode) -> Span:
+        r = self._pos[node]
+        return Span(r.start.line, r.start.column + 1, r.end.line, r.end.column + 1)
+
+    def offsets(self, node: cst.CSTNode) -> tuple[int, int]:
+        r = self._pos[node]
+        return (self._line_starts[r.start.line - 1] + r.start.column,
+                self._line_starts[r.end.line - 1] + r.end.column)
+
+    def line(self, node: cst.CSTNode) -> int:
+        return int(self._pos[node].start.line)
+
+    def where(self, node: cst.CSTNode) -> str:
+        return f"{self.path}:{self.line(node)}"
+
+    def code(self, node: cst.CSTNode) -> str:
+        start, end = self.offsets(node)
+        return self.text[start:end]
+
+    # ---------------------------------------------------------------- names
+    def qnames(self, node: cst.CSTNode) -> set[str]:
+        try:
+            value = self._qn[node]
+        except KeyError:
+            return set()
+        if callable(value):  # QualifiedNameProvider hands out lazy values
+            value = value()
+        try:
+            return {q.name for q in value}
+        except TypeError:
+            return set()
+
+    def resolves_to(self, node: cst.CSTNode, *suffixes: str, packages: tuple[str, ...] = ()) -> bool:
+        """Does `node` name something imported from `packages` ending in one of `suffixes`?"""
+        for q in self.qnames(node):
+            if packages and not q.startswith(packages):
+                continue
+            tail = q.rsplit(".", 1)[-1]
+            if tail in suffixes:
+                return True
+        return False
+
+    def of(self, kind: type[N]) -> list[Entry]:
+        return self.index.get(kind, [])
+
+
+_INDEXED = (cst.Call, cst.Comparison, cst.BinaryOperation, cst.SimpleString, cst.FormattedString,
+            cst.ConcatenatedString, cst.Assign, cst.AnnAssign, cst.Assert, cst.ClassDef, cst.FunctionDef,
+            cst.Subscript, cst.FormattedStringExpression, cst.AugAssign)
+
+
+class _Indexer(cst.CSTVisitor):
+    def __init__(self, pf: ParsedFile) -> None:
+        self.pf = pf
+        self.func_stack: list[FuncInfo] = []
+        self.cls_stack: list[cst.ClassDef] = []
+
+    def walk(self) -> None:
+        self.pf.module.visit(self)
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, _INDEXED):
+            func = self.func_stack[-1] if self.func_stack else None
+            cls = self.cls_stack[-1] if self.cls_stack else None
+            self.pf.index.setdefault(type(node), []).append(Entry(node, func, cls))
+        if isinstance(node, cst.ClassDef):
+            self.cls_stack.append(node)
+            self.pf.classes.append(node)
+        elif isinstance(node, cst.FunctionDef):
+            cls = self.cls_stack[-1].name.value if self.cls_stack and not self.func_stack else None
+            qual = f"{cls}.{node.name.value}" if cls else node.name.value
+            if self.func_stack:
+                qual = f"{self.func_stack[-1].qualname}.{node.name.value}"
+            params = [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
+            info = FuncInfo(node, node.name.value, qual, f"{self.pf.modname}.{qual}", cls, params,
+                            list(node.decorators))
+            self.func_stack.append(info)
+            self.pf.functions.append(info)
+            self.pf.func_of[node] = info
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        if isinstance(original_node, cst.ClassDef):
+            self.cls_stack.pop()
+        elif isinstance(original_node, cst.FunctionDef):
+            self.func_stack.pop()
+
+
+def read_text(abs_path: str) -> str:
+    try:
+        with open(abs_path, encoding="utf-8", newline="") as fh:
+            return fh.read()
+    except UnicodeDecodeError as exc:
+        raise ParseFailure(f"not UTF-8: {exc.reason} at byte {exc.start}") from None
+    except OSError as exc:
+        raise ParseFailure(f"unreadable: {exc.strerror}") from None
+
+
+def parse(src: SourceFile, text: str) -> ParsedFile:
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        raise ParseFailure(f"syntax error at line {exc.raw_line}: {exc.message}") from None
+    except Exception as exc:  # libcst raises a few other errors on odd input
+        raise ParseFailure(f"cannot parse: {type(exc).__name__}: {exc}") from None
+    return ParsedFile(src, text, module)

@@ -1,0 +1,152 @@
+"""What every Python rule shares: the rule base class, its examples and the per-file context.
+
+A rule is a small class with a code, a dotted name, a layer, a kind, a docstring (anti-pattern and
+best practice), its VALID / INVALID examples and a `check(ctx)` that yields findings from the facts
+of one parsed file (`ctx.pf`) and the shared key model (`ctx.model`, `ctx.flow`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import ClassVar
+
+import libcst as cst
+
+from analyzer.models import DEFAULT_SEVERITY, Edit, Finding, Kind, Language, RuleMeta, Severity
+from analyzer.python.facts import Routers
+from analyzer.python.flow import Ev, Flow
+from analyzer.python.keys import KeyModel
+from analyzer.python.parsed import FuncInfo, ParsedFile
+
+
+@dataclass(frozen=True)
+class Valid:
+    code: str
+    path: str = "app/module.py"
+
+
+@dataclass(frozen=True)
+class Invalid:
+    code: str
+    line: int
+    message_contains: str = ""
+    expected_fix: str | None = None  # the fixed text of `line` after the rule's edits
+    path: str = "app/module.py"
+
+
+class PyRule:
+    code: ClassVar[str]
+    name: ClassVar[str]
+    layer: ClassVar[str]
+    kind: ClassVar[Kind]
+    language: ClassVar[Language] = "python"
+    fixable: ClassVar[bool] = False
+    VALID: ClassVar[list[Valid]] = []
+    INVALID: ClassVar[list[Invalid]] = []
+
+    @property
+    def rule_name(self) -> str:
+        return f"py.{self.name}"
+
+    def check(self, ctx: FileCtx) -> Iterable[Finding]:
+        return ()
+
+    def check_sql(self, text: str, path: str, model: KeyModel) -> Iterable[Finding]:
+        return ()
+
+    @classmethod
+    def meta(cls) -> RuleMeta:
+        doc = (cls.__doc__ or "").strip()
+        return RuleMeta(code=cls.code, name=f"py.{cls.name}", language=cls.language, layer=cls.layer,
+                        kind=cls.kind, severity=DEFAULT_SEVERITY[cls.kind], summary=doc.splitlines()[0] if doc
+                        else "", doc=doc, fixable=cls.fixable)
+
+
+@dataclass
+class FileCtx:
+    pf: ParsedFile
+    model: KeyModel
+    flow: Flow
+    routers: Routers
+
+    # ------------------------------------------------------------------ findings
+    def finding(self, rule: PyRule, node: cst.CSTNode, symbol: str, message: str, *, evidence: str = "",
+                target: str = "", edits: tuple[Edit, ...] = (), review: str = "", layer: str | None = None,
+                kind: Kind | None = None) -> Finding:
+        k: Kind = kind or rule.kind
+        if k == "must_change" and not self.model.int_changes and rule.layer not in ("db-model", "migration",
+                                                                                    "raw-sql"):
+            k = "info"  # BIGINT: Python `int` stays right; keep the place as context
+        severity: Severity = DEFAULT_SEVERITY[k]
+        return Finding(rule=rule.rule_name, code=rule.code, layer=layer or rule.layer, language="python",
+                       kind=k, severity=severity, path=self.pf.path, span=self.pf.span(node), symbol=symbol,
+                       message=message, evidence=evidence, target=target or self.model.default_target,
+                       edits=edits, review=review)
+
+    # ------------------------------------------------------------------ helpers
+    def int_edits(self, node: cst.CSTNode | None) -> tuple[Edit, ...]:
+        """Replace every bare `int` inside an annotation with the new Python type."""
+        if node is None:
+            return ()
+        new, imp = self.model.python_type()
+        if not new:
+            return ()
+        out = []
+        for n in _find(node, cst.Name):
+            assert isinstance(n, cst.Name)
+            if n.value == "int":
+                start, end = self.pf.offsets(n)
+                out.append(Edit(start, end, new, requires_import=imp))
+        return tuple(out)
+
+    def has_int(self, node: cst.CSTNode | None) -> bool:
+        return node is not None and any(isinstance(n, cst.Name) and n.value == "int" for n in _find(node, cst.Name))
+
+    def layer_of(self, fi: FuncInfo | None, default: str) -> str:
+        """Layer from the construct first (route, task), then the path, then the rule's default."""
+        if self.pf.layer == "test":
+            return "test"
+        if fi is not None:
+            top = self.top(fi)
+            if top.route is not None or top.dependency:
+                return "route"
+            if top.task:
+                return "task"
+        return self.pf.layer if self.pf.layer in ("task", "route", "service") else default
+
+    def top(self, fi: FuncInfo) -> FuncInfo:
+        """The outermost function (a nested helper belongs to its route or task)."""
+        name = fi.qualname.split(".")[0]
+        for f in self.pf.functions:
+            if f.qualname == name:
+                return f if f.cls is None else fi
+        return fi
+
+    def key(self, fi: FuncInfo | None, expr: cst.CSTNode) -> Ev | None:
+        return self.flow.key_of(self.pf, fi, expr)
+
+    def symbol(self, fi: FuncInfo | None, *extra: str) -> str:
+        parts = [fi.qualname] if fi is not None else []
+        return ".".join([*parts, *[e for e in extra if e]]) or self.pf.modname
+
+
+def _find(node: cst.CSTNode, kind: type) -> list[cst.CSTNode]:
+    out: list[cst.CSTNode] = []
+
+    class V(cst.CSTVisitor):
+        def on_visit(self, n: cst.CSTNode) -> bool:
+            if isinstance(n, kind):
+                out.append(n)
+            return True
+
+    node.visit(V())
+    return out
+
+
+def find_all(node: cst.CSTNode, kind: type) -> list[cst.CSTNode]:
+    return _find(node, kind)
+
+
+def walk_children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    yield from _find(node, cst.CSTNode)

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+
+from analyzer.models import Edit, Finding
+from analyzer.python import facts
+from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
+
+
+class SqlalchemyColumn(PyRule):
+    """An ORM column (Column, mapped_column, SQLModel Field) mapped to a column whose type changes.
+
+    Anti-pattern: `content_id: Mapped[int] = mapped_column(ForeignKey("content_items.id"))` left as
+    `int`/`Integer` while the database column becomes `uuid`. Best practice: change the SQL type
+    (`Uuid`, `BigInteger`) and the Python annotation (`Mapped[uuid.UUID]`) in the same commit as the
+    migration, for the primary key and for every foreign key that points at it.
+    """
+
+    code, name, layer, kind = "PY001", "sqlalchemy.column", "db-model", "must_change"
+    fixable = True
+    VALID = [
+        Valid("from sqlalchemy import Integer\nfrom sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n"
+              "class Base(DeclarativeBase): pass\n"
+              "class User(Base):\n    __tablename__ = 'users'\n"
+              "    id: Mapped[int] = mapped_column(Integer, primary_key=True)\n"
+              "    page: Mapped[int] = mapped_column(Integer)\n"),
+        Valid("def Column(*a): return a\nclass Image:\n    __tablename__ = 'images'\n"
+              "    content_id = Column('x')\n"),
+    ]
+    INVALID = [
+        Invalid("from sqlalchemy import Integer\nfrom sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n"
+                "class Base(DeclarativeBase): pass\n"
+                "class ContentItem(Base):\n    __tablename__ = 'content_items'\n"
+                "    id: Mapped[int] = mapped_column(Integer, primary_key=True)\n",
+                line=6, message_contains="content_items.id",
+                expected_fix="    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)"),
+        Invalid("import sqlalchemy as sa\nfrom sqlalchemy.orm import declarative_base\nBase = declarative_base()\n"
+                "class Image(Base):\n    __tablename__ = 'images'\n"
+                "    id = sa.Column(sa.Integer, primary_key=True)\n"
+                "    content_id = sa.Column(sa.Integer, sa.ForeignKey('content_items.id'), index=True)\n",
+                line=7, message_contains="images.content_id",
+                expected_fix="    content_id = sa.Column(sa.Uuid, sa.ForeignKey('content_items.id'), index=True)"),
+        Invalid("from typing import Optional\nfrom sqlmodel import Field, SQLModel\n"
+                "class Image(SQLModel, table=True):\n    __tablename__ = 'images'\n"
+                "    id: Optional[int] = Field(default=None, primary_key=True)\n"
+                "    content_id: int = Field(foreign_key='content_items.id')\n",
+                line=6, expected_fix="    content_id: uuid.UUID = Field(foreign_key='content_items.id')"),
+        Invalid("from sqlalchemy import Column, ForeignKey, Integer, MetaData, Table\nmetadata = MetaData()\n"
+                "images = Table(\n    'images', metadata,\n    Column('id', Integer, primary_key=True),\n"
+                "    Column('content_id', Integer, ForeignKey('content_items.id')),\n)\n",
+                line=6, expected_fix="    Column('content_id', Uuid, ForeignKey('content_items.id')),"),
+    ]
+
+    def check(self, ctx: FileCtx) -> Iterator[Finding]:
+        pf, model = ctx.pf, ctx.model
+        for cls in pf.classes:
+            got = facts.orm_key_attrs(pf, cls, model)
+            if got is None:
+                continue
+            for attr_name, (ic, attr, spec) in got[1].items():
+                edits = self._type_edits(ctx, spec)
+                if attr.annotation is not None:
+                    edits += ctx.int_edits(attr.annotation.annotation)
+                yield ctx.finding(self, attr.stmt, f"{cls.name.value}.{attr_name}",
+                                  f"`{cls.name.value}.{attr_name}` maps {ic.qualified}, which becomes "
+                                  f"{model.to_type}", evidence=ic.reason, target=ic.target, edits=edits,
+                                  kind="must_change")
+        for entry in pf.of(cst.Call):
+            call = entry.node
+            assert isinstance(call, cst.Call)
+            if entry.cls is not None or not facts.is_sqla(pf, call.func, "Table"):
+                continue
+            args = facts.positional(call)
+            table = facts.string_value(args[0].value) if args else None
+            if table is None:
+                continue
+            for a in args[1:]:
+                if not isinstance(a.value, cst.Call):
+                    continue
+                spec = facts.column_spec(pf, a.value)
+                if spec is None or not spec.name:
+                    continue
+                ic = model.column(table, spec.name) or (model.table_key_column(spec.fk) if spec.fk else None)
+                if ic is None:
+                    continue
+                yield ctx.finding(self, a.value, f"{table}.{spec.name}",
+                                  f"Column `{spec.name}` of Table('{table}') maps {ic.qualified}, which becomes "
+                                  f"{model.to_type}", evidence=ic.reason, target=ic.target,
+                                  edits=self._type_edits(ctx, spec), kind="must_change")
+
+    @staticmethod
+    def _type_edits(ctx: FileCtx, spec: facts.ColumnSpec | None) -> tuple[Edit, ...]:
+        if spec is None:
+            return ()
+        new, name = ctx.model.sqla_type()
+        out = []
+        for node in spec.type_nodes:
+            if isinstance(node, cst.Attribute):
+                start, end = ctx.pf.offsets(node.attr)
+                out.append(Edit(start, end, new))
+            elif isinstance(node, cst.Name):
+                start, end = ctx.pf.offsets(node)
+                out.append(Edit(start, end, new, requires_import=f"from sqlalchemy import {name}"))
+        return tuple(out)
