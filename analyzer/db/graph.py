@@ -40,6 +40,7 @@ CONF_POLYMORPHIC = 0.5
 CONF_VIRTUAL = 1.0
 #: polymorphic columns get edges to at most this many candidate tables
 MAX_POLYMORPHIC_TARGETS = 64
+POLYMORPHIC_SUFFIXES = ("_type", "_kind", "_table", "_model", "_class")
 
 _INT = {"SMALLINT", "INTEGER", "INT", "BIGINT", "MEDIUMINT", "TINYINT", "SERIAL", "BIGSERIAL", "SMALLSERIAL",
         "INT2", "INT4", "INT8", "NUMBER", "NUMERIC", "DECIMAL"}
@@ -142,8 +143,9 @@ def infer_references(snapshot: SchemaSnapshot, config: Config | None = None) -> 
             if table.primary_key == (col.name,) and col.name.lower() in ("id", f"{_table_singular(table.name)}_id"):
                 continue  # a table's own key refers to nothing
             lowered = col.name.lower()
-            if lowered.endswith("_id") and lowered[:-3] + "_type" in names:
-                out.extend(_polymorphic(snapshot, table, col, names[lowered[:-3] + "_type"]))
+            discriminator = _discriminator(lowered, names)
+            if discriminator is not None:
+                out.extend(_polymorphic(idx, table, col, discriminator))
                 continue
             ref = _infer_one(idx, table, col, cfg)
             if ref is None and col.name in aliases:
@@ -202,15 +204,32 @@ def _infer_one(idx: _Index, table: Table, col: Column, cfg: Config) -> tuple[str
     return None
 
 
-def _polymorphic(snapshot: SchemaSnapshot, table: Table, col: Column, type_col: Column) -> list[Reference]:
+def _discriminator(lowered: str, names: dict[str, Column]) -> Column | None:
+    """`entity_id` + `entity_type` (or `_kind`, `_table`, `_model`, `_class`): a polymorphic pair."""
+    if not lowered.endswith("_id") or len(lowered) <= 3:
+        return None
+    for suffix in POLYMORPHIC_SUFFIXES:
+        found = names.get(lowered[:-3] + suffix)
+        if found is not None and type_family(found.type) == "text":
+            return found
+    return None
+
+
+def _polymorphic(idx: _Index, table: Table, col: Column, type_col: Column) -> list[Reference]:
+    """Possible references to every entity table; to the tables the stem names when it names some."""
+    stem = col.name.lower()[:-3]
+    named = list(idx.by_name.get(stem, [])) + [t for t in idx.multiword if _partial_match(stem, t.name)]
+    pool = named or list(idx.snapshot.tables)
     out = []
-    for t in snapshot.tables:
+    for t in pool:
         pk = _single_pk(t)
         if t.name == table.name or pk is None or not compatible(col.type, pk.type):
             continue
         if not pk.identity and pk.name.lower() != "id" or pk.name in _declared_columns(t):
             continue  # a natural / shared key (composite, join table) is not an entity id
-        why = f"polymorphic pair `{type_col.name}` + `{col.name}`: {col.type} may hold {t.name}.{pk.name}"
+        hint = f", and `{stem}` names {t.name}" if named else ""
+        why = (f"polymorphic pair `{type_col.name}` + `{col.name}`: {col.type} may hold {t.name}.{pk.name}"
+               f"{hint}")
         out.append(Reference(table.name, col.name, t.name, pk.name, "polymorphic", CONF_POLYMORPHIC, why,
                              table.rows))
         if len(out) >= MAX_POLYMORPHIC_TARGETS:

@@ -82,7 +82,8 @@ def _reflect(conn: sa.Connection, url: str, schemas: tuple[str, ...], exact_coun
             foreign_keys=tuple(
                 ForeignKey(
                     columns=tuple(fk["constrained_columns"]),
-                    ref_table=qualify(fk.get("referred_schema") or schema, fk["referred_table"]),
+                    ref_table=qualify(_ref_schema(dialect, fk.get("referred_schema"), schema),
+                                      fk["referred_table"]),
                     ref_columns=tuple(fk["referred_columns"]),
                     name=fk.get("name"),
                     on_delete=_upper((fk.get("options") or {}).get("ondelete")),
@@ -106,6 +107,14 @@ def _reflect(conn: sa.Connection, url: str, schemas: tuple[str, ...], exact_coun
     return SchemaSnapshot(dialect=dialect, tables=tuple(tables), dependents=deps, source=redact(url))
 
 
+def _ref_schema(dialect: str, referred: str | None, own: str | None) -> str | None:
+    """PostgreSQL leaves the schema out when it is on the search path (the default); MySQL when it is
+    the referencing table's own database."""
+    if referred:
+        return referred
+    return None if dialect == "postgresql" else own
+
+
 def _upper(value: str | None) -> str | None:
     return value.upper() if value else None
 
@@ -115,7 +124,11 @@ def type_name(conn: sa.Connection, coltype: Any) -> str:
         text = str(coltype.compile(dialect=conn.dialect))
     except Exception:  # noqa: BLE001 - NullType and exotic types do not compile
         text = type(coltype).__name__
-    return text.upper()
+    # MySQL's display width (`INT(11)`) is not part of the type
+    return _INT_WIDTH.sub(r"\1", text.upper())
+
+
+_INT_WIDTH = re.compile(r"^(TINYINT|SMALLINT|MEDIUMINT|INT|INTEGER|BIGINT)\(\d+\)")
 
 
 def _column(conn: sa.Connection, col: dict[str, Any], table: str, pk: tuple[str, ...],
