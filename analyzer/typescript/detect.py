@@ -1,0 +1,568 @@
+"""The detections behind the rules in rules/typescript/*.yml, run on a file once the flow is settled.
+
+Each `_rule_*` method is named after the rule it implements; `Detector.run` walks the nodes the
+indexer recorded and asks every rule about the ones of its kind.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import tree_sitter as ts
+
+from analyzer.config import Config
+from analyzer.models import Edit, Finding
+from analyzer.typescript.flow import Project
+from analyzer.typescript.index import Binding, FileIndex, Func, callee_name, unwrap_type
+from analyzer.typescript.rules import TsRule, rules_by_name
+
+_HOOK = re.compile(r"^use[A-Z0-9]")
+_HTTP = re.compile(r"(^|\.)(fetch\w*|get|post|put|patch|delete|del|request|head|http|api\w*|\w*[Ff]etch\w*)$")
+_URL_NAME = re.compile(r"(Path|Url|URL|Href|Link|Route|Endpoint)s?$")
+_PATH_LAYERS = (
+    (re.compile(r"(^|/)(api|apis|services|client|clients|queries|requests|endpoints)(/|\.)"), "ts-api"),
+    (re.compile(r"(^|/)hooks?(/|\.)|(^|/)use[A-Z]\w*\.tsx?$"), "ts-hook"),
+    (re.compile(r"(^|/)(store|stores|state|context|contexts|atoms|slices|reducers)(/|\.)"), "ts-state"),
+    (re.compile(r"(^|/)(schemas?|validation|validators|forms)(/|\.)"), "ts-validation"),
+    (re.compile(r"(^|/)(types?|models|interfaces)(/|\.)"), "ts-type"),
+    (re.compile(r"(^|/)(routes|urls|paths|links)(/|\.)"), "ts-url"),
+    (re.compile(r"(^|/)(components|pages|views|screens|app|features)(/|\.)"), "ts-component"),
+)
+_ZOD_NUMERIC = frozenset({"int", "positive", "nonnegative", "min", "max", "gt", "gte", "lt", "lte", "finite",
+                          "safe", "multipleOf", "step"})
+_STRINGY = {"UUID": "string", "TEXT": "string"}
+
+
+def path_layer(fi: FileIndex) -> str:
+    if fi.is_test:
+        return "test"
+    for rx, layer in _PATH_LAYERS:
+        if rx.search(fi.sf.path):
+            return layer
+    return "ts-component" if fi.sf.path.endswith(".tsx") else "other"
+
+
+def func_kind(func: Func | None, fi: FileIndex) -> str:
+    """hook | api | component | url | "" (decided by the file's place)."""
+    if func is None:
+        return ""
+    named = func.named
+    if named.kind:
+        return named.kind
+    short = named.name.rpartition(".")[2]
+    kind = ""
+    if _HOOK.match(short):
+        kind = "hook"
+    elif named.route or any(_is_http_arg(u, fi) for u in named.urls):
+        kind = "api"
+    elif short[:1].isupper() and fi.sf.path.endswith(".tsx"):
+        kind = "component"
+    elif named.urls or _URL_NAME.search(short):
+        kind = "url"
+    named.kind = kind or "-"
+    return kind
+
+
+def _is_http_arg(url: ts.Node, fi: FileIndex) -> bool:
+    parent = url.parent
+    if parent is not None and parent.type == "binary_expression":
+        parent = parent.parent
+    if parent is None or parent.type != "arguments" or parent.parent is None:
+        return False
+    fn = parent.parent.child_by_field_name("function")
+    return fn is not None and bool(_HTTP.search(fi.text(fn)))
+
+
+_KIND_LAYER = {"hook": "ts-hook", "api": "ts-api", "component": "ts-component", "url": "ts-url"}
+
+
+def context_layer(func: Func | None, fi: FileIndex) -> str:
+    if fi.is_test:
+        return "test"
+    kind = func_kind(func, fi)
+    return _KIND_LAYER.get(kind) or path_layer(fi)
+
+
+def number_positions(node: ts.Node | None, fi: FileIndex) -> list[ts.Node]:
+    """The `number` keywords of a type that state the key's type: `number`, `number[]`, `number | null`."""
+    node = unwrap_type(node)
+    if node is None:
+        return []
+    t = node.type
+    if t == "predefined_type":
+        return [node] if fi.text(node) == "number" else []
+    if t in ("union_type", "parenthesized_type", "array_type", "readonly_type"):
+        return [p for c in node.named_children for p in number_positions(c, fi)]
+    if t == "generic_type":
+        name = node.child_by_field_name("name")
+        targs = node.child_by_field_name("type_arguments")
+        args = targs.named_children if targs is not None else []
+        gname = fi.text(name) if name is not None else ""
+        if gname in ("Array", "ReadonlyArray", "Set", "ReadonlySet", "Promise") and args:
+            return number_positions(args[0], fi)
+    return []
+
+
+class Detector:
+    def __init__(self, project: Project, config: Config, to_type: str) -> None:
+        self.p = project
+        self.kn = project.kn
+        self.config = config
+        self.to_type = to_type.upper()
+        self.rules = rules_by_name()
+
+    # ------------------------------------------------------------------ plumbing
+    def finding(self, fi: FileIndex, rule_name: str, node: ts.Node, symbol: str, why: str,
+                edits: list[tuple[ts.Node | tuple[int, int], str]] = (),  # type: ignore[assignment]
+                layer: str | None = None, func: Func | None = None) -> Finding | None:
+        rule: TsRule | None = self.rules.get(rule_name)
+        if rule is None or not self.config.rule_enabled(rule.code, rule.name):
+            return None
+        if layer is None:
+            layer = "test" if fi.is_test else rule.layer
+        out_edits: tuple[Edit, ...] = ()
+        if edits and self.to_type in _STRINGY:
+            made = []
+            for where, text in edits:
+                sb, eb = (where.start_byte, where.end_byte) if isinstance(where, ts.Node) else where
+                made.append(Edit(fi.src.char(sb), fi.src.char(eb), text))
+            out_edits = tuple(made)
+        review = rule.review
+        if self.to_type == "BIGINT":
+            review = (review + " " if review else "") + \
+                "BIGINT keys beyond 2^53 lose precision in a JS number: keep ids as strings on the wire."
+        evidence = why
+        if func is not None and func.named.route and func.named.route not in evidence:
+            evidence = f"{evidence} -> {func.named.route}" if evidence else func.named.route
+        return Finding(rule=rule.name, code=rule.code, layer=layer, language="typescript",
+                       kind=rule.kind,  # type: ignore[arg-type]
+                       severity=self.config.severity_for(rule.code, rule.name, rule.severity),  # type: ignore[arg-type]
+                       path=fi.sf.path, span=fi.src.span(node), symbol=symbol,
+                       message=rule.message.format(symbol=symbol, to=self.to_type.lower()),
+                       evidence=evidence, edits=out_edits, review=review)
+
+    def run(self, fi: FileIndex) -> list[Finding]:
+        out: list[Finding | None] = []
+        out.extend(self._members(fi))
+        out.extend(self._params(fi))
+        for node, func in fi.watched:
+            t = node.type
+            if t == "type_alias_declaration":
+                out.extend(self._alias(fi, node))
+            elif t == "unary_expression":
+                out.extend(self._unary(fi, node, func))
+            elif t == "binary_expression":
+                out.extend(self._binary(fi, node, func))
+            elif t == "pair":
+                out.extend(self._pair(fi, node, func))
+            elif t in ("generic_type", "new_expression"):
+                out.extend(self._cache(fi, node, func))
+        for call, func in fi.calls:
+            out.extend(self._call(fi, call, func))
+        for f in fi.funcs:
+            if f.name and f.route and f.named is f:
+                out.append(self.finding(fi, "ts.api.route", f.node, f.name, f.route, func=None,
+                                        layer="test" if fi.is_test else "ts-api"))
+        return [f for f in out if f is not None]
+
+    def _num_edits(self, type_node: ts.Node | None, fi: FileIndex) -> list[tuple[ts.Node | tuple[int, int], str]]:
+        return [(n, "string") for n in number_positions(type_node, fi)]
+
+    # ------------------------------------------------------------------ declarations
+    def _members(self, fi: FileIndex) -> Iterator[Finding | None]:
+        for node, func in fi.watched:
+            if node.type not in ("property_signature", "public_field_definition"):
+                continue
+            name_node = node.child_by_field_name("name")
+            type_node = unwrap_type(node.child_by_field_name("type"))
+            if name_node is None or type_node is None:
+                continue
+            nums = number_positions(type_node, fi)
+            if not nums:
+                continue
+            member = fi.text(name_node).strip("'\"")
+            owner, owner_key = self._owner(node, fi)
+            why = self.p.is_key_member(owner_key, member) if owner_key else ""
+            if not why and self.kn.is_key_name(member):
+                why = self.kn.origin(member) or f"{member} names the key"
+            if not why:
+                continue
+            layer = "ts-type"
+            if owner.endswith("Props") or self._is_props_type(owner):
+                layer = "ts-component"
+            elif not owner_key.startswith("@") or func is None:
+                layer = "ts-type" if path_layer(fi) not in ("ts-state", "ts-validation") else path_layer(fi)
+            else:
+                layer = context_layer(func, fi)
+                if layer == "other":
+                    layer = "ts-type"
+            if fi.is_test:
+                layer = "test"
+            symbol = f"{owner}.{member}" if owner else member
+            yield self.finding(fi, "ts.type.property", node, symbol, why, self._num_edits(type_node, fi),
+                               layer=layer)
+
+    def _is_props_type(self, owner: str) -> bool:
+        for funcs in (self.p.funcs.get(owner.removesuffix("Props"), ()),):
+            if funcs:
+                return True
+        return False
+
+    def _owner(self, member: ts.Node, fi: FileIndex) -> tuple[str, str]:
+        """(display name, type key) of the type a member belongs to."""
+        body = member.parent
+        if body is None:
+            return "", ""
+        if body.type in ("interface_body", "class_body"):
+            decl = body.parent
+            n = decl.child_by_field_name("name") if decl is not None else None
+            return (fi.text(n), fi.text(n)) if n is not None else ("", "")
+        if body.type == "object_type":
+            up = body.parent
+            while up is not None and up.type in ("intersection_type", "parenthesized_type", "union_type"):
+                up = up.parent
+            if up is not None and up.type == "type_alias_declaration":
+                n = up.child_by_field_name("name")
+                return (fi.text(n), fi.text(n)) if n is not None else ("", "")
+            label = ""
+            cur = body.parent
+            while cur is not None and cur.type not in ("required_parameter", "optional_parameter",
+                                                       "variable_declarator", "property_signature"):
+                cur = cur.parent
+            if cur is not None:
+                pat = cur.child_by_field_name("pattern") or cur.child_by_field_name("name")
+                label = fi.text(pat) if pat is not None and pat.type == "identifier" else "props"
+            return label, f"@{fi.sf.path}:{body.start_byte}"
+        return "", ""
+
+    def _alias(self, fi: FileIndex, node: ts.Node) -> Iterator[Finding | None]:
+        name = node.child_by_field_name("name")
+        value = node.child_by_field_name("value")
+        if name is None or value is None:
+            return
+        tname = fi.text(name)
+        if self.kn.is_key_alias_type(tname):
+            nums = number_positions(value, fi)
+            if nums:
+                yield self.finding(fi, "ts.type.alias", node, tname,
+                                   self.kn.origin(tname[:1].lower() + tname[1:]) or f"{tname} names the key",
+                                   self._num_edits(value, fi), layer="test" if fi.is_test else "ts-type")
+        if tname in self.p.affected and not self.kn.is_entity_type(tname):
+            yield self.finding(fi, "ts.type.derived", node, tname, self.p.affected[tname],
+                               layer="test" if fi.is_test else "ts-type")
+
+    def _params(self, fi: FileIndex) -> Iterator[Finding | None]:
+        for b in fi.bindings:
+            if not b.key or b.prop_of or b.type_node is None:
+                continue
+            if b.kind == "param":
+                nums = number_positions(b.type_node, fi)
+                if not nums or b.func is None:
+                    continue
+                kind = func_kind(b.func, fi)
+                rule = {"api": "ts.api.param", "hook": "ts.hook.param", "component": "ts.component.param",
+                        "url": "ts.url.param"}.get(kind, "ts.function.param")
+                layer = None if kind else context_layer(b.func, fi)
+                if fi.is_test:
+                    layer = "test"
+                sym = f"{b.func.label}.{b.name}"
+                yield self.finding(fi, rule, b.node.parent or b.node, sym, b.why,
+                                   self._num_edits(b.type_node, fi), layer=layer, func=b.func)
+            elif b.kind == "var":
+                nums = number_positions(b.type_node, fi)
+                if nums:
+                    sym = f"{b.func.label}.{b.name}" if b.func else b.name
+                    yield self.finding(fi, "ts.variable.annotation", b.node.parent or b.node, sym, b.why,
+                                       self._num_edits(b.type_node, fi), layer=context_layer(b.func, fi),
+                                       func=b.func)
+        for b in fi.bindings:
+            if b.kind == "state" and b.key and b.state_type is not None:
+                nums = number_positions(b.state_type, fi)
+                if nums:
+                    sym = f"{b.func.label}.{b.name}" if b.func else b.name
+                    yield self.finding(fi, "ts.state.use-state", b.node.parent or b.node, sym, b.why,
+                                       self._num_edits(b.state_type, fi),
+                                       layer="test" if fi.is_test else None, func=b.func)
+
+    # ------------------------------------------------------------------ caches keyed by id
+    def _cache(self, fi: FileIndex, node: ts.Node, func: Func | None) -> Iterator[Finding | None]:
+        if node.type == "generic_type":
+            name = node.child_by_field_name("name")
+            targs = node.child_by_field_name("type_arguments")
+        else:
+            name = node.child_by_field_name("constructor")
+            targs = node.child_by_field_name("type_arguments")
+        if name is None or targs is None or len(targs.named_children) < 2:
+            return
+        gname = fi.text(name)
+        if gname not in ("Record", "Map", "ReadonlyMap"):
+            return
+        key_t, val_t = targs.named_children[0], targs.named_children[1]
+        if not (key_t.type == "predefined_type" and fi.text(key_t) == "number"):
+            return
+        vt = self.p.norm(val_t, fi)
+        why = ""
+        if isinstance(vt, str):
+            base = vt.removesuffix("[]")
+            if base in self.p.affected:
+                why = f"keyed by {base}.id ({self.p.affected[base]})" if self.p.affected[base] else \
+                    f"keyed by {base}.id"
+        holder = self._holder_name(node, fi)
+        if not why and holder and self._keyish_holder(holder):
+            why = f"{holder} is keyed by the key"
+        if not why:
+            return
+        sym = f"{func.label}.{holder}" if func is not None and holder else (holder or gname)
+        layer = "test" if fi.is_test else None
+        yield self.finding(fi, "ts.state.id-map", node, sym, why, [(key_t, "string")], layer=layer, func=func)
+
+    def _holder_name(self, node: ts.Node, fi: FileIndex) -> str:
+        cur = node.parent
+        while cur is not None and cur.type not in ("variable_declarator", "property_signature",
+                                                   "public_field_definition", "required_parameter"):
+            cur = cur.parent
+        if cur is None:
+            return ""
+        n = cur.child_by_field_name("name") or cur.child_by_field_name("pattern")
+        return fi.text(n) if n is not None else ""
+
+    def _keyish_holder(self, name: str) -> bool:
+        low = name.lower()
+        for base in self.kn.entity_bases:
+            b = base.lower()
+            if low.startswith(b) or f"by{b}" in low:
+                return True
+        return any(k.lower().replace("_", "") in low for k in self.kn.names)
+
+    # ------------------------------------------------------------------ zod
+    def _pair(self, fi: FileIndex, node: ts.Node, func: Func | None) -> Iterator[Finding | None]:
+        key = node.child_by_field_name("key")
+        value = node.child_by_field_name("value")
+        if key is None or value is None:
+            return
+        kname = fi.text(key).strip("'\"")
+        if kname == "initialPageParam":
+            yield from self._initial_page(fi, node, value, func)
+            return
+        if value.type == "unary_expression":
+            return
+        if value.type != "call_expression":
+            return
+        znum = _zod_number(value, fi)
+        if znum is None:
+            return
+        why = ""
+        if self.kn.is_key_name(kname):
+            why = self.kn.origin(kname) or f"{kname} names the key"
+        elif kname == "id":
+            schema = self._zod_schema_name(node, fi)
+            if schema and (self.kn.is_entity_type(schema[:1].upper() + schema[1:].removesuffix("Schema")) or
+                           schema[:1].upper() + schema[1:].removesuffix("Schema") in self.p.affected):
+                why = f"{schema} validates {self.kn.entity_origin(schema[:1].upper() + schema[1:])}".strip()
+        if not why:
+            return
+        start, end = znum
+        yield self.finding(fi, "ts.zod.number", node, f"{self._zod_schema_name(node, fi) or 'z'}.{kname}", why,
+                           [((start, end), "z.string().uuid()")], layer="test" if fi.is_test else None)
+
+    def _zod_schema_name(self, pair: ts.Node, fi: FileIndex) -> str:
+        cur = pair.parent
+        while cur is not None and cur.type != "variable_declarator":
+            cur = cur.parent
+        n = cur.child_by_field_name("name") if cur is not None else None
+        return fi.text(n) if n is not None else ""
+
+    # ------------------------------------------------------------------ hazards
+    def _unary(self, fi: FileIndex, node: ts.Node, func: Func | None) -> Iterator[Finding | None]:
+        op = node.child_by_field_name("operator")
+        arg = node.child_by_field_name("argument")
+        if op is None or arg is None:
+            return
+        o = fi.text(op)
+        if o == "+":
+            why = self.p.is_key(arg, func, fi) or self.p.key_casts.get(node.id, "")
+            if why:
+                sym = f"{func.label if func else '<module>'}.+{fi.text(arg)}"
+                yield self.finding(fi, "ts.hazard.number-cast", node, sym, why, [(node, fi.text(arg))],
+                                   layer=context_layer(func, fi), func=func)
+        elif o == "-" and arg.type == "call_expression" and fi.text(arg).replace(" ", "") == "Date.now()":
+            holder = self._id_holder(node, fi)
+            if holder:
+                sym = f"{func.label if func else '<module>'}.{holder}"
+                yield self.finding(fi, "ts.hazard.temp-id", node, sym,
+                                   f"{holder} gets a negative timestamp as a temporary id",
+                                   layer=context_layer(func, fi), func=func)
+
+    def _id_holder(self, node: ts.Node, fi: FileIndex) -> str:
+        parent = node.parent
+        if parent is None:
+            return ""
+        name_node = None
+        if parent.type == "pair":
+            name_node = parent.child_by_field_name("key")
+        elif parent.type in ("variable_declarator", "public_field_definition"):
+            name_node = parent.child_by_field_name("name")
+        elif parent.type == "assignment_expression":
+            name_node = parent.child_by_field_name("left")
+        if name_node is None:
+            return ""
+        name = fi.text(name_node).rpartition(".")[2]
+        if name == "id" or self.kn.is_key_name(name) or name.endswith("Id") or name.endswith("_id"):
+            return name
+        return ""
+
+    def _binary(self, fi: FileIndex, node: ts.Node, func: Func | None) -> Iterator[Finding | None]:
+        op_node = node.child_by_field_name("operator")
+        left = node.child_by_field_name("left")
+        right = node.child_by_field_name("right")
+        if op_node is None or left is None or right is None:
+            return
+        op = fi.text(op_node)
+        if op in (">", "<", ">=", "<="):
+            lk = self.p.is_key(left, func, fi)
+            rk = self.p.is_key(right, func, fi)
+            if (lk and (right.type == "number" or rk)) or (rk and left.type == "number"):
+                sym = f"{func.label if func else '<module>'}.{fi.text(left if lk else right)}"
+                yield self.finding(fi, "ts.hazard.id-compare", node, sym, lk or rk,
+                                   layer=context_layer(func, fi), func=func)
+        elif op == "-" and left.type == "member_expression" and right.type == "member_expression":
+            lp = left.child_by_field_name("property")
+            rp = right.child_by_field_name("property")
+            if lp is None or rp is None or fi.text(lp) != fi.text(rp):
+                return
+            why = self.p.is_key(left, func, fi) or self.p.is_key(right, func, fi)
+            if not why:
+                return
+            fix = f"{fi.text(left)}.localeCompare({fi.text(right)})"
+            sym = f"{func.label if func else '<module>'}.{fi.text(lp)}"
+            yield self.finding(fi, "ts.hazard.id-arithmetic", node, sym, why, [(node, fix)],
+                               layer=context_layer(func, fi), func=func)
+
+    def _call(self, fi: FileIndex, call: ts.Node, func: Func | None) -> Iterator[Finding | None]:
+        fn = call.child_by_field_name("function")
+        if fn is None:
+            return
+        name = fi.text(fn)
+        if name in ("Number", "parseInt", "parseFloat"):
+            args = call.child_by_field_name("arguments")
+            arg = args.named_children[0] if args is not None and args.named_children else None
+            if arg is None:
+                return
+            why = self.p.is_key(arg, func, fi) or self.p.key_casts.get(call.id, "")
+            storage = _storage_read(arg, fi)
+            if storage is not None:
+                if why or self._keyish_holder(storage) or self.kn.is_key_name(storage):
+                    sym = f"{func.label if func else '<module>'}.{storage}"
+                    yield self.finding(fi, "ts.hazard.storage-number", call, sym,
+                                       why or f"{storage} stores the key", [(call, fi.text(arg))],
+                                       layer=context_layer(func, fi), func=func)
+                return
+            if why:
+                sym = f"{func.label if func else '<module>'}.{name}({fi.text(arg)})"
+                yield self.finding(fi, "ts.hazard.number-cast", call, sym, why, [(call, fi.text(arg))],
+                                   layer=context_layer(func, fi), func=func)
+            return
+        short = callee_name(fi, call).rpartition(".")[2]
+        if short in ("useQuery", "useInfiniteQuery", "useSuspenseQuery", "useQueries", "queryOptions",
+                     "infiniteQueryOptions", "useMutation"):
+            yield from self._query_key(fi, call, func)
+
+    def _query_key(self, fi: FileIndex, call: ts.Node, func: Func | None) -> Iterator[Finding | None]:
+        args = call.child_by_field_name("arguments")
+        if args is None or not args.named_children or args.named_children[0].type != "object":
+            return
+        for pair in args.named_children[0].named_children:
+            if pair.type != "pair":
+                continue
+            key = pair.child_by_field_name("key")
+            value = pair.child_by_field_name("value")
+            if key is None or value is None or fi.text(key) != "queryKey" or value.type != "array":
+                continue
+            for el in value.named_children:
+                why = self.p.is_key(el, func, fi)
+                if why:
+                    sym = f"{func.label if func else '<module>'}.queryKey"
+                    yield self.finding(fi, "ts.hook.query-key", pair, sym, why,
+                                       layer="test" if fi.is_test else "ts-hook", func=func)
+                    break
+
+    def _initial_page(self, fi: FileIndex, pair: ts.Node, value: ts.Node, func: Func | None) -> Iterator[Finding | None]:
+        if value.type != "number":
+            return
+        obj = pair.parent
+        if obj is None:
+            return
+        for other in obj.named_children:
+            if other.type != "pair":
+                continue
+            k = other.child_by_field_name("key")
+            if k is None or fi.text(k) != "getNextPageParam":
+                continue
+            why = self._mentions_key(other, fi)
+            if why:
+                sym = f"{func.label if func else '<module>'}.initialPageParam"
+                yield self.finding(fi, "ts.hazard.initial-page-param", pair, sym, why,
+                                   layer=context_layer(func, fi), func=func)
+
+    def _mentions_key(self, node: ts.Node, fi: FileIndex) -> str:
+        stack = [node]
+        funcs = {f.node.id: f for f in fi.funcs}
+        inner_func = None
+        while stack:
+            n = stack.pop()
+            if n.id in funcs:
+                inner_func = funcs[n.id]
+            if n.type == "member_expression":
+                why = self.p.is_key(n, inner_func, fi)
+                if why:
+                    return why
+            stack.extend(n.named_children)
+        return ""
+
+
+def _zod_number(call: ts.Node, fi: FileIndex) -> tuple[int, int] | None:
+    """Byte range from `z.number()` through its numeric refinements (`.int().positive()`)."""
+    chain: list[ts.Node] = []
+    cur: ts.Node | None = call
+    while cur is not None and cur.type == "call_expression":
+        chain.append(cur)
+        fn = cur.child_by_field_name("function")
+        cur = fn.child_by_field_name("object") if fn is not None and fn.type == "member_expression" else None
+    chain.reverse()  # innermost first
+    if not chain:
+        return None
+    first = fi.text(chain[0].child_by_field_name("function") or chain[0]).replace(" ", "")
+    if first not in ("z.number", "z.coerce.number"):
+        return None
+    end = chain[0].end_byte
+    for c in chain[1:]:
+        fn = c.child_by_field_name("function")
+        prop = fn.child_by_field_name("property") if fn is not None else None
+        if prop is not None and fi.text(prop) in _ZOD_NUMERIC:
+            end = c.end_byte
+        else:
+            break
+    return chain[0].start_byte, end
+
+
+def _storage_read(arg: ts.Node, fi: FileIndex) -> str | None:
+    """The storage key of `localStorage.getItem("k")` (with `?? ""` tolerated); None otherwise."""
+    node = arg
+    if node.type == "binary_expression":
+        node = node.child_by_field_name("left") or node
+    if node.type != "call_expression":
+        return None
+    name = callee_name(fi, node)
+    if name not in ("localStorage.getItem", "sessionStorage.getItem", "window.localStorage.getItem"):
+        if not name.endswith(".getItem"):
+            return None
+    args = node.child_by_field_name("arguments")
+    first = args.named_children[0] if args is not None and args.named_children else None
+    if first is None:
+        return ""
+    return fi.text(first).strip("'\"`")
+
+
+def binding_symbol(b: Binding) -> str:
+    return f"{b.func.label}.{b.name}" if b.func else b.name

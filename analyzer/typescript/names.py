@@ -1,0 +1,134 @@
+"""Which names carry the key on the TypeScript side, learned from the backend seeds and the config.
+
+A field name is a key in every spelling the client may use (`content_id`, `contentId`, plurals for
+lists). `id` alone is never a key by name: it is one only on a type whose name ties it to a backend
+schema whose `id` is the key (`ContentOut.id` -> TS `ContentItem`, `Content`), never `Comment.id`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from analyzer.config import Config
+from analyzer.models import KeySeeds, RouteSeed
+
+_SCHEMA_SUFFIXES = (
+    "Out", "In", "Create", "Update", "Read", "Public", "Response", "Request", "Schema", "Base", "Dto",
+    "DTO", "Model", "Detail", "Details", "Summary", "Row", "Record", "Data", "Patch", "Payload", "Full",
+)
+_CAMEL_SPLIT = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def camel(name: str) -> str:
+    parts = [p for p in name.split("_") if p]
+    if not parts:
+        return name
+    return parts[0] + "".join(p[:1].upper() + p[1:] for p in parts[1:])
+
+
+def snake(name: str) -> str:
+    return _CAMEL_SPLIT.sub("_", name).lower()
+
+
+def pascal(name: str) -> str:
+    c = camel(name)
+    return c[:1].upper() + c[1:]
+
+
+def type_bases(name: str) -> set[str]:
+    """`ContentItemOut` -> {"ContentItem", "Content"}: the entity a type or schema is about."""
+    base = name
+    changed = True
+    while changed:
+        changed = False
+        for suffix in _SCHEMA_SUFFIXES:
+            if base.endswith(suffix) and len(base) > len(suffix) and base[: -len(suffix)][-1:].islower():
+                base = base[: -len(suffix)]
+                changed = True
+    out = {base}
+    for extra in ("Item", "Items", "Entity", "Entry"):
+        if base.endswith(extra) and len(base) > len(extra):
+            out.add(base[: -len(extra)])
+    return out
+
+
+def _singular(word: str) -> str:
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith("ses") or word.endswith("xes"):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+@dataclass
+class KeyNames:
+    """The key vocabulary of one scan."""
+
+    names: set[str] = field(default_factory=set)  # every spelling, plurals included; never bare "id"
+    entity_bases: set[str] = field(default_factory=set)  # "Content", "ContentItem": their `id` is a key
+    origins: dict[str, str] = field(default_factory=dict)  # spelling -> backend origin
+    entity_origins: dict[str, str] = field(default_factory=dict)
+    routes: tuple[RouteSeed, ...] = ()
+
+    @classmethod
+    def build(cls, seeds: KeySeeds, config: Config) -> KeyNames:
+        kn = cls(routes=seeds.routes)
+        raw = set(seeds.field_names) | set(config.aliases)
+        for route in seeds.routes:
+            raw.update(route.params)
+        for name in raw:
+            if "." in name or name.lower() == "id":
+                continue
+            origin = seeds.origins.get(name) or seeds.origins.get(snake(name)) or ""
+            if not origin and name in config.aliases:
+                origin = f"config alias {name!r}"
+            for spelling in _spellings(name):
+                kn.names.add(spelling)
+                kn.origins.setdefault(spelling, origin)
+        for key, origin in seeds.origins.items():
+            if "." in key:
+                schema, _, fld = key.rpartition(".")
+                if fld == "id":
+                    for base in type_bases(schema.rpartition(".")[2]):
+                        kn.entity_bases.add(base)
+                        kn.entity_origins.setdefault(base, f"{key} ({origin})" if origin else key)
+        for route in seeds.routes:  # /contents/{content_id}: a "content" is keyed by the key
+            segs = [s for s in route.template.split("/") if s]
+            for i, seg in enumerate(segs):
+                if seg.startswith("{") and i > 0 and seg.strip("{}") in route.params:
+                    prev = segs[i - 1]
+                    if not prev.startswith("{"):
+                        base = pascal(_singular(prev.replace("-", "_")))
+                        kn.entity_bases.add(base)
+                        kn.entity_origins.setdefault(base, f"{route.method} {route.template} ({route.origin})")
+        return kn
+
+    def is_key_name(self, name: str) -> bool:
+        return name in self.names
+
+    def is_entity_type(self, type_name: str) -> bool:
+        return bool(type_bases(type_name) & self.entity_bases) or type_name in self.entity_bases
+
+    def entity_origin(self, type_name: str) -> str:
+        for base in sorted(type_bases(type_name) | {type_name}):
+            if base in self.entity_origins:
+                return self.entity_origins[base]
+        return ""
+
+    def origin(self, name: str) -> str:
+        return self.origins.get(name, "")
+
+    def is_key_alias_type(self, type_name: str) -> bool:
+        """`type ContentId = number`: a PascalCase spelling of a key name."""
+        return type_name[:1].isupper() and (type_name[:1].lower() + type_name[1:]) in self.names
+
+
+def _spellings(name: str) -> set[str]:
+    sn = snake(name) if not name.islower() else name
+    out = {name, sn, camel(sn)}
+    for s in list(out):
+        out.add(s + "s")
+    return {s for s in out if s}

@@ -1,0 +1,100 @@
+"""Parsing TypeScript/TSX with tree-sitter, and the byte <-> str offset bookkeeping it needs.
+
+tree-sitter reports UTF-8 byte offsets and byte columns; findings and edits speak in str offsets and
+1-based character columns (models.Edit / models.Span). `Source` converts once per file.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import tree_sitter as ts
+import tree_sitter_typescript as tst
+
+from analyzer.models import Span
+
+
+@lru_cache(maxsize=2)
+def parser_for(tsx: bool) -> ts.Parser:
+    lang = ts.Language(tst.language_tsx() if tsx else tst.language_typescript())
+    return ts.Parser(lang)
+
+
+def is_tsx(path: str) -> bool:
+    return path.endswith(".tsx")
+
+
+@dataclass
+class Source:
+    """A file's text (newlines kept as written) with its UTF-8 encoding and offset maps."""
+
+    text: str
+    data: bytes = b""
+    _ascii: bool = True
+    _byte_starts: list[int] = field(default_factory=list)  # byte offset of every non-ASCII char
+    _line_starts: list[int] = field(default_factory=list)  # str offsets of line starts
+
+    def __post_init__(self) -> None:
+        self.data = self.text.encode("utf-8")
+        self._ascii = len(self.data) == len(self.text)
+        if not self._ascii:
+            # cumulative byte offset per char, sampled only where it differs from the char offset
+            offs = []
+            b = 0
+            for ch in self.text:
+                offs.append(b)
+                b += len(ch.encode("utf-8"))
+            offs.append(b)
+            self._byte_starts = offs
+        starts = [0]
+        pos = self.text.find("\n")
+        while pos != -1:
+            starts.append(pos + 1)
+            pos = self.text.find("\n", pos + 1)
+        self._line_starts = starts
+
+    def char(self, byte_offset: int) -> int:
+        """str offset of a byte offset (which always falls on a character boundary here)."""
+        if self._ascii:
+            return byte_offset
+        return bisect.bisect_left(self._byte_starts, byte_offset)
+
+    def span(self, node: ts.Node) -> Span:
+        start, end = self.char(node.start_byte), self.char(node.end_byte)
+        return Span(*self.line_col(start), *self.line_col(end))
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(self._line_starts, offset) - 1
+        return line + 1, offset - self._line_starts[line] + 1
+
+    def node_text(self, node: ts.Node) -> str:
+        return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+
+def parse(source: Source, tsx: bool) -> ts.Tree:
+    return parser_for(tsx).parse(source.data)
+
+
+def first_error(tree: ts.Tree, source: Source) -> tuple[int, int] | None:
+    """(line, column) of the first ERROR or MISSING node, 1-based; None when the tree is clean."""
+    root = tree.root_node
+    if not root.has_error:
+        return None
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            return source.line_col(source.char(node.start_byte))
+        stack.extend(reversed([c for c in node.children if c.has_error or c.is_missing]))
+    return source.line_col(0)
+
+
+def inside_error(node: ts.Node) -> bool:
+    cur: ts.Node | None = node
+    while cur is not None:
+        if cur.is_error:
+            return True
+        cur = cur.parent
+    return False

@@ -1,0 +1,123 @@
+"""The TypeScript rule catalogue: one strict YAML file per rule under `rules/typescript/`.
+
+A rule file holds what a reviewer needs in one place: code, dotted name, layer, kind, severity, the
+message, a docstring with the anti-pattern and the best practice, and `valid:`/`invalid:` examples
+(collected by tests/test_rules_typescript.py). The detection itself lives in `detect.py`, keyed by
+the rule's name. Unknown keys are rejected so a typo never silently disables a field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+
+from analyzer.models import DEFAULT_SEVERITY, KINDS, LAYERS, SEVERITIES, RuleMeta
+
+_REQUIRED = {"code", "name", "layer", "kind", "message", "doc", "valid", "invalid"}
+_OPTIONAL = {"severity", "fixable", "review"}
+_EXAMPLE_KEYS = {"code", "file", "line", "fix", "symbol", "to"}
+
+
+class RuleError(ValueError):
+    """A malformed rule file."""
+
+
+@dataclass(frozen=True)
+class Example:
+    code: str
+    file: str = "src/example.tsx"
+    line: int = 0
+    fix: str | None = None
+    symbol: str | None = None
+    to: str = "UUID"
+
+
+@dataclass(frozen=True)
+class TsRule:
+    code: str
+    name: str
+    layer: str
+    kind: str
+    severity: str
+    message: str
+    doc: str
+    fixable: bool
+    review: str
+    valid: tuple[Example, ...]
+    invalid: tuple[Example, ...]
+    source: str
+
+    @property
+    def meta(self) -> RuleMeta:
+        return RuleMeta(code=self.code, name=self.name, language="typescript", layer=self.layer,
+                        kind=self.kind,  # type: ignore[arg-type]
+                        severity=self.severity,  # type: ignore[arg-type]
+                        summary=self.doc.strip().splitlines()[0] if self.doc.strip() else self.name,
+                        doc=self.doc.strip(), fixable=self.fixable)
+
+
+def _examples(data: object, where: str, invalid: bool) -> tuple[Example, ...]:
+    if not isinstance(data, list):
+        raise RuleError(f"{where}: expected a list of examples")
+    out = []
+    for i, item in enumerate(data):
+        if isinstance(item, str):
+            item = {"code": item}
+        if not isinstance(item, dict):
+            raise RuleError(f"{where}[{i}]: expected a mapping")
+        unknown = set(item) - _EXAMPLE_KEYS
+        if unknown:
+            raise RuleError(f"{where}[{i}]: unknown key(s) {sorted(unknown)}")
+        if "code" not in item:
+            raise RuleError(f"{where}[{i}]: 'code' is required")
+        if invalid and "line" not in item:
+            raise RuleError(f"{where}[{i}]: an invalid example pins its 'line'")
+        out.append(Example(code=str(item["code"]), file=str(item.get("file", "src/example.tsx")),
+                           line=int(item.get("line", 0)), fix=item.get("fix"), symbol=item.get("symbol"),
+                           to=str(item.get("to", "UUID"))))
+    return tuple(out)
+
+
+def parse_rule(text: str, source: str) -> TsRule:
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict):
+        raise RuleError(f"{source}: a rule file is a mapping")
+    unknown = set(data) - _REQUIRED - _OPTIONAL
+    if unknown:
+        raise RuleError(f"{source}: unknown key(s) {sorted(unknown)}")
+    missing = _REQUIRED - set(data)
+    if missing:
+        raise RuleError(f"{source}: missing key(s) {sorted(missing)}")
+    if data["layer"] not in LAYERS:
+        raise RuleError(f"{source}: unknown layer {data['layer']!r}")
+    if data["kind"] not in KINDS:
+        raise RuleError(f"{source}: unknown kind {data['kind']!r}")
+    severity = data.get("severity", DEFAULT_SEVERITY[data["kind"]])
+    if severity not in SEVERITIES:
+        raise RuleError(f"{source}: unknown severity {severity!r}")
+    return TsRule(code=str(data["code"]), name=str(data["name"]), layer=data["layer"], kind=data["kind"],
+                  severity=severity, message=str(data["message"]), doc=str(data["doc"]),
+                  fixable=bool(data.get("fixable", False)), review=str(data.get("review", "")),
+                  valid=_examples(data["valid"], f"{source}: valid", False),
+                  invalid=_examples(data["invalid"], f"{source}: invalid", True), source=source)
+
+
+@lru_cache(maxsize=1)
+def load_rules() -> tuple[TsRule, ...]:
+    root = resources.files("analyzer.rules").joinpath("typescript")
+    rules = []
+    for entry in sorted(root.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".yml"):
+            rules.append(parse_rule(entry.read_text(encoding="utf-8"), f"rules/typescript/{entry.name}"))
+    codes = [r.code for r in rules]
+    dupes = {c for c in codes if codes.count(c) > 1}
+    if dupes:
+        raise RuleError(f"duplicate TypeScript rule codes: {sorted(dupes)}")
+    return tuple(rules)
+
+
+def rules_by_name() -> dict[str, TsRule]:
+    return {r.name: r for r in load_rules()}
