@@ -289,6 +289,10 @@ def test_postgres_reflection(pg_url: str, run_sql: Callable[[str, str], None]) -
     assert ("policy", "documents_owner on documents") not in touched  # user_id is not impacted
     assert ("sequence", "documents_legacy_seq") not in touched  # page is not impacted
     assert ("inheritance child", "archive_documents") in touched
+    assert ("partition", "events_2026") in touched
+    # a partition is storage of its parent: not a table of its own, its rows count for the parent
+    assert snap.table("events_2026") is None
+    assert not any(r.from_table == "events_2026" for r in closure.references)
 
 
 def test_postgres_schemas_and_exact_counts(pg_url: str, run_sql: Callable[[str, str], None]) -> None:

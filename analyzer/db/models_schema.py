@@ -46,10 +46,8 @@ def _type_of(node: ast.AST | None) -> str | None:
         return _type_of(node.slice)
     if isinstance(node, ast.BinOp):  # int | None
         return _type_of(node.left)
-    if name in _TYPES:
-        return _TYPES[name]
-    if short in _TYPES:
-        t = _TYPES[short]
+    if name in _TYPES or short in _TYPES:
+        t = _TYPES.get(name) or _TYPES[short]
         if t == "VARCHAR" and isinstance(node, ast.Call) and node.args and isinstance(_const(node.args[0]), int):
             return f"VARCHAR({_const(node.args[0])})"
         return t

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -103,8 +104,45 @@ def _reflect(conn: sa.Connection, url: str, schemas: tuple[str, ...], exact_coun
             index_bytes=vol.index_bytes,
             toast_bytes=vol.toast_bytes,
         ))
+    tables = _fold_partitions(tables, deps)
     tables.sort(key=lambda t: t.name)
     return SchemaSnapshot(dialect=dialect, tables=tuple(tables), dependents=deps, source=redact(url))
+
+
+def _fold_partitions(tables: list[Table], deps: tuple[Dependent, ...]) -> list[Table]:
+    """Partitions are storage of their parent: one ALTER on the parent changes them all.
+
+    They leave the table list (they stay as `partition` dependents of the parent) and their rows and
+    bytes are added to the top-level partitioned table, whose own catalogue entry holds none.
+    """
+    parent = {d.name: d.table for d in deps if d.kind == "partition"}
+    if not parent:
+        return tables
+
+    def root(name: str) -> str:
+        seen = set()
+        while name in parent and name not in seen:
+            seen.add(name)
+            name = parent[name]
+        return name
+
+    by_name = {t.name: t for t in tables}
+    totals: dict[str, list[int]] = {}
+    for t in tables:
+        if t.name in parent:
+            acc = totals.setdefault(root(t.name), [0, 0, 0, 0])
+            for i, v in enumerate((t.rows, t.bytes, t.index_bytes, t.toast_bytes)):
+                acc[i] += v or 0
+    out = []
+    for t in tables:
+        if t.name in parent:
+            continue
+        if t.name in totals and t.name in by_name:
+            rows, nbytes, ibytes, tbytes = totals[t.name]
+            t = replace(t, rows=rows + (t.rows or 0), bytes=nbytes + (t.bytes or 0),
+                        index_bytes=ibytes + (t.index_bytes or 0), toast_bytes=tbytes + (t.toast_bytes or 0))
+        out.append(t)
+    return out
 
 
 def _ref_schema(dialect: str, referred: str | None, own: str | None) -> str | None:
