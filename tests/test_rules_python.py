@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from analyzer.rules.python import RULES
+from analyzer.rules.python._base import Invalid, PyRule, Valid
+from analyzer.rules.python._examples import CLOSURE, MODELS
 
 from analyzer.codemods.apply import apply_edits
 from analyzer.config import Config
 from analyzer.models import SourceFile
 from analyzer.python import catalogue, scan_python
-from analyzer.rules.python import RULES
-from analyzer.rules.python._base import Invalid, PyRule, Valid
-from analyzer.rules.python._examples import CLOSURE, MODELS
 
 CASES = [pytest.param(rule, ex, id=f"{rule.code}-{type(ex).__name__.lower()}{i}")
          for rule in RULES for i, ex in enumerate([*rule.VALID, *rule.INVALID])]

@@ -14,7 +14,17 @@ from collections.abc import Callable
 from typing import Any
 
 from analyzer.config import Config
-from analyzer.models import Closure, FileOutcome, Finding, KeySeeds, Ok, RouteSeed, ScanResult, Skipped, SourceFile
+from analyzer.models import (
+    Closure,
+    FileOutcome,
+    Finding,
+    KeySeeds,
+    Ok,
+    RouteSeed,
+    ScanResult,
+    Skipped,
+    SourceFile,
+)
 from analyzer.python import facts
 from analyzer.python.flow import Flow, Registry
 from analyzer.python.keys import KeyModel
@@ -85,11 +95,13 @@ def scan_python(files: list[SourceFile], closure: Closure, config: Config,
         if new == 0 and model.version == version:
             break
 
+    seeds = _seeds(parsed, model, routers)
+    model.route_templates = [(r.template, r.params) for r in seeds.routes]
     findings: list[Finding] = []
     rules = [r() for r in RULES]
     per_file: dict[str, int] = {}
     for pf in parsed.values():
-        ctx = FileCtx(pf, model, flow, routers)
+        ctx = FileCtx(pf, model, flow, routers, record_kinds)
         for fi in pf.functions:  # final local flow with everything learned
             flow.analyze(pf, fi)
         got: list[Finding] = []
@@ -118,7 +130,7 @@ def scan_python(files: list[SourceFile], closure: Closure, config: Config,
     stats["seconds"] = round(time.perf_counter() - started, 3)
     findings = _dedupe(findings)
     return ScanResult(findings=tuple(findings), outcomes=tuple(outcomes[f.path] for f in files),
-                      seeds=_seeds(parsed, model, routers), stats=stats)
+                      seeds=seeds, stats=stats)
 
 
 _last_error: dict[str, str] = {}
@@ -186,11 +198,12 @@ def _learn_response_models(pf: ParsedFile, model: KeyModel, flow: Flow) -> None:
                         and n not in ("List", "Optional", "Sequence", "Page", "Union", "Any", "Annotated")]
         if not schema_names:
             continue
-        returns_orm = any(flow.instance_class(pf, fi, r.value) for r in _returns(fi.node) if r.value is not None)
+        returns_orm = next((c for r in _returns(fi.node) if r.value is not None
+                            for c in [flow.instance_class(pf, fi, r.value)] if c), None)
         if returns_orm:
             for n in schema_names:
                 model.learn_schema(n, f"response model of {fi.qualname} ({pf.where(fi.node)}), which returns "
-                                      "affected ORM objects")
+                                      f"{returns_orm} objects", returns_orm)
 
 
 def _name_nodes(node: Any) -> list[Any]:

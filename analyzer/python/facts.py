@@ -264,16 +264,16 @@ def record_kind(pf: ParsedFile, cls: cst.ClassDef, known: dict[str, str]) -> str
     return None
 
 
-def schema_affinity(model: KeyModel, name: str) -> str | None:
+def schema_affinity(model: KeyModel, name: str) -> tuple[str, str | None] | None:
     """Why a schema class name ties it to an affected ORM class or table (`ContentItemOut`)."""
     for orm in model.orm.values():
         if orm.table in model.closure.tables and _ids_key(model, orm) and name.startswith(orm.name) \
                 and (len(name) == len(orm.name) or name[len(orm.name)].isupper()):
-            return f"named after {orm.name} ({orm.path}:{orm.line})"
+            return f"named after {orm.name} ({orm.path}:{orm.line})", orm.name
     for t in model.closure.targets:
         camel = "".join(p.capitalize() for p in singular(t.table).split("_"))
         if name.startswith(camel) and (len(name) == len(camel) or name[len(camel)].isupper()):
-            return f"named after table {t.table}"
+            return f"named after table {t.table}", None
     return None
 
 
@@ -290,12 +290,12 @@ def collect_records(pf: ParsedFile, model: KeyModel, kinds: dict[str, str]) -> N
         kinds[name] = kind
         why = schema_affinity(model, name)
         if why:
-            model.learn_schema(name, why)
+            model.learn_schema(name, why[0], why[1])
         for base in cls.bases:
             b = base.value
             bname = b.value if isinstance(b, cst.Name) else ""
             if bname in model.schemas:
-                model.learn_schema(name, f"subclass of {bname}")
+                model.learn_schema(name, f"subclass of {bname}", model.schema_orm.get(bname))
 
 
 # ----------------------------------------------------------------------------- type aliases

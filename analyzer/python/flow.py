@@ -8,6 +8,8 @@ Every learned fact keeps its evidence ("`doc_key` <- `item.id` (ContentItem.id) 
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from analyzer.python.facts import callee_name, kwarg, positional
@@ -159,7 +161,11 @@ class Flow:
         if isinstance(expr, cst.Call):
             f = expr.func
             name = callee_name(expr)
-            if isinstance(f, cst.Name) and name in ("int", "str", "UUID", "list", "set", "sorted", "tuple"):
+            if isinstance(f, cst.Name) and name in ("int", "str", "UUID", "list", "set", "sorted", "tuple",
+                                                                "max", "min", "abs"):
+                args = positional(expr)
+                return self.key_of(pf, fi, args[0].value) if args else None
+            if name in ("max", "min") and isinstance(f, cst.Attribute):  # func.max(Model.id)
                 args = positional(expr)
                 return self.key_of(pf, fi, args[0].value) if args else None
             if name == "get" and isinstance(f, cst.Attribute):
@@ -316,7 +322,7 @@ class Flow:
             args = positional(node)
             if args and self.instance_class(pf, fi, args[0].value):
                 cls = self.instance_class(pf, fi, args[0].value)
-                model.learn_schema(f.value.value, f"validated from a {cls} in {pf.where(node)}")
+                model.learn_schema(f.value.value, f"validated from a {cls} in {pf.where(node)}", cls)
         target_fi: FuncInfo | None = None
         offset = 0
         task_call = False
@@ -344,7 +350,7 @@ class Flow:
             for name, value in kwargs:
                 if target_fi.param(name) is not None:
                     self._pass(pf, fi, node, target_fi, name, value)
-        elif isinstance(f, cst.Name) and f.value in model.schemas | set(model.schema_fields) or (
+        elif isinstance(f, cst.Name) and f.value in set(model.schemas) | set(model.schema_fields) or (
                 isinstance(f, cst.Name) and f.value[:1].isupper() and f.value not in model.orm):
             for a in node.args:
                 if a.keyword is not None:
@@ -365,9 +371,13 @@ class Flow:
 
 
 def _chain(name: str, source: str, where: str, why: str) -> str:
-    """"`doc_key` <- `item.id` in app/x.py:31 (item.id: ContentItem.id ...)" — the evidence chain."""
-    head = f"`{name}` <- `{_short(source)}` in {where}"
-    if why and not why.startswith(f"`{_short(source)}`"):
+    """"`doc_key` <- `item.id` (ContentItem.id) in app/x.py:31" — the evidence chain."""
+    src = f"`{_short(source)}`"
+    if why.startswith(src):
+        rest = re.sub(r" in [^ ]+:\d+$", "", why[len(src):])
+        return f"`{name}` <- {src}{rest} in {where}"
+    head = f"`{name}` <- {src} in {where}"
+    if why:
         head += f"; {why}" if len(why) < 200 else f"; {why[:199]}…"
     return head
 

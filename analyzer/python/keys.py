@@ -71,12 +71,16 @@ class KeyModel:
             for name, ic in cols.items():
                 if name.lower() not in GENERIC_PK_NAMES:
                     self.key_names.setdefault(name, f"column {table}.{name} ({ic.reason})")
+        for name in list(self.key_names):  # content_id -> content_ids (a list of keys)
+            self.key_names.setdefault(name + "s", f"plural of {name}")
         for alias in config.aliases:
             if re.fullmatch(r"[A-Za-z_]\w*", alias):
                 self.key_names.setdefault(alias, "configured alias")
         self.orm: dict[str, OrmClass] = {}
         #: affected Pydantic (or other record) classes -> evidence tying them to the key
         self.schemas: dict[str, str] = {}
+        #: schema -> the ORM class it mirrors (None: tied to a target table by name)
+        self.schema_orm: dict[str, str | None] = {}
         #: record classes (pydantic, dataclass, TypedDict) by name -> fields holding the key
         self.schema_fields: dict[str, dict[str, str]] = {}
         #: `ContentId = int` / `NewType("ContentId", int)` -> evidence
@@ -86,6 +90,8 @@ class KeyModel:
         self.returns: dict[str, FuncKey] = {}
         #: function names worth a look in other files (callers of learned functions)
         self.function_names: set[str] = set()
+        #: route templates whose path carries the key, and their literal segments before the key
+        self.route_templates: list[tuple[str, tuple[str, ...]]] = []
         self.version = 0  # bumped whenever something is learned: drives the fixed point
 
     # ------------------------------------------------------------------ closure questions
@@ -128,10 +134,11 @@ class KeyModel:
         self.version += 1
         return True
 
-    def learn_schema(self, name: str, evidence: str) -> bool:
+    def learn_schema(self, name: str, evidence: str, orm: str | None = None) -> bool:
         if name in self.schemas:
             return False
         self.schemas[name] = evidence
+        self.schema_orm[name] = orm
         self.version += 1
         return True
 
@@ -150,6 +157,15 @@ class KeyModel:
         self.version += 1
         return True
 
+    def schema_key_fields(self, schema: str) -> set[str]:
+        """Fields of an affected schema that mirror key attributes of its ORM class (`id`)."""
+        if schema not in self.schemas:
+            return set()
+        orm = self.schema_orm.get(schema)
+        if orm and orm in self.orm:
+            return set(self.orm[orm].key_attrs)
+        return {t.column for t in self.closure.targets}
+
     def key_attr_names(self) -> set[str]:
         return {a for c in self.orm.values() for a in c.key_attrs}
 
@@ -158,6 +174,8 @@ class KeyModel:
         words = set(self.key_names) | set(self.impacted) | set(self.orm) | set(self.schemas)
         words |= set(self.type_aliases) | self.function_names
         words |= {a for a in self.key_attr_names() if a.lower() not in GENERIC_PK_NAMES}
+        words |= {"".join(p.capitalize() for p in n.split("_")) for n in self.key_names}  # ContentId
+        words |= {f"{name}Id" for name in self.orm}
         return {w for w in words if w}
 
     # ------------------------------------------------------------------ type edits

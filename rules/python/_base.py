@@ -69,6 +69,7 @@ class FileCtx:
     model: KeyModel
     flow: Flow
     routers: Routers
+    record_kinds: dict[str, str]
 
     # ------------------------------------------------------------------ findings
     def finding(self, rule: PyRule, node: cst.CSTNode, symbol: str, message: str, *, evidence: str = "",

@@ -3,10 +3,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import libcst as cst
+from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
 
 from analyzer.models import Edit, Finding
 from analyzer.python import facts
-from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
 
 
 class SqlalchemyColumn(PyRule):

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
+
+from analyzer.models import Finding
+from analyzer.python import facts
+
+_TABLE_OPS = {"create_table", "add_column", "alter_column", "drop_column"}
+
+
+class AlembicColumn(PyRule):
+    """An Alembic migration that creates or alters a column whose type changes.
+
+    Anti-pattern: editing history — the `op.create_table("images", sa.Column("content_id", sa.Integer(),
+    sa.ForeignKey("content_items.id")))` revision already ran in production. Best practice: leave old
+    revisions alone and add a new revision that converts the key (expand, backfill, contract); the
+    generated `migration.sql` / `impact plan --alembic` is the starting point. Flagged so that
+    squashed or not-yet-deployed migrations get updated and reviewers see the history.
+    """
+
+    code, name, layer, kind = "PY010", "alembic.column", "migration", "must_change"
+    VALID = [
+        Valid("from alembic import op\nimport sqlalchemy as sa\n"
+              "def upgrade():\n    op.create_table('users', sa.Column('id', sa.Integer(), primary_key=True))\n",
+              path="alembic/versions/0001_users.py"),
+        Valid("from alembic import op\nimport sqlalchemy as sa\n"
+              "def upgrade():\n    op.add_column('images', sa.Column('width', sa.Integer()))\n",
+              path="alembic/versions/0002_width.py"),
+    ]
+    INVALID = [
+        Invalid("from alembic import op\nimport sqlalchemy as sa\n"
+                "def upgrade():\n    op.create_table(\n        'images',\n"
+                "        sa.Column('id', sa.Integer(), primary_key=True),\n"
+                "        sa.Column('content_id', sa.Integer(), sa.ForeignKey('content_items.id')),\n    )\n",
+                line=7, message_contains="images.content_id", path="alembic/versions/0001_init.py"),
+        Invalid("from alembic import op\nimport sqlalchemy as sa\n"
+                "def upgrade():\n    op.create_table(\n        'content_items',\n"
+                "        sa.Column('id', sa.Integer(), nullable=False),\n        sa.PrimaryKeyConstraint('id'),\n"
+                "    )\n", line=6, message_contains="content_items.id", path="alembic/versions/0001_init.py"),
+        Invalid("from alembic import op\nimport sqlalchemy as sa\n"
+                "def upgrade():\n    op.add_column('comments', sa.Column('content_ref', sa.Integer(),\n"
+                "                  sa.ForeignKey('content_items.id')))\n",
+                line=4, message_contains="content_items.id", path="migrations/versions/0003.py"),
+    ]
+
+    def check(self, ctx: FileCtx) -> Iterator[Finding]:
+        pf, model = ctx.pf, ctx.model
+        for entry in pf.of(cst.Call):
+            call = entry.node
+            assert isinstance(call, cst.Call)
+            f = call.func
+            if not (isinstance(f, cst.Attribute) and f.attr.value in _TABLE_OPS
+                    and pf.resolves_to(f.value, "op", packages=("alembic",))):
+                continue
+            args = facts.positional(call)
+            table = facts.string_value(args[0].value) if args else None
+            if table is None:
+                continue
+            if f.attr.value in ("alter_column", "drop_column"):
+                column = facts.string_value(args[1].value) if len(args) > 1 else None
+                ic = model.column(table, column) if column else None
+                if ic is not None:
+                    yield ctx.finding(self, call, f"{table}.{column}",
+                                      f"migration {f.attr.value} on {ic.qualified}, whose type changes",
+                                      evidence=ic.reason, target=ic.target,
+                                      review="add a new revision; do not edit applied ones")
+                continue
+            for a in args[1:]:
+                if not isinstance(a.value, cst.Call):
+                    continue
+                spec = facts.column_spec(pf, a.value)
+                if spec is None or not spec.name:
+                    continue
+                ic = model.column(table, spec.name) or (model.table_key_column(spec.fk) if spec.fk else None)
+                if ic is None:
+                    continue
+                yield ctx.finding(self, a.value, f"{table}.{spec.name}",
+                                  f"migration column `{table}.{spec.name}` holds {ic.qualified}, which becomes "
+                                  f"{model.to_type}", evidence=ic.reason, target=ic.target,
+                                  review="add a new revision that converts the column; do not edit applied ones")

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
+
+from analyzer.models import Finding
+from analyzer.python import facts
+
+_HEADER = ("from pydantic import BaseModel, ConfigDict, Field\nfrom app.models import ContentItem\n")
+
+
+def record_key_fields(ctx: FileCtx, cls: cst.ClassDef) -> Iterator[tuple[facts.ClassAttr, str]]:
+    """Fields of a record class that hold the key: by name, by the schema's tie to the ORM, by flow."""
+    model = ctx.model
+    name = cls.name.value
+    learned = model.schema_fields.get(name, {})
+    for attr in facts.class_attrs(cls):
+        if attr.annotation is None or attr.name.startswith("_") or attr.name == "model_config":
+            continue
+        if attr.name in learned:
+            yield attr, learned[attr.name]
+        elif attr.name in model.key_names:
+            yield attr, f"`{attr.name}` is named like {model.key_names[attr.name]}"
+        elif attr.name in model.schema_key_fields(name):
+            yield attr, f"{name} carries {attr.name} of an affected model ({model.schemas[name]})"
+
+
+class PydanticField(PyRule):
+    """A Pydantic field that holds the key, typed as the old type.
+
+    Anti-pattern: `class ImageOut(BaseModel): content_id: int`, or `id: int` on a schema validated from
+    a ContentItem (`from_attributes`, `response_model`, `model_validate(item)`). Best practice: type it
+    `uuid.UUID` (or a shared `ContentId` alias) so validation and the OpenAPI schema follow the key.
+    """
+
+    code, name, layer, kind = "PY020", "pydantic.field", "pydantic", "must_change"
+    fixable = True
+    VALID = [
+        Valid(_HEADER + "class UserOut(BaseModel):\n    id: int\n    user_id: int\n    page: int\n"),
+        Valid(_HEADER + "class CommentOut(BaseModel):\n    id: int\n    version_number: int\n"),
+    ]
+    INVALID = [
+        Invalid(_HEADER + "class ImageOut(BaseModel):\n    id: int\n    content_id: int\n",
+                line=5, message_contains="content_id", expected_fix="    content_id: uuid.UUID"),
+        Invalid(_HEADER + "class ContentItemOut(BaseModel):\n    model_config = ConfigDict(from_attributes=True)\n"
+                "    id: int\n    title: str\n", line=5, expected_fix="    id: uuid.UUID"),
+        Invalid(_HEADER + "from typing import Optional\nclass Filter(BaseModel):\n"
+                "    content_ids: list[int] = Field(default_factory=list)\n    content_id: Optional[int] = None\n",
+                line=6, expected_fix="    content_id: Optional[uuid.UUID] = None"),
+        Invalid(_HEADER + "class DocOut(BaseModel):\n    id: int\n    name: str\n\n"
+                "def show(item: ContentItem) -> DocOut:\n    return DocOut.model_validate(item)\n",
+                line=4, message_contains="validated from a ContentItem", expected_fix="    id: uuid.UUID"),
+        Invalid(_HEADER + "class Card(BaseModel):\n    ref: int\n\n"
+                "def card(item: ContentItem) -> Card:\n    return Card(ref=item.id)\n",
+                line=4, message_contains="Card(ref=", expected_fix="    ref: uuid.UUID"),
+    ]
+
+    def check(self, ctx: FileCtx) -> Iterator[Finding]:
+        for cls in ctx.pf.classes:
+            if facts.record_kind(ctx.pf, cls, ctx.record_kinds) != "pydantic":
+                continue
+            for attr, why in record_key_fields(ctx, cls):
+                assert attr.annotation is not None
+                if not ctx.has_int(attr.annotation.annotation):
+                    continue
+                yield ctx.finding(self, attr.stmt, f"{cls.name.value}.{attr.name}",
+                                  f"`{cls.name.value}.{attr.name}` holds the key and is typed "
+                                  f"`{ctx.pf.code(attr.annotation.annotation)}`", evidence=why,
+                                  edits=ctx.int_edits(attr.annotation.annotation))

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
+from analyzer.rules.python.pydantic_field import record_key_fields
+
+from analyzer.models import Finding
+from analyzer.python import facts
+
+
+class RecordField(PyRule):
+    """A dataclass, TypedDict or NamedTuple field that holds the key, typed as the old type.
+
+    Anti-pattern: `@dataclass class RenderJob: content_id: int` passed between services and workers.
+    Best practice: type it with the new key type (or a shared alias) so every producer and consumer
+    changes together.
+    """
+
+    code, name, layer, kind = "PY053", "record.field", "service", "must_change"
+    fixable = True
+    VALID = [Valid("from dataclasses import dataclass\n@dataclass\nclass Page:\n    page: int\n    user_id: int\n")]
+    INVALID = [
+        Invalid("from dataclasses import dataclass\n@dataclass\nclass RenderJob:\n    content_id: int\n",
+                line=4, expected_fix="    content_id: uuid.UUID"),
+        Invalid("from typing import TypedDict\nclass Payload(TypedDict):\n    content_id: int\n    page: int\n",
+                line=3, expected_fix="    content_id: uuid.UUID"),
+    ]
+
+    def check(self, ctx: FileCtx) -> Iterator[Finding]:
+        for cls in ctx.pf.classes:
+            kind = facts.record_kind(ctx.pf, cls, ctx.record_kinds)
+            if kind not in ("dataclass", "typeddict", "namedtuple"):
+                continue
+            for attr, why in record_key_fields(ctx, cls):
+                assert attr.annotation is not None
+                if not ctx.has_int(attr.annotation.annotation):
+                    continue
+                yield ctx.finding(self, attr.stmt, f"{cls.name.value}.{attr.name}",
+                                  f"{kind} field `{cls.name.value}.{attr.name}` holds the key and is typed "
+                                  f"`{ctx.pf.code(attr.annotation.annotation)}`", evidence=why,
+                                  edits=ctx.int_edits(attr.annotation.annotation),
+                                  layer=ctx.layer_of(None, "service"))

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
+
+from analyzer.models import Finding
+from analyzer.python.parsed import FuncInfo
+
+_HEAD = "from typing import Annotated\nfrom fastapi import APIRouter, Depends, Path, Query\nrouter = APIRouter()\n"
+
+
+def key_params(ctx: FileCtx, fi: FuncInfo) -> Iterator[tuple[cst.Param, str]]:
+    """Parameters of `fi` that hold the key (by name, by flow, by a key alias) and are typed `int`."""
+    for p in fi.params:
+        name = p.name.value
+        if name in fi.env and p.annotation is not None and ctx.has_int(p.annotation.annotation):
+            yield p, fi.env[name]
+
+
+class FastApiParam(PyRule):
+    """A FastAPI path, query or body parameter (or a dependency's) that holds the key, typed as int.
+
+    Anti-pattern: `@router.get("/contents/{content_id}") def get(content_id: int)` — after the change
+    FastAPI rejects every real id with a 422. Best practice: `content_id: uuid.UUID` (FastAPI validates
+    and documents it), in handlers and in the dependency functions that load the object.
+    """
+
+    code, name, layer, kind = "PY030", "fastapi.param", "route", "must_change"
+    fixable = True
+    VALID = [
+        Valid(_HEAD + "@router.get('/users/{user_id}')\ndef get_user(user_id: int, page: int = 1,"
+                      " limit: int = 20): ...\n"),
+        Valid(_HEAD + "@router.get('/comments/{comment_id}/versions/{version_number}')\n"
+                      "def get_version(comment_id: int, version_number: int): ...\n"),
+    ]
+    INVALID = [
+        Invalid(_HEAD + "@router.get('/images/{content_id}')\ndef get(content_id: int): ...\n",
+                line=5, expected_fix="def get(content_id: uuid.UUID): ..."),
+        Invalid(_HEAD + "@router.get('/images')\ndef list_images(\n"
+                "    content_id: Annotated[int | None, Query()] = None,\n    limit: int = 20,\n): ...\n",
+                line=6, expected_fix="    content_id: Annotated[uuid.UUID | None, Query()] = None,"),
+        Invalid(_HEAD + "from app.models import ContentItem\n"
+                "def load_doc(doc: int, session=None) -> ContentItem:\n    return session.get(ContentItem, doc)\n"
+                "@router.get('/docs/{doc}')\ndef show(item: ContentItem = Depends(load_doc)): ...\n",
+                line=5, message_contains="ContentItem primary key", expected_fix=
+                "def load_doc(doc: uuid.UUID, session=None) -> ContentItem:"),
+    ]
+
+    def check(self, ctx: FileCtx) -> Iterator[Finding]:
+        for fi in ctx.pf.functions:
+            if fi.route is None and not fi.dependency:
+                continue
+            for p, why in key_params(ctx, fi):
+                assert p.annotation is not None
+                kind = "path" if fi.route and f"{{{p.name.value}" in fi.route[1] else "query/body"
+                role = "route" if fi.route else "dependency"
+                yield ctx.finding(self, p, f"{fi.qualname}.{p.name.value}",
+                                  f"{role} {kind} parameter `{p.name.value}` holds the key and is typed "
+                                  f"`{ctx.pf.code(p.annotation.annotation)}`", evidence=why,
+                                  edits=ctx.int_edits(p.annotation.annotation))

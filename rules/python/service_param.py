@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
+from analyzer.rules.python.route_param import key_params
+
+from analyzer.models import Finding
+
+_HEAD = "from app.models import ContentItem, Image\n"
+
+
+class FunctionParam(PyRule):
+    """A service, repository or helper parameter that carries the key, typed as int.
+
+    Anti-pattern: `def render(doc_key: int)` called as `render(item.id)` — the name hides the key, a
+    grep never finds it. Best practice: type it with the new key type (or a shared `ContentId` alias)
+    so the type checker follows the change through the call graph.
+    """
+
+    code, name, layer, kind = "PY050", "function.param", "service", "must_change"
+    fixable = True
+    VALID = [
+        Valid(_HEAD + "def paginate(page: int, limit: int) -> list: ...\n"
+                      "def by_user(user_id: int): ...\ndef f(u):\n    by_user(u.id)\n"),
+    ]
+    INVALID = [
+        Invalid(_HEAD + "def get_images(session, content_id: int) -> list[Image]: ...\n",
+                line=2, expected_fix="def get_images(session, content_id: uuid.UUID) -> list[Image]: ..."),
+        Invalid(_HEAD + "def render(doc_key: int) -> str:\n    return str(doc_key)\n\n"
+                "def publish(item: ContentItem) -> None:\n    render(item.id)\n",
+                line=2, message_contains="item.id", expected_fix="def render(doc_key: uuid.UUID) -> str:"),
+        Invalid(_HEAD + "from sqlalchemy import select\n"
+                "def find(session, ref: int):\n    return session.scalars(select(Image).where(Image.content_id == ref))\n",
+                line=3, message_contains="compared with Image.content_id",
+                expected_fix="def find(session, ref: uuid.UUID):"),
+    ]
+
+    def check(self, ctx: FileCtx) -> Iterator[Finding]:
+        for fi in ctx.pf.functions:
+            if fi.route is not None or fi.dependency or fi.task:
+                continue
+            for p, why in key_params(ctx, fi):
+                assert p.annotation is not None
+                yield ctx.finding(self, p, f"{fi.qualname}.{p.name.value}",
+                                  f"parameter `{p.name.value}` of {fi.qualname}() carries the key and is typed "
+                                  f"`{ctx.pf.code(p.annotation.annotation)}`", evidence=why,
+                                  edits=ctx.int_edits(p.annotation.annotation), layer=ctx.layer_of(fi, "service"))
+
+
+class FunctionReturn(PyRule):
+    """A function that returns the key with an `int` return annotation.
+
+    Anti-pattern: `def resolve_content(slug) -> int: return item.id`. Best practice: annotate the new
+    key type so callers are checked.
+    """
+
+    code, name, layer, kind = "PY051", "function.return", "service", "must_change"
+    fixable = True
+    VALID = [Valid(_HEAD + "def count(session) -> int:\n    return 3\n")]
+    INVALID = [Invalid(_HEAD + "def first_id(item: ContentItem) -> int:\n    return item.id\n",
+                       line=2, expected_fix="def first_id(item: ContentItem) -> uuid.UUID:")]
+
+    def check(self, ctx: FileCtx) -> Iterator[Finding]:
+        for fi in ctx.pf.functions:
+            fk = ctx.model.returns.get(fi.func_id)
+            ret = fi.node.returns
+            if fk is None or ret is None or not ctx.has_int(ret.annotation):
+                continue
+            yield ctx.finding(self, ret.annotation, f"{fi.qualname}",
+                              f"{fi.qualname}() returns the key and is annotated `{ctx.pf.code(ret.annotation)}`",
+                              evidence=fk.evidence, target=fk.target, edits=ctx.int_edits(ret.annotation),
+                              layer=ctx.layer_of(fi, "service"))

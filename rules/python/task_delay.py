@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
+
+from analyzer.models import Finding
+from analyzer.python import facts
+
+_SEND = {"delay", "apply_async", "s", "si", "signature"}
+
+
+class CeleryDelay(PyRule):
+    """Enqueuing a Celery task with the key as an argument.
+
+    Anti-pattern: `render.delay(item.id)` — the default JSON serializer cannot encode `uuid.UUID`
+    (kombu raises at send time), and workers on the old code still expect ints. Best practice: send
+    `str(item.id)` and convert in the task; deploy workers that accept both before producers change.
+    """
+
+    code, name, layer, kind = "PY041", "celery.delay", "task", "hazard"
+    VALID = [Valid("from celery import shared_task\n@shared_task\ndef digest(user_id): ...\n"
+                   "def go(user):\n    digest.delay(user.id)\n")]
+    INVALID = [
+        Invalid("from celery import shared_task\nfrom app.models import ContentItem\n"
+                "@shared_task\ndef render(content_id): ...\n"
+                "def publish(item: ContentItem):\n    render.delay(item.id)\n",
+                line=6, message_contains="render.delay"),
+        Invalid("from celery import shared_task\n@shared_task\ndef render(content_id): ...\n"
+                "def publish(content_id: int):\n    render.apply_async(args=[content_id], countdown=5)\n",
+                line=5, message_contains="apply_async"),
+    ]
+
+    def check(self, ctx: FileCtx) -> Iterator[Finding]:
+        for entry in ctx.pf.of(cst.Call):
+            call = entry.node
+            assert isinstance(call, cst.Call)
+            f = call.func
+            if not (isinstance(f, cst.Attribute) and f.attr.value in _SEND):
+                continue
+            values: list[cst.BaseExpression] = [a.value for a in call.args if a.keyword is None
+                                                 or a.keyword.value not in ("countdown", "eta", "queue",
+                                                                            "expires", "priority")]
+            if f.attr.value == "apply_async":
+                a = facts.kwarg(call, "args") or (facts.positional(call)[0] if facts.positional(call) else None)
+                values = [e.value for e in a.value.elements] if a is not None and isinstance(
+                    a.value, (cst.List, cst.Tuple)) else []
+                kw = facts.kwarg(call, "kwargs")
+                if kw is not None and isinstance(kw.value, cst.Dict):
+                    values += [e.value for e in kw.value.elements if isinstance(e, cst.DictElement)]
+            task = ctx.flow.registry.resolve(ctx.pf, f.value)
+            if task is None and not f.attr.value == "delay":
+                continue
+            for v in values:
+                ev = ctx.key(entry.func, v)
+                if ev is None:
+                    continue
+                yield ctx.finding(self, call, ctx.symbol(entry.func, ctx.pf.code(f)),
+                                  f"`{ctx.pf.code(f)}(...)` sends the key `{ctx.pf.code(v)}` through the broker",
+                                  evidence=ev[0], target=ev[1],
+                                  review="send str(key) and convert in the task; drain queued messages")
+                break

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
+
+from analyzer.models import Finding
+
+_HEAD = "from celery import Celery, shared_task\napp = Celery('w')\n"
+
+
+class CeleryTaskSignature(PyRule):
+    """A Celery task parameter that receives the key.
+
+    Anti-pattern: `@app.task def render(content_id: int)` — queued messages carry the id as JSON, so
+    after the change the task receives a string, and messages already queued still carry ints.
+    Best practice: type the parameter with the new key type, convert at the task boundary
+    (`uuid.UUID(content_id)`) and drain or version the queue during the deploy.
+    """
+
+    code, name, layer, kind = "PY040", "celery.task_signature", "task", "must_change"
+    fixable = True
+    VALID = [Valid(_HEAD + "@app.task\ndef send_digest(user_id: int, page: int = 0): ...\n")]
+    INVALID = [
+        Invalid(_HEAD + "@app.task(bind=True)\ndef render(self, content_id: int): ...\n",
+                line=4, expected_fix="def render(self, content_id: uuid.UUID): ..."),
+        Invalid(_HEAD + "from app.models import ContentItem\n@shared_task\ndef reindex(doc_key):\n"
+                "    return doc_key\ndef publish(item: ContentItem):\n    reindex.delay(item.id)\n",
+                line=5, message_contains="(ContentItem.id)"),
+    ]
+
+    def check(self, ctx: FileCtx) -> Iterator[Finding]:
+        for fi in ctx.pf.functions:
+            if not fi.task:
+                continue
+            for p in fi.params:
+                name = p.name.value
+                if name not in fi.env:
+                    continue
+                ann = p.annotation.annotation if p.annotation is not None else None
+                if ann is not None and not ctx.has_int(ann):
+                    continue
+                yield ctx.finding(self, p, f"{fi.qualname}.{name}",
+                                  f"task parameter `{name}` receives the key"
+                                  + (f" and is typed `{ctx.pf.code(ann)}`" if ann is not None else ""),
+                                  evidence=fi.env[name], edits=ctx.int_edits(ann),
+                                  review="" if ann is not None else
+                                  "convert the JSON value at the task boundary (uuid.UUID(x))")
