@@ -264,9 +264,9 @@ def _seeds(parsed: dict[str, ParsedFile], model: KeyModel, routers: facts.Router
     for pf in parsed.values():
         for cls in pf.classes:
             if cls.name.value in model.schemas:
-                for attr in class_attrs(cls):
-                    if attr.name in model.key_names and attr.annotation is not None:
-                        names.setdefault(attr.name, f"{cls.name.value}.{attr.name} in {pf.where(attr.stmt)}")
+                for field_ in class_attrs(cls):
+                    if field_.name in model.key_names and field_.annotation is not None:
+                        names.setdefault(field_.name, f"{cls.name.value}.{field_.name} in {pf.where(field_.stmt)}")
         for fi in pf.functions:
             if fi.route is None:
                 continue

@@ -20,12 +20,9 @@ HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "api
 
 
 def string_value(node: cst.BaseExpression | None) -> str | None:
-    if isinstance(node, cst.SimpleString):
-        v = node.evaluated_value
-        return v if isinstance(v, str) else None
-    if isinstance(node, cst.ConcatenatedString):
-        v = node.evaluated_value
-        return v if isinstance(v, str) else None
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
     return None
 
 
@@ -217,9 +214,10 @@ def collect_orm(pf: ParsedFile, model: KeyModel) -> None:
             continue
         target = node.targets[0].target
         args = positional(node.value)
-        table = string_value(args[0].value) if args else None
-        if not isinstance(target, cst.Name) or table is None:
+        tname = string_value(args[0].value) if args else None
+        if not isinstance(target, cst.Name) or tname is None:
             continue
+        table = tname
         found = OrmClass(target.value, table, pf.path, pf.line(node))
         for a in args[1:]:
             if isinstance(a.value, cst.Call):
@@ -410,8 +408,8 @@ def mark_functions(pf: ParsedFile, routers: Routers) -> None:
             func = dec.func if isinstance(dec, cst.Call) else dec
             if isinstance(func, cst.Attribute) and isinstance(dec, cst.Call) and func.attr.value in HTTP_METHODS:
                 args = positional(dec)
-                path = string_value(args[0].value) if args else string_value(kwarg(dec, "path").value) \
-                    if kwarg(dec, "path") else None
+                path_arg = args[0] if args else kwarg(dec, "path")
+                path = string_value(path_arg.value) if path_arg is not None else None
                 if path is not None and isinstance(func.value, cst.Name):
                     rid = f"{pf.modname}.{func.value.value}"
                     if rid in routers.own or pf.resolves_to(func.value, "router", "app", "api", "api_router") \

@@ -139,10 +139,10 @@ class Flow:
                     return f"{base.value}.{attr} maps {ic.qualified}", ic.target or model.default_target
             cls = self.instance_class(pf, fi, base)
             if cls:
-                ic = model.orm[cls].key_attrs.get(attr)
-                if ic is not None:
+                found = model.orm[cls].key_attrs.get(attr)
+                if found is not None:
                     return (f"`{pf.code(expr)}` ({cls}.{attr}) in {pf.where(expr)}",
-                            ic.target or model.default_target)
+                            found.target or model.default_target)
             if attr.lower() not in GENERIC_PK_NAMES:
                 ev = self.name_ev(attr)
                 if ev:

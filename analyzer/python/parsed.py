@@ -10,7 +10,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider, QualifiedNameProvider
@@ -96,8 +96,8 @@ class ParsedFile:
         self.wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
         self.module = self.wrapper.module
         meta = self.wrapper.resolve_many([PositionProvider, QualifiedNameProvider])
-        self._pos = meta[PositionProvider]
-        self._qn = meta[QualifiedNameProvider]
+        self._pos: Any = meta[PositionProvider]
+        self._qn: Any = meta[QualifiedNameProvider]
         self.modname = module_name(src.path)
         self.layer = layer_hint(src.path)
         self._line_starts = [0]
@@ -179,12 +179,12 @@ class _Indexer(cst.CSTVisitor):
             self.cls_stack.append(node)
             self.pf.classes.append(node)
         elif isinstance(node, cst.FunctionDef):
-            cls = self.cls_stack[-1].name.value if self.cls_stack and not self.func_stack else None
-            qual = f"{cls}.{node.name.value}" if cls else node.name.value
+            owner = self.cls_stack[-1].name.value if self.cls_stack and not self.func_stack else None
+            qual = f"{owner}.{node.name.value}" if owner else node.name.value
             if self.func_stack:
                 qual = f"{self.func_stack[-1].qualname}.{node.name.value}"
             params = [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
-            info = FuncInfo(node, node.name.value, qual, f"{self.pf.modname}.{qual}", cls, params,
+            info = FuncInfo(node, node.name.value, qual, f"{self.pf.modname}.{qual}", owner, params,
                             list(node.decorators))
             self.func_stack.append(info)
             self.pf.functions.append(info)

@@ -82,9 +82,10 @@ class SqlalchemyColumn(PyRule):
                 spec = facts.column_spec(pf, a.value)
                 if spec is None or not spec.name:
                     continue
-                ic = model.column(table, spec.name) or (model.table_key_column(spec.fk) if spec.fk else None)
-                if ic is None:
+                tic = model.column(table, spec.name) or (model.table_key_column(spec.fk) if spec.fk else None)
+                if tic is None:
                     continue
+                ic = tic
                 yield ctx.finding(self, a.value, f"{table}.{spec.name}",
                                   f"Column `{spec.name}` of Table('{table}') maps {ic.qualified}, which becomes "
                                   f"{model.to_type}", evidence=ic.reason, target=ic.target,
