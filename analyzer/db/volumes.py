@@ -27,11 +27,13 @@ Key = tuple[str | None, str]
 def reflect_volumes(conn: sa.Connection, dialect: str, default: str | None, names: Sequence[Key],
                     exact: bool) -> dict[Key, Volume]:
     out: dict[Key, Volume] = {}
+    partitioned: set[Key] = set()
     if dialect == "postgresql":
-        out = _postgres(conn, default, names)
+        out, partitioned = _postgres(conn, default, names)
     elif dialect == "mysql":
         out = _mysql(conn, default, names)
-    unknown = [k for k in names if exact or dialect == "sqlite" or (out.get(k) or Volume()).rows is None]
+    unknown = [k for k in names if k not in partitioned
+               and (exact or dialect == "sqlite" or (out.get(k) or Volume()).rows is None)]
     bound = None if exact or dialect == "sqlite" else COUNT_BOUND
     counts = _counts(conn, unknown, bound)
     for key, n in counts.items():
@@ -41,8 +43,11 @@ def reflect_volumes(conn: sa.Connection, dialect: str, default: str | None, name
     return out
 
 
-def _postgres(conn: sa.Connection, default: str | None, names: Sequence[Key]) -> dict[Key, Volume]:
+def _postgres(conn: sa.Connection, default: str | None, names: Sequence[Key]
+              ) -> tuple[dict[Key, Volume], set[Key]]:
     schemas = sorted({s or default or "public" for s, _ in names})
+    # since PostgreSQL 14, reltuples = -1 means "never analysed" and 0 means empty; before, 0 was both
+    zero_known = (conn.dialect.server_version_info or (0,)) >= (14,)
     rows = conn.execute(sa.text(
         """
         SELECT n.nspname, c.relname, c.reltuples::bigint, c.relkind,
@@ -54,12 +59,16 @@ def _postgres(conn: sa.Connection, default: str | None, names: Sequence[Key]) ->
         """
     ), {"schemas": schemas}).all()
     out: dict[Key, Volume] = {}
+    partitioned: set[Key] = set()
     for nsp, rel, tuples, kind, tbytes, ibytes, toast in rows:
         key = (None if nsp == default else nsp, rel)
-        # -1: never analysed; 0 with no pages is as good as unknown; partitioned parents hold no rows
-        known = tuples is not None and tuples > 0 and kind != "p"
+        if kind == "p":  # holds no rows itself: its partitions' volumes are added by the caller
+            partitioned.add(key)
+            out[key] = Volume(0, True, 0, 0, 0)
+            continue
+        known = tuples is not None and (tuples > 0 or (tuples == 0 and zero_known))
         out[key] = Volume(int(tuples) if known else None, True, int(tbytes or 0), int(ibytes or 0), int(toast or 0))
-    return out
+    return out, partitioned
 
 
 def _mysql(conn: sa.Connection, default: str | None, names: Sequence[Key]) -> dict[Key, Volume]:
@@ -97,11 +106,13 @@ def _counts(conn: sa.Connection, keys: Sequence[Key], bound: int | None) -> dict
         try:
             for j, n in conn.execute(sa.text(sql)).all():
                 out[batch[int(j)]] = int(n)
+            conn.commit()  # release the share locks batch by batch (max_locks_per_transaction)
         except sa.exc.DBAPIError:
             _rollback(conn)
             for key in batch:  # one slow table must not lose the others (statement timeout)
                 try:
                     out[key] = int(conn.execute(sa.text(source(key))).scalar() or 0)
+                    conn.commit()
                 except sa.exc.DBAPIError:
                     _rollback(conn)
     return out
