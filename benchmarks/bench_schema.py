@@ -27,6 +27,7 @@ from sqlalchemy.engine import make_url
 
 from analyzer import db
 from analyzer.config import Config
+from analyzer.models import SchemaSnapshot
 
 
 def ddl(n: int) -> list[str]:
@@ -106,8 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         t_ours, snap = best_of(args.repeat, ours)
         t_full, _ = best_of(args.repeat, ours_full)
         assert isinstance(meta, sa.MetaData) and len(meta.tables) == args.tables
-        assert len(snap.tables) == args.tables  # type: ignore[attr-defined]
-        fks = sum(len(t.foreign_keys) for t in snap.tables)  # type: ignore[attr-defined]
+        assert isinstance(snap, SchemaSnapshot) and len(snap.tables) == args.tables
+        fks = sum(len(t.foreign_keys) for t in snap.tables)
         print(f"tables={args.tables} foreign_keys={fks} repeat={args.repeat} (best of)")
         print(f"sqlalchemy MetaData.reflect      : {t_sa:8.2f} s")
         print(f"impact reflect()                 : {t_ours:8.2f} s   ratio {t_ours / t_sa:.2f}x of MetaData.reflect")

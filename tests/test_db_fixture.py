@@ -11,7 +11,7 @@ import pytest
 
 from analyzer import db
 from analyzer.config import Config, load
-from analyzer.models import Target
+from analyzer.models import SchemaSnapshot, Target
 
 APP = Path(__file__).resolve().parents[1] / "fixtures" / "content_app"
 TARGETS = (Target("content_items", "id"), Target("content_items_auto", "id"))
@@ -24,8 +24,8 @@ EXPECTED = {
     "auto_runs.content_auto_id": "declared",
     "content_metrics.content_item_id": "inferred",
     "content_item_tags.content_item_id": "declared",
-    "generation_jobs.content_id": "polymorphic",
-    "comments.entity_id": "polymorphic",
+    "generation_jobs.content_id": ("polymorphic", "virtual"),  # virtual with the app's config
+    "comments.entity_id": ("polymorphic", "virtual"),
 }
 
 
@@ -46,7 +46,12 @@ def _config() -> Config:
 
 def _check(url: str) -> None:
     snap = db.reflect(url)
-    closure = db.compute_closure(snap, TARGETS, _config())
+    for cfg in (_config(), Config()):
+        _check_closure(snap, cfg)
+
+
+def _check_closure(snap: SchemaSnapshot, cfg: Config) -> None:
+    closure = db.compute_closure(snap, TARGETS, cfg)
     got = {c.qualified: c.reason for c in closure.columns}
     for col, kind in EXPECTED.items():
         assert col in got, f"{col} missing from {sorted(got)}"

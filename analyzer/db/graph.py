@@ -252,9 +252,23 @@ def declared_references(snapshot: SchemaSnapshot) -> list[Reference]:
     return out
 
 
+_STRENGTH = {"declared": 0, "virtual": 1, "inferred": 2, "polymorphic": 3}
+
+
+def strongest(refs: Iterable[Reference]) -> list[Reference]:
+    """One reference per (source, dest): declared beats virtual beats inferred beats polymorphic."""
+    best: dict[tuple[str, str], Reference] = {}
+    for r in refs:
+        key = (r.source, r.dest)
+        old = best.get(key)
+        if old is None or (_STRENGTH[r.kind], -r.confidence) < (_STRENGTH[old.kind], -old.confidence):
+            best[key] = r
+    return sorted(best.values(), key=lambda r: (r.to_table, r.to_column, r.from_table, r.from_column, r.kind))
+
+
 def all_references(snapshot: SchemaSnapshot, config: Config | None = None) -> list[Reference]:
-    refs = declared_references(snapshot) + [r for r in infer_references(snapshot, config) if r.to_table != "*"]
-    return sorted(refs, key=lambda r: (r.to_table, r.to_column, r.from_table, r.from_column, r.kind))
+    return strongest(declared_references(snapshot) + [r for r in infer_references(snapshot, config)
+                                                       if r.to_table != "*"])
 
 
 def build_graph(snapshot: SchemaSnapshot, config: Config | None = None) -> nx.MultiDiGraph:
@@ -302,6 +316,7 @@ def compute_closure(snapshot: SchemaSnapshot, targets: Sequence[Target], config:
                                       f"{r.evidence}; alias of {t.qualified}", rows.get(r.from_table)))
         else:
             refs.append(r)
+    refs = strongest(refs)
     incoming: dict[str, list[Reference]] = {}
     for r in refs:
         incoming.setdefault(r.dest, []).append(r)
