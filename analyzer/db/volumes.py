@@ -32,6 +32,8 @@ def reflect_volumes(conn: sa.Connection, dialect: str, default: str | None, name
         out, partitioned = _postgres(conn, default, names)
     elif dialect == "mysql":
         out = _mysql(conn, default, names)
+    elif dialect == "sqlite":
+        out = _sqlite(conn)
     unknown = [k for k in names if k not in partitioned
                and (exact or dialect == "sqlite" or (out.get(k) or Volume()).rows is None)]
     bound = None if exact or dialect == "sqlite" else COUNT_BOUND
@@ -86,6 +88,22 @@ def _mysql(conn: sa.Connection, default: str | None, names: Sequence[Key]) -> di
         known = trows is not None and int(trows) > 0
         out[key] = Volume(int(trows) if known else None, True, int(dlen or 0), int(ilen or 0), None)
     return out
+
+
+def _sqlite(conn: sa.Connection) -> dict[Key, Volume]:
+    """Table and index bytes from the `dbstat` virtual table, when SQLite was built with it."""
+    try:
+        query = sa.text("SELECT name, sum(pgsize) FROM dbstat GROUP BY name")
+        sizes: dict[str, int] = {str(n): int(b or 0) for n, b in conn.execute(query)}
+    except sa.exc.DBAPIError:
+        _rollback(conn)
+        return {}
+    owners = conn.execute(sa.text("SELECT name, type, tbl_name FROM sqlite_master WHERE type IN ('table', 'index')"))
+    out: dict[Key, list[int]] = {}
+    for name, kind, table in owners:
+        acc = out.setdefault((None, table), [0, 0])
+        acc[0 if kind == "table" else 1] += int(sizes.get(name) or 0)
+    return {k: Volume(None, False, v[0], v[1], None) for k, v in out.items()}
 
 
 def _counts(conn: sa.Connection, keys: Sequence[Key], bound: int | None) -> dict[Key, int]:
