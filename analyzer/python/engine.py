@@ -38,8 +38,10 @@ MAX_ROUNDS = 8
 def _word_regex(words: set[str]) -> re.Pattern[str] | None:
     if not words:
         return None
-    alts = "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
-    return re.compile(rf"\b(?:{alts})\b")
+    long = sorted((re.escape(w) for w in words if len(w) >= 6), key=len, reverse=True)
+    short = sorted((re.escape(w) for w in words if len(w) < 6), key=len, reverse=True)
+    parts = ([f"(?:{'|'.join(long)})"] if long else []) + ([rf"\b(?:{'|'.join(short)})\b"] if short else [])
+    return re.compile("|".join(parts))
 
 
 def scan_python(files: list[SourceFile], closure: Closure, config: Config,

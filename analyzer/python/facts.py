@@ -301,6 +301,10 @@ def collect_records(pf: ParsedFile, model: KeyModel, kinds: dict[str, str]) -> N
 def alias_value_is_int(pf: ParsedFile, value: cst.BaseExpression) -> bool:
     if isinstance(value, cst.Name) and value.value == "int":
         return True
+    if isinstance(value, cst.Subscript) and pf.resolves_to(value.value, "Annotated", packages=("typing",
+                                                                                              "typing_extensions")):
+        first = value.slice[0].slice if value.slice else None
+        return isinstance(first, cst.Index) and isinstance(first.value, cst.Name) and first.value.value == "int"
     if isinstance(value, cst.Call) and pf.resolves_to(value.func, "NewType", packages=("typing",)):
         args = positional(value)
         return len(args) == 2 and isinstance(args[1].value, cst.Name) and args[1].value.value == "int"
@@ -311,6 +315,10 @@ def alias_is_key(model: KeyModel, name: str) -> str | None:
     s = snake(name)
     if s in model.key_names:
         return f"`{name}` names {s} ({model.key_names[s]})"
+    tokens = sorted(s.split("_"))
+    for key in model.key_names:
+        if sorted(key.split("_")) == tokens or (s.endswith("_" + key) and not key.endswith("s")):
+            return f"`{name}` names {key} ({model.key_names[key]})"
     for t in model.closure.targets:
         if s == f"{singular(t.table)}_{t.column}":
             return f"`{name}` names {t.qualified}"
@@ -326,6 +334,7 @@ def collect_aliases(pf: ParsedFile, model: KeyModel) -> None:
             continue
         name, value = _simple_assign(entry.node)
         if name and value is not None and alias_value_is_int(pf, value):
+            model.int_aliases.setdefault(name, pf.where(entry.node))
             why = alias_is_key(model, name)
             if why:
                 model.learn_alias(name, why)

@@ -18,6 +18,10 @@ from analyzer.python.parsed import FuncInfo, ParsedFile
 
 Ev = tuple[str, str]  # (evidence, target "table.column")
 
+#: calls whose result holds the key when their input does (query building, result access)
+_PASS = {"select", "where", "filter", "filter_by", "order_by", "limit", "offset", "distinct", "group_by",
+         "scalar", "scalars", "execute", "all", "first", "one", "one_or_none", "scalar_one",
+         "scalar_one_or_none", "unique", "join", "outerjoin", "strip", "lower"}
 TASK_CALLS = {"delay", "apply_async", "s", "si", "signature", "send_task"}
 
 
@@ -176,6 +180,11 @@ class Flow:
                     key = string_value(args[0].value)
                     if key is not None:
                         return self.name_ev(key)
+            if name in _PASS and isinstance(f, cst.Attribute) and name not in ("scalar", "scalars", "execute"):
+                return self.key_of(pf, fi, f.value)  # select(X.id).where(...).order_by(...)
+            if name in _PASS:
+                args = positional(expr)
+                return self.key_of(pf, fi, args[0].value) if args else None
             callee = self.registry.resolve(pf, f)
             if callee is not None and callee.func_id in model.returns:
                 fk = model.returns[callee.func_id]
@@ -221,8 +230,34 @@ class Flow:
         return changed
 
     # ------------------------------------------------------------------ functions
+    def named_key(self, fname: str) -> str | None:
+        """A function named after the key (`parse_content_id`, `next_content_id`) -> that key name."""
+        for key in self.model.key_names:
+            if not key.endswith("s") and re.search(rf"(^|_){re.escape(key)}s?(_|$)", fname) and fname != key:
+                return key
+        return None
+
     def seed_params(self, pf: ParsedFile, fi: FuncInfo) -> None:
         learned = self.model.params.get(fi.func_id, {})
+        named = self.named_key(fi.name)
+        pos = fi.positional()
+        if named and len(pos) == 1 and pos[0].name.value not in fi.env:
+            fi.env[pos[0].name.value] = f"sole parameter of {fi.qualname}(), named after `{named}`"
+        if named and fi.func_id not in self.model.returns and (
+                fi.node.returns is None or "int" in pf.code(fi.node.returns.annotation)) and _returns_value(fi.node):
+            self.model.learn_return(fi.func_id, f"{fi.qualname}() is named after `{named}`",
+                                    self._target_by_name(named))
+        for d in fi.decorators:  # @field_validator("content_id") def check(cls, value)
+            dec = d.decorator
+            if isinstance(dec, cst.Call) and callee_name(dec) in ("field_validator", "validator") and len(pos) >= 1:
+                from analyzer.python.facts import string_value
+
+                fields = [string_value(a.value) for a in positional(dec)]
+                cls_fields = self.model.schema_fields.get(fi.cls or "", {})
+                keyed = [f for f in fields if f and (f in self.model.key_names or f in cls_fields
+                                                     or f in self.model.schema_key_fields(fi.cls or ""))]
+                if keyed and pos[0].name.value not in fi.env:
+                    fi.env[pos[0].name.value] = f"validates key field `{fi.cls}.{keyed[0]}`"
         for p in fi.params:
             name = p.name.value
             if name in learned:
@@ -236,6 +271,10 @@ class Flow:
                 for n in _names(p.annotation.annotation):
                     if n in self.model.type_aliases:
                         fi.env.setdefault(name, f"annotated {n} ({self.model.type_aliases[n]})")
+                ann = p.annotation.annotation
+                if name in fi.env and isinstance(ann, cst.Name) and ann.value in self.model.int_aliases:
+                    self.model.learn_alias(ann.value, f"annotates key parameter `{name}` of {fi.qualname}() "
+                                                      f"in {pf.where(p)}")
 
     def analyze(self, pf: ParsedFile, fi: FuncInfo) -> None:
         """Local flow of one function, then what it teaches about callees, schemas and returns."""
@@ -267,13 +306,18 @@ class Flow:
             self._bind_for(pf, fi, node.target, node.iter)
         elif isinstance(node, cst.Comparison):
             self._sink_compare(pf, fi, node)
+        elif isinstance(node, cst.Return) and node.value is not None and fi.func_id in self.model.returns:
+            for n in _operands(node.value):
+                if n.value not in fi.env and n.value not in ("None", "True", "False"):
+                    fi.env[n.value] = f"`{n.value}` is returned by {fi.qualname}(), which returns the key"
         elif isinstance(node, cst.Call):
             self._sink_call(pf, fi, node)
 
     def _sink_compare(self, pf: ParsedFile, fi: FuncInfo, node: cst.Comparison) -> None:
         left = node.left
         for target in node.comparisons:
-            if not isinstance(target.operator, (cst.Equal, cst.NotEqual)):
+            if not isinstance(target.operator, (cst.Equal, cst.NotEqual, cst.GreaterThan, cst.LessThan,
+                                                cst.GreaterThanEqual, cst.LessThanEqual)):
                 continue
             right = target.comparator
             for a, b in ((left, right), (right, left)):
@@ -350,21 +394,43 @@ class Flow:
             for name, value in kwargs:
                 if target_fi.param(name) is not None:
                     self._pass(pf, fi, node, target_fi, name, value)
-        elif isinstance(f, cst.Name) and f.value in set(model.schemas) | set(model.schema_fields) or (
-                isinstance(f, cst.Name) and f.value[:1].isupper() and f.value not in model.orm):
+        else:
+            cname = f.value.value if isinstance(f, cst.Subscript) and isinstance(f.value, cst.Name) else \
+                f.value if isinstance(f, cst.Name) else ""
+            if not cname[:1].isupper() or cname in model.orm:
+                return
             for a in node.args:
                 if a.keyword is not None:
                     ev = self.key_of(pf, fi, a.value)
                     if ev:
-                        slot = model.schema_fields.setdefault(f.value, {})
+                        slot = model.schema_fields.setdefault(cname, {})
                         if a.keyword.value not in slot:
-                            slot[a.keyword.value] = f"{f.value}({a.keyword.value}=`{_short(pf.code(a.value))}`) " \
+                            slot[a.keyword.value] = f"{cname}({a.keyword.value}=`{_short(pf.code(a.value))}`) " \
                                                     f"in {pf.where(node)}"
                             model.version += 1
 
     def _pass(self, pf: ParsedFile, fi: FuncInfo, call: cst.Call, callee: FuncInfo, param: str,
               value: cst.BaseExpression) -> None:
         ev = self.key_of(pf, fi, value)
+        if ev is None and param in callee.env:  # backwards: the callee says this argument is a key
+            why = f"passed as `{param}` to {callee.qualname}() in {pf.where(call)}, which holds the key"
+            if isinstance(value, cst.Name) and value.value not in ("None", "self"):
+                fi.env[value.value] = f"`{value.value}` {why}"
+                if fi.param(value.value) is not None:
+                    self.model.learn_param(fi.func_id, value.value, fi.env[value.value], self.model.default_target)
+            elif isinstance(value, cst.Call):
+                inner = self.registry.resolve(pf, value.func)
+                if inner is not None and inner is not callee:
+                    self.model.learn_return(inner.func_id, f"its result is {why}", self.model.default_target)
+            elif isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name):
+                p = fi.param(value.value.value)
+                rec = p.annotation.annotation if p is not None and p.annotation is not None else None
+                if isinstance(rec, cst.Name) and rec.value not in self.model.orm:
+                    slot = self.model.schema_fields.setdefault(rec.value, {})
+                    if value.attr.value not in slot:
+                        slot[value.attr.value] = f"`{pf.code(value)}` {why}"
+                        self.model.version += 1
+            return
         if ev:
             self.model.learn_param(callee.func_id, param, _chain(param, pf.code(value), pf.where(call), ev[0]),
                                    ev[1])
@@ -427,3 +493,34 @@ class _Body(cst.CSTVisitor):
                              cst.Return)):
             self.nodes.append(node)
         return not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda))
+
+
+def _operands(expr: cst.BaseExpression) -> list[cst.Name]:
+    """Names a returned expression is made of: `int(raw)` -> raw, `max_id + 1` -> max_id, `x or 0` -> x."""
+    if isinstance(expr, cst.Name):
+        return [expr]
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value in ("int", "str") \
+            and expr.args:
+        return _operands(expr.args[0].value)
+    if isinstance(expr, cst.BinaryOperation):
+        return [*_operands(expr.left), *_operands(expr.right)]
+    if isinstance(expr, cst.BooleanOperation):
+        return [*_operands(expr.left), *_operands(expr.right)]
+    if isinstance(expr, cst.IfExp):
+        return _operands(expr.body)
+    return []
+
+
+def _returns_value(node: cst.FunctionDef) -> bool:
+    found = []
+
+    class V(cst.CSTVisitor):
+        def visit_Return(self, n: cst.Return) -> None:
+            if n.value is not None and not (isinstance(n.value, cst.Name) and n.value.value in ("True", "False")):
+                found.append(n)
+
+        def visit_FunctionDef(self, n: cst.FunctionDef) -> bool:
+            return n is node
+
+    node.visit(V())
+    return bool(found)

@@ -85,6 +85,8 @@ class KeyModel:
         self.schema_fields: dict[str, dict[str, str]] = {}
         #: `ContentId = int` / `NewType("ContentId", int)` -> evidence
         self.type_aliases: dict[str, str] = {}
+        #: every module-level alias of int (`X = int`, `NewType`, `Annotated[int, ...]`) -> where
+        self.int_aliases: dict[str, str] = {}
         #: function id -> parameter -> FuncKey
         self.params: dict[str, dict[str, FuncKey]] = {}
         self.returns: dict[str, FuncKey] = {}

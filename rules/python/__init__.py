@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from analyzer.rules.python._base import PyRule
 from analyzer.rules.python.db_model_column import SqlalchemyColumn
+from analyzer.rules.python.hazard_arithmetic import KeyArithmetic
+from analyzer.rules.python.hazard_format import IntFormat
+from analyzer.rules.python.hazard_int_cast import IntCast
+from analyzer.rules.python.hazard_isdigit import IsDigit
+from analyzer.rules.python.hazard_isinstance import IsInstanceInt
+from analyzer.rules.python.hazard_ordering import KeyOrdering
+from analyzer.rules.python.hazard_regex import DigitRegex
 from analyzer.rules.python.migration_column import AlembicColumn
 from analyzer.rules.python.pydantic_field import PydanticField
 from analyzer.rules.python.record_field import RecordField
 from analyzer.rules.python.route_converter import RouteConverter
 from analyzer.rules.python.route_param import FastApiParam
 from analyzer.rules.python.service_param import FunctionParam, FunctionReturn
+from analyzer.rules.python.sql_raw import RawSql, SqlFile, SqlIntBind
 from analyzer.rules.python.task_delay import CeleryDelay
 from analyzer.rules.python.task_signature import CeleryTaskSignature
+from analyzer.rules.python.test_literals import TestIdUrl, TestIntKey, TestJsonIdAssert
 from analyzer.rules.python.type_alias import KeyTypeAlias
 
 RULES: list[type[PyRule]] = [
@@ -26,4 +35,17 @@ RULES: list[type[PyRule]] = [
     FunctionReturn,
     KeyTypeAlias,
     RecordField,
+    IntCast,
+    IsDigit,
+    KeyOrdering,
+    KeyArithmetic,
+    IntFormat,
+    DigitRegex,
+    IsInstanceInt,
+    RawSql,
+    SqlIntBind,
+    SqlFile,
+    TestIdUrl,
+    TestIntKey,
+    TestJsonIdAssert,
 ]

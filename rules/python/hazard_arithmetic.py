@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
+
+from analyzer.models import Finding
+
+_OPS = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide, cst.Modulo)
+
+
+class KeyArithmetic(PyRule):
+    """Arithmetic on a key: `+ 1`, offsets, `% shards`.
+
+    Anti-pattern: `next_id = max_id + 1`, `content_id % shards`, `job.content_id + 10_000_000` — a
+    UUID supports none of it. Best practice: generate keys in one place (`uuid.uuid4()` / the database
+    default), shard on a hash of the key, keep id spaces apart with a discriminator column.
+    """
+
+    code, name, layer, kind = "PY063", "hazard.arithmetic", "service", "hazard"
+    VALID = [Valid("def offset_for(page: int, page_size: int) -> int:\n    return (max(page, 1) - 1) * page_size\n"
+                   "def f(content_id):\n    return 'c-' + str(content_id)\n")]
+    INVALID = [
+        Invalid("def shard_for(content_id: int, shards: int = 16) -> int:\n    return content_id % shards\n", line=2),
+        Invalid("def f(job):\n    return job.content_id + 10_000_000\n", line=2),
+    ]
+
+    def check(self, ctx: FileCtx) -> Iterator[Finding]:
+        for entry in ctx.pf.of(cst.BinaryOperation):
+            node = entry.node
+            assert isinstance(node, cst.BinaryOperation)
+            if not isinstance(node.operator, _OPS):
+                continue
+            if any(isinstance(s, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString))
+                   for s in (node.left, node.right)):
+                continue  # string concatenation / %-formatting: the format rule's business
+            ev = ctx.key(entry.func, node.left) or ctx.key(entry.func, node.right)
+            if ev is None:
+                continue
+            yield ctx.finding(self, node, ctx.symbol(entry.func), f"arithmetic on the key: `{ctx.pf.code(node)}`",
+                              evidence=ev[0], target=ev[1], layer=ctx.layer_of(entry.func, "other"),
+                              review="keys are opaque: no arithmetic; hash for sharding, generate with uuid")
+        for entry in ctx.pf.of(cst.AugAssign):
+            aug = entry.node
+            assert isinstance(aug, cst.AugAssign)
+            if isinstance(aug.operator, (cst.AddAssign, cst.SubtractAssign, cst.ModuloAssign)):
+                ev = ctx.key(entry.func, aug.target)
+                if ev:
+                    yield ctx.finding(self, aug, ctx.symbol(entry.func), f"arithmetic on the key: `{ctx.pf.code(aug)}`",
+                                      evidence=ev[0], target=ev[1], layer=ctx.layer_of(entry.func, "other"),
+                                      review="keys are opaque: no arithmetic")

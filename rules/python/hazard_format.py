@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import libcst as cst
+from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
+
+from analyzer.models import Finding
+from analyzer.python import facts
+
+_INT_SPEC = re.compile(r"[-+ #0-9,_]*[dxXob]$")
+_PCT_D = re.compile(r"%[-+ #0-9]*[dixX]")
+
+
+class IntFormat(PyRule):
+    """Integer formatting of a key: `f"{id:06d}"`, `"%d" % id`, `log.info("... %d", id)`.
+
+    Anti-pattern: `f"c{content_id:06d}"` — raises for a UUID; a logging call with `%d` logs an error
+    instead of the message. Best practice: format with `{}` / `%s`, or `str(key)`.
+    """
+
+    code, name, layer, kind = "PY064", "hazard.format", "service", "hazard"
+    VALID = [Valid("def f(page: int):\n    return f'{page:03d}'\n")]
+    INVALID = [
+        Invalid("def content_slug(content_id: int) -> str:\n    return f'c{content_id:06d}'\n", line=2),
+        Invalid("import logging\nlog = logging.getLogger()\ndef f(content_id):\n"
+                "    log.warning('content %d vanished', content_id)\n", line=4),
+    ]
+
+    def check(self, ctx: FileCtx) -> Iterator[Finding]:
+        pf = ctx.pf
+        for entry in pf.of(cst.FormattedStringExpression):
+            node = entry.node
+            assert isinstance(node, cst.FormattedStringExpression)
+            spec = "".join(pf.code(p) for p in node.format_spec or ())
+            if spec and _INT_SPEC.match(spec):
+                ev = ctx.key(entry.func, node.expression)
+                if ev:
+                    yield ctx.finding(self, node, ctx.symbol(entry.func), f"`{pf.code(node)}` formats the key as int",
+                                      evidence=ev[0], target=ev[1], layer=ctx.layer_of(entry.func, "other"),
+                                      review="format with {} or str(key)")
+        for entry in pf.of(cst.Call):
+            call = entry.node
+            assert isinstance(call, cst.Call)
+            args = facts.positional(call)
+            if not args or facts.callee_name(call) not in ("debug", "info", "warning", "error", "exception",
+                                                           "critical", "log", "print"):
+                continue
+            fmt = facts.string_value(args[0].value)
+            if fmt is None or not _PCT_D.search(fmt):
+                continue
+            for a in args[1:]:
+                ev = ctx.key(entry.func, a.value)
+                if ev:
+                    yield ctx.finding(self, call, ctx.symbol(entry.func), "log format `%d` applied to the key",
+                                      evidence=ev[0], target=ev[1], layer=ctx.layer_of(entry.func, "other"),
+                                      review="use %s")
+                    break
+        for entry in pf.of(cst.BinaryOperation):
+            op = entry.node
+            assert isinstance(op, cst.BinaryOperation)
+            fmt = facts.string_value(op.left)
+            if isinstance(op.operator, cst.Modulo) and fmt is not None and _PCT_D.search(fmt):
+                ev = ctx.key(entry.func, op.right)
+                if ev:
+                    yield ctx.finding(self, op, ctx.symbol(entry.func), "`%d` formatting of the key",
+                                      evidence=ev[0], target=ev[1], layer=ctx.layer_of(entry.func, "other"),
+                                      review="use %s")

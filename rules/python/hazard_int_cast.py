@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
+
+from analyzer.models import Finding
+from analyzer.python import facts
+
+
+class IntCast(PyRule):
+    """`int(...)` applied to a key.
+
+    Anti-pattern: `content_id = int(payload.content_id)` or `return int(raw)` in an id parser — a UUID
+    string raises ValueError. Best practice: parse with the key type (`uuid.UUID(raw)`) in one helper.
+    """
+
+    code, name, layer, kind = "PY060", "hazard.int_cast", "service", "hazard"
+    VALID = [Valid("def parse_page(raw):\n    return max(int(raw or 1), 1)\n"
+                   "def f(user_id):\n    return int(user_id)\n")]
+    INVALID = [
+        Invalid("def enqueue(payload):\n    content_id = int(payload.content_id)\n    return content_id\n", line=2),
+        Invalid("def parse_content_id(raw: str) -> int:\n    raw = raw.strip()\n    return int(raw)\n", line=3),
+    ]
+
+    def check(self, ctx: FileCtx) -> Iterator[Finding]:
+        for entry in ctx.pf.of(cst.Call):
+            call = entry.node
+            assert isinstance(call, cst.Call)
+            if not (isinstance(call.func, cst.Name) and call.func.value == "int"):
+                continue
+            args = facts.positional(call)
+            if not args:
+                continue
+            ev = ctx.key(entry.func, args[0].value)
+            if ev is None:
+                continue
+            yield ctx.finding(self, call, ctx.symbol(entry.func), f"`{ctx.pf.code(call)}` casts the key to int",
+                              evidence=ev[0], target=ev[1], layer=ctx.layer_of(entry.func, "other"),
+                              review="parse with the new key type (uuid.UUID(x)) instead of int(x)")

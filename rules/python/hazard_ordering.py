@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
+
+from analyzer.models import Finding
+from analyzer.python import facts
+
+_HEAD = "from sqlalchemy import func, select\nfrom app.models import ContentItem, User\n"
+_ORDER = (cst.LessThan, cst.GreaterThan, cst.LessThanEqual, cst.GreaterThanEqual)
+
+
+class KeyOrdering(PyRule):
+    """Ordering, keyset pagination or `max()` over the key.
+
+    Anti-pattern: `order_by(ContentItem.id)`, `ContentItem.id > cursor`, `func.max(ContentItem.id)`,
+    `sorted(items, key=lambda i: i.id)`, `value <= 0` — random UUIDs have no insertion order, no max
+    that means "latest", and no sign. Best practice: order by `created_at` (plus the key as a
+    tie-breaker), or use time-ordered UUIDv7 and keep the semantics explicit.
+    """
+
+    code, name, layer, kind = "PY062", "hazard.ordering", "service", "hazard"
+    VALID = [Valid(_HEAD + "def owners(s):\n    return s.scalars(select(User).order_by(User.id))\n"
+                           "def f(page: int):\n    return page > 1\n")]
+    INVALID = [
+        Invalid(_HEAD + "def latest(s):\n    return s.scalars(select(ContentItem).order_by(ContentItem.id.desc()))\n",
+                line=4),
+        Invalid(_HEAD + "def after(s, cursor):\n    return select(ContentItem).where(ContentItem.id > cursor)\n",
+                line=4),
+        Invalid(_HEAD + "def top(s):\n    return s.scalar(select(func.max(ContentItem.id)))\n", line=4),
+        Invalid(_HEAD + "def newer(a: ContentItem, b: ContentItem) -> bool:\n    return a.id > b.id\n", line=4),
+    ]
+
+    def check(self, ctx: FileCtx) -> Iterator[Finding]:
+        pf = ctx.pf
+        for entry in pf.of(cst.Comparison):
+            node = entry.node
+            assert isinstance(node, cst.Comparison)
+            left = node.left
+            for comp in node.comparisons:
+                if isinstance(comp.operator, _ORDER):
+                    ev = ctx.key(entry.func, left) or ctx.key(entry.func, comp.comparator)
+                    if ev:
+                        yield ctx.finding(self, node, ctx.symbol(entry.func),
+                                          f"`{pf.code(node)}` compares keys by order", evidence=ev[0],
+                                          target=ev[1], layer=ctx.layer_of(entry.func, "other"),
+                                          review="UUIDs have no order: compare timestamps or use UUIDv7")
+                        break
+                left = comp.comparator
+        for entry in pf.of(cst.Call):
+            call = entry.node
+            assert isinstance(call, cst.Call)
+            name = facts.callee_name(call)
+            ev = None
+            if name == "order_by":
+                for a in call.args:
+                    ev = self._ordered_key(ctx, entry.func, a.value)
+                    if ev:
+                        break
+                what = "orders by the key"
+            elif name in ("max", "min") and isinstance(call.func, cst.Attribute):
+                args = facts.positional(call)
+                ev = ctx.key(entry.func, args[0].value) if args else None
+                what = f"takes {name}() of the key"
+            elif name in ("sorted", "sort", "max", "min"):
+                kw = facts.kwarg(call, "key")
+                ev = self._lambda_key(ctx, entry.func, call, kw.value) if kw is not None else None
+                what = "sorts by the key"
+            if ev:
+                yield ctx.finding(self, call, ctx.symbol(entry.func), f"`{_short(pf.code(call))}` {what}",
+                                  evidence=ev[0], target=ev[1], layer=ctx.layer_of(entry.func, "other"),
+                                  review="order by created_at (key as tie-breaker) or use UUIDv7")
+
+    def _ordered_key(self, ctx: FileCtx, fi, expr: cst.BaseExpression):  # type: ignore[no-untyped-def]
+        if isinstance(expr, cst.Call):  # ContentItem.id.desc() / desc(ContentItem.id)
+            if isinstance(expr.func, cst.Attribute) and expr.func.attr.value in ("asc", "desc", "nulls_last"):
+                return self._ordered_key(ctx, fi, expr.func.value)
+            args = facts.positional(expr)
+            if facts.callee_name(expr) in ("asc", "desc") and args:
+                return self._ordered_key(ctx, fi, args[0].value)
+            return None
+        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value in ctx.model.orm:
+            return ctx.key(fi, expr)
+        return None
+
+    def _lambda_key(self, ctx: FileCtx, fi, call: cst.Call, fn: cst.BaseExpression):  # type: ignore[no-untyped-def]
+        if not isinstance(fn, cst.Lambda) or not isinstance(fn.body, cst.Attribute):
+            return None
+        args = facts.positional(call)
+        cls = ctx.flow.instance_class(ctx.pf, fi, args[0].value) if args else None
+        if cls and fn.body.attr.value in ctx.model.orm[cls].key_attrs:
+            return f"sort key {cls}.{fn.body.attr.value}", ctx.model.orm[cls].key_attrs[fn.body.attr.value].target
+        return None
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) < 70 else text[:69] + "…"

@@ -1,0 +1,195 @@
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import libcst as cst
+from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
+
+from analyzer.models import DEFAULT_SEVERITY, Finding, Span
+from analyzer.python import facts
+from analyzer.python.keys import KeyModel
+
+_SQL = re.compile(r"^\s*(?:select|insert|update|delete|with|create|alter|drop)\b|\bselect\b[\s\S]*\bfrom\b", re.I)
+_CAST = re.compile(r"cast\s*\([^)]*\bas\s+(?:integer|int|bigint|smallint)\b|::\s*(?:int|integer|int4|int8|bigint)\b",
+                   re.I)
+_ORDER = re.compile(r"order\s+by\b|\bmax\s*\(|\bmin\s*\(|\s[<>]=?\s|%|\+\s*1\b", re.I)
+
+
+def sql_hits(model: KeyModel, sql: str) -> list[tuple[str, str]]:
+    """(table.column, why) for impacted columns a SQL text touches, with its table in the statement."""
+    low = sql.lower()
+    out = []
+    for table, cols in model.impacted.items():
+        if not re.search(rf"\b{re.escape(table.lower())}\b", low):
+            continue
+        for col, ic in cols.items():
+            if re.search(rf"\b{re.escape(col.lower())}\b", low):
+                out.append((ic.qualified, f"mentions {table} and its column {col} ({ic.reason})"))
+    return out
+
+
+def line_hazard(line: str, cols: set[str]) -> str | None:
+    low = line.lower()
+    if _CAST.search(low):
+        return "casts to an integer type"
+    if any(re.search(rf"\b{re.escape(c)}\b", low) for c in cols) and _ORDER.search(low):
+        return "orders, compares or computes on the key"
+    return None
+
+
+class RawSql(PyRule):
+    """Raw SQL in Python (`text(...)`, `execute(...)`) that touches the key.
+
+    Anti-pattern: `text("SELECT ... WHERE id > :after ORDER BY id")`, `CAST(:content_id AS INTEGER)`,
+    `:raw_id::int`, `MAX(id) + 1` — no ORM type follows the change into a SQL string. Best practice:
+    express it in the ORM, or review every statement (casts, ordering, bind parameter types).
+    """
+
+    code, name, layer, kind = "PY070", "sql.raw", "raw-sql", "hazard"
+    VALID = [Valid("from sqlalchemy import text\nQ = text('SELECT id, name FROM users ORDER BY id')\n")]
+    INVALID = [
+        Invalid("from sqlalchemy import text\nQ = text('SELECT * FROM content_items WHERE id = :raw_id::int')\n",
+                line=2, message_contains="integer"),
+        Invalid("from sqlalchemy import text\nQ = text(\n    'SELECT content_id % :n AS shard '\n"
+                "    'FROM images GROUP BY 1'\n)\n", line=3),
+    ]
+
+    def check(self, ctx: FileCtx) -> Iterator[Finding]:
+        pf, model = ctx.pf, ctx.model
+        seen: set[int] = set()
+        for kind in (cst.ConcatenatedString, cst.SimpleString, cst.FormattedString):
+            for entry in pf.of(kind):
+                node = entry.node
+                if id(node) in seen:
+                    continue
+                if isinstance(node, cst.ConcatenatedString):
+                    for part in _parts(node):
+                        seen.add(id(part))
+                text = pf.code(node)
+                if not _SQL.search(_strip_quotes(text)):
+                    continue
+                hits = sql_hits(model, text)
+                if not hits:
+                    continue
+                cols = {q.split(".", 1)[1] for q, _ in hits}
+                start = pf.span(node).line
+                for i, line in enumerate(text.splitlines()):
+                    why = line_hazard(line, cols)
+                    if why:
+                        span = Span(start + i, 1, start + i, len(line) + 1)
+                        yield _at(self, ctx, span, f"raw SQL {why}: `{line.strip()[:80]}`", hits)
+
+
+def _at(rule: PyRule, ctx: FileCtx, span: Span, message: str, hits: list[tuple[str, str]]) -> Finding:
+    return Finding(rule=rule.rule_name, code=rule.code, layer="raw-sql" if ctx.pf.layer != "migration" else "migration",
+                   language="python", kind="hazard", severity=DEFAULT_SEVERITY["hazard"], path=ctx.pf.path,
+                   span=span, symbol=f"{ctx.pf.modname}.sql", message=message,
+                   evidence="; ".join(w for _, w in hits[:3]), target=ctx.model.default_target,
+                   review="review the statement: casts, ordering and bind types follow the key")
+
+
+def _parts(node: cst.BaseExpression) -> list[cst.BaseExpression]:
+    if isinstance(node, cst.ConcatenatedString):
+        return [*_parts(node.left), *_parts(node.right)]
+    return [node]
+
+
+def _strip_quotes(text: str) -> str:
+    return re.sub(r"^[rbufRBUF]*(\"\"\"|'''|\"|')", "", text.strip())
+
+
+class SqlIntBind(PyRule):
+    """A bind parameter or column declared `Integer` for the key in a `text()` query.
+
+    Anti-pattern: `text("... WHERE content_item_id = :cid").bindparams(bindparam("cid", type_=Integer))`.
+    Best practice: declare the key type (`Uuid`) or let the driver infer it.
+    """
+
+    code, name, layer, kind = "PY071", "sql.int_bind", "raw-sql", "must_change"
+    fixable = False
+    VALID = [Valid("from sqlalchemy import Integer, bindparam\nB = bindparam('page', type_=Integer)\n")]
+    INVALID = [Invalid("from sqlalchemy import Integer, bindparam\nB = bindparam('content_id', type_=Integer)\n",
+                       line=2)]
+
+    def check(self, ctx: FileCtx) -> Iterator[Finding]:
+        pf = ctx.pf
+        for entry in pf.of(cst.Call):
+            call = entry.node
+            assert isinstance(call, cst.Call)
+            if not pf.resolves_to(call.func, "bindparam", "column", packages=("sqlalchemy",)):
+                continue
+            args = facts.positional(call)
+            name = facts.string_value(args[0].value) if args else None
+            t = facts.kwarg(call, "type_")
+            type_node = t.value if t is not None else (args[1].value if len(args) > 1 else None)
+            if name is None or type_node is None or "Integer" not in pf.code(type_node):
+                continue
+            if name in ctx.model.key_names or name in ctx.model.key_attr_names() - {"id"} or \
+                    self._bound_to_key(ctx, name, call):
+                yield ctx.finding(self, call, ctx.symbol(entry.func, name),
+                                  f"bind parameter `{name}` is typed Integer", evidence="binds the key",
+                                  layer="raw-sql" if pf.layer != "migration" else "migration")
+
+    @staticmethod
+    def _bound_to_key(ctx: FileCtx, name: str, call: cst.Call) -> bool:
+        """`:cid` compared with a key column in the enclosing statement text."""
+        for entry in ctx.pf.of(cst.Call):
+            outer = entry.node
+            assert isinstance(outer, cst.Call)
+            if isinstance(outer.func, cst.Attribute) and outer.func.attr.value == "bindparams" and \
+                    any(a.value is call for a in outer.args):
+                sql = ctx.pf.code(outer.func.value)
+                cols = "|".join(re.escape(c) for cols in ctx.model.impacted.values() for c in cols)
+                if cols and re.search(rf"\b(?:{cols})\s*(?:=|<|>|in)\s*\(?:{re.escape(name)}\b", sql, re.I):
+                    return True
+        return False
+
+
+class SqlFile(PyRule):
+    """A `.sql` file statement that defines, casts or orders by the key.
+
+    Anti-pattern: `content_id INTEGER REFERENCES content_items(id)` in a hand-written DDL or report
+    query. Best practice: regenerate DDL from the new schema; review report queries for casts and
+    ordering by id.
+    """
+
+    code, name, layer, kind = "PY072", "sql.file", "raw-sql", "must_change"
+    language = "sql"
+    VALID = [Valid("CREATE TABLE users (id INTEGER PRIMARY KEY);\n", path="db/schema.sql")]
+    INVALID = [Invalid("CREATE TABLE images (\n  id INTEGER PRIMARY KEY,\n"
+                       "  content_id INTEGER REFERENCES content_items(id)\n);\n", line=3, path="db/schema.sql")]
+
+    def check_sql(self, text: str, path: str, model: KeyModel) -> Iterator[Finding]:
+        pos = 0
+        for stmt in re.split(r"(?<=;)", text):
+            start_line = text.count("\n", 0, pos) + 1
+            pos += len(stmt)
+            m = re.match(r"\s*create\s+table\s+(?:if\s+not\s+exists\s+)?[\"`]?([\w.]+)", stmt, re.I)
+            own = m.group(1) if m else None
+            hits = sql_hits(model, stmt)
+            if not hits and not (own and own in model.impacted):
+                continue
+            cols = {q.split(".", 1)[1] for q, _ in hits} | set(model.impacted.get(own or "", {}))
+            lead = len(stmt) - len(stmt.lstrip("\n"))
+            for i, line in enumerate(stmt.splitlines()):
+                number = start_line + i
+                low = line.strip().lower()
+                kind = None
+                if own and re.match(r"[\"`]?(\w+)", low) and re.match(r"[\"`]?(\w+)", low).group(1) in \
+                        model.impacted.get(own, {}) and re.search(r"\b(int|integer|serial|bigint|smallint)", low):
+                    kind = "must_change"
+                elif re.search(r"references\s+[\"`]?(\w+)", low) and any(
+                        re.search(rf"references\s+[\"`]?{re.escape(t)}\b", low) for t in model.impacted) \
+                        and re.search(r"\b(int|integer|bigint)\b", low):
+                    kind = "must_change"
+                elif line_hazard(line, cols):
+                    kind = "hazard"
+                if kind:
+                    _ = lead
+                    yield Finding(rule=f"py.{self.name}", code=self.code, layer="raw-sql", language="sql", kind=kind,
+                                  severity=DEFAULT_SEVERITY[kind], path=path,
+                                  span=Span(number, 1, number, len(line) + 1), symbol=own or path,
+                                  message=f"SQL touches the key: `{line.strip()[:80]}`",
+                                  evidence="; ".join(w for _, w in hits[:2]) or f"table {own}",
+                                  target=model.default_target)

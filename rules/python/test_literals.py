@@ -1,0 +1,169 @@
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import libcst as cst
+from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
+
+from analyzer.models import Finding
+from analyzer.python import facts
+
+_HTTP = {"get", "post", "put", "patch", "delete"}
+
+
+def _template_regex(template: str, params: tuple[str, ...]) -> re.Pattern[str]:
+    out = ""
+    for part in re.split(r"({\w+(?::\w+)?})", template):
+        m = re.fullmatch(r"{(\w+)(?::\w+)?}", part)
+        if m:
+            out += r"(-?\d+)" if m.group(1) in params else r"[^/?]+"
+        else:
+            out += re.escape(part)
+    return re.compile(out + r"/?(?:\?.*)?$")
+
+
+class TestIdUrl(PyRule):
+    """A test request whose URL hard-codes an integer key.
+
+    Anti-pattern: `client.get("/api/v1/contents/42")` — after the change the route answers 422, and
+    the test no longer tests the lookup. Best practice: build URLs from the created object
+    (`f"/api/v1/contents/{item.id}"`) and use a fresh UUID for the not-found case.
+    """
+
+    code, name, layer, kind = "PY080", "test.id_url", "test", "must_change"
+    VALID = [Valid("def test_users(client):\n    client.get('/api/v1/users/42')\n", path="tests/test_users.py")]
+    INVALID = [Invalid("from fastapi import APIRouter\nrouter = APIRouter(prefix='/contents')\n"
+                       "@router.get('/{content_id}')\ndef get(content_id: int): ...\n"
+                       "def test_get(client):\n    assert client.get('/api/v1/contents/42').status_code == 200\n",
+                       line=6, path="tests/test_contents.py")]
+
+    def check(self, ctx: FileCtx) -> Iterator[Finding]:
+        if ctx.pf.layer != "test" or not ctx.model.route_templates:
+            return
+        patterns = [(t, _template_regex(t, p)) for t, p in ctx.model.route_templates]
+        for entry in ctx.pf.of(cst.Call):
+            call = entry.node
+            assert isinstance(call, cst.Call)
+            if facts.callee_name(call) not in _HTTP or not isinstance(call.func, cst.Attribute):
+                continue
+            args = facts.positional(call)
+            url = facts.string_value(args[0].value) if args else None
+            if url is None:
+                continue
+            for template, rx in patterns:
+                if rx.search(url):
+                    yield ctx.finding(self, call, ctx.symbol(entry.func), f"test URL `{url}` hard-codes an integer key",
+                                      evidence=f"matches route {template}", layer="test")
+                    break
+
+
+class TestIntKey(PyRule):
+    """A test or factory that passes an integer literal where a key goes.
+
+    Anti-pattern: `make_job(db, content_id=42)`, `assert body["content_id"] == 42`,
+    `for content_id in range(43, 50)`. Best practice: create the object and use its id, or a fixed
+    UUID constant.
+    """
+
+    code, name, layer, kind = "PY081", "test.int_key", "test", "must_change"
+    VALID = [Valid("def test_x(client):\n    make_user(user_id=1, page=2)\n", path="tests/test_x.py")]
+    INVALID = [
+        Invalid("def test_x(db):\n    make_job(db, content_id=42)\n", line=2, path="tests/test_x.py"),
+        Invalid("def test_x(body):\n    assert body['content_id'] == 42\n", line=2, path="tests/test_x.py"),
+    ]
+
+    def check(self, ctx: FileCtx) -> Iterator[Finding]:
+        pf, model = ctx.pf, ctx.model
+        if pf.layer != "test":
+            return
+        for entry in pf.of(cst.Call):
+            call = entry.node
+            assert isinstance(call, cst.Call)
+            for a in call.args:
+                if a.keyword is not None and _is_int(a.value):
+                    callee = ctx.flow.registry.resolve(pf, call.func)
+                    keyed = a.keyword.value in model.key_names or (
+                        callee is not None and a.keyword.value in model.params.get(callee.func_id, {}))
+                    if keyed:
+                        yield ctx.finding(self, a, ctx.symbol(entry.func, a.keyword.value),
+                                          f"`{pf.code(a)}` passes an integer literal as the key", layer="test",
+                                          evidence=f"`{a.keyword.value}` holds the key")
+        for entry in pf.of(cst.Comparison):
+            node = entry.node
+            assert isinstance(node, cst.Comparison)
+            sides = [node.left, *[c.comparator for c in node.comparisons]]
+            if any(_is_int(s) or isinstance(s, cst.List) and s.elements and all(_is_int(e.value) for e in s.elements)
+                   for s in sides):
+                for s in sides:
+                    ev = ctx.key(entry.func, s) or _json_key(ctx, s)
+                    if ev:
+                        yield ctx.finding(self, node, ctx.symbol(entry.func),
+                                          f"`{_short(pf.code(node))}` compares the key with an integer literal",
+                                          evidence=ev[0], target=ev[1], layer="test")
+                        break
+
+
+def _is_int(node: cst.BaseExpression) -> bool:
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        node = node.expression
+    return isinstance(node, cst.Integer)
+
+
+def _json_key(ctx: FileCtx, node: cst.BaseExpression) -> tuple[str, str] | None:
+    """`body["content_id"]`, `first["items"][0]["id"]`, `[i["id"] for i in ...]`, `first["next_cursor"]`."""
+    if isinstance(node, cst.ListComp):
+        return _json_key(ctx, node.elt)
+    if isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+        key = facts.string_value(node.slice[0].slice.value)
+        if key is not None and (key in ctx.model.key_names or key == "id" or key in _cursor_fields(ctx)):
+            return f"JSON field `{key}` holds the key", ctx.model.default_target
+    return None
+
+
+def _cursor_fields(ctx: FileCtx) -> set[str]:
+    return {f for fields in ctx.model.schema_fields.values() for f in fields}
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) < 70 else text[:69] + "…"
+
+
+class TestJsonIdAssert(PyRule):
+    """A test assertion comparing a JSON id with an ORM id.
+
+    Anti-pattern: `assert resp.json()["id"] == item.id` — JSON carries the UUID as a string, the ORM
+    attribute is a `uuid.UUID`: the assertion fails although the API is right. Best practice: compare
+    `str(item.id)` (or parse the JSON side).
+    """
+
+    code, name, layer, kind = "PY082", "test.json_id_assert", "test", "hazard"
+    VALID = [Valid("def test_x(resp, user):\n    assert resp.json()['id'] == user.id\n", path="tests/test_x.py")]
+    INVALID = [Invalid("from app.models import ContentItem\n"
+                       "def test_x(resp, item: ContentItem):\n    assert resp.json()['id'] == item.id\n",
+                       line=3, path="tests/test_x.py")]
+
+    def check(self, ctx: FileCtx) -> Iterator[Finding]:
+        pf = ctx.pf
+        if pf.layer != "test":
+            return
+        for entry in pf.of(cst.Comparison):
+            node = entry.node
+            assert isinstance(node, cst.Comparison)
+            sides = [node.left, *[c.comparator for c in node.comparisons]]
+            json_side = any(isinstance(s, cst.Subscript) and _json_key(ctx, s) for s in sides)
+            orm = next((ev for s in sides if isinstance(s, cst.Attribute) for ev in [ctx.key(entry.func, s)] if ev),
+                       None)
+            comp_ops = all(isinstance(c.operator, (cst.Equal, cst.NotEqual, cst.GreaterThan, cst.LessThan))
+                           for c in node.comparisons)
+            if comp_ops and json_side and orm:
+                yield ctx.finding(self, node, ctx.symbol(entry.func),
+                                  f"`{_short(pf.code(node))}` compares a JSON id with an ORM id", evidence=orm[0],
+                                  target=orm[1], layer="test", review="compare str(item.id)")
+            elif comp_ops and len(sides) == 2 and all(isinstance(s, cst.Subscript) and _json_key(ctx, s)
+                                                      for s in sides) and \
+                    not all(isinstance(c.operator, (cst.Equal, cst.NotEqual)) for c in node.comparisons):
+                yield ctx.finding(self, node, ctx.symbol(entry.func),
+                                  f"`{_short(pf.code(node))}` orders JSON ids", evidence="JSON id fields",
+                                  layer="test", review="UUIDs have no order")
