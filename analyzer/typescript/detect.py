@@ -158,8 +158,15 @@ class Detector:
                 out.extend(self._pair(fi, node, func))
             elif t in ("generic_type", "new_expression"):
                 out.extend(self._cache(fi, node, func))
+            elif t == "regex":
+                out.extend(self._regex(fi, node, func))
         for call, func in fi.calls:
             out.extend(self._call(fi, call, func))
+        for f in fi.funcs:
+            if f.ret_key and f.return_type is not None:
+                out.extend(self._return(fi, f))
+        for decl, func in fi.declarators:
+            out.extend(self._zod_declarator(fi, decl, func))
         for f in fi.funcs:
             if f.name and f.route and f.named is f:
                 out.append(self.finding(fi, "ts.api.route", f.node, f.name, f.route, func=None,
@@ -178,10 +185,13 @@ class Detector:
             type_node = unwrap_type(node.child_by_field_name("type"))
             if name_node is None or type_node is None:
                 continue
+            member = fi.text(name_node).strip("'\"")
+            if type_node.type == "function_type":
+                yield from self._fn_type_member(fi, node, type_node, member)
+                continue
             nums = number_positions(type_node, fi)
             if not nums:
                 continue
-            member = fi.text(name_node).strip("'\"")
             owner, owner_key = self._owner(node, fi)
             why = self.p.is_key_member(owner_key, member) if owner_key else ""
             if not why and self.kn.is_key_name(member):
@@ -202,6 +212,25 @@ class Detector:
             symbol = f"{owner}.{member}" if owner else member
             yield self.finding(fi, "ts.type.property", node, symbol, why, self._num_edits(type_node, fi),
                                layer=layer)
+
+    def _fn_type_member(self, fi: FileIndex, node: ts.Node, fn_type: ts.Node, member: str) -> Iterator[Finding | None]:
+        params = fn_type.child_by_field_name("parameters")
+        plist = [p for p in params.named_children if p.type in ("required_parameter", "optional_parameter")] \
+            if params is not None else []
+        edits: list[tuple[ts.Node | tuple[int, int], str]] = []
+        why = ""
+        for i, p in enumerate(plist):
+            w = self.p.fn_param_key(fn_type, fi, i)
+            nums = number_positions(p.child_by_field_name("type"), fi)
+            if w and nums:
+                why = why or w
+                edits.extend((n, "string") for n in nums)
+        if not why:
+            return
+        owner, _ = self._owner(node, fi)
+        layer = "ts-component" if owner.endswith("Props") or self._is_props_type(owner) else "ts-type"
+        yield self.finding(fi, "ts.type.property", node, f"{owner}.{member}" if owner else member, why, edits,
+                           layer="test" if fi.is_test else layer)
 
     def _is_props_type(self, owner: str) -> bool:
         for funcs in (self.p.funcs.get(owner.removesuffix("Props"), ()),):
@@ -285,6 +314,28 @@ class Detector:
                                        self._num_edits(b.state_type, fi),
                                        layer="test" if fi.is_test else None, func=b.func)
 
+    def _return(self, fi: FileIndex, f: Func) -> Iterator[Finding | None]:
+        assert f.return_type is not None
+        nums = number_positions(f.return_type, fi)
+        if not nums:
+            return
+        yield self.finding(fi, "ts.function.return", f.return_type, f"{f.label}()", f.ret_key,
+                           self._num_edits(f.return_type, fi), layer=context_layer(f, fi), func=f)
+
+    def _zod_declarator(self, fi: FileIndex, decl: ts.Node, func: Func | None) -> Iterator[Finding | None]:
+        name = decl.child_by_field_name("name")
+        value = decl.child_by_field_name("value")
+        if name is None or value is None or value.type != "call_expression" or name.type != "identifier":
+            return
+        vname = fi.text(name)
+        if not self.kn.name_returns_key(re.sub(r"(Schema|Param|Params|Validator)$", "", vname)):
+            return
+        znum = _zod_number(value, fi)
+        if znum is None:
+            return
+        yield self.finding(fi, "ts.zod.number", decl, vname, f"{vname} validates the key",
+                           [(znum, "z.string().uuid()")], layer="test" if fi.is_test else None)
+
     # ------------------------------------------------------------------ caches keyed by id
     def _cache(self, fi: FileIndex, node: ts.Node, func: Func | None) -> Iterator[Finding | None]:
         if node.type == "generic_type":
@@ -311,16 +362,27 @@ class Detector:
         holder = self._holder_name(node, fi)
         if not why and holder and self._keyish_holder(holder):
             why = f"{holder} is keyed by the key"
+        if not why and holder:
+            hb = fi.resolve(holder, func)
+            if hb is None and func is not None and func.name == holder:  # the function's return type
+                hb = None
+            if hb is not None and hb.id_map:
+                why = f"{holder} is indexed by the key ({hb.id_map})"
+            elif hb is not None and hb.key and hb.kind != "param":
+                why = hb.why
         if not why:
             return
         sym = f"{func.label}.{holder}" if func is not None and holder else (holder or gname)
-        layer = "test" if fi.is_test else None
+        layer = context_layer(func, fi) if func is not None else path_layer(fi)
+        if layer in ("other", "ts-component") and func is None:
+            layer = "ts-state"
         yield self.finding(fi, "ts.state.id-map", node, sym, why, [(key_t, "string")], layer=layer, func=func)
 
     def _holder_name(self, node: ts.Node, fi: FileIndex) -> str:
         cur = node.parent
         while cur is not None and cur.type not in ("variable_declarator", "property_signature",
-                                                   "public_field_definition", "required_parameter"):
+                                                   "public_field_definition", "required_parameter",
+                                                   "type_alias_declaration", "function_declaration"):
             cur = cur.parent
         if cur is None:
             return ""
@@ -396,8 +458,16 @@ class Detector:
 
     def _id_holder(self, node: ts.Node, fi: FileIndex) -> str:
         parent = node.parent
+        while parent is not None and parent.type in ("binary_expression", "parenthesized_expression"):
+            parent = parent.parent
         if parent is None:
             return ""
+        if parent.type == "return_statement" or parent.type == "arrow_function":
+            cur: ts.Node | None = parent
+            while cur is not None and cur.id not in {f.node.id for f in fi.funcs}:
+                cur = cur.parent
+            f = fi.func_of(cur) if cur is not None else None
+            return f"{f.label}()" if f is not None and f.ret_key else ""
         name_node = None
         if parent.type == "pair":
             name_node = parent.child_by_field_name("key")
@@ -426,7 +496,28 @@ class Detector:
                 sym = f"{func.label if func else '<module>'}.{fi.text(left if lk else right)}"
                 yield self.finding(fi, "ts.hazard.id-compare", node, sym, lk or rk,
                                    layer=context_layer(func, fi), func=func)
-        elif op == "-" and left.type == "member_expression" and right.type == "member_expression":
+        elif op in ("??", "||") and right.type == "number":
+            why = self.p.is_key(left, func, fi)
+            if why:
+                sym = f"{func.label if func else '<module>'}.{fi.text(left)}"
+                yield self.finding(fi, "ts.hazard.numeric-fallback", node, sym, why,
+                                   layer=context_layer(func, fi), func=func)
+        elif op == "-" and left.type in ("identifier", "subscript_expression") and \
+                right.type in ("identifier", "subscript_expression"):
+            why = self.p.is_key(left, func, fi)
+            if why and self.p.is_key(right, func, fi) and self._in_comparator(node):
+                fix = f"{fi.text(left)}.localeCompare({fi.text(right)})"
+                sym = f"{func.label if func else '<module>'}.{fi.text(left)}"
+                yield self.finding(fi, "ts.hazard.id-arithmetic", node, sym, why, [(node, fix)],
+                                   layer=context_layer(func, fi), func=func)
+        elif op in ("+", "-", "*", "/", "%") and (right.type == "number" or left.type == "number") and \
+                not self._is_temp_id_part(node, fi):
+            why = self.p.is_key(right if left.type == "number" else left, func, fi)
+            if why and self._is_numeric_operand(left if left.type != "number" else right, fi):
+                sym = f"{func.label if func else '<module>'}.{fi.text(left if left.type != 'number' else right)}"
+                yield self.finding(fi, "ts.hazard.id-math", node, sym, why, layer=context_layer(func, fi),
+                                   func=func)
+        if op == "-" and left.type == "member_expression" and right.type == "member_expression":
             lp = left.child_by_field_name("property")
             rp = right.child_by_field_name("property")
             if lp is None or rp is None or fi.text(lp) != fi.text(rp):
@@ -439,11 +530,90 @@ class Detector:
             yield self.finding(fi, "ts.hazard.id-arithmetic", node, sym, why, [(node, fix)],
                                layer=context_layer(func, fi), func=func)
 
+    def _in_comparator(self, node: ts.Node) -> bool:
+        cur = node.parent
+        while cur is not None and cur.type in ("parenthesized_expression", "return_statement", "statement_block"):
+            cur = cur.parent
+        if cur is None or cur.type not in ("arrow_function", "function_expression"):
+            return False
+        params = cur.child_by_field_name("parameters")
+        return params is not None and len(params.named_children) == 2
+
+    def _is_temp_id_part(self, node: ts.Node, fi: FileIndex) -> bool:
+        return "Date.now()" in fi.text(node)
+
+    def _is_numeric_operand(self, node: ts.Node, fi: FileIndex) -> bool:
+        """`id + 1` is arithmetic; `"#" + id` and template pieces are not."""
+        return node.type not in ("string", "template_string")
+
+    def _regex(self, fi: FileIndex, node: ts.Node, func: Func | None) -> Iterator[Finding | None]:
+        pattern = node.child_by_field_name("pattern")
+        if pattern is None:
+            return
+        text = fi.text(pattern).replace("\\/", "/")
+        for route in self.kn.routes:
+            segs = [x for x in route.template.split("/") if x]
+            for i in range(1, len(segs)):
+                seg = segs[i]
+                if seg.startswith("{") and seg.strip("{}").split(":")[0] in route.params and \
+                        not segs[i - 1].startswith("{"):
+                    if re.search(re.escape(segs[i - 1]) + r"/\(?\\d[+*]", text):
+                        sym = f"{func.label if func else '<module>'}.{fi.text(node)[:40]}"
+                        yield self.finding(fi, "ts.hazard.id-regex", node, sym,
+                                           f"{route.method} {route.template} ({route.origin})",
+                                           layer=context_layer(func, fi), func=func)
+                        return
+
     def _call(self, fi: FileIndex, call: ts.Node, func: Func | None) -> Iterator[Finding | None]:
         fn = call.child_by_field_name("function")
         if fn is None:
             return
         name = fi.text(fn)
+        args_node = call.child_by_field_name("arguments")
+        cargs = args_node.named_children if args_node is not None else []
+        if name in ("Number.isFinite", "Number.isNaN", "Number.isInteger", "Number.isSafeInteger", "isNaN",
+                    "isFinite") and cargs:
+            why = self.p.is_key(cargs[0], func, fi)
+            if why:
+                sym = f"{func.label if func else '<module>'}.{name}({fi.text(cargs[0])})"
+                yield self.finding(fi, "ts.hazard.number-check", call, sym, why, layer=context_layer(func, fi),
+                                   func=func)
+            return
+        if name in ("Math.max", "Math.min") and cargs:
+            for a in cargs:
+                target = a.named_children[0] if a.type == "spread_element" and a.named_children else a
+                why = self.p.is_key(target, func, fi)
+                if why:
+                    sym = f"{func.label if func else '<module>'}.{name}"
+                    yield self.finding(fi, "ts.hazard.id-math", call, sym, why, layer=context_layer(func, fi),
+                                       func=func)
+                    break
+            return
+        if fn.type == "member_expression":
+            prop = fn.child_by_field_name("property")
+            obj = fn.child_by_field_name("object")
+            pname = fi.text(prop) if prop is not None else ""
+            if pname in ("padStart", "toFixed", "toPrecision", "toLocaleString") and obj is not None:
+                why = self.p.is_key(obj, func, fi)
+                if why:
+                    sym = f"{func.label if func else '<module>'}.{pname}"
+                    yield self.finding(fi, "ts.hazard.number-format", call, sym, why,
+                                       layer=context_layer(func, fi), func=func)
+                return
+            if pname == "map" and len(cargs) == 1 and fi.text(cargs[0]) in ("Number", "parseInt") and obj is not None:
+                why = self.p.key_casts.get(call.id, "") or self.p.is_key(obj, func, fi)
+                if why:
+                    sym = f"{func.label if func else '<module>'}.map({fi.text(cargs[0])})"
+                    yield self.finding(fi, "ts.hazard.number-cast", call, sym, why, [(call, fi.text(obj))],
+                                       layer=context_layer(func, fi), func=func)
+                return
+        local = fi.resolve(name, func) if fn.type == "identifier" else None
+        if local is not None and local.kind == "state" and local.key and name == local.setter and cargs and \
+                "valueAsNumber" in fi.text(cargs[0]):
+            sym = f"{func.label if func else '<module>'}.{local.name}"
+            yield self.finding(fi, "ts.component.number-input", call, sym, local.why,
+                               layer="test" if fi.is_test else None, func=func)
+            return
         if name in ("Number", "parseInt", "parseFloat"):
             args = call.child_by_field_name("arguments")
             arg = args.named_children[0] if args is not None and args.named_children else None

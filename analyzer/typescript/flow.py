@@ -24,6 +24,13 @@ ARRAY_METHODS = frozenset(
      "toSorted", "reduce"}
 )
 CASTS = frozenset({"Number", "parseInt", "parseFloat", "String", "BigInt"})
+_TRANSPARENT = frozenset({"parenthesized_expression", "non_null_expression", "as_expression",
+                          "satisfies_expression", "await_expression", "spread_element"})
+#: methods whose result holds the same ids as their receiver
+_SAME_COLLECTION = frozenset({"filter", "sort", "toSorted", "slice", "concat", "reverse", "find", "at",
+                              "findLast", "values", "keys"})
+#: methods whose first argument is an element (or key) of the receiver
+_COLLECTION_ARG = frozenset({"has", "includes", "indexOf", "add", "delete", "push", "unshift", "get", "set"})
 _WRAPPERS = frozenset({"Partial", "Readonly", "Required", "NonNullable", "Pick", "Omit", "Awaited", "Promise"})
 _PATHISH = re.compile(r"^(https?://[^/]*)?/")
 
@@ -45,6 +52,8 @@ class Project:
         self.affected: dict[str, str] = {}  # type name -> why its `id` is a key
         self.key_members: dict[tuple[str, str], str] = {}  # (type key, member) -> why
         self.key_casts: dict[int, str] = {}  # Number()/parseInt/+ node ids whose value is a key
+        self.storage_slots: dict[str, str] = {}  # localStorage keys that hold a key
+        self.fn_params: dict[tuple[str, int, int], str] = {}  # (path, function type, index) -> why
         self.changed = False
         self._type_depth = 0
 
@@ -98,6 +107,8 @@ class Project:
             return self.kn.origin(member) or f"{member} names the key"
         if member == "id" and owner in self.affected:
             return self.affected[owner] or f"{owner} is tied to the affected schema"
+        if self.kn.is_scoped_member(owner, member):
+            return self.kn.origin(member) or f"{owner}.{member} holds the key"
         return self.key_members.get((owner, member), "")
 
     def norm(self, node: ts.Node | None, fi: FileIndex) -> TypeRef | None:
@@ -222,11 +233,12 @@ class Project:
         if b.kind == "param" and b.func is not None and b.func.node.parent is not None:
             args = b.func.node.parent  # callback of arr.map(...)
             call = args.parent if args.type == "arguments" else None
-            if call is not None and call.type == "call_expression" and b.index == 0:
+            if call is not None and call.type == "call_expression" and b.index in (0, 1):
                 fn = call.child_by_field_name("function")
                 if fn is not None and fn.type == "member_expression":
                     prop = fn.child_by_field_name("property")
-                    if prop is not None and fi.text(prop) in ARRAY_METHODS:
+                    elem_index = 1 if prop is not None and fi.text(prop) == "reduce" else 0
+                    if prop is not None and fi.text(prop) in ARRAY_METHODS and b.index == elem_index:
                         ot = self.type_of(fn.child_by_field_name("object"), b.func.parent, fi, depth + 1)
                         if isinstance(ot, str) and ot.endswith("[]"):
                             return ot[:-2]
@@ -241,12 +253,11 @@ class Project:
 
     # ------------------------------------------------------------------ key expressions
     def is_key(self, expr: ts.Node | None, func: Func | None, fi: FileIndex, depth: int = 0) -> str:
-        """Why `expr` holds a key, or "" when it does not."""
+        """Why `expr` holds a key (or a collection of keys), or "" when it does not."""
         if expr is None or depth > 8:
             return ""
         t = expr.type
-        if t in ("parenthesized_expression", "non_null_expression", "as_expression", "satisfies_expression",
-                 "await_expression"):
+        if t in _TRANSPARENT:
             inner = expr.named_children[0] if expr.named_children else None
             return self.is_key(inner, func, fi, depth + 1)
         if t == "identifier" or t == "shorthand_property_identifier":
@@ -254,7 +265,9 @@ class Project:
             b = fi.resolve(name, func)
             if b is not None and b.key:
                 return b.why
-            if self.kn.is_key_name(name):
+            if b is None and self.kn.is_key_name(name):
+                return self.kn.origin(name) or f"{name} names the key"
+            if b is not None and self.kn.is_key_name(name) and b.kind != "state":
                 return self.kn.origin(name) or f"{name} names the key"
             return ""
         if t == "member_expression":
@@ -262,27 +275,37 @@ class Project:
             if prop is None:
                 return ""
             pname = fi.text(prop)
+            obj = expr.child_by_field_name("object")
             if self.kn.is_key_name(pname):
                 return self.kn.origin(pname) or f"{pname} names the key"
-            ot = self.type_of(expr.child_by_field_name("object"), func, fi)
+            ot = self.type_of(obj, func, fi)
             if ot is not None:
                 return self.is_key_member(self.type_key(ot, fi), pname)
+            for ret, g in self._returned_props(obj, func, fi, pname):
+                why = self.is_key(ret, g, g.file, depth + 1)
+                if why:
+                    return why
+            return ""
+        if t == "subscript_expression":
+            obj = expr.child_by_field_name("object")
+            return self.is_key(obj, func, fi, depth + 1) if obj is not None and obj.type != "call_expression" else ""
+        if t == "array":
+            for el in expr.named_children:
+                target = el.named_children[0] if el.type == "spread_element" and el.named_children else el
+                why = self.is_key(target, func, fi, depth + 1)
+                if why:
+                    return why
             return ""
         if t == "call_expression":
-            fn = expr.child_by_field_name("function")
-            if fn is not None and fi.text(fn) in CASTS:
-                args = expr.child_by_field_name("arguments")
-                if args is not None and args.named_children:
-                    return self.is_key(args.named_children[0], func, fi, depth + 1)
-            return ""
+            return self._call_is_key(expr, func, fi, depth)
         if t == "unary_expression":
             op = expr.child_by_field_name("operator")
             if op is not None and fi.text(op) == "+":
                 return self.is_key(expr.child_by_field_name("argument"), func, fi, depth + 1)
             return ""
         if t == "ternary_expression":
-            for field in ("consequence", "alternative"):
-                why = self.is_key(expr.child_by_field_name(field), func, fi, depth + 1)
+            for fld in ("consequence", "alternative"):
+                why = self.is_key(expr.child_by_field_name(fld), func, fi, depth + 1)
                 if why:
                     return why
             return ""
@@ -293,14 +316,100 @@ class Project:
                     self.is_key(expr.child_by_field_name("right"), func, fi, depth + 1)
         return ""
 
+    def _call_is_key(self, expr: ts.Node, func: Func | None, fi: FileIndex, depth: int) -> str:
+        fn = expr.child_by_field_name("function")
+        args_node = expr.child_by_field_name("arguments")
+        args = args_node.named_children if args_node is not None else []
+        if fn is None:
+            return ""
+        ftext = fi.text(fn)
+        if ftext in CASTS or ftext in ("JSON.parse", "Math.max", "Math.min", "Math.abs"):
+            for a in args if ftext.startswith("Math.") else args[:1]:
+                target = a.named_children[0] if a.type == "spread_element" and a.named_children else a
+                why = self.is_key(target, func, fi, depth + 1)
+                if why:
+                    return why
+            return ""
+        if ftext.endswith("getItem") and args:
+            slot = self.slot(args[0], func, fi)
+            return self.storage_slots.get(slot, "") if slot else ""
+        if ftext in ("useMemo", "React.useMemo") and args:
+            cb = fi.func_of(args[0])
+            if cb is not None:
+                for ret in cb.returns:
+                    why = self.is_key(ret, cb, fi, depth + 1)
+                    if why:
+                        return why
+            return ""
+        if fn.type == "member_expression":
+            prop = fn.child_by_field_name("property")
+            pname = fi.text(prop) if prop is not None else ""
+            obj = fn.child_by_field_name("object")
+            if pname in _SAME_COLLECTION:
+                return self.is_key(obj, func, fi, depth + 1)
+            if pname == "reduce" and args:
+                cb = fi.func_of(args[0])
+                if cb is not None:
+                    for ret in cb.returns:
+                        why = self.is_key(ret, cb, fi, depth + 1)
+                        if why:
+                            return why
+                return ""
+        for g in self.funcs.get(callee_name(fi, expr), ()):
+            if g.ret_key:
+                return g.ret_key
+        return ""
+
+    def slot(self, node: ts.Node, func: Func | None, fi: FileIndex) -> str:
+        """The storage key of `getItem(K)`/`setItem(K, v)`: a literal, or the constant K names."""
+        if node.type == "identifier":
+            b = fi.resolve(fi.text(node), func)
+            if b is not None and b.init is not None and b.init.type in ("string", "template_string"):
+                return fi.text(b.init).strip("'\"`")
+            return fi.text(node)
+        if node.type in ("string", "template_string"):
+            return fi.text(node).strip("'\"`")
+        return ""
+
+    def _returned_props(self, obj: ts.Node | None, func: Func | None, fi: FileIndex,
+                        prop: str) -> list[tuple[ts.Node, Func]]:
+        """`sel.ids` with `const sel = useSelection()`: the `ids` the function returns."""
+        if obj is None or obj.type != "identifier":
+            return []
+        b = fi.resolve(fi.text(obj), func)
+        if b is None or b.init is None or b.init.type != "call_expression" or b.prop_of:
+            return []
+        return self._returned_prop_exprs(callee_name(fi, b.init), prop)
+
+    def _returned_prop_exprs(self, callee: str, prop: str) -> list[tuple[ts.Node, Func]]:
+        out = []
+        for g in self.funcs.get(callee, ()):
+            for ret in g.returns:
+                if ret.type != "object":
+                    continue
+                for p in ret.named_children:
+                    if p.type == "shorthand_property_identifier" and g.file.text(p) == prop:
+                        out.append((p, g))
+                    elif p.type == "pair":
+                        k = p.child_by_field_name("key")
+                        v = p.child_by_field_name("value")
+                        if k is not None and v is not None and g.file.text(k) == prop:
+                            out.append((v, g))
+        return out
+
     def cast_arg(self, expr: ts.Node, fi: FileIndex) -> ts.Node | None:
-        """The x of `Number(x)`, `parseInt(x, 10)`, `+x`; None otherwise."""
+        """The x of `Number(x)`, `parseInt(x, 10)`, `+x`, `x.map(Number)`; None otherwise."""
         if expr.type == "call_expression":
             fn = expr.child_by_field_name("function")
+            args = expr.child_by_field_name("arguments")
             if fn is not None and fi.text(fn) in ("Number", "parseInt", "parseFloat"):
-                args = expr.child_by_field_name("arguments")
                 if args is not None and args.named_children:
                     return args.named_children[0]
+            if fn is not None and fn.type == "member_expression" and args is not None and \
+                    len(args.named_children) == 1 and fi.text(args.named_children[0]) in ("Number", "parseInt"):
+                prop = fn.child_by_field_name("property")
+                if prop is not None and fi.text(prop) == "map":
+                    return fn.child_by_field_name("object")
         elif expr.type == "unary_expression":
             op = expr.child_by_field_name("operator")
             if op is not None and fi.text(op) == "+":
@@ -312,22 +421,28 @@ class Project:
             b.key = True
             b.why = why
             self.changed = True
+            if b.prop_of and b.source_type is not None:
+                st = self.norm(b.source_type, b.file)
+                if st is not None:
+                    k = (self.type_key(st, b.file), b.prop_of)
+                    if k not in self.key_members and not self.is_key_member(*k):
+                        self.key_members[k] = why
+
+    def mark_ret(self, g: Func, why: str) -> None:
+        if not g.ret_key:
+            g.ret_key = why
+            self.changed = True
+            for ret in g.returns:
+                self.mark_backward(ret, g, g.file, why)
 
     def mark_backward(self, expr: ts.Node | None, func: Func | None, fi: FileIndex, why: str, depth: int = 0) -> None:
-        if expr is None or depth > 6:
+        if expr is None or depth > 8:
             return
         t = expr.type
-        if t in ("parenthesized_expression", "non_null_expression", "as_expression", "satisfies_expression"):
+        if t in _TRANSPARENT:
             if expr.named_children:
                 self.mark_backward(expr.named_children[0], func, fi, why, depth + 1)
             return
-        if t == "call_expression":
-            fn = expr.child_by_field_name("function")
-            if fn is not None and fi.text(fn) in ("String", "encodeURIComponent"):
-                args = expr.child_by_field_name("arguments")
-                if args is not None and args.named_children:
-                    self.mark_backward(args.named_children[0], func, fi, why, depth + 1)
-                return
         inner = self.cast_arg(expr, fi)
         if inner is not None:
             if expr.id not in self.key_casts:
@@ -335,28 +450,75 @@ class Project:
                 self.changed = True
             self.mark_backward(inner, func, fi, why, depth + 1)
             return
+        if t == "call_expression":
+            fn = expr.child_by_field_name("function")
+            args_node = expr.child_by_field_name("arguments")
+            args = args_node.named_children if args_node is not None else []
+            ftext = fi.text(fn) if fn is not None else ""
+            if ftext in ("String", "encodeURIComponent", "JSON.parse", "JSON.stringify") and args:
+                self.mark_backward(args[0], func, fi, why, depth + 1)
+            elif ftext.endswith("getItem") and args:
+                slot = self.slot(args[0], func, fi)
+                if slot and slot not in self.storage_slots:
+                    self.storage_slots[slot] = why
+                    self.changed = True
+            elif ftext in ("useMemo", "React.useMemo") and args:
+                cb = fi.func_of(args[0])
+                for ret in cb.returns if cb is not None else ():
+                    self.mark_backward(ret, cb, fi, why, depth + 1)
+            elif fn is not None and fn.type == "member_expression":
+                prop = fn.child_by_field_name("property")
+                if prop is not None and fi.text(prop) in _SAME_COLLECTION:
+                    self.mark_backward(fn.child_by_field_name("object"), func, fi, why, depth + 1)
+            for g in self.funcs.get(callee_name(fi, expr), ()) if not ftext.startswith(("JSON.", "Math.")) else ():
+                self.mark_ret(g, why)
+            return
         if t in ("identifier", "shorthand_property_identifier"):
             b = fi.resolve(fi.text(expr), func)
             if b is not None:
                 self.mark(b, why)
+                if b.prop_of and b.kind == "var" and b.init is not None and b.init.type == "call_expression":
+                    for ret, g in self._returned_prop_exprs(callee_name(fi, b.init), b.prop_of):
+                        self.mark_backward(ret, g, g.file, why, depth + 1)
             return
         if t == "member_expression":
             prop = expr.child_by_field_name("property")
-            ot = self.type_of(expr.child_by_field_name("object"), func, fi)
+            obj = expr.child_by_field_name("object")
+            ot = self.type_of(obj, func, fi)
             if ot is not None and prop is not None:
                 k = (self.type_key(ot, fi), fi.text(prop))
                 if not self.is_key_member(*k) and not ot == "number":
                     self.key_members[k] = why
                     self.changed = True
+            elif prop is not None:
+                for ret, g in self._returned_props(obj, func, fi, fi.text(prop)):
+                    self.mark_backward(ret, g, g.file, why, depth + 1)
+            return
+        if t == "subscript_expression":
+            self.mark_backward(expr.child_by_field_name("object"), func, fi, why, depth + 1)
+            return
+        if t == "array":
+            for el in expr.named_children:
+                target = el.named_children[0] if el.type == "spread_element" and el.named_children else el
+                self.mark_backward(target, func, fi, why, depth + 1)
+            return
+        if t == "binary_expression":
+            op = expr.child_by_field_name("operator")
+            if op is not None and fi.text(op) in ("??", "||"):
+                self.mark_backward(expr.child_by_field_name("left"), func, fi, why, depth + 1)
             return
         if t == "ternary_expression":
-            for field in ("consequence", "alternative"):
-                self.mark_backward(expr.child_by_field_name(field), func, fi, why, depth + 1)
+            for fld in ("consequence", "alternative"):
+                self.mark_backward(expr.child_by_field_name(fld), func, fi, why, depth + 1)
 
     # ------------------------------------------------------------------ the fixed point
     def run(self, max_rounds: int = 12) -> int:
         self.compute_affected()
         self.link_routes()
+        for fi in self.files:
+            for f in fi.funcs:
+                if f.name and self.kn.name_returns_key(f.name.rpartition(".")[2]):
+                    f.ret_key = f"{f.name} names the key"
         for b in (b for fi in self.files for b in fi.bindings):
             if self.kn.is_key_name(b.name) or (b.prop_of and self.kn.is_key_name(b.prop_of)):
                 self.mark(b, self.kn.origin(b.prop_of or b.name) or f"{b.name} names the key")
@@ -389,9 +551,20 @@ class Project:
                     why = self.is_key_member(self.type_key(st, fi), b.prop_of)
                     if why:
                         self.mark(b, why)
+                elif b.init.type == "call_expression":
+                    for ret, g in self._returned_prop_exprs(callee_name(fi, b.init), b.prop_of):
+                        why = self.is_key(ret, g, g.file)
+                        if why:
+                            self.mark(b, why)
+                            break
                 continue
-            if b.init is not None and b.kind == "var":
-                why = self.is_key(b.init, b.func, fi)
+            if b.init is not None and b.kind in ("var", "state"):
+                init = b.init
+                if b.kind == "state" and init.type == "arrow_function":
+                    cb = fi.func_of(init)
+                    why = next((w for w in (self.is_key(r, cb, fi) for r in (cb.returns if cb else ())) if w), "")
+                else:
+                    why = self.is_key(init, b.func, fi)
                 if why:
                     self.mark(b, why)
             elif b.kind == "param" and not b.prop_of and b.type_node is not None:
@@ -400,11 +573,53 @@ class Project:
                     self.mark(b, f"typed {ty}")
         for b in fi.bindings:  # a key variable initialised from a cast makes the cast a hazard
             if b.key and b.kind in ("var", "state") and b.init is not None and not b.prop_of:
-                self.mark_backward(b.init, b.func, fi, b.why)
+                init = b.init
+                if b.kind == "state" and init.type == "arrow_function":
+                    cb = fi.func_of(init)
+                    for r in cb.returns if cb is not None else ():
+                        self.mark_backward(r, cb, fi, b.why)
+                else:
+                    self.mark_backward(init, b.func, fi, b.why)
+            elif b.key and b.kind == "param" and b.index == 0 and not b.prop_of:
+                self._callback_of_key_collection(b)
+        for f in fi.funcs:
+            if not f.ret_key:
+                for ret in f.returns:
+                    why = self.is_key(ret, f, fi)
+                    if why:
+                        self.mark_ret(f, why)
+                        break
+        for node, func in fi.watched:
+            if node.type == "subscript_expression":  # totals[id] = ...: a map keyed by the key
+                index = node.child_by_field_name("index")
+                obj = node.child_by_field_name("object")
+                if index is not None and obj is not None and obj.type == "identifier" and \
+                        index.type not in ("number", "string"):
+                    why = self.is_key(index, func, fi)
+                    holder = fi.resolve(fi.text(obj), func)
+                    if why and holder is not None and holder.id_map == "":
+                        holder.id_map = why
+                        self.changed = True
         for call, func in fi.calls:
             self._call(fi, call, func)
         for el, func in fi.jsx:
             self._jsx(fi, el, func)
+
+    def _callback_of_key_collection(self, b: Binding) -> None:
+        """`ids.map((id) => ...)` on a key collection: `id` is a key, and back."""
+        if b.func is None:
+            return
+        args = b.func.node.parent
+        call = args.parent if args is not None and args.type == "arguments" else None
+        if call is None or call.type != "call_expression":
+            return
+        fn = call.child_by_field_name("function")
+        if fn is None or fn.type != "member_expression":
+            return
+        prop = fn.child_by_field_name("property")
+        if prop is None or b.file.text(prop) not in ARRAY_METHODS:
+            return
+        self.mark_backward(fn.child_by_field_name("object"), b.func.parent, b.file, b.why)
 
     def _call(self, fi: FileIndex, call: ts.Node, func: Func | None) -> None:
         args_node = call.child_by_field_name("arguments")
@@ -414,6 +629,39 @@ class Project:
         name = callee_name(fi, call)
         if not name:
             return
+        short = name.rpartition(".")[2]
+        if short == "setItem" and len(args) >= 2:
+            why = self.is_key(args[1], func, fi)
+            if not why:
+                inner = args[1]
+                while inner.type == "call_expression" and fi.text(inner.child_by_field_name("function") or inner) in \
+                        ("String", "JSON.stringify") and inner.child_by_field_name("arguments") is not None:
+                    a = inner.child_by_field_name("arguments")
+                    if a is None or not a.named_children:
+                        break
+                    inner = a.named_children[0]
+                why = self.is_key(inner, func, fi)
+            slot = self.slot(args[0], func, fi)
+            if why and slot and slot not in self.storage_slots:
+                self.storage_slots[slot] = why
+                self.changed = True
+            return
+        if "." in name and short in _COLLECTION_ARG and args:
+            obj = call.child_by_field_name("function")
+            recv = obj.child_by_field_name("object") if obj is not None else None
+            arg0 = args[0]
+            why = self.is_key(arg0, func, fi)
+            if why and recv is not None:
+                if short in ("get", "set") and recv.type == "identifier":
+                    b = fi.resolve(fi.text(recv), func)
+                    if b is not None and not b.id_map:
+                        b.id_map = why
+                        self.changed = True
+                else:
+                    self.mark_backward(recv, func, fi, why)
+            elif recv is not None and short in ("has", "includes", "indexOf", "add", "delete", "push") and \
+                    arg0.type not in ("number", "string") and self.is_key(recv, func, fi):
+                self.mark_backward(arg0, func, fi, self.is_key(recv, func, fi))
         local = fi.resolve(name, func) if "." not in name else None
         if local is not None and local.kind == "state" and name == local.setter and args:
             arg = args[0]
@@ -424,6 +672,8 @@ class Project:
                 elif local.key:
                     self.mark_backward(arg, func, fi, local.why)
             return
+        if local is not None and local.kind == "param":
+            self._call_fn_typed(fi, local, args, func)
         targets = self.funcs.get(name, ())
         for g in targets:
             for i, arg in enumerate(args):
@@ -439,6 +689,52 @@ class Project:
                         self.mark_backward(arg, func, fi, b.why)
                 elif group and arg.type == "object":
                     self._object_arg(fi, arg, func, group, g.name)
+
+    def fn_type_of(self, b: Binding) -> tuple[ts.Node, FileIndex] | None:
+        """The function type a binding is declared with (`onToggle: (id: number) => void`)."""
+        if b.type_node is not None:
+            node = unwrap_type(b.type_node)
+            return (node, b.file) if node is not None and node.type == "function_type" else None
+        if b.prop_of and b.source_type is not None:
+            st = self.norm(b.source_type, b.file)
+            if st is not None:
+                found = self.member_type(st, b.prop_of, b.file)
+                if found and found[0].type == "function_type":
+                    return found
+        return None
+
+    def fn_param_key(self, fn_type: ts.Node, fi: FileIndex, i: int) -> str:
+        key = (fi.sf.path, fn_type.start_byte, i)
+        if key in self.fn_params:
+            return self.fn_params[key]
+        params = fn_type.child_by_field_name("parameters")
+        plist = [p for p in params.named_children if p.type in ("required_parameter", "optional_parameter")] \
+            if params is not None else []
+        if i < len(plist):
+            pat = plist[i].child_by_field_name("pattern")
+            if pat is not None and self.kn.is_key_name(fi.text(pat)):
+                return self.kn.origin(fi.text(pat)) or f"{fi.text(pat)} names the key"
+        return ""
+
+    def set_fn_param(self, fn_type: ts.Node, fi: FileIndex, i: int, why: str) -> None:
+        key = (fi.sf.path, fn_type.start_byte, i)
+        if key not in self.fn_params and not self.fn_param_key(fn_type, fi, i):
+            self.fn_params[key] = why
+            self.changed = True
+
+    def _call_fn_typed(self, fi: FileIndex, b: Binding, args: list[ts.Node], func: Func | None) -> None:
+        found = self.fn_type_of(b)
+        if not found:
+            return
+        fn_type, tfi = found
+        for i, arg in enumerate(args):
+            why = self.is_key(arg, func, fi)
+            if why:
+                self.set_fn_param(fn_type, tfi, i, why)
+            else:
+                known = self.fn_param_key(fn_type, tfi, i)
+                if known:
+                    self.mark_backward(arg, func, fi, known)
 
     def _object_arg(self, fi: FileIndex, obj: ts.Node, func: Func | None, group: list[Binding], gname: str) -> None:
         by_prop = {b.prop_of: b for b in group}
@@ -497,19 +793,46 @@ class Project:
                     continue
                 if target is None:
                     continue
+                fn_t = self.fn_type_of(target)
+                if fn_t is not None:
+                    self._pass_callback(fi, expr, func, fn_t)
+                    continue
                 why = self.is_key(expr, func, fi)
                 if why:
                     if not target.key:
                         self.mark(target, f"{why} -> <{g.name} {aname}>")
-                    if target.source_type is not None:
-                        st = self.norm(target.source_type, g.file)
-                        if st is not None:
-                            k = (self.type_key(st, g.file), aname)
-                            if not self.is_key_member(*k):
-                                self.key_members[k] = target.why
-                                self.changed = True
                 elif target.key:
                     self.mark_backward(expr, func, fi, target.why)
+
+    def _pass_callback(self, fi: FileIndex, expr: ts.Node, func: Func | None,
+                       fn_t: tuple[ts.Node, FileIndex]) -> None:
+        """A callback passed into a function-typed prop: its parameters and the prop's agree."""
+        fn_type, tfi = fn_t
+        if expr.type in ("arrow_function", "function_expression"):
+            cb = fi.func_of(expr)
+            if cb is None:
+                return
+            for i, group in enumerate(cb.params):
+                if len(group) != 1:
+                    continue
+                b = group[0]
+                known = self.fn_param_key(fn_type, tfi, i)
+                if known:
+                    self.mark(b, known)
+                elif b.key:
+                    self.set_fn_param(fn_type, tfi, i, b.why)
+        elif expr.type == "identifier":
+            src = fi.resolve(fi.text(expr), func)
+            other = self.fn_type_of(src) if src is not None else None
+            if other is None:
+                return
+            for i in range(8):
+                a = self.fn_param_key(fn_type, tfi, i)
+                b_ = self.fn_param_key(other[0], other[1], i)
+                if a and not b_:
+                    self.set_fn_param(other[0], other[1], i, a)
+                elif b_ and not a:
+                    self.set_fn_param(fn_type, tfi, i, b_)
 
     # ------------------------------------------------------------------ URLs -> backend routes
     def link_routes(self) -> None:

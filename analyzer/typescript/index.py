@@ -47,6 +47,7 @@ class Binding:
     state_type: ts.Node | None = None  # state: useState<T>'s T
     key: bool = False
     why: str = ""
+    id_map: str = ""  # indexed by a key (`m[id]`, `m.get(id)`): why
 
 
 @dataclass(eq=False)
@@ -61,6 +62,8 @@ class Func:
     urls: list[ts.Node] = field(default_factory=list)  # URL-like strings used in calls
     route: str = ""  # evidence of the backend route this function calls, once linked
     kind: str = ""
+    returns: list[ts.Node] = field(default_factory=list)  # returned expressions (and arrow bodies)
+    ret_key: str = ""  # why the returned value is a key
 
     @property
     def named(self) -> Func:
@@ -97,10 +100,18 @@ class FileIndex:
     watched: list[tuple[ts.Node, Func | None]] = field(default_factory=list)
     types: list[TypeDecl] = field(default_factory=list)
     bindings: list[Binding] = field(default_factory=list)
+    fn_types: list[ts.Node] = field(default_factory=list)
+    _func_by_node: dict[int, Func] = field(default_factory=dict)
     error: tuple[int, int] | None = None
 
     def text(self, node: ts.Node) -> str:
         return self.src.node_text(node)
+
+    def func_of(self, node: ts.Node) -> Func | None:
+        """The Func built for a function node of this file."""
+        if not self._func_by_node:
+            self._func_by_node = {f.node.id: f for f in self.funcs}
+        return self._func_by_node.get(node.id)
 
     def resolve(self, name: str, func: Func | None) -> Binding | None:
         f = func
@@ -131,6 +142,13 @@ def build_index(sf: SourceFile, src: Source, tree: ts.Tree) -> FileIndex:
             _declare(fi, node, func)
         elif t == "call_expression":
             fi.calls.append((node, func))
+        elif t == "return_statement":
+            if func is not None and node.named_children:
+                func.returns.append(node.named_children[0])
+        elif t == "function_type":
+            fi.fn_types.append(node)
+        elif t == "subscript_expression" or t == "regex":
+            fi.watched.append((node, func))
         elif t == "jsx_self_closing_element" or t == "jsx_opening_element":
             fi.jsx.append((node, func))
         if t in WATCHED:
@@ -180,7 +198,7 @@ def _func_name(fi: FileIndex, node: ts.Node) -> str:
         grand = call.parent
         callee = call.child_by_field_name("function")
         if grand is not None and grand.type == "variable_declarator" and callee is not None:
-            if fi.text(callee).split(".")[-1] in ("memo", "forwardRef", "observer"):
+            if fi.text(callee).split(".")[-1] in ("memo", "forwardRef", "observer", "useCallback"):
                 n = grand.child_by_field_name("name")
                 return fi.text(n) if n is not None else ""
     return ""
@@ -189,6 +207,9 @@ def _func_name(fi: FileIndex, node: ts.Node) -> str:
 def _new_func(fi: FileIndex, node: ts.Node, parent: Func | None) -> Func:
     f = Func(node=node, name=_func_name(fi, node), file=fi, parent=parent)
     f.return_type = unwrap_type(node.child_by_field_name("return_type"))
+    body = node.child_by_field_name("body")
+    if node.type == "arrow_function" and body is not None and body.type != "statement_block":
+        f.returns.append(body)
     params = node.child_by_field_name("parameters")
     if params is None:
         single = node.child_by_field_name("parameter")  # x => ...

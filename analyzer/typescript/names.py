@@ -18,6 +18,10 @@ _SCHEMA_SUFFIXES = (
     "DTO", "Model", "Detail", "Details", "Summary", "Row", "Record", "Data", "Patch", "Payload", "Full",
 )
 _CAMEL_SPLIT = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+#: `content_id`, `contentIds`: names that say which id they hold. `ids`, `next_cursor`, `after` do not,
+#: so they are keys only on the schema they were learned from.
+_IDISH = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*_ids?$|^[a-z][a-zA-Z0-9]*[a-z0-9]Ids?$")
+_SCHEMA_FIELD = re.compile(r"^([A-Z]\w*)\.(\w+)\b")
 
 
 def camel(name: str) -> str:
@@ -72,6 +76,7 @@ class KeyNames:
     origins: dict[str, str] = field(default_factory=dict)  # spelling -> backend origin
     entity_origins: dict[str, str] = field(default_factory=dict)
     routes: tuple[RouteSeed, ...] = ()
+    scoped: dict[str, set[str]] = field(default_factory=dict)  # spelling -> schema bases it is a key on
 
     @classmethod
     def build(cls, seeds: KeySeeds, config: Config) -> KeyNames:
@@ -85,6 +90,13 @@ class KeyNames:
             origin = seeds.origins.get(name) or seeds.origins.get(snake(name)) or ""
             if not origin and name in config.aliases:
                 origin = f"config alias {name!r}"
+            if not _IDISH.match(name) and name not in config.aliases:
+                m = _SCHEMA_FIELD.match(origin)
+                if m:  # `ids` of BulkPublishRequest: a key there only
+                    for spelling in _spellings(name):
+                        kn.scoped.setdefault(spelling, set()).update(type_bases(m.group(1)))
+                        kn.origins.setdefault(spelling, origin)
+                continue
             for spelling in _spellings(name):
                 kn.names.add(spelling)
                 kn.origins.setdefault(spelling, origin)
@@ -109,6 +121,21 @@ class KeyNames:
     def is_key_name(self, name: str) -> bool:
         return name in self.names
 
+    def is_scoped_member(self, type_name: str, member: str) -> bool:
+        bases = self.scoped.get(member)
+        return bool(bases and (type_bases(type_name) | {type_name}) & bases)
+
+    def name_returns_key(self, func_name: str) -> bool:
+        """`toContentId`, `contentIdFromPath`: a function named after the key returns it."""
+        words = _CAMEL_SPLIT.split(func_name)
+        ends = [len(words) - 1] + [j for j in range(len(words) - 1) if words[j + 1] in ("From", "Of", "For")]
+        for j in ends:
+            for i in range(j + 1):
+                cand = "".join(words[i : j + 1])
+                if self.is_key_name(cand[:1].lower() + cand[1:]):
+                    return True
+        return False
+
     def is_entity_type(self, type_name: str) -> bool:
         return bool(type_bases(type_name) & self.entity_bases) or type_name in self.entity_bases
 
@@ -130,5 +157,6 @@ def _spellings(name: str) -> set[str]:
     sn = snake(name) if not name.islower() else name
     out = {name, sn, camel(sn)}
     for s in list(out):
-        out.add(s + "s")
+        if not s.endswith("s"):
+            out.add(s + "s")
     return {s for s in out if s}
