@@ -113,6 +113,8 @@ CREATE TABLE revisions (
     id BIGINT AUTO_INCREMENT PRIMARY KEY,
     document_id INT NOT NULL,
     number INT NOT NULL,
+    rev_key VARCHAR(40) AS (CONCAT(document_id, '-', number)) STORED,
+    CONSTRAINT ck_rev_doc CHECK (document_id > 0),
     UNIQUE KEY uq_rev (document_id, number),
     CONSTRAINT fk_rev_doc FOREIGN KEY (document_id) REFERENCES documents (id) ON DELETE CASCADE ON UPDATE RESTRICT
 )
@@ -344,6 +346,9 @@ def test_mysql_reflection(mysql_url: str, run_sql: Callable[[str, str], None]) -
     kinds = {(d.kind, d.name, d.table, d.column) for d in snap.dependents}
     assert ("view", "document_titles", "documents", "id") in kinds
     assert ("trigger", "trg_revisions_touch on revisions", "revisions", "document_id") in kinds
+    assert ("check constraint", "ck_rev_doc", "revisions", "document_id") in kinds
+    assert ("check constraint", "ck_documents_page", "documents", "page") in kinds
+    assert ("generated column", "revisions.rev_key", "revisions", "document_id") in kinds
 
 
 def test_sqlite_reflection(sqlite_url: str, run_sql: Callable[[str, str], None]) -> None:

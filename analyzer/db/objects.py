@@ -246,18 +246,37 @@ def _mysql(conn: sa.Connection, nsps: list[str], default: str | None, qualify: Q
         out.extend(_text_matches("function", q(n, fn), body or "", columns, None))
     for n, r, con, clause in _mysql_checks(conn, nsps):
         table = q(n, r)
-        for d in _text_matches("check constraint", con, clause or "", {table: columns.get(table, [])}, table):
-            out.append(d)
+        out.extend(_text_matches("check constraint", con, clause, {table: columns.get(table, [])}, table))
+    for n, r, gen, expr in _mysql_generated(conn, nsps):
+        table = q(n, r)
+        own = {table: [c for c in columns.get(table, []) if c != gen]}
+        for d in _text_matches("generated column", f"{table}.{gen}", expr, own, table):
+            out.append(Dependent(d.kind, d.name, d.table, d.column, f"GENERATED ALWAYS AS ({expr})"))
     return tuple(sorted(set(out), key=_order))
 
 
 def _mysql_checks(conn: sa.Connection, nsps: list[str]) -> list[tuple[str, str, str, str]]:
+    """CHECK constraints; MySQL 8 has no table_name in check_constraints, so join table_constraints."""
     try:
         rows = conn.execute(sa.text(
-            "SELECT constraint_schema, table_name, constraint_name, check_clause "
-            "FROM information_schema.check_constraints WHERE constraint_schema IN :s"
+            "SELECT tc.table_schema, tc.table_name, cc.constraint_name, cc.check_clause "
+            "FROM information_schema.check_constraints cc JOIN information_schema.table_constraints tc "
+            "ON tc.constraint_schema = cc.constraint_schema AND tc.constraint_name = cc.constraint_name "
+            "AND tc.constraint_type = 'CHECK' WHERE cc.constraint_schema IN :s"
         ).bindparams(sa.bindparam("s", expanding=True)), {"s": nsps}).all()
     except sa.exc.DBAPIError:  # MySQL before 8.0.16 has no such view
+        conn.rollback()
+        return []
+    return sorted({(str(a), str(b), str(c), str(d or "")) for a, b, c, d in rows})
+
+
+def _mysql_generated(conn: sa.Connection, nsps: list[str]) -> list[tuple[str, str, str, str]]:
+    try:
+        rows = conn.execute(sa.text(
+            "SELECT table_schema, table_name, column_name, generation_expression FROM information_schema.columns "
+            "WHERE table_schema IN :s AND generation_expression IS NOT NULL AND generation_expression <> ''"
+        ).bindparams(sa.bindparam("s", expanding=True)), {"s": nsps}).all()
+    except sa.exc.DBAPIError:  # servers without generated columns
         conn.rollback()
         return []
     return [(str(a), str(b), str(c), str(d or "")) for a, b, c, d in rows]
