@@ -126,7 +126,10 @@ def test_growth() -> None:
     assert g["content_items"]["bytes_per_row"] == 12
     assert g["content_items"]["table_growth_bytes"] == 12 * 1_200_000
     assert g["content_items"]["lock"] == "ACCESS EXCLUSIVE"
-    assert db.growth(SNAP, c, "bigint")["content_versions"]["bytes_per_row"] == 4
+    versions = db.growth(SNAP, c, "bigint")["content_versions"]
+    assert versions["bytes_per_row"] == 4 and versions["index_growth_bytes"] == 400
+    assert versions["indexes"] == ["ix_content_versions_content_item_id"]
+    assert versions["foreign_keys"] == ["(content_item_id) -> content_items"]
 
 
 @pytest.mark.parametrize("fmt", ["json", "md", "dot", "html"])

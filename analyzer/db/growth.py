@@ -32,19 +32,20 @@ def growth(snapshot: SchemaSnapshot, closure: Closure, to: str) -> dict[str, dic
             continue
         cols = closure.columns_of(name)
         per_row = 0
-        changed = []
+        changed: list[str] = []
+        delta: dict[str, int] = {}
         for c in cols:
-            old_w = width(c.type) or 0
             if c.type.upper() != to_type:
                 changed.append(c.column)
-                per_row += new_w - old_w
-        indexed = [ix.name for ix in table.indexes if set(ix.columns) & set(changed)]
-        if set(table.primary_key) & set(changed) and not any(set(ix.columns) == set(table.primary_key)
-                                                             for ix in table.indexes):
-            indexed.append(f"{name}_pkey")
-        n_index_cols = sum(len(set(ix.columns) & set(changed)) for ix in table.indexes)
-        if set(table.primary_key) & set(changed):
-            n_index_cols += 1
+                delta[c.column] = new_w - (width(c.type) or 0)
+                per_row += delta[c.column]
+        touched = [ix for ix in table.indexes if set(ix.columns) & set(changed)]
+        indexed = [ix.name for ix in touched]
+        index_delta = sum(delta[c] for ix in touched for c in ix.columns if c in delta)
+        pk_indexed = any(tuple(ix.columns) == table.primary_key for ix in table.indexes)
+        if set(table.primary_key) & set(changed) and not pk_indexed:
+            indexed.append(f"{name} primary key")  # engines list the PK index apart from the others
+            index_delta += sum(delta[c] for c in table.primary_key if c in delta)
         rows = table.rows or 0
         # the rewrite is in place only for a same-width change PostgreSQL knows is binary-coercible
         rewrite = bool(changed) and not (to_type == "TEXT" and all(
@@ -57,8 +58,11 @@ def growth(snapshot: SchemaSnapshot, closure: Closure, to: str) -> dict[str, dic
             "index_bytes": table.index_bytes,
             "bytes_per_row": per_row,
             "table_growth_bytes": per_row * rows,
-            "index_growth_bytes": max(0, new_w - 4) * rows * n_index_cols,
+            "index_growth_bytes": max(0, index_delta) * rows,
             "indexes": indexed,
+            # constraints to drop and re-create around the change (their columns change type together)
+            "foreign_keys": [fk.name or f"({', '.join(fk.columns)}) -> {fk.ref_table}"
+                             for fk in table.foreign_keys if set(fk.columns) & set(changed)],
             "rewrite": rewrite,
             "lock": "ACCESS EXCLUSIVE" if rewrite else None,
         }
