@@ -15,7 +15,7 @@ from analyzer.models import SchemaSnapshot, Target
 
 APP = Path(__file__).resolve().parents[1] / "fixtures" / "content_app"
 TARGETS = (Target("content_items", "id"), Target("content_items_auto", "id"))
-EXPECTED = {
+EXPECTED: dict[str, str | tuple[str, ...]] = {
     "content_items.id": "target",
     "content_items_auto.id": "target",
     "content_versions.content_item_id": "declared",
