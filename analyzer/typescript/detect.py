@@ -593,7 +593,8 @@ class Detector:
             prop = fn.child_by_field_name("property")
             obj = fn.child_by_field_name("object")
             pname = fi.text(prop) if prop is not None else ""
-            if pname in ("padStart", "toFixed", "toPrecision", "toLocaleString") and obj is not None:
+            if obj is not None and (pname in ("padStart", "toFixed", "toPrecision", "toLocaleString") or
+                                    (pname == "toString" and cargs)):
                 why = self.p.is_key(obj, func, fi)
                 if why:
                     sym = f"{func.label if func else '<module>'}.{pname}"
@@ -669,11 +670,22 @@ class Detector:
             k = other.child_by_field_name("key")
             if k is None or fi.text(k) != "getNextPageParam":
                 continue
-            why = self._mentions_key(other, fi)
+            why = self._mentions_key(other, fi) or self._page_param_key(obj, fi)
             if why:
                 sym = f"{func.label if func else '<module>'}.initialPageParam"
                 yield self.finding(fi, "ts.hazard.initial-page-param", pair, sym, why,
                                    layer=context_layer(func, fi), func=func)
+
+    def _page_param_key(self, obj: ts.Node, fi: FileIndex) -> str:
+        for p in obj.named_children:
+            k = p.child_by_field_name("key") if p.type == "pair" else None
+            v = p.child_by_field_name("value") if p.type == "pair" else None
+            if k is not None and v is not None and fi.text(k) == "queryFn":
+                cb = fi.func_of(v)
+                for b in (cb.params[0] if cb is not None and cb.params else ()):
+                    if (b.prop_of == "pageParam" or b.name == "pageParam") and b.key:
+                        return b.why
+        return ""
 
     def _mentions_key(self, node: ts.Node, fi: FileIndex) -> str:
         stack = [node]

@@ -30,6 +30,8 @@ _TRANSPARENT = frozenset({"parenthesized_expression", "non_null_expression", "as
 _SAME_COLLECTION = frozenset({"filter", "sort", "toSorted", "slice", "concat", "reverse", "find", "at",
                               "findLast", "values", "keys"})
 #: methods whose first argument is an element (or key) of the receiver
+_QUERY_HOOKS = frozenset({"useQuery", "useSuspenseQuery", "useInfiniteQuery", "useSuspenseInfiniteQuery",
+                          "queryOptions", "infiniteQueryOptions"})
 _COLLECTION_ARG = frozenset({"has", "includes", "indexOf", "add", "delete", "push", "unshift", "get", "set"})
 _WRAPPERS = frozenset({"Partial", "Readonly", "Required", "NonNullable", "Pick", "Omit", "Awaited", "Promise"})
 _PATHISH = re.compile(r"^(https?://[^/]*)?/")
@@ -54,6 +56,8 @@ class Project:
         self.key_casts: dict[int, str] = {}  # Number()/parseInt/+ node ids whose value is a key
         self.storage_slots: dict[str, str] = {}  # localStorage keys that hold a key
         self.fn_params: dict[tuple[str, int, int], str] = {}  # (path, function type, index) -> why
+        self.spa_patterns: list[list[str]] = []  # front-end route patterns: ["auto", ":autoId"]
+        self.url_templates: list[tuple[ts.Node, Func | None, FileIndex, list[str | ts.Node]]] = []
         self.changed = False
         self._type_depth = 0
 
@@ -226,6 +230,18 @@ class Project:
             if st is not None:
                 found = self.member_type(st, b.prop_of, fi)
                 return self.norm(found[0], found[1]) if found else None
+        if b.prop_of and b.kind == "var" and b.init is not None and b.init.type == "call_expression" and \
+                b.prop_of == "data" and depth < 4:
+            for g in self.funcs.get(callee_name(fi, b.init), ()):
+                qt = self.query_data_type(g, depth + 1)
+                if qt is not None:
+                    return qt
+        if b.kind == "param" and b.index == 0 and not b.prop_of and b.func is not None:
+            pair = b.func.node.parent
+            if pair is not None and pair.type == "pair":
+                k = pair.child_by_field_name("key")
+                if k is not None and fi.text(k) == "getNextPageParam" and pair.parent is not None:
+                    return self._query_fn_type(pair.parent, fi, depth + 1)
         if b.prop_of and b.kind == "param" and b.func is not None and b.index == 0:
             return None
         if b.kind == "var" and b.init is not None and not b.prop_of:
@@ -250,6 +266,49 @@ class Project:
                 if isinstance(ot, str) and ot.endswith("[]"):
                     return ot[:-2]
         return None
+
+    def query_data_type(self, g: Func, depth: int = 0) -> TypeRef | None:
+        """`useContent` returning `useQuery({ queryFn: () => fetchContent(id) })`: the type of `data`."""
+        for ret in g.returns:
+            if ret.type != "call_expression":
+                continue
+            short = callee_name(g.file, ret).rpartition(".")[2]
+            args = ret.child_by_field_name("arguments")
+            if short in _QUERY_HOOKS and args is not None and args.named_children and \
+                    args.named_children[0].type == "object":
+                return self._query_fn_type(args.named_children[0], g.file, depth + 1)
+        return None
+
+    def _query_fn_type(self, obj: ts.Node, fi: FileIndex, depth: int) -> TypeRef | None:
+        qf = _pair_value(obj, "queryFn", fi)
+        cb = fi.func_of(qf) if qf is not None else None
+        if cb is None or depth > 5:
+            return None
+        for ret in cb.returns:
+            t = self.type_of(ret, cb, fi, depth + 1)
+            if t is not None:
+                return t
+        return None
+
+    def _infinite(self, fi: FileIndex, obj: ts.Node) -> None:
+        """useInfiniteQuery: what getNextPageParam returns is the queryFn's `pageParam`."""
+        qf = _pair_value(obj, "queryFn", fi)
+        gp = _pair_value(obj, "getNextPageParam", fi)
+        qcb = fi.func_of(qf) if qf is not None else None
+        gcb = fi.func_of(gp) if gp is not None else None
+        if qcb is None or gcb is None or not qcb.params:
+            return
+        page = next((b for b in qcb.params[0] if b.prop_of == "pageParam" or b.name == "pageParam"), None)
+        if page is None:
+            return
+        if page.key:
+            self.mark_ret(gcb, page.why)
+        else:
+            for ret in gcb.returns:
+                why = self.is_key(ret, gcb, fi)
+                if why:
+                    self.mark(page, why)
+                    break
 
     # ------------------------------------------------------------------ key expressions
     def is_key(self, expr: ts.Node | None, func: Func | None, fi: FileIndex, depth: int = 0) -> str:
@@ -518,7 +577,7 @@ class Project:
         for fi in self.files:
             for f in fi.funcs:
                 if f.name and self.kn.name_returns_key(f.name.rpartition(".")[2]):
-                    f.ret_key = f"{f.name} names the key"
+                    self.mark_ret(f, f"{f.name} names the key")
         for b in (b for fi in self.files for b in fi.bindings):
             if self.kn.is_key_name(b.name) or (b.prop_of and self.kn.is_key_name(b.prop_of)):
                 self.mark(b, self.kn.origin(b.prop_of or b.name) or f"{b.name} names the key")
@@ -530,6 +589,7 @@ class Project:
             self.changed = False
             for fi in self.files:
                 self._round(fi)
+            self.link_spa_routes()
             if not self.changed:
                 break
         return rounds
@@ -582,6 +642,8 @@ class Project:
                     self.mark_backward(init, b.func, fi, b.why)
             elif b.key and b.kind == "param" and b.index == 0 and not b.prop_of:
                 self._callback_of_key_collection(b)
+            elif not b.key and b.kind == "param" and not b.prop_of and b.index in (0, 1):
+                self._element_of_key_collection(b)
         for f in fi.funcs:
             if not f.ret_key:
                 for ret in f.returns:
@@ -604,6 +666,27 @@ class Project:
             self._call(fi, call, func)
         for el, func in fi.jsx:
             self._jsx(fi, el, func)
+
+    def _element_of_key_collection(self, b: Binding) -> None:
+        """`[...selected].sort((a, b) => a - b)` on a key collection: `a` and `b` are keys."""
+        if b.func is None or b.func.node.type not in ("arrow_function", "function_expression"):
+            return
+        args = b.func.node.parent
+        call = args.parent if args is not None and args.type == "arguments" else None
+        if call is None or call.type != "call_expression" or args is None or args.named_children[0] != b.func.node:
+            return
+        fn = call.child_by_field_name("function")
+        if fn is None or fn.type != "member_expression":
+            return
+        prop = fn.child_by_field_name("property")
+        method = b.file.text(prop) if prop is not None else ""
+        if method not in ARRAY_METHODS or (b.index == 1 and method not in ("sort", "toSorted", "reduce")):
+            return
+        if method == "reduce" and b.index == 0:
+            return
+        why = self.is_key(fn.child_by_field_name("object"), b.func.parent, b.file)
+        if why:
+            self.mark(b, why)
 
     def _callback_of_key_collection(self, b: Binding) -> None:
         """`ids.map((id) => ...)` on a key collection: `id` is a key, and back."""
@@ -662,6 +745,9 @@ class Project:
             elif recv is not None and short in ("has", "includes", "indexOf", "add", "delete", "push") and \
                     arg0.type not in ("number", "string") and self.is_key(recv, func, fi):
                 self.mark_backward(arg0, func, fi, self.is_key(recv, func, fi))
+        if short in ("useInfiniteQuery", "useSuspenseInfiniteQuery", "infiniteQueryOptions") and args and \
+                args[0].type == "object":
+            self._infinite(fi, args[0])
         local = fi.resolve(name, func) if "." not in name else None
         if local is not None and local.kind == "state" and name == local.setter and args:
             arg = args[0]
@@ -674,7 +760,20 @@ class Project:
             return
         if local is not None and local.kind == "param":
             self._call_fn_typed(fi, local, args, func)
-        targets = self.funcs.get(name, ())
+        targets = list(self.funcs.get(name, ()))
+        if not targets and "." in name:  # selection.toggle(id), with selection = useSelection()
+            fn = call.child_by_field_name("function")
+            obj = fn.child_by_field_name("object") if fn is not None else None
+            for ret, g in self._returned_props(obj, func, fi, short):
+                target = self._function_value(ret, g)
+                if target is not None:
+                    targets.append(target)
+        elif not targets and local is not None and local.kind == "var" and local.prop_of and local.init is not None \
+                and local.init.type == "call_expression":  # const { toggle } = useSelection()
+            for ret, g in self._returned_prop_exprs(callee_name(fi, local.init), local.prop_of):
+                target = self._function_value(ret, g)
+                if target is not None:
+                    targets.append(target)
         for g in targets:
             for i, arg in enumerate(args):
                 if i >= len(g.params):
@@ -689,6 +788,21 @@ class Project:
                         self.mark_backward(arg, func, fi, b.why)
                 elif group and arg.type == "object":
                     self._object_arg(fi, arg, func, group, g.name)
+
+    def _function_value(self, expr: ts.Node, g: Func) -> Func | None:
+        """The function an expression of `g` names: `toggle` declared as `useCallback((id) => ...)`."""
+        if expr.type in ("arrow_function", "function_expression"):
+            return g.file.func_of(expr)
+        if expr.type not in ("identifier", "shorthand_property_identifier"):
+            return None
+        b = g.file.resolve(g.file.text(expr), g)
+        if b is None or b.init is None:
+            return None
+        init = b.init
+        if init.type == "call_expression" and callee_name(g.file, init).rpartition(".")[2] == "useCallback":
+            args = init.child_by_field_name("arguments")
+            init = args.named_children[0] if args is not None and args.named_children else init
+        return g.file.func_of(init) if init.type in ("arrow_function", "function_expression") else None
 
     def fn_type_of(self, b: Binding) -> tuple[ts.Node, FileIndex] | None:
         """The function type a binding is declared with (`onToggle: (id: number) => void`)."""
@@ -835,16 +949,42 @@ class Project:
                     self.set_fn_param(fn_type, tfi, i, b_)
 
     # ------------------------------------------------------------------ URLs -> backend routes
+    def link_spa_routes(self) -> None:
+        """`/auto/${autoId}` and `'/auto/:autoId'` (react-router): the builder's value is the page's param."""
+        if not self.spa_patterns:
+            return
+        keyed = {b.prop_of: b.why for fi in self.files for b in fi.bindings
+                 if b.key and b.prop_of and b.init is not None and b.init.type == "call_expression"
+                 and callee_name(fi, b.init).rpartition(".")[2] == "useParams"}
+        if not keyed:
+            return
+        for _node, func, fi, parts in self.url_templates:
+            segs = _segments(parts)
+            for pattern in self.spa_patterns:
+                if len(pattern) != len(segs):
+                    continue
+                pairs = list(zip(pattern, segs, strict=True))
+                if all((p.startswith(":") and not isinstance(u, str)) or p == u for p, u in pairs):
+                    for p, u in pairs:
+                        if p.startswith(":") and p[1:].rstrip("?") in keyed and not isinstance(u, str):
+                            self.mark_backward(u, func, fi, keyed[p[1:].rstrip("?")])
+
     def link_routes(self) -> None:
         for fi in self.files:
             for node, func in fi.watched:
                 if node.type not in ("template_string", "string"):
                     continue
+                if node.type == "string":
+                    text = fi.text(node)[1:-1]
+                    if text.startswith("/") and "/:" in text and " " not in text:
+                        self.spa_patterns.append([x for x in text.split("?")[0].split("/") if x])
                 parts = url_parts(node, fi)
                 if parts is None:
                     continue
                 if func is not None:
                     func.named.urls.append(node)
+                if node.type == "template_string":
+                    self.url_templates.append((node, func, fi, parts))
                 for route, subs in self.match_routes(parts):
                     why = f"{route.method} {route.template} ({route.origin})"
                     if func is not None and not func.named.route:
@@ -885,6 +1025,19 @@ class Project:
             if ok and literal_hits and (len(usegs) == len(rsegs) or literal_hits >= 1):
                 out.append((route, subs))
         return out
+
+
+def _pair_value(obj: ts.Node, key: str, fi: FileIndex) -> ts.Node | None:
+    for p in obj.named_children:
+        if p.type == "pair":
+            k = p.child_by_field_name("key")
+            if k is not None and fi.text(k) == key:
+                return p.child_by_field_name("value")
+        elif p.type == "method_definition":
+            n = p.child_by_field_name("name")
+            if n is not None and fi.text(n) == key:
+                return p
+    return None
 
 
 def _type_name(node: ts.Node | None, fi: FileIndex) -> str:
