@@ -38,7 +38,8 @@ SNAP = SchemaSnapshot("postgresql", (
     t("thumbnails", "id", "image_id"),
     t("comments", "id", "entity_type", "entity_id", "author_id"),
     t("invoices", "id", "content_item_id", types={"content_item_id": "UUID"}),  # wrong type: no edge
-    t("audit", "id", "row_id", "parent_id"),
+    t("audit", "id", "row_id", "parent_id", "account_id"),
+    t("account_settings", "id", "theme_id"),  # `account_id` must not land here
 ))
 TARGETS = (Target("content_items", "id"), Target("content_items_auto", "id"))
 
@@ -72,6 +73,7 @@ def test_closure_positives() -> None:
     "invoices.content_item_id",  # UUID vs INTEGER: not the same key
     "audit.row_id",
     "audit.parent_id",
+    "audit.account_id",
     "users.id",
     "tags.id",
     "projects.id",
@@ -88,6 +90,16 @@ def test_user_id_goes_to_users_only() -> None:
     assert all(d["ref"].evidence for _, _, d in g.edges(data=True))
     # author_id has no table of that name: no edge at all
     assert list(g.out_edges("content_items.author_id")) == []
+
+
+def test_weak_partial_match_is_only_possible() -> None:
+    g = db.build_graph(SNAP, Config())
+    refs = [d["ref"] for _, _, d in g.out_edges("audit.account_id", data=True)]
+    assert [(r.dest, r.kind) for r in refs] == [("account_settings.id", "inferred")]
+    assert refs[0].confidence < Config().inference_threshold
+    strong = [d["ref"] for _, _, d in g.out_edges("publications.content_id", data=True)]
+    assert [r.dest for r in strong] == ["content_items.id"] and strong[0].confidence >= 0.6
+    assert "referenced by 1 declared FK" in strong[0].evidence
 
 
 def test_alias_without_config_is_not_linked() -> None:

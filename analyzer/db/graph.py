@@ -35,6 +35,7 @@ CONF_EXACT = 0.9  # `<singular>_id` -> the table of that name
 CONF_PATTERN = 0.85  # a configured reference pattern
 CONF_PARTIAL = 0.7  # `content_id` -> `content_items` (stem = leading words of the table name)
 CONF_AMBIGUOUS = 0.4  # several partial matches, best one kept
+CONF_WEAK = 0.45  # a one-word stem naming a table nothing else references
 CONF_ALIAS = 0.7  # a configured key alias without a declared FK
 CONF_POLYMORPHIC = 0.5
 CONF_VIRTUAL = 1.0
@@ -188,11 +189,21 @@ def _infer_one(idx: _Index, table: Table, col: Column, cfg: Config) -> tuple[str
                 best = max(partial, key=lambda t: (idx.incoming.get(t.name, 0), -len(_bare(t.name))))
                 ties = [t for t in partial if idx.incoming.get(t.name, 0) == idx.incoming.get(best.name, 0)
                         and len(_bare(t.name)) == len(_bare(best.name))]
-                conf = CONF_PARTIAL if len(ties) == 1 else CONF_AMBIGUOUS
+                incoming = idx.incoming.get(best.name, 0)
+                # a one-word stem (`account_id` vs `account_settings`) needs the table to be an entity
+                # others point at; `content_auto` matching first and last words is evidence enough
+                if len(ties) > 1:
+                    conf = CONF_AMBIGUOUS
+                elif "_" in stem or incoming > 0:
+                    conf = CONF_PARTIAL
+                else:
+                    conf = CONF_WEAK
                 others = ", ".join(sorted(t.name for t in partial if t is not best))
                 why = f"`{col.name}`: stem `{stem}` names `{best.name}`"
+                if incoming:
+                    why += f" (referenced by {incoming} declared FK{'s' if incoming > 1 else ''})"
                 if others:
-                    why += f" (best of {others}: most referenced)"
+                    why += f"; best of {others}"
                 candidates.append((best, conf, why))
     for t, conf, why in sorted(candidates, key=lambda c: -c[1]):
         pk = _single_pk(t)
