@@ -91,3 +91,30 @@ def test_fixture_closure_postgres(pg_url: str) -> None:
 def test_fixture_closure_mysql(mysql_url: str) -> None:
     _seeder().build_database(mysql_url, rows=200)
     _check(mysql_url)
+
+
+def test_fixture_schema_json_on_postgres(pg_url: str, tmp_path: Path) -> None:
+    """The issue's acceptance check: `impact schema --format json` on the fixture's PostgreSQL database."""
+    import json
+
+    from helpers import run_impact
+
+    _seeder().build_database(pg_url, rows=200)
+    proc = run_impact("schema", "--db", pg_url, "--format", "json", "--config", str(APP / "pyproject.toml"),
+                      cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    to_targets = {(r["from"], r["to"]): r for r in data["references"]
+                  if r["to"] in ("content_items.id", "content_items_auto.id")}
+    for col in EXPECTED:
+        if not col.endswith(".id"):
+            assert any(src == col for src, _ in to_targets), col
+    for ref in to_targets.values():
+        assert ref["rows"] > 0 and ref["bytes"] > 0 and ref["evidence"]
+    inferred = {(r["from"], r["to"]) for r in data["references"] if r["kind"] == "inferred"}
+    assert inferred == {("content_metrics.content_item_id", "content_items.id")}
+    kinds = {(d["kind"], d["name"]) for d in data["dependents"]}
+    assert {("view", "content_publications_v"), ("trigger", "trg_content_items_purge_jobs on content_items"),
+            ("trigger", "trg_content_items_auto_purge_jobs on content_items_auto"),
+            ("function", "purge_generation_jobs()"), ("check constraint", "ck_content_metrics_sane"),
+            ("sequence", "content_items_id_seq"), ("sequence", "content_items_auto_id_seq")} <= kinds

@@ -154,7 +154,7 @@ def test_render_schema(fmt: str) -> None:
         assert set(data) >= {"dialect", "source", "tables", "references", "dependents"}
         ref = next(r for r in data["references"] if r["from"] == "content_versions.content_item_id")
         assert ref == {"from": "content_versions.content_item_id", "to": "content_items.id", "kind": "declared",
-                       "confidence": 1.0, "evidence": ref["evidence"], "rows": 100}
+                       "confidence": 1.0, "evidence": ref["evidence"], "rows": 100, "bytes": None}
         assert {"name", "rows", "rows_estimated", "bytes", "index_bytes", "columns", "primary_key",
                 "foreign_keys", "indexes"} <= set(data["tables"][0])
     if fmt == "dot":

@@ -17,6 +17,7 @@ def references_of(graph: nx.MultiDiGraph) -> list[Reference]:
 
 
 def schema_dict(snapshot: SchemaSnapshot, graph: nx.MultiDiGraph) -> dict[str, Any]:
+    sizes = {t.name: t.bytes for t in snapshot.tables}
     return {
         "dialect": snapshot.dialect,
         "source": snapshot.source,
@@ -44,7 +45,7 @@ def schema_dict(snapshot: SchemaSnapshot, graph: nx.MultiDiGraph) -> dict[str, A
             }
             for t in snapshot.tables
         ],
-        "references": [reference_dict(r) for r in references_of(graph)],
+        "references": [{**reference_dict(r), "bytes": sizes.get(r.from_table)} for r in references_of(graph)],
         "dependents": [
             {"kind": d.kind, "name": d.name, "table": d.table, "column": d.column, "definition": d.definition}
             for d in snapshot.dependents
