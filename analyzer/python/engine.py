@@ -273,7 +273,8 @@ def _seeds(parsed: dict[str, ParsedFile], model: KeyModel, routers: facts.Router
             if fi.route is None:
                 continue
             template = facts.route_template(routers, fi)
-            params = tuple(p for p in re.findall(r"{(\w+)(?::\w+)?}", template) if p in fi.env)
+            params = tuple(p for p in re.findall(r"{(\w+)(?::\w+)?}", template)
+                           if p in fi.env or p in model.key_names)
             if params:
                 routes.append(RouteSeed(fi.route[0], template, params, pf.where(fi.node),
                                         f"{pf.modname.rsplit('.', 1)[-1]}.{fi.name}"))

@@ -25,34 +25,90 @@ _PASS = {"select", "where", "filter", "filter_by", "order_by", "limit", "offset"
 TASK_CALLS = {"delay", "apply_async", "s", "si", "signature", "send_task"}
 
 
+_COMMON_METHODS = {"get", "list", "add", "delete", "update", "create", "filter", "all", "first", "execute",
+                   "commit", "scalar", "scalars", "refresh", "query", "append", "extend", "items", "values", "keys",
+                   "copy", "format", "join", "split", "strip", "replace", "lower", "upper", "send", "run", "save",
+                   "count", "remove", "pop", "set", "close", "open", "read", "write", "load", "dump", "dumps",
+                   "loads", "encode", "decode", "search", "match", "sub", "sort", "index", "find"}
+
+
 class Registry:
-    """Every function of the scanned code, by id and by bare name, to resolve calls across files."""
+    """Every function and class of the scanned code, to resolve calls across files.
+
+    Methods resolve through the receiver's class when it is visible (`self.repo = ContentRepository(db)`,
+    `ContentRepository(db).get_many(ids)`, `repo: ContentRepository`), else by a unique, specific name.
+    """
 
     def __init__(self) -> None:
         self.by_id: dict[str, tuple[ParsedFile, FuncInfo]] = {}
         self.by_name: dict[str, list[str]] = {}
+        self.methods: dict[tuple[str, str], str] = {}  # (class, method) -> func id
+        self.classes: set[str] = set()
+        self.self_attrs: dict[tuple[str, str], str] = {}  # (class, attribute) -> class of its value
 
     def add(self, pf: ParsedFile) -> None:
+        for cls in pf.classes:
+            self.classes.add(cls.name.value)
         for fi in pf.functions:
             if fi.func_id not in self.by_id:
                 self.by_id[fi.func_id] = (pf, fi)
                 self.by_name.setdefault(fi.name, []).append(fi.func_id)
+                if fi.cls:
+                    self.methods[(fi.cls, fi.name)] = fi.func_id
+        for fi in pf.functions:
+            if fi.cls and fi.name == "__init__":
+                annotated = {p.name.value: p.annotation.annotation for p in fi.params if p.annotation is not None}
+                for entry in pf.of(cst.Assign):
+                    node = entry.node
+                    assert isinstance(node, cst.Assign)
+                    if entry.func is not fi or len(node.targets) != 1:
+                        continue
+                    t = node.targets[0].target
+                    if not (isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name) and t.value.value == "self"):
+                        continue
+                    v = node.value
+                    if isinstance(v, cst.Call) and isinstance(v.func, cst.Name):
+                        self.self_attrs[(fi.cls, t.attr.value)] = v.func.value
+                    elif isinstance(v, cst.Name) and isinstance(annotated.get(v.value), cst.Name):
+                        ann = annotated[v.value]
+                        assert isinstance(ann, cst.Name)
+                        self.self_attrs[(fi.cls, t.attr.value)] = ann.value
 
-    def resolve(self, pf: ParsedFile, func: cst.BaseExpression) -> FuncInfo | None:
-        qnames = pf.qnames(func)
-        for q in qnames:
+    def receiver_class(self, fi: FuncInfo | None, node: cst.BaseExpression) -> str | None:
+        if isinstance(node, cst.Name):
+            if node.value == "self" and fi is not None and fi.cls:
+                return fi.cls
+            if node.value in self.classes:
+                return node.value
+            return fi.objects.get(node.value) if fi is not None else None
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in self.classes:
+            return node.func.value
+        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self" \
+                and fi is not None and fi.cls:
+            return self.self_attrs.get((fi.cls, node.attr.value))
+        return None
+
+    def resolve(self, pf: ParsedFile, func: cst.BaseExpression, fi: FuncInfo | None = None) -> FuncInfo | None:
+        if isinstance(func, cst.Attribute):
+            cls = self.receiver_class(fi, func.value)
+            if cls is not None:
+                fid = self.methods.get((cls, func.attr.value))
+                return self.by_id[fid][1] if fid else None
+        for q in pf.qnames(func):
+            if q.startswith("builtins."):
+                return None
             for cand in (q, f"{pf.modname}.{q}"):
                 if cand in self.by_id:
                     return self.by_id[cand][1]
             tail = q.rsplit(".", 1)[-1]
             for fid in self.by_name.get(tail, ()):
-                if fid.endswith("." + q) or q.endswith(fid.split(".", 1)[-1]):
+                if fid.endswith("." + q):
                     return self.by_id[fid][1]
-        name = func.value if isinstance(func, cst.Name) else func.attr.value \
-            if isinstance(func, cst.Attribute) else ""
-        ids = self.by_name.get(name, [])
-        if len(ids) == 1 and (isinstance(func, cst.Name) or len(name) > 5):
-            return self.by_id[ids[0]][1]
+        if isinstance(func, cst.Attribute):
+            name = func.attr.value
+            ids = [i for i in self.by_name.get(name, []) if self.by_id[i][1].cls]
+            if len(ids) == 1 and name not in _COMMON_METHODS and len(name) > 3:
+                return self.by_id[ids[0]][1]
         return None
 
 
@@ -86,7 +142,7 @@ class Flow:
             f = expr.func
             if isinstance(f, cst.Name) and f.value in model.orm:
                 return f.value
-            callee = self.registry.resolve(pf, f)
+            callee = self.registry.resolve(pf, f, fi)
             if callee is not None and callee.node.returns is not None:
                 cls = self.annotation_class(callee.node.returns.annotation)
                 if cls:
@@ -185,7 +241,7 @@ class Flow:
             if name in _PASS:
                 args = positional(expr)
                 return self.key_of(pf, fi, args[0].value) if args else None
-            callee = self.registry.resolve(pf, f)
+            callee = self.registry.resolve(pf, f, fi)
             if callee is not None and callee.func_id in model.returns:
                 fk = model.returns[callee.func_id]
                 return f"returned by {callee.qualname}() ({fk.evidence})", fk.target
@@ -264,6 +320,9 @@ class Flow:
                 fi.env.setdefault(name, learned[name].evidence)
             elif name in self.model.key_names:
                 fi.env.setdefault(name, f"`{name}` is named like {self.model.key_names[name]}")
+            if p.annotation is not None and isinstance(p.annotation.annotation, cst.Name) \
+                    and p.annotation.annotation.value in self.registry.classes:
+                fi.objects.setdefault(name, p.annotation.annotation.value)
             if p.annotation is not None:
                 cls = self.annotation_class(p.annotation.annotation)
                 if cls:
@@ -296,6 +355,9 @@ class Flow:
             for t in targets:
                 if not isinstance(t, cst.Name):
                     continue
+                obj = self.registry.receiver_class(fi, value) if isinstance(value, cst.Call) else None
+                if obj and obj not in self.model.orm:
+                    fi.objects.setdefault(t.value, obj)
                 cls = self.instance_class(pf, fi, value)
                 if cls:
                     fi.instances.setdefault(t.value, cls)
@@ -330,6 +392,27 @@ class Flow:
     def _sink_call(self, pf: ParsedFile, fi: FuncInfo, call: cst.Call) -> None:
         f = call.func
         args = positional(call)
+        if isinstance(f, cst.Name) and f.value in self.model.orm:  # ContentItemAuto(id=auto_id)
+            orm = self.model.orm[f.value]
+            for a in call.args:
+                if a.keyword is not None and a.keyword.value in orm.key_attrs and isinstance(a.value, cst.Name) \
+                        and a.value.value not in fi.env:
+                    fi.env[a.value.value] = f"`{a.value.value}` sets {f.value}.{a.keyword.value} in {pf.where(call)}"
+            return
+        if callee_name(call) in ("execute", "scalar", "scalars", "exec_driver_sql") and len(args) >= 2 \
+                and isinstance(args[1].value, cst.Dict):
+            sql = self._sql_text(pf, args[0].value)
+            if sql:
+                for el in args[1].value.elements:
+                    if not isinstance(el, cst.DictElement) or not isinstance(el.value, cst.Name):
+                        continue
+                    from analyzer.python.facts import string_value
+
+                    bind = string_value(el.key)
+                    if bind and el.value.value not in fi.env and self._bind_is_key(sql, bind):
+                        fi.env[el.value.value] = (f"`{el.value.value}` is bound to :{bind}, compared with the key "
+                                                  f"in SQL ({pf.where(call)})")
+            return
         if isinstance(f, cst.Attribute) and f.attr.value == "get" and len(args) == 2 \
                 and isinstance(args[0].value, cst.Name) and args[0].value.value in self.model.orm:
             orm = self.model.orm[args[0].value.value]
@@ -348,6 +431,33 @@ class Flow:
             x = args[0].value
             if isinstance(x, cst.Name) and x.value not in fi.env and self.key_of(pf, fi, f.value):
                 fi.env[x.value] = f"`{x.value}` matched with {pf.code(f.value)}.in_() in {pf.where(call)}"
+
+    def _sql_text(self, pf: ParsedFile, expr: cst.BaseExpression) -> str | None:
+        """The SQL of `text("...")`, a string, or a module-level constant holding either."""
+        from analyzer.python.facts import string_value
+
+        if isinstance(expr, cst.Call) and callee_name(expr) == "text" and expr.args:
+            return string_value(expr.args[0].value)
+        if isinstance(expr, cst.Name):
+            for entry in pf.of(cst.Assign):
+                node = entry.node
+                assert isinstance(node, cst.Assign)
+                if entry.func is None and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name) \
+                        and node.targets[0].target.value == expr.value:
+                    return self._sql_text(pf, node.value)
+            return None
+        return string_value(expr)
+
+    def _bind_is_key(self, sql: str, bind: str) -> bool:
+        low = sql.lower()
+        for table, cols in self.model.impacted.items():
+            if not re.search(rf"\b{re.escape(table.lower())}\b", low):
+                continue
+            alt = "|".join(re.escape(c.lower()) for c in cols)
+            op = r"\s*(?:=|<>|!=|<=|>=|<|>|in)\s*\(?\s*"
+            if re.search(rf"\b(?:{alt}){op}:{re.escape(bind.lower())}\b", low):
+                return True
+        return False
 
     def _learn(self, pf: ParsedFile, fi: FuncInfo, node: cst.CSTNode) -> None:
         model = self.model
@@ -371,10 +481,10 @@ class Flow:
         offset = 0
         task_call = False
         if isinstance(f, cst.Attribute) and f.attr.value in TASK_CALLS:
-            target_fi = self.registry.resolve(pf, f.value)
+            target_fi = self.registry.resolve(pf, f.value, fi)
             task_call = target_fi is not None
         if target_fi is None:
-            target_fi = self.registry.resolve(pf, f)
+            target_fi = self.registry.resolve(pf, f, fi)
         if target_fi is not None and target_fi is not fi:
             pos = target_fi.positional()
             args = positional(node)
@@ -419,7 +529,7 @@ class Flow:
                 if fi.param(value.value) is not None:
                     self.model.learn_param(fi.func_id, value.value, fi.env[value.value], self.model.default_target)
             elif isinstance(value, cst.Call):
-                inner = self.registry.resolve(pf, value.func)
+                inner = self.registry.resolve(pf, value.func, fi)
                 if inner is not None and inner is not callee:
                     self.model.learn_return(inner.func_id, f"its result is {why}", self.model.default_target)
             elif isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name):

@@ -37,6 +37,8 @@ class FuncInfo:
     env: dict[str, str] = field(default_factory=dict)
     #: local names holding an instance (or a collection) of an affected ORM class -> class name
     instances: dict[str, str] = field(default_factory=dict)
+    #: local names holding an object of a scanned class (`repo = ContentRepository(db)`) -> class name
+    objects: dict[str, str] = field(default_factory=dict)
     route: tuple[str, str, str] | None = None  # (method, path template, router variable)
     task: bool = False
     dependency: bool = False
@@ -82,6 +84,10 @@ def layer_hint(path: str) -> str | None:
         return "route"
     if re.search(r"(^|/)(schemas?|serializers?)(/|\.py$)", low):
         return "pydantic"
+    if re.search(r"(^|/)(services?|repositor(y|ies)|repos?|crud|domain)(/|\.py$)|_(service|repo|repository)\.py$", low):
+        return "service"
+    if re.search(r"(^|/)(sql|queries|raw_sql)(/|\.py$)|_sql\.py$", low):
+        return "raw-sql"
     if re.search(r"(^|/)(models?|tables?|orm)(/|\.py$)", low):
         return "db-model"
     return None
@@ -152,13 +158,16 @@ class ParsedFile:
                 return True
         return False
 
+    def returns_of(self, fi: FuncInfo) -> list[cst.Return]:
+        return [e.node for e in self.of(cst.Return) if e.func is fi and isinstance(e.node, cst.Return)]
+
     def of(self, kind: type[N]) -> list[Entry]:
         return self.index.get(kind, [])
 
 
 _INDEXED = (cst.Call, cst.Comparison, cst.BinaryOperation, cst.SimpleString, cst.FormattedString,
             cst.ConcatenatedString, cst.Assign, cst.AnnAssign, cst.Assert, cst.ClassDef, cst.FunctionDef,
-            cst.Subscript, cst.FormattedStringExpression, cst.AugAssign)
+            cst.Subscript, cst.FormattedStringExpression, cst.AugAssign, cst.Return, cst.For, cst.Dict)
 
 
 class _Indexer(cst.CSTVisitor):

@@ -11,7 +11,7 @@ from analyzer.rules.python.hazard_isdigit import IsDigit
 from analyzer.rules.python.hazard_isinstance import IsInstanceInt
 from analyzer.rules.python.hazard_ordering import KeyOrdering
 from analyzer.rules.python.hazard_regex import DigitRegex
-from analyzer.rules.python.migration_column import AlembicColumn
+from analyzer.rules.python.migration_column import AlembicCheckConstraint, AlembicColumn
 from analyzer.rules.python.pydantic_field import PydanticField
 from analyzer.rules.python.record_field import RecordField
 from analyzer.rules.python.route_converter import RouteConverter
@@ -26,6 +26,7 @@ from analyzer.rules.python.type_alias import KeyTypeAlias
 RULES: list[type[PyRule]] = [
     SqlalchemyColumn,
     AlembicColumn,
+    AlembicCheckConstraint,
     PydanticField,
     FastApiParam,
     RouteConverter,

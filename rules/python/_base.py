@@ -13,7 +13,7 @@ from typing import ClassVar
 
 import libcst as cst
 
-from analyzer.models import DEFAULT_SEVERITY, Edit, Finding, Kind, Language, RuleMeta, Severity
+from analyzer.models import DEFAULT_SEVERITY, Edit, Finding, Kind, Language, RuleMeta, Severity, Span
 from analyzer.python.facts import Routers
 from analyzer.python.flow import Ev, Flow
 from analyzer.python.keys import KeyModel
@@ -75,13 +75,18 @@ class FileCtx:
     def finding(self, rule: PyRule, node: cst.CSTNode, symbol: str, message: str, *, evidence: str = "",
                 target: str = "", edits: tuple[Edit, ...] = (), review: str = "", layer: str | None = None,
                 kind: Kind | None = None) -> Finding:
+        """A finding at `node`; a chained call (`select(...).order_by(X.id)`) is placed at its method name."""
+        span = self.pf.span(node)
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            head = self.pf.span(node.func.attr)
+            span = Span(head.line, head.column, span.end_line, span.end_column)
         k: Kind = kind or rule.kind
         if k == "must_change" and not self.model.int_changes and rule.layer not in ("db-model", "migration",
                                                                                     "raw-sql"):
             k = "info"  # BIGINT: Python `int` stays right; keep the place as context
         severity: Severity = DEFAULT_SEVERITY[k]
         return Finding(rule=rule.rule_name, code=rule.code, layer=layer or rule.layer, language="python",
-                       kind=k, severity=severity, path=self.pf.path, span=self.pf.span(node), symbol=symbol,
+                       kind=k, severity=severity, path=self.pf.path, span=span, symbol=symbol,
                        message=message, evidence=evidence, target=target or self.model.default_target,
                        edits=edits, review=review)
 
@@ -114,7 +119,7 @@ class FileCtx:
                 return "route"
             if top.task:
                 return "task"
-        return self.pf.layer if self.pf.layer in ("task", "route", "service") else default
+        return self.pf.layer or default
 
     def top(self, fi: FuncInfo) -> FuncInfo:
         """The outermost function (a nested helper belongs to its route or task)."""

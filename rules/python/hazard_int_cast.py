@@ -33,9 +33,33 @@ class IntCast(PyRule):
             args = facts.positional(call)
             if not args:
                 continue
-            ev = ctx.key(entry.func, args[0].value)
+            ev = ctx.key(entry.func, args[0].value) or self._returned(ctx, entry.func, call)
             if ev is None:
                 continue
             yield ctx.finding(self, call, ctx.symbol(entry.func), f"`{ctx.pf.code(call)}` casts the key to int",
                               evidence=ev[0], target=ev[1], layer=ctx.layer_of(entry.func, "other"),
                               review="parse with the new key type (uuid.UUID(x)) instead of int(x)")
+
+    @staticmethod
+    def _returned(ctx: FileCtx, fi, call: cst.Call):  # type: ignore[no-untyped-def]
+        """`return int(...)` in a function known to return the key."""
+        if fi is None or fi.func_id not in ctx.model.returns:
+            return None
+        parent = ctx.pf.returns_of(fi)
+        if any(_contains(r, call) for r in parent):
+            fk = ctx.model.returns[fi.func_id]
+            return f"returned by {fi.qualname}(), which returns the key ({fk.evidence})", fk.target
+        return None
+
+
+def _contains(root: cst.CSTNode, node: cst.CSTNode) -> bool:
+    found = []
+
+    class V(cst.CSTVisitor):
+        def on_visit(self, n: cst.CSTNode) -> bool:
+            if n is node:
+                found.append(n)
+            return not found
+
+    root.visit(V())
+    return bool(found)

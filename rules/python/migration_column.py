@@ -81,3 +81,45 @@ class AlembicColumn(PyRule):
                                   f"migration column `{table}.{spec.name}` holds {ic.qualified}, which becomes "
                                   f"{model.to_type}", evidence=ic.reason, target=ic.target,
                                   review="add a new revision that converts the column; do not edit applied ones")
+
+
+class AlembicCheckConstraint(PyRule):
+    """A CHECK constraint in a migration that compares the key with a number.
+
+    Anti-pattern: `sa.CheckConstraint("content_item_id > 0")` — a UUID column cannot be compared with
+    0; the conversion migration fails on it. Best practice: drop or rewrite the constraint in the
+    migration that converts the column.
+    """
+
+    code, name, layer, kind = "PY011", "alembic.check_constraint", "migration", "hazard"
+    VALID = [Valid("from alembic import op\nimport sqlalchemy as sa\ndef upgrade():\n"
+                   "    op.create_table('content_metrics', sa.Column('views', sa.Integer()),\n"
+                   "                    sa.CheckConstraint('views >= 0'))\n", path="migrations/versions/0003.py")]
+    INVALID = [Invalid("from alembic import op\nimport sqlalchemy as sa\ndef upgrade():\n"
+                       "    op.create_table('images', sa.Column('content_id', sa.Integer()),\n"
+                       "                    sa.CheckConstraint('content_id > 0'))\n", line=5,
+                       path="migrations/versions/0003.py")]
+
+    def check(self, ctx: FileCtx) -> Iterator[Finding]:
+        from analyzer.rules.python.sql_raw import line_hazard
+
+        pf, model = ctx.pf, ctx.model
+        for entry in pf.of(cst.Call):
+            call = entry.node
+            assert isinstance(call, cst.Call)
+            if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "create_table"):
+                continue
+            args = facts.positional(call)
+            table = facts.string_value(args[0].value) if args else None
+            cols = set(model.impacted.get(table or "", {}))
+            if not cols:
+                continue
+            for a in args[1:]:
+                v = a.value
+                if isinstance(v, cst.Call) and facts.is_sqla(pf, v.func, "CheckConstraint"):
+                    inner = facts.positional(v)
+                    sql = facts.string_value(inner[0].value) if inner else None
+                    if sql and line_hazard(sql, cols):
+                        yield ctx.finding(self, v, f"{table}.check", f"CHECK `{sql}` compares the key with a number",
+                                          evidence=f"{table} columns {', '.join(sorted(cols))} change type",
+                                          review="drop or rewrite the constraint when converting the column")

@@ -25,6 +25,10 @@ def record_key_fields(ctx: FileCtx, cls: cst.ClassDef) -> Iterator[tuple[facts.C
             yield attr, f"`{attr.name}` is named like {model.key_names[attr.name]}"
         elif attr.name in model.schema_key_fields(name):
             yield attr, f"{name} carries {attr.name} of an affected model ({model.schemas[name]})"
+        elif attr.annotation is not None and isinstance(attr.annotation.annotation, cst.Name) \
+                and attr.annotation.annotation.value in model.type_aliases:
+            alias = attr.annotation.annotation.value
+            yield attr, f"annotated with key alias {alias} ({model.type_aliases[alias]})"
 
 
 class PydanticField(PyRule):
@@ -63,9 +67,11 @@ class PydanticField(PyRule):
                 continue
             for attr, why in record_key_fields(ctx, cls):
                 assert attr.annotation is not None
-                if not ctx.has_int(attr.annotation.annotation):
+                ann = attr.annotation.annotation
+                alias = ann.value if isinstance(ann, cst.Name) and ann.value in ctx.model.type_aliases else None
+                if not ctx.has_int(ann) and not alias:
                     continue
                 yield ctx.finding(self, attr.stmt, f"{cls.name.value}.{attr.name}",
                                   f"`{cls.name.value}.{attr.name}` holds the key and is typed "
-                                  f"`{ctx.pf.code(attr.annotation.annotation)}`", evidence=why,
-                                  edits=ctx.int_edits(attr.annotation.annotation))
+                                  f"`{ctx.pf.code(ann)}`" + (" (changes with the alias)" if alias else ""),
+                                  evidence=why, edits=ctx.int_edits(ann), kind="info" if alias else None)

@@ -40,4 +40,4 @@ class RecordField(PyRule):
                                   f"{kind} field `{cls.name.value}.{attr.name}` holds the key and is typed "
                                   f"`{ctx.pf.code(attr.annotation.annotation)}`", evidence=why,
                                   edits=ctx.int_edits(attr.annotation.annotation),
-                                  layer=ctx.layer_of(None, "service"))
+                                  layer=ctx.layer_of(None, "other"))

@@ -45,7 +45,7 @@ class FunctionParam(PyRule):
                 yield ctx.finding(self, p, f"{fi.qualname}.{p.name.value}",
                                   f"parameter `{p.name.value}` of {fi.qualname}() carries the key and is typed "
                                   f"`{ctx.pf.code(p.annotation.annotation)}`", evidence=why,
-                                  edits=ctx.int_edits(p.annotation.annotation), layer=ctx.layer_of(fi, "service"))
+                                  edits=ctx.int_edits(p.annotation.annotation), layer=ctx.layer_of(fi, "other"))
 
 
 class FunctionReturn(PyRule):
@@ -70,4 +70,4 @@ class FunctionReturn(PyRule):
             yield ctx.finding(self, ret.annotation, f"{fi.qualname}",
                               f"{fi.qualname}() returns the key and is annotated `{ctx.pf.code(ret.annotation)}`",
                               evidence=fk.evidence, target=fk.target, edits=ctx.int_edits(ret.annotation),
-                              layer=ctx.layer_of(fi, "service"))
+                              layer=ctx.layer_of(fi, "other"))

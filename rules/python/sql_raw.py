@@ -13,7 +13,6 @@ from analyzer.python.keys import KeyModel
 _SQL = re.compile(r"^\s*(?:select|insert|update|delete|with|create|alter|drop)\b|\bselect\b[\s\S]*\bfrom\b", re.I)
 _CAST = re.compile(r"cast\s*\([^)]*\bas\s+(?:integer|int|bigint|smallint)\b|::\s*(?:int|integer|int4|int8|bigint)\b",
                    re.I)
-_ORDER = re.compile(r"order\s+by\b|\bmax\s*\(|\bmin\s*\(|\s[<>]=?\s|%|\+\s*1\b", re.I)
 
 
 def sql_hits(model: KeyModel, sql: str) -> list[tuple[str, str]]:
@@ -30,11 +29,18 @@ def sql_hits(model: KeyModel, sql: str) -> list[tuple[str, str]]:
 
 
 def line_hazard(line: str, cols: set[str]) -> str | None:
-    low = line.lower()
+    low = re.sub(r"--.*$", "", line.lower())
     if _CAST.search(low):
         return "casts to an integer type"
-    if any(re.search(rf"\b{re.escape(c)}\b", low) for c in cols) and _ORDER.search(low):
-        return "orders, compares or computes on the key"
+    if re.search(r"\b(setval|nextval|currval|pg_get_serial_sequence)\b", low):
+        return "uses the key's integer sequence"
+    if not cols:
+        return None
+    alt = "|".join(re.escape(c.lower()) for c in sorted(cols))
+    if re.search(rf"\b(?:{alt})\s*(?:[<>]=?|%|[-+*/](?!-))", low):
+        return "compares or computes on the key"
+    if re.search(rf"order\s+by\b.*\b(?:{alt})\b", low) or re.search(rf"\b(?:max|min)\s*\(\s*[\w.]*\b(?:{alt})\s*\)", low):
+        return "orders by the key or takes its max/min"
     return None
 
 
@@ -176,8 +182,9 @@ class SqlFile(PyRule):
                 number = start_line + i
                 low = line.strip().lower()
                 kind = None
-                if own and re.match(r"[\"`]?(\w+)", low) and re.match(r"[\"`]?(\w+)", low).group(1) in \
-                        model.impacted.get(own, {}) and re.search(r"\b(int|integer|serial|bigint|smallint)", low):
+                first = re.match(r"[\"`]?(\w+)", low)
+                if own and first and first.group(1) in model.impacted.get(own, {}) \
+                        and re.search(r"\b(int|integer|serial|bigint|smallint)", low):
                     kind = "must_change"
                 elif re.search(r"references\s+[\"`]?(\w+)", low) and any(
                         re.search(rf"references\s+[\"`]?{re.escape(t)}\b", low) for t in model.impacted) \

@@ -49,7 +49,7 @@ class CeleryDelay(PyRule):
                 kw = facts.kwarg(call, "kwargs")
                 if kw is not None and isinstance(kw.value, cst.Dict):
                     values += [e.value for e in kw.value.elements if isinstance(e, cst.DictElement)]
-            task = ctx.flow.registry.resolve(ctx.pf, f.value)
+            task = ctx.flow.registry.resolve(ctx.pf, f.value, entry.func)
             if task is None and not f.attr.value == "delay":
                 continue
             for v in values:

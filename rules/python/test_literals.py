@@ -80,15 +80,38 @@ class TestIntKey(PyRule):
         for entry in pf.of(cst.Call):
             call = entry.node
             assert isinstance(call, cst.Call)
+            callee = ctx.flow.registry.resolve(pf, call.func, entry.func)
+            keys = set(callee.env) | set(model.params.get(callee.func_id, {})) if callee is not None else set()
+            pos = callee.positional() if callee is not None else []
+            index = 0
             for a in call.args:
-                if a.keyword is not None and _is_int(a.value):
-                    callee = ctx.flow.registry.resolve(pf, call.func)
-                    keyed = a.keyword.value in model.key_names or (
-                        callee is not None and a.keyword.value in model.params.get(callee.func_id, {}))
-                    if keyed:
-                        yield ctx.finding(self, a, ctx.symbol(entry.func, a.keyword.value),
-                                          f"`{pf.code(a)}` passes an integer literal as the key", layer="test",
-                                          evidence=f"`{a.keyword.value}` holds the key")
+                name = a.keyword.value if a.keyword is not None else (
+                    pos[index].name.value if index < len(pos) else None)
+                if a.keyword is None:
+                    index += 1
+                if name is None or not _is_int(a.value):
+                    continue
+                if (a.keyword is not None and name in model.key_names) or name in keys:
+                    yield ctx.finding(self, a, ctx.symbol(entry.func, name),
+                                      f"`{pf.code(a)}` passes an integer literal as the key `{name}`", layer="test",
+                                      evidence=f"`{name}` holds the key")
+        for entry in pf.of(cst.Dict):  # json={"content_id": 42} / {"content_id": "42"}
+            d = entry.node
+            assert isinstance(d, cst.Dict)
+            for el in d.elements:
+                if isinstance(el, cst.DictElement) and facts.string_value(el.key) in model.key_names and (
+                        _is_int(el.value) or (facts.string_value(el.value) or "x").strip().isdigit()):
+                    yield ctx.finding(self, el, ctx.symbol(entry.func), f"`{pf.code(el)}` sends an integer key",
+                                      layer="test", evidence=f"`{facts.string_value(el.key)}` holds the key")
+        for entry in pf.of(cst.For):  # for content_id in range(43, 50)
+            loop = entry.node
+            assert isinstance(loop, cst.For)
+            it = loop.iter
+            if isinstance(loop.target, cst.Name) and loop.target.value in model.key_names and \
+                    isinstance(it, cst.Call) and facts.callee_name(it) == "range":
+                yield ctx.finding(self, loop.target, ctx.symbol(entry.func, loop.target.value),
+                                  f"`{loop.target.value}` iterates over integer keys", layer="test",
+                                  evidence=f"`{loop.target.value}` holds the key")
         for entry in pf.of(cst.Comparison):
             node = entry.node
             assert isinstance(node, cst.Comparison)

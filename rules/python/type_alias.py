@@ -39,4 +39,4 @@ class KeyTypeAlias(PyRule):
                 if isinstance(value, cst.Call) else value
             edits: tuple[Edit, ...] = ctx.int_edits(node)
             yield ctx.finding(self, entry.node, name, f"type alias `{name}` for the key is `int`",
-                              evidence=model.type_aliases[name], edits=edits, layer=ctx.layer_of(None, "service"))
+                              evidence=model.type_aliases[name], edits=edits, layer=ctx.layer_of(None, "other"))
