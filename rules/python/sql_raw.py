@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import libcst as cst
 from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
 
-from analyzer.models import DEFAULT_SEVERITY, Finding, Span
+from analyzer.models import DEFAULT_SEVERITY, Finding, Kind, Span
 from analyzer.python import facts
 from analyzer.python.keys import KeyModel
 
@@ -177,11 +177,10 @@ class SqlFile(PyRule):
             if not hits and not (own and own in model.impacted):
                 continue
             cols = {q.split(".", 1)[1] for q, _ in hits} | set(model.impacted.get(own or "", {}))
-            lead = len(stmt) - len(stmt.lstrip("\n"))
             for i, line in enumerate(stmt.splitlines()):
                 number = start_line + i
                 low = line.strip().lower()
-                kind = None
+                kind: Kind | None = None
                 first = re.match(r"[\"`]?(\w+)", low)
                 if own and first and first.group(1) in model.impacted.get(own, {}) \
                         and re.search(r"\b(int|integer|serial|bigint|smallint)", low):
@@ -193,7 +192,6 @@ class SqlFile(PyRule):
                 elif line_hazard(line, cols):
                     kind = "hazard"
                 if kind:
-                    _ = lead
                     yield Finding(rule=f"py.{self.name}", code=self.code, layer="raw-sql", language="sql", kind=kind,
                                   severity=DEFAULT_SEVERITY[kind], path=path,
                                   span=Span(number, 1, number, len(line) + 1), symbol=own or path,
