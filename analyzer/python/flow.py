@@ -22,6 +22,9 @@ Ev = tuple[str, str]  # (evidence, target "table.column")
 _PASS = {"select", "where", "filter", "filter_by", "order_by", "limit", "offset", "distinct", "group_by",
          "scalar", "scalars", "execute", "all", "first", "one", "one_or_none", "scalar_one",
          "scalar_one_or_none", "unique", "join", "outerjoin", "strip", "lower"}
+_BUILTIN_CALLS = {"int", "str", "float", "list", "dict", "set", "tuple", "len", "print", "sorted", "max", "min",
+                  "isinstance", "getattr", "setattr", "repr", "format", "range", "enumerate", "zip", "map",
+                  "filter", "any", "all", "sum", "abs", "hash", "bool", "type", "id", "UUID", "uuid4"}
 TASK_CALLS = {"delay", "apply_async", "s", "si", "signature", "send_task"}
 
 
@@ -485,6 +488,12 @@ class Flow:
             task_call = target_fi is not None
         if target_fi is None:
             target_fi = self.registry.resolve(pf, f, fi)
+        if target_fi is None:  # a callee outside the parsed files: make its definition a candidate
+            name = f.value if isinstance(f, cst.Name) else f.attr.value if isinstance(f, cst.Attribute) else ""
+            if name and name not in model.wanted and name not in _BUILTIN_CALLS and \
+                    any(self.key_of(pf, fi, a.value) for a in node.args):
+                model.wanted.add(name)
+                model.version += 1
         if target_fi is not None and target_fi is not fi:
             pos = target_fi.positional()
             args = positional(node)
@@ -551,7 +560,8 @@ def _chain(name: str, source: str, where: str, why: str) -> str:
     src = f"`{_short(source)}`"
     if why.startswith(src):
         rest = re.sub(r" in [^ ]+:\d+$", "", why[len(src):])
-        return f"`{name}` <- {src}{rest} in {where}"
+        if rest.startswith(" (") and rest.endswith(")"):
+            return f"`{name}` <- {src}{rest} in {where}"
     head = f"`{name}` <- {src} in {where}"
     if why:
         head += f"; {why}" if len(why) < 200 else f"; {why[:199]}…"

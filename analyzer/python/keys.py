@@ -92,6 +92,8 @@ class KeyModel:
         self.returns: dict[str, FuncKey] = {}
         #: function names worth a look in other files (callers of learned functions)
         self.function_names: set[str] = set()
+        #: callees that received a key but whose definition is not parsed yet
+        self.wanted: set[str] = set()
         #: route templates whose path carries the key, and their literal segments before the key
         self.route_templates: list[tuple[str, tuple[str, ...]]] = []
         self.version = 0  # bumped whenever something is learned: drives the fixed point
@@ -174,7 +176,7 @@ class KeyModel:
     def candidate_words(self) -> set[str]:
         """Words whose presence makes a file worth parsing (the fast prefilter)."""
         words = set(self.key_names) | set(self.impacted) | set(self.orm) | set(self.schemas)
-        words |= set(self.type_aliases) | self.function_names
+        words |= set(self.type_aliases) | self.function_names | self.wanted
         words |= {a for a in self.key_attr_names() if a.lower() not in GENERIC_PK_NAMES}
         words |= {"".join(p.capitalize() for p in n.split("_")) for n in self.key_names}  # ContentId
         words |= {f"{name}Id" for name in self.orm}

@@ -1,0 +1,133 @@
+"""scan_python's contract: outcomes, skips, seeds, cross-file flow, byte-exact edits, target types."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from analyzer.rules.python._examples import CLOSURE, MODELS, TARGET
+
+from analyzer.codemods.apply import apply_edits
+from analyzer.config import Config
+from analyzer.models import Closure, Ok, Skipped, SourceFile
+from analyzer.python import scan_python
+
+
+def _tree(tmp_path: Path, files: dict[str, str | bytes]) -> list[SourceFile]:
+    out = []
+    for rel, content in files.items():
+        p = tmp_path / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            p.write_bytes(content)
+        else:
+            p.write_text(content, encoding="utf-8", newline="")
+        out.append(SourceFile(".", str(p), rel, "sql" if rel.endswith(".sql") else "python"))
+    return out
+
+
+ROUTES = '''\
+from fastapi import APIRouter
+from app.models import ContentItem
+from app.services import render
+
+router = APIRouter(prefix="/images", tags=["images"])
+
+
+@router.get("/{content_id}")
+def get_images(content_id: int, page: int = 1): ...
+
+
+@router.post("/{content_id}/render")
+def start(content_id: int) -> None:
+    render(content_id)
+'''
+
+MAIN = '''\
+from fastapi import FastAPI
+from app.api import images
+
+app = FastAPI()
+app.include_router(images.router, prefix="/api/v1")
+'''
+
+SERVICES = '''\
+def render(doc_key: int) -> str:
+    return f"doc-{doc_key}"
+
+
+def unrelated(user_id: int, limit: int) -> int:
+    return user_id + limit
+'''
+
+
+def test_outcomes_skips_and_cross_file_flow(tmp_path: Path) -> None:
+    files = _tree(tmp_path, {
+        "app/models.py": MODELS,
+        "app/api/images.py": ROUTES,
+        "app/main.py": MAIN,
+        "app/services.py": SERVICES,
+        "app/broken.py": "def content_id(:\n",
+        "app/latin1.py": "content_id = 'caf\xe9'\n".encode("latin-1"),
+        "app/unrelated.py": "def hello(name: str) -> str:\n    return name\n",
+    })
+    calls: list[int] = []
+    result = scan_python(files, CLOSURE, Config(), progress=lambda advance=1, description=None: calls.append(advance))
+    outcomes = {o.path: o for o in result.outcomes}
+    assert len(result.outcomes) == len(files) and len(calls) == len(files)
+    assert isinstance(outcomes["app/broken.py"], Skipped) and "syntax" in outcomes["app/broken.py"].reason
+    assert isinstance(outcomes["app/latin1.py"], Skipped) and "UTF-8" in outcomes["app/latin1.py"].reason
+    assert isinstance(outcomes["app/unrelated.py"], Ok) and result.stats["prefiltered_out"] >= 1
+    by_symbol = {f.symbol: f for f in result.findings}
+    doc_key = by_symbol["render.doc_key"]
+    assert doc_key.path == "app/services.py" and doc_key.layer in ("service", "other")
+    assert "`doc_key` <- `content_id` in app/api/images.py:14" in doc_key.evidence
+    assert "unrelated.user_id" not in by_symbol and "get_images.page" not in by_symbol
+    assert by_symbol["get_images.content_id"].layer == "route"
+    templates = {(r.method, r.template) for r in result.seeds.routes}
+    assert ("GET", "/api/v1/images/{content_id}") in templates
+    assert ("POST", "/api/v1/images/{content_id}/render") in templates
+    assert "content_id" in result.seeds.field_names and "user_id" not in result.seeds.field_names
+
+
+def test_crlf_edits_are_byte_exact(tmp_path: Path) -> None:
+    code = "from pydantic import BaseModel\r\n\r\nclass ImageOut(BaseModel):\r\n    content_id: int  # keep\r\n"
+    files = _tree(tmp_path, {"app/models.py": MODELS, "app/schemas.py": code})
+    result = scan_python(files, CLOSURE, Config())
+    edits = [e for f in result.findings if f.path == "app/schemas.py" for e in f.edits]
+    assert edits and apply_edits(code, edits) == code.replace("content_id: int", "content_id: uuid.UUID")
+    assert all(e.requires_import == "import uuid" for e in edits)
+
+
+def test_bigint_changes_sql_types_not_python_ints(tmp_path: Path) -> None:
+    closure = Closure(targets=(replace(TARGET, to_type="BIGINT"),), columns=CLOSURE.columns,
+                      references=CLOSURE.references)
+    files = _tree(tmp_path, {"app/models.py": MODELS,
+                             "app/schemas.py": "from pydantic import BaseModel\nclass A(BaseModel):\n"
+                                               "    content_id: int\n"})
+    result = scan_python(files, closure, Config())
+    model = [f for f in result.findings if f.path == "app/models.py" and f.symbol == "ContentItem.id"][0]
+    assert model.kind == "must_change" and [e.text for e in model.edits] == ["BigInteger"]
+    schema = [f for f in result.findings if f.path == "app/schemas.py"]
+    assert schema and all(f.kind == "info" and not f.edits for f in schema)
+
+
+def test_local_lookalikes_are_not_sqlalchemy(tmp_path: Path) -> None:
+    code = ("class Column:\n    def __init__(self, *a, **k): ...\n\n"
+            "class Image:\n    __tablename__ = 'images'\n    content_id = Column('content_id', int)\n")
+    files = _tree(tmp_path, {"app/fake.py": code})
+    result = scan_python(files, CLOSURE, Config())
+    assert not [f for f in result.findings if f.code == "PY001"]
+
+
+def test_sql_files_and_no_closure(tmp_path: Path) -> None:
+    ddl = ("CREATE TABLE users (id INTEGER PRIMARY KEY);\n"
+           "CREATE TABLE images (\n  id INTEGER PRIMARY KEY,\n"
+           "  content_id INTEGER NOT NULL REFERENCES content_items(id)\n);\n"
+           "SELECT * FROM images ORDER BY content_id;\n")
+    files = _tree(tmp_path, {"db/schema.sql": ddl})
+    result = scan_python(files, CLOSURE, Config())
+    lines = sorted((f.span.line, f.kind, f.language) for f in result.findings)
+    assert lines == [(4, "must_change", "sql"), (6, "hazard", "sql")]
+    empty = scan_python(files, Closure((), (), ()), Config())
+    assert not empty.findings and len(empty.outcomes) == 1
