@@ -56,6 +56,8 @@ class Project:
         self.key_casts: dict[int, str] = {}  # Number()/parseInt/+ node ids whose value is a key
         self.storage_slots: dict[str, str] = {}  # localStorage keys that hold a key
         self.fn_params: dict[tuple[str, int, int], str] = {}  # (path, function type, index) -> why
+        self._prep: dict[int, tuple[list[tuple[ts.Node, Func | None, list[ts.Node], str]],
+                                    list[tuple[ts.Node, Func | None, list[Func]]]]] = {}
         self.spa_patterns: list[list[str]] = []  # front-end route patterns: ["auto", ":autoId"]
         self.url_templates: list[tuple[ts.Node, Func | None, FileIndex, list[str | ts.Node]]] = []
         self.changed = False
@@ -662,10 +664,34 @@ class Project:
                     if why and holder is not None and holder.id_map == "":
                         holder.id_map = why
                         self.changed = True
-        for call, func in fi.calls:
-            self._call(fi, call, func)
-        for el, func in fi.jsx:
-            self._jsx(fi, el, func)
+        calls, jsx = self._prepared(fi)
+        for call, func, args, name in calls:
+            self._call(fi, call, func, args, name)
+        for el, func, comps in jsx:
+            self._jsx(fi, el, func, comps)
+
+    def _prepared(self, fi: FileIndex) -> tuple[list[tuple[ts.Node, Func | None, list[ts.Node], str]],
+                                                 list[tuple[ts.Node, Func | None, list[Func]]]]:
+        """Calls with arguments and elements of project components, worked out once per file."""
+        cached = self._prep.get(id(fi))
+        if cached is None:
+            calls = []
+            for call, func in fi.calls:
+                args_node = call.child_by_field_name("arguments")
+                if args_node is None or args_node.type != "arguments" or args_node.named_child_count == 0:
+                    continue
+                name = callee_name(fi, call)
+                if name:
+                    calls.append((call, func, args_node.named_children, name))
+            jsx = []
+            for el, func in fi.jsx:
+                n = el.child_by_field_name("name")
+                comps = self.funcs.get(fi.text(n), []) if n is not None else []
+                if comps:
+                    jsx.append((el, func, list(comps)))
+            cached = (calls, jsx)
+            self._prep[id(fi)] = cached
+        return cached
 
     def _element_of_key_collection(self, b: Binding) -> None:
         """`[...selected].sort((a, b) => a - b)` on a key collection: `a` and `b` are keys."""
@@ -704,14 +730,7 @@ class Project:
             return
         self.mark_backward(fn.child_by_field_name("object"), b.func.parent, b.file, b.why)
 
-    def _call(self, fi: FileIndex, call: ts.Node, func: Func | None) -> None:
-        args_node = call.child_by_field_name("arguments")
-        if args_node is None or args_node.type != "arguments":
-            return
-        args = args_node.named_children
-        name = callee_name(fi, call)
-        if not name:
-            return
+    def _call(self, fi: FileIndex, call: ts.Node, func: Func | None, args: list[ts.Node], name: str) -> None:
         short = name.rpartition(".")[2]
         if short == "setItem" and len(args) >= 2:
             why = self.is_key(args[1], func, fi)
@@ -872,13 +891,7 @@ class Project:
             elif b.key:
                 self.mark_backward(value, func, fi, b.why)
 
-    def _jsx(self, fi: FileIndex, el: ts.Node, func: Func | None) -> None:
-        name = el.child_by_field_name("name")
-        if name is None:
-            return
-        comps = self.funcs.get(fi.text(name), ())
-        if not comps:
-            return
+    def _jsx(self, fi: FileIndex, el: ts.Node, func: Func | None, comps: list[Func]) -> None:
         for attr in el.named_children:
             if attr.type != "jsx_attribute" or not attr.named_children:
                 continue

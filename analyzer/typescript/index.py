@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import tree_sitter as ts
 
 from analyzer.models import SourceFile
-from analyzer.typescript.parsing import Source
+from analyzer.typescript.parsing import Source, parser_for
 
 FUNC_TYPES = frozenset(
     {"function_declaration", "function_expression", "arrow_function", "method_definition",
@@ -129,36 +130,70 @@ def unwrap_type(node: ts.Node | None) -> ts.Node | None:
     return node
 
 
-def build_index(sf: SourceFile, src: Source, tree: ts.Tree) -> FileIndex:
+_CATEGORIES: dict[str, frozenset[str]] = {
+    "func": FUNC_TYPES,
+    "decl": frozenset({"variable_declarator"}),
+    "call": frozenset({"call_expression"}),
+    "jsx": frozenset({"jsx_self_closing_element", "jsx_opening_element"}),
+    "ret": frozenset({"return_statement"}),
+    "fntype": frozenset({"function_type"}),
+    "watch": WATCHED | frozenset({"subscript_expression", "regex"}),
+}
+
+
+@lru_cache(maxsize=2)
+def _query(tsx: bool) -> ts.Query:
+    """One query capturing every node kind the index needs: the walk over all nodes happens in C."""
+    lang = parser_for(tsx).language
+    assert lang is not None
+    alts = []
+    for cat, kinds in _CATEGORIES.items():
+        names = sorted(k for k in kinds if lang.id_for_node_kind(k, True))
+        if names:
+            alts.append("[" + " ".join(f"({k})" for k in names) + f"] @{cat}")
+    return ts.Query(lang, "\n".join(alts))
+
+
+def build_index(sf: SourceFile, src: Source, tree: ts.Tree, tsx: bool = False) -> FileIndex:
     fi = FileIndex(sf=sf, src=src, tree=tree, is_test=bool(_TEST_PATH.search(sf.path)))
-    stack: list[tuple[ts.Node, Func | None]] = [(tree.root_node, None)]
-    while stack:
-        node, func = stack.pop()
-        t = node.type
-        if t in FUNC_TYPES:
-            func = _new_func(fi, node, func)
-        elif t == "variable_declarator":
+    caps = ts.QueryCursor(_query(tsx)).captures(tree.root_node)
+    seen: set[int] = set()
+    items: list[tuple[int, int, str, ts.Node]] = []
+    for cat, nodes in caps.items():
+        for n in nodes:
+            key = n.id * 8 + _CAT_ORDER[cat]
+            if key not in seen:
+                seen.add(key)
+                items.append((n.start_byte, -n.end_byte, cat, n))
+    items.sort(key=lambda x: (x[0], x[1], _CAT_ORDER[x[2]]))
+    stack: list[Func] = []
+    for start, _neg_end, cat, node in items:
+        while stack and stack[-1].node.end_byte <= start:
+            stack.pop()
+        func = stack[-1] if stack else None
+        if cat == "func":
+            f = _new_func(fi, node, func)
+            stack.append(f)
+        elif cat == "decl":
             fi.declarators.append((node, func))
             _declare(fi, node, func)
-        elif t == "call_expression":
+        elif cat == "call":
             fi.calls.append((node, func))
-        elif t == "return_statement":
+        elif cat == "jsx":
+            fi.jsx.append((node, func))
+        elif cat == "ret":
             if func is not None and node.named_children:
                 func.returns.append(node.named_children[0])
-        elif t == "function_type":
+        elif cat == "fntype":
             fi.fn_types.append(node)
-        elif t == "subscript_expression" or t == "regex":
+        else:
             fi.watched.append((node, func))
-        elif t == "jsx_self_closing_element" or t == "jsx_opening_element":
-            fi.jsx.append((node, func))
-        if t in WATCHED:
-            fi.watched.append((node, func))
-            if t in TYPE_DECLS:
+            if node.type in TYPE_DECLS:
                 _type_decl(fi, node)
-        children = node.children
-        if children:
-            stack.extend((c, func) for c in reversed(children))
     return fi
+
+
+_CAT_ORDER = {cat: i for i, cat in enumerate(_CATEGORIES)}
 
 
 def _func_name(fi: FileIndex, node: ts.Node) -> str:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 import time
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 
 from analyzer.config import Config
@@ -18,11 +20,17 @@ from analyzer.typescript.parsing import Source, first_error, inside_error, is_ts
 Progress = Callable[..., None]
 
 
+@lru_cache(maxsize=8)
+def _exclude_re(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    parts = [fnmatch.translate(p) for p in patterns]
+    parts += [fnmatch.translate(p[3:]) for p in patterns if p.startswith("**/")]
+    return re.compile("|".join(parts) or "(?!)")
+
+
 def _excluded(path: str, patterns: tuple[str, ...]) -> bool:
     if "/node_modules/" in f"/{path}" or path.endswith(".d.ts"):
         return True
-    return any(fnmatch.fnmatch(path, p) or (p.startswith("**/") and fnmatch.fnmatch(path, p[3:]))
-               for p in patterns)
+    return bool(_exclude_re(patterns).match(path))
 
 
 def scan_typescript(files: list[SourceFile], seeds: KeySeeds, config: Config, progress: Progress | None = None,
@@ -51,7 +59,7 @@ def scan_typescript(files: list[SourceFile], seeds: KeySeeds, config: Config, pr
         src = Source(text)
         tree = parse(src, is_tsx(sf.path))
         parse_s += time.perf_counter() - t0
-        fi = build_index(sf, src, tree)
+        fi = build_index(sf, src, tree, is_tsx(sf.path))
         fi.error = first_error(tree, src)
         indexes.append(fi)
     indexed = time.perf_counter()
