@@ -1,0 +1,119 @@
+"""The TypeScript scanner end to end: cross-file flow, distractors, syntax errors, offsets, targets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from analyzer.config import Config
+from analyzer.models import Finding, KeySeeds, Ok, RouteSeed, Skipped, SourceFile
+from analyzer.typescript import catalogue, scan_typescript
+from analyzer.typescript.scan import scan_sources
+
+SEEDS = KeySeeds(
+    field_names=frozenset({"content_id"}),
+    routes=(RouteSeed("GET", "/api/v1/contents/{content_id}", ("content_id",),
+                      "backend/app/api/routes/contents.py:41", "contents.get_content"),),
+    origins={"content_id": "ImageOut.content_id in backend/app/schemas/image.py:12"},
+)
+
+APP = {
+    "src/types.ts": (
+        "export interface ContentItem { id: number; title: string; authorId: number }\n"
+        "export interface Comment { id: number; body: string }\n"
+        "export interface Tag { id: number; tagId: number; page: number; width: number }\n"
+    ),
+    "src/api/contents.ts": (
+        "import type { ContentItem } from '../types';\n"
+        "export function getContent(id: number): Promise<ContentItem> {\n"
+        "  return request(`/contents/${id}`);\n"
+        "}\n"
+        "export function getComment(id: number) { return request(`/comments/${id}`); }\n"
+    ),
+    "src/hooks/useContent.ts": (
+        "import { getContent } from '../api/contents';\n"
+        "export function useContent(key: number) {\n"
+        "  return useQuery({ queryKey: ['content', key], queryFn: () => getContent(key) });\n"
+        "}\n"
+    ),
+    "src/pages/Page.tsx": (
+        "import { useContent } from '../hooks/useContent';\n"
+        "type Props = { which: number; page: number; userId: number };\n"
+        "export function Viewer({ which, page }: Props) {\n"
+        "  const { data } = useContent(which);\n"
+        "  return <div>{data?.title} {page}</div>;\n"
+        "}\n"
+        "export function Page() {\n"
+        "  const { slug } = useParams();\n"
+        "  return <Viewer which={Number(slug)} page={1} userId={3} />;\n"
+        "}\n"
+    ),
+}
+
+
+def _at(findings: tuple[Finding, ...], path: str, line: int) -> list[Finding]:
+    return [f for f in findings if f.path == path and f.span.line == line and f.kind != "info"]
+
+
+def test_cross_file_flow_reaches_component_props_and_casts(tmp_path: Path) -> None:
+    result = scan_sources(APP, SEEDS, Config(), tmp=tmp_path)
+    f = result.findings
+    assert _at(f, "src/types.ts", 1) and _at(f, "src/types.ts", 1)[0].symbol == "ContentItem.id"
+    assert _at(f, "src/api/contents.ts", 2)[0].code == "TS010"
+    assert "GET /api/v1/contents/{content_id}" in _at(f, "src/api/contents.ts", 2)[0].evidence
+    assert _at(f, "src/hooks/useContent.ts", 2)[0].code == "TS020"  # `key` flows into getContent(id)
+    assert _at(f, "src/pages/Page.tsx", 2)[0].symbol == "Props.which"  # a prop passed into the hook
+    assert _at(f, "src/pages/Page.tsx", 9)[0].code == "TS100"  # Number(slug) feeds the key prop
+    # distractors: authorId, Comment.id, Tag.*, getComment, page, userId
+    assert not _at(f, "src/api/contents.ts", 5)
+    assert not _at(f, "src/types.ts", 2) and not _at(f, "src/types.ts", 3)
+    edits = _at(f, "src/pages/Page.tsx", 2)[0].edits
+    assert [e.text for e in edits] == ["string"]
+    assert all(isinstance(o, Ok) for o in result.outcomes)
+
+
+def test_syntax_error_is_reported_and_the_rest_is_scanned(tmp_path: Path) -> None:
+    src = {"src/broken.tsx": "interface A { content_id: number }\nexport function X() {\n  return <div>{(</div\n}\n"}
+    result = scan_sources(src, SEEDS, Config(), tmp=tmp_path)
+    (outcome,) = result.outcomes
+    assert isinstance(outcome, Skipped) and outcome.reason.startswith("syntax error at ")
+    assert [f.span.line for f in result.findings if f.code == "TS001"] == [1]
+
+
+def test_offsets_are_characters_and_crlf_is_kept(tmp_path: Path) -> None:
+    text = "// é ü 中文\r\ninterface ContentItem {\r\n  id: number; // ü\r\n}\r\n"
+    result = scan_sources({"src/t.ts": text}, SEEDS, Config(), tmp=tmp_path)
+    (f,) = [f for f in result.findings if f.code == "TS001"]
+    (e,) = f.edits
+    assert text[e.start : e.end] == "number"
+    assert f.span.line == 3 and f.span.column == 3
+    fixed = text[: e.start] + e.text + text[e.end :]
+    assert fixed == text.replace("id: number", "id: string")
+
+
+def test_bigint_target_gives_no_edits_but_a_review_note(tmp_path: Path) -> None:
+    result = scan_sources({"src/t.ts": "interface ContentItem { id: number }\n"}, SEEDS, Config(), to_type="BIGINT",
+                          tmp=tmp_path)
+    (f,) = [f for f in result.findings if f.code == "TS001"]
+    assert not f.edits and "2^53" in f.review
+
+
+def test_dependencies_and_declarations_are_excluded(tmp_path: Path) -> None:
+    files = []
+    for rel in ("node_modules/lib/index.ts", "src/vendor.d.ts", "src/ok.ts"):
+        p = tmp_path / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text("interface ContentItem { id: number }\n")
+        files.append(SourceFile(str(tmp_path), str(p), rel, "typescript"))
+    calls: list[int] = []
+    result = scan_typescript(files, SEEDS, Config(), progress=lambda advance=1, description=None: calls.append(advance))
+    assert {f.path for f in result.findings} == {"src/ok.ts"}
+    assert [type(o).__name__ for o in result.outcomes] == ["Skipped", "Skipped", "Ok"]
+    assert len(calls) == 3
+
+
+def test_disabled_rule_and_catalogue(tmp_path: Path) -> None:
+    cfg = Config(disable=("TS001",))
+    result = scan_sources({"src/t.ts": "interface ContentItem { id: number }\n"}, SEEDS, cfg, tmp=tmp_path)
+    assert not [f for f in result.findings if f.code == "TS001"]
+    codes = {m.code for m in catalogue()}
+    assert {"TS001", "TS010", "TS020", "TS040", "TS050", "TS100"} <= codes
