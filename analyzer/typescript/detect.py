@@ -111,6 +111,8 @@ class Detector:
         self.config = config
         self.to_type = to_type.upper()
         self.rules = rules_by_name()
+        self._callee_map: dict[int, list[str]] | None = None
+        self._chains: dict[int, str] = {}
 
     # ------------------------------------------------------------------ plumbing
     def finding(self, fi: FileIndex, rule_name: str, node: ts.Node, symbol: str, why: str,
@@ -133,14 +135,49 @@ class Detector:
             review = (review + " " if review else "") + \
                 "BIGINT keys beyond 2^53 lose precision in a JS number: keep ids as strings on the wire."
         evidence = why
-        if func is not None and func.named.route and func.named.route not in evidence:
-            evidence = f"{evidence} -> {func.named.route}" if evidence else func.named.route
+        chain = self.route_chain(func.named) if func is not None else ""
+        if chain and chain not in evidence:
+            evidence = f"{evidence}; {func.label if func else ''} -> {chain}" if evidence else chain
         return Finding(rule=rule.name, code=rule.code, layer=layer, language="typescript",
                        kind=rule.kind,  # type: ignore[arg-type]
                        severity=self.config.severity_for(rule.code, rule.name, rule.severity),  # type: ignore[arg-type]
                        path=fi.sf.path, span=fi.src.span(node), symbol=symbol,
                        message=rule.message.format(symbol=symbol, to=self.to_type.lower()),
                        evidence=evidence, edits=out_edits, review=review)
+
+    def _callees(self) -> dict[int, list[str]]:
+        if self._callee_map is None:
+            out: dict[int, list[str]] = {}
+            for fi in self.p.files:
+                for call, func in fi.calls:
+                    if func is not None:
+                        name = callee_name(fi, call)
+                        if name and name in self.p.funcs:
+                            out.setdefault(id(func.named), []).append(name)
+                for el, func in fi.jsx:
+                    n = el.child_by_field_name("name")
+                    if func is not None and n is not None and fi.text(n) in self.p.funcs:
+                        out.setdefault(id(func.named), []).append(fi.text(n))
+            self._callee_map = out
+        return self._callee_map
+
+    def route_chain(self, func: Func, depth: int = 0) -> str:
+        """`useContent -> fetchContent -> GET /contents/{content_id} (routes/contents.py:54)`."""
+        if func.route:
+            return func.route
+        if depth > 4:
+            return ""
+        key = id(func)
+        if key in self._chains:
+            return self._chains[key]
+        self._chains[key] = ""
+        for name in self._callees().get(key, ()):
+            for g in self.p.funcs.get(name, ()):
+                sub = self.route_chain(g, depth + 1)
+                if sub:
+                    self._chains[key] = f"{g.name} -> {sub}" if not g.route else f"{g.name} -> {sub}"
+                    return self._chains[key]
+        return ""
 
     def run(self, fi: FileIndex) -> list[Finding]:
         out: list[Finding | None] = []
