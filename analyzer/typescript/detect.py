@@ -23,7 +23,8 @@ _URL_NAME = re.compile(r"(Path|Url|URL|Href|Link|Route|Endpoint)s?$")
 _PATH_LAYERS = (
     (re.compile(r"(^|/)(api|apis|services|client|clients|queries|requests|endpoints)(/|\.)"), "ts-api"),
     (re.compile(r"(^|/)hooks?(/|\.)|(^|/)use[A-Z]\w*\.tsx?$"), "ts-hook"),
-    (re.compile(r"(^|/)(store|stores|state|context|contexts|atoms|slices|reducers)(/|\.)"), "ts-state"),
+    (re.compile(r"(^|/)(store|stores|state|context|contexts|atoms|slices|reducers|storage|persist|cache)(/|\.)"),
+     "ts-state"),
     (re.compile(r"(^|/)(schemas?|validation|validators|forms)(/|\.)"), "ts-validation"),
     (re.compile(r"(^|/)(types?|models|interfaces)(/|\.)"), "ts-type"),
     (re.compile(r"(^|/)(routes|urls|paths|links)(/|\.)"), "ts-url"),

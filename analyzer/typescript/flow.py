@@ -633,6 +633,13 @@ class Project:
                 ty = self.norm(b.type_node, fi)
                 if isinstance(ty, str) and self.kn.is_key_alias_type(ty):
                     self.mark(b, f"typed {ty}")
+        for b in fi.bindings:  # const x: ContentItem = { id: tempId(), ... }
+            if b.kind == "var" and b.init is not None and b.type_node is not None and not b.prop_of:
+                init = b.init
+                while init.type in _TRANSPARENT and init.named_children:
+                    init = init.named_children[0]
+                if init.type == "object":
+                    self._typed_object(fi, init, self.norm(b.type_node, fi), b.func)
         for b in fi.bindings:  # a key variable initialised from a cast makes the cast a hazard
             if b.key and b.kind in ("var", "state") and b.init is not None and not b.prop_of:
                 init = b.init
@@ -692,6 +699,25 @@ class Project:
             cached = (calls, jsx)
             self._prep[id(fi)] = cached
         return cached
+
+    def _typed_object(self, fi: FileIndex, obj: ts.Node, ty: TypeRef | None, func: Func | None) -> None:
+        """An object literal of an affected type: values put into its key members are keys."""
+        if ty is None or ty == "number":
+            return
+        tkey = self.type_key(ty, fi)
+        for p in obj.named_children:
+            if p.type == "pair":
+                k = p.child_by_field_name("key")
+                v = p.child_by_field_name("value")
+            elif p.type == "shorthand_property_identifier":
+                k, v = p, p
+            else:
+                continue
+            if k is None or v is None:
+                continue
+            why = self.is_key_member(tkey, fi.text(k).strip("'\""))
+            if why and not self.is_key(v, func, fi):
+                self.mark_backward(v, func, fi, why)
 
     def _element_of_key_collection(self, b: Binding) -> None:
         """`[...selected].sort((a, b) => a - b)` on a key collection: `a` and `b` are keys."""
@@ -800,6 +826,9 @@ class Project:
                 group = g.params[i]
                 if len(group) == 1 and not group[0].prop_of:
                     b = group[0]
+                    if arg.type == "object" and b.type_node is not None:
+                        self._typed_object(fi, arg, self.norm(b.type_node, g.file), func)
+                        continue
                     why = self.is_key(arg, func, fi)
                     if why:
                         self.mark(b, f"{why} -> {g.name}({b.name})")
