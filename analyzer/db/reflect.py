@@ -157,7 +157,28 @@ def _upper(value: str | None) -> str | None:
     return value.upper() if value else None
 
 
+_TYPE_CACHE: dict[tuple[object, ...], str] = {}
+_TYPE_ATTRS = ("length", "precision", "scale", "timezone", "collation", "as_uuid", "dimensions", "item_type",
+               "enums", "fsp", "unsigned", "zerofill", "display_width", "charset")
+
+
 def type_name(conn: sa.Connection, coltype: Any) -> str:
+    """Upper-cased type as the engine spells it; cached per (dialect, class, parameters): a 2,000-table
+    schema has a handful of distinct column types and tens of thousands of columns."""
+    try:
+        key: tuple[object, ...] | None = (conn.dialect.name, type(coltype),
+                                          *(repr(getattr(coltype, a, None)) for a in _TYPE_ATTRS))
+    except Exception:  # noqa: BLE001 - an exotic type with a failing attribute: no caching
+        key = None
+    if key is not None and key in _TYPE_CACHE:
+        return _TYPE_CACHE[key]
+    text = _type_name(conn, coltype)
+    if key is not None and len(_TYPE_CACHE) < 4096:
+        _TYPE_CACHE[key] = text
+    return text
+
+
+def _type_name(conn: sa.Connection, coltype: Any) -> str:
     try:
         text = str(coltype.compile(dialect=conn.dialect))
     except Exception:  # noqa: BLE001 - NullType and exotic types do not compile
