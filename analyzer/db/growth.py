@@ -9,6 +9,15 @@ from analyzer.models import Closure, SchemaSnapshot
 _WIDTH = {"SMALLINT": 2, "INTEGER": 4, "INT": 4, "MEDIUMINT": 3, "BIGINT": 8, "UUID": 16, "TEXT": 37}
 
 
+#: what changing a column's type holds while the table is rewritten, by engine
+_LOCKS = {
+    "postgresql": "ACCESS EXCLUSIVE",  # ALTER COLUMN TYPE rewrites the table and its indexes
+    "mysql": "SHARED (ALGORITHM=COPY: the table is copied, writes wait)",
+    "sqlite": "database write lock (the table is rebuilt: SQLite cannot ALTER COLUMN TYPE)",
+    "models": "ACCESS EXCLUSIVE (PostgreSQL; the engine is not known without --db)",
+}
+
+
 def width(type_name: str) -> int | None:
     t = type_name.upper().split("(")[0].replace(" UNSIGNED", "").strip()
     if t in _WIDTH:
@@ -64,6 +73,6 @@ def growth(snapshot: SchemaSnapshot, closure: Closure, to: str) -> dict[str, dic
             "foreign_keys": [fk.name or f"({', '.join(fk.columns)}) -> {fk.ref_table}"
                              for fk in table.foreign_keys if set(fk.columns) & set(changed)],
             "rewrite": rewrite,
-            "lock": "ACCESS EXCLUSIVE" if rewrite else None,
+            "lock": _LOCKS.get(snapshot.dialect, "unknown") if rewrite else None,
         }
     return out

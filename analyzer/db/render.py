@@ -96,9 +96,11 @@ def render_md(snapshot: SchemaSnapshot, graph: nx.MultiDiGraph) -> str:
                      f"{human_bytes(t.index_bytes)} | {_md_cell(', '.join(t.primary_key))} | {_md_cell(fks)} |")
     lines += ["", "## References", "", "| from | to | kind | confidence | rows | evidence |",
               "|---|---|---|---:|---:|---|"]
+    estimated = {t.name: t.rows_estimated for t in snapshot.tables}
     for r in references_of(graph):
+        rows = human_rows(r.rows, estimated.get(r.from_table, True)) if r.rows is not None else ""
         lines.append(f"| {_md_cell(r.source)} | {_md_cell(r.dest)} | {r.kind} | {r.confidence:.2f} | "
-                     f"{human_rows(r.rows, True) if r.rows is not None else ''} | {_md_cell(r.evidence)} |")
+                     f"{rows} | {_md_cell(r.evidence)} |")
     if snapshot.dependents:
         lines += ["", "## Dependent objects", "", "| kind | name | table | column |", "|---|---|---|---|"]
         for d in snapshot.dependents:
