@@ -168,7 +168,9 @@ CREATE TABLE revisions (
     id INTEGER PRIMARY KEY,
     document_id INTEGER NOT NULL REFERENCES documents (id) ON DELETE CASCADE ON UPDATE RESTRICT,
     number INTEGER NOT NULL,
-    UNIQUE (document_id, number)
+    rev_key TEXT GENERATED ALWAYS AS (document_id || '-' || number) STORED,
+    UNIQUE (document_id, number),
+    CONSTRAINT ck_rev_doc CHECK (document_id > 0)
 )
 ;;
 CREATE TABLE document_stats (document_id INTEGER NOT NULL, day DATE NOT NULL, views INTEGER NOT NULL,
@@ -363,6 +365,8 @@ def test_sqlite_reflection(sqlite_url: str, run_sql: Callable[[str, str], None])
     kinds = {(d.kind, d.name, d.table, d.column) for d in snap.dependents}
     assert ("view", "document_titles", "documents", "id") in kinds
     assert ("trigger", "trg_revisions_touch on revisions", "revisions", "document_id") in kinds
+    assert ("check constraint", "ck_rev_doc", "revisions", "document_id") in kinds
+    assert ("generated column", "revisions.rev_key", "revisions", "document_id") in kinds
 
 
 def test_same_references_on_three_engines(pg_url: str, mysql_url: str, sqlite_url: str,

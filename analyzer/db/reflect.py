@@ -17,7 +17,7 @@ from sqlalchemy.engine.reflection import Inspector
 
 from analyzer.db.engine import open_engine
 from analyzer.db.errors import DatabaseError, redact, scrub
-from analyzer.db.objects import reflect_dependents
+from analyzer.db.objects import reflect_dependents, words
 from analyzer.db.volumes import Volume, reflect_volumes
 from analyzer.models import Column, Dependent, ForeignKey, Index, SchemaSnapshot, Table
 
@@ -69,6 +69,9 @@ def _reflect(conn: sa.Connection, url: str, schemas: tuple[str, ...], exact_coun
     names = [(schema, name) for schema, name, _ in raw]
     volumes = reflect_volumes(conn, dialect, default, names, exact_counts)
     deps: tuple[Dependent, ...] = reflect_dependents(conn, dialect, default, tuple(s for s in wanted), qualify)
+    if dialect == "sqlite":
+        deps = tuple(sorted(set(deps) | set(_sqlite_table_dependents(insp, raw)),
+                            key=lambda d: (d.table, d.column or "", d.kind, d.name)))
     owned = {(d.table, d.column): d.name for d in deps if d.kind == "sequence"}
 
     for schema, name, info in raw:
@@ -107,6 +110,33 @@ def _reflect(conn: sa.Connection, url: str, schemas: tuple[str, ...], exact_coun
     tables = _fold_partitions(tables, deps)
     tables.sort(key=lambda t: t.name)
     return SchemaSnapshot(dialect=dialect, tables=tuple(tables), dependents=deps, source=redact(url))
+
+
+def _sqlite_table_dependents(insp: Inspector, raw: list[tuple[str | None, str, dict[str, Any]]]
+                             ) -> list[Dependent]:
+    """SQLite keeps CHECK constraints and generated columns inside CREATE TABLE: SQLAlchemy parses them."""
+    out: list[Dependent] = []
+    try:
+        checks = insp.get_multi_check_constraints()
+    except Exception:  # noqa: BLE001 - the parser is best effort; dependents are context
+        checks = {}
+    for schema, name, info in raw:
+        names = {c["name"].lower(): c["name"] for c in info["columns"]}
+        for ck in checks.get((schema, name), []):
+            used = words(ck.get("sqltext", ""))
+            for col in sorted(names[w] for w in used & names.keys()):
+                out.append(Dependent("check constraint", ck.get("name") or f"{name} check", name, col,
+                                     f"CHECK ({ck.get('sqltext', '')})"))
+        for c in info["columns"]:
+            computed = c.get("computed")
+            if not computed:
+                continue
+            expr = str(computed.get("sqltext", ""))
+            used = words(expr) - {c["name"].lower()}
+            for col in sorted(names[w] for w in used & names.keys()):
+                out.append(Dependent("generated column", f"{name}.{c['name']}", name, col,
+                                     f"GENERATED ALWAYS AS ({expr})"))
+    return out
 
 
 def _fold_partitions(tables: list[Table], deps: tuple[Dependent, ...]) -> list[Table]:
