@@ -128,3 +128,6 @@ def test_drivers_are_psycopg3_and_pymysql() -> None:
     assert normalize_url("postgresql://u@h/db").drivername == "postgresql+psycopg"
     assert normalize_url("mysql://u@h/db").drivername == "mysql+pymysql"
     assert normalize_url("mariadb://u@h/db").drivername == "mysql+pymysql"
+    assert normalize_url("postgresql+asyncpg://u@h/db").drivername == "postgresql+psycopg"
+    assert normalize_url("mysql+aiomysql://u@h/db").drivername == "mysql+pymysql"
+    assert normalize_url("sqlite+aiosqlite:///x.db").drivername == "sqlite"

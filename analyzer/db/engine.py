@@ -25,7 +25,6 @@ _DRIVERS = {
     "postgresql": "postgresql+psycopg",
     "postgres": "postgresql+psycopg",
     "postgresql+psycopg": "postgresql+psycopg",
-    "postgresql+psycopg2": "postgresql+psycopg2",
     "mysql": "mysql+pymysql",
     "mariadb": "mysql+pymysql",
     "mysql+pymysql": "mysql+pymysql",
@@ -42,7 +41,9 @@ def normalize_url(url: str) -> URL:
     except Exception:  # noqa: BLE001 - sqlalchemy raises ArgumentError / ValueError variants
         raise DatabaseError(f"not a database URL: {redact(url)!r}") from None
     scheme = parsed.drivername.lower()
-    driver = _DRIVERS.get(scheme)
+    # an application's own URL often names an async driver (asyncpg, aiomysql, aiosqlite): the
+    # catalogue is read synchronously, so the backend decides and the supported driver is used
+    driver = _DRIVERS.get(scheme) or _DRIVERS.get(scheme.split("+", 1)[0])
     if driver is None:
         supported = "postgresql://, mysql://, sqlite:///"
         raise DatabaseError(f"unsupported database URL scheme {scheme!r} in {redact(url)} (use {supported})")
