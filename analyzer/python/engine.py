@@ -35,13 +35,11 @@ _CACHE_MAX = 4000
 MAX_ROUNDS = 8
 
 
-def _word_regex(words: set[str]) -> re.Pattern[str] | None:
-    if not words:
-        return None
-    long = sorted((re.escape(w) for w in words if len(w) >= 6), key=len, reverse=True)
-    short = sorted((re.escape(w) for w in words if len(w) < 6), key=len, reverse=True)
-    parts = ([f"(?:{'|'.join(long)})"] if long else []) + ([rf"\b(?:{'|'.join(short)})\b"] if short else [])
-    return re.compile("|".join(parts))
+def _mentions(text: str, word: str) -> bool:
+    """Substring test (C speed); short words must also stand alone (`get` must not match `target`)."""
+    if word not in text:
+        return False
+    return len(word) >= 6 or re.search(rf"\b{re.escape(word)}\b", text) is not None
 
 
 def scan_python(files: list[SourceFile], closure: Closure, config: Config,
@@ -73,17 +71,15 @@ def scan_python(files: list[SourceFile], closure: Closure, config: Config,
 
     for _round in range(MAX_ROUNDS):
         stats["rounds"] += 1
-        words = model.candidate_words() | {"include_router", "table=True"}
-        regex = _word_regex(words)
+        words = frozenset(model.candidate_words() | {"include_router", "table=True"})
         new = 0
         for f in py_files:
             if f.path in parsed or f.path in outcomes or f.path not in texts:
                 continue
-            if looked.get(f.path) == words:
-                continue
-            looked[f.path] = frozenset(words)
+            fresh = words - looked.get(f.path, frozenset())  # only words this file was not checked for
+            looked[f.path] = words
             text = texts[f.path]
-            if regex is None or not regex.search(text):
+            if not any(_mentions(text, w) for w in fresh):
                 continue
             pf = _parse_cached(f, text, stats)
             if pf is None:

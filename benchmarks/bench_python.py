@@ -1,0 +1,190 @@
+"""Benchmark: the Python scanner on a large generated tree versus parsing every file with libcst.
+
+    python benchmarks/bench_python.py [--modules 2000] [--keyed 20] [--lines 120]
+
+Generates a package of unrelated modules (services, schemas and routes over users, tags, orders...)
+plus a few modules that carry the key, then times:
+  * baseline: libcst.parse_module on every file, and parse + metadata (positions, qualified names),
+    which is what a scanner without a prefilter must pay;
+  * scan_python: prefilter rounds, parse of the candidates only, flow and rules;
+  * scan_python again in the same process (in-memory cache by content hash).
+Prints the figures and the ratio. Work is meant to grow with the impact, not the repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider, QualifiedNameProvider
+
+from analyzer.config import Config
+from analyzer.models import Closure, ImpactedColumn, SourceFile, Target
+from analyzer.python import scan_python
+from analyzer.python import engine as _engine
+
+ENTITIES = ["user", "order", "invoice", "tag", "team", "project", "comment", "payment", "address", "session"]
+
+UNRELATED = '''\
+"""Module {i}: {entity} helpers."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from pydantic import BaseModel
+
+
+class {Entity}Out{i}(BaseModel):
+    id: int
+    {entity}_id: int
+    name: str
+    page: int = 1
+
+
+@dataclass
+class {Entity}Row{i}:
+    {entity}_id: int
+    total: int
+
+
+def list_{entity}s_{i}(session, {entity}_id: int, page: int = 1, limit: int = 50) -> list[int]:
+    offset = (page - 1) * limit
+    rows = session.query("{entity}s").offset(offset).limit(limit).all()
+    return [r.{entity}_id for r in rows if r.{entity}_id % 2 == 0]
+
+
+def total_{i}(values: list[int]) -> int:
+    acc = 0
+    for v in values:
+        acc += v * 3
+    return acc
+'''
+
+EXTRA = '''
+
+def helper_{i}_{n}({entity}_id: int, page: int = 1) -> int:
+    values = [{entity}_id, page, {n}]
+    return sum(v * 2 for v in values if v > page)
+'''
+
+KEYED = '''\
+"""Module {i}: content rendering."""
+from __future__ import annotations
+
+from app.models import ContentItem
+
+
+def render_{i}(doc_key: int) -> str:
+    return f"doc-{{doc_key}}"
+
+
+def publish_{i}(item: ContentItem) -> str:
+    return render_{i}(item.id)
+
+
+def shard_{i}(content_id: int, shards: int = 16) -> int:
+    return content_id % shards
+'''
+
+MODELS = '''\
+from sqlalchemy import ForeignKey, Integer
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ContentItem(Base):
+    __tablename__ = "content_items"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class Image(Base):
+    __tablename__ = "images"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    content_id: Mapped[int] = mapped_column(ForeignKey("content_items.id"))
+'''
+
+
+def generate(root: Path, modules: int, keyed: int, lines: int) -> list[SourceFile]:
+    rng = random.Random(0)
+    files: list[SourceFile] = []
+
+    def add(rel: str, text: str) -> None:
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text, encoding="utf-8")
+        files.append(SourceFile(".", str(p), rel, "python"))
+
+    add("app/models.py", MODELS)
+    keyed_at = set(rng.sample(range(modules), keyed))
+    for i in range(modules):
+        if i in keyed_at:
+            add(f"app/content/mod_{i}.py", KEYED.format(i=i))
+            continue
+        entity = ENTITIES[i % len(ENTITIES)]
+        body = UNRELATED.format(i=i, entity=entity, Entity=entity.capitalize())
+        n = 0
+        while body.count("\n") < lines:  # pad to a realistic module size
+            body += EXTRA.format(i=i, n=n, entity=entity)
+            n += 1
+        add(f"app/pkg_{i % 40}/mod_{i}.py", body)
+    return files
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--modules", type=int, default=2000)
+    ap.add_argument("--keyed", type=int, default=20)
+    ap.add_argument("--lines", type=int, default=120)
+    args = ap.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="impact-bench-py-"))
+    try:
+        files = generate(root, args.modules, args.keyed, args.lines)
+        total_lines = sum(Path(f.abs_path).read_text().count("\n") for f in files)
+        closure = Closure(
+            targets=(Target("content_items", "id", "INTEGER", "UUID"),),
+            columns=(ImpactedColumn("content_items", "id", "INTEGER", "target", target="content_items.id"),
+                     ImpactedColumn("images", "content_id", "INTEGER", "declared FK", target="content_items.id")),
+            references=(),
+        )
+        t0 = time.perf_counter()
+        for f in files:
+            cst.parse_module(Path(f.abs_path).read_text(encoding="utf-8"))
+        parse_all = time.perf_counter() - t0
+        sample = files[: max(1, len(files) // 10)]
+        t0 = time.perf_counter()
+        for f in sample:
+            MetadataWrapper(cst.parse_module(Path(f.abs_path).read_text(encoding="utf-8"))).resolve_many(
+                [PositionProvider, QualifiedNameProvider])
+        meta_all = (time.perf_counter() - t0) * len(files) / len(sample)
+        _engine._CACHE.clear()
+        t0 = time.perf_counter()
+        result = scan_python(files, closure, Config())
+        scan = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        again = scan_python(files, closure, Config())
+        warm = time.perf_counter() - t0
+        print(f"tree: {len(files)} files, {total_lines} lines, {args.keyed} modules carry the key")
+        print(f"baseline libcst.parse_module on every file:        {parse_all:7.2f} s "
+              f"({total_lines / parse_all:,.0f} lines/s)")
+        print(f"baseline parse + metadata on every file (est.):    {meta_all:7.2f} s")
+        print(f"scan_python (prefilter, parse candidates, rules):  {scan:7.2f} s  parsed {int(result.stats['parsed'])}"
+              f" files, prefiltered out {int(result.stats['prefiltered_out'])}, rounds {int(result.stats['rounds'])}")
+        print(f"scan_python again (in-memory cache):               {warm:7.2f} s  cache hits "
+              f"{int(again.stats['cache_hits'])}")
+        print(f"findings: {len(result.findings)}")
+        print(f"ratio parse-all / scan: {parse_all / scan:.1f}x; parse+metadata / scan: {meta_all / scan:.1f}x")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
