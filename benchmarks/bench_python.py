@@ -25,8 +25,8 @@ from libcst.metadata import MetadataWrapper, PositionProvider, QualifiedNameProv
 
 from analyzer.config import Config
 from analyzer.models import Closure, ImpactedColumn, SourceFile, Target
-from analyzer.python import scan_python
 from analyzer.python import engine as _engine
+from analyzer.python import scan_python
 
 ENTITIES = ["user", "order", "invoice", "tag", "team", "project", "comment", "payment", "address", "session"]
 
