@@ -111,8 +111,15 @@ def test_threshold_and_virtual_references() -> None:
     assert "publications.content_id" not in strict
     assert "content_metrics.content_item_id" not in strict
     assert "content_versions.content_item_id" in strict
-    virtual = closure(Config(virtual_references=(VirtualReference("audit.row_id", "content_items.id"),)))
+    virtual = closure(Config(virtual_references=(VirtualReference("audit.row_id", "content_items.id"),
+                                                 VirtualReference("gone.col", "content_items.id"))))
     assert virtual["audit.row_id"].startswith("virtual")
+    assert "gone.col" not in virtual
+
+
+def test_alias_beats_polymorphic_guess() -> None:
+    got = closure(Config(aliases=("entity_id",)))
+    assert got["comments.entity_id"].startswith("inferred:") and "alias" in got["comments.entity_id"]
 
 
 def test_transitive_through_referenced_columns() -> None:

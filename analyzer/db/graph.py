@@ -143,28 +143,29 @@ def infer_references(snapshot: SchemaSnapshot, config: Config | None = None) -> 
                 continue
             if table.primary_key == (col.name,) and col.name.lower() in ("id", f"{_table_singular(table.name)}_id"):
                 continue  # a table's own key refers to nothing
+            if col.name in aliases:
+                # the team says this name carries the key: resolved against the targets in compute_closure
+                out.append(Reference(table.name, col.name, "*", "*", "inferred", CONF_ALIAS,
+                                     f"`{col.name}` is a configured key alias and has no declared FK",
+                                     rows.get(table.name)))
             lowered = col.name.lower()
             discriminator = _discriminator(lowered, names)
             if discriminator is not None:
                 out.extend(_polymorphic(idx, table, col, discriminator))
                 continue
             ref = _infer_one(idx, table, col, cfg)
-            if ref is None and col.name in aliases:
-                ref = _alias_ref(table, col)
             if ref is not None:
                 out.append(Reference(table.name, col.name, ref[0], ref[1], "inferred", ref[2], ref[3],
                                      rows.get(table.name)))
+    known = {f"{t.name}.{c.name}" for t in snapshot.tables for c in t.columns}
     for vr in cfg.virtual_references:
+        if vr.source not in known or vr.dest not in known:
+            continue  # a stale entry in the config must not invent columns
         st, _, sc = vr.source.rpartition(".")
         dt, _, dc = vr.dest.rpartition(".")
         out.append(Reference(st, sc, dt, dc, "virtual", CONF_VIRTUAL, "virtual reference from config",
                              rows.get(st)))
     return out
-
-
-def _alias_ref(table: Table, col: Column) -> tuple[str, str, float, str] | None:
-    # resolved against the targets in compute_closure: the dest is a placeholder
-    return ("*", "*", CONF_ALIAS, f"`{col.name}` is a configured key alias and has no declared FK")
 
 
 def _infer_one(idx: _Index, table: Table, col: Column, cfg: Config) -> tuple[str, str, float, str] | None:
