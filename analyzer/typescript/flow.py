@@ -62,6 +62,8 @@ class Project:
         self.url_templates: list[tuple[ts.Node, Func | None, FileIndex, list[str | ts.Node]]] = []
         self.changed = False
         self._type_depth = 0
+        self._member_cache: dict[tuple[object, str], tuple[ts.Node, FileIndex] | None] = {}
+        self._btype_cache: dict[int, TypeRef | None] = {}
 
     # ------------------------------------------------------------------ types
     def compute_affected(self) -> None:
@@ -155,6 +157,16 @@ class Project:
         return None
 
     def member_type(self, ref: TypeRef, member: str, fi: FileIndex, depth: int = 0) -> tuple[ts.Node, FileIndex] | None:
+        """The declared type of `ref.member` (memoized: declarations do not change during the flow)."""
+        key = (ref if isinstance(ref, str) else ref.id, member)
+        if key in self._member_cache:
+            return self._member_cache[key]
+        found = self._member_type(ref, member, fi, depth)
+        if depth == 0:
+            self._member_cache[key] = found
+        return found
+
+    def _member_type(self, ref: TypeRef, member: str, fi: FileIndex, depth: int = 0) -> tuple[ts.Node, FileIndex] | None:
         if depth > 8:
             return None
         if not isinstance(ref, str):
@@ -222,6 +234,16 @@ class Project:
         return None
 
     def binding_type(self, b: Binding, depth: int = 0) -> TypeRef | None:
+        """What a binding holds, from its annotation or where it comes from (memoized: pure)."""
+        key = id(b)
+        if key in self._btype_cache:
+            return self._btype_cache[key]
+        found = self._binding_type(b, depth)
+        if depth <= 1:
+            self._btype_cache[key] = found
+        return found
+
+    def _binding_type(self, b: Binding, depth: int = 0) -> TypeRef | None:
         fi = b.file
         if b.type_node is not None:
             return self.norm(b.type_node, fi)
