@@ -1035,9 +1035,7 @@ class Project:
 
     def link_routes(self) -> None:
         for fi in self.files:
-            for node, func in fi.watched:
-                if node.type not in ("template_string", "string"):
-                    continue
+            for node, func in fi.strings:
                 if node.type == "string":
                     text = fi.text(node)[1:-1]
                     if text.startswith("/") and "/:" in text and " " not in text:

@@ -99,6 +99,7 @@ class FileIndex:
     calls: list[tuple[ts.Node, Func | None]] = field(default_factory=list)
     jsx: list[tuple[ts.Node, Func | None]] = field(default_factory=list)
     watched: list[tuple[ts.Node, Func | None]] = field(default_factory=list)
+    strings: list[tuple[ts.Node, Func | None]] = field(default_factory=list)
     types: list[TypeDecl] = field(default_factory=list)
     bindings: list[Binding] = field(default_factory=list)
     fn_types: list[ts.Node] = field(default_factory=list)
@@ -186,6 +187,10 @@ def build_index(sf: SourceFile, src: Source, tree: ts.Tree, tsx: bool = False) -
                 func.returns.append(node.named_children[0])
         elif cat == "fntype":
             fi.fn_types.append(node)
+        elif node.type == "string" or node.type == "template_string":
+            # only strings that may be paths ("/...", "http...", `${base}/...`) are kept
+            if fi.src.data[node.start_byte + 1 : node.start_byte + 2] in (b"/", b"h", b"$"):
+                fi.strings.append((node, func))
         else:
             fi.watched.append((node, func))
             if node.type in TYPE_DECLS:
