@@ -196,7 +196,7 @@ def _learn_response_models(pf: ParsedFile, model: KeyModel, flow: Flow) -> None:
                         and n not in ("List", "Optional", "Sequence", "Page", "Union", "Any", "Annotated")]
         if not schema_names:
             continue
-        returns_orm = next((c for r in _returns(fi.node) if r.value is not None
+        returns_orm = next((c for r in pf.returns_of(fi) if r.value is not None
                             for c in [flow.instance_class(pf, fi, r.value)] if c), None)
         if returns_orm:
             for n in schema_names:
@@ -212,22 +212,6 @@ def _name_nodes(node: Any) -> list[Any]:
     class V(cst.CSTVisitor):
         def visit_Name(self, n: cst.Name) -> None:
             out.append(n)
-
-    node.visit(V())
-    return out
-
-
-def _returns(node: Any) -> list[Any]:
-    import libcst as cst
-
-    out: list[cst.Return] = []
-
-    class V(cst.CSTVisitor):
-        def visit_Return(self, n: cst.Return) -> None:
-            out.append(n)
-
-        def visit_FunctionDef(self, n: cst.FunctionDef) -> bool:
-            return n is node
 
     node.visit(V())
     return out

@@ -341,12 +341,14 @@ class Flow:
     def analyze(self, pf: ParsedFile, fi: FuncInfo) -> None:
         """Local flow of one function, then what it teaches about callees, schemas and returns."""
         self.seed_params(pf, fi)
-        walker = _Body()
-        fi.node.body.visit(walker)
+        if fi.body_nodes is None:  # walked once, reused by every round
+            walker = _Body()
+            fi.node.body.visit(walker)
+            fi.body_nodes = walker.nodes
         for _ in range(2):
-            for node in walker.nodes:
+            for node in fi.body_nodes:
                 self._local(pf, fi, node)
-        for node in walker.nodes:
+        for node in fi.body_nodes:
             self._learn(pf, fi, node)
 
     def _local(self, pf: ParsedFile, fi: FuncInfo, node: cst.CSTNode) -> None:
