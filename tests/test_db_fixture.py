@@ -118,3 +118,25 @@ def test_fixture_schema_json_on_postgres(pg_url: str, tmp_path: Path) -> None:
             ("trigger", "trg_content_items_auto_purge_jobs on content_items_auto"),
             ("function", "purge_generation_jobs()"), ("check constraint", "ck_content_metrics_sane"),
             ("sequence", "content_items_id_seq"), ("sequence", "content_items_auto_id_seq")} <= kinds
+
+
+def test_ledger_app_closure(tmp_path: Path) -> None:
+    """The held-out fixture (documents.id): nothing in analyzer/db was written against it."""
+    app = APP.parent / "ledger_app"
+    path = app / "db" / "seed.py"
+    if not path.exists():
+        pytest.skip("fixtures/ledger_app is not there")
+    spec = importlib.util.spec_from_file_location("ledger_app_seed_for_db_tests", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    module.build_database(url, rows=50)
+    snap = db.reflect(url)
+    cfg = load(app / "pyproject.toml") if (app / "pyproject.toml").exists() else Config()
+    closure = db.compute_closure(snap, (Target("documents", "id"),), cfg)
+    got = {c.qualified for c in closure.columns}
+    assert {"attachments.document_id", "document_shares.document_id", "exports.document_id",
+            "invoice_lines.source_doc", "audit_events.subject_id"} <= got
+    assert not {c for c in got if c.split(".")[0] in ("accounts", "teams", "tags", "invoices")}
+    assert "documents.account_id" not in got and "invoice_lines.invoice_id" not in got
