@@ -28,6 +28,7 @@ class Revision(Base):
     id = Column(BigInteger, primary_key=True)
     document_id = Column(Integer, ForeignKey("documents.id", ondelete="CASCADE"), nullable=False)
     page = Column(Integer)
+    parent_document_id = Column(Integer, ForeignKey(Document.id))
 
 
 class User(Base):
@@ -81,6 +82,7 @@ def test_models_schema(tmp_path: Path) -> None:
     rev = snap.table("revisions")
     assert rev is not None and rev.column("id").type == "BIGINT"  # type: ignore[union-attr]
     assert rev.foreign_keys[0].ref_table == "documents" and rev.foreign_keys[0].columns == ("document_id",)
+    assert rev.foreign_keys[1].ref_table == "documents"  # ForeignKey(Document.id) names the class
     tags = snap.table("document_tags")
     assert tags is not None and tags.primary_key == ("document_id", "tag")
     notes = snap.table("notes")
@@ -88,7 +90,8 @@ def test_models_schema(tmp_path: Path) -> None:
 
     closure = db.compute_closure(snap, (Target("documents", "id"),), Config())
     assert {c.qualified for c in closure.columns} == {
-        "documents.id", "revisions.document_id", "document_tags.document_id", "notes.document_id"}
+        "documents.id", "revisions.document_id", "revisions.parent_document_id", "document_tags.document_id",
+        "notes.document_id"}
 
 
 def test_fixture_app_models() -> None:

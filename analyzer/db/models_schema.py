@@ -8,6 +8,7 @@ Unparsable files are skipped: the scanners report them.
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from pathlib import Path
 
 from analyzer.models import Column, ForeignKey, SchemaSnapshot, SourceFile, Table
@@ -160,6 +161,7 @@ def _from_table_call(call: ast.Call) -> Table | None:
 
 def schema_from_models(files: list[SourceFile]) -> SchemaSnapshot:
     tables: dict[str, Table] = {}
+    classes: dict[str, str] = {}  # model class name -> its table
     for f in files:
         if not f.abs_path.endswith(".py"):
             continue
@@ -174,9 +176,20 @@ def schema_from_models(files: list[SourceFile]) -> SchemaSnapshot:
             table = None
             if isinstance(node, ast.ClassDef):
                 table = _from_class(node)
+                if table is not None:
+                    classes.setdefault(node.name, table.name)
             elif isinstance(node, ast.Call):
                 table = _from_table_call(node)
             if table is not None and table.name not in tables:
                 tables[table.name] = table
-    return SchemaSnapshot(dialect="models", tables=tuple(sorted(tables.values(), key=lambda t: t.name)),
+    resolved = [_resolve_class_refs(t, classes) for t in tables.values()]
+    return SchemaSnapshot(dialect="models", tables=tuple(sorted(resolved, key=lambda t: t.name)),
                           source="models")
+
+
+def _resolve_class_refs(table: Table, classes: dict[str, str]) -> Table:
+    """`ForeignKey(ContentItem.id)` names the class: point it at the class's table."""
+    if not any(fk.ref_table in classes for fk in table.foreign_keys):
+        return table
+    fks = tuple(replace(fk, ref_table=classes.get(fk.ref_table, fk.ref_table)) for fk in table.foreign_keys)
+    return replace(table, foreign_keys=fks)
