@@ -1,6 +1,6 @@
 """Accuracy of the Python scanner on the content_app fixture backend, from its `# impact:` annotations.
 
-Measured (2026-11-25): recall 96 %, precision 100 %, no `# ok` distractor flagged; the known misses are
+Measured (2026-11-25): recall 99 % (159/161), precision 100 %, no `# ok` distractor flagged; the known misses are
 listed in KNOWN_MISSES so that a new miss (or a fixed one) shows up here.
 """
 
@@ -20,12 +20,10 @@ from analyzer.sources import discover
 
 APP = Path(__file__).resolve().parents[1] / "fixtures" / "content_app"
 
-#: misses we know of (path, line): integers used as dict keys / tuple members (`dict[int, int]` keyed
-#: by entity ids), a PL/pgSQL variable inside a trigger body, and a mock assertion of task args.
+#: misses we know of (path, line): a PL/pgSQL variable declared INTEGER inside a trigger body written
+#: as a string in a migration, and a mock assertion of Celery task args (`args=[42, ...]`).
 KNOWN_MISSES = {
-    ("app/repositories/comment_repo.py", 25), ("app/repositories/comment_repo.py", 29),
-    ("app/sql/reports.py", 40), ("migrations/versions/0003_metrics_comments.py", 48),
-    ("scripts/backfill_metrics.py", 16), ("tests/test_jobs.py", 39),
+    ("migrations/versions/0003_metrics_comments.py", 48), ("tests/test_jobs.py", 39),
 }
 
 
@@ -51,7 +49,7 @@ def test_recall_precision_and_distractors(scan) -> None:  # type: ignore[no-unty
     print(report)
     distractors = [f for f in found if (f["path"], f["line"]) in ok and f["kind"] != "info"]
     assert not distractors, distractors
-    assert total.recall >= 0.95, report + "\nmisses: " + str([(m.path, m.line) for m in misses])
+    assert total.recall >= 0.97, report + "\nmisses: " + str([(m.path, m.line) for m in misses])
     assert total.precision >= 0.97, report + "\nnoise: " + str(noise)
     new_misses = {(m.path, m.line) for m in misses} - KNOWN_MISSES
     assert not new_misses, f"new misses: {sorted(new_misses)}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from analyzer.rules.python._base import PyRule
+from analyzer.rules.python.container_key import KeyedContainer
 from analyzer.rules.python.db_model_column import SqlalchemyColumn
 from analyzer.rules.python.hazard_arithmetic import KeyArithmetic
 from analyzer.rules.python.hazard_format import IntFormat
@@ -36,6 +37,7 @@ RULES: list[type[PyRule]] = [
     FunctionReturn,
     KeyTypeAlias,
     RecordField,
+    KeyedContainer,
     IntCast,
     IsDigit,
     KeyOrdering,

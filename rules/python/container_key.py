@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
+
+from analyzer.models import Edit, Finding
+from analyzer.python.parsed import FuncInfo
+
+_HEAD = "from collections import Counter\nfrom datetime import date\n"
+
+
+class KeyedContainer(PyRule):
+    """A dict, Counter or set keyed by the key, typed with `int` keys.
+
+    Anti-pattern: `counts: dict[int, int] = {}` filled with `counts[entity_id] += 1`, or a function
+    `-> dict[int, int]` returning `{int(entity_id): n ...}`. Best practice: type the key side with the
+    new key type; the value side stays as it is.
+    """
+
+    code, name, layer, kind = "PY054", "container.key_type", "service", "must_change"
+    fixable = True
+    VALID = [Valid("def f(rows) -> dict[int, int]:\n    counts: dict[int, int] = {}\n"
+                   "    for user_id, n in rows:\n        counts[user_id] = n\n    return counts\n")]
+    INVALID = [
+        Invalid("def f(rows) -> dict[int, int]:\n    counts: dict[int, int] = {}\n"
+                "    for content_id, n in rows:\n        counts[content_id] = n\n    return counts\n",
+                line=2, expected_fix="    counts: dict[uuid.UUID, int] = {}"),
+        Invalid("def f(rows) -> dict[int, int]:\n    return {int(content_id): n for content_id, n in rows}\n",
+                line=1, expected_fix="def f(rows) -> dict[uuid.UUID, int]:"),
+        Invalid(_HEAD + "def g(rows):\n    counts: Counter[tuple[int, date]] = Counter()\n"
+                "    for content_id, day in rows:\n        counts[(content_id, day)] += 1\n",
+                line=4, expected_fix="    counts: Counter[tuple[uuid.UUID, date]] = Counter()"),
+    ]
+
+    def check(self, ctx: FileCtx) -> Iterator[Finding]:
+        pf = ctx.pf
+        keyed: dict[tuple[int, str], tuple[cst.BaseExpression, str]] = {}  # (func id, var) -> (key expr, why)
+        for kind in (cst.Assign, cst.AugAssign):
+            for entry in pf.of(kind):
+                node = entry.node
+                targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+                for t in targets:
+                    if isinstance(t, cst.Subscript) and isinstance(t.value, cst.Name) and len(t.slice) == 1 \
+                            and isinstance(t.slice[0].slice, cst.Index):
+                        key = t.slice[0].slice.value
+                        ev = ctx.key(entry.func, key)
+                        if ev:
+                            keyed[(id(entry.func), t.value.value)] = (key, ev[0])
+        for entry in pf.of(cst.AnnAssign):
+            node = entry.node
+            assert isinstance(node, cst.AnnAssign)
+            if not isinstance(node.target, cst.Name):
+                continue
+            hit = keyed.get((id(entry.func), node.target.value))
+            if hit is None:
+                continue
+            edits = self._key_edits(ctx, node.annotation.annotation, hit[0])
+            if edits or not ctx.model.int_changes:
+                yield ctx.finding(self, node, ctx.symbol(entry.func, node.target.value),
+                                  f"`{node.target.value}` is keyed by the key but typed "
+                                  f"`{pf.code(node.annotation.annotation)}`", evidence=hit[1], edits=edits,
+                                  layer=ctx.layer_of(entry.func, "other"))
+        for fi in pf.functions:
+            ret = fi.node.returns
+            if ret is None:
+                continue
+            why = self._returns_keyed(ctx, fi, keyed)
+            if why is None:
+                continue
+            edits = self._key_edits(ctx, ret.annotation, why[0])
+            if edits:
+                yield ctx.finding(self, ret.annotation, fi.qualname,
+                                  f"{fi.qualname}() returns a container keyed by the key, typed "
+                                  f"`{pf.code(ret.annotation)}`", evidence=why[1], edits=edits,
+                                  layer=ctx.layer_of(fi, "other"))
+
+    def _returns_keyed(self, ctx: FileCtx, fi: FuncInfo, keyed: dict) -> tuple[cst.BaseExpression, str] | None:  # type: ignore[type-arg]
+        for r in ctx.pf.returns_of(fi):
+            v = r.value
+            if isinstance(v, cst.Name) and (id(fi), v.value) in keyed:
+                return keyed[(id(fi), v.value)]
+            if isinstance(v, cst.DictComp):
+                saved = dict(fi.env)
+                target = v.for_in.target
+                names = [target] if isinstance(target, cst.Name) else [
+                    e.value for e in target.elements if isinstance(e.value, cst.Name)] \
+                    if isinstance(target, cst.Tuple) else []
+                for n in names:
+                    if isinstance(n, cst.Name) and n.value in ctx.model.key_names:
+                        fi.env.setdefault(n.value, f"`{n.value}` is named like {ctx.model.key_names[n.value]}")
+                ev = ctx.key(fi, v.key)
+                fi.env = saved
+                if ev:
+                    return v.key, ev[0]
+        return None
+
+    def _key_edits(self, ctx: FileCtx, ann: cst.BaseExpression, key: cst.BaseExpression) -> tuple[Edit, ...]:
+        """Edits for the key side of `dict[K, V]` / `Counter[K]` / `set[K]` (tuple keys: matching slots)."""
+        if not isinstance(ann, cst.Subscript) or not ann.slice or not isinstance(ann.slice[0].slice, cst.Index):
+            return ()
+        k = ann.slice[0].slice.value
+        if isinstance(k, cst.Subscript) and isinstance(key, cst.Tuple) and isinstance(k.value, cst.Name) \
+                and k.value.value in ("tuple", "Tuple"):
+            out: list[Edit] = []
+            for i, el in enumerate(key.elements):
+                if i < len(k.slice) and ctx.key(None, el.value) is not None or (
+                        i < len(k.slice) and isinstance(el.value, cst.Name) and el.value.value in ctx.model.key_names):
+                    part = k.slice[i].slice
+                    if isinstance(part, cst.Index):
+                        out.extend(ctx.int_edits(part.value))
+            return tuple(out)
+        if isinstance(k, cst.Name) and k.value == "int":
+            return ctx.int_edits(k)
+        return ()
