@@ -31,9 +31,13 @@ class Revision(Base):
     parent_document_id = Column(Integer, ForeignKey(Document.id))
 
 
-class User(Base):
-    __tablename__ = "users"
+class IdMixin:
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class User(IdMixin, Base):
+    __tablename__ = "users"
+    email: Mapped[str] = mapped_column(String(200))
 
 
 document_tags = Table(
@@ -85,6 +89,8 @@ def test_models_schema(tmp_path: Path) -> None:
     assert rev.foreign_keys[1].ref_table == "documents"  # ForeignKey(Document.id) names the class
     tags = snap.table("document_tags")
     assert tags is not None and tags.primary_key == ("document_id", "tag")
+    users = snap.table("users")
+    assert users is not None and users.primary_key == ("id",) and [c.name for c in users.columns] == ["id", "email"]
     notes = snap.table("notes")
     assert notes is not None and notes.foreign_keys[0].ref_table == "documents"
 

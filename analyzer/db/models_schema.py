@@ -113,7 +113,8 @@ def _table(name: str, cols: list[_Col]) -> Table:
     return Table(name=name, columns=columns, primary_key=pk, foreign_keys=tuple(fks), rows=None)
 
 
-def _from_class(node: ast.ClassDef) -> Table | None:
+def _class_columns(node: ast.ClassDef) -> tuple[str | None, list[_Col]]:
+    """`__tablename__` (None for a mixin or base) and the columns the class body declares."""
     tablename = None
     cols: list[_Col] = []
     value: ast.expr | None
@@ -141,9 +142,7 @@ def _from_class(node: ast.ClassDef) -> Table | None:
         if col.type is None and col.fk is None and not _is_column_call(value):
             continue  # `items: Mapped[list["Item"]]` and other non-column annotations
         cols.append(col)
-    if tablename is None or not cols:
-        return None
-    return _table(tablename, cols)
+    return tablename, cols
 
 
 def _from_table_call(call: ast.Call) -> Table | None:
@@ -159,30 +158,58 @@ def _from_table_call(call: ast.Call) -> Table | None:
     return _table(str(_const(call.args[0])), cols) if cols else None
 
 
+class _Class:
+    def __init__(self, node: ast.ClassDef) -> None:
+        self.name = node.name
+        self.bases = [_name(b).rsplit(".", 1)[-1] for b in node.bases]
+        self.tablename, self.cols = _class_columns(node)
+
+
+def _inherited(cls: _Class, classes: dict[str, _Class], seen: frozenset[str] = frozenset()) -> list[_Col]:
+    """Columns of mixins and abstract bases first (in base order), the class's own last, own ones win."""
+    merged: dict[str, _Col] = {}
+    for base in cls.bases:
+        parent = classes.get(base)
+        if parent is None or base in seen or parent.tablename is not None:
+            continue  # unknown bases, cycles, and concrete parents (joined inheritance has its own table)
+        for col in _inherited(parent, classes, seen | {cls.name}):
+            merged.setdefault(col.name, col)
+    for col in cls.cols:
+        merged[col.name] = col
+    # declared order: inherited columns keep their place before the class's own
+    return list(merged.values())
+
+
 def schema_from_models(files: list[SourceFile]) -> SchemaSnapshot:
     tables: dict[str, Table] = {}
-    classes: dict[str, str] = {}  # model class name -> its table
+    classes: dict[str, _Class] = {}
     for f in files:
         if not f.abs_path.endswith(".py"):
             continue
         try:
             text = Path(f.abs_path).read_text(encoding="utf-8")
-            if "__tablename__" not in text and "Table(" not in text:
+            if not any(k in text for k in ("__tablename__", "Table(", "Column(", "column(", "Field(")):
                 continue
             tree = ast.parse(text)
         except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
             continue
         for node in ast.walk(tree):
-            table = None
             if isinstance(node, ast.ClassDef):
-                table = _from_class(node)
-                if table is not None:
-                    classes.setdefault(node.name, table.name)
+                cls = _Class(node)
+                if cls.tablename is not None or cls.cols:
+                    classes.setdefault(cls.name, cls)
             elif isinstance(node, ast.Call):
                 table = _from_table_call(node)
-            if table is not None and table.name not in tables:
-                tables[table.name] = table
-    resolved = [_resolve_class_refs(t, classes) for t in tables.values()]
+                if table is not None and table.name not in tables:
+                    tables[table.name] = table
+    for cls in classes.values():
+        if cls.tablename is None or cls.tablename in tables:
+            continue
+        cols = _inherited(cls, classes)
+        if cols:
+            tables[cls.tablename] = _table(cls.tablename, cols)
+    by_class = {c.name: c.tablename for c in classes.values() if c.tablename}
+    resolved = [_resolve_class_refs(t, by_class) for t in tables.values()]
     return SchemaSnapshot(dialect="models", tables=tuple(sorted(resolved, key=lambda t: t.name)),
                           source="models")
 
