@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from analyzer.config import Config
-from analyzer.models import FileOutcome, Finding, KeySeeds, Ok, ScanResult, Skipped, SourceFile
+from analyzer.models import Failed, FileOutcome, Finding, KeySeeds, Ok, ScanResult, Skipped, SourceFile
 from analyzer.typescript.detect import Detector
 from analyzer.typescript.flow import Project
 from analyzer.typescript.index import FileIndex, build_index
@@ -29,7 +29,7 @@ def _exclude_re(patterns: tuple[str, ...]) -> re.Pattern[str]:
 
 
 def _excluded(path: str, patterns: tuple[str, ...]) -> bool:
-    if "/node_modules/" in f"/{path}" or path.endswith(".d.ts"):
+    if "/node_modules/" in f"/{path}" or path.endswith((".d.ts", ".d.mts", ".d.cts")):
         return True
     return bool(_exclude_re(patterns).match(path))
 
@@ -74,16 +74,28 @@ def _scan(files: list[SourceFile], seeds: KeySeeds, config: Config, progress: Pr
         src = Source(text)
         tree = parse(src, is_tsx(sf.path))
         parse_s += time.perf_counter() - t0
-        fi = build_index(sf, src, tree, is_tsx(sf.path))
+        try:
+            fi = build_index(sf, src, tree, is_tsx(sf.path))
+        except Exception as exc:  # noqa: BLE001 - one odd file must not stop the scan
+            outcomes[sf.path] = Failed(sf.path, reason=f"indexing failed: {type(exc).__name__}: {exc}")
+            continue
         fi.error = first_error(tree, src)
         indexes.append(fi)
     indexed = time.perf_counter()
     project = Project(indexes, kn)
-    rounds = project.run()
+    flow_failed = 0.0
+    try:
+        rounds = project.run()
+    except Exception:  # noqa: BLE001 - the rules still run on what the flow settled so far
+        rounds, flow_failed = 0, 1.0
     detector = Detector(project, config, to_type)
     findings: list[Finding] = []
     for fi in indexes:
-        found = detector.run(fi)
+        try:
+            found = detector.run(fi)
+        except Exception as exc:  # noqa: BLE001 - one odd file must not stop the scan
+            outcomes[fi.sf.path] = Failed(fi.sf.path, reason=f"rules failed: {type(exc).__name__}: {exc}")
+            continue
         if fi.error is not None:
             found = [f for f in found if not _in_error(fi, f)]
             line, col = fi.error
@@ -100,6 +112,7 @@ def _scan(files: list[SourceFile], seeds: KeySeeds, config: Config, progress: Pr
         "parse_seconds": round(parse_s, 4),
         "index_seconds": round(indexed - started - parse_s, 4),
         "flow_rounds": float(rounds),
+        "flow_failed": flow_failed,
         "seconds": round(time.perf_counter() - started, 4),
     }
     return ScanResult(findings=tuple(findings), outcomes=tuple(ordered), seeds=KeySeeds(), stats=stats)
