@@ -87,7 +87,8 @@ class Finding:
 
     @property
     def fix(self) -> bool:
-        return bool(self.edits)
+        """A safe mechanical fix exists (unsafe edits are suggestions for review, never patched)."""
+        return any(e.safe for e in self.edits)
 
     @property
     def line(self) -> int:

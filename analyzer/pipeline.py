@@ -233,16 +233,16 @@ def summarize(findings, outcomes, closure: Closure, schema: SchemaSnapshot, cfg:
 
 
 def write_outputs(report: Report, out_dir: Path, formats: Sequence[str] = ALL_FORMATS) -> list[Path]:
-    """Render every requested format; patches and migration SQL go with them."""
-    from analyzer.codemods.apply import report_patches
+    """Render every requested format; patches (verified first) and migration SQL go with them."""
     from analyzer.codemods.patching import write_index
     from analyzer.plan import render_migration
     from analyzer.reports import RENDERERS
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    report = verified(report)
+    patches = report.extras["patches"]
+    assert isinstance(patches, dict)
     written: list[Path] = []
-    patches = report_patches(report)
-    report.extras["patches"] = patches
     for fmt in formats:
         path = out_dir / OUTPUT_FILES[fmt]
         path.write_text(RENDERERS[fmt](report), encoding="utf-8")
@@ -255,6 +255,30 @@ def write_outputs(report: Report, out_dir: Path, formats: Sequence[str] = ALL_FO
     migration.write_text(render_migration(report.schema, report.closure, report.to), encoding="utf-8")
     written.append(migration)
     return written
+
+
+def verified(report: Report) -> Report:
+    """Build the patches, compile / type-check them, and turn withheld ones into needs-review findings."""
+    from analyzer.codemods.apply import report_patches
+    from analyzer.codemods.verify import verify_patches
+
+    files = report.extras.get("files")
+    roots = report.extras.get("root_paths")
+    check = verify_patches(report_patches(report), files if isinstance(files, dict) else {},
+                           roots if isinstance(roots, dict) else {})
+    findings = report.findings
+    if check.withheld:
+        findings = tuple(_withheld(f, check.withheld[f.path]) if f.path in check.withheld and f.edits else f
+                         for f in findings)
+    extras = {**report.extras, "patches": check.patches,
+              "verification": {"checked": check.checked, "skipped": check.skipped, "withheld": check.withheld}}
+    return replace(report, findings=findings, extras=extras)
+
+
+def _withheld(f: Finding, reason: str) -> Finding:
+    edits = tuple(replace(e, safe=False) for e in f.edits)
+    review = f"patch withheld: {reason}" + (f"; {f.review}" if f.review else "")
+    return replace(f, edits=edits, review=review)
 
 
 def write_patches(patches: dict[str, str], patch_dir: Path) -> list[Path]:
