@@ -99,6 +99,13 @@ def _effort(report: Report) -> dict[str, Any]:
     return out
 
 
+def _verification(report: Report) -> dict[str, Any]:
+    raw = report.extras.get("verification")
+    raw = raw if isinstance(raw, dict) else {}
+    return {"checked": list(raw.get("checked", [])), "skipped": list(raw.get("skipped", [])),
+            "withheld": dict(raw.get("withheld", {}))}
+
+
 def context(report: Report) -> dict[str, Any]:
     h = headline(report)
     lines = snippets(report)
@@ -133,6 +140,7 @@ def context(report: Report) -> dict[str, Any]:
         "rules": catalogue,
         "rules_used": [catalogue[c] for c in sorted({f.code for f in report.findings}) if c in catalogue],
         "patches": patches(report),
+        "verification": _verification(report),
         "problems": [o for o in report.outcomes if o.status != "ok"],
         "effort": _effort(report),
         "schema_source": schema_source(report),

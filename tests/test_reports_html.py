@@ -102,7 +102,22 @@ def test_edits_are_shown_before_and_after() -> None:
     assert '<span class="add">+     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)</span>' in html
     # without the source text the page still says what the fix inserts
     no_source = build_report(extras={k: v for k, v in build_report().extras.items() if k != "sources"})
-    assert "<b>fix</b> insert <code>uuid.UUID · Uuid</code> (2 edits)" in RENDERERS["html"](no_source)
+    assert '<b class="safe">safe fix</b> insert <code>uuid.UUID · Uuid</code> (2 edits)' in RENDERERS["html"](no_source)
+
+
+def test_unsafe_edits_are_labelled_needs_review_and_withheld_patches_listed() -> None:
+    from dataclasses import replace
+
+    base = build_report()
+    f = next(f for f in base.findings if f.edits)
+    unsafe = replace(f, edits=tuple(replace(e, safe=False) for e in f.edits), review="patch withheld: tsc")
+    extras = {**base.extras, "verification": {"checked": ["python: 3 patched files compile"], "skipped": [],
+                                              "withheld": {f.path: "tsc after the patch: TS2322"}}}
+    html = RENDERERS["html"](replace(base, findings=tuple(unsafe if x is f else x for x in base.findings),
+                                     extras=extras))
+    assert '<b class="needs-review"' in html and "suggested, needs review" in html
+    assert "✔ python: 3 patched files compile" in html
+    assert "tsc after the patch: TS2322" in html
 
 
 def test_cost_table_and_effort_assumptions() -> None:
