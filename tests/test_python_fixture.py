@@ -70,5 +70,5 @@ def test_seeds_for_typescript(scan) -> None:  # type: ignore[no-untyped-def]
     assert {"content_id", "image_id"} <= seeds.field_names
     assert not {"user_id", "page", "limit", "version_number", "tag_id"} & seeds.field_names
     templates = {r.template for r in seeds.routes}
-    assert any(t.endswith("/contents/{content_id}") for t in templates)
+    assert "/api/v1/contents/{content_id}" in templates  # APIRouter prefix + include_router(prefix=settings...)
     assert all(r.params and r.origin.count(":") == 1 for r in seeds.routes)

@@ -350,6 +350,23 @@ class Routers:
     parent: dict[str, tuple[str, str]] = field(default_factory=dict)  # child id -> (parent id, prefix)
     pending: list[tuple[set[str], str, str]] = field(default_factory=list)  # (child qnames, parent id, prefix)
     dependencies: set[str] = field(default_factory=set)  # names used in Depends(...)
+    #: all source texts, to find the value of a non-literal prefix (`settings.api_prefix`)
+    texts: dict[str, str] = field(default_factory=dict)
+    _constants: dict[str, str] = field(default_factory=dict)
+
+    def constant(self, name: str) -> str:
+        """The string a settings field or constant named `name` defaults to, found in any source text."""
+        if name not in self._constants:
+            rx = re.compile(rf"^\s*{re.escape(name)}\s*(?::[^=\n]+)?=\s*[\"']([^\"'\n]*)[\"']", re.M)
+            found = ""
+            for text in self.texts.values():
+                if name in text:
+                    m = rx.search(text)
+                    if m:
+                        found = m.group(1)
+                        break
+            self._constants[name] = found
+        return self._constants[name]
 
     def resolve(self) -> None:
         for qnames, parent, prefix in self.pending:
@@ -394,13 +411,18 @@ def collect_routers(pf: ParsedFile, routers: Routers) -> None:
             args = positional(call)
             if not args:
                 continue
-            prefix = kwarg(call, "prefix")
-            child = args[0].value
-            qn = pf.qnames(child)
-            if isinstance(child, cst.Name):
-                qn = qn | {f"{pf.modname}.{child.value}"}
-            routers.pending.append((qn, f"{pf.modname}.{call.func.value.value}",
-                                    (string_value(prefix.value) or "") if prefix else ""))
+            prefix_arg = kwarg(call, "prefix")
+            prefix = ""
+            if prefix_arg is not None:
+                literal = string_value(prefix_arg.value)
+                dotted = _dotted_name(prefix_arg.value)
+                prefix = literal if literal is not None else routers.constant(dotted.rsplit(".", 1)[-1]) \
+                    if dotted else ""
+            for child in _loop_expanded(pf, args[0].value):
+                qn = pf.qnames(child)
+                if isinstance(child, cst.Name):
+                    qn = qn | {f"{pf.modname}.{child.value}"}
+                routers.pending.append((qn, f"{pf.modname}.{call.func.value.value}", prefix))
         elif isinstance(call.func, cst.Name) and pf.resolves_to(call.func, "Depends", "Security",
                                                                  packages=("fastapi",)):
             args = positional(call)
@@ -438,3 +460,25 @@ def _looks_like_router(name: str) -> bool:
 def route_template(routers: Routers, fi: FuncInfo) -> str:
     assert fi.route is not None
     return routers.full_prefix(fi.route[2]) + fi.route[1]
+
+
+def _dotted_name(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = _dotted_name(node.value)
+        return f"{base}.{node.attr.value}" if base else None
+    return None
+
+
+def _loop_expanded(pf: ParsedFile, child: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """`for m in (a, b): app.include_router(m.router)` -> [a.router, b.router]."""
+    if isinstance(child, cst.Attribute) and isinstance(child.value, cst.Name):
+        for entry in pf.of(cst.For):
+            loop = entry.node
+            assert isinstance(loop, cst.For)
+            if isinstance(loop.target, cst.Name) and loop.target.value == child.value.value \
+                    and isinstance(loop.iter, (cst.Tuple, cst.List)):
+                return [cst.Attribute(value=e.value, attr=child.attr) for e in loop.iter.elements
+                        if isinstance(e.value, (cst.Name, cst.Attribute))]
+    return [child]

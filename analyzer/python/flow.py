@@ -300,7 +300,7 @@ class Flow:
         learned = self.model.params.get(fi.func_id, {})
         named = self.named_key(fi.name)
         pos = fi.positional()
-        if named and len(pos) == 1 and pos[0].name.value not in fi.env:
+        if named and len(pos) == 1 and pos[0].name.value not in fi.env and _scalar(pos[0]):
             fi.env[pos[0].name.value] = f"sole parameter of {fi.qualname}(), named after `{named}`"
         if named and fi.func_id not in self.model.returns and (
                 fi.node.returns is None or "int" in pf.code(fi.node.returns.annotation)) and _returns_value(fi.node):
@@ -646,3 +646,11 @@ def _returns_value(node: cst.FunctionDef) -> bool:
 
     node.visit(V())
     return bool(found)
+
+
+_SCALARS = {"int", "str", "object", "Any", "None", "Optional", "bytes"}
+
+
+def _scalar(p: cst.Param) -> bool:
+    """Unannotated, or annotated with scalars only (`str`, `int | None`, `object`)."""
+    return p.annotation is None or set(_names(p.annotation.annotation)) <= _SCALARS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from analyzer.rules.python._base import PyRule
+from analyzer.rules.python.constraint_numeric import NumericConstraint
 from analyzer.rules.python.container_key import KeyedContainer
 from analyzer.rules.python.db_model_column import SqlalchemyColumn
 from analyzer.rules.python.hazard_arithmetic import KeyArithmetic
@@ -29,6 +30,7 @@ RULES: list[type[PyRule]] = [
     AlembicColumn,
     AlembicCheckConstraint,
     PydanticField,
+    NumericConstraint,
     FastApiParam,
     RouteConverter,
     CeleryTaskSignature,
