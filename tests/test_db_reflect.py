@@ -382,3 +382,43 @@ def test_same_references_on_three_engines(pg_url: str, mysql_url: str, sqlite_ur
         closures.append({(r.source, r.dest, r.kind) for r in closure.references
                          if not r.from_table.startswith(("events_", "archive_"))})
     assert closures[0] == closures[1] == closures[2]
+
+
+def _normal(conn: object, raw: list) -> dict[str, object]:  # type: ignore[type-arg]
+    from analyzer.db.reflect import type_name
+
+    out: dict[str, object] = {}
+    for _schema, name, info in raw:
+        out[name] = {
+            "columns": [(c["name"], c["type"] if isinstance(c["type"], str) else type_name(conn, c["type"]),
+                         bool(c["nullable"])) for c in info["columns"]],
+            "pk": list((info["pk"] or {}).get("constrained_columns") or []),
+            "fks": sorted((tuple(f["constrained_columns"]), f["referred_table"], tuple(f["referred_columns"]),
+                           (f.get("options") or {}).get("ondelete")) for f in info["fks"]),
+            "indexes": sorted((ix["name"], tuple(ix["column_names"]), bool(ix["unique"]))
+                              for ix in info["indexes"]),
+        }
+    return out
+
+
+def test_mysql_bulk_matches_the_inspector(mysql_url: str, run_sql: Callable[[str, str], None]) -> None:
+    """The information_schema reader says what SQLAlchemy's per-table SHOW CREATE TABLE parser says."""
+    import sqlalchemy as sa
+
+    from analyzer.db.mysql_bulk import reflect_mysql
+    from analyzer.db.reflect import inspector_raw
+
+    run_sql(mysql_url, MYSQL_SCHEMA + "\n;;\nCREATE TABLE money (id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY, "
+            "amount DECIMAL(12,2), flag TINYINT(1), code CHAR(3) NOT NULL, KEY ix_money_code (code, amount))")
+    engine = db.open_engine(mysql_url)
+    try:
+        with engine.connect() as conn:
+            insp = sa.inspect(conn)
+            default = insp.default_schema_name
+            bulk = _normal(conn, reflect_mysql(conn, [default], default))
+            slow = _normal(conn, inspector_raw(insp, [None], default))
+    finally:
+        engine.dispose()
+    assert set(bulk) == set(slow)
+    for name in slow:
+        assert bulk[name] == slow[name], name

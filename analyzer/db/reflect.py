@@ -17,6 +17,7 @@ from sqlalchemy.engine.reflection import Inspector
 
 from analyzer.db.engine import open_engine
 from analyzer.db.errors import DatabaseError, redact, scrub
+from analyzer.db.mysql_bulk import reflect_mysql
 from analyzer.db.objects import reflect_dependents, words
 from analyzer.db.volumes import Volume, reflect_volumes
 from analyzer.models import Column, Dependent, ForeignKey, Index, SchemaSnapshot, Table
@@ -54,17 +55,11 @@ def _reflect(conn: sa.Connection, url: str, schemas: tuple[str, ...], exact_coun
         return name if schema in (None, default) else f"{schema}.{name}"
 
     tables: list[Table] = []
-    raw: list[tuple[str | None, str, dict[str, Any]]] = []
-    for schema in wanted:
-        sch = None if schema == default else schema
-        cols = insp.get_multi_columns(schema=sch)
-        pks = insp.get_multi_pk_constraint(schema=sch)
-        fks = insp.get_multi_foreign_keys(schema=sch)
-        idxs = insp.get_multi_indexes(schema=sch)
-        uqs = insp.get_multi_unique_constraints(schema=sch)
-        for key, columns in cols.items():
-            raw.append((sch, key[1], {"columns": columns, "pk": pks.get(key), "fks": fks.get(key, []),
-                                      "indexes": idxs.get(key, []), "uniques": uqs.get(key, [])}))
+    raw: list[tuple[str | None, str, dict[str, Any]]]
+    if dialect == "mysql":  # no bulk get_multi_* in SQLAlchemy's MySQL dialect: information_schema
+        raw = reflect_mysql(conn, [s or default or "" for s in wanted], default)
+    else:
+        raw = inspector_raw(insp, wanted, default)
 
     names = [(schema, name) for schema, name, _ in raw]
     volumes = reflect_volumes(conn, dialect, default, names, exact_counts)
@@ -110,6 +105,23 @@ def _reflect(conn: sa.Connection, url: str, schemas: tuple[str, ...], exact_coun
     tables = _fold_partitions(tables, deps)
     tables.sort(key=lambda t: t.name)
     return SchemaSnapshot(dialect=dialect, tables=tuple(tables), dependents=deps, source=redact(url))
+
+
+def inspector_raw(insp: Inspector, wanted: Sequence[str | None], default: str | None
+                  ) -> list[tuple[str | None, str, dict[str, Any]]]:
+    """The inspector's bulk calls, one per kind of fact and schema: (schema, table, facts) per table."""
+    raw: list[tuple[str | None, str, dict[str, Any]]] = []
+    for schema in wanted:
+        sch = None if schema == default else schema
+        cols = insp.get_multi_columns(schema=sch)
+        pks = insp.get_multi_pk_constraint(schema=sch)
+        fks = insp.get_multi_foreign_keys(schema=sch)
+        idxs = insp.get_multi_indexes(schema=sch)
+        uqs = insp.get_multi_unique_constraints(schema=sch)
+        for key, columns in cols.items():
+            raw.append((sch, key[1], {"columns": columns, "pk": pks.get(key), "fks": fks.get(key, []),
+                                      "indexes": idxs.get(key, []), "uniques": uqs.get(key, [])}))
+    return raw
 
 
 def _sqlite_table_dependents(insp: Inspector, raw: list[tuple[str | None, str, dict[str, Any]]]
@@ -222,7 +234,7 @@ _INT_WIDTH = re.compile(r"^(TINYINT|SMALLINT|MEDIUMINT|INT|INTEGER|BIGINT)\(\d+\
 
 def _column(conn: sa.Connection, col: dict[str, Any], table: str, pk: tuple[str, ...],
             owned: dict[tuple[str, str | None], str], dialect: str) -> Column:
-    ctype = type_name(conn, col["type"])
+    ctype = col["type"] if isinstance(col["type"], str) else type_name(conn, col["type"])
     default = col.get("default")
     default_text = str(default) if default is not None else None
     sequence = owned.get((table, col["name"]))
