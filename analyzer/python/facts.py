@@ -412,17 +412,17 @@ def collect_routers(pf: ParsedFile, routers: Routers) -> None:
             if not args:
                 continue
             prefix_arg = kwarg(call, "prefix")
-            prefix = ""
+            inc_prefix = ""
             if prefix_arg is not None:
                 literal = string_value(prefix_arg.value)
                 dotted = _dotted_name(prefix_arg.value)
-                prefix = literal if literal is not None else routers.constant(dotted.rsplit(".", 1)[-1]) \
+                inc_prefix = literal if literal is not None else routers.constant(dotted.rsplit(".", 1)[-1]) \
                     if dotted else ""
             for child in _loop_expanded(pf, args[0].value):
                 qn = pf.qnames(child)
                 if isinstance(child, cst.Name):
                     qn = qn | {f"{pf.modname}.{child.value}"}
-                routers.pending.append((qn, f"{pf.modname}.{call.func.value.value}", prefix))
+                routers.pending.append((qn, f"{pf.modname}.{call.func.value.value}", inc_prefix))
         elif isinstance(call.func, cst.Name) and pf.resolves_to(call.func, "Depends", "Security",
                                                                  packages=("fastapi",)):
             args = positional(call)

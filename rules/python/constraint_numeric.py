@@ -63,7 +63,7 @@ class NumericConstraint(PyRule):
                         yield self._at(ctx, p, f"{fi.qualname}.{p.name.value}", found, fi.env[p.name.value], fi)
         for entry in (*pf.of(cst.Assign), *pf.of(cst.AnnAssign)):
             name, value = facts._simple_assign(entry.node)
-            if entry.func is None and name in ctx.model.type_aliases and value is not None:
+            if entry.func is None and name and name in ctx.model.type_aliases and value is not None:
                 found = _bounds(value)
                 if found:
                     yield self._at(ctx, entry.node, name, found, ctx.model.type_aliases[name], None)
