@@ -357,8 +357,9 @@ class Detector:
         nums = number_positions(f.return_type, fi)
         if not nums:
             return
+        numeric = any(re.search(r"\bMath\.|\.reduce\(", fi.text(r)) for r in f.returns)
         yield self.finding(fi, "ts.function.return", f.return_type, f"{f.label}()", f.ret_key,
-                           self._num_edits(f.return_type, fi), layer=context_layer(f, fi), func=f)
+                           [] if numeric else self._num_edits(f.return_type, fi), layer=context_layer(f, fi), func=f)
 
     def _zod_declarator(self, fi: FileIndex, decl: ts.Node, func: Func | None) -> Iterator[Finding | None]:
         name = decl.child_by_field_name("name")
@@ -484,15 +485,47 @@ class Detector:
             why = self.p.is_key(arg, func, fi) or self.p.key_casts.get(node.id, "")
             if why:
                 sym = f"{func.label if func else '<module>'}.+{fi.text(arg)}"
-                yield self.finding(fi, "ts.hazard.number-cast", node, sym, why, [(node, fi.text(arg))],
+                yield self.finding(fi, "ts.hazard.number-cast", node, sym, why, self._uncast(node, arg, fi, func),
                                    layer=context_layer(func, fi), func=func)
         elif o == "-" and arg.type == "call_expression" and fi.text(arg).replace(" ", "") == "Date.now()":
             holder = self._id_holder(node, fi)
             if holder:
                 sym = f"{func.label if func else '<module>'}.{holder}"
-                yield self.finding(fi, "ts.hazard.temp-id", node, sym,
-                                   f"{holder} gets a negative timestamp as a temporary id",
+                whole = node
+                while whole.parent is not None and whole.parent.type in ("binary_expression",
+                                                                         "parenthesized_expression"):
+                    whole = whole.parent
+                fix = "`temp${" + fi.text(whole) + "}`"  # "temp-1732540000000": a string, still unique
+                yield self.finding(fi, "ts.hazard.temp-id", whole, sym,
+                                   f"{holder} gets a negative timestamp as a temporary id", [(whole, fix)],
                                    layer=context_layer(func, fi), func=func)
+
+    def _uncast(self, cast: ts.Node, arg: ts.Node, fi: FileIndex,
+                func: Func | None) -> list[tuple[ts.Node | tuple[int, int], str]]:
+        """`Number(x)` -> `x`; `x ?? ''` when x may be undefined (a route param). No edit when the number
+        is still needed (`Math.max(Number(a.id), ...)`, arithmetic): that stays a hazard to review."""
+        parent = cast.parent
+        if parent is not None and parent.type == "arguments" and parent.parent is not None:
+            callee = parent.parent.child_by_field_name("function")
+            if callee is not None and fi.text(callee).startswith("Math."):
+                return []
+        if parent is not None and parent.type == "binary_expression":
+            op = parent.child_by_field_name("operator")
+            if op is not None and fi.text(op) in ("+", "-", "*", "/", "%", "<", ">", "<=", ">="):
+                return []
+        text = fi.text(arg)
+        if cast.parent is not None and cast.parent.type == "non_null_expression":
+            cast = cast.parent  # `+params.id!`: the `!` goes with the cast
+        if arg.type == "non_null_expression" or arg.type == "string":
+            return [(cast, text)]
+        maybe_undefined = arg.type == "member_expression" or arg.type == "subscript_expression"
+        if arg.type == "identifier":
+            b = fi.resolve(text, func)
+            maybe_undefined = b is not None and b.prop_of is not None and b.init is not None and \
+                b.init.type == "call_expression" and callee_name(fi, b.init).endswith("useParams")
+        if arg.type in ("binary_expression", "ternary_expression"):
+            text = f"({text})"
+        return [(cast, f"{text} ?? ''" if maybe_undefined else text)]
 
     def _id_holder(self, node: ts.Node, fi: FileIndex) -> str:
         parent = node.parent
@@ -533,12 +566,13 @@ class Detector:
             if (lk and (right.type == "number" or rk)) or (rk and left.type == "number"):
                 sym = f"{func.label if func else '<module>'}.{fi.text(left if lk else right)}"
                 yield self.finding(fi, "ts.hazard.id-compare", node, sym, lk or rk,
+                                   self._compare_fix(node, left, op, right, fi, bool(lk), bool(rk)),
                                    layer=context_layer(func, fi), func=func)
         elif op in ("??", "||") and right.type == "number":
             why = self.p.is_key(left, func, fi)
             if why:
                 sym = f"{func.label if func else '<module>'}.{fi.text(left)}"
-                yield self.finding(fi, "ts.hazard.numeric-fallback", node, sym, why,
+                yield self.finding(fi, "ts.hazard.numeric-fallback", node, sym, why, [(right, "''")],
                                    layer=context_layer(func, fi), func=func)
         elif op == "-" and left.type in ("identifier", "subscript_expression") and \
                 right.type in ("identifier", "subscript_expression"):
@@ -567,6 +601,21 @@ class Detector:
             sym = f"{func.label if func else '<module>'}.{fi.text(lp)}"
             yield self.finding(fi, "ts.hazard.id-arithmetic", node, sym, why, [(node, fix)],
                                layer=context_layer(func, fi), func=func)
+
+    def _compare_fix(self, node: ts.Node, left: ts.Node, op: str, right: ts.Node, fi: FileIndex,
+                     lk: bool, rk: bool) -> list[tuple[ts.Node | tuple[int, int], str]]:
+        """`id > 0` / `id >= 1` -> `!!id` (a present id); `id < 0` -> a temporary id (`temp-...`)."""
+        if not lk or rk or right.type != "number":
+            return []
+        n = fi.text(right)
+        x = fi.text(left)
+        if left.type not in ("identifier", "member_expression", "non_null_expression"):
+            x = f"({x})"
+        if (op == ">" and n == "0") or (op == ">=" and n == "1"):
+            return [(node, f"!!{x}")]
+        if op == "<" and n == "0" and left.type == "identifier":
+            return [(node, f"{x}.startsWith('temp-')")]
+        return []
 
     def _in_comparator(self, node: ts.Node) -> bool:
         cur = node.parent
@@ -618,14 +667,20 @@ class Detector:
                                    func=func)
             return
         if name in ("Math.max", "Math.min") and cargs:
+            why = ""
+            wrap: list[tuple[ts.Node | tuple[int, int], str]] = []
             for a in cargs:
                 target = a.named_children[0] if a.type == "spread_element" and a.named_children else a
-                why = self.p.is_key(target, func, fi)
-                if why:
-                    sym = f"{func.label if func else '<module>'}.{name}"
-                    yield self.finding(fi, "ts.hazard.id-math", call, sym, why, layer=context_layer(func, fi),
-                                       func=func)
-                    break
+                w = self.p.is_key(target, func, fi)
+                if w:
+                    why = why or w
+                    if a.type != "spread_element" and self.p.cast_arg(a, fi) is None:
+                        # keeps today's behaviour and the types aligned; the hazard stays for review
+                        wrap.append((a, f"Number({fi.text(a)})"))
+            if why:
+                sym = f"{func.label if func else '<module>'}.{name}"
+                yield self.finding(fi, "ts.hazard.id-math", call, sym, why, wrap, layer=context_layer(func, fi),
+                                   func=func)
             return
         if fn.type == "member_expression":
             prop = fn.child_by_field_name("property")
@@ -636,21 +691,31 @@ class Detector:
                 why = self.p.is_key(obj, func, fi)
                 if why:
                     sym = f"{func.label if func else '<module>'}.{pname}"
-                    yield self.finding(fi, "ts.hazard.number-format", call, sym, why,
+                    fix: list[tuple[ts.Node | tuple[int, int], str]] = []
+                    if pname == "toString":  # a string has no radix: the id is shown as it is
+                        fix = [(call, fi.text(obj))]
+                    yield self.finding(fi, "ts.hazard.number-format", call, sym, why, fix,
                                        layer=context_layer(func, fi), func=func)
                 return
             if pname == "map" and len(cargs) == 1 and fi.text(cargs[0]) in ("Number", "parseInt") and obj is not None:
                 why = self.p.key_casts.get(call.id, "") or self.p.is_key(obj, func, fi)
                 if why:
                     sym = f"{func.label if func else '<module>'}.map({fi.text(cargs[0])})"
-                    yield self.finding(fi, "ts.hazard.number-cast", call, sym, why, [(call, fi.text(obj))],
+                    yield self.finding(fi, "ts.hazard.number-cast", call, sym, why, [(cargs[0], "String")],
                                        layer=context_layer(func, fi), func=func)
                 return
         local = fi.resolve(name, func) if fn.type == "identifier" else None
         if local is not None and local.kind == "state" and local.key and name == local.setter and cargs and \
                 "valueAsNumber" in fi.text(cargs[0]):
             sym = f"{func.label if func else '<module>'}.{local.name}"
-            yield self.finding(fi, "ts.component.number-input", call, sym, local.why,
+            edits: list[tuple[ts.Node | tuple[int, int], str]] = []
+            stack = [cargs[0]]
+            while stack:
+                n = stack.pop()
+                if n.type == "property_identifier" and fi.text(n) == "valueAsNumber":
+                    edits.append((n, "value"))
+                stack.extend(n.named_children)
+            yield self.finding(fi, "ts.component.number-input", call, sym, local.why, edits,
                                layer="test" if fi.is_test else None, func=func)
             return
         if name in ("Number", "parseInt", "parseFloat"):
@@ -669,7 +734,7 @@ class Detector:
                 return
             if why:
                 sym = f"{func.label if func else '<module>'}.{name}({fi.text(arg)})"
-                yield self.finding(fi, "ts.hazard.number-cast", call, sym, why, [(call, fi.text(arg))],
+                yield self.finding(fi, "ts.hazard.number-cast", call, sym, why, self._uncast(call, arg, fi, func),
                                    layer=context_layer(func, fi), func=func)
             return
         short = callee_name(fi, call).rpartition(".")[2]
@@ -711,7 +776,7 @@ class Detector:
             why = self._mentions_key(other, fi) or self._page_param_key(obj, fi)
             if why:
                 sym = f"{func.label if func else '<module>'}.initialPageParam"
-                yield self.finding(fi, "ts.hazard.initial-page-param", pair, sym, why,
+                yield self.finding(fi, "ts.hazard.initial-page-param", pair, sym, why, [(value, "''")],
                                    layer=context_layer(func, fi), func=func)
 
     def _page_param_key(self, obj: ts.Node, fi: FileIndex) -> str:

@@ -835,6 +835,14 @@ class Project:
                 target = self._function_value(ret, g)
                 if target is not None:
                     targets.append(target)
+                elif ret.type in ("identifier", "shorthand_property_identifier"):
+                    state = g.file.resolve(g.file.text(ret), g)  # selection.setFocusedId(id)
+                    if state is not None and state.kind == "state" and state.setter == g.file.text(ret) and args:
+                        why = self.is_key(args[0], func, fi)
+                        if why:
+                            self.mark(state, why)
+                        elif state.key:
+                            self.mark_backward(args[0], func, fi, state.why)
         elif not targets and local is not None and local.kind == "var" and local.prop_of and local.init is not None \
                 and local.init.type == "call_expression":  # const { toggle } = useSelection()
             for ret, g in self._returned_prop_exprs(callee_name(fi, local.init), local.prop_of):
