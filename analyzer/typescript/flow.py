@@ -16,7 +16,7 @@ import tree_sitter as ts
 
 from analyzer.models import RouteSeed
 from analyzer.typescript.index import Binding, FileIndex, Func, TypeDecl, callee_name, unwrap_type
-from analyzer.typescript.names import KeyNames
+from analyzer.typescript.names import KeyNames, type_bases
 
 TypeRef = str | ts.Node
 ARRAY_METHODS = frozenset(
@@ -597,6 +597,7 @@ class Project:
     # ------------------------------------------------------------------ the fixed point
     def run(self, max_rounds: int = 12) -> int:
         self.compute_affected()
+        self.link_zod()
         self.link_routes()
         for fi in self.files:
             for f in fi.funcs:
@@ -1021,6 +1022,48 @@ class Project:
                     self.set_fn_param(fn_type, tfi, i, b_)
 
     # ------------------------------------------------------------------ URLs -> backend routes
+    def link_zod(self) -> None:
+        """`bulkPublishSchema = z.object({ ids: z.array(contentIdSchema) })`: `ids` holds keys, and so
+        does the member of the TS types the schema validates (`BulkPublishRequest.ids`, by name)."""
+        key_schemas: set[str] = set()
+        objects: list[tuple[str, ts.Node, FileIndex]] = []
+        for fi in self.files:
+            for decl, _func in fi.declarators:
+                name = decl.child_by_field_name("name")
+                value = decl.child_by_field_name("value")
+                if name is None or value is None or name.type != "identifier" or value.type != "call_expression":
+                    continue
+                vname = fi.text(name)
+                vtext = fi.text(value)
+                if not vtext.startswith("z."):
+                    continue
+                if "z.object" in vtext[:12]:
+                    objects.append((vname, value, fi))
+                elif self.kn.name_returns_key(re.sub(r"(Schema|Param|Params|Validator)$", "", vname)):
+                    key_schemas.add(vname)
+        if not objects:
+            return
+        for vname, value, fi in objects:
+            args = value.child_by_field_name("arguments")
+            obj = args.named_children[0] if args is not None and args.named_children else None
+            if obj is None or obj.type != "object":
+                continue
+            base = re.sub(r"(Schema|Validator|Shape)$", "", vname)
+            bases = type_bases(base[:1].upper() + base[1:])
+            for pair in obj.named_children:
+                k = pair.child_by_field_name("key") if pair.type == "pair" else None
+                v = pair.child_by_field_name("value") if pair.type == "pair" else None
+                if k is None or v is None:
+                    continue
+                used = set(re.findall(r"[A-Za-z_]\w*", fi.text(v)))
+                if not used & key_schemas:
+                    continue
+                member = fi.text(k).strip("'\"")
+                why = f"{vname}.{member} is validated by {sorted(used & key_schemas)[0]}"
+                for tname in self.types:
+                    if type_bases(tname) & bases and (tname, member) not in self.key_members:
+                        self.key_members[(tname, member)] = why
+
     def link_spa_routes(self) -> None:
         """`/auto/${autoId}` and `'/auto/:autoId'` (react-router): the builder's value is the page's param."""
         if not self.spa_patterns:
