@@ -247,5 +247,6 @@ def _column(conn: sa.Connection, col: dict[str, Any], table: str, pk: tuple[str,
         identity = True
     if dialect == "sqlite" and pk == (col["name"],) and ctype == "INTEGER":
         identity = True  # INTEGER PRIMARY KEY is the rowid
-    return Column(name=col["name"], type=ctype, nullable=bool(col.get("nullable", True)),
+    nullable = bool(col.get("nullable", True)) and col["name"] not in pk  # SQLite says a PK is nullable
+    return Column(name=col["name"], type=ctype, nullable=nullable,
                   default=default_text, identity=identity, sequence=sequence)

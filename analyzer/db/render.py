@@ -166,9 +166,23 @@ def render_html(snapshot: SchemaSnapshot, graph: nx.MultiDiGraph) -> str:
                            rows=lambda n, est=True: human_rows(n, est), size=human_bytes)
 
 
+def render_json(snapshot: SchemaSnapshot, graph: nx.MultiDiGraph) -> str:
+    """One table, reference or dependent per line: readable and diffable, and encoded by the C encoder
+    (`indent=` falls back to the pure-Python one, seconds on a 2,000-table schema)."""
+    data = schema_dict(snapshot, graph)
+    parts = []
+    for key, value in data.items():
+        if isinstance(value, list):
+            items = ",\n    ".join(json.dumps(item, ensure_ascii=False) for item in value)
+            parts.append(f"  {json.dumps(key)}: [\n    {items}\n  ]" if value else f"  {json.dumps(key)}: []")
+        else:
+            parts.append(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}")
+    return "{\n" + ",\n".join(parts) + "\n}\n"
+
+
 def render_schema(snapshot: SchemaSnapshot, graph: nx.MultiDiGraph, fmt: str) -> str:
     if fmt == "json":
-        return json.dumps(schema_dict(snapshot, graph), indent=2, sort_keys=False) + "\n"
+        return render_json(snapshot, graph)
     if fmt == "md":
         return render_md(snapshot, graph)
     if fmt == "dot":
