@@ -75,7 +75,7 @@ def test_fixture_frontend_accuracy() -> None:
         print("MISSING", m.path, m.line, m.kind, m.layer)
     for n in noise:
         print("NOISY", n["path"], n["line"], n["code"], n["symbol"], "|", n["evidence"][:100])
-    flagged_ok = [f for f in found if (f["path"], f["line"]) in ok and f["kind"] != "info"]
+    flagged_ok = [f for f in found if (f["path"], f["line"]) in ok]  # info included: an `// ok` line is clean
     assert not flagged_ok, f"distractors flagged: {flagged_ok}"
     assert total.recall >= 0.85
     assert total.precision >= 0.9

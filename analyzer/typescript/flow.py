@@ -1118,6 +1118,9 @@ class Project:
                 usegs = usegs[1:]  # `${API}/contents/${id}`: a leading expression is the base URL
             if len(usegs) > len(rsegs) or not usegs:
                 continue
+            omitted = rsegs[: len(rsegs) - len(usegs)]
+            if any(r.startswith("{") for r in omitted):
+                continue  # `/tags/${id}` is not `/contents/{content_id}/tags/{tag_id}`: only a base URL may be left out
             tail = rsegs[len(rsegs) - len(usegs):]
             literal_hits = 0
             subs: list[ts.Node] = []
@@ -1135,7 +1138,7 @@ class Project:
                         break
                     if r.strip("{}").split(":")[0] in route.params:
                         subs.append(u)
-            if ok and literal_hits and (len(usegs) == len(rsegs) or literal_hits >= 1):
+            if ok and literal_hits and subs:
                 out.append((route, subs))
         return out
 
