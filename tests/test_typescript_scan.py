@@ -117,3 +117,54 @@ def test_disabled_rule_and_catalogue(tmp_path: Path) -> None:
     assert not [f for f in result.findings if f.code == "TS001"]
     codes = {m.code for m in catalogue()}
     assert {"TS001", "TS010", "TS020", "TS040", "TS050", "TS100"} <= codes
+
+
+def test_flows_through_storage_cursors_routes_and_optimistic_rows(tmp_path: Path) -> None:
+    src = {
+        "src/api.ts": (
+            "export interface ContentItem { id: number; title: string }\n"
+            "export interface Feed { items: ContentItem[]; next_cursor: number | null }\n"
+            "export function getFeed(after: number): Promise<Feed> { return request(`/feed?after=${after}`); }\n"
+            "export function getContent(id: number) { return request(`/contents/${id}`); }\n"
+        ),
+        "src/storage.ts": (
+            "const LAST = 'last-opened';\n"
+            "export function remember(contentId: string) { localStorage.setItem(LAST, String(contentId)); }\n"
+            "export function last(): number | null {\n"
+            "  const raw = localStorage.getItem(LAST);\n"
+            "  return raw === null ? null : Number(raw);\n"
+            "}\n"
+            "export function zoom(): number { return Number(localStorage.getItem('zoom')); }\n"
+        ),
+        "src/useFeed.ts": (
+            "export function useFeed() {\n"
+            "  return useInfiniteQuery({\n"
+            "    queryKey: ['feed'],\n"
+            "    queryFn: ({ pageParam }) => getFeed(pageParam),\n"
+            "    initialPageParam: 0,\n"
+            "    getNextPageParam: (last) => last.next_cursor ?? undefined,\n"
+            "  });\n"
+            "}\n"
+            "export function tempId(): number { return -Date.now(); }\n"
+            "export const draft: ContentItem = { id: tempId(), title: '' };\n"
+        ),
+        "src/urls.ts": (
+            "export const autoPath = (autoId: number) => `/auto/${autoId}`;\n"
+            "export const AUTO = '/auto/:autoId';\n"
+            "export function AutoPage() { const { autoId } = useParams(); return getContent(Number(autoId)); }\n"
+        ),
+    }
+    seeds = KeySeeds(
+        field_names=frozenset({"content_id", "next_cursor"}),
+        routes=SEEDS.routes,
+        origins={"content_id": "x", "next_cursor": "Feed.next_cursor in backend/app/schemas/common.py:30"},
+    )
+    result = scan_sources(src, seeds, Config(), tmp=tmp_path)
+    hits = {(f.path, f.span.line, f.code) for f in result.findings}
+    assert ("src/api.ts", 2, "TS001") in hits  # Feed.next_cursor, scoped to the schema it came from
+    assert ("src/api.ts", 3, "TS031") in hits or ("src/api.ts", 3, "TS010") in hits  # the cursor param
+    assert ("src/useFeed.ts", 5, "TS104") in hits  # initialPageParam: 0 on a key cursor
+    assert ("src/storage.ts", 3, "TS033") in hits and ("src/storage.ts", 5, "TS100") in hits
+    assert not [h for h in hits if h[0] == "src/storage.ts" and h[1] == 7]  # zoom is not a key
+    assert ("src/useFeed.ts", 9, "TS033") in hits and ("src/useFeed.ts", 9, "TS103") in hits
+    assert ("src/urls.ts", 1, "TS060") in hits  # `/auto/${autoId}` is the page's key param
