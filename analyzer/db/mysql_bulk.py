@@ -43,8 +43,9 @@ def reflect_mysql(conn: sa.Connection, schemas: Sequence[str], default: str | No
         key: {"columns": [], "pk": {"constrained_columns": []}, "fks": [], "indexes": [], "uniques": []}
         for key in tables
     }
-    for sch, tbl, col, ctype, nullable, default_value, extra in conn.execute(sa.text(
-        "SELECT table_schema, table_name, column_name, column_type, is_nullable, column_default, extra "
+    for sch, tbl, col, ctype, nullable, default_value, extra, generated in conn.execute(sa.text(
+        "SELECT table_schema, table_name, column_name, column_type, is_nullable, column_default, extra, "
+        "generation_expression "
         "FROM information_schema.columns WHERE table_schema IN :s "
         "ORDER BY table_schema, table_name, ordinal_position"
     ).bindparams(_in("s")), params):
@@ -57,6 +58,7 @@ def reflect_mysql(conn: sa.Connection, schemas: Sequence[str], default: str | No
             "nullable": nullable == "YES",
             "default": None if default_value in (None, "NULL") else str(default_value),
             "autoincrement": "auto_increment" in str(extra or "").lower(),
+            **({"computed": {"sqltext": str(generated)}} if generated else {}),
         })
 
     indexes: dict[tuple[str, str, str], dict[str, Any]] = {}

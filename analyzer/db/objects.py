@@ -24,14 +24,16 @@ def words(text: str | None) -> set[str]:
 
 
 def reflect_dependents(conn: sa.Connection, dialect: str, default: str | None,
-                       schemas: Sequence[str | None], qualify: Qualify) -> tuple[Dependent, ...]:
+                       schemas: Sequence[str | None], qualify: Qualify,
+                       columns: dict[str, list[str]] | None = None) -> tuple[Dependent, ...]:
+    """`columns` (qualified table -> column names), when the caller has them, saves a catalogue query."""
     try:
         if dialect == "postgresql":
             nsps = sorted({s or default or "public" for s in schemas})
             return _postgres(conn, nsps, default, qualify)
         if dialect == "mysql":
             nsps = sorted({s or default or "" for s in schemas})
-            return _mysql(conn, nsps, default, qualify)
+            return _mysql(conn, nsps, default, qualify, columns)
         if dialect == "sqlite":
             return _sqlite(conn)
     except sa.exc.DBAPIError:
@@ -215,12 +217,12 @@ def _text_matches(kind: str, name: str, sql: str, columns: dict[str, list[str]],
     return out
 
 
-def _mysql(conn: sa.Connection, nsps: list[str], default: str | None, qualify: Qualify
-           ) -> tuple[Dependent, ...]:
+def _mysql(conn: sa.Connection, nsps: list[str], default: str | None, qualify: Qualify,
+           known: dict[str, list[str]] | None = None) -> tuple[Dependent, ...]:
     q = _q(default, qualify)
     expanding: sa.BindParameter[list[str]] = sa.bindparam("s", expanding=True)
-    columns: dict[str, list[str]] = {}
-    for n, r, col in conn.execute(sa.text(
+    columns: dict[str, list[str]] = dict(known or {})
+    for n, r, col in () if known is not None else conn.execute(sa.text(
         "SELECT c.table_schema, c.table_name, c.column_name FROM information_schema.columns c "
         "JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name "
         "WHERE t.table_type = 'BASE TABLE' AND c.table_schema IN :s ORDER BY c.ordinal_position"
@@ -247,11 +249,6 @@ def _mysql(conn: sa.Connection, nsps: list[str], default: str | None, qualify: Q
     for n, r, con, clause in _mysql_checks(conn, nsps):
         table = q(n, r)
         out.extend(_text_matches("check constraint", con, clause, {table: columns.get(table, [])}, table))
-    for n, r, gen, expr in _mysql_generated(conn, nsps):
-        table = q(n, r)
-        own = {table: [c for c in columns.get(table, []) if c != gen]}
-        for d in _text_matches("generated column", f"{table}.{gen}", expr, own, table):
-            out.append(Dependent(d.kind, d.name, d.table, d.column, f"GENERATED ALWAYS AS ({expr})"))
     return tuple(sorted(set(out), key=_order))
 
 
@@ -268,18 +265,6 @@ def _mysql_checks(conn: sa.Connection, nsps: list[str]) -> list[tuple[str, str, 
         conn.rollback()
         return []
     return sorted({(str(a), str(b), str(c), str(d or "")) for a, b, c, d in rows})
-
-
-def _mysql_generated(conn: sa.Connection, nsps: list[str]) -> list[tuple[str, str, str, str]]:
-    try:
-        rows = conn.execute(sa.text(
-            "SELECT table_schema, table_name, column_name, generation_expression FROM information_schema.columns "
-            "WHERE table_schema IN :s AND generation_expression IS NOT NULL AND generation_expression <> ''"
-        ).bindparams(sa.bindparam("s", expanding=True)), {"s": nsps}).all()
-    except sa.exc.DBAPIError:  # servers without generated columns
-        conn.rollback()
-        return []
-    return [(str(a), str(b), str(c), str(d or "")) for a, b, c, d in rows]
 
 
 def _sqlite(conn: sa.Connection) -> tuple[Dependent, ...]:

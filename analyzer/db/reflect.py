@@ -8,7 +8,7 @@ catalogue queries of our own (see `volumes.py` and `dependents.py`).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -63,10 +63,12 @@ def _reflect(conn: sa.Connection, url: str, schemas: tuple[str, ...], exact_coun
 
     names = [(schema, name) for schema, name, _ in raw]
     volumes = reflect_volumes(conn, dialect, default, names, exact_counts)
-    deps: tuple[Dependent, ...] = reflect_dependents(conn, dialect, default, tuple(s for s in wanted), qualify)
-    if dialect == "sqlite":
-        deps = tuple(sorted(set(deps) | set(_sqlite_table_dependents(insp, raw)),
-                            key=lambda d: (d.table, d.column or "", d.kind, d.name)))
+    known_columns = {qualify(sch, name): [c["name"] for c in info["columns"]] for sch, name, info in raw}
+    deps: tuple[Dependent, ...] = reflect_dependents(conn, dialect, default, tuple(s for s in wanted), qualify,
+                                                     known_columns)
+    if dialect in ("sqlite", "mysql"):
+        extra = _table_dependents(insp if dialect == "sqlite" else None, raw, qualify)
+        deps = tuple(sorted(set(deps) | set(extra), key=lambda d: (d.table, d.column or "", d.kind, d.name)))
     owned = {(d.table, d.column): d.name for d in deps if d.kind == "sequence"}
 
     for schema, name, info in raw:
@@ -124,17 +126,21 @@ def inspector_raw(insp: Inspector, wanted: Sequence[str | None], default: str | 
     return raw
 
 
-def _sqlite_table_dependents(insp: Inspector, raw: list[tuple[str | None, str, dict[str, Any]]]
-                             ) -> list[Dependent]:
-    """SQLite keeps CHECK constraints and generated columns inside CREATE TABLE: SQLAlchemy parses them."""
+def _table_dependents(insp: Inspector | None, raw: list[tuple[str | None, str, dict[str, Any]]],
+                      qualify: Callable[[str | None, str], str]) -> list[Dependent]:
+    """Generated columns from the reflected columns (SQLite, MySQL) and, given an inspector (SQLite,
+    where they live inside CREATE TABLE), CHECK constraints."""
     out: list[Dependent] = []
-    try:
-        checks = insp.get_multi_check_constraints()
-    except Exception:  # noqa: BLE001 - the parser is best effort; dependents are context
-        checks = {}
-    for schema, name, info in raw:
+    checks: dict[Any, list[Any]] = {}
+    if insp is not None:
+        try:
+            checks = dict(insp.get_multi_check_constraints())
+        except Exception:  # noqa: BLE001 - the parser is best effort; dependents are context
+            checks = {}
+    for schema, bare, info in raw:
+        name = qualify(schema, bare)
         names = {c["name"].lower(): c["name"] for c in info["columns"]}
-        for ck in checks.get((schema, name), []):
+        for ck in checks.get((schema, bare), []):
             used = words(ck.get("sqltext", ""))
             for col in sorted(names[w] for w in used & names.keys()):
                 out.append(Dependent("check constraint", ck.get("name") or f"{name} check", name, col,
