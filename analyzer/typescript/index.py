@@ -104,6 +104,7 @@ class FileIndex:
     bindings: list[Binding] = field(default_factory=list)
     fn_types: list[ts.Node] = field(default_factory=list)
     _func_by_node: dict[int, Func] = field(default_factory=dict)
+    callees: dict[int, str] = field(default_factory=dict)
     error: tuple[int, int] | None = None
 
     def text(self, node: ts.Node) -> str:
@@ -302,6 +303,14 @@ def _object_pattern(fi: FileIndex, pattern: ts.Node) -> list[tuple[str, str, ts.
 
 
 def callee_name(fi: FileIndex, call: ts.Node) -> str:
+    """`f`, `obj.f`, or `?.f` for a method of a computed object; memoized per file (trees are immutable)."""
+    cached = fi.callees.get(call.id)
+    if cached is None:
+        cached = fi.callees[call.id] = _callee_name(fi, call)
+    return cached
+
+
+def _callee_name(fi: FileIndex, call: ts.Node) -> str:
     fn = call.child_by_field_name("function")
     if fn is None:
         return ""
