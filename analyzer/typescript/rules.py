@@ -8,6 +8,7 @@ the rule's name. Unknown keys are rejected so a typo never silently disables a f
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -55,8 +56,15 @@ class TsRule:
         return RuleMeta(code=self.code, name=self.name, language="typescript", layer=self.layer,
                         kind=self.kind,  # type: ignore[arg-type]
                         severity=self.severity,  # type: ignore[arg-type]
-                        summary=self.doc.strip().splitlines()[0] if self.doc.strip() else self.name,
+                        summary=_summary(self.doc) or self.name,
                         doc=self.doc.strip(), fixable=self.fixable)
+
+
+def _summary(doc: str) -> str:
+    """The first sentence of the docstring's first paragraph, however the YAML wrapped it."""
+    para = " ".join(doc.strip().split("\n\n")[0].split())
+    m = re.match(r"(.+?[.:])(\s|$)", para)
+    return m.group(1) if m else para
 
 
 def _examples(data: object, where: str, invalid: bool) -> tuple[Example, ...]:
