@@ -91,6 +91,22 @@ def first_error(tree: ts.Tree, source: Source) -> tuple[int, int] | None:
     return source.line_col(0)
 
 
+def error_lines(tree: ts.Tree) -> set[int]:
+    """0-based rows covered by ERROR nodes or holding a MISSING node: findings there are not trusted."""
+    rows: set[int] = set()
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        if node.is_error:
+            rows.update(range(node.start_point[0], node.end_point[0] + 1))
+            continue
+        if node.is_missing:
+            rows.add(node.start_point[0])
+            continue
+        stack.extend(c for c in node.children if c.has_error or c.is_missing)
+    return rows
+
+
 def inside_error(node: ts.Node) -> bool:
     cur: ts.Node | None = node
     while cur is not None:

@@ -16,7 +16,7 @@ from analyzer.typescript.detect import Detector
 from analyzer.typescript.flow import Project
 from analyzer.typescript.index import FileIndex, build_index
 from analyzer.typescript.names import KeyNames
-from analyzer.typescript.parsing import Source, first_error, inside_error, is_tsx, parse
+from analyzer.typescript.parsing import Source, error_lines, first_error, inside_error, is_tsx, parse
 
 Progress = Callable[..., None]
 
@@ -97,7 +97,9 @@ def _scan(files: list[SourceFile], seeds: KeySeeds, config: Config, progress: Pr
             outcomes[fi.sf.path] = Failed(fi.sf.path, reason=f"rules failed: {type(exc).__name__}: {exc}")
             continue
         if fi.error is not None:
-            found = [f for f in found if not _in_error(fi, f)]
+            bad = error_lines(fi.tree)
+            found = [f for f in found if not _in_error(fi, f) and
+                     not bad.intersection(range(f.span.line - 1, f.span.end_line))]
             line, col = fi.error
             outcomes[fi.sf.path] = Skipped(
                 fi.sf.path, reason=f"syntax error at {line}:{col}; findings outside the error kept")
