@@ -432,7 +432,7 @@ class Detector:
         low = name.lower()
         for base in self.kn.entity_bases:
             b = base.lower()
-            if low.startswith(b) or f"by{b}" in low:
+            if f"by{b}" in low:
                 return True
         return any(k.lower().replace("_", "") in low for k in self.kn.names)
 
