@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -19,7 +20,7 @@ from analyzer.db.engine import open_engine
 from analyzer.db.errors import DatabaseError, redact, scrub
 from analyzer.db.mysql_bulk import reflect_mysql
 from analyzer.db.objects import reflect_dependents, words
-from analyzer.db.volumes import Volume, reflect_volumes
+from analyzer.db.volumes import Catalogue, Volume, catalogue_volumes, complete_volumes
 from analyzer.models import Column, Dependent, ForeignKey, Index, SchemaSnapshot, Table
 
 _NEXTVAL = re.compile(r"nextval\('(?P<seq>[^']+)'", re.IGNORECASE)
@@ -56,16 +57,29 @@ def _reflect(conn: sa.Connection, url: str, schemas: tuple[str, ...], exact_coun
 
     tables: list[Table] = []
     raw: list[tuple[str | None, str, dict[str, Any]]]
-    if dialect == "mysql":  # no bulk get_multi_* in SQLAlchemy's MySQL dialect: information_schema
-        raw = reflect_mysql(conn, [s or default or "" for s in wanted], default)
-    else:
-        raw = inspector_raw(insp, wanted, default)
-
+    side: Future[tuple[Catalogue, tuple[Dependent, ...]]] | None = None
+    pool = None
+    if dialect == "postgresql":
+        # sizes and dependents are independent of the inspector's queries: a second read-only session
+        # runs them meanwhile, so the wall time stays near the bulk-reflection floor
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="impact-reflect")
+        side = pool.submit(_postgres_side, conn.engine, default, wanted, qualify)
+    try:
+        if dialect == "mysql":  # no bulk get_multi_* in SQLAlchemy's MySQL dialect: information_schema
+            raw = reflect_mysql(conn, [s or default or "" for s in wanted], default)
+        else:
+            raw = inspector_raw(insp, wanted, default)
+        if side is not None:
+            catalogue, deps = side.result()
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
     names = [(schema, name) for schema, name, _ in raw]
-    volumes = reflect_volumes(conn, dialect, default, names, exact_counts)
-    known_columns = {qualify(sch, name): [c["name"] for c in info["columns"]] for sch, name, info in raw}
-    deps: tuple[Dependent, ...] = reflect_dependents(conn, dialect, default, tuple(s for s in wanted), qualify,
-                                                     known_columns)
+    if side is None:
+        catalogue = catalogue_volumes(conn, dialect, default, wanted)
+        known_columns = {qualify(sch, name): [c["name"] for c in info["columns"]] for sch, name, info in raw}
+        deps = reflect_dependents(conn, dialect, default, wanted, qualify, known_columns)
+    volumes = complete_volumes(conn, dialect, names, catalogue, exact_counts)
     if dialect in ("sqlite", "mysql"):
         extra = _table_dependents(insp if dialect == "sqlite" else None, raw, qualify)
         deps = tuple(sorted(set(deps) | set(extra), key=lambda d: (d.table, d.column or "", d.kind, d.name)))
@@ -107,6 +121,13 @@ def _reflect(conn: sa.Connection, url: str, schemas: tuple[str, ...], exact_coun
     tables = _fold_partitions(tables, deps)
     tables.sort(key=lambda t: t.name)
     return SchemaSnapshot(dialect=dialect, tables=tuple(tables), dependents=deps, source=redact(url))
+
+
+def _postgres_side(engine: sa.Engine, default: str | None, wanted: Sequence[str | None],
+                   qualify: Callable[[str | None, str], str]) -> tuple[Catalogue, tuple[Dependent, ...]]:
+    with engine.connect() as conn:
+        return (catalogue_volumes(conn, "postgresql", default, wanted),
+                reflect_dependents(conn, "postgresql", default, wanted, qualify))
 
 
 def inspector_raw(insp: Inspector, wanted: Sequence[str | None], default: str | None

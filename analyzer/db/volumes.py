@@ -24,16 +24,26 @@ class Volume:
 Key = tuple[str | None, str]
 
 
-def reflect_volumes(conn: sa.Connection, dialect: str, default: str | None, names: Sequence[Key],
-                    exact: bool) -> dict[Key, Volume]:
-    out: dict[Key, Volume] = {}
-    partitioned: set[Key] = set()
+Catalogue = tuple[dict[Key, Volume], set[Key]]
+
+
+def catalogue_volumes(conn: sa.Connection, dialect: str, default: str | None,
+                      schemas: Sequence[str | None]) -> Catalogue:
+    """What the catalogue says (estimates and sizes) for every table of `schemas`; the partitioned parents."""
+    names = [(s, "") for s in schemas]
     if dialect == "postgresql":
-        out, partitioned = _postgres(conn, default, names)
-    elif dialect == "mysql":
-        out = _mysql(conn, default, names)
-    elif dialect == "sqlite":
-        out = _sqlite(conn)
+        return _postgres(conn, default, names)
+    if dialect == "mysql":
+        return _mysql(conn, default, names), set()
+    if dialect == "sqlite":
+        return _sqlite(conn), set()
+    return {}, set()
+
+
+def complete_volumes(conn: sa.Connection, dialect: str, names: Sequence[Key], catalogue: Catalogue,
+                     exact: bool) -> dict[Key, Volume]:
+    """Count the tables whose estimate is unknown (bounded), or all of them with `exact`."""
+    out, partitioned = dict(catalogue[0]), catalogue[1]
     unknown = [k for k in names if k not in partitioned
                and (exact or dialect == "sqlite" or (out.get(k) or Volume()).rows is None)]
     bound = None if exact or dialect == "sqlite" else COUNT_BOUND
@@ -43,6 +53,12 @@ def reflect_volumes(conn: sa.Connection, dialect: str, default: str | None, name
         estimated = bound is not None and n > bound
         out[key] = Volume(n, estimated, prev.bytes, prev.index_bytes, prev.toast_bytes)
     return out
+
+
+def reflect_volumes(conn: sa.Connection, dialect: str, default: str | None, names: Sequence[Key],
+                    exact: bool) -> dict[Key, Volume]:
+    catalogue = catalogue_volumes(conn, dialect, default, sorted({s for s, _ in names}, key=str))
+    return complete_volumes(conn, dialect, names, catalogue, exact)
 
 
 def _postgres(conn: sa.Connection, default: str | None, names: Sequence[Key]
