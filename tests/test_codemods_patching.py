@@ -87,12 +87,13 @@ def test_applying_twice_is_refused_without_a_change(tmp_path: Path) -> None:
 def test_a_dirty_file_is_refused_unless_forced(tmp_path: Path) -> None:
     tree, out = _scan_output(tmp_path)
     ts = tree / "frontend/types.ts"
-    ts.write_bytes(TYPES.encode() + b"\n// local edit\n")
+    ts.chmod(0o755)  # an uncommitted change git sees (mode), that leaves the patched lines alone
     proc = run_impact("apply", "--out", str(out), cwd=tmp_path)
     assert proc.returncode == 2 and "uncommitted changes" in proc.stderr
     assert (tree / "backend/models.py").read_bytes() == MODELS.encode(), "all or nothing: no file was touched"
     assert run_impact("apply", "--out", str(out), "--force", cwd=tmp_path).returncode == 0
-    assert ts.read_bytes().endswith(b"// local edit\n")
+    assert ts.read_bytes().decode() == TYPES.replace("contentId: number", "contentId: string")
+    assert ts.stat().st_mode & 0o777 == 0o755, "the file keeps its mode"
 
 
 def test_check_mode_changes_nothing(tmp_path: Path) -> None:
