@@ -137,6 +137,8 @@ def test_unknown_target_names_the_closest() -> None:
         db.compute_closure(SNAP, (Target("content_item", "id"),), Config())
     with pytest.raises(db.UnknownTarget, match=r"content_items\.id"):
         db.compute_closure(SNAP, (Target("content_items", "ids"),), Config())
+    with pytest.raises(db.UnknownTarget, match="is schema 'billing' in --schema"):
+        db.compute_closure(SNAP, (Target("billing.zz_ledger", "id"),), Config())
 
 
 def test_growth() -> None:

@@ -45,6 +45,7 @@ def test_write_fails_on_postgres(pg_url: str, run_sql: Callable[[str, str], None
             assert conn.execute(sa.text("SHOW default_transaction_read_only")).scalar() == "on"
             assert conn.execute(sa.text("SHOW statement_timeout")).scalar() not in ("0", None)
             assert conn.execute(sa.text("SHOW lock_timeout")).scalar() not in ("0", None)
+            assert conn.execute(sa.text("SHOW idle_in_transaction_session_timeout")).scalar() not in ("0", None)
     finally:
         engine.dispose()
 

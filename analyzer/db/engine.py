@@ -81,7 +81,8 @@ def open_engine(url: str) -> sa.Engine:
         elif backend == "postgresql":
             options = (
                 f"-c default_transaction_read_only=on -c statement_timeout={STATEMENT_TIMEOUT_MS} "
-                f"-c lock_timeout={LOCK_TIMEOUT_MS}"
+                f"-c lock_timeout={LOCK_TIMEOUT_MS} "
+                f"-c idle_in_transaction_session_timeout={max(STATEMENT_TIMEOUT_MS, 60000)}"
             )
             connect_args: dict[str, Any] = {
                 "options": options,

@@ -301,7 +301,9 @@ def _resolve(snapshot: SchemaSnapshot, target: Target) -> Target:
     if table is None:
         near = closest(target.table, [t.name for t in snapshot.tables])
         hint = f"; did you mean {', '.join(near)}?" if near else ""
-        raise UnknownTarget(f"unknown target table {target.table!r}{hint}")
+        if "." in target.table and not near and snapshot.dialect != "models":
+            hint = f"; is schema {target.table.rsplit('.', 1)[0]!r} in --schema?"
+        raise UnknownTarget(f"unknown target table {target.table!r} in {snapshot.source or snapshot.dialect}{hint}")
     col = table.column(target.column)
     if col is None:
         near = closest(target.column, [c.name for c in table.columns])
