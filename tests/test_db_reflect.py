@@ -309,20 +309,31 @@ CREATE TABLE billing.invoices (id SERIAL PRIMARY KEY, account_id INTEGER REFEREN
 ;;
 CREATE TABLE billing.lines (id SERIAL PRIMARY KEY, invoice_id INTEGER REFERENCES billing.invoices (id))
 ;;
+CREATE SCHEMA "Sales"
+;;
+CREATE TABLE "Sales"."Orders" ("Id" SERIAL PRIMARY KEY, account_id INTEGER REFERENCES accounts (id))
+;;
 INSERT INTO accounts DEFAULT VALUES
+;;
+INSERT INTO "Sales"."Orders" (account_id) VALUES (1), (1)
 ;;
 ANALYZE
 """)
-    snap = db.reflect(pg_url, ["public", "billing"], exact_counts=True)
+    snap = db.reflect(pg_url, ["public", "billing", "Sales"], exact_counts=True)
     names = {t.name for t in snap.tables}
-    assert names == {"accounts", "billing.invoices", "billing.lines"}
+    assert names == {"accounts", "billing.invoices", "billing.lines", "Sales.Orders"}
+    orders = snap.table("Sales.Orders")
+    assert orders is not None and orders.rows == 2 and orders.primary_key == ("Id",)
+    assert ("sequence", "Sales.Orders_Id_seq", "Sales.Orders", "Id") in {
+        (d.kind, d.name, d.table, d.column) for d in snap.dependents}
     refs = _refs(snap)
     assert ("billing.invoices.account_id", "accounts.id", "declared") in refs
     assert ("billing.lines.invoice_id", "billing.invoices.id", "declared") in refs
     accounts = snap.table("accounts")
     assert accounts is not None and accounts.rows == 1 and accounts.rows_estimated is False
     closure = db.compute_closure(snap, (Target("accounts", "id"),), Config())
-    assert {c.qualified for c in closure.columns} == {"accounts.id", "billing.invoices.account_id"}
+    assert {c.qualified for c in closure.columns} == {"accounts.id", "billing.invoices.account_id",
+                                                      "Sales.Orders.account_id"}
     only = db.reflect(pg_url, ["billing"])
     assert {t.name for t in only.tables} == {"billing.invoices", "billing.lines"}
     with pytest.raises(db.DatabaseError, match="nosuch"):
