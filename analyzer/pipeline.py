@@ -264,8 +264,10 @@ def verified(report: Report) -> Report:
 
     files = report.extras.get("files")
     roots = report.extras.get("root_paths")
+    review_lines = frozenset((f.path, line) for f in report.findings if f.kind != "info" and not f.fix
+                             for line in range(f.span.line, f.span.end_line + 1))
     check = verify_patches(report_patches(report), files if isinstance(files, dict) else {},
-                           roots if isinstance(roots, dict) else {})
+                           roots if isinstance(roots, dict) else {}, review_lines)
     findings = report.findings
     if check.withheld:
         findings = tuple(_withheld(f, check.withheld[f.path]) if f.path in check.withheld and f.edits else f

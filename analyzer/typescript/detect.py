@@ -118,7 +118,7 @@ class Detector:
     # ------------------------------------------------------------------ plumbing
     def finding(self, fi: FileIndex, rule_name: str, node: ts.Node, symbol: str, why: str,
                 edits: list[tuple[ts.Node | tuple[int, int], str]] = (),  # type: ignore[assignment]
-                layer: str | None = None, func: Func | None = None) -> Finding | None:
+                layer: str | None = None, func: Func | None = None, safe: bool = True) -> Finding | None:
         rule: TsRule | None = self.rules.get(rule_name)
         if rule is None or not self.config.rule_enabled(rule.code, rule.name):
             return None
@@ -129,7 +129,7 @@ class Detector:
             made = []
             for where, text in edits:
                 sb, eb = (where.start_byte, where.end_byte) if isinstance(where, ts.Node) else where
-                made.append(Edit(fi.src.char(sb), fi.src.char(eb), text))
+                made.append(Edit(fi.src.char(sb), fi.src.char(eb), text, safe=safe))
             out_edits = tuple(made)
         review = rule.review
         if self.to_type == "BIGINT":
@@ -675,12 +675,12 @@ class Detector:
                 if w:
                     why = why or w
                     if a.type != "spread_element" and self.p.cast_arg(a, fi) is None:
-                        # keeps today's behaviour and the types aligned; the hazard stays for review
+                        # only a suggestion: Number() of a UUID is NaN, so this needs a person
                         wrap.append((a, f"Number({fi.text(a)})"))
             if why:
                 sym = f"{func.label if func else '<module>'}.{name}"
                 yield self.finding(fi, "ts.hazard.id-math", call, sym, why, wrap, layer=context_layer(func, fi),
-                                   func=func)
+                                   func=func, safe=False)
             return
         if fn.type == "member_expression":
             prop = fn.child_by_field_name("property")
