@@ -7,6 +7,7 @@ same on the three, and the dependents PostgreSQL knows about must all be reporte
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -395,7 +396,7 @@ def test_same_references_on_three_engines(pg_url: str, mysql_url: str, sqlite_ur
     assert closures[0] == closures[1] == closures[2]
 
 
-def _normal(conn: object, raw: list) -> dict[str, object]:  # type: ignore[type-arg]
+def _normal(conn: Any, raw: list[Any]) -> dict[str, object]:
     from analyzer.db.reflect import type_name
 
     out: dict[str, object] = {}
@@ -426,6 +427,7 @@ def test_mysql_bulk_matches_the_inspector(mysql_url: str, run_sql: Callable[[str
         with engine.connect() as conn:
             insp = sa.inspect(conn)
             default = insp.default_schema_name
+            assert default is not None
             bulk = _normal(conn, reflect_mysql(conn, [default], default))
             slow = _normal(conn, inspector_raw(insp, [None], default))
     finally:
