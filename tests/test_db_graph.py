@@ -117,6 +117,15 @@ def test_threshold_and_virtual_references() -> None:
     assert "gone.col" not in virtual
 
 
+def test_virtual_references_replace_polymorphic_guesses() -> None:
+    cfg = Config(virtual_references=(VirtualReference("comments.entity_id", "content_items.id"),))
+    g = db.build_graph(SNAP, cfg)
+    assert [(v, d["kind"]) for _, v, d in g.out_edges("comments.entity_id", data=True)] == [
+        ("content_items.id", "virtual")]
+    guesses = {v for _, v, d in db.build_graph(SNAP, Config()).out_edges("comments.entity_id", data=True)}
+    assert "users.id" in guesses  # without the statement: a possible reference to every entity table
+
+
 def test_alias_beats_polymorphic_guess() -> None:
     got = closure(Config(aliases=("entity_id",)))
     assert got["comments.entity_id"].startswith("inferred:") and "alias" in got["comments.entity_id"]

@@ -135,6 +135,7 @@ def infer_references(snapshot: SchemaSnapshot, config: Config | None = None) -> 
     rows = {t.name: t.rows for t in snapshot.tables}
     out: list[Reference] = []
     aliases = {a for a in cfg.aliases if "_" in a or a.islower()}
+    stated = {vr.source for vr in cfg.virtual_references}
     for table in snapshot.tables:
         declared = _declared_columns(table)
         names = {c.name.lower(): c for c in table.columns}
@@ -151,7 +152,8 @@ def infer_references(snapshot: SchemaSnapshot, config: Config | None = None) -> 
             lowered = col.name.lower()
             discriminator = _discriminator(lowered, names)
             if discriminator is not None:
-                out.extend(_polymorphic(idx, table, col, discriminator))
+                if f"{table.name}.{col.name}" not in stated:  # the team said where it points: no guessing
+                    out.extend(_polymorphic(idx, table, col, discriminator))
                 continue
             ref = _infer_one(idx, table, col, cfg)
             if ref is not None:
