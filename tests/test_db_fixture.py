@@ -140,3 +140,19 @@ def test_ledger_app_closure(tmp_path: Path) -> None:
             "invoice_lines.source_doc", "audit_events.subject_id"} <= got
     assert not {c for c in got if c.split(".")[0] in ("accounts", "teams", "tags", "invoices")}
     assert "documents.account_id" not in got and "invoice_lines.invoice_id" not in got
+
+
+def test_fixture_same_references_on_three_engines(tmp_path: Path, pg_url: str, mysql_url: str) -> None:
+    seeder = _seeder()
+    sqlite_url = f"sqlite:///{tmp_path / 'content_app.sqlite'}"
+    seen = []
+    for url in (sqlite_url, pg_url, mysql_url):
+        seeder.build_database(url, rows=100)
+        snap = db.reflect(url)
+        for cfg in (_config(), Config()):
+            graph = db.build_graph(snap, cfg)
+            refs = {(d["ref"].source, d["ref"].dest, d["ref"].kind) for _, _, d in graph.edges(data=True)}
+            closure = db.compute_closure(snap, TARGETS, cfg)
+            seen.append((refs, {(r.source, r.dest, r.kind) for r in closure.references}))
+    assert seen[0] == seen[2] == seen[4]  # with the app's config: sqlite, postgres, mysql
+    assert seen[1] == seen[3] == seen[5]  # without it
