@@ -69,6 +69,15 @@ def test_write_fails_on_sqlite(sqlite_url: str, run_sql: Callable[[str, str], No
     _write_fails(sqlite_url)
 
 
+def test_sqlite_odd_file_names(tmp_path, run_sql) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "my db #1.sqlite"
+    url = f"sqlite:///{path}"
+    run_sql(url, "CREATE TABLE items (id INTEGER PRIMARY KEY)\n;;\nINSERT INTO items VALUES (1)")
+    snap = db.reflect(url)
+    assert [t.name for t in snap.tables] == ["items"] and snap.tables[0].rows == 1
+    _write_fails(url)
+
+
 def test_sqlite_missing_file_is_not_created(tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "nope.sqlite"
     with pytest.raises(db.DatabaseError, match="cannot connect"):

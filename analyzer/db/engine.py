@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -74,8 +75,10 @@ def open_engine(url: str) -> sa.Engine:
             if not os.path.exists(path):
                 raise DatabaseError(f"cannot connect to {redact(url)}: no such file {path}")
 
+            uri = Path(path).resolve().as_uri() + "?mode=ro"  # percent-encoded: spaces, '?' and '#' are safe
+
             def creator() -> sqlite3.Connection:
-                return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+                return sqlite3.connect(uri, uri=True, check_same_thread=False)
 
             engine = sa.create_engine("sqlite://", creator=creator, poolclass=sa.pool.NullPool)
         elif backend == "postgresql":
