@@ -1,6 +1,17 @@
 """The database half: read-only reflection, the reference graph, the closure of impacted columns.
 
-Public API (docs/architecture.md); everything else in this package is private.
+Public API (docs/architecture.md); everything else in this package is private:
+
+- `engine.py`      read-only engines (PostgreSQL psycopg 3, MySQL/MariaDB PyMySQL, SQLite `mode=ro`)
+- `reflect.py`     bulk reflection into a SchemaSnapshot (inspector `get_multi_*`; `mysql_bulk.py` reads
+                   information_schema because SQLAlchemy's MySQL dialect goes table by table)
+- `volumes.py`     rows (catalogue estimates, bounded counts, `--exact-counts`) and bytes
+- `objects.py`     dependents: views, triggers, functions, policies, checks, generated columns, sequences,
+                   partitions
+- `graph.py`       declared / inferred / polymorphic / virtual references, `build_graph`, `compute_closure`
+- `growth.py`      bytes and locks of the type change per table
+- `models_schema.py`  the schema from SQLAlchemy / SQLModel models when there is no --db
+- `render.py`      `impact schema --format json|md|dot|html`
 """
 
 from __future__ import annotations
