@@ -24,12 +24,14 @@ APP = REPO / "fixtures" / "ledger_app"
 ROOTS = ("backend", "frontend")
 
 #: measured 2026-11-25: recall 105/125 = 84 %, precision 105/106 = 99 % -> floors rounded down to 0.05
-RECALL_FLOOR = 0.80
+#: raised 2026-11-25 after the TypeScript round 2 (polymorphic sinks gated by their kind argument, data-
+#: attribute ids, hook-returned setters, entity-named id lists, number-keyed state): 110/125 = 88 %, 110/110
+RECALL_FLOOR = 0.85
 PRECISION_FLOOR = 0.95
 
-#: `ok` lines the tool flags today (a real false positive, kept visible by a strict xfail below):
-#: an invoice id passed to the polymorphic `fetchAudit(subjectKind, subjectId)` is taken for a document id.
-KNOWN_FLAGGED_DISTRACTORS = {("frontend/src/hooks/useSignatures.ts", 13)}
+#: `ok` lines the tool flags today (a real false positive, kept visible by a strict xfail below). Empty since
+#: the invoice id passed to the polymorphic `fetchAudit(subjectKind, subjectId)` is no longer taken for a key.
+KNOWN_FLAGGED_DISTRACTORS: set[tuple[str, int]] = set()
 
 
 def _build_database(url: str) -> None:
@@ -99,7 +101,6 @@ def _flagged_ok_lines(findings: list[dict[str, Any]], ok: set[tuple[str, int]]) 
             if (f["path"], f["line"]) in ok and f["kind"] in ("must_change", "hazard")}
 
 
-@pytest.mark.xfail(strict=True, reason="known false positive: invoice id through the polymorphic fetchAudit")
 def test_heldout_no_distractor_flagged(findings: list[dict[str, Any]], expectations: Any) -> None:
     _, ok = expectations
     assert not _flagged_ok_lines(findings, ok)

@@ -203,6 +203,8 @@ class Detector:
         for f in fi.funcs:
             if f.ret_key and f.return_type is not None:
                 out.extend(self._return(fi, f))
+            if f.ret_key:
+                out.extend(self._returned_type_args(fi, f))
         for decl, func in fi.declarators:
             out.extend(self._zod_declarator(fi, decl, func))
         for f in fi.funcs:
@@ -361,6 +363,23 @@ class Detector:
         yield self.finding(fi, "ts.function.return", f.return_type, f"{f.label}()", f.ret_key,
                            [] if numeric else self._num_edits(f.return_type, fi), layer=context_layer(f, fi), func=f)
 
+    def _returned_type_args(self, fi: FileIndex, f: Func) -> Iterator[Finding | None]:
+        """`return http<number[]>(url)` in a function that returns keys: the call's type argument
+        states the key's type as much as the declared return type does."""
+        for ret in f.returns:
+            while ret.type in ("await_expression", "parenthesized_expression") and ret.named_children:
+                ret = ret.named_children[0]
+            if ret.type != "call_expression":
+                continue
+            targs = ret.child_by_field_name("type_arguments")
+            if targs is None or len(targs.named_children) != 1:
+                continue
+            nums = number_positions(targs.named_children[0], fi)
+            if nums:
+                sym = f"{f.label}() {callee_name(fi, ret) or 'call'}<>"
+                yield self.finding(fi, "ts.function.return", targs, sym, f.ret_key,
+                                   self._num_edits(targs.named_children[0], fi), layer=context_layer(f, fi), func=f)
+
     def _zod_declarator(self, fi: FileIndex, decl: ts.Node, func: Func | None) -> Iterator[Finding | None]:
         name = decl.child_by_field_name("name")
         value = decl.child_by_field_name("value")
@@ -409,6 +428,14 @@ class Detector:
                 why = f"{holder} is indexed by the key ({hb.id_map})"
             elif hb is not None and hb.key and hb.kind != "param":
                 why = hb.why
+        if not why and holder:
+            ent = self.kn.plural_entity_suffix(holder)
+            if ent:  # const openContents: Record<number, boolean>
+                why = f"{holder} is keyed by {ent} ids"
+        if not why and func is not None and holder.startswith("[") and self._in_use_state(node):
+            ent = self.kn.plural_entity_suffix(func.label.rpartition(".")[2])
+            if ent:  # useOpenContents() { useState<Record<number, boolean>>() }
+                why = f"{func.label} keeps {ent} state keyed by id"
         if not why:
             return
         sym = f"{func.label}.{holder}" if func is not None and holder else (holder or gname)
@@ -416,6 +443,16 @@ class Detector:
         if layer in ("other", "ts-component") and func is None:
             layer = "ts-state"
         yield self.finding(fi, "ts.state.id-map", node, sym, why, [(key_t, "string")], layer=layer, func=func)
+
+    @staticmethod
+    def _in_use_state(node: ts.Node) -> bool:
+        cur = node.parent
+        while cur is not None and cur.type in ("type_arguments", "union_type", "parenthesized_type"):
+            cur = cur.parent
+        if cur is None or cur.type != "call_expression":
+            return False
+        fn = cur.child_by_field_name("function")
+        return fn is not None and fn.text is not None and fn.text.split(b".")[-1] == b"useState"
 
     def _holder_name(self, node: ts.Node, fi: FileIndex) -> str:
         cur = node.parent

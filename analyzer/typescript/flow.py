@@ -16,7 +16,7 @@ import tree_sitter as ts
 
 from analyzer.models import RouteSeed
 from analyzer.typescript.index import Binding, FileIndex, Func, TypeDecl, callee_name, unwrap_type
-from analyzer.typescript.names import KeyNames, type_bases
+from analyzer.typescript.names import KeyNames, camel, type_bases
 
 TypeRef = str | ts.Node
 ARRAY_METHODS = frozenset(
@@ -35,6 +35,8 @@ _QUERY_HOOKS = frozenset({"useQuery", "useSuspenseQuery", "useInfiniteQuery", "u
 _COLLECTION_ARG = frozenset({"has", "includes", "indexOf", "add", "delete", "push", "unshift", "get", "set"})
 _WRAPPERS = frozenset({"Partial", "Readonly", "Required", "NonNullable", "Pick", "Omit", "Awaited", "Promise"})
 _PATHISH = re.compile(r"^(https?://[^/]*)?/")
+#: a parameter that says which entity its sibling id belongs to (`subjectKind`, `entity_type`)
+_DISCRIMINATOR = re.compile(r"(^|[a-z0-9_])(kind|type|Kind|Type)$")
 
 
 class Project:
@@ -60,6 +62,8 @@ class Project:
                                     list[tuple[ts.Node, Func | None, list[Func]]]]] = {}
         self.spa_patterns: list[list[str]] = []  # front-end route patterns: ["auto", ":autoId"]
         self.url_templates: list[tuple[ts.Node, Func | None, FileIndex, list[str | ts.Node]]] = []
+        self.dataset_keys: dict[tuple[str, str], str] = {}  # (path, dataset prop) -> why
+        self._data_attrs: dict[int, list[tuple[str, ts.Node, Func | None]]] = {}
         self.changed = False
         self._type_depth = 0
         self._member_cache: dict[tuple[object, str], tuple[ts.Node, FileIndex] | None] = {}
@@ -361,6 +365,10 @@ class Project:
             obj = expr.child_by_field_name("object")
             if self.kn.is_key_name(pname):
                 return self.kn.origin(pname) or f"{pname} names the key"
+            if obj is not None and obj.type == "member_expression" and self.dataset_keys:
+                dprop = obj.child_by_field_name("property")
+                if dprop is not None and fi.text(dprop) == "dataset":  # e.currentTarget.dataset.id
+                    return self.dataset_keys.get((fi.sf.path, pname), "")
             ot = self.type_of(obj, func, fi)
             if ot is not None:
                 return self.is_key_member(self.type_key(ot, fi), pname)
@@ -512,6 +520,9 @@ class Project:
                         self.key_members[k] = why
 
     def mark_ret(self, g: Func, why: str) -> None:
+        """`g` returns a key. Not for a generic (`http<T>()`): it returns what each caller asks for."""
+        if g.node.child_by_field_name("type_parameters") is not None:
+            return
         if not g.ret_key:
             g.ret_key = why
             self.changed = True
@@ -603,6 +614,10 @@ class Project:
             for f in fi.funcs:
                 if f.name and self.kn.name_returns_key(f.name.rpartition(".")[2]):
                     self.mark_ret(f, f"{f.name} names the key")
+                elif f.name and f.return_type is not None:
+                    why = self._entity_ids(f)
+                    if why:
+                        self.mark_ret(f, why)
         for b in (b for fi in self.files for b in fi.bindings):
             if self.kn.is_key_name(b.name) or (b.prop_of and self.kn.is_key_name(b.prop_of)):
                 self.mark(b, self.kn.origin(b.prop_of or b.name) or f"{b.name} names the key")
@@ -618,6 +633,22 @@ class Project:
             if not self.changed:
                 break
         return rounds
+
+    def _entity_ids(self, f: Func) -> str:
+        """`fetchSourceContents(): Promise<number[]>`, or a `number[]` fetched from `/…/source-contents`:
+        a list of numbers named after an affected entity holds its keys."""
+        if self.norm(f.return_type, f.file) != "number[]":
+            return ""
+        ent = self.kn.plural_entity_suffix(f.name.rpartition(".")[2])
+        if ent:
+            return f"{f.name} returns {ent} ids ({self.kn.entity_origins.get(ent, '')})".replace(" ()", "")
+        for url in f.urls:
+            parts = url_parts(url, f.file)
+            segs = _segments(parts or [])
+            ent = self.kn.plural_entity_suffix(segs[-1]) if segs and isinstance(segs[-1], str) else ""
+            if ent:
+                return f"{f.file.text(url)} returns {ent} ids"
+        return ""
 
     def _round(self, fi: FileIndex) -> None:
         for b in fi.bindings:
@@ -694,6 +725,8 @@ class Project:
                     if why and holder is not None and holder.id_map == "":
                         holder.id_map = why
                         self.changed = True
+        if fi.jsx:
+            self._data_attributes(fi)
         calls, jsx = self._prepared(fi)
         for call, func, args, name in calls:
             self._call(fi, call, func, args, name)
@@ -838,18 +871,18 @@ class Project:
                     targets.append(target)
                 elif ret.type in ("identifier", "shorthand_property_identifier"):
                     state = g.file.resolve(g.file.text(ret), g)  # selection.setFocusedId(id)
-                    if state is not None and state.kind == "state" and state.setter == g.file.text(ret) and args:
-                        why = self.is_key(args[0], func, fi)
-                        if why:
-                            self.mark(state, why)
-                        elif state.key:
-                            self.mark_backward(args[0], func, fi, state.why)
+                    if state is not None and state.kind == "state" and state.setter == g.file.text(ret):
+                        self._setter_call(state, args, func, fi)
         elif not targets and local is not None and local.kind == "var" and local.prop_of and local.init is not None \
                 and local.init.type == "call_expression":  # const { toggle } = useSelection()
             for ret, g in self._returned_prop_exprs(callee_name(fi, local.init), local.prop_of):
                 target = self._function_value(ret, g)
                 if target is not None:
                     targets.append(target)
+                elif ret.type in ("identifier", "shorthand_property_identifier"):
+                    state = g.file.resolve(g.file.text(ret), g)  # const { setFocusedId } = useSelection()
+                    if state is not None and state.kind == "state" and state.setter == g.file.text(ret):
+                        self._setter_call(state, args, func, fi)
         for g in targets:
             for i, arg in enumerate(args):
                 if i >= len(g.params):
@@ -863,10 +896,66 @@ class Project:
                     why = self.is_key(arg, func, fi)
                     if why:
                         self.mark(b, f"{why} -> {g.name}({b.name})")
-                    elif b.key:
+                    elif b.key and self._kind_allows(g, i, args, fi):
                         self.mark_backward(arg, func, fi, b.why)
                 elif group and arg.type == "object":
                     self._object_arg(fi, arg, func, group, g.name)
+
+    def _discriminator(self, g: Func, i: int) -> int:
+        """The index of the parameter that says which entity parameter `i` refers to, -1 when none:
+        `fetchAudit(subjectKind, subjectId)` is a polymorphic sink, its id is not always our key."""
+        for j, group in enumerate(g.params):
+            if j == i or len(group) != 1 or group[0].prop_of:
+                continue
+            b = group[0]
+            tnode = unwrap_type(b.type_node)
+            if _DISCRIMINATOR.search(b.name) or (tnode is not None and tnode.type in ("lookup_type",
+                                                                                     "literal_type")):
+                if tnode is None or tnode.type != "predefined_type" or g.file.text(tnode) == "string":
+                    return j
+        return -1
+
+    def _kind_allows(self, g: Func, i: int, args: list[ts.Node], fi: FileIndex) -> bool:
+        """Backward flow into the argument of a polymorphic sink only when the call's kind argument
+        names an affected entity (`fetchAudit("content", x)`), never for `fetchAudit("order", x)`."""
+        d = self._discriminator(g, i)
+        if d < 0:
+            return True
+        if d >= len(args) or args[d].type != "string":
+            return False
+        return bool(self.kn.entity_word(fi.text(args[d])[1:-1]))
+
+    def _setter_call(self, state: Binding, args: list[ts.Node], func: Func | None, fi: FileIndex) -> None:
+        """`setSelectedId(x)` on a `useState` pair returned by a hook: x and the state agree."""
+        if not args or args[0].type in ("arrow_function", "function_expression"):
+            return
+        why = self.is_key(args[0], func, fi)
+        if why:
+            self.mark(state, why)
+        elif state.key:
+            self.mark_backward(args[0], func, fi, state.why)
+
+    def _data_attributes(self, fi: FileIndex) -> None:
+        """`<li data-id={item.id} onClick={pick}>`: `e.currentTarget.dataset.id` read in this file is a key."""
+        attrs = self._data_attrs.get(id(fi))
+        if attrs is None:
+            attrs = []
+            for el, func in fi.jsx:
+                for attr in el.named_children:
+                    if attr.type != "jsx_attribute" or len(attr.named_children) < 2:
+                        continue
+                    aname = fi.text(attr.named_children[0])
+                    value = attr.named_children[1]
+                    if aname.startswith("data-") and value.type == "jsx_expression" and value.named_children:
+                        attrs.append((camel(aname[5:].replace("-", "_")), value.named_children[0], func))
+            self._data_attrs[id(fi)] = attrs
+        for prop, expr, func in attrs:
+            k = (fi.sf.path, prop)
+            if k not in self.dataset_keys:
+                why = self.is_key(expr, func, fi)
+                if why:
+                    self.dataset_keys[k] = f"data-{prop} holds {why}"
+                    self.changed = True
 
     def _function_value(self, expr: ts.Node, g: Func) -> Func | None:
         """The function an expression of `g` names: `toggle` declared as `useCallback((id) => ...)`."""

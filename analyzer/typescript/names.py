@@ -21,6 +21,7 @@ _CAMEL_SPLIT = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 #: `content_id`, `contentIds`: names that say which id they hold. `ids`, `next_cursor`, `after` do not,
 #: so they are keys only on the schema they were learned from.
 _IDISH = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*_ids?$|^[a-z][a-zA-Z0-9]*[a-z0-9]Ids?$")
+_WORD_SPLIT = re.compile(r"[-_/.]+|(?<=[a-z0-9])(?=[A-Z])")
 _SCHEMA_FIELD = re.compile(r"^([A-Z]\w*)\.(\w+)\b")
 
 
@@ -135,6 +136,27 @@ class KeyNames:
                 if self.is_key_name(cand[:1].lower() + cand[1:]):
                     return True
         return False
+
+    def entity_word(self, word: str) -> str:
+        """`"document"` / `"documents"` / `"content-item"`: the affected entity a word names, else ""."""
+        cand = pascal(_singular(word.strip().replace("-", "_")))
+        return cand if cand in self.entity_bases else ""
+
+    def plural_entity_suffix(self, name: str) -> str:
+        """`fetchSourceContents`, `source-contents`, `useOpenContents`: the affected entity whose plural
+        ends the name ("" when none). A list of ids named after the entity holds its keys."""
+        parts = [p for p in _WORD_SPLIT.split(name) if p]
+        if not parts:
+            return ""
+        last = parts[-1]
+        if _singular(last) == last or not last[:1].isalpha():
+            return ""
+        for i in range(len(parts)):
+            tail = parts[i:]
+            cand = "".join(p[:1].upper() + p[1:] for p in tail[:-1]) + pascal(_singular(last))
+            if cand in self.entity_bases:
+                return cand
+        return ""
 
     def is_entity_type(self, type_name: str) -> bool:
         return bool(type_bases(type_name) & self.entity_bases) or type_name in self.entity_bases
