@@ -16,6 +16,7 @@ from typing import Any
 from analyzer.config import Config
 from analyzer.models import (
     Closure,
+    Failed,
     FileOutcome,
     Finding,
     KeySeeds,
@@ -67,7 +68,8 @@ def scan_python(files: list[SourceFile], closure: Closure, config: Config,
     flow = Flow(model, registry)
     routers = facts.Routers(texts=texts)
     record_kinds: dict[str, str] = {}
-    looked: dict[str, frozenset[str]] = {}  # path -> words it was checked against
+    looked: dict[str, frozenset[str]] = {}
+    failed: dict[str, str] = {}  # path -> internal error (a Failed outcome)  # path -> words it was checked against
     if not closure.columns and not closure.targets:
         py_files = []
 
@@ -94,7 +96,7 @@ def scan_python(files: list[SourceFile], closure: Closure, config: Config,
             registry.add(pf)
             new += 1
         version = model.version
-        _learn(parsed, model, flow, routers, record_kinds)
+        _learn(parsed, model, flow, routers, record_kinds, failed)
         if new == 0 and model.version == version:
             break
 
@@ -105,23 +107,19 @@ def scan_python(files: list[SourceFile], closure: Closure, config: Config,
     per_file: dict[str, int] = {}
     for pf in parsed.values():
         ctx = FileCtx(pf, model, flow, routers, record_kinds)
-        for fi in pf.functions:  # final local flow with everything learned
-            flow.analyze(pf, fi)
-        got: list[Finding] = []
-        for rule in rules:
-            if config.rule_enabled(rule.code, rule.rule_name):
-                got.extend(rule.check(ctx))
-        findings.extend(got)
-        per_file[pf.path] = len(got)
+        got = _guarded(failed, pf.path, _check_file, pf, ctx, rules, config, flow)
+        if got is not None:
+            findings.extend(got)
+            per_file[pf.path] = len(got)
     for f in sql_files:
         if f.path in outcomes or f.path not in texts:
             continue
-        got = []
-        for rule in rules:
-            if config.rule_enabled(rule.code, rule.rule_name):
-                got.extend(rule.check_sql(texts[f.path], f.path, model))
-        findings.extend(got)
-        per_file[f.path] = len(got)
+        sql = _guarded(failed, f.path, _check_sql, texts[f.path], f.path, rules, config, model)
+        if sql is not None:
+            findings.extend(sql)
+            per_file[f.path] = len(sql)
+    for path, reason in failed.items():
+        outcomes[path] = Failed(path, reason)
     for f in files:
         if f.path not in outcomes:
             outcomes[f.path] = Ok(f.path, findings=per_file.get(f.path, 0))
@@ -159,24 +157,55 @@ def _parse_cached(f: SourceFile, text: str, stats: dict[str, float]) -> ParsedFi
     return pf
 
 
+def _guarded(failed: dict[str, str], path: str, fn: Callable[..., Any], *args: Any) -> Any:
+    """Run one per-file step; an internal error fails that file (a Failed outcome), never the scan."""
+    if path in failed:
+        return None
+    try:
+        return fn(*args)
+    except Exception as exc:  # noqa: BLE001 - any bug in a rule or fact must stay in its file
+        failed[path] = f"internal error: {type(exc).__name__}: {exc}"
+        return None
+
+
+def _flow_file(pf: ParsedFile, model: KeyModel, flow: Flow) -> None:
+    for fi in pf.functions:
+        flow.analyze(pf, fi)
+    _learn_response_models(pf, model, flow)
+
+
+def _check_file(pf: ParsedFile, ctx: Any, rules: list[Any], config: Config, flow: Flow) -> list[Finding]:
+    for fi in pf.functions:  # final local flow with everything learned
+        flow.analyze(pf, fi)
+    got: list[Finding] = []
+    for rule in rules:
+        if config.rule_enabled(rule.code, rule.rule_name):
+            got.extend(rule.check(ctx))
+    return got
+
+
+def _check_sql(text: str, path: str, rules: list[Any], config: Config, model: KeyModel) -> list[Finding]:
+    return [f for rule in rules if config.rule_enabled(rule.code, rule.rule_name)
+            for f in rule.check_sql(text, path, model)]
+
+
 def _learn(parsed: dict[str, ParsedFile], model: KeyModel, flow: Flow, routers: facts.Routers,
-           record_kinds: dict[str, str]) -> None:
+           record_kinds: dict[str, str], failed: dict[str, str]) -> None:
     """Seeds then data flow over every parsed file, until nothing new is learned."""
     for _ in range(MAX_ROUNDS):
         version = model.version
-        for pf in parsed.values():
-            facts.collect_orm(pf, model)
-        for pf in parsed.values():
-            facts.collect_records(pf, model, record_kinds)
-            facts.collect_aliases(pf, model)
-            facts.collect_routers(pf, routers)
+        live = [pf for pf in parsed.values() if pf.path not in failed]
+        for pf in live:
+            _guarded(failed, pf.path, facts.collect_orm, pf, model)
+        for pf in live:
+            _guarded(failed, pf.path, facts.collect_records, pf, model, record_kinds)
+            _guarded(failed, pf.path, facts.collect_aliases, pf, model)
+            _guarded(failed, pf.path, facts.collect_routers, pf, routers)
         routers.resolve()
-        for pf in parsed.values():
-            facts.mark_functions(pf, routers)
-        for pf in parsed.values():
-            for fi in pf.functions:
-                flow.analyze(pf, fi)
-            _learn_response_models(pf, model, flow)
+        for pf in live:
+            _guarded(failed, pf.path, facts.mark_functions, pf, routers)
+        for pf in live:
+            _guarded(failed, pf.path, _flow_file, pf, model, flow)
         routers.pending.clear()
         if model.version == version:
             break
