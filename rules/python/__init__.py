@@ -6,6 +6,7 @@ from analyzer.rules.python._base import PyRule
 from analyzer.rules.python.constraint_numeric import NumericConstraint
 from analyzer.rules.python.container_key import KeyedContainer
 from analyzer.rules.python.db_model_column import SqlalchemyColumn
+from analyzer.rules.python.db_model_relationship import RelationshipHint
 from analyzer.rules.python.hazard_arithmetic import KeyArithmetic
 from analyzer.rules.python.hazard_format import IntFormat
 from analyzer.rules.python.hazard_int_cast import IntCast
@@ -27,6 +28,7 @@ from analyzer.rules.python.type_alias import KeyTypeAlias
 
 RULES: list[type[PyRule]] = [
     SqlalchemyColumn,
+    RelationshipHint,
     AlembicColumn,
     AlembicCheckConstraint,
     PydanticField,
