@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from analyzer.models import LAYERS, SEVERITY_RANK, Finding, Report, RuleMeta, Table
+from analyzer.models import LAYERS, SEVERITY_RANK, Dependent, Finding, Report, RuleMeta, Table
 
 #: fixed on-disk width of a key type, in bytes (PostgreSQL; close enough for MySQL and SQLite)
 TYPE_WIDTH: dict[str, int] = {
@@ -195,7 +195,7 @@ def table_costs(report: Report) -> list[TableCost]:
         per_row_ix = sum(c.growth * len(c.indexes) for c in cols)
         deps = tuple(
             f"{d.kind} {d.name}" + (f" ({d.column})" if d.column else "")
-            for d in report.schema.dependents if d.table == name
+            for d in impacted_dependents(report) if d.table == name
         )
         out.append(TableCost(
             name=name, rows=rows, rows_estimated=table.rows_estimated if table else True,
@@ -404,3 +404,10 @@ def edit_summary(f: Finding) -> str:
     """Short text of what the fix inserts, for renderers without the source."""
     texts = [e.text for e in f.edits if e.text]
     return " · ".join(dict.fromkeys(texts))
+
+
+def impacted_dependents(report: Report) -> tuple[Dependent, ...]:
+    """Views, triggers, functions, policies... that touch a column the change rewrites (not the whole table)."""
+    from analyzer.db import dependents
+
+    return dependents(report.schema, report.closure)

@@ -11,7 +11,7 @@ from typing import Any
 
 from analyzer.models import Finding, Report
 
-from ._common import ordered_layers, schema_source, table_costs
+from ._common import impacted_dependents, ordered_layers, schema_source, table_costs
 
 
 def _finding(f: Finding) -> dict[str, Any]:
@@ -90,8 +90,7 @@ def document(report: Report) -> dict[str, Any]:
             "references": references,
             "dependents": [
                 {"kind": d.kind, "name": d.name, "table": d.table, "column": d.column}
-                for d in sorted(report.schema.dependents, key=lambda d: (d.table, d.kind, d.name))
-                if d.table in costs
+                for d in sorted(impacted_dependents(report), key=lambda d: (d.table, d.kind, d.name))
             ],
         },
         "findings": [_finding(f) for f in report.findings],

@@ -160,7 +160,7 @@ TABLES: tuple[Table, ...] = (
 DEPENDENTS: tuple[Dependent, ...] = (
     Dependent("view", "content_feed", "content_items", "id",
               "SELECT c.id, c.title, count(i.id) FROM content_items c LEFT JOIN images i ON i.content_id = c.id"),
-    Dependent("trigger", "trg_images_touch", "images", None, "EXECUTE FUNCTION touch_content()"),
+    Dependent("trigger", "trg_images_touch", "images", "content_id", "EXECUTE FUNCTION touch_content()"),
 )
 
 TARGETS: tuple[Target, ...] = (
