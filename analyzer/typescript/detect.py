@@ -560,7 +560,10 @@ class Detector:
             b = fi.resolve(text, func)
             maybe_undefined = b is not None and b.prop_of is not None and b.init is not None and \
                 b.init.type == "call_expression" and callee_name(fi, b.init).endswith("useParams")
-        if arg.type in ("binary_expression", "ternary_expression"):
+        standalone = cast.parent is not None and cast.parent.type in (
+            "arguments", "variable_declarator", "return_statement", "pair", "array", "jsx_expression",
+            "template_substitution", "arrow_function")
+        if arg.type in ("binary_expression", "ternary_expression") and (maybe_undefined or not standalone):
             text = f"({text})"
         return [(cast, f"{text} ?? ''" if maybe_undefined else text)]
 
