@@ -85,3 +85,22 @@ def test_fixture_recall_and_precision(demo_out: Path) -> None:
 # Floors we actually reach; raise them as the scanners improve, never lower them silently.
 RECALL_FLOOR = 0.5
 PRECISION_FLOOR = 0.8
+
+
+def test_demo_report_loads_in_a_real_browser(demo_out: Path, tmp_path: Path) -> None:
+    """The demo's own report.html (hundreds of findings, real snippets) in headless Chromium."""
+    from test_reports_browser import ARTIFACTS, _console_errors, _run
+
+    data = json.loads((demo_out / "findings.json").read_text())
+    proc = _run((demo_out / "report.html").as_uri(), tmp_path, "--dump-dom")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    n = len(data["findings"])
+    assert f'data-ready="{n}"' in proc.stdout, "the page script did not finish"
+    assert f"{n} of {n} findings shown" in proc.stdout
+    assert not _console_errors(proc.stderr), _console_errors(proc.stderr)
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "demo-report.png"
+    _run((demo_out / "report.html").as_uri(), tmp_path, f"--screenshot={shot}", "--window-size=1400,2400",
+         "--hide-scrollbars")
+    assert shot.is_file() and shot.stat().st_size > 20_000
+    print(f"\nscreenshot: {shot}")
