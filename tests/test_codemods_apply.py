@@ -71,3 +71,22 @@ def test_patch_applies_with_git_and_twice_is_refused(tmp_path: Path) -> None:
                       "    return doc_id")
     again = subprocess.run(["git", "apply", "--check", str(patch)], cwd=repo, capture_output=True)
     assert again.returncode != 0
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("from sqlalchemy import Integer, ForeignKey\n\nx = 1\n",
+         "from sqlalchemy import Integer, ForeignKey, Uuid\n\nx = 1\n"),
+        ("from sqlalchemy import Integer  # noqa: F401\r\nx = 1\r\n",
+         "from sqlalchemy import Integer, Uuid  # noqa: F401\r\nx = 1\r\n"),
+        ("from sqlalchemy import (\n    Integer,\n    String,\n)\nx = 1\n",
+         "from sqlalchemy import (\n    Integer,\n    String,\n    Uuid,\n)\nx = 1\n"),
+        # another module, or a style we do not rewrite: a new line of its own
+        ("from sqlalchemy.orm import Mapped\nx = 1\n", "from sqlalchemy.orm import Mapped\nfrom sqlalchemy import Uuid\nx = 1\n"),
+        ("from sqlalchemy import Integer, \\\n    String\nx = 1\n",
+         "from sqlalchemy import Integer, \\\n    String\nfrom sqlalchemy import Uuid\nx = 1\n"),
+    ],
+)
+def test_from_import_joins_the_files_own_import(before: str, after: str) -> None:
+    assert ensure_python_imports(before, ["from sqlalchemy import Uuid"]) == after

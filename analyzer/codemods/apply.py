@@ -41,6 +41,13 @@ _IMPORT_LINE = re.compile(r"^(?:import|from)\s+\S")
 def ensure_python_imports(text: str, imports: Iterable[str]) -> str:
     """Add each missing `import x` / `from x import y` after the module's leading import block."""
     wanted = [i for i in dict.fromkeys(imports) if i and not _has_import(text, i)]
+    merged = []
+    for stmt in wanted:  # `from m import Name` joins an existing `from m import ...` line when there is one
+        joined = _join_from_import(text, stmt)
+        if joined is not None:
+            text = joined
+            merged.append(stmt)
+    wanted = [i for i in wanted if i not in merged]
     if not wanted:
         return text
     nl = _newline(text)
@@ -50,6 +57,26 @@ def ensure_python_imports(text: str, imports: Iterable[str]) -> str:
     if insert_at == 0 and lines and not _IMPORT_LINE.match(lines[0]):
         block += nl
     return "".join(lines[:insert_at]) + block + "".join(lines[insert_at:])
+
+
+def _join_from_import(text: str, stmt: str) -> str | None:
+    """Add `Name` to the module's own `from m import a, b` (one line, or parenthesized with one name per
+    line), keeping its style; None when there is no such statement at the top level."""
+    m = re.match(r"from\s+([\w.]+)\s+import\s+(\w+)$", stmt)
+    if not m:
+        return None
+    mod, name = m.groups()
+    one_line = re.search(rf"^from[ \t]+{re.escape(mod)}[ \t]+import[ \t]+([\w \t,]+?)[ \t]*(?=#|\r?$)", text, re.M)
+    if one_line and "(" not in one_line.group(1):
+        names = one_line.group(1).rstrip().rstrip(",")
+        return text[:one_line.start(1)] + f"{names}, {name}" + text[one_line.start(1) + len(one_line.group(1)):]
+    block = re.search(rf"^from[ \t]+{re.escape(mod)}[ \t]+import[ \t]*\((\r?\n)((?:[ \t]+\w+,[^\n]*\n)+)\)", text, re.M)
+    if block:
+        indent = re.match(r"[ \t]+", block.group(2))
+        nl = block.group(1)
+        insert_at = block.end(2)
+        return text[:insert_at] + f"{indent.group(0) if indent else '    '}{name},{nl}" + text[insert_at:]
+    return None
 
 
 def _has_import(text: str, stmt: str) -> bool:
