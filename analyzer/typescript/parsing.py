@@ -37,7 +37,8 @@ class Source:
     _line_starts: list[int] = field(default_factory=list)  # str offsets of line starts
 
     def __post_init__(self) -> None:
-        self.data = self.text.encode("utf-8")
+        if not self.data:
+            self.data = self.text.encode("utf-8")
         self._ascii = len(self.data) == len(self.text)
         if not self._ascii:
             # cumulative byte offset per char, sampled only where it differs from the char offset

@@ -17,6 +17,7 @@ from analyzer.typescript.flow import Project
 from analyzer.typescript.index import FileIndex, build_index
 from analyzer.typescript.names import KeyNames
 from analyzer.typescript.parsing import Source, error_lines, first_error, inside_error, is_tsx, parse
+from analyzer.typescript.prefilter import relevant_files
 
 Progress = Callable[..., None]
 
@@ -54,7 +55,7 @@ def _scan(files: list[SourceFile], seeds: KeySeeds, config: Config, progress: Pr
     kn = KeyNames.build(seeds, config)
     outcomes: dict[str, FileOutcome] = {}
     indexes: list[FileIndex] = []
-    parse_s = 0.0
+    read: list[tuple[SourceFile, str, bytes]] = []
     for sf in files:
         if progress is not None:
             progress(1, None)
@@ -62,16 +63,26 @@ def _scan(files: list[SourceFile], seeds: KeySeeds, config: Config, progress: Pr
             outcomes[sf.path] = Skipped(sf.path, reason="excluded (dependency or build output)")
             continue
         try:
-            with open(sf.abs_path, encoding="utf-8", newline="") as fh:
-                text = fh.read()
+            with open(sf.abs_path, "rb") as fh:
+                data = fh.read()
+            text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             outcomes[sf.path] = Skipped(sf.path, reason=f"not UTF-8: {exc.reason}")
             continue
         except OSError as exc:
             outcomes[sf.path] = Skipped(sf.path, reason=f"unreadable: {exc.strerror or exc}")
             continue
+        read.append((sf, text, data))
+    t0 = time.perf_counter()
+    keep = relevant_files({sf.path: text for sf, text, _ in read}, kn, config)
+    prefilter_s = time.perf_counter() - t0
+    parse_s = 0.0
+    for sf, text, data in read:
+        if keep is not None and sf.path not in keep:
+            outcomes[sf.path] = Ok(sf.path, findings=0)  # cannot hold the key: read, not parsed
+            continue
         t0 = time.perf_counter()
-        src = Source(text)
+        src = Source(text, data)
         tree = parse(src, is_tsx(sf.path))
         parse_s += time.perf_counter() - t0
         try:
@@ -110,9 +121,11 @@ def _scan(files: list[SourceFile], seeds: KeySeeds, config: Config, progress: Pr
     stats = {
         "files": float(len(files)),
         "parsed": float(len(indexes)),
+        "prefiltered_out": float(len(read) - len(indexes)) if keep is not None else 0.0,
+        "prefilter_seconds": round(prefilter_s, 4),
         "syntax_errors": float(sum(1 for fi in indexes if fi.error is not None)),
         "parse_seconds": round(parse_s, 4),
-        "index_seconds": round(indexed - started - parse_s, 4),
+        "index_seconds": round(indexed - started - parse_s - prefilter_s, 4),
         "flow_rounds": float(rounds),
         "flow_failed": flow_failed,
         "seconds": round(time.perf_counter() - started, 4),
