@@ -495,6 +495,12 @@ class Flow:
             if name and name not in model.wanted and name not in _BUILTIN_CALLS and \
                     any(self.key_of(pf, fi, a.value) for a in node.args):
                 model.wanted.add(name)
+                head = f.value if isinstance(f, cst.Name) else f.value.value \
+                    if isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name) else ""
+                if head in pf.imports:  # imported function or module: its file is worth a look
+                    for q in pf.qnames(f):
+                        if "." in q:
+                            model.wanted_modules.add(q.rsplit(".", 1)[0])
                 model.version += 1
         if target_fi is not None and target_fi is not fi:
             pos = target_fi.positional()

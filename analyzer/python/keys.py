@@ -14,6 +14,15 @@ from dataclasses import dataclass, field
 from analyzer.config import Config
 from analyzer.models import Closure, ImpactedColumn
 
+#: callee names too common to make a file a candidate by themselves
+_COMMON_CALLS = frozenset({
+    "get", "list", "add", "delete", "update", "create", "filter", "first", "execute", "commit", "scalar",
+    "scalars", "refresh", "query", "append", "extend", "items", "values", "keys", "copy", "format", "join",
+    "split", "strip", "replace", "lower", "upper", "send", "save", "count", "remove", "close", "open", "read",
+    "write", "load", "dump", "dumps", "loads", "encode", "decode", "search", "match", "sort", "index", "find",
+    "main", "init", "setup", "build", "apply", "call", "check", "parse", "process", "handle",
+})
+
 #: column names that never make a key *name* by themselves (`user.id` is not a content id)
 GENERIC_PK_NAMES = frozenset({"id", "pk", "uuid", "key"})
 
@@ -94,6 +103,8 @@ class KeyModel:
         self.function_names: set[str] = set()
         #: callees that received a key but whose definition is not parsed yet
         self.wanted: set[str] = set()
+        #: modules those callees were imported from (`app.services`): their files become candidates
+        self.wanted_modules: set[str] = set()
         #: route templates whose path carries the key, and their literal segments before the key
         self.route_templates: list[tuple[str, tuple[str, ...]]] = []
         self.version = 0  # bumped whenever something is learned: drives the fixed point
@@ -121,12 +132,19 @@ class KeyModel:
         return set(self.impacted)
 
     # ------------------------------------------------------------------ learning
+    def _remember_function(self, func_id: str) -> None:
+        """Make files that mention the function (or, for a method, its class) prefilter candidates."""
+        parts = func_id.split(".")
+        self.function_names.add(parts[-1])
+        if len(parts) >= 2 and parts[-2][:1].isupper():
+            self.function_names.add(parts[-2])
+
     def learn_param(self, func_id: str, param: str, evidence: str, target: str) -> bool:
         slot = self.params.setdefault(func_id, {})
         if param in slot:
             return False
         slot[param] = FuncKey(evidence, target)
-        self.function_names.add(func_id.rsplit(".", 1)[-1])
+        self._remember_function(func_id)
         self.version += 1
         return True
 
@@ -134,7 +152,7 @@ class KeyModel:
         if func_id in self.returns:
             return False
         self.returns[func_id] = FuncKey(evidence, target)
-        self.function_names.add(func_id.rsplit(".", 1)[-1])
+        self._remember_function(func_id)
         self.version += 1
         return True
 
@@ -175,8 +193,10 @@ class KeyModel:
 
     def candidate_words(self) -> set[str]:
         """Words whose presence makes a file worth parsing (the fast prefilter)."""
-        words = set(self.key_names) | set(self.impacted) | set(self.orm) | set(self.schemas)
-        words |= set(self.type_aliases) | self.function_names | self.wanted
+        words = set(self.key_names) | set(self.orm) | set(self.schemas)
+        words |= {f"table:{t}" for t in self.impacted}  # a table name counts only in SQL-ish context
+        words |= set(self.type_aliases) | {w for w in self.function_names | self.wanted
+                                           if len(w) >= 4 and w not in _COMMON_CALLS}
         words |= {a for a in self.key_attr_names() if a.lower() not in GENERIC_PK_NAMES}
         words |= {"".join(p.capitalize() for p in n.split("_")) for n in self.key_names}  # ContentId
         words |= {f"{name}Id" for name in self.orm}
