@@ -40,9 +40,14 @@ _DISCRIMINATOR = re.compile(r"(^|[a-z0-9_])(kind|type|Kind|Type)$")
 
 
 class Project:
-    def __init__(self, files: list[FileIndex], kn: KeyNames) -> None:
+    def __init__(self, files: list[FileIndex], kn: KeyNames, incremental: bool = True) -> None:
         self.files = files
         self.kn = kn
+        self.incremental = incremental
+        self.touched: set[int] = set()
+        self.global_change = False
+        self.rounds_files: list[int] = []  # files run by each round after the first
+        self._users: dict[int, set[int]] | None = None
         self.funcs: dict[str, list[Func]] = defaultdict(list)
         self.types: dict[str, list[TypeDecl]] = defaultdict(list)
         for fi in files:
@@ -511,13 +516,14 @@ class Project:
         if not b.key:
             b.key = True
             b.why = why
-            self.changed = True
+            self._touch(b.file)
             if b.prop_of and b.source_type is not None:
                 st = self.norm(b.source_type, b.file)
                 if st is not None:
                     k = (self.type_key(st, b.file), b.prop_of)
                     if k not in self.key_members and not self.is_key_member(*k):
                         self.key_members[k] = why
+                        self._touch_all()
 
     def mark_ret(self, g: Func, why: str) -> None:
         """`g` returns a key. Not for a generic (`http<T>()`): it returns what each caller asks for."""
@@ -525,7 +531,7 @@ class Project:
             return
         if not g.ret_key:
             g.ret_key = why
-            self.changed = True
+            self._touch(g.file)
             for ret in g.returns:
                 self.mark_backward(ret, g, g.file, why)
 
@@ -541,7 +547,7 @@ class Project:
         if inner is not None:
             if expr.id not in self.key_casts:
                 self.key_casts[expr.id] = why
-                self.changed = True
+                self._touch(fi)
             self.mark_backward(inner, func, fi, why, depth + 1)
             return
         if t == "call_expression":
@@ -555,7 +561,7 @@ class Project:
                 slot = self.slot(args[0], func, fi)
                 if slot and slot not in self.storage_slots:
                     self.storage_slots[slot] = why
-                    self.changed = True
+                    self._touch_all()
             elif ftext in ("useMemo", "React.useMemo") and args:
                 cb = fi.func_of(args[0])
                 for ret in cb.returns if cb is not None else ():
@@ -583,7 +589,7 @@ class Project:
                 k = (self.type_key(ot, fi), fi.text(prop))
                 if not self.is_key_member(*k) and not ot == "number":
                     self.key_members[k] = why
-                    self.changed = True
+                    self._touch_all()
             elif prop is not None:
                 for ret, g in self._returned_props(obj, func, fi, fi.text(prop)):
                     self.mark_backward(ret, g, g.file, why, depth + 1)
@@ -624,15 +630,62 @@ class Project:
             elif self.kn.is_key_alias_type(_type_name(b.type_node, b.file)):
                 self.mark(b, f"typed {_type_name(b.type_node, b.file)}")
         rounds = 0
+        dirty: set[int] | None = None  # None: every file
         while rounds < max_rounds:
             rounds += 1
             self.changed = False
+            self.touched = set()
+            self.global_change = False
             for fi in self.files:
-                self._round(fi)
+                if dirty is None or id(fi) in dirty:
+                    self._round(fi)
             self.link_spa_routes()
             if not self.changed:
                 break
+            if self.incremental and not self.global_change:
+                dirty = self._readers_of(self.touched)
+            else:
+                dirty = None
+            self.rounds_files.append(len(self.files) if dirty is None else len(dirty))
         return rounds
+
+    def _touch(self, fi: FileIndex) -> None:
+        """Something `fi` holds changed: it and the files reading it run again next round."""
+        self.changed = True
+        self.touched.add(id(fi))
+
+    def _touch_all(self) -> None:
+        """A project-wide table changed (type members, function-type params, storage slots)."""
+        self.changed = True
+        self.global_change = True
+
+    def _readers_of(self, touched: set[int]) -> set[int]:
+        """The files whose round reads what changed: the touched files, the files calling or rendering
+        a function of theirs, and those files' callers (a caller reads its callee's returned
+        expressions, which read the callee's own callees). Cross-file reads all go through
+        `self.funcs` by name; project-wide tables force a full round instead."""
+        if self._users is None:
+            users: dict[int, set[int]] = defaultdict(set)
+            for fi in self.files:
+                names = {callee_name(fi, call) for call, _f in fi.calls}
+                for el, _f in fi.jsx:
+                    n = el.child_by_field_name("name")
+                    if n is not None:
+                        names.add(fi.text(n))
+                for name in names:
+                    for g in self.funcs.get(name, ()):
+                        if g.file is not fi:
+                            users[id(g.file)].add(id(fi))
+            self._users = users
+        out = set(touched)
+        frontier = set(touched)
+        for _hop in range(2):
+            nxt: set[int] = set()
+            for f in frontier:
+                nxt |= self._users.get(f, set())
+            frontier = nxt - out
+            out |= nxt
+        return out
 
     def _entity_ids(self, f: Func) -> str:
         """`fetchSourceContents(): Promise<number[]>`, or a `number[]` fetched from `/…/source-contents`:
@@ -724,7 +777,7 @@ class Project:
                     holder = fi.resolve(fi.text(obj), func)
                     if why and holder is not None and holder.id_map == "":
                         holder.id_map = why
-                        self.changed = True
+                        self._touch(holder.file)
         if fi.jsx:
             self._data_attributes(fi)
         calls, jsx = self._prepared(fi)
@@ -828,7 +881,7 @@ class Project:
             slot = self.slot(args[0], func, fi)
             if why and slot and slot not in self.storage_slots:
                 self.storage_slots[slot] = why
-                self.changed = True
+                self._touch_all()
             return
         if "." in name and short in _COLLECTION_ARG and args:
             obj = call.child_by_field_name("function")
@@ -840,7 +893,7 @@ class Project:
                     b = fi.resolve(fi.text(recv), func)
                     if b is not None and not b.id_map:
                         b.id_map = why
-                        self.changed = True
+                        self._touch(b.file)
                 else:
                     self.mark_backward(recv, func, fi, why)
             elif recv is not None and short in ("has", "includes", "indexOf", "add", "delete", "push") and \
@@ -955,7 +1008,7 @@ class Project:
                 why = self.is_key(expr, func, fi)
                 if why:
                     self.dataset_keys[k] = f"data-{prop} holds {why}"
-                    self.changed = True
+                    self._touch(fi)
 
     def _function_value(self, expr: ts.Node, g: Func) -> Func | None:
         """The function an expression of `g` names: `toggle` declared as `useCallback((id) => ...)`."""
@@ -1002,7 +1055,7 @@ class Project:
         key = (fi.sf.path, fn_type.start_byte, i)
         if key not in self.fn_params and not self.fn_param_key(fn_type, fi, i):
             self.fn_params[key] = why
-            self.changed = True
+            self._touch_all()
 
     def _call_fn_typed(self, fi: FileIndex, b: Binding, args: list[ts.Node], func: Func | None) -> None:
         found = self.fn_type_of(b)
@@ -1063,7 +1116,7 @@ class Project:
                             why = self.is_key(expr, func, fi)
                             if why and not self.is_key_member(*k):
                                 self.key_members[k] = why
-                                self.changed = True
+                                self._touch_all()
                             elif self.is_key_member(*k):
                                 self.mark_backward(expr, func, fi, self.is_key_member(*k))
                     continue

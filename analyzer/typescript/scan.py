@@ -99,6 +99,7 @@ def _scan(files: list[SourceFile], seeds: KeySeeds, config: Config, progress: Pr
         rounds = project.run()
     except Exception:  # noqa: BLE001 - the rules still run on what the flow settled so far
         rounds, flow_failed = 0, 1.0
+    flowed = time.perf_counter()
     detector = Detector(project, config, to_type)
     findings: list[Finding] = []
     for fi in indexes:
@@ -127,6 +128,10 @@ def _scan(files: list[SourceFile], seeds: KeySeeds, config: Config, progress: Pr
         "parse_seconds": round(parse_s, 4),
         "index_seconds": round(indexed - started - parse_s - prefilter_s, 4),
         "flow_rounds": float(rounds),
+        "flow_seconds": round(flowed - indexed, 4),
+        "detect_seconds": round(time.perf_counter() - flowed, 4),
+        "flow_files_per_round": float(sum(project.rounds_files) / len(project.rounds_files))
+        if project.rounds_files else float(len(indexes)),
         "flow_failed": flow_failed,
         "seconds": round(time.perf_counter() - started, 4),
     }
