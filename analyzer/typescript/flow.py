@@ -649,6 +649,32 @@ class Project:
             self.rounds_files.append(len(self.files) if dirty is None else len(dirty))
         return rounds
 
+    def outside_calls(self) -> dict[str, set[str]]:
+        """path -> names a file passes a key to (call arguments, JSX attributes) that no scanned file
+        defines: where the prefilter left out a file the flow needs."""
+        out: dict[str, set[str]] = {}
+        for fi in self.files:
+            calls, _jsx = self._prepared(fi)
+            for _call, func, args, name in calls:
+                head = name.split(".")[0]
+                if name in self.funcs or head in ("?", "this") or fi.resolve(head, func) is not None:
+                    continue
+                if any(self.is_key(a, func, fi) for a in args):
+                    out.setdefault(fi.sf.path, set()).add(head)
+            for el, func in fi.jsx:
+                n = el.child_by_field_name("name")
+                tag = fi.text(n) if n is not None else ""
+                if not tag[:1].isupper() or tag in self.funcs:
+                    continue
+                for attr in el.named_children:
+                    value = attr.named_children[1] if attr.type == "jsx_attribute" and \
+                        len(attr.named_children) > 1 else None
+                    if value is not None and value.type == "jsx_expression" and value.named_children and \
+                            self.is_key(value.named_children[0], func, fi):
+                        out.setdefault(fi.sf.path, set()).add(tag.split(".")[0])
+                        break
+        return out
+
     def _touch(self, fi: FileIndex) -> None:
         """Something `fi` holds changed: it and the files reading it run again next round."""
         self.changed = True

@@ -2,15 +2,19 @@
 
 Work should be proportional to the impact, not to the size of the front end. A file can hold the key
 only if (a) its text names it (a key spelling, an affected entity, a literal segment of a backend route
-that carries it, a storage read), or (b) it imports from such a file (it consumes its hooks, types and
-components), transitively, or (c) such a file imports from it (a helper, a client, a shared component
-that receives the key), transitively. Every other file is read and not parsed.
+that carries it, a storage read, a `-Date.now()` temporary id), or (b) it imports from such a file (it
+consumes its hooks, types and components), transitively, or (c) such a file imports from it (a
+helper, a client, a shared component that receives the key), transitively. Every other file is read
+and not parsed.
 
-The trade-off, stated: a value that reaches a file only through an importer that never names the key
-(`App.tsx` passing `data.id` of a hook defined elsewhere into a shared widget) is not followed into
-that importer's other dependencies. In exchange a widget shared by every entity is not dragged into the
-flow by the one entity that uses it, and a 300 k-line front end with one affected entity is scanned in
-a fraction of the time.
+An importer does not bring its own other imports along (`App.tsx` imports every page). Instead, once
+the flow has settled, a kept file that passes a key to a name no kept file defines (`label(which)` with
+`label` from `lib/format.ts`) brings in the file that defines it, found through its imports and
+barrels, and the flow settles again on the larger set (`Prefilter.expand`, at most a few times).
+
+The trade-off, stated: backward flow from a shared helper into its other callers that never name the
+key is not followed (a widget shared by every entity is not dragged in by the one entity that uses
+it). `scan.THOROUGH` turns every shortcut off; the tests check both give the same findings.
 """
 
 from __future__ import annotations
@@ -95,41 +99,80 @@ class ImportGraph:
         return []
 
 
-def relevant_files(texts: dict[str, str], kn: KeyNames, config: Config) -> set[str] | None:
-    """The paths the flow must see (see the module docstring); None = all of them."""
-    vocab = vocabulary(kn, config)
-    if not vocab:
-        return None
-    seeds = set()
-    for p, text in texts.items():
-        low = text.lower()
-        if any(w in low for w in vocab):
-            seeds.add(p)
-    if len(seeds) == len(texts):
-        return None
-    graph = ImportGraph(list(texts))
-    deps: dict[str, set[str]] = {}
-    users: dict[str, set[str]] = defaultdict(set)
-    for p, text in texts.items():
-        if "import" not in text and "require" not in text and "from" not in text:
-            deps[p] = set()
-            continue
-        found: set[str] = set()
-        for m in _IMPORT.finditer(text):
-            found.update(graph.resolve(p, m.group(1)))
-        found.discard(p)
-        deps[p] = found
-        for d in found:
-            users[d].add(p)
-    keep = set(seeds)
-    for edges in (users, deps):  # importers of the seeds, transitively; then what the seeds import
-        stack = list(seeds)
-        seen = set(seeds)
+class Prefilter:
+    """The import graph of one scan and the files kept so far; see the module docstring."""
+
+    def __init__(self, texts: dict[str, str], kn: KeyNames, config: Config) -> None:
+        self.texts = texts
+        self.vocab = vocabulary(kn, config)
+        self.deps: dict[str, set[str]] = {}
+        self.users: dict[str, set[str]] = defaultdict(set)
+        self._graph_built = False
+
+    def _build_graph(self) -> None:
+        if self._graph_built:
+            return
+        self._graph_built = True
+        graph = ImportGraph(list(self.texts))
+        for p, text in self.texts.items():
+            found: set[str] = set()
+            for m in _IMPORT.finditer(text):
+                found.update(graph.resolve(p, m.group(1)))
+            found.discard(p)
+            self.deps[p] = found
+            for d in found:
+                self.users[d].add(p)
+
+    def _closure(self, start: set[str], edges: dict[str, set[str]]) -> set[str]:
+        seen = set(start)
+        stack = list(start)
         while stack:
-            cur = stack.pop()
-            for nxt in edges.get(cur, ()):
+            for nxt in edges.get(stack.pop(), ()):
                 if nxt not in seen:
                     seen.add(nxt)
                     stack.append(nxt)
-        keep |= seen
-    return keep
+        return seen
+
+    def initial(self) -> set[str] | None:
+        """The files that name the key, their importers and their imports (transitively); None = all."""
+        if not self.vocab:
+            return None
+        seeds = set()
+        for p, text in self.texts.items():
+            low = text.lower()
+            if any(w in low for w in self.vocab):
+                seeds.add(p)
+        if len(seeds) == len(self.texts):
+            return None
+        self._build_graph()
+        return self._closure(seeds, self.users) | self._closure(seeds, self.deps)
+
+    def expand(self, keep: set[str], wanted: dict[str, set[str]]) -> set[str]:
+        """Files left out that the flow turned out to need: `wanted` maps a kept file to the names it
+        passes a key to without the project defining them (a helper imported from a file that never
+        names the key). Their defining files are found through the file's imports (and the barrels in
+        between) and come with their own imports."""
+        self._build_graph()
+        found: set[str] = set()
+        for path, names in wanted.items():
+            words = [re.compile(rf"\b{re.escape(n)}\b") for n in names if n]
+            if not words:
+                continue
+            queue = [d for d in self.deps.get(path, ()) if d not in keep]
+            seen: set[str] = set(queue)
+            while queue:
+                cand = queue.pop()
+                text = self.texts.get(cand, "")
+                if any(w.search(text) for w in words):
+                    found.add(cand)
+                if "export" in text and "from" in text:  # a barrel re-exports what its imports define
+                    for d in self.deps.get(cand, ()):
+                        if d not in keep and d not in seen:
+                            seen.add(d)
+                            queue.append(d)
+        return self._closure(found, self.deps) - keep if found else set()
+
+
+def relevant_files(texts: dict[str, str], kn: KeyNames, config: Config) -> set[str] | None:
+    """The paths the flow must see at first (see the module docstring); None = all of them."""
+    return Prefilter(texts, kn, config).initial()
