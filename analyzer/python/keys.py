@@ -76,10 +76,16 @@ class KeyModel:
                 self.impacted.setdefault(t.table, {})[t.column] = ic
         #: key names (params, fields, kwargs) -> evidence
         self.key_names: dict[str, str] = {}
-        for table, cols in self.impacted.items():
-            for name, ic in cols.items():
-                if name.lower() not in GENERIC_PK_NAMES:
-                    self.key_names.setdefault(name, f"column {table}.{name} ({ic.reason})")
+        def rank(ic: ImpactedColumn) -> int:  # the clearest reason first: declared FKs over guesses
+            for i, word in enumerate(("target", "declared", "virtual", "inferred", "polymorphic")):
+                if ic.reason.startswith(word):
+                    return i
+            return 9
+
+        for ic in sorted(closure.columns, key=rank):
+            if ic.column.lower() not in GENERIC_PK_NAMES:
+                reason = ic.reason if len(ic.reason) <= 60 else ic.reason[:59] + "…"
+                self.key_names.setdefault(ic.column, f"column {ic.qualified} ({reason})")
         for name in list(self.key_names):  # content_id -> content_ids (a list of keys)
             self.key_names.setdefault(name + "s", f"plural of {name}")
         for alias in config.aliases:
@@ -133,11 +139,8 @@ class KeyModel:
 
     # ------------------------------------------------------------------ learning
     def _remember_function(self, func_id: str) -> None:
-        """Make files that mention the function (or, for a method, its class) prefilter candidates."""
-        parts = func_id.split(".")
-        self.function_names.add(parts[-1])
-        if len(parts) >= 2 and parts[-2][:1].isupper():
-            self.function_names.add(parts[-2])
+        """Make files that mention the function prefilter candidates (common names excepted)."""
+        self.function_names.add(func_id.rsplit(".", 1)[-1])
 
     def learn_param(self, func_id: str, param: str, evidence: str, target: str) -> bool:
         slot = self.params.setdefault(func_id, {})
