@@ -55,7 +55,11 @@ def func_kind(func: Func | None, fi: FileIndex) -> str:
     kind = ""
     if _HOOK.match(short):
         kind = "hook"
-    elif named.route or any(_is_http_arg(u, fi) for u in named.urls):
+    elif any(_is_http_arg(u, fi) for u in named.urls):
+        kind = "api"
+    elif named.urls and all(_is_returned(u) for u in named.urls):
+        kind = "url"  # builds a URL that matches a backend route, and returns it: a URL builder
+    elif named.route:
         kind = "api"
     elif short[:1].isupper() and fi.sf.path.endswith(".tsx"):
         kind = "component"
@@ -75,6 +79,13 @@ def _is_http_arg(url: ts.Node, fi: FileIndex) -> bool:
     return fn is not None and bool(_HTTP.search(fi.text(fn)))
 
 
+def _is_returned(url: ts.Node) -> bool:
+    parent = url.parent
+    while parent is not None and parent.type in ("parenthesized_expression", "binary_expression", "as_expression"):
+        parent = parent.parent
+    return parent is not None and parent.type in ("return_statement", "arrow_function")
+
+
 _KIND_LAYER = {"hook": "ts-hook", "api": "ts-api", "component": "ts-component", "url": "ts-url"}
 
 
@@ -82,6 +93,8 @@ def context_layer(func: Func | None, fi: FileIndex) -> str:
     if fi.is_test:
         return "test"
     kind = func_kind(func, fi)
+    if kind == "hook" and path_layer(fi) == "ts-state":
+        return "ts-state"  # a hook of the store (`state/selection.ts`) is state
     return _KIND_LAYER.get(kind) or path_layer(fi)
 
 
@@ -533,9 +546,11 @@ class Detector:
                                                                          "parenthesized_expression"):
                     whole = whole.parent
                 fix = "`temp${" + fi.text(whole) + "}`"  # "temp-1732540000000": a string, still unique
+                layer = context_layer(func, fi)
                 yield self.finding(fi, "ts.hazard.temp-id", whole, sym,
                                    f"{holder} gets a negative timestamp as a temporary id", [(whole, fix)],
-                                   layer=context_layer(func, fi), func=func)
+                                   layer="ts-state" if layer == "other" else layer,  # optimistic rows
+                                   func=func)
 
     def _uncast(self, cast: ts.Node, arg: ts.Node, fi: FileIndex,
                 func: Func | None) -> list[tuple[ts.Node | tuple[int, int], str]]:
