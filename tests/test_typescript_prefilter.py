@@ -14,7 +14,7 @@ import analyzer.typescript.scan as tscan
 from analyzer.config import Config
 from analyzer.models import Finding, KeySeeds, Ok, RouteSeed
 from analyzer.typescript.names import KeyNames
-from analyzer.typescript.prefilter import ImportGraph, relevant_files, vocabulary
+from analyzer.typescript.prefilter import ImportGraph, Prefilter, relevant_files, vocabulary
 from analyzer.typescript.scan import scan_sources
 
 SEEDS = KeySeeds(
@@ -152,3 +152,29 @@ def test_incremental_rounds_settle_like_full_rounds(tmp_path: Path, monkeypatch:
     flagged = {f.symbol for f in fast.findings if f.kind == "must_change"}
     assert {f"step{i}.v{i}" for i in range(6)} <= flagged
     assert not any("page" in (s or "") or "count" in (s or "") for s in flagged)
+
+
+def test_expand_follows_the_importing_statement_and_barrels() -> None:
+    """Named, aliased, default and namespace imports, and a name re-exported by a barrel."""
+    texts = {
+        "src/pages/ContentPage.tsx": (
+            "import Badge from '../ui/Badge';\n"
+            "import * as fmt from '../lib/fmt';\n"
+            "import { chip as Chip } from '../ui/chip';\n"
+            "import { Tooltip } from '../ui';\n"
+            "export const P = ({ contentId }: { contentId: number }) => <Badge value={contentId} />;\n"
+        ),
+        "src/ui/Badge.tsx": "export default function Badge({ value }: { value: number }) { return <b>{value}</b>; }\n",
+        "src/lib/fmt.ts": "export const label = (v: number) => `#${v}`;\n",
+        "src/ui/chip.tsx": "export const chip = ({ n }: { n: number }) => <i>{n}</i>;\n",
+        "src/ui/index.ts": "export * from './Tooltip';\nexport * from './Menu';\n",
+        "src/ui/Tooltip.tsx": "export function Tooltip({ n }: { n: number }) { return <i>{n}</i>; }\n",
+        "src/ui/Menu.tsx": "export function Menu() { return <ul />; }\n",
+        "src/ui/unused.ts": "export const label = 1;\n",
+    }
+    pf = Prefilter(texts, KeyNames.build(SEEDS, Config()), Config())
+    assert pf.initial() == set(texts) - {"src/ui/unused.ts"}  # a seed brings all it imports
+    keep = {"src/pages/ContentPage.tsx"}
+    wanted = {"src/pages/ContentPage.tsx": {"Badge", "fmt", "Chip", "Tooltip"}}
+    assert pf.expand(keep, wanted) == {"src/ui/Badge.tsx", "src/lib/fmt.ts", "src/ui/chip.tsx", "src/ui/Tooltip.tsx"}
+    assert pf.expand(keep, {"src/pages/ContentPage.tsx": {"console"}}) == set()

@@ -28,6 +28,10 @@ from analyzer.typescript.names import KeyNames
 
 _IMPORT = re.compile(r"""(?:from|import\(?|require\()\s*['"]([^'"\n]{1,300})['"]""")
 _EXTS = (".tsx", ".ts", ".mts", ".cts", ".jsx", ".js")
+#: `export function NAME`, `export const NAME`, `export default function NAME`, `export { a, NAME }`
+_EXPORTS = (r"\bexport\s+(?:default\s+)?(?:declare\s+)?(?:async\s+)?(?:function\*?|const|let|var|class|enum)"
+            r"\s+{name}\b|\bexport\s*\{{[^}}]*\b{name}\b")
+_IMPORT_STMT = re.compile(r"""\bimport\s+(?:type\s+)?([^'";]*?)\s*from\s*['"]([^'"\n]+)['"]""")
 _GENERIC_SEGMENTS = frozenset({"api", "apis", "v1", "v2", "v3", "rest", "internal", "public"})
 #: rules that need no key name in the file: a storage read of a slot that holds the key, and
 #: `id: -Date.now()` temporary ids (ts.hazard.temp-id flags any `id` holder)
@@ -108,12 +112,13 @@ class Prefilter:
         self.deps: dict[str, set[str]] = {}
         self.users: dict[str, set[str]] = defaultdict(set)
         self._graph_built = False
+        self._graph: ImportGraph | None = None
 
     def _build_graph(self) -> None:
         if self._graph_built:
             return
         self._graph_built = True
-        graph = ImportGraph(list(self.texts))
+        graph = self._graph = ImportGraph(list(self.texts))
         for p, text in self.texts.items():
             found: set[str] = set()
             for m in _IMPORT.finditer(text):
@@ -148,29 +153,49 @@ class Prefilter:
         return self._closure(seeds, self.users) | self._closure(seeds, self.deps)
 
     def expand(self, keep: set[str], wanted: dict[str, set[str]]) -> set[str]:
-        """Files left out that the flow turned out to need: `wanted` maps a kept file to the names it
-        passes a key to without the project defining them (a helper imported from a file that never
-        names the key). Their defining files are found through the file's imports (and the barrels in
-        between) and come with their own imports."""
+        """Files left out that the flow turned out to need: `wanted` maps a kept file to the local names
+        it passes a key to without any kept file defining them (`label(which)`, `<Badge value={id} />`,
+        `fmt.label(id)`). The file's own import statements say where each name comes from (named,
+        aliased, default and namespace imports); through a barrel, the re-exported file that exports
+        the name. Each comes with its own imports."""
         self._build_graph()
         found: set[str] = set()
         for path, names in wanted.items():
-            words = [re.compile(rf"\b{re.escape(n)}\b") for n in names if n]
-            if not words:
-                continue
-            queue = [d for d in self.deps.get(path, ()) if d not in keep]
-            seen: set[str] = set(queue)
-            while queue:
-                cand = queue.pop()
-                text = self.texts.get(cand, "")
-                if any(w.search(text) for w in words):
-                    found.add(cand)
-                if "export" in text and "from" in text:  # a barrel re-exports what its imports define
-                    for d in self.deps.get(cand, ()):
-                        if d not in keep and d not in seen:
-                            seen.add(d)
-                            queue.append(d)
+            text = self.texts.get(path, "")
+            for m in _IMPORT_STMT.finditer(text):
+                clause, spec = m.group(1), m.group(2)
+                for name in names:
+                    hit = re.search(rf"(\w+)\s+as\s+{re.escape(name)}\b|\b{re.escape(name)}\b", clause)
+                    if hit is None:
+                        continue
+                    exported = hit.group(1) or name
+                    for target in self._graph.resolve(path, spec) if self._graph else ():
+                        behind = self._through_barrels(target, exported, keep)
+                        if behind:
+                            found |= behind  # `export * from './x'`: the barrel itself holds nothing
+                        elif target not in keep:
+                            found.add(target)
         return self._closure(found, self.deps) - keep if found else set()
+
+    def _through_barrels(self, start: str, name: str, keep: set[str]) -> set[str]:
+        """The files behind re-exports (`export * from './x'`) that export `name`."""
+        export = re.compile(_EXPORTS.format(name=re.escape(name)))
+        out: set[str] = set()
+        queue = [start]
+        seen = {start}
+        while queue:
+            cur = queue.pop()
+            text = self.texts.get(cur, "")
+            if "export" not in text or "from" not in text:
+                continue
+            for d in self.deps.get(cur, ()):
+                if d in seen:
+                    continue
+                seen.add(d)
+                if d not in keep and export.search(self.texts.get(d, "")):
+                    out.add(d)
+                queue.append(d)
+        return out
 
 
 def relevant_files(texts: dict[str, str], kn: KeyNames, config: Config) -> set[str] | None:
