@@ -48,6 +48,8 @@ class Project:
         self.global_change = False
         self.rounds_files: list[int] = []  # files run by each round after the first
         self._users: dict[int, set[int]] | None = None
+        self._poly: dict[tuple[int, int], bool] = {}
+        self._calls_by_name: dict[str, list[tuple[FileIndex, list[ts.Node]]]] | None = None
         self.funcs: dict[str, list[Func]] = defaultdict(list)
         self.types: dict[str, list[TypeDecl]] = defaultdict(list)
         for fi in files:
@@ -996,13 +998,34 @@ class Project:
 
     def _kind_allows(self, g: Func, i: int, args: list[ts.Node], fi: FileIndex) -> bool:
         """Backward flow into the argument of a polymorphic sink only when the call's kind argument
-        names an affected entity (`fetchAudit("content", x)`), never for `fetchAudit("order", x)`."""
+        names an affected entity (`fetchHistory("content", x)`), never for `fetchHistory("order", x)`.
+        A sink is polymorphic when its kind parameter is typed or called with an entity's name;
+        `thumbnail(contentId, sizeType)` called with "small" is not."""
         d = self._discriminator(g, i)
-        if d < 0:
+        if d < 0 or not self._polymorphic(g, d):
             return True
         if d >= len(args) or args[d].type != "string":
             return False
         return bool(self.kn.entity_word(fi.text(args[d])[1:-1]))
+
+    def _polymorphic(self, g: Func, d: int) -> bool:
+        key = (id(g), d)
+        cached = self._poly.get(key)
+        if cached is None:
+            words: set[str] = set()
+            b = g.params[d][0]
+            if b.type_node is not None:
+                words.update(re.findall(r"['\"]([\w-]+)['\"]", g.file.text(b.type_node)))
+            if self._calls_by_name is None:
+                self._calls_by_name = defaultdict(list)
+                for f in self.files:
+                    for _call, _func, args, name in self._prepared(f)[0]:
+                        self._calls_by_name[name].append((f, args))
+            for f, args in self._calls_by_name.get(g.name, ()):
+                if d < len(args) and args[d].type == "string":
+                    words.add(f.text(args[d])[1:-1])
+            cached = self._poly[key] = any(self.kn.entity_word(w) for w in words)
+        return cached
 
     def _setter_call(self, state: Binding, args: list[ts.Node], func: Func | None, fi: FileIndex) -> None:
         """`setSelectedId(x)` on a `useState` pair returned by a hook: x and the state agree."""
