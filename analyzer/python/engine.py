@@ -187,12 +187,6 @@ def _guarded(failed: dict[str, str], path: str, fn: Callable[..., Any], *args: A
         return None
 
 
-def _flow_file(pf: ParsedFile, model: KeyModel, flow: Flow) -> None:
-    for fi in pf.functions:
-        flow.analyze(pf, fi)
-    _learn_response_models(pf, model, flow)
-
-
 def _check_file(pf: ParsedFile, ctx: Any, rules: list[Any], config: Config, flow: Flow) -> list[Finding]:
     for fi in pf.functions:  # final local flow with everything learned
         flow.analyze(pf, fi)
@@ -210,9 +204,16 @@ def _check_sql(text: str, path: str, rules: list[Any], config: Config, model: Ke
 
 def _learn(parsed: dict[str, ParsedFile], model: KeyModel, flow: Flow, routers: facts.Routers,
            record_kinds: dict[str, str], failed: dict[str, str]) -> None:
-    """Seeds then data flow over every parsed file, until nothing new is learned."""
-    for _ in range(MAX_ROUNDS):
+    """Seeds then data flow over every parsed file, until nothing new is learned.
+
+    The first pass analyses every function; later passes only the functions a new fact can change
+    (functions whose parameters or return were learned, their callers, callers of functions whose
+    local knowledge grew), unless a class, schema or alias was learned, which makes a full pass.
+    """
+    full = True
+    for _ in range(MAX_ROUNDS * 2):
         version = model.version
+        global_version = model.global_version
         live = [pf for pf in parsed.values() if pf.path not in failed]
         for pf in live:
             _guarded(failed, pf.path, facts.collect_orm, pf, model)
@@ -223,11 +224,37 @@ def _learn(parsed: dict[str, ParsedFile], model: KeyModel, flow: Flow, routers: 
         routers.resolve()
         for pf in live:
             _guarded(failed, pf.path, facts.mark_functions, pf, routers)
-        for pf in live:
-            _guarded(failed, pf.path, _flow_file, pf, model, flow)
+        if full or model.global_version != global_version:
+            work = [(pf, fi) for pf in live for fi in pf.functions]
+        else:
+            work = _worklist(model, flow)
+        model.dirty.clear()
+        global_version = model.global_version
+        grown: set[str] = set()
+        for pf, fi in work:
+            if pf.path in failed:
+                continue
+            before = len(fi.env) + len(fi.instances)
+            _guarded(failed, pf.path, flow.analyze, pf, fi)
+            if len(fi.env) + len(fi.instances) != before:
+                grown.add(fi.func_id)
+        for pf in {id(pf): pf for pf, _ in work}.values():
+            _guarded(failed, pf.path, _learn_response_models, pf, model, flow)
+        model.dirty |= grown
         routers.pending.clear()
-        if model.version == version:
+        full = model.global_version != global_version
+        if model.version == version and not grown:
             break
+
+
+def _worklist(model: KeyModel, flow: Flow) -> list[tuple[ParsedFile, Any]]:
+    out: dict[int, tuple[ParsedFile, Any]] = {}
+    for fid in model.dirty:
+        if fid in flow.registry.by_id:
+            pf, fi = flow.registry.by_id[fid]
+            out[id(fi)] = (pf, fi)
+        out.update(flow.callers.get(fid, {}))
+    return list(out.values())
 
 
 def _learn_response_models(pf: ParsedFile, model: KeyModel, flow: Flow) -> None:

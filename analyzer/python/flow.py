@@ -119,6 +119,8 @@ class Flow:
     def __init__(self, model: KeyModel, registry: Registry) -> None:
         self.model = model
         self.registry = registry
+        #: callee func id -> its callers seen so far, to re-run only what a new fact can change
+        self.callers: dict[str, dict[int, tuple[ParsedFile, FuncInfo]]] = {}
 
     # ------------------------------------------------------------------ expressions
     def name_ev(self, name: str) -> Ev | None:
@@ -245,6 +247,8 @@ class Flow:
                 args = positional(expr)
                 return self.key_of(pf, fi, args[0].value) if args else None
             callee = self.registry.resolve(pf, f, fi)
+            if callee is not None and fi is not None:
+                self.callers.setdefault(callee.func_id, {})[id(fi)] = (pf, fi)
             if callee is not None and callee.func_id in model.returns:
                 fk = model.returns[callee.func_id]
                 return f"returned by {callee.qualname}() ({fk.evidence})", fk.target
@@ -492,7 +496,7 @@ class Flow:
             target_fi = self.registry.resolve(pf, f, fi)
         if target_fi is None:  # a callee outside the parsed files: make its definition a candidate
             name = f.value if isinstance(f, cst.Name) else f.attr.value if isinstance(f, cst.Attribute) else ""
-            if name and name not in model.wanted and name not in _BUILTIN_CALLS and \
+            if name and name not in model.wanted and name not in _BUILTIN_CALLS and not name[:1].isupper() and \
                     any(self.key_of(pf, fi, a.value) for a in node.args):
                 model.wanted.add(name)
                 head = f.value if isinstance(f, cst.Name) else f.value.value \
@@ -503,6 +507,7 @@ class Flow:
                             model.wanted_modules.add(q.rsplit(".", 1)[0])
                 model.version += 1
         if target_fi is not None and target_fi is not fi:
+            self.callers.setdefault(target_fi.func_id, {})[id(fi)] = (pf, fi)
             pos = target_fi.positional()
             args = positional(node)
             if task_call and isinstance(f, cst.Attribute) and f.attr.value == "apply_async":
@@ -534,7 +539,7 @@ class Flow:
                         if a.keyword.value not in slot:
                             slot[a.keyword.value] = f"{cname}({a.keyword.value}=`{_short(pf.code(a.value))}`) " \
                                                     f"in {pf.where(node)}"
-                            model.version += 1
+                            model.bump()
 
     def _pass(self, pf: ParsedFile, fi: FuncInfo, call: cst.Call, callee: FuncInfo, param: str,
               value: cst.BaseExpression) -> None:
@@ -556,7 +561,7 @@ class Flow:
                     slot = self.model.schema_fields.setdefault(rec.value, {})
                     if value.attr.value not in slot:
                         slot[value.attr.value] = f"`{pf.code(value)}` {why}"
-                        self.model.version += 1
+                        self.model.bump()
             return
         if ev:
             self.model.learn_param(callee.func_id, param, _chain(param, pf.code(value), pf.where(call), ev[0]),

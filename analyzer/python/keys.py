@@ -114,6 +114,10 @@ class KeyModel:
         #: route templates whose path carries the key, and their literal segments before the key
         self.route_templates: list[tuple[str, tuple[str, ...]]] = []
         self.version = 0  # bumped whenever something is learned: drives the fixed point
+        #: bumped when something every function may depend on is learned (classes, schemas, aliases)
+        self.global_version = 0
+        #: functions whose parameters or return were learned since the last flow pass
+        self.dirty: set[str] = set()
 
     # ------------------------------------------------------------------ closure questions
     def target_of_table(self, table: str) -> str:
@@ -148,6 +152,7 @@ class KeyModel:
             return False
         slot[param] = FuncKey(evidence, target)
         self._remember_function(func_id)
+        self.dirty.add(func_id)
         self.version += 1
         return True
 
@@ -156,6 +161,7 @@ class KeyModel:
             return False
         self.returns[func_id] = FuncKey(evidence, target)
         self._remember_function(func_id)
+        self.dirty.add(func_id)
         self.version += 1
         return True
 
@@ -164,14 +170,14 @@ class KeyModel:
             return False
         self.schemas[name] = evidence
         self.schema_orm[name] = orm
-        self.version += 1
+        self.bump()
         return True
 
     def learn_alias(self, name: str, evidence: str) -> bool:
         if name in self.type_aliases:
             return False
         self.type_aliases[name] = evidence
-        self.version += 1
+        self.bump()
         return True
 
     def add_orm(self, cls: OrmClass) -> bool:
@@ -179,8 +185,13 @@ class KeyModel:
         if old is not None and set(old.key_attrs) >= set(cls.key_attrs):
             return False
         self.orm[cls.name] = cls
-        self.version += 1
+        self.bump()
         return True
+
+    def bump(self) -> None:
+        """Something every function may depend on was learned: the next flow pass is a full one."""
+        self.version += 1
+        self.global_version += 1
 
     def schema_key_fields(self, schema: str) -> set[str]:
         """Fields of an affected schema that mirror key attributes of its ORM class (`id`)."""
