@@ -806,7 +806,7 @@ class Project:
                     if why and holder is not None and holder.id_map == "":
                         holder.id_map = why
                         self._touch(holder.file)
-        if fi.jsx:
+        if fi.jsx and b"data-" in fi.src.data:
             self._data_attributes(fi)
         calls, jsx = self._prepared(fi)
         for call, func, args, name in calls:
