@@ -136,3 +136,21 @@ def test_helpers_under_lib_and_utils_take_the_layer_of_what_they_do(tmp_path: Pa
     cmp_ = _at(f, "src/utils/sort.ts", 2)
     assert cmp_ and cmp_[0].rule == "ts.hazard.id-arithmetic" and cmp_[0].layer == "other"
     assert not _at(f, "src/utils/sort.ts", 3)
+
+
+def test_row_completed_by_the_parser_keeps_its_finding_without_an_edit(tmp_path: Path) -> None:
+    """`useState<number>(contentId;` lacks a `)`: the parser assumes it and reads the row, so the finding
+    stays (the developer must know), but no patch is written around a syntax error."""
+    src = {
+        "src/legacy/Picker.tsx": (
+            "export function Picker({ contentId }: { contentId: number }) {\n"
+            "  const [value, setValue] = useState<number>(contentId;\n"
+            "  return <b onClick={() => setValue(contentId)}>{value}</b>;\n"
+            "}\n"
+        ),
+    }
+    result = scan_sources(src, SEEDS, Config(), tmp=tmp_path)
+    row = _at(result.findings, "src/legacy/Picker.tsx", 2)
+    assert row and row[0].rule == "ts.state.use-state" and row[0].edits == ()
+    first = _at(result.findings, "src/legacy/Picker.tsx", 1)
+    assert first and first[0].edits  # rows the parser read as written keep their edits

@@ -94,7 +94,15 @@ def first_error(tree: ts.Tree, source: Source) -> tuple[int, int] | None:
 
 def error_lines(tree: ts.Tree) -> set[int]:
     """0-based rows covered by ERROR nodes or holding a MISSING node: findings there are not trusted."""
+    bad, missing = error_and_missing_lines(tree)
+    return bad | missing
+
+
+def error_and_missing_lines(tree: ts.Tree) -> tuple[set[int], set[int]]:
+    """0-based rows covered by ERROR nodes (text the parser could not read), and rows holding a MISSING
+    node (a token the parser had to assume, such as an unclosed `(`: the rest of the row was read)."""
     rows: set[int] = set()
+    missing: set[int] = set()
     stack = [tree.root_node]
     while stack:
         node = stack.pop()
@@ -102,10 +110,10 @@ def error_lines(tree: ts.Tree) -> set[int]:
             rows.update(range(node.start_point[0], node.end_point[0] + 1))
             continue
         if node.is_missing:
-            rows.add(node.start_point[0])
+            missing.add(node.start_point[0])
             continue
         stack.extend(c for c in node.children if c.has_error or c.is_missing)
-    return rows
+    return rows, missing - rows
 
 
 def inside_error(node: ts.Node) -> bool:

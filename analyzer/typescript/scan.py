@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import gc
 import re
@@ -18,7 +19,14 @@ from analyzer.typescript.detect import Detector
 from analyzer.typescript.flow import Project
 from analyzer.typescript.index import FileIndex, build_index
 from analyzer.typescript.names import KeyNames
-from analyzer.typescript.parsing import Source, error_lines, first_error, inside_error, is_tsx, parse
+from analyzer.typescript.parsing import (
+    Source,
+    error_and_missing_lines,
+    first_error,
+    inside_error,
+    is_tsx,
+    parse,
+)
 from analyzer.typescript.prefilter import Prefilter
 
 Progress = Callable[..., None]
@@ -137,9 +145,13 @@ def _scan(files: list[SourceFile], seeds: KeySeeds, config: Config, progress: Pr
             outcomes[fi.sf.path] = Failed(fi.sf.path, reason=f"rules failed: {type(exc).__name__}: {exc}")
             continue
         if fi.error is not None:
-            bad = error_lines(fi.tree)
+            bad, missing = error_and_missing_lines(fi.tree)
             found = [f for f in found if not _in_error(fi, f) and
                      not bad.intersection(range(f.span.line - 1, f.span.end_line))]
+            # a row the parser completed with an assumed token keeps its finding, never an edit: the
+            # developer fixes the syntax first, and the patch must not guess around it
+            found = [dataclasses.replace(f, edits=()) if f.edits and
+                     missing.intersection(range(f.span.line - 1, f.span.end_line)) else f for f in found]
             line, col = fi.error
             outcomes[fi.sf.path] = Skipped(
                 fi.sf.path, reason=f"syntax error at {line}:{col}; findings outside the error kept")
