@@ -20,7 +20,7 @@ from analyzer.rules.python.record_field import RecordField
 from analyzer.rules.python.route_converter import RouteConverter
 from analyzer.rules.python.route_param import FastApiParam
 from analyzer.rules.python.service_param import FunctionParam, FunctionReturn
-from analyzer.rules.python.sql_raw import RawSql, SqlFile, SqlIntBind
+from analyzer.rules.python.sql_raw import PlpgsqlIntVariable, RawSql, SqlFile, SqlIntBind
 from analyzer.rules.python.task_delay import CeleryDelay
 from analyzer.rules.python.task_signature import CeleryTaskSignature
 from analyzer.rules.python.test_literals import TestIdUrl, TestIntKey, TestJsonIdAssert
@@ -52,6 +52,7 @@ RULES: list[type[PyRule]] = [
     RawSql,
     SqlIntBind,
     SqlFile,
+    PlpgsqlIntVariable,
     TestIdUrl,
     TestIntKey,
     TestJsonIdAssert,

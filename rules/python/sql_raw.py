@@ -62,29 +62,71 @@ class RawSql(PyRule):
     ]
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
-        pf, model = ctx.pf, ctx.model
-        seen: set[int] = set()
-        for kind in (cst.ConcatenatedString, cst.SimpleString, cst.FormattedString):
-            for entry in pf.of(kind):
-                node = entry.node
-                if id(node) in seen:
-                    continue
-                if isinstance(node, cst.ConcatenatedString):
-                    for part in _parts(node):
-                        seen.add(id(part))
-                text = pf.code(node)
-                if not _SQL.search(_strip_quotes(text)):
-                    continue
-                hits = sql_hits(model, text)
-                if not hits:
-                    continue
-                cols = {q.split(".", 1)[1] for q, _ in hits}
-                start = pf.span(node).line
-                for i, line in enumerate(text.splitlines()):
-                    why = line_hazard(line, cols)
-                    if why:
-                        span = Span(start + i, 1, start + i, len(line) + 1)
-                        yield _at(self, ctx, span, f"raw SQL {why}: `{line.strip()[:80]}`", hits)
+        for start, text, hits in sql_strings(ctx):
+            cols = {q.split(".", 1)[1] for q, _ in hits}
+            for i, line in enumerate(text.splitlines()):
+                why = line_hazard(line, cols)
+                if why:
+                    span = Span(start + i, 1, start + i, len(line) + 1)
+                    yield _at(self, ctx, span, f"raw SQL {why}: `{line.strip()[:80]}`", hits)
+
+
+def sql_strings(ctx: FileCtx) -> Iterator[tuple[int, str, list[tuple[str, str]]]]:
+    """(first line, source text, impacted columns it touches) of every SQL-looking string literal."""
+    pf, model = ctx.pf, ctx.model
+    seen: set[int] = set()
+    for kind in (cst.ConcatenatedString, cst.SimpleString, cst.FormattedString):
+        for entry in pf.of(kind):
+            node = entry.node
+            if id(node) in seen:
+                continue
+            if isinstance(node, cst.ConcatenatedString):
+                for part in _parts(node):
+                    seen.add(id(part))
+            text = pf.code(node)
+            if not _SQL.search(_strip_quotes(text)):
+                continue
+            hits = sql_hits(model, text)
+            if hits:
+                yield pf.span(node).line, text, hits
+
+
+_DECLARE = re.compile(r"\b\w+\s+(?:integer|int|int4|int8|bigint|smallint)\s*(?::=|default)\s*(?:old|new)\.(\w+)", re.I)
+
+
+class PlpgsqlIntVariable(PyRule):
+    """A PL/pgSQL variable declared INTEGER and assigned the key (`old_id INTEGER := OLD.id`).
+
+    Anti-pattern: a trigger or function body, written as a string in a migration or raw SQL, that
+    copies the key into an integer variable — the function fails once the column is a UUID. Best
+    practice: declare the variable with the column's type (`OLD.id%TYPE`).
+    """
+
+    code, name, layer, kind = "PY073", "sql.plpgsql_int_variable", "raw-sql", "must_change"
+    VALID = [Valid("from alembic import op\ndef upgrade():\n    op.execute(\"\"\"\n"
+                   "    CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+                   "    DECLARE n INTEGER := OLD.views;\n    BEGIN DELETE FROM images WHERE content_id = 1; END;\n"
+                   "    $$\"\"\")\n", path="migrations/versions/0004.py")]
+    INVALID = [Invalid("from alembic import op\ndef upgrade():\n    op.execute(\"\"\"\n"
+                       "    CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+                       "    DECLARE old_id INTEGER := OLD.content_id;\n"
+                       "    BEGIN DELETE FROM images WHERE content_id = old_id; END;\n    $$\"\"\")\n",
+                       line=5, path="migrations/versions/0004.py")]
+
+    def check(self, ctx: FileCtx) -> Iterator[Finding]:
+        for start, text, hits in sql_strings(ctx):
+            cols = {q.split(".", 1)[1].lower() for q, _ in hits}
+            for i, line in enumerate(text.splitlines()):
+                m = _DECLARE.search(re.sub(r"--.*$", "", line))
+                if m and m.group(1).lower() in cols:
+                    span = Span(start + i, 1, start + i, len(line) + 1)
+                    yield Finding(rule=self.rule_name, code=self.code,
+                                  layer="migration" if ctx.pf.layer == "migration" else "raw-sql", language="python",
+                                  kind="must_change", severity=DEFAULT_SEVERITY["must_change"], path=ctx.pf.path,
+                                  span=span, symbol=f"{ctx.pf.modname}.sql",
+                                  message=f"PL/pgSQL variable holds the key as an integer: `{line.strip()[:80]}`",
+                                  evidence="; ".join(w for _, w in hits[:3]), target=ctx.model.default_target,
+                                  review="declare it with the column's type (%TYPE)")
 
 
 def _at(rule: PyRule, ctx: FileCtx, span: Span, message: str, hits: list[tuple[str, str]]) -> Finding:
