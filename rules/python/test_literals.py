@@ -8,6 +8,7 @@ from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
 
 from analyzer.models import Finding
 from analyzer.python import facts
+from analyzer.python.parsed import FuncInfo
 
 _HTTP = {"get", "post", "put", "patch", "delete"}
 
@@ -67,7 +68,10 @@ class TestIntKey(PyRule):
     """
 
     code, name, layer, kind = "PY081", "test.int_key", "test", "must_change"
-    VALID = [Valid("def test_x(client):\n    make_user(user_id=1, page=2)\n", path="tests/test_x.py")]
+    VALID = [Valid("def test_x(client):\n    make_user(user_id=1, page=2)\n", path="tests/test_x.py"),
+             Valid("from app.models import ContentItem\n"
+                   "def test_user(client):\n    assert client.get('/api/v1/users/3').json()['id'] == 3\n",
+                   path="tests/test_users.py")]
     INVALID = [
         Invalid("def test_x(db):\n    make_job(db, content_id=42)\n", line=2, path="tests/test_x.py"),
         Invalid("def test_x(body):\n    assert body['content_id'] == 42\n", line=2, path="tests/test_x.py"),
@@ -119,7 +123,7 @@ class TestIntKey(PyRule):
             if any(_is_int(s) or isinstance(s, cst.List) and s.elements and all(_is_int(e.value) for e in s.elements)
                    for s in sides):
                 for s in sides:
-                    ev = ctx.key(entry.func, s) or _json_key(ctx, s)
+                    ev = ctx.key(entry.func, s) or _json_key(ctx, s, entry.func)
                     if ev:
                         yield ctx.finding(self, node, ctx.symbol(entry.func),
                                           f"`{_short(pf.code(node))}` compares the key with an integer literal",
@@ -133,15 +137,37 @@ def _is_int(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Integer)
 
 
-def _json_key(ctx: FileCtx, node: cst.BaseExpression) -> tuple[str, str] | None:
-    """`body["content_id"]`, `first["items"][0]["id"]`, `[i["id"] for i in ...]`, `first["next_cursor"]`."""
+def _json_key(ctx: FileCtx, node: cst.BaseExpression, fi: FuncInfo | None = None) -> tuple[str, str] | None:
+    """`body["content_id"]`, `first["items"][0]["id"]`, `[i["id"] for i in ...]`, `first["next_cursor"]`.
+
+    A bare `"id"` counts only in a test that talks to a route taking the key (or uses an affected
+    model): `resp.json()["id"]` in a users test is a user id.
+    """
     if isinstance(node, cst.ListComp):
-        return _json_key(ctx, node.elt)
+        return _json_key(ctx, node.elt, fi)
     if isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
         key = facts.string_value(node.slice[0].slice.value)
-        if key is not None and (key in ctx.model.key_names or key == "id" or key in _cursor_fields(ctx)):
+        if key is None:
+            return None
+        if key in ctx.model.key_names or key in _cursor_fields(ctx) or (key == "id" and _key_test(ctx, fi)):
             return f"JSON field `{key}` holds the key", ctx.model.default_target
     return None
+
+
+def _key_test(ctx: FileCtx, fi: FuncInfo | None) -> bool:
+    """Does this test function request a key route or use an affected ORM class?"""
+    if fi is None:
+        return False
+    code = ctx.pf.code(fi.node)
+    if any(re.search(rf"\b{re.escape(name)}\b", code) for name in ctx.model.orm
+           if ctx.model.orm[name].key_attrs.get("id") is not None):
+        return True
+    rxs = [_template_regex(t, ()) for t, _ in ctx.model.route_templates]
+    for m in re.finditer(r"[\"']((?:/[\w{}.-]+)+)", code):
+        url = re.sub(r"{[^}]*}", "1", m.group(1))
+        if any(rx.search(url) for rx in rxs):
+            return True
+    return False
 
 
 def _cursor_fields(ctx: FileCtx) -> set[str]:
@@ -175,7 +201,7 @@ class TestJsonIdAssert(PyRule):
             node = entry.node
             assert isinstance(node, cst.Comparison)
             sides = [node.left, *[c.comparator for c in node.comparisons]]
-            json_side = any(isinstance(s, cst.Subscript) and _json_key(ctx, s) for s in sides)
+            json_side = any(isinstance(s, cst.Subscript) and _json_key(ctx, s, entry.func) for s in sides)
             orm = next((ev for s in sides if isinstance(s, cst.Attribute) for ev in [ctx.key(entry.func, s)] if ev),
                        None)
             comp_ops = all(isinstance(c.operator, (cst.Equal, cst.NotEqual, cst.GreaterThan, cst.LessThan))
@@ -184,7 +210,7 @@ class TestJsonIdAssert(PyRule):
                 yield ctx.finding(self, node, ctx.symbol(entry.func),
                                   f"`{_short(pf.code(node))}` compares a JSON id with an ORM id", evidence=orm[0],
                                   target=orm[1], layer="test", review="compare str(item.id)")
-            elif comp_ops and len(sides) == 2 and all(isinstance(s, cst.Subscript) and _json_key(ctx, s)
+            elif comp_ops and len(sides) == 2 and all(isinstance(s, cst.Subscript) and _json_key(ctx, s, entry.func)
                                                       for s in sides) and \
                     not all(isinstance(c.operator, (cst.Equal, cst.NotEqual)) for c in node.comparisons):
                 yield ctx.finding(self, node, ctx.symbol(entry.func),
