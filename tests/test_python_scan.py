@@ -185,3 +185,13 @@ def test_generated_files_are_skipped(tmp_path: Path) -> None:
     result = scan_python(files, CLOSURE, Config())
     skipped = [o for o in result.outcomes if isinstance(o, Skipped)]
     assert [o.path for o in skipped] == ["app/gen_pb2.py"]
+
+
+def test_cached_files_forget_previous_scans(tmp_path: Path) -> None:
+    files = _tree(tmp_path, {"app/models.py": MODELS, "app/api/images.py": ROUTES, "app/services.py": SERVICES})
+    first = scan_python(files, CLOSURE, Config())
+    assert any(f.symbol == "render.doc_key" for f in first.findings)
+    pk_only = Closure(targets=CLOSURE.targets, columns=CLOSURE.columns[:1], references=())
+    second = scan_python(files, pk_only, Config())  # content_id is no longer a key name
+    assert second.stats["cache_hits"] >= 2  # models.py and images.py (it imports ContentItem)
+    assert not [f for f in second.findings if f.path == "app/api/images.py"]

@@ -164,6 +164,7 @@ def _parse_cached(f: SourceFile, text: str, stats: dict[str, float]) -> ParsedFi
         stats["cache_hits"] += 1
         pf = _CACHE[key]
         pf.src = f
+        pf.reset()
         return pf
     try:
         pf = parse(f, text)

@@ -166,6 +166,16 @@ class ParsedFile:
                 return True
         return False
 
+    def reset(self) -> None:
+        """Forget what a previous scan learned (a cached file is reused with another closure)."""
+        for fi in self.functions:
+            fi.env.clear()
+            fi.instances.clear()
+            fi.objects.clear()
+            fi.route = None
+            fi.task = False
+            fi.dependency = False
+
     def returns_of(self, fi: FuncInfo) -> list[cst.Return]:
         return [e.node for e in self.of(cst.Return) if e.func is fi and isinstance(e.node, cst.Return)]
 
