@@ -28,6 +28,12 @@ class SqlalchemyColumn(PyRule):
               "    page: Mapped[int] = mapped_column(Integer)\n"),
         Valid("def Column(*a): return a\nclass Image:\n    __tablename__ = 'images'\n"
               "    content_id = Column('x')\n"),
+        # already converted (a patched tree): context only, no further change
+        Valid("import uuid\nfrom sqlalchemy import ForeignKey, Uuid\n"
+              "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n"
+              "class Base(DeclarativeBase): pass\n"
+              "class Image(Base):\n    __tablename__ = 'images'\n"
+              "    content_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey('content_items.id'))\n"),
     ]
     INVALID = [
         Invalid("from sqlalchemy import Integer\nfrom sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n"
@@ -61,12 +67,15 @@ class SqlalchemyColumn(PyRule):
                 continue
             for attr_name, (ic, attr, spec) in got[1].items():
                 edits = self._type_edits(ctx, spec)
+                int_typed = bool(spec and spec.type_nodes) or (
+                    attr.annotation is not None and ctx.has_int(attr.annotation.annotation))
                 if attr.annotation is not None:
                     edits += ctx.int_edits(attr.annotation.annotation)
+                # no integer type written here (already converted, or the type follows a ForeignKey): context
                 yield ctx.finding(self, attr.stmt, f"{cls.name.value}.{attr_name}",
                                   f"`{cls.name.value}.{attr_name}` maps {ic.qualified}, which becomes "
                                   f"{model.to_type}", evidence=ic.reason, target=ic.target, edits=edits,
-                                  kind="must_change")
+                                  kind="must_change" if int_typed else "info")
         for entry in pf.of(cst.Call):
             call = entry.node
             assert isinstance(call, cst.Call)
@@ -98,6 +107,8 @@ class SqlalchemyColumn(PyRule):
         new, name = ctx.model.sqla_type()
         out = []
         for node in spec.type_nodes:
+            if (node.attr.value if isinstance(node, cst.Attribute) else getattr(node, "value", "")) == new:
+                continue  # already the new type
             if isinstance(node, cst.Attribute):
                 start, end = ctx.pf.offsets(node.attr)
                 out.append(Edit(start, end, new))
