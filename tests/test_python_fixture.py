@@ -1,7 +1,7 @@
 """Accuracy of the Python scanner on the content_app fixture backend, from its `# impact:` annotations.
 
-Measured (2026-11-25): recall 99 % (160/161), precision 100 %, no `# ok` distractor flagged; the known misses are
-listed in KNOWN_MISSES so that a new miss (or a fixed one) shows up here.
+Measured (2026-11-25): recall 100 % (161/161), precision 100 %, no `# ok` distractor flagged; the known misses are
+listed in KNOWN_MISSES so that a new miss shows up here.
 """
 
 from __future__ import annotations
@@ -20,9 +20,8 @@ from analyzer.sources import discover
 
 APP = Path(__file__).resolve().parents[1] / "fixtures" / "content_app"
 
-#: misses we know of (path, line): a mock assertion of Celery task args (`args=[42, "manual"]` on a
-#: patched `apply_async`), which names no key.
-KNOWN_MISSES = {("tests/test_jobs.py", 39)}
+#: misses we know of (path, line): none on this fixture today; add any found here with the reason.
+KNOWN_MISSES: set[tuple[str, int]] = set()
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +46,7 @@ def test_recall_precision_and_distractors(scan) -> None:  # type: ignore[no-unty
     print(report)
     distractors = [f for f in found if (f["path"], f["line"]) in ok and f["kind"] != "info"]
     assert not distractors, distractors
-    assert total.recall >= 0.97, report + "\nmisses: " + str([(m.path, m.line) for m in misses])
+    assert total.recall >= 0.98, report + "\nmisses: " + str([(m.path, m.line) for m in misses])
     assert total.precision >= 0.97, report + "\nnoise: " + str(noise)
     new_misses = {(m.path, m.line) for m in misses} - KNOWN_MISSES
     assert not new_misses, f"new misses: {sorted(new_misses)}"

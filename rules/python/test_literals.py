@@ -75,7 +75,34 @@ class TestIntKey(PyRule):
     INVALID = [
         Invalid("def test_x(db):\n    make_job(db, content_id=42)\n", line=2, path="tests/test_x.py"),
         Invalid("def test_x(body):\n    assert body['content_id'] == 42\n", line=2, path="tests/test_x.py"),
+        Invalid("from unittest import mock\nfrom celery import shared_task\n@shared_task\ndef render(content_id): ...\n"
+                "def test_enqueue(client):\n    with mock.patch('app.tasks.render.apply_async') as sent:\n"
+                "        client.post('/x')\n    sent.assert_called_once_with(args=[42], countdown=2)\n",
+                line=8, message_contains="task argument", path="tests/test_x.py"),
     ]
+
+    def _mocked_task_calls(self, ctx: FileCtx) -> Iterator[Finding]:
+        """`apply_async.assert_called_once_with(args=[42, "manual"])` on a patched task taking the key."""
+        mocks = _mock_targets(ctx)
+        if not mocks:
+            return
+        for entry in ctx.pf.of(cst.Call):
+            call = entry.node
+            assert isinstance(call, cst.Call)
+            f = call.func
+            if not (isinstance(f, cst.Attribute) and f.attr.value.startswith("assert_")
+                    and isinstance(f.value, cst.Name) and f.value.value in mocks):
+                continue
+            task = mocks[f.value.value]
+            a = facts.kwarg(call, "args")
+            values = [e.value for e in a.value.elements] if a is not None and isinstance(
+                a.value, (cst.List, cst.Tuple)) else [x.value for x in facts.positional(call)]
+            for param, value in zip(task.positional(), values, strict=False):
+                if param.name.value in task.env and _is_int(value):
+                    yield ctx.finding(self, call, ctx.symbol(entry.func, param.name.value),
+                                      f"mock assertion expects `{ctx.pf.code(value)}` as task argument "
+                                      f"`{param.name.value}`", evidence=task.env[param.name.value], layer="test")
+                    break
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         pf, model = ctx.pf, ctx.model
@@ -107,6 +134,7 @@ class TestIntKey(PyRule):
                         _is_int(el.value) or (facts.string_value(el.value) or "x").strip().isdigit()):
                     yield ctx.finding(self, el, ctx.symbol(entry.func), f"`{pf.code(el)}` sends an integer key",
                                       layer="test", evidence=f"`{facts.string_value(el.key)}` holds the key")
+        yield from self._mocked_task_calls(ctx)
         for entry in pf.of(cst.For):  # for content_id in range(43, 50)
             loop = entry.node
             assert isinstance(loop, cst.For)
@@ -129,6 +157,36 @@ class TestIntKey(PyRule):
                                           f"`{_short(pf.code(node))}` compares the key with an integer literal",
                                           evidence=ev[0], target=ev[1], layer="test")
                         break
+
+
+def _mock_targets(ctx: FileCtx) -> dict[str, FuncInfo]:
+    """`with mock.patch("app.x.generate.apply_async") as m` / `patch.object(generate, "delay")` -> m: task."""
+    out: dict[str, FuncInfo] = {}
+    registry = ctx.flow.registry
+
+    class V(cst.CSTVisitor):
+        def visit_WithItem(self, item: cst.WithItem) -> None:
+            call = item.item
+            if not (isinstance(call, cst.Call) and item.asname is not None
+                    and isinstance(item.asname.name, cst.Name)):
+                return
+            name = facts.callee_name(call)
+            args = facts.positional(call)
+            task_name = None
+            if name == "patch" and args:
+                target = facts.string_value(args[0].value) or ""
+                parts = target.split(".")
+                if len(parts) >= 2 and parts[-1] in ("delay", "apply_async"):
+                    task_name = parts[-2]
+            elif name == "object" and len(args) >= 2 and facts.string_value(args[1].value) in ("delay", "apply_async"):
+                v = args[0].value
+                task_name = v.value if isinstance(v, cst.Name) else v.attr.value if isinstance(v, cst.Attribute) else None
+            ids = registry.by_name.get(task_name or "", [])
+            if len(ids) == 1 and registry.by_id[ids[0]][1].task:
+                out[item.asname.name.value] = registry.by_id[ids[0]][1]
+
+    ctx.pf.module.visit(V())
+    return out
 
 
 def _is_int(node: cst.BaseExpression) -> bool:
