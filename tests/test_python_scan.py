@@ -195,3 +195,16 @@ def test_cached_files_forget_previous_scans(tmp_path: Path) -> None:
     second = scan_python(files, pk_only, Config())  # content_id is no longer a key name
     assert second.stats["cache_hits"] >= 2  # models.py and images.py (it imports ContentItem)
     assert not [f for f in second.findings if f.path == "app/api/images.py"]
+
+
+def test_text_target_edits_int_to_str(tmp_path: Path) -> None:
+    closure = Closure(targets=(replace(TARGET, to_type="TEXT"),), columns=CLOSURE.columns,
+                      references=CLOSURE.references)
+    files = _tree(tmp_path, {"app/models.py": MODELS,
+                             "app/schemas.py": "from pydantic import BaseModel\nclass A(BaseModel):\n"
+                                               "    content_id: int | None = None\n"})
+    result = scan_python(files, closure, Config())
+    schema = [f for f in result.findings if f.path == "app/schemas.py"]
+    assert [e.text for f in schema for e in f.edits] == ["str"] and not schema[0].edits[0].requires_import
+    model = [f for f in result.findings if f.symbol == "ContentItem.id"][0]
+    assert {e.text for e in model.edits} == {"Text", "str"}
