@@ -87,8 +87,8 @@ def scan_python(files: list[SourceFile], closure: Closure, config: Config,
     flow = Flow(model, registry)
     routers = facts.Routers(texts=texts)
     record_kinds: dict[str, str] = {}
-    looked: dict[str, frozenset[str]] = {}
-    failed: dict[str, str] = {}  # path -> internal error (a Failed outcome)  # path -> words it was checked against
+    looked: dict[str, frozenset[str]] = {}  # path -> words it was checked against
+    failed: dict[str, str] = {}  # path -> internal error (a Failed outcome)
     if not closure.columns and not closure.targets:
         py_files = []
 
