@@ -338,9 +338,25 @@ class Flow:
                     if n in self.model.type_aliases:
                         fi.env.setdefault(name, f"annotated {n} ({self.model.type_aliases[n]})")
                 ann = p.annotation.annotation
+                if name in fi.env:
+                    self._key_dependency(pf, fi, p, fi.env[name])
                 if name in fi.env and isinstance(ann, cst.Name) and ann.value in self.model.int_aliases:
                     self.model.learn_alias(ann.value, f"annotates key parameter `{name}` of {fi.qualname}() "
                                                       f"in {pf.where(p)}")
+
+    def _key_dependency(self, pf: ParsedFile, fi: FuncInfo, p: cst.Param, why: str) -> None:
+        """`doc_key: int = Depends(read_key)` (or `Annotated[int, Depends(read_key)]`): read_key returns the key."""
+        nodes: list[cst.CSTNode] = [n for n in (p.default, p.annotation) if n is not None]
+        for node in nodes:
+            for call in _calls(node):
+                if callee_name(call) != "Depends" or not call.args:
+                    continue
+                dep = self.registry.resolve(pf, call.args[0].value, fi)
+                if dep is not None and dep is not fi and dep.func_id not in self.model.returns \
+                        and _returns_value(dep.node):
+                    self.model.learn_return(dep.func_id, f"its result is injected into key parameter "
+                                                         f"`{p.name.value}` of {fi.qualname}() ({_short(why)})",
+                                            self.model.default_target)
 
     def analyze(self, pf: ParsedFile, fi: FuncInfo) -> None:
         """Local flow of one function, then what it teaches about callees, schemas and returns."""
@@ -597,6 +613,17 @@ def _names(node: cst.CSTNode) -> list[str]:
             v = n.evaluated_value
             if isinstance(v, str) and v.isidentifier():
                 out.append(v)
+
+    node.visit(V())
+    return out
+
+
+def _calls(node: cst.CSTNode) -> list[cst.Call]:
+    out: list[cst.Call] = []
+
+    class V(cst.CSTVisitor):
+        def visit_Call(self, n: cst.Call) -> None:
+            out.append(n)
 
     node.visit(V())
     return out

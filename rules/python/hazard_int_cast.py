@@ -22,6 +22,9 @@ class IntCast(PyRule):
     INVALID = [
         Invalid("def enqueue(payload):\n    content_id = int(payload.content_id)\n    return content_id\n", line=2),
         Invalid("def parse_content_id(raw: str) -> int:\n    raw = raw.strip()\n    return int(raw)\n", line=3),
+        Invalid("from fastapi import Depends, Request\n"
+                "def ref_from_header(request: Request) -> int:\n    return int(request.headers['X-Ref'])\n"
+                "def read(content_id: int = Depends(ref_from_header)) -> None: ...\n", line=3),
     ]
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:

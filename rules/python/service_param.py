@@ -57,9 +57,19 @@ class FunctionReturn(PyRule):
 
     code, name, layer, kind = "PY051", "function.return", "service", "must_change"
     fixable = True
-    VALID = [Valid(_HEAD + "def count(session) -> int:\n    return 3\n")]
+    VALID = [Valid(_HEAD + "def count(session) -> int:\n    return 3\n"),
+             Valid(_HEAD + "from fastapi import Depends, Request\n"
+                           "def shipment_from_header(request: Request) -> int:\n"
+                           "    return int(request.headers['X-Shipment'])\n"
+                           "def read(shipment_id: int = Depends(shipment_from_header)) -> None: ...\n")]
     INVALID = [Invalid(_HEAD + "def first_id(item: ContentItem) -> int:\n    return item.id\n",
-                       line=2, expected_fix="def first_id(item: ContentItem) -> uuid.UUID:")]
+                       line=2, expected_fix="def first_id(item: ContentItem) -> uuid.UUID:"),
+               Invalid(_HEAD + "from fastapi import Depends, Request\n"
+                               "def ref_from_header(request: Request) -> int:\n"
+                               "    return int(request.headers['X-Ref'])\n"
+                               "def read(content_id: int = Depends(ref_from_header)) -> None: ...\n",
+                       line=3, message_contains="returns the key",
+                       expected_fix="def ref_from_header(request: Request) -> uuid.UUID:")]
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         for fi in ctx.pf.functions:
