@@ -25,6 +25,8 @@ _PASS = {"select", "where", "filter", "filter_by", "order_by", "limit", "offset"
 _BUILTIN_CALLS = {"int", "str", "float", "list", "dict", "set", "tuple", "len", "print", "sorted", "max", "min",
                   "isinstance", "getattr", "setattr", "repr", "format", "range", "enumerate", "zip", "map",
                   "filter", "any", "all", "sum", "abs", "hash", "bool", "type", "id", "UUID", "uuid4"}
+#: request mappings a key can be read from by name (`request.headers["X-Ref"]`, `.cookies.get("ref")`)
+_REQUEST_MAPS = {"headers", "cookies", "query_params", "path_params"}
 TASK_CALLS = {"delay", "apply_async", "s", "si", "signature", "send_task"}
 
 
@@ -219,7 +221,7 @@ class Flow:
 
                 key = string_value(expr.slice[0].slice.value)
                 if key is not None:
-                    return self.name_ev(key)
+                    return self.name_ev(key) or self._request_string(expr.value, key)
             return None
         if isinstance(expr, cst.Await):
             return self.key_of(pf, fi, expr.expression)
@@ -240,7 +242,7 @@ class Flow:
 
                     key = string_value(args[0].value)
                     if key is not None:
-                        return self.name_ev(key)
+                        return self.name_ev(key) or self._request_string(f.value, key)
             if name in _PASS and isinstance(f, cst.Attribute) and name not in ("scalar", "scalars", "execute"):
                 return self.key_of(pf, fi, f.value)  # select(X.id).where(...).order_by(...)
             if name in _PASS:
@@ -266,6 +268,13 @@ class Flow:
             return self.key_of(pf, fi, expr.body) or self.key_of(pf, fi, expr.orelse)
         if isinstance(expr, cst.BooleanOperation):
             return self.key_of(pf, fi, expr.left) or self.key_of(pf, fi, expr.right)
+        return None
+
+    def _request_string(self, container: cst.BaseExpression, key: str) -> Ev | None:
+        """`request.headers["X-Ref"]` where another function returns the key read from that same header."""
+        if key in self.model.key_strings and isinstance(container, cst.Attribute) \
+                and container.attr.value in _REQUEST_MAPS:
+            return f"`{container.attr.value}[{key!r}]`: {self.model.key_strings[key]}", self.model.default_target
         return None
 
     def _comp_key(self, pf: ParsedFile, fi: FuncInfo | None,
@@ -394,6 +403,9 @@ class Flow:
         elif isinstance(node, cst.Comparison):
             self._sink_compare(pf, fi, node)
         elif isinstance(node, cst.Return) and node.value is not None and fi.func_id in self.model.returns:
+            for name in _request_reads(node.value):
+                self.model.learn_key_string(name, f"{fi.qualname}() returns the key read from it "
+                                                  f"({pf.where(node)})")
             for n in _operands(node.value):
                 if n.value not in fi.env and n.value not in ("None", "True", "False"):
                     fi.env[n.value] = f"`{n.value}` is returned by {fi.qualname}(), which returns the key"
@@ -616,6 +628,25 @@ def _names(node: cst.CSTNode) -> list[str]:
 
     node.visit(V())
     return out
+
+
+def _request_reads(expr: cst.BaseExpression) -> list[str]:
+    """Names a returned expression reads from a request mapping: `int(request.headers["X-Ref"])` -> X-Ref."""
+    from analyzer.python.facts import string_value
+
+    while isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value in ("int", "str") \
+            and expr.args:
+        expr = expr.args[0].value
+    container: cst.BaseExpression | None = None
+    key: str | None = None
+    if isinstance(expr, cst.Subscript) and len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index):
+        container, key = expr.value, string_value(expr.slice[0].slice.value)
+    elif isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "get" \
+            and expr.args:
+        container, key = expr.func.value, string_value(expr.args[0].value)
+    if key and isinstance(container, cst.Attribute) and container.attr.value in _REQUEST_MAPS:
+        return [key]
+    return []
 
 
 def _calls(node: cst.CSTNode) -> list[cst.Call]:

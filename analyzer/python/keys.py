@@ -91,6 +91,8 @@ class KeyModel:
         for alias in config.aliases:
             if re.fullmatch(r"[A-Za-z_]\w*", alias):
                 self.key_names.setdefault(alias, "configured alias")
+        #: request header / cookie / query names a key is read from (`request.headers["X-Ref"]`) -> evidence
+        self.key_strings: dict[str, str] = {}
         self.orm: dict[str, OrmClass] = {}
         #: affected Pydantic (or other record) classes -> evidence tying them to the key
         self.schemas: dict[str, str] = {}
@@ -188,6 +190,11 @@ class KeyModel:
         self.bump()
         return True
 
+    def learn_key_string(self, name: str, evidence: str) -> None:
+        if name not in self.key_strings and name not in self.key_names:
+            self.key_strings[name] = evidence
+            self.bump()
+
     def bump(self) -> None:
         """Something every function may depend on was learned: the next flow pass is a full one."""
         self.version += 1
@@ -207,7 +214,7 @@ class KeyModel:
 
     def candidate_words(self) -> set[str]:
         """Words whose presence makes a file worth parsing (the fast prefilter)."""
-        words = set(self.key_names) | set(self.orm) | set(self.schemas)
+        words = set(self.key_names) | set(self.orm) | set(self.schemas) | set(self.key_strings)
         words |= {f"table:{t}" for t in self.impacted}  # a table name counts only in SQL-ish context
         words |= set(self.type_aliases) | {w for w in self.function_names | self.wanted
                                            if len(w) >= 4 and w not in _COMMON_CALLS}

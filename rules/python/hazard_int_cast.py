@@ -17,17 +17,34 @@ class IntCast(PyRule):
     """
 
     code, name, layer, kind = "PY060", "hazard.int_cast", "service", "hazard"
-    VALID = [Valid("def parse_page(raw):\n    return max(int(raw or 1), 1)\n"
+    VALID = [Valid("def middleware(request):\n    request.state.page = int(request.query_params.get('page', '1'))\n"
+                   "    request.state.order_id = int(request.headers['X-Order']) if request.headers else None\n"
+                   "    request.state.id = int(request.headers['X-Id'])\n"),
+             Valid("from fastapi import Depends, Request\n"
+                   "def ref_from_header(request: Request) -> int:\n    return int(request.headers['X-Ref'])\n"
+                   "def read(shipment_id: int = Depends(ref_from_header)) -> None: ...\n"
+                   "async def mw(request, call_next):\n"
+                   "    request.state.order = int(request.headers.get('X-Order', '0'))\n"),
+             Valid("def parse_page(raw):\n    return max(int(raw or 1), 1)\n"
                    "def f(user_id):\n    return int(user_id)\n")]
     INVALID = [
         Invalid("def enqueue(payload):\n    content_id = int(payload.content_id)\n    return content_id\n", line=2),
         Invalid("def parse_content_id(raw: str) -> int:\n    raw = raw.strip()\n    return int(raw)\n", line=3),
         Invalid("from fastapi import Depends, Request\n"
                 "def ref_from_header(request: Request) -> int:\n    return int(request.headers['X-Ref'])\n"
+                "def read(content_id: int = Depends(ref_from_header)) -> None: ...\n"
+                "async def mw(request, call_next):\n    raw = request.headers.get('X-Ref')\n"
+                "    request.state.ref = int(raw) if raw else None\n"
+                "    request.state.order = int(request.headers.get('X-Order', '0'))\n", line=7),
+        Invalid("def middleware(request):\n    raw = request.headers.get('X-Ref')\n"
+                "    request.state.content_id = int(raw) if raw else None\n", line=3),
+        Invalid("from fastapi import Depends, Request\n"
+                "def ref_from_header(request: Request) -> int:\n    return int(request.headers['X-Ref'])\n"
                 "def read(content_id: int = Depends(ref_from_header)) -> None: ...\n", line=3),
     ]
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
+        stored = self._stored(ctx)
         for entry in ctx.pf.of(cst.Call):
             call = entry.node
             assert isinstance(call, cst.Call)
@@ -36,12 +53,33 @@ class IntCast(PyRule):
             args = facts.positional(call)
             if not args:
                 continue
-            ev = ctx.key(entry.func, args[0].value) or self._returned(ctx, entry.func, call)
+            ev = ctx.key(entry.func, args[0].value) or self._returned(ctx, entry.func, call) or stored.get(id(call))
             if ev is None:
                 continue
             yield ctx.finding(self, call, ctx.symbol(entry.func), f"`{ctx.pf.code(call)}` casts the key to int",
                               evidence=ev[0], target=ev[1], layer=ctx.layer_of(entry.func, "other"),
                               review="parse with the new key type (uuid.UUID(x)) instead of int(x)")
+
+    @staticmethod
+    def _stored(ctx: FileCtx) -> dict[int, tuple[str, str]]:
+        """`request.state.content_id = int(raw) if raw else None`: the result is stored where a key lives."""
+        out: dict[int, tuple[str, str]] = {}
+        for entry in ctx.pf.of(cst.Assign):
+            node = entry.node
+            assert isinstance(node, cst.Assign)
+            direct = _direct_int_calls(node.value)
+            if not direct:
+                continue
+            for t in node.targets:
+                target = t.target
+                if not isinstance(target, (cst.Name, cst.Attribute)):
+                    continue
+                ev = ctx.key(entry.func, target)
+                if ev is not None:
+                    why = f"stored in `{ctx.pf.code(target)}` in {ctx.pf.where(node)}: {ev[0]}"
+                    for c in direct:
+                        out[id(c)] = (why, ev[1])
+        return out
 
     @staticmethod
     def _returned(ctx: FileCtx, fi, call: cst.Call):  # type: ignore[no-untyped-def]
@@ -66,3 +104,14 @@ def _contains(root: cst.CSTNode, node: cst.CSTNode) -> bool:
 
     root.visit(V())
     return bool(found)
+
+
+def _direct_int_calls(expr: cst.BaseExpression) -> list[cst.Call]:
+    """`int(x)`, `int(x) if c else None`, `int(x) or None`: the int() calls whose result is the value itself."""
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "int":
+        return [expr]
+    if isinstance(expr, cst.IfExp):
+        return [*_direct_int_calls(expr.body), *_direct_int_calls(expr.orelse)]
+    if isinstance(expr, cst.BooleanOperation):
+        return [*_direct_int_calls(expr.left), *_direct_int_calls(expr.right)]
+    return []
