@@ -50,10 +50,19 @@ class Registry:
         self.methods: dict[tuple[str, str], str] = {}  # (class, method) -> func id
         self.classes: set[str] = set()
         self.self_attrs: dict[tuple[str, str], str] = {}  # (class, attribute) -> class of its value
+        #: module-level annotation aliases (`ItemDep = Annotated[Item, Depends(get_item)]`) -> their value
+        self.aliases: dict[str, cst.BaseExpression] = {}
 
     def add(self, pf: ParsedFile) -> None:
         for cls in pf.classes:
             self.classes.add(cls.name.value)
+        for entry in pf.of(cst.Assign):
+            node = entry.node
+            assert isinstance(node, cst.Assign)
+            if entry.func is None and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name) \
+                    and isinstance(node.value, cst.Subscript) and isinstance(node.value.value, cst.Name) \
+                    and node.value.value.value == "Annotated":
+                self.aliases.setdefault(node.targets[0].target.value, node.value)
         for fi in pf.functions:
             if fi.func_id not in self.by_id:
                 self.by_id[fi.func_id] = (pf, fi)
@@ -183,10 +192,19 @@ class Flow:
             return self._orm_in(f.value) if isinstance(f, cst.Attribute) else None
         return None
 
-    def annotation_class(self, ann: cst.BaseExpression) -> str | None:
+    def annotation_class(self, ann: cst.BaseExpression, depth: int = 0) -> str | None:
         for node in _names(ann):
             if node in self.model.orm:
                 return node
+            alias = self.registry.aliases.get(node)
+            if alias is not None and depth < 3:
+                # Annotated[Item, Depends(...)]: only the annotated type, not the metadata
+                assert isinstance(alias, cst.Subscript)
+                first = alias.slice[0].slice if alias.slice else None
+                if isinstance(first, cst.Index):
+                    found = self.annotation_class(first.value, depth + 1)
+                    if found:
+                        return found
         return None
 
     def key_of(self, pf: ParsedFile, fi: FuncInfo | None, expr: cst.CSTNode) -> Ev | None:

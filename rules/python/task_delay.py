@@ -21,7 +21,11 @@ class CeleryDelay(PyRule):
 
     code, name, layer, kind = "PY041", "celery.delay", "task", "hazard"
     VALID = [Valid("from celery import shared_task\n@shared_task\ndef digest(user_id): ...\n"
-                   "def go(user):\n    digest.delay(user.id)\n")]
+                   "def go(user):\n    digest.delay(user.id)\n"),
+             Valid("from typing import Annotated\nfrom fastapi import Depends\nfrom celery import shared_task\n"
+                   "from app.models import User\n"
+                   "UserDep = Annotated[User, Depends(lambda: None)]\n@shared_task\ndef digest(user_id): ...\n"
+                   "def go(user: UserDep):\n    digest.apply_async(kwargs={'user_id': user.id}, countdown=5)\n")]
     INVALID = [
         Invalid("from celery import shared_task\nfrom app.models import ContentItem\n"
                 "@shared_task\ndef render(content_id): ...\n"
@@ -30,6 +34,11 @@ class CeleryDelay(PyRule):
         Invalid("from celery import shared_task\n@shared_task\ndef render(content_id): ...\n"
                 "def publish(content_id: int):\n    render.apply_async(args=[content_id], countdown=5)\n",
                 line=5, message_contains="apply_async"),
+        Invalid("from typing import Annotated\nfrom fastapi import Depends\nfrom celery import shared_task\n"
+                "from app.models import ContentItem\n"
+                "ItemDep = Annotated[ContentItem, Depends(lambda: None)]\n@shared_task\ndef render(ref): ...\n"
+                "def publish(item: ItemDep):\n    render.apply_async(kwargs={'ref': item.id}, countdown=5)\n",
+                line=9, message_contains="apply_async"),
     ]
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
