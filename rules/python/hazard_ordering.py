@@ -23,7 +23,9 @@ class KeyOrdering(PyRule):
 
     code, name, layer, kind = "PY062", "hazard.ordering", "service", "hazard"
     VALID = [Valid(_HEAD + "def owners(s):\n    return s.scalars(select(User).order_by(User.id))\n"
-                           "def f(page: int):\n    return page > 1\n")]
+                           "def f(page: int):\n    return page > 1\n"),
+             Valid(_HEAD + "def g(users: list[User], page: int):\n"
+                           "    return max(u.id for u in users), max(1, page), min(len(users), 10)\n")]
     INVALID = [
         Invalid(_HEAD + "def latest(s):\n    return s.scalars(select(ContentItem).order_by(ContentItem.id.desc()))\n",
                 line=4),
@@ -31,6 +33,8 @@ class KeyOrdering(PyRule):
                 line=4),
         Invalid(_HEAD + "def top(s):\n    return s.scalar(select(func.max(ContentItem.id)))\n", line=4),
         Invalid(_HEAD + "def newer(a: ContentItem, b: ContentItem) -> bool:\n    return a.id > b.id\n", line=4),
+        Invalid(_HEAD + "def cursor(items: list[ContentItem]):\n    return max(i.id for i in items) if items else None\n",
+                line=4, message_contains="max()"),
     ]
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
@@ -68,6 +72,13 @@ class KeyOrdering(PyRule):
                 kw = facts.kwarg(call, "key")
                 ev = self._lambda_key(ctx, entry.func, call, kw.value) if kw is not None else None
                 what = "sorts by the key"
+                if ev is None and kw is None and name in ("max", "min") and isinstance(call.func, cst.Name):
+                    # max(i.id for i in items) / max(ids): "the latest" by key order
+                    for a in facts.positional(call):
+                        ev = ctx.key(entry.func, a.value)
+                        if ev:
+                            what = f"takes {name}() of the key"
+                            break
             if ev:
                 yield ctx.finding(self, call, ctx.symbol(entry.func), f"`{_short(pf.code(call))}` {what}",
                                   evidence=ev[0], target=ev[1], layer=ctx.layer_of(entry.func, "other"),
