@@ -468,6 +468,17 @@ class Flow:
                         fi.env[el.value.value] = (f"`{el.value.value}` is bound to :{bind}, compared with the key "
                                                   f"in SQL ({pf.where(call)})")
             return
+        if callee_name(call) in ("execute", "exec_driver_sql") and len(args) >= 2 \
+                and isinstance(args[1].value, (cst.Tuple, cst.List)):
+            sql = self._sql_text(pf, args[0].value)
+            if sql:
+                keyed = self._positional_binds(sql)
+                for i, elem in enumerate(args[1].value.elements):
+                    v = elem.value
+                    if i < len(keyed) and keyed[i] and isinstance(v, cst.Name) and v.value not in fi.env:
+                        fi.env[v.value] = (f"`{v.value}` is bound to placeholder {i + 1}, compared with the key "
+                                           f"in SQL ({pf.where(call)})")
+            return
         if isinstance(f, cst.Attribute) and f.attr.value == "get" and len(args) == 2 \
                 and isinstance(args[0].value, cst.Name) and args[0].value.value in self.model.orm:
             orm = self.model.orm[args[0].value.value]
@@ -502,6 +513,32 @@ class Flow:
                     return self._sql_text(pf, node.value)
             return None
         return string_value(expr)
+
+    def _positional_binds(self, sql: str) -> list[bool]:
+        """For each `?` / `%s` placeholder in order: is it compared with an impacted column of a table the
+        SQL names (`SELECT ... FROM items WHERE id > ?`)? A qualified generic name (`u.id`) counts only
+        when the qualifier is that table or its alias."""
+        low = sql.lower()
+        out = []
+        for m in re.finditer(r"\?|%s", low):
+            before = low[:m.start()]
+            hit = re.search(r"(?:([a-z_]\w*)\.)?([a-z_]\w*)\s*(?:=|<>|!=|<=|>=|<|>)\s*$", before)
+            ok = False
+            if hit is not None:
+                qual, col = hit.group(1), hit.group(2)
+                for table, cols in self.model.impacted.items():
+                    t = table.lower()
+                    if col not in {c.lower() for c in cols} or not re.search(rf"\b{re.escape(t)}\b", low):
+                        continue
+                    if qual is None or col not in GENERIC_PK_NAMES:
+                        ok = True
+                    else:
+                        names = {t} | set(re.findall(rf"\b{re.escape(t)}\s+(?:as\s+)?([a-z_]\w*)", low))
+                        ok = qual in names
+                    if ok:
+                        break
+            out.append(ok)
+        return out
 
     def _bind_is_key(self, sql: str, bind: str) -> bool:
         low = sql.lower()

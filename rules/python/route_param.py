@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import libcst as cst
 from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
 
-from analyzer.models import Finding
+from analyzer.models import Edit, Finding
 from analyzer.python.parsed import FuncInfo
 
 _HEAD = "from typing import Annotated\nfrom fastapi import APIRouter, Depends, Path, Query\nrouter = APIRouter()\n"
@@ -17,6 +17,19 @@ def key_params(ctx: FileCtx, fi: FuncInfo) -> Iterator[tuple[cst.Param, str]]:
         name = p.name.value
         if name in fi.env and p.annotation is not None and ctx.has_int(p.annotation.annotation):
             yield p, fi.env[name]
+
+
+def param_edits(ctx: FileCtx, p: cst.Param) -> tuple[tuple[Edit, ...], str]:
+    """`int` -> the new type in the annotation, unless an integer default (`after: int = 0`) would be left
+    behind: then no edit, a review note (the sentinel needs a decision: `None`, or drop the default)."""
+    assert p.annotation is not None
+    default = p.default
+    if isinstance(default, cst.UnaryOperation):
+        default = default.expression
+    if isinstance(default, cst.Integer):
+        return (), f"integer default `{ctx.pf.code(p.default)}` is no key: use `None` (and handle it) " \
+                   f"before changing the type"
+    return ctx.int_edits(p.annotation.annotation), ""
 
 
 class FastApiParam(PyRule):
@@ -54,9 +67,10 @@ class FastApiParam(PyRule):
                 continue
             for p, why in key_params(ctx, fi):
                 assert p.annotation is not None
+                edits, review = param_edits(ctx, p)
                 kind = "path" if fi.route and f"{{{p.name.value}" in fi.route[1] else "query/body"
                 role = "route" if fi.route else "dependency"
                 yield ctx.finding(self, p, f"{fi.qualname}.{p.name.value}",
                                   f"{role} {kind} parameter `{p.name.value}` holds the key and is typed "
                                   f"`{ctx.pf.code(p.annotation.annotation)}`", evidence=why,
-                                  edits=ctx.int_edits(p.annotation.annotation))
+                                  edits=edits, review=review)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
-from analyzer.rules.python.route_param import key_params
+from analyzer.rules.python.route_param import key_params, param_edits
 
 from analyzer.models import Finding
 
@@ -23,6 +23,10 @@ class FunctionParam(PyRule):
     VALID = [
         Valid(_HEAD + "def paginate(page: int, limit: int) -> list: ...\n"
                       "def by_user(user_id: int): ...\ndef f(u):\n    by_user(u.id)\n"),
+        Valid(_HEAD + "def scan(conn, after: int = 0, limit: int = 50):\n"
+                      "    conn.exec_driver_sql('SELECT id FROM invoices WHERE id > ? LIMIT ?', (after, limit))\n"
+                      "    conn.exec_driver_sql('SELECT c.id FROM content_items c JOIN users u ON u.id = c.id '\n"
+                      "                         'WHERE u.id = ? LIMIT ?', (after, limit))\n"),
     ]
     INVALID = [
         Invalid(_HEAD + "def get_images(session, content_id: int) -> list[Image]: ...\n",
@@ -34,6 +38,13 @@ class FunctionParam(PyRule):
                 "def find(session, ref: int):\n    return session.scalars(select(Image).where(Image.content_id == ref))\n",
                 line=3, message_contains="compared with Image.content_id",
                 expected_fix="def find(session, ref: uuid.UUID):"),
+        Invalid(_HEAD + "def scan(conn, after: int = 0, limit: int = 50):\n"
+                "    return conn.exec_driver_sql('SELECT id FROM content_items WHERE id > ? LIMIT ?', (after, limit))\n",
+                line=2, message_contains="placeholder 1"),
+        Invalid(_HEAD + "def rows(conn, ref: int):\n    return conn.exec_driver_sql(\n"
+                "        'SELECT i.id FROM images i JOIN users u ON u.id = i.id WHERE u.id = %s AND i.content_id = %s',\n"
+                "        (7, ref))\n",
+                line=2, expected_fix="def rows(conn, ref: uuid.UUID):"),
     ]
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
@@ -42,10 +53,11 @@ class FunctionParam(PyRule):
                 continue
             for p, why in key_params(ctx, fi):
                 assert p.annotation is not None
+                edits, review = param_edits(ctx, p)
                 yield ctx.finding(self, p, f"{fi.qualname}.{p.name.value}",
                                   f"parameter `{p.name.value}` of {fi.qualname}() carries the key and is typed "
                                   f"`{ctx.pf.code(p.annotation.annotation)}`", evidence=why,
-                                  edits=ctx.int_edits(p.annotation.annotation), layer=ctx.layer_of(fi, "other"))
+                                  edits=edits, review=review, layer=ctx.layer_of(fi, "other"))
 
 
 class FunctionReturn(PyRule):
