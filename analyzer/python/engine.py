@@ -222,6 +222,8 @@ def _learn(parsed: dict[str, ParsedFile], model: KeyModel, flow: Flow, routers: 
             _guarded(failed, pf.path, facts.collect_records, pf, model, record_kinds)
             _guarded(failed, pf.path, facts.collect_aliases, pf, model)
             _guarded(failed, pf.path, facts.collect_routers, pf, routers)
+        for pf in live:
+            _guarded(failed, pf.path, facts.learn_field_aliases, pf, model)
         routers.resolve()
         for pf in live:
             _guarded(failed, pf.path, facts.mark_functions, pf, routers)

@@ -340,6 +340,19 @@ def collect_aliases(pf: ParsedFile, model: KeyModel) -> None:
                 model.learn_alias(name, why)
 
 
+def learn_field_aliases(pf: ParsedFile, model: KeyModel) -> None:
+    """`DocRef = Annotated[int, Field(gt=0)]` used by a record field that holds the key is a key alias."""
+    for cls in pf.classes:
+        learned = model.schema_fields.get(cls.name.value, {})
+        for attr in class_attrs(cls):
+            ann = attr.annotation.annotation if attr.annotation is not None else None
+            if not isinstance(ann, cst.Name) or ann.value not in model.int_aliases or ann.value in model.type_aliases:
+                continue
+            if attr.name in model.key_names or attr.name in learned:
+                model.learn_alias(ann.value, f"annotates key field `{cls.name.value}.{attr.name}` in "
+                                             f"{pf.where(attr.stmt)}")
+
+
 # ----------------------------------------------------------------------------- routers and tasks
 
 @dataclass

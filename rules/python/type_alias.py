@@ -18,12 +18,18 @@ class KeyTypeAlias(PyRule):
 
     code, name, layer, kind = "PY052", "typing.alias", "service", "must_change"
     fixable = True
-    VALID = [Valid("from typing import NewType\nUserId = NewType('UserId', int)\nPage = int\n")]
+    VALID = [Valid("from typing import NewType\nUserId = NewType('UserId', int)\nPage = int\n"),
+             Valid("from typing import Annotated\nfrom pydantic import BaseModel, Field\n"
+                   "OrderRef = Annotated[int, Field(gt=0)]\nclass ShipmentIn(BaseModel):\n    order_id: OrderRef\n")]
     INVALID = [
         Invalid("from typing import NewType\nContentItemId = NewType('ContentItemId', int)\n",
                 line=2, expected_fix="ContentItemId = NewType('ContentItemId', uuid.UUID)"),
         Invalid("from typing import TypeAlias\nContentId: TypeAlias = int\n", line=2,
                 expected_fix="ContentId: TypeAlias = uuid.UUID"),
+        Invalid("from typing import Annotated\nfrom pydantic import BaseModel, Field\n"
+                "Ref = Annotated[int, Field(description='the item')]\n"
+                "class ThumbIn(BaseModel):\n    content_id: Ref\n", line=3, message_contains="ThumbIn.content_id",
+                expected_fix="Ref = Annotated[uuid.UUID, Field(description='the item')]"),
     ]
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
