@@ -126,6 +126,15 @@ def test_virtual_references_replace_polymorphic_guesses() -> None:
     assert "users.id" in guesses  # without the statement: a possible reference to every entity table
 
 
+def test_a_virtual_reference_wins_over_an_alias_of_the_same_column() -> None:
+    """An alias applies to every target of the group; a virtual reference names one: the team said where."""
+    cfg = Config(aliases=("image_id",),
+                 virtual_references=(VirtualReference("thumbnails.image_id", "content_items.id"),))
+    c = db.compute_closure(SNAP, (Target("content_items", "id"), Target("content_items_auto", "id")), cfg)
+    dests = sorted(r.dest for r in c.references if r.source == "thumbnails.image_id")
+    assert dests == ["content_items.id"]
+
+
 def test_alias_beats_polymorphic_guess() -> None:
     got = closure(Config(aliases=("entity_id",)))
     assert got["comments.entity_id"].startswith("inferred:") and "alias" in got["comments.entity_id"]

@@ -144,8 +144,9 @@ def infer_references(snapshot: SchemaSnapshot, config: Config | None = None) -> 
                 continue
             if table.primary_key == (col.name,) and col.name.lower() in ("id", f"{_table_singular(table.name)}_id"):
                 continue  # a table's own key refers to nothing
-            if col.name in aliases:
+            if col.name in aliases and f"{table.name}.{col.name}" not in stated:
                 # the team says this name carries the key: resolved against the targets in compute_closure
+                # (unless a virtual reference already says exactly where it points)
                 out.append(Reference(table.name, col.name, "*", "*", "inferred", CONF_ALIAS,
                                      f"`{col.name}` is a configured key alias and has no declared FK",
                                      rows.get(table.name)))
