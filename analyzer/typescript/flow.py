@@ -600,6 +600,8 @@ class Project:
             self.mark_backward(expr.child_by_field_name("object"), func, fi, why, depth + 1)
             return
         if t == "array":
+            if _is_tuple(expr):  # ['orders', orderId, 'page', page]: which slot holds the key is unknown
+                return
             for el in expr.named_children:
                 target = el.named_children[0] if el.type == "spread_element" and el.named_children else el
                 self.mark_backward(target, func, fi, why, depth + 1)
@@ -1332,6 +1334,18 @@ class Project:
             if ok and literal_hits and subs:
                 out.append((route, subs))
         return out
+
+
+def _is_tuple(array: ts.Node) -> bool:
+    """A heterogeneous array literal (a query key such as `['orders', orderId, 'page', page]`): a string
+    literal among its elements, or `as const` after it. Not a collection of keys: which slot holds the key
+    is unknown, so its other elements are not marked."""
+    if any(el.type in ("string", "template_string") for el in array.named_children):
+        return True
+    parent = array.parent
+    while parent is not None and parent.type == "parenthesized_expression":
+        parent = parent.parent
+    return parent is not None and parent.type == "as_expression" and parent.children[-1].type == "const"
 
 
 def _pair_value(obj: ts.Node, key: str, fi: FileIndex) -> ts.Node | None:
