@@ -119,7 +119,7 @@ def scan_python(files: list[SourceFile], closure: Closure, config: Config,
         if new == 0 and model.version == version:
             break
 
-    seeds = _seeds(parsed, model, routers)
+    seeds = _seeds(parsed, model, routers, flow)
     model.route_templates = [(r.template, r.params) for r in seeds.routes]
     findings: list[Finding] = []
     rules = [r() for r in RULES]
@@ -311,7 +311,7 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
     return out
 
 
-def _seeds(parsed: dict[str, ParsedFile], model: KeyModel, routers: facts.Routers) -> KeySeeds:
+def _seeds(parsed: dict[str, ParsedFile], model: KeyModel, routers: facts.Routers, flow: Flow) -> KeySeeds:
     """Field names and routes for the TypeScript side; origins say where each name was learned."""
     from analyzer.python.facts import class_attrs
 
@@ -330,8 +330,15 @@ def _seeds(parsed: dict[str, ParsedFile], model: KeyModel, routers: facts.Router
             if fi.route is None:
                 continue
             template = facts.route_template(routers, fi)
+            deps = flow.dependencies(pf, fi)
             params = tuple(p for p in re.findall(r"{(\w+)(?::\w+)?}", template)
-                           if p in fi.env or p in model.key_names)
+                           if p in fi.env or p in model.key_names or any(p in d.env for d in deps))
+            path_params = set(re.findall(r"{(\w+)(?::\w+)?}", template))
+            query = tuple(p.name.value for p in fi.params if p.name.value in fi.env
+                          and p.name.value not in path_params and p.annotation is not None
+                          and "int" in pf.code(p.annotation.annotation))
+            if query:
+                model.route_queries.append((fi.route[0], template, query))
             if params:
                 routes.append(RouteSeed(fi.route[0], template, params, pf.where(fi.node),
                                         f"{pf.modname.rsplit('.', 1)[-1]}.{fi.name}"))

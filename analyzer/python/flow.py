@@ -371,6 +371,30 @@ class Flow:
                     self.model.learn_alias(ann.value, f"annotates key parameter `{name}` of {fi.qualname}() "
                                                       f"in {pf.where(p)}")
 
+    def dependencies(self, pf: ParsedFile, fi: FuncInfo, depth: int = 0) -> list[FuncInfo]:
+        """Functions injected into `fi` with `Depends(f)`, in a default, an annotation or an
+        `Annotated[..., Depends(f)]` alias, followed transitively (a few levels)."""
+        out: list[FuncInfo] = []
+        for p in fi.params:
+            nodes: list[cst.CSTNode] = [n for n in (p.default, p.annotation) if n is not None]
+            if p.annotation is not None:
+                nodes += [self.registry.aliases[n] for n in _names(p.annotation.annotation)
+                          if n in self.registry.aliases]
+            for node in nodes:
+                for call in _calls(node):
+                    if callee_name(call) != "Depends" or not call.args:
+                        continue
+                    dep = self.registry.resolve(pf, call.args[0].value, fi)
+                    if dep is None and isinstance(call.args[0].value, cst.Name):
+                        ids = self.registry.by_name.get(call.args[0].value.value, [])
+                        dep = self.registry.by_id[ids[0]][1] if len(ids) == 1 else None
+                    if dep is not None and dep is not fi and dep not in out:
+                        out.append(dep)
+                        if depth < 3:
+                            dpf = self.registry.by_id[dep.func_id][0]
+                            out += [d for d in self.dependencies(dpf, dep, depth + 1) if d not in out]
+        return out
+
     def _key_dependency(self, pf: ParsedFile, fi: FuncInfo, p: cst.Param, why: str) -> None:
         """`doc_key: int = Depends(read_key)` (or `Annotated[int, Depends(read_key)]`): read_key returns the key."""
         nodes: list[cst.CSTNode] = [n for n in (p.default, p.annotation) if n is not None]

@@ -115,6 +115,8 @@ class KeyModel:
         self.wanted_modules: set[str] = set()
         #: route templates whose path carries the key, and their literal segments before the key
         self.route_templates: list[tuple[str, tuple[str, ...]]] = []
+        #: (method, template, query/body parameter names holding the key) of routes
+        self.route_queries: list[tuple[str, str, tuple[str, ...]]] = []
         self.version = 0  # bumped whenever something is learned: drives the fixed point
         #: bumped when something every function may depend on is learned (classes, schemas, aliases)
         self.global_version = 0

@@ -8,7 +8,7 @@ from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
 
 from analyzer.models import Finding
 from analyzer.python import facts
-from analyzer.python.parsed import FuncInfo
+from analyzer.python.parsed import FuncInfo, ParsedFile
 
 _HTTP = {"get", "post", "put", "patch", "delete"}
 
@@ -33,13 +33,35 @@ class TestIdUrl(PyRule):
     """
 
     code, name, layer, kind = "PY080", "test.id_url", "test", "must_change"
-    VALID = [Valid("def test_users(client):\n    client.get('/api/v1/users/42')\n", path="tests/test_users.py")]
+    VALID = [Valid("def test_users(client):\n    client.get('/api/v1/users/42')\n", path="tests/test_users.py"),
+             Valid("from typing import Annotated\nfrom fastapi import APIRouter, Depends, Query\n"
+                   "from app.models import ContentItem\nrouter = APIRouter(prefix='/contents')\n"
+                   "@router.get('/')\ndef page(after: Annotated[int | None, Query()] = None, limit: int = 20, s=None):\n"
+                   "    return s.query(ContentItem).filter(ContentItem.id > after).limit(limit)\n"
+                   "@router.get('/invoices/')\ndef invoices(after: int = 0): ...\n"
+                   "def test_page(client):\n    client.get('/contents/', params={'limit': 2})\n"
+                   "    client.get('/contents/invoices/', params={'after': 2})\n"
+                   "    client.post('/contents/', params={'after': 2})\n", path="tests/test_contents.py")]
     INVALID = [Invalid("from fastapi import APIRouter\nrouter = APIRouter(prefix='/contents')\n"
                        "@router.get('/{content_id}')\ndef get(content_id: int): ...\n"
                        "def test_get(client):\n    assert client.get('/api/v1/contents/42').status_code == 200\n",
-                       line=6, path="tests/test_contents.py")]
+                       line=6, path="tests/test_contents.py"),
+               Invalid("from typing import Annotated\nfrom fastapi import APIRouter, Depends, Query\n"
+                       "from app.models import ContentItem\nrouter = APIRouter(prefix='/contents')\n"
+                       "@router.get('/')\ndef page(after: Annotated[int | None, Query()] = None, s=None):\n"
+                       "    return s.query(ContentItem).filter(ContentItem.id > after)\n"
+                       "def test_page(client):\n    client.get('/contents/', params={'after': 2, 'limit': 2})\n",
+                       line=9, message_contains="after", path="tests/test_contents.py"),
+               Invalid("from fastapi import APIRouter, Depends\nfrom app.models import ContentItem\n"
+                       "router = APIRouter(prefix='/contents')\n"
+                       "def load(ref: int, s=None) -> ContentItem:\n    return s.get(ContentItem, ref)\n"
+                       "@router.post('/{ref}/publish')\ndef publish(item: ContentItem = Depends(load)): ...\n"
+                       "def test_publish(client):\n    client.post('/contents/7/publish')\n",
+                       line=9, path="tests/test_contents.py")]
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
+        if ctx.pf.layer == "test":
+            yield from self._query_params(ctx)
         if ctx.pf.layer != "test" or not ctx.model.route_templates:
             return
         patterns = [(t, _template_regex(t, p)) for t, p in ctx.model.route_templates]
@@ -59,6 +81,36 @@ class TestIdUrl(PyRule):
                     break
 
 
+    def _query_params(self, ctx: FileCtx) -> Iterator[Finding]:
+        """`client.get("/items/", params={"after": 2})` where `after` is a key query parameter of that route."""
+        routes = [(m.lower(), _template_regex(t, ()), t, names) for m, t, names in ctx.model.route_queries]
+        if not routes:
+            return
+        for entry in ctx.pf.of(cst.Call):
+            call = entry.node
+            assert isinstance(call, cst.Call)
+            method = facts.callee_name(call)
+            if method not in _HTTP or not isinstance(call.func, cst.Attribute):
+                continue
+            args = facts.positional(call)
+            url = facts.string_value(args[0].value) if args else None
+            kw = facts.kwarg(call, "params")
+            if url is None or kw is None or not isinstance(kw.value, cst.Dict):
+                continue
+            path = url.split("?", 1)[0]
+            for m, rx, template, names in routes:
+                if m != method or not rx.search(path):
+                    continue
+                hit = next((el for el in kw.value.elements if isinstance(el, cst.DictElement)
+                            and facts.string_value(el.key) in names and _is_int(el.value)), None)
+                if hit is not None:
+                    yield ctx.finding(self, call, ctx.symbol(entry.func),
+                                      f"test query parameter `{ctx.pf.code(hit)}` is an integer key",
+                                      evidence=f"`{facts.string_value(hit.key)}` is a key parameter of {template}",
+                                      layer="test")
+                    break
+
+
 class TestIntKey(PyRule):
     """A test or factory that passes an integer literal where a key goes.
 
@@ -69,11 +121,29 @@ class TestIntKey(PyRule):
 
     code, name, layer, kind = "PY081", "test.int_key", "test", "must_change"
     VALID = [Valid("def test_x(client):\n    make_user(user_id=1, page=2)\n", path="tests/test_x.py"),
+             Valid("from celery import shared_task\nfrom app.models import ContentItem, User\n"
+                   "@shared_task\ndef digest(user_ref): ...\ndef go(u: User):\n    digest.delay(u.id)\n"
+                   "def make_user(db, *, id: int | None = None):\n    return User(id=id)\n"
+                   "def test_x(db, calls):\n    for n in range(1, 4):\n        make_user(db, id=n)\n"
+                   "    assert calls[0]['kwargs'] == {'user_ref': 42}\n", path="tests/test_x.py"),
              Valid("from app.models import ContentItem\n"
                    "def test_user(client):\n    assert client.get('/api/v1/users/3').json()['id'] == 3\n",
                    path="tests/test_users.py")]
     INVALID = [
         Invalid("def test_x(db):\n    make_job(db, content_id=42)\n", line=2, path="tests/test_x.py"),
+        Invalid("from app.models import ContentItem\n"
+                "def make_item(db, *, id: int | None = None, title: str = 'x'):\n    return ContentItem(id=id, title=title)\n"
+                "def test_x(db):\n    for n in range(1, 4):\n        make_item(db, id=n, title=str(n))\n",
+                line=6, path="tests/test_x.py"),
+        Invalid("from celery import shared_task\nfrom app.models import ContentItem\n"
+                "@shared_task\ndef render(ref): ...\ndef go(item: ContentItem):\n    render.delay(item.id)\n"
+                "def test_x(calls):\n    assert calls[0]['kwargs'] == {'ref': 42}\n",
+                line=8, path="tests/test_x.py"),
+        Invalid("from dataclasses import dataclass\nfrom app.models import ContentItem\n"
+                "@dataclass\nclass Event:\n    ref: int\n    actor: int\n"
+                "def emit(item: ContentItem) -> Event:\n    return Event(ref=item.id, actor=1)\n"
+                "def test_x():\n    assert Event(ref=17, actor=2)\n",
+                line=10, message_contains="ref=17", path="tests/test_x.py"),
         Invalid("def test_x(body):\n    assert body['content_id'] == 42\n", line=2, path="tests/test_x.py"),
         Invalid("from unittest import mock\nfrom celery import shared_task\n@shared_task\ndef render(content_id): ...\n"
                 "def test_enqueue(client):\n    with mock.patch('app.tasks.render.apply_async') as sent:\n"
@@ -108,11 +178,15 @@ class TestIntKey(PyRule):
         pf, model = ctx.pf, ctx.model
         if pf.layer != "test":
             return
+        ranged = _range_names(pf)
+        task_keys = _task_key_params(ctx)
         for entry in pf.of(cst.Call):
             call = entry.node
             assert isinstance(call, cst.Call)
             callee = ctx.flow.registry.resolve(pf, call.func, entry.func)
             keys = set(callee.env) | set(model.params.get(callee.func_id, {})) if callee is not None else set()
+            if callee is None and isinstance(call.func, cst.Name):  # Record(ref=17): fields learned to hold the key
+                keys = {f for f in model.schema_fields.get(call.func.value, {}) if f.lower() not in _GENERIC}
             pos = callee.positional() if callee is not None else []
             index = 0
             for a in call.args:
@@ -120,7 +194,8 @@ class TestIntKey(PyRule):
                     pos[index].name.value if index < len(pos) else None)
                 if a.keyword is None:
                     index += 1
-                if name is None or not _is_int(a.value):
+                if name is None or not (_is_int(a.value) or isinstance(a.value, cst.Name)
+                                        and (id(entry.func), a.value.value) in ranged):
                     continue
                 if (a.keyword is not None and name in model.key_names) or name in keys:
                     yield ctx.finding(self, a, ctx.symbol(entry.func, name),
@@ -130,7 +205,8 @@ class TestIntKey(PyRule):
             d = entry.node
             assert isinstance(d, cst.Dict)
             for el in d.elements:
-                if isinstance(el, cst.DictElement) and facts.string_value(el.key) in model.key_names and (
+                if isinstance(el, cst.DictElement) and (facts.string_value(el.key) in model.key_names or (
+                        facts.string_value(el.key) in task_keys and _is_int(el.value))) and (
                         _is_int(el.value) or (facts.string_value(el.value) or "x").strip().isdigit()):
                     yield ctx.finding(self, el, ctx.symbol(entry.func), f"`{pf.code(el)}` sends an integer key",
                                       layer="test", evidence=f"`{facts.string_value(el.key)}` holds the key")
@@ -186,6 +262,31 @@ def _mock_targets(ctx: FileCtx) -> dict[str, FuncInfo]:
                 out[item.asname.name.value] = registry.by_id[ids[0]][1]
 
     ctx.pf.module.visit(V())
+    return out
+
+
+_GENERIC = {"id", "ids", "pk", "key", "uuid"}
+
+
+def _range_names(pf: ParsedFile) -> set[tuple[int, str]]:
+    """Loop variables over literal ranges (`for i in range(1, 6)`), by function: integers the test makes up."""
+    out: set[tuple[int, str]] = set()
+    for entry in pf.of(cst.For):
+        loop = entry.node
+        assert isinstance(loop, cst.For)
+        it = loop.iter
+        if isinstance(loop.target, cst.Name) and isinstance(it, cst.Call) and facts.callee_name(it) == "range" \
+                and isinstance(it.func, cst.Name) and all(_is_int(a.value) for a in it.args):
+            out.add((id(entry.func), loop.target.value))
+    return out
+
+
+def _task_key_params(ctx: FileCtx) -> set[str]:
+    """Specific names of Celery task parameters that hold the key (message payload keys in tests)."""
+    out: set[str] = set()
+    for _pf, fi in ctx.flow.registry.by_id.values():
+        if fi.task:
+            out |= {p.name.value for p in fi.params if p.name.value in fi.env and p.name.value.lower() not in _GENERIC}
     return out
 
 
