@@ -440,6 +440,13 @@ class Flow:
                 ev = self.key_of(pf, fi, value)
                 if ev and t.value not in fi.env:
                     fi.env[t.value] = _chain(t.value, pf.code(value), pf.where(t), ev[0])
+                if t.value in fi.env and isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) \
+                        and value.func.attr.value.startswith("validate_") and isinstance(value.func.value, cst.Name):
+                    name = value.func.value.value  # ids = ids_adapter.validate_json(raw); ... X.id.in_(ids)
+                    if name not in self.model.key_adapters:
+                        self.model.key_adapters[name] = (f"its result `{t.value}` holds the key ({pf.where(t)}): "
+                                                         f"{_short(fi.env[t.value], 120)}")
+                        self.model.bump()
         elif isinstance(node, (cst.For, cst.CompFor)):
             self._bind_for(pf, fi, node.target, node.iter)
         elif isinstance(node, cst.Comparison):

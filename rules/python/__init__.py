@@ -5,6 +5,7 @@ from __future__ import annotations
 from analyzer.rules.python._base import PyRule
 from analyzer.rules.python.constraint_numeric import NumericConstraint
 from analyzer.rules.python.container_key import KeyedContainer
+from analyzer.rules.python.db_model_check import ModelCheckConstraint
 from analyzer.rules.python.db_model_column import SqlalchemyColumn
 from analyzer.rules.python.db_model_relationship import RelationshipHint
 from analyzer.rules.python.hazard_arithmetic import KeyArithmetic
@@ -15,7 +16,7 @@ from analyzer.rules.python.hazard_isinstance import IsInstanceInt
 from analyzer.rules.python.hazard_ordering import KeyOrdering
 from analyzer.rules.python.hazard_regex import DigitRegex
 from analyzer.rules.python.migration_column import AlembicCheckConstraint, AlembicColumn
-from analyzer.rules.python.pydantic_field import PydanticField
+from analyzer.rules.python.pydantic_field import KeyTypeAdapter, PydanticField
 from analyzer.rules.python.record_field import RecordField
 from analyzer.rules.python.route_converter import RouteConverter
 from analyzer.rules.python.route_param import FastApiParam
@@ -29,10 +30,12 @@ from analyzer.rules.python.type_alias import KeyTypeAlias
 RULES: list[type[PyRule]] = [
     SqlalchemyColumn,
     RelationshipHint,
+    ModelCheckConstraint,
     AlembicColumn,
     AlembicCheckConstraint,
     PydanticField,
     NumericConstraint,
+    KeyTypeAdapter,
     FastApiParam,
     RouteConverter,
     CeleryTaskSignature,

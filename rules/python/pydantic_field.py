@@ -75,3 +75,44 @@ class PydanticField(PyRule):
                                   f"`{cls.name.value}.{attr.name}` holds the key and is typed "
                                   f"`{ctx.pf.code(ann)}`" + (" (changes with the alias)" if alias else ""),
                                   evidence=why, edits=ctx.int_edits(ann), kind="info" if alias else None)
+
+
+class KeyTypeAdapter(PyRule):
+    """A module-level Pydantic `TypeAdapter` over `int` whose validated result is used as the key.
+
+    Anti-pattern: `ids_adapter = TypeAdapter(list[int])` then `X.id.in_(ids_adapter.validate_json(raw))`
+    — every UUID in the payload fails validation. Best practice: validate with the key type
+    (`TypeAdapter(list[uuid.UUID])`).
+    """
+
+    code, name, layer, kind = "PY022", "pydantic.type_adapter", "pydantic", "must_change"
+    fixable = True
+    VALID = [Valid(_HEADER + "from pydantic import TypeAdapter\nfrom app.models import User\n"
+                             "order_ids = TypeAdapter(list[int])\n"
+                             "def users(s, raw):\n    wanted = order_ids.validate_json(raw)\n"
+                             "    return s.query(User).filter(User.id.in_(wanted))\n")]
+    INVALID = [Invalid(_HEADER + "from pydantic import TypeAdapter\nfrom app.models import Image\n"
+                                 "ref_list = TypeAdapter(list[int])\n"
+                                 "def images(s, raw):\n    wanted = ref_list.validate_json(raw)\n"
+                                 "    return s.query(Image).filter(Image.content_id.in_(wanted))\n",
+                       line=5, message_contains="in_()",
+                       expected_fix="ref_list = TypeAdapter(list[uuid.UUID])")]
+
+    def check(self, ctx: FileCtx) -> Iterator[Finding]:
+        pf, model = ctx.pf, ctx.model
+        for entry in pf.of(cst.Assign):
+            node = entry.node
+            assert isinstance(node, cst.Assign)
+            if entry.func is not None or entry.cls is not None or len(node.targets) != 1:
+                continue
+            t, value = node.targets[0].target, node.value
+            if not (isinstance(t, cst.Name) and t.value in model.key_adapters and isinstance(value, cst.Call)
+                    and facts.callee_name(value) == "TypeAdapter"):
+                continue
+            args = facts.positional(value)
+            if not args or not ctx.has_int(args[0].value):
+                continue
+            yield ctx.finding(self, node, t.value, f"`{t.value}` validates the key as "
+                                                   f"`{pf.code(args[0].value)}`",
+                              evidence=model.key_adapters[t.value], edits=ctx.int_edits(args[0].value),
+                              layer=ctx.layer_of(None, "pydantic"))
