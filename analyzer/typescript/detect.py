@@ -211,6 +211,8 @@ class Detector:
                 out.extend(self._cache(fi, node, func))
             elif t == "regex":
                 out.extend(self._regex(fi, node, func))
+            elif t == "as_expression":
+                out.extend(self._assertion(fi, node, func))
         for call, func in fi.calls:
             out.extend(self._call(fi, call, func))
         for f in fi.funcs:
@@ -834,6 +836,35 @@ class Detector:
                 yield self.finding(fi, "ts.hazard.initial-page-param", pair, sym, why, [(value, "''")],
                                    layer=context_layer(func, fi), func=func)
 
+    def _assertion(self, fi: FileIndex, node: ts.Node, func: Func | None) -> Iterator[Finding | None]:
+        """`contentId as number` on a key; `initialPageParam: undefined as number | undefined` for a
+        cursor on the key."""
+        if len(node.named_children) != 2:
+            return  # `x as const` has one named child
+        inner, ty = node.named_children
+        nums = number_positions(ty, fi)
+        if not nums:
+            return
+        why = ""
+        sym = fi.text(inner)
+        parent = node.parent
+        if inner.type in ("undefined", "null") or fi.text(inner) in ("undefined", "null"):
+            key = parent.child_by_field_name("key") if parent is not None and parent.type == "pair" else None
+            obj = parent.parent if parent is not None else None
+            if key is None or obj is None or fi.text(key) != "initialPageParam":
+                return
+            for other in obj.named_children:
+                k = other.child_by_field_name("key") if other.type == "pair" else None
+                if k is not None and fi.text(k) == "getNextPageParam":
+                    why = self._mentions_key(other, fi) or self._page_param_key(obj, fi)
+            sym = "initialPageParam"
+        elif inner.type in ("identifier", "member_expression", "subscript_expression", "non_null_expression"):
+            why = self.p.is_key(inner, func, fi)
+        if not why:
+            return
+        yield self.finding(fi, "ts.type.assertion", node, f"{func.label if func else '<module>'}.{sym}", why,
+                           self._num_edits(ty, fi), layer=context_layer(func, fi), func=func)
+
     def _page_param_key(self, obj: ts.Node, fi: FileIndex) -> str:
         for p in obj.named_children:
             k = p.child_by_field_name("key") if p.type == "pair" else None
@@ -873,6 +904,10 @@ def _zod_number(call: ts.Node, fi: FileIndex) -> tuple[int, int] | None:
     if not chain:
         return None
     first = fi.text(chain[0].child_by_field_name("function") or chain[0]).replace(" ", "")
+    if first == "z.array":  # orderIds: z.array(z.number().int()).max(5): the element schema
+        args = chain[0].child_by_field_name("arguments")
+        inner = args.named_children[0] if args is not None and args.named_children else None
+        return _zod_number(inner, fi) if inner is not None and inner.type == "call_expression" else None
     if first not in ("z.number", "z.coerce.number"):
         return None
     end = chain[0].end_byte

@@ -25,7 +25,7 @@ MEMBER_NODES = frozenset({"property_signature", "public_field_definition"})
 #: node types the rules look at, recorded with their enclosing function during the walk
 WATCHED = frozenset(
     {"unary_expression", "binary_expression", "pair", "generic_type", "new_expression",
-     "template_string", "string", "type_alias_declaration", "interface_declaration"}
+     "template_string", "string", "type_alias_declaration", "interface_declaration", "as_expression"}
 ) | MEMBER_NODES
 _TEST_PATH = re.compile(r"(^|/)(__tests__|tests?|e2e|cypress)/|\.(test|spec|stories)\.[cm]?tsx?$")
 
