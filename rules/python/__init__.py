@@ -21,7 +21,7 @@ from analyzer.rules.python.record_field import RecordField
 from analyzer.rules.python.route_converter import RouteConverter
 from analyzer.rules.python.route_param import FastApiParam
 from analyzer.rules.python.service_param import FunctionParam, FunctionReturn
-from analyzer.rules.python.sql_raw import PlpgsqlIntVariable, RawSql, SqlFile, SqlIntBind
+from analyzer.rules.python.sql_raw import PlpgsqlIntVariable, RawSql, SqlDdlIntKey, SqlFile, SqlIntBind
 from analyzer.rules.python.task_delay import CeleryDelay
 from analyzer.rules.python.task_signature import CeleryTaskSignature
 from analyzer.rules.python.test_literals import TestIdUrl, TestIntKey, TestJsonIdAssert
@@ -56,6 +56,7 @@ RULES: list[type[PyRule]] = [
     SqlIntBind,
     SqlFile,
     PlpgsqlIntVariable,
+    SqlDdlIntKey,
     TestIdUrl,
     TestIntKey,
     TestJsonIdAssert,

@@ -8,6 +8,7 @@ from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
 
 from analyzer.models import DEFAULT_SEVERITY, Finding, Kind, Span
 from analyzer.python import facts
+from analyzer.python.keys import GENERIC_PK_NAMES as GENERIC
 from analyzer.python.keys import KeyModel
 
 _SQL = re.compile(r"^\s*(?:select|insert|update|delete|with|create|alter|drop)\b|\bselect\b[\s\S]*\bfrom\b", re.I)
@@ -240,3 +241,84 @@ class SqlFile(PyRule):
                                   message=f"SQL touches the key: `{line.strip()[:80]}`",
                                   evidence="; ".join(w for _, w in hits[:2]) or f"table {own}",
                                   target=model.default_target)
+
+
+_CREATE = re.compile(r"\bcreate\s+(?:(?:global\s+|local\s+)?(?:temp|temporary)\s+|unlogged\s+)?table\s+"
+                     r"(?:if\s+not\s+exists\s+)?[\"`]?(\w+)[\"`]?\s*\(", re.I)
+_ADD = re.compile(r"\balter\s+table\s+(?:if\s+exists\s+)?[\"`]?(\w+)[\"`]?\s+add\s+(?:column\s+)?", re.I)
+_INT_COL = re.compile(r"(?:^|[(,]|\badd\s+(?:column\s+)?)\s*(?:[rbuf]*['\"]\s*)?[\"`]?(\w+)[\"`]?\s+(integer|int|int4|int8|bigint|smallint|"
+                      r"serial|bigserial)\b([^,)]*(?:\([^)]*\))?[^,)]*)", re.I)
+
+
+class SqlDdlIntKey(PyRule):
+    """DDL in a SQL string that declares a key column as an integer (`CREATE TEMP TABLE t (content_id INTEGER)`).
+
+    Anti-pattern: a staging or temp table, written as raw SQL, whose column holds the key typed INTEGER
+    — inserting UUIDs fails. A column holds the key when its table is affected, when it REFERENCES an
+    affected column, or when it is named like an impacted foreign-key column (`content_id`). Best
+    practice: declare it with the key's new SQL type.
+    """
+
+    code, name, layer, kind = "PY074", "sql.ddl_int_key", "raw-sql", "must_change"
+    VALID = [Valid("def stage(conn):\n"
+                   "    conn.exec_driver_sql('CREATE TEMP TABLE ids (id INTEGER PRIMARY KEY, user_id INTEGER)')\n"
+                   "    conn.exec_driver_sql('CREATE TABLE order_lines (order_id INTEGER, qty INTEGER)')\n")]
+    INVALID = [
+        Invalid("def stage(conn):\n"
+                "    conn.exec_driver_sql('CREATE TEMP TABLE IF NOT EXISTS staged (content_id INTEGER PRIMARY KEY)')\n",
+                line=2, message_contains="content_id"),
+        Invalid("def stage(conn):\n    conn.exec_driver_sql(\n        'CREATE TABLE picks (\\n'\n"
+                "        '  ref INTEGER REFERENCES content_items (id),\\n'\n        '  n INTEGER)')\n",
+                line=4, message_contains="ref"),
+    ]
+
+    def check(self, ctx: FileCtx) -> Iterator[Finding]:
+        pf, model = ctx.pf, ctx.model
+        seen: set[int] = set()
+        for kind in (cst.ConcatenatedString, cst.SimpleString):
+            for entry in pf.of(kind):
+                node = entry.node
+                if id(node) in seen:
+                    continue
+                if isinstance(node, cst.ConcatenatedString):
+                    for part in _parts(node):
+                        seen.add(id(part))
+                text = pf.code(node)
+                if not (_CREATE.search(text) or _ADD.search(text)):
+                    continue
+                start = pf.span(node).line
+                for i, line in enumerate(text.splitlines()):
+                    for why, col in self._int_keys(model, text, line):
+                        span = Span(start + i, 1, start + i, len(line) + 1)
+                        yield Finding(rule=self.rule_name, code=self.code,
+                                      layer="migration" if pf.layer == "migration" else "raw-sql", language="python",
+                                      kind="must_change", severity=DEFAULT_SEVERITY["must_change"], path=pf.path,
+                                      span=span, symbol=f"{pf.modname}.sql",
+                                      message=f"DDL declares the key column `{col}` as an integer: "
+                                              f"`{line.strip()[:80]}`",
+                                      evidence=why, target=model.default_target,
+                                      review="declare the column with the key's new SQL type")
+
+    @staticmethod
+    def _int_keys(model: KeyModel, text: str, line: str) -> list[tuple[str, str]]:
+        tables = [m.group(1).lower() for m in (*_CREATE.finditer(text), *_ADD.finditer(text))]
+        out = []
+        for m in _INT_COL.finditer(re.sub(r"--.*$", "", line)):
+            col, rest = m.group(1), m.group(3).lower()
+            if col.lower() in ("table", "exists", "constraint", "primary", "foreign", "unique", "check"):
+                continue
+            why = None
+            for table in tables:
+                if col in model.impacted.get(table, {}):
+                    why = f"{table}.{col} is impacted ({model.impacted[table][col].reason})"
+            ref = re.search(r"\breferences\s+[\"`]?(\w+)[\"`]?\s*(?:\(\s*[\"`]?(\w+))?", rest)
+            if why is None and ref is not None:
+                rt, rc = ref.group(1), ref.group(2) or "id"
+                if rc in model.impacted.get(rt, {}):
+                    why = f"references {rt}.{rc}, which changes type"
+            if why is None and col.lower() not in GENERIC and col in model.key_names \
+                    and model.key_names[col].startswith("column "):
+                why = f"`{col}` is named like {model.key_names[col]}"
+            if why:
+                out.append((why, col))
+        return out
