@@ -209,6 +209,8 @@ class Detector:
                 out.extend(self._pair(fi, node, func))
             elif t in ("generic_type", "new_expression"):
                 out.extend(self._cache(fi, node, func))
+                if node.id in self.p.key_news:
+                    out.extend(self._new_collection(fi, node, func))
             elif t == "regex":
                 out.extend(self._regex(fi, node, func))
             elif t == "as_expression":
@@ -458,6 +460,20 @@ class Detector:
         if layer in ("other", "ts-component") and func is None:
             layer = "ts-state"
         yield self.finding(fi, "ts.state.id-map", node, sym, why, [(key_t, "string")], layer=layer, func=func)
+
+    def _new_collection(self, fi: FileIndex, node: ts.Node, func: Func | None) -> Iterator[Finding | None]:
+        """`new Set<number>()` whose value ends where keys are held (a key member, a key variable)."""
+        targs = node.child_by_field_name("type_arguments")
+        if targs is None or not targs.named_children:
+            return
+        ctor = node.child_by_field_name("constructor")
+        parent = node.parent
+        pkey = parent.child_by_field_name("key") if parent is not None and parent.type == "pair" else None
+        holder = fi.text(pkey) if pkey is not None else self._holder_name(node, fi)
+        sym = f"{func.label if func else '<module>'}.{holder or (fi.text(ctor) if ctor is not None else 'new')}"
+        layer = context_layer(func, fi) if func is not None else path_layer(fi)
+        yield self.finding(fi, "ts.variable.new-collection", node, sym, self.p.key_news[node.id],
+                           self._num_edits(targs.named_children[0], fi), layer=layer, func=func)
 
     @staticmethod
     def _in_use_state(node: ts.Node) -> bool:

@@ -63,6 +63,7 @@ class Project:
         self.affected: dict[str, str] = {}  # type name -> why its `id` is a key
         self.key_members: dict[tuple[str, str], str] = {}  # (type key, member) -> why
         self.key_casts: dict[int, str] = {}  # Number()/parseInt/+ node ids whose value is a key
+        self.key_news: dict[int, str] = {}  # `new Set<number>()` node ids whose value holds keys
         self.storage_slots: dict[str, str] = {}  # localStorage keys that hold a key
         self.fn_params: dict[tuple[str, int, int], str] = {}  # (path, function type, index) -> why
         self._prep: dict[int, tuple[list[tuple[ts.Node, Func | None, list[ts.Node], str]],
@@ -445,6 +446,14 @@ class Project:
             obj = fn.child_by_field_name("object")
             if pname in _SAME_COLLECTION:
                 return self.is_key(obj, func, fi, depth + 1)
+            if pname in ("map", "flatMap") and args:  # orders.map((o) => o.id): the ids the callback returns
+                cb = fi.func_of(args[0])
+                if cb is not None:
+                    for ret in cb.returns:
+                        why = self.is_key(ret, cb, fi, depth + 1)
+                        if why:
+                            return why
+                return ""
             if pname == "reduce" and args:
                 cb = fi.func_of(args[0])
                 if cb is not None:
@@ -598,6 +607,15 @@ class Project:
             return
         if t == "subscript_expression":
             self.mark_backward(expr.child_by_field_name("object"), func, fi, why, depth + 1)
+            return
+        if t == "new_expression":  # picked: new Set<number>() given to a member that holds keys
+            ctor = expr.child_by_field_name("constructor")
+            targs = expr.child_by_field_name("type_arguments")
+            if ctor is not None and targs is not None and fi.text(ctor) in ("Set", "Array") and \
+                    len(targs.named_children) == 1 and fi.text(targs.named_children[0]) == "number" and \
+                    expr.id not in self.key_news:
+                self.key_news[expr.id] = why
+                self._touch(fi)
             return
         if t == "array":
             if _is_tuple(expr):  # ['orders', orderId, 'page', page]: which slot holds the key is unknown
@@ -797,6 +815,14 @@ class Project:
                     if why:
                         self.mark_ret(f, why)
                         break
+        for f in fi.funcs:  # function reducer(s: State, a: Action): State { return { ...s, pickedId: a.orderId } }
+            if f.return_type is not None and f.returns:
+                ty = self.norm(f.return_type, fi)
+                for ret in f.returns:
+                    while ret.type == "parenthesized_expression" and ret.named_children:
+                        ret = ret.named_children[0]
+                    if ret.type == "object":
+                        self._object_members(fi, ret, ty, f)
         for node, func in fi.watched:
             if node.type == "subscript_expression":  # totals[id] = ...: a map keyed by the key
                 index = node.child_by_field_name("index")
@@ -857,6 +883,29 @@ class Project:
             why = self.is_key_member(tkey, fi.text(k).strip("'\""))
             if why and not self.is_key(v, func, fi):
                 self.mark_backward(v, func, fi, why)
+
+    def _object_members(self, fi: FileIndex, obj: ts.Node, ty: TypeRef | None, func: Func | None) -> None:
+        """An object literal of a type declared in the project (a function's declared return type): a member
+        given a key holds the key on that type."""
+        if not isinstance(ty, str) or ty not in self.types:
+            return
+        for p in obj.named_children:
+            if p.type == "pair":
+                k = p.child_by_field_name("key")
+                v = p.child_by_field_name("value")
+            elif p.type == "shorthand_property_identifier":
+                k, v = p, p
+            else:
+                continue
+            if k is None or v is None or k.type not in ("property_identifier", "shorthand_property_identifier"):
+                continue
+            member = fi.text(k)
+            if self.is_key_member(ty, member):
+                continue
+            why = self.is_key(v, func, fi)
+            if why:
+                self.key_members[(ty, member)] = f"{ty}.{member} is given the key: {why}"
+                self._touch_all()
 
     def _element_of_key_collection(self, b: Binding) -> None:
         """`[...selected].sort((a, b) => a - b)` on a key collection: `a` and `b` are keys."""
