@@ -208,3 +208,24 @@ def test_text_target_edits_int_to_str(tmp_path: Path) -> None:
     assert [e.text for f in schema for e in f.edits] == ["str"] and not schema[0].edits[0].requires_import
     model = [f for f in result.findings if f.symbol == "ContentItem.id"][0]
     assert {e.text for e in model.edits} == {"Text", "str"}
+
+
+def test_progress_advances_per_file_while_scanning(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from analyzer.python import engine
+
+    files = _tree(tmp_path, {"app/models.py": MODELS, "app/api/images.py": ROUTES, "app/services.py": SERVICES,
+                             "app/unrelated.py": "def hello(name: str) -> str:\n    return name\n"})
+    events: list[str] = []
+    real = engine._check_file
+
+    def check(*args, **kwargs):  # type: ignore[no-untyped-def]
+        events.append("check")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "_check_file", check)
+    scan_python(files, CLOSURE, Config(), progress=lambda advance=1, description=None: events.append("step"))
+    assert events.count("step") == len(files)
+    assert events.count("check") >= 3
+    # steps are interleaved with the per-file work, not all sent at the end
+    assert events.index("step") < len(events) - events[::-1].index("check") - 1
+    assert all(events[i + 1] == "step" for i, e in enumerate(events) if e == "check")

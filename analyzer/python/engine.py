@@ -77,11 +77,20 @@ def scan_python(files: list[SourceFile], closure: Closure, config: Config,
     outcomes: dict[str, FileOutcome] = {}
     py_files = [f for f in files if f.abs_path.endswith(".py")]
     sql_files = [f for f in files if f.abs_path.endswith(".sql")]
+    advanced: set[str] = set()
+
+    def done(path: str) -> None:
+        """One progress step per file, as soon as that file's work is over."""
+        if progress is not None and path not in advanced:
+            advanced.add(path)
+            progress(advance=1, description=None)
+
     for f in files:
         try:
             texts[f.path] = read_text(f.abs_path)
         except ParseFailure as exc:
             outcomes[f.path] = Skipped(f.path, str(exc))
+            done(f.path)
     parsed: dict[str, ParsedFile] = {}
     registry = Registry()
     flow = Flow(model, registry)
@@ -106,10 +115,12 @@ def scan_python(files: list[SourceFile], closure: Closure, config: Config,
                 continue
             if _GENERATED.search(text[:1000]):
                 outcomes[f.path] = Skipped(f.path, "generated code (its header says so)")
+                done(f.path)
                 continue
             pf = _parse_cached(f, text, stats)
             if pf is None:
                 outcomes[f.path] = Skipped(f.path, _last_error.get(f.path, "cannot parse"))
+                done(f.path)
                 continue
             parsed[f.path] = pf
             registry.add(pf)
@@ -119,6 +130,9 @@ def scan_python(files: list[SourceFile], closure: Closure, config: Config,
         if new == 0 and model.version == version:
             break
 
+    for f in files:  # never a candidate: nothing more to do for them
+        if f.path not in parsed and f.abs_path.endswith(".py"):
+            done(f.path)
     seeds = _seeds(parsed, model, routers, flow)
     model.route_templates = [(r.template, r.params) for r in seeds.routes]
     findings: list[Finding] = []
@@ -130,6 +144,7 @@ def scan_python(files: list[SourceFile], closure: Closure, config: Config,
         if got is not None:
             findings.extend(got)
             per_file[pf.path] = len(got)
+        done(pf.path)
     for f in sql_files:
         if f.path in outcomes or f.path not in texts:
             continue
@@ -137,13 +152,13 @@ def scan_python(files: list[SourceFile], closure: Closure, config: Config,
         if sql is not None:
             findings.extend(sql)
             per_file[f.path] = len(sql)
+        done(f.path)
     for path, reason in failed.items():
         outcomes[path] = Failed(path, reason)
     for f in files:
         if f.path not in outcomes:
             outcomes[f.path] = Ok(f.path, findings=per_file.get(f.path, 0))
-        if progress is not None:
-            progress(advance=1, description=None)
+        done(f.path)  # anything not counted yet (neither .py nor .sql)
     stats["parsed"] = float(len(parsed))
     stats["prefiltered_out"] = float(len([f for f in py_files if f.path not in parsed
                                           and not isinstance(outcomes.get(f.path), Skipped)]))
