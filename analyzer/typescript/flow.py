@@ -240,9 +240,21 @@ class Project:
                     if isinstance(ot, str) and ot.endswith("[]"):
                         return ot[:-2] if pname in ("find", "findLast", "at") else ot
             name = callee_name(fi, expr)
-            for f in self.funcs.get(name, ()):
+            # a generic (`request<T>()`, `get: <T>(p: string) => request<T>(p)`) returns what the call asks for
+            targets = [f for f in self.funcs.get(name, ()) if f.node.child_by_field_name("type_parameters") is None]
+            for f in targets:
                 if f.return_type is not None:
                     return self.norm(f.return_type, f.file)
+            for f in targets:  # const fetchOrder = (id: string) => api.get<Order>(`/orders/${id}`)
+                if f.node.type == "arrow_function" and len(f.returns) == 1 and f.returns[0].type == "call_expression":
+                    t_ = self.type_of(f.returns[0], f, f.file, depth + 1)
+                    if t_ is not None:
+                        return t_
+            targs = expr.child_by_field_name("type_arguments")  # api.get<Order>(...): the payload's type
+            if not targets and targs is not None and len(targs.named_children) == 1:
+                ref = self.norm(targs.named_children[0], fi)
+                if isinstance(ref, str) and ref.removesuffix("[]") in self.types:
+                    return ref
         return None
 
     def binding_type(self, b: Binding, depth: int = 0) -> TypeRef | None:
@@ -1239,21 +1251,15 @@ class Project:
         fn_type, tfi = fn_t
         if expr.type in ("arrow_function", "function_expression"):
             cb = fi.func_of(expr)
-            if cb is None:
-                return
-            for i, group in enumerate(cb.params):
-                if len(group) != 1:
-                    continue
-                b = group[0]
-                known = self.fn_param_key(fn_type, tfi, i)
-                if known:
-                    self.mark(b, known)
-                elif b.key:
-                    self.set_fn_param(fn_type, tfi, i, b.why)
+            if cb is not None:
+                self._callback_params(cb, fn_type, tfi)
         elif expr.type == "identifier":
             src = fi.resolve(fi.text(expr), func)
             other = self.fn_type_of(src) if src is not None else None
-            if other is None:
+            if other is None:  # const open = (orderId: number) => ...; <Table onOpen={open} />
+                cb = self._function_value(expr, func) if func is not None and src is not None else None
+                if cb is not None:
+                    self._callback_params(cb, fn_type, tfi)
                 return
             for i in range(8):
                 a = self.fn_param_key(fn_type, tfi, i)
@@ -1262,6 +1268,17 @@ class Project:
                     self.set_fn_param(other[0], other[1], i, a)
                 elif b_ and not a:
                     self.set_fn_param(fn_type, tfi, i, b_)
+
+    def _callback_params(self, cb: Func, fn_type: ts.Node, tfi: FileIndex) -> None:
+        for i, group in enumerate(cb.params):
+            if len(group) != 1:
+                continue
+            b = group[0]
+            known = self.fn_param_key(fn_type, tfi, i)
+            if known:
+                self.mark(b, known)
+            elif b.key:
+                self.set_fn_param(fn_type, tfi, i, b.why)
 
     # ------------------------------------------------------------------ URLs -> backend routes
     def link_zod(self) -> None:
