@@ -1363,6 +1363,75 @@ class Project:
                         func.named.route = why
                     for expr in subs:
                         self.mark_backward(expr, func, fi, why)
+                self._route_queries(node, func, fi, parts)
+
+    def _route_queries(self, node: ts.Node, func: Func | None, fi: FileIndex, parts: list[str | ts.Node]) -> None:
+        """A route seed's params that are not in its template are query parameters holding the key
+        (`GET /orders?shipment=`): the URL's `?shipment=${x}` and the call's `{ params: { shipment } }`."""
+        segs = _segments(parts)
+        for route in self.kn.routes:
+            path_params = set(re.findall(r"{(\w+)(?::\w+)?}", route.template))
+            query = [q for q in route.params if q not in path_params]
+            if not query:
+                continue
+            matched = self._path_match(segs, route)
+            if matched is None:
+                continue
+            why = f"{route.method} {route.template}?{query[0]}= ({route.origin})"
+            values: list[ts.Node] = []
+            for i, p in enumerate(parts):  # `/orders?shipment=${x}`
+                if not isinstance(p, str) and i > 0 and isinstance(parts[i - 1], str):
+                    before = str(parts[i - 1])
+                    if "?" in "".join(x for x in parts[:i] if isinstance(x, str)) and \
+                            any(before.endswith((f"?{q}=", f"&{q}=")) for q in query):
+                        values.append(p)
+            args = node.parent
+            if args is not None and args.type == "arguments":  # api.get('/orders', { params: { shipment } })
+                later = [a for a in args.named_children if a.start_byte > node.start_byte and a.type == "object"]
+                for opts in later[:1]:
+                    params = _pair_value(opts, "params", fi)
+                    if params is None or params.type != "object":
+                        continue
+                    for pr in params.named_children:
+                        if pr.type == "shorthand_property_identifier" and fi.text(pr) in query:
+                            values.append(pr)
+                        elif pr.type == "pair":
+                            k = pr.child_by_field_name("key")
+                            v = pr.child_by_field_name("value")
+                            if k is not None and v is not None and fi.text(k).strip("'\"") in query:
+                                values.append(v)
+            for v in values:
+                if func is not None and not func.named.route:
+                    func.named.route = why
+                self.mark_backward(v, func, fi, why)
+
+    def _path_match(self, segs: list[str | ts.Node], route: RouteSeed) -> list[ts.Node] | None:
+        """The URL's expressions at the route's key path params when the URL's path ends like the route's
+        template (with at least one literal segment in common); None when it does not."""
+        rsegs = [s for s in route.template.split("?")[0].split("/") if s]
+        usegs = segs
+        if usegs and not isinstance(usegs[0], str) and len(usegs) > 1:
+            usegs = usegs[1:]  # `${API}/contents/${id}`: a leading expression is the base URL
+        if len(usegs) > len(rsegs) or not usegs:
+            return None
+        omitted = rsegs[: len(rsegs) - len(usegs)]
+        if any(r.startswith("{") for r in omitted):
+            return None  # `/tags/${id}` is not `/contents/{content_id}/tags/{tag_id}`: only a base URL may be left out
+        tail = rsegs[len(rsegs) - len(usegs):]
+        literal_hits = 0
+        subs: list[ts.Node] = []
+        for u, r in zip(usegs, tail, strict=False):
+            rparam = r.startswith("{") and r.endswith("}")
+            if isinstance(u, str):
+                if rparam or u != r:
+                    return None
+                literal_hits += 1
+            else:
+                if not rparam:
+                    return None
+                if r.strip("{}").split(":")[0] in route.params:
+                    subs.append(u)
+        return subs if literal_hits else None
 
     def match_routes(self, parts: list[str | ts.Node]) -> list[tuple[RouteSeed, list[ts.Node]]]:
         """Routes whose template ends like this URL; with the URL's expressions at key params."""
@@ -1371,33 +1440,8 @@ class Project:
             return []
         out = []
         for route in self.kn.routes:
-            rsegs = [s for s in route.template.split("?")[0].split("/") if s]
-            usegs = segs
-            if usegs and not isinstance(usegs[0], str) and len(usegs) > 1:
-                usegs = usegs[1:]  # `${API}/contents/${id}`: a leading expression is the base URL
-            if len(usegs) > len(rsegs) or not usegs:
-                continue
-            omitted = rsegs[: len(rsegs) - len(usegs)]
-            if any(r.startswith("{") for r in omitted):
-                continue  # `/tags/${id}` is not `/contents/{content_id}/tags/{tag_id}`: only a base URL may be left out
-            tail = rsegs[len(rsegs) - len(usegs):]
-            literal_hits = 0
-            subs: list[ts.Node] = []
-            ok = True
-            for u, r in zip(usegs, tail, strict=False):
-                rparam = r.startswith("{") and r.endswith("}")
-                if isinstance(u, str):
-                    if rparam or u != r:
-                        ok = False
-                        break
-                    literal_hits += 1
-                else:
-                    if not rparam:
-                        ok = False
-                        break
-                    if r.strip("{}").split(":")[0] in route.params:
-                        subs.append(u)
-            if ok and literal_hits and subs:
+            subs = self._path_match(segs, route)
+            if subs:
                 out.append((route, subs))
         return out
 
@@ -1472,15 +1516,15 @@ def _segments(parts: list[str | ts.Node]) -> list[str | ts.Node]:
     current: list[str | ts.Node] = []
     for p in parts:
         if isinstance(p, str):
-            p = p.split("?")[0].split("#")[0]
-            pieces = p.split("/")
+            path = p.split("?")[0].split("#")[0]
+            pieces = path.split("/")
             for i, piece in enumerate(pieces):
                 if i > 0:
                     segs.append(_join(current))
                     current = []
                 if piece:
                     current.append(piece)
-            if "?" in str(p):
+            if "?" in p or "#" in p:  # the query string is not part of the path
                 break
         else:
             current.append(p)
