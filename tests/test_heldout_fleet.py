@@ -36,7 +36,9 @@ TARGETS = ("vehicles.id", "trailers.id")
 #: down to 0.05. The 5 noisy lines: 3 Celery (`recompute.delay(...)` x2, the untyped `def recompute(self,
 #: vehicle_id)`), 2 `setPage(page +/- 1)` in JSX taken for id arithmetic. Largest gaps: tests with literal
 #: ids (8/24), utils returning ids under other names (`tuple[str, int]`, `list[int]`, `dict[int, int]`).
-RECALL_FLOOR = 0.70
+#: 2026-11-25 TypeScript round 3: frontend 68/72 with no frontend noise (the `setPage(page +/- 1)` pair is
+#: gone: a queryKey tuple no longer marks its page element); total 123/155 = 79 %, precision 123/126 -> 0.75.
+RECALL_FLOOR = 0.75
 PRECISION_FLOOR = 0.95
 
 #: `ok` lines the tool flags today (real false positives, kept visible). Empty on the first run.
