@@ -205,6 +205,8 @@ def collect_orm(pf: ParsedFile, model: KeyModel) -> None:
                     found.key_attrs.setdefault(k, v)
         if found.key_attrs or table in model.impacted:
             model.add_orm(found)
+        else:
+            model.other_orm.setdefault(cls.name.value, table)
     for entry in pf.of(cst.Assign):
         node = entry.node
         assert isinstance(node, cst.Assign)

@@ -610,13 +610,21 @@ class Flow:
             target_fi = self.registry.resolve(pf, f, fi)
         if target_fi is None:  # a callee outside the parsed files: make its definition a candidate
             name = f.value if isinstance(f, cst.Name) else f.attr.value if isinstance(f, cst.Attribute) else ""
+            values = [a.value for a in node.args]
+            callee: cst.BaseExpression = f
+            if isinstance(f, cst.Attribute) and f.attr.value in TASK_CALLS and isinstance(f.value, cst.Name):
+                name, callee = f.value.value, f.value  # task.apply_async(args=[...], kwargs={...}): the task
+                for sent in node.args:
+                    if isinstance(sent.value, (cst.List, cst.Tuple)):
+                        values += [e.value for e in sent.value.elements]
+                    values += [v for _, v in _dict_items(sent.value)]
             if name and name not in model.wanted and name not in _BUILTIN_CALLS and not name[:1].isupper() and \
-                    any(self.key_of(pf, fi, a.value) for a in node.args):
+                    any(self.key_of(pf, fi, v) for v in values):
                 model.wanted.add(name)
-                head = f.value if isinstance(f, cst.Name) else f.value.value \
-                    if isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name) else ""
+                head = callee.value if isinstance(callee, cst.Name) else callee.value.value \
+                    if isinstance(callee, cst.Attribute) and isinstance(callee.value, cst.Name) else ""
                 if head in pf.imports:  # imported function or module: its file is worth a look
-                    for q in pf.qnames(f):
+                    for q in pf.qnames(callee):
                         if "." in q:
                             model.wanted_modules.add(q.rsplit(".", 1)[0])
                 model.version += 1
@@ -677,9 +685,28 @@ class Flow:
                         slot[value.attr.value] = f"`{pf.code(value)}` {why}"
                         self.model.bump()
             return
-        if ev:
+        if ev and not self._other_key(callee, param):
             self.model.learn_param(callee.func_id, param, _chain(param, pf.code(value), pf.where(call), ev[0]),
                                    ev[1])
+
+    def _other_key(self, callee: FuncInfo, param: str) -> bool:
+        """Does `callee` use `param` as the primary key of an unaffected model (`User(id=param)`,
+        `session.get(User, param)`)? Then a key reaching it is a coincidence of values, not a key slot."""
+        other = self.model.other_orm
+        if not other:
+            return False
+        for call in _calls(callee.node.body):
+            f = call.func
+            if isinstance(f, cst.Name) and f.value in other:
+                if any(a.keyword is not None and a.keyword.value in GENERIC_PK_NAMES and isinstance(a.value, cst.Name)
+                       and a.value.value == param for a in call.args):
+                    return True
+            elif isinstance(f, cst.Attribute) and f.attr.value == "get":
+                args = positional(call)
+                if len(args) == 2 and isinstance(args[0].value, cst.Name) and args[0].value.value in other \
+                        and isinstance(args[1].value, cst.Name) and args[1].value.value == param:
+                    return True
+        return False
 
 
 def _chain(name: str, source: str, where: str, why: str) -> str:

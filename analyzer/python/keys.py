@@ -91,6 +91,8 @@ class KeyModel:
         for alias in config.aliases:
             if re.fullmatch(r"[A-Za-z_]\w*", alias):
                 self.key_names.setdefault(alias, "configured alias")
+        #: mapped classes of tables the change does not touch (`User` -> "users"): their ids are not the key
+        self.other_orm: dict[str, str] = {}
         #: module-level validators (`ids_adapter = TypeAdapter(list[int])`) whose result holds the key -> evidence
         self.key_adapters: dict[str, str] = {}
         #: request header / cookie / query names a key is read from (`request.headers["X-Ref"]`) -> evidence
