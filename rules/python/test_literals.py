@@ -8,6 +8,7 @@ from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
 
 from analyzer.models import Finding
 from analyzer.python import facts
+from analyzer.python.keys import KeyModel
 from analyzer.python.parsed import FuncInfo, ParsedFile
 
 _HTTP = {"get", "post", "put", "patch", "delete"}
@@ -178,7 +179,7 @@ class TestIntKey(PyRule):
         pf, model = ctx.pf, ctx.model
         if pf.layer != "test":
             return
-        ranged = _range_names(pf)
+        ranged = _range_names(pf, model)
         task_keys = _task_key_params(ctx)
         for entry in pf.of(cst.Call):
             call = entry.node
@@ -268,7 +269,7 @@ def _mock_targets(ctx: FileCtx) -> dict[str, FuncInfo]:
 _GENERIC = {"id", "ids", "pk", "key", "uuid"}
 
 
-def _range_names(pf: ParsedFile) -> set[tuple[int, str]]:
+def _range_names(pf: ParsedFile, model: KeyModel) -> set[tuple[int, str]]:
     """Loop variables over literal ranges (`for i in range(1, 6)`), by function: integers the test makes up."""
     out: set[tuple[int, str]] = set()
     for entry in pf.of(cst.For):
@@ -276,7 +277,8 @@ def _range_names(pf: ParsedFile) -> set[tuple[int, str]]:
         assert isinstance(loop, cst.For)
         it = loop.iter
         if isinstance(loop.target, cst.Name) and isinstance(it, cst.Call) and facts.callee_name(it) == "range" \
-                and isinstance(it.func, cst.Name) and all(_is_int(a.value) for a in it.args):
+                and isinstance(it.func, cst.Name) and all(_is_int(a.value) for a in it.args) \
+                and loop.target.value not in model.key_names:  # a key-named loop is reported at the loop itself
             out.add((id(entry.func), loop.target.value))
     return out
 
