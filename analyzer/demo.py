@@ -57,7 +57,7 @@ def copy_app(dest: Path) -> Path:
 
 def run_demo(work_dir: Path, rows: int = 500, progress: Progress = _no_progress) -> Report:
     """Scan a copy of the fixture app made in `work_dir/demo-app` against a fresh SQLite database."""
-    app = copy_app(work_dir / "demo-app")
+    app = copy_app(work_dir / "demo-app").resolve()
     tmp = Path(tempfile.mkdtemp(prefix="impact-demo-"))
     try:
         progress(0, "building the demo database")

@@ -15,9 +15,10 @@ from helpers import REPO, run_impact
 
 @pytest.fixture(scope="module")
 def demo_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # exactly the README's quick start: no --out, so a relative `impact-report/` in the working directory
     out = tmp_path_factory.mktemp("demo") / "impact-report"
     started = time.perf_counter()
-    proc = run_impact("demo", "--out", str(out), cwd=out.parent)
+    proc = run_impact("demo", cwd=out.parent)
     elapsed = time.perf_counter() - started
     assert proc.returncode == 0, proc.stderr + proc.stdout
     print(f"\nimpact demo ran in {elapsed:.1f}s\n{proc.stdout}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import gc
+import os
 import re
 import time
 from collections.abc import Callable
@@ -73,7 +74,7 @@ def _scan(files: list[SourceFile], seeds: KeySeeds, config: Config, progress: Pr
     for sf in files:
         if progress is not None:
             progress(1, None)
-        if _excluded(sf.path, config.excludes):
+        if _excluded(_within_root(sf), config.excludes):
             outcomes[sf.path] = Skipped(sf.path, reason="excluded (dependency or build output)")
             continue
         try:
@@ -214,3 +215,14 @@ def scan_sources(sources: dict[str, str], seeds: KeySeeds, config: Config | None
         p.write_text(text, encoding="utf-8", newline="")
         files.append(SourceFile(root=str(base), abs_path=str(p), path=rel, language="typescript"))
     return scan_typescript(files, seeds, config or Config(), to_type=to_type)
+
+
+def _within_root(sf: SourceFile) -> str:
+    """The file's path below its root: excludes never match the root's own location (a root may well
+    live under `build/` or `impact-report/`)."""
+    root = os.path.abspath(sf.root) if sf.root else ""
+    if root and os.path.isdir(root):
+        rel = os.path.relpath(sf.abs_path, root)
+        if not rel.startswith(".."):
+            return rel.replace(os.sep, "/")
+    return sf.path
