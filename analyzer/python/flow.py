@@ -26,7 +26,7 @@ _BUILTIN_CALLS = {"int", "str", "float", "list", "dict", "set", "tuple", "len", 
                   "isinstance", "getattr", "setattr", "repr", "format", "range", "enumerate", "zip", "map",
                   "filter", "any", "all", "sum", "abs", "hash", "bool", "type", "id", "UUID", "uuid4"}
 #: request mappings a key can be read from by name (`request.headers["X-Ref"]`, `.cookies.get("ref")`)
-_REQUEST_MAPS = {"headers", "cookies", "query_params", "path_params"}
+REQUEST_MAPS = {"headers", "cookies", "query_params", "path_params"}
 TASK_CALLS = {"delay", "apply_async", "s", "si", "signature", "send_task"}
 
 
@@ -291,7 +291,7 @@ class Flow:
     def _request_string(self, container: cst.BaseExpression, key: str) -> Ev | None:
         """`request.headers["X-Ref"]` where another function returns the key read from that same header."""
         if key in self.model.key_strings and isinstance(container, cst.Attribute) \
-                and container.attr.value in _REQUEST_MAPS:
+                and container.attr.value in REQUEST_MAPS:
             return f"`{container.attr.value}[{key!r}]`: {self.model.key_strings[key]}", self.model.default_target
         return None
 
@@ -757,7 +757,7 @@ def _request_reads(expr: cst.BaseExpression) -> list[str]:
     elif isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "get" \
             and expr.args:
         container, key = expr.func.value, string_value(expr.args[0].value)
-    if key and isinstance(container, cst.Attribute) and container.attr.value in _REQUEST_MAPS:
+    if key and isinstance(container, cst.Attribute) and container.attr.value in REQUEST_MAPS:
         return [key]
     return []
 

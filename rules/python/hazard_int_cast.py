@@ -5,8 +5,9 @@ from collections.abc import Iterator
 import libcst as cst
 from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
 
-from analyzer.models import Finding
+from analyzer.models import Edit, Finding
 from analyzer.python import facts
+from analyzer.python.flow import REQUEST_MAPS
 
 
 class IntCast(PyRule):
@@ -17,6 +18,7 @@ class IntCast(PyRule):
     """
 
     code, name, layer, kind = "PY060", "hazard.int_cast", "service", "hazard"
+    fixable = True
     VALID = [Valid("def middleware(request):\n    request.state.page = int(request.query_params.get('page', '1'))\n"
                    "    request.state.order_id = int(request.headers['X-Order']) if request.headers else None\n"
                    "    request.state.id = int(request.headers['X-Id'])\n"),
@@ -40,7 +42,8 @@ class IntCast(PyRule):
                 "    request.state.content_id = int(raw) if raw else None\n", line=3),
         Invalid("from fastapi import Depends, Request\n"
                 "def ref_from_header(request: Request) -> int:\n    return int(request.headers['X-Ref'])\n"
-                "def read(content_id: int = Depends(ref_from_header)) -> None: ...\n", line=3),
+                "def read(content_id: int = Depends(ref_from_header)) -> None: ...\n", line=3,
+                expected_fix="    return uuid.UUID(request.headers['X-Ref'])"),
     ]
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
@@ -53,12 +56,26 @@ class IntCast(PyRule):
             args = facts.positional(call)
             if not args:
                 continue
-            ev = ctx.key(entry.func, args[0].value) or self._returned(ctx, entry.func, call) or stored.get(id(call))
+            ev = self._returned(ctx, entry.func, call) or ctx.key(entry.func, args[0].value) or stored.get(id(call))
             if ev is None:
                 continue
             yield ctx.finding(self, call, ctx.symbol(entry.func), f"`{ctx.pf.code(call)}` casts the key to int",
                               evidence=ev[0], target=ev[1], layer=ctx.layer_of(entry.func, "other"),
-                              review="parse with the new key type (uuid.UUID(x)) instead of int(x)")
+                              review="parse with the new key type (uuid.UUID(x)) instead of int(x)",
+                              edits=self._parse_edit(ctx, call))
+
+    @staticmethod
+    def _parse_edit(ctx: FileCtx, call: cst.Call) -> tuple[Edit, ...]:
+        """`int(request.headers["X-Ref"])` -> `uuid.UUID(request.headers["X-Ref"])`: only when the argument
+        is a raw request string (a header, cookie, query or path value), where the new parser is exactly
+        right; anything else (a model attribute, a guarded `raw.isdigit()` value) stays a review note."""
+        new, imp = ctx.model.python_type()
+        if not new or len(call.args) != 1 or call.args[0].keyword is not None or call.args[0].star:
+            return ()
+        if not request_read(call.args[0].value):
+            return ()
+        start, end = ctx.pf.offsets(call.func)
+        return (Edit(start, end, new, requires_import=imp),)
 
     @staticmethod
     def _stored(ctx: FileCtx) -> dict[int, tuple[str, str]]:
@@ -115,3 +132,14 @@ def _direct_int_calls(expr: cst.BaseExpression) -> list[cst.Call]:
     if isinstance(expr, cst.BooleanOperation):
         return [*_direct_int_calls(expr.left), *_direct_int_calls(expr.right)]
     return []
+
+
+def request_read(expr: cst.BaseExpression) -> bool:
+    """`request.headers["X"]`, `request.cookies.get("x")`, `request.query_params["x"]`: a raw request string."""
+    container: cst.BaseExpression | None = None
+    if isinstance(expr, cst.Subscript):
+        container = expr.value
+    elif isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "get" \
+            and len(expr.args) == 1:
+        container = expr.func.value
+    return isinstance(container, cst.Attribute) and container.attr.value in REQUEST_MAPS
