@@ -354,7 +354,7 @@ class RouteSeed:
 
     method: str  # "GET", "POST", ...
     template: str  # "/api/v1/contents/{content_id}" (full path, router prefixes applied)
-    params: tuple[str, ...]  # path params holding the key
+    params: tuple[str, ...]  # params holding the key: path params (in the template), then query params
     origin: str  # "backend/app/api/routes/contents.py:41"
     symbol: str = ""  # handler, e.g. "contents.get_content"
 

@@ -134,7 +134,10 @@ def scan_python(files: list[SourceFile], closure: Closure, config: Config,
         if f.path not in parsed and f.abs_path.endswith(".py"):
             done(f.path)
     seeds = _seeds(parsed, model, routers, flow)
-    model.route_templates = [(r.template, r.params) for r in seeds.routes]
+    # a seed's params hold path params (in the template) and then query params: test URLs match the former
+    path_only = ((r.template, tuple(p for p in r.params if f"{{{p}}}" in r.template or f"{{{p}:" in r.template))
+                 for r in seeds.routes)
+    model.route_templates = [(t, ps) for t, ps in path_only if ps]
     findings: list[Finding] = []
     rules = [r() for r in RULES]
     per_file: dict[str, int] = {}
@@ -354,8 +357,8 @@ def _seeds(parsed: dict[str, ParsedFile], model: KeyModel, routers: facts.Router
                           and "int" in pf.code(p.annotation.annotation))
             if query:
                 model.route_queries.append((fi.route[0], template, query))
-            if params:
-                routes.append(RouteSeed(fi.route[0], template, params, pf.where(fi.node),
+            if params or query:  # names not in the template are the key's query parameters
+                routes.append(RouteSeed(fi.route[0], template, params + query, pf.where(fi.node),
                                         f"{pf.modname.rsplit('.', 1)[-1]}.{fi.name}"))
     for orm in model.orm.values():
         for attr in orm.key_attrs:
