@@ -138,6 +138,8 @@ def scan(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not use the per-file cache")] = False,
     config: Annotated[Path | None, typer.Option("--config", help="impact.toml or pyproject.toml")] = None,
     schema: Annotated[str | None, typer.Option("--schema", help="Database schemas, comma separated")] = None,
+    no_typecheck: Annotated[bool, typer.Option(
+        "--no-typecheck", help="Do not run the front end's tsc on the patched copy before writing patches")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary table")] = False,
 ) -> None:
     """Find every place the key change reaches, price it, and write reports and patches."""
@@ -166,7 +168,7 @@ def scan(
         )
         with _progress(quiet) as progress:
             report = run_scan(options, progress)
-        written = write_outputs(report, out, formats)
+        written = write_outputs(report, out, formats, typecheck=not no_typecheck)
         _print_summary(report, out, written, quiet)
         return _exit_code(report, fail_on)
 

@@ -232,14 +232,15 @@ def summarize(findings, outcomes, closure: Closure, schema: SchemaSnapshot, cfg:
     )
 
 
-def write_outputs(report: Report, out_dir: Path, formats: Sequence[str] = ALL_FORMATS) -> list[Path]:
+def write_outputs(report: Report, out_dir: Path, formats: Sequence[str] = ALL_FORMATS,
+                  typecheck: bool = True) -> list[Path]:
     """Render every requested format; patches (verified first) and migration SQL go with them."""
     from analyzer.codemods.patching import write_index
     from analyzer.plan import render_migration
     from analyzer.reports import RENDERERS
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    report = verified(report)
+    report = verified(report, typecheck)
     patches = report.extras["patches"]
     assert isinstance(patches, dict)
     written: list[Path] = []
@@ -257,7 +258,7 @@ def write_outputs(report: Report, out_dir: Path, formats: Sequence[str] = ALL_FO
     return written
 
 
-def verified(report: Report) -> Report:
+def verified(report: Report, typecheck: bool = True) -> Report:
     """Build the patches, compile / type-check them, and turn withheld ones into needs-review findings."""
     from analyzer.codemods.apply import report_patches
     from analyzer.codemods.verify import verify_patches
@@ -267,7 +268,7 @@ def verified(report: Report) -> Report:
     review_lines = frozenset((f.path, line) for f in report.findings if f.kind != "info" and not f.fix
                              for line in range(f.span.line, f.span.end_line + 1))
     check = verify_patches(report_patches(report), files if isinstance(files, dict) else {},
-                           roots if isinstance(roots, dict) else {}, review_lines)
+                           roots if isinstance(roots, dict) else {}, review_lines, typecheck=typecheck)
     findings = report.findings
     if check.withheld:
         findings = tuple(_withheld(f, check.withheld[f.path]) if f.path in check.withheld and f.edits else f

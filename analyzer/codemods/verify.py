@@ -37,14 +37,17 @@ class Verification:
 
 
 def verify_patches(patches: Mapping[str, str], files: Mapping[str, str], root_paths: Mapping[str, str],
-                   review_lines: frozenset[tuple[str, int]] = frozenset(), tsc_timeout: float = 300) -> Verification:
+                   review_lines: frozenset[tuple[str, int]] = frozenset(), tsc_timeout: float = 300,
+                   typecheck: bool = True) -> Verification:
     """`review_lines` are (path, line) of findings a person must handle (no safe fix): a tsc error there
     is the compiler pointing at the same place the report does, not a broken patch."""
     result = Verification(dict(patches))
     _verify_python(result, files)
     for prefix, root in sorted(root_paths.items()):
         ts_paths = [p for p in result.patches if p.endswith(_TS_EXT) and _under(p, prefix)]
-        if ts_paths:
+        if ts_paths and not typecheck:
+            result.skipped.append(f"tsc: not run on {prefix or Path(root).name} (--no-typecheck)")
+        elif ts_paths:
             _verify_typescript(result, prefix, Path(root), files, review_lines, tsc_timeout)
     return result
 
