@@ -41,7 +41,13 @@ class SqlalchemyColumn(PyRule):
                 "class ContentItem(Base):\n    __tablename__ = 'content_items'\n"
                 "    id: Mapped[int] = mapped_column(Integer, primary_key=True)\n",
                 line=6, message_contains="content_items.id",
-                expected_fix="    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)"),
+                expected_fix="    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)"),
+        # the target's key loses its sequence: the generator moves into the model
+        Invalid("from sqlalchemy import Column, Integer\nfrom sqlalchemy.orm import declarative_base\n"
+                "Base = declarative_base()\n"
+                "class ContentItem(Base):\n    __tablename__ = 'content_items'\n"
+                "    id = Column(Integer, primary_key=True, autoincrement=True)\n",
+                line=6, expected_fix="    id = Column(Uuid, primary_key=True, default=uuid.uuid4)"),
         Invalid("import sqlalchemy as sa\nfrom sqlalchemy.orm import declarative_base\nBase = declarative_base()\n"
                 "class Image(Base):\n    __tablename__ = 'images'\n"
                 "    id = sa.Column(sa.Integer, primary_key=True)\n"
@@ -66,7 +72,7 @@ class SqlalchemyColumn(PyRule):
             if got is None:
                 continue
             for attr_name, (ic, attr, spec) in got[1].items():
-                edits = self._type_edits(ctx, spec)
+                edits = self._type_edits(ctx, spec) + self._key_default_edits(ctx, spec, ic)
                 int_typed = bool(spec and spec.type_nodes) or (
                     attr.annotation is not None and ctx.has_int(attr.annotation.annotation))
                 if attr.annotation is not None:
@@ -98,7 +104,35 @@ class SqlalchemyColumn(PyRule):
                 yield ctx.finding(self, a.value, f"{table}.{spec.name}",
                                   f"Column `{spec.name}` of Table('{table}') maps {ic.qualified}, which becomes "
                                   f"{model.to_type}", evidence=ic.reason, target=ic.target,
-                                  edits=self._type_edits(ctx, spec), kind="must_change")
+                                  edits=self._type_edits(ctx, spec) + self._key_default_edits(ctx, spec, ic),
+                                  kind="must_change")
+
+    @staticmethod
+    def _key_default_edits(ctx: FileCtx, spec: facts.ColumnSpec | None, ic: object) -> tuple[Edit, ...]:
+        """The target's own primary key needs a generator once it is no longer a sequence: `autoincrement=True`
+        becomes `default=uuid.uuid4` (or one is added after `primary_key=True`). A column that already has a
+        default of any kind is left to a person."""
+        model = ctx.model
+        if spec is None or not spec.primary_key or model.to_type not in ("UUID", "TEXT"):
+            return ()
+        if (getattr(ic, "table", None), getattr(ic, "column", None)) not in {
+                (t.table, t.column) for t in model.closure.targets}:
+            return ()
+        args = spec.call.args
+        names = {a.keyword.value: a for a in args if a.keyword is not None}
+        if {"default", "default_factory", "server_default", "insert_default"} & set(names):
+            return ()
+        generator = "uuid.uuid4" if model.to_type == "UUID" else "lambda: str(uuid.uuid4())"
+        auto = names.get("autoincrement")
+        if auto is not None and auto.keyword is not None:
+            start, _ = ctx.pf.offsets(auto.keyword)
+            _, end = ctx.pf.offsets(auto.value)
+            return (Edit(start, end, f"default={generator}", requires_import="import uuid"),)
+        pk = names.get("primary_key")
+        if pk is None:
+            return ()
+        _, end = ctx.pf.offsets(pk.value)
+        return (Edit(end, end, f", default={generator}", requires_import="import uuid"),)
 
     @staticmethod
     def _type_edits(ctx: FileCtx, spec: facts.ColumnSpec | None) -> tuple[Edit, ...]:
