@@ -132,6 +132,7 @@ class Flow:
         self.registry = registry
         #: callee func id -> its callers seen so far, to re-run only what a new fact can change
         self.callers: dict[str, dict[int, tuple[ParsedFile, FuncInfo]]] = {}
+        clear_caches()  # walk caches live for one scan
 
     # ------------------------------------------------------------------ expressions
     def name_ev(self, name: str) -> Ev | None:
@@ -728,6 +729,13 @@ def _short(text: str, n: int = 60) -> str:
 
 
 def _names(node: cst.CSTNode) -> list[str]:
+    got = _NAMES.get(node)
+    if got is None:
+        got = _NAMES[node] = _walk_names(node)
+    return list(got)
+
+
+def _walk_names(node: cst.CSTNode) -> list[str]:
     out: list[str] = []
 
     class V(cst.CSTVisitor):
@@ -762,7 +770,28 @@ def _request_reads(expr: cst.BaseExpression) -> list[str]:
     return []
 
 
+# CST nodes are immutable: what a walk finds under a node is cached for the scan (keyed by identity; a
+# CST node hashes by id and has __slots__, so no weak references). `_other_key` asks for a callee's calls
+# once per call site and round. A new Flow (one per scan) clears them.
+_CALLS: dict[cst.CSTNode, list[cst.Call]] = {}
+_NAMES: dict[cst.CSTNode, list[str]] = {}
+_RETURNS: dict[cst.CSTNode, bool] = {}
+
+
+def clear_caches() -> None:
+    _CALLS.clear()
+    _NAMES.clear()
+    _RETURNS.clear()
+
+
 def _calls(node: cst.CSTNode) -> list[cst.Call]:
+    got = _CALLS.get(node)
+    if got is None:
+        got = _CALLS[node] = _walk_calls(node)
+    return got
+
+
+def _walk_calls(node: cst.CSTNode) -> list[cst.Call]:
     out: list[cst.Call] = []
 
     class V(cst.CSTVisitor):
@@ -816,6 +845,13 @@ def _operands(expr: cst.BaseExpression) -> list[cst.Name]:
 
 
 def _returns_value(node: cst.FunctionDef) -> bool:
+    got = _RETURNS.get(node)
+    if got is None:
+        got = _RETURNS[node] = _walk_returns_value(node)
+    return got
+
+
+def _walk_returns_value(node: cst.FunctionDef) -> bool:
     found = []
 
     class V(cst.CSTVisitor):
