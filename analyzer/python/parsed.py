@@ -14,8 +14,9 @@ from pathlib import PurePosixPath
 from typing import Any, TypeVar
 
 import libcst as cst
+from libcst._position import CodePosition, CodeRange
 from libcst.metadata import PositionProvider
-from libcst.metadata.position_provider import PositionProvidingCodegenState
+from libcst.metadata.position_provider import NEWLINE_RE, PositionProvidingCodegenState
 
 from analyzer.models import SourceFile, Span
 
@@ -216,14 +217,32 @@ def _dotted(node: cst.CSTNode) -> str | None:
 
 @dataclass(frozen=False)
 class _IndexingCodegenState(PositionProvidingCodegenState):
+    """PositionProvider's codegen state, inlined (same positions), calling the indexer on every node."""
+
     indexer: Any = None
 
+    def add_indent_tokens(self) -> None:
+        for token in self.indent_tokens:
+            self.add_token(token)
+
+    def add_token(self, value: str) -> None:
+        self.tokens.append(value)
+        if "\n" in value or "\r" in value:
+            segments = NEWLINE_RE.split(value)
+            self.line += len(segments) - 1
+            self.column = len(segments[-1])
+        else:
+            self.column += len(value)
+
     def before_codegen(self, node: cst.CSTNode) -> None:
-        super().before_codegen(node)
+        self._stack.append(CodePosition(self.line, self.column))
         self.indexer.on_visit(node)
 
     def after_codegen(self, node: cst.CSTNode) -> None:
-        super().after_codegen(node)
+        start = self._stack.pop()
+        computed = self.provider._computed
+        if node not in computed:  # a syntactic position recorded by the node itself wins
+            computed[node] = CodeRange(start, CodePosition(self.line, self.column))
         self.indexer.on_leave(node)
 
 
