@@ -287,8 +287,10 @@ class SqlDdlIntKey(PyRule):
                 if not (_CREATE.search(text) or _ADD.search(text)):
                     continue
                 start = pf.span(node).line
+                # the string's tables, found once (not once per line: that is quadratic on big strings)
+                tables = [m.group(1).lower() for m in (*_CREATE.finditer(text), *_ADD.finditer(text))]
                 for i, line in enumerate(text.splitlines()):
-                    for why, col in self._int_keys(model, text, line):
+                    for why, col in self._int_keys(model, tables, line):
                         span = Span(start + i, 1, start + i, len(line) + 1)
                         yield Finding(rule=self.rule_name, code=self.code,
                                       layer="migration" if pf.layer == "migration" else "raw-sql", language="python",
@@ -300,8 +302,7 @@ class SqlDdlIntKey(PyRule):
                                       review="declare the column with the key's new SQL type")
 
     @staticmethod
-    def _int_keys(model: KeyModel, text: str, line: str) -> list[tuple[str, str]]:
-        tables = [m.group(1).lower() for m in (*_CREATE.finditer(text), *_ADD.finditer(text))]
+    def _int_keys(model: KeyModel, tables: list[str], line: str) -> list[tuple[str, str]]:
         out = []
         for m in _INT_COL.finditer(re.sub(r"--.*$", "", line)):
             col, rest = m.group(1), m.group(3).lower()
