@@ -113,8 +113,8 @@ class SqlalchemyColumn(PyRule):
         becomes `default=uuid.uuid4` (or one is added after `primary_key=True`). A column that already has a
         default of any kind is left to a person."""
         model = ctx.model
-        if spec is None or not spec.primary_key or model.to_type not in ("UUID", "TEXT"):
-            return ()
+        if spec is None or not spec.primary_key or model.to_type != "UUID":
+            return ()  # a TEXT key's values are the team's choice: no generator is guessed
         if (getattr(ic, "table", None), getattr(ic, "column", None)) not in {
                 (t.table, t.column) for t in model.closure.targets}:
             return ()
@@ -122,7 +122,7 @@ class SqlalchemyColumn(PyRule):
         names = {a.keyword.value: a for a in args if a.keyword is not None}
         if {"default", "default_factory", "server_default", "insert_default"} & set(names):
             return ()
-        generator = "uuid.uuid4" if model.to_type == "UUID" else "lambda: str(uuid.uuid4())"
+        generator = "uuid.uuid4"
         auto = names.get("autoincrement")
         if auto is not None and auto.keyword is not None:
             start, _ = ctx.pf.offsets(auto.keyword)
