@@ -20,16 +20,12 @@ regression, they are not a target. Run with `-s` to see the table, the misses an
 
 from __future__ import annotations
 
-import importlib.util
-import json
-from typing import Any
+from pathlib import Path
 
-import pytest
-from expectations import Expected, format_scores, read_expectations, score
-from helpers import REPO, run_impact
+from heldout import app_expectations, check_accuracy, scan_app
+from helpers import REPO
 
 APP = REPO / "fixtures" / "fleet_app"
-ROOTS = ("backend", "frontend")
 TARGETS = ("vehicles.id", "trailers.id")
 
 #: measured 2026-11-25 on the first run: recall 111/155 = 72 %, precision 111/116 = 96 % -> floors rounded
@@ -41,85 +37,8 @@ TARGETS = ("vehicles.id", "trailers.id")
 RECALL_FLOOR = 0.75
 PRECISION_FLOOR = 0.95
 
-#: `ok` lines the tool flags today (real false positives, kept visible). Empty on the first run.
-KNOWN_FLAGGED_DISTRACTORS: set[tuple[str, int]] = set()
 
-
-def _build_database(url: str) -> None:
-    spec = importlib.util.spec_from_file_location("fleet_app_seed", APP / "db" / "seed.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.build_database(url, rows=200, seed=0)
-
-
-@pytest.fixture(scope="module")
-def findings(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
-    if not all((APP / root).is_dir() for root in ROOTS):
-        pytest.skip("fleet_app fixture not present")
-    tmp = tmp_path_factory.mktemp("fleet")
-    url = f"sqlite:///{tmp / 'fleet.sqlite'}"
-    _build_database(url)
-    out = tmp / "out"
-    target_args = [arg for target in TARGETS for arg in ("--target", target)]
-    proc = run_impact("scan", *ROOTS, "--db", url, *target_args, "--to", "uuid",
-                      "--config", str(APP / "pyproject.toml"), "--out", str(out), "--fail-on", "never", "-q",
-                      cwd=APP)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    data = json.loads((out / "findings.json").read_text(encoding="utf-8"))
-    assert data["roots"] == list(ROOTS), data["roots"]
-    assert {(t["table"], t["column"]) for t in data["targets"]} == {tuple(t.split(".")) for t in TARGETS}
-    return list(data["findings"])
-
-
-@pytest.fixture(scope="module")
-def expectations() -> tuple[dict[tuple[str, int], Expected], set[tuple[str, int]]]:
-    expected: dict[tuple[str, int], Expected] = {}
-    ok: set[tuple[str, int]] = set()
-    for root in ROOTS:
-        exp, distractors = read_expectations(APP / root, prefix=root)
-        expected.update(exp)
-        ok |= distractors
-    return expected, ok
-
-
-def _describe(f: dict[str, Any]) -> str:
-    return f"{f['path']}:{f['line']} {f['kind']} {f['layer']} {f['rule']} {f.get('symbol') or ''}".rstrip()
-
-
-def _flagged_ok_lines(findings: list[dict[str, Any]], ok: set[tuple[str, int]]) -> set[tuple[str, int]]:
-    return {(f["path"], f["line"]) for f in findings
-            if (f["path"], f["line"]) in ok and f["kind"] in ("must_change", "hazard")}
-
-
-def test_fleet_recall_precision_and_distractors(findings: list[dict[str, Any]], expectations: Any) -> None:
-    expected, ok = expectations
+def test_recall_precision_and_no_distractor_flagged(tmp_path: Path) -> None:
+    expected, ok = app_expectations(APP)
     assert len(expected) >= 70 and len(ok) >= 30, (len(expected), len(ok))
-    total, by_layer, misses, noise = score(expected, findings)
-    table = format_scores(total, by_layer)
-    print("\nfleet_app (held out):\n" + table)
-    print(f"\nmisses ({len(misses)}):")
-    for m in misses:
-        print(f"  {m.path}:{m.line} {m.kind} {m.layer}")
-    print(f"\nnoise ({len(noise)}):")
-    for f in noise:
-        print("  " + _describe(f) + ("  [marked ok]" if (f["path"], f["line"]) in ok else ""))
-    distractors = [f for f in findings if (f["path"], f["line"]) in ok and f["kind"] in ("must_change", "hazard")]
-    print(f"\ndistractors flagged ({len(distractors)}):")
-    for f in distractors:
-        print("  " + _describe(f))
-    new = [f for f in distractors if (f["path"], f["line"]) not in KNOWN_FLAGGED_DISTRACTORS]
-    assert not new, "an `ok` line was flagged:\n" + "\n".join(_describe(f) for f in new)
-    assert total.recall >= RECALL_FLOOR, table
-    assert total.precision >= PRECISION_FLOOR, table
-
-
-def test_fleet_no_distractor_flagged(findings: list[dict[str, Any]], expectations: Any) -> None:
-    _, ok = expectations
-    assert not _flagged_ok_lines(findings, ok) - KNOWN_FLAGGED_DISTRACTORS
-
-
-def test_known_flagged_distractors_are_still_ok_lines(expectations: Any) -> None:
-    """The allow-list must point at `ok` lines: if the app moves, this fails instead of hiding a new flag."""
-    _, ok = expectations
-    assert KNOWN_FLAGGED_DISTRACTORS <= ok
+    check_accuracy("fleet_app", scan_app(APP, TARGETS, tmp_path), expected, ok, RECALL_FLOOR, PRECISION_FLOOR)

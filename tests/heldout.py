@@ -1,0 +1,71 @@
+"""Scan a fixture app the way a user does and score it against its annotations (shared by the
+held-out accuracy tests, one per app)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from typing import Any
+
+from expectations import Expected, format_scores, read_expectations, score
+from helpers import run_impact
+
+ROOTS = ("backend", "frontend")
+
+
+def scan_app(app: Path, targets: tuple[str, ...], tmp: Path) -> list[dict[str, Any]]:
+    """Seed the app's SQLite database, run the installed `impact scan` from the app directory (so the
+    roots are named backend/frontend) and return findings.json's findings."""
+    spec = importlib.util.spec_from_file_location(f"{app.name}_seed", app / "db" / "seed.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    url = f"sqlite:///{tmp / 'app.sqlite'}"
+    module.build_database(url, rows=200, seed=0)
+    out = tmp / "out"
+    target_args = [arg for target in targets for arg in ("--target", target)]
+    proc = run_impact("scan", *ROOTS, "--db", url, *target_args, "--to", "uuid",
+                      "--config", str(app / "pyproject.toml"), "--out", str(out), "--fail-on", "never", "-q",
+                      cwd=app)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    assert data["roots"] == list(ROOTS), data["roots"]
+    assert {(t["table"], t["column"]) for t in data["targets"]} == {tuple(t.split(".")) for t in targets}
+    return list(data["findings"])
+
+
+def app_expectations(app: Path) -> tuple[dict[tuple[str, int], Expected], set[tuple[str, int]]]:
+    expected: dict[tuple[str, int], Expected] = {}
+    ok: set[tuple[str, int]] = set()
+    for root in ROOTS:
+        exp, distractors = read_expectations(app / root, prefix=root)
+        expected.update(exp)
+        ok |= distractors
+    return expected, ok
+
+
+def _describe(f: dict[str, Any]) -> str:
+    return f"{f['path']}:{f['line']} {f['kind']} {f['layer']} {f['rule']} {f.get('symbol') or ''}".rstrip()
+
+
+def check_accuracy(name: str, findings: list[dict[str, Any]], expected: dict[tuple[str, int], Expected],
+                   ok: set[tuple[str, int]], recall_floor: float, precision_floor: float) -> None:
+    """Print the table, the misses, the noise and any flagged `ok` line; fail on a flagged `ok` line or
+    below a floor."""
+    total, by_layer, misses, noise = score(expected, findings)
+    table = format_scores(total, by_layer)
+    print(f"\n{name} (held out):\n" + table)
+    print(f"\nmisses ({len(misses)}):")
+    for m in misses:
+        print(f"  {m.path}:{m.line} {m.kind} {m.layer}")
+    print(f"\nnoise ({len(noise)}):")
+    for f in noise:
+        print("  " + _describe(f) + ("  [marked ok]" if (f["path"], f["line"]) in ok else ""))
+    distractors = [f for f in findings if (f["path"], f["line"]) in ok and f["kind"] in ("must_change", "hazard")]
+    print(f"\ndistractors flagged ({len(distractors)}):")
+    for f in distractors:
+        print("  " + _describe(f))
+    assert not distractors, "an `ok` line was flagged:\n" + "\n".join(_describe(f) for f in distractors)
+    assert total.recall >= recall_floor, table
+    assert total.precision >= precision_floor, table
