@@ -21,3 +21,23 @@ def run_impact(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout
     full_env.pop("IMPACT_DATABASE_URL", None) if env is None or "IMPACT_DATABASE_URL" not in env else None
     return subprocess.run([*impact_cmd(), *args], cwd=cwd, env=full_env, capture_output=True, text=True,
                           timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def node_modules() -> Path | None:
+    """tsc and the fixture front end's type packages: IMPACT_NODE_MODULES, else `.cache/tsc` (see .ci/run)."""
+    env = os.environ.get("IMPACT_NODE_MODULES")
+    path = Path(env) if env else REPO / ".cache" / "tsc" / "node_modules"
+    return path if (path / ".bin" / "tsc").exists() else None
+
+
+def require_node_modules() -> Path:
+    """The node_modules with tsc, or skip the test (a failure when IMPACT_REQUIRE_TSC=1, as in CI)."""
+    import pytest
+
+    found = node_modules()
+    if found is None:
+        message = "tsc not installed: npm ci the fixture's package-lock.json into .cache/tsc (see .ci/run)"
+        if os.environ.get("IMPACT_REQUIRE_TSC") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return found

@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
-from helpers import REPO
+from helpers import require_node_modules
 
 from analyzer.codemods.apply import unified_diff
 from analyzer.codemods.verify import verify_patches
-
-
-def _node_modules() -> Path | None:
-    env = os.environ.get("IMPACT_NODE_MODULES")
-    path = Path(env) if env else REPO / ".cache" / "tsc" / "node_modules"
-    return path if (path / ".bin" / "tsc").exists() else None
 
 
 def test_a_python_patch_that_would_not_compile_is_withheld(tmp_path: Path) -> None:
@@ -35,11 +28,7 @@ def test_a_python_patch_that_would_not_compile_is_withheld(tmp_path: Path) -> No
 
 @pytest.fixture()
 def ts_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    modules = _node_modules()
-    if modules is None:
-        if os.environ.get("IMPACT_REQUIRE_TSC") == "1":
-            pytest.fail("IMPACT_REQUIRE_TSC=1 but no tsc (see .ci/run)")
-        pytest.skip("tsc not installed (see .ci/run)")
+    modules = require_node_modules()
     root = tmp_path / "web"
     (root / "src").mkdir(parents=True)
     (root / "tsconfig.json").write_text(json.dumps({"compilerOptions": {"strict": True, "noEmit": True,

@@ -9,31 +9,21 @@ test skips, unless `IMPACT_REQUIRE_TSC=1` (set in CI) makes that a failure.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from helpers import REPO, run_impact
+from helpers import node_modules, require_node_modules, run_impact
 
 BROKEN = {"scripts/legacy_export.py"}  # the fixture's deliberately unparsable file
-
-
-def _node_modules() -> Path | None:
-    env = os.environ.get("IMPACT_NODE_MODULES")
-    candidates = [Path(env)] if env else [REPO / ".cache" / "tsc" / "node_modules"]
-    for c in candidates:
-        if (c / ".bin" / "tsc").exists():
-            return c
-    return None
 
 
 @pytest.fixture(scope="module")
 def patched(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("patched") / "impact-report"
-    modules = _node_modules()  # with tsc at hand, the demo type-checks its own patches before writing them
+    modules = node_modules()  # with tsc at hand, the demo type-checks its own patches before writing them
     env = {"IMPACT_NODE_MODULES": str(modules)} if modules else None
     proc = run_impact("demo", "--out", str(out), "-q", cwd=out.parent, env=env)
     assert proc.returncode == 0, proc.stderr + proc.stdout
@@ -64,12 +54,7 @@ def test_patched_python_compiles(patched: Path) -> None:
 
 
 def test_patched_frontend_type_checks(patched: Path) -> None:
-    modules = _node_modules()
-    if modules is None:
-        message = "tsc not installed: npm ci the fixture's package-lock.json into .cache/tsc (see .ci/run)"
-        if os.environ.get("IMPACT_REQUIRE_TSC") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+    modules = require_node_modules()
     frontend = patched / "demo-app" / "frontend"
     link = frontend / "node_modules"
     if not link.exists():
