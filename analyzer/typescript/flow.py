@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 
 import tree_sitter as ts
 
@@ -359,6 +360,15 @@ class Project:
                     break
 
     # ------------------------------------------------------------------ key expressions
+    def _callback_key(self, arg: ts.Node, fi: FileIndex, depth: int) -> str:
+        """Why the callback passed as `arg` (useMemo, map, reduce) returns a key, or ""."""
+        cb = fi.func_of(arg)
+        for ret in cb.returns if cb is not None else ():
+            why = self.is_key(ret, cb, fi, depth + 1)
+            if why:
+                return why
+        return ""
+
     def is_key(self, expr: ts.Node | None, func: Func | None, fi: FileIndex, depth: int = 0) -> str:
         """Why `expr` holds a key (or a collection of keys), or "" when it does not."""
         if expr is None or depth > 8:
@@ -445,35 +455,15 @@ class Project:
             slot = self.slot(args[0], func, fi)
             return self.storage_slots.get(slot, "") if slot else ""
         if ftext in ("useMemo", "React.useMemo") and args:
-            cb = fi.func_of(args[0])
-            if cb is not None:
-                for ret in cb.returns:
-                    why = self.is_key(ret, cb, fi, depth + 1)
-                    if why:
-                        return why
-            return ""
+            return self._callback_key(args[0], fi, depth)
         if fn.type == "member_expression":
             prop = fn.child_by_field_name("property")
             pname = fi.text(prop) if prop is not None else ""
             obj = fn.child_by_field_name("object")
             if pname in _SAME_COLLECTION:
                 return self.is_key(obj, func, fi, depth + 1)
-            if pname in ("map", "flatMap") and args:  # orders.map((o) => o.id): the ids the callback returns
-                cb = fi.func_of(args[0])
-                if cb is not None:
-                    for ret in cb.returns:
-                        why = self.is_key(ret, cb, fi, depth + 1)
-                        if why:
-                            return why
-                return ""
-            if pname == "reduce" and args:
-                cb = fi.func_of(args[0])
-                if cb is not None:
-                    for ret in cb.returns:
-                        why = self.is_key(ret, cb, fi, depth + 1)
-                        if why:
-                            return why
-                return ""
+            if pname in ("map", "flatMap", "reduce") and args:  # orders.map((o) => o.id): what the callback returns
+                return self._callback_key(args[0], fi, depth)
         for g in self.funcs.get(callee_name(fi, expr), ()):
             if g.ret_key:
                 return g.ret_key
@@ -882,16 +872,7 @@ class Project:
         if ty is None or ty == "number":
             return
         tkey = self.type_key(ty, fi)
-        for p in obj.named_children:
-            if p.type == "pair":
-                k = p.child_by_field_name("key")
-                v = p.child_by_field_name("value")
-            elif p.type == "shorthand_property_identifier":
-                k, v = p, p
-            else:
-                continue
-            if k is None or v is None:
-                continue
+        for k, v in _object_pairs(obj):
             why = self.is_key_member(tkey, fi.text(k).strip("'\""))
             if why and not self.is_key(v, func, fi):
                 self.mark_backward(v, func, fi, why)
@@ -901,15 +882,8 @@ class Project:
         given a key holds the key on that type."""
         if not isinstance(ty, str) or ty not in self.types:
             return
-        for p in obj.named_children:
-            if p.type == "pair":
-                k = p.child_by_field_name("key")
-                v = p.child_by_field_name("value")
-            elif p.type == "shorthand_property_identifier":
-                k, v = p, p
-            else:
-                continue
-            if k is None or v is None or k.type not in ("property_identifier", "shorthand_property_identifier"):
+        for k, v in _object_pairs(obj):
+            if k.type not in ("property_identifier", "shorthand_property_identifier"):
                 continue
             member = fi.text(k)
             if self.is_key_member(ty, member):
@@ -1456,6 +1430,18 @@ def _is_tuple(array: ts.Node) -> bool:
     while parent is not None and parent.type == "parenthesized_expression":
         parent = parent.parent
     return parent is not None and parent.type == "as_expression" and parent.children[-1].type == "const"
+
+
+def _object_pairs(obj: ts.Node) -> Iterator[tuple[ts.Node, ts.Node]]:
+    """(key, value) of an object literal's `key: value` pairs and `{ key }` shorthands."""
+    for p in obj.named_children:
+        if p.type == "shorthand_property_identifier":
+            yield p, p
+        elif p.type == "pair":
+            k = p.child_by_field_name("key")
+            v = p.child_by_field_name("value")
+            if k is not None and v is not None:
+                yield k, v
 
 
 def _pair_value(obj: ts.Node, key: str, fi: FileIndex) -> ts.Node | None:
