@@ -7,6 +7,7 @@ or `Field` is not mistaken for sqlalchemy's or pydantic's.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -59,6 +60,21 @@ class ColumnSpec:
     fk: str | None  # "content_items.id" of a ForeignKey(...) / foreign_key=...
     primary_key: bool
     type_nodes: list[cst.CSTNode] = field(default_factory=list)  # `Integer` / `sa.Integer()` nodes
+
+
+def impacted_table_columns(pf: ParsedFile, model: KeyModel, table: str, args: list[cst.Arg]
+                           ) -> Iterator[tuple[cst.Call, ColumnSpec, ImpactedColumn]]:
+    """The `Column(...)` arguments of a `Table(...)` / `op.create_table(...)` call that map a column whose
+    type changes (by name, or by a ForeignKey to an impacted column)."""
+    for a in args:
+        if not isinstance(a.value, cst.Call):
+            continue
+        spec = column_spec(pf, a.value)
+        if spec is None or not spec.name:
+            continue
+        ic = model.column(table, spec.name) or (model.table_key_column(spec.fk) if spec.fk else None)
+        if ic is not None:
+            yield a.value, spec, ic
 
 
 def column_spec(pf: ParsedFile, call: cst.Call) -> ColumnSpec | None:

@@ -91,17 +91,8 @@ class SqlalchemyColumn(PyRule):
             table = facts.string_value(args[0].value) if args else None
             if table is None:
                 continue
-            for a in args[1:]:
-                if not isinstance(a.value, cst.Call):
-                    continue
-                spec = facts.column_spec(pf, a.value)
-                if spec is None or not spec.name:
-                    continue
-                tic = model.column(table, spec.name) or (model.table_key_column(spec.fk) if spec.fk else None)
-                if tic is None:
-                    continue
-                ic = tic
-                yield ctx.finding(self, a.value, f"{table}.{spec.name}",
+            for col_call, spec, ic in facts.impacted_table_columns(pf, model, table, args[1:]):
+                yield ctx.finding(self, col_call, f"{table}.{spec.name}",
                                   f"Column `{spec.name}` of Table('{table}') maps {ic.qualified}, which becomes "
                                   f"{model.to_type}", evidence=ic.reason, target=ic.target,
                                   edits=self._type_edits(ctx, spec) + self._key_default_edits(ctx, spec, ic),

@@ -68,16 +68,8 @@ class AlembicColumn(PyRule):
                                       evidence=ic.reason, target=ic.target,
                                       review="add a new revision; do not edit applied ones")
                 continue
-            for a in args[1:]:
-                if not isinstance(a.value, cst.Call):
-                    continue
-                spec = facts.column_spec(pf, a.value)
-                if spec is None or not spec.name:
-                    continue
-                ic = model.column(table, spec.name) or (model.table_key_column(spec.fk) if spec.fk else None)
-                if ic is None:
-                    continue
-                yield ctx.finding(self, a.value, f"{table}.{spec.name}",
+            for col_call, spec, ic in facts.impacted_table_columns(pf, model, table, args[1:]):
+                yield ctx.finding(self, col_call, f"{table}.{spec.name}",
                                   f"migration column `{table}.{spec.name}` holds {ic.qualified}, which becomes "
                                   f"{model.to_type}", evidence=ic.reason, target=ic.target,
                                   review="add a new revision that converts the column; do not edit applied ones")
