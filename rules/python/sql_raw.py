@@ -10,6 +10,7 @@ from analyzer.models import DEFAULT_SEVERITY, Finding, Kind, Span
 from analyzer.python import facts
 from analyzer.python.keys import GENERIC_PK_NAMES as GENERIC
 from analyzer.python.keys import KeyModel
+from analyzer.python.parsed import ParsedFile
 
 _SQL = re.compile(r"^\s*(?:select|insert|update|delete|with|create|alter|drop)\b|\bselect\b[\s\S]*\bfrom\b", re.I)
 _CAST = re.compile(r"cast\s*\([^)]*\bas\s+(?:integer|int|bigint|smallint)\b|::\s*(?:int|integer|int4|int8|bigint)\b",
@@ -75,21 +76,26 @@ class RawSql(PyRule):
 def sql_strings(ctx: FileCtx) -> Iterator[tuple[int, str, list[tuple[str, str]]]]:
     """(first line, source text, impacted columns it touches) of every SQL-looking string literal."""
     pf, model = ctx.pf, ctx.model
+    for node in _whole_strings(pf, (cst.ConcatenatedString, cst.SimpleString, cst.FormattedString)):
+        text = pf.code(node)
+        if not _SQL.search(_strip_quotes(text)):
+            continue
+        hits = sql_hits(model, text)
+        if hits:
+            yield pf.span(node).line, text, hits
+
+
+def _whole_strings(pf: ParsedFile, kinds: tuple[type[cst.CSTNode], ...]) -> Iterator[cst.CSTNode]:
+    """String literals of those kinds, each once: the parts of an implicit concatenation come as the whole."""
     seen: set[int] = set()
-    for kind in (cst.ConcatenatedString, cst.SimpleString, cst.FormattedString):
+    for kind in kinds:
         for entry in pf.of(kind):
             node = entry.node
             if id(node) in seen:
                 continue
             if isinstance(node, cst.ConcatenatedString):
-                for part in _parts(node):
-                    seen.add(id(part))
-            text = pf.code(node)
-            if not _SQL.search(_strip_quotes(text)):
-                continue
-            hits = sql_hits(model, text)
-            if hits:
-                yield pf.span(node).line, text, hits
+                seen.update(id(part) for part in _parts(node))
+            yield node
 
 
 _DECLARE = re.compile(r"\b\w+\s+(?:integer|int|int4|int8|bigint|smallint)\s*(?::=|default)\s*(?:old|new)\.(\w+)", re.I)
@@ -274,32 +280,24 @@ class SqlDdlIntKey(PyRule):
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         pf, model = ctx.pf, ctx.model
-        seen: set[int] = set()
-        for kind in (cst.ConcatenatedString, cst.SimpleString):
-            for entry in pf.of(kind):
-                node = entry.node
-                if id(node) in seen:
-                    continue
-                if isinstance(node, cst.ConcatenatedString):
-                    for part in _parts(node):
-                        seen.add(id(part))
-                text = pf.code(node)
-                if not (_CREATE.search(text) or _ADD.search(text)):
-                    continue
-                start = pf.span(node).line
-                # the string's tables, found once (not once per line: that is quadratic on big strings)
-                tables = [m.group(1).lower() for m in (*_CREATE.finditer(text), *_ADD.finditer(text))]
-                for i, line in enumerate(text.splitlines()):
-                    for why, col in self._int_keys(model, tables, line):
-                        span = Span(start + i, 1, start + i, len(line) + 1)
-                        yield Finding(rule=self.rule_name, code=self.code,
-                                      layer="migration" if pf.layer == "migration" else "raw-sql", language="python",
-                                      kind="must_change", severity=DEFAULT_SEVERITY["must_change"], path=pf.path,
-                                      span=span, symbol=f"{pf.modname}.sql",
-                                      message=f"DDL declares the key column `{col}` as an integer: "
-                                              f"`{line.strip()[:80]}`",
-                                      evidence=why, target=model.default_target,
-                                      review="declare the column with the key's new SQL type")
+        for node in _whole_strings(pf, (cst.ConcatenatedString, cst.SimpleString)):
+            text = pf.code(node)
+            if not (_CREATE.search(text) or _ADD.search(text)):
+                continue
+            start = pf.span(node).line
+            # the string's tables, found once (not once per line: that is quadratic on big strings)
+            tables = [m.group(1).lower() for m in (*_CREATE.finditer(text), *_ADD.finditer(text))]
+            for i, line in enumerate(text.splitlines()):
+                for why, col in self._int_keys(model, tables, line):
+                    span = Span(start + i, 1, start + i, len(line) + 1)
+                    yield Finding(rule=self.rule_name, code=self.code,
+                                  layer="migration" if pf.layer == "migration" else "raw-sql", language="python",
+                                  kind="must_change", severity=DEFAULT_SEVERITY["must_change"], path=pf.path,
+                                  span=span, symbol=f"{pf.modname}.sql",
+                                  message=f"DDL declares the key column `{col}` as an integer: "
+                                          f"`{line.strip()[:80]}`",
+                                  evidence=why, target=model.default_target,
+                                  review="declare the column with the key's new SQL type")
 
     @staticmethod
     def _int_keys(model: KeyModel, tables: list[str], line: str) -> list[tuple[str, str]]:
