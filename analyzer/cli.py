@@ -17,11 +17,12 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as Bar
 
 from analyzer import __version__
 from analyzer.config import Config, ConfigError, load
-from analyzer.models import SEVERITY_RANK, Report
+from analyzer.models import SEVERITY_RANK, Progress, Report, no_progress
 
 app = typer.Typer(
     name="impact",
@@ -68,12 +69,12 @@ def _guarded(fn: Callable[[], T]) -> T:
 
 
 @contextmanager
-def _progress(quiet: bool) -> Iterator[Callable[..., None]]:
+def _progress(quiet: bool) -> Iterator[Progress]:
     """A rich progress bar on a terminal; silence on CI logs, pipes and with --quiet."""
     if quiet or not err_console.is_terminal:
-        yield lambda *a, **k: None
+        yield no_progress
         return
-    with Progress(
+    with Bar(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),

@@ -10,7 +10,19 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Literal, Protocol
+
+
+class Progress(Protocol):
+    """The progress callback every stage takes: the CLI's rich bar, or nothing. One signature, checked by
+    mypy, because a stage calling it with another keyword crashed every interactive run once."""
+
+    def __call__(self, n: int = 1, description: str | None = None, total: int | None = None) -> None: ...
+
+
+def no_progress(n: int = 1, description: str | None = None, total: int | None = None) -> None:
+    """The silent Progress (pipes, CI logs, --quiet, library use)."""
+
 
 Kind = Literal["must_change", "hazard", "info"]
 Severity = Literal["error", "warning", "note"]

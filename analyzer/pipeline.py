@@ -9,7 +9,7 @@ import json
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -21,11 +21,13 @@ from analyzer.models import (
     TARGET_TYPES,
     Closure,
     Finding,
+    Progress,
     Report,
     SchemaSnapshot,
     Summary,
     Target,
     dedupe,
+    no_progress,
     sort_key,
     with_fingerprints,
 )
@@ -40,12 +42,7 @@ OUTPUT_FILES: dict[str, str] = {
     "sarif": "findings.sarif",
 }
 
-#: progress(advance, description, total): the CLI's rich bar, or nothing
-Progress = Callable[..., None]
-
-
-def _no_progress(*_args: object, **_kwargs: object) -> None:
-    return None
+_no_progress = no_progress
 
 
 class UsageError(ValueError):

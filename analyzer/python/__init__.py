@@ -6,17 +6,14 @@ findings, one outcome per file, and the seeds the TypeScript scanner starts from
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from analyzer.config import Config
-from analyzer.models import Closure, RuleMeta, ScanResult, SourceFile
+from analyzer.models import Closure, Progress, RuleMeta, ScanResult, SourceFile
 
 __all__ = ["scan_python", "catalogue"]
 
 
 def scan_python(files: list[SourceFile], closure: Closure, config: Config,
-                progress: Callable[..., Any] | None = None) -> ScanResult:
+                progress: Progress | None = None) -> ScanResult:
     from analyzer.python.engine import scan_python as _scan
 
     return _scan(files, closure, config, progress)

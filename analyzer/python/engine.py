@@ -21,6 +21,7 @@ from analyzer.models import (
     Finding,
     KeySeeds,
     Ok,
+    Progress,
     RouteSeed,
     ScanResult,
     Skipped,
@@ -76,7 +77,7 @@ def _mentions(text: str, word: str) -> bool:
 
 
 def scan_python(files: list[SourceFile], closure: Closure, config: Config,
-                progress: Callable[..., Any] | None = None) -> ScanResult:
+                progress: Progress | None = None) -> ScanResult:
     from analyzer.rules.python import RULES
     from analyzer.rules.python._base import FileCtx
 
@@ -94,7 +95,7 @@ def scan_python(files: list[SourceFile], closure: Closure, config: Config,
         """One progress step per file, as soon as that file's work is over."""
         if progress is not None and path not in advanced:
             advanced.add(path)
-            progress(advance=1, description=None)
+            progress(1)
 
     for f in files:
         try:

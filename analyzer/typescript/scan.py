@@ -8,14 +8,23 @@ import gc
 import os
 import re
 import time
-from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
 import tree_sitter as ts
 
 from analyzer.config import Config
-from analyzer.models import Failed, FileOutcome, Finding, KeySeeds, Ok, ScanResult, Skipped, SourceFile
+from analyzer.models import (
+    Failed,
+    FileOutcome,
+    Finding,
+    KeySeeds,
+    Ok,
+    Progress,
+    ScanResult,
+    Skipped,
+    SourceFile,
+)
 from analyzer.typescript.detect import Detector
 from analyzer.typescript.flow import Project
 from analyzer.typescript.index import FileIndex, build_index
@@ -30,7 +39,6 @@ from analyzer.typescript.parsing import (
 )
 from analyzer.typescript.prefilter import Prefilter
 
-Progress = Callable[..., None]
 #: every file parsed and every flow round over every file: the reference the shortcuts (text prefilter,
 #: incremental rounds) are tested against
 THOROUGH = False
@@ -73,7 +81,7 @@ def _scan(files: list[SourceFile], seeds: KeySeeds, config: Config, progress: Pr
     read: list[tuple[SourceFile, str, bytes]] = []
     for sf in files:
         if progress is not None:
-            progress(1, None)
+            progress(1)
         if _excluded(_within_root(sf), config.excludes):
             outcomes[sf.path] = Skipped(sf.path, reason="excluded (dependency or build output)")
             continue
