@@ -86,6 +86,9 @@ class Config:
     uncertainty: float = 0.5  # effort range = estimate * (1 - u, 1 + u)
     jobs: int = 0  # parallel workers for parsing; 0 = decide from the work and the cores
     cache: bool = True  # per-file facts cached by content hash
+    #: polymorphic columns stated by the team: "table.column" -> {"by": "kind_col", "values": {"v": "table"},
+    #: "others": ["v", ...]} (`[tool.impact.polymorphic]`); wins over what the database suggests
+    polymorphic: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str = ""  # where this config came from
 
     @property
@@ -163,11 +166,35 @@ def from_mapping(data: dict[str, Any], source: str = "") -> Config:
             if not isinstance(value, dict):
                 raise ConfigError("[tool.impact] severity must be a table")
             kwargs["severity"] = {**kwargs.get("severity", {}), **value}
+        elif key == "polymorphic":
+            kwargs[key] = _polymorphic(value)
         elif key == "inference_threshold":
             kwargs[key] = float(value)
         else:
             kwargs[key] = value
     return Config(**kwargs)
+
+
+def _polymorphic(value: Any) -> dict[str, dict[str, Any]]:
+    """`[tool.impact.polymorphic] "t.c" = {by = "kind", values = {manual = "content_items"}, others = [..]}`."""
+    if not isinstance(value, dict):
+        raise ConfigError("[tool.impact.polymorphic] must be a table")
+    out: dict[str, dict[str, Any]] = {}
+    for column, spec in value.items():
+        if "." not in column or not isinstance(spec, dict) or not isinstance(spec.get("by"), str):
+            raise ConfigError(f"[tool.impact.polymorphic] {column!r}: expected \"table.column\" = "
+                              "{by = \"<discriminator column>\", values = {<value> = \"<table>\"}}")
+        values = spec.get("values", {})
+        others = spec.get("others", [])
+        if not isinstance(values, dict) or not all(isinstance(v, str) for v in values.values()):
+            raise ConfigError(f"[tool.impact.polymorphic] {column}: values must map each value to a table name")
+        if not isinstance(others, list) or not all(isinstance(v, str) for v in others):
+            raise ConfigError(f"[tool.impact.polymorphic] {column}: others must be a list of values")
+        unknown = sorted(set(spec) - {"by", "values", "others"})
+        if unknown:
+            raise ConfigError(f"[tool.impact.polymorphic] {column}: unknown key(s): {', '.join(unknown)}")
+        out[column] = {"by": spec["by"], "values": {str(k): v for k, v in values.items()}, "others": list(others)}
+    return out
 
 
 def load(config_file: Path | None = None, search_from: Path | None = None) -> Config:
