@@ -142,6 +142,7 @@ class Column:
     default: str | None = None
     identity: bool = False  # identity / autoincrement / serial
     sequence: str | None = None  # owning sequence, where known
+    generated: str = ""  # PostgreSQL identity: "always" | "by default"; "" for none (serial is a default)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +160,19 @@ class Index:
     name: str
     columns: tuple[str, ...]
     unique: bool = False
+    definition: str = ""  # the engine's CREATE INDEX text (PostgreSQL: pg_get_indexdef), when read
+    constraint: str = ""  # the primary key / unique / exclusion constraint this index backs, if any
+
+
+@dataclass(frozen=True, slots=True)
+class Constraint:
+    """A table constraint as the engine states it (PostgreSQL: pg_get_constraintdef)."""
+
+    name: str
+    kind: str  # "primary key" | "unique" | "foreign key" | "check" | "exclude"
+    columns: tuple[str, ...]
+    definition: str  # "FOREIGN KEY (a) REFERENCES t(id) ON DELETE CASCADE", "CHECK ((a > 0))"
+    index: str = ""  # backing index (primary key, unique, exclude)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +184,7 @@ class Dependent:
     table: str
     column: str | None = None
     definition: str = ""
+    ddl: str = ""  # the full CREATE statement when read (functions: pg_get_functiondef)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +200,7 @@ class Table:
     bytes: int | None = None
     index_bytes: int | None = None
     toast_bytes: int | None = None
+    constraints: tuple[Constraint, ...] = ()  # every constraint with its definition, when the engine says
 
     def column(self, name: str) -> Column | None:
         for col in self.columns:

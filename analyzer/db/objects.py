@@ -62,7 +62,8 @@ WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass
   AND d.refobjsubid > 0 AND v.oid <> t.oid AND tn.nspname = ANY(:s)
 """
 _PG_VIEWDEFS = """
-SELECT n.nspname, c.relname, pg_get_viewdef(c.oid, true)
+SELECT n.nspname, c.relname, pg_get_viewdef(c.oid, true),
+       ARRAY(SELECT pg_get_indexdef(x.indexrelid) FROM pg_index x WHERE x.indrelid = c.oid ORDER BY 1)
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('v', 'm') AND n.nspname = ANY(:s)
 """
@@ -83,7 +84,7 @@ FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON
 WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND n.nspname = ANY(:s)
 """
 _PG_FUNCTIONS = """
-SELECT pn.nspname, p.proname, pg_get_function_identity_arguments(p.oid), p.prosrc
+SELECT pn.nspname, p.proname, pg_get_function_identity_arguments(p.oid), p.prosrc, pg_get_functiondef(p.oid)
 FROM pg_proc p JOIN pg_namespace pn ON pn.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
 WHERE pn.nspname = ANY(:s) AND p.prokind IN ('f', 'p') AND l.lanname NOT IN ('c', 'internal')
   AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid
@@ -148,11 +149,13 @@ def _postgres(conn: sa.Connection, nsps: list[str], default: str | None, qualify
     q = _q(default, qualify)
     p = {"s": nsps}
     out: list[Dependent] = []
-    viewdefs = {q(n, r): d or "" for n, r, d in conn.execute(sa.text(_PG_VIEWDEFS), p)}
+    viewdefs = {q(n, r): (d or "", ixs or []) for n, r, d, ixs in conn.execute(sa.text(_PG_VIEWDEFS), p)}
     for kind, vn, vr, tn, tr, col in conn.execute(sa.text(_PG_VIEWS), p):
         name = q(vn, vr)
         label = "materialized view" if kind == "m" else "view"
-        out.append(Dependent(label, name, q(tn, tr), col, viewdefs.get(name, "")))
+        body, indexes = viewdefs.get(name, ("", []))
+        # ddl: the materialized view's indexes, which a re-creation must build again
+        out.append(Dependent(label, name, q(tn, tr), col, body, ";\n".join(indexes)))
 
     columns: dict[str, list[str]] = {}
     for n, r, col in conn.execute(sa.text(_PG_COLUMNS), p):
@@ -170,7 +173,7 @@ def _postgres(conn: sa.Connection, nsps: list[str], default: str | None, qualify
     for table, cols in columns.items():
         for col in cols:
             by_column.setdefault(col.lower(), []).append((table, col))
-    for fn_nsp, fn, args, body in conn.execute(sa.text(_PG_FUNCTIONS), p):
+    for fn_nsp, fn, args, body, ddl in conn.execute(sa.text(_PG_FUNCTIONS), p):
         used = words(body)
         name = f"{q(fn_nsp, fn)}({args})"
         for word in used & by_column.keys():
@@ -180,7 +183,7 @@ def _postgres(conn: sa.Connection, nsps: list[str], default: str | None, qualify
             if not named and word == "id":
                 continue  # `id` alone says nothing about which table
             for table, col in named or holders:
-                out.append(Dependent("function", name, table, col, (body or "").strip()[:2000]))
+                out.append(Dependent("function", name, table, col, (body or "").strip()[:2000], ddl or ""))
 
     for pol, n, r, tn, tr, col, expr in conn.execute(sa.text(_PG_POLICIES), p):
         out.append(Dependent("policy", f"{pol} on {q(n, r)}", q(tn, tr), col, expr or ""))

@@ -21,7 +21,7 @@ from analyzer.db.errors import DatabaseError, redact, scrub
 from analyzer.db.mysql_bulk import reflect_mysql
 from analyzer.db.objects import reflect_dependents, words
 from analyzer.db.volumes import Catalogue, Volume, catalogue_volumes, complete_volumes
-from analyzer.models import Column, Dependent, ForeignKey, Index, SchemaSnapshot, Table
+from analyzer.models import Column, Constraint, Dependent, ForeignKey, Index, SchemaSnapshot, Table
 
 _NEXTVAL = re.compile(r"nextval\('(?P<seq>[^']+)'", re.IGNORECASE)
 
@@ -57,7 +57,8 @@ def _reflect(conn: sa.Connection, url: str, schemas: tuple[str, ...], exact_coun
 
     tables: list[Table] = []
     raw: list[tuple[str | None, str, dict[str, Any]]]
-    side: Future[tuple[Catalogue, tuple[Dependent, ...]]] | None = None
+    side: Future[tuple[Catalogue, tuple[Dependent, ...], Definitions]] | None = None
+    definitions: Definitions = {}
     pool = None
     if dialect == "postgresql":
         # sizes and dependents are independent of the inspector's queries: a second read-only session
@@ -70,7 +71,7 @@ def _reflect(conn: sa.Connection, url: str, schemas: tuple[str, ...], exact_coun
         else:
             raw = inspector_raw(insp, wanted, default)
         if side is not None:
-            catalogue, deps = side.result()
+            catalogue, deps, definitions = side.result()
     finally:
         if pool is not None:
             pool.shutdown(wait=True)
@@ -90,6 +91,11 @@ def _reflect(conn: sa.Connection, url: str, schemas: tuple[str, ...], exact_coun
         pk = tuple((info["pk"] or {}).get("constrained_columns") or ())
         cols_out = tuple(_column(conn, c, qname, pk, owned, dialect) for c in info["columns"])
         vol = volumes.get((schema, name), Volume())
+        defs = definitions.get(qname, {})
+        identities = defs.get("identity", {})
+        if identities:
+            cols_out = tuple(replace(c, generated=identities.get(c.name, "")) for c in cols_out)
+        index_defs = defs.get("indexes", {})
         tables.append(Table(
             name=qname,
             columns=cols_out,
@@ -106,11 +112,8 @@ def _reflect(conn: sa.Connection, url: str, schemas: tuple[str, ...], exact_coun
                 )
                 for fk in info["fks"]
             ),
-            indexes=tuple(
-                Index(name=ix.get("name") or "", columns=tuple(c for c in ix.get("column_names") or () if c),
-                      unique=bool(ix.get("unique")))
-                for ix in info["indexes"]
-            ),
+            indexes=_indexes(info["indexes"], index_defs),
+            constraints=tuple(defs.get("constraints", ())),
             unique_constraints=tuple(tuple(u.get("column_names") or ()) for u in info["uniques"]),
             rows=vol.rows,
             rows_estimated=vol.estimated,
@@ -123,11 +126,84 @@ def _reflect(conn: sa.Connection, url: str, schemas: tuple[str, ...], exact_coun
     return SchemaSnapshot(dialect=dialect, tables=tuple(tables), dependents=deps, source=redact(url))
 
 
+def _indexes(reflected: list[dict[str, Any]], defs: dict[str, dict[str, Any]]) -> tuple[Index, ...]:
+    """The inspector's indexes with their definitions, when those were read (the primary key's index is
+    not among them: its constraint names it)."""
+    out = []
+    for ix in reflected:
+        name = ix.get("name") or ""
+        d = defs.get(name, {})
+        out.append(Index(name=name, columns=tuple(c for c in ix.get("column_names") or () if c),
+                         unique=bool(ix.get("unique")), definition=d.get("definition", ""),
+                         constraint=d.get("constraint", "")))
+    return tuple(out)
+
+
 def _postgres_side(engine: sa.Engine, default: str | None, wanted: Sequence[str | None],
-                   qualify: Callable[[str | None, str], str]) -> tuple[Catalogue, tuple[Dependent, ...]]:
+                   qualify: Callable[[str | None, str], str]
+                   ) -> tuple[Catalogue, tuple[Dependent, ...], Definitions]:
     with engine.connect() as conn:
         return (catalogue_volumes(conn, "postgresql", default, wanted),
-                reflect_dependents(conn, "postgresql", default, wanted, qualify))
+                reflect_dependents(conn, "postgresql", default, wanted, qualify),
+                _postgres_definitions(conn, default, wanted, qualify))
+
+
+#: qualified table -> {"constraints": [Constraint], "indexes": {name: {...}}, "identity": {column: kind}}
+Definitions = dict[str, dict[str, Any]]
+_PG_KINDS = {"p": "primary key", "u": "unique", "f": "foreign key", "c": "check", "x": "exclude"}
+_PG_CONSTRAINTS = """
+SELECT n.nspname, c.relname, co.conname, co.contype, pg_get_constraintdef(co.oid),
+       ARRAY(SELECT a.attname FROM unnest(co.conkey) WITH ORDINALITY AS k(num, ord)
+             JOIN pg_attribute a ON a.attrelid = co.conrelid AND a.attnum = k.num ORDER BY k.ord),
+       COALESCE(i.relname, '')
+FROM pg_constraint co
+JOIN pg_class c ON c.oid = co.conrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_class i ON i.oid = co.conindid AND co.contype IN ('p', 'u', 'x')
+WHERE n.nspname = ANY(:s) AND co.contype IN ('p', 'u', 'f', 'c', 'x') AND c.relkind IN ('r', 'p')
+ORDER BY 1, 2, 3
+"""
+_PG_INDEXDEFS = """
+SELECT n.nspname, c.relname, i.relname, pg_get_indexdef(x.indexrelid), x.indisunique, COALESCE(co.conname, '')
+FROM pg_index x
+JOIN pg_class i ON i.oid = x.indexrelid
+JOIN pg_class c ON c.oid = x.indrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_constraint co ON co.conindid = x.indexrelid AND co.conrelid = x.indrelid
+     AND co.contype IN ('p', 'u', 'x')
+WHERE n.nspname = ANY(:s) AND c.relkind IN ('r', 'p')
+"""
+_PG_IDENTITY = """
+SELECT n.nspname, c.relname, a.attname, a.attidentity
+FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE a.attidentity <> '' AND a.attnum > 0 AND NOT a.attisdropped AND n.nspname = ANY(:s)
+"""
+
+
+def _postgres_definitions(conn: sa.Connection, default: str | None, wanted: Sequence[str | None],
+                          qualify: Callable[[str | None, str], str]) -> Definitions:
+    """Constraint and index definitions and identity kinds of every table, in three catalogue queries:
+    what a migration needs to carry each one over by name."""
+    nsps = sorted({s or default or "public" for s in wanted})
+    out: Definitions = {}
+
+    def entry(nsp: str, rel: str) -> dict[str, Any]:
+        return out.setdefault(qualify(None if nsp == default else nsp, rel),
+                              {"constraints": [], "indexes": {}, "identity": {}})
+
+    try:
+        for nsp, rel, con, kind, cdef, cols, index in conn.execute(sa.text(_PG_CONSTRAINTS), {"s": nsps}):
+            entry(nsp, rel)["constraints"].append(
+                Constraint(con, _PG_KINDS[kind], tuple(cols or ()), cdef or "", index or ""))
+        for nsp, rel, index, idef, unique, con in conn.execute(sa.text(_PG_INDEXDEFS), {"s": nsps}):
+            entry(nsp, rel)["indexes"][index] = {"definition": idef or "", "constraint": con or "",
+                                                 "unique": bool(unique)}
+        for nsp, rel, col, kind in conn.execute(sa.text(_PG_IDENTITY), {"s": nsps}):
+            entry(nsp, rel)["identity"][col] = "always" if kind == "a" else "by default"
+    except sa.exc.DBAPIError:  # definitions are for the planner; a catalogue we may not read loses none
+        conn.rollback()
+        return {}
+    return out
 
 
 def inspector_raw(insp: Inspector, wanted: Sequence[str | None], default: str | None
