@@ -411,6 +411,10 @@ class RuleMeta:
     summary: str  # first line of the docstring
     doc: str  # the whole docstring: anti-pattern and best practice
     fixable: bool = False
+    #: the target types this rule's findings hold for (`impact plan` prices each strategy with its own):
+    #: "UUID", "TEXT", "BIGINT", and "BIGINT_PAST_2_53" for JavaScript-number findings, which hold for
+    #: bigint only when the key's values can pass Number.MAX_SAFE_INTEGER
+    applies_to: tuple[str, ...] = ("UUID", "TEXT", "BIGINT")
 
 
 @dataclass(frozen=True)

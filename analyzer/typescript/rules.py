@@ -57,7 +57,9 @@ class TsRule:
                         kind=self.kind,  # type: ignore[arg-type]
                         severity=self.severity,  # type: ignore[arg-type]
                         summary=_summary(self.doc) or self.name,
-                        doc=self.doc.strip(), fixable=self.fixable)
+                        doc=self.doc.strip(), fixable=self.fixable,
+                        # a JavaScript number holds every bigint below 2**53 exactly
+                        applies_to=("UUID", "TEXT", "BIGINT_PAST_2_53"))
 
 
 def _summary(doc: str) -> str:

@@ -42,6 +42,9 @@ class PyRule:
     kind: ClassVar[Kind]
     language: ClassVar[Language] = "python"
     fixable: ClassVar[bool] = False
+    #: target types the findings hold for (RuleMeta.applies_to); Python's int has no width, so a rule
+    #: about `int` annotations, casts, ordering or arithmetic holds for UUID/TEXT, not for bigint
+    APPLIES_TO: ClassVar[tuple[str, ...]] = ("UUID", "TEXT", "BIGINT")
     VALID: ClassVar[list[Valid]] = []
     INVALID: ClassVar[list[Invalid]] = []
 
@@ -60,7 +63,8 @@ class PyRule:
         doc = (cls.__doc__ or "").strip()
         return RuleMeta(code=cls.code, name=f"py.{cls.name}", language=cls.language, layer=cls.layer,
                         kind=cls.kind, severity=DEFAULT_SEVERITY[cls.kind], summary=doc.splitlines()[0] if doc
-                        else "", doc=doc, fixable=cls.fixable)
+                        else "", doc=doc, fixable=cls.fixable,
+                        applies_to=cls.APPLIES_TO)
 
 
 @dataclass

@@ -36,6 +36,7 @@ class NumericConstraint(PyRule):
     """
 
     code, name, layer, kind = "PY021", "pydantic.numeric_constraint", "pydantic", "hazard"
+    APPLIES_TO = ("UUID", "TEXT")
     fixable = True
     VALID = [Valid("from typing import Annotated\nfrom pydantic import BaseModel, Field\n"
                    "class Size(BaseModel):\n    width: Annotated[int, Field(gt=0, le=4096)]\n    user_id: int = Field(gt=0)\n")]

@@ -20,6 +20,7 @@ class KeyedContainer(PyRule):
     """
 
     code, name, layer, kind = "PY054", "container.key_type", "service", "must_change"
+    APPLIES_TO = ("UUID", "TEXT")
     fixable = True
     VALID = [Valid("def f(rows) -> dict[int, int]:\n    counts: dict[int, int] = {}\n"
                    "    for user_id, n in rows:\n        counts[user_id] = n\n    return counts\n")]

@@ -22,6 +22,7 @@ class ModelCheckConstraint(PyRule):
     """
 
     code, name, layer, kind = "PY003", "sqlalchemy.check_constraint", "db-model", "must_change"
+    APPLIES_TO = ("UUID", "TEXT")
     VALID = [
         Valid(_HEAD + "class Metric(Base):\n    __tablename__ = 'images'\n"
                       "    __table_args__ = (sa.CheckConstraint('views >= 0'),)\n"

@@ -19,6 +19,7 @@ class KeyArithmetic(PyRule):
     """
 
     code, name, layer, kind = "PY063", "hazard.arithmetic", "service", "hazard"
+    APPLIES_TO = ("UUID", "TEXT")
     VALID = [Valid("def offset_for(page: int, page_size: int) -> int:\n    return (max(page, 1) - 1) * page_size\n"
                    "def f(content_id):\n    return 'c-' + str(content_id)\n")]
     INVALID = [

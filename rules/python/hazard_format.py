@@ -21,6 +21,7 @@ class IntFormat(PyRule):
     """
 
     code, name, layer, kind = "PY064", "hazard.format", "service", "hazard"
+    APPLIES_TO = ("UUID", "TEXT")
     VALID = [Valid("def f(page: int):\n    return f'{page:03d}'\n")]
     INVALID = [
         Invalid("def content_slug(content_id: int) -> str:\n    return f'c{content_id:06d}'\n", line=2),

@@ -18,6 +18,7 @@ class IntCast(PyRule):
     """
 
     code, name, layer, kind = "PY060", "hazard.int_cast", "service", "hazard"
+    APPLIES_TO = ("UUID", "TEXT")
     fixable = True
     VALID = [Valid("def middleware(request):\n    request.state.page = int(request.query_params.get('page', '1'))\n"
                    "    request.state.order_id = int(request.headers['X-Order']) if request.headers else None\n"

@@ -18,6 +18,7 @@ class IsDigit(PyRule):
     """
 
     code, name, layer, kind = "PY061", "hazard.isdigit", "service", "hazard"
+    APPLIES_TO = ("UUID", "TEXT")
     VALID = [Valid("def f(page: str):\n    return page.isdigit()\n")]
     INVALID = [Invalid("def check(content_id: str) -> bool:\n    return content_id.isdigit()\n", line=2)]
 

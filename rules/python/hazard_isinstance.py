@@ -17,6 +17,7 @@ class IsInstanceInt(PyRule):
     """
 
     code, name, layer, kind = "PY066", "hazard.isinstance", "service", "hazard"
+    APPLIES_TO = ("UUID", "TEXT")
     VALID = [Valid("def f(page):\n    return isinstance(page, int)\n")]
     INVALID = [Invalid("def ok(content_id) -> bool:\n    return isinstance(content_id, int)\n", line=2)]
 

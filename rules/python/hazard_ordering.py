@@ -22,6 +22,7 @@ class KeyOrdering(PyRule):
     """
 
     code, name, layer, kind = "PY062", "hazard.ordering", "service", "hazard"
+    APPLIES_TO = ("UUID", "TEXT")
     VALID = [Valid(_HEAD + "def owners(s):\n    return s.scalars(select(User).order_by(User.id))\n"
                            "def f(page: int):\n    return page > 1\n"),
              Valid(_HEAD + "def g(users: list[User], page: int):\n"

@@ -22,6 +22,7 @@ class DigitRegex(PyRule):
     """
 
     code, name, layer, kind = "PY065", "hazard.regex", "service", "hazard"
+    APPLIES_TO = ("UUID", "TEXT")
     VALID = [Valid("import re\nPAGE = re.compile(r'[?&]page=(\\d+)')\nUSER = re.compile(r'/users/(\\d+)')\n")]
     INVALID = [
         Invalid("import re\nREF = re.compile(r'^ci-(?P<content_id>[0-9]{1,9})$')\n", line=2),

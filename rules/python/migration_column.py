@@ -84,6 +84,7 @@ class AlembicCheckConstraint(PyRule):
     """
 
     code, name, layer, kind = "PY011", "alembic.check_constraint", "migration", "hazard"
+    APPLIES_TO = ("UUID", "TEXT")
     VALID = [Valid("from alembic import op\nimport sqlalchemy as sa\ndef upgrade():\n"
                    "    op.create_table('content_metrics', sa.Column('views', sa.Integer()),\n"
                    "                    sa.CheckConstraint('views >= 0'))\n", path="migrations/versions/0003.py")]

@@ -40,6 +40,7 @@ class PydanticField(PyRule):
     """
 
     code, name, layer, kind = "PY020", "pydantic.field", "pydantic", "must_change"
+    APPLIES_TO = ("UUID", "TEXT")
     fixable = True
     VALID = [
         Valid(_HEADER + "class UserOut(BaseModel):\n    id: int\n    user_id: int\n    page: int\n"),
@@ -86,6 +87,7 @@ class KeyTypeAdapter(PyRule):
     """
 
     code, name, layer, kind = "PY022", "pydantic.type_adapter", "pydantic", "must_change"
+    APPLIES_TO = ("UUID", "TEXT")
     fixable = True
     VALID = [Valid(_HEADER + "from pydantic import TypeAdapter\nfrom app.models import User\n"
                              "order_ids = TypeAdapter(list[int])\n"

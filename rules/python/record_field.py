@@ -18,6 +18,7 @@ class RecordField(PyRule):
     """
 
     code, name, layer, kind = "PY053", "record.field", "service", "must_change"
+    APPLIES_TO = ("UUID", "TEXT")
     fixable = True
     VALID = [Valid("from dataclasses import dataclass\n@dataclass\nclass Page:\n    page: int\n    user_id: int\n")]
     INVALID = [

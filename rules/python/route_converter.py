@@ -21,6 +21,7 @@ class RouteConverter(PyRule):
     """
 
     code, name, layer, kind = "PY032", "fastapi.path_converter", "route", "must_change"
+    APPLIES_TO = ("UUID", "TEXT")
     fixable = True
     VALID = [Valid("from fastapi import APIRouter\nrouter = APIRouter()\n"
                    "@router.get('/users/{user_id:int}')\ndef get(user_id: int): ...\n")]

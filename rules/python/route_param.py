@@ -41,6 +41,7 @@ class FastApiParam(PyRule):
     """
 
     code, name, layer, kind = "PY030", "fastapi.param", "route", "must_change"
+    APPLIES_TO = ("UUID", "TEXT")
     fixable = True
     VALID = [
         Valid(_HEAD + "@router.get('/users/{user_id}')\ndef get_user(user_id: int, page: int = 1,"

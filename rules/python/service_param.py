@@ -19,6 +19,7 @@ class FunctionParam(PyRule):
     """
 
     code, name, layer, kind = "PY050", "function.param", "service", "must_change"
+    APPLIES_TO = ("UUID", "TEXT")
     fixable = True
     VALID = [
         Valid(_HEAD + "def paginate(page: int, limit: int) -> list: ...\n"
@@ -68,6 +69,7 @@ class FunctionReturn(PyRule):
     """
 
     code, name, layer, kind = "PY051", "function.return", "service", "must_change"
+    APPLIES_TO = ("UUID", "TEXT")
     fixable = True
     VALID = [Valid(_HEAD + "def count(session) -> int:\n    return 3\n"),
              Valid(_HEAD + "from fastapi import Depends, Request\n"

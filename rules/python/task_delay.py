@@ -20,6 +20,7 @@ class CeleryDelay(PyRule):
     """
 
     code, name, layer, kind = "PY041", "celery.delay", "task", "hazard"
+    APPLIES_TO = ("UUID", "TEXT")
     VALID = [Valid("from celery import shared_task\n@shared_task\ndef digest(user_id): ...\n"
                    "def go(user):\n    digest.delay(user.id)\n"),
              Valid("from typing import Annotated\nfrom fastapi import Depends\nfrom celery import shared_task\n"

@@ -19,6 +19,7 @@ class CeleryTaskSignature(PyRule):
     """
 
     code, name, layer, kind = "PY040", "celery.task_signature", "task", "must_change"
+    APPLIES_TO = ("UUID", "TEXT")
     fixable = True
     VALID = [Valid(_HEAD + "@app.task\ndef send_digest(user_id: int, page: int = 0): ...\n")]
     INVALID = [

@@ -34,6 +34,7 @@ class TestIdUrl(PyRule):
     """
 
     code, name, layer, kind = "PY080", "test.id_url", "test", "must_change"
+    APPLIES_TO = ("UUID", "TEXT")
     VALID = [Valid("def test_users(client):\n    client.get('/api/v1/users/42')\n", path="tests/test_users.py"),
              Valid("from typing import Annotated\nfrom fastapi import APIRouter, Depends, Query\n"
                    "from app.models import ContentItem\nrouter = APIRouter(prefix='/contents')\n"
@@ -121,6 +122,7 @@ class TestIntKey(PyRule):
     """
 
     code, name, layer, kind = "PY081", "test.int_key", "test", "must_change"
+    APPLIES_TO = ("UUID", "TEXT")
     VALID = [Valid("def test_x(client):\n    make_user(user_id=1, page=2)\n", path="tests/test_x.py"),
              Valid("from celery import shared_task\nfrom app.models import ContentItem, User\n"
                    "@shared_task\ndef digest(user_ref): ...\ndef go(u: User):\n    digest.delay(u.id)\n"
@@ -349,6 +351,7 @@ class TestJsonIdAssert(PyRule):
     """
 
     code, name, layer, kind = "PY082", "test.json_id_assert", "test", "hazard"
+    APPLIES_TO = ("UUID", "TEXT")
     VALID = [Valid("def test_x(resp, user):\n    assert resp.json()['id'] == user.id\n", path="tests/test_x.py")]
     INVALID = [Invalid("from app.models import ContentItem\n"
                        "def test_x(resp, item: ContentItem):\n    assert resp.json()['id'] == item.id\n",

@@ -17,6 +17,7 @@ class KeyTypeAlias(PyRule):
     """
 
     code, name, layer, kind = "PY052", "typing.alias", "service", "must_change"
+    APPLIES_TO = ("UUID", "TEXT")
     fixable = True
     VALID = [Valid("from typing import NewType\nUserId = NewType('UserId', int)\nPage = int\n"),
              Valid("from typing import Annotated\nfrom pydantic import BaseModel, Field\n"
