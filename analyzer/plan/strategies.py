@@ -211,8 +211,15 @@ def _horizon_row(target: str, high: int, per_day: float | None, evidence: str) -
     return {"target": target, "high_water": high, "limit": INT4_MAX, "used": round(used, 6),
             "ids_per_day": round(per_day, 1) if per_day is not None else None,
             "days_left": round(days) if days is not None else None,
-            "runs_out": (datetime.now() + timedelta(days=min(days, 3_000_000))).strftime("%Y-%m-%d")
-            if days is not None else None, "evidence": evidence}
+            "runs_out": _date_after(days), "evidence": evidence}
+
+
+def _date_after(days: float | None) -> str | None:
+    if days is None:
+        return None
+    if days > 2_900_000:  # past the calendar's year 9999
+        return "after 9999"
+    return (datetime.now() + timedelta(days=days)).strftime("%Y-%m-%d")
 
 
 # ----------------------------------------------------------------------------------------------- code
@@ -280,7 +287,7 @@ def _blocking_seconds(step: Step, seconds: float) -> float:
 def data_figures(migration: Migration | None, growth_bytes: int, measured: Mapping[str, float] | None = None
                  ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     if migration is None:
-        return ({"rows_rewritten": 0, "bytes": 0, "longest_lock_s": 0.0, "runtime_s": 0.0, "measured": False,
+        return ({"rows_rewritten": 0, "bytes": growth_bytes, "longest_lock_s": 0.0, "runtime_s": 0.0, "measured": False,
                  "steps": 0}, [])
     steps: list[dict[str, Any]] = []
     longest = total = 0.0
