@@ -417,12 +417,13 @@ MigrationBuilder = Callable[[str], Migration]
 
 
 def build_plan(report: Report, strategies: Sequence[str], cfg: Config, engine: sa.Engine | None = None,
-               rehearsals: Mapping[str, Any] | None = None, collisions: Mapping[str, Any] | None = None,
+               rehearsals: Mapping[str, Any] | None = None, collisions: Any = None,
                migrations: Mapping[str, Migration | MigrationRefused] | None = None) -> Plan:
     """Price every requested strategy from the scan's findings, the live database and the migrations."""
     rules: dict[str, RuleMeta] = {m.code: m for m in report.extras.get("rules", []) if isinstance(m, RuleMeta)}  # type: ignore[attr-defined]
     facts = measure_keys(engine, report.schema, report.closure)
     migrations = migrations if migrations is not None else make_migrations(report, strategies, engine, cfg, collisions)
+    measured_collisions = collisions_json(collisions)
     out: list[StrategyPlan] = []
     for name in strategies:
         found = strategy_findings(report.findings, name, rules, facts, report.closure)
@@ -436,10 +437,10 @@ def build_plan(report: Report, strategies: Sequence[str], cfg: Config, engine: s
             name=name, code=code_figures(found), data=data,
             effort_days=effort(found, data, tables, cfg) if name != "keep" else (0.0, 0.0),
             migration=f"migrations/{name}.sql" if migration is not None else None,
-            risks=risks(name, found, migration, facts, report.closure, collisions),
+            risks=risks(name, found, migration, facts, report.closure, measured_collisions),
             steps=steps, assumptions=assumptions(cfg, measured is not None),
             refused=str(built) if isinstance(built, MigrationRefused) else None,
-            collisions=dict(collisions) if collisions is not None and name == "shared-sequence" else None,
+            collisions=measured_collisions if name == "shared-sequence" else None,
             horizon=horizon(facts, shared=name == "shared-sequence") if name in ("keep", "shared-sequence") else None,
             script=migration.render() if migration is not None else "",
         )
@@ -465,7 +466,7 @@ def _scaled_seconds(rehearsal: Any, migration: Migration | None) -> dict[str, fl
 
 
 def make_migrations(report: Report, strategies: Sequence[str], engine: sa.Engine | None, cfg: Config,
-                    collisions: Mapping[str, Any] | None = None) -> dict[str, Migration | MigrationRefused]:
+                    collisions: Any = None) -> dict[str, Migration | MigrationRefused]:
     """Each strategy's migration, or the reason none that keeps every row and link could be written."""
     from analyzer.plan.migration import build_migration
 
@@ -475,7 +476,7 @@ def make_migrations(report: Report, strategies: Sequence[str], engine: sa.Engine
             continue
         try:
             if name == "shared-sequence":
-                out[name] = _shared_sequence(report, engine, cfg)
+                out[name] = _shared_sequence(report, engine, cfg, collisions)
             else:
                 out[name] = build_migration(report.schema, report.closure, name, engine=engine, config=cfg)
         except MigrationRefused as exc:
@@ -483,23 +484,31 @@ def make_migrations(report: Report, strategies: Sequence[str], engine: sa.Engine
     return out
 
 
-def _shared_sequence(report: Report, engine: sa.Engine | None, cfg: Config) -> Migration:
+def _shared_sequence(report: Report, engine: sa.Engine | None, cfg: Config, collisions: Any) -> Migration:
     from analyzer.plan import shared_sequence
 
     if len(report.closure.targets) < 2:
         raise MigrationRefused("a shared sequence needs two or more targets that share one id space")
-    if engine is None:
+    if engine is None or collisions is None:
         raise MigrationRefused("the shared sequence is measured on the live database: pass --db")
-    collisions = shared_sequence.measure_collisions(engine, report.schema, report.closure, config=cfg)
     return shared_sequence.build_shared_sequence(report.schema, report.closure, collisions, engine=engine, config=cfg)
 
 
-def measure_collisions(report: Report, engine: sa.Engine | None, cfg: Config) -> dict[str, Any] | None:
+def measure_collisions(report: Report, engine: sa.Engine | None, cfg: Config) -> Any:
+    """The shared-sequence `Collisions` of two or more targets (read-only), or None when not measurable."""
     if engine is None or len(report.closure.targets) < 2:
         return None
     from analyzer.plan import shared_sequence
 
-    c = shared_sequence.measure_collisions(engine, report.schema, report.closure, config=cfg)
+    try:
+        return shared_sequence.measure_collisions(engine, report.schema, report.closure, config=cfg)
+    except MigrationRefused:
+        return None
+
+
+def collisions_json(c: Any) -> dict[str, Any] | None:
+    if c is None:
+        return None
     return {"ids": c.ids, "referencing_rows": c.referencing_rows, "by_column": c.by_column,
             "per_target": c.per_target, "query": c.query}
 
