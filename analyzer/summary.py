@@ -1,10 +1,15 @@
-"""Terminal tables (rich): the end-of-scan summary and the rule catalogue."""
+"""Terminal tables (rich): the end-of-scan summary and the rule catalogue.
+
+Every string here goes in as `rich.text.Text`, never as markup: table, column and rule names come
+from the user's database and code, and a `[` in them must print as is, not be read as a style tag.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from rich.table import Table
+from rich.text import Text
 
 from analyzer.models import LAYERS, Report, RuleMeta
 
@@ -16,11 +21,12 @@ def summary_table(report: Report) -> Table:
     rows = sum(t.rows or 0 for t in tables if t is not None)
     lo, hi = report.summary.effort_days
     table = Table(
-        title=f"impact: {targets} → {to}",
-        caption=(
+        title=Text(f"impact: {targets} → {to}", style="table.title"),
+        caption=Text(
             f"{len(report.closure.tables)} tables / {rows:,} rows to rewrite · "
             f"{report.summary.findings} findings in {len({f.path for f in report.findings})} files · "
-            f"{report.summary.skipped} files skipped · est. {lo:g}–{hi:g} days"
+            f"{report.summary.skipped} files skipped · est. {lo:g}–{hi:g} days",
+            style="table.caption",
         ),
     )
     table.add_column("layer")
@@ -34,7 +40,8 @@ def summary_table(report: Report) -> Table:
     for layer in LAYERS:
         if layer in counts:
             c = counts[layer]
-            table.add_row(layer, str(c.get("must_change", 0)), str(c.get("hazard", 0)), str(c.get("info", 0)))
+            table.add_row(Text(layer), str(c.get("must_change", 0)), str(c.get("hazard", 0)),
+                          str(c.get("info", 0)))
     return table
 
 
@@ -43,6 +50,40 @@ def rules_table(rules: Sequence[RuleMeta]) -> Table:
     for col in ("code", "name", "language", "layer", "kind", "severity", "fix", "summary"):
         table.add_column(col)
     for r in rules:
-        table.add_row(r.code, r.name, r.language, r.layer, r.kind, r.severity, "yes" if r.fixable else "",
-                      r.summary)
+        table.add_row(*(Text(cell) for cell in (r.code, r.name, r.language, r.layer, r.kind, r.severity,
+                                                "yes" if r.fixable else "", r.summary)))
+    return table
+
+
+def strategies_table(plan: object) -> Table:
+    """The decision at the terminal: strategies as columns, what each costs as rows (plan.json's figures)."""
+    from analyzer.plan.strategies import Plan
+
+    assert isinstance(plan, Plan)
+    table = Table(title=Text(f"Strategies for {', '.join(plan.targets)}"), title_justify="left")
+    table.add_column("")
+    for s in plan.strategies:
+        table.add_column(Text(s.name), justify="right")
+
+    def row(label: str, cells: list[str]) -> None:
+        table.add_row(Text(label, style="bold"), *(Text(c) for c in cells))
+
+    def gib(n: int) -> str:
+        return f"{n / 2**30:,.2f} GiB" if n >= 2**28 else f"{n / 2**20:,.1f} MiB"
+
+    ss = plan.strategies
+    row("must change", [str(s.code["must_change"]) for s in ss])
+    row("hazards", [str(s.code["hazard"]) for s in ss])
+    row("auto-patched", [str(s.code["patched"]) for s in ss])
+    row("rows rewritten", [f"{s.data['rows_rewritten']:,}" for s in ss])
+    row("bytes added", [gib(int(s.data["bytes"])) for s in ss])
+    row("longest write lock", [f"{s.data['longest_lock_s']:,.1f} s" for s in ss])
+    row("runtime", [f"{s.data['runtime_s']:,.0f} s" + (" (measured)" if s.data.get("measured") else "") for s in ss])
+    row("collisions", [f"{s.collisions['ids']:,} ids / {s.collisions['referencing_rows']:,} rows"
+                       if s.collisions else "-" for s in ss])
+    row("rehearsal", ["-" if s.rehearsal is None else ("ok" if s.rehearsal["ok"] else "FAILED") for s in ss])
+    row("effort (days)", [f"{s.effort_days[0]:g}-{s.effort_days[1]:g}" for s in ss])
+    row("migration", [s.migration or ("refused" if s.refused else "-") for s in ss])
+    table.caption = Text("\n".join([plan.recommendation, *(f"{s.name} refused: {s.refused}" for s in ss if s.refused)]))
+    table.caption_justify = "left"
     return table

@@ -6,13 +6,24 @@ so that the PR comment, the HTML page and the JSON never disagree about a number
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from analyzer.models import LAYERS, SEVERITY_RANK, Dependent, Finding, Report, RuleMeta, Table
+from analyzer.db.errors import redact
+from analyzer.models import (
+    LAYERS,
+    SEVERITY_RANK,
+    Dependent,
+    Failed,
+    FileOutcome,
+    Finding,
+    Report,
+    RuleMeta,
+    Skipped,
+    Table,
+)
 
 #: fixed on-disk width of a key type, in bytes (PostgreSQL; close enough for MySQL and SQLite)
 TYPE_WIDTH: dict[str, int] = {
@@ -64,15 +75,8 @@ def human_bytes(n: int | float | None) -> str:
     return f"{value:.1f} TB"  # pragma: no cover - loop always returns
 
 
-_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@/\s]+@")
-
-
-def redact(url: str) -> str:
-    """A password never reaches a report, even if a caller forgot to redact the URL."""
-    return _PASSWORD.sub(r"\1***@", url)
-
-
 def schema_source(report: Report) -> str:
+    """The schema's origin, redacted again by the one URL redaction (in case a caller forgot)."""
     return redact(report.schema_source or report.schema.source)
 
 
@@ -322,11 +326,59 @@ def rule_catalogue(report: Report) -> dict[str, RuleMeta]:
     return out
 
 
+#: longest source excerpt a report embeds (a minified bundle is one line of megabytes)
+SNIPPET_MAX = 300
+#: longest message, evidence, review or reason a report embeds
+TEXT_MAX = 500
+ELLIPSIS = "…"
+
+
+def clip(text: str, limit: int = TEXT_MAX) -> str:
+    """`text`, or its first `limit - 1` characters and an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
+
+
+def window(line: str, column: int, limit: int = SNIPPET_MAX) -> str:
+    """At most `limit` characters of `line` around the 1-based `column`, an ellipsis at each cut end.
+
+    The column stays inside the excerpt (a third of the room before it, the rest after), so the
+    reader still sees what was flagged on a minified line.
+    """
+    if len(line) <= limit:
+        return line
+    room = limit - 2  # one ellipsis each side at most
+    start = max(0, min(column - 1 - room // 3, len(line) - room))
+    end = min(len(line), start + room)
+    return (ELLIPSIS if start > 0 else "") + line[start:end] + (ELLIPSIS if end < len(line) else "")
+
+
+def bounded(report: Report) -> Report:
+    """The report with every free text a renderer embeds cut to `TEXT_MAX` (symbols to `SNIPPET_MAX`):
+    messages and evidence can quote code, and one minified line must not make a 100 MB page."""
+    def cut(f: Finding) -> Finding:
+        texts = {"message": clip(f.message), "evidence": clip(f.evidence), "review": clip(f.review),
+                 "symbol": clip(f.symbol, SNIPPET_MAX)}
+        changed = {k: v for k, v in texts.items() if v != getattr(f, k)}
+        return replace(f, **changed) if changed else f
+
+    def cut_outcome(o: FileOutcome) -> FileOutcome:
+        return replace(o, reason=clip(o.reason)) if isinstance(o, (Skipped, Failed)) and len(o.reason) > TEXT_MAX else o
+
+    findings = tuple(cut(f) for f in report.findings)
+    outcomes = tuple(cut_outcome(o) for o in report.outcomes)
+    if all(a is b for a, b in zip(findings, report.findings, strict=True)) and \
+            all(a is b for a, b in zip(outcomes, report.outcomes, strict=True)):
+        return report
+    return replace(report, findings=findings, outcomes=outcomes)
+
+
 def snippets(report: Report) -> dict[str, str]:
+    """fingerprint -> the finding's source line, cut to a window around its column."""
     raw = report.extras.get("snippets")
     if not isinstance(raw, Mapping):
         return {}
-    return {str(k): str(v) for k, v in raw.items()}
+    columns = {f.fingerprint: f.span.column for f in report.findings}
+    return {str(k): window(str(v), columns.get(str(k), 1)) for k, v in raw.items()}
 
 
 def patches(report: Report) -> dict[str, str]:
@@ -334,6 +386,12 @@ def patches(report: Report) -> dict[str, str]:
     if not isinstance(raw, Mapping):
         return {}
     return {str(k): str(v) for k, v in sorted(raw.items()) if v}
+
+
+def patch_excerpts(report: Report) -> dict[str, str]:
+    """The patches for display: each diff line cut to `SNIPPET_MAX` (the files in patches/ stay whole)."""
+    return {path: "\n".join(clip(line, SNIPPET_MAX) for line in diff.splitlines())
+            for path, diff in patches(report).items()}
 
 
 def effort_model(report: Report) -> dict[str, object]:
@@ -369,8 +427,8 @@ class EditPreview:
 def edit_previews(report: Report) -> dict[str, EditPreview]:
     """fingerprint -> the lines an edit touches, before and after (only where the source is known).
 
-    Edits are str offsets on the file's text; the preview shows the whole lines they fall on so the
-    reader sees the change in context.
+    Edits are str offsets on the file's text; the preview shows the lines they fall on so the reader
+    sees the change in context (a window around the change when a line is longer than `SNIPPET_MAX`).
     """
     cache: dict[str, str | None] = {}
     out: dict[str, EditPreview] = {}
@@ -396,14 +454,16 @@ def edit_previews(report: Report) -> dict[str, EditPreview]:
             pos = e.end
         else:
             pieces.append(text[pos:hi])
-            out[f.fingerprint] = EditPreview(before.rstrip("\r"), "".join(pieces).rstrip("\r"))
+            column = edits[0].start - lo + 1  # where the change starts, the same in both lines
+            out[f.fingerprint] = EditPreview(window(before.rstrip("\r"), column),
+                                             window("".join(pieces).rstrip("\r"), column))
     return out
 
 
 def edit_summary(f: Finding) -> str:
     """Short text of what the fix inserts, for renderers without the source."""
     texts = [e.text for e in f.edits if e.text]
-    return " · ".join(dict.fromkeys(texts))
+    return clip(" · ".join(dict.fromkeys(texts)), SNIPPET_MAX)
 
 
 def impacted_dependents(report: Report) -> tuple[Dependent, ...]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from analyzer.models import Finding, Report
 
-from ._common import impacted_dependents, ordered_layers, schema_source, table_costs
+from ._common import bounded, impacted_dependents, ordered_layers, schema_source, table_costs
 
 
 def _finding(f: Finding) -> dict[str, Any]:
@@ -43,6 +43,7 @@ def _finding(f: Finding) -> dict[str, Any]:
 
 def document(report: Report) -> dict[str, Any]:
     """The findings.json document as plain data (for tests and for callers that merge reports)."""
+    report = bounded(report)
     target_types = {t.qualified: t for t in report.targets}
     costs = {c.name: c for c in table_costs(report)}
     tables = []

@@ -21,6 +21,8 @@ from analyzer.models import LAYERS, Finding, Report
 
 from . import graph
 from ._common import (
+    bounded,
+    clip,
     edit_previews,
     edit_summary,
     effort_model,
@@ -30,7 +32,7 @@ from ._common import (
     human_count,
     layer_rank,
     layer_rows,
-    patches,
+    patch_excerpts,
     rule_catalogue,
     schema_source,
     snippets,
@@ -102,8 +104,9 @@ def _effort(report: Report) -> dict[str, Any]:
 def _verification(report: Report) -> dict[str, Any]:
     raw = report.extras.get("verification")
     raw = raw if isinstance(raw, dict) else {}
-    return {"checked": list(raw.get("checked", [])), "skipped": list(raw.get("skipped", [])),
-            "withheld": dict(raw.get("withheld", {}))}
+    return {"checked": [clip(str(x)) for x in raw.get("checked", [])],
+            "skipped": [clip(str(x)) for x in raw.get("skipped", [])],
+            "withheld": {k: clip(str(v)) for k, v in dict(raw.get("withheld", {})).items()}}
 
 
 def context(report: Report) -> dict[str, Any]:
@@ -139,7 +142,7 @@ def context(report: Report) -> dict[str, Any]:
         "edit_summary": edit_summary,
         "rules": catalogue,
         "rules_used": [catalogue[c] for c in sorted({f.code for f in report.findings}) if c in catalogue],
-        "patches": patches(report),
+        "patches": patch_excerpts(report),
         "verification": _verification(report),
         "problems": [o for o in report.outcomes if o.status != "ok"],
         "effort": _effort(report),
@@ -149,4 +152,4 @@ def context(report: Report) -> dict[str, Any]:
 
 
 def render(report: Report) -> str:
-    return environment().get_template("report.html.j2").render(**context(report))
+    return environment().get_template("report.html.j2").render(**context(bounded(report)))

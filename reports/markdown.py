@@ -8,11 +8,10 @@ at all: a table is never cut in the middle.
 
 from __future__ import annotations
 
-import re
-
 from analyzer.models import Finding, Report
 
 from ._common import (
+    bounded,
     effort_model,
     headline,
     human_bytes,
@@ -23,39 +22,20 @@ from ._common import (
     table_costs,
     top_findings,
 )
+from .markup import md_cell, md_code, md_message, md_text
 
 LIMIT = 65_000
 TOP = 10
 
 
-def escape_text(text: str) -> str:
-    """Make free text inert in GitHub markdown: no raw HTML, no accidental tables or emphasis.
-
-    Backtick code spans are kept (messages use them for code); outside them `<`, `>` and `&` become
-    entities and `|`, `*`, `_` are backslash-escaped.
-    """
-    parts = re.split(r"(`[^`\n]*`)", text.replace("\r", " ").replace("\n", " "))
-    out = []
-    for i, part in enumerate(parts):
-        if i % 2 == 1:  # a code span
-            out.append(part.replace("|", "\\|"))
-        else:
-            part = part.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            out.append(re.sub(r"([\\|*\[\]])", r"\\\1", part))
-    return "".join(out)
-
-
-def code(text: str) -> str:
-    """An inline code span that survives backticks and pipes in the text."""
-    text = text.replace("\n", " ").replace("|", "\\|")
-    fence = "``" if "`" in text else "`"
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
+#: messages quote code between backticks; kept as the name tests and callers know
+escape_text = md_message
+code = md_code
 
 
 def _item(f: Finding) -> str:
     sev = {"error": "🔴", "warning": "🟠", "note": "⚪"}.get(f.severity, "•")
-    line = f"- {sev} {code(f'{f.path}:{f.span.line}')} {escape_text(f.message)} · {code(f.code)} {f.layer}"
+    line = f"- {sev} {code(f'{f.path}:{f.span.line}')} {escape_text(f.message)} · {code(f.code)} {md_text(f.layer)}"
     extras = []
     if f.review:
         extras.append(f"review: {escape_text(f.review)}")
@@ -70,7 +50,7 @@ def _layer_table(report: Report) -> list[str]:
     rows = layer_rows(report.findings)
     lines = ["| layer | must change | hazard | info | files |", "|---|--:|--:|--:|--:|"]
     for r in rows:
-        lines.append(f"| {code(r.layer)} | {r.must_change} | {r.hazard} | {r.info} | {r.files} |")
+        lines.append(f"| {md_cell(code(r.layer))} | {r.must_change} | {r.hazard} | {r.info} | {r.files} |")
     h = headline(report)
     lines.append(f"| **total** | **{h.must_change}** | **{h.hazards}** | **{h.info}** | **{h.files}** |")
     return lines
@@ -80,12 +60,12 @@ def _tables_table(report: Report) -> list[str]:
     lines = ["| table | rows | size | columns | growth (heap + indexes) | dependents |",
              "|---|--:|--:|---|--:|---|"]
     for c in table_costs(report):
-        cols = ", ".join(f"{code(col.name)} {col.type}→{col.to_type}" for col in c.columns)
-        deps = ", ".join(escape_text(d) for d in c.dependents) or "—"
+        cols = ", ".join(f"{code(col.name)} {md_text(col.type)}→{md_text(col.to_type)}" for col in c.columns)
+        deps = ", ".join(md_text(d) for d in c.dependents) or "—"
         name = f"**{code(c.name)}**" if c.is_target else code(c.name)
         lines.append(
-            f"| {name} | {'~' if c.rows_estimated else ''}{human_count(c.rows)} | {human_bytes(c.bytes)} | {cols} | "
-            f"+{human_bytes(c.growth_bytes)} + {human_bytes(c.index_growth_bytes)} | {deps} |"
+            f"| {md_cell(name)} | {'~' if c.rows_estimated else ''}{human_count(c.rows)} | {human_bytes(c.bytes)} | "
+            f"{md_cell(cols)} | +{human_bytes(c.growth_bytes)} + {human_bytes(c.index_growth_bytes)} | {md_cell(deps)} |"
         )
     return lines
 
@@ -118,7 +98,7 @@ def _footer(report: Report) -> str:
     model = effort_model(report)
     bits = [f"impact {report.tool_version}"]
     if schema_source(report):
-        bits.append(f"schema: {escape_text(schema_source(report))}")
+        bits.append(f"schema: {md_text(schema_source(report))}")
     if model:
         bits.append(
             f"effort model: minutes per finding by layer + {model.get('hours_per_table', '?')} h per table"
@@ -130,12 +110,13 @@ def _footer(report: Report) -> str:
 
 
 def render(report: Report, limit: int = LIMIT) -> str:
+    report = bounded(report)
     h = headline(report)
     footer = _footer(report)
     # room for the truncation note and the footer, whatever else gets in
     budget = _Budget(limit, reserve=len(footer) + 200)
 
-    budget.force(f"**{escape_text(h.title)}** — {escape_text(h.sentence())}")
+    budget.force(f"**{md_text(h.title)}** — {md_text(h.sentence())}")
     budget.force("")
     notes = [
         f"storage growth ≈ heap +{human_bytes(h.growth_bytes)}, indexes +{human_bytes(h.index_growth_bytes)}",
@@ -143,7 +124,7 @@ def render(report: Report, limit: int = LIMIT) -> str:
     ]
     if h.skipped:
         notes.append(f"{h.skipped} skipped (see report.html)")
-    budget.force(escape_text(" · ".join(notes)))
+    budget.force(md_text(" · ".join(notes)))
     budget.force("")
 
     omitted = 0
@@ -168,7 +149,7 @@ def render(report: Report, limit: int = LIMIT) -> str:
         current = None
         for f in rest:
             if opened and not full and f.layer != current:
-                full = not budget.add(f"\n**{f.layer}**\n")
+                full = not budget.add(f"\n**{md_text(f.layer)}**\n")
                 current = f.layer
             full = full or not opened or not budget.add(_item(f))
             omitted += full

@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 from analyzer.models import Finding, Report, RuleMeta
 
-from ._common import rule_catalogue, snippets
+from ._common import bounded, rule_catalogue, snippets
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "note": "note"}
+
+
+def artifact_uri(path: str) -> str:
+    """A finding's '/'-separated relative path as an RFC 3986 relative reference: every byte outside
+    the unreserved set and '/' percent-encoded (UTF-8), so spaces, '#', '%', '?', ':' and non-ASCII
+    names survive a viewer's URI resolution against %SRCROOT%."""
+    return quote(path, safe="/")
 
 
 def _rule_entry(code: str, first: Finding, meta: RuleMeta | None) -> dict[str, Any]:
@@ -49,7 +57,7 @@ def _location(f: Finding, snippet: str | None) -> dict[str, Any]:
         region["snippet"] = {"text": snippet}
     loc: dict[str, Any] = {
         "physicalLocation": {
-            "artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"},
+            "artifactLocation": {"uri": artifact_uri(f.path), "uriBaseId": "%SRCROOT%"},
             "region": region,
         },
     }
@@ -62,7 +70,7 @@ def _fix(f: Finding) -> dict[str, Any]:
     return {
         "description": {"text": f"impact {f.code}: " + " · ".join(dict.fromkeys(e.text for e in f.edits))},
         "artifactChanges": [{
-            "artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"},
+            "artifactLocation": {"uri": artifact_uri(f.path), "uriBaseId": "%SRCROOT%"},
             "replacements": [
                 {"deletedRegion": {"charOffset": e.start, "charLength": e.end - e.start},
                  "insertedContent": {"text": e.text}}
@@ -73,6 +81,7 @@ def _fix(f: Finding) -> dict[str, Any]:
 
 
 def document(report: Report) -> dict[str, Any]:
+    report = bounded(report)
     catalogue = rule_catalogue(report)
     lines = snippets(report)
     first_by_code: dict[str, Finding] = {}

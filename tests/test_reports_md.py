@@ -8,6 +8,7 @@ from dataclasses import replace
 from analyzer.reports import RENDERERS
 from analyzer.reports.markdown import LIMIT, escape_text
 from analyzer.reports.markdown import render as render_md
+from analyzer.reports.markup import md_cell
 from report_factory import FINDINGS, build_report
 
 from analyzer.models import Finding, Span
@@ -59,7 +60,9 @@ def test_markup_in_messages_is_inert() -> None:
     md = RENDERERS["md"](build_report(findings=(f,)))
     assert "&lt;b&gt;bold&lt;/b&gt; and &lt;/details&gt; \\| pipes \\*stars\\*" in md
     assert md.count("</details>") == md.count("<details>")
-    assert escape_text("a `x | <y>` b <c>") == "a `x \\| <y>` b &lt;c&gt;"
+    # a code span keeps its pipe in a list item (`\|` would show the backslash); a table cell escapes it
+    assert escape_text("a `x | <y>` b <c>") == "a `x | <y>` b &lt;c&gt;"
+    assert md_cell(escape_text("a `x | <y>` b <c>")) == "a `x \\| <y>` b &lt;c&gt;"
 
 
 def _many(n: int) -> tuple[Finding, ...]:

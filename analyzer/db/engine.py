@@ -11,11 +11,12 @@ import os
 import sqlite3
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 
-from analyzer.db.errors import DatabaseError, redact, scrub
+from analyzer.db.errors import DatabaseError, redact, scrub, split_url
 
 #: milliseconds; overridable for slow replicas
 STATEMENT_TIMEOUT_MS = int(os.environ.get("IMPACT_STATEMENT_TIMEOUT_MS", "60000"))
@@ -36,9 +37,20 @@ _DRIVERS = {
 
 
 def normalize_url(url: str) -> URL:
-    """Parse `url` and pick the supported driver (psycopg 3 for PostgreSQL, PyMySQL for MySQL)."""
+    """Parse `url` and pick the supported driver (psycopg 3 for PostgreSQL, PyMySQL for MySQL).
+
+    The user and password come from `split_url` (a raw '/', '#', '?' or '@' in a password is fine)
+    and are handed to SQLAlchemy as values, %-decoded once, so the driver gets the password verbatim.
+    """
+    parts = split_url(url)
     try:
-        parsed = make_url(url)
+        if parts is None or parts.username is None:
+            parsed = make_url(url)
+        else:
+            parsed = make_url(f"{parts.scheme}://{parts.rest}").set(
+                username=unquote(parts.username) or None,
+                password=None if parts.password is None else unquote(parts.password),
+            )
     except Exception:  # noqa: BLE001 - sqlalchemy raises ArgumentError / ValueError variants
         raise DatabaseError(f"not a database URL: {redact(url)!r}") from None
     scheme = parsed.drivername.lower()

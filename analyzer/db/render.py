@@ -9,6 +9,7 @@ import networkx as nx
 from jinja2 import Environment, select_autoescape
 
 from analyzer.models import Reference, SchemaSnapshot
+from analyzer.reports.markup import md_cell, md_text
 
 
 def references_of(graph: nx.MultiDiGraph) -> list[Reference]:
@@ -81,11 +82,12 @@ def human_bytes(n: int | None) -> str:
 
 
 def _md_cell(text: object) -> str:
-    return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ")
+    """Table names, columns and evidence come from the database: inert text in a table cell."""
+    return md_cell(md_text(text))
 
 
 def render_md(snapshot: SchemaSnapshot, graph: nx.MultiDiGraph) -> str:
-    lines = [f"# Schema of {snapshot.source or snapshot.dialect} ({snapshot.dialect})", "",
+    lines = [f"# Schema of {md_text(snapshot.source or snapshot.dialect)} ({md_text(snapshot.dialect)})", "",
              f"{len(snapshot.tables)} tables, {len(references_of(graph))} references.", "",
              "## Tables", "", "| table | rows | size | indexes | primary key | foreign keys |",
              "|---|---:|---:|---:|---|---|"]
@@ -99,12 +101,12 @@ def render_md(snapshot: SchemaSnapshot, graph: nx.MultiDiGraph) -> str:
     estimated = {t.name: t.rows_estimated for t in snapshot.tables}
     for r in references_of(graph):
         rows = human_rows(r.rows, estimated.get(r.from_table, True)) if r.rows is not None else ""
-        lines.append(f"| {_md_cell(r.source)} | {_md_cell(r.dest)} | {r.kind} | {r.confidence:.2f} | "
+        lines.append(f"| {_md_cell(r.source)} | {_md_cell(r.dest)} | {_md_cell(r.kind)} | {r.confidence:.2f} | "
                      f"{rows} | {_md_cell(r.evidence)} |")
     if snapshot.dependents:
         lines += ["", "## Dependent objects", "", "| kind | name | table | column |", "|---|---|---|---|"]
         for d in snapshot.dependents:
-            lines.append(f"| {d.kind} | {_md_cell(d.name)} | {_md_cell(d.table)} | {_md_cell(d.column or '')} |")
+            lines.append(f"| {_md_cell(d.kind)} | {_md_cell(d.name)} | {_md_cell(d.table)} | {_md_cell(d.column or '')} |")
     return "\n".join(lines) + "\n"
 
 
