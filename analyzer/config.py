@@ -89,6 +89,10 @@ class Config:
     #: polymorphic columns stated by the team: "table.column" -> {"by": "kind_col", "values": {"v": "table"},
     #: "others": ["v", ...]} (`[tool.impact.polymorphic]`); wins over what the database suggests
     polymorphic: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: bigint migrations: tables up to this size are altered in place (one ACCESS EXCLUSIVE rewrite);
+    #: larger ones expand and contract (new column, sync trigger, batched backfill, swap)
+    bigint_in_place_max_rows: int = 1_000_000
+    bigint_in_place_max_bytes: int = 1 << 30
     source: str = ""  # where this config came from
 
     @property
