@@ -323,6 +323,10 @@ INSERT INTO "child of a" ("Parent") SELECT 1 + mod(g, 40) FROM generate_series(1
 INSERT INTO "child of select" ("Parent") SELECT 1 + mod(g, 25) FROM generate_series(1, 50) g
 ;;
 INSERT INTO "child of c" ("Parent") SELECT 1 + mod(g, 30) FROM generate_series(1, 30) g
+;;
+CREATE MATERIALIZED VIEW "parents seen" AS SELECT "Parent" AS p, count(*) AS n FROM "child of select" GROUP BY 1
+;;
+CREATE MATERIALIZED VIEW "parents seen c" AS SELECT "Parent" AS p, count(*) AS n FROM "child of c" GROUP BY 1
 """)
     targets = tuple(Target(t, "Id", to_type="BIGINT") for t in (long_a, long_b, long_c))
     snapshot, closure, cfg = _setup(pg_url, targets, Config())
@@ -342,6 +346,10 @@ INSERT INTO "child of c" ("Parent") SELECT 1 + mod(g, 30) FROM generate_series(1
     before = sorted(writer.exec_driver_sql(fingerprint).all())
     _run(writer, migration)
     assert sorted(writer.exec_driver_sql(fingerprint).all()) == before and len(before) == 200
+    assert any("No index leads with" in n for n in migration.notes)  # "Parent" has none: each batch scans
+    for view, child in (("parents seen", "child of select"), ("parents seen c", "child of c")):
+        assert sorted(writer.exec_driver_sql(f'SELECT p, n FROM "{view}"').all()) == sorted(writer.exec_driver_sql(
+            f'SELECT "Parent", count(*) FROM "{child}" GROUP BY 1').all()), view  # refreshed: moved ids
     ids = []
     for t in (long_a, long_b, long_c):
         ids += [r[0] for r in writer.exec_driver_sql(f'SELECT "Id" FROM "{t}"').all()]

@@ -30,6 +30,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from analyzer.config import Config
+from analyzer.db import dependents
 from analyzer.models import Closure, Reference, SchemaSnapshot, Target
 from analyzer.plan.polymorphic import Discriminator, discriminators
 from analyzer.plan.steps import Migration, MigrationRefused, Step
@@ -384,8 +385,17 @@ def build_shared_sequence(schema: SchemaSnapshot, closure: Closure, collisions: 
             lock="ACCESS EXCLUSIVE", table=to_defer[0][0],
             undo="\n".join(f"ALTER TABLE {_qt(tb)} ALTER CONSTRAINT {_qi(n)} DEFERRABLE INITIALLY IMMEDIATE;"
                            for tb, n in to_defer)))
+    touched = {c.table for c in columns if any(m.qualified in c.targets for m in moved)} | {m.table for m in moved}
+    matviews = sorted({d.name for d in dependents(schema, closure)
+                       if d.kind == "materialized view" and d.table in touched})
+    if matviews:
+        steps.append(Step(
+            "switch", "refresh the materialized views that hold moved ids",
+            "\n".join(f"REFRESH MATERIALIZED VIEW {_qt(v)};" for v in matviews),
+            lock="ACCESS EXCLUSIVE", table=matviews[0], undo="\n".join(
+                f"REFRESH MATERIALIZED VIEW {_qt(v)};" for v in matviews)))
     steps.append(_verify_step(targets, mapping))
-    drop = [s for t, s in old.items() if s and identity.get(t) is None]
+    drop = list(dict.fromkeys(s for t, s in old.items() if s and identity.get(t) is None))
     if drop:
         steps.append(Step(
             "contract", "drop the old sequences (nothing uses them any more)",
@@ -393,6 +403,16 @@ def build_shared_sequence(schema: SchemaSnapshot, closure: Closure, collisions: 
             reversible=False))
     return Migration("shared-sequence", "postgresql", tuple(t.qualified for t in targets), tuple(steps),
                      notes=_notes(anchor, moved, seq_bare, map_bare, collisions, columns, identity, schema))
+
+
+def _indexed(schema: SchemaSnapshot, c: _Column) -> bool:
+    """An index (or key) starts with the column, or with the discriminator then the column."""
+    table = schema.table(c.table)
+    if table is None:
+        return False
+    leads = [i.columns for i in table.indexes] + list(table.unique_constraints) + [table.primary_key]
+    by = c.discriminator.by if c.discriminator else None
+    return any(cols[:1] == (c.column,) or (by is not None and cols[:2] == (by, c.column)) for cols in leads)
 
 
 def _order(targets: Sequence[Target], collisions: Collisions) -> list[Target]:
@@ -632,4 +652,8 @@ def _notes(anchor: Target, moved: Sequence[Target], seq: str, mapping: str, coll
                        and "UPDATE" in d.definition.upper()})
     if triggers:
         notes.append(f"UPDATE triggers fire on the moved rows: {', '.join(triggers)}.")
+    slow = [c.qualified for c in columns if any(m.qualified in c.targets for m in moved) and not _indexed(schema, c)]
+    if slow:
+        notes.append(f"No index leads with {', '.join(slow)}: every batch of the move scans those tables; "
+                     "index them first (CREATE INDEX CONCURRENTLY) when they are large.")
     return tuple(notes)
