@@ -15,7 +15,8 @@ from types import ModuleType
 
 from analyzer.config import load
 from analyzer.models import Report
-from analyzer.pipeline import Progress, ScanOptions, UsageError, _no_progress, run_scan
+from analyzer.pipeline import Progress, ScanOptions, UsageError, _no_progress, run_plan, run_scan
+from analyzer.plan.strategies import STRATEGIES
 
 DEMO_TARGETS = ("content_items.id", "content_items_auto.id")
 
@@ -69,6 +70,7 @@ def run_demo(work_dir: Path, rows: int = 500, progress: Progress = _no_progress)
             db_url=url,
             config=load(app / "pyproject.toml"),
         )
-        return run_scan(options, progress)
+        report = run_scan(options, progress)
+        return run_plan(report, options, STRATEGIES, progress=progress)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -51,6 +51,12 @@ MODEL = {
 BLOCKING = ("ACCESS EXCLUSIVE", "EXCLUSIVE", "SHARE ROW EXCLUSIVE", "SHARE")
 
 
+def plan_strategies(to: str) -> tuple[str, ...]:
+    """The strategies a scan towards `to` can price: its findings hold the UUID superset unless it was
+    made towards bigint, whose scan demotes the UUID-only findings (then `impact plan` prices UUID)."""
+    return STRATEGIES if to != "bigint" else ("bigint", "shared-sequence", "keep")
+
+
 @dataclass(frozen=True)
 class KeyFacts:
     """What the live database says about one target key (read-only queries)."""
@@ -309,6 +315,26 @@ def data_figures(migration: Migration | None, growth_bytes: int, measured: Mappi
              "runtime_s": round(total, 1), "measured": bool(measured), "steps": len(migration.steps)}, steps)
 
 
+def modelled_data(strategy: str, schema: SchemaSnapshot, closure: Closure, collisions: Mapping[str, Any] | None,
+                  bytes_added: int) -> tuple[dict[str, Any], int]:
+    """Data figures without a migration script: a type change rewrites every impacted table in place
+    (the lock is the biggest table's rewrite); a shared sequence moves the colliding ids and their rows."""
+    if strategy == "shared-sequence":
+        moved = int((collisions or {}).get("ids", 0)) + int((collisions or {}).get("referencing_rows", 0))
+        by_column = (collisions or {}).get("by_column") or {}
+        touched = {c.rpartition(".")[0] for c, v in by_column.items() if isinstance(v, dict) and v.get("rows")}
+        tables = len(touched | {t.table for t in closure.targets})
+        seconds = moved / MODEL["backfill_rows_per_s"]
+        return ({"rows_rewritten": moved, "bytes": 0, "longest_lock_s": 0.0, "runtime_s": round(seconds, 1),
+                 "measured": False, "steps": 0, "modelled_without_script": True}, tables)
+    sizes = [(schema.table(t).rows or 0) if schema.table(t) else 0 for t in sorted(closure.tables)]  # type: ignore[union-attr]
+    rows = sum(sizes)
+    longest = max(sizes, default=0) / MODEL["rewrite_rows_per_s"]
+    return ({"rows_rewritten": rows, "bytes": bytes_added, "longest_lock_s": round(longest, 2),
+             "runtime_s": round(rows / MODEL["rewrite_rows_per_s"], 1), "measured": False, "steps": 0,
+             "modelled_without_script": True}, len(sizes))
+
+
 def growth_bytes(schema: SchemaSnapshot, closure: Closure, strategy: str) -> int:
     from analyzer.db.growth import growth
 
@@ -433,6 +459,9 @@ def build_plan(report: Report, strategies: Sequence[str], cfg: Config, engine: s
         measured = _scaled_seconds(rehearsal, migration) if rehearsal is not None else None
         data, steps = data_figures(migration, growth_bytes(report.schema, report.closure, name), measured)
         tables = len({s.table for s in migration.steps if s.table}) if migration else 0
+        if migration is None and name != "keep":
+            # no script (refused, or an engine we do not write for): price the same work from the schema
+            data, tables = modelled_data(name, report.schema, report.closure, measured_collisions, data["bytes"])
         plan = StrategyPlan(
             name=name, code=code_figures(found), data=data,
             effort_days=effort(found, data, tables, cfg) if name != "keep" else (0.0, 0.0),
@@ -516,11 +545,13 @@ def collisions_json(c: Any) -> dict[str, Any] | None:
 def recommend(plan: Plan) -> str:
     """One sentence: the cheapest strategy that removes the problem, and why the others lose."""
     by_name = {s.name: s for s in plan.strategies}
-    movers = [s for s in plan.strategies if s.name != "keep" and not s.refused]
+    movers = [s for s in plan.strategies if s.name != "keep"]
     if not movers:
-        return "no strategy could be planned; see each strategy's reason"
+        return "nothing to compare: only keep was asked for"
     best = min(movers, key=lambda s: (s.effort_days[1], s.data["longest_lock_s"]))
-    parts = [f"{best.name}: est. {best.effort_days[0]:g}-{best.effort_days[1]:g} days"]
+    parts = [f"cheapest: {best.name}, est. {best.effort_days[0]:g}-{best.effort_days[1]:g} days"]
+    if best.refused:
+        parts.append(f"but no safe migration could be written for it here ({best.refused})")
     if best.name == "shared-sequence" and best.collisions is not None:
         parts.append(f"{best.collisions.get('ids', 0):,} colliding ids to remap")
     others = [s for s in movers if s is not best]
