@@ -245,3 +245,32 @@ def test_split_statements_respects_quotes_and_bodies() -> None:
         "-- a comment; still a comment\nDO $$ BEGIN PERFORM ';'; COMMIT; END $$",
         "SELECT 'it''s; fine', \"x;y\" FROM t /* ; */",
     ]
+
+
+def test_the_strategies_own_migrations_rehearse_clean(source: tuple[str, SchemaSnapshot, Closure],
+                                                      scratch_url: str) -> None:
+    """uuid (expand/backfill/contract, polymorphic kinds, the third kind kept aside), bigint and the shared
+    sequence (colliding ids remapped, every reference following) as their modules build them."""
+    from analyzer.plan.migration import build_migration
+    from analyzer.plan.shared_sequence import build_shared_sequence, measure_collisions
+
+    url, schema, _ = source
+    cfg = load(fixture_app() / "pyproject.toml")
+    engine = db.open_engine(url)
+    migrations, closures = {}, {}
+    for strategy in ("uuid", "bigint"):
+        targets = tuple(replace(t, to_type=strategy.upper()) for t in TARGETS)
+        closures[strategy] = db.compute_closure(schema, targets, cfg)
+        migrations[strategy] = build_migration(schema, closures[strategy], strategy, engine, cfg)
+    closure = closures["bigint"]
+    migrations["shared-sequence"] = build_shared_sequence(
+        schema, closure, measure_collisions(engine, schema, closure, cfg), engine, cfg)
+    engine.dispose()
+    results = rehearse(url, scratch_url, schema, closure, migrations, config=cfg)
+    for name, result in results.items():
+        assert result.ok, (name, result.failures)
+        assert len(result.step_seconds) == len(migrations[name].steps)
+        assert any(line.startswith("other: comments.entity_id") and "12/12 kept" in line
+                   for line in result.checks), name
+    assert any("kept (in entity_id or entity_id_legacy)" in line for line in results["uuid"].checks)
+    assert any("distinct across targets, none taken" in line for line in results["shared-sequence"].checks)

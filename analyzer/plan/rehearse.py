@@ -659,6 +659,7 @@ class _Verifier:
         self.conn, self.plan, self.closure, self.discs = conn, plan, closure, discs
         self.impacted = {(c.table, c.column) for c in closure.columns}
         self.trigger_rows: dict[str, str] = {}  # trigger -> fingerprint of the row it is fired on
+        self.family_changes = False  # the key changes type family (uuid, text): numeric CHECKs may go
 
     # -- helpers
     def _other_cols(self, table: str) -> list[str]:
@@ -693,12 +694,37 @@ class _Verifier:
             col = column.rpartition(".")[2]
             if table not in self.plan.rels or (disc.closed and not disc.others):
                 continue
-            lits = ", ".join("'" + v.replace("'", "''") + "'" for v in disc.values) or "NULL"
-            query = (f"SELECT hashtextextended({self._row_text(table, 'r')} || '|' || coalesce(r.{_qi(col)}::text, '-'),"
-                     f" 0) AS h, true AS linked FROM {self.plan.rels[table].q} AS r "
-                     f"WHERE r.{_qi(disc.by)} IS NULL OR r.{_qi(disc.by)}::text NOT IN ({lits})")
-            out.append((f"{column} rows of other kinds (not {disc.by} in {', '.join(disc.values)})", query, "other"))
+            out.append((f"{column} rows of other kinds (not {disc.by} in {', '.join(disc.values)})",
+                        self._other_query(column, [col]), "other"))
         return out
+
+    def _other_query(self, column: str, candidates: list[str]) -> str:
+        """One hash per (row of another kind, column that may hold its value): before the migration the
+        column itself; after it, also any column the migration added (a preserved `_legacy` column)."""
+        table, _, col = column.rpartition(".")
+        disc = self.discs[column]
+        lits = ", ".join("'" + v.replace("'", "''") + "'" for v in disc.values) or "NULL"
+        return " UNION ALL ".join(
+            f"SELECT hashtextextended({self._row_text(table, 'r')} || '|' || coalesce(r.{_qi(x)}::text, '-'), 0) "
+            f"AS h, true AS linked FROM {self.plan.rels[table].q} AS r "
+            f"WHERE r.{_qi(disc.by)} IS NULL OR r.{_qi(disc.by)}::text NOT IN ({lits})" for x in candidates)
+
+    def _narrowed_check(self, lost: str, was: dict[tuple[str, str], str], got: dict[tuple[str, str], str],
+                        checks: list[str]) -> bool:
+        """A CHECK still there under its name that only lost the conjuncts about an impacted column: the
+        part of it that has no meaning for the new type (`id > 0` for a UUID). Said, not failed."""
+        head, _, _ = lost.partition(" ")
+        key = next(((t, n) for (t, n) in was if f"{t}.{n}" == head), None)
+        if key is None or key not in got or not was[key].startswith("CHECK"):
+            return False
+        before = set(_normal_def(was[key][5:]).split(" and "))
+        after = set(_normal_def(got[key][5:]).split(" and "))
+        removed = before - after
+        cols = {c for t, c in self.impacted if t == key[0]}
+        if not after <= before or not removed or not all(set(re.findall(r"\w+", x)) & cols for x in removed):
+            return False
+        checks.append(f"constraint: {head} rewritten for the new type: {was[key]} -> {got[key]}")
+        return True
 
     def _names(self) -> dict[int, str]:
         names: dict[int, str] = {}
@@ -820,6 +846,16 @@ class _Verifier:
 
     def compare_links(self, saved: list[tuple[str, str, str, str]], checks: list[str], failures: list[str]) -> None:
         for label, query, kind, name in saved:
+            extra: list[str] = []
+            if kind == "other":
+                column = label.split(" ", 1)[0]
+                table, _, col = column.rpartition(".")
+                r = self.plan.rels[table]
+                known = {c[0] for c in r.columns}
+                extra = [str(x[0]) for x in self.conn.execute(
+                    "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0 "
+                    "AND NOT attisdropped ORDER BY attnum", (r.q,)).fetchall() if x[0] not in known]
+                query = self._other_query(column, [col, *extra])
             try:
                 with self.conn.transaction():
                     linked_b, dangling_b, linked_a, dangling_a, kept = self.conn.execute(f"""
@@ -832,8 +868,14 @@ class _Verifier:
             except psycopg.Error as exc:
                 failures.append(f"{kind}: {label} cannot be checked after the migration: {_first_line(exc)}")
                 continue
-            word = "kept" if kind == "link" else "unchanged"
-            line = f"{kind}: {label} {kept}/{linked_b} {word}"
+            if kind == "other":
+                where = f" (in {label.split(' ', 1)[0].rpartition('.')[2]} or {', '.join(extra)})" if extra else ""
+                line = f"other: {label} {kept}/{linked_b} kept{where}"
+                checks.append(line)
+                if kept != linked_b:
+                    failures.append(line)
+                continue
+            line = f"link: {label} {kept}/{linked_b} kept"
             if dangling_b or dangling_a:
                 line += f" ({dangling_b} pointing at no row before, {dangling_a} after)"
             checks.append(line)
@@ -852,11 +894,18 @@ class _Verifier:
                   else f"rows: {table} {count} before, {now} after")
         for what, was, got in (("constraint", b.constraints, a.constraints), ("index", b.indexes, a.indexes)):
             lost = _lost(was, got, checks, what)
+            if what == "constraint" and self.family_changes:
+                lost = [x for x in lost if not self._narrowed_check(x, was, got, checks)]
             check(not lost, f"{what.replace('index', 'indexe')}s: {len(was) - len(lost)}/{len(was)} kept"
                   + (": lost " + "; ".join(lost) if lost else ""))
         bad = []
         for (t, c), (nn, d) in b.columns.items():
             if (t, c) in self.impacted:
+                now_nn = a.columns.get((t, c), (False, None))[0]
+                carried = any(tt == t and re.search(rf'\b"?{re.escape(c)}"? IS NOT NULL', df)
+                              for (tt, _), df in a.constraints.items())
+                if nn and not now_nn and not carried:
+                    bad.append(f"{t}.{c} NOT NULL lost")
                 continue
             col_now = a.columns.get((t, c))
             if col_now is None:
@@ -865,7 +914,7 @@ class _Verifier:
                 bad.append(f"{t}.{c} NOT NULL {'lost' if nn else 'added'}")
             elif (col_now[1] or "") != (d or "") and _normal_def(col_now[1] or "") != _normal_def(d or ""):
                 bad.append(f"{t}.{c} default {d} -> {col_now[1]}")
-        check(not bad, "columns: NOT NULL and defaults of untouched columns kept"
+        check(not bad, "columns: NOT NULL kept (or carried by a CHECK), defaults of untouched columns kept"
               + (": " + "; ".join(bad) if bad else ""))
         for view, rows in b.views.items():
             res = a.views.get(view)
@@ -1150,6 +1199,7 @@ def _one(src: psycopg.Connection[Any], dst: psycopg.Connection[Any], scratch_url
     checks.append("copy: " + ", ".join(f"{t} {n}" for t, n in sorted(copier.rows.items()))
                   + f" rows in {copy_seconds:.2f}s" + (f" (sample {sample})" if sample else ""))
     verifier = _Verifier(dst, plan, closure, discs)
+    verifier.family_changes = migration.strategy not in ("bigint", "shared-sequence")
     before = verifier.state()
     saved = verifier.save_links()
     timings = _run_steps(dst, plan, migration, before.counts, checks, failures, progress)
