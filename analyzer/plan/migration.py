@@ -647,6 +647,11 @@ def _new_indexes(plan: Plan, moving: list[Col]) -> None:
         for ix in idx:
             if not ix.definition:
                 raise MigrationRefused(f"index {ix.name} on {table}: its definition was not read")
+            if plan.strategy != "bigint" and any(_numeric_use(_index_tail(ix.definition), c.name) for c in cols):
+                raise MigrationRefused(
+                    f"index {ix.name} on {table} treats {', '.join(c.name for c in cols)} as a number "
+                    f"({_index_tail(ix.definition).strip()}), which has no meaning for {plan.sql_type}; "
+                    "drop or rewrite it before this migration")
             tmp = _short(ix.name, "_new", plan.relation_names)
             tail = swap_columns(_index_tail(ix.definition), swap)
             unique = "UNIQUE " if ix.unique else ""
@@ -820,7 +825,7 @@ def _switch(plan: Plan, moving: list[Col], funcs: list[tuple[str, str]], views: 
         for con in sorted(cons, key=lambda c: c.kind != "check"):
             sql.append(f"ALTER TABLE {qt(table)} DROP CONSTRAINT {q(con.name)};")
         for ix in idx:
-            sql.append(f"DROP INDEX {qt(_schema_of(table) + ix.name)};")
+            sql.append(f"DROP INDEX {_qindex(table, ix.name)};")
         sql.append(f"DROP TRIGGER {q(trg)} ON {qt(table)};")
         sql.append(f"DROP FUNCTION {q(fn)}();")
         for c in cols:
@@ -845,7 +850,7 @@ def _switch(plan: Plan, moving: list[Col], funcs: list[tuple[str, str]], views: 
             tmp = plan.temp[(table, con.name)]
             sql.append(f"ALTER TABLE {qt(table)} ADD CONSTRAINT {q(con.name)} {kind} USING INDEX {q(tmp)};")
         for ix in idx:
-            sql.append(f"ALTER INDEX {qt(_schema_of(table) + plan.temp[(table, ix.name)])} RENAME TO {q(ix.name)};")
+            sql.append(f"ALTER INDEX {_qindex(table, plan.temp[(table, ix.name)])} RENAME TO {q(ix.name)};")
     for c in plan.cols:
         if c.in_place:
             sql.append(f"ALTER TABLE {qt(c.table)} ALTER COLUMN {q(c.name)} TYPE bigint;")
@@ -883,9 +888,10 @@ def _switch(plan: Plan, moving: list[Col], funcs: list[tuple[str, str]], views: 
 
 
 
-def _schema_of(table: str) -> str:
+def _qindex(table: str, name: str) -> str:
+    """An index of `table`, in the table's schema."""
     schema, dot, _ = table.partition(".")
-    return f"{schema}." if dot else ""
+    return f"{q(schema)}.{q(name)}" if dot else q(name)
 
 
 def _carry_check(plan: Plan, table: str, con: Constraint, cols: list[Col]) -> str:
