@@ -247,7 +247,7 @@ def test_sqlite_refused(sqlite_url: str, run_sql) -> None:  # type: ignore[no-un
     run_sql(sqlite_url, "CREATE TABLE a (id INTEGER PRIMARY KEY)")
     snapshot_ = db.reflect(sqlite_url)
     closure = db.compute_closure(snapshot_, (Target("a", "id"),))
-    with pytest.raises(MigrationRefused, match="SQLite"):
+    with pytest.raises(MigrationRefused, match="sqlite"):
         build_migration(snapshot_, closure, "uuid")
 
 

@@ -57,21 +57,25 @@ def _reflect(conn: sa.Connection, url: str, schemas: tuple[str, ...], exact_coun
 
     tables: list[Table] = []
     raw: list[tuple[str | None, str, dict[str, Any]]]
-    side: Future[tuple[Catalogue, tuple[Dependent, ...], Definitions]] | None = None
+    side: Future[tuple[Catalogue, tuple[Dependent, ...]]] | None = None
+    defs_side: Future[Definitions] | None = None
     definitions: Definitions = {}
     pool = None
     if dialect == "postgresql":
         # sizes and dependents are independent of the inspector's queries: a second read-only session
         # runs them meanwhile, so the wall time stays near the bulk-reflection floor
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="impact-reflect")
+        pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="impact-reflect")
         side = pool.submit(_postgres_side, conn.engine, default, wanted, qualify)
+        defs_side = pool.submit(_postgres_defs_side, conn.engine, default, wanted, qualify)
     try:
         if dialect == "mysql":  # no bulk get_multi_* in SQLAlchemy's MySQL dialect: information_schema
             raw = reflect_mysql(conn, [s or default or "" for s in wanted], default)
         else:
             raw = inspector_raw(insp, wanted, default)
         if side is not None:
-            catalogue, deps, definitions = side.result()
+            catalogue, deps = side.result()
+        if defs_side is not None:
+            definitions = defs_side.result()
     finally:
         if pool is not None:
             pool.shutdown(wait=True)
@@ -140,12 +144,17 @@ def _indexes(reflected: list[dict[str, Any]], defs: dict[str, dict[str, Any]]) -
 
 
 def _postgres_side(engine: sa.Engine, default: str | None, wanted: Sequence[str | None],
-                   qualify: Callable[[str | None, str], str]
-                   ) -> tuple[Catalogue, tuple[Dependent, ...], Definitions]:
+                   qualify: Callable[[str | None, str], str]) -> tuple[Catalogue, tuple[Dependent, ...]]:
     with engine.connect() as conn:
         return (catalogue_volumes(conn, "postgresql", default, wanted),
-                reflect_dependents(conn, "postgresql", default, wanted, qualify),
-                _postgres_definitions(conn, default, wanted, qualify))
+                reflect_dependents(conn, "postgresql", default, wanted, qualify))
+
+
+def _postgres_defs_side(engine: sa.Engine, default: str | None, wanted: Sequence[str | None],
+                        qualify: Callable[[str | None, str], str]) -> Definitions:
+    """A third read-only session: constraint and index definitions, meanwhile."""
+    with engine.connect() as conn:
+        return _postgres_definitions(conn, default, wanted, qualify)
 
 
 #: qualified table -> {"constraints": [Constraint], "indexes": {name: {...}}, "identity": {column: kind}}

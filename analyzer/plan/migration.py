@@ -266,10 +266,13 @@ def build_migration(schema: SchemaSnapshot, closure: Closure, strategy: str, eng
         raise MigrationRefused("no target")
     if schema.dialect == "mysql":
         return _mysql(schema, closure, strategy, targets)
-    if schema.dialect != "postgresql":
+    if schema.dialect == "sqlite":
         raise MigrationRefused(
-            f"{schema.dialect} migrations are not written: SQLite cannot change a column's type without "
-            "rebuilding the table (and every table referencing it); migrate on PostgreSQL or MySQL/MariaDB")
+            "sqlite migrations are not written: SQLite cannot change a column's type without rebuilding the "
+            "table (and every table referencing it); migrate on PostgreSQL or MySQL/MariaDB")
+    if schema.dialect != "postgresql":
+        raise MigrationRefused(f"the schema came from {schema.dialect}, not a database: a migration that keeps "
+                               "every constraint, index and dependent needs the live schema (--db URL)")
     plan = _prepare(schema, closure, strategy, engine, cfg)
     _postgres(plan, closure)
     return Migration(strategy=strategy, dialect="postgresql", targets=targets, steps=tuple(plan.steps),
