@@ -159,13 +159,19 @@ def _referencing(schema: SchemaSnapshot, closure: Closure, discs: dict[str, Disc
 
 
 def _collisions_cte(targets: Sequence[Target], dialect: str) -> str:
-    keys = "\n    UNION ALL ".join(f"SELECT {_qi(t.column, dialect)} AS k FROM {_qt(t.table, dialect)}" for t in targets)
-    return (f"WITH impact_keys AS (\n    {keys}\n), impact_colliding AS (\n    SELECT k FROM impact_keys GROUP BY k HAVING count(*) > 1\n)")
+    """`impact_colliding(k)`: ids present in more than one target, as joins of every pair of targets (each
+    a merge of two key indexes; grouping the union of all keys is six times slower at 1.7 M keys)."""
+    pairs = [f"SELECT a.{_qi(x.column, dialect)} AS k FROM {_qt(x.table, dialect)} AS a "
+             f"JOIN {_qt(y.table, dialect)} AS b ON b.{_qi(y.column, dialect)} = a.{_qi(x.column, dialect)}"
+             for i, x in enumerate(targets) for y in targets[i + 1:]]
+    if not pairs:  # one target: nothing can collide
+        pairs = [f"SELECT {_qi(targets[0].column, dialect)} AS k FROM {_qt(targets[0].table, dialect)} WHERE 1 = 0"]
+    return "WITH impact_colliding AS (\n    " + "\n    UNION ".join(pairs) + "\n)"
 
 
 def measure_collisions(engine: sa.Engine, schema: SchemaSnapshot, closure: Closure,
                        config: Config | None = None) -> Collisions:
-    """The collision figures of the live database, read-only: one query a person can re-run."""
+    """The collision figures of the live database, read-only; `query` holds the statements to re-run."""
     dialect = engine.dialect.name
     targets = list(closure.targets)
     if not targets:
@@ -190,9 +196,15 @@ def measure_collisions(engine: sa.Engine, schema: SchemaSnapshot, closure: Closu
                          f"WHERE {k} IN (SELECT k FROM impact_colliding) GROUP BY {by}")
         else:
             parts.append(f"SELECT {_lit(c.qualified)}, {null}, count(*) FROM {q} WHERE {k} IN (SELECT k FROM impact_colliding)")
-    query = _collisions_cte(targets, dialect) + "\n" + "\nUNION ALL ".join(parts)
-    with engine.connect() as conn:
-        rows = [(str(m), v, None if n is None else int(n)) for m, v, n in conn.execute(sa.text(query))]
+    # one statement per figure (each within the read-only engine's statement timeout), all in one
+    # repeatable-read transaction so that the figures agree with each other
+    cte = _collisions_cte(targets, dialect)
+    statements = [f"{cte}\n{part}" if "impact_colliding" in part else part for part in parts]
+    options = {"isolation_level": "REPEATABLE READ"} if dialect in ("postgresql", "mysql") else {}
+    rows: list[tuple[str, Any, int | None]] = []
+    with engine.connect().execution_options(**options) as conn:
+        for statement in statements:
+            rows += [(str(m), v, None if n is None else int(n)) for m, v, n in conn.execute(sa.text(statement))]
         sequences, seq_sql = _sequences(conn, dialect, schema, targets)
     figures: dict[str, int | None] = {}
     by_value: dict[str, dict[str | None, int]] = {}
@@ -231,9 +243,7 @@ def measure_collisions(engine: sa.Engine, schema: SchemaSnapshot, closure: Closu
             "colliding": figures.get(t.qualified + ":colliding") or 0,
             "sequence": seq.get("sequence"), "last_value": seq.get("last_value"),
             "is_called": seq.get("is_called"), "identity": seq.get("identity")}
-    full = query + ";"
-    if seq_sql:
-        full += "\n" + "\n".join(s + ";" for s in seq_sql)
+    full = ";\n\n".join([*statements, *seq_sql]) + ";"
     return Collisions(figures.get("ids") or 0, total, by_column, per_target, full)
 
 
@@ -376,8 +386,8 @@ def build_shared_sequence(schema: SchemaSnapshot, closure: Closure, collisions: 
             lock="ACCESS EXCLUSIVE", table=to_defer[0][0],
             undo="\n".join(f"ALTER TABLE {_qt(tb)} ALTER CONSTRAINT {_qi(n)} NOT DEFERRABLE;" for tb, n in to_defer)))
     steps.append(_mapping_step(order, mapping, seq, collisions))
-    for i, t in enumerate(moved, 1):
-        steps.append(_move_step(t, order[:i], columns, fks, mapping, schema, collisions))
+    for t in moved:
+        steps.append(_move_step(t, columns, fks, mapping, collisions))
     if to_defer:
         steps.append(Step(
             "switch", "restore the foreign keys to NOT DEFERRABLE",
@@ -540,8 +550,7 @@ def _mapping_step(order: Sequence[Target], mapping: str, seq: str, collisions: C
                 rows=rows, undo=f"DELETE FROM {mapping} WHERE moved_at IS NULL;")
 
 
-def _move_step(t: Target, before: Sequence[Target], columns: Sequence[_Column],
-               fks: Sequence[tuple[str, str, bool]], mapping: str, schema: SchemaSnapshot,
+def _move_step(t: Target, columns: Sequence[_Column], fks: Sequence[tuple[str, str, bool]], mapping: str,
                collisions: Collisions) -> Step:
     """Keyed batches over the mapping table, each in its own transaction: children first (their FK checks
     deferred to the batch's commit), then the target's rows, then the batch is marked moved."""
