@@ -302,8 +302,9 @@ def _read_plan(cur: psycopg.Cursor[Any], schema: SchemaSnapshot, closure: Closur
             raise ScratchRefused(f"table {name} of the closure is not in the source database")
         add(*found)
     # functions attached to the copied tables by triggers may touch other tables: schema.dependents says which
+    fired = " ".join(x.definition for x in schema.dependents if x.kind == "trigger" and x.table in rels)
     fn_tables = {d.table for d in schema.dependents if d.kind == "function"
-                 and any(x.kind == "trigger" and x.table in rels for x in schema.dependents)}
+                 and re.search(rf"\b{re.escape(d.name.split('(')[0])}\s*\(", fired)}
     for name in sorted(fn_tables):
         if name not in rels and (found := resolve(name)):
             add(*found)
