@@ -152,6 +152,7 @@ def main() -> int:
     ap.add_argument("--strategies", default=",".join(STRATEGIES))
     ap.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = ap.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # progress shows in a log
 
     server = args.url
     source = make_url(server).set(database=args.source_db).render_as_string(hide_password=False)
