@@ -114,7 +114,8 @@ def _print_summary(report: Report, out_dir: Path, written: list[Path], quiet: bo
 
     if not quiet:
         out_console.print(summary_table(report))
-    out_console.print(f"wrote {len(written)} files to {out_dir}/ in {report.duration_s:.1f}s")
+    out_console.print(f"wrote {len(written)} files to {out_dir}/ in {report.duration_s:.1f}s",
+                      markup=False, highlight=False)
 
 
 def _exit_code(report: Report, fail_on: str) -> int:
@@ -193,8 +194,10 @@ def demo(
             report = run_demo(out, rows=rows, progress=progress)
         written = write_outputs(report, out, ("html", "md", "json", "sarif"))
         _print_summary(report, out, written, quiet)
-        out_console.print(f"demo finished in {time.perf_counter() - started:.1f}s; open {out / 'report.html'}")
-        out_console.print(f"the scanned app was copied to {out / 'demo-app'}; `impact apply --out {out}` patches that copy")
+        out_console.print(f"demo finished in {time.perf_counter() - started:.1f}s; open {out / 'report.html'}",
+                          markup=False, highlight=False)
+        out_console.print(f"the scanned app was copied to {out / 'demo-app'}; `impact apply --out {out}` patches that copy",
+                          markup=False, highlight=False)
         return 0
 
     raise typer.Exit(_guarded(run))
@@ -309,5 +312,7 @@ def main() -> None:
         app(standalone_mode=True)
     except Exit as exc:
         if exc.message:
-            err_console.print(exc.message, markup=False, highlight=False, soft_wrap=True)
+            from analyzer.db.errors import scrub_secrets  # last line of defence: no password on stderr
+
+            err_console.print(scrub_secrets(exc.message), markup=False, highlight=False, soft_wrap=True)
         sys.exit(exc.code)

@@ -9,7 +9,7 @@ import json
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -230,29 +230,42 @@ def summarize(findings, outcomes, closure: Closure, schema: SchemaSnapshot, cfg:
 
 
 def write_outputs(report: Report, out_dir: Path, formats: Sequence[str] = ALL_FORMATS,
-                  typecheck: bool = True) -> list[Path]:
-    """Render every requested format; patches (verified first) and migration SQL go with them."""
+                  typecheck: bool = True, also: Sequence[Callable[[Path], list[Path]]] = ()) -> list[Path]:
+    """Render every requested format; patches (verified first) and migration SQL go with them.
+
+    Everything is written into a staging folder and swapped into `out_dir` when complete
+    (`analyzer.outdir`): `out_dir` always holds one run's outputs, and the files impact did not write
+    (the demo's `demo-app/`, a user's notes) stay. `also` are further writers for the same swap
+    (e.g. the plan's `plan.json` and `migrations/`), each called with the staging folder.
+    """
     from analyzer.codemods.patching import write_index
+    from analyzer.outdir import write_swapped
     from analyzer.plan import render_migration
     from analyzer.reports import RENDERERS
 
-    out_dir.mkdir(parents=True, exist_ok=True)
     report = verified(report, typecheck)
     patches = report.extras["patches"]
     assert isinstance(patches, dict)
-    written: list[Path] = []
-    for fmt in formats:
-        path = out_dir / OUTPUT_FILES[fmt]
-        path.write_text(RENDERERS[fmt](report), encoding="utf-8")
-        written.append(path)
-    written.extend(write_patches(patches, out_dir / "patches"))
-    root_paths = report.extras.get("root_paths")
-    if isinstance(root_paths, dict):
-        written.append(write_index(out_dir / "patches", root_paths))
-    migration = out_dir / "migration.sql"
-    migration.write_text(render_migration(report.schema, report.closure, report.to), encoding="utf-8")
-    written.append(migration)
-    return written
+    rendered = {OUTPUT_FILES[fmt]: RENDERERS[fmt](report) for fmt in formats}
+
+    def write(stage: Path) -> list[Path]:
+        written: list[Path] = []
+        for name, text in rendered.items():
+            path = stage / name
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
+        written.extend(write_patches(patches, stage / "patches"))
+        root_paths = report.extras.get("root_paths")
+        if isinstance(root_paths, dict):
+            written.append(write_index(stage / "patches", root_paths))
+        migration = stage / "migration.sql"
+        migration.write_text(render_migration(report.schema, report.closure, report.to), encoding="utf-8")
+        written.append(migration)
+        for writer in also:
+            written.extend(writer(stage))
+        return written
+
+    return write_swapped(out_dir, write)
 
 
 def verified(report: Report, typecheck: bool = True) -> Report:
