@@ -631,7 +631,7 @@ def _notes(anchor: Target, moved: Sequence[Target], seq: str, mapping: str, coll
         f"{_move_rows(anchor, collisions):,} rows); {moved_names} give up theirs "
         f"({', '.join(f'{_move_rows(t, collisions):,} rows' for t in moved)}): the cheaper side moves.",
         f"Defaults are switched first, so no new collision appears while the old ones are resolved; {seq} is "
-        f"OWNED BY {anchor.qualified}: the key that keeps its ids and the most rows; pg_get_serial_sequence() on "
+        f"OWNED BY {anchor.qualified}, the key that keeps its ids (the costliest to move): pg_get_serial_sequence() on "
         f"it names {seq}, pg_dump dumps the sequence with that table, and dropping that column would need CASCADE "
         "(the other targets' defaults depend on the sequence).",
         f"{mapping} (target, old_id -> new_id) is kept after the migration: translate old ids found in logs, "
