@@ -356,10 +356,11 @@ def bounded(report: Report) -> Report:
     """The report with every free text a renderer embeds cut to `TEXT_MAX` (symbols to `SNIPPET_MAX`):
     messages and evidence can quote code, and one minified line must not make a 100 MB page."""
     def cut(f: Finding) -> Finding:
-        texts = {"message": clip(f.message), "evidence": clip(f.evidence), "review": clip(f.review),
-                 "symbol": clip(f.symbol, SNIPPET_MAX)}
-        changed = {k: v for k, v in texts.items() if v != getattr(f, k)}
-        return replace(f, **changed) if changed else f
+        message, evidence, review = clip(f.message), clip(f.evidence), clip(f.review)
+        symbol = clip(f.symbol, SNIPPET_MAX)
+        if (message, evidence, review, symbol) == (f.message, f.evidence, f.review, f.symbol):
+            return f
+        return replace(f, message=message, evidence=evidence, review=review, symbol=symbol)
 
     def cut_outcome(o: FileOutcome) -> FileOutcome:
         return replace(o, reason=clip(o.reason)) if isinstance(o, (Skipped, Failed)) and len(o.reason) > TEXT_MAX else o
