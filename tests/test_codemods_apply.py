@@ -90,3 +90,17 @@ def test_patch_applies_with_git_and_twice_is_refused(tmp_path: Path) -> None:
 )
 def test_from_import_joins_the_files_own_import(before: str, after: str) -> None:
     assert ensure_python_imports(before, ["from sqlalchemy import Uuid"]) == after
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("\ufeffx = 1\n", "\ufeffimport uuid\n\nx = 1\n"),
+        ('\ufeff"""Doc."""\r\nimport os\r\n\r\nx = 1\r\n', '\ufeff"""Doc."""\r\nimport os\r\nimport uuid\r\n\r\nx = 1\r\n'),
+        ("\ufeffimport uuid\nx = 1\n", "\ufeffimport uuid\nx = 1\n"),  # already there: found despite the BOM
+        ("\ufefffrom sqlalchemy import Integer\n", "\ufefffrom sqlalchemy import Integer, Uuid\nimport uuid\n"),
+    ],
+)
+def test_a_bom_stays_first_and_imports_go_after_it(before: str, after: str) -> None:
+    imports = ["import uuid", "from sqlalchemy import Uuid"] if "sqlalchemy" in before else ["import uuid"]
+    assert ensure_python_imports(before, imports) == after

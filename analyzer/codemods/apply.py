@@ -39,7 +39,11 @@ _IMPORT_LINE = re.compile(r"^(?:import|from)\s+\S")
 
 
 def ensure_python_imports(text: str, imports: Iterable[str]) -> str:
-    """Add each missing `import x` / `from x import y` after the module's leading import block."""
+    """Add each missing `import x` / `from x import y` after the module's leading import block.
+
+    A byte-order mark stays the file's first character; the imports go after it."""
+    if text.startswith("\ufeff"):
+        return "\ufeff" + ensure_python_imports(text[1:], imports)
     wanted = [i for i in dict.fromkeys(imports) if i and not _has_import(text, i)]
     merged = []
     for stmt in wanted:  # `from m import Name` joins an existing `from m import ...` line when there is one
@@ -108,19 +112,23 @@ def _import_insertion_line(lines: list[str]) -> int:
 
 
 def unified_diff(rel_path: str, before: str, after: str) -> str:
-    """A git-style diff; a missing final newline is marked as git does."""
+    """A git-style diff; a missing final newline is marked as git does, and a name with a tab, newline,
+    quote, backslash or non-ASCII byte is written in git's C-quoted form (`"a/x\\ty.py"`)."""
+    from analyzer.codemods.patching import quote_path
+
     if before == after:
         return ""
     a = before.splitlines(keepends=True)
     b = after.splitlines(keepends=True)
+    old, new = quote_path(f"a/{rel_path}"), quote_path(f"b/{rel_path}")
     body = []
-    for line in difflib.unified_diff(a, b, f"a/{rel_path}", f"b/{rel_path}", n=3):
+    for line in difflib.unified_diff(a, b, old, new, n=3):
         if line.startswith(("---", "+++")):
             line = line.rstrip("\n") + "\n"
         if not line.endswith("\n"):
             line += "\n\\ No newline at end of file\n"
         body.append(line)
-    return f"diff --git a/{rel_path} b/{rel_path}\n" + "".join(body)
+    return f"diff --git {old} {new}\n" + "".join(body)
 
 
 def patch_file(text: str, edits: list[Edit], language: str) -> str:
