@@ -236,14 +236,23 @@ def apply_cmd(
     out: Annotated[Path, typer.Option("--out", help="The scan's output directory")] = Path("impact-report"),
     force: Annotated[bool, typer.Option("--force", help="Patch files with uncommitted changes too")] = False,
     check: Annotated[bool, typer.Option("--check", help="Verify that every patch applies; change nothing")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Finish an apply that was interrupted")] = False,
+    rollback: Annotated[bool, typer.Option("--rollback", help="Undo an apply that was interrupted")] = False,
 ) -> None:
     """Apply the generated patches to the working tree: every file or none."""
 
     def run() -> int:
-        from analyzer.codemods.patching import ApplyError, apply_patches
+        from analyzer.codemods.patching import ApplyError, apply_patches, finish_interrupted
         from analyzer.pipeline import UsageError
 
+        if resume + rollback + check > 1:
+            raise UsageError("--resume, --rollback and --check exclude each other")
         try:
+            if resume or rollback:
+                files = finish_interrupted(out, "resume" if resume else "rollback")
+                done = "resumed: {} files patched" if resume else "rolled back: {} files as before the apply"
+                out_console.print(done.format(len(files)), markup=False)
+                return 0
             files = apply_patches(out, force=force, check=check)
         except ApplyError as exc:
             raise UsageError(str(exc)) from None
