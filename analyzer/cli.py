@@ -147,7 +147,8 @@ def scan(
     """Find every place the key change reaches, price it, and write reports and patches."""
 
     def run() -> int:
-        from analyzer.pipeline import ScanOptions, UsageError, run_scan, write_outputs
+        from analyzer.pipeline import ScanOptions, UsageError, run_plan, run_scan, write_outputs
+        from analyzer.plan.strategies import plan_strategies
 
         if fail_on not in ("error", "warning", "never"):
             raise UsageError(f"--fail-on must be error, warning or never; got {fail_on!r}")
@@ -170,9 +171,80 @@ def scan(
         )
         with _progress(quiet) as progress:
             report = run_scan(options, progress)
+            if not diff_base:  # a pull request's diff prices what it adds, not the whole migration
+                report = run_plan(report, options, plan_strategies(to), progress=progress)
         written = write_outputs(report, out, formats, typecheck=not no_typecheck)
         _print_summary(report, out, written, quiet)
         return _exit_code(report, fail_on)
+
+    raise typer.Exit(_guarded(run))
+
+
+@app.command("plan")
+def plan_cmd(
+    paths: Annotated[list[str] | None, typer.Argument(help="Source roots (default: .)")] = None,
+    db: Annotated[str | None, typer.Option("--db", envvar="IMPACT_DATABASE_URL", help="Database URL")] = None,
+    target: Annotated[list[str] | None, typer.Option("--target", help="TABLE.COLUMN, repeatable")] = None,
+    strategy: Annotated[list[str] | None, typer.Option(
+        "--strategy", help="uuid | uuid7 | bigint | shared-sequence | keep, repeatable (default: all)")] = None,
+    all_strategies: Annotated[bool, typer.Option("--all", help="Every strategy (the default)")] = False,
+    rehearse_db: Annotated[str | None, typer.Option(
+        "--rehearse-db", help="A scratch database to rehearse each migration on (never the --db one)")] = None,
+    sample: Annotated[int | None, typer.Option("--sample", help="Rows per table copied for the rehearsal")] = None,
+    alembic: Annotated[bool, typer.Option(
+        "--alembic", help="Also write the strategy's migration as an Alembic revision chained to the head")] = False,
+    fmt: Annotated[str, typer.Option("--format", help="html,md,json,sarif")] = "html,md,json,sarif",
+    out: Annotated[Path, typer.Option("--out", help="Output directory")] = Path("impact-report"),
+    config: Annotated[Path | None, typer.Option("--config", help="impact.toml or pyproject.toml")] = None,
+    schema: Annotated[str | None, typer.Option("--schema", help="Database schemas, comma separated")] = None,
+    no_typecheck: Annotated[bool, typer.Option("--no-typecheck", help="Do not run tsc on the patched copy")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar")] = False,
+) -> None:
+    """The decision: every strategy priced side by side (code, data, locks, risks, effort), one migration
+    per strategy, optionally rehearsed on a scratch database. Writes plan.json, migrations/ and the reports."""
+
+    def run() -> int:
+        from analyzer.pipeline import ScanOptions, UsageError, run_plan, run_scan, write_outputs
+        from analyzer.plan.strategies import STRATEGIES, write_plan
+        from analyzer.summary import strategies_table
+
+        if sample is not None and sample < 1:
+            raise UsageError("--sample must be a positive number of rows")
+        formats = _formats(fmt)
+        roots = tuple(paths or ["."])
+        cfg = _load_config(config, Path(roots[0]) if Path(roots[0]).is_dir() else Path.cwd())
+        cfg = cfg.merged(schemas=tuple(s for s in (schema or "").split(",") if s))
+        chosen = tuple(dict.fromkeys(strategy or ())) if strategy and not all_strategies else STRATEGIES
+        unknown = [s for s in chosen if s not in STRATEGIES]
+        if unknown:
+            raise UsageError(f"--strategy takes {', '.join(STRATEGIES)}; got {', '.join(unknown)}")
+        if alembic and (len(chosen) != 1 or chosen[0] == "keep"):
+            raise UsageError("--alembic writes one revision: name exactly one --strategy (not keep)")
+        # one scan towards UUID finds the superset; each strategy keeps the findings its rules hold for
+        options = ScanOptions(roots=roots, targets=tuple(target or ()), to="uuid", db_url=db, config=cfg)
+        with _progress(quiet) as progress:
+            report = run_scan(options, progress)
+            report = run_plan(report, options, chosen, rehearse_url=rehearse_db, sample=sample, progress=progress)
+        plan = report.extras["plan"]
+        # plan.json and migrations/ join the reports' swap: the out folder is always one run's
+        written = write_outputs(report, out, formats, typecheck=not no_typecheck,
+                                also=[lambda stage: write_plan(plan, stage)])  # type: ignore[arg-type]
+        if alembic:
+            from analyzer.plan.alembic import AlembicError, write_revision
+
+            chosen_plan = plan.strategies[0]  # type: ignore[attr-defined]
+            migration = report.extras.get("migrations", {}).get(chosen[0])  # type: ignore[attr-defined]
+            if chosen_plan.refused or migration is None:
+                raise UsageError(f"--alembic: no {chosen[0]} migration ({chosen_plan.refused or 'not planned'})")
+            try:
+                revision = write_revision(migration, [Path(r) for r in roots])
+            except AlembicError as exc:
+                raise UsageError(str(exc)) from None
+            written.append(revision)
+            out_console.print(f"wrote the Alembic revision {revision}", markup=False)
+        out_console.print(strategies_table(plan))
+        out_console.print(f"wrote {len(written)} files to {out}/ (plan.json, migrations/)", markup=False)
+        return 0
 
     raise typer.Exit(_guarded(run))
 
@@ -188,11 +260,14 @@ def demo(
     def run() -> int:
         from analyzer.demo import run_demo
         from analyzer.pipeline import write_outputs
+        from analyzer.plan.strategies import write_plan
 
         started = time.perf_counter()
         with _progress(quiet) as progress:
             report = run_demo(out, rows=rows, progress=progress)
-        written = write_outputs(report, out, ("html", "md", "json", "sarif"))
+        plan = report.extras.get("plan")
+        written = write_outputs(report, out, ("html", "md", "json", "sarif"),
+                                also=[lambda stage: write_plan(plan, stage)] if plan is not None else [])  # type: ignore[arg-type]
         _print_summary(report, out, written, quiet)
         out_console.print(f"demo finished in {time.perf_counter() - started:.1f}s; open {out / 'report.html'}",
                           markup=False, highlight=False)

@@ -25,6 +25,7 @@ from analyzer.models import (
     Report,
     SchemaSnapshot,
     Summary,
+    Table,
     Target,
     dedupe,
     no_progress,
@@ -86,9 +87,30 @@ def resolve_targets(schema: SchemaSnapshot, options: ScanOptions) -> tuple[Targe
         t = parse_target(text, options.to)
         table = schema.table(t.table)
         col = table.column(t.column) if table else None
+        if table is not None and col is not None:
+            _require_key(table, col.name, text)
         from_type = col.type if col else "INTEGER"
         out.append(Target(t.table, t.column, from_type=from_type, to_type=t.to_type))
     return tuple(out)
+
+
+def _require_key(table: Table, column: str, text: str) -> None:
+    """A target must be a key: the table's primary key or a unique column, alone. Changing the type of a
+    plain column to a generated UUID would replace its values; a part of a composite key is not a key."""
+    pk = tuple(table.primary_key)
+    if pk == (column,):
+        return
+    if (column,) in {tuple(u) for u in table.unique_constraints} or any(
+            ix.unique and tuple(ix.columns) == (column,) for ix in table.indexes):
+        return
+    if column in pk:
+        raise UsageError(f"--target {text}: {column} is one part of the composite primary key "
+                         f"({', '.join(pk)}) of {table.name}; composite keys are not supported")
+    if not pk:
+        raise UsageError(f"--target {text}: {table.name} has no primary key and {column} is not unique; "
+                         "a target must be a primary key or a unique column")
+    raise UsageError(f"--target {text}: {column} is not a key of {table.name} (its primary key is "
+                     f"{', '.join(pk)}); a target must be a primary key or a unique column")
 
 
 def run_scan(options: ScanOptions, progress: Progress = _no_progress) -> Report:
@@ -308,3 +330,39 @@ def write_patches(patches: dict[str, str], patch_dir: Path) -> list[Path]:
     all_patch.write_text("".join(patches[k] for k in sorted(patches)), encoding="utf-8", newline="")
     written.append(all_patch)
     return written
+
+
+def run_plan(report: Report, options: ScanOptions, strategies: Sequence[str], rehearse_url: str | None = None,
+             sample: int | None = None, progress: Progress = no_progress) -> Report:
+    """Price the strategies on the scan's findings and the live database; rehearse them when asked.
+    The plan rides in `report.extras["plan"]` so every renderer can show it."""
+    from analyzer import db
+    from analyzer.plan.strategies import STRATEGIES, build_plan, make_migrations, measure_collisions
+
+    unknown = [s for s in strategies if s not in STRATEGIES]
+    if unknown:
+        raise UsageError(f"--strategy takes {', '.join(STRATEGIES)}; got {', '.join(unknown)}")
+    if rehearse_url and not options.db_url:
+        raise UsageError("--rehearse-db needs --db: the rehearsal copies the live tables it reads")
+    engine = db.open_engine(options.db_url) if options.db_url else None
+    try:
+        progress(0, "measuring collisions")
+        collisions = measure_collisions(report, engine, options.config)
+        progress(0, "writing migrations")
+        migrations = make_migrations(report, strategies, engine, options.config, collisions)
+        rehearsals = None
+        ready = {k: v for k, v in migrations.items() if not isinstance(v, Exception)}
+        if rehearse_url:
+            from analyzer.plan.rehearse import rehearse
+
+            progress(0, "rehearsing on the scratch database")
+            assert options.db_url is not None
+            rehearsals = rehearse(options.db_url, rehearse_url, report.schema, report.closure, ready,  # type: ignore[arg-type]
+                                  sample=sample, progress=progress)
+        progress(0, "pricing the strategies")
+        plan = build_plan(report, strategies, options.config, engine=engine, rehearsals=rehearsals,
+                          collisions=collisions, migrations=migrations)
+    finally:
+        if engine is not None:
+            engine.dispose()
+    return replace(report, extras={**report.extras, "plan": plan, "migrations": ready})

@@ -38,6 +38,7 @@ from ._common import (
     snippets,
     table_costs,
 )
+from .strategies import strategy_table
 
 _ENV: jinja2.Environment | None = None
 _TICKS = re.compile(r"`([^`]+)`")
@@ -148,6 +149,7 @@ def context(report: Report) -> dict[str, Any]:
         "effort": _effort(report),
         "schema_source": schema_source(report),
         "data": data,
+        "strategies": strategy_table(report.extras.get("plan")),
     }
 
 

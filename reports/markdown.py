@@ -23,6 +23,7 @@ from ._common import (
     top_findings,
 )
 from .markup import md_cell, md_code, md_message, md_text
+from .strategies import markdown_section
 
 LIMIT = 65_000
 TOP = 10
@@ -126,6 +127,11 @@ def render(report: Report, limit: int = LIMIT) -> str:
         notes.append(f"{h.skipped} skipped (see report.html)")
     budget.force(md_text(" · ".join(notes)))
     budget.force("")
+
+    # the decision first (impact plan, and scan when it priced the strategies), the inventory after
+    strategies = markdown_section(report.extras.get("plan"))
+    if strategies:
+        budget.add("\n".join(strategies))
 
     omitted = 0
     omitted_tables = not budget.add("\n".join(_layer_table(report)) + "\n")

@@ -91,12 +91,6 @@ def test_scan_exit_codes_follow_fail_on(tmp_path: Path, tiny_db: str) -> None:
     assert passing.returncode == 0, passing.stderr
 
 
-def test_plan_is_not_registered_until_an_issue_asks_for_it(tmp_path: Path) -> None:
-    proc = run_impact("plan", cwd=tmp_path)
-    assert proc.returncode == 2
-    assert "No such command" in proc.stderr
-
-
 def test_rules_list_and_show(tmp_path: Path) -> None:
     listing = run_impact("rules", "list", cwd=tmp_path)
     assert listing.returncode == 0, listing.stderr

@@ -31,6 +31,21 @@ def test_demo_writes_every_output(demo_out: Path) -> None:
         assert (demo_out / name).stat().st_size > 0 or name.endswith(".patch"), name
 
 
+def test_demo_leads_with_the_strategies(demo_out: Path) -> None:
+    """The decision first: the demo prices every strategy (SQLite gets no migration script, and says why)."""
+    plan = json.loads((demo_out / "plan.json").read_text())
+    schema = json.loads((resources.files("analyzer.reports") / "plan.schema.json").read_text())
+    jsonschema.validate(plan, schema)
+    by = {s["name"]: s for s in plan["strategies"]}
+    assert list(by) == ["uuid", "uuid7", "bigint", "shared-sequence", "keep"]
+    assert by["uuid"]["code"]["must_change"] > by["bigint"]["code"]["must_change"] > 0
+    assert "SQLite" in by["uuid"]["refused"] and by["shared-sequence"]["collisions"]["ids"] > 0
+    md = (demo_out / "report.md").read_text()
+    assert md.index("### Strategies") < md.index("| layer |")
+    html = (demo_out / "report.html").read_text()
+    assert html.index('id="strategies"') < html.index('id="layers"')
+
+
 def test_findings_json_matches_the_schema(demo_out: Path) -> None:
     schema = json.loads((resources.files("analyzer.reports") / "findings.schema.json").read_text())
     data = json.loads((demo_out / "findings.json").read_text())
