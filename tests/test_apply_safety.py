@@ -284,6 +284,31 @@ def test_a_file_changed_after_the_kill_is_never_overwritten(fast_tmp: Path) -> N
     assert first.read_bytes() == b"the user's new work\n"
 
 
+def test_an_edited_journal_cannot_aim_resume_elsewhere(fast_tmp: Path) -> None:
+    root, out, original, patched = _big_tree(fast_tmp, 20)
+    assert run_impact("apply", "--out", str(out), cwd=fast_tmp,
+                      env={"IMPACT_TEST_APPLY_KILL_AFTER": "5"}).returncode == -9
+    journal_file = out / "patches" / ".apply-journal.json"
+    journal = json.loads(journal_file.read_text())
+    outside = fast_tmp / "outside.py"
+    outside.write_bytes(b"mine\n")
+    for key, value in [("tmp", "../../outside.py"), ("parts", ["..", "outside.py"])]:
+        edited = json.loads(json.dumps(journal))
+        edited["entries"][-1][key] = value
+        journal_file.write_text(json.dumps(edited))
+        _refused(run_impact("apply", "--out", str(out), "--resume", cwd=fast_tmp))
+        assert outside.read_bytes() == b"mine\n"
+    journal_file.write_text(json.dumps(journal))
+    assert run_impact("apply", "--out", str(out), "--rollback", cwd=fast_tmp).returncode == 0
+    assert {p: p.read_bytes() for p in original} == original
+
+
+def test_an_index_from_an_older_impact_asks_for_a_new_scan(tmp_path: Path) -> None:
+    tree, out = _tree(tmp_path)
+    (out / "patches" / "index.json").write_text(json.dumps({"version": 1, "roots": {"backend": str(tree / "backend")}}))
+    _refused(run_impact("apply", "--out", str(out), "--check", cwd=tmp_path), "re-run `impact scan`")
+
+
 # ---- names git quotes, and a BOM --------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["x\ty.py", "new\nline.py", 'quote"back\\slash.py', "caf\u00e9 \u00fc.py"])

@@ -61,6 +61,7 @@ BACKUP_PREFIX = ".apply-backup-"
 _KILL_HOOK = "IMPACT_TEST_APPLY_KILL_AFTER"  # tests only: kill ourselves after N renames
 _SIGNAL_HOOK = "IMPACT_TEST_APPLY_SIGNAL"  # "INT" to send SIGINT instead of SIGKILL
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+_TMP_NAME = re.compile(r"\.[^/\0]+\.impact-[0-9a-f]{12}\.tmp")
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -528,6 +529,8 @@ def _read_journal(out_dir: Path, index: _Index) -> tuple[Path, list[_Entry]]:
             target = confine(real_root, "/".join(e["parts"]), e["label"])
             if target.parts != tuple(e["parts"]):
                 raise ApplyError(f"{_show(e['label'])}: is a symlink now; refusing")
+            if not isinstance(e["tmp"], str) or not _TMP_NAME.fullmatch(e["tmp"]):
+                raise ValueError(f"odd temporary name {e['tmp']!r}")
             entries.append(_Entry(target, e["root"], e["before"], e["after"], int(e["offset"]), int(e["size"]),
                                   e["tmp"], int(e["mode"])))
     except ApplyError:
@@ -571,6 +574,12 @@ def _current(e: _Entry) -> str:
     return _sha(data)
 
 
+def _mode(target: Target) -> int:
+    """The mode a restored file gets: the patched file's, which apply copied from the original (a mode
+    written in the journal is not trusted)."""
+    return stat.S_IMODE(_read_target(target)[1].st_mode)
+
+
 def _rollback(out_dir: Path, backup: Path, entries: list[_Entry]) -> None:
     """Put every original back (checked first: a file that is neither original nor patched stops it)."""
     states = [_current(e) for e in entries]
@@ -578,7 +587,7 @@ def _rollback(out_dir: Path, backup: Path, entries: list[_Entry]) -> None:
         if now not in (e.before, e.after):
             raise ApplyError(f"{_show(e.target.label)}: changed since the interrupted apply; nothing rolled back, "
                              f"its original is at byte {e.offset} of {backup}")
-    temps = [(e, _write_temp(e.target, _read_backup(backup, e), e.mode, sync=False))
+    temps = [(e, _write_temp(e.target, _read_backup(backup, e), _mode(e.target), sync=False))
              for e, now in zip(entries, states, strict=True) if now == e.after]
     if temps:
         os.sync()  # the originals on disk before any rename
