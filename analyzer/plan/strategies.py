@@ -45,7 +45,6 @@ MODEL = {
     "backfill_rows_per_s": 40_000,  # batched UPDATE ... FROM join, per batch committed
     "index_rows_per_s": 400_000,  # CREATE INDEX CONCURRENTLY / VALIDATE CONSTRAINT scans
     "metadata_step_s": 0.05,  # catalog-only DDL (add column, set default, rename)
-    "patched_finding_share": 0.25,  # a finding with a verified patch costs a review, not an edit
     "hours_per_day": 6,
 }
 BLOCKING = ("ACCESS EXCLUSIVE", "EXCLUSIVE", "SHARE ROW EXCLUSIVE", "SHARE")
@@ -316,23 +315,33 @@ def data_figures(migration: Migration | None, growth_bytes: int, measured: Mappi
 
 
 def modelled_data(strategy: str, schema: SchemaSnapshot, closure: Closure, collisions: Mapping[str, Any] | None,
-                  bytes_added: int) -> tuple[dict[str, Any], int]:
+                  bytes_added: int) -> dict[str, Any]:
     """Data figures without a migration script: a type change rewrites every impacted table in place
-    (the lock is the biggest table's rewrite); a shared sequence moves the colliding ids and their rows."""
+    (the lock is the biggest table's rewrite); a shared sequence moves the colliding ids and their rows
+    in batches (no long lock)."""
+    _, rows = work_size(strategy, schema, closure, collisions)
     if strategy == "shared-sequence":
-        moved = int((collisions or {}).get("ids", 0)) + int((collisions or {}).get("referencing_rows", 0))
+        longest, runtime = 0.0, rows / MODEL["backfill_rows_per_s"]
+    else:
+        sizes = [(t.rows or 0) for name in closure.tables if (t := schema.table(name)) is not None]
+        longest, runtime = max(sizes, default=0) / MODEL["rewrite_rows_per_s"], rows / MODEL["rewrite_rows_per_s"]
+    return {"rows_rewritten": rows, "bytes": bytes_added, "longest_lock_s": round(longest, 2),
+            "runtime_s": round(runtime, 1), "measured": False, "steps": 0, "modelled_without_script": True}
+
+
+def work_size(strategy: str, schema: SchemaSnapshot, closure: Closure,
+              collisions: Mapping[str, Any] | None) -> tuple[int, int]:
+    """Tables and rows the data migration works on, for the effort model: a type change touches every
+    impacted table and its rows; a shared sequence the targets and the rows that point at moved ids."""
+    if strategy == "keep":
+        return 0, 0
+    if strategy == "shared-sequence":
         by_column = (collisions or {}).get("by_column") or {}
         touched = {c.rpartition(".")[0] for c, v in by_column.items() if isinstance(v, dict) and v.get("rows")}
-        tables = len(touched | {t.table for t in closure.targets})
-        seconds = moved / MODEL["backfill_rows_per_s"]
-        return ({"rows_rewritten": moved, "bytes": 0, "longest_lock_s": 0.0, "runtime_s": round(seconds, 1),
-                 "measured": False, "steps": 0, "modelled_without_script": True}, tables)
-    sizes = [(schema.table(t).rows or 0) if schema.table(t) else 0 for t in sorted(closure.tables)]  # type: ignore[union-attr]
-    rows = sum(sizes)
-    longest = max(sizes, default=0) / MODEL["rewrite_rows_per_s"]
-    return ({"rows_rewritten": rows, "bytes": bytes_added, "longest_lock_s": round(longest, 2),
-             "runtime_s": round(rows / MODEL["rewrite_rows_per_s"], 1), "measured": False, "steps": 0,
-             "modelled_without_script": True}, len(sizes))
+        moved = int((collisions or {}).get("ids", 0)) + int((collisions or {}).get("referencing_rows", 0))
+        return len(touched | {t.table for t in closure.targets}), moved
+    rows = sum((t.rows or 0) for name in closure.tables if (t := schema.table(name)) is not None)
+    return len(closure.tables), rows
 
 
 def growth_bytes(schema: SchemaSnapshot, closure: Closure, strategy: str) -> int:
@@ -346,13 +355,11 @@ def growth_bytes(schema: SchemaSnapshot, closure: Closure, strategy: str) -> int
 
 
 # --------------------------------------------------------------------------------------------- effort
-def effort(findings: Sequence[Finding], data: Mapping[str, Any], tables: int, cfg: Config) -> tuple[float, float]:
-    minutes = 0.0
-    for f in findings:
-        share = MODEL["patched_finding_share"] if f.fix else 1.0
-        minutes += cfg.minutes_per_finding.get(f.layer, 10) * share
-    hours = minutes / 60 + tables * cfg.hours_per_table
-    hours += cfg.hours_per_million_rows * int(data.get("rows_rewritten") or 0) / 1_000_000
+def effort(findings: Sequence[Finding], tables: int, rows: int, cfg: Config) -> tuple[float, float]:
+    """The same effort model as the scan's headline (pipeline.summarize), on this strategy's findings and
+    data work, so the strategy matching `--to` shows the headline's figure."""
+    minutes = sum(cfg.minutes_per_finding.get(f.layer, 10) for f in findings)
+    hours = minutes / 60 + tables * cfg.hours_per_table + cfg.hours_per_million_rows * rows / 1_000_000
     days = hours / MODEL["hours_per_day"]
     return (round(days * (1 - cfg.uncertainty), 1), round(days * (1 + cfg.uncertainty), 1))
 
@@ -364,7 +371,7 @@ def assumptions(cfg: Config, measured: bool) -> list[str]:
             f"{MODEL['index_rows_per_s']:,} rows/s (rehearse with --rehearse-db to measure)")
     return [data,
             "code: minutes per finding by layer " + ", ".join(f"{k} {v:g}" for k, v in sorted(cfg.minutes_per_finding.items()))
-            + f"; a finding with a verified patch costs {MODEL['patched_finding_share']:.0%} of that (review only)",
+            + " (patched findings too: a patch still needs review, tests and a deploy)",
             f"data: {cfg.hours_per_table:g} h per table touched + {cfg.hours_per_million_rows:g} h per million rows "
             f"rewritten; {MODEL['hours_per_day']} working hours a day",
             f"range: estimate x (1 - {cfg.uncertainty:g}, 1 + {cfg.uncertainty:g}) ([tool.impact.effort] in pyproject.toml)"]
@@ -458,13 +465,13 @@ def build_plan(report: Report, strategies: Sequence[str], cfg: Config, engine: s
         rehearsal = (rehearsals or {}).get(name)
         measured = _scaled_seconds(rehearsal, migration) if rehearsal is not None else None
         data, steps = data_figures(migration, growth_bytes(report.schema, report.closure, name), measured)
-        tables = len({s.table for s in migration.steps if s.table}) if migration else 0
         if migration is None and name != "keep":
             # no script (refused, or an engine we do not write for): price the same work from the schema
-            data, tables = modelled_data(name, report.schema, report.closure, measured_collisions, data["bytes"])
+            data = modelled_data(name, report.schema, report.closure, measured_collisions, data["bytes"])
+        tables, rows = work_size(name, report.schema, report.closure, measured_collisions)
         plan = StrategyPlan(
             name=name, code=code_figures(found), data=data,
-            effort_days=effort(found, data, tables, cfg) if name != "keep" else (0.0, 0.0),
+            effort_days=effort(found, tables, rows, cfg) if name != "keep" else (0.0, 0.0),
             migration=f"migrations/{name}.sql" if migration is not None else None,
             risks=risks(name, found, migration, facts, report.closure, measured_collisions),
             steps=steps, assumptions=assumptions(cfg, measured is not None),
