@@ -7,7 +7,7 @@ the cells are built once here and escaped by each renderer (autoescaped HTML, `m
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ._common import human_bytes
@@ -21,6 +21,9 @@ class StrategyTable:
     recommendation: str
     notes: list[str]  # refusals and per-strategy risks, as plain text
     measured: bool
+    #: per strategy: its migration's steps (phase, name, lock, table, rows, seconds, measured), then its
+    #: assumptions and rehearsal checks
+    details: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _seconds(s: float) -> str:
@@ -54,8 +57,14 @@ def strategy_table(plan: Any) -> StrategyTable | None:
     ]
     notes = [f"{s.name}: no migration — {s.refused}" for s in ss if s.refused]
     notes += [f"{s.name}: {r}" for s in ss for r in s.risks]
+    details = [{"name": s.name, "migration": s.migration, "steps": [
+                    {**step, "seconds": _seconds(step["seconds"]), "blocks": _seconds(step["blocks_writes_s"])}
+                    for step in s.steps],
+                "assumptions": s.assumptions,
+                "checks": (s.rehearsal or {}).get("checks", []), "failures": (s.rehearsal or {}).get("failures", [])}
+               for s in ss if s.steps or (s.rehearsal or {}).get("checks")]
     return StrategyTable([s.name for s in ss], rows, plan.recommendation, notes,
-                         any(s.data.get("measured") for s in ss))
+                         any(s.data.get("measured") for s in ss), details)
 
 
 def _horizon(rows: list[dict[str, Any]] | None) -> str:
