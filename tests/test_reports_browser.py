@@ -90,3 +90,50 @@ def test_screenshot(page: tuple[Path, str]) -> None:
     assert shot.is_file() and shot.stat().st_size > 20_000
     assert not _console_errors(proc.stderr), _console_errors(proc.stderr)
     print(f"\nscreenshot: {shot}")
+
+
+#: a payload that leaves a mark in the DOM when it runs (a file name cannot hold '/')
+PAYLOAD = "<img src=x onerror=document.body.setAttribute('data-pwned','1')>"
+
+
+def test_hostile_names_stay_inert_in_report_html_and_report_md(tmp_path: Path) -> None:
+    """A scan whose file, table and column names carry HTML payloads: report.html as written, and
+    report.md rendered the way a code host renders it (CommonMark + tables), opened in Chromium; no
+    payload runs and no payload element exists in the DOM."""
+    import sqlite3
+
+    from helpers import run_impact
+    from markdown_it import MarkdownIt
+
+    _chromium()
+    db = tmp_path / "hostile.sqlite"
+    con = sqlite3.connect(db)
+    con.executescript(f"""
+        CREATE TABLE documents (id INTEGER PRIMARY KEY, title TEXT);
+        CREATE TABLE "att{PAYLOAD}" (id INTEGER PRIMARY KEY, document_id INTEGER REFERENCES documents(id));
+    """)
+    con.commit()
+    con.close()
+    app = tmp_path / "app"
+    app.mkdir()
+    model = "from pydantic import BaseModel\n\n\nclass Att(BaseModel):\n    document_id: int\n"
+    (app / f"x`` {PAYLOAD} ``y.py").write_text(model, encoding="utf-8")
+    (app / "ok.py").write_text(model, encoding="utf-8")
+    out = tmp_path / "out"
+    proc = run_impact("scan", str(app), "--db", f"sqlite:///{db}", "--target", "documents.id", "--out", str(out),
+                      "--fail-on", "never", "--no-typecheck", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "onerror" in md  # the names are in the report, as text
+    md_page = tmp_path / "report-md.html"
+    md_page.write_text("<!doctype html><meta charset=utf-8><body>"
+                       + MarkdownIt("commonmark").enable("table").render(md) + "</body>", encoding="utf-8")
+    browse = tmp_path / "browse"
+    browse.mkdir()
+    for page in (out / "report.html", md_page):
+        run = _run(page.as_uri(), browse, "--dump-dom", "--virtual-time-budget=3000")
+        assert run.returncode == 0, run.stderr[-2000:]
+        dom = run.stdout
+        assert "onerror" in dom, page  # present, escaped
+        assert "data-pwned" not in dom.split("<body", 1)[1].split(">", 1)[0], page
+        assert not re.search(r"<img[^>]*onerror", dom), page
