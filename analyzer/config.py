@@ -86,6 +86,11 @@ class Config:
     uncertainty: float = 0.5  # effort range = estimate * (1 - u, 1 + u)
     jobs: int = 0  # parallel workers for parsing; 0 = decide from the work and the cores
     cache: bool = True  # per-file facts cached by content hash
+    #: files larger than this are skipped with the reason (a 5 MB one-liner cost minutes and gigabytes); 0 = no limit
+    max_file_bytes: int = 1 << 20
+    #: a file with a line longer than this, or lines this long on average, is minified or generated: skipped
+    max_line_length: int = 10_000
+    max_average_line_length: int = 500
     #: polymorphic columns stated by the team: "table.column" -> {"by": "kind_col", "values": {"v": "table"},
     #: "others": ["v", ...]} (`[tool.impact.polymorphic]`); wins over what the database suggests
     polymorphic: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -115,6 +120,7 @@ class Config:
         return replace(self, **clean)
 
 
+_LIMIT_KEYS = {"max_file_bytes", "max_line_length", "max_average_line_length"}
 _LIST_KEYS = {"roots", "exclude", "aliases", "reference_patterns", "schemas", "disable", "enable_only"}
 
 
@@ -172,6 +178,10 @@ def from_mapping(data: dict[str, Any], source: str = "") -> Config:
             kwargs["severity"] = {**kwargs.get("severity", {}), **value}
         elif key == "polymorphic":
             kwargs[key] = _polymorphic(value)
+        elif key in _LIMIT_KEYS:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(f"[tool.impact] {key} must be a whole number >= 0 (0 = no limit)")
+            kwargs[key] = value
         elif key == "inference_threshold":
             kwargs[key] = float(value)
         else:

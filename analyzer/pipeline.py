@@ -32,7 +32,7 @@ from analyzer.models import (
     sort_key,
     with_fingerprints,
 )
-from analyzer.sources import discover, root_names
+from analyzer.sources import Limits, discover_all, root_names
 from analyzer.suppress import LineCache, unsuppressed
 
 ALL_FORMATS: tuple[str, ...] = ("html", "md", "json", "sarif")
@@ -127,7 +127,8 @@ def run_scan(options: ScanOptions, progress: Progress = _no_progress) -> Report:
             raise UsageError(f"path does not exist: {root}")
 
     progress(0, "discovering files")
-    files = discover(options.roots, cfg.excludes)
+    discovery = discover_all(options.roots, cfg.excludes, Limits.of(cfg))
+    files = discovery.files
     progress(0, "reading schema", total=len(files) + 2)
     schema = load_schema(options, files)
     targets = resolve_targets(schema, options)
@@ -146,7 +147,7 @@ def run_scan(options: ScanOptions, progress: Progress = _no_progress) -> Report:
     findings = [_with_severity(f, cfg) for f in unsuppressed(dedupe(sorted(findings, key=sort_key)), cache)]
     fingerprinted = with_fingerprints(findings)
     fingerprinted = _filter_new(fingerprinted, options)
-    outcomes = (*py.outcomes, *ts.outcomes)
+    outcomes = (*py.outcomes, *ts.outcomes, *discovery.skipped)
     summary = summarize(fingerprinted, outcomes, closure, schema, cfg)
     flagged = {f.path for f in fingerprinted}
     extras: dict[str, object] = {

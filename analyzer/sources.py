@@ -1,13 +1,23 @@
-"""Which files a scan looks at: the roots, minus default and configured excludes."""
+"""Which files a scan looks at, and how they are read: the roots, minus default and configured excludes.
+
+A source tree is input like any other and can be hostile: a FIFO named `app.py` (reading it blocks
+forever), a symlink to `/dev/zero` (reading it never ends), a symlink loop, a name that is not UTF-8,
+a directory the scan may not list, a 20 MB minified bundle. Only regular files are read, symlinks are
+followed only when their target stays inside a root, and every odd entry becomes a `Skipped` outcome
+with its reason instead of a hang, a crash or silence.
+"""
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
+import stat
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from analyzer.models import Language, SourceFile
+from analyzer.models import Language, Skipped, SourceFile
 
 EXTENSIONS: dict[str, Language] = {
     ".py": "python",
@@ -15,12 +25,44 @@ EXTENSIONS: dict[str, Language] = {
     ".tsx": "typescript",
     ".mts": "typescript",
     ".cts": "typescript",
+    # JavaScript goes through the same tree-sitter machinery (tsx grammar: JS may hold JSX)
+    ".js": "typescript",
+    ".jsx": "typescript",
+    ".mjs": "typescript",
+    ".cjs": "typescript",
     ".sql": "sql",
 }
 PRUNED_DIRS = frozenset(
     {"node_modules", ".git", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", ".ruff_cache",
      "dist", "build", "site-packages", ".pytest_cache", ".next", "coverage", "impact-report"}
 )
+_DECLARATION_SUFFIXES = (".d.ts", ".d.mts", ".d.cts")
+
+
+class Unreadable(Exception):
+    """A file the scan will not read (not a regular file, too large, minified): a Skipped outcome."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a scan is willing to read; 0 turns a limit off (config `max_file_bytes` and friends)."""
+
+    max_file_bytes: int = 1 << 20
+    max_line_length: int = 10_000
+    max_average_line_length: int = 500
+
+    @classmethod
+    def of(cls, config: object) -> Limits:
+        """The limits of a Config (or of anything without them: the defaults)."""
+        default = cls()
+        return cls(*(int(getattr(config, name, getattr(default, name)))
+                     for name in ("max_file_bytes", "max_line_length", "max_average_line_length")))
+
+
+@dataclass
+class Discovery:
+    files: list[SourceFile] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
 
 
 def root_names(roots: Sequence[str]) -> dict[str, str]:
@@ -51,29 +93,220 @@ def _excluded(rel: str, patterns: Sequence[str]) -> bool:
     return False
 
 
+def shown_name(name: str) -> str:
+    """A path as reports can carry it: undecodable bytes (surrogate escapes) become U+FFFD."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        return os.fsencode(name).decode("utf-8", "replace")
+
+
+def _utf8_name(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def _kind(mode: int) -> str:
+    for test, what in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory")):
+        if test(mode):
+            return what
+    return "not a regular file"
+
+
+def _inside(path: str, real_roots: Sequence[str]) -> bool:
+    return any(path == r or path.startswith(r.rstrip(os.sep) + os.sep) for r in real_roots)
+
+
+def _language(fname: str) -> Language | None:
+    if fname.endswith(_DECLARATION_SUFFIXES):
+        return None
+    return EXTENSIONS.get(os.path.splitext(fname)[1])
+
+
 def discover(roots: Sequence[str], excludes: Sequence[str]) -> list[SourceFile]:
-    """Walk every root once; prune vendored and generated trees before descending into them."""
+    """The files a scan reads (see `discover_all` for the entries it skips and why)."""
+    return discover_all(roots, excludes).files
+
+
+def discover_all(roots: Sequence[str], excludes: Sequence[str], limits: Limits | None = None) -> Discovery:
+    """Walk every root once; prune vendored and generated trees before descending into them.
+
+    Never opens a file: entries are judged by `lstat`/`stat`. A symlink is followed when its target is a
+    regular file inside one of the roots; a symlinked directory is never descended (its target is
+    either scanned in place or outside the roots). Each odd entry with a scanned extension (or a
+    directory the walk cannot enter) is reported as skipped with the reason.
+    """
+    limits = limits or Limits()
     prefixes = root_names(roots)
-    out: list[SourceFile] = []
+    real_roots = [os.path.realpath(r) for r in roots]
+    found = Discovery()
     for root in roots:
         base = Path(root)
-        if base.is_file():
-            lang = EXTENSIONS.get(base.suffix)
+        if not base.is_dir():
+            lang = _language(base.name)
             if lang:
-                out.append(SourceFile(root, str(base.resolve()), base.name, lang))
+                _add(found, root, str(base), base.name, lang, real_roots + [os.path.realpath(base)], limits)
             continue
         prefix = prefixes[root]
-        for dirpath, dirnames, filenames in os.walk(base):
-            dirnames[:] = sorted(d for d in dirnames if d not in PRUNED_DIRS and not d.startswith("."))
-            for fname in sorted(filenames):
-                ext = os.path.splitext(fname)[1]
-                lang = EXTENSIONS.get(ext)
-                if lang is None or fname.endswith(".d.ts"):
+
+        def shown(rel: str, prefix: str = prefix) -> str:
+            return shown_name(f"{prefix}/{rel}" if prefix else rel)
+
+        def on_error(exc: OSError, base: Path = base, shown: object = shown) -> None:
+            where = exc.filename if isinstance(exc.filename, str) else str(base)
+            rel = os.path.relpath(where, base).replace(os.sep, "/")
+            assert callable(shown)
+            found.skipped.append(Skipped(shown(rel if rel != "." else "") + "/",
+                                         f"directory not readable: {exc.strerror or exc}"))
+
+        for dirpath, dirnames, filenames in os.walk(base, onerror=on_error):
+            rel_dir = os.path.relpath(dirpath, base)
+            rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
+            keep = []
+            for d in sorted(dirnames):
+                if d in PRUNED_DIRS or d.startswith("."):
                     continue
-                full = Path(dirpath, fname)
-                rel = full.relative_to(base).as_posix()
+                full = os.path.join(dirpath, d)
+                if _excluded(rel_dir + d, excludes) or _excluded(rel_dir + d + "/", excludes):
+                    continue
+                if not _utf8_name(d):
+                    found.skipped.append(Skipped(shown(rel_dir + d) + "/", "directory name is not valid UTF-8 "
+                                                 "(shown with replacement characters); not scanned"))
+                elif os.path.islink(full):
+                    found.skipped.append(Skipped(shown(rel_dir + d) + "/", _dir_link_reason(full, real_roots)))
+                else:
+                    keep.append(d)
+            dirnames[:] = keep
+            for fname in sorted(filenames):
+                lang = _language(fname)
+                if lang is None:
+                    continue
+                rel = rel_dir + fname
                 if _excluded(rel, excludes):
                     continue
-                shown = f"{prefix}/{rel}" if prefix else rel
-                out.append(SourceFile(root, str(full.resolve()), shown, lang))
-    return out
+                if not _utf8_name(rel):
+                    found.skipped.append(Skipped(shown(rel), "file name is not valid UTF-8 "
+                                                 "(shown with replacement characters)"))
+                    continue
+                _add(found, root, os.path.join(dirpath, fname), shown(rel), lang, real_roots, limits)
+    return found
+
+
+def _dir_link_reason(full: str, real_roots: Sequence[str]) -> str:
+    try:
+        target = os.path.realpath(full, strict=True)
+    except OSError as exc:
+        return "symlink loop" if exc.errno == errno.ELOOP else f"broken symlink: {exc.strerror or exc}"
+    if not _inside(target, real_roots):
+        return "symlink to a directory outside the scanned roots; not followed"
+    return "symlinked directory; its target is scanned in place"
+
+
+def _add(found: Discovery, root: str, full: str, shown: str, lang: Language, real_roots: Sequence[str],
+         limits: Limits) -> None:
+    """Judge one entry by its metadata: a SourceFile, or a Skipped with the reason."""
+    try:
+        st = os.lstat(full)
+    except OSError as exc:
+        found.skipped.append(Skipped(shown, f"unreadable: {exc.strerror or exc}"))
+        return
+    target = full
+    if stat.S_ISLNK(st.st_mode):
+        try:
+            target = os.path.realpath(full, strict=True)
+        except OSError as exc:
+            reason = "symlink loop" if exc.errno == errno.ELOOP else f"broken symlink: {exc.strerror or exc}"
+            found.skipped.append(Skipped(shown, reason))
+            return
+        if not _inside(target, real_roots):
+            found.skipped.append(Skipped(shown, "symlink to a file outside the scanned roots; not followed"))
+            return
+        try:
+            st = os.stat(target)
+        except OSError as exc:
+            found.skipped.append(Skipped(shown, f"unreadable: {exc.strerror or exc}"))
+            return
+    if not stat.S_ISREG(st.st_mode):
+        found.skipped.append(Skipped(shown, f"not a regular file ({_kind(st.st_mode)})"))
+        return
+    if limits.max_file_bytes and st.st_size > limits.max_file_bytes:
+        found.skipped.append(Skipped(shown, _too_large(st.st_size, limits.max_file_bytes)))
+        return
+    found.files.append(SourceFile(root, os.path.realpath(target), shown, lang))
+
+
+def _too_large(size: int | None, limit: int) -> str:
+    what = f"{size:,} bytes" if size is not None else "larger than that"
+    return f"file too large ({what}; the max_file_bytes limit is {limit:,})"
+
+
+def read_source(abs_path: str, limits: Limits | None = None) -> bytes:
+    """A source file's bytes, or `Unreadable` with the reason.
+
+    Opened without following a final symlink and without blocking (a FIFO swapped in after discovery
+    must not hang the scan), checked to be a regular file on the open descriptor, read up to the size
+    limit only, and refused when it looks minified (any very long line, or a long average line).
+    """
+    limits = limits or Limits()
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(abs_path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise Unreadable("symlink swapped in after discovery; not followed") from None
+        raise Unreadable(f"unreadable: {exc.strerror or exc}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise Unreadable(f"not a regular file ({_kind(st.st_mode)})")
+        cap = limits.max_file_bytes
+        if cap and st.st_size > cap:
+            raise Unreadable(_too_large(st.st_size, cap))
+        chunks = []
+        total = 0
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if cap and total > cap:
+                raise Unreadable(_too_large(None, cap))
+        data = b"".join(chunks)
+    except OSError as exc:
+        raise Unreadable(f"unreadable: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if b"\x00" in data:
+        raise Unreadable("binary: holds NUL bytes (no parser reads them as source)")
+    minified = minified_reason(data, limits)
+    if minified:
+        raise Unreadable(minified)
+    return data
+
+
+def minified_reason(data: bytes, limits: Limits) -> str | None:
+    """Why a file looks minified or machine-made (a line too long to be written by hand), or None.
+
+    Parsers and rules are roughly linear in the file but several steps are linear per line; a
+    one-line megabyte costs minutes and gigabytes for no finding a person could act on.
+    """
+    if not data:
+        return None
+    if limits.max_line_length and len(data) > limits.max_line_length:
+        longest = max(map(len, data.split(b"\n")))
+        if longest > limits.max_line_length:
+            return (f"minified or generated: a line of {longest:,} bytes "
+                    f"(the max_line_length limit is {limits.max_line_length:,})")
+    if limits.max_average_line_length:
+        lines = data.count(b"\n") + (not data.endswith(b"\n"))
+        average = len(data) / max(lines, 1)
+        if average > limits.max_average_line_length and len(data) > 10 * limits.max_average_line_length:
+            return (f"minified or generated: lines of {average:,.0f} bytes on average "
+                    f"(the max_average_line_length limit is {limits.max_average_line_length:,})")
+    return None

@@ -19,6 +19,7 @@ from libcst.metadata import PositionProvider
 from libcst.metadata.position_provider import NEWLINE_RE, PositionProvidingCodegenState
 
 from analyzer.models import SourceFile, Span
+from analyzer.sources import Limits, Unreadable, read_source
 
 N = TypeVar("N", bound=cst.CSTNode)
 
@@ -331,21 +332,134 @@ class _Indexer(cst.CSTVisitor):
             self.body_stack.pop()
 
 
-def read_text(abs_path: str) -> str:
+def read_text(abs_path: str, limits: Limits | None = None) -> str:
+    """The file's text, newlines as written; `ParseFailure` (a Skipped outcome) when it is not a regular
+    file, over the size limit, minified, or not UTF-8."""
     try:
-        with open(abs_path, encoding="utf-8", newline="") as fh:
-            return fh.read()
+        data = read_source(abs_path, limits)
+    except Unreadable as exc:
+        raise ParseFailure(str(exc)) from None
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ParseFailure(f"not UTF-8: {exc.reason} at byte {exc.start}") from None
-    except OSError as exc:
-        raise ParseFailure(f"unreadable: {exc.strerror}") from None
+
+
+#: CPython's tokenizer refuses more than 200 nested brackets ("too many nested parentheses"), so deeper
+#: code is not a Python module anyone runs; libcst's native parser overflows the C stack (SIGSEGV, the
+#: whole scan dies) from about 1,300.
+MAX_NESTING = 200
+#: a bound on the parser's recursion: 5 per open bracket plus every operator, trailer, string and
+#: `elif` chained along the way. libcst's native parser dies from about 6,500 chained operators
+#: (`a+a+...`, `not not ...`, `-------1`, `x.a.b...`, long `elif` chains); its Python side raises
+#: RecursionError far sooner, so nothing parseable is lost below this limit.
+MAX_CHAIN = 1500
+_BRACKET_COST = 5
+_NEST_TOKEN = re.compile(
+    r"(?P<str>(?i:[rbuf]|br|rb|fr|rf)?(?:'''(?:[^\\]|\\.)*?'''|\"\"\"(?:[^\\]|\\.)*?\"\"\""
+    r"|'(?:[^\\'\r\n]|\\.)*'|\"(?:[^\\\"\r\n]|\\.)*\"))"
+    r"|(?P<comment>#[^\r\n]*)"
+    r"|(?P<cont>\\\r?\n)"
+    r"|(?P<lead>^[ \t]*(?P<word>[A-Za-z_]\w*)?)"
+    r"|(?P<open>[(\[{])|(?P<close>[)\]}])|(?P<sep>[,;])|(?P<nl>\r\n|\r|\n)"
+    r"|(?P<op>\*\*|//|<<|>>|<=|>=|==|!=|->|:=|[-+*/%@&|^~<>.]|\b(?:and|or|not|if|else|lambda|await|in|is)\b)",
+    re.M,
+)
+_OP_WORDS = frozenset({"and", "or", "not", "if", "else", "lambda", "await", "in", "is"})
+
+
+def nesting_problem(text: str) -> str | None:
+    """Why the parser must not see this text (nesting deep enough to crash it), or None.
+
+    One linear pass of a regex tokenizer, run before libcst: strings and comments are skipped (their
+    brackets do not nest, except inside an f-string, which is counted whole), brackets nest, and
+    operators chain until the next `,`, `;` or end of statement.
+    """
+    if text.count("(") + text.count("[") + text.count("{") <= MAX_NESTING and len(text) < MAX_CHAIN:
+        return None
+    depth = deepest = 0
+    chain: list[int] = [0]  # operators chained in the open segment of each bracket level
+    cost = worst = 0
+    elifs: dict[int, int] = {}
+    for m in _NEST_TOKEN.finditer(text):
+        kind = m.lastgroup
+        if kind == "word":
+            kind = "lead"
+        if kind == "str":
+            s = m.group()
+            inner = _fstring_depth(s) if "f" in s[:3].lower().split("'")[0].split('"')[0] else 0
+            if depth + inner > deepest:
+                deepest = depth + inner
+            chain[-1] += 1
+            cost += 1
+        elif kind == "open":
+            chain[-1] += 1
+            chain.append(0)
+            depth += 1
+            cost += 1 + _BRACKET_COST
+            deepest = max(deepest, depth)
+        elif kind == "close":
+            if depth:
+                depth -= 1
+                cost -= chain.pop() + _BRACKET_COST
+        elif kind == "op":
+            chain[-1] += 1
+            cost += 1
+        elif kind == "sep":
+            cost -= chain[-1]
+            chain[-1] = 0
+        elif kind == "nl" and depth == 0:
+            cost -= chain[-1]
+            chain[-1] = 0
+        elif kind == "lead" and depth == 0:
+            word = m.group("word")
+            indent = len(m.group()) - len(word or "")
+            if word is None:
+                continue
+            for k in [k for k in elifs if k > indent or (k == indent and word not in ("elif", "else"))]:
+                del elifs[k]
+            if word == "elif":
+                elifs[indent] = elifs.get(indent, 0) + 1
+                cost += 1
+            if word in _OP_WORDS:
+                chain[-1] += 1
+                cost += 1
+        elif kind == "lead" and m.group("word") in _OP_WORDS:
+            chain[-1] += 1
+            cost += 1
+        if cost > worst:
+            worst = cost
+        if deepest > MAX_NESTING:
+            return f"nesting depth {deepest:,}+ exceeds the parser's limit of {MAX_NESTING}"
+        if worst > MAX_CHAIN:
+            return f"an expression nested or chained about {worst:,}+ deep exceeds the parser's limit of {MAX_CHAIN:,}"
+    return None
+
+
+def _fstring_depth(s: str) -> int:
+    """Brackets nest inside an f-string's replacement fields (libcst parses them): the raw depth, counted
+    without regard to quotes or escapes (an over-estimate, which is the safe side)."""
+    depth = deepest = 0
+    for ch in s:
+        if ch in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in ")]}" and depth:
+            depth -= 1
+    return deepest
 
 
 def parse(src: SourceFile, text: str) -> ParsedFile:
+    problem = nesting_problem(text)
+    if problem:
+        raise ParseFailure(problem)
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
         raise ParseFailure(f"syntax error at line {exc.raw_line}: {exc.message}") from None
     except Exception as exc:  # libcst raises a few other errors on odd input
         raise ParseFailure(f"cannot parse: {type(exc).__name__}: {exc}") from None
-    return ParsedFile(src, text, module)
+    try:
+        return ParsedFile(src, text, module)
+    except RecursionError:
+        raise ParseFailure("nested too deeply for the analyzer (Python's recursion limit)") from None

@@ -25,17 +25,20 @@ from analyzer.models import (
     Skipped,
     SourceFile,
 )
+from analyzer.sources import Limits, Unreadable, read_source
 from analyzer.typescript.detect import Detector
 from analyzer.typescript.flow import Project
 from analyzer.typescript.index import FileIndex, build_index
 from analyzer.typescript.names import KeyNames
 from analyzer.typescript.parsing import (
+    MAX_TREE_DEPTH,
     Source,
     error_and_missing_lines,
     first_error,
     inside_error,
     is_tsx,
     parse,
+    tree_depth,
 )
 from analyzer.typescript.prefilter import Prefilter
 
@@ -79,6 +82,7 @@ def _scan(files: list[SourceFile], seeds: KeySeeds, config: Config, progress: Pr
     outcomes: dict[str, FileOutcome] = {}
     indexes: list[FileIndex] = []
     read: list[tuple[SourceFile, str, bytes]] = []
+    limits = Limits.of(config)
     for sf in files:
         if progress is not None:
             progress(1)
@@ -86,14 +90,13 @@ def _scan(files: list[SourceFile], seeds: KeySeeds, config: Config, progress: Pr
             outcomes[sf.path] = Skipped(sf.path, reason="excluded (dependency or build output)")
             continue
         try:
-            with open(sf.abs_path, "rb") as fh:
-                data = fh.read()
+            data = read_source(sf.abs_path, limits)
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             outcomes[sf.path] = Skipped(sf.path, reason=f"not UTF-8: {exc.reason}")
             continue
-        except OSError as exc:
-            outcomes[sf.path] = Skipped(sf.path, reason=f"unreadable: {exc.strerror or exc}")
+        except Unreadable as exc:
+            outcomes[sf.path] = Skipped(sf.path, reason=str(exc))
             continue
         read.append((sf, text, data))
     t0 = time.perf_counter()
@@ -106,8 +109,7 @@ def _scan(files: list[SourceFile], seeds: KeySeeds, config: Config, progress: Pr
         if keep is not None and sf.path not in keep:
             continue
         t0 = time.perf_counter()
-        src = Source(text, data)
-        parsed[sf.path] = (sf, src, parse(src, is_tsx(sf.path)))
+        _parse_into(parsed, outcomes, sf, text, data)
         parse_s += time.perf_counter() - t0
     t0 = time.perf_counter()
     indexes = _index_all(parsed, outcomes)
@@ -133,8 +135,7 @@ def _scan(files: list[SourceFile], seeds: KeySeeds, config: Config, progress: Pr
         t0 = time.perf_counter()
         for sf, text, data in read:
             if sf.path in extra:
-                src = Source(text, data)
-                parsed[sf.path] = (sf, src, parse(src, is_tsx(sf.path)))
+                _parse_into(parsed, outcomes, sf, text, data)
         parse_s += time.perf_counter() - t0
         order = {sf.path: i for i, (sf, _t, _d) in enumerate(read)}
         parsed = dict(sorted(parsed.items(), key=lambda kv: order[kv[0]]))
@@ -142,7 +143,7 @@ def _scan(files: list[SourceFile], seeds: KeySeeds, config: Config, progress: Pr
         indexes = _index_all(parsed, outcomes)
         index_s += time.perf_counter() - t0
     for sf, _text, _data in read:
-        if keep is not None and sf.path not in keep:
+        if keep is not None and sf.path not in keep and sf.path not in outcomes:
             outcomes[sf.path] = Ok(sf.path, findings=0)  # cannot hold the key: read, not parsed
     flowed = time.perf_counter()
     detector = Detector(project, config, to_type)
@@ -187,6 +188,19 @@ def _scan(files: list[SourceFile], seeds: KeySeeds, config: Config, progress: Pr
         "seconds": round(time.perf_counter() - started, 4),
     }
     return ScanResult(findings=tuple(findings), outcomes=tuple(ordered), seeds=KeySeeds(), stats=stats)
+
+
+def _parse_into(parsed: dict[str, tuple[SourceFile, Source, ts.Tree]], outcomes: dict[str, FileOutcome],
+                sf: SourceFile, text: str, data: bytes) -> None:
+    """Parse one file, unless its tree is too deep for the index to walk in reasonable time (skipped)."""
+    src = Source(text, data)
+    tree = parse(src, is_tsx(sf.path))
+    depth = tree_depth(tree)
+    if depth > MAX_TREE_DEPTH:
+        outcomes[sf.path] = Skipped(sf.path, reason=f"nesting depth {depth:,}+ exceeds the analyzer's limit of "
+                                                    f"{MAX_TREE_DEPTH} syntax-tree levels")
+        return
+    parsed[sf.path] = (sf, src, tree)
 
 
 def _index_all(parsed: dict[str, tuple[SourceFile, Source, ts.Tree]],
