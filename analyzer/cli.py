@@ -63,9 +63,22 @@ def _guarded(fn: Callable[[], T]) -> T:
     except KeyboardInterrupt:
         raise Exit(130, "interrupted") from None
     except Exception as exc:  # noqa: BLE001 - the promise is: never a traceback
+        if _interrupted(exc):  # Ctrl-C, replaced on its way up by an error raised in a library's cleanup
+            raise Exit(130, "interrupted") from None
         if os.environ.get("IMPACT_DEBUG"):
             raise
         raise Exit(2, f"error: {type(exc).__name__}: {exc} (IMPACT_DEBUG=1 shows the traceback)") from None
+
+
+def _interrupted(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        if isinstance(cur, KeyboardInterrupt):
+            return True
+        seen.add(id(cur))
+        cur = cur.__context__
+    return False
 
 
 @contextmanager

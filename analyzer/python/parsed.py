@@ -9,6 +9,8 @@ from __future__ import annotations
 import builtins
 import hashlib
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any, TypeVar
@@ -221,6 +223,23 @@ class _IndexingCodegenState(PositionProvidingCodegenState):
     """PositionProvider's codegen state, inlined (same positions), calling the indexer on every node."""
 
     indexer: Any = None
+
+    @contextmanager
+    def record_syntactic_position(self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None,
+                                  end_node: cst.CSTNode | None = None) -> Iterator[None]:
+        """libcst's version records the position in a `finally`, which looks up the position of a child
+        that was never reached when an exception (Ctrl-C) stops the codegen half-way: its KeyError
+        replaced the KeyboardInterrupt, and the scan ended with "error: KeyError: <a CST dump>" instead
+        of "interrupted" (exit 130). Here an exception passes through untouched."""
+        start = CodePosition(self.line, self.column)
+        yield
+        end = CodePosition(self.line, self.column)
+        computed: Any = self.provider._computed
+        if start_node is not None:
+            start = computed[start_node].start
+        if end_node is not None:
+            end = computed[end_node].end
+        computed[node] = CodeRange(start, end)
 
     def add_indent_tokens(self) -> None:
         for token in self.indent_tokens:
