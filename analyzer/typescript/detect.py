@@ -41,7 +41,7 @@ def path_layer(fi: FileIndex) -> str:
     for rx, layer in _PATH_LAYERS:
         if rx.search(fi.sf.path):
             return layer
-    return "ts-component" if fi.sf.path.endswith(".tsx") else "other"
+    return "ts-component" if fi.sf.path.endswith((".tsx", ".jsx")) else "other"
 
 
 def func_kind(func: Func | None, fi: FileIndex) -> str:
@@ -61,7 +61,7 @@ def func_kind(func: Func | None, fi: FileIndex) -> str:
         kind = "url"  # builds a URL that matches a backend route, and returns it: a URL builder
     elif named.route:
         kind = "api"
-    elif short[:1].isupper() and fi.sf.path.endswith(".tsx"):
+    elif short[:1].isupper() and fi.sf.path.endswith((".tsx", ".jsx")):
         kind = "component"
     elif named.urls or _URL_NAME.search(short):
         kind = "url"

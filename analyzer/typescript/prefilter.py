@@ -27,7 +27,7 @@ from analyzer.config import Config
 from analyzer.typescript.names import KeyNames
 
 _IMPORT = re.compile(r"""(?:from|import\(?|require\()\s*['"]([^'"\n]{1,300})['"]""")
-_EXTS = (".tsx", ".ts", ".mts", ".cts", ".jsx", ".js")
+_EXTS = (".tsx", ".ts", ".mts", ".cts", ".jsx", ".js", ".mjs", ".cjs")
 #: `export function NAME`, `export const NAME`, `export default function NAME`, `export { a, NAME }`
 _EXPORTS = (r"\bexport\s+(?:default\s+)?(?:declare\s+)?(?:async\s+)?(?:function\*?|const|let|var|class|enum)"
             r"\s+{name}\b|\bexport\s*\{{[^}}]*\b{name}\b")

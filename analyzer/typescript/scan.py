@@ -154,6 +154,8 @@ def _scan(files: list[SourceFile], seeds: KeySeeds, config: Config, progress: Pr
         except Exception as exc:  # noqa: BLE001 - one odd file must not stop the scan
             outcomes[fi.sf.path] = Failed(fi.sf.path, reason=f"rules failed: {type(exc).__name__}: {exc}")
             continue
+        if fi.sf.path.endswith(_JS_SUFFIXES):
+            found = [_js_safe(f) for f in found]
         if fi.error is not None:
             bad, missing = error_and_missing_lines(fi.tree)
             found = [f for f in found if not _in_error(fi, f) and
@@ -188,6 +190,21 @@ def _scan(files: list[SourceFile], seeds: KeySeeds, config: Config, progress: Pr
         "seconds": round(time.perf_counter() - started, 4),
     }
     return ScanResult(findings=tuple(findings), outcomes=tuple(ordered), seeds=KeySeeds(), stats=stats)
+
+
+_JS_SUFFIXES = (".js", ".jsx", ".mjs", ".cjs")
+#: a replacement that writes TypeScript-only syntax (an annotation, an assertion, type arguments)
+_TS_ONLY = re.compile(r":\s*(?:string|number|bigint)\b|\bas\s+(?:string|number|bigint)\b|<\s*(?:string|number|bigint)\b"
+                      r"|\bsatisfies\b|\b(?:Record|Set|Map|Array|Promise)\s*<")
+
+
+def _js_safe(f: Finding) -> Finding:
+    """JavaScript is read with the TypeScript machinery, but a patch must stay JavaScript: an edit that
+    would write type syntax into a .js/.jsx file is kept as a suggestion for review, never applied."""
+    if not any(e.safe and _TS_ONLY.search(e.text) for e in f.edits):
+        return f
+    edits = tuple(dataclasses.replace(e, safe=False) if _TS_ONLY.search(e.text) else e for e in f.edits)
+    return dataclasses.replace(f, edits=edits)
 
 
 def _parse_into(parsed: dict[str, tuple[SourceFile, Source, ts.Tree]], outcomes: dict[str, FileOutcome],
