@@ -71,8 +71,8 @@ def _write(root: Path, files: dict[str, str]) -> Path:
 
 
 def test_a_react_app_in_javascript(tmp_path: Path) -> None:
-    backend = _write(tmp_path / "backend", BACKEND)
-    frontend = _write(tmp_path / "frontend", FRONTEND)
+    _write(tmp_path / "backend", BACKEND)
+    _write(tmp_path / "frontend", FRONTEND)
     url = hostile.database(tmp_path / "db.sqlite")
     out = tmp_path / "out"
     proc = run_impact("scan", "backend", "frontend", "--db", url, "--target", hostile.TARGET, "--out", str(out),
