@@ -347,8 +347,10 @@ def run_plan(report: Report, options: ScanOptions, strategies: Sequence[str], re
         raise UsageError("--rehearse-db needs --db: the rehearsal copies the live tables it reads")
     engine = db.open_engine(options.db_url) if options.db_url else None
     try:
-        progress(0, "measuring collisions")
-        collisions = measure_collisions(report, engine, options.config)
+        collisions = None
+        if {"shared-sequence", "keep"} & set(strategies):  # the only strategies that show them
+            progress(0, "measuring collisions")
+            collisions = measure_collisions(report, engine, options.config)
         progress(0, "writing migrations")
         migrations = make_migrations(report, strategies, engine, options.config, collisions)
         rehearsals = None
