@@ -133,16 +133,25 @@ def _admin(url: str, sql: str) -> None:
         engine.dispose()
 
 
+def _fresh_pg(pg_server: str, prefix: str) -> Iterator[str]:
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    _admin(pg_server, f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(pg_server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        _admin(pg_server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture()
 def pg_url(pg_server: str) -> Iterator[str]:
     """A fresh, empty PostgreSQL database (random name), dropped after the test."""
-    name = f"impact_t_{uuid.uuid4().hex[:12]}"
-    _admin(pg_server, f'CREATE DATABASE "{name}"')
-    url = make_url(pg_server).set(database=name).render_as_string(hide_password=False)
-    try:
-        yield url
-    finally:
-        _admin(pg_server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    yield from _fresh_pg(pg_server, "impact_t")
+
+
+@pytest.fixture()
+def scratch_url(pg_server: str) -> Iterator[str]:
+    """A second fresh database on the same server: the scratch side of a rehearsal."""
+    yield from _fresh_pg(pg_server, "impact_s")
 
 
 @pytest.fixture()

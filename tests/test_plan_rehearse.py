@@ -8,8 +8,7 @@ the tests of their modules and by benchmarks/bench_plan.py."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
@@ -24,26 +23,6 @@ from analyzer.plan.rehearse import Rehearsal, ScratchRefused, rehearse, same_dat
 from analyzer.plan.steps import Migration, Step
 
 TARGETS = (Target("content_items", "id", to_type="BIGINT"), Target("content_items_auto", "id", to_type="BIGINT"))
-
-
-def _admin(url: str, sql: str) -> None:
-    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text(sql))
-    finally:
-        engine.dispose()
-
-
-@pytest.fixture()
-def scratch_url(pg_server: str) -> Iterator[str]:
-    """A second fresh database on the same server: the scratch side of a rehearsal."""
-    name = f"impact_s_{uuid.uuid4().hex[:12]}"
-    _admin(pg_server, f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(pg_server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        _admin(pg_server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture()
@@ -230,9 +209,10 @@ def test_scratch_must_not_be_the_source(pg_url: str) -> None:
         rehearse(pg_url, "sqlite:///tmp/x.sqlite", schema, closure, {})
 
 
-def test_scratch_with_other_data_is_refused(source: tuple[str, SchemaSnapshot, Closure], scratch_url: str) -> None:
+def test_scratch_with_other_data_is_refused(source: tuple[str, SchemaSnapshot, Closure], scratch_url: str,
+                                            run_sql: Callable[[str, str], None]) -> None:
     url, schema, closure = source
-    _admin(scratch_url, "CREATE TABLE precious (id int)")
+    run_sql(scratch_url, "CREATE TABLE precious (id int)")
     with pytest.raises(ScratchRefused, match="already holds 1 tables"):
         rehearse(url, scratch_url, schema, closure, {"bigint": _bigint(schema, closure)})
 
