@@ -65,8 +65,8 @@ MIGRATION = Migration(
         Step("rewrite", "widen notes.id", "ALTER TABLE notes ALTER COLUMN id TYPE bigint", lock="ACCESS EXCLUSIVE",
              table="notes", rows=50, undo="ALTER TABLE notes ALTER COLUMN id TYPE integer"),
         Step("expand", "index notes.body", "CREATE INDEX CONCURRENTLY ix_notes_body ON notes (body)",
-             lock="SHARE UPDATE EXCLUSIVE", table="notes", transactional=False,
-             undo="DROP INDEX IF EXISTS ix_notes_body"),
+             lock="SHARE UPDATE EXCLUSIVE", table="notes", transactional=False, rows=50,
+             settings={"statement_timeout": "0"}, undo="DROP INDEX IF EXISTS ix_notes_body"),
     ),
     notes=("a test migration",),
 )

@@ -94,7 +94,8 @@ def head(versions: Path) -> str | None:
 
 
 def render_revision(migration: Migration, revision: str, down_revision: str | None) -> str:
-    steps = ",\n".join(f"    ({s.name!r}, {s.transactional!r}, {s.sql.strip()!r}, {s.undo.strip()!r})"
+    steps = ",\n".join(f"    ({s.name!r}, {s.transactional!r}, {s.sql.strip()!r}, {s.undo.strip()!r}, "
+                       f"{[f'SET {k} = {v!r}' for k, v in s.settings.items()]!r}, {migration.restore(s)!r})"
                        for s in migration.steps)
     settings = "\n".join(f"    op.execute(\"SET {k} = '{v}'\")" for k, v in migration.settings.items()) \
         if migration.dialect == "postgresql" else "    pass"
@@ -117,7 +118,7 @@ down_revision = {down_revision!r}
 branch_labels = None
 depends_on = None
 
-# (step, runs in the migration's transaction, SQL, SQL that undoes it)
+# (step, runs in the migration's transaction, SQL, SQL that undoes it, its own settings, their reset)
 STEPS = [
 {steps},
 ]
@@ -129,17 +130,19 @@ def _settings() -> None:
 
 def upgrade() -> None:
     _settings()
-    for _name, transactional, sql, _undo in STEPS:
+    for _name, transactional, sql, _undo, settings, reset in STEPS:
         if transactional:
-            op.execute(sql)
+            for statement in (*settings, sql, *reset):
+                op.execute(statement)
         else:
             with op.get_context().autocommit_block():
-                op.execute(sql)
+                for statement in (*settings, sql, *reset):
+                    op.execute(statement)
 
 
 def downgrade() -> None:
     _settings()
-    for name, _transactional, _sql, undo in reversed(STEPS):
+    for name, _transactional, _sql, undo, _own, _reset in reversed(STEPS):
         if not undo:
             raise RuntimeError(f"step {{name!r}} cannot be undone automatically; restore from a backup")
         op.execute(undo)

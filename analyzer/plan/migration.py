@@ -64,7 +64,7 @@ from analyzer.models import (
     Table,
 )
 from analyzer.plan.polymorphic import Discriminator, discriminators
-from analyzer.plan.steps import Migration, MigrationRefused, Step
+from analyzer.plan.steps import Migration, MigrationRefused, Step, unbounded
 
 STRATEGIES = ("uuid", "uuid7", "text", "bigint")
 NEW_TYPES = {"uuid": "uuid", "uuid7": "uuid", "text": "text", "bigint": "bigint"}
@@ -275,7 +275,8 @@ def build_migration(schema: SchemaSnapshot, closure: Closure, strategy: str, eng
                                "every constraint, index and dependent needs the live schema (--db URL)")
     plan = _prepare(schema, closure, strategy, engine, cfg)
     _postgres(plan, closure)
-    return Migration(strategy=strategy, dialect="postgresql", targets=targets, steps=tuple(plan.steps),
+    return Migration(strategy=strategy, dialect="postgresql", targets=targets,
+                     steps=tuple(unbounded(s) for s in plan.steps),
                      notes=tuple(plan.notes))
 
 

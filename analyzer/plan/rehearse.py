@@ -1070,12 +1070,16 @@ def _run_steps(conn: psycopg.Connection[Any], plan: _Plan, migration: Migration,
         digest = _catalog_digest(conn, plan)
         start = time.perf_counter()
         try:
+            for key, value in step.settings.items():
+                conn.execute(f"SET {key} = '{value}'")
             if step.transactional:
                 with conn.transaction():
                     conn.execute(step.sql)
             else:
                 for stmt in split_statements(step.sql):
                     conn.execute(stmt)
+            for stmt in migration.restore(step):
+                conn.execute(stmt)
         except psycopg.Error as exc:
             secs = time.perf_counter() - start
             timings.append((step.name, secs))

@@ -33,7 +33,7 @@ from analyzer.config import Config
 from analyzer.db import dependents
 from analyzer.models import Closure, Reference, SchemaSnapshot, Target
 from analyzer.plan.polymorphic import Discriminator, discriminators
-from analyzer.plan.steps import Migration, MigrationRefused, Step
+from analyzer.plan.steps import Migration, MigrationRefused, Step, unbounded
 
 #: rows of the moved target per batch (each batch also moves every row pointing at those ids)
 BATCH_ROWS = 5000
@@ -411,7 +411,8 @@ def build_shared_sequence(schema: SchemaSnapshot, closure: Closure, collisions: 
             "contract", "drop the old sequences (nothing uses them any more)",
             "\n".join(f"DROP SEQUENCE {s};" for s in drop),  # no CASCADE: fails while a default still uses one
             reversible=False))
-    return Migration("shared-sequence", "postgresql", tuple(t.qualified for t in targets), tuple(steps),
+    return Migration("shared-sequence", "postgresql", tuple(t.qualified for t in targets),
+                     tuple(unbounded(s) for s in steps),
                      notes=_notes(anchor, moved, seq_bare, map_bare, collisions, columns, identity, schema))
 
 

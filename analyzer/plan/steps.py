@@ -9,7 +9,7 @@ outside one; a failed transactional step leaves the database as it was before th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 #: lock classes, weakest first (PostgreSQL names; other engines map onto them)
 LOCKS = ("none", "ROW EXCLUSIVE", "SHARE UPDATE EXCLUSIVE", "SHARE", "SHARE ROW EXCLUSIVE", "ACCESS EXCLUSIVE")
@@ -36,6 +36,18 @@ class Step:
     transactional: bool = True  # False: run outside BEGIN/COMMIT (CONCURRENTLY, batch loops with COMMIT)
     reversible: bool = True  # can be undone by the step's `undo` or by dropping what it added
     undo: str = ""  # SQL that reverts the step, when there is such SQL
+    #: session settings for this step only (then back to the migration's): a batched loop or a concurrent
+    #: index build on a big table runs longer than the script's statement_timeout, by design
+    settings: dict[str, str] = field(default_factory=dict)
+
+
+def unbounded(step: Step) -> Step:
+    """A step that runs outside a transaction over rows (a batched loop committing per batch, a concurrent
+    index build) gets no statement_timeout: on a big table it outlasts any fixed limit by design, and
+    lock_timeout still bounds every lock it waits for."""
+    if step.transactional or not step.rows or "statement_timeout" in step.settings:
+        return step
+    return replace(step, settings={**step.settings, "statement_timeout": "0"})
 
 
 @dataclass(frozen=True)
@@ -47,6 +59,10 @@ class Migration:
     notes: tuple[str, ...] = ()  # what a person should know (said in the script's header)
     settings: dict[str, str] = field(default_factory=lambda: {
         "lock_timeout": DEFAULT_LOCK_TIMEOUT, "statement_timeout": DEFAULT_STATEMENT_TIMEOUT})
+
+    def restore(self, step: Step) -> list[str]:
+        """The statements that put a step's own settings back to the migration's."""
+        return [f"SET {k} = '{self.settings[k]}';" if k in self.settings else f"RESET {k};" for k in step.settings]
 
     def render(self) -> str:
         """The script a person reviews and runs: header, settings, then every step in order."""
@@ -66,9 +82,13 @@ class Migration:
             tx = "" if step.transactional else "; no transaction"
             out.append(f"-- step {i}/{len(self.steps)} [{step.phase}] {step.name} (lock: {step.lock}{where}{rows}{tx})")
             body = step.sql.strip()
+            if self.dialect == "postgresql":
+                out += [f"SET {k} = '{v}';" for k, v in step.settings.items()]
             if step.transactional and self.dialect == "postgresql":
                 out += ["BEGIN;", body, "COMMIT;"]
             else:
                 out.append(body)
+            if self.dialect == "postgresql":
+                out += self.restore(step)
             out.append("")
         return "\n".join(out).rstrip() + "\n"
