@@ -127,6 +127,11 @@ def _print_summary(report: Report, out_dir: Path, written: list[Path], quiet: bo
 
     if not quiet:
         out_console.print(summary_table(report))
+        plan = report.extras.get("plan")
+        if plan is not None:  # the decision: what each strategy costs (scan and demo price them too)
+            from analyzer.summary import strategies_table
+
+            out_console.print(strategies_table(plan))
     out_console.print(f"wrote {len(written)} files to {out_dir}/ in {report.duration_s:.1f}s",
                       markup=False, highlight=False)
 

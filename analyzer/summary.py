@@ -84,6 +84,11 @@ def strategies_table(plan: object) -> Table:
     row("rehearsal", ["-" if s.rehearsal is None else ("ok" if s.rehearsal["ok"] else "FAILED") for s in ss])
     row("effort (days)", [f"{s.effort_days[0]:g}-{s.effort_days[1]:g}" for s in ss])
     row("migration", [s.migration or ("refused" if s.refused else "-") for s in ss])
-    table.caption = Text("\n".join([plan.recommendation, *(f"{s.name} refused: {s.refused}" for s in ss if s.refused)]))
+    refusals: dict[str, list[str]] = {}
+    for s in ss:
+        if s.refused:
+            refusals.setdefault(s.refused, []).append(s.name)
+    table.caption = Text("\n".join([plan.recommendation,
+                                    *(f"no migration for {', '.join(names)}: {why}" for why, names in refusals.items())]))
     table.caption_justify = "left"
     return table

@@ -563,7 +563,8 @@ def recommend(plan: Plan) -> str:
     best = min(movers, key=lambda s: (s.effort_days[1], s.data["longest_lock_s"]))
     parts = [f"cheapest: {best.name}, est. {best.effort_days[0]:g}-{best.effort_days[1]:g} days"]
     if best.refused:
-        parts.append(f"but no safe migration could be written for it here ({best.refused})")
+        parts.append("but no migration that keeps every row could be written for it on this database (the "
+                     "reason is under the table)")
     if best.name == "shared-sequence" and best.collisions is not None:
         parts.append(f"{best.collisions.get('ids', 0):,} colliding ids to remap")
     others = [s for s in movers if s is not best]
