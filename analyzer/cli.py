@@ -24,14 +24,18 @@ from analyzer import __version__
 from analyzer.config import Config, ConfigError, load
 from analyzer.models import SEVERITY_RANK, Progress, Report, no_progress
 
+#: `-h` as well as `--help`, on the app and every sub-command (click inherits context settings downwards)
+_CONTEXT = {"help_option_names": ["-h", "--help"]}
+
 app = typer.Typer(
     name="impact",
     help="What does it take to change this key? Impact analysis from the live schema and the code.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=False,  # ours below: the shell is named, not guessed from the process tree
     pretty_exceptions_enable=False,
+    context_settings=_CONTEXT,
 )
-rules_app = typer.Typer(help="The rule catalogue.", no_args_is_help=True)
+rules_app = typer.Typer(help="The rule catalogue.", no_args_is_help=True, context_settings=_CONTEXT)
 app.add_typer(rules_app, name="rules")
 
 out_console = Console()
@@ -166,7 +170,7 @@ def scan(
 
     def run() -> int:
         from analyzer.pipeline import ScanOptions, UsageError, run_plan, run_scan, write_outputs
-        from analyzer.plan.strategies import plan_strategies
+        from analyzer.plan.strategies import plan_strategies, write_plan
 
         if fail_on not in ("error", "warning", "never"):
             raise UsageError(f"--fail-on must be error, warning or never; got {fail_on!r}")
@@ -191,7 +195,9 @@ def scan(
             report = run_scan(options, progress)
             if not diff_base:  # a pull request's diff prices what it adds, not the whole migration
                 report = run_plan(report, options, plan_strategies(to), progress=progress)
-        written = write_outputs(report, out, formats, typecheck=not no_typecheck)
+        plan = report.extras.get("plan")
+        written = write_outputs(report, out, formats, typecheck=not no_typecheck,
+                                also=[lambda stage: write_plan(plan, stage)] if plan is not None else [])  # type: ignore[arg-type]
         _print_summary(report, out, written, quiet)
         return _exit_code(report, fail_on)
 
@@ -358,7 +364,7 @@ def apply_cmd(
 
 @rules_app.command("list")
 def rules_list() -> None:
-    """Every rule: code, name, language, layer, kind, severity."""
+    """Every rule: code, name, layer, kind, severity (language and summary when the terminal is wide)."""
 
     def run() -> int:
         from analyzer.summary import rules_table
@@ -400,16 +406,56 @@ def _version_callback(value: bool) -> None:
         raise typer.Exit(0)
 
 
+_SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")
+
+
+def _completion_callback(install: bool) -> Callable[[typer.Context, str | None], None]:
+    """`--show-completion SHELL` prints the script, `--install-completion SHELL` writes it to the shell's rc.
+
+    typer's own flags detect the shell from the process tree (shellingham): from a CI step, a Makefile
+    or a pipe they find `sh` or nothing and fail, and `--show-completion zsh` silently printed the bash
+    script. Naming the shell works everywhere, without a terminal.
+    """
+
+    def callback(ctx: typer.Context, shell: str | None) -> None:
+        if shell is None or ctx.resilient_parsing:
+            return
+        from typer.completion import get_completion_script
+        from typer.completion import install as install_script
+
+        if shell not in _SHELLS:
+            raise Exit(2, f"error: {'--install' if install else '--show'}-completion takes one of "
+                          f"{', '.join(_SHELLS)}; got {shell!r}")
+        if install:
+            _, path = install_script(shell=shell, prog_name="impact", complete_var="_IMPACT_COMPLETE")
+            out_console.print(f"{shell} completion installed in {path}; it takes effect in a new shell",
+                              markup=False, highlight=False)
+        else:
+            typer.echo(get_completion_script(prog_name="impact", complete_var="_IMPACT_COMPLETE", shell=shell))
+        raise typer.Exit(0)
+
+    return callback
+
+
 @app.callback()
 def _root(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version_callback, is_eager=True, help="Show the version")
+        bool, typer.Option("--version", "-V", callback=_version_callback, is_eager=True, help="Show the version")
     ] = False,
+    show_completion: Annotated[str | None, typer.Option(
+        "--show-completion", metavar="SHELL", callback=_completion_callback(install=False), is_eager=True,
+        expose_value=False, help="Print the completion script for bash, zsh, fish or powershell")] = None,
+    install_completion: Annotated[str | None, typer.Option(
+        "--install-completion", metavar="SHELL", callback=_completion_callback(install=True), is_eager=True,
+        expose_value=False, help="Install completion for bash, zsh, fish or powershell")] = None,
 ) -> None:
     """What does it take to change this key?"""
 
 
 def main() -> None:
+    from typer.completion import completion_init
+
+    completion_init()  # typer's shell-completion classes answer the scripts printed by --show-completion
     try:
         app(standalone_mode=True)
     except Exit as exc:

@@ -16,6 +16,7 @@ during the few renames); SIGINT and SIGTERM wait until the renames are done.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -60,17 +61,48 @@ def write_swapped(out_dir: Path, write: Callable[[Path], list[Path]]) -> list[Pa
     return [out_dir / p.relative_to(stage) for p in written]
 
 
+#: what an out folder written before the marker existed may hold (files, and patches/ with its index)
+_LEGACY_FILES = ("report.html", "report.md", "findings.json", "findings.sarif", "migration.sql", "plan.json")
+MARKER = ".impact-outputs.json"
+
+
+def _ours(out_dir: Path) -> set[str]:
+    """The names the previous run wrote here: the marker's list, else what an older impact wrote."""
+    try:
+        names = json.loads((out_dir / MARKER).read_text(encoding="utf-8"))["names"]
+        return {n for n in names if isinstance(n, str) and n in OWNED}
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    found = {n for n in _LEGACY_FILES if (out_dir / n).is_file() and not (out_dir / n).is_symlink()}
+    if (out_dir / "patches" / "index.json").is_file():
+        found.add("patches")
+    return found
+
+
 def _swap(stage: Path, out_dir: Path) -> None:
+    """Retire the previous run's outputs and move the new ones in. A name impact is about to write that
+    already exists but was not written by impact (`--out .` in a project with its own `migrations/` or
+    `patches/`) stops the run before anything is moved: impact never replaces what it did not write."""
     new = sorted(entry.name for entry in stage.iterdir())
+    ours = _ours(out_dir)
+    foreign = [n for n in new if n not in ours and ((out_dir / n).exists() or (out_dir / n).is_symlink())]
+    if foreign:
+        from analyzer.pipeline import UsageError
+
+        raise UsageError(f"--out {out_dir}: {', '.join(foreign)} already there and not written by impact; "
+                         "choose another --out (nothing was replaced)")
     retired = Path(tempfile.mkdtemp(prefix=RETIRED_PREFIX, dir=out_dir))
     try:
         with _signals_deferred():
-            for name in dict.fromkeys((*OWNED, *new)):
+            # first claim both runs' names, so a crash in the middle of the renames leaves them ours
+            (out_dir / MARKER).write_text(json.dumps({"names": sorted(ours | set(new))}) + "\n", encoding="utf-8")
+            for name in sorted(ours):
                 old = out_dir / name
                 if old.exists() or old.is_symlink():
                     os.replace(old, retired / name)
             for name in new:
                 os.replace(stage / name, out_dir / name)
+            (out_dir / MARKER).write_text(json.dumps({"names": new}) + "\n", encoding="utf-8")
     finally:
         shutil.rmtree(retired, ignore_errors=True)
 

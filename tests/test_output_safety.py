@@ -400,7 +400,8 @@ def test_a_new_scan_replaces_every_output_of_the_last_and_nothing_else(scanned: 
                       "--format", "md", "--fail-on", "never", "--no-typecheck", cwd=out.parent)
     assert proc.returncode == 0, proc.stderr
     names = {p.name for p in out.iterdir()}
-    assert names == {"report.md", "patches", "migration.sql", "notes.txt", "keep"}, names
+    assert names == {"report.md", "patches", "migration.sql", "plan.json", "notes.txt", "keep",
+                     ".impact-outputs.json"}, names
     assert (out / "notes.txt").read_text(encoding="utf-8") == "mine\n"
     assert (out / "keep" / "data.csv").read_text(encoding="utf-8") == "1,2\n"
     patches = {p.name for p in (out / "patches").rglob("*.patch")}
@@ -429,7 +430,8 @@ def test_an_interrupted_write_leaves_the_last_scan_untouched(scanned: tuple[Path
     (out / f"{STAGING_PREFIX}dead").mkdir()
     (out / f"{STAGING_PREFIX}dead" / "report.html").write_text("old", encoding="utf-8")
     written = write_outputs(report, out, ("json",), typecheck=False)
-    assert {p.name for p in out.iterdir()} == {"findings.json", "patches", "migration.sql", "notes.txt", "keep"}
+    assert {p.name for p in out.iterdir()} == {"findings.json", "patches", "migration.sql", "notes.txt", "keep",
+                                              ".impact-outputs.json"}
     assert all(p.is_file() and out in p.parents for p in written)
     assert set(OWNED) >= {p.relative_to(out).parts[0] for p in written}
 
@@ -445,3 +447,28 @@ def test_demo_twice_keeps_its_app_copy_and_apply_still_works(tmp_path: Path) -> 
     assert all(str(out / "demo-app") in root for root in index["roots"].values())
     proc = run_impact("apply", "--out", str(out), "--check", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr + proc.stdout
+
+
+def test_out_in_a_project_never_replaces_its_own_migrations_or_patches(tmp_path: Path) -> None:
+    """`--out .` in a project that has its own `migrations/` (Alembic, Django) or `patches/`: impact
+    refuses before moving anything, and every byte of the project's folders stays."""
+    path = tmp_path / "db.sqlite"
+    con = sqlite3.connect(path)
+    con.executescript("CREATE TABLE documents (id INTEGER PRIMARY KEY);"
+                      "CREATE TABLE attachments (id INTEGER PRIMARY KEY, document_id INTEGER REFERENCES documents(id));")
+    con.close()
+    app = _app(tmp_path / "app", {"schemas.py": PYDANTIC.format(cls="Doc"),
+                                  "patches/0001-local-fix.patch": "diff --git a/x b/x\n",
+                                  "migrations/versions/0001_initial.py": "revision = '0001'\n"})
+    args = ("scan", ".", "--db", f"sqlite:///{path}", "--target", "documents.id", "--out", ".",
+            "--fail-on", "never", "--no-typecheck")
+    proc = run_impact(*args, cwd=app)
+    assert proc.returncode == 2 and "not written by impact" in proc.stderr, proc.stderr
+    assert (app / "patches" / "0001-local-fix.patch").read_text() == "diff --git a/x b/x\n"
+    assert (app / "migrations" / "versions" / "0001_initial.py").read_text() == "revision = '0001'\n"
+    assert not (app / "report.html").exists()
+    # into a folder of its own, and then again into the same folder: its own outputs are replaced
+    for _ in range(2):
+        proc = run_impact(*args[:-5], "--out", "impact-report", "--fail-on", "never", "--no-typecheck", cwd=app)
+        assert proc.returncode == 0, proc.stderr
+    assert (app / "impact-report" / "plan.json").is_file() and (app / "impact-report" / "report.html").is_file()
