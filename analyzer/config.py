@@ -186,7 +186,51 @@ def from_mapping(data: dict[str, Any], source: str = "") -> Config:
             kwargs[key] = float(value)
         else:
             kwargs[key] = value
+    _check_rule_names(kwargs, source)
     return Config(**kwargs)
+
+
+def _check_rule_names(kwargs: dict[str, Any], source: str) -> None:
+    """A rule code or name the catalogue does not know is a typo that silently did nothing: refuse it.
+
+    The catalogue is imported here, not at the top: the scanners import this module.
+    """
+    named = [*kwargs.get("disable", ()), *kwargs.get("enable_only", ()), *kwargs.get("severity", {})]
+    if not named:
+        return
+    from analyzer.python import catalogue as py_catalogue
+    from analyzer.typescript import catalogue as ts_catalogue
+
+    metas = [*py_catalogue(), *ts_catalogue()]
+    known = {m.code for m in metas} | {m.name for m in metas}
+    for rule in dict.fromkeys(named):
+        if rule in known:
+            continue
+        close = _closest(rule, known)
+        hint = f"; did you mean {' or '.join(close)}?" if close else ""
+        raise ConfigError(f"{source or 'config'}: unknown rule {rule!r} in [tool.impact]{hint} "
+                          "(`impact rules list` shows them all)")
+
+
+def _closest(rule: str, known: set[str]) -> list[str]:
+    """difflib's closest, ignoring case; between codes equally close (PY031: PY030, PY032, PY081) the
+    numerically nearest first, since neighbouring codes are the same family of rules."""
+    import difflib
+    import re
+
+    def number(text: str) -> int | None:
+        found = re.fullmatch(r"[A-Za-z]+(\d+)", text)
+        return int(found.group(1)) if found else None
+
+    wanted = number(rule)
+    scored = []
+    for candidate in known:
+        ratio = difflib.SequenceMatcher(None, rule.lower(), candidate.lower()).ratio()
+        if ratio >= 0.6:
+            other = number(candidate)
+            distance = abs(other - wanted) if wanted is not None and other is not None else 0
+            scored.append((-round(ratio, 2), distance, candidate))
+    return [candidate for *_, candidate in sorted(scored)[:3]]
 
 
 def _polymorphic(value: Any) -> dict[str, dict[str, Any]]:

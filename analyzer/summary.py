@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.table import Table
 from rich.text import Text
 
@@ -45,14 +46,47 @@ def summary_table(report: Report) -> Table:
     return table
 
 
-def rules_table(rules: Sequence[RuleMeta]) -> Table:
-    table = Table(title=f"{len(rules)} rules")
-    for col in ("code", "name", "language", "layer", "kind", "severity", "fix", "summary"):
-        table.add_column(col)
-    for r in rules:
-        table.add_row(*(Text(cell) for cell in (r.code, r.name, r.language, r.layer, r.kind, r.severity,
-                                                "yes" if r.fixable else "", r.summary)))
-    return table
+class _RulesTable:
+    """The catalogue laid out for the terminal it lands on, decided at render time.
+
+    The short columns never wrap (a code or a name cut to `py.sqla…` is unreadable); the language and
+    the one-line summary are added only when the width leaves the summary room to read (30 columns),
+    otherwise the caption points to `impact rules show`.
+    """
+
+    _SUMMARY_MIN = 30
+
+    def __init__(self, rules: Sequence[RuleMeta]) -> None:
+        self.rules = list(rules)
+
+    def _cells(self, r: RuleMeta) -> dict[str, str]:
+        return {"code": r.code, "name": r.name, "language": r.language, "layer": r.layer, "kind": r.kind,
+                "severity": r.severity, "fix": "yes" if r.fixable else ""}
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        rows = [self._cells(r) for r in self.rules]
+        short = ["code", "name", "layer", "kind", "severity", "fix"]
+        wide = sum(max([len(c), *(len(row[c]) for row in rows)]) for c in [*short, "language"])
+        gaps = 2 * (len(short) + 1)  # two spaces between each of the eight columns (no box, no edge padding)
+        with_summary = options.max_width - wide - gaps >= self._SUMMARY_MIN
+        columns = [*short[:2], "language", *short[2:]] if with_summary else short
+        table = Table(title=f"{len(self.rules)} rules", box=None,
+                      pad_edge=False, show_edge=False, title_justify="left")
+        for col in columns:
+            table.add_column(col, no_wrap=True)
+        if with_summary:
+            table.add_column("summary", overflow="fold", ratio=1)
+        else:
+            table.caption = "`impact rules show CODE` says what a rule flags and what to do instead"
+            table.caption_justify = "left"
+        for r, row in zip(self.rules, rows, strict=True):
+            cells = [Text(row[c]) for c in columns]
+            table.add_row(*cells, *([Text(r.summary)] if with_summary else []))
+        yield table
+
+
+def rules_table(rules: Sequence[RuleMeta]) -> RenderableType:
+    return _RulesTable(rules)
 
 
 def strategies_table(plan: object) -> Table:
