@@ -101,3 +101,22 @@ def test_plan_without_migrations_prices_keep_at_zero(demo_report: Report, tmp_pa
     assert by["uuid"].code["must_change"] > by["bigint"].code["must_change"] > 0
     assert by["uuid"].effort_days[1] > by["bigint"].effort_days[1]
     assert by["uuid"].data["bytes"] > by["bigint"].data["bytes"] > 0
+
+
+def test_the_recommendation_is_a_strategy_with_a_migration(demo_report: Report) -> None:
+    """Where the cheapest strategy has no safe migration on this engine (a shared sequence on MariaDB),
+    the recommendation is the cheapest one that has, and names the cheaper one with why it is not."""
+    from analyzer.plan.steps import Migration, MigrationRefused, Step
+
+    bigint = Migration("bigint", "mysql", DEMO_TARGETS,
+                       (Step("switch", "widen content_items.id", "ALTER TABLE t MODIFY id BIGINT;",
+                             lock="ACCESS EXCLUSIVE", table="content_items", rows=300),))
+    plan = build_plan(demo_report, ("uuid", "bigint", "shared-sequence", "keep"),
+                      load(fixture_app() / "pyproject.toml"),
+                      collisions=None, migrations={"bigint": bigint, "uuid": MigrationRefused("no uuid here"),
+                                                   "shared-sequence": MigrationRefused("no sequences here")})
+    by = {s.name: s for s in plan.strategies}
+    assert by["shared-sequence"].effort_days[1] < by["bigint"].effort_days[1]  # cheaper, but refused
+    assert plan.recommendation.startswith("cheapest: bigint")
+    assert "shared-sequence would cost less" in plan.recommendation
+    assert by["bigint"].migration == "migrations/bigint.sql" and by["uuid"].refused == "no uuid here"

@@ -560,14 +560,23 @@ def recommend(plan: Plan) -> str:
     movers = [s for s in plan.strategies if s.name != "keep"]
     if not movers:
         return "nothing to compare: only keep was asked for"
-    best = min(movers, key=lambda s: (s.effort_days[1], s.data["longest_lock_s"]))
+    def cost(s: StrategyPlan) -> tuple[float, float]:
+        return (s.effort_days[1], s.data["longest_lock_s"])
+
+    # the cheapest strategy that has a migration here; a cheaper one that has none is named beside it
+    writable = [s for s in movers if not s.refused]
+    best = min(writable or movers, key=cost)
     parts = [f"cheapest: {best.name}, est. {best.effort_days[0]:g}-{best.effort_days[1]:g} days"]
     if best.refused:
-        parts.append("but no migration that keeps every row could be written for it on this database (the "
-                     "reason is under the table)")
+        parts.append("but no migration that keeps every row can be written on this database for any "
+                     "strategy (the reasons are under the table)")
     if best.name == "shared-sequence" and best.collisions is not None:
         parts.append(f"{best.collisions.get('ids', 0):,} colliding ids to remap")
-    others = [s for s in movers if s is not best]
+    cheaper = [s for s in movers if s.refused and cost(s) < cost(best) and not best.refused]
+    for s in cheaper:
+        parts.append(f"{s.name} would cost less (est. {s.effort_days[0]:g}-{s.effort_days[1]:g} days) but has no "
+                     "safe migration on this database (the reason is under the table)")
+    others = [s for s in movers if s is not best and s not in cheaper]
     if others:
         parts.append("vs " + ", ".join(f"{s.name} {s.effort_days[0]:g}-{s.effort_days[1]:g}" for s in others))
     keep = by_name.get("keep")
