@@ -23,6 +23,15 @@ def run_impact(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout
                           timeout=timeout, stdin=subprocess.DEVNULL)
 
 
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    """A small project on disk: relative path -> text (UTF-8), parent folders made; returns `root`."""
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
 def node_modules() -> Path | None:
     """tsc and the fixture front end's type packages: IMPACT_NODE_MODULES, else `.cache/tsc` (see .ci/run)."""
     env = os.environ.get("IMPACT_NODE_MODULES")

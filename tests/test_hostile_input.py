@@ -20,7 +20,7 @@ from pathlib import Path
 
 import hostile
 import pytest
-from helpers import REPO, impact_cmd, run_impact
+from helpers import REPO, impact_cmd, run_impact, write_tree
 
 from analyzer.python.parsed import MAX_CHAIN, MAX_NESTING, nesting_problem
 from analyzer.sources import Limits, Unreadable, discover_all, read_source
@@ -64,13 +64,6 @@ def _outcomes(out: Path) -> dict[str, dict]:
     return {o["path"]: o for o in doc["outcomes"]}
 
 
-def _app(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
-
 
 # ----------------------------------------------------------------------------- the whole corpus
 
@@ -110,7 +103,7 @@ def test_hostile_corpus_end_to_end(tmp_path: Path) -> None:
 
 def test_a_bracket_bomb_is_skipped_instead_of_killing_the_scan(tmp_path: Path) -> None:
     """1,500 nested brackets in a file that mentions the key: libcst's native parser died with SIGSEGV."""
-    app = _app(tmp_path / "app", {"bomb.py": hostile.bracket_bomb(1500), "schemas.py": hostile.GENUINE})
+    app = write_tree(tmp_path / "app", {"bomb.py": hostile.bracket_bomb(1500), "schemas.py": hostile.GENUINE})
     url = hostile.database(tmp_path / "db.sqlite")
     proc = run_impact("scan", str(app), "--db", url, "--target", hostile.TARGET, "--out", str(tmp_path / "out"),
                       "--no-typecheck", "-q", cwd=tmp_path)
@@ -134,7 +127,7 @@ def test_chain_bombs_are_caught_before_the_parser(text: str) -> None:
 
 
 def test_a_chain_bomb_through_the_cli(tmp_path: Path) -> None:
-    app = _app(tmp_path / "app", {"chain.py": hostile.chain_bomb(20000), "schemas.py": hostile.GENUINE})
+    app = write_tree(tmp_path / "app", {"chain.py": hostile.chain_bomb(20000), "schemas.py": hostile.GENUINE})
     url = hostile.database(tmp_path / "db.sqlite")
     proc = run_impact("scan", str(app), "--db", url, "--target", hostile.TARGET, "--out", str(tmp_path / "out"),
                       "--no-typecheck", "-q", cwd=tmp_path)
@@ -196,7 +189,7 @@ def test_read_source_refuses_a_fifo_without_blocking(tmp_path: Path) -> None:
 
 
 def test_an_unreadable_directory_is_reported(tmp_path: Path) -> None:
-    app = _app(tmp_path / "app", {"schemas.py": hostile.GENUINE, "secret/models.py": hostile.GENUINE})
+    app = write_tree(tmp_path / "app", {"schemas.py": hostile.GENUINE, "secret/models.py": hostile.GENUINE})
     (app / "secret").chmod(0)
     url = hostile.database(tmp_path / "db.sqlite")
     try:
@@ -235,7 +228,7 @@ def test_size_and_minified_limits_are_configurable(tmp_path: Path) -> None:
     big = hostile.GENUINE + "# padding\n" * 1200  # ~12 KB of ordinary lines
     one_line = "from pydantic import BaseModel\nclass OneOut(BaseModel): document_id: int; note: str = '" + \
         "x" * 6_000 + "'\n"
-    app = _app(tmp_path / "app", {"schemas.py": big, "one.py": one_line})
+    app = write_tree(tmp_path / "app", {"schemas.py": big, "one.py": one_line})
     url = hostile.database(tmp_path / "db.sqlite")
     args = ("scan", str(app), "--db", url, "--target", hostile.TARGET, "--out", str(tmp_path / "out"),
             "--no-typecheck", "-q")
@@ -282,7 +275,7 @@ def test_ctrl_c_mid_scan_says_interrupted(tmp_path: Path) -> None:
         f"def helper_{i}(document_id: int, total: int) -> int:\n    return [document_id, total][0]\n\n\n"
         for i in range(120)
     )
-    app = _app(tmp_path / "app", {f"pkg/mod_{n}.py": module for n in range(120)})
+    app = write_tree(tmp_path / "app", {f"pkg/mod_{n}.py": module for n in range(120)})
     url = hostile.database(tmp_path / "db.sqlite")
     for cpu in (2.0, 3.5):
         proc = subprocess.Popen([*impact_cmd(), "scan", str(app), "--db", url, "--target", hostile.TARGET,

@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 import hostile
-from helpers import run_impact
+from helpers import run_impact, write_tree
 
 BACKEND = {
     "app/routes.py": '''from fastapi import APIRouter
@@ -62,17 +62,10 @@ FRONTEND = {
 }
 
 
-def _write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
-
 
 def test_a_react_app_in_javascript(tmp_path: Path) -> None:
-    _write(tmp_path / "backend", BACKEND)
-    _write(tmp_path / "frontend", FRONTEND)
+    write_tree(tmp_path / "backend", BACKEND)
+    write_tree(tmp_path / "frontend", FRONTEND)
     url = hostile.database(tmp_path / "db.sqlite")
     out = tmp_path / "out"
     proc = run_impact("scan", "backend", "frontend", "--db", url, "--target", hostile.TARGET, "--out", str(out),

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from analyzer.reports import RENDERERS
 from analyzer.reports.markup import md_cell, md_code, md_message, md_text
 from analyzer.reports.sarif import artifact_uri
-from helpers import run_impact
+from helpers import run_impact, write_tree
 from report_factory import build_report
 from sqlalchemy.engine import make_url
 
@@ -56,13 +56,6 @@ def _closed_port() -> int:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
-
-def _app(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
 
 
 PYDANTIC = "from pydantic import BaseModel\n\n\nclass {cls}(BaseModel):\n    document_id: int\n"
@@ -97,7 +90,7 @@ def test_password_with_reserved_characters_connects_and_never_shows(tricky_role:
                                                                      tmp_path: Path) -> None:
     url, secret = tricky_role
     assert all(c in secret for c in RESERVED)
-    app = _app(tmp_path / "app", {"schemas.py": PYDANTIC.format(cls="AttachmentOut")})
+    app = write_tree(tmp_path / "app", {"schemas.py": PYDANTIC.format(cls="AttachmentOut")})
     out = tmp_path / "out"
     proc = run_impact("scan", str(app), "--db", url, "--target", "documents.id", "--out", str(out),
                       "--fail-on", "never", "--no-typecheck", cwd=tmp_path)
@@ -209,7 +202,7 @@ def hostile(tmp_path: Path) -> tuple[Path, str]:
     """)
     con.commit()
     con.close()
-    app = _app(tmp_path / "app", {HOSTILE_FILE: PYDANTIC.format(cls="Att"), "ok.py": PYDANTIC.format(cls="Doc")})
+    app = write_tree(tmp_path / "app", {HOSTILE_FILE: PYDANTIC.format(cls="Att"), "ok.py": PYDANTIC.format(cls="Doc")})
     return app, f"sqlite:///{path}"
 
 
@@ -320,7 +313,7 @@ def test_a_megabyte_line_does_not_make_megabyte_reports(tmp_path: Path) -> None:
     con.close()
     line = ("    note: str = Field(default='" + "x" * 3_000_000 + "'); document_id: int; other: str = '"
             + "y" * 2_000_000 + "'\n")
-    app = _app(tmp_path / "app", {"schemas.py": "from pydantic import BaseModel, Field\n\n\n"
+    app = write_tree(tmp_path / "app", {"schemas.py": "from pydantic import BaseModel, Field\n\n\n"
                                                 "class AttachmentOut(BaseModel):\n" + line,
                                   # the read limits would skip this file (tests/test_hostile_input.py):
                                   # off here, so the reports' own caps are what is tested
@@ -357,7 +350,7 @@ def test_rich_markup_in_a_path_or_a_name_is_printed_as_is(tmp_path: Path) -> Non
     con.executescript('CREATE TABLE "docs[/]" (id INTEGER PRIMARY KEY);'
                       'CREATE TABLE "att[bold]" (id INTEGER PRIMARY KEY, document_id INTEGER REFERENCES "docs[/]"(id));')
     con.close()
-    app = _app(tmp_path / "app", {"a.py": PYDANTIC.format(cls="A")})
+    app = write_tree(tmp_path / "app", {"a.py": PYDANTIC.format(cls="A")})
     proc = run_impact("scan", str(app), "--db", f"sqlite:///{path}", "--target", "docs[/].id",
                       "--out", "x[/]out", "--fail-on", "never", "--no-typecheck", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -380,7 +373,7 @@ def scanned(tmp_path: Path) -> tuple[Path, Path, str]:
     con.executescript("CREATE TABLE documents (id INTEGER PRIMARY KEY);"
                       "CREATE TABLE attachments (id INTEGER PRIMARY KEY, document_id INTEGER REFERENCES documents(id));")
     con.close()
-    app = _app(tmp_path / "app", {"a.py": PYDANTIC.format(cls="A"), "b.py": PYDANTIC.format(cls="B")})
+    app = write_tree(tmp_path / "app", {"a.py": PYDANTIC.format(cls="A"), "b.py": PYDANTIC.format(cls="B")})
     out = tmp_path / "out"
     out.mkdir()
     (out / "notes.txt").write_text("mine\n", encoding="utf-8")
@@ -457,7 +450,7 @@ def test_out_in_a_project_never_replaces_its_own_migrations_or_patches(tmp_path:
     con.executescript("CREATE TABLE documents (id INTEGER PRIMARY KEY);"
                       "CREATE TABLE attachments (id INTEGER PRIMARY KEY, document_id INTEGER REFERENCES documents(id));")
     con.close()
-    app = _app(tmp_path / "app", {"schemas.py": PYDANTIC.format(cls="Doc"),
+    app = write_tree(tmp_path / "app", {"schemas.py": PYDANTIC.format(cls="Doc"),
                                   "patches/0001-local-fix.patch": "diff --git a/x b/x\n",
                                   "migrations/versions/0001_initial.py": "revision = '0001'\n"})
     args = ("scan", ".", "--db", f"sqlite:///{path}", "--target", "documents.id", "--out", ".",
