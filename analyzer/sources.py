@@ -63,6 +63,8 @@ class Limits:
 class Discovery:
     files: list[SourceFile] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    #: shown paths of files reached through a symlink (the file itself may also be reached in place)
+    linked: set[str] = field(default_factory=set)
 
 
 def root_names(roots: Sequence[str]) -> dict[str, str]:
@@ -194,6 +196,25 @@ def discover_all(roots: Sequence[str], excludes: Sequence[str], limits: Limits |
                                                  "(shown with replacement characters)"))
                     continue
                 _add(found, root, os.path.join(dirpath, fname), shown(rel), lang, real_roots, limits)
+    return _once_each(found)
+
+
+def _once_each(found: Discovery) -> Discovery:
+    """Each real file once: a symlink to a file scanned in place, a hard link, or a file under two
+    overlapping roots would otherwise be reported twice and patched twice (the second patch fails).
+    The path kept is the file's own (not a link's), else the first one found."""
+    chosen: dict[tuple[int, int] | str, SourceFile] = {}
+    for f in sorted(found.files, key=lambda f: f.path in found.linked):  # stable: in-place paths first
+        try:
+            st = os.stat(f.abs_path)
+            ident: tuple[int, int] | str = (st.st_dev, st.st_ino)
+        except OSError:
+            ident = f.abs_path
+        kept = chosen.setdefault(ident, f)
+        if kept is not f:
+            found.skipped.append(Skipped(f.path, f"same file as {kept.path}; scanned there"))
+    keep = {id(f) for f in chosen.values()}
+    found.files = [f for f in found.files if id(f) in keep]
     return found
 
 
@@ -226,6 +247,7 @@ def _add(found: Discovery, root: str, full: str, shown: str, lang: Language, rea
         if not _inside(target, real_roots):
             found.skipped.append(Skipped(shown, "symlink to a file outside the scanned roots; not followed"))
             return
+        found.linked.add(shown)
         try:
             st = os.stat(target)
         except OSError as exc:

@@ -173,7 +173,27 @@ def test_fifo_devzero_loops_and_links_out_are_judged_without_opening(tmp_path: P
     assert reasons["pkg/a.py"] == reasons["pkg/b.py"] == "symlink loop"
     assert "symlinked directory" in reasons["pkg/up/"]
     assert "outside the scanned roots" in reasons["pkg/out.py"]
-    assert sorted(f.path for f in found.files) == ["pkg/alias.py", "pkg/real.py"]
+    # a link to a file scanned in place is not scanned (nor patched) a second time
+    assert [f.path for f in found.files] == ["pkg/real.py"]
+    assert reasons["pkg/alias.py"] == "same file as pkg/real.py; scanned there"
+
+
+def test_each_real_file_is_scanned_once(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "generated").mkdir(parents=True)
+    (root / "src").mkdir()
+    (root / "generated" / "ids.py").write_text("x = 1\n", encoding="utf-8")
+    os.symlink("../generated/ids.py", root / "src" / "ids.py")  # the target's folder is excluded: keep the link
+    (root / "src" / "models.py").write_text("x = 1\n", encoding="utf-8")
+    os.link(root / "src" / "models.py", root / "src" / "models_hard.py")
+    found = discover_all([str(root)], ("generated",))
+    assert [f.path for f in found.files] == ["src/ids.py", "src/models.py"]
+    assert {s.path: s.reason for s in found.skipped} == {
+        "src/models_hard.py": "same file as src/models.py; scanned there"}
+    # overlapping roots: the file is reported under the first root only
+    both = discover_all([str(root / "src"), str(root)], ("generated",))
+    assert sorted(f.path for f in both.files) == ["src/ids.py", "src/models.py"]
+    assert all(f.root == str(root / "src") for f in both.files)
 
 
 def test_read_source_refuses_a_fifo_without_blocking(tmp_path: Path) -> None:
