@@ -33,7 +33,8 @@ from analyzer.models import (
     with_fingerprints,
 )
 from analyzer.sources import Limits, discover_all, root_names
-from analyzer.suppress import LineCache, unsuppressed
+from analyzer.suppress import LineCache, suppression_findings, unsuppressed
+from analyzer.suppress import catalogue as suppress_catalogue
 
 ALL_FORMATS: tuple[str, ...] = ("html", "md", "json", "sarif")
 OUTPUT_FILES: dict[str, str] = {
@@ -145,13 +146,15 @@ def run_scan(options: ScanOptions, progress: Progress = _no_progress) -> Report:
     cache = LineCache(files)
     findings = [f for f in (*py.findings, *ts.findings) if cfg.rule_enabled(f.code, f.rule)]
     findings = [_with_severity(f, cfg) for f in unsuppressed(dedupe(sorted(findings, key=sort_key)), cache)]
+    rules = [*py_catalogue(), *ts_catalogue(), *suppress_catalogue()]  # suppressions are reported (IMP...)
+    findings += [_with_severity(f, cfg) for f in suppression_findings(files, (*py.outcomes, *ts.outcomes), rules,
+                                                                       Limits.of(cfg)) if cfg.rule_enabled(f.code, f.rule)]
     fingerprinted = with_fingerprints(findings)
-    fingerprinted = _filter_new(fingerprinted, options)
     outcomes = (*py.outcomes, *ts.outcomes, *discovery.skipped)
     summary = summarize(fingerprinted, outcomes, closure, schema, cfg)
     flagged = {f.path for f in fingerprinted}
     extras: dict[str, object] = {
-        "rules": [*py_catalogue(), *ts_catalogue()],
+        "rules": rules,
         "effort_model": effort_model(cfg),
         "stats": {"python": dict(py.stats), "typescript": dict(ts.stats)},
         "snippets": {f.fingerprint: cache.line(f.path, f.span.line).rstrip() for f in fingerprinted},
@@ -159,7 +162,7 @@ def run_scan(options: ScanOptions, progress: Progress = _no_progress) -> Report:
     }
     names = root_names(options.roots)
     extras["root_paths"] = {names[r]: str(Path(r).resolve()) for r in options.roots}
-    return Report(
+    report = Report(
         version=1,
         tool_version=__version__,
         to=options.to,
@@ -174,22 +177,14 @@ def run_scan(options: ScanOptions, progress: Progress = _no_progress) -> Report:
         duration_s=time.perf_counter() - started,
         extras=extras,
     )
+    from analyzer.diffmode import narrow  # --diff-base / --baseline: what the change adds, and the whole cost
+
+    return narrow(report, options)
 
 
 def _with_severity(f: Finding, cfg: Config) -> Finding:
     severity = cfg.severity_for(f.code, f.rule, f.severity)
     return f if severity == f.severity else replace(f, severity=severity)  # type: ignore[arg-type]
-
-
-def _filter_new(findings: tuple[Finding, ...], options: ScanOptions) -> tuple[Finding, ...]:
-    """--baseline drops known fingerprints; --diff-base keeps files changed since a git ref."""
-    if options.baseline is not None:
-        known = _baseline_fingerprints(options.baseline)
-        findings = tuple(f for f in findings if f.fingerprint not in known)
-    if options.diff_base:
-        changed = changed_paths(options.roots, options.diff_base)
-        findings = tuple(f for f in findings if f.path in changed)
-    return findings
 
 
 def _baseline_fingerprints(path: Path) -> set[str]:

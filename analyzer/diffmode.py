@@ -1,0 +1,126 @@
+"""Diff mode (`--diff-base REF`, `--baseline findings.json`): what a change adds, beside the whole cost.
+
+A pull request that adds one finding must read as one finding's worth of work, not as the whole
+migration. The scan runs in full (the rules need every file to follow the key), then `narrow`
+splits its findings:
+
+- new: in a file changed since REF (every file without `--diff-base`) and not in the baseline;
+  these become `report.findings`, priced per layer with no per-table migration cost;
+- hidden by the baseline: in scope, but the baseline already knows their fingerprints;
+- outside the diff: not in the baseline, but in a file the change does not touch;
+- standing: every finding, priced by the same model as a full scan (the whole migration).
+
+The split rides in `report.extras["diff"]` (a `DiffInfo`); renderers show it, with the reviewers
+CODEOWNERS names for the files the new findings are in.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from analyzer.codeowners import CodeOwners, find_codeowners
+from analyzer.models import Finding, Report
+from analyzer.pipeline import ScanOptions, _baseline_fingerprints, changed_paths, summarize
+from analyzer.sources import root_names
+
+
+@dataclass(frozen=True)
+class Standing:
+    """The whole migration, whatever the change: every finding and the full effort estimate."""
+
+    findings: int
+    must_change: int
+    hazard: int
+    info: int
+    files: int
+    effort_days: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Reviewers:
+    owners: tuple[str, ...]
+    paths: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DiffInfo:
+    base: str | None  # the git ref, None with --baseline alone
+    baseline: str | None  # the baseline file as given
+    changed_files: tuple[str, ...]  # finding-style paths (root-prefixed with several roots), sorted
+    hidden_by_baseline: int
+    outside_diff: int
+    standing: Standing
+    reviewers: tuple[Reviewers, ...]
+
+
+def narrow(report: Report, options: ScanOptions) -> Report:
+    """The full scan's report cut to what the change adds; unchanged without --diff-base / --baseline."""
+    if not options.diff_base and options.baseline is None:
+        return report
+    known = _baseline_fingerprints(options.baseline) if options.baseline is not None else set()
+    changed = changed_paths(options.roots, options.diff_base) if options.diff_base else None
+
+    def in_diff(f: Finding) -> bool:
+        return changed is None or f.path in changed
+
+    new = tuple(f for f in report.findings if in_diff(f) and f.fingerprint not in known)
+    hidden = sum(1 for f in report.findings if in_diff(f) and f.fingerprint in known)
+    outside = sum(1 for f in report.findings if not in_diff(f) and f.fingerprint not in known)
+    # this change's own work: its findings priced per layer; the tables belong to the whole migration
+    summary = summarize(new, report.outcomes, replace(report.closure, columns=()), report.schema,
+                        options.config)
+    kinds = Counter(f.kind for f in report.findings)
+    standing = Standing(
+        findings=len(report.findings), must_change=kinds["must_change"], hazard=kinds["hazard"],
+        info=kinds["info"], files=len({f.path for f in report.findings}),
+        effort_days=report.summary.effort_days,
+    )
+    paths = {f.path for f in new}
+    files = report.extras.get("files")
+    files = {k: v for k, v in files.items() if k in paths} if isinstance(files, dict) else {}
+    snippets = report.extras.get("snippets")
+    fingerprints = {f.fingerprint for f in new}
+    snippets = {k: v for k, v in snippets.items() if k in fingerprints} if isinstance(snippets, dict) else {}
+    info = DiffInfo(
+        base=options.diff_base or None,
+        baseline=str(options.baseline) if options.baseline is not None else None,
+        changed_files=tuple(sorted(changed or ())),
+        hidden_by_baseline=hidden,
+        outside_diff=outside,
+        standing=standing,
+        reviewers=reviewers(sorted(paths), files, options.roots),
+    )
+    extras = {**report.extras, "diff": info, "files": files, "snippets": snippets}
+    return replace(report, findings=new, summary=summary, extras=extras)
+
+
+def reviewers(paths: list[str], files: dict[str, str], roots: tuple[str, ...]) -> tuple[Reviewers, ...]:
+    """CODEOWNERS of each path, grouped by the same owners (in path order); unowned paths left out."""
+    names = root_names(roots)
+    found: dict[str, CodeOwners | None] = {}
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for path in paths:
+        root = _root_of(path, names)
+        if root is None:
+            continue
+        if root not in found:
+            found[root] = find_codeowners(Path(root))
+        owners_file = found[root]
+        if owners_file is None:
+            continue
+        prefix = names[root]
+        folder = Path(root) if Path(root).is_dir() else Path(root).parent
+        abs_path = Path(files[path]) if path in files else folder / (path[len(prefix) + 1:] if prefix else path)
+        owners = owners_file.owners_of_file(abs_path)
+        if owners:
+            groups.setdefault(owners, []).append(path)
+    return tuple(Reviewers(owners, tuple(p)) for owners, p in groups.items())
+
+
+def _root_of(path: str, names: dict[str, str]) -> str | None:
+    for root, prefix in sorted(names.items(), key=lambda kv: -len(kv[1])):  # `web/app` before `web`
+        if not prefix or path.startswith(prefix + "/"):
+            return root
+    return None
