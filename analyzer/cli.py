@@ -395,9 +395,10 @@ def rules_show(rule: Annotated[str, typer.Argument(help="Rule code or name")]) -
 
 def _catalogue() -> list[Any]:
     from analyzer.python import catalogue as py_catalogue
+    from analyzer.suppress import catalogue as suppress_catalogue
     from analyzer.typescript import catalogue as ts_catalogue
 
-    return sorted([*py_catalogue(), *ts_catalogue()], key=lambda m: m.code)
+    return sorted([*py_catalogue(), *ts_catalogue(), *suppress_catalogue()], key=lambda m: m.code)
 
 
 def _version_callback(value: bool) -> None:

@@ -199,9 +199,10 @@ def _check_rule_names(kwargs: dict[str, Any], source: str) -> None:
     if not named:
         return
     from analyzer.python import catalogue as py_catalogue
+    from analyzer.suppress import catalogue as suppress_catalogue
     from analyzer.typescript import catalogue as ts_catalogue
 
-    metas = [*py_catalogue(), *ts_catalogue()]
+    metas = [*py_catalogue(), *ts_catalogue(), *suppress_catalogue()]
     known = {m.code for m in metas} | {m.name for m in metas}
     for rule in dict.fromkeys(named):
         if rule in known:

@@ -404,7 +404,7 @@ class RuleMeta:
 
     code: str
     name: str
-    language: Language
+    language: Language | Literal["any"]  # "any": the IM rules about suppression comments
     layer: str
     kind: Kind
     severity: Severity

@@ -146,7 +146,7 @@ def run_scan(options: ScanOptions, progress: Progress = _no_progress) -> Report:
     cache = LineCache(files)
     findings = [f for f in (*py.findings, *ts.findings) if cfg.rule_enabled(f.code, f.rule)]
     findings = [_with_severity(f, cfg) for f in unsuppressed(dedupe(sorted(findings, key=sort_key)), cache)]
-    rules = [*py_catalogue(), *ts_catalogue(), *suppress_catalogue()]  # suppressions are reported (IMP...)
+    rules = [*py_catalogue(), *ts_catalogue(), *suppress_catalogue()]  # suppressions are reported (IM...)
     findings += [_with_severity(f, cfg) for f in suppression_findings(files, (*py.outcomes, *ts.outcomes), rules,
                                                                        Limits.of(cfg)) if cfg.rule_enabled(f.code, f.rule)]
     fingerprinted = with_fingerprints(findings)
