@@ -362,6 +362,48 @@ def apply_cmd(
     raise typer.Exit(_guarded(run))
 
 
+@app.command("comment")
+def comment_cmd(
+    out: Annotated[Path, typer.Option("--out", help="The scan's output directory")] = Path("impact-report"),
+    provider: Annotated[str | None, typer.Option(
+        "--provider", help="github | gitlab (default: gitlab inside GitLab CI, else github)")] = None,
+    repo: Annotated[str | None, typer.Option(
+        "--repo", help="OWNER/NAME (GitLab: project path or id); default GITHUB_REPOSITORY / CI_PROJECT_ID")] = None,
+    pr: Annotated[int | None, typer.Option(
+        "--pr", help="Pull request number (GitLab: MR iid); default from the CI event")] = None,
+    api_url: Annotated[str | None, typer.Option(
+        "--api-url", help="API root; default GITHUB_API_URL / CI_API_V4_URL, else the public service")] = None,
+    when: Annotated[str, typer.Option(
+        "--when", help="findings: only when something touches the key | always")] = "findings",
+    marker: Annotated[str, typer.Option(
+        "--marker", help="Name in the hidden marker, for several sticky comments on one PR")] = "impact",
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Print the body and what would be done (stderr); post nothing")] = False,
+) -> None:
+    """Create, update or resolve ONE sticky comment with report.md on the pull request (GitHub) or merge
+    request (GitLab). The token comes from the environment only: GITHUB_TOKEN, or GITLAB_TOKEN / CI_JOB_TOKEN."""
+
+    def run() -> int:
+        from analyzer.comment import CommentError
+        from analyzer.comment import run as run_comment
+        from analyzer.pipeline import UsageError
+
+        try:
+            outcome = run_comment(out, provider=provider, repo=repo, pr=pr, api_url=api_url, when=when,
+                                  marker_name=marker, dry_run=dry_run)
+        except CommentError as exc:
+            raise UsageError(str(exc)) from None
+        if dry_run:  # the body alone on stdout (`> body.md`), what would be done on stderr
+            if outcome.body is not None:
+                typer.echo(outcome.body, nl=False)  # verbatim: rich would turn :codes: into emoji
+            err_console.print(outcome.line, markup=False, highlight=False, soft_wrap=True)
+        else:
+            out_console.print(outcome.line, markup=False, highlight=False, soft_wrap=True)
+        return 0
+
+    raise typer.Exit(_guarded(run))
+
+
 @rules_app.command("list")
 def rules_list() -> None:
     """Every rule: code, name, layer, kind, severity (language and summary when the terminal is wide)."""

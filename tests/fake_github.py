@@ -49,6 +49,15 @@ _GL_EDIT = re.compile(r"^/api/v4/projects/([^/]+)/merge_requests/(\d+)/notes/(\d
 
 
 @dataclass
+class _Failure:
+    status: int
+    headers: dict[str, str]
+    payload: dict[str, Any]
+    method: str | None = None  # None: whatever request comes next
+    applied: bool = False  # the request is carried out, then answered with the failure
+
+
+@dataclass
 class Request:
     method: str
     path: str  # as sent, without the query (%-encoding kept)
@@ -66,7 +75,7 @@ class FakeForge:
         self.per_page: int | None = None
         self.deny_writes = False
         self.requests: list[Request] = []
-        self._failures: list[tuple[int, dict[str, str], dict[str, Any]]] = []
+        self._failures: list[_Failure] = []
         self._comments: dict[int, dict[str, Any]] = {}  # GitHub, by id
         self._notes: dict[int, dict[str, Any]] = {}  # GitLab, by id
         self._next_id = 1000
@@ -76,7 +85,8 @@ class FakeForge:
         self._server.forge = self  # type: ignore[attr-defined]
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self.gitlab_url = f"{self.url}/api/v4"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
+                                        daemon=True)
 
     # lifecycle
     def __enter__(self) -> FakeForge:
@@ -89,14 +99,17 @@ class FakeForge:
         self._thread.join(timeout=5)
 
     # failure knobs
-    def fail_once(self, status: int = 500, message: str | None = None) -> None:
-        """The next request (whatever it is) answers `status` with a GitHub-shaped error body."""
+    def fail_once(self, status: int = 500, message: str | None = None, method: str | None = None,
+                  applied: bool = False) -> None:
+        """The next request (the next `method` one if given) answers `status` with a GitHub-shaped error
+        body. `applied=True`: the write is done all the same (a gateway timing out after the fact)."""
         default = {404: "Not Found", 500: "Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
         with self._lock:
-            self._failures.append((status, {}, {"message": message or default.get(status, "Error")}))
+            self._failures.append(_Failure(status, {}, {"message": message or default.get(status, "Error")},
+                                           method, applied))
 
-    def rate_limit_once(self, kind: str = "retry-after", seconds: int = 1) -> None:
-        """The next request is rate-limited, the way GitHub says it:
+    def rate_limit_once(self, kind: str = "retry-after", seconds: int = 1, method: str | None = None) -> None:
+        """The next request (the next `method` one if given) is rate-limited, the way GitHub says it:
         "retry-after": 403 + Retry-After (a secondary limit); "reset": 403 + x-ratelimit-remaining 0 +
         x-ratelimit-reset (the primary limit); "429": 429 + Retry-After."""
         if kind == "retry-after":
@@ -111,7 +124,7 @@ class FakeForge:
         else:
             raise ValueError(f"unknown rate-limit kind {kind!r}")
         with self._lock:
-            self._failures.append(failure)
+            self._failures.append(_Failure(*failure, method))
 
     # state, for seeding and asserting
     def add_comment(self, repo: str, number: int, body: str, user: str = "octocat") -> dict[str, Any]:
@@ -213,9 +226,12 @@ class _Handler(BaseHTTPRequestHandler):
             gitlab = parts.path.startswith("/api/v4/")
             if not self._authorized(headers, gitlab):
                 return self._send(401, {"message": "401 Unauthorized" if gitlab else "Bad credentials"})
-            if forge._failures:
-                status, extra, payload = forge._failures.pop(0)
-                return self._send(status, payload, extra)
+            failure = next((f for f in forge._failures if f.method in (None, self.command)), None)
+            if failure is not None:
+                forge._failures.remove(failure)
+                if not failure.applied:
+                    return self._send(failure.status, failure.payload, failure.headers)
+                self._reply_with = failure
             if body is ValueError:
                 return self._send(400, {"message": "Problems parsing JSON"})
             if self.command != "GET" and forge.deny_writes:
@@ -316,7 +332,11 @@ class _Handler(BaseHTTPRequestHandler):
                             "x-prev-page": str(page - 1) if page > 1 else ""})
         self._send(200, [_public(i) for i in chunk], headers)
 
+    _reply_with: _Failure | None = None
+
     def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        if self._reply_with is not None:  # the work is done; the answer is lost on the way back
+            status, payload, headers = self._reply_with.status, self._reply_with.payload, self._reply_with.headers
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
