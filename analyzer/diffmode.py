@@ -53,6 +53,8 @@ class DiffInfo:
     outside_diff: int
     standing: Standing
     reviewers: tuple[Reviewers, ...]
+    #: the new findings' effort range in minutes, unrounded (the summary's days round a small change to 0)
+    added_minutes: tuple[float, float] = (0.0, 0.0)
 
 
 def narrow(report: Report, options: ScanOptions) -> Report:
@@ -91,9 +93,17 @@ def narrow(report: Report, options: ScanOptions) -> Report:
         outside_diff=outside,
         standing=standing,
         reviewers=reviewers(sorted(paths), files, options.roots),
+        added_minutes=_minutes(new, options),
     )
     extras = {**report.extras, "diff": info, "files": files, "snippets": snippets}
     return replace(report, findings=new, summary=summary, extras=extras)
+
+
+def _minutes(findings: tuple[Finding, ...], options: ScanOptions) -> tuple[float, float]:
+    """`summarize`'s per-layer price of the findings (its default of 10 minutes included), in minutes."""
+    cfg = options.config
+    minutes = sum(cfg.minutes_per_finding.get(f.layer, 10) for f in findings if f.kind != "info")
+    return (minutes * (1 - cfg.uncertainty), minutes * (1 + cfg.uncertainty))
 
 
 def reviewers(paths: list[str], files: dict[str, str], roots: tuple[str, ...]) -> tuple[Reviewers, ...]:

@@ -8,27 +8,45 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.table import Table
 from rich.text import Text
 
 from analyzer.models import LAYERS, Report, RuleMeta
 
 
-def summary_table(report: Report) -> Table:
+def _diff_lines(report: Report) -> str | None:
+    """Diff mode, under the table: what the change adds, then the whole migration on a line of its
+    own (never as the change's cost), the reviewers, and what the baseline or the diff left out."""
+    from analyzer.reports._common import diff_view, review_text
+
+    view = diff_view(report)
+    if view is None:
+        return None
+    lines = [view.verdict, view.standing]
+    if view.info.reviewers:
+        lines.append(f"Review: {review_text(view.info)}")
+    lines += [line for line in (view.counts,) if line]
+    lines.append(f"{report.summary.files} files scanned, {report.summary.skipped} skipped")
+    return "\n".join(lines)
+
+
+def summary_table(report: Report) -> RenderableType:
     targets = ", ".join(t.qualified for t in report.targets)
     to = report.targets[0].to_type if report.targets else ""
-    tables = [report.schema.table(t) for t in report.closure.tables]
-    rows = sum(t.rows or 0 for t in tables if t is not None)
-    lo, hi = report.summary.effort_days
+    diff = _diff_lines(report)
+    if diff is None:
+        tables = [report.schema.table(t) for t in report.closure.tables]
+        rows = sum(t.rows or 0 for t in tables if t is not None)
+        lo, hi = report.summary.effort_days
+        caption = (f"{len(report.closure.tables)} tables / {rows:,} rows to rewrite · "
+                   f"{report.summary.findings} findings in {len({f.path for f in report.findings})} files · "
+                   f"{report.summary.skipped} files skipped · est. {lo:g}–{hi:g} days")
+    else:
+        caption = "new findings, by layer"
     table = Table(
         title=Text(f"impact: {targets} → {to}", style="table.title"),
-        caption=Text(
-            f"{len(report.closure.tables)} tables / {rows:,} rows to rewrite · "
-            f"{report.summary.findings} findings in {len({f.path for f in report.findings})} files · "
-            f"{report.summary.skipped} files skipped · est. {lo:g}–{hi:g} days",
-            style="table.caption",
-        ),
+        caption=Text(caption, style="table.caption"),
     )
     table.add_column("layer")
     table.add_column("must change", justify="right")
@@ -43,7 +61,9 @@ def summary_table(report: Report) -> Table:
             c = counts[layer]
             table.add_row(Text(layer), str(c.get("must_change", 0)), str(c.get("hazard", 0)),
                           str(c.get("info", 0)))
-    return table
+    if diff is None:
+        return table
+    return Group(table, Text(diff)) if report.findings else Text(diff)
 
 
 class _RulesTable:
@@ -126,3 +146,18 @@ def strategies_table(plan: object) -> Table:
                                     *(f"no migration for {', '.join(names)}: {why}" for why, names in refusals.items())]))
     table.caption_justify = "left"
     return table
+
+
+def finding_lines(report: Report) -> list[str]:
+    """One line per finding, `path:line:col: CODE [severity] message` (the concise form of ruff and
+    compilers, which editors and terminals make clickable), then one line of counts: what `impact scan
+    --out -` prints for a pre-commit hook or a CI log, where no report is written."""
+    lines = [f"{f.path}:{f.span.line}:{f.span.column}: {f.code} [{f.severity}] {f.message}" for f in report.findings]
+    counts = f"{len(report.findings)} finding{'' if len(report.findings) == 1 else 's'}"
+    if report.findings:
+        must, hazard, info = (sum(1 for f in report.findings if f.kind == k) for k in ("must_change", "hazard", "info"))
+        counts += f" ({must} must change, {hazard} hazard, {info} info)"
+    hidden = getattr(report.extras.get("diff"), "hidden_by_baseline", 0)
+    if hidden:
+        counts += f"; {hidden} known to the baseline"
+    return [*lines, counts]

@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from analyzer.db.errors import redact
 from analyzer.models import (
@@ -24,6 +25,9 @@ from analyzer.models import (
     Skipped,
     Table,
 )
+
+if TYPE_CHECKING:
+    from analyzer.diffmode import DiffInfo
 
 #: fixed on-disk width of a key type, in bytes (PostgreSQL; close enough for MySQL and SQLite)
 TYPE_WIDTH: dict[str, int] = {
@@ -232,6 +236,8 @@ class Headline:
     effort_lo: float
     effort_hi: float
     skipped: int
+    #: diff / baseline mode: the verdict is what the change adds, the whole migration stands apart
+    diff: DiffView | None = None
 
     @property
     def title(self) -> str:
@@ -243,6 +249,8 @@ class Headline:
 
     def sentence(self) -> str:
         """The verdict in one line (plain text, no markup)."""
+        if self.diff is not None:
+            return self.diff.verdict
         return (
             f"{plural(self.tables, 'table')} / {human_count(self.rows)} rows to rewrite, "
             f"{plural(self.locations, 'location')} in {plural(self.files, 'file')} "
@@ -261,8 +269,101 @@ def headline(report: Report) -> Headline:
         index_growth_bytes=sum(c.index_growth_bytes for c in costs),
         locations=len(report.findings), files=len({f.path for f in report.findings}),
         must_change=kinds.get("must_change", 0), hazards=kinds.get("hazard", 0), info=kinds.get("info", 0),
-        effort_lo=lo, effort_hi=hi, skipped=report.summary.skipped,
+        effort_lo=lo, effort_hi=hi, skipped=report.summary.skipped, diff=diff_view(report),
     )
+
+
+# ----------------------------------------------------------------------------- diff mode
+
+
+@dataclass(frozen=True)
+class DiffView:
+    """Diff / baseline mode in words every renderer shows the same way (plain text, no markup)."""
+
+    info: DiffInfo
+    verdict: str  # what the change adds, one line
+    standing: str  # the whole migration, one line, never presented as the change's
+    counts: str  # "3 findings hidden by the baseline · 2 findings outside this diff", or ""
+    patched: tuple[str, ...] | None  # files with a patch among the change's files (None: not made yet)
+    effort: str  # what the change adds, e.g. "4–12 min"
+
+    @property
+    def change(self) -> str:
+        return "this PR" if self.info.base else "this change"
+
+
+def review_text(info: DiffInfo, paths: int = 5) -> str:
+    """`@team-a (app/models.py, app/schemas.py), @bob (web/api.ts)`: owners and the files they review."""
+    out = []
+    for r in info.reviewers:
+        shown = ", ".join(r.paths[:paths]) + (f", +{len(r.paths) - paths} more" if len(r.paths) > paths else "")
+        out.append(f"{' '.join(r.owners)} ({shown})")
+    return ", ".join(out)
+
+
+def diff_info(report: Report) -> DiffInfo | None:
+    from analyzer.diffmode import DiffInfo
+
+    raw = report.extras.get("diff")
+    return raw if isinstance(raw, DiffInfo) else None
+
+
+def patched_files(report: Report, info: DiffInfo) -> tuple[str, ...] | None:
+    """Files with a patch in the change (its findings are in its changed files); None before the
+    patches are made (`pipeline.verified`), e.g. for the terminal summary."""
+    if "patches" not in report.extras:
+        return None
+    changed = set(info.changed_files)
+    return tuple(p for p in patches(report) if not info.base or p in changed)
+
+
+def added_effort(minutes: tuple[float, float], days: tuple[float, float]) -> str:
+    """A change's effort at its own scale: minutes, hours, or the summary's days."""
+    lo, hi = minutes
+    if hi < 60:
+        return f"{lo:.0f}–{hi:.0f} min"
+    if hi < 6 * 60:
+        return f"{round(lo / 60, 1):g}–{round(hi / 60, 1):g} h"
+    return f"{fmt_days(days[0])}–{fmt_days(days[1])} days"
+
+
+def diff_view(report: Report) -> DiffView | None:
+    info = diff_info(report)
+    if info is None:
+        return None
+    kinds = Counter(f.kind for f in report.findings)
+    files = len({f.path for f in report.findings})
+    patched = patched_files(report, info)
+    effort = added_effort(info.added_minutes, report.summary.effort_days)
+    targets = target_label(report)
+    changed = plural(len(info.changed_files), "changed file")
+    if report.findings:
+        adds = f"{kinds.get('must_change', 0)} must-change and {kinds.get('hazard', 0)} hazard findings"
+        if kinds.get("info"):
+            adds += f" (and {kinds['info']} info)"
+        has = "" if patched is None else "; no file has patches" if not patched else (
+            "; 1 file has patches" if len(patched) == 1 else f"; {len(patched)} files have patches")
+        if info.base:
+            verdict = f"This PR adds {adds} in {files} of {changed}, est. {effort}{has}"
+        else:
+            verdict = f"{adds[0].upper()}{adds[1:]} are new since the baseline, in {plural(files, 'file')}, " \
+                      f"est. {effort}{has}"
+    elif info.base:
+        verdict = f"This PR does not touch the key {targets}: nothing key-related in its {changed}"
+    else:
+        verdict = f"Nothing new on the key {targets} since the baseline"
+    s = info.standing
+    costs = table_costs(report)
+    standing = (
+        f"Whole migration (not {'this PR' if info.base else 'only what is new'}): "
+        f"{s.must_change} must-change, {plural(s.hazard, 'hazard')} in {plural(s.files, 'file')}, "
+        f"{plural(len(costs), 'table')} / {human_count(sum(c.rows or 0 for c in costs))} rows to rewrite, "
+        f"est. {fmt_days(s.effort_days[0])}–{fmt_days(s.effort_days[1])} days"
+    )
+    counts = " · ".join(
+        [f"{plural(info.hidden_by_baseline, 'finding')} hidden by the baseline"] * bool(info.hidden_by_baseline)
+        + [f"{plural(info.outside_diff, 'finding')} outside this diff"] * bool(info.outside_diff))
+    return DiffView(info, verdict, standing, counts, patched, effort)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,15 @@ from typing import Any
 
 from analyzer.models import Finding, Report
 
-from ._common import bounded, impacted_dependents, ordered_layers, schema_source, table_costs
+from ._common import (
+    bounded,
+    diff_info,
+    impacted_dependents,
+    ordered_layers,
+    patched_files,
+    schema_source,
+    table_costs,
+)
 
 
 def _finding(f: Finding) -> dict[str, Any]:
@@ -39,6 +47,24 @@ def _finding(f: Finding) -> dict[str, Any]:
             for e in f.edits
         ],
     }
+
+
+def _diff(report: Report) -> dict[str, Any]:
+    """Diff / baseline mode: what `findings` was cut from, and the whole migration beside it."""
+    info = diff_info(report)
+    if info is None:
+        return {}
+    s = info.standing
+    return {"diff": {
+        "base": info.base,
+        "changed_files": list(info.changed_files),
+        "hidden_by_baseline": info.hidden_by_baseline,
+        "outside_diff": info.outside_diff,
+        "patched_files": list(patched_files(report, info) or ()),
+        "standing": {"findings": s.findings, "must_change": s.must_change, "hazard": s.hazard, "info": s.info,
+                     "files": s.files, "effort_days": [s.effort_days[0], s.effort_days[1]]},
+        "reviewers": [{"owners": list(r.owners), "paths": list(r.paths)} for r in info.reviewers],
+    }}
 
 
 def document(report: Report) -> dict[str, Any]:
@@ -107,6 +133,7 @@ def document(report: Report) -> dict[str, Any]:
             "effort_days": [s.effort_days[0], s.effort_days[1]],
             "skipped": s.skipped,
         },
+        **_diff(report),
     }
 
 

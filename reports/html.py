@@ -33,6 +33,7 @@ from ._common import (
     layer_rank,
     layer_rows,
     patch_excerpts,
+    review_text,
     rule_catalogue,
     schema_source,
     snippets,
@@ -150,6 +151,8 @@ def context(report: Report) -> dict[str, Any]:
         "schema_source": schema_source(report),
         "data": data,
         "strategies": strategy_table(report.extras.get("plan")),
+        "diff": h.diff,
+        "review": review_text(h.diff.info) if h.diff is not None else "",
     }
 
 

@@ -4,6 +4,10 @@ GitHub refuses comments over 65,536 characters, so the comment is built from blo
 order (verdict, layer table, top findings, the rest in `<details>`, tables to rewrite) and stops
 adding blocks before the budget runs out, saying how much it left out. Tables are added whole or not
 at all: a table is never cut in the middle.
+
+In diff / baseline mode the comment leads with what the change adds (verdict, its new findings),
+then the whole migration's standing cost in one line, the reviewers CODEOWNERS names, and how many
+findings the baseline hides or lie outside the diff; the whole migration is never priced as the PR's.
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ from __future__ import annotations
 from analyzer.models import Finding, Report
 
 from ._common import (
+    DiffView,
     bounded,
+    clip,
     effort_model,
     headline,
     human_bytes,
@@ -27,6 +33,9 @@ from .strategies import markdown_section
 
 LIMIT = 65_000
 TOP = 10
+#: paths named per reviewer group, and groups named, on the Review line
+REVIEW_PATHS = 5
+REVIEW_GROUPS = 10
 
 
 #: messages quote code between backticks; kept as the name tests and callers know
@@ -95,24 +104,69 @@ class _Budget:
         self.used += len(text) + 1
 
 
-def _footer(report: Report) -> str:
+def _footer(report: Report, diff: bool = False) -> str:
     model = effort_model(report)
     bits = [f"impact {report.tool_version}"]
     if schema_source(report):
         bits.append(f"schema: {md_text(schema_source(report))}")
     if model:
-        bits.append(
-            f"effort model: minutes per finding by layer + {model.get('hours_per_table', '?')} h per table"
-            f" + {model.get('hours_per_million_rows', '?')} h per million rows,"
-            f" ±{int(float(str(model.get('uncertainty', 0))) * 100)} %"
-        )
+        per_table = (f"{model.get('hours_per_table', '?')} h per table"
+                     f" + {model.get('hours_per_million_rows', '?')} h per million rows")
+        spread = f"±{int(float(str(model.get('uncertainty', 0))) * 100)} %"
+        if diff:  # the change is priced by its findings; the tables are the whole migration's
+            bits.append(f"effort model: minutes per finding by layer, {spread}; the whole migration adds {per_table}")
+        else:
+            bits.append(f"effort model: minutes per finding by layer + {per_table}, {spread}")
     bits.append("full detail in report.html and findings.json")
     return "<sub>" + " · ".join(bits) + "</sub>"
+
+
+def _review_line(view: DiffView, findings: int) -> str:
+    groups = view.info.reviewers
+    if not groups:
+        return "Review: no CODEOWNERS entry covers the files with new findings" if findings else ""
+    parts = []
+    for r in groups[:REVIEW_GROUPS]:  # bounded: the line is added whatever the budget
+        paths = ", ".join(code(clip(p, 120)) for p in r.paths[:REVIEW_PATHS])
+        if len(r.paths) > REVIEW_PATHS:
+            paths += f", +{len(r.paths) - REVIEW_PATHS} more"
+        owners = " ".join(md_text(clip(o, 80)) for o in r.owners[:REVIEW_GROUPS])
+        parts.append(f"{owners}{' …' if len(r.owners) > REVIEW_GROUPS else ''} ({paths})")
+    more = f", and {len(groups) - REVIEW_GROUPS} more groups (findings.json)" if len(groups) > REVIEW_GROUPS else ""
+    return "Review: " + ", ".join(parts) + more
+
+
+def _render_diff(report: Report, view: DiffView, limit: int) -> str:
+    """What the change adds first, all its findings while they fit; then the whole migration in one line."""
+    h = headline(report)
+    footer = _footer(report, diff=True)
+    closing = [line for line in (md_text(view.standing), _review_line(view, len(report.findings)),
+                                 md_text(view.counts)) if line]
+    budget = _Budget(limit, reserve=len(footer) + sum(len(c) + 2 for c in closing) + 200)
+    budget.force(f"**{md_text(h.title)}** — {md_text(view.verdict)}")
+    budget.force("")
+    omitted = 0
+    if report.findings:
+        full = not budget.add(f"#### New findings ({len(report.findings)})\n")
+        for f in report.findings:
+            full = full or not budget.add(_item(f))
+            omitted += full
+        budget.add("")
+    for line in closing:
+        budget.force(line)
+        budget.force("")
+    if omitted:
+        budget.force(f"_… {omitted} findings not shown here (comment size limit): see report.html "
+                     "or findings.json._\n")
+    budget.force(footer)
+    return "\n".join(budget.parts) + "\n"
 
 
 def render(report: Report, limit: int = LIMIT) -> str:
     report = bounded(report)
     h = headline(report)
+    if h.diff is not None:
+        return _render_diff(report, h.diff, limit)
     footer = _footer(report)
     # room for the truncation note and the footer, whatever else gets in
     budget = _Budget(limit, reserve=len(footer) + 200)
