@@ -154,7 +154,8 @@ def scan(
     target: Annotated[list[str] | None, typer.Option("--target", help="TABLE.COLUMN, repeatable")] = None,
     to: Annotated[str, typer.Option("--to", help="uuid | uuid7 | bigint | text")] = "uuid",
     fmt: Annotated[str, typer.Option("--format", help="html,md,json,sarif")] = "html,md,json,sarif",
-    out: Annotated[Path, typer.Option("--out", help="Output directory")] = Path("impact-report"),
+    out: Annotated[Path, typer.Option(
+        "--out", help="Output directory; - lists the findings on stdout and writes nothing")] = Path("impact-report"),
     diff_base: Annotated[str | None, typer.Option("--diff-base", help="Only files changed since REF")] = None,
     baseline: Annotated[Path | None, typer.Option("--baseline", help="findings.json to suppress")] = None,
     fail_on: Annotated[str, typer.Option("--fail-on", help="error | warning | never")] = "error",
@@ -176,6 +177,11 @@ def scan(
             raise UsageError(f"--fail-on must be error, warning or never; got {fail_on!r}")
         formats = _formats(fmt)
         roots = tuple(paths or ["."])
+        if baseline is not None and not baseline.is_file():  # first use of a pre-commit hook: say how to make it
+            made = " ".join(["impact scan", *roots, *(f"--target {t}" for t in target or ()), f"--to {to}"])
+            raise UsageError(f"--baseline {baseline}: no such file; make it once from a full scan of the committed "
+                             f"tree and commit it: {made} --format json --out impact-baseline && cp "
+                             f"impact-baseline/findings.json {baseline}")
         cfg = _load_config(config, Path(roots[0]) if Path(roots[0]).is_dir() else Path.cwd())
         cfg = cfg.merged(
             schemas=tuple(s for s in (schema or "").split(",") if s),
@@ -191,10 +197,17 @@ def scan(
             diff_base=diff_base,
             baseline=baseline,
         )
+        listed = str(out) == "-"  # a pre-commit hook: nothing written into the work tree (nor into .git)
         with _progress(quiet) as progress:
             report = run_scan(options, progress)
-            if not diff_base:  # a pull request's diff prices what it adds, not the whole migration
+            if not diff_base and not listed:  # a pull request's diff prices what it adds, not the whole migration
                 report = run_plan(report, options, plan_strategies(to), progress=progress)
+        if listed:
+            from analyzer.summary import finding_lines
+
+            for line in finding_lines(report):
+                out_console.print(line, markup=False, highlight=False, soft_wrap=True)
+            return _exit_code(report, fail_on)
         plan = report.extras.get("plan")
         written = write_outputs(report, out, formats, typecheck=not no_typecheck,
                                 also=[lambda stage: write_plan(plan, stage)] if plan is not None else [])  # type: ignore[arg-type]
