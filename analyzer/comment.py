@@ -168,7 +168,8 @@ def fit(body: str, limit: int, full_report: str) -> str:
 def _closing(lines: list[str]) -> str:
     fences = sum(1 for line in lines if line.lstrip().startswith("```"))
     details = sum(line.count("<details") - line.count("</details>") for line in lines)
-    return ("```\n" if fences % 2 else "") + "</details>\n" * max(details, 0)
+    # a blank line first: a closing tag right under a table row could be read as one more row
+    return ("```\n" if fences % 2 else "") + "\n</details>\n" * max(details, 0)
 
 
 # --- the decision ----------------------------------------------------------------------------------
@@ -510,7 +511,7 @@ def _github_target(repo: str | None, pr: int | None, api_url: str | None, out: P
     event = _event(env)
     repo = repo or env.get("GITHUB_REPOSITORY") or None
     number = pr or _event_number(event)
-    sha = str((event.get("pull_request") or {}).get("head", {}).get("sha") or env.get("GITHUB_SHA") or "") or None
+    sha = _head_sha(event) or env.get("GITHUB_SHA") or None  # GITHUB_SHA is the test merge, not the PR's head
     run = [env.get(k) for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")]
     full = (f"report.md in the artifacts of [this workflow run]({run[0]}/{run[1]}/actions/runs/{run[2]})"
             if all(run) else f"{out}/report.md where the scan ran")
@@ -614,12 +615,19 @@ def _event(env: Mapping[str, str]) -> dict[str, Any]:
 
 def _event_number(event: Mapping[str, Any]) -> int | None:
     """pull_request / pull_request_target: `pull_request.number`; issue_comment on a PR: `issue.number`."""
-    pull = event.get("pull_request") or {}
-    issue = event.get("issue") or {}
+    pull, issue = event.get("pull_request"), event.get("issue")
+    pull, issue = (pull if isinstance(pull, dict) else {}), (issue if isinstance(issue, dict) else {})
     for value in (pull.get("number"), issue.get("number") if "pull_request" in issue else None):
         if isinstance(value, int) and value > 0:
             return value
     return None
+
+
+def _head_sha(event: Mapping[str, Any]) -> str | None:
+    pull = event.get("pull_request")
+    head = pull.get("head") if isinstance(pull, dict) else None
+    sha = head.get("sha") if isinstance(head, dict) else None
+    return sha if isinstance(sha, str) and sha else None
 
 
 def _max_wait(env: Mapping[str, str]) -> float:

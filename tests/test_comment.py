@@ -224,7 +224,7 @@ def test_a_report_over_the_limit_is_cut_at_a_line_with_a_note(
     assert note.startswith("*Cut at 65,536 characters, the comment limit:") and "more lines are not shown" in note
     assert note.rstrip().endswith(
         f"The full report is report.md in the artifacts of [this workflow run](https://github.com/{REPO}/actions/runs/4242).*")
-    kept_lines = kept.removeprefix(MARK + "\n").removesuffix("</details>\n").splitlines(keepends=True)
+    kept_lines = kept.removeprefix(MARK + "\n").removesuffix("\n</details>\n").splitlines(keepends=True)
     assert "".join(kept_lines) == f"{big.strip()}\n"[:len("".join(kept_lines))]  # whole lines of the report
     assert kept_lines[-1].endswith("|\n")
     assert kept.endswith("</details>\n")  # the open <details> is closed, so the note shows
@@ -278,6 +278,12 @@ def test_defaults_come_from_the_github_actions_environment(
     assert proc.stdout.startswith(f"created the impact comment on {REPO}#{PR}: https://github.com/{REPO}/pull/{PR}")
     assert len(_marked(forge)) == 1
 
+    merge_sha = "f" * 40  # in a pull_request job GITHUB_SHA is the test merge commit; the PR's head is named
+    proc = _run("comment", "--out", str(outs["clean"]), cwd=tmp_path, env={**env, "GITHUB_SHA": merge_sha})
+    assert proc.stdout.startswith("resolved"), proc.stdout + proc.stderr
+    [resolved] = _marked(forge)
+    assert f"gone as of {SHA}" in resolved["body"]
+
 
 def test_outside_ci_the_missing_setting_is_named(outs: dict[str, Path], tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
@@ -327,3 +333,16 @@ def test_dry_run_prints_the_body_and_posts_nothing(forge: FakeForge, outs: dict[
     assert online.stderr.strip() == (f"dry run, nothing posted: would resolve the impact comment on {REPO}#{PR}: "
                                      f"{existing['html_url']}")
     assert forge.writes == [] and forge.comments(REPO, PR)[0]["body"] == f"{MARK}\nold findings"
+
+
+def test_a_cut_inside_a_code_fence_closes_it() -> None:
+    from analyzer.comment import fit
+
+    body = MARK + "\nThe migration:\n```sql\n" + "".join(f"ALTER TABLE t{i} ADD COLUMN id_new uuid;\n"
+                                                         for i in range(200)) + "```\nafter\n"
+    cut = fit(body, 2_000, "report.md")
+    assert len(cut) <= 2_000 and cut.startswith(MARK + "\nThe migration:\n```sql\n")
+    kept, _, note = cut.rpartition("\n---\n")
+    assert kept.endswith(";\n```\n")  # the fence is closed, so the note is not shown as SQL
+    assert "more lines are not shown. The full report is report.md.*" in note
+    assert fit(body, len(body), "report.md") == body
