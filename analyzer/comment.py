@@ -513,8 +513,8 @@ def _github_target(repo: str | None, pr: int | None, api_url: str | None, out: P
     number = pr or _event_number(event)
     sha = _head_sha(event) or env.get("GITHUB_SHA") or None  # GITHUB_SHA is the test merge, not the PR's head
     run = [env.get(k) for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")]
-    full = (f"report.md in the artifacts of [this workflow run]({run[0]}/{run[1]}/actions/runs/{run[2]})"
-            if all(run) else f"{out}/report.md where the scan ran")
+    full = f"{out}/report.md" + (f", written by [this workflow run]({run[0]}/{run[1]}/actions/runs/{run[2]})"
+                                 if all(run) else " where the scan ran")
     token = env.get("GITHUB_TOKEN", "")
     missing = _missing([
         (repo, "no repository: pass --repo OWNER/NAME or set GITHUB_REPOSITORY"),
@@ -551,8 +551,8 @@ def _gitlab_target(project: str | None, mr: int | None, api_url: str | None, out
     token, header, token_var = env.get("GITLAB_TOKEN", ""), "PRIVATE-TOKEN", "GITLAB_TOKEN"
     if not token and env.get("CI_JOB_TOKEN"):
         token, header, token_var = env["CI_JOB_TOKEN"], "JOB-TOKEN", "CI_JOB_TOKEN"
-    full = (f"report.md in the artifacts of [this job]({env['CI_JOB_URL']})" if env.get("CI_JOB_URL")
-            else f"{out}/report.md where the scan ran")
+    full = f"{out}/report.md" + (f", written by [this job]({env['CI_JOB_URL']})" if env.get("CI_JOB_URL")
+                                 else " where the scan ran")
     missing = _missing([
         (project, "no project: pass --repo GROUP/PROJECT (or its numeric id) or set CI_PROJECT_ID"),
         (iid, "no merge request: pass --pr IID, or run in a merge-request pipeline (CI_MERGE_REQUEST_IID)"),

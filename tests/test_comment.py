@@ -223,7 +223,7 @@ def test_a_report_over_the_limit_is_cut_at_a_line_with_a_note(
     kept, _, note = body.rpartition("\n---\n")
     assert note.startswith("*Cut at 65,536 characters, the comment limit:") and "more lines are not shown" in note
     assert note.rstrip().endswith(
-        f"The full report is report.md in the artifacts of [this workflow run](https://github.com/{REPO}/actions/runs/4242).*")
+        f"The full report is {out}/report.md, written by [this workflow run](https://github.com/{REPO}/actions/runs/4242).*")
     kept_lines = kept.removeprefix(MARK + "\n").removesuffix("\n</details>\n").splitlines(keepends=True)
     assert "".join(kept_lines) == f"{big.strip()}\n"[:len("".join(kept_lines))]  # whole lines of the report
     assert kept_lines[-1].endswith("|\n")
