@@ -196,21 +196,24 @@ def _baseline_fingerprints(path: Path) -> set[str]:
 
 
 def changed_paths(roots: Sequence[str], ref: str) -> set[str]:
-    """Finding-style paths of files changed (committed, staged or not) since `ref`, per root."""
+    """Finding-style paths of files changed (committed, staged or not) since `ref`, per root.
+
+    `-z`: names come verbatim, NUL-separated; without it git quotes a name holding a non-ASCII
+    character (`"app/n\\303\\266tes.py"`) and its findings would count as outside the diff."""
     names = root_names(roots)
     out: set[str] = set()
     for root in roots:
         base = Path(root) if Path(root).is_dir() else Path(root).parent
         try:
             proc = subprocess.run(
-                ["git", "diff", "--name-only", "--relative", ref, "--", "."],
-                cwd=base, capture_output=True, text=True, check=True,
-            )
+                ["git", "diff", "--name-only", "-z", "--relative", ref, "--", "."],
+                cwd=base, capture_output=True, encoding="utf-8", errors="replace", check=True,
+            )  # an undecodable name becomes U+FFFD, as `sources.shown_name` shows it in findings
         except (OSError, subprocess.CalledProcessError) as exc:
             detail = getattr(exc, "stderr", "") or str(exc)
             raise UsageError(f"--diff-base {ref}: git diff failed in {root}: {detail.strip()}") from None
         prefix = names[root]
-        out.update(f"{prefix}/{p}" if prefix else p for p in proc.stdout.splitlines() if p)
+        out.update(f"{prefix}/{p}" if prefix else p for p in proc.stdout.split("\0") if p)
     return out
 
 

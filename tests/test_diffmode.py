@@ -225,3 +225,15 @@ def test_a_huge_pr_comment_keeps_its_verdict_and_closing_lines_under_the_limit()
     assert review.endswith(", and 20 more groups (findings.json)")
     assert "7 findings hidden by the baseline · 12 findings outside this diff" in lines
     assert lines[-1].startswith("<sub>impact ")
+
+
+def test_a_changed_file_with_a_non_ascii_name_is_in_the_diff(repo: Path) -> None:
+    """git quotes such names (`"app/n\\303\\266tes.py"`) unless asked for them verbatim (-z)."""
+    _git(repo, "checkout", "-qb", "pr")
+    (repo / "app" / "nötes.py").write_text(SCHEMAS.replace("AttachmentOut", "NoteOut"), encoding="utf-8")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "pr")
+    doc, md, _ = _scan(repo, "out", "--diff-base", "main", "--fail-on", "never")
+    assert doc["diff"]["changed_files"] == ["app/nötes.py"]
+    assert [(f["path"], f["symbol"]) for f in doc["findings"]] == [("app/nötes.py", "NoteOut.document_id")]
+    assert doc["diff"]["reviewers"] == [{"owners": ["@team-a"], "paths": ["app/nötes.py"]}]
