@@ -44,6 +44,7 @@ from analyzer.sources import Limits, Unreadable, read_source
 _IGNORE = re.compile(r"impact:\s*ignore(?![\w-])")
 _SEPARATOR = re.compile(r"^(?:--|:|[-\u2013\u2014])\s*")
 _WORD = re.compile(r"\w")
+_NEWLINE = re.compile(r"\r\n|\r|\n")
 
 #: comment openers per language (Python's come from the tokenizer; `#` is its fallback on bad syntax)
 _OPENERS: dict[str, tuple[str, ...]] = {"python": ("#",), "typescript": ("//", "/*"), "sql": ("--", "/*")}
@@ -74,7 +75,7 @@ def parse(text: str, language: Language) -> list[Suppression]:
     """Every suppression comment of one file's text."""
     if "impact:" not in text:
         return []
-    lines = text.splitlines()
+    lines = _NEWLINE.split(text)  # as the tokenizer and the parsers count lines (not str.splitlines: \f, \x1c...)
     comments = _python_comments(text) if language == "python" else None
     if comments is None:
         comments = _line_comments(lines, language)
@@ -202,7 +203,10 @@ class LineCache:
         """The suppressions that apply to `line` of `path`."""
         if path not in self._suppressions:
             f = self._files.get(path)
-            found = parse("\n".join(self.lines(path)) + "\n", f.language) if f is not None else []
+            try:
+                found = parse(Path(f.abs_path).read_text(encoding="utf-8"), f.language) if f is not None else []
+            except (OSError, UnicodeDecodeError):
+                found = []
             by_line: dict[int, list[Suppression]] = {}
             for s in found:
                 by_line.setdefault(s.applies_to, []).append(s)
