@@ -96,6 +96,9 @@ class Finding:
     edits: tuple[Edit, ...] = ()
     review: str = ""  # for hazards without a safe fix: the suggested approach
     fingerprint: str = ""
+    #: the target types this finding holds for when narrower than its rule's (`RuleMeta.applies_to`):
+    #: `le=2**31-1` holds for bigint where the same rule's `gt=0` does not; () = the rule's
+    applies_to: tuple[str, ...] = ()
 
     @property
     def fix(self) -> bool:
@@ -415,6 +418,36 @@ class RuleMeta:
     #: "UUID", "TEXT", "BIGINT", and "BIGINT_PAST_2_53" for JavaScript-number findings, which hold for
     #: bigint only when the key's values can pass Number.MAX_SAFE_INTEGER
     applies_to: tuple[str, ...] = ("UUID", "TEXT", "BIGINT")
+
+
+#: what a finding about a 32-bit integer (an int4 column, `::int`, `le=2**31-1`) holds for: every target type
+ANY_TARGET: tuple[str, ...] = ("UUID", "TEXT", "BIGINT")
+#: what a finding about the key being an integer at all (Python `int`, ordering, arithmetic, `int()`) holds
+#: for: a key that stops being a number, not one that widens to int8
+NOT_BIGINT: tuple[str, ...] = ("UUID", "TEXT")
+#: what a JavaScript-number finding holds for: a number holds every integer below 2**53 exactly
+JS_NUMBER: tuple[str, ...] = ("UUID", "TEXT", "BIGINT_PAST_2_53")
+
+
+_TYPE_WORDS = {"UUID": "uuid / uuid7", "TEXT": "text", "BIGINT": "bigint",
+               "BIGINT_PAST_2_53": "bigint once ids can pass 2**53"}
+
+
+def targets_line(applies_to: Sequence[str]) -> str:
+    """The catalogue's statement of the target types a rule fires for, made from its `applies_to`."""
+    return "Fires for: " + ", ".join(_TYPE_WORDS.get(t, t.lower()) for t in applies_to) + "."
+
+
+def holds_for(f: Finding, meta: RuleMeta | None, to_type: str, past_2_53: bool = False) -> bool:
+    """Does finding `f` hold when the key becomes `to_type` ("UUID", "TEXT", "BIGINT")?
+
+    The finding's own `applies_to` when its rule narrowed it, else its rule's. `past_2_53`: a bigint key
+    can pass Number.MAX_SAFE_INTEGER (measured from the database, `analyzer.plan.strategies.js_reachable`).
+    `impact scan --to` keeps, and `impact plan` prices each strategy with, exactly these findings."""
+    types = f.applies_to or (meta.applies_to if meta is not None else ())
+    if not types or to_type in types:
+        return True
+    return to_type == "BIGINT" and past_2_53 and "BIGINT_PAST_2_53" in types
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from analyzer.rules.python._examples import CLOSURE, MODELS, TARGET
 
 from analyzer.codemods.apply import apply_edits
 from analyzer.config import Config
-from analyzer.models import Closure, Ok, Skipped, SourceFile
-from analyzer.python import scan_python
+from analyzer.models import Closure, Ok, Skipped, SourceFile, holds_for
+from analyzer.python import catalogue, scan_python
 
 
 def _tree(tmp_path: Path, files: dict[str, str | bytes]) -> list[SourceFile]:
@@ -106,10 +106,13 @@ def test_bigint_changes_sql_types_not_python_ints(tmp_path: Path) -> None:
                              "app/schemas.py": "from pydantic import BaseModel\nclass A(BaseModel):\n"
                                                "    content_id: int\n"})
     result = scan_python(files, closure, Config())
+    rules = {m.code: m for m in catalogue()}
     model = [f for f in result.findings if f.path == "app/models.py" and f.symbol == "ContentItem.id"][0]
     assert model.kind == "must_change" and [e.text for e in model.edits] == ["BigInteger"]
+    assert holds_for(model, rules[model.code], "BIGINT")
+    # `content_id: int` stays right (Python's int has no width): found, never edited, and not kept for bigint
     schema = [f for f in result.findings if f.path == "app/schemas.py"]
-    assert schema and all(f.kind == "info" and not f.edits for f in schema)
+    assert schema and not any(f.edits or holds_for(f, rules.get(f.code), "BIGINT") for f in schema)
 
 
 def test_local_lookalikes_are_not_sqlalchemy(tmp_path: Path) -> None:

@@ -1,7 +1,9 @@
 """Every TypeScript rule's own examples, collected from rules/typescript/*.yml by one parametrized test.
 
 An invalid example pins the line, the symbol (when given) and the fixed line; a valid example must
-produce no finding of that rule. Outcomes follow STYLE.md: Missing, Noisy, Wrong.
+produce no finding of that rule. Outcomes follow STYLE.md: Missing, Noisy, Wrong. An example is scanned for
+its `to:` target type and keeps the findings that hold for it by the pipeline's own predicate
+(`analyzer.models.holds_for`, ids below 2**53), so a `to: BIGINT` example shows `impact scan --to bigint`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from analyzer.config import Config
-from analyzer.models import Finding, KeySeeds, RouteSeed
+from analyzer.models import Finding, KeySeeds, RouteSeed, holds_for
 from analyzer.typescript import catalogue
 from analyzer.typescript.rules import Example, TsRule, load_rules, parse_rule
 from analyzer.typescript.scan import scan_sources
@@ -54,7 +56,7 @@ def _apply(text: str, finding: Finding) -> str:
 @pytest.mark.parametrize(("rule", "example", "valid"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_rule_example(rule: TsRule, example: Example, valid: bool, tmp_path: Path) -> None:
     result = scan_sources({example.file: example.code}, SEEDS, CONFIG, to_type=example.to, tmp=tmp_path)
-    mine = [f for f in result.findings if f.code == rule.code]
+    mine = [f for f in result.findings if f.code == rule.code and holds_for(f, rule.meta, example.to)]
     if valid:
         assert not mine, f"Noisy: {[(f.span.line, f.symbol, f.evidence) for f in mine]}"
         return
@@ -78,9 +80,14 @@ def test_catalogue_is_complete() -> None:
 def test_unknown_keys_are_rejected() -> None:
     from analyzer.typescript.rules import RuleError
 
-    base = "code: X\nname: x\nlayer: ts-type\nkind: hazard\nmessage: m\ndoc: d\nvalid: []\ninvalid: []\n"
+    base = ("code: X\nname: x\nlayer: ts-type\nkind: hazard\napplies_to: [UUID, TEXT]\nmessage: m\ndoc: d\n"
+            "valid: []\ninvalid: []\n")
     parse_rule(base, "ok.yml")
     with pytest.raises(RuleError):
         parse_rule(base + "severty: error\n", "bad.yml")
     with pytest.raises(RuleError):
         parse_rule(base.replace("invalid: []", "invalid: [{code: x}]"), "bad.yml")
+    with pytest.raises(RuleError):  # every rule states the target types it fires for
+        parse_rule(base.replace("applies_to: [UUID, TEXT]\n", ""), "bad.yml")
+    with pytest.raises(RuleError):
+        parse_rule(base.replace("[UUID, TEXT]", "[UUID, INT8]"), "bad.yml")

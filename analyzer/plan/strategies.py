@@ -29,7 +29,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from analyzer.config import Config
-from analyzer.models import Closure, Finding, Report, RuleMeta, SchemaSnapshot
+from analyzer.models import Closure, Finding, Report, RuleMeta, SchemaSnapshot, holds_for
 from analyzer.plan.steps import Migration, MigrationRefused, Step
 
 STRATEGIES: tuple[str, ...] = ("uuid", "uuid7", "bigint", "shared-sequence", "keep")
@@ -52,7 +52,7 @@ BLOCKING = ("ACCESS EXCLUSIVE", "EXCLUSIVE", "SHARE ROW EXCLUSIVE", "SHARE")
 
 def plan_strategies(to: str) -> tuple[str, ...]:
     """The strategies a scan towards `to` can price: its findings hold the UUID superset unless it was
-    made towards bigint, whose scan demotes the UUID-only findings (then `impact plan` prices UUID)."""
+    made towards bigint, whose scan keeps only what holds for bigint (then `impact plan` prices UUID)."""
     return STRATEGIES if to != "bigint" else ("bigint", "shared-sequence", "keep")
 
 
@@ -238,12 +238,18 @@ def js_reachable(facts: Mapping[str, KeyFacts]) -> bool:
     return False
 
 
-def holds_for(meta: RuleMeta | None, to_type: str, past_2_53: bool) -> bool:
-    if meta is None:
-        return True
-    if to_type in meta.applies_to:
-        return True
-    return to_type == "BIGINT" and past_2_53 and "BIGINT_PAST_2_53" in meta.applies_to
+def bigint_past_2_53(db_url: str | None, schema: SchemaSnapshot, closure: Closure) -> bool:
+    """`impact scan --to bigint`'s question, answered as the plan answers it: can a key pass 2**53 within
+    the horizon (max id, sequence and growth read from the database; no database, no evidence: no)?"""
+    if not db_url:
+        return js_reachable(measure_keys(None, schema, closure))
+    from analyzer import db
+
+    engine = db.open_engine(db_url)
+    try:
+        return js_reachable(measure_keys(engine, schema, closure))
+    finally:
+        engine.dispose()
 
 
 def strategy_findings(findings: Sequence[Finding], strategy: str, rules: Mapping[str, RuleMeta],
@@ -260,7 +266,7 @@ def strategy_findings(findings: Sequence[Finding], strategy: str, rules: Mapping
                 and f.target in own]
     to_type = TYPE_OF[strategy]
     past = js_reachable(facts)
-    return [f for f in live if holds_for(rules.get(f.code), to_type, past)]
+    return [f for f in live if holds_for(f, rules.get(f.code), to_type, past)]
 
 
 def code_figures(findings: Sequence[Finding]) -> dict[str, int]:

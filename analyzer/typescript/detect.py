@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import tree_sitter as ts
 
 from analyzer.config import Config
-from analyzer.models import Edit, Finding
+from analyzer.models import ANY_TARGET, JS_NUMBER, Edit, Finding
 from analyzer.typescript.flow import Project
 from analyzer.typescript.index import Binding, FileIndex, Func, callee_name, unwrap_type
 from analyzer.typescript.rules import TsRule, rules_by_name
@@ -131,21 +131,24 @@ class Detector:
     # ------------------------------------------------------------------ plumbing
     def finding(self, fi: FileIndex, rule_name: str, node: ts.Node, symbol: str, why: str,
                 edits: list[tuple[ts.Node | tuple[int, int], str]] = (),  # type: ignore[assignment]
-                layer: str | None = None, func: Func | None = None, safe: bool = True) -> Finding | None:
+                layer: str | None = None, func: Func | None = None, safe: bool = True,
+                applies_to: tuple[str, ...] = (), widening: bool = False) -> Finding | None:
+        """`applies_to` narrows the rule's target types for this finding; `widening`: the edits are the bigint
+        fix itself (dropping a 32-bit cap), made for every target type, not only when the key becomes a string."""
         rule: TsRule | None = self.rules.get(rule_name)
         if rule is None or not self.config.rule_enabled(rule.code, rule.name):
             return None
         if layer is None:
             layer = "test" if fi.is_test else rule.layer
         out_edits: tuple[Edit, ...] = ()
-        if edits and self.to_type in _STRINGY:
+        if edits and (self.to_type in _STRINGY or widening):
             made = []
             for where, text in edits:
                 sb, eb = (where.start_byte, where.end_byte) if isinstance(where, ts.Node) else where
                 made.append(Edit(fi.src.char(sb), fi.src.char(eb), text, safe=safe))
             out_edits = tuple(made)
         review = rule.review
-        if self.to_type == "BIGINT":
+        if self.to_type == "BIGINT" and not widening:
             review = (review + " " if review else "") + \
                 "BIGINT keys beyond 2^53 lose precision in a JS number: keep ids as strings on the wire."
         evidence = why
@@ -157,7 +160,7 @@ class Detector:
                        severity=self.config.severity_for(rule.code, rule.name, rule.severity),  # type: ignore[arg-type]
                        path=fi.sf.path, span=fi.src.span(node), symbol=symbol,
                        message=rule.message.format(symbol=symbol, to=self.to_type.lower()),
-                       evidence=evidence, edits=out_edits, review=review)
+                       evidence=evidence, edits=out_edits, review=review, applies_to=applies_to)
 
     def _callees(self) -> dict[int, list[str]]:
         if self._callee_map is None:
@@ -408,8 +411,7 @@ class Detector:
         znum = _zod_number(value, fi)
         if znum is None:
             return
-        yield self.finding(fi, "ts.zod.number", decl, vname, f"{vname} validates the key",
-                           [(znum, "z.string().uuid()")], layer="test" if fi.is_test else None)
+        yield self._zod_finding(fi, decl, vname, f"{vname} validates the key", znum, value)
 
     # ------------------------------------------------------------------ caches keyed by id
     def _cache(self, fi: FileIndex, node: ts.Node, func: Func | None) -> Iterator[Finding | None]:
@@ -531,9 +533,21 @@ class Detector:
                 why = f"{schema} validates {self.kn.entity_origin(schema[:1].upper() + schema[1:])}".strip()
         if not why:
             return
-        start, end = znum
-        yield self.finding(fi, "ts.zod.number", node, f"{self._zod_schema_name(node, fi) or 'z'}.{kname}", why,
-                           [((start, end), "z.string().uuid()")], layer="test" if fi.is_test else None)
+        yield self._zod_finding(fi, node, f"{self._zod_schema_name(node, fi) or 'z'}.{kname}", why, znum, value)
+
+    def _zod_finding(self, fi: FileIndex, node: ts.Node, symbol: str, why: str, znum: tuple[int, int],
+                     schema: ts.Node) -> Finding | None:
+        """`z.number()` holding the key: a string schema for UUID/text; for bigint only a cap the key outgrows
+        (`.max(2147483647)`), which the bigint fix drops."""
+        caps = _zod_caps(schema, fi)
+        layer = "test" if fi.is_test else None
+        if caps and self.to_type == "BIGINT":
+            written = ", ".join(fi.src.data[a:b].decode("utf-8", "replace").lstrip(".") for a, b in caps)
+            return self.finding(fi, "ts.zod.number", node, symbol, f"{why}; `{written}` caps the key below "
+                                "bigint's range", [(c, "") for c in caps], layer=layer, widening=True,
+                                applies_to=ANY_TARGET)
+        return self.finding(fi, "ts.zod.number", node, symbol, why, [(znum, "z.string().uuid()")], layer=layer,
+                            applies_to=ANY_TARGET if caps else JS_NUMBER)
 
     def _zod_schema_name(self, pair: ts.Node, fi: FileIndex) -> str:
         cur = pair.parent
@@ -935,6 +949,77 @@ def _zod_number(call: ts.Node, fi: FileIndex) -> tuple[int, int] | None:
         else:
             break
     return chain[0].start_byte, end
+
+
+def _zod_caps(call: ts.Node, fi: FileIndex) -> list[tuple[int, int]]:
+    """Byte ranges of the `.max(N)` / `.lte(N)` / `.lt(N)` refinements of a `z.number()` chain whose constant
+    N is below 2**53 - 1: a cap a bigint key outgrows (`.max(2147483647)`); [] when there is none."""
+    chain: list[ts.Node] = []
+    cur: ts.Node | None = call
+    while cur is not None and cur.type == "call_expression":
+        chain.append(cur)
+        fn = cur.child_by_field_name("function")
+        cur = fn.child_by_field_name("object") if fn is not None and fn.type == "member_expression" else None
+    chain.reverse()
+    if not chain:
+        return []
+    first = fi.text(chain[0].child_by_field_name("function") or chain[0]).replace(" ", "")
+    if first == "z.array":
+        args = chain[0].child_by_field_name("arguments")
+        inner = args.named_children[0] if args is not None and args.named_children else None
+        return _zod_caps(inner, fi) if inner is not None and inner.type == "call_expression" else []
+    out = []
+    for c in chain[1:]:
+        fn = c.child_by_field_name("function")
+        prop = fn.child_by_field_name("property") if fn is not None else None
+        obj = fn.child_by_field_name("object") if fn is not None else None
+        if prop is None or obj is None or fi.text(prop) not in _ZOD_NUMERIC:
+            break
+        args = c.child_by_field_name("arguments")
+        arg = args.named_children[0] if args is not None and args.named_children else None
+        value = _js_const(arg, fi) if arg is not None else None
+        if fi.text(prop) in ("max", "lte", "lt") and value is not None and value < 2**53 - 1:
+            out.append((obj.end_byte, c.end_byte))
+    return out
+
+
+def _js_const(node: ts.Node, fi: FileIndex) -> int | None:
+    """An integer constant expression: `2147483647`, `2_147_483_647`, `0x7fffffff`, `2 ** 31 - 1`,
+    `Math.pow(2, 31) - 1`; None otherwise."""
+    t = node.type
+    if t == "number":
+        text = fi.text(node).replace("_", "")
+        try:
+            return int(text, 0)
+        except ValueError:
+            try:
+                value = float(text)
+            except ValueError:
+                return None
+            return int(value) if value.is_integer() else None
+    if t == "parenthesized_expression" and node.named_children:
+        return _js_const(node.named_children[0], fi)
+    if t == "unary_expression":
+        op, arg = node.child_by_field_name("operator"), node.child_by_field_name("argument")
+        inner = _js_const(arg, fi) if arg is not None else None
+        return -inner if inner is not None and op is not None and fi.text(op) == "-" else None
+    if t == "binary_expression":
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        op = node.child_by_field_name("operator")
+        a = _js_const(left, fi) if left is not None else None
+        b = _js_const(right, fi) if right is not None else None
+        if a is None or b is None or op is None:
+            return None
+        o = fi.text(op)
+        if o == "**" and 0 <= b <= 64:
+            return int(a**b)
+        return {"+": a + b, "-": a - b, "*": a * b}.get(o)
+    if t == "call_expression" and callee_name(fi, node) == "Math.pow":
+        args = node.child_by_field_name("arguments")
+        vals = [_js_const(a, fi) for a in args.named_children] if args is not None else []
+        if len(vals) == 2 and vals[0] is not None and vals[1] is not None and 0 <= vals[1] <= 64:
+            return int(vals[0] ** vals[1])
+    return None
 
 
 def _storage_read(arg: ts.Node, fi: FileIndex) -> str | None:

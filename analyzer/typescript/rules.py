@@ -1,8 +1,10 @@
 """The TypeScript rule catalogue: one strict YAML file per rule under `rules/typescript/`.
 
 A rule file holds what a reviewer needs in one place: code, dotted name, layer, kind, severity, the
-message, a docstring with the anti-pattern and the best practice, and `valid:`/`invalid:` examples
-(collected by tests/test_rules_typescript.py). The detection itself lives in `detect.py`, keyed by
+message, a docstring with the anti-pattern and the best practice, the target types it fires for
+(`applies_to:`; most say UUID, TEXT and BIGINT_PAST_2_53, since a JavaScript number holds every bigint
+below 2**53), and `valid:`/`invalid:` examples, each scanned for its `to:` type (collected by
+tests/test_rules_typescript.py). The detection itself lives in `detect.py`, keyed by
 the rule's name. Unknown keys are rejected so a typo never silently disables a field.
 """
 
@@ -15,10 +17,12 @@ from importlib import resources
 
 import yaml
 
-from analyzer.models import DEFAULT_SEVERITY, KINDS, LAYERS, SEVERITIES, RuleMeta
+from analyzer.models import DEFAULT_SEVERITY, JS_NUMBER, KINDS, LAYERS, SEVERITIES, RuleMeta, targets_line
 
-_REQUIRED = {"code", "name", "layer", "kind", "message", "doc", "valid", "invalid"}
+_REQUIRED = {"code", "name", "layer", "kind", "applies_to", "message", "doc", "valid", "invalid"}
 _OPTIONAL = {"severity", "fixable", "review"}
+#: what `applies_to:` may list (RuleMeta.applies_to): every rule states the target types it fires for
+_TARGET_TYPES = ("UUID", "TEXT", "BIGINT", "BIGINT_PAST_2_53")
 _EXAMPLE_KEYS = {"code", "file", "line", "fix", "symbol", "to"}
 
 
@@ -50,6 +54,8 @@ class TsRule:
     valid: tuple[Example, ...]
     invalid: tuple[Example, ...]
     source: str
+    #: a JavaScript number holds every integer below 2**53 exactly: bigint only once ids can pass it
+    applies_to: tuple[str, ...] = JS_NUMBER
 
     @property
     def meta(self) -> RuleMeta:
@@ -57,9 +63,8 @@ class TsRule:
                         kind=self.kind,  # type: ignore[arg-type]
                         severity=self.severity,  # type: ignore[arg-type]
                         summary=_summary(self.doc) or self.name,
-                        doc=self.doc.strip(), fixable=self.fixable,
-                        # a JavaScript number holds every bigint below 2**53 exactly
-                        applies_to=("UUID", "TEXT", "BIGINT_PAST_2_53"))
+                        doc=f"{self.doc.strip()}\n\n{targets_line(self.applies_to)}", fixable=self.fixable,
+                        applies_to=self.applies_to)
 
 
 def _summary(doc: str) -> str:
@@ -108,11 +113,15 @@ def parse_rule(text: str, source: str) -> TsRule:
     severity = data.get("severity", DEFAULT_SEVERITY[data["kind"]])
     if severity not in SEVERITIES:
         raise RuleError(f"{source}: unknown severity {severity!r}")
+    applies_to = data["applies_to"]
+    if not isinstance(applies_to, list) or not applies_to or any(t not in _TARGET_TYPES for t in applies_to):
+        raise RuleError(f"{source}: applies_to lists target types among {', '.join(_TARGET_TYPES)}")
     return TsRule(code=str(data["code"]), name=str(data["name"]), layer=data["layer"], kind=data["kind"],
                   severity=severity, message=str(data["message"]), doc=str(data["doc"]),
                   fixable=bool(data.get("fixable", False)), review=str(data.get("review", "")),
                   valid=_examples(data["valid"], f"{source}: valid", False),
-                  invalid=_examples(data["invalid"], f"{source}: invalid", True), source=source)
+                  invalid=_examples(data["invalid"], f"{source}: invalid", True), source=source,
+                  applies_to=tuple(applies_to))
 
 
 @lru_cache(maxsize=1)

@@ -10,6 +10,7 @@ from analyzer.rules.python.db_model_column import SqlalchemyColumn
 from analyzer.rules.python.db_model_relationship import RelationshipHint
 from analyzer.rules.python.hazard_arithmetic import KeyArithmetic
 from analyzer.rules.python.hazard_format import IntFormat
+from analyzer.rules.python.hazard_int32 import Int32Pack
 from analyzer.rules.python.hazard_int_cast import IntCast
 from analyzer.rules.python.hazard_isdigit import IsDigit
 from analyzer.rules.python.hazard_isinstance import IsInstanceInt
@@ -52,6 +53,7 @@ RULES: list[type[PyRule]] = [
     IntFormat,
     DigitRegex,
     IsInstanceInt,
+    Int32Pack,
     RawSql,
     SqlIntBind,
     SqlFile,

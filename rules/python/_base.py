@@ -7,13 +7,26 @@ of one parsed file (`ctx.pf`) and the shared key model (`ctx.model`, `ctx.flow`)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
 import libcst as cst
 
-from analyzer.models import DEFAULT_SEVERITY, Edit, Finding, Kind, Language, RuleMeta, Severity, Span
+from analyzer.models import (
+    ANY_TARGET,
+    DEFAULT_SEVERITY,
+    NOT_BIGINT,
+    Edit,
+    Finding,
+    Kind,
+    Language,
+    RuleMeta,
+    Severity,
+    Span,
+    targets_line,
+)
 from analyzer.python.facts import Routers
 from analyzer.python.flow import Ev, Flow
 from analyzer.python.keys import KeyModel
@@ -24,6 +37,12 @@ from analyzer.python.parsed import FuncInfo, ParsedFile
 class Valid:
     code: str
     path: str = "app/module.py"
+    to: str = "UUID"  # the target type the example is scanned for (Target.to_type)
+
+    @classmethod
+    def like(cls, example: Invalid, to: str) -> Valid:
+        """The same code as an invalid example, right as it is for another target type (bigint)."""
+        return cls(example.code, example.path, to)
 
 
 @dataclass(frozen=True)
@@ -33,6 +52,8 @@ class Invalid:
     message_contains: str = ""
     expected_fix: str | None = None  # the fixed text of `line` after the rule's edits
     path: str = "app/module.py"
+    to: str = "UUID"
+    kind: str = ""  # the finding's kind when it is not the rule's (history in an old revision: "info")
 
 
 class PyRule:
@@ -43,8 +64,10 @@ class PyRule:
     language: ClassVar[Language] = "python"
     fixable: ClassVar[bool] = False
     #: target types the findings hold for (RuleMeta.applies_to); Python's int has no width, so a rule
-    #: about `int` annotations, casts, ordering or arithmetic holds for UUID/TEXT, not for bigint
-    APPLIES_TO: ClassVar[tuple[str, ...]] = ("UUID", "TEXT", "BIGINT")
+    #: about `int` annotations, casts, ordering or arithmetic holds for UUID/TEXT (NOT_BIGINT); a rule
+    #: about a 32-bit type (an int4 column, `::int`, `le=2**31-1`) for every target type (ANY_TARGET).
+    #: A finding may narrow it (`applies_to=` of `FileCtx.finding`) when one rule sees both kinds
+    APPLIES_TO: ClassVar[tuple[str, ...]] = ANY_TARGET
     VALID: ClassVar[list[Valid]] = []
     INVALID: ClassVar[list[Invalid]] = []
 
@@ -63,7 +86,7 @@ class PyRule:
         doc = (cls.__doc__ or "").strip()
         return RuleMeta(code=cls.code, name=f"py.{cls.name}", language=cls.language, layer=cls.layer,
                         kind=cls.kind, severity=DEFAULT_SEVERITY[cls.kind], summary=doc.splitlines()[0] if doc
-                        else "", doc=doc, fixable=cls.fixable,
+                        else "", doc=f"{doc}\n\n{targets_line(cls.APPLIES_TO)}" if doc else "", fixable=cls.fixable,
                         applies_to=cls.APPLIES_TO)
 
 
@@ -78,21 +101,19 @@ class FileCtx:
     # ------------------------------------------------------------------ findings
     def finding(self, rule: PyRule, node: cst.CSTNode, symbol: str, message: str, *, evidence: str = "",
                 target: str = "", edits: tuple[Edit, ...] = (), review: str = "", layer: str | None = None,
-                kind: Kind | None = None) -> Finding:
-        """A finding at `node`; a chained call (`select(...).order_by(X.id)`) is placed at its method name."""
+                kind: Kind | None = None, applies_to: tuple[str, ...] = ()) -> Finding:
+        """A finding at `node`; a chained call (`select(...).order_by(X.id)`) is placed at its method name.
+        Whether it holds for the scan's target type is the pipeline's call (`analyzer.models.holds_for`)."""
         span = self.pf.span(node)
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
             head = self.pf.span(node.func.attr)
             span = Span(head.line, head.column, span.end_line, span.end_column)
         k: Kind = kind or rule.kind
-        if k == "must_change" and not self.model.int_changes and rule.layer not in ("db-model", "migration",
-                                                                                    "raw-sql"):
-            k = "info"  # BIGINT: Python `int` stays right; keep the place as context
         severity: Severity = DEFAULT_SEVERITY[k]
         return Finding(rule=rule.rule_name, code=rule.code, layer=layer or rule.layer, language="python",
                        kind=k, severity=severity, path=self.pf.path, span=span, symbol=symbol,
                        message=message, evidence=evidence, target=target or self.model.default_target,
-                       edits=edits, review=review)
+                       edits=edits, review=review, applies_to=applies_to)
 
     # ------------------------------------------------------------------ helpers
     def int_edits(self, node: cst.CSTNode | None) -> tuple[Edit, ...]:
@@ -139,6 +160,22 @@ class FileCtx:
     def symbol(self, fi: FuncInfo | None, *extra: str) -> str:
         parts = [fi.qualname] if fi is not None else []
         return ".".join([*parts, *[e for e in extra if e]]) or self.pf.modname
+
+
+_INT8 = re.compile(r"big_?integer|\b(?:bigint|int8|bigserial|serial8)\b", re.I)
+_INT4 = re.compile(r"\b(?:(?:tiny|small|medium)?int(?:eger)?[24]?|(?:small)?serial[24]?|int32)\b|integer", re.I)
+
+
+def type_targets(type_text: str) -> tuple[str, ...]:
+    """What a finding about an integer type written in code or SQL holds for. A 32-bit (or narrower) type
+    (`Integer`, `INTEGER`, `::int`, `int4`, `serial`) breaks for every target type, bigint included; an
+    8-byte one (`BigInteger`, `BIGINT`, `int8`) only for a key that stops being a number; () when the text
+    names no integer type (the rule's own APPLIES_TO then decides)."""
+    if _INT8.search(type_text):
+        return NOT_BIGINT
+    if _INT4.search(type_text):
+        return ANY_TARGET
+    return ()
 
 
 def _find(node: cst.CSTNode, kind: type) -> list[cst.CSTNode]:

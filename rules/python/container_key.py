@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import libcst as cst
 from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
 
-from analyzer.models import Edit, Finding
+from analyzer.models import NOT_BIGINT, Edit, Finding
 from analyzer.python.parsed import FuncInfo
 
 _HEAD = "from collections import Counter\nfrom datetime import date\n"
@@ -17,10 +17,12 @@ class KeyedContainer(PyRule):
     Anti-pattern: `counts: dict[int, int] = {}` filled with `counts[entity_id] += 1`, or a function
     `-> dict[int, int]` returning `{int(entity_id): n ...}`. Best practice: type the key side with the
     new key type; the value side stays as it is.
+
+    Not for bigint: Python's int has no width; `dict[int, X]`, `list[int]` hold bigint keys.
     """
 
     code, name, layer, kind = "PY054", "container.key_type", "service", "must_change"
-    APPLIES_TO = ("UUID", "TEXT")
+    APPLIES_TO = NOT_BIGINT
     fixable = True
     VALID = [Valid("def f(rows) -> dict[int, int]:\n    counts: dict[int, int] = {}\n"
                    "    for user_id, n in rows:\n        counts[user_id] = n\n    return counts\n")]
@@ -34,6 +36,8 @@ class KeyedContainer(PyRule):
                 "    for content_id, day in rows:\n        counts[(content_id, day)] += 1\n",
                 line=4, expected_fix="    counts: Counter[tuple[uuid.UUID, date]] = Counter()"),
     ]
+
+    VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         pf = ctx.pf

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import libcst as cst
 from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid, find_all
 
-from analyzer.models import Finding
+from analyzer.models import NOT_BIGINT, Finding
 from analyzer.python import facts
 
 _HEAD = ("import sqlalchemy as sa\nfrom sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n"
@@ -19,10 +19,12 @@ class ModelCheckConstraint(PyRule):
     `content_id` becomes a UUID — the constraint cannot be created on the new column type (and
     `create_all` / autogenerate keep emitting it). Best practice: drop the constraint with the type
     change (the key type validates the shape), in the model and in the migration.
+
+    Not for bigint: an int8 compares with 0 as an int4 does, so the CHECK stays valid.
     """
 
     code, name, layer, kind = "PY003", "sqlalchemy.check_constraint", "db-model", "must_change"
-    APPLIES_TO = ("UUID", "TEXT")
+    APPLIES_TO = NOT_BIGINT
     VALID = [
         Valid(_HEAD + "class Metric(Base):\n    __tablename__ = 'images'\n"
                       "    __table_args__ = (sa.CheckConstraint('views >= 0'),)\n"
@@ -40,6 +42,8 @@ class ModelCheckConstraint(PyRule):
                         "    id: Mapped[int] = mapped_column(primary_key=True)\n", line=7,
                 message_contains="content_id > 0"),
     ]
+
+    VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         from analyzer.rules.python.sql_raw import line_hazard

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import libcst as cst
-from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
+from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid, type_targets
 
 from analyzer.models import Edit, Finding
 from analyzer.python import facts
@@ -16,6 +16,10 @@ class SqlalchemyColumn(PyRule):
     `int`/`Integer` while the database column becomes `uuid`. Best practice: change the SQL type
     (`Uuid`, `BigInteger`) and the Python annotation (`Mapped[uuid.UUID]`) in the same commit as the
     migration, for the primary key and for every foreign key that points at it.
+
+    Every target type: `Integer` (and a bare `Mapped[int]`, which SQLAlchemy maps to `Integer`) is int4,
+    so bigint needs `BigInteger` too; the annotation stays `int` for bigint (Python's int has no width).
+    A column already `BigInteger` changes for UUID and text only.
     """
 
     code, name, layer, kind = "PY001", "sqlalchemy.column", "db-model", "must_change"
@@ -34,6 +38,10 @@ class SqlalchemyColumn(PyRule):
               "class Base(DeclarativeBase): pass\n"
               "class Image(Base):\n    __tablename__ = 'images'\n"
               "    content_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey('content_items.id'))\n"),
+        # bigint: a column that is already 8 bytes wide stays as it is
+        Valid("import sqlalchemy as sa\nfrom sqlalchemy.orm import declarative_base\nBase = declarative_base()\n"
+              "class Image(Base):\n    __tablename__ = 'images'\n"
+              "    content_id = sa.Column(sa.BigInteger, sa.ForeignKey('content_items.id'))\n", to="BIGINT"),
     ]
     INVALID = [
         Invalid("from sqlalchemy import Integer\nfrom sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n"
@@ -54,6 +62,13 @@ class SqlalchemyColumn(PyRule):
                 "    content_id = sa.Column(sa.Integer, sa.ForeignKey('content_items.id'), index=True)\n",
                 line=7, message_contains="images.content_id",
                 expected_fix="    content_id = sa.Column(sa.Uuid, sa.ForeignKey('content_items.id'), index=True)"),
+        # bigint: Integer becomes BigInteger, the annotation stays int
+        Invalid("import sqlalchemy as sa\nfrom sqlalchemy.orm import declarative_base\nBase = declarative_base()\n"
+                "class Image(Base):\n    __tablename__ = 'images'\n"
+                "    id = sa.Column(sa.Integer, primary_key=True)\n"
+                "    content_id = sa.Column(sa.Integer, sa.ForeignKey('content_items.id'), index=True)\n",
+                line=7, message_contains="BIGINT", to="BIGINT",
+                expected_fix="    content_id = sa.Column(sa.BigInteger, sa.ForeignKey('content_items.id'), index=True)"),
         Invalid("from typing import Optional\nfrom sqlmodel import Field, SQLModel\n"
                 "class Image(SQLModel, table=True):\n    __tablename__ = 'images'\n"
                 "    id: Optional[int] = Field(default=None, primary_key=True)\n"
@@ -81,7 +96,7 @@ class SqlalchemyColumn(PyRule):
                 yield ctx.finding(self, attr.stmt, f"{cls.name.value}.{attr_name}",
                                   f"`{cls.name.value}.{attr_name}` maps {ic.qualified}, which becomes "
                                   f"{model.to_type}", evidence=ic.reason, target=ic.target, edits=edits,
-                                  kind="must_change" if int_typed else "info")
+                                  kind="must_change" if int_typed else "info", applies_to=self._width(ctx, spec))
         for entry in pf.of(cst.Call):
             call = entry.node
             assert isinstance(call, cst.Call)
@@ -96,7 +111,15 @@ class SqlalchemyColumn(PyRule):
                                   f"Column `{spec.name}` of Table('{table}') maps {ic.qualified}, which becomes "
                                   f"{model.to_type}", evidence=ic.reason, target=ic.target,
                                   edits=self._type_edits(ctx, spec) + self._key_default_edits(ctx, spec, ic),
-                                  kind="must_change")
+                                  kind="must_change", applies_to=self._width(ctx, spec))
+
+    @staticmethod
+    def _width(ctx: FileCtx, spec: facts.ColumnSpec | None) -> tuple[str, ...]:
+        """Every target type for an `Integer` (or no SQL type: SQLAlchemy maps `int` to Integer); UUID and text
+        only for a `BigInteger` column."""
+        if spec is None or not spec.type_nodes:
+            return ()
+        return type_targets(" ".join(ctx.pf.code(n) for n in spec.type_nodes))
 
     @staticmethod
     def _key_default_edits(ctx: FileCtx, spec: facts.ColumnSpec | None, ic: object) -> tuple[Edit, ...]:

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import libcst as cst
 from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
 
-from analyzer.models import Finding
+from analyzer.models import NOT_BIGINT, Finding
 
 _OPS = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide, cst.Modulo)
 
@@ -16,16 +16,20 @@ class KeyArithmetic(PyRule):
     Anti-pattern: `next_id = max_id + 1`, `content_id % shards`, `job.content_id + 10_000_000` — a
     UUID supports none of it. Best practice: generate keys in one place (`uuid.uuid4()` / the database
     default), shard on a hash of the key, keep id spaces apart with a discriminator column.
+
+    Not for bigint: an int8 computes like an int4 (Python's int has no width).
     """
 
     code, name, layer, kind = "PY063", "hazard.arithmetic", "service", "hazard"
-    APPLIES_TO = ("UUID", "TEXT")
+    APPLIES_TO = NOT_BIGINT
     VALID = [Valid("def offset_for(page: int, page_size: int) -> int:\n    return (max(page, 1) - 1) * page_size\n"
                    "def f(content_id):\n    return 'c-' + str(content_id)\n")]
     INVALID = [
         Invalid("def shard_for(content_id: int, shards: int = 16) -> int:\n    return content_id % shards\n", line=2),
         Invalid("def f(job):\n    return job.content_id + 10_000_000\n", line=2),
     ]
+
+    VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         for entry in ctx.pf.of(cst.BinaryOperation):

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import libcst as cst
 from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
 
-from analyzer.models import Finding
+from analyzer.models import NOT_BIGINT, Finding
 from analyzer.python import facts
 
 _INT_SPEC = re.compile(r"[-+ #0-9,_]*[dxXob]$")
@@ -18,16 +18,20 @@ class IntFormat(PyRule):
 
     Anti-pattern: `f"c{content_id:06d}"` — raises for a UUID; a logging call with `%d` logs an error
     instead of the message. Best practice: format with `{}` / `%s`, or `str(key)`.
+
+    Not for bigint: `%d`, `:d` and zero-padding format any int (a wider key only makes the text longer).
     """
 
     code, name, layer, kind = "PY064", "hazard.format", "service", "hazard"
-    APPLIES_TO = ("UUID", "TEXT")
+    APPLIES_TO = NOT_BIGINT
     VALID = [Valid("def f(page: int):\n    return f'{page:03d}'\n")]
     INVALID = [
         Invalid("def content_slug(content_id: int) -> str:\n    return f'c{content_id:06d}'\n", line=2),
         Invalid("import logging\nlog = logging.getLogger()\ndef f(content_id):\n"
                 "    log.warning('content %d vanished', content_id)\n", line=4),
     ]
+
+    VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         pf = ctx.pf

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import libcst as cst
 from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
 
-from analyzer.models import Edit, Finding
+from analyzer.models import NOT_BIGINT, Edit, Finding
 from analyzer.python import facts
 from analyzer.python.flow import REQUEST_MAPS
 
@@ -15,10 +15,12 @@ class IntCast(PyRule):
 
     Anti-pattern: `content_id = int(payload.content_id)` or `return int(raw)` in an id parser — a UUID
     string raises ValueError. Best practice: parse with the key type (`uuid.UUID(raw)`) in one helper.
+
+    Not for bigint: `int(raw)` parses any bigint.
     """
 
     code, name, layer, kind = "PY060", "hazard.int_cast", "service", "hazard"
-    APPLIES_TO = ("UUID", "TEXT")
+    APPLIES_TO = NOT_BIGINT
     fixable = True
     VALID = [Valid("def middleware(request):\n    request.state.page = int(request.query_params.get('page', '1'))\n"
                    "    request.state.order_id = int(request.headers['X-Order']) if request.headers else None\n"
@@ -46,6 +48,8 @@ class IntCast(PyRule):
                 "def read(content_id: int = Depends(ref_from_header)) -> None: ...\n", line=3,
                 expected_fix="    return uuid.UUID(request.headers['X-Ref'])"),
     ]
+
+    VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         stored = self._stored(ctx)

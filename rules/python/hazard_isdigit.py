@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import libcst as cst
 from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
 
-from analyzer.models import Finding
+from analyzer.models import NOT_BIGINT, Finding
 
 _CHECKS = {"isdigit", "isnumeric", "isdecimal"}
 
@@ -15,12 +15,16 @@ class IsDigit(PyRule):
 
     Anti-pattern: `if not raw_id.isdigit(): raise ...` — every UUID fails the check. Best practice:
     validate by parsing with the key type (`uuid.UUID(raw)` in a try block).
+
+    Not for bigint: a bigint key is still all digits.
     """
 
     code, name, layer, kind = "PY061", "hazard.isdigit", "service", "hazard"
-    APPLIES_TO = ("UUID", "TEXT")
+    APPLIES_TO = NOT_BIGINT
     VALID = [Valid("def f(page: str):\n    return page.isdigit()\n")]
     INVALID = [Invalid("def check(content_id: str) -> bool:\n    return content_id.isdigit()\n", line=2)]
+
+    VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         for entry in ctx.pf.of(cst.Call):

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import libcst as cst
 from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
 
-from analyzer.models import Finding
+from analyzer.models import NOT_BIGINT, Finding
 from analyzer.python import facts
 
 
@@ -14,12 +14,16 @@ class IsInstanceInt(PyRule):
 
     Anti-pattern: `isinstance(content_id, int)` — always False for a UUID. Best practice: check for
     the key type (`isinstance(x, uuid.UUID)`) or parse.
+
+    Not for bigint: a bigint key is still an `int`.
     """
 
     code, name, layer, kind = "PY066", "hazard.isinstance", "service", "hazard"
-    APPLIES_TO = ("UUID", "TEXT")
+    APPLIES_TO = NOT_BIGINT
     VALID = [Valid("def f(page):\n    return isinstance(page, int)\n")]
     INVALID = [Invalid("def ok(content_id) -> bool:\n    return isinstance(content_id, int)\n", line=2)]
+
+    VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         for entry in ctx.pf.of(cst.Call):

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import libcst as cst
 from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
 
-from analyzer.models import Finding
+from analyzer.models import NOT_BIGINT, Finding
 from analyzer.python import facts
 
 _HEAD = "from sqlalchemy import func, select\nfrom app.models import ContentItem, User\n"
@@ -19,10 +19,12 @@ class KeyOrdering(PyRule):
     `sorted(items, key=lambda i: i.id)`, `value <= 0` — random UUIDs have no insertion order, no max
     that means "latest", and no sign. Best practice: order by `created_at` (plus the key as a
     tie-breaker), or use time-ordered UUIDv7 and keep the semantics explicit.
+
+    Not for bigint: an int8 is ordered like an int4; `ORDER BY id`, `max(ids)` and `>` keep their meaning.
     """
 
     code, name, layer, kind = "PY062", "hazard.ordering", "service", "hazard"
-    APPLIES_TO = ("UUID", "TEXT")
+    APPLIES_TO = NOT_BIGINT
     VALID = [Valid(_HEAD + "def owners(s):\n    return s.scalars(select(User).order_by(User.id))\n"
                            "def f(page: int):\n    return page > 1\n"),
              Valid(_HEAD + "def g(users: list[User], page: int):\n"
@@ -37,6 +39,8 @@ class KeyOrdering(PyRule):
         Invalid(_HEAD + "def cursor(items: list[ContentItem]):\n    return max(i.id for i in items) if items else None\n",
                 line=4, message_contains="max()"),
     ]
+
+    VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         pf = ctx.pf

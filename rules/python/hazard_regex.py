@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import libcst as cst
 from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
 
-from analyzer.models import Finding
+from analyzer.models import NOT_BIGINT, Finding
 from analyzer.python import facts
 
 _DIGITS = r"(?:\\d|\[0-9\])"
@@ -19,15 +19,19 @@ class DigitRegex(PyRule):
     Anti-pattern: `re.compile(r"/contents/(\\d+)")` or `(?P<id>[0-9]+)` — never matches a UUID, so
     links and legacy references silently stop resolving. Best practice: match the key's real shape
     (`[0-9a-f-]{36}`) or parse the path with the router.
+
+    Not for bigint: a bigint key is still all digits, which the pattern matches.
     """
 
     code, name, layer, kind = "PY065", "hazard.regex", "service", "hazard"
-    APPLIES_TO = ("UUID", "TEXT")
+    APPLIES_TO = NOT_BIGINT
     VALID = [Valid("import re\nPAGE = re.compile(r'[?&]page=(\\d+)')\nUSER = re.compile(r'/users/(\\d+)')\n")]
     INVALID = [
         Invalid("import re\nREF = re.compile(r'^ci-(?P<content_id>[0-9]{1,9})$')\n", line=2),
         Invalid("import re\nREF = re.compile(r'^ci-(?P<id>\\d+)$')\ndef parse_content_id(raw): ...\n", line=2),
     ]
+
+    VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         pf, model = ctx.pf, ctx.model

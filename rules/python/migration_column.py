@@ -3,9 +3,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import libcst as cst
-from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
+from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid, type_targets
 
-from analyzer.models import Finding
+from analyzer.models import NOT_BIGINT, Finding
 from analyzer.python import facts
 
 _TABLE_OPS = {"create_table", "add_column", "alter_column", "drop_column"}
@@ -19,6 +19,9 @@ class AlembicColumn(PyRule):
     revisions alone and add a new revision that converts the key (expand, backfill, contract); the
     generated `migration.sql` / `impact plan --alembic` is the starting point. Flagged so that
     squashed or not-yet-deployed migrations get updated and reviewers see the history.
+
+    Every target type for `sa.Integer()` (int4: bigint outgrows it too); UUID and text only for a column
+    created `sa.BigInteger()`.
     """
 
     code, name, layer, kind = "PY010", "alembic.column", "migration", "must_change"
@@ -29,6 +32,10 @@ class AlembicColumn(PyRule):
         Valid("from alembic import op\nimport sqlalchemy as sa\n"
               "def upgrade():\n    op.add_column('images', sa.Column('width', sa.Integer()))\n",
               path="alembic/versions/0002_width.py"),
+        Valid("from alembic import op\nimport sqlalchemy as sa\n"
+              "def upgrade():\n    op.add_column('comments', sa.Column('content_ref', sa.BigInteger(),\n"
+              "                  sa.ForeignKey('content_items.id')))\n", path="migrations/versions/0003.py",
+              to="BIGINT"),
     ]
     INVALID = [
         Invalid("from alembic import op\nimport sqlalchemy as sa\n"
@@ -69,10 +76,13 @@ class AlembicColumn(PyRule):
                                       review="add a new revision; do not edit applied ones")
                 continue
             for col_call, spec, ic in facts.impacted_table_columns(pf, model, table, args[1:]):
+                written = " ".join(pf.code(n) for n in spec.type_nodes)
                 yield ctx.finding(self, col_call, f"{table}.{spec.name}",
-                                  f"migration column `{table}.{spec.name}` holds {ic.qualified}, which becomes "
-                                  f"{model.to_type}", evidence=ic.reason, target=ic.target,
-                                  review="add a new revision that converts the column; do not edit applied ones")
+                                  f"`op.{f.attr.value}` creates `{table}.{spec.name}`"
+                                  + (f" as `{written}`" if written else "")
+                                  + f"; {ic.qualified} becomes {model.to_type}", evidence=ic.reason, target=ic.target,
+                                  review="add a new revision that converts the column; do not edit applied ones",
+                                  applies_to=type_targets(written))
 
 
 class AlembicCheckConstraint(PyRule):
@@ -81,10 +91,12 @@ class AlembicCheckConstraint(PyRule):
     Anti-pattern: `sa.CheckConstraint("content_item_id > 0")` — a UUID column cannot be compared with
     0; the conversion migration fails on it. Best practice: drop or rewrite the constraint in the
     migration that converts the column.
+
+    Not for bigint: an int8 compares with 0 as an int4 does, so the CHECK stays valid.
     """
 
     code, name, layer, kind = "PY011", "alembic.check_constraint", "migration", "hazard"
-    APPLIES_TO = ("UUID", "TEXT")
+    APPLIES_TO = NOT_BIGINT
     VALID = [Valid("from alembic import op\nimport sqlalchemy as sa\ndef upgrade():\n"
                    "    op.create_table('content_metrics', sa.Column('views', sa.Integer()),\n"
                    "                    sa.CheckConstraint('views >= 0'))\n", path="migrations/versions/0003.py")]
@@ -92,6 +104,8 @@ class AlembicCheckConstraint(PyRule):
                        "    op.create_table('images', sa.Column('content_id', sa.Integer()),\n"
                        "                    sa.CheckConstraint('content_id > 0'))\n", line=5,
                        path="migrations/versions/0003.py")]
+
+    VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         from analyzer.rules.python.sql_raw import line_hazard

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import libcst as cst
 from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
 
-from analyzer.models import Finding
+from analyzer.models import NOT_BIGINT, Finding
 from analyzer.python import facts
 
 _HEADER = ("from pydantic import BaseModel, ConfigDict, Field\nfrom app.models import ContentItem\n")
@@ -37,10 +37,12 @@ class PydanticField(PyRule):
     Anti-pattern: `class ImageOut(BaseModel): content_id: int`, or `id: int` on a schema validated from
     a ContentItem (`from_attributes`, `response_model`, `model_validate(item)`). Best practice: type it
     `uuid.UUID` (or a shared `ContentId` alias) so validation and the OpenAPI schema follow the key.
+
+    Not for bigint: Python's int has no width; `content_id: int` is right for a bigint key.
     """
 
     code, name, layer, kind = "PY020", "pydantic.field", "pydantic", "must_change"
-    APPLIES_TO = ("UUID", "TEXT")
+    APPLIES_TO = NOT_BIGINT
     fixable = True
     VALID = [
         Valid(_HEADER + "class UserOut(BaseModel):\n    id: int\n    user_id: int\n    page: int\n"),
@@ -61,6 +63,8 @@ class PydanticField(PyRule):
                 "def card(item: ContentItem) -> Card:\n    return Card(ref=item.id)\n",
                 line=4, message_contains="Card(ref=", expected_fix="    ref: uuid.UUID"),
     ]
+
+    VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         for cls in ctx.pf.classes:
@@ -84,10 +88,12 @@ class KeyTypeAdapter(PyRule):
     Anti-pattern: `ids_adapter = TypeAdapter(list[int])` then `X.id.in_(ids_adapter.validate_json(raw))`
     — every UUID in the payload fails validation. Best practice: validate with the key type
     (`TypeAdapter(list[uuid.UUID])`).
+
+    Not for bigint: Python's int has no width; `TypeAdapter(int)` validates a bigint key.
     """
 
     code, name, layer, kind = "PY022", "pydantic.type_adapter", "pydantic", "must_change"
-    APPLIES_TO = ("UUID", "TEXT")
+    APPLIES_TO = NOT_BIGINT
     fixable = True
     VALID = [Valid(_HEADER + "from pydantic import TypeAdapter\nfrom app.models import User\n"
                              "order_ids = TypeAdapter(list[int])\n"
@@ -99,6 +105,8 @@ class KeyTypeAdapter(PyRule):
                                  "    return s.query(Image).filter(Image.content_id.in_(wanted))\n",
                        line=5, message_contains="in_()",
                        expected_fix="ref_list = TypeAdapter(list[uuid.UUID])")]
+
+    VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         pf, model = ctx.pf, ctx.model

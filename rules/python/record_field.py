@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
 from analyzer.rules.python.pydantic_field import record_key_fields
 
-from analyzer.models import Finding
+from analyzer.models import NOT_BIGINT, Finding
 from analyzer.python import facts
 
 
@@ -15,10 +15,12 @@ class RecordField(PyRule):
     Anti-pattern: `@dataclass class RenderJob: content_id: int` passed between services and workers.
     Best practice: type it with the new key type (or a shared alias) so every producer and consumer
     changes together.
+
+    Not for bigint: Python's int has no width; an `int` field holds a bigint key.
     """
 
     code, name, layer, kind = "PY053", "record.field", "service", "must_change"
-    APPLIES_TO = ("UUID", "TEXT")
+    APPLIES_TO = NOT_BIGINT
     fixable = True
     VALID = [Valid("from dataclasses import dataclass\n@dataclass\nclass Page:\n    page: int\n    user_id: int\n")]
     INVALID = [
@@ -27,6 +29,8 @@ class RecordField(PyRule):
         Invalid("from typing import TypedDict\nclass Payload(TypedDict):\n    content_id: int\n    page: int\n",
                 line=3, expected_fix="    content_id: uuid.UUID"),
     ]
+
+    VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         for cls in ctx.pf.classes:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import libcst as cst
 from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
 
-from analyzer.models import Edit, Finding
+from analyzer.models import NOT_BIGINT, Edit, Finding
 from analyzer.python import facts
 
 _CONVERTER = re.compile(r"{(\w+):(int)}")
@@ -18,16 +18,20 @@ class RouteConverter(PyRule):
     Anti-pattern: `@router.get("/contents/{content_id:int}")` — a UUID never matches, the route 404s.
     Best practice: `{content_id:uuid}` (Starlette's converter) or a plain `{content_id}` with a typed
     parameter.
+
+    Not for bigint: Starlette's `int` converter matches any number of digits.
     """
 
     code, name, layer, kind = "PY032", "fastapi.path_converter", "route", "must_change"
-    APPLIES_TO = ("UUID", "TEXT")
+    APPLIES_TO = NOT_BIGINT
     fixable = True
     VALID = [Valid("from fastapi import APIRouter\nrouter = APIRouter()\n"
                    "@router.get('/users/{user_id:int}')\ndef get(user_id: int): ...\n")]
     INVALID = [Invalid("from fastapi import APIRouter\nrouter = APIRouter()\n"
                        "@router.get('/images/{content_id:int}')\ndef get(content_id): ...\n",
                        line=3, expected_fix="@router.get('/images/{content_id:uuid}')")]
+
+    VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         new = {"UUID": "uuid", "TEXT": "str"}.get(ctx.model.to_type)

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import libcst as cst
 from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
 
-from analyzer.models import Edit, Finding
+from analyzer.models import NOT_BIGINT, Edit, Finding
 from analyzer.python.parsed import FuncInfo
 
 _HEAD = "from typing import Annotated\nfrom fastapi import APIRouter, Depends, Path, Query\nrouter = APIRouter()\n"
@@ -38,10 +38,12 @@ class FastApiParam(PyRule):
     Anti-pattern: `@router.get("/contents/{content_id}") def get(content_id: int)` — after the change
     FastAPI rejects every real id with a 422. Best practice: `content_id: uuid.UUID` (FastAPI validates
     and documents it), in handlers and in the dependency functions that load the object.
+
+    Not for bigint: Python's int has no width; FastAPI parses a bigint path or query value into `int`.
     """
 
     code, name, layer, kind = "PY030", "fastapi.param", "route", "must_change"
-    APPLIES_TO = ("UUID", "TEXT")
+    APPLIES_TO = NOT_BIGINT
     fixable = True
     VALID = [
         Valid(_HEAD + "@router.get('/users/{user_id}')\ndef get_user(user_id: int, page: int = 1,"
@@ -61,6 +63,8 @@ class FastApiParam(PyRule):
                 line=5, message_contains="ContentItem primary key", expected_fix=
                 "def load_doc(doc: uuid.UUID, session=None) -> ContentItem:"),
     ]
+
+    VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         for fi in ctx.pf.functions:

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
 from analyzer.rules.python.route_param import key_params, param_edits
 
-from analyzer.models import Finding
+from analyzer.models import NOT_BIGINT, Finding
 
 _HEAD = "from app.models import ContentItem, Image\n"
 
@@ -16,10 +16,12 @@ class FunctionParam(PyRule):
     Anti-pattern: `def render(doc_key: int)` called as `render(item.id)` — the name hides the key, a
     grep never finds it. Best practice: type it with the new key type (or a shared `ContentId` alias)
     so the type checker follows the change through the call graph.
+
+    Not for bigint: Python's int has no width; an `int` parameter takes a bigint key.
     """
 
     code, name, layer, kind = "PY050", "function.param", "service", "must_change"
-    APPLIES_TO = ("UUID", "TEXT")
+    APPLIES_TO = NOT_BIGINT
     fixable = True
     VALID = [
         Valid(_HEAD + "def paginate(page: int, limit: int) -> list: ...\n"
@@ -48,6 +50,8 @@ class FunctionParam(PyRule):
                 line=2, expected_fix="def rows(conn, ref: uuid.UUID):"),
     ]
 
+    VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
+
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         for fi in ctx.pf.functions:
             if fi.route is not None or fi.dependency or fi.task:
@@ -66,10 +70,12 @@ class FunctionReturn(PyRule):
 
     Anti-pattern: `def resolve_content(slug) -> int: return item.id`. Best practice: annotate the new
     key type so callers are checked.
+
+    Not for bigint: Python's int has no width; an `int` return type holds a bigint key.
     """
 
     code, name, layer, kind = "PY051", "function.return", "service", "must_change"
-    APPLIES_TO = ("UUID", "TEXT")
+    APPLIES_TO = NOT_BIGINT
     fixable = True
     VALID = [Valid(_HEAD + "def count(session) -> int:\n    return 3\n"),
              Valid(_HEAD + "from fastapi import Depends, Request\n"
@@ -84,6 +90,8 @@ class FunctionReturn(PyRule):
                                "def read(content_id: int = Depends(ref_from_header)) -> None: ...\n",
                        line=3, message_contains="returns the key",
                        expected_fix="def ref_from_header(request: Request) -> uuid.UUID:")]
+
+    VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         for fi in ctx.pf.functions:

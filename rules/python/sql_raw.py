@@ -4,17 +4,18 @@ import re
 from collections.abc import Iterator
 
 import libcst as cst
-from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
+from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid, type_targets
 
-from analyzer.models import DEFAULT_SEVERITY, Finding, Kind, Span
+from analyzer.models import DEFAULT_SEVERITY, NOT_BIGINT, Finding, Kind, Span
 from analyzer.python import facts
 from analyzer.python.keys import GENERIC_PK_NAMES as GENERIC
 from analyzer.python.keys import KeyModel
 from analyzer.python.parsed import ParsedFile
 
 _SQL = re.compile(r"^\s*(?:select|insert|update|delete|with|create|alter|drop)\b|\bselect\b[\s\S]*\bfrom\b", re.I)
-_CAST = re.compile(r"cast\s*\([^)]*\bas\s+(?:integer|int|bigint|smallint)\b|::\s*(?:int|integer|int4|int8|bigint)\b",
+_CAST = re.compile(r"cast\s*\([^)]*\bas\s+(?P<as>integer|int|bigint|smallint)\b|::\s*(?P<to>int|integer|int4|int8|bigint)\b",
                    re.I)
+CASTS = "casts to an integer type"
 
 
 def sql_hits(model: KeyModel, sql: str) -> list[tuple[str, str]]:
@@ -33,7 +34,7 @@ def sql_hits(model: KeyModel, sql: str) -> list[tuple[str, str]]:
 def line_hazard(line: str, cols: set[str]) -> str | None:
     low = re.sub(r"--.*$", "", line.lower())
     if _CAST.search(low):
-        return "casts to an integer type"
+        return CASTS
     if re.search(r"\b(setval|nextval|currval|pg_get_serial_sequence)\b", low):
         return "uses the key's integer sequence"
     if not cols:
@@ -46,19 +47,39 @@ def line_hazard(line: str, cols: set[str]) -> str | None:
     return None
 
 
+def hazard_targets(line: str, why: str) -> tuple[str, ...]:
+    """What a `line_hazard` holds for: a cast to a 32-bit type (`::int`, `CAST(... AS INTEGER)`) breaks a bigint
+    key as well; a cast to bigint, ordering, comparison, arithmetic and the sequence functions break only a key
+    that stops being a number (an int8 is ordered, computable and has a sequence)."""
+    if why == CASTS:
+        types = " ".join(m.group("as") or m.group("to") for m in _CAST.finditer(re.sub(r"--.*$", "", line.lower())))
+        return type_targets(types) or NOT_BIGINT
+    return NOT_BIGINT
+
+
 class RawSql(PyRule):
     """Raw SQL in Python (`text(...)`, `execute(...)`) that touches the key.
 
     Anti-pattern: `text("SELECT ... WHERE id > :after ORDER BY id")`, `CAST(:content_id AS INTEGER)`,
     `:raw_id::int`, `MAX(id) + 1` — no ORM type follows the change into a SQL string. Best practice:
     express it in the ORM, or review every statement (casts, ordering, bind parameter types).
+
+    Casts to a 32-bit type (`::int`, `::int4`, `CAST(... AS INTEGER)`) fire for every target type: a bigint
+    key overflows them. Ordering, comparison, arithmetic, `MAX(id) + 1`, the sequence functions and casts to
+    bigint fire for UUID and text only: an int8 is ordered, computable and keeps its sequence.
     """
 
     code, name, layer, kind = "PY070", "sql.raw", "raw-sql", "hazard"
-    VALID = [Valid("from sqlalchemy import text\nQ = text('SELECT id, name FROM users ORDER BY id')\n")]
+    VALID = [Valid("from sqlalchemy import text\nQ = text('SELECT id, name FROM users ORDER BY id')\n"),
+             # bigint: ordering and arithmetic on an int8 key stay right
+             Valid("from sqlalchemy import text\nQ = text(\n    'SELECT content_id % :n AS shard '\n"
+                   "    'FROM images GROUP BY 1 ORDER BY content_id'\n)\n", to="BIGINT")]
     INVALID = [
         Invalid("from sqlalchemy import text\nQ = text('SELECT * FROM content_items WHERE id = :raw_id::int')\n",
                 line=2, message_contains="integer"),
+        # bigint: an int4 cast overflows past 2**31 - 1
+        Invalid("from sqlalchemy import text\nQ = text('SELECT * FROM content_items WHERE id = :raw_id::int')\n",
+                line=2, message_contains="integer", to="BIGINT"),
         Invalid("from sqlalchemy import text\nQ = text(\n    'SELECT content_id % :n AS shard '\n"
                 "    'FROM images GROUP BY 1'\n)\n", line=3),
     ]
@@ -70,7 +91,8 @@ class RawSql(PyRule):
                 why = line_hazard(line, cols)
                 if why:
                     span = Span(start + i, 1, start + i, len(line) + 1)
-                    yield _at(self, ctx, span, f"raw SQL {why}: `{line.strip()[:80]}`", hits)
+                    yield _at(self, ctx, span, f"raw SQL {why}: `{line.strip()[:80]}`", hits,
+                              hazard_targets(line, why))
 
 
 def sql_strings(ctx: FileCtx) -> Iterator[tuple[int, str, list[tuple[str, str]]]]:
@@ -98,7 +120,7 @@ def _whole_strings(pf: ParsedFile, kinds: tuple[type[cst.CSTNode], ...]) -> Iter
             yield node
 
 
-_DECLARE = re.compile(r"\b\w+\s+(?:integer|int|int4|int8|bigint|smallint)\s*(?::=|default)\s*(?:old|new)\.(\w+)", re.I)
+_DECLARE = re.compile(r"\b\w+\s+(integer|int|int4|int8|bigint|smallint)\s*(?::=|default)\s*(?:old|new)\.(\w+)", re.I)
 
 
 class PlpgsqlIntVariable(PyRule):
@@ -107,6 +129,9 @@ class PlpgsqlIntVariable(PyRule):
     Anti-pattern: a trigger or function body, written as a string in a migration or raw SQL, that
     copies the key into an integer variable — the function fails once the column is a UUID. Best
     practice: declare the variable with the column's type (`OLD.id%TYPE`).
+
+    Every target type for an INTEGER / int4 / smallint variable (a bigint key overflows it); UUID and text
+    only for one declared BIGINT.
     """
 
     code, name, layer, kind = "PY073", "sql.plpgsql_int_variable", "raw-sql", "must_change"
@@ -118,14 +143,19 @@ class PlpgsqlIntVariable(PyRule):
                        "    CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$\n"
                        "    DECLARE old_id INTEGER := OLD.content_id;\n"
                        "    BEGIN DELETE FROM images WHERE content_id = old_id; END;\n    $$\"\"\")\n",
-                       line=5, path="migrations/versions/0004.py")]
+                       line=5, path="migrations/versions/0004.py"),
+               Invalid("from sqlalchemy import text\nTRIGGER = text(\"\"\"\n"
+                       "    CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+                       "    DECLARE old_id INTEGER := OLD.content_id;\n"
+                       "    BEGIN DELETE FROM images WHERE content_id = old_id; END;\n    $$\"\"\")\n",
+                       line=4, path="app/sql/triggers.py", to="BIGINT")]
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         for start, text, hits in sql_strings(ctx):
             cols = {q.split(".", 1)[1].lower() for q, _ in hits}
             for i, line in enumerate(text.splitlines()):
                 m = _DECLARE.search(re.sub(r"--.*$", "", line))
-                if m and m.group(1).lower() in cols:
+                if m and m.group(2).lower() in cols:
                     span = Span(start + i, 1, start + i, len(line) + 1)
                     yield Finding(rule=self.rule_name, code=self.code,
                                   layer="migration" if ctx.pf.layer == "migration" else "raw-sql", language="python",
@@ -133,15 +163,17 @@ class PlpgsqlIntVariable(PyRule):
                                   span=span, symbol=f"{ctx.pf.modname}.sql",
                                   message=f"PL/pgSQL variable holds the key as an integer: `{line.strip()[:80]}`",
                                   evidence="; ".join(w for _, w in hits[:3]), target=ctx.model.default_target,
-                                  review="declare it with the column's type (%TYPE)")
+                                  review="declare it with the column's type (%TYPE)",
+                                  applies_to=type_targets(m.group(1)))
 
 
-def _at(rule: PyRule, ctx: FileCtx, span: Span, message: str, hits: list[tuple[str, str]]) -> Finding:
+def _at(rule: PyRule, ctx: FileCtx, span: Span, message: str, hits: list[tuple[str, str]],
+        applies_to: tuple[str, ...]) -> Finding:
     return Finding(rule=rule.rule_name, code=rule.code, layer="raw-sql" if ctx.pf.layer != "migration" else "migration",
                    language="python", kind="hazard", severity=DEFAULT_SEVERITY["hazard"], path=ctx.pf.path,
                    span=span, symbol=f"{ctx.pf.modname}.sql", message=message,
                    evidence="; ".join(w for _, w in hits[:3]), target=ctx.model.default_target,
-                   review="review the statement: casts, ordering and bind types follow the key")
+                   review="review the statement: casts, ordering and bind types follow the key", applies_to=applies_to)
 
 
 def _parts(node: cst.BaseExpression) -> list[cst.BaseExpression]:
@@ -159,13 +191,20 @@ class SqlIntBind(PyRule):
 
     Anti-pattern: `text("... WHERE content_item_id = :cid").bindparams(bindparam("cid", type_=Integer))`.
     Best practice: declare the key type (`Uuid`) or let the driver infer it.
+
+    Every target type for `Integer`: a driver that binds it as int4 (asyncpg) rejects a bigint value past
+    2**31 - 1; UUID and text only for `BigInteger`.
     """
 
     code, name, layer, kind = "PY071", "sql.int_bind", "raw-sql", "must_change"
     fixable = False
-    VALID = [Valid("from sqlalchemy import Integer, bindparam\nB = bindparam('page', type_=Integer)\n")]
+    VALID = [Valid("from sqlalchemy import Integer, bindparam\nB = bindparam('page', type_=Integer)\n"),
+             Valid("from sqlalchemy import BigInteger, bindparam\nB = bindparam('content_id', type_=BigInteger)\n",
+                   to="BIGINT")]
     INVALID = [Invalid("from sqlalchemy import Integer, bindparam\nB = bindparam('content_id', type_=Integer)\n",
-                       line=2)]
+                       line=2),
+               Invalid("from sqlalchemy import Integer, bindparam\nB = bindparam('content_id', type_=Integer)\n",
+                       line=2, to="BIGINT")]
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         pf = ctx.pf
@@ -183,8 +222,9 @@ class SqlIntBind(PyRule):
             if name in ctx.model.key_names or name in ctx.model.key_attr_names() - {"id"} or \
                     self._bound_to_key(ctx, name, call):
                 yield ctx.finding(self, call, ctx.symbol(entry.func, name),
-                                  f"bind parameter `{name}` is typed Integer", evidence="binds the key",
-                                  layer="raw-sql" if pf.layer != "migration" else "migration")
+                                  f"bind parameter `{name}` is typed {pf.code(type_node)}", evidence="binds the key",
+                                  layer="raw-sql" if pf.layer != "migration" else "migration",
+                                  applies_to=type_targets(pf.code(type_node)))
 
     @staticmethod
     def _bound_to_key(ctx: FileCtx, name: str, call: cst.Call) -> bool:
@@ -207,13 +247,23 @@ class SqlFile(PyRule):
     Anti-pattern: `content_id INTEGER REFERENCES content_items(id)` in a hand-written DDL or report
     query. Best practice: regenerate DDL from the new schema; review report queries for casts and
     ordering by id.
+
+    A column declared INTEGER / INT / SERIAL and casts to int4 fire for every target type (bigint needs
+    BIGINT there too); a column already BIGINT, CHECKs that compare the key with a number, ordering and
+    arithmetic fire for UUID and text only.
     """
 
     code, name, layer, kind = "PY072", "sql.file", "raw-sql", "must_change"
     language = "sql"
-    VALID = [Valid("CREATE TABLE users (id INTEGER PRIMARY KEY);\n", path="db/schema.sql")]
+    VALID = [Valid("CREATE TABLE users (id INTEGER PRIMARY KEY);\n", path="db/schema.sql"),
+             Valid("CREATE TABLE images (\n  id BIGINT PRIMARY KEY,\n"
+                   "  content_id BIGINT REFERENCES content_items(id) CHECK (content_id > 0)\n);\n"
+                   "SELECT * FROM images ORDER BY content_id;\n", path="db/schema.sql", to="BIGINT")]
     INVALID = [Invalid("CREATE TABLE images (\n  id INTEGER PRIMARY KEY,\n"
-                       "  content_id INTEGER REFERENCES content_items(id)\n);\n", line=3, path="db/schema.sql")]
+                       "  content_id INTEGER REFERENCES content_items(id)\n);\n", line=3, path="db/schema.sql"),
+               Invalid("CREATE TABLE images (\n  id INTEGER PRIMARY KEY,\n"
+                       "  content_id INTEGER REFERENCES content_items(id)\n);\n", line=3, path="db/schema.sql",
+                       to="BIGINT")]
 
     def check_sql(self, text: str, path: str, model: KeyModel) -> Iterator[Finding]:
         pos = 0
@@ -230,23 +280,25 @@ class SqlFile(PyRule):
                 number = start_line + i
                 low = line.strip().lower()
                 kind: Kind | None = None
+                applies: tuple[str, ...] = ()
                 first = re.match(r"[\"`]?(\w+)", low)
-                if own and first and first.group(1) in model.impacted.get(own, {}) \
-                        and re.search(r"\b(int|integer|serial|bigint|smallint)", low):
-                    kind = "must_change"
+                typed = re.search(r"\b(int|integer|serial|bigint|smallint|bigserial|int[248])", low)
+                why = line_hazard(line, cols)
+                if own and first and first.group(1) in model.impacted.get(own, {}) and typed:
+                    kind, applies = "must_change", type_targets(typed.group(1))
                 elif re.search(r"references\s+[\"`]?(\w+)", low) and any(
                         re.search(rf"references\s+[\"`]?{re.escape(t)}\b", low) for t in model.impacted) \
-                        and re.search(r"\b(int|integer|bigint)\b", low):
-                    kind = "must_change"
-                elif line_hazard(line, cols):
-                    kind = "hazard"
+                        and typed and re.search(r"\b(int|integer|bigint|int[248])\b", low):
+                    kind, applies = "must_change", type_targets(typed.group(1))
+                elif why:
+                    kind, applies = "hazard", hazard_targets(line, why)
                 if kind:
                     yield Finding(rule=f"py.{self.name}", code=self.code, layer="raw-sql", language="sql", kind=kind,
                                   severity=DEFAULT_SEVERITY[kind], path=path,
                                   span=Span(number, 1, number, len(line) + 1), symbol=own or path,
                                   message=f"SQL touches the key: `{line.strip()[:80]}`",
                                   evidence="; ".join(w for _, w in hits[:2]) or f"table {own}",
-                                  target=model.default_target)
+                                  target=model.default_target, applies_to=applies)
 
 
 _CREATE = re.compile(r"\bcreate\s+(?:(?:global\s+|local\s+)?(?:temp|temporary)\s+|unlogged\s+)?table\s+"
@@ -263,12 +315,18 @@ class SqlDdlIntKey(PyRule):
     — inserting UUIDs fails. A column holds the key when its table is affected, when it REFERENCES an
     affected column, or when it is named like an impacted foreign-key column (`content_id`). Best
     practice: declare it with the key's new SQL type.
+
+    Every target type for INTEGER / INT / SERIAL (a bigint key overflows them); UUID and text only for a
+    column already BIGINT.
     """
 
     code, name, layer, kind = "PY074", "sql.ddl_int_key", "raw-sql", "must_change"
     VALID = [Valid("def stage(conn):\n"
                    "    conn.exec_driver_sql('CREATE TEMP TABLE ids (id INTEGER PRIMARY KEY, user_id INTEGER)')\n"
-                   "    conn.exec_driver_sql('CREATE TABLE order_lines (order_id INTEGER, qty INTEGER)')\n")]
+                   "    conn.exec_driver_sql('CREATE TABLE order_lines (order_id INTEGER, qty INTEGER)')\n"),
+             Valid("def stage(conn):\n"
+                   "    conn.exec_driver_sql('CREATE TEMP TABLE staged (content_id BIGINT PRIMARY KEY)')\n",
+                   to="BIGINT")]
     INVALID = [
         Invalid("def stage(conn):\n"
                 "    conn.exec_driver_sql('CREATE TEMP TABLE IF NOT EXISTS staged (content_id INTEGER PRIMARY KEY)')\n",
@@ -276,6 +334,9 @@ class SqlDdlIntKey(PyRule):
         Invalid("def stage(conn):\n    conn.exec_driver_sql(\n        'CREATE TABLE picks (\\n'\n"
                 "        '  ref INTEGER REFERENCES content_items (id),\\n'\n        '  n INTEGER)')\n",
                 line=4, message_contains="ref"),
+        Invalid("def stage(conn):\n"
+                "    conn.exec_driver_sql('CREATE TEMP TABLE IF NOT EXISTS staged (content_id INTEGER PRIMARY KEY)')\n",
+                line=2, message_contains="content_id", to="BIGINT"),
     ]
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
@@ -288,7 +349,7 @@ class SqlDdlIntKey(PyRule):
             # the string's tables, found once (not once per line: that is quadratic on big strings)
             tables = [m.group(1).lower() for m in (*_CREATE.finditer(text), *_ADD.finditer(text))]
             for i, line in enumerate(text.splitlines()):
-                for why, col in self._int_keys(model, tables, line):
+                for why, col, written in self._int_keys(model, tables, line):
                     span = Span(start + i, 1, start + i, len(line) + 1)
                     yield Finding(rule=self.rule_name, code=self.code,
                                   layer="migration" if pf.layer == "migration" else "raw-sql", language="python",
@@ -297,10 +358,11 @@ class SqlDdlIntKey(PyRule):
                                   message=f"DDL declares the key column `{col}` as an integer: "
                                           f"`{line.strip()[:80]}`",
                                   evidence=why, target=model.default_target,
-                                  review="declare the column with the key's new SQL type")
+                                  review="declare the column with the key's new SQL type",
+                                  applies_to=type_targets(written))
 
     @staticmethod
-    def _int_keys(model: KeyModel, tables: list[str], line: str) -> list[tuple[str, str]]:
+    def _int_keys(model: KeyModel, tables: list[str], line: str) -> list[tuple[str, str, str]]:
         out = []
         for m in _INT_COL.finditer(re.sub(r"--.*$", "", line)):
             col, rest = m.group(1), m.group(3).lower()
@@ -319,5 +381,5 @@ class SqlDdlIntKey(PyRule):
                     and model.key_names[col].startswith("column "):
                 why = f"`{col}` is named like {model.key_names[col]}"
             if why:
-                out.append((why, col))
+                out.append((why, col, m.group(2)))
         return out

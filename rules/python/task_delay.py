@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import libcst as cst
 from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
 
-from analyzer.models import Finding
+from analyzer.models import NOT_BIGINT, Finding
 from analyzer.python import facts
 
 _SEND = {"delay", "apply_async", "s", "si", "signature"}
@@ -17,10 +17,12 @@ class CeleryDelay(PyRule):
     Anti-pattern: `render.delay(item.id)` — the default JSON serializer cannot encode `uuid.UUID`
     (kombu raises at send time), and workers on the old code still expect ints. Best practice: send
     `str(item.id)` and convert in the task; deploy workers that accept both before producers change.
+
+    Not for bigint: the JSON serializer sends an int8 as a number and Python reads it back whole.
     """
 
     code, name, layer, kind = "PY041", "celery.delay", "task", "hazard"
-    APPLIES_TO = ("UUID", "TEXT")
+    APPLIES_TO = NOT_BIGINT
     VALID = [Valid("from celery import shared_task\n@shared_task\ndef digest(user_id): ...\n"
                    "def go(user):\n    digest.delay(user.id)\n"),
              Valid("from typing import Annotated\nfrom fastapi import Depends\nfrom celery import shared_task\n"
@@ -41,6 +43,8 @@ class CeleryDelay(PyRule):
                 "def publish(item: ItemDep):\n    render.apply_async(kwargs={'ref': item.id}, countdown=5)\n",
                 line=9, message_contains="apply_async"),
     ]
+
+    VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         for entry in ctx.pf.of(cst.Call):

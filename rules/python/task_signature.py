@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
 
-from analyzer.models import Finding
+from analyzer.models import NOT_BIGINT, Finding
 
 _HEAD = "from celery import Celery, shared_task\napp = Celery('w')\n"
 
@@ -16,10 +16,12 @@ class CeleryTaskSignature(PyRule):
     after the change the task receives a string, and messages already queued still carry ints.
     Best practice: type the parameter with the new key type, convert at the task boundary
     (`uuid.UUID(content_id)`) and drain or version the queue during the deploy.
+
+    Not for bigint: Python's int has no width; the task's `int` parameter takes a bigint key.
     """
 
     code, name, layer, kind = "PY040", "celery.task_signature", "task", "must_change"
-    APPLIES_TO = ("UUID", "TEXT")
+    APPLIES_TO = NOT_BIGINT
     fixable = True
     VALID = [Valid(_HEAD + "@app.task\ndef send_digest(user_id: int, page: int = 0): ...\n")]
     INVALID = [
@@ -29,6 +31,8 @@ class CeleryTaskSignature(PyRule):
                 "    return doc_key\ndef publish(item: ContentItem):\n    reindex.delay(item.id)\n",
                 line=5, message_contains="(ContentItem.id)"),
     ]
+
+    VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         for fi in ctx.pf.functions:

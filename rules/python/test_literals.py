@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import libcst as cst
 from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
 
-from analyzer.models import Finding
+from analyzer.models import NOT_BIGINT, Finding
 from analyzer.python import facts
 from analyzer.python.keys import KeyModel
 from analyzer.python.parsed import FuncInfo, ParsedFile
@@ -31,10 +31,12 @@ class TestIdUrl(PyRule):
     Anti-pattern: `client.get("/api/v1/contents/42")` — after the change the route answers 422, and
     the test no longer tests the lookup. Best practice: build URLs from the created object
     (`f"/api/v1/contents/{item.id}"`) and use a fresh UUID for the not-found case.
+
+    Not for bigint: a bigint id in a URL is still a number the route parses.
     """
 
     code, name, layer, kind = "PY080", "test.id_url", "test", "must_change"
-    APPLIES_TO = ("UUID", "TEXT")
+    APPLIES_TO = NOT_BIGINT
     VALID = [Valid("def test_users(client):\n    client.get('/api/v1/users/42')\n", path="tests/test_users.py"),
              Valid("from typing import Annotated\nfrom fastapi import APIRouter, Depends, Query\n"
                    "from app.models import ContentItem\nrouter = APIRouter(prefix='/contents')\n"
@@ -60,6 +62,8 @@ class TestIdUrl(PyRule):
                        "@router.post('/{ref}/publish')\ndef publish(item: ContentItem = Depends(load)): ...\n"
                        "def test_publish(client):\n    client.post('/contents/7/publish')\n",
                        line=9, path="tests/test_contents.py")]
+
+    VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         if ctx.pf.layer == "test":
@@ -119,10 +123,12 @@ class TestIntKey(PyRule):
     Anti-pattern: `make_job(db, content_id=42)`, `assert body["content_id"] == 42`,
     `for content_id in range(43, 50)`. Best practice: create the object and use its id, or a fixed
     UUID constant.
+
+    Not for bigint: `Model(id=1)` and integer literals are valid bigint keys.
     """
 
     code, name, layer, kind = "PY081", "test.int_key", "test", "must_change"
-    APPLIES_TO = ("UUID", "TEXT")
+    APPLIES_TO = NOT_BIGINT
     VALID = [Valid("def test_x(client):\n    make_user(user_id=1, page=2)\n", path="tests/test_x.py"),
              Valid("from celery import shared_task\nfrom app.models import ContentItem, User\n"
                    "@shared_task\ndef digest(user_ref): ...\ndef go(u: User):\n    digest.delay(u.id)\n"
@@ -153,6 +159,8 @@ class TestIntKey(PyRule):
                 "        client.post('/x')\n    sent.assert_called_once_with(args=[42], countdown=2)\n",
                 line=8, message_contains="task argument", path="tests/test_x.py"),
     ]
+
+    VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def _mocked_task_calls(self, ctx: FileCtx) -> Iterator[Finding]:
         """`apply_async.assert_called_once_with(args=[42, "manual"])` on a patched task taking the key."""
@@ -348,14 +356,18 @@ class TestJsonIdAssert(PyRule):
     Anti-pattern: `assert resp.json()["id"] == item.id` — JSON carries the UUID as a string, the ORM
     attribute is a `uuid.UUID`: the assertion fails although the API is right. Best practice: compare
     `str(item.id)` (or parse the JSON side).
+
+    Not for bigint: JSON returns an int8 as a number equal to the Python int.
     """
 
     code, name, layer, kind = "PY082", "test.json_id_assert", "test", "hazard"
-    APPLIES_TO = ("UUID", "TEXT")
+    APPLIES_TO = NOT_BIGINT
     VALID = [Valid("def test_x(resp, user):\n    assert resp.json()['id'] == user.id\n", path="tests/test_x.py")]
     INVALID = [Invalid("from app.models import ContentItem\n"
                        "def test_x(resp, item: ContentItem):\n    assert resp.json()['id'] == item.id\n",
                        line=3, path="tests/test_x.py")]
+
+    VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         pf = ctx.pf

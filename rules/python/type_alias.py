@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import libcst as cst
 from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
 
-from analyzer.models import Edit, Finding
+from analyzer.models import NOT_BIGINT, Edit, Finding
 from analyzer.python import facts
 
 
@@ -14,10 +14,12 @@ class KeyTypeAlias(PyRule):
 
     Anti-pattern: `ContentId = int` / `ContentId = NewType("ContentId", int)`. Best practice: change the
     alias once (`ContentId = uuid.UUID`); everything annotated with it follows.
+
+    Not for bigint: Python's int has no width; an alias of `int` holds a bigint key.
     """
 
     code, name, layer, kind = "PY052", "typing.alias", "service", "must_change"
-    APPLIES_TO = ("UUID", "TEXT")
+    APPLIES_TO = NOT_BIGINT
     fixable = True
     VALID = [Valid("from typing import NewType\nUserId = NewType('UserId', int)\nPage = int\n"),
              Valid("from typing import Annotated\nfrom pydantic import BaseModel, Field\n"
@@ -32,6 +34,8 @@ class KeyTypeAlias(PyRule):
                 "class ThumbIn(BaseModel):\n    content_id: Ref\n", line=3, message_contains="ThumbIn.content_id",
                 expected_fix="Ref = Annotated[uuid.UUID, Field(description='the item')]"),
     ]
+
+    VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         pf, model = ctx.pf, ctx.model
