@@ -4,6 +4,9 @@
     // impact-next: hazard ts-api                    -> the next line
     {/* impact: must_change ts-component */}         -> this line (JSX)
     -- impact: must_change raw-sql                   -> this line (SQL)
+    sa.Column("id", sa.Integer())  # impact: info migration  -> context only (history in an old revision):
+                                                        an info finding is expected, a must_change or
+                                                        hazard there is noise
 """
 
 from __future__ import annotations
@@ -69,7 +72,9 @@ class Score:
 def score(
     expected: dict[tuple[str, int], Expected], findings: list[dict], kinds: tuple[str, ...] = ("must_change", "hazard")
 ) -> tuple[Score, dict[str, Score], list[Expected], list[dict]]:
-    """Line-level scoring: a line counts once however many rules flag it. Info findings are context."""
+    """Line-level scoring: a line counts once however many rules flag it. Info findings are context, and so
+    are lines annotated `info`: they are not expected among `kinds`, so flagging them counts as noise."""
+    expected = {k: e for k, e in expected.items() if e.kind in kinds}
     flagged: dict[tuple[str, int], dict] = {}
     for f in findings:
         if f["kind"] in kinds:
@@ -96,3 +101,9 @@ def format_scores(total: Score, by_layer: dict[str, Score]) -> str:
     rows.append(f"{'TOTAL':<14} {total.expected:>8} {total.found:>6} {total.hits:>5} "
                 f"{total.recall:>7.0%} {total.precision:>9.0%}")
     return "\n".join(rows)
+
+
+def missing_info(expected: dict[tuple[str, int], Expected], findings: list[dict]) -> list[Expected]:
+    """Lines annotated `info` that have no info finding (history reported as context)."""
+    infos = {(f["path"], f["line"]) for f in findings if f["kind"] == "info"}
+    return [e for k, e in sorted(expected.items()) if e.kind == "info" and k not in infos]

@@ -29,6 +29,7 @@ from analyzer.models import (
 )
 from analyzer.python import facts
 from analyzer.python.flow import Flow, Registry
+from analyzer.python.history import as_history, revision_label
 from analyzer.python.keys import KeyModel
 from analyzer.python.parsed import ParsedFile, ParseFailure, module_name, parse, read_text
 from analyzer.sources import Limits
@@ -237,6 +238,9 @@ def _check_file(pf: ParsedFile, ctx: Any, rules: list[Any], config: Config, flow
     for rule in rules:
         if config.rule_enabled(rule.code, rule.rule_name):
             got.extend(rule.check(ctx))
+    label = revision_label(pf)
+    if label is not None:  # an old migration revision: history, context only, never patched
+        got = [as_history(f, label) for f in got]
     _tick("rules", t0)
     return got
 
