@@ -156,7 +156,10 @@ def scan(
     fmt: Annotated[str, typer.Option("--format", help="html,md,json,sarif")] = "html,md,json,sarif",
     out: Annotated[Path, typer.Option(
         "--out", help="Output directory; - lists the findings on stdout and writes nothing")] = Path("impact-report"),
-    diff_base: Annotated[str | None, typer.Option("--diff-base", help="Only files changed since REF")] = None,
+    diff_base: Annotated[str | None, typer.Option(
+        "--diff-base", help="Only what changed since REF: findings on changed lines (see --diff-scope)")] = None,
+    diff_scope: Annotated[str, typer.Option(
+        "--diff-scope", help="With --diff-base: lines (findings on changed lines) | files (in changed files)")] = "lines",
     baseline: Annotated[Path | None, typer.Option("--baseline", help="findings.json to suppress")] = None,
     fail_on: Annotated[str, typer.Option("--fail-on", help="error | warning | never")] = "error",
     jobs: Annotated[int, typer.Option("--jobs", help="Parallel workers (0 = auto)")] = 0,
@@ -175,6 +178,8 @@ def scan(
 
         if fail_on not in ("error", "warning", "never"):
             raise UsageError(f"--fail-on must be error, warning or never; got {fail_on!r}")
+        if diff_scope not in ("lines", "files"):
+            raise UsageError(f"--diff-scope must be lines or files; got {diff_scope!r}")
         formats = _formats(fmt)
         roots = tuple(paths or ["."])
         if baseline is not None and not baseline.is_file():  # first use of a pre-commit hook: say how to make it
@@ -195,6 +200,7 @@ def scan(
             db_url=db,
             config=cfg,
             diff_base=diff_base,
+            diff_scope=diff_scope,
             baseline=baseline,
         )
         listed = str(out) == "-"  # a pre-commit hook: nothing written into the work tree (nor into .git)

@@ -4,10 +4,12 @@ A pull request that adds one finding must read as one finding's worth of work, n
 migration. The scan runs in full (the rules need every file to follow the key), then `narrow`
 splits its findings:
 
-- new: in a file changed since REF (every file without `--diff-base`) and not in the baseline;
-  these become `report.findings`, priced per layer with no per-table migration cost;
+- new: on a line changed since REF (every line without `--diff-base`) and not in the baseline;
+  these become `report.findings`, priced per layer with no per-table migration cost. Like
+  reviewdog's default `added` filter: a PR that edits one line of a file with twenty old findings
+  adds the findings of that line, not twenty-one (`--diff-scope files` takes whole changed files);
 - hidden by the baseline: in scope, but the baseline already knows their fingerprints;
-- outside the diff: not in the baseline, but in a file the change does not touch;
+- outside the diff: not in the baseline, and not on a line (or in a file) the change touches;
 - standing: every finding, priced by the same model as a full scan (the whole migration).
 
 The split rides in `report.extras["diff"]` (a `DiffInfo`); renderers show it, with the reviewers
@@ -16,13 +18,17 @@ CODEOWNERS names for the files the new findings are in.
 
 from __future__ import annotations
 
+import codecs
+import re
+import subprocess
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from analyzer.codeowners import CodeOwners, find_codeowners
 from analyzer.models import Finding, Report
-from analyzer.pipeline import ScanOptions, _baseline_fingerprints, changed_paths, summarize
+from analyzer.pipeline import ScanOptions, UsageError, _baseline_fingerprints, changed_paths, summarize
 from analyzer.sources import root_names
 
 
@@ -63,9 +69,16 @@ def narrow(report: Report, options: ScanOptions) -> Report:
         return report
     known = _baseline_fingerprints(options.baseline) if options.baseline is not None else set()
     changed = changed_paths(options.roots, options.diff_base) if options.diff_base else None
+    by_line = options.diff_scope == "lines"
+    lines = changed_lines(options.roots, options.diff_base) if by_line and options.diff_base else None
 
     def in_diff(f: Finding) -> bool:
-        return changed is None or f.path in changed
+        if changed is None:
+            return True
+        if lines is None:
+            return f.path in changed
+        added = lines.get(f.path, set())
+        return any(n in added for n in range(f.span.line, max(f.span.line, f.span.end_line) + 1))
 
     new = tuple(f for f in report.findings if in_diff(f) and f.fingerprint not in known)
     hidden = sum(1 for f in report.findings if in_diff(f) and f.fingerprint in known)
@@ -97,6 +110,49 @@ def narrow(report: Report, options: ScanOptions) -> Report:
     )
     extras = {**report.extras, "diff": info, "files": files, "snippets": snippets}
     return replace(report, findings=new, summary=summary, extras=extras)
+
+
+_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
+
+
+def changed_lines(roots: Sequence[str], ref: str) -> dict[str, set[int]]:
+    """Finding-style path -> the line numbers (new side) each file's diff since `ref` adds or changes."""
+    names = root_names(roots)
+    out: dict[str, set[int]] = {}
+    for root in roots:
+        base = Path(root) if Path(root).is_dir() else Path(root).parent
+        try:
+            proc = subprocess.run(
+                ["git", "diff", "--no-color", "--no-ext-diff", "--no-renames", "-U0", "--relative",
+                 "--src-prefix=a/", "--dst-prefix=b/", ref, "--", "."],
+                cwd=base, capture_output=True, check=True,
+            )
+        except (OSError, subprocess.CalledProcessError) as exc:
+            detail = getattr(exc, "stderr", b"") or str(exc)
+            detail = detail.decode("utf-8", "replace") if isinstance(detail, bytes) else detail
+            raise UsageError(f"--diff-base {ref}: git diff failed in {root}: {detail.strip()}") from None
+        prefix = names[root]
+        current: set[int] | None = None
+        for raw in proc.stdout.split(b"\n"):
+            if raw.startswith(b"+++ "):
+                path = _diff_path(raw[4:])
+                current = None if path is None else out.setdefault(f"{prefix}/{path}" if prefix else path, set())
+            elif raw.startswith(b"@@") and current is not None:
+                m = _HUNK.match(raw.decode("ascii", "replace"))
+                if m:
+                    start, count = int(m.group(1)), int(m.group(2) or 1)
+                    current.update(range(start, start + count))
+    return out
+
+
+def _diff_path(raw: bytes) -> str | None:
+    """`b/app/x.py` or git's C-quoted `"b/app/n\\303\\266tes.py"`; None for `/dev/null` (a deletion)."""
+    text = raw.rstrip(b"\r")
+    if text.startswith(b'"') and text.endswith(b'"'):
+        text = codecs.escape_decode(text[1:-1])[0]
+    if text == b"/dev/null" or not text.startswith(b"b/"):
+        return None
+    return text[2:].decode("utf-8", "replace")
 
 
 def _minutes(findings: tuple[Finding, ...], options: ScanOptions) -> tuple[float, float]:

@@ -87,16 +87,16 @@ def test_pr_is_priced_by_what_it_adds_and_the_whole_migration_stands_apart(repo:
     diff = doc["diff"]
     assert diff["base"] == "main"
     assert diff["changed_files"] == ["app/schemas.py", "app/util.py"]
-    # the changed schemas.py holds both its findings (no baseline); models.py is outside the diff
-    assert [f["symbol"] for f in doc["findings"]] == ["AttachmentOut.document_id", "NoteOut.document_id"]
-    assert diff["hidden_by_baseline"] == 0 and diff["outside_diff"] == 2
+    # the lines the PR added hold one finding; schemas.py's older one and models.py's are outside the diff
+    assert [f["symbol"] for f in doc["findings"]] == ["NoteOut.document_id"]
+    assert diff["hidden_by_baseline"] == 0 and diff["outside_diff"] == 3
     assert diff["patched_files"] == ["app/schemas.py"]
     # the standing cost is the full scan's, by the same model
     assert diff["standing"] == {"findings": 4, "must_change": 4, "hazard": 0, "info": 0, "files": 2,
                                 "effort_days": full["summary"]["effort_days"]}
     # the summary is this PR's findings only, priced per layer without the per-table migration cost
-    assert doc["summary"]["findings"] == 2 and doc["summary"]["by_kind"] == {"must_change": 2}
-    assert doc["summary"]["effort_days"] == [0.0, 0.1]
+    assert doc["summary"]["findings"] == 1 and doc["summary"]["by_kind"] == {"must_change": 1}
+    assert doc["summary"]["effort_days"] == [0.0, 0.0]
     # CODEOWNERS: the last matching line wins
     assert diff["reviewers"] == [{"owners": ["@bob", "@org/api"], "paths": ["app/schemas.py"]}]
     schema = json.loads((resources.files("analyzer.reports") / "findings.schema.json").read_text(encoding="utf-8"))
@@ -105,25 +105,25 @@ def test_pr_is_priced_by_what_it_adds_and_the_whole_migration_stands_apart(repo:
     assert not jsonschema.Draft202012Validator(schema).is_valid(broken)  # the schema does check "diff"
 
     lines = md.splitlines()
-    assert lines[0] == TITLE + ("This PR adds 2 must-change and 0 hazard findings in 1 of 2 changed files, "
-                                "est. 8–24 min; 1 file has patches")
-    assert lines[1:3] == ["", "#### New findings (2)"]
+    assert lines[0] == TITLE + ("This PR adds 1 must-change and 0 hazard findings in 1 of 2 changed files, "
+                                "est. 4–12 min; 1 file has patches")
+    assert lines[1:3] == ["", "#### New findings (1)"]
     items = [line for line in lines if line.startswith("- ")]
-    assert len(items) == 2 and all("`app/schemas.py:" in item for item in items)
+    assert len(items) == 1 and "`app/schemas.py:9`" in items[0]
     assert ("Whole migration (not this PR): 4 must-change, 0 hazards in 2 files, 2 tables / 0 rows to rewrite, "
             "est. 0.4–1.2 days") in lines
     assert "Review: @bob @org/api (`app/schemas.py`)" in lines
-    assert "2 findings outside this diff" in lines
+    assert "3 findings outside this diff" in lines
     assert "hidden by the baseline" not in md
     # the whole migration's figure appears once, on its own line: never as this PR's cost
     assert md.count("0.4–1.2 days") == 1 and "0.4–1.2" not in lines[0]
     assert full_md.splitlines()[0].endswith("est. 0.4–1.2 days")  # the full scan's verdict is unchanged
     # the terminal says the same
-    assert "This PR adds 2 must-change and 0 hazard findings in 1 of 2 changed files, est. 8–24 min" in stdout
+    assert "This PR adds 1 must-change and 0 hazard findings in 1 of 2 changed files, est. 4–12 min" in stdout
     assert "Whole migration (not this PR): 4 must-change" in stdout
     assert "Review: @bob @org/api (app/schemas.py)" in stdout
     html = (repo / "out" / "report.html").read_text(encoding="utf-8")
-    assert '<div class="kpi-value">8–24 min</div>' in html and "Effort this PR adds: 8–24 min" in html
+    assert '<div class="kpi-value">4–12 min</div>' in html and "Effort this PR adds: 4–12 min" in html
 
 
 def test_baseline_hides_what_is_known(repo: Path) -> None:
@@ -133,9 +133,15 @@ def test_baseline_hides_what_is_known(repo: Path) -> None:
     (repo / "app" / "schemas.py").write_text(SCHEMAS + NOTE, encoding="utf-8")
     _git(repo, "commit", "-qam", "pr")
 
+    # on the changed lines: the new field, nothing else (AttachmentOut's line did not change)
     doc, md, _ = _scan(repo, "out", "--diff-base", "main", "--baseline", baseline, "--fail-on", "never")
     assert [f["symbol"] for f in doc["findings"]] == ["NoteOut.document_id"]
-    assert doc["diff"]["hidden_by_baseline"] == 1  # AttachmentOut.document_id: in the diff, known
+    assert (doc["diff"]["hidden_by_baseline"], doc["diff"]["outside_diff"]) == (0, 0)
+
+    doc, md, _ = _scan(repo, "out", "--diff-base", "main", "--diff-scope", "files", "--baseline", baseline,
+                       "--fail-on", "never")
+    assert [f["symbol"] for f in doc["findings"]] == ["NoteOut.document_id"]
+    assert doc["diff"]["hidden_by_baseline"] == 1  # AttachmentOut.document_id: in a changed file, known
     assert doc["diff"]["outside_diff"] == 0  # models.py's findings are all in the baseline
     assert doc["diff"]["standing"]["findings"] == 4
     assert md.splitlines()[0] == TITLE + ("This PR adds 1 must-change and 0 hazard findings in 1 of 1 changed file, "
@@ -152,6 +158,27 @@ def test_baseline_hides_what_is_known(repo: Path) -> None:
                                           "in 1 file, est. 4–12 min; 1 file has patches")
     assert ("Whole migration (not only what is new): 4 must-change, 0 hazards in 2 files, 2 tables / 0 rows "
             "to rewrite, est. 0.4–1.2 days") in md.splitlines()
+
+
+def test_diff_scope_lines_follows_edits_renames_and_quoted_names(repo: Path) -> None:
+    _git(repo, "checkout", "-qb", "pr")
+    # an edited line holds the key (document_id's type changed on that line), a new file, a renamed one
+    (repo / "app" / "schemas.py").write_text(SCHEMAS.replace("document_id: int", "document_id: int  # kept"),
+                                             encoding="utf-8")
+    (repo / "app" / "nötes.py").write_text("from pydantic import BaseModel" + NOTE, encoding="utf-8")
+    _git(repo, "mv", "app/models.py", "app/tables.py")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "pr")
+    doc, _, _ = _scan(repo, "out", "--diff-base", "main", "--fail-on", "never")
+    # a rename is a new file to the diff (--no-renames): its findings are on added lines, as GitHub shows them
+    assert sorted((f["path"], f["symbol"]) for f in doc["findings"]) == [
+        ("app/nötes.py", "NoteOut.document_id"),
+        ("app/schemas.py", "AttachmentOut.document_id"),
+        ("app/tables.py", "Attachment.document_id"), ("app/tables.py", "Document.id")]
+    assert doc["diff"]["outside_diff"] == 0
+    proc = run_impact("scan", ".", "--target", "documents.id", "--diff-base", "main", "--diff-scope", "hunks",
+                      cwd=repo)
+    assert proc.returncode == 2 and "--diff-scope must be lines or files" in proc.stderr
 
 
 def test_pr_that_does_not_touch_the_key(repo: Path) -> None:
