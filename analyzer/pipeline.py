@@ -28,6 +28,7 @@ from analyzer.models import (
     Table,
     Target,
     dedupe,
+    holds_for,
     no_progress,
     sort_key,
     with_fingerprints,
@@ -117,6 +118,7 @@ def _require_key(table: Table, column: str, text: str) -> None:
 
 def run_scan(options: ScanOptions, progress: Progress = _no_progress) -> Report:
     from analyzer import db
+    from analyzer.plan.strategies import bigint_past_2_53
     from analyzer.python import catalogue as py_catalogue
     from analyzer.python import scan_python
     from analyzer.typescript import catalogue as ts_catalogue
@@ -145,7 +147,13 @@ def run_scan(options: ScanOptions, progress: Progress = _no_progress) -> Report:
     ts = scan_typescript(ts_files, py.seeds, cfg, progress=progress, to_type=targets[0].to_type)
 
     cache = LineCache(files)
-    findings = [f for f in (*py.findings, *ts.findings) if cfg.rule_enabled(f.code, f.rule)]
+    # only what holds for the target type (`--to bigint`: no ordering, arithmetic or int() finding), by the
+    # plan's own predicate; JavaScript numbers hold for bigint once the key can pass 2**53
+    by_code = {m.code: m for m in (*py_catalogue(), *ts_catalogue())}
+    to_type = targets[0].to_type
+    past_2_53 = to_type == "BIGINT" and bigint_past_2_53(options.db_url, schema, closure)
+    findings = [f for f in (*py.findings, *ts.findings) if cfg.rule_enabled(f.code, f.rule)
+                and holds_for(f, by_code.get(f.code), to_type, past_2_53)]
     findings = [_with_severity(f, cfg) for f in unsuppressed(dedupe(sorted(findings, key=sort_key)), cache)]
     rules = [*py_catalogue(), *ts_catalogue(), *suppress_catalogue()]  # suppressions are reported (IM...)
     findings += [_with_severity(f, cfg) for f in suppression_findings(files, (*py.outcomes, *ts.outcomes), rules,
