@@ -26,8 +26,10 @@ import libcst as cst
 from analyzer.models import Finding
 from analyzer.python.parsed import ParsedFile
 
-#: how far up from a versions directory an alembic.ini is looked for
+#: how far up from a versions directory an alembic.ini is looked for (never above the scanned root)
 _INI_LEVELS = 4
+#: env.py and alembic.ini are read only when regular files this small (hostile trees: see analyzer/sources.py)
+_MAX_READ = 256 * 1024
 
 
 def revision_label(pf: ParsedFile) -> str | None:
@@ -37,7 +39,7 @@ def revision_label(pf: ParsedFile) -> str | None:
         return f"Alembic revision {variables['revision'] or Path(pf.path).stem}"
     if _django_migration(pf):
         return f"Django migration {Path(pf.path).stem}"
-    if pf.src.abs_path and _alembic_versions_dir(str(Path(pf.src.abs_path).parent)):
+    if pf.src.abs_path and _alembic_versions_dir(str(Path(pf.src.abs_path).parent), pf.src.root):
         return f"Alembic revision {Path(pf.path).stem}"
     return None
 
@@ -88,26 +90,37 @@ def _django_migration(pf: ParsedFile) -> bool:
 
 
 @lru_cache(maxsize=256)
-def _alembic_versions_dir(directory: str) -> bool:
-    """Is `directory` where an Alembic setup keeps its revisions?"""
+def _alembic_versions_dir(directory: str, root: str) -> bool:
+    """Is `directory` where an Alembic setup keeps its revisions? Looked for inside the scanned `root` only."""
     d = Path(directory)
+    top = _real(Path(root))
     if d.name == "versions" and any(_mentions_alembic(d.parent / name) for name in ("env.py", "script.py.mako")):
         return True
     here = d
     for _ in range(_INI_LEVELS + 1):
         ini = here / "alembic.ini"
-        if ini.is_file() and _real(d) in _ini_version_dirs(str(ini)):
+        if _small_file(ini) and _real(d) in _ini_version_dirs(str(ini)):
             return True
-        if here.parent == here:
+        if _real(here) == top or here.parent == here:
             break
         here = here.parent
     return False
 
 
-def _mentions_alembic(path: Path) -> bool:
+def _small_file(path: Path) -> bool:
     try:
-        return path.is_file() and (path.suffix == ".mako" or "alembic" in path.read_text(encoding="utf-8",
-                                                                                          errors="replace"))
+        return path.is_file() and path.stat().st_size <= _MAX_READ
+    except OSError:
+        return False
+
+
+def _mentions_alembic(path: Path) -> bool:
+    if not _small_file(path):
+        return False
+    if path.suffix == ".mako":
+        return True
+    try:
+        return "alembic" in path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return False
 
