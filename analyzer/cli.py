@@ -17,6 +17,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as Bar
 
@@ -136,8 +137,21 @@ def _print_summary(report: Report, out_dir: Path, written: list[Path], quiet: bo
             from analyzer.summary import strategies_table
 
             out_console.print(strategies_table(plan))
+    _print_verification(report)
     out_console.print(f"wrote {len(written)} files to {out_dir}/ in {report.duration_s:.1f}s",
                       markup=False, highlight=False)
+
+
+def _print_verification(report: Report) -> None:
+    """What the patch checks said, per project: a front end that could not be type-checked is said here,
+    not only in report.html (`impact scan .` on a monorepo used to write unverified patches silently)."""
+    check = report.extras.get("verification")
+    if not isinstance(check, dict):
+        return
+    for line in check.get("checked", []):
+        out_console.print(f"[green]✔[/] {escape(line)}", highlight=False, soft_wrap=True)
+    for line in check.get("skipped", []):
+        out_console.print(f"[yellow]✘[/] {escape(line)}", highlight=False, soft_wrap=True)
 
 
 def _exit_code(report: Report, fail_on: str) -> int:
@@ -173,7 +187,7 @@ def scan(
     """Find every place the key change reaches, price it, and write reports and patches."""
 
     def run() -> int:
-        from analyzer.pipeline import ScanOptions, UsageError, run_plan, run_scan, write_outputs
+        from analyzer.pipeline import ScanOptions, UsageError, run_plan, run_scan, verified, write_outputs
         from analyzer.plan.strategies import plan_strategies, write_plan
 
         if fail_on not in ("error", "warning", "never"):
@@ -215,7 +229,8 @@ def scan(
                 out_console.print(line, markup=False, highlight=False, soft_wrap=True)
             return _exit_code(report, fail_on)
         plan = report.extras.get("plan")
-        written = write_outputs(report, out, formats, typecheck=not no_typecheck,
+        report = verified(report, typecheck=not no_typecheck)
+        written = write_outputs(report, out, formats,
                                 also=[lambda stage: write_plan(plan, stage)] if plan is not None else [])  # type: ignore[arg-type]
         _print_summary(report, out, written, quiet)
         return _exit_code(report, fail_on)
@@ -247,7 +262,7 @@ def plan_cmd(
     per strategy, optionally rehearsed on a scratch database. Writes plan.json, migrations/ and the reports."""
 
     def run() -> int:
-        from analyzer.pipeline import ScanOptions, UsageError, run_plan, run_scan, write_outputs
+        from analyzer.pipeline import ScanOptions, UsageError, run_plan, run_scan, verified, write_outputs
         from analyzer.plan.strategies import STRATEGIES, write_plan
         from analyzer.summary import strategies_table
 
@@ -270,8 +285,9 @@ def plan_cmd(
             report = run_plan(report, options, chosen, rehearse_url=rehearse_db, sample=sample, progress=progress)
         plan = report.extras["plan"]
         # plan.json and migrations/ join the reports' swap: the out folder is always one run's
-        written = write_outputs(report, out, formats, typecheck=not no_typecheck,
-                                also=[lambda stage: write_plan(plan, stage)])  # type: ignore[arg-type]
+        report = verified(report, typecheck=not no_typecheck)
+        _print_verification(report)
+        written = write_outputs(report, out, formats, also=[lambda stage: write_plan(plan, stage)])  # type: ignore[arg-type]
         if alembic:
             from analyzer.plan.alembic import AlembicError, write_revision
 
@@ -302,13 +318,14 @@ def demo(
 
     def run() -> int:
         from analyzer.demo import run_demo
-        from analyzer.pipeline import write_outputs
+        from analyzer.pipeline import verified, write_outputs
         from analyzer.plan.strategies import write_plan
 
         started = time.perf_counter()
         with _progress(quiet) as progress:
             report = run_demo(out, rows=rows, progress=progress)
         plan = report.extras.get("plan")
+        report = verified(report)
         written = write_outputs(report, out, ("html", "md", "json", "sarif"),
                                 also=[lambda stage: write_plan(plan, stage)] if plan is not None else [])  # type: ignore[arg-type]
         _print_summary(report, out, written, quiet)
