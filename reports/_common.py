@@ -84,6 +84,24 @@ def schema_source(report: Report) -> str:
     return redact(report.schema_source or report.schema.source)
 
 
+def public_schema_source(report: Report) -> str:
+    """The schema's origin for text that may be posted where anyone reads it (the PR comment): the kind of
+    database and its name, never its host, port or user (`postgresql database app`); non-URL origins
+    ("models found in the code") as they are."""
+    source = schema_source(report)
+    if "://" not in source:
+        return source
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(source)
+    except (ArgumentError, ValueError):
+        return source.split("://", 1)[0] + " database"
+    name = Path(url.database).name if url.database and url.get_backend_name() == "sqlite" else url.database
+    return f"{url.get_backend_name()} database" + (f" {name}" if name else "")
+
+
 def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 

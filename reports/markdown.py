@@ -24,7 +24,7 @@ from ._common import (
     human_count,
     layer_rank,
     layer_rows,
-    schema_source,
+    public_schema_source,
     table_costs,
     top_findings,
 )
@@ -107,8 +107,8 @@ class _Budget:
 def _footer(report: Report, diff: bool = False) -> str:
     model = effort_model(report)
     bits = [f"impact {report.tool_version}"]
-    if schema_source(report):
-        bits.append(f"schema: {md_text(schema_source(report))}")
+    if public_schema_source(report):  # a comment may be public: no host, port or user
+        bits.append(f"schema: {md_text(public_schema_source(report))}")
     if model:
         per_table = (f"{model.get('hours_per_table', '?')} h per table"
                      f" + {model.get('hours_per_million_rows', '?')} h per million rows")

@@ -100,3 +100,21 @@ def test_verdict_uses_singulars() -> None:
     f = next(f for f in FINDINGS if f.kind == "hazard")
     first = RENDERERS["md"](build_report(findings=(f,))).splitlines()[0]
     assert "1 location in 1 file (0 must change, 1 hazard)" in first
+
+
+def test_the_comment_names_no_database_host_port_or_user() -> None:
+    """report.md is what `impact comment` posts, often on a public pull request: the footer says which
+    database the schema came from, not where it runs or who logs in (report.html keeps the redacted URL)."""
+    for source, shown in [
+        ("postgresql://app:***@db.internal.example:6432/content", "schema: postgresql database content"),
+        ("mysql+pymysql://root@10.0.4.2/shop", "schema: mysql database shop"),
+        ("sqlite:////srv/data/app.sqlite", "schema: sqlite database app.sqlite"),
+        ("models found in the code", "schema: models found in the code"),
+    ]:
+        report = replace(build_report(), schema_source=source)
+        md = render_md(report)
+        assert shown in md, (source, md[-400:])
+        for secret in ("db.internal", "6432", "10.0.4.2", "root@", "app:", "/srv/data"):
+            assert secret not in md, (source, secret)
+    html = RENDERERS["html"](replace(build_report(), schema_source="postgresql://app@db.internal:5432/content"))
+    assert "db.internal" in html  # the report people open from CI artifacts keeps where the schema came from
