@@ -307,6 +307,7 @@ class Runner:
         self.contexts["inputs"] = self._inputs(inputs)
         self.records: list[dict[str, Any]] = []
         self.uploads: list[dict[str, Any]] = []
+        self.artifacts: list[dict[str, Any]] = []
 
     def _inputs(self, given: dict[str, str]) -> dict[str, str]:
         declared = self.action.get("inputs") or {}
@@ -390,6 +391,8 @@ class Runner:
             return 0, {"python-version": sys.version.split()[0], "python-path": sys.executable}
         if action == "github/codeql-action/upload-sarif":
             return self._upload_sarif(with_), {}
+        if action == "actions/upload-artifact":
+            return self._upload_artifact(with_), {}
         raise ActionError(f"uses: {uses} is not emulated by this runner")
 
     def _upload_sarif(self, with_: dict[str, str]) -> int:
@@ -414,6 +417,20 @@ class Runner:
                              "valid": True})
         print(f"upload-sarif: {path} is valid SARIF 2.1.0 ({results} results, category "
               f"{with_.get('category', '')!r}); recorded, not uploaded", flush=True)
+        return 0
+
+    def _upload_artifact(self, with_: dict[str, str]) -> int:
+        """Recorded, not uploaded: the name and the files the artifact would hold."""
+        path = Path(with_.get("path", ""))
+        path = path if path.is_absolute() else self.workspace / path
+        if not with_.get("name") or not path.exists():
+            print(f"upload-artifact: nothing at {path} (name {with_.get('name')!r})", flush=True)
+            return 0 if with_.get("if-no-files-found") in ("warn", "ignore") else 1
+        files = sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file()) if path.is_dir() \
+            else [path.name]
+        self.artifacts.append({"name": with_["name"], "path": str(path), "files": files})
+        print(f"upload-artifact: {with_['name']!r} would hold {len(files)} files from {path}; recorded, not uploaded",
+              flush=True)
         return 0
 
     def outputs(self) -> dict[str, str]:
@@ -451,7 +468,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"output {name}={value}")
     if args.summary:
         args.summary.write_text(json.dumps({"exit_code": code, "steps": runner.records, "outputs": outputs,
-                                            "sarif_uploads": runner.uploads}, indent=2), encoding="utf-8")
+                                            "sarif_uploads": runner.uploads, "artifacts": runner.artifacts},
+                                           indent=2), encoding="utf-8")
     return code
 
 

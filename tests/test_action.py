@@ -147,6 +147,9 @@ def test_a_pull_request_gets_one_comment_updated_then_resolved(
     [upload] = summary["sarif_uploads"]
     assert upload["valid"] and upload["category"] == "impact" and upload["results"] == 1
     assert upload["sarif_file"] == str(Path(outputs["report-dir"], "findings.sarif"))
+    [artifact] = summary["artifacts"]  # the whole report, where a cut comment points
+    assert artifact["name"] == "impact-report" and {"report.html", "report.md", "findings.json"} <= set(
+        artifact["files"])
     token_seen = [r.headers.get("authorization", "") for r in forge.requests]
     assert token_seen and all(forge.token in auth for auth in token_seen)
     assert forge.token not in log  # the token is never printed
@@ -189,6 +192,7 @@ def test_nothing_touched_posts_nothing_and_comment_off_posts_never(
     steps = _outcomes(summary)
     assert steps["Comment on the pull request"] == "skipped"
     assert steps["Upload SARIF to code scanning"] == "skipped" and summary["sarif_uploads"] == []
+    assert steps["Upload the report"] == "success"
     assert forge.writes == []
 
 
@@ -217,7 +221,7 @@ def test_no_expression_inside_run_scripts() -> None:
         assert "${{" not in step.get("run", ""), step["name"]
         assert step.get("shell", "bash") == "bash"
     uses = [step["uses"] for step in steps if "uses" in step]
-    assert uses == ["actions/setup-python@v5", "github/codeql-action/upload-sarif@v3"]
+    assert uses == ["actions/setup-python@v5", "github/codeql-action/upload-sarif@v3", "actions/upload-artifact@v4"]
 
 
 # ----------------------------------------------------------------------------- the install step
