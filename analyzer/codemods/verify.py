@@ -86,7 +86,7 @@ def _verify_python(result: Verification, files: Mapping[str, str]) -> None:
     for path in result.withheld:
         result.patches.pop(path, None)
     if count:
-        result.checked.append(f"python: {count} patched files compile")
+        result.checked.append(f"python: {count} patched file{'s compile' if count != 1 else ' compiles'}")
 
 
 def find_node_modules(root: Path) -> Path | None:
@@ -245,7 +245,7 @@ def _check_project(result: Verification, label: str, copy: Path, rel_dir: Path, 
                               f"patch; {withheld} of {len(own)} patches withheld ({rounds} round"
                               f"{'s' if rounds != 1 else ''}), the other {len(live)} type-check")
     else:
-        result.checked.append(f"tsc: {label} type-checks with {len(live)} patched files")
+        result.checked.append(f"tsc: {label} type-checks with {len(live)} patched file{'s' if len(live) != 1 else ''}")
     for path in own.values():
         if path in result.withheld:
             result.patches.pop(path, None)
