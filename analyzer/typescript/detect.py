@@ -366,7 +366,7 @@ class Detector:
                                        self._num_edits(b.type_node, fi), layer=context_layer(b.func, fi),
                                        func=b.func)
         for b in fi.bindings:
-            if b.kind == "state" and b.key and b.state_type is not None:
+            if b.kind in ("state", "ref") and b.key and b.state_type is not None:
                 nums = number_positions(b.state_type, fi)
                 if nums:
                     sym = f"{b.func.label}.{b.name}" if b.func else b.name
@@ -440,9 +440,7 @@ class Detector:
         if not why and holder and self._keyish_holder(holder):
             why = f"{holder} is keyed by the key"
         if not why and holder:
-            hb = fi.resolve(holder, func)
-            if hb is None and func is not None and func.name == holder:  # the function's return type
-                hb = None
+            hb = fi.resolve(holder, func) if not holder.startswith("[") else self._state_of(node, fi, func)
             if hb is not None and hb.id_map:
                 why = f"{holder} is indexed by the key ({hb.id_map})"
             elif hb is not None and hb.key and hb.kind != "param":
@@ -476,6 +474,16 @@ class Detector:
         layer = context_layer(func, fi) if func is not None else path_layer(fi)
         yield self.finding(fi, "ts.variable.new-collection", node, sym, self.p.key_news[node.id],
                            self._num_edits(targs.named_children[0], fi), layer=layer, func=func)
+
+    def _state_of(self, node: ts.Node, fi: FileIndex, func: Func | None) -> Binding | None:
+        """The state binding of `const [open, setOpen] = useState<Map<number, X>>()` from its type argument."""
+        cur = node.parent
+        while cur is not None and cur.type != "variable_declarator":
+            cur = cur.parent
+        pat = cur.child_by_field_name("name") if cur is not None else None
+        first = pat.named_children[0] if pat is not None and pat.type == "array_pattern" and pat.named_children \
+            else None
+        return fi.resolve(fi.text(first), func) if first is not None and first.type == "identifier" else None
 
     @staticmethod
     def _in_use_state(node: ts.Node) -> bool:

@@ -27,15 +27,21 @@ ARRAY_METHODS = frozenset(
 CASTS = frozenset({"Number", "parseInt", "parseFloat", "String", "BigInt"})
 _TRANSPARENT = frozenset({"parenthesized_expression", "non_null_expression", "as_expression",
                           "satisfies_expression", "await_expression", "spread_element"})
-#: methods whose result holds the same ids as their receiver
+#: methods whose result holds the same ids as their receiver (`Set.add` returns the set)
 _SAME_COLLECTION = frozenset({"filter", "sort", "toSorted", "slice", "concat", "reverse", "find", "at",
-                              "findLast", "values", "keys"})
+                              "findLast", "values", "keys", "add"})
+_LITERALS = frozenset({"number", "string", "template_string", "null", "undefined", "true", "false", "regex",
+                       "unary_expression", "typeof_expression"})
+#: constructors whose single argument holds the elements of the new collection
+_SETS = frozenset({"Set", "Array"})
 #: methods whose first argument is an element (or key) of the receiver
 _QUERY_HOOKS = frozenset({"useQuery", "useSuspenseQuery", "useInfiniteQuery", "useSuspenseInfiniteQuery",
                           "queryOptions", "infiniteQueryOptions"})
 _COLLECTION_ARG = frozenset({"has", "includes", "indexOf", "add", "delete", "push", "unshift", "get", "set"})
 _WRAPPERS = frozenset({"Partial", "Readonly", "Required", "NonNullable", "Pick", "Omit", "Awaited", "Promise"})
 _PATHISH = re.compile(r"^(https?://[^/]*)?/")
+#: URL segments that say nothing about the resource (`/api/v1/projects/{id}`)
+_GENERIC_SEGMENTS = frozenset({"api", "apis", "v1", "v2", "v3", "v4", "rest", "internal", "public"})
 #: a parameter that says which entity its sibling id belongs to (`subjectKind`, `entity_type`)
 _DISCRIMINATOR = re.compile(r"(^|[a-z0-9_])(kind|type|Kind|Type)$")
 
@@ -73,6 +79,7 @@ class Project:
         self.url_templates: list[tuple[ts.Node, Func | None, FileIndex, list[str | ts.Node]]] = []
         self.dataset_keys: dict[tuple[str, str], str] = {}  # (path, dataset prop) -> why
         self._data_attrs: dict[int, list[tuple[str, ts.Node, Func | None]]] = {}
+        self._eq: dict[int, list[tuple[ts.Node, ts.Node, Func | None]]] = {}
         self.changed = False
         self._type_depth = 0
         self._member_cache: dict[tuple[object, str], tuple[ts.Node, FileIndex] | None] = {}
@@ -395,6 +402,9 @@ class Project:
             obj = expr.child_by_field_name("object")
             if self.kn.is_key_name(pname):
                 return self.kn.origin(pname) or f"{pname} names the key"
+            ref = self.ref_of(expr, func, fi)
+            if ref is not None:  # seen.current, with seen = useRef<Set<number>>()
+                return ref.why if ref.key else ""
             if obj is not None and obj.type == "member_expression" and self.dataset_keys:
                 dprop = obj.child_by_field_name("property")
                 if dprop is not None and fi.text(dprop) == "dataset":  # e.currentTarget.dataset.id
@@ -419,6 +429,9 @@ class Project:
             return ""
         if t == "call_expression":
             return self._call_is_key(expr, func, fi, depth)
+        if t == "new_expression":  # new Set(ids), new Set(items.map((i) => i.id))
+            source = _collection_source(expr, fi)
+            return self.is_key(source, func, fi, depth + 1) if source is not None else ""
         if t == "unary_expression":
             op = expr.child_by_field_name("operator")
             if op is not None and fi.text(op) == "+":
@@ -456,6 +469,9 @@ class Project:
             return self.storage_slots.get(slot, "") if slot else ""
         if ftext in ("useMemo", "React.useMemo") and args:
             return self._callback_key(args[0], fi, depth)
+        if ftext == "Array.from" and args:  # Array.from(selected), Array.from(rows, (r) => r.id)
+            return self._callback_key(args[1], fi, depth) if len(args) > 1 else \
+                self.is_key(args[0], func, fi, depth + 1)
         if fn.type == "member_expression":
             prop = fn.child_by_field_name("property")
             pname = fi.text(prop) if prop is not None else ""
@@ -478,6 +494,94 @@ class Project:
             return fi.text(node)
         if node.type in ("string", "template_string"):
             return fi.text(node).strip("'\"`")
+        return ""
+
+    def ref_of(self, expr: ts.Node, func: Func | None, fi: FileIndex) -> Binding | None:
+        """The `useRef` binding of `seen.current`; None for any other expression."""
+        if expr.type != "member_expression":
+            return None
+        obj = expr.child_by_field_name("object")
+        prop = expr.child_by_field_name("property")
+        if obj is None or prop is None or obj.type != "identifier" or fi.text(prop) != "current":
+            return None
+        b = fi.resolve(fi.text(obj), func)
+        return b if b is not None and b.kind == "ref" else None
+
+    def holder(self, expr: ts.Node | None, func: Func | None, fi: FileIndex) -> Binding | None:
+        """The binding a map lives in: `byId` or `byIdRef.current`."""
+        if expr is None:
+            return None
+        if expr.type == "identifier":
+            return fi.resolve(fi.text(expr), func)
+        return self.ref_of(expr, func, fi)
+
+    def map_key(self, expr: ts.Node | None, func: Func | None, fi: FileIndex, depth: int = 0) -> str:
+        """Why `expr` is a map keyed by the key, or "": `new Map(rows.map((r) => [r.id, r]))`, a copy of such
+        a map, `next.set(item.id, v)`, `{ ...prev, [item.id]: v }`, `Object.fromEntries(...)`."""
+        if expr is None or depth > 6:
+            return ""
+        t = expr.type
+        if t in _TRANSPARENT:
+            return self.map_key(expr.named_children[0], func, fi, depth + 1) if expr.named_children else ""
+        if t in ("identifier", "member_expression"):
+            b = self.holder(expr, func, fi)
+            return b.id_map if b is not None else ""
+        if t == "new_expression":
+            ctor = expr.child_by_field_name("constructor")
+            margs = expr.child_by_field_name("arguments")
+            if ctor is None or fi.text(ctor) != "Map" or margs is None or not margs.named_children:
+                return ""
+            arg = margs.named_children[0]
+            return self._entries_key(arg, func, fi, depth) or self.map_key(arg, func, fi, depth + 1)
+        if t == "call_expression":
+            fn = expr.child_by_field_name("function")
+            args_node = expr.child_by_field_name("arguments")
+            args = args_node.named_children if args_node is not None else []
+            if fn is None or not args:
+                return ""
+            if fi.text(fn) == "Object.fromEntries":
+                return self._entries_key(args[0], func, fi, depth)
+            if fn.type == "member_expression":
+                prop = fn.child_by_field_name("property")
+                if prop is not None and fi.text(prop) == "set" and len(args) == 2:
+                    return self.is_key(args[0], func, fi) or \
+                        self.map_key(fn.child_by_field_name("object"), func, fi, depth + 1)
+            return ""
+        if t == "object":
+            for p in expr.named_children:
+                k = p.child_by_field_name("key") if p.type == "pair" else None
+                if k is not None and k.type == "computed_property_name" and k.named_children:
+                    why = self.is_key(k.named_children[0], func, fi)
+                    if why:
+                        return why
+                elif p.type == "spread_element" and p.named_children:
+                    why = self.map_key(p.named_children[0], func, fi, depth + 1)
+                    if why:
+                        return why
+        return ""
+
+    def _entries_key(self, expr: ts.Node, func: Func | None, fi: FileIndex, depth: int) -> str:
+        """Entries whose first element is a key: `[[a.id, a]]`, `rows.map((r) => [r.id, r.name])`."""
+        if expr.type == "array":
+            for el in expr.named_children:
+                if el.type == "array" and el.named_children:
+                    why = self.is_key(el.named_children[0], func, fi, depth + 1)
+                    if why:
+                        return why
+            return ""
+        if expr.type == "call_expression":
+            fn = expr.child_by_field_name("function")
+            args = expr.child_by_field_name("arguments")
+            prop = fn.child_by_field_name("property") if fn is not None and fn.type == "member_expression" else None
+            if prop is not None and fi.text(prop) in ("map", "flatMap") and args is not None and args.named_children:
+                cb = fi.func_of(args.named_children[0])
+                for ret in cb.returns if cb is not None else ():
+                    while ret.type == "parenthesized_expression" and ret.named_children:
+                        ret = ret.named_children[0]
+                    if ret.type == "array" and ret.named_children:
+                        why = self.is_key(ret.named_children[0], cb, fi, depth + 1)
+                        if why:
+                            return why
         return ""
 
     def _returned_props(self, obj: ts.Node | None, func: Func | None, fi: FileIndex,
@@ -579,6 +683,8 @@ class Project:
                 cb = fi.func_of(args[0])
                 for ret in cb.returns if cb is not None else ():
                     self.mark_backward(ret, cb, fi, why, depth + 1)
+            elif ftext == "Array.from" and len(args) == 1:
+                self.mark_backward(args[0], func, fi, why, depth + 1)
             elif fn is not None and fn.type == "member_expression":
                 prop = fn.child_by_field_name("property")
                 if prop is not None and fi.text(prop) in _SAME_COLLECTION:
@@ -597,6 +703,10 @@ class Project:
         if t == "member_expression":
             prop = expr.child_by_field_name("property")
             obj = expr.child_by_field_name("object")
+            ref = self.ref_of(expr, func, fi)
+            if ref is not None:
+                self.mark(ref, why)
+                return
             ot = self.type_of(obj, func, fi)
             if ot is not None and prop is not None:
                 k = (self.type_key(ot, fi), fi.text(prop))
@@ -613,11 +723,14 @@ class Project:
         if t == "new_expression":  # picked: new Set<number>() given to a member that holds keys
             ctor = expr.child_by_field_name("constructor")
             targs = expr.child_by_field_name("type_arguments")
-            if ctor is not None and targs is not None and fi.text(ctor) in ("Set", "Array") and \
+            if ctor is not None and targs is not None and fi.text(ctor) in _SETS and \
                     len(targs.named_children) == 1 and fi.text(targs.named_children[0]) == "number" and \
                     expr.id not in self.key_news:
                 self.key_news[expr.id] = why
                 self._touch(fi)
+            source = _collection_source(expr, fi)  # new Set(prev): prev holds the same keys
+            if source is not None:
+                self.mark_backward(source, func, fi, why, depth + 1)
             return
         if t == "array":
             if _is_tuple(expr):  # ['orders', orderId, 'page', page]: which slot holds the key is unknown
@@ -777,7 +890,7 @@ class Project:
                             self.mark(b, why)
                             break
                 continue
-            if b.init is not None and b.kind in ("var", "state"):
+            if b.init is not None and b.kind in ("var", "state", "ref"):
                 init = b.init
                 if b.kind == "state" and init.type == "arrow_function":
                     cb = fi.func_of(init)
@@ -786,6 +899,11 @@ class Project:
                     why = self.is_key(init, b.func, fi)
                 if why:
                     self.mark(b, why)
+                if not b.id_map and init.type in ("new_expression", "call_expression", "object", "identifier"):
+                    mw = self.map_key(init, b.func, fi)
+                    if mw:  # const byId = new Map(rows.map((r) => [r.id, r]))
+                        b.id_map = mw
+                        self._touch(fi)
             elif b.kind == "param" and not b.prop_of and b.type_node is not None:
                 ty = self.norm(b.type_node, fi)
                 if isinstance(ty, str) and self.kn.is_key_alias_type(ty):
@@ -798,7 +916,7 @@ class Project:
                 if init.type == "object":
                     self._typed_object(fi, init, self.norm(b.type_node, fi), b.func)
         for b in fi.bindings:  # a key variable initialised from a cast makes the cast a hazard
-            if b.key and b.kind in ("var", "state") and b.init is not None and not b.prop_of:
+            if b.key and b.kind in ("var", "state", "ref") and b.init is not None and not b.prop_of:
                 init = b.init
                 if b.kind == "state" and init.type == "arrow_function":
                     cb = fi.func_of(init)
@@ -829,13 +947,19 @@ class Project:
             if node.type == "subscript_expression":  # totals[id] = ...: a map keyed by the key
                 index = node.child_by_field_name("index")
                 obj = node.child_by_field_name("object")
-                if index is not None and obj is not None and obj.type == "identifier" and \
-                        index.type not in ("number", "string"):
-                    why = self.is_key(index, func, fi)
-                    holder = fi.resolve(fi.text(obj), func)
+                if index is not None and obj is not None and index.type not in ("number", "string"):
+                    holder = self.holder(obj, func, fi)
+                    why = self.is_key(index, func, fi) if holder is not None else ""
                     if why and holder is not None and holder.id_map == "":
                         holder.id_map = why
                         self._touch(holder.file)
+        for left, right, func in self._equalities(fi):  # rows.find((r) => r.id === selectedId)
+            lk = self.is_key(left, func, fi)
+            rk = self.is_key(right, func, fi)
+            if lk and not rk:
+                self.mark_backward(right, func, fi, lk)
+            elif rk and not lk:
+                self.mark_backward(left, func, fi, rk)
         if fi.jsx and b"data-" in fi.src.data:
             self._data_attributes(fi)
         calls, jsx = self._prepared(fi)
@@ -865,6 +989,25 @@ class Project:
                     jsx.append((el, func, list(comps)))
             cached = (calls, jsx)
             self._prep[id(fi)] = cached
+        return cached
+
+    def _equalities(self, fi: FileIndex) -> list[tuple[ts.Node, ts.Node, Func | None]]:
+        """`a === b` / `a !== b` between two values (no literal side): the two hold the same kind of id."""
+        cached = self._eq.get(id(fi))
+        if cached is None:
+            cached = []
+            for node, func in fi.watched:
+                if node.type != "binary_expression":
+                    continue
+                op = node.child_by_field_name("operator")
+                left = node.child_by_field_name("left")
+                right = node.child_by_field_name("right")
+                if op is None or left is None or right is None or fi.text(op) not in ("===", "!==", "==", "!="):
+                    continue
+                if {left.type, right.type} & _LITERALS:
+                    continue
+                cached.append((left, right, func))
+            self._eq[id(fi)] = cached
         return cached
 
     def _typed_object(self, fi: FileIndex, obj: ts.Node, ty: TypeRef | None, func: Func | None) -> None:
@@ -954,8 +1097,8 @@ class Project:
             arg0 = args[0]
             why = self.is_key(arg0, func, fi)
             if why and recv is not None:
-                if short in ("get", "set") and recv.type == "identifier":
-                    b = fi.resolve(fi.text(recv), func)
+                if short in ("get", "set") and recv.type in ("identifier", "member_expression"):
+                    b = self.holder(recv, func, fi)
                     if b is not None and not b.id_map:
                         b.id_map = why
                         self._touch(b.file)
@@ -964,18 +1107,16 @@ class Project:
             elif recv is not None and short in ("has", "includes", "indexOf", "add", "delete", "push") and \
                     arg0.type not in ("number", "string") and self.is_key(recv, func, fi):
                 self.mark_backward(arg0, func, fi, self.is_key(recv, func, fi))
+            elif recv is not None and short in ("get", "has", "delete", "set") and arg0.type not in ("number", "string"):
+                b = self.holder(recv, func, fi)  # titles.get(id) on a map keyed by the key: id is a key
+                if b is not None and b.id_map:
+                    self.mark_backward(arg0, func, fi, b.id_map)
         if short in ("useInfiniteQuery", "useSuspenseInfiniteQuery", "infiniteQueryOptions") and args and \
                 args[0].type == "object":
             self._infinite(fi, args[0])
         local = fi.resolve(name, func) if "." not in name else None
         if local is not None and local.kind == "state" and name == local.setter and args:
-            arg = args[0]
-            if arg.type not in ("arrow_function", "function_expression"):
-                why = self.is_key(arg, func, fi)
-                if why:
-                    self.mark(local, why)
-                elif local.key:
-                    self.mark_backward(arg, func, fi, local.why)
+            self._setter_call(local, args, func, fi)
             return
         if local is not None and local.kind == "param":
             self._call_fn_typed(fi, local, args, func)
@@ -1065,14 +1206,50 @@ class Project:
         return cached
 
     def _setter_call(self, state: Binding, args: list[ts.Node], func: Func | None, fi: FileIndex) -> None:
-        """`setSelectedId(x)` on a `useState` pair returned by a hook: x and the state agree."""
-        if not args or args[0].type in ("arrow_function", "function_expression"):
+        """`setSelectedId(x)` (also on a `useState` pair returned by a hook): x and the state agree. An
+        updater (`setPicked((prev) => new Set(prev).add(item.id))`) agrees through its parameter, which is
+        the state, and what it returns."""
+        if not args:
+            return
+        if args[0].type in ("arrow_function", "function_expression"):
+            self._updater(state, args[0], fi)
             return
         why = self.is_key(args[0], func, fi)
         if why:
             self.mark(state, why)
         elif state.key:
             self.mark_backward(args[0], func, fi, state.why)
+        if not state.id_map:
+            mw = self.map_key(args[0], func, fi)
+            if mw:
+                state.id_map = mw
+                self._touch(state.file)
+
+    def _updater(self, state: Binding, fn: ts.Node, fi: FileIndex) -> None:
+        cb = fi.func_of(fn)
+        if cb is None:
+            return
+        group = cb.params[0] if cb.params else []
+        prev = group[0] if len(group) == 1 and not group[0].prop_of else None
+        if not state.key:
+            why = prev.why if prev is not None and prev.key else ""
+            why = why or next((w for w in (self.is_key(r, cb, fi) for r in cb.returns) if w), "")
+            if why:
+                self.mark(state, why)
+        if state.key:
+            if prev is not None:
+                self.mark(prev, state.why)
+            for r in cb.returns:
+                self.mark_backward(r, cb, fi, state.why)
+        if prev is not None and state.id_map and not prev.id_map:
+            prev.id_map = state.id_map
+            self._touch(fi)
+        if not state.id_map:
+            mw = (prev.id_map if prev is not None else "") or \
+                next((w for w in (self.map_key(r, cb, fi) for r in cb.returns) if w), "")
+            if mw:
+                state.id_map = mw
+                self._touch(state.file)
 
     def _data_attributes(self, fi: FileIndex) -> None:
         """`<li data-id={item.id} onClick={pick}>`: `e.currentTarget.dataset.id` read in this file is a key."""
@@ -1337,7 +1514,37 @@ class Project:
                         func.named.route = why
                     for expr in subs:
                         self.mark_backward(expr, func, fi, why)
+                    self._entity_payload(node, func, fi, route)
                 self._route_queries(node, func, fi, parts)
+
+    def _entity_payload(self, url: ts.Node, func: Func | None, fi: FileIndex, route: RouteSeed) -> None:
+        """`api.get<Board>(`/projects/${id}`)`, or a function declared to return `Promise<Board>` that calls it:
+        what `GET /projects/{project_id}` returns is the record the key identifies, so `Board.id` is the key
+        whatever the front end calls the type. Not for `/metrics/projects/{project_id}` (metrics about it)."""
+        if route.method not in ("GET", "PUT", "PATCH"):
+            return
+        segs = [x for x in route.template.split("?")[0].split("/") if x]
+        if len(segs) < 2 or not segs[-1].startswith("{") or segs[-2].startswith("{") or \
+                segs[-1].strip("{}").split(":")[0] not in route.params:
+            return
+        before = [x for x in segs[:-2] if x.lower() not in _GENERIC_SEGMENTS]
+        if before and not before[-1].startswith("{"):
+            return
+        ty: TypeRef | None = None
+        args = url.parent
+        call = args.parent if args is not None and args.type == "arguments" else None
+        if call is not None and call.type == "call_expression":
+            targs = call.child_by_field_name("type_arguments")
+            if targs is not None and len(targs.named_children) == 1:
+                ty = self.norm(targs.named_children[0], fi)
+        if ty is None and func is not None and func.named.return_type is not None:
+            ty = self.norm(func.named.return_type, func.named.file)
+        if not isinstance(ty, str) or self.is_key_member(ty, "id"):
+            return
+        decls = [d for d in self.types.get(ty, ()) if "id" in d.members and
+                 d.node.child_by_field_name("type_parameters") is None]
+        if decls:
+            self.key_members[(ty, "id")] = f"{ty} is what {route.method} {route.template} returns ({route.origin})"
 
     def _route_queries(self, node: ts.Node, func: Func | None, fi: FileIndex, parts: list[str | ts.Node]) -> None:
         """A route seed's params that are not in its template are query parameters holding the key
@@ -1418,6 +1625,17 @@ class Project:
             if subs:
                 out.append((route, subs))
         return out
+
+
+def _collection_source(expr: ts.Node, fi: FileIndex) -> ts.Node | None:
+    """The x of `new Set(x)` / `new Array(x)` (not a length: `new Array(5)`), whose elements the new
+    collection holds; None otherwise."""
+    ctor = expr.child_by_field_name("constructor")
+    args = expr.child_by_field_name("arguments")
+    if ctor is None or fi.text(ctor) not in _SETS or args is None or len(args.named_children) != 1:
+        return None
+    arg = args.named_children[0]
+    return None if arg.type == "number" else arg
 
 
 def _is_tuple(array: ts.Node) -> bool:

@@ -35,7 +35,7 @@ class Binding:
     """A name introduced by a parameter, a declarator or a `useState` pair."""
 
     name: str
-    kind: str  # "param" | "var" | "state"
+    kind: str  # "param" | "var" | "state" | "ref" (`useRef<T>()`: its `.current` holds the value)
     node: ts.Node  # the identifier (or pattern) that introduces it
     file: FileIndex
     func: Func | None
@@ -45,7 +45,7 @@ class Binding:
     source_type: ts.Node | None = None  # destructured param: the annotated type of the object
     index: int = -1  # parameter position
     setter: str = ""  # state: the setter's name
-    state_type: ts.Node | None = None  # state: useState<T>'s T
+    state_type: ts.Node | None = None  # state: useState<T>'s T (ref: useRef<T>'s T)
     key: bool = False
     why: str = ""
     id_map: str = ""  # indexed by a key (`m[id]`, `m.get(id)`): why
@@ -266,6 +266,8 @@ def _new_func(fi: FileIndex, node: ts.Node, parent: Func | None) -> Func:
                 continue
             pattern = p.child_by_field_name("pattern")
             type_node = unwrap_type(p.child_by_field_name("type"))
+            if type_node is None and index == 0:
+                type_node = _implied_props(fi, node)
             group: list[Binding] = []
             if pattern is not None:
                 if pattern.type == "identifier":
@@ -281,6 +283,34 @@ def _new_func(fi: FileIndex, node: ts.Node, parent: Func | None) -> Func:
             index += 1
     fi.funcs.append(f)
     return f
+
+
+#: `const Row: FC<RowProps> = ({ id }) => ...`: the props type comes from the component's annotation
+_COMPONENT_TYPES = frozenset({"FC", "VFC", "FunctionComponent", "VoidFunctionComponent", "ComponentType"})
+
+
+def _implied_props(fi: FileIndex, node: ts.Node) -> ts.Node | None:
+    """The props type of an unannotated first parameter, stated elsewhere: `const Row: FC<P> = (props) =>`,
+    `forwardRef<Ref, P>((props, ref) => ...)`, `memo<P>((props) => ...)`."""
+    parent = node.parent
+    if parent is None:
+        return None
+    targs: ts.Node | None = None
+    pick = 0
+    if parent.type == "variable_declarator":
+        ty = unwrap_type(parent.child_by_field_name("type"))
+        name = ty.child_by_field_name("name") if ty is not None and ty.type == "generic_type" else None
+        if name is not None and fi.text(name).rpartition(".")[2] in _COMPONENT_TYPES:
+            targs = ty.child_by_field_name("type_arguments") if ty is not None else None
+    elif parent.type == "arguments" and parent.parent is not None and parent.parent.type == "call_expression":
+        call = parent.parent
+        callee = call.child_by_field_name("function")
+        short = fi.text(callee).rpartition(".")[2] if callee is not None else ""
+        if short in ("forwardRef", "memo"):
+            targs = call.child_by_field_name("type_arguments")
+            pick = 1 if short == "forwardRef" else 0
+    args = targs.named_children if targs is not None else []
+    return args[pick] if len(args) > pick else None
 
 
 def _object_pattern(fi: FileIndex, pattern: ts.Node) -> list[tuple[str, str, ts.Node]]:
@@ -332,7 +362,16 @@ def _declare(fi: FileIndex, node: ts.Node, func: Func | None) -> None:
     type_node = unwrap_type(node.child_by_field_name("type"))
     if name is None:
         return
-    if name.type == "identifier":
+    if name.type == "identifier" and value is not None and value.type == "call_expression" and \
+            callee_name(fi, value).split(".")[-1] == "useRef":
+        targs = value.child_by_field_name("type_arguments")
+        args = value.child_by_field_name("arguments")
+        b = Binding(fi.text(name), "ref", name, fi, func, type_node=type_node,
+                    init=args.named_children[0] if args is not None and args.named_children else None,
+                    state_type=targs.named_children[0] if targs is not None and targs.named_children else None)
+        scope[b.name] = b
+        fi.bindings.append(b)
+    elif name.type == "identifier":
         b = Binding(fi.text(name), "var", name, fi, func, type_node=type_node, init=value)
         scope[b.name] = b
         fi.bindings.append(b)

@@ -17,6 +17,11 @@ _SCHEMA_SUFFIXES = (
     "Out", "In", "Create", "Update", "Read", "Public", "Response", "Request", "Schema", "Base", "Dto",
     "DTO", "Model", "Detail", "Details", "Summary", "Row", "Record", "Data", "Patch", "Payload", "Full",
 )
+#: views of one record: `MinimalProject`, `ProjectListItem`, `ProjectSnapshot`, `ProjectWithOwner` are all a
+#: project, whose `id` is the project's (never `ProjectTask`, `ProjectMember`: other records)
+_VIEW_PREFIXES = ("Minimal", "Full", "Basic", "Simple", "Detailed", "Extended", "Lite", "Light", "Compact", "Brief")
+_VIEW_SUFFIXES = ("ListItem", "Snapshot", "Preview", "Info", "Lite", "Light", "Brief", "Compact", "Option", "Ref")
+_WITH = re.compile(r"(?<=[a-z0-9])With[A-Z]\w*$")
 _CAMEL_SPLIT = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 #: `content_id`, `contentIds`: names that say which id they hold. `ids`, `next_cursor`, `after` do not,
 #: so they are keys only on the schema they were learned from.
@@ -42,12 +47,17 @@ def pascal(name: str) -> str:
 
 
 def type_bases(name: str) -> set[str]:
-    """`ContentItemOut` -> {"ContentItem", "Content"}: the entity a type or schema is about."""
-    base = name
+    """`ContentItemOut` -> {"ContentItem", "Content"}: the entity a type or schema is about. Views of
+    the record (`MinimalContent`, `ContentListItem`, `ContentWithTags`) are about it too."""
+    base = _WITH.sub("", name)
+    for prefix in _VIEW_PREFIXES:
+        if base.startswith(prefix) and base[len(prefix) : len(prefix) + 1].isupper():
+            base = base[len(prefix) :]
+            break
     changed = True
     while changed:
         changed = False
-        for suffix in _SCHEMA_SUFFIXES:
+        for suffix in _SCHEMA_SUFFIXES + _VIEW_SUFFIXES:
             if base.endswith(suffix) and len(base) > len(suffix) and base[: -len(suffix)][-1:].islower():
                 base = base[: -len(suffix)]
                 changed = True
