@@ -23,9 +23,28 @@ CASES = [pytest.param(rule, ex, id=f"{rule.code}-{type(ex).__name__.lower()}{i}"
          for rule in RULES for i, ex in enumerate([*rule.VALID, *rule.INVALID])]
 
 
+def split_files(code: str, path: str) -> dict[str, str]:
+    """An example's files: its code is the file at `path`, unless it is made of `### rel/path.py` sections
+    (a route module and the test that requests it), one file each; `path` is then the one checked."""
+    if not code.startswith("### "):
+        return {path: code}
+    files: dict[str, str] = {}
+    current = ""
+    for line in code.splitlines(keepends=True):
+        if line.startswith("### "):
+            current = line[4:].strip()
+            files[current] = ""
+        else:
+            files[current] += line
+    assert path in files, f"the example has no section for {path}"
+    return files
+
+
 def _scan(tmp_path: Path, code: str, path: str, to: str = "UUID") -> tuple[str, list]:
     files = []
-    for rel, text in (("app/models.py", MODELS), (path, code)):
+    sections = split_files(code, path)
+    code = sections[path]
+    for rel, text in (("app/models.py", MODELS), *sections.items()):
         p = tmp_path / rel
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(text, encoding="utf-8", newline="")

@@ -148,6 +148,7 @@ def scan_python(files: list[SourceFile], closure: Closure, config: Config,
             new += 1
         version = model.version
         _learn(parsed, model, flow, routers, record_kinds, failed)
+        _learn_routes(parsed, model, routers, flow)  # their templates make test files candidates
         if new == 0 and model.version == version:
             break
 
@@ -155,10 +156,6 @@ def scan_python(files: list[SourceFile], closure: Closure, config: Config,
         if f.path not in parsed and f.abs_path.endswith(".py"):
             done(f.path)
     seeds = _seeds(parsed, model, routers, flow)
-    # a seed's params hold path params (in the template) and then query params: test URLs match the former
-    path_only = ((r.template, tuple(p for p in r.params if f"{{{p}}}" in r.template or f"{{{p}:" in r.template))
-                 for r in seeds.routes)
-    model.route_templates = [(t, ps) for t, ps in path_only if ps]
     LAST_PARSED.clear()
     LAST_PARSED.update(parsed)
     findings: list[Finding] = []
@@ -363,21 +360,13 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
     return out
 
 
-def _seeds(parsed: dict[str, ParsedFile], model: KeyModel, routers: facts.Routers, flow: Flow) -> KeySeeds:
-    """Field names and routes for the TypeScript side; origins say where each name was learned."""
-    from analyzer.python.facts import class_attrs
-
-    names: dict[str, str] = {}
+def _learn_routes(parsed: dict[str, ParsedFile], model: KeyModel, routers: facts.Routers,
+                  flow: Flow) -> list[RouteSeed]:
+    """The routes that take the key (path or query), into the model: `route_templates` (path params, which
+    test URLs match and which make a file that only requests them a candidate) and `route_queries`."""
     routes: list[RouteSeed] = []
-    generic = {"id", "ids", "pk", "key", "uuid"}
+    queries: list[tuple[str, str, tuple[str, ...]]] = []
     for pf in parsed.values():
-        for cls in pf.classes:
-            if cls.name.value in model.schemas or cls.name.value in model.schema_fields:
-                learned = model.schema_fields.get(cls.name.value, {})
-                for field_ in class_attrs(cls):
-                    if field_.annotation is not None and field_.name not in generic and (
-                            field_.name in model.key_names or field_.name in learned):
-                        names.setdefault(field_.name, f"{cls.name.value}.{field_.name} in {pf.where(field_.stmt)}")
         for fi in pf.functions:
             if fi.route is None:
                 continue
@@ -390,10 +379,35 @@ def _seeds(parsed: dict[str, ParsedFile], model: KeyModel, routers: facts.Router
                           and p.name.value not in path_params and p.annotation is not None
                           and "int" in pf.code(p.annotation.annotation))
             if query:
-                model.route_queries.append((fi.route[0], template, query))
+                queries.append((fi.route[0], template, query))
             if params or query:  # names not in the template are the key's query parameters
                 routes.append(RouteSeed(fi.route[0], template, params + query, pf.where(fi.node),
                                         f"{pf.modname.rsplit('.', 1)[-1]}.{fi.name}"))
+    # a seed's params hold path params (in the template) and then query params: test URLs match the former
+    path_only = ((r.template, tuple(p for p in r.params if f"{{{p}}}" in r.template or f"{{{p}:" in r.template))
+                 for r in routes)
+    templates = [(t, ps) for t, ps in path_only if ps]
+    if templates != model.route_templates or queries != model.route_queries:
+        model.route_templates, model.route_queries = templates, queries
+        model.version += 1
+    return routes
+
+
+def _seeds(parsed: dict[str, ParsedFile], model: KeyModel, routers: facts.Routers, flow: Flow) -> KeySeeds:
+    """Field names and routes for the TypeScript side; origins say where each name was learned."""
+    from analyzer.python.facts import class_attrs
+
+    names: dict[str, str] = {}
+    routes = _learn_routes(parsed, model, routers, flow)
+    generic = {"id", "ids", "pk", "key", "uuid"}
+    for pf in parsed.values():
+        for cls in pf.classes:
+            if cls.name.value in model.schemas or cls.name.value in model.schema_fields:
+                learned = model.schema_fields.get(cls.name.value, {})
+                for field_ in class_attrs(cls):
+                    if field_.annotation is not None and field_.name not in generic and (
+                            field_.name in model.key_names or field_.name in learned):
+                        names.setdefault(field_.name, f"{cls.name.value}.{field_.name} in {pf.where(field_.stmt)}")
     for orm in model.orm.values():
         for attr in orm.key_attrs:
             if attr not in generic:

@@ -17,11 +17,24 @@ from analyzer.python.keys import GENERIC_PK_NAMES, KeyModel
 from analyzer.python.parsed import FuncInfo, ParsedFile
 
 Ev = tuple[str, str]  # (evidence, target "table.column")
+Slots = tuple["Ev | None", ...]  # per column of a row (or element of a tuple): why it holds the key
 
 #: calls whose result holds the key when their input does (query building, result access)
 _PASS = {"select", "where", "filter", "filter_by", "order_by", "limit", "offset", "distinct", "group_by",
          "scalar", "scalars", "execute", "all", "first", "one", "one_or_none", "scalar_one",
-         "scalar_one_or_none", "unique", "join", "outerjoin", "strip", "lower"}
+         "scalar_one_or_none", "unique", "join", "outerjoin", "strip", "lower", "query"}
+#: calls that keep the columns of a result row in place (`select(a, b).where(...)`, `.all()`, `execute(q)`)
+_ROW_PASS = {"where", "filter", "filter_by", "order_by", "limit", "offset", "distinct", "group_by", "having",
+             "join", "outerjoin", "select_from", "all", "fetchall", "fetchmany", "first", "one", "one_or_none",
+             "fetchone", "unique", "tuples", "execute", "list", "sorted", "tuple", "reversed"}
+#: methods that put a value into a collection (`ids.append(item.id)`, `seen.add(ref)`)
+_COLLECT = {"append", "add", "appendleft", "insert", "extend"}
+#: classmethods that build a record (`TokenPayload.model_validate(payload)`)
+_RECORD_CTORS = {"model_validate", "model_validate_json", "parse_obj", "parse_raw", "from_orm", "model_construct",
+                 "construct"}
+#: annotation names that say nothing about the class of a value (`rows: Sequence`, `items: list`)
+_GENERIC_ANN = {"list", "List", "Sequence", "Iterable", "Iterator", "Collection", "tuple", "Tuple", "set", "Set",
+                "Any", "object", "Optional", "typing", "abc", "collections"}
 _BUILTIN_CALLS = {"int", "str", "float", "list", "dict", "set", "tuple", "len", "print", "sorted", "max", "min",
                   "isinstance", "getattr", "setattr", "repr", "format", "range", "enumerate", "zip", "map",
                   "filter", "any", "all", "sum", "abs", "hash", "bool", "type", "id", "UUID", "uuid4"}
@@ -52,6 +65,9 @@ class Registry:
         self.self_attrs: dict[tuple[str, str], str] = {}  # (class, attribute) -> class of its value
         #: module-level annotation aliases (`ItemDep = Annotated[Item, Depends(get_item)]`) -> their value
         self.aliases: dict[str, cst.BaseExpression] = {}
+        #: module-level instances (`settings = Settings()`, `settings = get_settings()`) by qualified name ->
+        #: the callee that made them
+        self.instances: dict[str, str] = {}
 
     def add(self, pf: ParsedFile) -> None:
         for cls in pf.classes:
@@ -63,6 +79,10 @@ class Registry:
                     and isinstance(node.value, cst.Subscript) and isinstance(node.value.value, cst.Name) \
                     and node.value.value.value == "Annotated":
                 self.aliases.setdefault(node.targets[0].target.value, node.value)
+            if entry.func is None and entry.cls is None and len(node.targets) == 1 \
+                    and isinstance(node.targets[0].target, cst.Name) and isinstance(node.value, cst.Call) \
+                    and isinstance(node.value.func, cst.Name):
+                self.instances.setdefault(f"{pf.modname}.{node.targets[0].target.value}", node.value.func.value)
         for fi in pf.functions:
             if fi.func_id not in self.by_id:
                 self.by_id[fi.func_id] = (pf, fi)
@@ -97,9 +117,29 @@ class Registry:
             return fi.objects.get(node.value) if fi is not None else None
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in self.classes:
             return node.func.value
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Name) \
+                and node.func.value.value in self.classes and node.func.attr.value in _RECORD_CTORS:
+            return node.func.value.value
         if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self" \
                 and fi is not None and fi.cls:
             return self.self_attrs.get((fi.cls, node.attr.value))
+        return None
+
+    def instance_of(self, pf: ParsedFile, node: cst.BaseExpression) -> str | None:
+        """The class of a module-level instance `node` names (`settings` imported from `app.config`)."""
+        for q in pf.qnames(node):
+            for cand in (q, f"{pf.modname}.{q}"):
+                maker = self.instances.get(cand)
+                if maker is None:
+                    continue
+                if maker in self.classes:
+                    return maker
+                for fid in self.by_name.get(maker, ()):  # settings = get_settings(): its return annotation
+                    ret = self.by_id[fid][1].node.returns
+                    if ret is not None:
+                        names = [n for n in _names(ret.annotation) if n in self.classes]
+                        if names:
+                            return names[0]
         return None
 
     def resolve(self, pf: ParsedFile, func: cst.BaseExpression, fi: FuncInfo | None = None) -> FuncInfo | None:
@@ -132,6 +172,9 @@ class Flow:
         self.registry = registry
         #: callee func id -> its callers seen so far, to re-run only what a new fact can change
         self.callers: dict[str, dict[int, tuple[ParsedFile, FuncInfo]]] = {}
+        #: per function (by identity): local names bound to result rows of several columns (`select(a, b)`)
+        #: -> per column, why it holds the key (None: it does not)
+        self.slots: dict[int, dict[str, Slots]] = {}
         clear_caches()  # walk caches live for one scan
 
     # ------------------------------------------------------------------ expressions
@@ -238,9 +281,16 @@ class Flow:
             if len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index):
                 from analyzer.python.facts import string_value
 
-                key = string_value(expr.slice[0].slice.value)
+                index = expr.slice[0].slice.value
+                key = string_value(index)
                 if key is not None:
                     return self.name_ev(key) or self._request_string(expr.value, key)
+                position = _int_value(index)
+                if position is not None:  # row[0] of select(X.id, ...), ids[0] of a list of keys
+                    slots = self.slots_of(pf, fi, expr.value)
+                    if slots is not None:
+                        return slots[position] if -len(slots) <= position < len(slots) else None
+                    return self.key_of(pf, fi, expr.value)
             return None
         if isinstance(expr, cst.Await):
             return self.key_of(pf, fi, expr.expression)
@@ -262,8 +312,15 @@ class Flow:
                     key = string_value(args[0].value)
                     if key is not None:
                         return self.name_ev(key) or self._request_string(f.value, key)
-            if name in _PASS and isinstance(f, cst.Attribute) and name not in ("scalar", "scalars", "execute"):
+            if name in _PASS and isinstance(f, cst.Attribute) and name not in ("scalar", "scalars", "execute",
+                                                                               "query"):
                 return self.key_of(pf, fi, f.value)  # select(X.id).where(...).order_by(...)
+            if name in ("select", "query"):  # select(Trip.vehicle_id, func.count()): any column that is a key
+                for a in positional(expr):
+                    ev = self.key_of(pf, fi, a.value)
+                    if ev:
+                        return ev
+                return None
             if name in _PASS:
                 args = positional(expr)
                 return self.key_of(pf, fi, args[0].value) if args else None
@@ -289,6 +346,50 @@ class Flow:
             return self.key_of(pf, fi, expr.left) or self.key_of(pf, fi, expr.right)
         return None
 
+    def slots_of(self, pf: ParsedFile, fi: FuncInfo | None, expr: cst.BaseExpression, depth: int = 0) -> Slots | None:
+        """Per column, why a row of `expr` holds the key: `select(Trip.vehicle_id, func.count())`, a name bound
+        to such a query or its result, a tuple `(row[0], n)`, a comprehension of tuples. None: not rows."""
+        if depth > 8:
+            return None
+        if isinstance(expr, cst.Await):
+            return self.slots_of(pf, fi, expr.expression, depth + 1)
+        if isinstance(expr, cst.Name):
+            return self.slots.get(id(fi), {}).get(expr.value) if fi is not None else None
+        if isinstance(expr, cst.Tuple) and expr.elements and not any(
+                isinstance(e, cst.StarredElement) for e in expr.elements):
+            return tuple(self.key_of(pf, fi, e.value) for e in expr.elements)
+        if isinstance(expr, (cst.ListComp, cst.SetComp, cst.GeneratorExp)) and fi is not None:
+            saved = dict(fi.instances), dict(fi.env), dict(self.slots.get(id(fi), {}))
+            self._bind_for(pf, fi, expr.for_in.target, expr.for_in.iter)
+            got = self.slots_of(pf, fi, expr.elt, depth + 1)
+            fi.instances, fi.env = saved[0], saved[1]
+            self.slots[id(fi)] = saved[2]
+            return got
+        if isinstance(expr, cst.Call):
+            f = expr.func
+            name = callee_name(expr)
+            args = positional(expr)
+            if name in ("select", "query") and args and not (len(args) == 1 and self._orm_in(args[0].value)):
+                return tuple(self.key_of(pf, fi, a.value) for a in args)
+            if name in _ROW_PASS and isinstance(f, cst.Attribute) and name != "execute":
+                return self.slots_of(pf, fi, f.value, depth + 1)
+            if name in ("execute", "list", "sorted", "tuple", "reversed") and args:
+                return self.slots_of(pf, fi, args[0].value, depth + 1)
+        return None
+
+    def _bind_slots(self, pf: ParsedFile, fi: FuncInfo, target: cst.BaseExpression, slots: Slots, where: cst.CSTNode,
+                    source: str) -> bool:
+        """`for vid, n in rows` / `vid, n = row`: the names at key columns hold the key."""
+        if not isinstance(target, (cst.Tuple, cst.List)):
+            return False
+        changed = False
+        for i, el in enumerate(target.elements):
+            ev = slots[i] if i < len(slots) else None
+            if ev and isinstance(el.value, cst.Name) and el.value.value not in fi.env:
+                fi.env[el.value.value] = _chain(el.value.value, f"{source}[{i}]", pf.where(where), ev[0])
+                changed = True
+        return changed
+
     def _request_string(self, container: cst.BaseExpression, key: str) -> Ev | None:
         """`request.headers["X-Ref"]` where another function returns the key read from that same header."""
         if key in self.model.key_strings and isinstance(container, cst.Attribute) \
@@ -307,9 +408,26 @@ class Flow:
         return ev
 
     def _bind_for(self, pf: ParsedFile, fi: FuncInfo, target: cst.BaseExpression, it: cst.BaseExpression) -> bool:
+        if isinstance(it, cst.Call) and callee_name(it) == "enumerate" and isinstance(it.func, cst.Name) \
+                and isinstance(target, cst.Tuple) and len(target.elements) == 2 and it.args:
+            return self._bind_for(pf, fi, target.elements[1].value, it.args[0].value)  # for i, item in enumerate(xs)
+        if isinstance(it, cst.Call) and callee_name(it) == "zip" and isinstance(it.func, cst.Name) \
+                and isinstance(target, cst.Tuple):
+            changed = False
+            for el, arg in zip(target.elements, positional(it), strict=False):
+                changed |= self._bind_for(pf, fi, el.value, arg.value)
+            return changed
+        slots = self.slots_of(pf, fi, it)
+        if isinstance(target, (cst.Tuple, cst.List)):
+            return self._bind_slots(pf, fi, target, slots, target, _short(pf.code(it), 40)) if slots else False
         if not isinstance(target, cst.Name):
             return False
         changed = False
+        if slots and any(slots):
+            mine = self.slots.setdefault(id(fi), {})
+            if mine.get(target.value) != slots:
+                mine[target.value] = slots
+                changed = True
         cls = self.instance_class(pf, fi, it)
         if cls and fi.instances.get(target.value) != cls:
             fi.instances[target.value] = cls
@@ -349,6 +467,8 @@ class Flow:
                                                      or f in self.model.schema_key_fields(fi.cls or ""))]
                 if keyed and pos[0].name.value not in fi.env:
                     fi.env[pos[0].name.value] = f"validates key field `{fi.cls}.{keyed[0]}`"
+        for name, passed in self.model.param_instances.get(fi.func_id, {}).items():
+            fi.instances.setdefault(name, passed)
         for p in fi.params:
             name = p.name.value
             if name in learned:
@@ -429,9 +549,14 @@ class Flow:
             value = node.value
             if value is None:
                 return
+            slots = self.slots_of(pf, fi, value)
             for t in targets:
+                if isinstance(t, (cst.Tuple, cst.List)) and slots:  # vid, n = row
+                    self._bind_slots(pf, fi, t, slots, t, _short(pf.code(value), 40))
                 if not isinstance(t, cst.Name):
                     continue
+                if slots and any(slots):
+                    self.slots.setdefault(id(fi), {}).setdefault(t.value, slots)
                 obj = self.registry.receiver_class(fi, value) if isinstance(value, cst.Call) else None
                 if obj and obj not in self.model.orm:
                     fi.objects.setdefault(t.value, obj)
@@ -476,9 +601,29 @@ class Flow:
                     if ev:
                         fi.env[b.value] = f"`{b.value}` compared with {pf.code(a)} in {pf.where(node)}"
 
+    def _collect(self, pf: ParsedFile, fi: FuncInfo, call: cst.Call) -> None:
+        """`ids.append(item.id)`, `seen.add(ref)`, `rows.append((item.id, n))`: the collection holds keys."""
+        f = call.func
+        args = positional(call)
+        if not (isinstance(f, cst.Attribute) and f.attr.value in _COLLECT and isinstance(f.value, cst.Name) and args):
+            return
+        name = f.value.value
+        value = args[-1].value
+        if f.attr.value == "extend":
+            slots = self.slots_of(pf, fi, value)
+            ev = self.key_of(pf, fi, value)
+        else:
+            slots = self.slots_of(pf, fi, value) if isinstance(value, cst.Tuple) else None
+            ev = self.key_of(pf, fi, value)
+        if slots and any(slots):
+            self.slots.setdefault(id(fi), {}).setdefault(name, slots)
+        if ev and name not in fi.env and name not in ("self", "cls"):
+            fi.env[name] = _chain(name, pf.code(value), pf.where(call), ev[0])
+
     def _sink_call(self, pf: ParsedFile, fi: FuncInfo, call: cst.Call) -> None:
         f = call.func
         args = positional(call)
+        self._collect(pf, fi, call)
         if isinstance(f, cst.Name) and f.value in self.model.orm:  # ContentItemAuto(id=auto_id)
             orm = self.model.orm[f.value]
             for a in call.args:
@@ -667,6 +812,8 @@ class Flow:
     def _pass(self, pf: ParsedFile, fi: FuncInfo, call: cst.Call, callee: FuncInfo, param: str,
               value: cst.BaseExpression) -> None:
         ev = self.key_of(pf, fi, value)
+        if ev is None:
+            self._pass_instances(pf, fi, callee, param, value)
         if ev is None and param in callee.env:  # backwards: the callee says this argument is a key
             why = f"passed as `{param}` to {callee.qualname}() in {pf.where(call)}, which holds the key"
             if isinstance(value, cst.Name) and value.value not in ("None", "self"):
@@ -689,6 +836,21 @@ class Flow:
         if ev and not self._other_key(callee, param):
             self.model.learn_param(callee.func_id, param, _chain(param, pf.code(value), pf.where(call), ev[0]),
                                    ev[1])
+
+    def _pass_instances(self, pf: ParsedFile, fi: FuncInfo, callee: FuncInfo, param: str,
+                        value: cst.BaseExpression) -> None:
+        """`ids_of(items)` with `items` a list of ContentItem: inside ids_of, `rows` holds ContentItems (when its
+        annotation does not name a class of its own)."""
+        if not isinstance(value, (cst.Name, cst.Subscript, cst.Call, cst.Await)):
+            return
+        cls = self.instance_class(pf, fi, value)
+        if cls is None:
+            return
+        p = callee.param(param)
+        if p is None or (p.annotation is not None
+                                   and not set(_names(p.annotation.annotation)) <= _GENERIC_ANN):
+            return
+        self.model.learn_param_instance(callee.func_id, param, cls)
 
     def _other_key(self, callee: FuncInfo, param: str) -> bool:
         """Does `callee` use `param` as the primary key of an unaffected model (`User(id=param)`,
@@ -721,6 +883,19 @@ def _chain(name: str, source: str, where: str, why: str) -> str:
     if why:
         head += f"; {why}" if len(why) < 200 else f"; {why[:199]}…"
     return head
+
+
+def _int_value(node: cst.BaseExpression) -> int | None:
+    """The value of an integer literal (`0`, `-1`), else None."""
+    sign = 1
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        node, sign = node.expression, -1
+    if isinstance(node, cst.Integer):
+        try:
+            return sign * int(node.value.replace("_", ""), 0)
+        except ValueError:
+            return None
+    return None
 
 
 def _short(text: str, n: int = 60) -> str:

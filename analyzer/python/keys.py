@@ -111,6 +111,8 @@ class KeyModel:
         #: function id -> parameter -> FuncKey
         self.params: dict[str, dict[str, FuncKey]] = {}
         self.returns: dict[str, FuncKey] = {}
+        #: function id -> parameter -> the affected ORM class of the objects passed to it (`ids_of(items)`)
+        self.param_instances: dict[str, dict[str, str]] = {}
         #: function names worth a look in other files (callers of learned functions)
         self.function_names: set[str] = set()
         #: callees that received a key but whose definition is not parsed yet
@@ -159,6 +161,16 @@ class KeyModel:
         if param in slot:
             return False
         slot[param] = FuncKey(evidence, target)
+        self._remember_function(func_id)
+        self.dirty.add(func_id)
+        self.version += 1
+        return True
+
+    def learn_param_instance(self, func_id: str, param: str, cls: str) -> bool:
+        slot = self.param_instances.setdefault(func_id, {})
+        if param in slot:
+            return False
+        slot[param] = cls
         self._remember_function(func_id)
         self.dirty.add(func_id)
         self.version += 1
@@ -227,7 +239,24 @@ class KeyModel:
         words |= {a for a in self.key_attr_names() if a.lower() not in GENERIC_PK_NAMES}
         words |= {"".join(p.capitalize() for p in n.split("_")) for n in self.key_names}  # ContentId
         words |= {f"{name}Id" for name in self.orm}
+        words |= self.route_words()
         return {w for w in words if w}
+
+    def route_words(self) -> set[str]:
+        """The literal path segment before each key parameter of the key's routes (`/vehicles/` of
+        `/api/v1/vehicles/{vehicle_id}`), and the path of a route taking the key as a query parameter: a test
+        that only requests `f"{API}/vehicles/999"` mentions nothing else of the key."""
+        out: set[str] = set()
+        for template, params in self.route_templates:
+            for p in params:
+                m = re.search(rf"/([^/{{}}]+)/\{{{p}(?::\w+)?\}}", template)
+                if m:
+                    out.add(f"/{m.group(1)}/")
+        for _method, template, _names in self.route_queries:
+            m = re.search(r"/([^/{}]+)/?$", template)
+            if m:
+                out.add(f"/{m.group(1)}")
+        return {w for w in out if len(w) >= 5}
 
     # ------------------------------------------------------------------ type edits
     def python_type(self) -> tuple[str, str | None]:

@@ -21,6 +21,7 @@ from analyzer.rules.python.pydantic_field import KeyTypeAdapter, PydanticField
 from analyzer.rules.python.record_field import RecordField
 from analyzer.rules.python.route_converter import RouteConverter
 from analyzer.rules.python.route_param import FastApiParam
+from analyzer.rules.python.route_response import FastApiResponseModel
 from analyzer.rules.python.service_param import FunctionParam, FunctionReturn
 from analyzer.rules.python.sql_raw import PlpgsqlIntVariable, RawSql, SqlDdlIntKey, SqlFile, SqlIntBind
 from analyzer.rules.python.task_delay import CeleryDelay
@@ -39,6 +40,7 @@ RULES: list[type[PyRule]] = [
     KeyTypeAdapter,
     FastApiParam,
     RouteConverter,
+    FastApiResponseModel,
     CeleryTaskSignature,
     CeleryDelay,
     FunctionParam,

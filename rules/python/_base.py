@@ -131,6 +131,33 @@ class FileCtx:
                 out.append(Edit(start, end, new, requires_import=imp))
         return tuple(out)
 
+    def key_type_edits(self, fi: FuncInfo | None, ann: cst.BaseExpression,
+                       values: list[cst.BaseExpression]) -> tuple[tuple[Edit, ...], str]:
+        """Edits for the `int`s of `ann` that hold the key, given the values it annotates (returned or
+        assigned). A `tuple[int, int]` of `(row[0], row[1])` rows changes only where a column holds the key; a
+        `dict[int, int]` only its key side. ((), review) when the tuple's key element cannot be told."""
+        tup = next((n for n in _find(ann, cst.Subscript) if isinstance(n, cst.Subscript)
+                    and isinstance(n.value, cst.Name) and n.value.value in ("tuple", "Tuple")), None)
+        if tup is None:
+            if isinstance(ann, cst.Subscript) and isinstance(ann.value, (cst.Name, cst.Attribute)) \
+                    and _tail(ann.value) in _MAPPINGS and ann.slice and isinstance(ann.slice[0].slice, cst.Index):
+                return self.int_edits(ann.slice[0].slice.value), ""
+            return self.int_edits(ann), ""
+        assert isinstance(tup, cst.Subscript)
+        shapes = [s for v in values for s in [self.flow.slots_of(self.pf, fi, v)] if s is not None]
+        if not shapes:
+            return (), f"which element of `{self.pf.code(tup)}` holds the key?"
+        variadic = len(tup.slice) == 2 and isinstance(tup.slice[1].slice, cst.Index) \
+            and isinstance(tup.slice[1].slice.value, cst.Ellipsis)
+        out: list[Edit] = []
+        for i, el in enumerate(tup.slice):
+            if not isinstance(el.slice, cst.Index) or isinstance(el.slice.value, cst.Ellipsis):
+                continue
+            if any((shape[i] if i < len(shape) else None) for shape in shapes) or variadic and any(
+                    any(shape) for shape in shapes):
+                out.extend(self.int_edits(el.slice.value))
+        return tuple(out), ""
+
     def has_int(self, node: cst.CSTNode | None) -> bool:
         return node is not None and any(isinstance(n, cst.Name) and n.value == "int" for n in _find(node, cst.Name))
 
@@ -176,6 +203,13 @@ def type_targets(type_text: str) -> tuple[str, ...]:
     if _INT4.search(type_text):
         return ANY_TARGET
     return ()
+
+
+_MAPPINGS = {"dict", "Dict", "Mapping", "MutableMapping", "defaultdict", "DefaultDict", "OrderedDict", "Counter"}
+
+
+def _tail(node: cst.BaseExpression) -> str:
+    return node.value if isinstance(node, cst.Name) else node.attr.value if isinstance(node, cst.Attribute) else ""
 
 
 def _find(node: cst.CSTNode, kind: type) -> list[cst.CSTNode]:

@@ -9,14 +9,21 @@ from analyzer.models import NOT_BIGINT, Edit, Finding
 from analyzer.python.parsed import FuncInfo
 
 _HEAD = "from collections import Counter\nfrom datetime import date\n"
+_COLLECTIONS = {"list", "List", "set", "Set", "frozenset", "FrozenSet", "deque", "Deque", "Sequence", "tuple",
+                "Tuple", "Iterable", "MutableSequence", "MutableSet"}
+
+
+def _tail(node: cst.BaseExpression) -> str:
+    return node.value if isinstance(node, cst.Name) else node.attr.value if isinstance(node, cst.Attribute) else ""
 
 
 class KeyedContainer(PyRule):
-    """A dict, Counter or set keyed by the key, typed with `int` keys.
+    """A dict, Counter, set or list of keys, typed with `int` keys.
 
-    Anti-pattern: `counts: dict[int, int] = {}` filled with `counts[entity_id] += 1`, or a function
-    `-> dict[int, int]` returning `{int(entity_id): n ...}`. Best practice: type the key side with the
-    new key type; the value side stays as it is.
+    Anti-pattern: `counts: dict[int, int] = {}` filled with `counts[entity_id] += 1`, a function
+    `-> dict[int, int]` returning `{int(entity_id): n ...}`, `seen: set[int] = set()` filled with
+    `seen.add(item.id)`, `pairs: list[tuple[int, int]]` of `(item.id, n)`. Best practice: type the key
+    side with the new key type; the value side (a count) stays as it is.
 
     Not for bigint: Python's int has no width; `dict[int, X]`, `list[int]` hold bigint keys.
     """
@@ -35,6 +42,20 @@ class KeyedContainer(PyRule):
         Invalid(_HEAD + "def g(rows):\n    counts: Counter[tuple[int, date]] = Counter()\n"
                 "    for content_id, day in rows:\n        counts[(content_id, day)] += 1\n",
                 line=4, expected_fix="    counts: Counter[tuple[uuid.UUID, date]] = Counter()"),
+    ]
+
+    _MODELS = "from sqlalchemy import func, select\nfrom app.models import ContentItem, Image, User\n"
+    VALID += [Valid(_MODELS + "def scores(s) -> list[int]:\n    out: list[int] = []\n"
+                              "    for user in s.scalars(select(User)):\n        out.append(len(user.email))\n"
+                              "    seen: set[int] = {u.id for u in s.scalars(select(User))}\n    return out\n")]
+    INVALID += [
+        Invalid(_MODELS + "def visible(s) -> set[int]:\n    seen: set[int] = set()\n"
+                          "    for item in s.scalars(select(ContentItem)):\n        seen.add(item.id)\n"
+                          "    return seen\n", line=4, expected_fix="    seen: set[uuid.UUID] = set()"),
+        Invalid(_MODELS + "def per_item(s):\n    pairs: list[tuple[int, int]] = []\n"
+                          "    for ref, n in s.execute(select(Image.content_id, func.count()).group_by(Image.content_id)):\n"
+                          "        pairs.append((ref, n))\n    return pairs\n",
+                line=4, expected_fix="    pairs: list[tuple[uuid.UUID, int]] = []"),
     ]
 
     VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
@@ -60,6 +81,7 @@ class KeyedContainer(PyRule):
                 continue
             hit = keyed.get((id(entry.func), node.target.value))
             if hit is None:
+                yield from self._collection(ctx, entry.func, node)
                 continue
             edits = self._key_edits(ctx, node.annotation.annotation, hit[0])
             if edits or not ctx.model.int_changes:
@@ -80,6 +102,21 @@ class KeyedContainer(PyRule):
                                   f"{fi.qualname}() returns a container keyed by the key, typed "
                                   f"`{pf.code(ret.annotation)}`", evidence=why[1], edits=edits,
                                   layer=ctx.layer_of(fi, "other"))
+
+    def _collection(self, ctx: FileCtx, fi: FuncInfo | None, node: cst.AnnAssign) -> Iterator[Finding]:
+        """`seen: set[int] = set()` then `seen.add(item.id)`; `rows: list[tuple[int, int]] = []` then
+        `rows.append((item.id, n))`: the element type (the key's slot of a tuple) changes."""
+        assert isinstance(node.target, cst.Name)
+        name = node.target.value
+        ann = node.annotation.annotation
+        if fi is None or name not in fi.env or not isinstance(ann, cst.Subscript) \
+                or _tail(ann.value) not in _COLLECTIONS or not ctx.has_int(ann):
+            return
+        edits, review = ctx.key_type_edits(fi, ann, [node.target])
+        if edits or review or not ctx.model.int_changes:
+            yield ctx.finding(self, node, ctx.symbol(fi, name),
+                              f"`{name}` collects keys but is typed `{ctx.pf.code(ann)}`", evidence=fi.env[name],
+                              edits=edits, review=review, layer=ctx.layer_of(fi, "other"))
 
     def _returns_keyed(self, ctx: FileCtx, fi: FuncInfo, keyed: dict) -> tuple[cst.BaseExpression, str] | None:  # type: ignore[type-arg]
         for r in ctx.pf.returns_of(fi):

@@ -90,6 +90,36 @@ class FunctionReturn(PyRule):
                                "def read(content_id: int = Depends(ref_from_header)) -> None: ...\n",
                        line=3, message_contains="returns the key",
                        expected_fix="def ref_from_header(request: Request) -> uuid.UUID:")]
+    _Q = _HEAD + "from sqlalchemy import func, select\n"
+    VALID += [
+        # (user id, count) rows and a list of counts: no element is the key
+        Valid(_Q + "def per_user(s) -> list[tuple[int, int]]:\n"
+                   "    return [(row[0], row[1]) for row in s.execute(select(Image.id, func.count()))]\n"
+                   "def sizes(s) -> list[int]:\n    return [len(i.title) for i in s.scalars(select(ContentItem))]\n"),
+    ]
+    INVALID += [
+        # ids gathered from a query (a legacy Query, `.all()` of an id column)
+        Invalid(_Q + "def all_ids(db) -> list[int]:\n    return [x for (x,) in db.query(ContentItem.id).all()]\n",
+                line=3, expected_fix="def all_ids(db) -> list[uuid.UUID]:"),
+        # tuples of (id, count): only the key's element changes
+        Invalid(_Q + "def busiest(s, limit: int = 10) -> list[tuple[int, int]]:\n"
+                     "    n = func.count(Image.id)\n"
+                     "    query = select(Image.content_id, n).group_by(Image.content_id).order_by(n.desc()).limit(limit)\n"
+                     "    return [(row[0], row[1]) for row in s.execute(query)]\n",
+                line=3, expected_fix="def busiest(s, limit: int = 10) -> list[tuple[uuid.UUID, int]]:"),
+        # a pluck helper: the objects passed in are ContentItems (data flow into `rows`)
+        Invalid(_Q + "def pluck_ids(rows) -> list[int]:\n    return [r.id for r in rows]\n"
+                     "def archive(s):\n    stale = s.scalars(select(ContentItem).where(ContentItem.title == '')).all()\n"
+                     "    return pluck_ids(stale)\n",
+                line=3, message_contains="r.id", expected_fix="def pluck_ids(rows) -> list[uuid.UUID]:"),
+        Invalid(_Q + "def collect(s) -> list[int]:\n    out = []\n"
+                     "    for i, item in enumerate(s.scalars(select(ContentItem))):\n        out.append(item.id)\n"
+                     "    return out\n",
+                line=3, expected_fix="def collect(s) -> list[uuid.UUID]:"),
+        Invalid(_Q + "def parse_ref(ref: str, s=None) -> tuple[str, int]:\n    kind, _, pk = ref.partition(':')\n"
+                     "    item = s.get(ContentItem, int(pk))\n    return kind, item.id\n",
+                line=3, expected_fix="def parse_ref(ref: str, s=None) -> tuple[str, uuid.UUID]:"),
+    ]
 
     VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
@@ -99,7 +129,11 @@ class FunctionReturn(PyRule):
             ret = fi.node.returns
             if fk is None or ret is None or not ctx.has_int(ret.annotation):
                 continue
+            values = [r.value for r in ctx.pf.returns_of(fi) if r.value is not None]
+            edits, review = ctx.key_type_edits(fi, ret.annotation, values)
+            if not edits and not review and ctx.model.int_changes:
+                continue  # the ints of the annotation are the other elements (`tuple[str, int]` of a count)
             yield ctx.finding(self, ret.annotation, f"{fi.qualname}",
                               f"{fi.qualname}() returns the key and is annotated `{ctx.pf.code(ret.annotation)}`",
-                              evidence=fk.evidence, target=fk.target, edits=ctx.int_edits(ret.annotation),
+                              evidence=fk.evidence, target=fk.target, edits=edits, review=review,
                               layer=ctx.layer_of(fi, "other"))

@@ -4,17 +4,19 @@ import re
 from collections.abc import Iterator
 
 import libcst as cst
-from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
+from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid, walk_children
 
 from analyzer.models import NOT_BIGINT, Finding
 from analyzer.python import facts
 from analyzer.python.keys import KeyModel
 from analyzer.python.parsed import FuncInfo, ParsedFile
 
-_HTTP = {"get", "post", "put", "patch", "delete"}
+_HTTP = {"get", "post", "put", "patch", "delete", "head", "options", "request", "stream"}
+#: stands for a value the test computes (`{item.id}`, `{API}`): no digit, matches a non-key path segment
+_HOLE = "\x00"
 
 
-def _template_regex(template: str, params: tuple[str, ...]) -> re.Pattern[str]:
+def _template_regex(template: str, params: tuple[str, ...], anchored: bool = False) -> re.Pattern[str]:
     out = ""
     for part in re.split(r"({\w+(?::\w+)?})", template):
         m = re.fullmatch(r"{(\w+)(?::\w+)?}", part)
@@ -22,17 +24,101 @@ def _template_regex(template: str, params: tuple[str, ...]) -> re.Pattern[str]:
             out += r"(-?\d+)" if m.group(1) in params else r"[^/?]+"
         else:
             out += re.escape(part)
-    return re.compile(out + r"/?(?:\?.*)?$")
+    return re.compile(("^" if anchored else "") + out + r"/?(?:\?.*)?$")
+
+
+def _template_tails(template: str, params: tuple[str, ...]) -> list[re.Pattern[str]]:
+    """The template without its leading segments, for a URL whose start the test computes
+    (`f"{API}/items/999"`, `settings.API_V1_STR + "/items/1"`): every tail that still names a literal
+    segment before a key parameter."""
+    out = []
+    starts = [m.start() for m in re.finditer("/", template)]
+    for i in starts:
+        tail = template[i:]
+        first_key = min((tail.find("{" + p) for p in params if "{" + p in tail), default=-1)
+        if first_key > 0 and re.search(r"/[^/{}]+/", tail[:first_key + 1]):
+            out.append(_template_regex(tail, params, anchored=True))
+    return out
+
+
+class UrlText:
+    """The text of a URL expression in a test: literal parts as written, integer literals and constants (local
+    or module-level) by value, anything computed as a hole (`_HOLE`)."""
+
+    def __init__(self, pf: ParsedFile) -> None:
+        self.pf = pf
+        self.module: dict[str, cst.BaseExpression | None] = {}
+        self.local: dict[int, dict[str, cst.BaseExpression | None]] = {}
+        for kind in (cst.Assign, cst.AnnAssign):
+            for entry in pf.of(kind):
+                node = entry.node
+                assert isinstance(node, (cst.Assign, cst.AnnAssign))
+                targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+                if len(targets) != 1 or not isinstance(targets[0], cst.Name) or entry.cls is not None:
+                    continue
+                scope = self.module if entry.func is None else self.local.setdefault(id(entry.func), {})
+                name = targets[0].value
+                scope[name] = None if name in scope else node.value  # assigned twice: not a constant
+
+    def render(self, node: cst.BaseExpression, fi: FuncInfo | None, depth: int = 0) -> str:
+        if depth > 6:
+            return _HOLE
+        if isinstance(node, cst.SimpleString):
+            value = node.evaluated_value
+            return value if isinstance(value, str) else _HOLE
+        if isinstance(node, cst.ConcatenatedString):
+            return self.render(node.left, fi, depth + 1) + self.render(node.right, fi, depth + 1)
+        if isinstance(node, cst.FormattedString):
+            out = ""
+            for part in node.parts:
+                if isinstance(part, cst.FormattedStringText):
+                    out += part.value.replace("{{", "{").replace("}}", "}")
+                elif isinstance(part, cst.FormattedStringExpression):
+                    out += self.render(part.expression, fi, depth + 1)
+            return out
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
+            return self.render(node.left, fi, depth + 1) + self.render(node.right, fi, depth + 1)
+        if isinstance(node, cst.Integer) or isinstance(node, cst.UnaryOperation) and isinstance(
+                node.operator, cst.Minus) and isinstance(node.expression, cst.Integer):
+            return self.pf.code(node)
+        if isinstance(node, cst.Name):
+            scopes = [self.local.get(id(fi), {})] if fi is not None else []
+            for scope in [*scopes, self.module]:
+                if node.value in scope:
+                    found = scope[node.value]
+                    return self.render(found, None if scope is self.module else fi, depth + 1) \
+                        if found is not None else _HOLE
+        return _HOLE
+
+
+def _url_calls(pf: ParsedFile) -> Iterator[tuple[cst.Call, cst.BaseExpression, FuncInfo | None]]:
+    """(call, its URL argument) of the HTTP requests a test makes (`client.get(url)`, `client.request("GET",
+    url)`, `httpx.delete(url=...)`)."""
+    for entry in pf.of(cst.Call):
+        call = entry.node
+        assert isinstance(call, cst.Call)
+        name = facts.callee_name(call)
+        if name not in _HTTP or not isinstance(call.func, cst.Attribute):
+            continue
+        args = facts.positional(call)
+        kw = facts.kwarg(call, "url")
+        index = 1 if name == "request" else 0
+        url = kw.value if kw is not None else args[index].value if len(args) > index else None
+        if url is not None:
+            yield call, url, entry.func
 
 
 class TestIdUrl(PyRule):
     """A test request whose URL hard-codes an integer key.
 
-    Anti-pattern: `client.get("/api/v1/contents/42")` — after the change the route answers 422, and
-    the test no longer tests the lookup. Best practice: build URLs from the created object
+    Anti-pattern: `client.get("/api/v1/contents/42")`, `client.delete(f"{API}/contents/999")`, a table of
+    `("DELETE", "/contents/7")` cases, `"/contents/?content_id=3"` — after the change the route answers 422,
+    and the test no longer tests the lookup. Best practice: build URLs from the created object
     (`f"/api/v1/contents/{item.id}"`) and use a fresh UUID for the not-found case.
 
-    Not for bigint: a bigint id in a URL is still a number the route parses.
+    A URL matches a route whose path parameter holds the key (by data flow, whatever its name), with digits
+    where the key goes; a computed prefix (`{API}`, `settings.API_V1_STR + ...`) stands for the router
+    prefixes. Not for bigint: a bigint id in a URL is still a number the route parses.
     """
 
     code, name, layer, kind = "PY080", "test.id_url", "test", "must_change"
@@ -45,7 +131,22 @@ class TestIdUrl(PyRule):
                    "@router.get('/invoices/')\ndef invoices(after: int = 0): ...\n"
                    "def test_page(client):\n    client.get('/contents/', params={'limit': 2})\n"
                    "    client.get('/contents/invoices/', params={'after': 2})\n"
-                   "    client.post('/contents/', params={'after': 2})\n", path="tests/test_contents.py")]
+                   "    client.post('/contents/', params={'after': 2})\n", path="tests/test_contents.py"),
+             # the key route is requested with computed ids; the hard-coded numbers go to other routes
+             Valid("### app/api/items.py\n"
+                   "from fastapi import APIRouter\nfrom app.models import ContentItem\n"
+                   "router = APIRouter(prefix='/api/v1/items')\n"
+                   "@router.get('/{item_id}')\ndef read_item(item_id: int, s=None):\n"
+                   "    return s.get(ContentItem, item_id)\n"
+                   "@router.get('/{item_id}/comments/{comment_id}')\ndef comment(item_id: int, comment_id: int, s=None):\n"
+                   "    return s.get(ContentItem, item_id)\n"
+                   "@router.get('/pages/{page}')\ndef pages(page: int): ...\n"
+                   "### tests/api/test_items.py\n"
+                   "import uuid\nAPI = '/api/v1'\n"
+                   "def test_read(client, item):\n    client.get(f'{API}/items/{item.id}')\n"
+                   "    client.get(f'{API}/items/{uuid.uuid4()}')\n    client.get('/api/v1/items/pages/2')\n"
+                   "    client.get(f'/api/v1/items/{item.id}/comments/3')\n"
+                   "    client.get('/api/v1/users/99999999')\n", path="tests/api/test_items.py")]
     INVALID = [Invalid("from fastapi import APIRouter\nrouter = APIRouter(prefix='/contents')\n"
                        "@router.get('/{content_id}')\ndef get(content_id: int): ...\n"
                        "def test_get(client):\n    assert client.get('/api/v1/contents/42').status_code == 200\n",
@@ -62,55 +163,106 @@ class TestIdUrl(PyRule):
                        "@router.post('/{ref}/publish')\ndef publish(item: ContentItem = Depends(load)): ...\n"
                        "def test_publish(client):\n    client.post('/contents/7/publish')\n",
                        line=9, path="tests/test_contents.py")]
+    # a test file that names nothing of the key but its routes' URLs (the prefilter must keep it); the
+    # route's parameter is an alias (`doc`), known by data flow; the prefix is computed
+    _ROUTES = ("### app/api/items.py\n"
+               "from fastapi import APIRouter\nfrom app.models import ContentItem\n"
+               "router = APIRouter(prefix='/api/v1/items')\n"
+               "@router.get('/{doc}')\ndef read_item(doc: int, s=None):\n    return s.get(ContentItem, doc)\n"
+               "@router.get('/')\ndef by_owner(owner: int | None = None, s=None):\n"
+               "    return s.query(ContentItem).filter(ContentItem.id == owner).all()\n"
+               "### tests/api/test_items.py\n")
+    INVALID += [
+        Invalid(_ROUTES + "from app.core.config import settings\nAPI = settings.API_V1_STR\n"
+                "def test_missing(client):\n    assert client.get(f'{API}/items/999').status_code == 404\n",
+                line=4, path="tests/api/test_items.py", message_contains="/items/999"),
+        Invalid(_ROUTES + "def test_delete(client):\n    missing = 12345\n"
+                "    r = client.delete(\n        f'/api/v1/items/{missing}',\n    )\n",
+                line=3, path="tests/api/test_items.py", message_contains="12345"),
+        Invalid(_ROUTES + "import pytest\nCASES = [\n    ('GET', '/api/v1/items/999999', None),\n]\n",
+                line=3, path="tests/api/test_items.py"),
+        Invalid(_ROUTES + "def test_filter(client):\n    client.get('/api/v1/items/?owner=5&limit=2')\n",
+                line=2, path="tests/api/test_items.py", message_contains="owner=5"),
+        Invalid(_ROUTES + "def test_concat(client, settings):\n"
+                "    client.request('DELETE', settings.API_V1_STR + '/items/7')\n",
+                line=2, path="tests/api/test_items.py"),
+    ]
 
     VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
-        if ctx.pf.layer == "test":
-            yield from self._query_params(ctx)
-        if ctx.pf.layer != "test" or not ctx.model.route_templates:
+        if ctx.pf.layer != "test":
             return
-        patterns = [(t, _template_regex(t, p)) for t, p in ctx.model.route_templates]
-        for entry in ctx.pf.of(cst.Call):
-            call = entry.node
-            assert isinstance(call, cst.Call)
-            if facts.callee_name(call) not in _HTTP or not isinstance(call.func, cst.Attribute):
-                continue
-            args = facts.positional(call)
-            url = facts.string_value(args[0].value) if args else None
-            if url is None:
-                continue
-            for template, rx in patterns:
-                if rx.search(url):
-                    yield ctx.finding(self, call, ctx.symbol(entry.func), f"test URL `{url}` hard-codes an integer key",
-                                      evidence=f"matches route {template}", layer="test")
-                    break
+        yield from self._query_params(ctx)
+        model = ctx.model
+        if not model.route_templates and not model.route_queries:
+            return
+        texts = UrlText(ctx.pf)
+        seen: set[int] = set()
+        for call, url, fi in _url_calls(ctx.pf):
+            for node in walk_children(url):
+                seen.add(id(node))
+            hit = self._match(ctx, texts.render(url, fi))
+            if hit:
+                yield ctx.finding(self, call, ctx.symbol(fi), hit[0], evidence=hit[1], layer="test")
+        for kind in (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString):  # URLs in case tables
+            for entry in ctx.pf.of(kind):
+                if id(entry.node) in seen:
+                    continue
+                for node in walk_children(entry.node):
+                    seen.add(id(node))
+                hit = self._match(ctx, texts.render(entry.node, entry.func))
+                if hit:
+                    yield ctx.finding(self, entry.node, ctx.symbol(entry.func), hit[0], evidence=hit[1], layer="test")
 
+    @staticmethod
+    def _match(ctx: FileCtx, url: str) -> tuple[str, str] | None:
+        """(message, evidence) when `url` puts digits where a route takes the key, in its path or query."""
+        if "/" not in url or re.search(r"\s", url):
+            return None
+        shown = url.replace(_HOLE, "{…}")
+        path, _, query = url.partition("?")
+        model = ctx.model
+        for template, params in model.route_templates:
+            if url.startswith(_HOLE):
+                hit = any(rx.search(url[1:]) for rx in _template_tails(template, params))
+            else:
+                hit = _template_regex(template, params).search(url) is not None
+            if hit:
+                return f"test URL `{shown}` hard-codes an integer key", f"matches route {template}"
+        if query:
+            for pair in query.split("&"):
+                name, _, value = pair.partition("=")
+                if not re.fullmatch(r"-?\d+", value):
+                    continue
+                if name in model.key_names:
+                    return f"test URL `{shown}` sends `{name}={value}`, an integer key", \
+                        f"`{name}` is named like {model.key_names[name]}"
+                for _m, template, names in model.route_queries:
+                    if name in names and _template_regex(template, ()).search(path.replace(_HOLE, "x")):
+                        return f"test URL `{shown}` sends `{name}={value}`, an integer key", \
+                            f"`{name}` is a key parameter of {template}"
+        return None
 
     def _query_params(self, ctx: FileCtx) -> Iterator[Finding]:
         """`client.get("/items/", params={"after": 2})` where `after` is a key query parameter of that route."""
         routes = [(m.lower(), _template_regex(t, ()), t, names) for m, t, names in ctx.model.route_queries]
         if not routes:
             return
-        for entry in ctx.pf.of(cst.Call):
-            call = entry.node
-            assert isinstance(call, cst.Call)
+        texts = UrlText(ctx.pf)
+        for call, url_node, fi in _url_calls(ctx.pf):
             method = facts.callee_name(call)
-            if method not in _HTTP or not isinstance(call.func, cst.Attribute):
-                continue
-            args = facts.positional(call)
-            url = facts.string_value(args[0].value) if args else None
             kw = facts.kwarg(call, "params")
-            if url is None or kw is None or not isinstance(kw.value, cst.Dict):
+            if kw is None or not isinstance(kw.value, cst.Dict):
                 continue
-            path = url.split("?", 1)[0]
+            path = texts.render(url_node, fi).split("?", 1)[0].replace(_HOLE, "x")
             for m, rx, template, names in routes:
                 if m != method or not rx.search(path):
                     continue
                 hit = next((el for el in kw.value.elements if isinstance(el, cst.DictElement)
                             and facts.string_value(el.key) in names and _is_int(el.value)), None)
                 if hit is not None:
-                    yield ctx.finding(self, call, ctx.symbol(entry.func),
+                    yield ctx.finding(self, call, ctx.symbol(fi),
                                       f"test query parameter `{ctx.pf.code(hit)}` is an integer key",
                                       evidence=f"`{facts.string_value(hit.key)}` is a key parameter of {template}",
                                       layer="test")
