@@ -6,6 +6,7 @@ indexer recorded and asks every rule about the ones of its kind.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 
@@ -14,6 +15,7 @@ import tree_sitter as ts
 from analyzer.config import Config
 from analyzer.models import ANY_TARGET, JS_NUMBER, Edit, Finding
 from analyzer.typescript.flow import Project
+from analyzer.typescript.generated import Generated, GeneratedFiles
 from analyzer.typescript.index import Binding, FileIndex, Func, callee_name, unwrap_type
 from analyzer.typescript.rules import TsRule, rules_by_name
 
@@ -127,6 +129,7 @@ class Detector:
         self.rules = rules_by_name()
         self._callee_map: dict[int, list[str]] | None = None
         self._chains: dict[int, str] = {}
+        self.generated = GeneratedFiles()
 
     # ------------------------------------------------------------------ plumbing
     def finding(self, fi: FileIndex, rule_name: str, node: ts.Node, symbol: str, why: str,
@@ -231,7 +234,26 @@ class Detector:
             if f.name and f.route and f.named is f:
                 out.append(self.finding(fi, "ts.api.route", f.node, f.name, f.route, func=None,
                                         layer="test" if fi.is_test else "ts-api"))
-        return [f for f in out if f is not None]
+        found = [f for f in out if f is not None]
+        gen = self.generated.of(fi.src.text, fi.sf.abs_path, fi.sf.root, fi.sf.path) if found else None
+        if gen is not None:
+            found = [g for g in (self._regenerate(f, gen) for f in found) if g is not None]
+        return found
+
+    def _regenerate(self, f: Finding, gen: Generated) -> Finding | None:
+        """A finding in a generated client becomes ts.generated.client: no hand edit, the generator's advice.
+        Context (info) stays as it is."""
+        if f.kind == "info":
+            return f
+        rule = self.rules.get("ts.generated.client")
+        if rule is None or not self.config.rule_enabled(rule.code, rule.name):
+            return None
+        return dataclasses.replace(
+            f, rule=rule.name, code=rule.code, kind=rule.kind,  # type: ignore[arg-type]
+            severity=self.config.severity_for(rule.code, rule.name, rule.severity),  # type: ignore[arg-type]
+            message=rule.message.format(symbol=f.symbol, to=self.to_type.lower()),
+            evidence=f"{f.evidence}; {f.code} {f.message}" if f.evidence else f"{f.code} {f.message}",
+            edits=(), review=gen.advice())
 
     def _num_edits(self, type_node: ts.Node | None, fi: FileIndex) -> list[tuple[ts.Node | tuple[int, int], str]]:
         return [(n, "string") for n in number_positions(type_node, fi)]
@@ -256,6 +278,8 @@ class Detector:
             why = self.p.is_key_member(owner_key, member) if owner_key else ""
             if not why and self.kn.is_key_name(member):
                 why = self.kn.origin(member) or f"{member} names the key"
+            if not why and owner_key.startswith("@"):
+                why = self._nested_schema_member(node, fi, owner, member)
             if not why:
                 continue
             layer = "ts-type"
@@ -272,6 +296,34 @@ class Detector:
             symbol = f"{owner}.{member}" if owner else member
             yield self.finding(fi, "ts.type.property", node, symbol, why, self._num_edits(type_node, fi),
                                layer=layer)
+
+    def _nested_schema_member(self, node: ts.Node, fi: FileIndex, owner: str, member: str) -> str:
+        """Members of object types nested in a generated client's declarations: `components: { schemas: {
+        ProjectOut: { id: number } } }` (openapi-typescript), and `path: { id: number }` next to
+        `url: '/api/projects/{id}'` (openapi-ts), where the URL template names the key's path param."""
+        body = node.parent
+        holder = _annotated(body)
+        if holder is None or holder.type != "property_signature":
+            return ""
+        outer = holder.parent
+        outer_holder = _annotated(outer)
+        owner = fi.text(holder.child_by_field_name("name") or holder).strip("'\"")
+        if member == "id" and owner and outer_holder is not None and outer_holder.type == "property_signature":
+            hname = outer_holder.child_by_field_name("name")
+            if hname is not None and fi.text(hname).strip("'\"") in ("schemas", "definitions"):
+                if owner in self.p.affected:
+                    return self.p.affected[owner] or f"{owner} is tied to the affected schema"
+                if self.kn.is_entity_type(owner):
+                    return self.kn.entity_origin(owner) or f"{owner} is tied to the affected schema"
+        hname = holder.child_by_field_name("name")
+        if hname is None or fi.text(hname) != "path" or outer is None:
+            return ""
+        for sib in outer.named_children:
+            n = sib.child_by_field_name("name") if sib.type == "property_signature" else None
+            ty = unwrap_type(sib.child_by_field_name("type")) if n is not None else None
+            if n is not None and fi.text(n) == "url" and ty is not None and ty.type == "literal_type":
+                return self.p.template_keys(fi.text(ty)[1:-1]).get(member, "")
+        return ""
 
     def _fn_type_member(self, fi: FileIndex, node: ts.Node, fn_type: ts.Node, member: str) -> Iterator[Finding | None]:
         params = fn_type.child_by_field_name("parameters")
@@ -322,6 +374,8 @@ class Detector:
             if cur is not None:
                 pat = cur.child_by_field_name("pattern") or cur.child_by_field_name("name")
                 label = fi.text(pat) if pat is not None and pat.type == "identifier" else "props"
+                if cur.type == "property_signature" and pat is not None:  # components.schemas.ContentOut
+                    label = fi.text(pat).strip("'\"")
             return label, f"@{fi.sf.path}:{body.start_byte}"
         return "", ""
 
@@ -524,6 +578,9 @@ class Detector:
         if kname == "initialPageParam":
             yield from self._initial_page(fi, node, value, func)
             return
+        if kname == "type" and value.type == "string" and fi.text(value)[1:-1] in ("integer", "number"):
+            yield from self._json_schema(fi, node, value, func)
+            return
         if value.type == "unary_expression":
             return
         if value.type != "call_expression":
@@ -542,6 +599,33 @@ class Detector:
         if not why:
             return
         yield self._zod_finding(fi, node, f"{self._zod_schema_name(node, fi) or 'z'}.{kname}", why, znum, value)
+
+    def _json_schema(self, fi: FileIndex, pair: ts.Node, value: ts.Node, func: Func | None) -> Iterator[Finding | None]:
+        """`id: { type: 'integer' }` under the `properties` of a JSON schema object of the record
+        (`export const ProjectOutSchema = { properties: { id: { type: 'integer' } } }`), also inside
+        `anyOf`/`oneOf` (an optional key) and `items` (a list of keys)."""
+        found = _json_property(pair, fi)
+        if found is None:
+            return
+        prop, schema = found
+        why = self.p.is_key_member(schema, prop) if schema else ""
+        if not why and self.kn.is_key_name(prop):
+            why = self.kn.origin(prop) or f"{prop} names the key"
+        if not why and prop == "id" and schema and self.kn.is_entity_type(schema):
+            why = self.kn.entity_origin(schema) or f"{schema} is tied to the affected schema"
+        if not why:
+            return
+        q = fi.text(value)[0]
+        edits: list[tuple[ts.Node | tuple[int, int], str]] = [(value, f"{q}string{q}")]
+        if self.to_type != "TEXT":
+            fval = _pair_named(pair.parent, "format", fi)
+            if fval is not None:
+                edits.append((fval, f"{q}uuid{q}"))
+            else:
+                edits.append(((pair.end_byte, pair.end_byte), f", format: {q}uuid{q}"))
+        sym = f"{schema or (func.label if func else '<module>')}.{prop}"
+        yield self.finding(fi, "ts.schema.json-number", value, sym, why, edits,
+                           layer="test" if fi.is_test else None, func=func)
 
     def _zod_finding(self, fi: FileIndex, node: ts.Node, symbol: str, why: str, znum: tuple[int, int],
                      schema: ts.Node) -> Finding | None:
@@ -1028,6 +1112,66 @@ def _js_const(node: ts.Node, fi: FileIndex) -> int | None:
         if len(vals) == 2 and vals[0] is not None and vals[1] is not None and 0 <= vals[1] <= 64:
             return int(vals[0] ** vals[1])
     return None
+
+
+def _annotated(type_node: ts.Node | None) -> ts.Node | None:
+    """The declaration a type belongs to, past its `type_annotation`."""
+    up = type_node.parent if type_node is not None else None
+    return up.parent if up is not None and up.type == "type_annotation" else up
+
+
+def _pair_named(obj: ts.Node | None, key: str, fi: FileIndex) -> ts.Node | None:
+    """The value of `key: value` in an object literal."""
+    for p in obj.named_children if obj is not None else ():
+        k = p.child_by_field_name("key") if p.type == "pair" else None
+        if k is not None and fi.text(k).strip("'\"") == key:
+            return p.child_by_field_name("value")
+    return None
+
+
+def _json_property(pair: ts.Node, fi: FileIndex) -> tuple[str, str] | None:
+    """(property, schema name) of the `type` pair of a property schema under `properties`; None otherwise.
+    The schema is named by its declarator (`ProjectOutSchema` -> `ProjectOut`), its key under `schemas`,
+    or its `title`."""
+    cur = pair.parent  # the property's own schema (or a branch of it)
+    for _ in range(3):  # climb out of `items: {...}` and `anyOf: [{...}, {...}]`
+        up = cur.parent if cur is not None else None
+        if up is not None and up.type == "array":
+            up = up.parent
+        if up is None or up.type != "pair" or cur is None:
+            return None
+        k = up.child_by_field_name("key")
+        if k is not None and fi.text(k).strip("'\"") in ("items", "anyOf", "oneOf", "allOf"):
+            cur = up.parent
+            continue
+        break
+    prop_pair = cur.parent if cur is not None else None
+    props_obj = prop_pair.parent if prop_pair is not None and prop_pair.type == "pair" else None
+    props_pair = props_obj.parent if props_obj is not None else None
+    if prop_pair is None or props_pair is None or props_pair.type != "pair":
+        return None
+    pk = props_pair.child_by_field_name("key")
+    k = prop_pair.child_by_field_name("key")
+    if pk is None or k is None or fi.text(pk).strip("'\"") != "properties":
+        return None
+    schema_obj = props_pair.parent
+    name = ""
+    up2 = schema_obj.parent if schema_obj is not None else None
+    while up2 is not None and up2.type in ("as_expression", "satisfies_expression", "parenthesized_expression"):
+        up2 = up2.parent
+    if up2 is not None and up2.type == "variable_declarator":
+        n = up2.child_by_field_name("name")
+        name = re.sub(r"Schema$", "", fi.text(n)) if n is not None else ""
+    elif up2 is not None and up2.type == "pair":
+        n = up2.child_by_field_name("key")
+        name = fi.text(n).strip("'\"") if n is not None else ""
+    if schema_obj is not None and (not name or not name[:1].isupper()):
+        for p in schema_obj.named_children:
+            pk2 = p.child_by_field_name("key") if p.type == "pair" else None
+            pv = p.child_by_field_name("value") if pk2 is not None else None
+            if pk2 is not None and pv is not None and fi.text(pk2).strip("'\"") == "title" and pv.type == "string":
+                name = fi.text(pv)[1:-1]
+    return fi.text(k).strip("'\""), name
 
 
 def _storage_read(arg: ts.Node, fi: FileIndex) -> str | None:

@@ -1494,9 +1494,62 @@ class Project:
                         if p.startswith(":") and p[1:].rstrip("?") in keyed and not isinstance(u, str):
                             self.mark_backward(u, func, fi, keyed[p[1:].rstrip("?")])
 
+    def template_keys(self, text: str, method: str = "") -> dict[str, str]:
+        """An OpenAPI path template as generated clients write it (`/api/v1/projects/{id}`): its placeholders
+        at a matching backend route's key path params -> why. The placeholder may be named otherwise than
+        the backend's parameter."""
+        segs = [x for x in text.split("?")[0].split("/") if x]
+        out: dict[str, str] = {}
+        if not segs or "{" not in text:
+            return out
+        for route in self.kn.routes:
+            rsegs = [x for x in route.template.split("?")[0].split("/") if x]
+            if len(segs) > len(rsegs) or any(r.startswith("{") for r in rsegs[: len(rsegs) - len(segs)]) or \
+                    (method and route.method != method.upper()):
+                continue
+            subs: dict[str, str] = {}
+            hits = 0
+            for u, r in zip(segs, rsegs[len(rsegs) - len(segs) :], strict=True):
+                uparam, rparam = u.startswith("{") and u.endswith("}"), r.startswith("{") and r.endswith("}")
+                if uparam != rparam or (not uparam and u != r):
+                    break
+                if uparam and r.strip("{}").split(":")[0] in route.params:
+                    subs[u.strip("{}")] = f"{route.method} {route.template} ({route.origin})"
+                hits += not uparam
+            else:
+                if hits:
+                    for k, v in subs.items():
+                        out.setdefault(k, v)
+        return out
+
+    def _template_call(self, node: ts.Node, func: Func | None, fi: FileIndex) -> None:
+        """`__request(OpenAPI, { url: '/api/v1/projects/{id}', path: { id: data.id } })` (a generated
+        service): the values given to the template's key placeholders are keys."""
+        pair = node.parent
+        obj = pair.parent if pair is not None and pair.type == "pair" else None
+        method = _pair_value(obj, "method", fi) if obj is not None and obj.type == "object" else None
+        keys = self.template_keys(fi.text(node)[1:-1], fi.text(method)[1:-1] if method is not None and
+                                  method.type == "string" else "")
+        if not keys:
+            return
+        why = next(iter(keys.values()))
+        if func is not None and not func.named.route:
+            func.named.route = why
+        if obj is None or obj.type != "object":
+            return
+        path = _pair_value(obj, "path", fi)
+        if path is None or path.type != "object":
+            return
+        for k, v in _object_pairs(path):
+            w = keys.get(fi.text(k).strip("'\""))
+            if w:
+                self.mark_backward(v, func, fi, w)
+
     def link_routes(self) -> None:
         for fi in self.files:
             for node, func in fi.strings:
+                if node.type == "string" and b"{" in fi.src.data[node.start_byte : node.end_byte]:
+                    self._template_call(node, func, fi)
                 if node.type == "string":
                     text = fi.text(node)[1:-1]
                     if text.startswith("/") and "/:" in text and " " not in text:
