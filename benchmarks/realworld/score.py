@@ -3,6 +3,7 @@
     python benchmarks/realworld/score.py                 # every key in keys/, per-repo and pooled figures
     python benchmarks/realworld/score.py --only onyx     # one key (name = file stem)
     python benchmarks/realworld/score.py --json out.json # also write the figures and every miss / false positive
+    python benchmarks/realworld/score.py --impact-rev HEAD  # measure impact as committed, not the working tree
     python benchmarks/realworld/score.py check           # materialise the parents and check each key line's code
     python benchmarks/realworld/score.py hunks onyx      # the parent's lines the commit removed (to write a key)
 
@@ -16,7 +17,7 @@ The third-party code is not in this repository. The parent commit is materialise
 mirror (README.md says how to get one) into the work folder, then scanned without a database (the
 schema comes from the models in the code):
 
-    impact scan <roots> --target T ... --to X --format json --out <tmp> --no-typecheck --fail-on never
+    impact scan <roots> --target T ... --to X --format json --out <tmp> --no-typecheck --fail-on never --no-cache
 
 Matching: a finding matches a ground-truth line when the path is the same and the line lies within
 the finding's span widened by one line on each side.
@@ -236,25 +237,55 @@ def tree_for(key: Key, mirrors: Path, work: Path) -> Path:
 # --------------------------------------------------------------------------------------------- scan
 
 
-def impact_command() -> list[str]:
+REPO = HERE.parent.parent  # this project's checkout
+#: package folders of the wheel that live elsewhere in the source tree (pyproject's package-dir)
+PACKAGE_DIRS = {"rules": "analyzer/rules", "reports": "analyzer/reports", "fixtures": "analyzer/fixtures"}
+
+
+def impact_snapshot(rev: str, dest: Path) -> Path:
+    """Write impact as committed at `rev` into `dest`, laid out as the wheel's packages, so that a run
+    measures that commit and not whatever is being edited in the working tree."""
+    sha = _git(REPO, "rev-parse", f"{rev}^{{commit}}").stdout.strip()
+    root = dest / f"impact-{sha[:12]}"
+    if (root / COMPLETE).is_file():
+        return root
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", sha, "analyzer", *PACKAGE_DIRS],
+                             capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(root)], input=archive, check=True)
+    for src, dst in PACKAGE_DIRS.items():
+        if (root / src).is_dir() and not (root / dst).exists():
+            (root / src).rename(root / dst)
+    (root / COMPLETE).write_text(sha + "\n")
+    return root
+
+
+def impact_command(src: Path | None) -> tuple[list[str], dict[str, str] | None]:
+    if src is not None:
+        env = dict(os.environ, PYTHONPATH=str(src))
+        return [sys.executable, "-m", "analyzer"], env
     exe = Path(sys.executable).parent / "impact"
     if exe.is_file():
-        return [str(exe)]
+        return [str(exe)], None
     found = shutil.which("impact")
     if found:
-        return [found]
-    return [sys.executable, "-m", "analyzer"]
+        return [found], None
+    return [sys.executable, "-m", "analyzer"], None
 
 
-def run_scan(key: Key, tree: Path, extra: list[str]) -> tuple[list[dict[str, Any]], float, str]:
+def run_scan(key: Key, tree: Path, extra: list[str],
+             src: Path | None = None) -> tuple[list[dict[str, Any]], float, str]:
+    base, env = impact_command(src)
     with tempfile.TemporaryDirectory(prefix=f"impact-rw-{key.name}-") as out:
-        cmd = [*impact_command(), "scan", *key.roots]
+        cmd = [*base, "scan", *key.roots]
         for t in key.targets:
             cmd += ["--target", t]
-        cmd += ["--to", key.to, "--format", "json", "--out", out, "--no-typecheck", "--fail-on", "never",
+        cmd += ["--to", key.to, "--format", "json", "--out", out, "--no-typecheck", "--fail-on", "never", "--no-cache",
                 "--quiet", *extra]
         start = time.perf_counter()
-        proc = subprocess.run(cmd, cwd=tree, capture_output=True, text=True)
+        proc = subprocess.run(cmd, cwd=tree, capture_output=True, text=True, env=env)
         took = time.perf_counter() - start
         found = Path(out) / "findings.json"
         if proc.returncode not in (0, 1) or not found.is_file():
@@ -446,12 +477,17 @@ def cmd_score(args: argparse.Namespace) -> int:
     keys = load_keys(args.only)
     results = []
     problems: list[str] = []
+    src = None
+    if args.impact_rev:
+        src = impact_snapshot(args.impact_rev, Path(args.work))
+        print(f"impact from {args.impact_rev} ({(src / COMPLETE).read_text().strip()[:12]}), not the working tree",
+              file=sys.stderr)
     for key in keys:
         print(f"scanning {key.name} ({key.repo} @ {key.parent[:10]}, {' '.join(key.targets)} -> {key.to}) ...",
               file=sys.stderr, flush=True)
         tree = tree_for(key, Path(args.mirrors), Path(args.work))
         problems += check_key_lines(key, tree)
-        findings, took, error = run_scan(key, tree, args.extra)
+        findings, took, error = run_scan(key, tree, args.extra, src)
         results.append(score(key, tree, findings, took, error))
     for p in problems:
         print(f"KEY LINE MISMATCH: {p}", file=sys.stderr)
@@ -511,6 +547,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", help="write the figures, misses and false positives as JSON")
     parser.add_argument("--show", type=int, default=12, help="examples listed per repo / rule")
     parser.add_argument("--extra", action="append", default=[], help="an extra argument for impact scan")
+    parser.add_argument("--impact-rev", help="run impact as committed at this revision (e.g. HEAD) instead of the "
+                        "installed working tree, which other work may be editing")
     args = parser.parse_args(argv)
     if args.cmd == "check":
         return cmd_check(args)
