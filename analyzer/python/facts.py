@@ -359,9 +359,11 @@ def collect_aliases(pf: ParsedFile, model: KeyModel) -> None:
 
 
 def learn_field_aliases(pf: ParsedFile, model: KeyModel) -> None:
-    """`DocRef = Annotated[int, Field(gt=0)]` used by a record field that holds the key is a key alias."""
+    """`DocRef = Annotated[int, Field(gt=0)]` used by a record field that holds the key is a key alias; the
+    JSON name of a key field (`Field(alias="vehicleId")`, a camelCase alias generator) is a JSON key name."""
     for cls in pf.classes:
         learned = model.schema_fields.get(cls.name.value, {})
+        _learn_json_names(pf, model, cls, learned)
         for attr in class_attrs(cls):
             ann = attr.annotation.annotation if attr.annotation is not None else None
             if not isinstance(ann, cst.Name) or ann.value not in model.int_aliases or ann.value in model.type_aliases:
@@ -369,6 +371,28 @@ def learn_field_aliases(pf: ParsedFile, model: KeyModel) -> None:
             if attr.name in model.key_names or attr.name in learned:
                 model.learn_alias(ann.value, f"annotates key field `{cls.name.value}.{attr.name}` in "
                                              f"{pf.where(attr.stmt)}")
+
+
+def _learn_json_names(pf: ParsedFile, model: KeyModel, cls: cst.ClassDef, learned: dict[str, str]) -> None:
+    name = cls.name.value
+    keyed = model.schema_key_fields(name) | set(learned)
+    camel = "to_camel" in pf.code(cls) or "alias_generator" in pf.code(cls) and "camel" in pf.code(cls).lower()
+    for attr in class_attrs(cls):
+        if attr.annotation is None or not (attr.name in keyed or attr.name in model.key_names):
+            continue
+        aliases = []
+        if isinstance(attr.value, cst.Call):
+            for kw in ("alias", "validation_alias", "serialization_alias"):
+                arg = kwarg(attr.value, kw)
+                text = string_value(arg.value) if arg is not None else None
+                if text:
+                    aliases.append(text)
+        if camel and "_" in attr.name.strip("_"):
+            head, *rest = attr.name.strip("_").split("_")
+            aliases.append(head + "".join(p.capitalize() for p in rest))
+        for alias in aliases:
+            if alias != attr.name and alias.lower() not in ("id", "pk", "key"):
+                model.learn_json_name(alias, f"JSON name of key field {name}.{attr.name} ({pf.where(attr.stmt)})")
 
 
 # ----------------------------------------------------------------------------- routers and tasks

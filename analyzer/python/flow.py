@@ -68,10 +68,15 @@ class Registry:
         #: module-level instances (`settings = Settings()`, `settings = get_settings()`) by qualified name ->
         #: the callee that made them
         self.instances: dict[str, str] = {}
+        #: factory_boy factories (`class Meta: model = Item`) -> the class they build
+        self.factories: dict[str, str] = {}
 
     def add(self, pf: ParsedFile) -> None:
         for cls in pf.classes:
             self.classes.add(cls.name.value)
+            model = _meta_model(cls)
+            if model:
+                self.factories.setdefault(cls.name.value, model)
         for entry in pf.of(cst.Assign):
             node = entry.node
             assert isinstance(node, cst.Assign)
@@ -533,6 +538,10 @@ class Flow:
     def analyze(self, pf: ParsedFile, fi: FuncInfo) -> None:
         """Local flow of one function, then what it teaches about callees, schemas and returns."""
         self.seed_params(pf, fi)
+        if fi.decorators and fi.name not in self.model.function_names and is_fixture(fi) \
+                and any(re.search(rf"\b{re.escape(c)}\(", pf.code(fi.node)) for c in self.model.orm):
+            self.model.function_names.add(fi.name)  # a factory fixture: tests that use it are candidates
+            self.model.version += 1
         if fi.body_nodes is None:  # walked once, reused by every round
             walker = _Body()
             fi.node.body.visit(walker)
@@ -883,6 +892,34 @@ def _chain(name: str, source: str, where: str, why: str) -> str:
     if why:
         head += f"; {why}" if len(why) < 200 else f"; {why[:199]}…"
     return head
+
+
+def is_fixture(fi: FuncInfo) -> bool:
+    """Decorated `@pytest.fixture` (or `@fixture(...)`, `@pytest_asyncio.fixture`)."""
+    for d in fi.decorators:
+        dec = d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator
+        if (dec.value if isinstance(dec, cst.Name) else dec.attr.value if isinstance(dec, cst.Attribute) else "") \
+                == "fixture":
+            return True
+    return False
+
+
+def _meta_model(cls: cst.ClassDef) -> str | None:
+    """`class Meta: model = Item` inside a factory_boy factory (or a serializer) -> "Item"."""
+    if not isinstance(cls.body, cst.IndentedBlock):
+        return None
+    for stmt in cls.body.body:
+        if isinstance(stmt, cst.ClassDef) and stmt.name.value == "Meta" and isinstance(stmt.body, cst.IndentedBlock):
+            for line in stmt.body.body:
+                if isinstance(line, cst.SimpleStatementLine):
+                    for small in line.body:
+                        if isinstance(small, cst.Assign) and len(small.targets) == 1 \
+                                and isinstance(small.targets[0].target, cst.Name) \
+                                and small.targets[0].target.value == "model":
+                            v = small.value
+                            return v.value if isinstance(v, cst.Name) else v.attr.value \
+                                if isinstance(v, cst.Attribute) else None
+    return None
 
 
 def _int_value(node: cst.BaseExpression) -> int | None:

@@ -91,6 +91,12 @@ class KeyModel:
         for alias in config.aliases:
             if re.fullmatch(r"[A-Za-z_]\w*", alias):
                 self.key_names.setdefault(alias, "configured alias")
+        #: names the key travels under in JSON (a field's `alias="vehicleId"`, camelCase of a key name) -> why
+        self.json_names: dict[str, str] = {}
+        for name in list(self.key_names):
+            if "_" in name.strip("_"):
+                head, *rest = name.strip("_").split("_")
+                self.json_names.setdefault(head + "".join(p.capitalize() for p in rest), f"camelCase of `{name}`")
         #: mapped classes of tables the change does not touch (`User` -> "users"): their ids are not the key
         self.other_orm: dict[str, str] = {}
         #: module-level validators (`ids_adapter = TypeAdapter(list[int])`) whose result holds the key -> evidence
@@ -213,6 +219,11 @@ class KeyModel:
             self.key_strings[name] = evidence
             self.bump()
 
+    def learn_json_name(self, name: str, evidence: str) -> None:
+        if name not in self.json_names and name not in self.key_names:
+            self.json_names[name] = evidence
+            self.bump()
+
     def bump(self) -> None:
         """Something every function may depend on was learned: the next flow pass is a full one."""
         self.version += 1
@@ -232,7 +243,7 @@ class KeyModel:
 
     def candidate_words(self) -> set[str]:
         """Words whose presence makes a file worth parsing (the fast prefilter)."""
-        words = set(self.key_names) | set(self.orm) | set(self.schemas) | set(self.key_strings)
+        words = set(self.key_names) | set(self.orm) | set(self.schemas) | set(self.key_strings) | set(self.json_names)
         words |= {f"table:{t}" for t in self.impacted}  # a table name counts only in SQL-ish context
         words |= set(self.type_aliases) | {w for w in self.function_names | self.wanted
                                            if len(w) >= 4 and w not in _COMMON_CALLS}

@@ -4,10 +4,11 @@ import re
 from collections.abc import Iterator
 
 import libcst as cst
-from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid, walk_children
+from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid, find_all, walk_children
 
 from analyzer.models import NOT_BIGINT, Finding
 from analyzer.python import facts
+from analyzer.python.flow import TASK_CALLS, is_fixture
 from analyzer.python.keys import KeyModel
 from analyzer.python.parsed import FuncInfo, ParsedFile
 
@@ -272,9 +273,11 @@ class TestIdUrl(PyRule):
 class TestIntKey(PyRule):
     """A test or factory that passes an integer literal where a key goes.
 
-    Anti-pattern: `make_job(db, content_id=42)`, `assert body["content_id"] == 42`,
-    `for content_id in range(43, 50)`. Best practice: create the object and use its id, or a fixed
-    UUID constant.
+    Anti-pattern: `make_job(db, content_id=42)`, `assert body["content_id"] == 42`, `ContentItem(id=1)`,
+    `make_item(id=3)` of a factory fixture whose `**overrides` reach the model, `ItemFactory(id=5)`, a factory
+    making ids up (`Item(id=overrides.pop("id", next(counter)))`), `json={"contentId": 7}` (the field's JSON
+    name), `render.delay(42)`, `for content_id in range(43, 50)`. Best practice: create the object and use
+    its id, or a fixed UUID constant.
 
     Not for bigint: `Model(id=1)` and integer literals are valid bigint keys.
     """
@@ -311,6 +314,56 @@ class TestIntKey(PyRule):
                 "        client.post('/x')\n    sent.assert_called_once_with(args=[42], countdown=2)\n",
                 line=8, message_contains="task argument", path="tests/test_x.py"),
     ]
+    # a conftest of factory fixtures (`**overrides` passed on to the model) and the tests that use them
+    _CONFTEST = ("### tests/conftest.py\n"
+                 "import itertools\nimport pytest\nfrom app.models import ContentItem, Image, User\n"
+                 "@pytest.fixture\ndef make_item(session):\n    counter = itertools.count(1)\n"
+                 "    def _make(**overrides):\n        n = next(counter)\n"
+                 "        item = ContentItem(id=overrides.pop('id', n), title=f'T{n}', **overrides)\n"
+                 "        session.add(item)\n        return item\n    return _make\n"
+                 "@pytest.fixture\ndef make_draft(session):\n    seq = itertools.count(500)\n"
+                 "    def _make(**overrides):\n        pk = overrides.pop('id', next(seq))\n"
+                 "        draft = ContentItem(id=pk, title='draft')\n"
+                 "        session.add(Image(id=next(seq), content_id=draft.id))\n        return draft\n"
+                 "    return _make\n"
+                 "@pytest.fixture\ndef make_user(session):\n    counter = itertools.count(1)\n"
+                 "    def _make(**overrides):\n        user = User(id=overrides.pop('id', next(counter)))\n"
+                 "        return user\n    return _make\n"
+                 "### app/tasks.py\n"
+                 "from celery import shared_task\nfrom app.models import ContentItem\n"
+                 "@shared_task(bind=True)\ndef reindex(self, ref):\n    return ref\n"
+                 "def enqueue(item: ContentItem):\n    reindex.delay(item.id)\n"
+                 "### app/schemas.py\n"
+                 "from pydantic import BaseModel, Field\nfrom app.models import ContentItem\n"
+                 "class ImageOut(BaseModel):\n    content_id: int = Field(alias='contentRef')\n"
+                 "    width: int = Field(alias='widthPx')\n"
+                 "### tests/test_items.py\n")
+    VALID += [Valid(_CONFTEST + "from app.models import User\n"
+                    "def test_users(make_user, make_item):\n    make_user(id=7)\n    User(id=1)\n"
+                    "    make_item(title='x')\n    assert {'widthPx': 320}\n", path="tests/test_items.py")]
+    INVALID += [
+        Invalid(_CONFTEST + "def test_get(client, make_item):\n    make_item(id=3)\n", line=2,
+                path="tests/test_items.py", message_contains="id=3"),
+        Invalid(_CONFTEST, line=9, path="tests/conftest.py", message_contains="makes up"),
+        Invalid(_CONFTEST, line=17, path="tests/conftest.py", message_contains="makes up"),
+        Invalid(_CONFTEST + "from app.models import ContentItem\ndef test_model(session):\n"
+                "    session.add(ContentItem(id=1, title='x'))\n", line=3, path="tests/test_items.py"),
+        Invalid(_CONFTEST + "from app.tasks import reindex\ndef test_task():\n    assert reindex.delay(42)\n",
+                line=3, path="tests/test_items.py", message_contains="42"),
+        Invalid(_CONFTEST + "from app import tasks\ndef test_enqueue(client, monkeypatch, make_item):\n"
+                "    calls = []\n    monkeypatch.setattr(tasks.reindex, 'delay', lambda ref: calls.append(ref))\n"
+                "    tasks.enqueue(make_item())\n    assert calls == [1]\n", line=6, path="tests/test_items.py"),
+        Invalid(_CONFTEST + "def test_json(client):\n    body = {'contentRef': 5, 'widthPx': 320}\n"
+                "    assert client.get('/images').json()[0]['contentRef'] == 5\n",
+                line=2, path="tests/test_items.py", message_contains="contentRef"),
+        Invalid(_CONFTEST + "def test_json(client):\n    assert client.get('/images').json()[0]['contentRef'] == 5\n",
+                line=2, path="tests/test_items.py", message_contains="JSON name of key field ImageOut.content_id"),
+        Invalid("import factory\nfrom app.models import ContentItem\n"
+                "class ItemFactory(factory.Factory):\n    class Meta:\n        model = ContentItem\n"
+                "    title = 'x'\n"
+                "def test_factory():\n    ItemFactory.create(id=11, title='y')\n", line=8,
+                path="tests/test_factories.py"),
+    ]
 
     VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
@@ -343,32 +396,27 @@ class TestIntKey(PyRule):
             return
         ranged = _range_names(pf, model)
         task_keys = _task_key_params(ctx)
+        made = _MadeUp(ctx)
         for entry in pf.of(cst.Call):
             call = entry.node
             assert isinstance(call, cst.Call)
-            callee = ctx.flow.registry.resolve(pf, call.func, entry.func)
-            keys = set(callee.env) | set(model.params.get(callee.func_id, {})) if callee is not None else set()
-            if callee is None and isinstance(call.func, cst.Name):  # Record(ref=17): fields learned to hold the key
-                keys = {f for f in model.schema_fields.get(call.func.value, {}) if f.lower() not in _GENERIC}
-            pos = callee.positional() if callee is not None else []
-            index = 0
-            for a in call.args:
-                name = a.keyword.value if a.keyword is not None else (
-                    pos[index].name.value if index < len(pos) else None)
-                if a.keyword is None:
-                    index += 1
-                if name is None or not (_is_int(a.value) or isinstance(a.value, cst.Name)
-                                        and (id(entry.func), a.value.value) in ranged):
+            for name, value, why in _key_arguments(ctx, entry.func, call):
+                literal = _is_int(value) or isinstance(value, cst.Name) and (id(entry.func), value.value) in ranged
+                node = value if literal else made.origin(entry.func, value)
+                if node is None:
                     continue
-                if (a.keyword is not None and name in model.key_names) or name in keys:
-                    yield ctx.finding(self, a, ctx.symbol(entry.func, name),
-                                      f"`{pf.code(a)}` passes an integer literal as the key `{name}`", layer="test",
-                                      evidence=f"`{name}` holds the key")
+                arg = next((a for a in call.args if a.value is value), None)
+                at = arg if arg is not None and node is value else node
+                yield ctx.finding(self, at, ctx.symbol(entry.func, name),
+                                  f"`{_short(pf.code(at))}` passes an integer "
+                                  f"{'literal' if literal else 'it makes up'} as the key `{name}`",
+                                  layer="test", evidence=why)
+        json_names = set(model.key_names) | set(model.json_names)
         for entry in pf.of(cst.Dict):  # json={"content_id": 42} / {"content_id": "42"}
             d = entry.node
             assert isinstance(d, cst.Dict)
             for el in d.elements:
-                if isinstance(el, cst.DictElement) and (facts.string_value(el.key) in model.key_names or (
+                if isinstance(el, cst.DictElement) and (facts.string_value(el.key) in json_names or (
                         facts.string_value(el.key) in task_keys and _is_int(el.value))) and (
                         _is_int(el.value) or (facts.string_value(el.value) or "x").strip().isdigit()):
                     yield ctx.finding(self, el, ctx.symbol(entry.func), f"`{pf.code(el)}` sends an integer key",
@@ -383,6 +431,7 @@ class TestIntKey(PyRule):
                 yield ctx.finding(self, loop.target, ctx.symbol(entry.func, loop.target.value),
                                   f"`{loop.target.value}` iterates over integer keys", layer="test",
                                   evidence=f"`{loop.target.value}` holds the key")
+        recorded = _fake_task_records(ctx)
         for entry in pf.of(cst.Comparison):
             node = entry.node
             assert isinstance(node, cst.Comparison)
@@ -390,12 +439,248 @@ class TestIntKey(PyRule):
             if any(_is_int(s) or isinstance(s, cst.List) and s.elements and all(_is_int(e.value) for e in s.elements)
                    for s in sides):
                 for s in sides:
-                    ev = ctx.key(entry.func, s) or _json_key(ctx, s, entry.func)
+                    ev = ctx.key(entry.func, s) or _json_key(ctx, s, entry.func) or _recorded(recorded, entry.func, s)
                     if ev:
                         yield ctx.finding(self, node, ctx.symbol(entry.func),
                                           f"`{_short(pf.code(node))}` compares the key with an integer literal",
                                           evidence=ev[0], target=ev[1], layer="test")
                         break
+
+
+def _factory(ctx: FileCtx, fi: FuncInfo | None, func: cst.BaseExpression) -> FuncInfo | None:
+    """The function a test calls: for a factory fixture (`make_vehicle(id=3)`, the fixture returning its inner
+    `_make`), the inner function; else the function the call resolves to."""
+    registry = ctx.flow.registry
+    callee = registry.resolve(ctx.pf, func, fi)
+    if callee is None or not is_fixture(callee):
+        return callee
+    fpf = registry.by_id[callee.func_id][0]
+    for r in fpf.returns_of(callee):
+        if isinstance(r.value, cst.Name):
+            inner = f"{callee.func_id}.{r.value.value}"
+            if inner in registry.by_id:
+                return registry.by_id[inner][1]
+    return None
+
+
+def _kwargs_read(expr: cst.BaseExpression, bag: str) -> str | None:
+    """`overrides.pop("id", n)` / `overrides.get("id")` / `overrides["id"]` -> "id"."""
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value in ("pop", "get") \
+            and isinstance(expr.func.value, cst.Name) and expr.func.value.value == bag and expr.args:
+        return facts.string_value(expr.args[0].value)
+    if isinstance(expr, cst.Subscript) and isinstance(expr.value, cst.Name) and expr.value.value == bag \
+            and len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index):
+        return facts.string_value(expr.slice[0].slice.value)
+    return None
+
+
+def _bag_keys(ctx: FileCtx, fn: FuncInfo) -> dict[str, str]:
+    """Keyword names a `**overrides` parameter passes on to a key: `Vehicle(id=overrides.pop("id", n))`,
+    `pk = overrides.pop("id", ...)` then `Trailer(id=pk)`, `Trip(**overrides)`."""
+    star = fn.node.params.star_kwarg
+    if not isinstance(star, cst.Param):
+        return {}
+    bag = star.name.value
+    model = ctx.model
+    fpf = ctx.flow.registry.by_id[fn.func_id][0]
+    assigned: dict[str, cst.BaseExpression] = {}
+    for entry in fpf.of(cst.Assign):
+        node = entry.node
+        assert isinstance(node, cst.Assign)
+        if entry.func is fn and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            assigned[node.targets[0].target.value] = node.value
+    out: dict[str, str] = {}
+    for entry in fpf.of(cst.Call):
+        call = entry.node
+        assert isinstance(call, cst.Call)
+        if entry.func is not fn or not isinstance(call.func, cst.Name) or call.func.value not in model.orm:
+            continue
+        orm = model.orm[call.func.value]
+        for a in call.args:
+            if a.star == "**" and isinstance(a.value, cst.Name) and a.value.value == bag:
+                for attr in orm.key_attrs:
+                    out.setdefault(attr, f"`**{bag}` reaches {orm.name}({attr}=...) in {fpf.where(call)}")
+            elif a.keyword is not None and a.keyword.value in orm.key_attrs:
+                value = a.value
+                if isinstance(value, cst.Name) and value.value in assigned:
+                    value = assigned[value.value]
+                read = _kwargs_read(value, bag)
+                if read:
+                    out.setdefault(read, f"`{bag}[{read!r}]` sets {orm.name}.{a.keyword.value} in {fpf.where(call)}")
+    return out
+
+
+def _key_arguments(ctx: FileCtx, fi: FuncInfo | None, call: cst.Call
+                   ) -> Iterator[tuple[str, cst.BaseExpression, str]]:
+    """(parameter, value, why) for every argument of `call` that lands in a key: a parameter or field learned
+    to hold it, a key attribute of an ORM constructor or factory_boy factory, a `**overrides` entry a factory
+    passes on to one, a task argument (`render.delay(42)`, `apply_async(args=[42])`)."""
+    model, registry = ctx.model, ctx.flow.registry
+    f = call.func
+    keys: dict[str, str] = {}
+    pos: list[str] = []
+    args: list[cst.Arg] = list(call.args)
+    orm_name = None
+    if isinstance(f, cst.Name) and f.value in model.orm:
+        orm_name = f.value
+    elif isinstance(f, (cst.Name, cst.Attribute)):  # ItemFactory(id=1) / ItemFactory.create(...)
+        head = f if isinstance(f, cst.Name) else f.value if f.attr.value in ("create", "build", "create_batch",
+                                                                             "build_batch") else None
+        if isinstance(head, cst.Name) and registry.factories.get(head.value) in model.orm:
+            orm_name = registry.factories[head.value]
+    if orm_name is not None:
+        orm = model.orm[orm_name]
+        keys = {a: f"{orm_name}.{a} maps {ic.qualified}" for a, ic in orm.key_attrs.items()}
+    else:
+        callee = None
+        if isinstance(f, cst.Attribute) and f.attr.value in TASK_CALLS:
+            task = registry.resolve(ctx.pf, f.value, fi)
+            if task is not None and task.task:
+                callee = task
+                if f.attr.value == "apply_async":
+                    a = facts.kwarg(call, "args")
+                    kw = facts.kwarg(call, "kwargs")
+                    args = [cst.Arg(e.value) for e in a.value.elements] if a is not None and isinstance(
+                        a.value, (cst.List, cst.Tuple)) else []
+                    if kw is not None and isinstance(kw.value, cst.Dict):
+                        args += [cst.Arg(el.value, keyword=cst.Name(k)) for el in kw.value.elements
+                                 if isinstance(el, cst.DictElement) for k in [facts.string_value(el.key)]
+                                 if k and k.isidentifier()]
+        if callee is None:
+            callee = _factory(ctx, fi, f)
+        if callee is not None:
+            keys = {p: f"`{p}` holds the key" for p in callee.env}
+            keys.update({p: fk.evidence for p, fk in model.params.get(callee.func_id, {}).items()})
+            for name, why in _bag_keys(ctx, callee).items():
+                keys.setdefault(name, why)
+            pos = [p.name.value for p in callee.positional()]
+        elif isinstance(f, cst.Name):  # Record(ref=17): fields learned to hold the key
+            keys = {k: why for k, why in model.schema_fields.get(f.value, {}).items() if k.lower() not in _GENERIC}
+    index = 0
+    for a in args:
+        if a.star:
+            continue
+        if a.keyword is not None:
+            name = a.keyword.value
+        elif index < len(pos):
+            name, index = pos[index], index + 1
+        else:
+            continue
+        if name in keys:
+            yield name, a.value, keys[name]
+        elif a.keyword is not None and name in model.key_names:
+            yield name, a.value, f"`{name}` is named like {model.key_names[name]}"
+
+
+class _MadeUp:
+    """Where a test or factory makes up an integer id: `next(counter)` of an `itertools.count()`, a literal
+    default of `overrides.pop("id", n)`, a name bound to one of those (then its assignment is the place)."""
+
+    def __init__(self, ctx: FileCtx) -> None:
+        self.pf = ctx.pf
+        self.assigned: dict[tuple[int, str], list[cst.Assign]] = {}
+        for entry in ctx.pf.of(cst.Assign):
+            node = entry.node
+            assert isinstance(node, cst.Assign)
+            if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+                self.assigned.setdefault((id(entry.func), node.targets[0].target.value), []).append(node)
+        self.parents: dict[int, FuncInfo | None] = {}
+        for fi in ctx.pf.functions:
+            outer = fi.qualname.rsplit(".", 1)[0] if "." in fi.qualname else None
+            self.parents[id(fi)] = next((g for g in ctx.pf.functions if g.qualname == outer), None)
+
+    def _binding(self, fi: FuncInfo | None, name: str) -> cst.Assign | None:
+        seen = 0
+        while seen < 5:
+            found = self.assigned.get((id(fi), name))
+            if found is not None:
+                return found[0] if len(found) == 1 else None
+            if fi is None:
+                return None
+            fi = self.parents.get(id(fi))
+            seen += 1
+        return None
+
+    def _counts(self, fi: FuncInfo | None, expr: cst.BaseExpression, depth: int = 0) -> bool:
+        """Is `expr` an integer the code makes up (a literal, a counter's next value)?"""
+        if depth > 4:
+            return False
+        if _is_int(expr):
+            return True
+        if isinstance(expr, cst.Call) and facts.callee_name(expr) == "next" and expr.args \
+                and isinstance(expr.args[0].value, cst.Name):
+            bound = self._binding(fi, expr.args[0].value.value)
+            return bound is not None and isinstance(bound.value, cst.Call) \
+                and facts.callee_name(bound.value) == "count"
+        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) \
+                and expr.func.attr.value in ("pop", "get") and len(expr.args) >= 2:
+            return self._counts(fi, expr.args[1].value, depth + 1)
+        if isinstance(expr, cst.Name):
+            bound = self._binding(fi, expr.value)
+            return bound is not None and self._counts(fi, bound.value, depth + 1)
+        return False
+
+    def origin(self, fi: FuncInfo | None, value: cst.BaseExpression) -> cst.CSTNode | None:
+        """The node to report for a made-up id: the value itself, or the assignment of the name it is."""
+        if isinstance(value, cst.Name):
+            bound = self._binding(fi, value.value)
+            return bound if bound is not None and self._counts(fi, bound.value) else None
+        return value if self._counts(fi, value) else None
+
+
+def _fake_task_records(ctx: FileCtx) -> dict[tuple[int, str], tuple[str, str]]:
+    """Lists a fake task call appends its key arguments to: `monkeypatch.setattr(tasks.recompute, "delay",
+    lambda vid: calls.append(vid))` makes `calls` (in that test) a list of keys. (test function, list) -> why."""
+    out: dict[tuple[int, str], tuple[str, str]] = {}
+    registry = ctx.flow.registry
+    for entry in ctx.pf.of(cst.Call):
+        call = entry.node
+        assert isinstance(call, cst.Call)
+        args = facts.positional(call)
+        if facts.callee_name(call) != "setattr" or not isinstance(call.func, cst.Attribute) or len(args) < 2:
+            continue
+        dotted = facts.string_value(args[0].value)
+        fake: cst.BaseExpression | None
+        if dotted is not None and len(args) == 2:  # monkeypatch.setattr("app.tasks.recompute.delay", fake)
+            owner, _, method = dotted.rpartition(".")
+            ids = registry.by_name.get(owner.rsplit(".", 1)[-1], [])
+            task = registry.by_id[ids[0]][1] if len(ids) == 1 else None
+            fake = args[1].value
+        else:
+            method = facts.string_value(args[1].value) or ""
+            task = registry.resolve(ctx.pf, args[0].value, entry.func)
+            fake = args[2].value if len(args) > 2 else None
+        if task is None or not task.task or method not in ("delay", "apply_async", "s", "si") or fake is None:
+            continue
+        if isinstance(fake, cst.Lambda):
+            params = [p.name.value for p in fake.params.params]
+            body: cst.CSTNode = fake.body
+        elif isinstance(fake, cst.Name):
+            local = next((f for f in ctx.pf.functions if f.name == fake.value
+                          and f.qualname.startswith((entry.func.qualname + ".") if entry.func else f.name)), None)
+            if local is None:
+                continue
+            params, body = [p.name.value for p in local.positional()], local.node.body
+        else:
+            continue
+        keyed = {p for p, tp in zip(params, task.positional(), strict=False) if tp.name.value in task.env}
+        for inner in find_all(body, cst.Call):
+            assert isinstance(inner, cst.Call)
+            f = inner.func
+            if isinstance(f, cst.Attribute) and f.attr.value in ("append", "add", "extend") \
+                    and isinstance(f.value, cst.Name) and inner.args and isinstance(inner.args[0].value, cst.Name) \
+                    and inner.args[0].value.value in keyed:
+                out[(id(entry.func), f.value.value)] = (
+                    f"`{f.value.value}` records what a fake {task.name}.{method}() receives as "
+                    f"`{inner.args[0].value.value}` ({ctx.pf.where(call)}), a key", ctx.model.default_target)
+    return out
+
+
+def _recorded(recorded: dict[tuple[int, str], tuple[str, str]], fi: FuncInfo | None,
+              side: cst.BaseExpression) -> tuple[str, str] | None:
+    if isinstance(side, cst.Subscript):
+        side = side.value
+    return recorded.get((id(fi), side.value)) if isinstance(side, cst.Name) else None
 
 
 def _mock_targets(ctx: FileCtx) -> dict[str, FuncInfo]:
@@ -472,25 +757,43 @@ def _json_key(ctx: FileCtx, node: cst.BaseExpression, fi: FuncInfo | None = None
         key = facts.string_value(node.slice[0].slice.value)
         if key is None:
             return None
+        if key in ctx.model.json_names:
+            return f"JSON field `{key}` holds the key ({ctx.model.json_names[key]})", ctx.model.default_target
         if key in ctx.model.key_names or key in _cursor_fields(ctx) or (key == "id" and _key_test(ctx, fi)):
             return f"JSON field `{key}` holds the key", ctx.model.default_target
     return None
 
 
 def _key_test(ctx: FileCtx, fi: FuncInfo | None) -> bool:
-    """Does this test function request a key route or use an affected ORM class?"""
+    """Does this test function request a key route (by path or by a key query parameter) or use an affected
+    ORM class, itself or through the fixtures and factories it uses (`make_vehicle` building Vehicles)?"""
     if fi is None:
         return False
     code = ctx.pf.code(fi.node)
-    if any(re.search(rf"\b{re.escape(name)}\b", code) for name in ctx.model.orm
-           if ctx.model.orm[name].key_attrs.get("id") is not None):
+    classes = [name for name, orm in ctx.model.orm.items() if orm.key_attrs.get("id") is not None]
+    if _names_any(code, classes):
         return True
     rxs = [_template_regex(t, ()) for t, _ in ctx.model.route_templates]
-    for m in re.finditer(r"[\"']((?:/[\w{}.-]+)+)", code):
+    rxs += [_template_regex(t, ()) for _m, t, _n in ctx.model.route_queries]
+    for m in re.finditer(r"[\"'](?:{[^}]*})?((?:/[\w{}.-]+)+)", code):
         url = re.sub(r"{[^}]*}", "1", m.group(1))
         if any(rx.search(url) for rx in rxs):
             return True
+    registry = ctx.flow.registry
+    used = [p.name.value for p in fi.params] + [
+        e.node.func.value for e in ctx.pf.of(cst.Call) if e.func is fi and isinstance(e.node, cst.Call)
+        and isinstance(e.node.func, cst.Name)]
+    for name in dict.fromkeys(used):
+        for fid in registry.by_name.get(name, ())[:3]:
+            fpf, helper = registry.by_id[fid]
+            if helper is not fi and (is_fixture(helper) or fpf.layer == "test") \
+                    and _names_any(fpf.code(helper.node), classes):
+                return True
     return False
+
+
+def _names_any(code: str, names: list[str]) -> bool:
+    return any(name in code and re.search(rf"\b{re.escape(name)}\b", code) for name in names)
 
 
 def _cursor_fields(ctx: FileCtx) -> set[str]:
