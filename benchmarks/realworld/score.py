@@ -387,7 +387,7 @@ def check_key_lines(key: Key, tree: Path) -> list[str]:
     return problems
 
 
-def print_report(results: list[Result], show: int) -> dict[str, Any]:
+def print_report(results: list[Result], show: int, measured: str = "") -> dict[str, Any]:
     rows = []
     pooled = defaultdict(int)
     print()
@@ -431,7 +431,7 @@ def print_report(results: list[Result], show: int) -> dict[str, Any]:
           f"{pooled['fp']:4} {_fmt(prec):>5}")
     print()
     print(f"pooled must-change recall {_fmt(rec).strip()}   strict precision {_fmt(prec).strip()}   "
-          f"hazard recall {_fmt(hrec).strip()}   ({len(results)} repositories)")
+          f"hazard recall {_fmt(hrec).strip()}   ({len(results)} repositories; impact: {measured})")
 
     # misses, grouped by file kind / layer guess; false positives grouped by rule
     print("\nMISSES (must_change and hazard lines no must_change/hazard finding covers)")
@@ -464,7 +464,7 @@ def print_report(results: list[Result], show: int) -> dict[str, Any]:
                   f"{source_line(r.tree, f['path'], int(f['line']))[:100]}")
         if len(items) > show:
             print(f"    ... {len(items) - show} more")
-    return {"pooled": {"must_change": pooled["must"], "must_found": pooled["found_must"], "recall": rec,
+    return {"impact": measured, "pooled": {"must_change": pooled["must"], "must_found": pooled["found_must"], "recall": rec,
                        "hazard": pooled["hazard"], "hazard_found": pooled["found_hazard"], "hazard_recall": hrec,
                        "true_positives": pooled["tp"], "false_positives": pooled["fp"], "precision": prec},
             "repos": rows}
@@ -491,7 +491,14 @@ def cmd_score(args: argparse.Namespace) -> int:
         results.append(score(key, tree, findings, took, error))
     for p in problems:
         print(f"KEY LINE MISMATCH: {p}", file=sys.stderr)
-    summary = print_report(results, args.show)
+    if src is not None:
+        measured = (src / COMPLETE).read_text().strip()[:12]
+    else:
+        head = _git(REPO, "rev-parse", "--short=12", "HEAD", check=False).stdout.strip()
+        dirty = _git(REPO, "status", "--porcelain", "--untracked-files=no", "--", "analyzer", *PACKAGE_DIRS,
+                     check=False).stdout.strip()
+        measured = f"working tree at {head}" + (" with uncommitted edits" if dirty else "")
+    summary = print_report(results, args.show, measured)
     if args.json:
         Path(args.json).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         print(f"\nwrote {args.json}")
