@@ -268,7 +268,8 @@ def record_kind(pf: ParsedFile, cls: cst.ClassDef, known: dict[str, str]) -> str
             return "dataclass"
     for base in cls.bases:
         b = base.value
-        if pf.resolves_to(b, "BaseModel", "SQLModel", packages=("pydantic", "sqlmodel")):
+        if pf.resolves_to(b, "BaseModel", "SQLModel", "BaseSettings", packages=("pydantic", "sqlmodel",
+                                                                                  "pydantic_settings")):
             return "pydantic"
         if pf.resolves_to(b, "TypedDict", packages=("typing", "typing_extensions")):
             return "typeddict"

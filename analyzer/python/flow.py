@@ -609,6 +609,49 @@ class Flow:
                     ev = self.key_of(pf, fi, a)
                     if ev:
                         fi.env[b.value] = f"`{b.value}` compared with {pf.code(a)} in {pf.where(node)}"
+                elif isinstance(b, cst.Attribute) and isinstance(a, cst.Attribute) and isinstance(a.value, cst.Name) \
+                        and a.value.value in self.model.orm and self.key_of(pf, fi, a):
+                    self._sink(pf, fi, b, f"compared with {pf.code(a)} in {pf.where(node)}")
+                elif isinstance(target.operator, (cst.Equal, cst.NotEqual)) and isinstance(b, (cst.Name, cst.Attribute)) \
+                        and not isinstance(a, cst.Name) and self.key_of(pf, fi, b) is None:
+                    ev = self.key_of(pf, fi, a)  # `body.asset_id != asset_pk`: the same value, the same key
+                    if ev:
+                        self._sink(pf, fi, b, f"compared with `{_short(pf.code(a), 40)}` in {pf.where(node)}")
+
+    def _sink(self, pf: ParsedFile, fi: FuncInfo, x: cst.BaseExpression, why: str) -> None:
+        """`x` is used as the key: a local name holds it; an attribute of a record (`token.sub`,
+        `settings.DEFAULT_OWNER_ID`) is a field of that record holding it."""
+        if isinstance(x, cst.Name):
+            if x.value not in fi.env and x.value not in ("None", "True", "False", "self"):
+                fi.env[x.value] = f"`{x.value}` {why}"
+            return
+        if not isinstance(x, cst.Attribute):
+            return
+        cls = self.record_class(pf, fi, x.value)
+        model = self.model
+        if cls is None or cls in model.orm or cls in model.other_orm:
+            return
+        slot = model.schema_fields.setdefault(cls, {})
+        if x.attr.value not in slot:
+            slot[x.attr.value] = f"`{pf.code(x)}` {why}"
+            if cls not in self.registry.classes:
+                model.wanted.add(cls)
+            model.bump()
+
+    def record_class(self, pf: ParsedFile, fi: FuncInfo | None, node: cst.BaseExpression) -> str | None:
+        """The scanned class `node` is an instance of: a parameter annotated with it, a local built from it
+        (`TokenPayload(**payload)`, `Settings.model_validate(...)`), a module-level instance (`settings`)."""
+        if isinstance(node, cst.Name) and fi is not None and node.value in fi.objects:
+            return fi.objects[node.value]
+        if isinstance(node, (cst.Name, cst.Attribute)):
+            found = self.registry.instance_of(pf, node)
+            if found is None and isinstance(node, cst.Name) and node.value in pf.imports:
+                for q in pf.qnames(node):  # defined in a module not parsed yet: parse it next round
+                    if "." in q and q.rsplit(".", 1)[0] not in self.model.wanted_modules:
+                        self.model.wanted_modules.add(q.rsplit(".", 1)[0])
+                        self.model.version += 1
+            return found
+        return None
 
     def _collect(self, pf: ParsedFile, fi: FuncInfo, call: cst.Call) -> None:
         """`ids.append(item.id)`, `seen.add(ref)`, `rows.append((item.id, n))`: the collection holds keys."""
@@ -636,9 +679,9 @@ class Flow:
         if isinstance(f, cst.Name) and f.value in self.model.orm:  # ContentItemAuto(id=auto_id)
             orm = self.model.orm[f.value]
             for a in call.args:
-                if a.keyword is not None and a.keyword.value in orm.key_attrs and isinstance(a.value, cst.Name) \
-                        and a.value.value not in fi.env:
-                    fi.env[a.value.value] = f"`{a.value.value}` sets {f.value}.{a.keyword.value} in {pf.where(call)}"
+                if a.keyword is not None and a.keyword.value in orm.key_attrs \
+                        and self.key_of(pf, fi, a.value) is None:
+                    self._sink(pf, fi, a.value, f"sets {f.value}.{a.keyword.value} in {pf.where(call)}")
             return
         if callee_name(call) in ("execute", "scalar", "scalars", "exec_driver_sql") and len(args) >= 2 \
                 and isinstance(args[1].value, cst.Dict):
@@ -669,20 +712,19 @@ class Flow:
                 and isinstance(args[0].value, cst.Name) and args[0].value.value in self.model.orm:
             orm = self.model.orm[args[0].value.value]
             x = args[1].value
-            if "id" in orm.key_attrs and isinstance(x, cst.Name) and x.value not in fi.env:
-                fi.env[x.value] = f"`{x.value}` used as {orm.name} primary key in {pf.where(call)}"
+            if "id" in orm.key_attrs and self.key_of(pf, fi, x) is None:
+                self._sink(pf, fi, x, f"used as {orm.name} primary key in {pf.where(call)}")
         elif isinstance(f, cst.Attribute) and f.attr.value == "filter_by":
             cls = self._orm_in(f.value)
             if cls:
                 for a in call.args:
                     if a.keyword is not None and a.keyword.value in self.model.orm[cls].key_attrs \
-                            and isinstance(a.value, cst.Name) and a.value.value not in fi.env:
-                        fi.env[a.value.value] = (f"`{a.value.value}` filters {cls}.{a.keyword.value} "
-                                                 f"in {pf.where(call)}")
+                            and self.key_of(pf, fi, a.value) is None:
+                        self._sink(pf, fi, a.value, f"filters {cls}.{a.keyword.value} in {pf.where(call)}")
         elif isinstance(f, cst.Attribute) and f.attr.value in ("in_", "any_") and len(args) == 1:
             x = args[0].value
-            if isinstance(x, cst.Name) and x.value not in fi.env and self.key_of(pf, fi, f.value):
-                fi.env[x.value] = f"`{x.value}` matched with {pf.code(f.value)}.in_() in {pf.where(call)}"
+            if self.key_of(pf, fi, x) is None and self.key_of(pf, fi, f.value):
+                self._sink(pf, fi, x, f"matched with {pf.code(f.value)}.in_() in {pf.where(call)}")
 
     def _sql_text(self, pf: ParsedFile, expr: cst.BaseExpression) -> str | None:
         """The SQL of `text("...")`, a string, or a module-level constant holding either."""
@@ -690,6 +732,9 @@ class Flow:
 
         if isinstance(expr, cst.Call) and callee_name(expr) == "text" and expr.args:
             return string_value(expr.args[0].value)
+        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) \
+                and expr.func.attr.value in ("bindparams", "columns", "execution_options"):
+            return self._sql_text(pf, expr.func.value)  # text("...").bindparams(bindparam("vid", type_=Integer))
         if isinstance(expr, cst.Name):
             for entry in pf.of(cst.Assign):
                 node = entry.node

@@ -31,12 +31,24 @@ def record_key_fields(ctx: FileCtx, cls: cst.ClassDef) -> Iterator[tuple[facts.C
             yield attr, f"annotated with key alias {alias} ({model.type_aliases[alias]})"
 
 
+def int_default(value: cst.BaseExpression | None) -> str:
+    """The integer a field defaults to (`= 1`, `= Field(1)`, `= Field(default=1)`), as written; "" if none."""
+    if isinstance(value, cst.Call) and facts.callee_name(value) == "Field":
+        arg = facts.kwarg(value, "default") or next(iter(facts.positional(value)), None)
+        value = arg.value if arg is not None else None
+    if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus):
+        value = value.expression
+    return value.value if isinstance(value, cst.Integer) else ""
+
+
 class PydanticField(PyRule):
     """A Pydantic field that holds the key, typed as the old type.
 
     Anti-pattern: `class ImageOut(BaseModel): content_id: int`, or `id: int` on a schema validated from
-    a ContentItem (`from_attributes`, `response_model`, `model_validate(item)`). Best practice: type it
-    `uuid.UUID` (or a shared `ContentId` alias) so validation and the OpenAPI schema follow the key.
+    a ContentItem (`from_attributes`, `response_model`, `model_validate(item)`), a JWT payload's `sub` that
+    the code loads a content item with, a settings field used as one. Best practice: type it `uuid.UUID` (or a
+    shared `ContentId` alias) so validation and the OpenAPI schema follow the key; an integer default
+    (`FEATURED_ID: int = 1`) needs a real id first.
 
     Not for bigint: Python's int has no width; `content_id: int` is right for a bigint key.
     """
@@ -64,6 +76,34 @@ class PydanticField(PyRule):
                 line=4, message_contains="Card(ref=", expected_fix="    ref: uuid.UUID"),
     ]
 
+    # names followed by data flow: a JWT payload's `sub` loaded as a content item, a settings field used as one
+    _APP = ("### app/core/config.py\n"
+            "from pydantic_settings import BaseSettings\n"
+            "class Settings(BaseSettings):\n    API_V1_STR: str = '/api/v1'\n    FEATURED_ITEM_ID: int = 1\n"
+            "    PAGE_SIZE: int = 50\n    ADMIN_USER_ID: int = 1\nsettings = Settings()\n"
+            "### app/core/security.py\n"
+            "import jwt\nfrom pydantic import BaseModel\nfrom app.models import ContentItem, User\n"
+            "class TokenPayload(BaseModel):\n    sub: int | None = None\n    exp: int = 0\n"
+            "def current_item(session, token: str) -> ContentItem:\n"
+            "    data = TokenPayload(**jwt.decode(token, 'k', algorithms=['HS256']))\n"
+            "    return session.get(ContentItem, data.sub)\n"
+            "### app/api/home.py\n"
+            "from fastapi import APIRouter\nfrom app.core.config import settings\nfrom app.models import ContentItem, User\n"
+            "router = APIRouter()\n@router.get('/home')\ndef home(s=None):\n"
+            "    owner = s.get(User, settings.ADMIN_USER_ID)\n"
+            "    return s.get(ContentItem, settings.FEATURED_ITEM_ID)\n")
+    # the same shapes carrying a user id (users.id does not change)
+    VALID += [Valid(_APP.replace("session.get(ContentItem, data.sub)", "session.get(User, data.sub)")
+                    .replace("s.get(ContentItem, settings.FEATURED_ITEM_ID)", "settings.FEATURED_ITEM_ID"),
+                    path="app/core/security.py"),
+              Valid(_APP.replace("s.get(ContentItem, settings.FEATURED_ITEM_ID)", "settings.FEATURED_ITEM_ID"),
+                    path="app/core/config.py")]
+    INVALID += [
+        Invalid(_APP, line=5, path="app/core/security.py", message_contains="data.sub",
+                expected_fix="    sub: uuid.UUID | None = None"),
+        Invalid(_APP, line=4, path="app/core/config.py", message_contains="settings.FEATURED_ITEM_ID"),
+    ]
+
     VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
@@ -76,10 +116,14 @@ class PydanticField(PyRule):
                 alias = ann.value if isinstance(ann, cst.Name) and ann.value in ctx.model.type_aliases else None
                 if not ctx.has_int(ann) and not alias:
                     continue
+                default = int_default(attr.value)
+                edits = () if default else ctx.int_edits(ann)
+                review = f"integer default `{default}` is no key: give a real id (or None) before changing the " \
+                         f"type" if default else ""
                 yield ctx.finding(self, attr.stmt, f"{cls.name.value}.{attr.name}",
                                   f"`{cls.name.value}.{attr.name}` holds the key and is typed "
                                   f"`{ctx.pf.code(ann)}`" + (" (changes with the alias)" if alias else ""),
-                                  evidence=why, edits=ctx.int_edits(ann), kind="info" if alias else None)
+                                  evidence=why, edits=edits, review=review, kind="info" if alias else None)
 
 
 class KeyTypeAdapter(PyRule):

@@ -4,9 +4,11 @@ from collections.abc import Iterator
 
 import libcst as cst
 from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
+from analyzer.rules.python.task_signature import converted_at_boundary
 
 from analyzer.models import NOT_BIGINT, Finding
 from analyzer.python import facts
+from analyzer.python.parsed import FuncInfo
 
 _SEND = {"delay", "apply_async", "s", "si", "signature"}
 
@@ -44,7 +46,27 @@ class CeleryDelay(PyRule):
                 line=9, message_contains="apply_async"),
     ]
 
+    VALID += [Valid("from celery import shared_task\nfrom app.models import ContentItem\n"
+                    "@shared_task(bind=True)\ndef render(self, ref):\n    ref = int(ref)\n    return ref\n"
+                    "def publish(item: ContentItem):\n    render.delay(item.id)\n")]
+
     VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
+
+    @staticmethod
+    def _parsed_params(task: FuncInfo | None, call: cst.Call, method: str) -> set[int]:
+        """Values (by identity) sent to task parameters the task parses itself (`ref = int(ref)`): whatever
+        JSON scalar the message carries is converted there, which is the change to make."""
+        if task is None or method not in ("delay", "s", "si"):
+            return set()
+        out: set[int] = set()
+        pos = task.positional()
+        for i, a in enumerate(facts.positional(call)):
+            if i < len(pos) and converted_at_boundary(task, pos[i].name.value):
+                out.add(id(a.value))
+        for a in call.args:
+            if a.keyword is not None and converted_at_boundary(task, a.keyword.value):
+                out.add(id(a.value))
+        return out
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         for entry in ctx.pf.of(cst.Call):
@@ -66,9 +88,10 @@ class CeleryDelay(PyRule):
             task = ctx.flow.registry.resolve(ctx.pf, f.value, entry.func)
             if task is None and not f.attr.value == "delay":
                 continue
+            parsed = self._parsed_params(task, call, f.attr.value)
             for v in values:
                 ev = ctx.key(entry.func, v)
-                if ev is None:
+                if ev is None or id(v) in parsed:
                     continue
                 yield ctx.finding(self, call, ctx.symbol(entry.func, ctx.pf.code(f)),
                                   f"`{ctx.pf.code(f)}(...)` sends the key `{ctx.pf.code(v)}` through the broker",
