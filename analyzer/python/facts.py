@@ -313,6 +313,48 @@ def collect_records(pf: ParsedFile, model: KeyModel, kinds: dict[str, str]) -> N
             bname = b.value if isinstance(b, cst.Name) else ""
             if bname in model.schemas:
                 model.learn_schema(name, f"subclass of {bname}", model.schema_orm.get(bname))
+    _learn_siblings(pf, model, kinds)
+
+
+#: trailing words of a schema name that say its role, not its subject (`DocOut`, `DocDetail`, `DocPublic`)
+_ROLES = ("Out", "In", "Read", "Public", "Response", "Resp", "Detail", "Details", "Summary", "Base", "Create",
+          "Update", "Patch", "Schema", "Model", "InDB", "DB", "Db", "Full", "Brief", "Short", "Dto", "DTO", "Payload",
+          "Data", "View", "Card", "Preview", "Info", "Minimal", "Lite", "Extended", "Admin", "Private", "Internal",
+          "Export", "Row", "Entry", "Result", "Get", "Show")
+
+
+def schema_stem(name: str) -> str:
+    """`DocDetailOut` -> `Doc`: the subject of a schema name, without its role words."""
+    stem = name
+    while True:
+        for role in _ROLES:
+            if stem.endswith(role) and len(stem) > len(role) and stem[-len(role) - 1].islower():
+                stem = stem[: -len(role)]
+                break
+        else:
+            return stem
+
+
+def _learn_siblings(pf: ParsedFile, model: KeyModel, kinds: dict[str, str]) -> None:
+    """Consistency: a schema of a table found to carry its key (`DocOut`, validated from a Document) has
+    siblings in the same module (`DocDetail`, `DocSummary`) that declare the same key attribute: they are
+    responses of the same table too, whatever else ties them (a dict, a service in between)."""
+    local = {cls.name.value: cls for cls in pf.classes if cls.name.value in kinds}
+    tied = [(n, model.schema_orm[n]) for n in local if n in model.schemas and model.schema_orm.get(n)]
+    if not tied:
+        return
+    for name, cls in local.items():
+        if name in model.schemas:
+            continue
+        stem = schema_stem(name)
+        for other, orm in tied:
+            if orm is None or orm not in model.orm or schema_stem(other) != stem or stem == name == other:
+                continue
+            keys = set(model.orm[orm].key_attrs)
+            if any(a.name in keys and a.annotation is not None for a in class_attrs(cls)):
+                model.learn_schema(name, f"sibling of {other} in {pf.path} (same subject `{stem}`), a schema of "
+                                         f"{orm}", orm)
+                break
 
 
 # ----------------------------------------------------------------------------- type aliases

@@ -49,6 +49,14 @@ class IntCast(PyRule):
                 expected_fix="    return uuid.UUID(request.headers['X-Ref'])"),
     ]
 
+    VALID += [Valid("from app.models import Image, User\n"
+                    "def load(rows):\n    return [User(id=int(r['user_id'])) for r in rows] + "
+                    "[Image(id=int(r['image'])) for r in rows]\n")]
+    INVALID += [Invalid("import csv\nfrom app.models import Image\ndef load(fh):\n"
+                        "    for row in csv.DictReader(fh):\n        yield Image(\n"
+                        "            content_id=int(row['content']),\n            id=int(row['image']),\n        )\n",
+                        line=6, message_contains="Image.content_id")]
+
     VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
@@ -101,6 +109,31 @@ class IntCast(PyRule):
                     why = f"stored in `{ctx.pf.code(target)}` in {ctx.pf.where(node)}: {ev[0]}"
                     for c in direct:
                         out[id(c)] = (why, ev[1])
+        model = ctx.model
+        for entry in ctx.pf.of(cst.Call):  # GpsPing(vehicle_ref=int(row["vehicle"])): passed where a key goes
+            call = entry.node
+            assert isinstance(call, cst.Call)
+            f = call.func
+            orm = model.orm.get(f.value) if isinstance(f, cst.Name) else None
+            callee = None if orm is not None else ctx.flow.registry.resolve(ctx.pf, f, entry.func)
+            if orm is None and callee is None:
+                continue
+            pos = callee.positional() if callee is not None else []
+            for i, a in enumerate(call.args):
+                name = a.keyword.value if a.keyword is not None else pos[i].name.value if i < len(pos) else None
+                direct = _direct_int_calls(a.value) if name else []
+                if not direct:
+                    continue
+                if orm is not None and name in orm.key_attrs:
+                    why = f"sets {orm.name}.{name} ({orm.key_attrs[name].qualified}) in {ctx.pf.where(call)}"
+                    target = orm.key_attrs[name].target or model.default_target
+                elif callee is not None and name in callee.env:
+                    why = f"passed as `{name}` to {callee.qualname}(), which holds the key ({ctx.pf.where(call)})"
+                    target = model.default_target
+                else:
+                    continue
+                for c in direct:
+                    out.setdefault(id(c), (why, target))
         return out
 
     @staticmethod

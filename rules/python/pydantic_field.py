@@ -104,6 +104,26 @@ class PydanticField(PyRule):
         Invalid(_APP, line=4, path="app/core/config.py", message_contains="settings.FEATURED_ITEM_ID"),
     ]
 
+    # consistency: DocOut is tied to ContentItem by its route; DocDetail and DocSummary, siblings in its module,
+    # are responses of the same table (DocDetail is returned as a dict); DocVersionOut and UserOut are not
+    _SIBLINGS = ("### app/schemas/docs.py\n"
+                 "from pydantic import BaseModel, ConfigDict\nclass DocBase(BaseModel):\n    title: str\n"
+                 "class DocOut(DocBase):\n    model_config = ConfigDict(from_attributes=True)\n    id: int\n"
+                 "class DocDetail(DocBase):\n    id: int\n    body: str\n"
+                 "class DocSummary(BaseModel):\n    id: int\n    title: str\n"
+                 "class DocVersionOut(BaseModel):\n    id: int\nclass UserOut(BaseModel):\n    id: int\n"
+                 "### app/api/docs.py\n"
+                 "from fastapi import APIRouter\nfrom app.models import ContentItem\n"
+                 "from app.schemas.docs import DocDetail, DocOut\nrouter = APIRouter()\n"
+                 "@router.get('/docs/{ref}', response_model=DocOut)\ndef get(ref: str, s=None):\n"
+                 "    return s.get(ContentItem, ref)\n"
+                 "@router.get('/docs/{ref}/detail', response_model=DocDetail)\ndef detail(ref: str, s=None):\n"
+                 "    item = s.get(ContentItem, ref)\n    return {'id': item.id, 'title': item.title, 'body': ''}\n")
+    INVALID += [Invalid(_SIBLINGS, line=8, path="app/schemas/docs.py", message_contains="sibling of DocOut",
+                        expected_fix="    id: uuid.UUID"),
+                Invalid(_SIBLINGS, line=11, path="app/schemas/docs.py", message_contains="sibling of DocOut")]
+    VALID += [Valid(_SIBLINGS.replace("response_model=DocOut", "response_model=None"), path="app/schemas/docs.py")]
+
     VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
