@@ -188,3 +188,50 @@ def test_the_patched_collections_are_stable(tmp_path: Path) -> None:
         text = text[: e.start] + e.text + text[e.end :]
     again = _scan(tmp_path / "b", {**APP, path: text})
     assert not [f for f in again if f.path == path and f.edits and f.code in ("TS040", "TS041", "TS032")]
+
+
+SHARED = {
+    "src/types.ts": "export interface Project { id: number; name: string }\nexport interface Tag { id: number; label: string }\n",
+    "src/components/IdPicker.tsx": (
+        "type Option = { id: number; label: string };\n"
+        "interface IdPickerProps {\n"
+        "  options: Option[];\n"
+        "  selectedIds: number[];\n"
+        "  onChange: (ids: number[]) => void;\n"
+        "}\n"
+        "export function IdPicker({ options, selectedIds, onChange }: IdPickerProps) {\n"
+        "  const flip = (id: number) =>\n"
+        "    onChange(selectedIds.includes(id) ? selectedIds.filter((x) => x !== id) : [...selectedIds, id]);\n"
+        "  return <ul>{options.map((o) => <li key={o.id} onClick={() => flip(o.id)}>{o.label}</li>)}</ul>;\n"
+        "}\n"
+    ),
+    "src/pages/EditPage.tsx": (
+        "import { useState } from 'react';\n"
+        "import type { Project, Tag } from '../types';\n"
+        "import { IdPicker } from '../components/IdPicker';\n"
+        "export function EditPage({ projects, tags }: { projects: Project[]; tags: Tag[] }) {\n"
+        "  const [projectIds, setProjectIds] = useState<number[]>([]);\n"
+        "  const [tagIds, setTagIds] = useState<number[]>([]);\n"
+        "  return (\n"
+        "    <div>\n"
+        "      <IdPicker options={projects.map((p) => ({ id: p.id, label: p.name }))} selectedIds={projectIds}\n"
+        "        onChange={setProjectIds} />\n"
+        "      <IdPicker options={tags.map((t) => ({ id: t.id, label: t.label }))} selectedIds={tagIds}\n"
+        "        onChange={setTagIds} />\n"
+        "    </div>\n"
+        "  );\n"
+        "}\n"
+    ),
+}
+
+
+def test_a_picker_shared_with_another_records_ids_is_for_a_person(tmp_path: Path) -> None:
+    """The key reaches a picker that tag ids reach too: the tag state is not a key, and the picker's
+    members are reported without a mechanical edit (it wants a generic, not `string`)."""
+    found = list(scan_sources(SHARED, SEEDS, Config(), tmp=tmp_path).findings)
+    page = _lines(found, "src/pages/EditPage.tsx")
+    assert page == {5: {"TS040"}}, page  # projectIds; never tagIds
+    picker = [f for f in found if f.path == "src/components/IdPicker.tsx" and f.kind != "info"]
+    assert {f.span.line for f in picker} >= {1, 4, 5, 8}  # Option.id, selectedIds, onChange, flip(id)
+    assert all(f.edits and not f.fix and "tagIds" in f.review for f in picker)
+    assert not [f for f in found if f.path == "src/types.ts" and f.span.line == 2]  # Tag.id

@@ -135,14 +135,18 @@ class Detector:
     def finding(self, fi: FileIndex, rule_name: str, node: ts.Node, symbol: str, why: str,
                 edits: list[tuple[ts.Node | tuple[int, int], str]] = (),  # type: ignore[assignment]
                 layer: str | None = None, func: Func | None = None, safe: bool = True,
-                applies_to: tuple[str, ...] = (), widening: bool = False) -> Finding | None:
+                applies_to: tuple[str, ...] = (), widening: bool = False, shared: str = "") -> Finding | None:
         """`applies_to` narrows the rule's target types for this finding; `widening`: the edits are the bigint
-        fix itself (dropping a 32-bit cap), made for every target type, not only when the key becomes a string."""
+        fix itself (dropping a 32-bit cap), made for every target type, not only when the key becomes a string.
+        `shared`: another record's ids (that name) reach the same place, so the edit is only a suggestion."""
         rule: TsRule | None = self.rules.get(rule_name)
         if rule is None or not self.config.rule_enabled(rule.code, rule.name):
             return None
         if layer is None:
             layer = "test" if fi.is_test else rule.layer
+        if not shared and self.p.shared_whys:
+            shared = next((n for w, n in self.p.shared_whys.items() if why.startswith(w)), "")
+        safe = safe and not shared
         out_edits: tuple[Edit, ...] = ()
         if edits and (self.to_type in _STRINGY or widening):
             made = []
@@ -151,6 +155,10 @@ class Detector:
                 made.append(Edit(fi.src.char(sb), fi.src.char(eb), text, safe=safe))
             out_edits = tuple(made)
         review = rule.review
+        if shared:
+            review = (review + " " if review else "") + \
+                f"Shared: `{shared}` (another record's ids) reaches it too; make it generic over the id type " \
+                "rather than `string`."
         if self.to_type == "BIGINT" and not widening:
             review = (review + " " if review else "") + \
                 "BIGINT keys beyond 2^53 lose precision in a JS number: keep ids as strings on the wire."
@@ -295,7 +303,8 @@ class Detector:
                 layer = "test"
             symbol = f"{owner}.{member}" if owner else member
             yield self.finding(fi, "ts.type.property", node, symbol, why, self._num_edits(type_node, fi),
-                               layer=layer)
+                               layer=layer, shared=self.p.shared_members.get((owner_key, member), "") or
+                               self.p.shared_types.get(owner_key, ""))
 
     def _nested_schema_member(self, node: ts.Node, fi: FileIndex, owner: str, member: str) -> str:
         """Members of object types nested in a generated client's declarations: `components: { schemas: {
@@ -339,10 +348,10 @@ class Detector:
                 edits.extend((n, "string") for n in nums)
         if not why:
             return
-        owner, _ = self._owner(node, fi)
+        owner, owner_key = self._owner(node, fi)
         layer = "ts-component" if owner.endswith("Props") or self._is_props_type(owner) else "ts-type"
         yield self.finding(fi, "ts.type.property", node, f"{owner}.{member}" if owner else member, why, edits,
-                           layer="test" if fi.is_test else layer)
+                           layer="test" if fi.is_test else layer, shared=self.p.shared_types.get(owner_key, ""))
 
     def _is_props_type(self, owner: str) -> bool:
         for funcs in (self.p.funcs.get(owner.removesuffix("Props"), ()),):
@@ -411,7 +420,8 @@ class Detector:
                     layer = "test"
                 sym = f"{b.func.label}.{b.name}"
                 yield self.finding(fi, rule, b.node.parent or b.node, sym, b.why,
-                                   self._num_edits(b.type_node, fi), layer=layer, func=b.func)
+                                   self._num_edits(b.type_node, fi), layer=layer, func=b.func,
+                                   shared=self.p.shared.get(id(b), ""))
             elif b.kind == "var":
                 nums = number_positions(b.type_node, fi)
                 if nums:

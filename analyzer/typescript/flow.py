@@ -42,6 +42,8 @@ _WRAPPERS = frozenset({"Partial", "Readonly", "Required", "NonNullable", "Pick",
 _PATHISH = re.compile(r"^(https?://[^/]*)?/")
 #: URL segments that say nothing about the resource (`/api/v1/projects/{id}`)
 _GENERIC_SEGMENTS = frozenset({"api", "apis", "v1", "v2", "v3", "v4", "rest", "internal", "public"})
+#: `tagIds`, `tag_ids`, `tagId`: a name that says whose ids it holds
+_FOREIGN_IDS = re.compile(r"^([a-z][a-zA-Z0-9]*?)(?:Ids?|_ids?)$")
 #: a parameter that says which entity its sibling id belongs to (`subjectKind`, `entity_type`)
 _DISCRIMINATOR = re.compile(r"(^|[a-z0-9_])(kind|type|Kind|Type)$")
 
@@ -80,6 +82,11 @@ class Project:
         self.dataset_keys: dict[tuple[str, str], str] = {}  # (path, dataset prop) -> why
         self._data_attrs: dict[int, list[tuple[str, ts.Node, Func | None]]] = {}
         self._eq: dict[int, list[tuple[ts.Node, ts.Node, Func | None]]] = {}
+        #: key parameters (by binding id) and members of shared functions that other records' ids reach too
+        self.shared: dict[int, str] = {}
+        self.shared_members: dict[tuple[str, str], str] = {}
+        self.shared_types: dict[str, str] = {}  # props types with a shared member: none of theirs is mechanical
+        self.shared_whys: dict[str, str] = {}  # the evidence a shared parameter passes on -> the other ids' name
         self.changed = False
         self._type_depth = 0
         self._member_cache: dict[tuple[object, str], tuple[ts.Node, FileIndex] | None] = {}
@@ -469,6 +476,9 @@ class Project:
             return self.storage_slots.get(slot, "") if slot else ""
         if ftext in ("useMemo", "React.useMemo") and args:
             return self._callback_key(args[0], fi, depth)
+        if ftext == "Object.keys" and args:  # the keys of a map keyed by the key (strings already)
+            b = self.holder(args[0], func, fi)
+            return b.id_map if b is not None else ""
         if ftext == "Array.from" and args:  # Array.from(selected), Array.from(rows, (r) => r.id)
             return self._callback_key(args[1], fi, depth) if len(args) > 1 else \
                 self.is_key(args[0], func, fi, depth + 1)
@@ -1155,10 +1165,36 @@ class Project:
                     why = self.is_key(arg, func, fi)
                     if why:
                         self.mark(b, f"{why} -> {g.name}({b.name})")
-                    elif b.key and self._kind_allows(g, i, args, fi):
+                    elif b.key and self._kind_allows(g, i, args, fi) and not self._foreign_ids(arg, fi, b):
                         self.mark_backward(arg, func, fi, b.why)
                 elif group and arg.type == "object":
                     self._object_arg(fi, arg, func, group, g.name)
+
+    def _foreign_ids(self, expr: ts.Node, fi: FileIndex, target: Binding) -> bool:
+        """`tagIds` given to a shared picker that also receives the key elsewhere: named after another record
+        the project declares (`Tag`, not affected), so the backward flow stops there, and the picker's
+        parameter is remembered as shared (`self.shared`): its fix is a person's (a generic), not `string`."""
+        if expr.type not in ("identifier", "shorthand_property_identifier", "member_expression"):
+            return False
+        node = expr.child_by_field_name("property") if expr.type == "member_expression" else expr
+        name = fi.text(node) if node is not None else ""
+        m = _FOREIGN_IDS.match(name)
+        if m is None or self.kn.is_key_name(name) or self.kn.entity_word(m.group(1)):
+            return False
+        record = m.group(1)[:1].upper() + m.group(1)[1:]
+        if record not in self.types or record in self.affected or self.kn.is_entity_type(record):
+            return False
+        if id(target) not in self.shared:
+            self.shared[id(target)] = name
+            if target.why.endswith((">", ")")):  # "... -> <IdPicker selectedIds>": what flowed from it
+                self.shared_whys[target.why] = name
+            if target.prop_of and target.source_type is not None:
+                st = self.norm(target.source_type, target.file)
+                if st is not None:
+                    self.shared_members[(self.type_key(st, target.file), target.prop_of)] = name
+                    self.shared_types.setdefault(self.type_key(st, target.file), name)
+            self._touch_all()
+        return True
 
     def _discriminator(self, g: Func, i: int) -> int:
         """The index of the parameter that says which entity parameter `i` refers to, -1 when none:
@@ -1353,7 +1389,7 @@ class Project:
             why = self.is_key(value, func, fi)
             if why:
                 self.mark(b, f"{why} -> {gname}({key})")
-            elif b.key:
+            elif b.key and not self._foreign_ids(value, fi, b):
                 self.mark_backward(value, func, fi, b.why)
 
     def _jsx(self, fi: FileIndex, el: ts.Node, func: Func | None, comps: list[Func]) -> None:
@@ -1393,7 +1429,7 @@ class Project:
                 if why:
                     if not target.key:
                         self.mark(target, f"{why} -> <{g.name} {aname}>")
-                elif target.key:
+                elif target.key and not self._foreign_ids(expr, fi, target):
                     self.mark_backward(expr, func, fi, target.why)
 
     def _pass_callback(self, fi: FileIndex, expr: ts.Node, func: Func | None,
