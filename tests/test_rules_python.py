@@ -44,7 +44,7 @@ def _scan(tmp_path: Path, code: str, path: str, to: str = "UUID") -> tuple[str, 
     files = []
     sections = split_files(code, path)
     code = sections[path]
-    for rel, text in (("app/models.py", MODELS), *sections.items()):
+    for rel, text in {"app/models.py": MODELS, **sections}.items():  # an example may bring its own models
         p = tmp_path / rel
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(text, encoding="utf-8", newline="")

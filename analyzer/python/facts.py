@@ -214,6 +214,10 @@ def collect_orm(pf: ParsedFile, model: KeyModel) -> None:
         table, attrs = got
         found = OrmClass(cls.name.value, table, pf.path, pf.line(cls))
         found.key_attrs = {k: v[0] for k, v in attrs.items()}
+        for attr_name, (key_col, attr, attr_spec) in attrs.items():
+            generator = key_generator(model, key_col, attr_spec)
+            if generator:
+                found.pk_attr, found.pk_line, found.pk_generator = attr_name, pf.line(attr.stmt), generator
         # inherited key attributes (joined/single table inheritance)
         for base in cls.bases:
             if isinstance(base.value, cst.Name) and base.value.value in model.orm:
@@ -246,6 +250,23 @@ def collect_orm(pf: ParsedFile, model: KeyModel) -> None:
                         found.key_attrs[spec.name] = ic
         if found.key_attrs:
             model.add_orm(found)
+
+
+def key_generator(model: KeyModel, ic: ImpactedColumn, spec: ColumnSpec | None) -> str:
+    """For a target's own primary key column: what gives a new row its key once the integer sequence goes.
+    "default" (a default, default_factory, server_default or insert_default that is not None), "patch" (the
+    column patch adds `default=uuid.uuid4`, as PY001 does for a UUID key with no default at all), "none"; ""
+    when this is not a target's primary key or its definition is not seen."""
+    if spec is None or not spec.primary_key or (ic.table, ic.column) not in {
+            (t.table, t.column) for t in model.closure.targets}:
+        return ""
+    defaults = [a for a in spec.call.args if a.keyword is not None and a.keyword.value in (
+        "default", "default_factory", "server_default", "insert_default")]
+    if any(not (isinstance(a.value, cst.Name) and a.value.value == "None") for a in defaults):
+        return "default"
+    if defaults or model.to_type != "UUID":
+        return "none"  # `default=None` (SQLModel): no generator is guessed over a stated default; a TEXT key
+    return "patch"
 
 
 def _fk_by_class(model: KeyModel, ref: str) -> ImpactedColumn | None:

@@ -37,6 +37,11 @@ class OrmClass:
     line: int
     #: attribute -> column name, for every attribute mapped to an impacted column
     key_attrs: dict[str, ImpactedColumn] = field(default_factory=dict)
+    #: the attribute mapping a target's own primary key, where, and what generates its new values:
+    #: "default" (the column has one), "patch" (the patch adds `default=uuid.uuid4`), "none" (nothing)
+    pk_attr: str = ""
+    pk_line: int = 0
+    pk_generator: str = ""
 
 
 @dataclass

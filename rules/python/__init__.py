@@ -7,6 +7,7 @@ from analyzer.rules.python.constraint_numeric import NumericConstraint
 from analyzer.rules.python.container_key import KeyedContainer
 from analyzer.rules.python.db_model_check import ModelCheckConstraint
 from analyzer.rules.python.db_model_column import SqlalchemyColumn
+from analyzer.rules.python.db_model_new_row import NewRowWithoutKey
 from analyzer.rules.python.db_model_relationship import RelationshipHint
 from analyzer.rules.python.hazard_arithmetic import KeyArithmetic
 from analyzer.rules.python.hazard_format import IntFormat
@@ -33,6 +34,7 @@ RULES: list[type[PyRule]] = [
     SqlalchemyColumn,
     RelationshipHint,
     ModelCheckConstraint,
+    NewRowWithoutKey,
     AlembicColumn,
     AlembicCheckConstraint,
     PydanticField,

@@ -74,6 +74,11 @@ class SqlalchemyColumn(PyRule):
                 "    id: Optional[int] = Field(default=None, primary_key=True)\n"
                 "    content_id: int = Field(foreign_key='content_items.id')\n",
                 line=6, expected_fix="    content_id: uuid.UUID = Field(foreign_key='content_items.id')"),
+        # SQLModel: the generator is a default_factory
+        Invalid("from sqlmodel import Field, SQLModel\n"
+                "class ContentItem(SQLModel, table=True):\n    __tablename__ = 'content_items'\n"
+                "    id: int = Field(primary_key=True)\n",
+                line=4, expected_fix="    id: uuid.UUID = Field(primary_key=True, default_factory=uuid.uuid4)"),
         Invalid("from sqlalchemy import Column, ForeignKey, Integer, MetaData, Table\nmetadata = MetaData()\n"
                 "images = Table(\n    'images', metadata,\n    Column('id', Integer, primary_key=True),\n"
                 "    Column('content_id', Integer, ForeignKey('content_items.id')),\n)\n",
@@ -137,16 +142,18 @@ class SqlalchemyColumn(PyRule):
         if {"default", "default_factory", "server_default", "insert_default"} & set(names):
             return ()
         generator = "uuid.uuid4"
+        # SQLModel's Field takes a factory as default_factory (its `default` is a value)
+        kw = "default_factory" if facts.callee_name(spec.call) == "Field" else "default"
         auto = names.get("autoincrement")
         if auto is not None and auto.keyword is not None:
             start, _ = ctx.pf.offsets(auto.keyword)
             _, end = ctx.pf.offsets(auto.value)
-            return (Edit(start, end, f"default={generator}", requires_import="import uuid"),)
+            return (Edit(start, end, f"{kw}={generator}", requires_import="import uuid"),)
         pk = names.get("primary_key")
         if pk is None:
             return ()
         _, end = ctx.pf.offsets(pk.value)
-        return (Edit(end, end, f", default={generator}", requires_import="import uuid"),)
+        return (Edit(end, end, f", {kw}={generator}", requires_import="import uuid"),)
 
     @staticmethod
     def _type_edits(ctx: FileCtx, spec: facts.ColumnSpec | None) -> tuple[Edit, ...]:

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
+
+from analyzer.models import NOT_BIGINT, Finding
+from analyzer.python import facts
+from analyzer.python.keys import OrmClass
+
+_AUTO = ("from sqlalchemy import Integer, insert\nfrom sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n"
+         "class Base(DeclarativeBase): pass\n")
+
+
+class NewRowWithoutKey(PyRule):
+    """A new row of the target table built without its key, when nothing will generate one.
+
+    Anti-pattern: `ContentItem(title=t)` (or `insert(ContentItem).values(title=t)`) relied on the integer
+    sequence; a UUID or text key has none, so the flush fails ("NULL identity key") unless the model gives a
+    default. Best practice: a Python-side generator on the column (`default=uuid.uuid4`, which PY001's patch
+    adds to a UUID key that has no default) or an explicit `id=uuid.uuid4()` at each construction.
+
+    Where the patch adds the generator, each construction is reported as info saying so; where the column
+    states `default=None` (SQLModel) or the key becomes text (no generator is guessed), it is a hazard. A
+    construction given the key, or `**values` that may hold it, is left alone. Not for bigint: the sequence
+    stays.
+    """
+
+    code, name, layer, kind = "PY004", "sqlalchemy.new_row_without_key", "service", "hazard"
+    APPLIES_TO = NOT_BIGINT
+    _SQLMODEL = ("### app/models.py\n"
+                 "from typing import Optional\nfrom sqlmodel import Field, SQLModel\n"
+                 "class ContentItem(SQLModel, table=True):\n    __tablename__ = 'content_items'\n"
+                 "    id: Optional[int] = Field(default=None, primary_key=True)\n    title: str = ''\n"
+                 "class Image(SQLModel, table=True):\n    __tablename__ = 'images'\n"
+                 "    id: Optional[int] = Field(default=None, primary_key=True)\n"
+                 "    content_id: int = Field(foreign_key='content_items.id')\n"
+                 "### app/services/items.py\n"
+                 "import uuid\nfrom app.models import ContentItem, Image\n")
+    VALID = [
+        Valid(_SQLMODEL + "def create(s, title: str, **values):\n    s.add(ContentItem(id=uuid.uuid4(), title=title))\n"
+                          "    s.add(ContentItem(**values))\n    s.add(Image(content_id=uuid.uuid4()))\n",
+              path="app/services/items.py"),
+        Valid(_SQLMODEL + "def create(s, title: str):\n    s.add(ContentItem(title=title))\n",
+              path="app/services/items.py", to="BIGINT"),
+        # the key already has a generator
+        Valid("### app/models.py\nimport uuid\nfrom sqlalchemy import Uuid\n"
+              "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\nclass Base(DeclarativeBase): pass\n"
+              "class ContentItem(Base):\n    __tablename__ = 'content_items'\n"
+              "    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)\n"
+              "### app/services/items.py\nfrom app.models import ContentItem\n"
+              "def create(s):\n    s.add(ContentItem())\n", path="app/services/items.py"),
+    ]
+    INVALID = [
+        Invalid(_SQLMODEL + "def create(s, title: str) -> ContentItem:\n    item = ContentItem(title=title)\n"
+                            "    s.add(item)\n    return item\n",
+                line=4, path="app/services/items.py", message_contains="default=None"),
+        # the patch adds default=uuid.uuid4: each construction is told so (info)
+        Invalid("### app/models.py\n" + _AUTO + "class ContentItem(Base):\n    __tablename__ = 'content_items'\n"
+                "    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)\n"
+                "    title: Mapped[str] = mapped_column(default='')\n"
+                "### tests/factories.py\nfrom app.models import ContentItem\n"
+                "def make_item(s, title='x'):\n    item = ContentItem(title=title)\n    s.add(item)\n    return item\n",
+                line=3, path="tests/factories.py", message_contains="which the patch adds", kind="info"),
+        # text keys: no generator is guessed
+        Invalid("### app/models.py\n" + _AUTO + "class ContentItem(Base):\n    __tablename__ = 'content_items'\n"
+                "    id: Mapped[int] = mapped_column(Integer, primary_key=True)\n"
+                "    title: Mapped[str] = mapped_column(default='')\n"
+                "### app/services/items.py\nfrom sqlalchemy import insert\nfrom app.models import ContentItem\n"
+                "def bulk(s, titles):\n    s.execute(insert(ContentItem).values([{'title': t} for t in titles]))\n"
+                "def one(s):\n    s.execute(insert(ContentItem).values(title='x'))\n",
+                line=6, path="app/services/items.py", to="TEXT", message_contains="no default"),
+    ]
+
+    def check(self, ctx: FileCtx) -> Iterator[Finding]:
+        model = ctx.model
+        if not model.int_changes:
+            return
+        for entry in ctx.pf.of(cst.Call):
+            call = entry.node
+            assert isinstance(call, cst.Call)
+            f = call.func
+            orm: OrmClass | None = None
+            given: list[cst.Arg] = list(call.args)
+            what = ""
+            if isinstance(f, cst.Name) and f.value in model.orm:
+                orm, what = model.orm[f.value], f"`{f.value}(...)`"
+            elif isinstance(f, cst.Attribute) and f.attr.value == "values" and isinstance(f.value, cst.Call) \
+                    and facts.callee_name(f.value) == "insert" and f.value.args \
+                    and isinstance(f.value.args[0].value, cst.Name) and f.value.args[0].value.value in model.orm:
+                orm = model.orm[f.value.args[0].value.value]
+                what = f"`insert({orm.name}).values(...)`"
+                if len(call.args) == 1 and call.args[0].keyword is None:
+                    continue  # rows given as dicts or a list: their keys are not read here
+            if orm is None or orm.pk_generator not in ("patch", "none") or not orm.pk_attr:
+                continue
+            if any(a.star or a.keyword is None or a.keyword.value == orm.pk_attr for a in given):
+                continue
+            column = f"`{orm.name}.{orm.pk_attr}` ({orm.path}:{orm.pk_line})"
+            symbol = ctx.symbol(entry.func, orm.name)
+            layer = ctx.layer_of(entry.func, "service")
+            if orm.pk_generator == "patch":
+                yield ctx.finding(self, call, symbol, f"{what} gives no {orm.pk_attr}: it gets one from "
+                                  f"`default=uuid.uuid4`, which the patch adds to {column}",
+                                  evidence=f"{column} was generated by the database sequence", kind="info",
+                                  layer=layer)
+            else:
+                why = "states `default=None`" if model.to_type == "UUID" else f"becomes {model.to_type}"
+                yield ctx.finding(self, call, symbol, f"{what} gives no {orm.pk_attr}, and {column} {why}: "
+                                  f"with the sequence gone nothing generates it (no default), the flush fails",
+                                  evidence=f"{column} was generated by the database sequence", layer=layer,
+                                  review=f"pass {orm.pk_attr}=... or give the column a generator "
+                                         f"(default_factory=uuid.uuid4)")
