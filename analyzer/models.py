@@ -218,6 +218,7 @@ class SchemaSnapshot:
     tables: tuple[Table, ...]
     dependents: tuple[Dependent, ...] = ()
     source: str = ""  # redacted URL or "models"
+    notes: tuple[str, ...] = ()  # what the reader could not tell (models: a table name computed by code)
 
     def table(self, name: str) -> Table | None:
         for t in self.tables:

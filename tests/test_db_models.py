@@ -90,7 +90,7 @@ def test_models_schema(tmp_path: Path) -> None:
     tags = snap.table("document_tags")
     assert tags is not None and tags.primary_key == ("document_id", "tag")
     users = snap.table("users")
-    assert users is not None and users.primary_key == ("id",) and [c.name for c in users.columns] == ["id", "email"]
+    assert users is not None and users.primary_key == ("id",) and [c.name for c in users.columns] == ["email", "id"]
     notes = snap.table("notes")
     assert notes is not None and notes.foreign_keys[0].ref_table == "documents"
 

@@ -306,6 +306,9 @@ def _resolve(snapshot: SchemaSnapshot, target: Target) -> Target:
         hint = f"; did you mean {', '.join(near)}?" if near else ""
         if "." in target.table and not near and snapshot.dialect != "models":
             hint = f"; is schema {target.table.rsplit('.', 1)[0]!r} in --schema?"
+        if snapshot.notes:  # models whose table name is computed by code the reader does not follow
+            hint += f"; {snapshot.notes[0]}" + (f" (and {len(snapshot.notes) - 1} more)" if len(snapshot.notes) > 1
+                                                else "")
         raise UnknownTarget(f"unknown target table {target.table!r} in {snapshot.source or snapshot.dialect}{hint}")
     col = table.column(target.column)
     if col is None:
