@@ -491,6 +491,9 @@ class Detector:
         if gname not in ("Record", "Map", "ReadonlyMap"):
             return
         key_t, val_t = targs.named_children[0], targs.named_children[1]
+        if key_t.type == "union_type":  # Map<number | null, X>: a slot for "no id yet" beside the ids
+            nums = [c for c in key_t.named_children if fi.text(c) not in ("null", "undefined")]
+            key_t = nums[0] if len(nums) == 1 else key_t
         if not (key_t.type == "predefined_type" and fi.text(key_t) == "number"):
             return
         vt = self.p.norm(val_t, fi)

@@ -1130,6 +1130,12 @@ class Project:
             return
         if local is not None and local.kind == "param":
             self._call_fn_typed(fi, local, args, func)
+            if not local.id_map and args[0].type in ("arrow_function", "function_expression"):
+                cb = fi.func_of(args[0])  # setState((prev) => new Map(prev).set(id, v)), setState a parameter
+                mw = next((w for w in (self.map_key(r, cb, fi) for r in (cb.returns if cb else ())) if w), "")
+                if mw:
+                    local.id_map = mw
+                    self._touch(fi)
         targets = list(self.funcs.get(name, ()))
         if not targets and "." in name:  # selection.toggle(id), with selection = useSelection()
             fn = call.child_by_field_name("function")
