@@ -366,11 +366,14 @@ def _learn_routes(parsed: dict[str, ParsedFile], model: KeyModel, routers: facts
     test URLs match and which make a file that only requests them a candidate) and `route_queries`."""
     routes: list[RouteSeed] = []
     queries: list[tuple[str, str, tuple[str, ...]]] = []
+    returning: list[tuple[str, str]] = []
     for pf in parsed.values():
         for fi in pf.functions:
             if fi.route is None:
                 continue
             template = facts.route_template(routers, fi)
+            if fi.func_id in model.returns:
+                returning.append((fi.route[0], template))
             deps = flow.dependencies(pf, fi)
             params = tuple(p for p in re.findall(r"{(\w+)(?::\w+)?}", template)
                            if p in fi.env or p in model.key_names or any(p in d.env for d in deps))
@@ -387,8 +390,8 @@ def _learn_routes(parsed: dict[str, ParsedFile], model: KeyModel, routers: facts
     path_only = ((r.template, tuple(p for p in r.params if f"{{{p}}}" in r.template or f"{{{p}:" in r.template))
                  for r in routes)
     templates = [(t, ps) for t, ps in path_only if ps]
-    if templates != model.route_templates or queries != model.route_queries:
-        model.route_templates, model.route_queries = templates, queries
+    if templates != model.route_templates or queries != model.route_queries or returning != model.route_returns:
+        model.route_templates, model.route_queries, model.route_returns = templates, queries, returning
         model.version += 1
     return routes
 

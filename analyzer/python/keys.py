@@ -134,6 +134,8 @@ class KeyModel:
         self.route_templates: list[tuple[str, tuple[str, ...]]] = []
         #: (method, template, query/body parameter names holding the key) of routes
         self.route_queries: list[tuple[str, str, tuple[str, ...]]] = []
+        #: (method, template) of routes whose response is the key or keys (`response_model=list[int]` of ids)
+        self.route_returns: list[tuple[str, str]] = []
         self.version = 0  # bumped whenever something is learned: drives the fixed point
         #: bumped when something every function may depend on is learned (classes, schemas, aliases)
         self.global_version = 0

@@ -27,7 +27,7 @@ class NewRowWithoutKey(PyRule):
     stays.
     """
 
-    code, name, layer, kind = "PY004", "sqlalchemy.new_row_without_key", "service", "hazard"
+    code, name, layer, kind = "PY004", "sqlalchemy.row_without_key", "service", "hazard"
     APPLIES_TO = NOT_BIGINT
     _SQLMODEL = ("### app/models.py\n"
                  "from typing import Optional\nfrom sqlmodel import Field, SQLModel\n"

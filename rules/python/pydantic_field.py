@@ -33,7 +33,7 @@ def record_key_fields(ctx: FileCtx, cls: cst.ClassDef) -> Iterator[tuple[facts.C
 
 def int_default(value: cst.BaseExpression | None) -> str:
     """The integer a field defaults to (`= 1`, `= Field(1)`, `= Field(default=1)`), as written; "" if none."""
-    if isinstance(value, cst.Call) and facts.callee_name(value) == "Field":
+    if isinstance(value, cst.Call) and facts.callee_name(value) in ("Field", "field"):
         arg = facts.kwarg(value, "default") or next(iter(facts.positional(value)), None)
         value = arg.value if arg is not None else None
     if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus):

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
-from analyzer.rules.python.pydantic_field import record_key_fields
+from analyzer.rules.python.pydantic_field import int_default, record_key_fields
 
 from analyzer.models import NOT_BIGINT, Finding
 from analyzer.python import facts
@@ -30,6 +30,14 @@ class RecordField(PyRule):
                 line=3, expected_fix="    content_id: uuid.UUID"),
     ]
 
+    # a settings dataclass field the code loads a content item with (its default is no id)
+    INVALID += [Invalid("### app/config.py\nfrom dataclasses import dataclass\n"
+                        "@dataclass(frozen=True)\nclass Settings:\n    api_prefix: str = '/api'\n"
+                        "    featured_content_id: int = 0\n    page_size: int = 50\nsettings = Settings()\n"
+                        "### app/api/home.py\nfrom app.config import settings\nfrom app.models import ContentItem\n"
+                        "def featured(db):\n    return db.get(ContentItem, settings.featured_content_id)\n",
+                        line=5, path="app/config.py", message_contains="settings.featured_content_id")]
+
     VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
@@ -41,8 +49,11 @@ class RecordField(PyRule):
                 assert attr.annotation is not None
                 if not ctx.has_int(attr.annotation.annotation):
                     continue
+                default = int_default(attr.value)
                 yield ctx.finding(self, attr.stmt, f"{cls.name.value}.{attr.name}",
                                   f"{kind} field `{cls.name.value}.{attr.name}` holds the key and is typed "
                                   f"`{ctx.pf.code(attr.annotation.annotation)}`", evidence=why,
-                                  edits=ctx.int_edits(attr.annotation.annotation),
+                                  edits=() if default else ctx.int_edits(attr.annotation.annotation),
+                                  review=f"integer default `{default}` is no key: give a real id (or None) before "
+                                         f"changing the type" if default else "",
                                   layer=ctx.layer_of(None, "other"))

@@ -358,6 +358,21 @@ class TestIntKey(PyRule):
                 line=2, path="tests/test_items.py", message_contains="contentRef"),
         Invalid(_CONFTEST + "def test_json(client):\n    assert client.get('/images').json()[0]['contentRef'] == 5\n",
                 line=2, path="tests/test_items.py", message_contains="JSON name of key field ImageOut.content_id"),
+        # the body of a route whose handler returns ids; a set of ids returned by a service
+        Invalid("### app/api/items.py\nfrom fastapi import APIRouter\nfrom sqlalchemy import select\n"
+                "from app.models import ContentItem\nrouter = APIRouter(prefix='/api/items')\n"
+                "@router.get('/ids', response_model=list[int])\ndef ids(s=None):\n"
+                "    return s.scalars(select(ContentItem.id)).all()\n"
+                "def drafts(s) -> set[int]:\n    return {i.id for i in s.scalars(select(ContentItem))}\n"
+                "### tests/test_ids.py\nfrom app.api.items import drafts\n"
+                "def test_ids(client, s):\n    resp = client.get('/api/items/ids')\n    assert resp.json() == [1, 2]\n"
+                "    assert drafts(s) == {1}\n", line=4, path="tests/test_ids.py", message_contains="/api/items/ids"),
+        Invalid("### app/api/items.py\nfrom fastapi import APIRouter\nfrom sqlalchemy import select\n"
+                "from app.models import ContentItem\nrouter = APIRouter(prefix='/api/items')\n"
+                "def drafts(s) -> set[int]:\n    return {i.id for i in s.scalars(select(ContentItem))}\n"
+                "### tests/test_ids.py\nfrom app.api.items import drafts\n"
+                "def test_ids(s):\n    assert drafts(s) == {1}\n    assert len(drafts(s)) == 1\n",
+                line=3, path="tests/test_ids.py"),
         Invalid("import factory\nfrom app.models import ContentItem\n"
                 "class ItemFactory(factory.Factory):\n    class Meta:\n        model = ContentItem\n"
                 "    title = 'x'\n"
@@ -432,14 +447,16 @@ class TestIntKey(PyRule):
                                   f"`{loop.target.value}` iterates over integer keys", layer="test",
                                   evidence=f"`{loop.target.value}` holds the key")
         recorded = _fake_task_records(ctx)
+        responses = _ResponseKeys(ctx)
         for entry in pf.of(cst.Comparison):
             node = entry.node
             assert isinstance(node, cst.Comparison)
             sides = [node.left, *[c.comparator for c in node.comparisons]]
-            if any(_is_int(s) or isinstance(s, cst.List) and s.elements and all(_is_int(e.value) for e in s.elements)
-                   for s in sides):
+            if any(_is_int(s) or isinstance(s, (cst.List, cst.Set, cst.Tuple)) and s.elements
+                   and all(_is_int(e.value) for e in s.elements) for s in sides):
                 for s in sides:
-                    ev = ctx.key(entry.func, s) or _json_key(ctx, s, entry.func) or _recorded(recorded, entry.func, s)
+                    ev = ctx.key(entry.func, s) or _json_key(ctx, s, entry.func) or _recorded(recorded, entry.func, s) \
+                        or responses.key(entry.func, s)
                     if ev:
                         yield ctx.finding(self, node, ctx.symbol(entry.func),
                                           f"`{_short(pf.code(node))}` compares the key with an integer literal",
@@ -674,6 +691,43 @@ def _fake_task_records(ctx: FileCtx) -> dict[tuple[int, str], tuple[str, str]]:
                     f"`{f.value.value}` records what a fake {task.name}.{method}() receives as "
                     f"`{inner.args[0].value.value}` ({ctx.pf.where(call)}), a key", ctx.model.default_target)
     return out
+
+
+class _ResponseKeys:
+    """`client.get("/api/v1/contents/published-ids").json()` (or `resp.json()` of it): the body of a route whose
+    response is the key (its handler returns ids)."""
+
+    def __init__(self, ctx: FileCtx) -> None:
+        self.ctx = ctx
+        self.routes = [(m.lower(), t, _template_regex(t, ())) for m, t in ctx.model.route_returns]
+        self.texts = UrlText(ctx.pf) if self.routes else None
+        self.requests: dict[tuple[int, str], cst.Call] = {}
+        if self.routes:
+            for entry in ctx.pf.of(cst.Assign):
+                node = entry.node
+                assert isinstance(node, cst.Assign)
+                if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name) \
+                        and isinstance(node.value, cst.Call):
+                    self.requests[(id(entry.func), node.targets[0].target.value)] = node.value
+
+    def key(self, fi: FuncInfo | None, side: cst.BaseExpression) -> tuple[str, str] | None:
+        if not self.routes or not (isinstance(side, cst.Call) and isinstance(side.func, cst.Attribute)
+                                   and side.func.attr.value == "json"):
+            return None
+        request = side.func.value
+        if isinstance(request, cst.Name):
+            request = self.requests.get((id(fi), request.value), request)
+        if not isinstance(request, cst.Call) or not isinstance(request.func, cst.Attribute):
+            return None
+        method = request.func.attr.value
+        args = facts.positional(request)
+        if not args or self.texts is None:
+            return None
+        url = self.texts.render(args[0].value, fi).split("?", 1)[0]
+        for m, template, rx in self.routes:
+            if m == method and (rx.search(url) or url.startswith(_HOLE) and template.endswith(url[1:])):
+                return f"the response of {template}, whose handler returns the key", self.ctx.model.default_target
+        return None
 
 
 def _recorded(recorded: dict[tuple[int, str], tuple[str, str]], fi: FuncInfo | None,
