@@ -229,7 +229,7 @@ def scan(
                 out_console.print(line, markup=False, highlight=False, soft_wrap=True)
             return _exit_code(report, fail_on)
         plan = report.extras.get("plan")
-        report = verified(report, typecheck=not no_typecheck)
+        report = verified(report, typecheck=not no_typecheck, config=cfg)
         written = write_outputs(report, out, formats,
                                 also=[lambda stage: write_plan(plan, stage)] if plan is not None else [])  # type: ignore[arg-type]
         _print_summary(report, out, written, quiet)
@@ -285,7 +285,7 @@ def plan_cmd(
             report = run_plan(report, options, chosen, rehearse_url=rehearse_db, sample=sample, progress=progress)
         plan = report.extras["plan"]
         # plan.json and migrations/ join the reports' swap: the out folder is always one run's
-        report = verified(report, typecheck=not no_typecheck)
+        report = verified(report, typecheck=not no_typecheck, config=cfg)
         _print_verification(report)
         written = write_outputs(report, out, formats, also=[lambda stage: write_plan(plan, stage)])  # type: ignore[arg-type]
         if alembic:
@@ -472,11 +472,12 @@ def rules_show(rule: Annotated[str, typer.Argument(help="Rule code or name")]) -
 
 
 def _catalogue() -> list[Any]:
+    from analyzer.codemods.verify import catalogue as verify_catalogue
     from analyzer.python import catalogue as py_catalogue
     from analyzer.suppress import catalogue as suppress_catalogue
     from analyzer.typescript import catalogue as ts_catalogue
 
-    return sorted([*py_catalogue(), *ts_catalogue(), *suppress_catalogue()], key=lambda m: m.code)
+    return sorted([*py_catalogue(), *ts_catalogue(), *suppress_catalogue(), *verify_catalogue()], key=lambda m: m.code)
 
 
 def _version_callback(value: bool) -> None:

@@ -299,24 +299,67 @@ def write_outputs(report: Report, out_dir: Path, formats: Sequence[str] = ALL_FO
     return write_swapped(out_dir, write)
 
 
-def verified(report: Report, typecheck: bool = True) -> Report:
-    """Build the patches, compile / type-check them, and turn withheld ones into needs-review findings."""
-    from analyzer.codemods.apply import report_patches
-    from analyzer.codemods.verify import verify_patches
+def verified(report: Report, typecheck: bool = True, config: Config | None = None) -> Report:
+    """Build the patches, compile / type-check them (extending them where the compiler says how), add what
+    the compilers found as findings, and turn withheld patches into needs-review findings."""
+    from analyzer.codemods.verify import verify_findings
 
     files = report.extras.get("files")
+    files = files if isinstance(files, dict) else {}
     roots = report.extras.get("root_paths")
-    review_lines = frozenset((f.path, line) for f in report.findings if f.kind != "info" and not f.fix
-                             for line in range(f.span.line, f.span.end_line + 1))
-    check = verify_patches(report_patches(report), files if isinstance(files, dict) else {},
-                           roots if isinstance(roots, dict) else {}, review_lines, typecheck=typecheck)
+    check = verify_findings(report.findings, files, roots if isinstance(roots, dict) else {}, typecheck=typecheck)
     findings = report.findings
     if check.withheld:
         findings = tuple(_withheld(f, check.withheld[f.path]) if f.path in check.withheld and f.edits else f
                          for f in findings)
-    extras = {**report.extras, "patches": check.patches,
-              "verification": {"checked": check.checked, "skipped": check.skipped, "withheld": check.withheld}}
-    return replace(report, findings=findings, extras=extras)
+    found = _compiler_findings(report, check.found, check.files, config)
+    listed = "diff" not in report.extras  # a pull request's report lists the lines it changed, not these
+    verification = {"checked": check.checked, "skipped": check.skipped, "withheld": check.withheld,
+                    "projects": [p.as_dict() for p in check.projects], "found": len(found), "listed": listed}
+    extras = {**report.extras, "patches": check.patches, "verification": verification}
+    if not found or not listed:
+        return replace(report, findings=findings, extras=extras)
+    return _with_compiler_findings(replace(report, findings=findings, extras=extras), found, check.files)
+
+
+def _compiler_findings(report: Report, found: Sequence[Finding], files: dict[str, str],
+                       config: Config | None) -> list[Finding]:
+    """The compilers' findings the configuration keeps (`disable`, severities) and no suppression hides."""
+    if not found:
+        return []
+    from analyzer.models import SourceFile
+
+    cfg = config or Config()
+    cache = LineCache([SourceFile(root="", abs_path=files[p], path=p, language=lang)
+                       for p, lang in {f.path: f.language for f in found}.items() if p in files])
+    return [_with_severity(f, cfg) for f in unsuppressed(found, cache) if cfg.rule_enabled(f.code, f.rule)]
+
+
+def _with_compiler_findings(report: Report, found: Sequence[Finding], abs_paths: dict[str, str]) -> Report:
+    """The report with the compilers' findings in it, fingerprinted, summarised and documented as the
+    rules' are (the existing findings keep their fingerprints: the new ones have codes of their own)."""
+    from analyzer.codemods.verify import catalogue as verify_catalogue
+    from analyzer.models import SourceFile
+
+    findings = with_fingerprints((*report.findings, *found))
+    known_files, known_snippets, rules = (report.extras.get(k) for k in ("files", "snippets", "rules"))
+    files = {**(known_files if isinstance(known_files, dict) else {}),
+             **{f.path: abs_paths[f.path] for f in found if f.path in abs_paths}}
+    cache = LineCache([SourceFile(root="", abs_path=a, path=p, language="typescript") for p, a in files.items()])
+    old = {f.fingerprint for f in report.findings}
+    snippets = {**(known_snippets if isinstance(known_snippets, dict) else {}),
+                **{f.fingerprint: cache.line(f.path, f.span.line).rstrip() for f in findings if f.fingerprint not in old}}
+    rules = list(rules) if isinstance(rules, (list, tuple)) else []
+    codes = {getattr(r, "code", None) for r in rules}
+    rules += [m for m in verify_catalogue() if m.code not in codes]
+    model = report.extras.get("effort_model")
+    cfg = Config()
+    if isinstance(model, dict):
+        cfg = replace(cfg, **{k: model[k] for k in ("minutes_per_finding", "hours_per_table", "hours_per_million_rows",
+                                                    "uncertainty") if k in model})
+    summary = summarize(findings, report.outcomes, report.closure, report.schema, cfg)
+    extras = {**report.extras, "files": files, "snippets": snippets, "rules": rules}
+    return replace(report, findings=findings, summary=summary, extras=extras)
 
 
 def _withheld(f: Finding, reason: str) -> Finding:

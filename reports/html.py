@@ -104,11 +104,37 @@ def _effort(report: Report) -> dict[str, Any]:
 
 
 def _verification(report: Report) -> dict[str, Any]:
+    """The patch checks: the console's lines, and per project the type checker's rounds, the errors before
+    and after, and what it found rather than the rules (the findings with codes TS900/TS901/PY900)."""
     raw = report.extras.get("verification")
     raw = raw if isinstance(raw, dict) else {}
+    projects = []
+    for p in raw.get("projects", []) if isinstance(raw.get("projects"), list) else []:
+        if not isinstance(p, dict):
+            continue
+        before = p.get("before")
+        projects.append({
+            "label": clip(str(p.get("label", "")), 120), "checker": clip(str(p.get("checker", "")), 40),
+            "ran": bool(p.get("ran")), "reason": clip(str(p.get("reason", ""))),
+            "rounds": _int(p.get("rounds")), "runs": _int(p.get("runs")), "seconds": _float(p.get("seconds")),
+            "before": "—" if before is None else _int(before), "first": _int(p.get("first")),
+            "fixed": _int(p.get("fixed")), "found": _int(p.get("found")), "expected": _int(p.get("expected")),
+            "patched": _int(p.get("patched")), "withheld": _int(p.get("withheld")),
+        })
+    compiler = Counter(f.code for f in report.findings if f.rule.startswith(("ts.tsc.", "py.typecheck.")))
     return {"checked": [clip(str(x)) for x in raw.get("checked", [])],
             "skipped": [clip(str(x)) for x in raw.get("skipped", [])],
-            "withheld": {k: clip(str(v)) for k, v in dict(raw.get("withheld", {})).items()}}
+            "withheld": {k: clip(str(v)) for k, v in dict(raw.get("withheld", {})).items()},
+            "projects": projects, "compiler": sorted(compiler.items()),
+            "unlisted": _int(raw.get("found")) if raw.get("listed") is False else 0}
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _float(value: object) -> float:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
 
 
 def context(report: Report) -> dict[str, Any]:

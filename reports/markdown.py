@@ -104,6 +104,25 @@ class _Budget:
         self.used += len(text) + 1
 
 
+def _verification_notes(report: Report) -> list[str]:
+    """One line on the patch checks: which projects the compiler checked and what it found beyond the
+    rules, and which it could not check (a front end left unverified must say so)."""
+    raw = report.extras.get("verification")
+    projects = raw.get("projects") if isinstance(raw, dict) else None
+    if not isinstance(projects, list) or not projects:
+        return []
+    ran = [p for p in projects if isinstance(p, dict) and p.get("ran")]
+    notes = []
+    if ran:
+        found = sum(int(p.get("found") or 0) + int(p.get("fixed") or 0) for p in ran)
+        names = ", ".join(clip(str(p.get("label", "")), 60) for p in ran[:3]) + (" …" if len(ran) > 3 else "")
+        notes.append(f"patches type-checked ({names})" + (f", {found} more places found by the compiler" if found else ""))
+    for p in projects:
+        if isinstance(p, dict) and not p.get("ran"):
+            notes.append(f"{clip(str(p.get('label', '')), 60)} not type-checked: {clip(str(p.get('reason', '')), 100)}")
+    return notes[:4]
+
+
 def _footer(report: Report, diff: bool = False) -> str:
     model = effort_model(report)
     bits = [f"impact {report.tool_version}"]
@@ -179,6 +198,7 @@ def render(report: Report, limit: int = LIMIT) -> str:
     ]
     if h.skipped:
         notes.append(f"{h.skipped} skipped (see report.html)")
+    notes.extend(_verification_notes(report))
     budget.force(md_text(" · ".join(notes)))
     budget.force("")
 

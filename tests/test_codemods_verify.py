@@ -1,78 +1,257 @@
-"""Patch verification: a patch that would not compile or type-check is withheld, with the reason."""
+"""Patch verification: the compiler as an oracle. Real tsc runs on small projects in tmp_path.
+
+A patch that would not compile is withheld with the reason; a tsc error the patches cause becomes a
+finding at its line (TS900), or, where the message names a slot typed `number` that now receives the
+key, a patch of that annotation (TS901) checked again in the next round.
+"""
 
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from helpers import require_node_modules, write_tree
 
-from analyzer.codemods.apply import unified_diff
-from analyzer.codemods.verify import verify_patches
+from analyzer.codemods.patching import apply_file_patch, parse_patch
+from analyzer.codemods.verify import tsc_configs, verify_findings
+from analyzer.models import Edit, Finding, Span, with_fingerprints
+
+
+def _finding(root: Path, prefix: str, rel: str, old: str, new: str, symbol: str, code: str = "TS001",
+             fix: bool = True) -> tuple[Finding, tuple[str, str]]:
+    """A rule's finding on the first `old` of file `rel`, with a safe edit to `new` (or none: for review)."""
+    text = (root / rel).read_text(encoding="utf-8")
+    start = text.index(old)
+    line = text.count("\n", 0, start) + 1
+    col = start - (text.rfind("\n", 0, start) + 1) + 1
+    path = f"{prefix}/{rel}" if prefix else rel
+    language = "python" if rel.endswith(".py") else "typescript"
+    f = Finding(rule="test.rule", code=code, layer="ts-type", language=language, kind="must_change",  # type: ignore[arg-type]
+                severity="error", path=path, span=Span(line, col, line, col + len(old)), symbol=symbol,
+                message=f"{symbol} holds the key", target="vehicles.id",
+                edits=(Edit(start, start + len(old), new),) if fix else ())
+    return f, (path, str(root / rel))
+
+
+def _verify(root: Path, prefix: str, made: list[tuple[Finding, tuple[str, str]]], **kw: object):  # type: ignore[no-untyped-def]
+    findings = with_fingerprints([f for f, _ in made])
+    files = dict(where for _, where in made)
+    return verify_findings(findings, files, {prefix: str(root)}, **kw)  # type: ignore[arg-type]
 
 
 def test_a_python_patch_that_would_not_compile_is_withheld(tmp_path: Path) -> None:
-    good, bad = tmp_path / "good.py", tmp_path / "bad.py"
-    good.write_text("def f(x: int) -> int:\n    return x\n")
-    bad.write_text("def g(x: int) -> int:\n    return x\n")
-    patches = {
-        "good.py": unified_diff("good.py", good.read_text(), good.read_text().replace("x: int", "x: str")),
-        "bad.py": unified_diff("bad.py", bad.read_text(), bad.read_text().replace("x: int", "x: (")),
-    }
-    files = {"good.py": str(good), "bad.py": str(bad)}
-    result = verify_patches(patches, files, {"": str(tmp_path)})
+    write_tree(tmp_path, {"good.py": "def f(x: int) -> int:\n    return x\n",
+                          "bad.py": "def g(x: int) -> int:\n    return x\n"})
+    result = _verify(tmp_path, "", [_finding(tmp_path, "", "good.py", "x: int", "x: str", "f.x", "PY050"),
+                                    _finding(tmp_path, "", "bad.py", "x: int", "x: (", "g.x", "PY050")])
     assert set(result.patches) == {"good.py"}
     assert "would not compile" in result.withheld["bad.py"]
+    assert result.checked[0] == "python: 1 patched file compiles"
+
+
+TSCONFIG = json.dumps({"compilerOptions": {"target": "ES2020", "module": "ESNext", "moduleResolution": "Bundler",
+                                           "jsx": "react-jsx", "strict": True, "noEmit": True, "skipLibCheck": True},
+                       "include": ["src"]})
 
 
 @pytest.fixture()
 def ts_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    modules = require_node_modules()
-    root = tmp_path / "web"
-    (root / "src").mkdir(parents=True)
-    (root / "tsconfig.json").write_text(json.dumps({"compilerOptions": {"strict": True, "noEmit": True,
-                                                                        "target": "ES2020"},
-                                                    "include": ["src"]}))
-    (root / "src" / "api.ts").write_text("export function load(orderId: number): string {\n  return `/o/${orderId}`;\n}\n")
-    (root / "src" / "page.ts").write_text("import { load } from './api';\n\nexport const url = load(42);\n")
-    monkeypatch.setenv("IMPACT_NODE_MODULES", str(modules))
-    return root
+    monkeypatch.setenv("IMPACT_NODE_MODULES", str(require_node_modules()))
+    return write_tree(tmp_path / "web", {
+        "tsconfig.json": TSCONFIG,
+        "src/api.ts": "export function load(orderId: number): string {\n  return `/o/${orderId}`;\n}\n",
+        "src/page.ts": "import { load } from './api';\n\nexport const url = load(42);\n",
+    })
 
 
-def _patch(root: Path) -> tuple[dict[str, str], dict[str, str]]:
-    api = root / "src" / "api.ts"
-    text = api.read_text()
-    diff = unified_diff("web/src/api.ts", text, text.replace("orderId: number", "orderId: string"))
-    return {"web/src/api.ts": diff}, {"web/src/api.ts": str(api)}
+def _load_param(root: Path) -> tuple[Finding, tuple[str, str]]:
+    return _finding(root, "web", "src/api.ts", "orderId: number", "orderId: string", "load.orderId", "TS010")
 
 
-def test_a_front_end_patch_that_breaks_tsc_is_withheld(ts_project: Path) -> None:
-    patches, files = _patch(ts_project)
-    result = verify_patches(patches, files, {"web": str(ts_project)})
-    assert result.patches == {}
-    assert "tsc" in result.withheld["web/src/api.ts"]
-    assert any("new error" in s for s in result.skipped), result.skipped
+def test_a_caller_the_patch_breaks_becomes_a_finding_and_the_patch_stays(ts_project: Path) -> None:
+    """`load(42)` passes a number where the key now goes: nothing to retype (the number is not the key's
+    value), so the line is reported, linked to the patch that made tsc reject it."""
+    result = _verify(ts_project, "web", [_load_param(ts_project)])
+    assert set(result.patches) == {"web/src/api.ts"} and not result.withheld
+    (found,) = result.found
+    assert (found.code, found.rule, found.path, found.line, found.kind) == \
+        ("TS900", "ts.tsc.diagnostic", "web/src/page.ts", 3, "must_change")
+    assert found.evidence == "tsc TS2345: Argument of type 'number' is not assignable to parameter of type 'string'."
+    assert "once the patch for `load.orderId` (TS010, web/src/api.ts:1) is applied" in found.message
+    assert not found.fix and found.review
+    (project,) = result.projects
+    assert (project.label, project.first, project.found, project.fixed, project.before) == ("web", 1, 1, 0, 0)
+    assert result.checked == ["tsc: web: 1 new error with the rules' patches; 1 new finding for review; "
+                              f"1 patched file kept (1 round, {project.seconds:.1f}s)"]
 
 
 def test_tsc_errors_on_lines_listed_for_review_are_expected(ts_project: Path) -> None:
-    patches, files = _patch(ts_project)
-    result = verify_patches(patches, files, {"web": str(ts_project)},
-                            review_lines=frozenset({("web/src/page.ts", 3)}))
-    assert set(result.patches) == {"web/src/api.ts"}
-    assert any("each on a line the report lists for review" in c for c in result.checked), result.checked
+    review = _finding(ts_project, "web", "src/page.ts", "load(42)", "", "url", "TS100", fix=False)
+    result = _verify(ts_project, "web", [_load_param(ts_project), review])
+    assert set(result.patches) == {"web/src/api.ts"} and result.found == []
+    assert result.projects[0].expected == 1
+    assert "1 error on lines the report lists for review" in result.checked[0], result.checked
+    assert result.projects[0].runs == 1, "every error on a review line: the tree as it was need not be checked"
 
 
 def test_no_typecheck_keeps_the_patch_and_says_so(ts_project: Path) -> None:
-    patches, files = _patch(ts_project)
-    result = verify_patches(patches, files, {"web": str(ts_project)}, typecheck=False)
-    assert set(result.patches) == {"web/src/api.ts"}
+    result = _verify(ts_project, "web", [_load_param(ts_project)], typecheck=False)
+    assert set(result.patches) == {"web/src/api.ts"} and result.found == []
     assert any("--no-typecheck" in s for s in result.skipped)
 
 
-# ----------------------------------------------------------------------------- projects below a root
+# ----------------------------------------------------------------------------- the fixpoint loop
 
-TSCONFIG = json.dumps({"compilerOptions": {"strict": True, "noEmit": True, "target": "ES2020"}, "include": ["src"]})
+FLEET = {
+    "tsconfig.json": TSCONFIG,
+    "src/api/types.ts": "export interface Vehicle {\n  id: number;\n  name: string;\n}\n",
+    "src/state/selection.ts": (
+        'import type { Vehicle } from "../api/types";\n'
+        "\n"
+        "export function toggle(selected: ReadonlySet<number>, id: number): Set<number> {\n"
+        "  const next = new Set(selected);\n"
+        "  if (next.has(id)) next.delete(id);\n"
+        "  else next.add(id);\n"
+        "  return next;\n"
+        "}\n"
+        "\n"
+        "export function firstId(vehicles: Vehicle[]): number {\n"
+        "  return vehicles[0].id;\n"
+        "}\n"
+    ),
+    "src/lib/cache.ts": (
+        'import type { Vehicle } from "../api/types";\n'
+        "\n"
+        "const byId: Record<number, Vehicle> = {};\n"
+        "const seen = new Map<number, number>();\n"
+        "\n"
+        "export function remember(v: Vehicle): void {\n"
+        "  byId[v.id] = v;\n"
+        "  seen.set(v.id, (seen.get(v.id) ?? 0) + 1);\n"
+        "}\n"
+        "\n"
+        "export function isCurrent(v: Vehicle, currentId: number): boolean {\n"
+        "  return v.id === currentId;\n"
+        "}\n"
+        "\n"
+        "export function newest(vehicles: Vehicle[]): number {\n"
+        "  return Math.max(...vehicles.map((v) => v.id));\n"  # no annotation to retype: a person decides
+        "}\n"
+    ),
+    "src/components/VehicleList.tsx": (
+        'import { useState } from "react";\n'
+        'import type { Vehicle } from "../api/types";\n'
+        'import { toggle } from "../state/selection";\n'
+        "\n"
+        "type RowProps = { vehicleId: number; selected: boolean; onPick: (vehicleId: number) => void };\n"
+        "\n"
+        "function Row({ vehicleId, selected, onPick }: RowProps) {\n"
+        '  return <li onClick={() => onPick(vehicleId)}>{selected ? "*" : ""}{vehicleId}</li>;\n'
+        "}\n"
+        "\n"
+        "export function VehicleList({ vehicles }: { vehicles: Vehicle[] }) {\n"
+        "  const [selected, setSelected] = useState<ReadonlySet<number>>(new Set());\n"
+        "  const [focused, setFocused] = useState<number | null>(null);\n"
+        "  const pageSize: number = 20;\n"  # ok: not the key, never retyped
+        "  return (\n"
+        "    <ul title={String(focused)} data-size={pageSize}>\n"
+        "      {vehicles.map((v) => (\n"
+        "        <Row key={v.id} vehicleId={v.id} selected={selected.has(v.id)}\n"
+        "             onPick={(id) => { setSelected(toggle(selected, id)); setFocused(id); }} />\n"
+        "      ))}\n"
+        "    </ul>\n"
+        "  );\n"
+        "}\n"
+    ),
+}
+
+
+def _tsc_errors(root: Path, patches: dict[str, str], prefix: str) -> list[str]:
+    """Apply the patches to a fresh copy and run tsc there, as `impact apply` then `tsc --noEmit` would."""
+    copy = root.parent / "applied"
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns("node_modules"))
+    for path, diff in patches.items():
+        target = copy / path.removeprefix(prefix + "/")
+        (patch,) = parse_patch(diff)
+        target.write_text(apply_file_patch(target.read_text(encoding="utf-8"), patch), encoding="utf-8")
+    (copy / "node_modules").symlink_to(require_node_modules(), target_is_directory=True)
+    proc = subprocess.run([str(require_node_modules() / ".bin" / "tsc"), "--noEmit", "--pretty", "false", "-p", "."],
+                          cwd=copy, capture_output=True, text=True, timeout=300)
+    return [line for line in proc.stdout.splitlines() if ": error TS" in line]
+
+
+def test_the_loop_retypes_what_the_compiler_names_and_reports_the_rest(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One rule patch (`Vehicle.id: string`); tsc then leads, round by round, to every `number` slot the
+    key reaches: a prop, a callback prop's parameter, `useState<ReadonlySet<number>>`, `useState<number |
+    null>`, a `Record`/`Map` keyed by id, a compared parameter, return types, and the parameters of the
+    function the callback calls. `Math.max` of the ids has no annotation to retype: a finding at its line."""
+    monkeypatch.setenv("IMPACT_NODE_MODULES", str(require_node_modules()))
+    root = write_tree(tmp_path / "web", FLEET)
+    result = _verify(root, "web", [_finding(root, "web", "src/api/types.ts", "id: number", "id: string", "Vehicle.id")])
+    fixes = {(f.path.removeprefix("web/src/"), f.line, f.symbol) for f in result.found if f.code == "TS901"}
+    assert fixes == {
+        ("components/VehicleList.tsx", 5, "RowProps.vehicleId"), ("components/VehicleList.tsx", 5, "RowProps.onPick"),
+        ("components/VehicleList.tsx", 12, "VehicleList.selected"),
+        ("components/VehicleList.tsx", 13, "VehicleList.focused"),
+        ("lib/cache.ts", 3, "byId"), ("lib/cache.ts", 4, "seen"), ("lib/cache.ts", 11, "isCurrent.currentId"),
+        ("state/selection.ts", 3, "toggle.selected"), ("state/selection.ts", 3, "toggle.id"),
+        ("state/selection.ts", 3, "toggle()"), ("state/selection.ts", 10, "firstId()"),
+    }
+    assert all(f.fix and f.kind == "must_change" and f.evidence.startswith("tsc TS") for f in result.found
+               if f.code == "TS901")
+    (left,) = [f for f in result.found if f.code == "TS900"]
+    assert (left.path, left.line, left.layer) == ("web/src/lib/cache.ts", 16, "ts-state")
+    assert "once the patch for `Vehicle.id` (TS001, web/src/api/types.ts:2)" in left.message
+    # the patches: only the `number` keywords, never the page size nor the counts of the Map
+    cache = result.patches["web/src/lib/cache.ts"]
+    assert "+const seen = new Map<string, number>();" in cache and "+const byId: Record<string, Vehicle> = {};" in cache
+    assert "+  const pageSize: string" not in result.patches["web/src/components/VehicleList.tsx"]
+    selection = result.patches["web/src/state/selection.ts"]
+    assert "+export function toggle(selected: ReadonlySet<string>, id: string): Set<string> {" in selection
+    project = result.projects[0]
+    assert project.rounds >= 3 and project.fixed == 11 and project.found == 1, project
+    # after `impact apply`, tsc reports the one line the report lists for review, nothing else
+    errors = _tsc_errors(root, result.patches, "web")
+    assert len(errors) == 1 and errors[0].startswith("src/lib/cache.ts(16,"), errors
+
+
+def test_the_compilers_findings_reach_the_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`pipeline.verified`: the new findings are fingerprinted, summarised, documented, and patched."""
+    from report_factory import build_report
+
+    from analyzer.pipeline import verified
+
+    monkeypatch.setenv("IMPACT_NODE_MODULES", str(require_node_modules()))
+    root = write_tree(tmp_path / "web", {"tsconfig.json": TSCONFIG,
+                                         "src/types.ts": "export type Vehicle = { id: number };\n",
+                                         "src/ui.ts": "import type { Vehicle } from './types';\n\n"
+                                                      "export function label(id: number): string {\n"
+                                                      "  return `#${id}`;\n}\n\n"
+                                                      "export const tag = (v: Vehicle) => label(v.id) + Math.abs(v.id);\n"})
+    made = [_finding(root, "web", "src/types.ts", "id: number", "id: string", "Vehicle.id")]
+    base = build_report()
+    report = replace(base, findings=with_fingerprints([f for f, _ in made]), roots=("web",),
+                     extras={**base.extras, "files": dict(w for _, w in made), "root_paths": {"web": str(root)}})
+    out = verified(report)
+    codes = sorted(f.code for f in out.findings)
+    assert codes == ["TS001", "TS900", "TS901"], codes
+    assert out.summary.findings == 3 and out.summary.by_kind == {"must_change": 3}
+    assert {getattr(r, "code", None) for r in out.extras["rules"]} >= {"TS900", "TS901", "PY900"}  # type: ignore[attr-defined]
+    assert len({f.fingerprint for f in out.findings}) == 3
+    assert out.extras["files"]["web/src/ui.ts"] == str(root / "src/ui.ts")  # type: ignore[index]
+    assert "+export function label(id: string): string {" in out.extras["patches"]["web/src/ui.ts"]  # type: ignore[index]
+    project = out.extras["verification"]["projects"][0]  # type: ignore[index]
+    assert (project["fixed"], project["found"], project["ran"]) == (1, 1, True)
+    snippet = out.extras["snippets"][next(f.fingerprint for f in out.findings if f.code == "TS900")]  # type: ignore[index]
+    assert "Math.abs(v.id)" in snippet
+
+
+# ----------------------------------------------------------------------------- projects below a root
 
 
 def _monorepo(tmp_path: Path) -> Path:
@@ -88,38 +267,43 @@ def _monorepo(tmp_path: Path) -> Path:
     })
 
 
-def _patches(root: Path, edits: dict[str, tuple[str, str]]) -> tuple[dict[str, str], dict[str, str]]:
-    patches, files = {}, {}
-    for rel, (old, new) in edits.items():
-        text = (root / rel).read_text()
-        patches[f"repo/{rel}"] = unified_diff(f"repo/{rel}", text, text.replace(old, new))
-        files[f"repo/{rel}"] = str(root / rel)
-    return patches, files
-
-
-def test_a_monorepo_root_is_type_checked_per_project_and_only_the_broken_patch_is_withheld(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_monorepo_root_is_type_checked_per_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IMPACT_NODE_MODULES", str(require_node_modules()))
     root = _monorepo(tmp_path)
-    patches, files = _patches(root, {
-        "frontend/src/cart.ts": ("orderId: number): number[]", "orderId: string): string[]"),
-        "frontend/src/labels.ts": ("orderId: number", "orderId: string"),
-        "scripts/tool.ts": ("orderId: number = 1", "orderId: string = '1'"),
-    })
-    result = verify_patches(patches, files, {"repo": str(root)})
-    # checkout.ts passes a number to the patched cart.ts: that patch goes; labels.ts type-checks and stays
-    assert set(result.patches) == {"repo/frontend/src/labels.ts", "repo/scripts/tool.ts"}
-    assert "in frontend/src/checkout.ts which imports it: TS2345" in result.withheld["repo/frontend/src/cart.ts"]
-    assert any(s.startswith("tsc: repo/frontend: 1 new error after the patch; 1 of 2 patches withheld")
-               for s in result.skipped), result.skipped
+    result = _verify(root, "repo", [
+        _finding(root, "repo", "frontend/src/cart.ts", "orderId: number): number[]", "orderId: string): string[]",
+                 "addToCart.orderId"),
+        _finding(root, "repo", "frontend/src/labels.ts", "orderId: number", "orderId: string", "label.orderId"),
+        _finding(root, "repo", "scripts/tool.ts", "orderId: number = 1", "orderId: string = '1'", "orderId"),
+    ])
+    # checkout.ts passes a number to the patched cart.ts: a finding there, and every patch stays
+    assert set(result.patches) == {"repo/frontend/src/cart.ts", "repo/frontend/src/labels.ts", "repo/scripts/tool.ts"}
+    (found,) = result.found
+    assert (found.path, found.line, found.code) == ("repo/frontend/src/checkout.ts", 3, "TS900")
+    assert "`addToCart.orderId`" in found.message
+    assert [p.label for p in result.projects] == ["repo (scripts/tool.ts)", "repo/frontend"]
     assert any("no tsconfig.json above scripts/tool.ts" in s for s in result.skipped), result.skipped
 
 
 def test_a_project_without_tsc_is_named_with_the_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("IMPACT_NODE_MODULES", raising=False)
     root = _monorepo(tmp_path)
-    patches, files = _patches(root, {"frontend/src/labels.ts": ("orderId: number", "orderId: string")})
-    result = verify_patches(patches, files, {"repo": str(root)})
+    result = _verify(root, "repo", [_finding(root, "repo", "frontend/src/labels.ts", "orderId: number",
+                                             "orderId: string", "label.orderId")])
     assert set(result.patches) == {"repo/frontend/src/labels.ts"}, "not verified is not withheld"
     assert result.skipped == ["tsc: repo/frontend: no node_modules/.bin/tsc (npm install, or IMPACT_NODE_MODULES); "
-                              "1 patched files not type-checked"]
+                              "1 patched file not type-checked"]
+    assert (result.projects[0].ran, result.projects[0].reason) == \
+        (False, "no node_modules/.bin/tsc (npm install, or IMPACT_NODE_MODULES)")
+
+
+def test_a_solution_style_tsconfig_is_checked_through_its_references(tmp_path: Path) -> None:
+    """Vite's template: `tsconfig.json` holds no files, only references (with comments and trailing commas)."""
+    root = write_tree(tmp_path, {
+        "tsconfig.json": '{\n  // solution\n  "files": [],\n  "references": [\n    { "path": "./tsconfig.app.json" },\n'
+                         '    { "path": "./tsconfig.node.json" }, /* build tools */\n  ],\n}\n',
+        "tsconfig.app.json": "{}", "tsconfig.node.json": "{}",
+        "plain/tsconfig.json": '{"include": ["src"], "references": [{"path": "../lib"}]}',
+    })
+    assert tsc_configs(root) == ["tsconfig.app.json", "tsconfig.node.json"]
+    assert tsc_configs(root / "plain") == ["tsconfig.json"]

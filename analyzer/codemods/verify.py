@@ -1,58 +1,119 @@
-"""Know a broken patch before the user does: compile the patched Python, type-check the patched front end.
+"""The compiler as an oracle: patches that type-check, and every place the type checker finds becomes a finding.
 
-Python: every patched file must still compile (in process, cheap). TypeScript: every patched front-end
-file belongs to the project of the nearest `tsconfig.json` above it (so `impact scan .` on a monorepo
-checks `frontend/` and `packages/web/` as `impact scan backend frontend` would). For each project with a
+Python: every patched file must still compile (in process, cheap).
+
+TypeScript: every patched front-end file belongs to the project of the nearest `tsconfig.json` above it
+(so `impact scan .` on a monorepo checks `frontend/` and `packages/web/` as `impact scan backend frontend`
+would; a solution-style tsconfig is checked through the projects it references). For each project with a
 `node_modules/.bin/tsc` (its own, an ancestor's, or `IMPACT_NODE_MODULES`) the root is copied to a
-temporary directory, patched, and `tsc --noEmit` runs there. New errors withhold the patches they point
-at (the patched file with the error, or the patched files an erroring file imports) and tsc runs again,
-a bounded number of rounds; when no culprit can be named, the project's patches are withheld together.
-Errors on lines the report lists for review are expected, not failures. A project where tsc cannot run
-is named with the reason. A withheld patch turns its findings into "needs review" entries that say why;
-nothing is silently dropped.
+temporary directory and tsc runs there, incrementally (`--incremental --tsBuildInfoFile`), first on the
+tree as it is (the errors it already had are not the patches' doing), then in rounds:
+
+1. the patches are applied and tsc runs; each error it did not have before is mapped back to the scanned
+   file and line (through the patch's line map);
+2. where the message says the key, a string now, reaches a slot typed `number` (TS2345, TS2322, TS2367,
+   TS7015), the annotation of that slot becomes `string` (`analyzer.codemods.tsc_fix`): a new finding
+   with a safe edit (TS901), and the next round checks it;
+3. when a round patches nothing more (or after `_MAX_ROUNDS`), every remaining new error on a line the
+   report does not list for review becomes a finding at that line (TS900): kind and layer from where it
+   is, the compiler's message as evidence, and the finding whose patch caused it named in the message.
+
+Every patch is kept: what the compiler still reports sits on a line the report lists for review. Only an
+error tsc cannot place in the scanned tree (a global error, one in a library) withholds the project's
+patches, and a project where tsc cannot run is named with the reason. A withheld patch turns its
+findings into "needs review" entries that say why; nothing is silently dropped.
 """
 
 from __future__ import annotations
 
+import difflib
+import json
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from analyzer.codemods.patching import ApplyError, apply_file_patch, parse_patch
+from analyzer.codemods.apply import EditConflict, patch_file, unified_diff
+from analyzer.models import Edit, Finding, RuleMeta, SourceFile, Span
 
 _TSC_LINE = re.compile(r"^(?P<file>[^()\n]+)\((?P<line>\d+),(?P<col>\d+)\): error (?P<code>TS\d+): (?P<msg>.*)$")
+_TSC_GLOBAL = re.compile(r"^error (?P<code>TS\d+): (?P<msg>.*)$")
 _TS_EXT = (".ts", ".tsx", ".mts", ".cts")
+_WORD = re.compile(r"[A-Za-z_$][\w$]*")
+_MAX_ROUNDS = 6
+
+
+@dataclass
+class ProjectCheck:
+    """What one type-checker run on one project found: the report's verification table has a row each."""
+
+    label: str  # "frontend", "repo/packages/web", "backend (mypy)"
+    checker: str = "tsc"
+    ran: bool = True
+    reason: str = ""  # why it could not run
+    rounds: int = 0
+    runs: int = 0  # tsc invocations, the unpatched tree's included
+    seconds: float = 0.0
+    before: int | None = None  # errors the tree had without the patches (None: not needed, not run)
+    first: int = 0  # new errors once the rules' patches are applied
+    fixed: int = 0  # annotations patched from the compiler's messages (TS901)
+    found: int = 0  # new findings for review (TS900 / PY900)
+    expected: int = 0  # new errors on lines the report already lists for review
+    after: int = 0  # new errors left when the loop ends (found + expected + any it could not place)
+    patched: int = 0  # patched files kept
+    withheld: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        return dict(self.__dict__)
 
 
 @dataclass
 class Verification:
-    """What the checks said: patches kept, patches withheld (path -> reason), and what ran."""
+    """What the checks said: patches kept, patches withheld (path -> reason), what the compilers found,
+    and what ran."""
 
     patches: dict[str, str]
     withheld: dict[str, str] = field(default_factory=dict)
-    checked: list[str] = field(default_factory=list)  # e.g. "python: 12 files compile", "tsc: frontend"
+    checked: list[str] = field(default_factory=list)  # e.g. "python: 12 patched files compile"
     skipped: list[str] = field(default_factory=list)  # checks that could not run, and why
+    found: list[Finding] = field(default_factory=list)  # new findings: TS900/TS901/PY900
+    projects: list[ProjectCheck] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)  # absolute paths of the files `found` is in
 
 
-def verify_patches(patches: Mapping[str, str], files: Mapping[str, str], root_paths: Mapping[str, str],
-                   review_lines: frozenset[tuple[str, int]] = frozenset(), tsc_timeout: float = 300,
-                   typecheck: bool = True) -> Verification:
-    """`review_lines` are (path, line) of findings a person must handle (no safe fix): a tsc error there
-    is the compiler pointing at the same place the report does, not a broken patch."""
-    result = Verification(dict(patches))
-    _verify_python(result, files)
+def catalogue() -> list[RuleMeta]:
+    """The findings the compilers make (TS900, TS901, PY900), documented beside the scanners' rules."""
+    from analyzer.rules.verification import RULES
+
+    return [r.meta() for r in RULES]
+
+
+def verify_findings(findings: Sequence[Finding], files: Mapping[str, str], root_paths: Mapping[str, str],
+                    typecheck: bool = True, tsc_timeout: float = 300) -> Verification:
+    """Build the patches from the findings' safe edits, check them, extend them where the compiler says
+    how, and report what it finds. `files`: finding path -> absolute path; `root_paths`: root name (the
+    paths' prefix, "" for a single root) -> absolute root."""
+    work = _Work(findings, files)
+    result = Verification({})
+    _verify_python(result, work)
     for prefix, root in sorted(root_paths.items()):
-        ts_paths = [p for p in result.patches if p.endswith(_TS_EXT) and _under(p, prefix)]
+        ts_paths = [p for p in work.paths() if p.endswith(_TS_EXT) and _under(p, prefix)]
         if ts_paths and not typecheck:
             result.skipped.append(f"tsc: not run on {prefix or Path(root).name} (--no-typecheck)")
         elif ts_paths:
-            _verify_typescript(result, prefix, Path(root), files, review_lines, tsc_timeout)
+            _verify_typescript(result, work, prefix, Path(root), findings, tsc_timeout)
+    for path in work.paths():
+        if path in result.withheld:
+            continue
+        diff = work.diff(path)
+        if diff:
+            result.patches[path] = diff
     return result
 
 
@@ -60,33 +121,69 @@ def _under(path: str, prefix: str) -> bool:
     return not prefix or path.startswith(prefix + "/")
 
 
-def _patched_text(path: str, diff: str, files: Mapping[str, str]) -> str | None:
-    try:
-        text = Path(files[path]).read_bytes().decode("utf-8")
-        (patch,) = parse_patch(diff)
-        return apply_file_patch(text, patch)
-    except (OSError, KeyError, UnicodeDecodeError, ValueError, ApplyError):
-        return None
+class _Work:
+    """Every file's safe edits (the rules', then the compiler's) and the texts they give, as
+    `build_patches` makes them: a file whose edits conflict, or that is not UTF-8, gets no patch."""
+
+    def __init__(self, findings: Sequence[Finding], files: Mapping[str, str]) -> None:
+        self.abs: dict[str, str] = dict(files)
+        self.edits: dict[str, list[Edit]] = {}
+        self.language: dict[str, str] = {}
+        self._original: dict[str, str | None] = {}
+        for f in findings:
+            safe = [e for e in f.edits if e.safe]
+            if safe and f.path in files:
+                self.edits.setdefault(f.path, []).extend(safe)
+                self.language[f.path] = f.language
+
+    def paths(self) -> list[str]:
+        return sorted(self.edits)
+
+    def original(self, path: str) -> str | None:
+        if path not in self._original:
+            try:
+                self._original[path] = Path(self.abs[path]).read_bytes().decode("utf-8")
+            except (OSError, KeyError, UnicodeDecodeError):
+                self._original[path] = None
+        return self._original[path]
+
+    def text(self, path: str) -> str | None:
+        original = self.original(path)
+        if original is None:
+            return None
+        try:
+            return patch_file(original, self.edits.get(path, []), self.language.get(path, "typescript"))
+        except EditConflict:
+            return None
+
+    def add(self, path: str, abs_path: str, edits: Sequence[Edit], language: str) -> None:
+        self.abs.setdefault(path, abs_path)
+        self.edits.setdefault(path, []).extend(edits)
+        self.language.setdefault(path, language)
+
+    def diff(self, path: str) -> str:
+        original, text = self.original(path), self.text(path)
+        return unified_diff(path, original, text) if original is not None and text is not None else ""
 
 
-def _verify_python(result: Verification, files: Mapping[str, str]) -> None:
+def _verify_python(result: Verification, work: _Work) -> None:
     count = 0
-    for path, diff in sorted(result.patches.items()):
+    for path in work.paths():
         if not path.endswith(".py"):
             continue
-        text = _patched_text(path, diff, files)
+        text = work.text(path)
         if text is None:
-            result.withheld[path] = "the patch does not apply to the scanned file"
-            continue
+            continue  # no patch is built for it either
         try:
             compile(text, path, "exec", dont_inherit=True)
             count += 1
         except SyntaxError as exc:
             result.withheld[path] = f"the patched file would not compile (line {exc.lineno}: {exc.msg})"
-    for path in result.withheld:
-        result.patches.pop(path, None)
     if count:
         result.checked.append(f"python: {count} patched file{'s compile' if count != 1 else ' compiles'}")
+
+
+# ----------------------------------------------------------------------------- TypeScript projects
 
 
 def find_node_modules(root: Path) -> Path | None:
@@ -100,35 +197,9 @@ def find_node_modules(root: Path) -> Path | None:
     return None
 
 
-@dataclass
-class TscErrors:
-    counts: Counter[tuple[str, str]]  # (file, "TS1234: message") -> how many
-    lines: dict[tuple[str, str], list[int]]  # the same key -> the lines it was reported at
-
-
-def _run_tsc(node_modules: Path, project: Path, timeout: float) -> TscErrors | None:
-    """tsc's errors, keyed without line numbers so edits that move lines do not fake new errors."""
-    try:
-        proc = subprocess.run([str(node_modules / ".bin" / "tsc"), "--noEmit", "--pretty", "false", "-p", "."],
-                              cwd=project, capture_output=True, text=True, timeout=timeout)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    errors = TscErrors(Counter(), {})
-    for line in proc.stdout.splitlines():
-        m = _TSC_LINE.match(line.strip())
-        if m:
-            key = (m.group("file").replace("\\", "/"), f"{m.group('code')}: {m.group('msg')}")
-            errors.counts[key] += 1
-            errors.lines.setdefault(key, []).append(int(m.group("line")))
-    if proc.returncode not in (0, 1, 2) or (proc.returncode != 0 and not errors.counts):
-        return None
-    return errors
-
-
 _COPY_IGNORE = shutil.ignore_patterns("node_modules", ".git", ".venv", "venv", "__pycache__", "*.pyc", ".next",
                                       "dist", "build", "coverage", "impact-report", ".mypy_cache", ".pytest_cache")
 _IMPORT = re.compile(r"""(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)["'](\.{1,2}/[^"'\n]*)["']""")
-_MAX_ROUNDS = 6
 
 
 def ts_projects(root: Path, paths: list[str]) -> tuple[dict[Path, list[str]], list[str]]:
@@ -148,16 +219,63 @@ def ts_projects(root: Path, paths: list[str]) -> tuple[dict[Path, list[str]], li
     return projects, orphans
 
 
-def _verify_typescript(result: Verification, prefix: str, root: Path, files: Mapping[str, str],
-                       review_lines: frozenset[tuple[str, int]], timeout: float) -> None:
+def tsc_configs(project: Path) -> list[str]:
+    """The configs to run tsc with in a project: `tsconfig.json`, or, for a solution-style one (`"files":
+    []` and `references`, as Vite's template writes it), each project it references."""
+    try:
+        data = json.loads(_jsonc(project.joinpath("tsconfig.json").read_text(encoding="utf-8")))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return ["tsconfig.json"]
+    refs = data.get("references") if isinstance(data, dict) else None
+    if not refs or data.get("files") != [] or data.get("include"):
+        return ["tsconfig.json"]
+    out = []
+    for ref in refs:
+        target = ref.get("path") if isinstance(ref, dict) else None
+        if isinstance(target, str):
+            path = project / target
+            path = path / "tsconfig.json" if path.is_dir() else path
+            if path.is_file() and path.resolve().is_relative_to(project.resolve()):
+                out.append(path.relative_to(project).as_posix())
+    return out or ["tsconfig.json"]
+
+
+def _jsonc(text: str) -> str:
+    """tsconfig.json allows comments and trailing commas: drop them outside strings."""
+    out, i, n = [], 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            out.append(text[i:j + 1])
+            i = j + 1
+        elif text.startswith("//", i):
+            i = text.find("\n", i) if "\n" in text[i:] else n
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = n if end < 0 else end + 2
+        else:
+            out.append(c)
+            i += 1
+    return re.sub(r",(\s*[}\]])", r"\1", "".join(out))
+
+
+def _verify_typescript(result: Verification, work: _Work, prefix: str, root: Path, findings: Sequence[Finding],
+                       timeout: float) -> None:
     name = prefix or root.name
     strip = len(prefix) + 1 if prefix else 0
-    active = {p[strip:]: p for p in result.patches if _under(p, prefix) and p.endswith(_TS_EXT)}
+    active = {p[strip:]: p for p in work.paths() if _under(p, prefix) and p.endswith(_TS_EXT)}
     projects, orphans = ts_projects(root, sorted(active))
     if orphans:
         result.skipped.append(f"tsc: {name}: no tsconfig.json above {_some(orphans)}; not type-checked")
+        result.projects.append(ProjectCheck(label=f"{name} ({_some(orphans, 1)})", ran=False,
+                                            reason="no tsconfig.json above the patched files",
+                                            patched=len(orphans)))
     if not projects:
         return
+    review = _review_lines(findings)
     with tempfile.TemporaryDirectory(prefix="impact-tsc-") as tmp:
         copy = Path(tmp) / "root"
         shutil.copytree(root, copy, symlinks=True, ignore=_COPY_IGNORE)
@@ -165,19 +283,29 @@ def _verify_typescript(result: Verification, prefix: str, root: Path, files: Map
             label = "/".join(x for x in (name, rel_dir.as_posix()) if x and x != ".")
             node_modules = find_node_modules(root / rel_dir)
             if node_modules is None:
-                result.skipped.append(f"tsc: {label}: no node_modules/.bin/tsc (npm install, or IMPACT_NODE_MODULES); "
-                                      f"{len(rels)} patched files not type-checked")
+                why = "no node_modules/.bin/tsc (npm install, or IMPACT_NODE_MODULES)"
+                result.skipped.append(f"tsc: {label}: {why}; {len(rels)} patched file{'s' if len(rels) != 1 else ''} "
+                                      "not type-checked")
+                result.projects.append(ProjectCheck(label=label, ran=False, reason=why, patched=len(rels)))
                 continue
-            _link_node_modules(root, copy, rel_dir, node_modules)
-            _check_project(result, label, copy, rel_dir, {r: active[r] for r in rels}, files, review_lines,
-                           node_modules, timeout, prefix)
+            _link_node_modules(copy, rel_dir, node_modules)
+            loop = _TscLoop(result, work, findings, review, label, root, copy, rel_dir,
+                            {r: active[r] for r in rels}, node_modules, timeout, prefix, Path(tmp))
+            loop.run()
+
+
+def _review_lines(findings: Sequence[Finding]) -> frozenset[tuple[str, int]]:
+    """(path, line) of findings a person must handle (no safe fix): a compiler error there is the
+    compiler pointing at the same place the report does, not news."""
+    return frozenset((f.path, line) for f in findings if f.kind != "info" and not f.fix
+                     for line in range(f.span.line, f.span.end_line + 1))
 
 
 def _some(paths: list[str], n: int = 3) -> str:
     return ", ".join(paths[:n]) + (f" and {len(paths) - n} more" if len(paths) > n else "")
 
 
-def _link_node_modules(root: Path, copy: Path, rel_dir: Path, found: Path) -> None:
+def _link_node_modules(copy: Path, rel_dir: Path, found: Path) -> None:
     """Module resolution in the copy as in the tree: the project's node_modules (or the one found above it,
     or IMPACT_NODE_MODULES) is linked where the resolver looks first."""
     link = copy / rel_dir / "node_modules"
@@ -185,95 +313,451 @@ def _link_node_modules(root: Path, copy: Path, rel_dir: Path, found: Path) -> No
         link.symlink_to(found, target_is_directory=True)
 
 
-def _check_project(result: Verification, label: str, copy: Path, rel_dir: Path, own: dict[str, str],
-                   files: Mapping[str, str], review_lines: frozenset[tuple[str, int]], node_modules: Path,
-                   timeout: float, prefix: str) -> None:
-    """Patch the copy, run tsc, withhold the patches the new errors point at, and again, until it checks.
+@dataclass(frozen=True)
+class Diagnostic:
+    rel: str  # root-relative path of the file; "" when tsc names none in the root (a global error, a library)
+    line: int  # in the copy's current text
+    col: int
+    code: str  # "TS2345"
+    message: str
+    detail: str = ""  # the last line of an elaboration ("Type 'number' is not assignable to type 'string'.")
 
-    An error in a patched file withholds that file's patch; an error in a file the patches did not touch
-    withholds the patched files it imports (the callee whose type moved). When no culprit can be named the
-    project's patches are withheld together, as before: a half-applied type change is worse than none."""
-    project = copy / rel_dir
-    baseline = _run_tsc(node_modules, project, timeout)
-    if baseline is None:
-        result.skipped.append(f"tsc: could not run on {label}")
-        return
-    originals: dict[str, bytes] = {}
-    for rel, path in sorted(own.items()):
-        text = _patched_text(path, result.patches[path], files)
-        if text is None:
-            result.withheld[path] = "the patch does not apply to the scanned file"
-            continue
-        originals[rel] = (copy / rel).read_bytes()
-        (copy / rel).write_bytes(text.encode("utf-8"))
-    live = {rel: own[rel] for rel in originals}
-    base = f"{prefix}/" if prefix else ""
-    expected_n = first_errors = 0
-    for rounds in range(1, _MAX_ROUNDS + 1):
-        after = _run_tsc(node_modules, project, timeout)
-        if after is None:
-            result.skipped.append(f"tsc: could not run on the patched {label}")
-            for path in live.values():
-                result.withheld.setdefault(path, "tsc could not run on the patched project")
-            break
-        new = after.counts - baseline.counts
-        located = {key: _rel(rel_dir, key[0]) for key in new}
-        expected = {key for key in new
-                    if all((base + located[key], line) in review_lines for line in after.lines.get(key, []))}
-        expected_n = sum(new[k] for k in expected)
-        broken = {k: v for k, v in new.items() if k not in expected}
-        if not broken:
-            break
-        first_errors = first_errors or sum(broken.values())
-        culprits = _culprits(broken, located, live, copy)
-        if not culprits or rounds == _MAX_ROUNDS:
-            culprits = {rel: "" for rel in live}
-        summary = _first_error(broken, located)
-        for rel, why in culprits.items():
-            result.withheld.setdefault(live[rel], why or f"withheld with the other patches of {label}: tsc would "
-                                       f"report {sum(broken.values())} new errors (first: {summary})")
-            (copy / rel).write_bytes(originals[rel])
-            del live[rel]
-        if not live:
-            break
-    withheld = len(own) - len(live)
-    if expected_n:
-        result.checked.append(f"tsc: {label}: {expected_n} new error{'s' if expected_n != 1 else ''}, each on a "
-                              "line the report lists for review")
-    if withheld:
-        result.skipped.append(f"tsc: {label}: {first_errors} new error{'s' if first_errors != 1 else ''} after the "
-                              f"patch; {withheld} of {len(own)} patches withheld ({rounds} round"
-                              f"{'s' if rounds != 1 else ''}), the other {len(live)} type-check")
-    else:
-        result.checked.append(f"tsc: {label} type-checks with {len(live)} patched file{'s' if len(live) != 1 else ''}")
-    for path in own.values():
-        if path in result.withheld:
-            result.patches.pop(path, None)
+    @property
+    def text(self) -> str:
+        return f"{self.code}: {self.message}"
 
 
-def _rel(rel_dir: Path, tsc_file: str) -> str:
-    """tsc prints paths relative to the project it ran in; findings' paths are relative to the root."""
-    return os.path.normpath(rel_dir / tsc_file).replace(os.sep, "/")
+class _Tsc:
+    """tsc on one project of the copy, incremental between runs (one build-info file per config)."""
+
+    def __init__(self, node_modules: Path, project: Path, copy: Path, rel_dir: Path, scratch: Path,
+                 timeout: float) -> None:
+        self.exe = str(node_modules / ".bin" / "tsc")
+        self.project, self.copy, self.rel_dir = project, copy, rel_dir
+        self.configs = tsc_configs(project)
+        self.scratch = scratch
+        self.timeout = timeout
+        self.incremental = True
+        self.runs = 0
+
+    def run(self) -> list[Diagnostic] | None:
+        out: list[Diagnostic] = []
+        for i, config in enumerate(self.configs):
+            diags = self._run(config, i)
+            if diags is None and self.incremental and self.runs == 1:  # an old tsc refusing --incremental
+                self.incremental = False
+                diags = self._run(config, i)
+            if diags is None:
+                return None
+            out.extend(diags)
+        return out
+
+    def _run(self, config: str, i: int) -> list[Diagnostic] | None:
+        self.runs += 1
+        cmd = [self.exe, "--noEmit", "--pretty", "false", "-p", config]
+        if self.incremental:
+            info = self.scratch / f"{'_'.join(self.rel_dir.parts) or 'root'}-{i}.tsbuildinfo"
+            cmd += ["--incremental", "--tsBuildInfoFile", str(info)]
+        try:
+            proc = subprocess.run(cmd, cwd=self.project, capture_output=True, text=True, timeout=self.timeout)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        diags: list[Diagnostic] = []
+        for raw in proc.stdout.splitlines():
+            line = raw.strip()
+            m = _TSC_LINE.match(line)
+            g = None if m else _TSC_GLOBAL.match(line)
+            if m:
+                diags.append(Diagnostic(self._rel(m.group("file")), int(m.group("line")), int(m.group("col")),
+                                        m.group("code"), m.group("msg")))
+            elif g:
+                diags.append(Diagnostic("", 0, 0, g.group("code"), g.group("msg")))
+            elif raw[:1].isspace() and line and diags:  # the elaboration of the error above
+                last = diags[-1]
+                diags[-1] = Diagnostic(last.rel, last.line, last.col, last.code, last.message, line)
+        if proc.returncode not in (0, 1, 2) or (proc.returncode != 0 and not diags):
+            return None
+        if self.incremental and any(d.code in ("TS5023", "TS5053", "TS6304", "TS5069") and not d.rel for d in diags):
+            return None  # the options themselves were refused: run without --incremental
+        return diags
+
+    def _rel(self, tsc_file: str) -> str:
+        """tsc prints paths relative to the project it ran in; findings' paths are relative to the root."""
+        path = Path(tsc_file)
+        if path.is_absolute():
+            try:
+                path = path.relative_to(self.copy)
+            except ValueError:
+                return ""
+        else:
+            path = self.rel_dir / path
+        rel = os.path.normpath(path).replace(os.sep, "/")
+        if rel.startswith("../") or rel == ".." or "node_modules/" in rel:
+            return ""
+        return rel
 
 
-def _first_error(broken: Mapping[tuple[str, str], int], located: Mapping[tuple[str, str], str]) -> str:
-    key = sorted(broken)[0]
-    return f"{located[key]}: {key[1]}"
+class _LineMap:
+    """Lines and offsets of a patched text mapped back to the scanned file (difflib over lines; a line
+    the patch rewrote one-for-one maps character by character)."""
+
+    def __init__(self, original: str, current: str) -> None:
+        self.original, self.current = original, current
+        self.a = original.splitlines(keepends=True)
+        self.b = current.splitlines(keepends=True)
+        self.to_a: list[int] = [0] * (len(self.b) + 1)  # current line index -> original line index
+        self.exact: list[bool] = [False] * (len(self.b) + 1)
+        for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, self.a, self.b, autojunk=False).get_opcodes():
+            for j in range(j1, j2):
+                self.to_a[j] = min(i1 + (j - j1), max(i1, i2 - 1)) if tag != "insert" else max(i1 - 1, 0)
+                self.exact[j] = tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1)
+        self.to_a[len(self.b)] = len(self.a)
+
+    def line(self, line: int) -> int:
+        """1-based current line -> 1-based original line."""
+        return self.to_a[min(max(line - 1, 0), len(self.b))] + 1
+
+    def offset(self, offset: int) -> int | None:
+        """str offset in the current text -> in the original, when the line maps (None otherwise)."""
+        starts_b = _starts(self.b)
+        j = max(i for i, s in enumerate(starts_b) if s <= offset) if starts_b else 0
+        if j >= len(self.b) or not self.exact[j]:
+            return None
+        i = self.to_a[j]
+        col = offset - starts_b[j]
+        a_line, b_line = self.a[i], self.b[j]
+        if a_line != b_line:
+            for block in difflib.SequenceMatcher(None, a_line, b_line, autojunk=False).get_matching_blocks():
+                if block.b <= col < block.b + block.size:
+                    col = block.a + (col - block.b)
+                    break
+            else:
+                return None
+        return _starts(self.a)[i] + col
 
 
-def _culprits(broken: Mapping[tuple[str, str], int], located: Mapping[tuple[str, str], str],
-              live: Mapping[str, str], copy: Path) -> dict[str, str]:
-    """The patched files (root-relative) the new errors point at, each with the first error as the reason."""
-    out: dict[str, str] = {}
-    for key in sorted(broken):
-        where = located[key]
-        if where in live:
-            out.setdefault(where, f"tsc after the patch: {key[1]}")
-            continue
-        for dep in _relative_imports(copy, where):
-            if dep in live:
-                out.setdefault(dep, f"tsc after the patch, in {where} which imports it: {key[1]}")
+def _starts(lines: list[str]) -> list[int]:
+    out, pos = [], 0
+    for line in lines:
+        out.append(pos)
+        pos += len(line)
     return out
+
+
+class _TscLoop:
+    """One project: baseline, then patch / check / fix rounds, then the findings (see the module doc)."""
+
+    def __init__(self, result: Verification, work: _Work, findings: Sequence[Finding],
+                 review: frozenset[tuple[str, int]], label: str, root: Path, copy: Path, rel_dir: Path,
+                 own: dict[str, str], node_modules: Path, timeout: float, prefix: str, scratch: Path) -> None:
+        from analyzer.codemods.tsc_fix import Resolver
+
+        self.result, self.work, self.review = result, work, review
+        self.label, self.root, self.copy, self.rel_dir, self.own = label, root, copy, rel_dir, own
+        self.prefix = prefix
+        self.base = f"{prefix}/" if prefix else ""
+        self.tsc = _Tsc(node_modules, copy / rel_dir, copy, rel_dir, scratch, timeout)
+        self.resolver = Resolver(copy)
+        self.record = ProjectCheck(label=label)
+        self.applied = [f for f in findings if f.fix and f.path in {self.base + r for r in own}]
+        self.fixes: dict[tuple[str, int], Finding] = {}
+        self.maps: dict[str, _LineMap] = {}
+
+    def path(self, rel: str) -> str:
+        return self.base + rel
+
+    def run(self) -> None:
+        """Patched first: the tree as it was is checked only when the patched one has errors that could be
+        news (on a line the report does not list for review, or one the compiler says how to fix), so a
+        front end the patches leave clean costs one tsc run."""
+        started = time.perf_counter()
+        record = self.record
+        self.result.projects.append(record)
+        live = {rel: path for rel, path in self.own.items() if self._write(rel)}
+        known: Counter[tuple[str, int, str]] | None = None
+        final: list[Diagnostic] = []
+        for rounds in range(1, _MAX_ROUNDS + 1):
+            record.rounds = rounds
+            diags = self.tsc.run()
+            if diags is None:
+                if known is None and self._baseline() is None:  # tsc does not run on the tree as it is either
+                    record.ran, record.reason = False, "tsc could not run on the project as it is"
+                    self.result.skipped.append(f"tsc: could not run on {self.label}")
+                    return
+                self._withhold_all(live, "tsc could not run on the patched project")
+                record.reason = "tsc could not run on the patched project"
+                break
+            if known is None and any(self._maybe_news(d) for d in diags):
+                known = self._baseline()
+                if known is None:
+                    record.ran, record.reason = False, "tsc could not run on the project as it is"
+                    self.result.skipped.append(f"tsc: could not run on {self.label}")
+                    return
+            new = self._new(diags, known) if known is not None else diags
+            if rounds == 1:
+                record.first = len(new)
+            unplaced = [d for d in new if not d.rel]
+            if unplaced:  # nothing to point at: the project's patches go together
+                why = f"tsc reports {len(unplaced)} new error{'s' if len(unplaced) != 1 else ''} it places in no " \
+                      f"file of {self.label} ({unplaced[0].text})"
+                self._withhold_all(live, why)
+                final = []
+                break
+            final = new
+            if rounds == _MAX_ROUNDS or not self._fix_round(new):
+                break
+        record.runs = self.tsc.runs
+        self._conclude(final, live)
+        record.seconds = round(time.perf_counter() - started, 2)
+        self._say()
+
+    def _maybe_news(self, d: Diagnostic) -> bool:
+        """Could this error be the patches' doing and worth a finding or a fix? (Else no baseline is needed.)"""
+        if not d.rel or (self.path(d.rel), self._original_line(d)) not in self.review:
+            return True
+        return self.resolver.slot_for(d.rel, d.line, d.col, d.code, d.message) is not None
+
+    def _baseline(self) -> Counter[tuple[str, int, str]] | None:
+        """tsc on the tree as it was: the changed files go back to their scanned text for one run."""
+        changed = [rel for rel in {*self.own, *(k[0] for k in self.fixes)} if self.path(rel) in self.work.edits]
+        for rel in changed:
+            original = self.work.original(self.path(rel))
+            if original is not None:
+                (self.copy / rel).write_bytes(original.encode("utf-8"))
+        diags = self.tsc.run()
+        for rel in changed:
+            self._write(rel)
+        if diags is None:
+            return None
+        self.record.before = len(diags)
+        return Counter((d.rel, d.line, d.text) for d in diags)
+
+    # ------------------------------------------------------------------ rounds
+
+    def _write(self, rel: str) -> bool:
+        text = self.work.text(self.path(rel))
+        if text is None:
+            return False
+        (self.copy / rel).write_bytes(text.encode("utf-8"))
+        self.maps.pop(rel, None)
+        return True
+
+    def _map(self, rel: str) -> _LineMap | None:
+        if rel not in self.maps:
+            original = self.work.original(self.path(rel)) if self.path(rel) in self.work.abs else None
+            if original is None:
+                return None
+            try:
+                current = (self.copy / rel).read_bytes().decode("utf-8")
+            except (OSError, UnicodeDecodeError):
+                return None
+            self.maps[rel] = _LineMap(original, current)
+        return self.maps[rel]
+
+    def _original_line(self, d: Diagnostic) -> int:
+        m = self._map(d.rel) if self.path(d.rel) in self.work.edits else None
+        return m.line(d.line) if m is not None else d.line
+
+    def _new(self, diags: list[Diagnostic], known: Counter[tuple[str, int, str]]) -> list[Diagnostic]:
+        left = Counter(known)
+        out = []
+        for d in diags:
+            key = (d.rel, self._original_line(d), d.text)
+            if left[key] > 0:
+                left[key] -= 1
+            else:
+                out.append(d)
+        return out
+
+    def _fix_round(self, new: list[Diagnostic]) -> bool:
+        """Retype the annotations the new errors name; True when something changed (another round)."""
+        changed: set[str] = set()
+        for d in new:
+            slot = self.resolver.slot_for(d.rel, d.line, d.col, d.code, d.message)
+            if slot is None or any((slot.rel, a) in self.fixes for a, _b in slot.spans):
+                continue
+            finding = self._fix_finding(slot, d)
+            if finding is None:
+                continue
+            for a, _b in slot.spans:
+                self.fixes[(slot.rel, a)] = finding
+            self.work.add(finding.path, str(self.root / slot.rel), finding.edits, "typescript")
+            changed.add(slot.rel)
+        for rel in changed:
+            self.maps.pop(rel, None)
+            if not self._write(rel):
+                return False
+        return bool(changed)
+
+    def _fix_finding(self, slot: object, d: Diagnostic) -> Finding | None:
+        from analyzer.codemods.tsc_fix import Slot
+
+        assert isinstance(slot, Slot)
+        path = self.path(slot.rel)
+        if path not in self.work.abs:
+            self.work.abs[path] = str(self.root / slot.rel)
+        original = self.work.original(path)
+        try:
+            current = (self.copy / slot.rel).read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        if original is None:
+            return None
+        lmap = _LineMap(original, current)
+        edits = []
+        for a, b in slot.spans:
+            oa = lmap.offset(a)
+            if oa is None or original[oa:oa + (b - a)] != "number":
+                return None
+            edits.append(Edit(oa, oa + (b - a), "string"))
+        line, col = _line_col(original, edits[0].start)
+        where = f"{self.path(d.rel)}:{self._original_line(d)}"
+        message = (f"{slot.what} `{slot.symbol}` is typed `number` where the key arrives (tsc {d.code} at {where} "
+                   "once the patches are applied); the patch types it `string`")
+        return Finding(rule="ts.tsc.annotation", code="TS901", layer=self._layer(path, original, line),
+                       language="typescript", kind="must_change", severity="error", path=path,
+                       span=Span(line, col, line, col + len("number")), symbol=slot.symbol, message=message,
+                       evidence=_evidence(d), target=self._target(), edits=tuple(edits))
+
+    # ------------------------------------------------------------------ conclusions
+
+    def _conclude(self, final: list[Diagnostic], live: dict[str, str]) -> None:
+        record = self.record
+        record.fixed = len({id(f) for f in self.fixes.values()})
+        if self.record.withheld:
+            return
+        found: dict[tuple[str, int, str], Finding] = {}
+        for d in final:
+            line = self._original_line(d)
+            path = self.path(d.rel)
+            if (path, line) in self.review:
+                record.expected += 1
+                continue
+            key = (path, line, d.text)
+            if key not in found:
+                f = self._diagnostic_finding(d, path, line)
+                if f is not None:
+                    found[key] = f
+        record.after = len(final)
+        record.found = len(found)
+        self.result.found.extend(self.fixes[k] for k in sorted(self.fixes, key=lambda k: (k[0], k[1]))
+                                 if self.fixes[k] not in self.result.found)
+        self.result.found.extend(found.values())
+        for f in (*self.fixes.values(), *found.values()):
+            self.result.files.setdefault(f.path, self.work.abs.get(f.path, str(self.root / f.path[len(self.base):])))
+        record.patched = len({*self.own, *(k[0] for k in self.fixes)})
+
+    def _diagnostic_finding(self, d: Diagnostic, path: str, line: int) -> Finding | None:
+        original = self.work.original(path) if path in self.work.abs else None
+        if original is None:
+            self.work.abs[path] = str(self.root / d.rel)
+            original = self.work.original(path)
+        if original is None:
+            return None
+        tree = self.resolver.tree(d.rel)
+        node = tree.at(d.line, d.col) if tree is not None else None
+        scope = self.resolver.scope(d.rel, node) if node is not None else "<module>"
+        width = 1
+        if tree is not None and node is not None and node.start_point[0] == node.end_point[0]:
+            width = max(1, tree.char(node.end_byte) - tree.char(node.start_byte))
+        lines = original.splitlines()
+        text = lines[line - 1] if 0 < line <= len(lines) else ""
+        col = min(d.col, len(text) + 1) if self._original_line(d) == d.line or path not in self.work.edits else 1
+        cause = self._cause(d)
+        caused = (f"once the patch for `{cause.symbol}` ({cause.code}, {cause.path}:{cause.line}) is applied"
+                  if cause is not None else f"once the patches of {self.label} are applied")
+        return Finding(rule="ts.tsc.diagnostic", code="TS900", layer=self._layer(path, original, line),
+                       language="typescript", kind="must_change", severity="error", path=path,
+                       span=Span(line, col, line, min(col + width, len(text) + 1) if text else col + width),
+                       symbol=f"{scope} {d.code}", message=f"tsc {d.code} {caused}: {d.message}",
+                       evidence=_evidence(d), target=cause.target if cause is not None else self._target(),
+                       review="the compiler reports this line once the patches are applied, and names no "
+                              "annotation to retype: change it by hand (the message says what does not fit)")
+
+    def _cause(self, d: Diagnostic) -> Finding | None:
+        """The applied finding whose patch the error is about: the one whose symbol shares the most words
+        with the error's line, preferring the same file, then the files it imports."""
+        tree = self.resolver.tree(d.rel)
+        text = tree.text.splitlines()[d.line - 1] if tree is not None and 0 < d.line <= len(tree.text.splitlines()) \
+            else ""
+        words = set(_WORD.findall(text))
+        imports = set(_relative_imports(self.copy, d.rel))
+        best: Finding | None = None
+        best_key: tuple[int, int, int] = (0, 0, 0)
+        for f in (*self.applied, *self.fixes.values()):
+            rel = f.path[len(self.base):]
+            near = 2 if rel == d.rel else 1 if rel in imports else 0
+            score = sum(len(w) for w in set(_WORD.findall(f.symbol)) & words)
+            if not score and not near:
+                continue
+            key = (score, near, -abs(f.span.line - self._original_line(d)) if near == 2 else 0)
+            if best is None or key > best_key:
+                best, best_key = f, key
+        return best
+
+    def _layer(self, path: str, text: str, line: int) -> str:
+        from analyzer.typescript.detect import context_layer
+        from analyzer.typescript.index import build_index
+        from analyzer.typescript.parsing import Source, is_tsx, parse
+
+        try:
+            src = Source(text)
+            tsx = is_tsx(path)
+            fi = build_index(SourceFile(root="", abs_path="", path=path, language="typescript"), src,
+                             parse(src, tsx), tsx)
+        except Exception:  # noqa: BLE001 - a layer is a label; the finding stands without the index
+            return "other"
+        row = line - 1
+        inner = None
+        for func in fi.funcs:
+            if func.node.start_point[0] <= row <= func.node.end_point[0]:
+                if inner is None or func.node.start_byte >= inner.node.start_byte:
+                    inner = func
+        return context_layer(inner, fi)
+
+    def _target(self) -> str:
+        targets = [f.target for f in self.applied if f.target]
+        return Counter(targets).most_common(1)[0][0] if targets else ""
+
+    def _withhold_all(self, live: dict[str, str], why: str) -> None:
+        for path in (*live.values(), *(f.path for f in self.fixes.values())):
+            self.result.withheld.setdefault(path, why)
+        self.record.withheld = len({*live.values(), *(f.path for f in self.fixes.values())})
+        self.fixes.clear()
+
+    def _say(self) -> None:
+        r = self.record
+        rounds = f"{r.rounds} round{'s' if r.rounds != 1 else ''}, {r.seconds:.1f}s"
+        if not r.ran:
+            return
+        if r.withheld:
+            why = next((self.result.withheld[p] for p in self.own.values() if p in self.result.withheld), "")
+            self.result.skipped.append(f"tsc: {self.label}: {r.withheld} patched file{'s' if r.withheld != 1 else ''} "
+                                       f"withheld: {why} ({rounds})")
+            return
+        files = f"{r.patched} patched file{'s' if r.patched != 1 else ''}"
+        if not r.first:
+            self.result.checked.append(f"tsc: {self.label} type-checks with {files} ({rounds})")
+            return
+        parts = []
+        if r.fixed:
+            parts.append(f"{r.fixed} annotation{'s' if r.fixed != 1 else ''} retyped from its messages")
+        if r.found:
+            parts.append(f"{r.found} new finding{'s' if r.found != 1 else ''} for review")
+        if r.expected:
+            parts.append(f"{r.expected} error{'s' if r.expected != 1 else ''} on lines the report lists for review")
+        new = "new error" if r.before is not None else "error"  # no baseline: every one is on a review line
+        self.result.checked.append(f"tsc: {self.label}: {r.first} {new}{'s' if r.first != 1 else ''} with the "
+                                   f"rules' patches; {', '.join(parts) or 'none left'}; {files} kept ({rounds})")
+
+
+def _evidence(d: Diagnostic) -> str:
+    return f"tsc {d.code}: {d.message}" + (f" ({d.detail})" if d.detail else "")
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 def _relative_imports(copy: Path, rel: str) -> list[str]:
