@@ -198,11 +198,12 @@ def _check_rule_names(kwargs: dict[str, Any], source: str) -> None:
     named = [*kwargs.get("disable", ()), *kwargs.get("enable_only", ()), *kwargs.get("severity", {})]
     if not named:
         return
+    from analyzer.codemods.verify import catalogue as verify_catalogue
     from analyzer.python import catalogue as py_catalogue
     from analyzer.suppress import catalogue as suppress_catalogue
     from analyzer.typescript import catalogue as ts_catalogue
 
-    metas = [*py_catalogue(), *ts_catalogue(), *suppress_catalogue()]
+    metas = [*py_catalogue(), *ts_catalogue(), *suppress_catalogue(), *verify_catalogue()]
     known = {m.code for m in metas} | {m.name for m in metas}
     for rule in dict.fromkeys(named):
         if rule in known:

@@ -155,7 +155,9 @@ def run_scan(options: ScanOptions, progress: Progress = _no_progress) -> Report:
     findings = [f for f in (*py.findings, *ts.findings) if cfg.rule_enabled(f.code, f.rule)
                 and holds_for(f, by_code.get(f.code), to_type, past_2_53)]
     findings = [_with_severity(f, cfg) for f in unsuppressed(dedupe(sorted(findings, key=sort_key)), cache)]
-    rules = [*py_catalogue(), *ts_catalogue(), *suppress_catalogue()]  # suppressions are reported (IM...)
+    from analyzer.codemods.verify import catalogue as verify_catalogue  # the compilers' findings (TS900...)
+
+    rules = [*py_catalogue(), *ts_catalogue(), *suppress_catalogue(), *verify_catalogue()]  # suppressions: IM...
     findings += [_with_severity(f, cfg) for f in suppression_findings(files, (*py.outcomes, *ts.outcomes), rules,
                                                                        Limits.of(cfg)) if cfg.rule_enabled(f.code, f.rule)]
     fingerprinted = with_fingerprints(findings)
@@ -307,12 +309,14 @@ def verified(report: Report, typecheck: bool = True, config: Config | None = Non
     files = report.extras.get("files")
     files = files if isinstance(files, dict) else {}
     roots = report.extras.get("root_paths")
-    check = verify_findings(report.findings, files, roots if isinstance(roots, dict) else {}, typecheck=typecheck)
+    cfg = config or Config()
+    check = verify_findings(report.findings, files, roots if isinstance(roots, dict) else {}, typecheck=typecheck,
+                            enabled=lambda f: cfg.rule_enabled(f.code, f.rule))
     findings = report.findings
     if check.withheld:
         findings = tuple(_withheld(f, check.withheld[f.path]) if f.path in check.withheld and f.edits else f
                          for f in findings)
-    found = _compiler_findings(report, check.found, check.files, config)
+    found = [_with_severity(f, cfg) for f in check.found]  # kept by the configuration, not suppressed
     listed = "diff" not in report.extras  # a pull request's report lists the lines it changed, not these
     verification = {"checked": check.checked, "skipped": check.skipped, "withheld": check.withheld,
                     "projects": [p.as_dict() for p in check.projects], "found": len(found), "listed": listed}
@@ -320,19 +324,6 @@ def verified(report: Report, typecheck: bool = True, config: Config | None = Non
     if not found or not listed:
         return replace(report, findings=findings, extras=extras)
     return _with_compiler_findings(replace(report, findings=findings, extras=extras), found, check.files)
-
-
-def _compiler_findings(report: Report, found: Sequence[Finding], files: dict[str, str],
-                       config: Config | None) -> list[Finding]:
-    """The compilers' findings the configuration keeps (`disable`, severities) and no suppression hides."""
-    if not found:
-        return []
-    from analyzer.models import SourceFile
-
-    cfg = config or Config()
-    cache = LineCache([SourceFile(root="", abs_path=files[p], path=p, language=lang)
-                       for p, lang in {f.path: f.language for f in found}.items() if p in files])
-    return [_with_severity(f, cfg) for f in unsuppressed(found, cache) if cfg.rule_enabled(f.code, f.rule)]
 
 
 def _with_compiler_findings(report: Report, found: Sequence[Finding], abs_paths: dict[str, str]) -> Report:

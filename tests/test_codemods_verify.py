@@ -224,6 +224,7 @@ def test_the_compilers_findings_reach_the_report(tmp_path: Path, monkeypatch: py
     """`pipeline.verified`: the new findings are fingerprinted, summarised, documented, and patched."""
     from report_factory import build_report
 
+    from analyzer.config import Config
     from analyzer.pipeline import verified
 
     monkeypatch.setenv("IMPACT_NODE_MODULES", str(require_node_modules()))
@@ -232,7 +233,9 @@ def test_the_compilers_findings_reach_the_report(tmp_path: Path, monkeypatch: py
                                          "src/ui.ts": "import type { Vehicle } from './types';\n\n"
                                                       "export function label(id: number): string {\n"
                                                       "  return `#${id}`;\n}\n\n"
-                                                      "export const tag = (v: Vehicle) => label(v.id) + Math.abs(v.id);\n"})
+                                                      "export const tag = (v: Vehicle) => label(v.id) + Math.abs(v.id);\n"
+                                                      "export const old = (v: Vehicle) => Math.abs(v.id); "
+                                                      "// impact: ignore[TS900] -- legacy ids, retired\n"})
     made = [_finding(root, "web", "src/types.ts", "id: number", "id: string", "Vehicle.id")]
     base = build_report()
     report = replace(base, findings=with_fingerprints([f for f, _ in made]), roots=("web",),
@@ -246,9 +249,12 @@ def test_the_compilers_findings_reach_the_report(tmp_path: Path, monkeypatch: py
     assert out.extras["files"]["web/src/ui.ts"] == str(root / "src/ui.ts")  # type: ignore[index]
     assert "+export function label(id: string): string {" in out.extras["patches"]["web/src/ui.ts"]  # type: ignore[index]
     project = out.extras["verification"]["projects"][0]  # type: ignore[index]
-    assert (project["fixed"], project["found"], project["ran"]) == (1, 1, True)
+    assert (project["fixed"], project["found"], project["silenced"], project["ran"]) == (1, 1, 1, True)
     snippet = out.extras["snippets"][next(f.fingerprint for f in out.findings if f.code == "TS900")]  # type: ignore[index]
     assert "Math.abs(v.id)" in snippet
+    assert not any(f.code == "TS900" and f.line == 8 for f in out.findings), "suppressed like a rule's finding"
+    quiet = verified(report, config=Config(disable=("TS900",)))
+    assert sorted(f.code for f in quiet.findings) == ["TS001", "TS901"]
 
 
 # ----------------------------------------------------------------------------- projects below a root
@@ -307,3 +313,14 @@ def test_a_solution_style_tsconfig_is_checked_through_its_references(tmp_path: P
     })
     assert tsc_configs(root) == ["tsconfig.app.json", "tsconfig.node.json"]
     assert tsc_configs(root / "plain") == ["tsconfig.json"]
+
+
+def test_the_compilers_rules_are_documented_and_configurable(tmp_path: Path) -> None:
+    from analyzer.cli import _catalogue
+    from analyzer.config import load
+
+    metas = {m.code: m for m in _catalogue()}
+    assert metas["TS901"].fixable and metas["TS900"].name == "ts.tsc.diagnostic" and "mypy" in metas["PY900"].doc
+    (tmp_path / "pyproject.toml").write_text('[tool.impact]\ndisable = ["TS900", "py.typecheck.diagnostic"]\n')
+    cfg = load(tmp_path / "pyproject.toml", search_from=tmp_path)
+    assert not cfg.rule_enabled("TS900", "ts.tsc.diagnostic") and cfg.rule_enabled("TS901", "ts.tsc.annotation")

@@ -35,7 +35,7 @@ import subprocess
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,6 +65,7 @@ class ProjectCheck:
     fixed: int = 0  # annotations patched from the compiler's messages (TS901)
     found: int = 0  # new findings for review (TS900 / PY900)
     expected: int = 0  # new errors on lines the report already lists for review
+    silenced: int = 0  # new errors on a line whose suppression comment (or the configuration) silences them
     after: int = 0  # new errors left when the loop ends (found + expected + any it could not place)
     patched: int = 0  # patched files kept
     withheld: int = 0
@@ -95,11 +96,14 @@ def catalogue() -> list[RuleMeta]:
 
 
 def verify_findings(findings: Sequence[Finding], files: Mapping[str, str], root_paths: Mapping[str, str],
-                    typecheck: bool = True, tsc_timeout: float = 300) -> Verification:
+                    typecheck: bool = True, tsc_timeout: float = 300,
+                    enabled: Callable[[Finding], bool] = lambda f: True) -> Verification:
     """Build the patches from the findings' safe edits, check them, extend them where the compiler says
     how, and report what it finds. `files`: finding path -> absolute path; `root_paths`: root name (the
-    paths' prefix, "" for a single root) -> absolute root."""
-    work = _Work(findings, files)
+    paths' prefix, "" for a single root) -> absolute root; `enabled`: the configuration's say on a new
+    finding (`[tool.impact] disable = ["TS901"]`: no annotation is retyped). A suppression comment on the
+    line (`// impact: ignore[TS900] -- reason`) silences a new finding as it does a rule's."""
+    work = _Work(findings, files, enabled)
     result = Verification({})
     _verify_python(result, work)
     for prefix, root in sorted(root_paths.items()):
@@ -125,7 +129,9 @@ class _Work:
     """Every file's safe edits (the rules', then the compiler's) and the texts they give, as
     `build_patches` makes them: a file whose edits conflict, or that is not UTF-8, gets no patch."""
 
-    def __init__(self, findings: Sequence[Finding], files: Mapping[str, str]) -> None:
+    def __init__(self, findings: Sequence[Finding], files: Mapping[str, str],
+                 enabled: Callable[[Finding], bool] = lambda f: True) -> None:
+        self.enabled = enabled
         self.abs: dict[str, str] = dict(files)
         self.edits: dict[str, list[Edit]] = {}
         self.language: dict[str, str] = {}
@@ -160,6 +166,15 @@ class _Work:
         self.abs.setdefault(path, abs_path)
         self.edits.setdefault(path, []).extend(edits)
         self.language.setdefault(path, language)
+
+    def wanted(self, f: Finding) -> bool:
+        """A new finding the configuration keeps and no suppression comment on its line silences."""
+        if not self.enabled(f) or f.path not in self.abs:
+            return False
+        from analyzer.suppress import LineCache, is_suppressed
+
+        cache = LineCache([SourceFile(root="", abs_path=self.abs[f.path], path=f.path, language=f.language)])
+        return not is_suppressed(f, cache)
 
     def diff(self, path: str) -> str:
         original, text = self.original(path), self.text(path)
@@ -577,7 +592,7 @@ class _TscLoop:
             if slot is None or any((slot.rel, a) in self.fixes for a, _b in slot.spans):
                 continue
             finding = self._fix_finding(slot, d)
-            if finding is None:
+            if finding is None or not self.work.wanted(finding):
                 continue
             for a, _b in slot.spans:
                 self.fixes[(slot.rel, a)] = finding
@@ -636,8 +651,10 @@ class _TscLoop:
             key = (path, line, d.text)
             if key not in found:
                 f = self._diagnostic_finding(d, path, line)
-                if f is not None:
+                if f is not None and self.work.wanted(f):
                     found[key] = f
+                elif f is not None:
+                    record.silenced += 1
         record.after = len(final)
         record.found = len(found)
         self.result.found.extend(self.fixes[k] for k in sorted(self.fixes, key=lambda k: (k[0], k[1]))
@@ -746,6 +763,8 @@ class _TscLoop:
             parts.append(f"{r.found} new finding{'s' if r.found != 1 else ''} for review")
         if r.expected:
             parts.append(f"{r.expected} error{'s' if r.expected != 1 else ''} on lines the report lists for review")
+        if r.silenced:
+            parts.append(f"{r.silenced} silenced by a suppression comment or the configuration")
         new = "new error" if r.before is not None else "error"  # no baseline: every one is on a review line
         self.result.checked.append(f"tsc: {self.label}: {r.first} {new}{'s' if r.first != 1 else ''} with the "
                                    f"rules' patches; {', '.join(parts) or 'none left'}; {files} kept ({rounds})")
