@@ -324,3 +324,57 @@ def test_the_compilers_rules_are_documented_and_configurable(tmp_path: Path) -> 
     (tmp_path / "pyproject.toml").write_text('[tool.impact]\ndisable = ["TS900", "py.typecheck.diagnostic"]\n')
     cfg = load(tmp_path / "pyproject.toml", search_from=tmp_path)
     assert not cfg.rule_enabled("TS900", "ts.tsc.diagnostic") and cfg.rule_enabled("TS901", "ts.tsc.annotation")
+
+
+# ----------------------------------------------------------------------------- Python: mypy and imports
+
+
+def _fake_venv(root: Path) -> None:
+    """The project's virtualenv, as `python -m venv` lays it out, running this interpreter and its mypy."""
+    import sys
+
+    bin_dir = root / ".venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    (root / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    for name, target in (("python", sys.executable), ("mypy", str(Path(sys.executable).with_name("mypy")))):
+        (bin_dir / name).write_text(f'#!/bin/sh\nexec "{target}" "$@"\n')
+        (bin_dir / name).chmod(0o755)
+
+
+def test_mypy_configured_in_the_project_finds_what_the_rules_did_not(tmp_path: Path) -> None:
+    """A caller mypy rejects once `get_order` takes a UUID becomes a finding; a patch that stops its
+    module from importing (a name it never imports) is withheld with the error."""
+    root = write_tree(tmp_path / "svc", {
+        "pyproject.toml": "[project]\nname = 'svc'\n\n[tool.mypy]\npython_version = '3.10'\n",
+        "app/__init__.py": "",
+        "app/orders.py": "import uuid\n\n\ndef get_order(order_id: int) -> str:\n    return f'order {order_id}'\n",
+        "app/views.py": "from app.orders import get_order\n\n\ndef show(raw: str) -> str:\n"
+                        "    return get_order(int(raw))\n",
+        "app/labels.py": "def label(order_id: int) -> str:\n    return f'#{order_id}'\n",
+    })
+    _fake_venv(root)
+    made = [_finding(root, "svc", "app/orders.py", "order_id: int", "order_id: uuid.UUID", "get_order.order_id",
+                     "PY050"),
+            _finding(root, "svc", "app/labels.py", "order_id: int", "order_id: UUID", "label.order_id", "PY050")]
+    result = _verify(root, "svc", made)
+    assert "no longer imports (NameError: name 'UUID' is not defined)" in result.withheld["svc/app/labels.py"]
+    assert set(result.patches) == {"svc/app/orders.py"}
+    (found,) = result.found
+    assert (found.code, found.path, found.line, found.kind) == ("PY900", "svc/app/views.py", 5, "must_change")
+    assert found.evidence == 'mypy arg-type: Argument 1 to "get_order" has incompatible type "int"; expected "UUID"'
+    assert "once the patch for `get_order.order_id` (PY050, svc/app/orders.py:4)" in found.message
+    (project,) = [p for p in result.projects if p.checker == "mypy"]
+    assert (project.label, project.found, project.before) == ("svc (mypy)", 1, 0)
+    assert any(c.startswith("python: svc: 1 patched module imports with ") for c in result.checked), result.checked
+    assert any(c.startswith("mypy: svc (mypy): 1 new error with the patches; 1 new finding") for c in result.checked)
+
+
+def test_a_type_checker_config_above_the_root_counts_only_when_it_covers_the_root(tmp_path: Path) -> None:
+    from analyzer.codemods.pycheck import find_checker
+
+    repo = write_tree(tmp_path / "repo", {"pyproject.toml": '[tool.mypy]\nfiles = ["tools", "backend"]\n',
+                                          "backend/app/m.py": "", "fixtures/m.py": ""})
+    _fake_venv(repo)
+    checker = find_checker(repo / "backend")
+    assert checker is not None and checker.base == repo and checker.files_in_config
+    assert find_checker(repo / "fixtures") is None, "the repository's own config is not the fixture's"

@@ -1,6 +1,8 @@
 """The compiler as an oracle: patches that type-check, and every place the type checker finds becomes a finding.
 
-Python: every patched file must still compile (in process, cheap).
+Python: every patched file must still compile (in process, cheap); where the scanned project configures
+mypy (or pyright) and has it at hand, it runs on a patched copy the same way, and the patched modules are
+imported in the project's virtualenv (`analyzer.codemods.pycheck`).
 
 TypeScript: every patched front-end file belongs to the project of the nearest `tsconfig.json` above it
 (so `impact scan .` on a monorepo checks `frontend/` and `packages/web/` as `impact scan backend frontend`
@@ -106,6 +108,10 @@ def verify_findings(findings: Sequence[Finding], files: Mapping[str, str], root_
     work = _Work(findings, files, enabled)
     result = Verification({})
     _verify_python(result, work)
+    if typecheck:  # the project's own mypy / pyright, and its virtualenv's imports (they run its code)
+        from analyzer.codemods.pycheck import verify_python_types
+
+        verify_python_types(result, work, root_paths, findings, tsc_timeout)
     for prefix, root in sorted(root_paths.items()):
         ts_paths = [p for p in work.paths() if p.endswith(_TS_EXT) and _under(p, prefix)]
         if ts_paths and not typecheck:
@@ -133,6 +139,7 @@ class _Work:
                  enabled: Callable[[Finding], bool] = lambda f: True) -> None:
         self.enabled = enabled
         self.abs: dict[str, str] = dict(files)
+        self.applied = [f for f in findings if f.fix and f.path in files]  # the findings a patch carries
         self.edits: dict[str, list[Edit]] = {}
         self.language: dict[str, str] = {}
         self._original: dict[str, str | None] = {}
