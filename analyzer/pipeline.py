@@ -93,8 +93,19 @@ def resolve_targets(schema: SchemaSnapshot, options: ScanOptions) -> tuple[Targe
         if table is not None and col is not None:
             _require_key(table, col.name, text)
         from_type = col.type if col else "INTEGER"
+        if table is not None and col is not None and options.to != "uuid7" and _same_type(from_type, t.to_type):
+            where = "the models in the code declare" if schema.dialect == "models" else "the database says"
+            raise UsageError(f"--target {text}: {table.name}.{col.name} is already {from_type} ({where} so); "
+                             f"--to {options.to} changes nothing")
         out.append(Target(t.table, t.column, from_type=from_type, to_type=t.to_type))
     return tuple(out)
+
+
+def _same_type(from_type: str, to_type: str) -> bool:
+    """A key already of the type asked for (`--to uuid` on a UUID key): nothing to change, nothing to find."""
+    aliases = {"INT8": "BIGINT", "BIGSERIAL": "BIGINT", "SERIAL8": "BIGINT"}
+    base = from_type.upper().split("(")[0].strip()
+    return aliases.get(base, base) == to_type.upper()
 
 
 def _require_key(table: Table, column: str, text: str) -> None:

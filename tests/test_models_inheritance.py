@@ -935,3 +935,16 @@ class Aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
 '''})
     assert snap.tables == () and len(snap.notes) == 1
+
+
+def test_a_key_already_of_the_asked_type_is_refused_with_the_reason(tmp_path: Path) -> None:
+    """polar's ids are UUIDs already: `--to uuid` would change nothing, so the scan says so (exit 2) instead of
+    reporting integer-key findings that cannot apply; `--to bigint` goes on."""
+    from analyzer.pipeline import ScanOptions, UsageError, resolve_targets
+
+    snap = _read(tmp_path, POLAR_LIKE)
+    with pytest.raises(UsageError, match=r"organizations\.id is already UUID .*--to uuid changes nothing"):
+        resolve_targets(snap, ScanOptions(roots=(str(tmp_path),), targets=("organizations.id",), to="uuid"))
+    (target,) = resolve_targets(snap, ScanOptions(roots=(str(tmp_path),), targets=("organizations.id",),
+                                                  to="bigint"))
+    assert (target.from_type, target.to_type) == ("UUID", "BIGINT")
