@@ -948,3 +948,27 @@ def test_a_key_already_of_the_asked_type_is_refused_with_the_reason(tmp_path: Pa
     (target,) = resolve_targets(snap, ScanOptions(roots=(str(tmp_path),), targets=("organizations.id",),
                                                   to="bigint"))
     assert (target.from_type, target.to_type) == ("UUID", "BIGINT")
+
+
+def test_flask_sqlalchemy_model_names_its_table_in_snake_case(tmp_path: Path) -> None:
+    """Flask-SQLAlchemy's `db.Model` names a table after its class (CamelCase -> camel_case) unless told."""
+    snap = _read(tmp_path, {"app/__init__.py": '''
+from flask_sqlalchemy import SQLAlchemy
+
+db = SQLAlchemy()
+''', "app/models.py": '''
+from app import db
+
+
+class UserAccount(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+
+
+class HTTPLog(db.Model):
+    __tablename__ = "http_logs"
+    id = db.Column(db.BigInteger, primary_key=True)
+    account_id = db.Column(db.ForeignKey("user_account.id"))
+'''})
+    assert {t.name: _actual(t) for t in snap.tables} == {
+        "user_account": T({"id": "INTEGER"}),
+        "http_logs": T({"id": "BIGINT", "account_id": "INTEGER"}, fks={"account_id": "user_account.id"})}

@@ -872,8 +872,8 @@ class _Mapper:
             if build is None:
                 return None
         self._tables[key] = build
-        self.class_tables.setdefault(cls.name, build.name)
         self._columns(cls, build)
+        self.class_tables.setdefault(cls.name, build.name)  # after __table_args__ may have named a schema
         return build
 
     def mapped_names(self, cls: _Class) -> set[str]:
