@@ -72,10 +72,15 @@ def _load_param(root: Path) -> tuple[Finding, tuple[str, str]]:
     return _finding(root, "web", "src/api.ts", "orderId: number", "orderId: string", "load.orderId", "TS010")
 
 
-def test_a_caller_the_patch_breaks_becomes_a_finding_and_the_patch_stays(ts_project: Path) -> None:
+@pytest.mark.parametrize("server", ["1", "0"], ids=["compiler-kept-running", "tsc-command"])
+def test_a_caller_the_patch_breaks_becomes_a_finding_and_the_patch_stays(
+        ts_project: Path, monkeypatch: pytest.MonkeyPatch, server: str) -> None:
     """`load(42)` passes a number where the key now goes: nothing to retype (the number is not the key's
-    value), so the line is reported, linked to the patch that made tsc reject it."""
+    value), so the line is reported, linked to the patch that made tsc reject it. The same with the
+    project's compiler kept running between rounds and with the tsc command (`IMPACT_TSC_SERVER=0`)."""
+    monkeypatch.setenv("IMPACT_TSC_SERVER", server)
     result = _verify(ts_project, "web", [_load_param(ts_project)])
+    assert result.projects[0].checker == ("tsc (server)" if server == "1" else "tsc (tsc --incremental)")
     assert set(result.patches) == {"web/src/api.ts"} and not result.withheld
     (found,) = result.found
     assert (found.code, found.rule, found.path, found.line, found.kind) == \

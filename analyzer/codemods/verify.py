@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analyzer.codemods.apply import EditConflict, patch_file, unified_diff
+from analyzer.codemods.tsc_server import TscServer
 from analyzer.models import Edit, Finding, RuleMeta, SourceFile, Span
 
 _TSC_LINE = re.compile(r"^(?P<file>[^()\n]+)\((?P<line>\d+),(?P<col>\d+)\): error (?P<code>TS\d+): (?P<msg>.*)$")
@@ -350,10 +351,12 @@ class Diagnostic:
 
 
 class _Tsc:
-    """tsc on one project of the copy, incremental between runs (one build-info file per config)."""
+    """tsc on one project of the copy: the project's compiler kept running between rounds
+    (`tsc_server`), else the tsc command, incremental between runs (one build-info file per config)."""
 
     def __init__(self, node_modules: Path, project: Path, copy: Path, rel_dir: Path, scratch: Path,
                  timeout: float) -> None:
+        self.node_modules = node_modules
         self.exe = str(node_modules / ".bin" / "tsc")
         self.project, self.copy, self.rel_dir = project, copy, rel_dir
         self.configs = tsc_configs(project)
@@ -361,21 +364,40 @@ class _Tsc:
         self.timeout = timeout
         self.incremental = True
         self.runs = 0
+        self.server: TscServer | None = None
+        self.mode = ""  # "server" | "tsc --incremental" | "tsc"
 
     def run(self) -> list[Diagnostic] | None:
+        self.runs += 1
+        if not self.mode and os.environ.get("IMPACT_TSC_SERVER", "1") != "0":
+            self.server = TscServer(self.node_modules, self.project, self.configs, self.scratch, self.timeout)
+            self.mode = "server" if self.server.available else ""
+        if self.mode == "server" and self.server is not None:
+            raw = self.server.check()
+            if raw is not None:
+                return [Diagnostic(self._rel(str(d.get("file") or "")) if d.get("file") else "", _int(d.get("line")),
+                                   _int(d.get("col")), str(d.get("code", "")), str(d.get("message", "")),
+                                   str(d.get("detail", ""))) for d in raw]
+            self.close()  # the script failed: the tsc command from here on
+        self.mode = "tsc --incremental" if self.incremental else "tsc"
         out: list[Diagnostic] = []
         for i, config in enumerate(self.configs):
             diags = self._run(config, i)
-            if diags is None and self.incremental and self.runs == 1:  # an old tsc refusing --incremental
+            if diags is None and self.incremental:  # an old tsc refusing --incremental
                 self.incremental = False
+                self.mode = "tsc"
                 diags = self._run(config, i)
             if diags is None:
                 return None
             out.extend(diags)
         return out
 
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            self.server = None
+
     def _run(self, config: str, i: int) -> list[Diagnostic] | None:
-        self.runs += 1
         cmd = [self.exe, "--noEmit", "--pretty", "false", "-p", config]
         if self.incremental:
             info = self.scratch / f"{'_'.join(self.rel_dir.parts) or 'root'}-{i}.tsbuildinfo"
@@ -492,6 +514,13 @@ class _TscLoop:
         """Patched first: the tree as it was is checked only when the patched one has errors that could be
         news (on a line the report does not list for review, or one the compiler says how to fix), so a
         front end the patches leave clean costs one tsc run."""
+        try:
+            self._run()
+        finally:
+            self.tsc.close()
+        self.record.checker = f"tsc ({self.tsc.mode})" if self.tsc.mode else "tsc"
+
+    def _run(self) -> None:
         started = time.perf_counter()
         record = self.record
         self.result.projects.append(record)
@@ -775,6 +804,10 @@ class _TscLoop:
         new = "new error" if r.before is not None else "error"  # no baseline: every one is on a review line
         self.result.checked.append(f"tsc: {self.label}: {r.first} {new}{'s' if r.first != 1 else ''} with the "
                                    f"rules' patches; {', '.join(parts) or 'none left'}; {files} kept ({rounds})")
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def _evidence(d: Diagnostic) -> str:

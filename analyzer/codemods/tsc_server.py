@@ -1,0 +1,162 @@
+"""One TypeScript compiler kept running for all the rounds of a project's check.
+
+`tsc --incremental` re-checks only what changed, but every run still starts node, loads the compiler and
+parses the standard library and every `@types` declaration again: on a small front end that fixed cost is
+most of a run, and a loop of five runs cost seven full runs. This runs the project's own compiler
+(`node_modules/typescript`, the package behind `.bin/tsc`) once, as a small node script reading commands
+on stdin: each `check` builds the next program from the previous one (unchanged files are not parsed
+again, their diagnostics are kept; a semantic-diagnostics builder re-checks only the files a change can
+affect, as `tsc --watch` does) and prints the errors as one JSON line, in tsc's own terms (file, line,
+column, code, message, the last line of the message chain).
+
+Used when `node` is on PATH and the typescript package is found behind `.bin/tsc`; otherwise, or when the
+script fails, `verify` runs the tsc command itself (incremental through a build-info file).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+_SCRIPT = r"""
+const path = require("path");
+const readline = require("readline");
+const ts = require(process.argv[2]);
+const project = process.argv[3];
+const configs = JSON.parse(process.argv[4]);
+const sources = new Map();  // fileName -> [text, SourceFile]: an unchanged file is not parsed again
+
+function host(options) {
+  const base = ts.createIncrementalCompilerHost(options);
+  const read = base.getSourceFile;
+  base.getSourceFile = (fileName, languageVersion, onError, shouldCreate) => {
+    const text = ts.sys.readFile(fileName);
+    if (text === undefined) return read(fileName, languageVersion, onError, shouldCreate);
+    const key = fileName + "\0" + JSON.stringify(languageVersion);
+    const hit = sources.get(key);
+    if (hit && hit[0] === text) return hit[1];
+    const file = ts.createSourceFile(fileName, text, languageVersion, false);
+    file.version = ts.sys.createHash ? ts.sys.createHash(text) : String(text.length) + ":" + text;
+    sources.set(key, [text, file]);
+    return file;
+  };
+  return base;
+}
+
+const programs = [];
+for (const config of configs) {
+  const failures = [];
+  const parsed = ts.getParsedCommandLineOfConfigFile(path.resolve(project, config), { noEmit: true },
+    { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => failures.push(d) });
+  programs.push({ parsed, failures, host: parsed ? host(parsed.options) : null, builder: undefined });
+}
+
+function flatten(d) {
+  const text = ts.flattenDiagnosticMessageText(d.messageText, "\n").split("\n").map((l) => l.trim()).filter(Boolean);
+  const out = { code: "TS" + d.code, message: text[0] || "", detail: text.length > 1 ? text[text.length - 1] : "",
+                file: "", line: 0, col: 0 };
+  if (d.file && d.start !== undefined) {
+    const pos = d.file.getLineAndCharacterOfPosition(d.start);
+    out.file = path.relative(project, d.file.fileName).split(path.sep).join("/");
+    out.line = pos.line + 1;
+    out.col = pos.character + 1;
+  }
+  return out;
+}
+
+function check() {
+  const out = [];
+  for (const p of programs) {
+    if (!p.parsed) { out.push(...p.failures.map(flatten)); continue; }
+    p.builder = ts.createSemanticDiagnosticsBuilderProgram(p.parsed.fileNames, p.parsed.options, p.host, p.builder,
+      ts.getConfigFileParsingDiagnostics(p.parsed), p.parsed.projectReferences);
+    const all = [...p.builder.getConfigFileParsingDiagnostics(), ...p.builder.getOptionsDiagnostics(),
+                 ...p.builder.getGlobalDiagnostics(), ...p.builder.getSyntacticDiagnostics(),
+                 ...p.builder.getSemanticDiagnostics()];
+    for (const d of all) if (d.category === ts.DiagnosticCategory.Error) out.push(flatten(d));
+  }
+  return out;
+}
+
+readline.createInterface({ input: process.stdin }).on("line", (line) => {
+  if (line.trim() !== "check") process.exit(0);
+  let reply;
+  try { reply = { ok: true, diagnostics: check() }; } catch (e) { reply = { ok: false, error: String(e && e.stack || e) }; }
+  process.stdout.write(JSON.stringify(reply) + "\n");
+});
+"""
+
+
+def typescript_package(node_modules: Path) -> Path | None:
+    """The typescript package behind `.bin/tsc` (its `bin/tsc` resolves into it)."""
+    try:
+        target = (node_modules / ".bin" / "tsc").resolve()
+    except OSError:
+        return None
+    package = target.parent.parent
+    if (package / "package.json").is_file() and (package / "lib" / "typescript.js").is_file():
+        return package
+    candidate = node_modules / "typescript"
+    return candidate if (candidate / "lib" / "typescript.js").is_file() else None
+
+
+class TscServer:
+    """The node process; `check()` returns tsc's errors as dicts, or None when it could not answer."""
+
+    def __init__(self, node_modules: Path, project: Path, configs: list[str], scratch: Path, timeout: float) -> None:
+        self.proc: subprocess.Popen[str] | None = None
+        self.timeout = timeout
+        node = shutil.which("node")
+        package = typescript_package(node_modules)
+        if node is None or package is None:
+            return
+        script = scratch / "impact-tsc-server.js"
+        script.write_text(_SCRIPT, encoding="utf-8")
+        try:
+            self.proc = subprocess.Popen([node, str(script), str(package), str(project), json.dumps(configs)],
+                                         cwd=project, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=subprocess.DEVNULL, text=True, encoding="utf-8")
+        except OSError:
+            self.proc = None
+
+    @property
+    def available(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def check(self) -> list[dict[str, object]] | None:
+        proc = self.proc
+        if proc is None or proc.stdin is None or proc.stdout is None or proc.poll() is not None:
+            return None
+        timer = threading.Timer(self.timeout, proc.kill)  # a hung compiler must not hang the scan
+        timer.start()
+        try:
+            proc.stdin.write("check\n")
+            proc.stdin.flush()
+            line = proc.stdout.readline()
+        except (OSError, ValueError):
+            line = ""
+        finally:
+            timer.cancel()
+        try:
+            reply = json.loads(line) if line else None
+        except ValueError:
+            reply = None
+        if not isinstance(reply, dict) or not reply.get("ok") or not isinstance(reply.get("diagnostics"), list):
+            self.close()
+            return None
+        return [d for d in reply["diagnostics"] if isinstance(d, dict)]
+
+    def close(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        try:
+            if proc.stdin is not None:
+                proc.stdin.close()
+            proc.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            proc.kill()
+            proc.wait()
