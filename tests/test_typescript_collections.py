@@ -235,3 +235,41 @@ def test_a_picker_shared_with_another_records_ids_is_for_a_person(tmp_path: Path
     assert {f.span.line for f in picker} >= {1, 4, 5, 8}  # Option.id, selectedIds, onChange, flip(id)
     assert all(f.edits and not f.fix and "tagIds" in f.review for f in picker)
     assert not [f for f in found if f.path == "src/types.ts" and f.span.line == 2]  # Tag.id
+
+
+TEXT_WIDGET = {
+    "src/types.ts": "export interface Project { id: number; name: string }\n",
+    "src/components/Combo.tsx": (
+        "interface ComboProps { value: string; options: { value: string; label: string }[]; onPick: (v: string) => void }\n"
+        "export function Combo({ value, options, onPick }: ComboProps) {\n"
+        "  const matches = (v: string) => v.startsWith(value);\n"
+        "  return <ul>{options.filter((o) => matches(o.value)).map((o) => <li key={o.value} onClick={() => onPick(o.value)}>{o.label}</li>)}</ul>;\n"
+        "}\n"
+    ),
+    "src/pages/Settings.tsx": (
+        "import { useState } from 'react';\n"
+        "import type { Project } from '../types';\n"
+        "import { Combo } from '../components/Combo';\n"
+        "export function Settings({ projects, current }: { projects: Project[]; current: Project }) {\n"
+        "  const [timezone, setTimezone] = useState<string>('UTC');\n"
+        "  const [daysText, setDaysText] = useState('30');\n"
+        "  const retentionDays: number = parseInt(daysText, 10);\n"
+        "  return (\n"
+        "    <form data-days={retentionDays}>\n"
+        "      <Combo value={String(current.id)} options={projects.map((p) => ({ value: String(p.id), label: p.name }))}\n"
+        "        onPick={() => undefined} />\n"
+        "      <Combo value={timezone} options={[]} onPick={setTimezone} />\n"
+        "      <Combo value={daysText} options={[]} onPick={setDaysText} />\n"
+        "    </form>\n"
+        "  );\n"
+        "}\n"
+    ),
+}
+
+
+def test_a_key_turned_into_text_for_a_text_widget_stays_out_of_it(tmp_path: Path) -> None:
+    """`<Combo value={String(current.id)} />` where Combo's value is `string`: a generic text widget. Its
+    internals and its other users (a timezone, a number of days typed as text) are not about the key."""
+    found = [f for f in scan_sources(TEXT_WIDGET, SEEDS, Config(), tmp=tmp_path).findings if f.kind != "info"]
+    assert [(f.path, f.span.line) for f in found] == [("src/types.ts", 1)], \
+        [(f.path, f.span.line, f.code, f.evidence) for f in found]

@@ -1407,11 +1407,14 @@ class Project:
             if value is None or value.type != "jsx_expression" or not value.named_children:
                 continue
             expr = value.named_children[0]
+            text = _stringified(expr, fi)
             for g in comps:
                 if not g.params or not g.params[0]:
                     continue
                 group = g.params[0]
                 target = next((b for b in group if b.prop_of == aname), None)
+                if text and target is not None and not self._number_slot(target):
+                    continue  # <Combo value={String(x.persona_id)} />: a text widget's value, not an id slot
                 if target is None and len(group) == 1 and not group[0].prop_of:
                     pb = group[0]  # props.contentId
                     if pb.type_node is not None:
@@ -1437,6 +1440,17 @@ class Project:
                         self.mark(target, f"{why} -> <{g.name} {aname}>")
                 elif target.key and not self._foreign_ids(expr, fi, target):
                     self.mark_backward(expr, func, fi, target.why)
+
+    def _number_slot(self, b: Binding) -> bool:
+        """A parameter or prop whose declared type states `number` (`id: number`, `ids?: number[]`); False
+        for text (`value: string`) and for a type this flow cannot see (`WithoutStyles<Props>`)."""
+        node: ts.Node | None = unwrap_type(b.type_node)
+        tfi = b.file
+        if node is None and b.prop_of and b.source_type is not None:
+            st = self.norm(b.source_type, b.file)
+            found = self.member_type(st, b.prop_of, b.file) if st is not None else None
+            node, tfi = found if found else (None, b.file)
+        return node is not None and bool(re.search(r"\bnumber\b", tfi.text(node)))
 
     def _pass_callback(self, fi: FileIndex, expr: ts.Node, func: Func | None,
                        fn_t: tuple[ts.Node, FileIndex]) -> None:
@@ -1720,6 +1734,21 @@ class Project:
             if subs:
                 out.append((route, subs))
         return out
+
+
+def _stringified(expr: ts.Node, fi: FileIndex) -> bool:
+    """`String(x)`, `x.toString()`, `` `${x}` ``: a value turned into text on purpose."""
+    if expr.type == "template_string":
+        return any(c.type == "template_substitution" for c in expr.named_children)
+    if expr.type != "call_expression":
+        return False
+    fn = expr.child_by_field_name("function")
+    if fn is None:
+        return False
+    if fi.text(fn) == "String":
+        return True
+    prop = fn.child_by_field_name("property") if fn.type == "member_expression" else None
+    return prop is not None and fi.text(prop) == "toString"
 
 
 def _collection_source(expr: ts.Node, fi: FileIndex) -> ts.Node | None:
