@@ -116,7 +116,7 @@ def _verification_notes(report: Report) -> list[str]:
     if ran:
         found = sum(int(p.get("found") or 0) + int(p.get("fixed") or 0) for p in ran)
         names = ", ".join(clip(str(p.get("label", "")), 60) for p in ran[:3]) + (" …" if len(ran) > 3 else "")
-        notes.append(f"patches type-checked ({names})" + (f", {found} more places found by the compiler" if found else ""))
+        notes.append(f"patches type-checked ({names})" + (f", {found} more place{'s' if found != 1 else ''} found by the compiler" if found else ""))
     for p in projects:
         if isinstance(p, dict) and not p.get("ran"):
             notes.append(f"{clip(str(p.get('label', '')), 60)} not type-checked: {clip(str(p.get('reason', '')), 100)}")

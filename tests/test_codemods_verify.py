@@ -8,6 +8,7 @@ key, a patch of that annotation (TS901) checked again in the next round.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from dataclasses import replace
@@ -383,3 +384,30 @@ def test_a_type_checker_config_above_the_root_counts_only_when_it_covers_the_roo
     checker = find_checker(repo / "backend")
     assert checker is not None and checker.base == repo and checker.files_in_config
     assert find_checker(repo / "fixtures") is None, "the repository's own config is not the fixture's"
+
+
+def test_the_report_shows_the_checks_per_project() -> None:
+    from analyzer.reports import RENDERERS
+    from report_factory import build_report
+
+    from analyzer.codemods.verify import ProjectCheck
+
+    base = build_report()
+    f = next(f for f in base.findings if f.language == "typescript")
+    found = replace(f, code="TS900", rule="ts.tsc.diagnostic", fingerprint="x" * 32, edits=(),
+                    evidence="tsc TS2345: Argument of type 'number' is not assignable to parameter of type 'string'.")
+    projects = [ProjectCheck(label="frontend", checker="tsc (server)", rounds=3, runs=4, seconds=2.5, before=1,
+                             first=5, fixed=3, found=1, expected=1, patched=7).as_dict(),
+                ProjectCheck(label="admin", ran=False, reason="no node_modules/.bin/tsc", patched=2).as_dict()]
+    report = replace(base, findings=(*base.findings, found), extras={**base.extras, "verification": {
+        "checked": ["tsc: frontend: 5 new errors with the rules' patches; ..."], "skipped": [], "withheld": {},
+        "projects": projects, "found": 4, "listed": True}})
+    html = RENDERERS["html"](report)
+    section = html.split('<section id="patches">', 1)[1].split("</section>", 1)[0]
+    row = section.split("<code>frontend</code>", 1)[1].split("</tr>", 1)[0]
+    assert [int(n) for n in re.findall(r'<td class="num">(\d+)', row)] == [3, 1, 5, 3, 1, 1, 7, 2]
+    assert "not run: no node_modules/.bin/tsc (2 patched files not checked)" in section
+    assert "Found by the compiler rather than the rules: 1 <code>TS900</code>" in section
+    md = RENDERERS["md"](report)
+    assert "patches type-checked (frontend), 4 more places found by the compiler · admin not type-checked: " \
+           "no node_modules/.bin/tsc" in md, md[:600]
