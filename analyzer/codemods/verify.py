@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analyzer.codemods.apply import EditConflict, patch_file, unified_diff
+from analyzer.codemods.tsc_fix import Resolver, Slot
 from analyzer.codemods.tsc_server import TscServer
 from analyzer.models import Edit, Finding, RuleMeta, SourceFile, Span
 
@@ -494,8 +495,6 @@ class _TscLoop:
     def __init__(self, result: Verification, work: _Work, findings: Sequence[Finding],
                  review: frozenset[tuple[str, int]], label: str, root: Path, copy: Path, rel_dir: Path,
                  own: dict[str, str], node_modules: Path, timeout: float, prefix: str, scratch: Path) -> None:
-        from analyzer.codemods.tsc_fix import Resolver
-
         self.result, self.work, self.review = result, work, review
         self.label, self.root, self.copy, self.rel_dir, self.own = label, root, copy, rel_dir, own
         self.prefix = prefix
@@ -566,7 +565,16 @@ class _TscLoop:
         """Could this error be the patches' doing and worth a finding or a fix? (Else no baseline is needed.)"""
         if not d.rel or (self.path(d.rel), self._original_line(d)) not in self.review:
             return True
-        return self.resolver.slot_for(d.rel, d.line, d.col, d.code, d.message) is not None
+        return self._slot(d) is not None
+
+    def _slot(self, d: Diagnostic) -> Slot | None:
+        """The annotation a diagnostic names; a tree the resolver cannot follow is no fix, not a crash."""
+        if not d.rel:
+            return None
+        try:
+            return self.resolver.slot_for(d.rel, d.line, d.col, d.code, d.message)
+        except Exception:  # noqa: BLE001 - no file may crash a run (STYLE.md)
+            return None
 
     def _baseline(self) -> Counter[tuple[str, int, str]] | None:
         """tsc on the tree as it was: the changed files go back to their scanned text for one run."""
@@ -624,7 +632,7 @@ class _TscLoop:
         """Retype the annotations the new errors name; True when something changed (another round)."""
         changed: set[str] = set()
         for d in new:
-            slot = self.resolver.slot_for(d.rel, d.line, d.col, d.code, d.message)
+            slot = self._slot(d)
             if slot is None or any((slot.rel, a) in self.fixes for a, _b in slot.spans):
                 continue
             finding = self._fix_finding(slot, d)
@@ -640,10 +648,7 @@ class _TscLoop:
                 return False
         return bool(changed)
 
-    def _fix_finding(self, slot: object, d: Diagnostic) -> Finding | None:
-        from analyzer.codemods.tsc_fix import Slot
-
-        assert isinstance(slot, Slot)
+    def _fix_finding(self, slot: Slot, d: Diagnostic) -> Finding | None:
         path = self.path(slot.rel)
         if path not in self.work.abs:
             self.work.abs[path] = str(self.root / slot.rel)
