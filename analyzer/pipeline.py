@@ -93,10 +93,13 @@ def resolve_targets(schema: SchemaSnapshot, options: ScanOptions) -> tuple[Targe
         if table is not None and col is not None:
             _require_key(table, col.name, text)
         from_type = col.type if col else "INTEGER"
+        where = "the models in the code declare" if schema.dialect == "models" else "the database says"
         if table is not None and col is not None and options.to != "uuid7" and _same_type(from_type, t.to_type):
-            where = "the models in the code declare" if schema.dialect == "models" else "the database says"
             raise UsageError(f"--target {text}: {table.name}.{col.name} is already {from_type} ({where} so); "
                              f"--to {options.to} changes nothing")
+        if table is not None and col is not None and _is_uuid(from_type):
+            raise UsageError(f"--target {text}: {table.name}.{col.name} is {from_type} ({where} so), not an "
+                             "integer; impact follows integer keys (to uuid, uuid7, bigint or text)")
         out.append(Target(t.table, t.column, from_type=from_type, to_type=t.to_type))
     return tuple(out)
 
@@ -106,6 +109,12 @@ def _same_type(from_type: str, to_type: str) -> bool:
     aliases = {"INT8": "BIGINT", "BIGSERIAL": "BIGINT", "SERIAL8": "BIGINT"}
     base = from_type.upper().split("(")[0].strip()
     return aliases.get(base, base) == to_type.upper()
+
+
+def _is_uuid(from_type: str) -> bool:
+    """A UUID key: the scanners look for the key typed as an integer, and from a UUID they report unrelated
+    integers instead (onyx's user.id scanned --to text listed `message_id: number` as the key)."""
+    return from_type.upper().split("(")[0].strip() in ("UUID", "UNIQUEIDENTIFIER")
 
 
 def _require_key(table: Table, column: str, text: str) -> None:

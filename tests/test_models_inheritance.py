@@ -937,17 +937,27 @@ class Aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab(Base):
     assert snap.tables == () and len(snap.notes) == 1
 
 
-def test_a_key_already_of_the_asked_type_is_refused_with_the_reason(tmp_path: Path) -> None:
-    """polar's ids are UUIDs already: `--to uuid` would change nothing, so the scan says so (exit 2) instead of
-    reporting integer-key findings that cannot apply; `--to bigint` goes on."""
+def test_a_key_already_of_the_asked_type_or_not_an_integer_is_refused_with_the_reason(tmp_path: Path) -> None:
+    """polar's ids are UUIDs already: `--to uuid` would change nothing, and from a UUID the scanners (which look
+    for the key typed as an integer) would report unrelated integers: the scan says why it stops (exit 2)."""
     from analyzer.pipeline import ScanOptions, UsageError, resolve_targets
 
     snap = _read(tmp_path, POLAR_LIKE)
+
+    def resolve(target: str, to: str) -> tuple[Target, ...]:
+        return resolve_targets(snap, ScanOptions(roots=(str(tmp_path),), targets=(target,), to=to))
+
     with pytest.raises(UsageError, match=r"organizations\.id is already UUID .*--to uuid changes nothing"):
-        resolve_targets(snap, ScanOptions(roots=(str(tmp_path),), targets=("organizations.id",), to="uuid"))
-    (target,) = resolve_targets(snap, ScanOptions(roots=(str(tmp_path),), targets=("organizations.id",),
-                                                  to="bigint"))
-    assert (target.from_type, target.to_type) == ("UUID", "BIGINT")
+        resolve("organizations.id", "uuid")
+    for to in ("bigint", "text"):
+        with pytest.raises(UsageError, match=r"organizations\.id is UUID \(the models in the code declare so\), "
+                                             r"not an integer; impact follows integer keys"):
+            resolve("organizations.id", to)
+    snap = _read(tmp_path / "ints", RELATIVE_LEVELS)
+    with pytest.raises(UsageError, match=r"tickets\.id is already BIGINT"):
+        resolve("tickets.id", "bigint")
+    (target,) = resolve("users.id", "bigint")
+    assert (target.from_type, target.to_type) == ("INTEGER", "BIGINT")
 
 
 def test_flask_sqlalchemy_model_names_its_table_in_snake_case(tmp_path: Path) -> None:
