@@ -267,6 +267,28 @@ TEXT_WIDGET = {
 }
 
 
+def test_a_text_prop_that_is_a_key_by_its_own_route_still_reaches_back(tmp_path: Path) -> None:
+    """The other direction stays: `<ProjectLink projectRef={String(picked)} />` where the text prop builds
+    `/api/v2/projects/${projectRef}` makes `picked`, a `useState<number | null>`, a key."""
+    files = {
+        "src/components/ProjectLink.tsx": (
+            "export function ProjectLink({ projectRef }: { projectRef: string }) {\n"
+            "  return <a href={`/api/v2/projects/${projectRef}`}>open</a>;\n"
+            "}\n"
+        ),
+        "src/pages/Pick.tsx": (
+            "import { useState } from 'react';\n"
+            "import { ProjectLink } from '../components/ProjectLink';\n"
+            "export function Pick({ choices }: { choices: number[] }) {\n"
+            "  const [picked, setPicked] = useState<number | null>(null);\n"
+            "  return <div>{choices.length}<ProjectLink projectRef={String(picked)} /><b onClick={() => setPicked(null)} /></div>;\n"
+            "}\n"
+        ),
+    }
+    found = _lines(list(scan_sources(files, SEEDS, Config(), tmp=tmp_path).findings), "src/pages/Pick.tsx")
+    assert found.get(4) == {"TS040"}, found
+
+
 def test_a_key_turned_into_text_for_a_text_widget_stays_out_of_it(tmp_path: Path) -> None:
     """`<Combo value={String(current.id)} />` where Combo's value is `string`: a generic text widget. Its
     internals and its other users (a timezone, a number of days typed as text) are not about the key."""

@@ -1168,7 +1168,9 @@ class Project:
                     if arg.type == "object" and b.type_node is not None:
                         self._typed_object(fi, arg, self.norm(b.type_node, g.file), func)
                         continue
-                    why = self.is_key(arg, func, fi)
+                    # search(String(id)): a text parameter does not become a key by it (the other way round,
+                    # a text parameter that is a key by its own route makes `id` one)
+                    why = "" if _stringified(arg, fi) and not self._number_slot(b) else self.is_key(arg, func, fi)
                     if why:
                         self.mark(b, f"{why} -> {g.name}({b.name})")
                     elif b.key and self._kind_allows(g, i, args, fi) and not self._foreign_ids(arg, fi, b):
@@ -1413,15 +1415,15 @@ class Project:
                     continue
                 group = g.params[0]
                 target = next((b for b in group if b.prop_of == aname), None)
-                if text and target is not None and not self._number_slot(target):
-                    continue  # <Combo value={String(x.persona_id)} />: a text widget's value, not an id slot
                 if target is None and len(group) == 1 and not group[0].prop_of:
                     pb = group[0]  # props.contentId
                     if pb.type_node is not None:
                         st = self.norm(pb.type_node, g.file)
                         if st is not None:
                             k = (self.type_key(st, g.file), aname)
-                            why = self.is_key(expr, func, fi)
+                            slot = self.member_type(st, aname, g.file) if text else None
+                            numeric = slot is not None and bool(re.search(r"\bnumber\b", slot[1].text(slot[0])))
+                            why = "" if text and not numeric else self.is_key(expr, func, fi)
                             if why and not self.is_key_member(*k):
                                 self.key_members[k] = why
                                 self._touch_all()
@@ -1434,7 +1436,8 @@ class Project:
                 if fn_t is not None:
                     self._pass_callback(fi, expr, func, fn_t)
                     continue
-                why = self.is_key(expr, func, fi)
+                # <Combo value={String(x.persona_id)} />: a text widget's value is not an id slot by it
+                why = "" if text and not self._number_slot(target) else self.is_key(expr, func, fi)
                 if why:
                     if not target.key:
                         self.mark(target, f"{why} -> <{g.name} {aname}>")
