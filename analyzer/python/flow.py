@@ -180,6 +180,10 @@ class Flow:
         #: per function (by identity): local names bound to result rows of several columns (`select(a, b)`)
         #: -> per column, why it holds the key (None: it does not)
         self.slots: dict[int, dict[str, Slots]] = {}
+        #: fixtures already checked for building affected objects (by identity) -> how many ORM classes were known
+        self._fixtures_seen: dict[int, int] = {}
+        #: what rules compute once per scan from the final facts (`task_key_params`)
+        self.cache: dict[str, object] = {}
         clear_caches()  # walk caches live for one scan
 
     # ------------------------------------------------------------------ expressions
@@ -336,7 +340,7 @@ class Flow:
                 fk = model.returns[callee.func_id]
                 return f"returned by {callee.qualname}() ({fk.evidence})", fk.target
             return None
-        if isinstance(expr, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
+        if isinstance(expr, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
             ev = self._comp_key(pf, fi, expr)
             return ev
         if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
@@ -364,6 +368,11 @@ class Flow:
                 isinstance(e, cst.StarredElement) for e in expr.elements):
             return tuple(self.key_of(pf, fi, e.value) for e in expr.elements)
         if isinstance(expr, (cst.ListComp, cst.SetComp, cst.GeneratorExp)) and fi is not None:
+            target = expr.for_in.target
+            if isinstance(expr.elt, cst.Name) and isinstance(target, cst.Name) and expr.elt.value == target.value:
+                return self.slots_of(pf, fi, expr.for_in.iter, depth + 1)  # [row for row in rows]
+            if not isinstance(expr.elt, cst.Tuple):
+                return None  # only a tuple makes new columns
             saved = dict(fi.instances), dict(fi.env), dict(self.slots.get(id(fi), {}))
             self._bind_for(pf, fi, expr.for_in.target, expr.for_in.iter)
             got = self.slots_of(pf, fi, expr.elt, depth + 1)
@@ -403,12 +412,14 @@ class Flow:
         return None
 
     def _comp_key(self, pf: ParsedFile, fi: FuncInfo | None,
-                  comp: cst.ListComp | cst.SetComp | cst.GeneratorExp) -> Ev | None:
+                  comp: cst.ListComp | cst.SetComp | cst.GeneratorExp | cst.DictComp) -> Ev | None:
+        """A comprehension of keys; a dict comprehension whose values are keys (`{i.title: i.id ...}`; one keyed
+        by them is a keyed container, PY054)."""
         if fi is None:
             return None
         saved = dict(fi.instances), dict(fi.env)
         self._bind_for(pf, fi, comp.for_in.target, comp.for_in.iter)
-        ev = self.key_of(pf, fi, comp.elt)
+        ev = self.key_of(pf, fi, comp.value if isinstance(comp, cst.DictComp) else comp.elt)
         fi.instances, fi.env = saved[0], saved[1]
         return ev
 
@@ -538,10 +549,13 @@ class Flow:
     def analyze(self, pf: ParsedFile, fi: FuncInfo) -> None:
         """Local flow of one function, then what it teaches about callees, schemas and returns."""
         self.seed_params(pf, fi)
-        if fi.decorators and fi.name not in self.model.function_names and is_fixture(fi) \
-                and any(re.search(rf"\b{re.escape(c)}\(", pf.code(fi.node)) for c in self.model.orm):
-            self.model.function_names.add(fi.name)  # a factory fixture: tests that use it are candidates
-            self.model.version += 1
+        if fi.decorators and fi.name not in self.model.function_names \
+                and self._fixtures_seen.get(id(fi)) != len(self.model.orm) and is_fixture(fi):
+            self._fixtures_seen[id(fi)] = len(self.model.orm)
+            code = pf.code(fi.node)
+            if any(c in code and re.search(rf"\b{re.escape(c)}\(", code) for c in self.model.orm):
+                self.model.function_names.add(fi.name)  # a factory fixture: tests that use it are candidates
+                self.model.version += 1
         if fi.body_nodes is None:  # walked once, reused by every round
             walker = _Body()
             fi.node.body.visit(walker)
@@ -612,10 +626,11 @@ class Flow:
                 elif isinstance(b, cst.Attribute) and isinstance(a, cst.Attribute) and isinstance(a.value, cst.Name) \
                         and a.value.value in self.model.orm and self.key_of(pf, fi, a):
                     self._sink(pf, fi, b, f"compared with {pf.code(a)} in {pf.where(node)}")
-                elif isinstance(target.operator, (cst.Equal, cst.NotEqual)) and isinstance(b, (cst.Name, cst.Attribute)) \
-                        and not isinstance(a, cst.Name) and self.key_of(pf, fi, b) is None:
+                elif isinstance(target.operator, (cst.Equal, cst.NotEqual)) and not isinstance(a, cst.Name) and (
+                        isinstance(b, cst.Name) and b.value not in fi.env or isinstance(b, cst.Attribute)
+                        and isinstance(b.value, cst.Name)) and isinstance(a, (cst.Attribute, cst.Subscript)):
                     ev = self.key_of(pf, fi, a)  # `body.asset_id != asset_pk`: the same value, the same key
-                    if ev:
+                    if ev and self.key_of(pf, fi, b) is None:
                         self._sink(pf, fi, b, f"compared with `{_short(pf.code(a), 40)}` in {pf.where(node)}")
 
     def _sink(self, pf: ParsedFile, fi: FuncInfo, x: cst.BaseExpression, why: str) -> None:
@@ -895,8 +910,8 @@ class Flow:
                         value: cst.BaseExpression) -> None:
         """`ids_of(items)` with `items` a list of ContentItem: inside ids_of, `rows` holds ContentItems (when its
         annotation does not name a class of its own)."""
-        if not isinstance(value, (cst.Name, cst.Subscript, cst.Call, cst.Await)):
-            return
+        if not isinstance(value, (cst.Name, cst.Subscript)):
+            return  # names and items of names: a lookup, where a call would be resolved again
         cls = self.instance_class(pf, fi, value)
         if cls is None:
             return

@@ -131,17 +131,26 @@ class FileCtx:
                 out.append(Edit(start, end, new, requires_import=imp))
         return tuple(out)
 
-    def key_type_edits(self, fi: FuncInfo | None, ann: cst.BaseExpression,
-                       values: list[cst.BaseExpression]) -> tuple[tuple[Edit, ...], str]:
+    def key_type_edits(self, fi: FuncInfo | None, ann: cst.BaseExpression, values: list[cst.BaseExpression],
+                       key_side: bool = True) -> tuple[tuple[Edit, ...], str]:
         """Edits for the `int`s of `ann` that hold the key, given the values it annotates (returned or
         assigned). A `tuple[int, int]` of `(row[0], row[1])` rows changes only where a column holds the key; a
-        `dict[int, int]` only its key side. ((), review) when the tuple's key element cannot be told."""
+        `dict[int, int]` only the side that holds it (`key_side=False`: never the key side, which PY054 owns).
+        ((), review) when the tuple's key element cannot be told."""
         tup = next((n for n in _find(ann, cst.Subscript) if isinstance(n, cst.Subscript)
                     and isinstance(n.value, cst.Name) and n.value.value in ("tuple", "Tuple")), None)
         if tup is None:
             if isinstance(ann, cst.Subscript) and isinstance(ann.value, (cst.Name, cst.Attribute)) \
-                    and _tail(ann.value) in _MAPPINGS and ann.slice and isinstance(ann.slice[0].slice, cst.Index):
-                return self.int_edits(ann.slice[0].slice.value), ""
+                    and _tail(ann.value) in _MAPPINGS and len(ann.slice) == 2 \
+                    and all(isinstance(el.slice, cst.Index) for el in ann.slice):
+                sides = self._mapping_sides(fi, values)
+                sides = (sides[0] and key_side, sides[1])
+                sides_out: list[Edit] = []
+                for side, el in zip(sides, ann.slice, strict=True):
+                    if side:
+                        assert isinstance(el.slice, cst.Index)
+                        sides_out.extend(self.int_edits(el.slice.value))
+                return tuple(sides_out), ""
             return self.int_edits(ann), ""
         assert isinstance(tup, cst.Subscript)
         shapes = [s for v in values for s in [self.flow.slots_of(self.pf, fi, v)] if s is not None]
@@ -157,6 +166,26 @@ class FileCtx:
                     any(shape) for shape in shapes):
                 out.extend(self.int_edits(el.slice.value))
         return tuple(out), ""
+
+    def _mapping_sides(self, fi: FuncInfo | None, values: list[cst.BaseExpression]) -> tuple[bool, bool]:
+        """Which side of a returned mapping holds the key: `{item.id: n ...}` the key side, `{"ref": item.id}` the
+        value side; both when it cannot be told (a name filled elsewhere)."""
+        keys = vals = False
+        for v in values:
+            if isinstance(v, cst.DictComp) and fi is not None:
+                saved = dict(fi.instances), dict(fi.env)
+                self.flow._bind_for(self.pf, fi, v.for_in.target, v.for_in.iter)
+                keys |= self.key(fi, v.key) is not None
+                vals |= self.key(fi, v.value) is not None
+                fi.instances, fi.env = saved
+            elif isinstance(v, cst.Dict):
+                for el in v.elements:
+                    if isinstance(el, cst.DictElement):
+                        keys |= self.key(fi, el.key) is not None
+                        vals |= self.key(fi, el.value) is not None
+            else:
+                return True, True
+        return (keys, vals) if keys or vals else (True, True)
 
     def has_int(self, node: cst.CSTNode | None) -> bool:
         return node is not None and any(isinstance(n, cst.Name) and n.value == "int" for n in _find(node, cst.Name))

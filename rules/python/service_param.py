@@ -116,6 +116,10 @@ class FunctionReturn(PyRule):
                      "    for i, item in enumerate(s.scalars(select(ContentItem))):\n        out.append(item.id)\n"
                      "    return out\n",
                 line=3, expected_fix="def collect(s) -> list[uuid.UUID]:"),
+        # a mapping: the side that holds the key changes, the other stays
+        Invalid(_Q + "def by_title(s) -> dict[str, int]:\n"
+                     "    return {i.title: i.id for i in s.scalars(select(ContentItem))}\n",
+                line=3, expected_fix="def by_title(s) -> dict[str, uuid.UUID]:"),
         Invalid(_Q + "def parse_ref(ref: str, s=None) -> tuple[str, int]:\n    kind, _, pk = ref.partition(':')\n"
                      "    item = s.get(ContentItem, int(pk))\n    return kind, item.id\n",
                 line=3, expected_fix="def parse_ref(ref: str, s=None) -> tuple[str, uuid.UUID]:"),
@@ -130,7 +134,7 @@ class FunctionReturn(PyRule):
             if fk is None or ret is None or not ctx.has_int(ret.annotation):
                 continue
             values = [r.value for r in ctx.pf.returns_of(fi) if r.value is not None]
-            edits, review = ctx.key_type_edits(fi, ret.annotation, values)
+            edits, review = ctx.key_type_edits(fi, ret.annotation, values, key_side=False)
             if not edits and not review and ctx.model.int_changes:
                 continue  # the ints of the annotation are the other elements (`tuple[str, int]` of a count)
             yield ctx.finding(self, ret.annotation, f"{fi.qualname}",

@@ -4,7 +4,7 @@ import re
 from collections.abc import Iterator
 
 import libcst as cst
-from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid, find_all, walk_children
+from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid, find_all
 
 from analyzer.models import NOT_BIGINT, Finding
 from analyzer.python import facts
@@ -90,6 +90,14 @@ class UrlText:
                     return self.render(found, None if scope is self.module else fi, depth + 1) \
                         if found is not None else _HOLE
         return _HOLE
+
+
+def _string_parts(node: cst.BaseExpression) -> set[int]:
+    """`node` and the strings it is made of (the parts of `"a" "b"`, of `API + "/x"`), by identity."""
+    out = {id(node)}
+    if isinstance(node, (cst.ConcatenatedString, cst.BinaryOperation)):
+        out |= _string_parts(node.left) | _string_parts(node.right)
+    return out
 
 
 def _url_calls(pf: ParsedFile) -> Iterator[tuple[cst.Call, cst.BaseExpression, FuncInfo | None]]:
@@ -201,8 +209,7 @@ class TestIdUrl(PyRule):
         texts = UrlText(ctx.pf)
         seen: set[int] = set()
         for call, url, fi in _url_calls(ctx.pf):
-            for node in walk_children(url):
-                seen.add(id(node))
+            seen |= _string_parts(url)
             hit = self._match(ctx, texts.render(url, fi))
             if hit:
                 yield ctx.finding(self, call, ctx.symbol(fi), hit[0], evidence=hit[1], layer="test")
@@ -210,8 +217,7 @@ class TestIdUrl(PyRule):
             for entry in ctx.pf.of(kind):
                 if id(entry.node) in seen:
                     continue
-                for node in walk_children(entry.node):
-                    seen.add(id(node))
+                seen |= _string_parts(entry.node)
                 hit = self._match(ctx, texts.render(entry.node, entry.func))
                 if hit:
                     yield ctx.finding(self, entry.node, ctx.symbol(entry.func), hit[0], evidence=hit[1], layer="test")
@@ -741,6 +747,8 @@ def _mock_targets(ctx: FileCtx) -> dict[str, FuncInfo]:
     """`with mock.patch("app.x.generate.apply_async") as m` / `patch.object(generate, "delay")` -> m: task."""
     out: dict[str, FuncInfo] = {}
     registry = ctx.flow.registry
+    if "delay" not in ctx.pf.text and "apply_async" not in ctx.pf.text:
+        return out  # nothing to patch: spare the walk
 
     class V(cst.CSTVisitor):
         def visit_WithItem(self, item: cst.WithItem) -> None:
@@ -785,11 +793,16 @@ def _range_names(pf: ParsedFile, model: KeyModel) -> set[tuple[int, str]]:
 
 
 def _task_key_params(ctx: FileCtx) -> set[str]:
-    """Specific names of Celery task parameters that hold the key (message payload keys in tests)."""
+    """Specific names of Celery task parameters that hold the key (message payload keys in tests); computed
+    once per scan (the flow facts are final when rules run)."""
+    cached = ctx.flow.cache.get("task_key_params")
+    if isinstance(cached, set):
+        return cached
     out: set[str] = set()
     for _pf, fi in ctx.flow.registry.by_id.values():
         if fi.task:
             out |= {p.name.value for p in fi.params if p.name.value in fi.env and p.name.value.lower() not in _GENERIC}
+    ctx.flow.cache["task_key_params"] = out
     return out
 
 
@@ -834,15 +847,18 @@ def _key_test(ctx: FileCtx, fi: FuncInfo | None) -> bool:
         if any(rx.search(url) for rx in rxs):
             return True
     registry = ctx.flow.registry
-    used = [p.name.value for p in fi.params] + [
-        e.node.func.value for e in ctx.pf.of(cst.Call) if e.func is fi and isinstance(e.node, cst.Call)
-        and isinstance(e.node.func, cst.Name)]
-    for name in dict.fromkeys(used):
-        for fid in registry.by_name.get(name, ())[:3]:
-            fpf, helper = registry.by_id[fid]
-            if helper is not fi and (is_fixture(helper) or fpf.layer == "test") \
-                    and _names_any(fpf.code(helper.node), classes):
-                return True
+    helpers: list[FuncInfo] = []
+    for p in fi.params:  # fixtures the test requests by name
+        helpers += [registry.by_id[fid][1] for fid in registry.by_name.get(p.name.value, ())[:3]
+                    if is_fixture(registry.by_id[fid][1])]
+    for e in ctx.pf.of(cst.Call):  # test helpers and factories it calls
+        if e.func is fi and isinstance(e.node, cst.Call) and isinstance(e.node.func, cst.Name):
+            callee = registry.resolve(ctx.pf, e.node.func, fi)
+            if callee is not None and callee.cls is None and registry.by_id[callee.func_id][0].layer == "test":
+                helpers.append(callee)
+    for helper in {id(h): h for h in helpers}.values():
+        if helper is not fi and _names_any(registry.by_id[helper.func_id][0].code(helper.node), classes):
+            return True
     return False
 
 
