@@ -20,7 +20,7 @@ _SCHEMA_SUFFIXES = (
 #: views of one record: `MinimalProject`, `ProjectListItem`, `ProjectSnapshot`, `ProjectWithOwner` are all a
 #: project, whose `id` is the project's (never `ProjectTask`, `ProjectMember`: other records)
 _VIEW_PREFIXES = ("Minimal", "Full", "Basic", "Simple", "Detailed", "Extended", "Lite", "Light", "Compact", "Brief")
-_VIEW_SUFFIXES = ("ListItem", "Snapshot", "Preview", "Info", "Lite", "Light", "Brief", "Compact", "Option", "Ref")
+_VIEW_SUFFIXES = ("ListItem", "Snapshot", "Preview", "Info", "Lite", "Light", "Brief", "Compact", "Ref")
 _WITH = re.compile(r"(?<=[a-z0-9])With[A-Z]\w*$")
 _CAMEL_SPLIT = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 #: `content_id`, `contentIds`: names that say which id they hold. `ids`, `next_cursor`, `after` do not,
