@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
@@ -17,6 +18,7 @@ _HTTP = {"get", "post", "put", "patch", "delete", "head", "options", "request", 
 _HOLE = "\x00"
 
 
+@functools.lru_cache(maxsize=4096)
 def _template_regex(template: str, params: tuple[str, ...], anchored: bool = False) -> re.Pattern[str]:
     out = ""
     for part in re.split(r"({\w+(?::\w+)?})", template):
@@ -28,17 +30,18 @@ def _template_regex(template: str, params: tuple[str, ...], anchored: bool = Fal
     return re.compile(("^" if anchored else "") + out + r"/?(?:\?.*)?$")
 
 
-def _template_tails(template: str, params: tuple[str, ...]) -> list[re.Pattern[str]]:
+@functools.lru_cache(maxsize=4096)
+def _template_tails(template: str, params: tuple[str, ...]) -> list[tuple[int, re.Pattern[str]]]:
     """The template without its leading segments, for a URL whose start the test computes
     (`f"{API}/items/999"`, `settings.API_V1_STR + "/items/1"`): every tail that still names a literal
-    segment before a key parameter."""
+    segment before a key parameter, with how many characters it drops."""
     out = []
     starts = [m.start() for m in re.finditer("/", template)]
     for i in starts:
         tail = template[i:]
         first_key = min((tail.find("{" + p) for p in params if "{" + p in tail), default=-1)
         if first_key > 0 and re.search(r"/[^/{}]+/", tail[:first_key + 1]):
-            out.append(_template_regex(tail, params, anchored=True))
+            out.append((i, _template_regex(tail, params, anchored=True)))
     return out
 
 
@@ -230,13 +233,16 @@ class TestIdUrl(PyRule):
         shown = url.replace(_HOLE, "{…}")
         path, _, query = url.partition("?")
         model = ctx.model
+        best: tuple[int, str] | None = None  # the route matched with the least of its prefix left to the hole
         for template, params in model.route_templates:
             if url.startswith(_HOLE):
-                hit = any(rx.search(url[1:]) for rx in _template_tails(template, params))
+                dropped = min((i for i, rx in _template_tails(template, params) if rx.search(url[1:])), default=None)
             else:
-                hit = _template_regex(template, params).search(url) is not None
-            if hit:
-                return f"test URL `{shown}` hard-codes an integer key", f"matches route {template}"
+                dropped = 0 if _template_regex(template, params).search(url) is not None else None
+            if dropped is not None and (best is None or dropped < best[0]):
+                best = (dropped, template)
+        if best is not None:
+            return f"test URL `{shown}` hard-codes an integer key", f"matches route {best[1]}"
         if query:
             for pair in query.split("&"):
                 name, _, value = pair.partition("=")
