@@ -34,7 +34,11 @@ TARGETS = ("vehicles.id", "trailers.id")
 #: ids (8/24), utils returning ids under other names (`tuple[str, int]`, `list[int]`, `dict[int, int]`).
 #: 2026-11-25 TypeScript round 3: frontend 68/72 with no frontend noise (the `setPage(page +/- 1)` pair is
 #: gone: a queryKey tuple no longer marks its page element); total 123/155 = 79 %, precision 123/126 -> 0.75.
-RECALL_FLOOR = 0.75
+#: 2026-11-29 issue 12 Python patterns (factory fixtures and their **overrides, made-up ids, JSON aliases, a faked
+#: task.delay, (id, count) rows, bindparams SQL, equality with a key, int() into a key column; a task that parses its
+#: own argument is no longer reported at its signature and senders): backend 86/96 with no noise; total 142/155 = 92 %,
+#: precision 142/142 -> 0.85. Left: AssetSummary.pk through a returned tuple, raw-SQL rows, utils nobody calls.
+RECALL_FLOOR = 0.85
 PRECISION_FLOOR = 0.95
 
 
