@@ -148,6 +148,26 @@ class Registry:
         return None
 
     def resolve(self, pf: ParsedFile, func: cst.BaseExpression, fi: FuncInfo | None = None) -> FuncInfo | None:
+        found = self._resolve(pf, func, fi)
+        if found is not None and isinstance(func, cst.Name) and fi is not None and fi.param(func.value) is not None \
+                and is_fixture(found):
+            return self.fixture_value(found)  # `make_item(...)` in a test: the function the fixture returns
+        return found
+
+    def fixture_value(self, fixture: FuncInfo) -> FuncInfo | None:
+        """The inner function a factory fixture returns (`def _make(**kw): ...; return _make`), or None."""
+        fpf = self.by_id[fixture.func_id][0]
+        for r in fpf.returns_of(fixture):
+            if isinstance(r.value, cst.Name) and f"{fixture.func_id}.{r.value.value}" in self.by_id:
+                return self.by_id[f"{fixture.func_id}.{r.value.value}"][1]
+        return None
+
+    def fixture(self, name: str) -> FuncInfo | None:
+        """The pytest fixture a test parameter named `name` receives, when one fixture has that name."""
+        found = [self.by_id[fid][1] for fid in self.by_name.get(name, ()) if is_fixture(self.by_id[fid][1])]
+        return found[0] if len(found) == 1 else None
+
+    def _resolve(self, pf: ParsedFile, func: cst.BaseExpression, fi: FuncInfo | None = None) -> FuncInfo | None:
         if isinstance(func, cst.Attribute):
             cls = self.receiver_class(fi, func.value)
             if cls is not None:
@@ -216,6 +236,8 @@ class Flow:
                 cls = self.annotation_class(callee.node.returns.annotation)
                 if cls:
                     return cls
+            if callee is not None and callee.func_id in model.return_instances:
+                return model.return_instances[callee.func_id]
             # session.get(Model, x), db.query(Model).filter(...).first(), session.scalars(select(Model))
             node: cst.BaseExpression = expr
             while True:
@@ -485,6 +507,12 @@ class Flow:
                     fi.env[pos[0].name.value] = f"validates key field `{fi.cls}.{keyed[0]}`"
         for name, passed in self.model.param_instances.get(fi.func_id, {}).items():
             fi.instances.setdefault(name, passed)
+        if pf.layer == "test" and self.model.return_instances:  # def test_x(item): the `item` fixture's object
+            for p in fi.params:
+                if p.annotation is None and p.name.value not in fi.instances:
+                    fixture = self.registry.fixture(p.name.value)
+                    if fixture is not None and fixture is not fi and fixture.func_id in self.model.return_instances:
+                        fi.instances[p.name.value] = self.model.return_instances[fixture.func_id]
         for p in fi.params:
             name = p.name.value
             if name in learned:
@@ -804,6 +832,10 @@ class Flow:
             if ev:
                 model.learn_return(fi.func_id, f"returns `{_short(pf.code(node.value))}` in {pf.where(node)}",
                                    ev[1])
+            if fi.func_id not in model.return_instances and isinstance(node.value, cst.Name):
+                cls = self.instance_class(pf, fi, node.value)  # `return obj`, a ContentItem: callers get one
+                if cls:
+                    model.learn_return_instance(fi.func_id, cls)
             return
         if not isinstance(node, cst.Call):
             return

@@ -124,6 +124,8 @@ class KeyModel:
         self.returns: dict[str, FuncKey] = {}
         #: function id -> parameter -> the affected ORM class of the objects passed to it (`ids_of(items)`)
         self.param_instances: dict[str, dict[str, str]] = {}
+        #: function id -> the affected ORM class of the object it returns (a factory, a fixture)
+        self.return_instances: dict[str, str] = {}
         #: function names worth a look in other files (callers of learned functions)
         self.function_names: set[str] = set()
         #: callees that received a key but whose definition is not parsed yet
@@ -185,6 +187,14 @@ class KeyModel:
             return False
         slot[param] = cls
         self._remember_function(func_id)
+        self.dirty.add(func_id)
+        self.version += 1
+        return True
+
+    def learn_return_instance(self, func_id: str, cls: str) -> bool:
+        if func_id in self.return_instances:
+            return False
+        self.return_instances[func_id] = cls
         self.dirty.add(func_id)
         self.version += 1
         return True

@@ -897,6 +897,23 @@ class TestJsonIdAssert(PyRule):
     INVALID = [Invalid("from app.models import ContentItem\n"
                        "def test_x(resp, item: ContentItem):\n    assert resp.json()['id'] == item.id\n",
                        line=3, path="tests/test_x.py")]
+    # objects from fixtures: the `item` fixture's return value, a factory fixture's product; `user` is no key
+    _FIXTURES = ("### tests/conftest.py\nimport pytest\nfrom app.models import ContentItem, User\n"
+                 "@pytest.fixture\ndef item(session):\n    obj = ContentItem(title='x')\n    session.add(obj)\n"
+                 "    return obj\n@pytest.fixture\ndef user(session):\n    return User()\n"
+                 "@pytest.fixture\ndef make_item(session):\n    def _make(**kw):\n        obj = ContentItem(**kw)\n"
+                 "        session.add(obj)\n        return obj\n    return _make\n"
+                 "### tests/test_items.py\n"
+                 "def test_get(client, item, make_item, user):\n    other = make_item(title='y')\n"
+                 "    assert client.get(f'/items/{item.id}').json()['id'] == item.id\n"
+                 "    assert client.get(f'/items/{other.id}').json()['id'] == other.id\n"
+                 "    assert client.get(f'/users/{user.id}').json()['id'] == user.id\n")
+    INVALID += [Invalid(_FIXTURES, line=3, path="tests/test_items.py"),
+                Invalid(_FIXTURES, line=4, path="tests/test_items.py")]
+    VALID += [Valid(_FIXTURES.split("### tests/test_items.py")[0] + "### tests/test_items.py\n"
+                    "def test_user(client, user, item):\n"
+                    "    assert client.get(f'/users/{user.id}').json()['id'] == user.id\n",
+                    path="tests/test_items.py")]
 
     VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
