@@ -821,7 +821,9 @@ class Flow:
                 continue
             alt = "|".join(re.escape(c.lower()) for c in cols)
             op = r"\s*(?:=|<>|!=|<=|>=|<|>|in)\s*\(?\s*"
-            if re.search(rf"\b(?:{alt}){op}:{re.escape(bind.lower())}\b", low):
+            b = re.escape(bind.lower())
+            if re.search(rf"\b(?:{alt}){op}:{b}\b", low) or re.search(
+                    rf"\b(?:{alt})\s+(?:not\s+)?between\s+(?::{b}\b|:\w+\s+and\s+:{b}\b)", low):
                 return True
         return False
 

@@ -48,6 +48,11 @@ class FunctionParam(PyRule):
                 "        'SELECT i.id FROM images i JOIN users u ON u.id = i.id WHERE u.id = %s AND i.content_id = %s',\n"
                 "        (7, ref))\n",
                 line=2, expected_fix="def rows(conn, ref: uuid.UUID):"),
+        # bound to a range of the key in raw SQL
+        Invalid(_HEAD + "from sqlalchemy import text\n"
+                "SLICE = text('SELECT id, title FROM content_items WHERE id BETWEEN :lo AND :hi')\n"
+                "def page(s, lo: int, hi: int):\n    return s.execute(SLICE, {'lo': lo, 'hi': hi}).all()\n",
+                line=4, message_contains="`lo`", expected_fix="def page(s, lo: uuid.UUID, hi: int):"),
     ]
 
     VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint

@@ -40,7 +40,7 @@ def line_hazard(line: str, cols: set[str]) -> str | None:
     if not cols:
         return None
     alt = "|".join(re.escape(c.lower()) for c in sorted(cols))
-    if re.search(rf"\b(?:{alt})\s*(?:[<>]=?|%|[-+*/](?!-))", low):
+    if re.search(rf"\b(?:{alt})\s*(?:[<>]=?|%|[-+*/](?!-))", low) or re.search(rf"\b(?:{alt})\s+(?:not\s+)?between\b", low):
         return "compares or computes on the key"
     if re.search(rf"order\s+by\b.*\b(?:{alt})\b", low) or re.search(rf"\b(?:max|min)\s*\(\s*[\w.]*\b(?:{alt})\s*\)", low):
         return "orders by the key or takes its max/min"
@@ -82,7 +82,10 @@ class RawSql(PyRule):
                 line=2, message_contains="integer", to="BIGINT"),
         Invalid("from sqlalchemy import text\nQ = text(\n    'SELECT content_id % :n AS shard '\n"
                 "    'FROM images GROUP BY 1'\n)\n", line=3),
+        Invalid("from sqlalchemy import text\nQ = text('SELECT id, title FROM content_items WHERE id BETWEEN :lo AND :hi')\n",
+                line=2, message_contains="compares"),
     ]
+    VALID += [Valid("from sqlalchemy import text\nQ = text('SELECT id FROM users WHERE id BETWEEN :lo AND :hi')\n")]
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         for start, text, hits in sql_strings(ctx):
