@@ -204,6 +204,9 @@ class Flow:
         self._fixtures_seen: dict[int, int] = {}
         #: what rules compute once per scan from the final facts (`task_key_params`)
         self.cache: dict[str, object] = {}
+        #: per function (by identity): local names bound to tuples holding affected objects -> class per element
+        self.objects: dict[int, dict[str, tuple[str | None, ...]]] = {}
+        self._returners: tuple[tuple[int, int], set[str]] = ((-1, -1), set())
         clear_caches()  # walk caches live for one scan
 
     # ------------------------------------------------------------------ expressions
@@ -413,6 +416,40 @@ class Flow:
                 return self.slots_of(pf, fi, args[0].value, depth + 1)
         return None
 
+    def object_slots(self, pf: ParsedFile, fi: FuncInfo, expr: cst.BaseExpression) -> tuple[str | None, ...] | None:
+        """Per element, the affected ORM class of a tuple a call returns (`-> tuple[AssetKind, Vehicle | Trailer]`,
+        `return "vehicle", vehicle`), or of a name bound to one."""
+        if isinstance(expr, cst.Name):
+            return self.objects.get(id(fi), {}).get(expr.value)
+        if isinstance(expr, cst.Tuple):
+            got = tuple(self.instance_class(pf, fi, e.value) for e in expr.elements)
+            return got if any(got) else None
+        if not isinstance(expr, cst.Call) or callee_name(expr) not in self._tuple_returners():
+            return None
+        callee = self.registry.resolve(pf, expr.func, fi)
+        return self._tuple_return(callee) if callee is not None else None
+
+    def _tuple_return(self, fn: FuncInfo) -> tuple[str | None, ...] | None:
+        if fn.node.returns is None:
+            return None
+        tup = next((n for n in _walk_subscripts(fn.node.returns.annotation)
+                    if isinstance(n.value, cst.Name) and n.value.value in ("tuple", "Tuple")), None)
+        if tup is None:
+            return None
+        got = tuple(self.annotation_class(el.slice.value) if isinstance(el.slice, cst.Index) else None
+                    for el in tup.slice)
+        return got if any(got) else None
+
+    def _tuple_returners(self) -> set[str]:
+        """Names of functions annotated to return a tuple holding an affected object (recomputed when functions
+        or classes are added)."""
+        stamp = (len(self.registry.by_id), len(self.model.orm))
+        if self._returners[0] != stamp:
+            names = {fi.name for _pf, fi in self.registry.by_id.values() if fi.node.returns is not None
+                     and "uple" in _code_of(fi.node.returns) and self._tuple_return(fi)}
+            self._returners = (stamp, names)
+        return self._returners[1]
+
     def _bind_slots(self, pf: ParsedFile, fi: FuncInfo, target: cst.BaseExpression, slots: Slots, where: cst.CSTNode,
                     source: str) -> bool:
         """`for vid, n in rows` / `vid, n = row`: the names at key columns hold the key."""
@@ -601,11 +638,18 @@ class Flow:
             if value is None:
                 return
             slots = self.slots_of(pf, fi, value)
+            objects = self.object_slots(pf, fi, value)
             for t in targets:
                 if isinstance(t, (cst.Tuple, cst.List)) and slots:  # vid, n = row
                     self._bind_slots(pf, fi, t, slots, t, _short(pf.code(value), 40))
+                if isinstance(t, (cst.Tuple, cst.List)) and objects:  # kind, obj = found (-> tuple[str, Vehicle])
+                    for el, cls in zip(t.elements, objects, strict=False):
+                        if cls and isinstance(el.value, cst.Name):
+                            fi.instances[el.value.value] = cls
                 if not isinstance(t, cst.Name):
                     continue
+                if objects and any(objects):
+                    self.objects.setdefault(id(fi), {})[t.value] = objects
                 if slots and any(slots):
                     self.slots.setdefault(id(fi), {}).setdefault(t.value, slots)
                 obj = self.registry.receiver_class(fi, value) if isinstance(value, cst.Call) else None
@@ -1014,6 +1058,22 @@ def _meta_model(cls: cst.ClassDef) -> str | None:
                             return v.value if isinstance(v, cst.Name) else v.attr.value \
                                 if isinstance(v, cst.Attribute) else None
     return None
+
+
+def _code_of(node: cst.CSTNode) -> str:
+    """The names in an annotation, joined (enough to see `tuple` / `Tuple` without rendering the code)."""
+    return " ".join(_names(node))
+
+
+def _walk_subscripts(node: cst.CSTNode) -> list[cst.Subscript]:
+    out: list[cst.Subscript] = []
+
+    class V(cst.CSTVisitor):
+        def visit_Subscript(self, n: cst.Subscript) -> None:
+            out.append(n)
+
+    node.visit(V())
+    return out
 
 
 def _int_value(node: cst.BaseExpression) -> int | None:

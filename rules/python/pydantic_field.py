@@ -123,6 +123,12 @@ class PydanticField(PyRule):
                         expected_fix="    id: uuid.UUID"),
                 Invalid(_SIBLINGS, line=11, path="app/schemas/docs.py", message_contains="sibling of DocOut")]
     VALID += [Valid(_SIBLINGS.replace("response_model=DocOut", "response_model=None"), path="app/schemas/docs.py")]
+    # an object unpacked from a tuple a helper returns (`-> tuple[str, ContentItem]`) fills the card's `pk`
+    INVALID += [Invalid(_HEADER + "class Card(BaseModel):\n    kind: str\n    pk: int\n    size: int\n"
+                        "def resolve(s, ref: str) -> tuple[str, ContentItem]:\n    return 'content', s.get(ContentItem, ref)\n"
+                        "def card(s, ref: str) -> Card:\n    found = resolve(s, ref)\n    kind, obj = found\n"
+                        "    return Card(kind=kind, pk=obj.id, size=len(obj.title))\n",
+                        line=5, message_contains="pk=", expected_fix="    pk: uuid.UUID")]
 
     VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
