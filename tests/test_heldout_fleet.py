@@ -36,9 +36,10 @@ TARGETS = ("vehicles.id", "trailers.id")
 #: gone: a queryKey tuple no longer marks its page element); total 123/155 = 79 %, precision 123/126 -> 0.75.
 #: 2026-11-29 issue 12 Python patterns (factory fixtures and their **overrides, made-up ids, JSON aliases, a faked
 #: task.delay, (id, count) rows, bindparams SQL, equality with a key, int() into a key column; a task that parses its
-#: own argument is no longer reported at its signature and senders): backend 86/96 with no noise; total 142/155 = 92 %,
-#: precision 142/142 -> 0.85. Left: AssetSummary.pk through a returned tuple, raw-SQL rows, utils nobody calls.
-RECALL_FLOOR = 0.85
+#: own argument is no longer reported at its signature and senders; BETWEEN ranges, objects unpacked from a returned
+#: tuple): backend 89/96 with no noise; total 145/155 = 94 %, precision 145/145 -> 0.90. Left on the Python side:
+#: sorted(ids) returned, a range() start, the utils nobody calls and their tests.
+RECALL_FLOOR = 0.90
 PRECISION_FLOOR = 0.95
 
 
