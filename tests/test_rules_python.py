@@ -16,7 +16,7 @@ from analyzer.rules.python._examples import CLOSURE, MODELS
 
 from analyzer.codemods.apply import apply_edits
 from analyzer.config import Config
-from analyzer.models import SourceFile, holds_for
+from analyzer.models import Closure, ImpactedColumn, SourceFile, Target, holds_for
 from analyzer.python import catalogue, scan_python
 
 CASES = [pytest.param(rule, ex, id=f"{rule.code}-{type(ex).__name__.lower()}{i}")
@@ -40,7 +40,16 @@ def split_files(code: str, path: str) -> dict[str, str]:
     return files
 
 
-def _scan(tmp_path: Path, code: str, path: str, to: str = "UUID") -> tuple[str, list]:
+def _closure(to: str, target: str) -> Closure:
+    """The example schema's closure for `to`; with `target` ("users.id"), that column alone is the key."""
+    if not target:
+        return replace(CLOSURE, targets=tuple(replace(t, to_type=to) for t in CLOSURE.targets))
+    table, column = target.split(".")
+    return Closure(targets=(Target(table, column, "INTEGER", to),),
+                   columns=(ImpactedColumn(table, column, "INTEGER", "target", target=target),), references=())
+
+
+def _scan(tmp_path: Path, code: str, path: str, to: str = "UUID", target: str = "") -> tuple[str, list]:
     files = []
     sections = split_files(code, path)
     code = sections[path]
@@ -49,15 +58,14 @@ def _scan(tmp_path: Path, code: str, path: str, to: str = "UUID") -> tuple[str, 
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(text, encoding="utf-8", newline="")
         files.append(SourceFile(".", str(p), rel, "sql" if rel.endswith(".sql") else "python"))
-    closure = replace(CLOSURE, targets=tuple(replace(t, to_type=to) for t in CLOSURE.targets))
-    result = scan_python(files, closure, Config())
+    result = scan_python(files, _closure(to, target), Config())
     metas = {m.code: m for m in catalogue()}
     return code, [f for f in result.findings if f.path == path and holds_for(f, metas.get(f.code), to)]
 
 
 @pytest.mark.parametrize(("rule", "example"), CASES)
 def test_rule_example(tmp_path: Path, rule: type[PyRule], example: Valid | Invalid) -> None:
-    code, findings = _scan(tmp_path, example.code, example.path, example.to)
+    code, findings = _scan(tmp_path, example.code, example.path, example.to, example.target)
     mine = [f for f in findings if f.code == rule.code and (f.kind != "info" or rule.kind == "info")]
     if isinstance(example, Valid):
         assert not mine, f"Noisy: {[(f.span.line, f.message) for f in mine]}"

@@ -214,6 +214,8 @@ def collect_orm(pf: ParsedFile, model: KeyModel) -> None:
         table, attrs = got
         found = OrmClass(cls.name.value, table, pf.path, pf.line(cls))
         found.key_attrs = {k: v[0] for k, v in attrs.items()}
+        found.bases = tuple(q for base in cls.bases
+                            for q in pf.qnames(base.value.value if isinstance(base.value, cst.Subscript) else base.value))
         for attr_name, (key_col, attr, attr_spec) in attrs.items():
             generator = key_generator(model, key_col, attr_spec)
             if generator:
@@ -289,9 +291,14 @@ def record_kind(pf: ParsedFile, cls: cst.ClassDef, known: dict[str, str]) -> str
             return "dataclass"
     for base in cls.bases:
         b = base.value
+        if isinstance(b, cst.Subscript):  # a generic model: `schemas.BaseUser[int]`
+            b = b.value
         if pf.resolves_to(b, "BaseModel", "SQLModel", "BaseSettings", packages=("pydantic", "sqlmodel",
                                                                                   "pydantic_settings")):
             return "pydantic"
+        if pf.resolves_to(b, "BaseUser", "BaseUserCreate", "BaseUserUpdate", "BaseOAuthAccount",
+                          packages=("fastapi_users",)):
+            return "pydantic"  # fastapi-users' schemas are Pydantic models
         if pf.resolves_to(b, "TypedDict", packages=("typing", "typing_extensions")):
             return "typeddict"
         if pf.resolves_to(b, "NamedTuple", packages=("typing",)):

@@ -42,6 +42,8 @@ class OrmClass:
     pk_attr: str = ""
     pk_line: int = 0
     pk_generator: str = ""
+    #: qualified names of its bases (`fastapi_users_db_sqlalchemy.SQLAlchemyBaseUserTable` of `...Table[int]`)
+    bases: tuple[str, ...] = ()
 
 
 @dataclass
@@ -268,6 +270,8 @@ class KeyModel:
         words |= {"".join(p.capitalize() for p in n.split("_")) for n in self.key_names}  # ContentId
         words |= {f"{name}Id" for name in self.orm}
         words |= self.route_words()
+        if any(o.pk_attr and any(b.startswith("fastapi_users") for b in o.bases) for o in self.orm.values()):
+            words.add("fastapi_users")  # the user table's key: every generic of the library names its type
         return {w for w in words if w}
 
     def route_words(self) -> set[str]:

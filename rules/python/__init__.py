@@ -9,6 +9,7 @@ from analyzer.rules.python.db_model_check import ModelCheckConstraint
 from analyzer.rules.python.db_model_column import SqlalchemyColumn
 from analyzer.rules.python.db_model_new_row import NewRowWithoutKey
 from analyzer.rules.python.db_model_relationship import RelationshipHint
+from analyzer.rules.python.generic_id_type import GenericIdType
 from analyzer.rules.python.hazard_arithmetic import KeyArithmetic
 from analyzer.rules.python.hazard_format import IntFormat
 from analyzer.rules.python.hazard_int32 import Int32Pack
@@ -50,6 +51,7 @@ RULES: list[type[PyRule]] = [
     KeyTypeAlias,
     RecordField,
     KeyedContainer,
+    GenericIdType,
     IntCast,
     IsDigit,
     KeyOrdering,

@@ -38,11 +38,12 @@ class Valid:
     code: str
     path: str = "app/module.py"
     to: str = "UUID"  # the target type the example is scanned for (Target.to_type)
+    target: str = ""  # another target column than the example schema's content_items.id ("users.id")
 
     @classmethod
     def like(cls, example: Invalid, to: str) -> Valid:
         """The same code as an invalid example, right as it is for another target type (bigint)."""
-        return cls(example.code, example.path, to)
+        return cls(example.code, example.path, to, example.target)
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Invalid:
     path: str = "app/module.py"
     to: str = "UUID"
     kind: str = ""  # the finding's kind when it is not the rule's (history in an old revision: "info")
+    target: str = ""  # another target column than the example schema's content_items.id ("users.id")
 
 
 class PyRule:
