@@ -68,7 +68,7 @@ class GenericIdType(PyRule):
         # a module that names nothing of the key but the library (the prefilter keeps it)
         Invalid(_MODELS + "### app/schemas.py\nfrom fastapi_users import schemas\n"
                           "class AccountRead(schemas.BaseUser[int]):\n    nickname: str\n",
-                line=3, path="app/schemas.py", target="users.id",
+                line=2, path="app/schemas.py", target="users.id",
                 expected_fix="class AccountRead(schemas.BaseUser[uuid.UUID]):"),
     ]
 
