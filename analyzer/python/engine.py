@@ -374,6 +374,7 @@ def _learn_routes(parsed: dict[str, ParsedFile], model: KeyModel, routers: facts
             template = facts.route_template(routers, fi)
             if fi.func_id in model.returns:
                 returning.append((fi.route[0], template))
+            _rest_key(model, pf, fi, template)
             deps = flow.dependencies(pf, fi)
             params = tuple(p for p in re.findall(r"{(\w+)(?::\w+)?}", template)
                            if p in fi.env or p in model.key_names or any(p in d.env for d in deps))
@@ -394,6 +395,17 @@ def _learn_routes(parsed: dict[str, ParsedFile], model: KeyModel, routers: facts
         model.route_templates, model.route_queries, model.route_returns = templates, queries, returning
         model.version += 1
     return routes
+
+
+def _rest_key(model: KeyModel, pf: ParsedFile, fi: Any, template: str) -> None:
+    """`/users/{id}`: a generic path parameter right after a target table's name is that table's key (REST)."""
+    for m in re.finditer(r"/([\w-]+)/{(id|pk|uuid|key)(?::\w+)?}", template):
+        segment = m.group(1).lower().replace("-", "_")
+        for t in model.closure.targets:
+            if segment in (t.table.lower(), f"{t.table.lower()}s", facts.singular(t.table).lower()) \
+                    and fi.param(m.group(2)) is not None and t.column.lower() in ("id", "pk", m.group(2)):
+                model.learn_param(fi.func_id, m.group(2), f"`{m.group(2)}` follows /{m.group(1)}/ in the route "
+                                  f"{template} ({pf.where(fi.node)}): {t.qualified}", t.qualified)
 
 
 def _seeds(parsed: dict[str, ParsedFile], model: KeyModel, routers: facts.Routers, flow: Flow) -> KeySeeds:

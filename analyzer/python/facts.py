@@ -6,6 +6,7 @@ or `Field` is not mistaken for sqlalchemy's or pydantic's.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -225,6 +226,14 @@ def collect_orm(pf: ParsedFile, model: KeyModel) -> None:
             if isinstance(base.value, cst.Name) and base.value.value in model.orm:
                 for k, v in model.orm[base.value.value].key_attrs.items():
                     found.key_attrs.setdefault(k, v)
+        # an impacted column the class body does not map comes from a base or mixin (`id` declared once on an
+        # abstract base): the attribute has the column's name
+        mapped = {ic.column for ic in found.key_attrs.values()} | {
+            (spec.name if spec is not None and spec.name else name) for name, (_ic, _a, spec) in attrs.items()}
+        declared = {a.name for a in class_attrs(cls)}
+        for column, inherited in model.impacted.get(table, {}).items():
+            if column not in mapped and column not in declared and column.isidentifier():
+                found.key_attrs.setdefault(column, inherited)
         if found.key_attrs or table in model.impacted:
             model.add_orm(found)
         else:
@@ -297,8 +306,9 @@ def record_kind(pf: ParsedFile, cls: cst.ClassDef, known: dict[str, str]) -> str
                                                                                   "pydantic_settings")):
             return "pydantic"
         if pf.resolves_to(b, "BaseUser", "BaseUserCreate", "BaseUserUpdate", "BaseOAuthAccount",
-                          packages=("fastapi_users",)):
-            return "pydantic"  # fastapi-users' schemas are Pydantic models
+                          packages=("fastapi_users",)) or pf.resolves_to(b, "CamelModel", packages=(
+                              "fastapi_camelcase", "humps", "pydantic_camel_case")):
+            return "pydantic"  # Pydantic models of libraries: fastapi-users' schemas, camelCase base models
         if pf.resolves_to(b, "TypedDict", packages=("typing", "typing_extensions")):
             return "typeddict"
         if pf.resolves_to(b, "NamedTuple", packages=("typing",)):
@@ -447,7 +457,8 @@ def learn_field_aliases(pf: ParsedFile, model: KeyModel) -> None:
 def _learn_json_names(pf: ParsedFile, model: KeyModel, cls: cst.ClassDef, learned: dict[str, str]) -> None:
     name = cls.name.value
     keyed = model.schema_key_fields(name) | set(learned)
-    camel = "to_camel" in pf.code(cls) or "alias_generator" in pf.code(cls) and "camel" in pf.code(cls).lower()
+    camel = "to_camel" in pf.code(cls) or "alias_generator" in pf.code(cls) and "camel" in pf.code(cls).lower() \
+        or any(pf.resolves_to(b.value, "CamelModel") for b in cls.bases)
     for attr in class_attrs(cls):
         if attr.annotation is None or not (attr.name in keyed or attr.name in model.key_names):
             continue
@@ -464,6 +475,39 @@ def _learn_json_names(pf: ParsedFile, model: KeyModel, cls: cst.ClassDef, learne
         for alias in aliases:
             if alias != attr.name and alias.lower() not in ("id", "pk", "key"):
                 model.learn_json_name(alias, f"JSON name of key field {name}.{attr.name} ({pf.where(attr.stmt)})")
+
+
+# ----------------------------------------------------------------------------- URLs of the key's routes
+
+#: stands for a value code computes (`{item.id}`, `{API}`) in a URL: no digit, matches a non-key path segment
+URL_HOLE = "\x00"
+
+
+@functools.lru_cache(maxsize=4096)
+def template_regex(template: str, params: tuple[str, ...], anchored: bool = False) -> re.Pattern[str]:
+    out = ""
+    for part in re.split(r"({\w+(?::\w+)?})", template):
+        m = re.fullmatch(r"{(\w+)(?::\w+)?}", part)
+        if m:
+            out += r"(-?\d+)" if m.group(1) in params else r"[^/?]+"
+        else:
+            out += re.escape(part)
+    return re.compile(("^" if anchored else "") + out + r"/?(?:\?.*)?$")
+
+
+@functools.lru_cache(maxsize=4096)
+def template_tails(template: str, params: tuple[str, ...]) -> list[tuple[int, re.Pattern[str]]]:
+    """The template without its leading segments, for a URL whose start the test computes
+    (`f"{API}/items/999"`, `settings.API_V1_STR + "/items/1"`): every tail that still names a literal
+    segment before a key parameter, with how many characters it drops."""
+    out = []
+    starts = [m.start() for m in re.finditer("/", template)]
+    for i in starts:
+        tail = template[i:]
+        first_key = min((tail.find("{" + p) for p in params if "{" + p in tail), default=-1)
+        if first_key > 0 and re.search(r"/[^/{}]+/", tail[:first_key + 1]):
+            out.append((i, template_regex(tail, params, anchored=True)))
+    return out
 
 
 # ----------------------------------------------------------------------------- routers and tasks
@@ -525,7 +569,8 @@ def collect_routers(pf: ParsedFile, routers: Routers) -> None:
         assert isinstance(node, cst.Assign)
         if entry.func is None and isinstance(node.value, cst.Call) and len(node.targets) == 1 \
                 and isinstance(node.targets[0].target, cst.Name) \
-                and pf.resolves_to(node.value.func, "APIRouter", "FastAPI", packages=("fastapi", "starlette")):
+                and (pf.resolves_to(node.value.func, "APIRouter", "FastAPI", packages=("fastapi", "starlette"))
+                     or callee_name(node.value).endswith("Router")):  # a team's router subclass (AdminAPIRouter)
             prefix = kwarg(node.value, "prefix")
             routers.own[f"{pf.modname}.{node.targets[0].target.value}"] = \
                 (string_value(prefix.value) or "") if prefix else ""

@@ -185,8 +185,10 @@ class Registry:
                     return self.by_id[fid][1]
         if isinstance(func, cst.Attribute):
             name = func.attr.value
+            if name in _COMMON_METHODS or len(name) <= 3:  # before the list: `get` has thousands of definitions
+                return None
             ids = [i for i in self.by_name.get(name, []) if self.by_id[i][1].cls]
-            if len(ids) == 1 and name not in _COMMON_METHODS and len(name) > 3:
+            if len(ids) == 1:
                 return self.by_id[ids[0]][1]
         return None
 
@@ -878,6 +880,8 @@ class Flow:
             if ev:
                 model.learn_return(fi.func_id, f"returns `{_short(pf.code(node.value))}` in {pf.where(node)}",
                                    ev[1])
+            if isinstance(node.value, cst.FormattedString) and model.route_templates:
+                self._url_builder(pf, fi, node.value)
             if fi.func_id not in model.return_instances and isinstance(node.value, cst.Name):
                 cls = self.instance_class(pf, fi, node.value)  # `return obj`, a ContentItem: callers get one
                 if cls:
@@ -955,6 +959,38 @@ class Flow:
                             slot[a.keyword.value] = f"{cname}({a.keyword.value}=`{_short(pf.code(a.value))}`) " \
                                                     f"in {pf.where(node)}"
                             model.bump()
+
+    def _url_builder(self, pf: ParsedFile, fi: FuncInfo, url: cst.FormattedString) -> None:
+        """`return f"{self.prefix}/users/{id}"`: a parameter put where a route of the key takes it holds the key
+        (a test's URL helper, an SDK method)."""
+        from analyzer.python.facts import URL_HOLE, template_regex, template_tails
+
+        text = ""
+        marks: dict[str, str] = {}
+        for part in url.parts:
+            if isinstance(part, cst.FormattedStringText):
+                text += part.value
+            elif isinstance(part, cst.FormattedStringExpression):
+                e = part.expression
+                if isinstance(e, cst.Name) and fi.param(e.value) is not None:
+                    token = str(987650 + len(marks))  # digits that stand for the parameter
+                    marks[token] = e.value
+                    text += token
+                else:
+                    text += URL_HOLE
+        if not marks or "/" not in text:
+            return
+        for template, params in self.model.route_templates:
+            if text.startswith(URL_HOLE):
+                found = [m for _i, rx in template_tails(template, params) for m in [rx.search(text[1:])] if m]
+            else:
+                found = [m for m in [template_regex(template, params).search(text)] if m]
+            for m in found:
+                for token in m.groups():
+                    if token in marks:
+                        self.model.learn_param(fi.func_id, marks[token], f"`{marks[token]}` goes where {template} "
+                                               f"takes the key, in the URL {fi.qualname}() builds ({pf.where(url)})",
+                                               self.model.default_target)
 
     def _pass(self, pf: ParsedFile, fi: FuncInfo, call: cst.Call, callee: FuncInfo, param: str,
               value: cst.BaseExpression) -> None:

@@ -276,8 +276,9 @@ class KeyModel:
 
     def route_words(self) -> set[str]:
         """The literal path segment before each key parameter of the key's routes (`/vehicles/` of
-        `/api/v1/vehicles/{vehicle_id}`), and the path of a route taking the key as a query parameter: a test
-        that only requests `f"{API}/vehicles/999"` mentions nothing else of the key."""
+        `/api/v1/vehicles/{vehicle_id}`), the path of a route taking the key as a query parameter, and `/<table>`
+        of a target keyed `id` (a router prefix whose `/{id}` routes take it): a test that only requests
+        `f"{API}/vehicles/999"` mentions nothing else of the key."""
         out: set[str] = set()
         for template, params in self.route_templates:
             for p in params:
@@ -288,6 +289,9 @@ class KeyModel:
             m = re.search(r"/([^/{}]+)/?$", template)
             if m:
                 out.add(f"/{m.group(1)}")
+        for t in self.closure.targets:  # `prefix="/users"` of a router whose `/{id}` routes take the key (REST)
+            if t.column.lower() in ("id", "pk"):
+                out |= {f"/{t.table}", f"/{t.table.replace('_', '-')}"}
         return {w for w in out if len(w) >= 5}
 
     # ------------------------------------------------------------------ type edits

@@ -16,8 +16,8 @@ class KeyOrdering(PyRule):
     """Ordering, keyset pagination or `max()` over the key.
 
     Anti-pattern: `order_by(ContentItem.id)`, `ContentItem.id > cursor`, `func.max(ContentItem.id)`,
-    `sorted(items, key=lambda i: i.id)`, `value <= 0` — random UUIDs have no insertion order, no max
-    that means "latest", and no sign. Best practice: order by `created_at` (plus the key as a
+    `sorted(items, key=lambda i: i.id)`, `value <= 0`, `if content_id == 1:` — random UUIDs have no
+    insertion order, no max that means "latest", no sign, and no first id. Best practice: order by `created_at` (plus the key as a
     tie-breaker), or use time-ordered UUIDv7 and keep the semantics explicit.
 
     Not for bigint: an int8 is ordered like an int4; `ORDER BY id`, `max(ids)` and `>` keep their meaning.
@@ -40,6 +40,11 @@ class KeyOrdering(PyRule):
                 line=4, message_contains="max()"),
     ]
 
+    INVALID += [Invalid(_HEAD + "def update_user(s, content_id: int):\n    if content_id == 1:\n"
+                                "        raise PermissionError('the first item is protected')\n", line=4,
+                        message_contains="integer literal")]
+    VALID += [Valid(_HEAD + "def f(page: int, u: User):\n    return page == 1 or u.id == 1\n")]
+
     VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
@@ -48,6 +53,10 @@ class KeyOrdering(PyRule):
             node = entry.node
             assert isinstance(node, cst.Comparison)
             left = node.left
+            literal = self._literal_equality(ctx, entry.func, node)
+            if literal is not None:
+                yield literal
+                continue
             for comp in node.comparisons:
                 if isinstance(comp.operator, _ORDER):
                     ev = ctx.key(entry.func, left) or ctx.key(entry.func, comp.comparator)
@@ -89,6 +98,22 @@ class KeyOrdering(PyRule):
                                   evidence=ev[0], target=ev[1], layer=ctx.layer_of(entry.func, "other"),
                                   review="order by created_at (key as tie-breaker) or use UUIDv7")
 
+    def _literal_equality(self, ctx: FileCtx, fi, node: cst.Comparison) -> Finding | None:  # type: ignore[no-untyped-def]
+        """`if id == 1:` (the first user is the super user): never true once the key is a UUID. Tests are PY081's."""
+        if ctx.pf.layer == "test" or len(node.comparisons) != 1 \
+                or not isinstance(node.comparisons[0].operator, (cst.Equal, cst.NotEqual)):
+            return None
+        left, right = node.left, node.comparisons[0].comparator
+        for a, b in ((left, right), (right, left)):
+            if _int_literal(b) and isinstance(a, (cst.Name, cst.Attribute)):
+                ev = ctx.key(fi, a)
+                if ev:
+                    return ctx.finding(self, node, ctx.symbol(fi), f"`{ctx.pf.code(node)}` compares the key with an "
+                                       f"integer literal", evidence=ev[0], target=ev[1],
+                                       layer=ctx.layer_of(fi, "other"),
+                                       review="never equal once the key is a UUID: compare with a known id or a flag")
+        return None
+
     def _ordered_key(self, ctx: FileCtx, fi, expr: cst.BaseExpression):  # type: ignore[no-untyped-def]
         if isinstance(expr, cst.Call):  # ContentItem.id.desc() / desc(ContentItem.id)
             if isinstance(expr.func, cst.Attribute) and expr.func.attr.value in ("asc", "desc", "nulls_last"):
@@ -109,6 +134,12 @@ class KeyOrdering(PyRule):
         if cls and fn.body.attr.value in ctx.model.orm[cls].key_attrs:
             return f"sort key {cls}.{fn.body.attr.value}", ctx.model.orm[cls].key_attrs[fn.body.attr.value].target
         return None
+
+
+def _int_literal(node: cst.BaseExpression) -> bool:
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        node = node.expression
+    return isinstance(node, cst.Integer)
 
 
 def _short(text: str) -> str:

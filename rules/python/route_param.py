@@ -64,6 +64,18 @@ class FastApiParam(PyRule):
                 "def load_doc(doc: uuid.UUID, session=None) -> ContentItem:"),
     ]
 
+    # REST: a generic `{id}` right after the key's table in the path (the handler hands it to a generic
+    # repository the flow cannot follow); the router is a team's APIRouter subclass
+    _REST = ("### app/api/routers.py\nfrom fastapi import APIRouter\nclass AdminRouter(APIRouter):\n    pass\n"
+             "### app/api/items.py\nfrom app.api.routers import AdminRouter\n"
+             "router = AdminRouter(prefix='/content-items')\nusers = AdminRouter(prefix='/users')\n"
+             "@router.get('/{id}')\ndef read_item(id: int, repo=None):\n    return repo.get(id)\n"
+             "@users.get('/{id}')\ndef read_user(id: int, repo=None):\n    return repo.get(id)\n")
+    INVALID += [Invalid(_REST, line=5, path="app/api/items.py", message_contains="/content-items/",
+                        expected_fix="def read_item(id: uuid.UUID, repo=None):")]
+    VALID += [Valid(_REST.replace("@router.get('/{id}')", "@router.get('/{id}/users')")
+                    .replace("def read_item(id: int", "def read_item(page: int"), path="app/api/items.py")]
+
     VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterator
 
@@ -14,35 +13,9 @@ from analyzer.python.keys import KeyModel
 from analyzer.python.parsed import FuncInfo, ParsedFile
 
 _HTTP = {"get", "post", "put", "patch", "delete", "head", "options", "request", "stream"}
-#: stands for a value the test computes (`{item.id}`, `{API}`): no digit, matches a non-key path segment
-_HOLE = "\x00"
-
-
-@functools.lru_cache(maxsize=4096)
-def _template_regex(template: str, params: tuple[str, ...], anchored: bool = False) -> re.Pattern[str]:
-    out = ""
-    for part in re.split(r"({\w+(?::\w+)?})", template):
-        m = re.fullmatch(r"{(\w+)(?::\w+)?}", part)
-        if m:
-            out += r"(-?\d+)" if m.group(1) in params else r"[^/?]+"
-        else:
-            out += re.escape(part)
-    return re.compile(("^" if anchored else "") + out + r"/?(?:\?.*)?$")
-
-
-@functools.lru_cache(maxsize=4096)
-def _template_tails(template: str, params: tuple[str, ...]) -> list[tuple[int, re.Pattern[str]]]:
-    """The template without its leading segments, for a URL whose start the test computes
-    (`f"{API}/items/999"`, `settings.API_V1_STR + "/items/1"`): every tail that still names a literal
-    segment before a key parameter, with how many characters it drops."""
-    out = []
-    starts = [m.start() for m in re.finditer("/", template)]
-    for i in starts:
-        tail = template[i:]
-        first_key = min((tail.find("{" + p) for p in params if "{" + p in tail), default=-1)
-        if first_key > 0 and re.search(r"/[^/{}]+/", tail[:first_key + 1]):
-            out.append((i, _template_regex(tail, params, anchored=True)))
-    return out
+_HOLE = facts.URL_HOLE
+_template_regex = facts.template_regex
+_template_tails = facts.template_tails
 
 
 class UrlText:
@@ -385,6 +358,17 @@ class TestIntKey(PyRule):
                 "### tests/test_ids.py\nfrom app.api.items import drafts\n"
                 "def test_ids(s):\n    assert drafts(s) == {1}\n    assert len(drafts(s)) == 1\n",
                 line=3, path="tests/test_ids.py"),
+        # a URL helper whose parameter goes where a key route takes the key
+        Invalid("### app/api/items.py\nfrom fastapi import APIRouter\nfrom app.models import ContentItem\n"
+                "router = APIRouter(prefix='/api/items')\n@router.get('/{item_id}')\n"
+                "def read_item(item_id: int, s=None):\n    return s.get(ContentItem, item_id)\n"
+                "### tests/routes.py\nclass Routes:\n    prefix = '/api'\n\n    def item_page(self, ref):\n"
+                "        return f'{self.prefix}/items/{ref}'\n\n    def page(self, n):\n"
+                "        return f'{self.prefix}/items/pages/{n}'\nroutes = Routes()\n"
+                "### tests/test_items.py\nfrom tests.routes import routes\n"
+                "def test_get(client):\n    assert client.get(routes.item_page(3)).status_code == 404\n"
+                "    assert client.get(routes.page(2)).status_code == 200\n",
+                line=3, path="tests/test_items.py", message_contains="ref"),
         Invalid("import factory\nfrom app.models import ContentItem\n"
                 "class ItemFactory(factory.Factory):\n    class Meta:\n        model = ContentItem\n"
                 "    title = 'x'\n"
@@ -872,6 +856,15 @@ def _names_any(code: str, names: list[str]) -> bool:
     return any(name in code and re.search(rf"\b{re.escape(name)}\b", code) for name in names)
 
 
+def _orm_object(ctx: FileCtx, fi: FuncInfo | None, attr: cst.Attribute) -> bool:
+    """Is `attr` a key attribute of an object of an affected ORM class (`item.id`, `ContentItem.id`)?"""
+    model = ctx.model
+    base = attr.value
+    cls = base.value if isinstance(base, cst.Name) and base.value in model.orm else \
+        ctx.flow.instance_class(ctx.pf, fi, base)
+    return cls is not None and attr.attr.value in model.orm[cls].key_attrs
+
+
 def _cursor_fields(ctx: FileCtx) -> set[str]:
     return {f for fields in ctx.model.schema_fields.values() for f in fields}
 
@@ -893,7 +886,13 @@ class TestJsonIdAssert(PyRule):
 
     code, name, layer, kind = "PY082", "test.json_id_assert", "test", "hazard"
     APPLIES_TO = NOT_BIGINT
-    VALID = [Valid("def test_x(resp, user):\n    assert resp.json()['id'] == user.id\n", path="tests/test_x.py")]
+    VALID = [Valid("def test_x(resp, user):\n    assert resp.json()['id'] == user.id\n", path="tests/test_x.py"),
+             # a test's own record of what the API returned: the same JSON string on both sides
+             Valid("from dataclasses import dataclass\nfrom app.models import ContentItem\n"
+                   "@dataclass\nclass Created:\n    content_id: int\n"
+                   "def test_x(client):\n    made = Created(content_id=client.post('/items').json()['id'])\n"
+                   "    assert client.get('/images/1').json()['content_id'] == made.content_id\n",
+                   path="tests/test_x.py")]
     INVALID = [Invalid("from app.models import ContentItem\n"
                        "def test_x(resp, item: ContentItem):\n    assert resp.json()['id'] == item.id\n",
                        line=3, path="tests/test_x.py")]
@@ -926,8 +925,10 @@ class TestJsonIdAssert(PyRule):
             assert isinstance(node, cst.Comparison)
             sides = [node.left, *[c.comparator for c in node.comparisons]]
             json_side = any(isinstance(s, cst.Subscript) and _json_key(ctx, s, entry.func) for s in sides)
-            orm = next((ev for s in sides if isinstance(s, cst.Attribute) for ev in [ctx.key(entry.func, s)] if ev),
-                       None)
+            # the other side is a mapped object's key (a uuid.UUID), not a value kept from JSON (`user.user_id` of a
+            # test's own record, which is the same string)
+            orm = next((ev for s in sides if isinstance(s, cst.Attribute) and _orm_object(ctx, entry.func, s)
+                        for ev in [ctx.key(entry.func, s)] if ev), None)
             comp_ops = all(isinstance(c.operator, (cst.Equal, cst.NotEqual, cst.GreaterThan, cst.LessThan))
                            for c in node.comparisons)
             if comp_ops and json_side and orm:
