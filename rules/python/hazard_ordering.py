@@ -40,6 +40,9 @@ class KeyOrdering(PyRule):
                 line=4, message_contains="max()"),
     ]
 
+    INVALID += [Invalid(_HEAD + "from sqlalchemy import desc\ndef newest(s, oldest_first: bool):\n"
+                                "    order = ContentItem.id.asc() if oldest_first else desc(ContentItem.id)\n"
+                                "    return s.scalars(select(ContentItem).order_by(order))\n", line=5)]
     INVALID += [Invalid(_HEAD + "def update_user(s, content_id: int):\n    if content_id == 1:\n"
                                 "        raise PermissionError('the first item is protected')\n", line=4,
                         message_contains="integer literal")]
@@ -67,12 +70,17 @@ class KeyOrdering(PyRule):
                                           review="UUIDs have no order: compare timestamps or use UUIDv7")
                         break
                 left = comp.comparator
+        in_order_by = {id(a.value) for e in pf.of(cst.Call) if isinstance(e.node, cst.Call)
+                       and facts.callee_name(e.node) == "order_by" for a in e.node.args}
         for entry in pf.of(cst.Call):
             call = entry.node
             assert isinstance(call, cst.Call)
             name = facts.callee_name(call)
             ev = None
-            if name == "order_by":
+            if name in ("desc", "asc") and id(call) not in in_order_by:  # id_order = desc(Item.id), used later
+                ev = self._ordered_key(ctx, entry.func, call)
+                what = "orders by the key"
+            elif name == "order_by":
                 for a in call.args:
                     ev = self._ordered_key(ctx, entry.func, a.value)
                     if ev:
