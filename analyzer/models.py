@@ -284,10 +284,15 @@ class Closure:
     targets: tuple[Target, ...]
     columns: tuple[ImpactedColumn, ...]
     references: tuple[Reference, ...]
+    #: the tables of `columns`, computed once (the scan asks millions of times)
+    _tables: frozenset[str] = field(init=False, repr=False, compare=False, default=frozenset())
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_tables", frozenset(c.table for c in self.columns))
 
     @property
     def tables(self) -> frozenset[str]:
-        return frozenset(c.table for c in self.columns)
+        return self._tables
 
     def is_impacted(self, table: str, column: str) -> bool:
         return any(c.table == table and c.column == column for c in self.columns)

@@ -55,6 +55,8 @@ class Service:
         return [await x for x in ids]
 ''',
     "app/crlf.py": "def f(a):\r\n    b = a + 1\r\n    return g(b) == a\r\n\r\nx = f(1)\r\n",
+    "app/no_newline.py": "def f(a):\n    if a:\n        return a  # tail\n    return g(a)",
+    "app/cr.py": "x = 1\ry = (\r  x)\r# end\r",
 }
 
 
@@ -82,7 +84,10 @@ def test_one_pass_index_equals_visitor_walk_and_metadata(rel: str, tmp_path: Pat
         assert [(id(e.node), e.func.func_id if e.func else None, id(e.cls)) for e in entries] == \
                [(id(e.node), e.func.func_id if e.func else None, id(e.cls)) for e in pf.index[kind]], kind
     positions = MetadataWrapper(pf.module, unsafe_skip_copy=True).resolve(PositionProvider)
-    assert dict(positions) == dict(pf._pos)
+    assert set(positions) == set(pf._pos)  # kept packed as str offsets; the same spans, node for node
+    spans = {n: pf.span(n) for n in positions}
+    assert {n: (r.start.line, r.start.column + 1, r.end.line, r.end.column + 1) for n, r in positions.items()} == \
+           {n: (s.line, s.column, s.end_line, s.end_column) for n, s in spans.items()}
     for fi in pf.functions:  # flow's body nodes, gathered in the same pass
         walker = _Body()
         fi.node.body.visit(walker)

@@ -9,21 +9,49 @@ from __future__ import annotations
 import builtins
 import hashlib
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+from abc import ABCMeta
+from abc import _get_dump as _abc_get_dump  # type: ignore[attr-defined]
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any, TypeVar
 
 import libcst as cst
-from libcst._position import CodePosition, CodeRange
-from libcst.metadata import PositionProvider
-from libcst.metadata.position_provider import NEWLINE_RE, PositionProvidingCodegenState
+from libcst._nodes.internal import CodegenState
 
 from analyzer.models import SourceFile, Span
 from analyzer.sources import Limits, Unreadable, read_source
 
 N = TypeVar("N", bound=cst.CSTNode)
+
+
+class _NodeMeta(ABCMeta):
+    """The metaclass of LibCST's node classes, minus ABCMeta's Python-level `isinstance` hook.
+
+    Every node class is an ABC, so each `isinstance(node, cst.Name)` that is false ran ABCMeta's
+    `__instancecheck__` (a Python frame and a cache lookup): about 100 million of them on a large tree,
+    a sixth of the scan. LibCST registers no virtual subclass and defines no `__subclasshook__`, so the
+    plain type check answers the same; it is three times faster."""
+
+    __instancecheck__ = type.__instancecheck__  # type: ignore[assignment]
+    __subclasscheck__ = type.__subclasscheck__  # type: ignore[assignment]
+
+
+def _plain_node_classes() -> None:
+    todo: list[type] = [cst.CSTNode]
+    seen: set[type] = set()
+    while todo:
+        cls = todo.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        todo.extend(cls.__subclasses__())
+    for cls in seen:
+        if type(cls) is ABCMeta and not _abc_get_dump(cls)[0]:  # no registered virtual subclass
+            cls.__class__ = _NodeMeta
+
+
+_plain_node_classes()
 
 
 class ParseFailure(Exception):
@@ -60,7 +88,7 @@ class FuncInfo:
         return [p for p in self.params if p.name.value not in ("self", "cls")]
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     node: cst.CSTNode
     func: FuncInfo | None
@@ -119,30 +147,32 @@ class ParsedFile:
         self.functions: list[FuncInfo] = []
         self.classes: list[cst.ClassDef] = []
         self.func_of: dict[cst.CSTNode, FuncInfo] = {}
-        # One pass over the tree: LibCST's own position codegen (what PositionProvider runs), with the
-        # indexer hooked on every node it emits, in lexical order (the order a visitor sees them).
-        # This avoids MetadataWrapper (an extra, empty batched visit) and a separate visitor walk,
-        # which together cost ~3x the parse.
-        provider = PositionProvider()
-        provider._computed = {}
+        # One pass over the tree: LibCST's own codegen (what PositionProvider runs), with the indexer
+        # hooked on every node it emits, in lexical order (the order a visitor sees them). This avoids
+        # MetadataWrapper (an extra, empty batched visit) and a separate visitor walk, which together
+        # cost ~3x the parse. Positions are kept as str offsets packed in one int per node (start << 32 |
+        # end), and turned into lines and columns only for the nodes asked about.
         state = _IndexingCodegenState(default_indent=module.default_indent,
-                                      default_newline=module.default_newline, provider=provider,
-                                      indexer=_Indexer(self))
+                                      default_newline=module.default_newline, indexer=_Indexer(self))
         module._codegen(state)
-        self._pos: Any = provider._computed
+        if state.popped:  # no newline at the end: the codegen wrote one (and took it back) after the text
+            self._line_starts.append(max(state.offset, self._line_starts[-1] + 1))
+        self._pos: dict[cst.CSTNode, int] = state.computed
 
     # ---------------------------------------------------------------- positions and text
     def span(self, node: cst.CSTNode) -> Span:
-        r = self._pos[node]
-        return Span(r.start.line, r.start.column + 1, r.end.line, r.end.column + 1)
+        packed = self._pos[node]
+        start, end = packed >> 32, packed & _LOW
+        line = bisect_right(self._line_starts, start)
+        end_line = bisect_right(self._line_starts, end)
+        return Span(line, start - self._line_starts[line - 1] + 1, end_line, end - self._line_starts[end_line - 1] + 1)
 
     def offsets(self, node: cst.CSTNode) -> tuple[int, int]:
-        r = self._pos[node]
-        return (self._line_starts[r.start.line - 1] + r.start.column,
-                self._line_starts[r.end.line - 1] + r.end.column)
+        packed = self._pos[node]
+        return packed >> 32, packed & _LOW
 
     def line(self, node: cst.CSTNode) -> int:
-        return int(self._pos[node].start.line)
+        return bisect_right(self._line_starts, self._pos[node] >> 32)
 
     def where(self, node: cst.CSTNode) -> str:
         return f"{self.path}:{self.line(node)}"
@@ -218,52 +248,78 @@ def _dotted(node: cst.CSTNode) -> str | None:
     return None
 
 
+_LOW = (1 << 32) - 1
+
+
 @dataclass(frozen=False)
-class _IndexingCodegenState(PositionProvidingCodegenState):
-    """PositionProvider's codegen state, inlined (same positions), calling the indexer on every node."""
+class _IndexingCodegenState(CodegenState):
+    """LibCST's codegen, counting str offsets instead of building the code, calling the indexer on every
+    node and recording each node's position as PositionProvider would (the syntactic span: without the
+    leading and trailing whitespace a node owns), packed as `start << 32 | end`."""
 
     indexer: Any = None
+    offset: int = 0
+    last: str = ""
+    popped: int = 0
+    computed: dict[cst.CSTNode, int] = field(default_factory=dict)
+    starts: list[int] = field(default_factory=list)
 
-    @contextmanager
-    def record_syntactic_position(self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None,
-                                  end_node: cst.CSTNode | None = None) -> Iterator[None]:
-        """libcst's version records the position in a `finally`, which looks up the position of a child
-        that was never reached when an exception (Ctrl-C) stops the codegen half-way: its KeyError
-        replaced the KeyboardInterrupt, and the scan ended with "error: KeyError: <a CST dump>" instead
-        of "interrupted" (exit 130). Here an exception passes through untouched."""
-        start = CodePosition(self.line, self.column)
-        yield
-        end = CodePosition(self.line, self.column)
-        computed: Any = self.provider._computed
-        if start_node is not None:
-            start = computed[start_node].start
-        if end_node is not None:
-            end = computed[end_node].end
-        computed[node] = CodeRange(start, end)
+    def record_syntactic_position(self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None,  # type: ignore[override]
+                                  end_node: cst.CSTNode | None = None) -> _Syntactic:
+        return _Syntactic(self, node, start_node, end_node)
 
     def add_indent_tokens(self) -> None:
         for token in self.indent_tokens:
             self.add_token(token)
 
     def add_token(self, value: str) -> None:
-        self.tokens.append(value)
-        if "\n" in value or "\r" in value:
-            segments = NEWLINE_RE.split(value)
-            self.line += len(segments) - 1
-            self.column = len(segments[-1])
-        else:
-            self.column += len(value)
+        if not self.tokens:  # the module asks whether anything was written; nothing else reads them
+            self.tokens.append(value)
+        self.offset += len(value)
+        self.last = value
+
+    def pop_trailing_newline(self) -> None:
+        """The module's last newline, written by its last statement, is not in the text. Positions keep
+        counting it (as PositionProvider does: a last line without a newline ends at the next line)."""
+        if self.offset:
+            self.popped = len(self.last)
 
     def before_codegen(self, node: cst.CSTNode) -> None:
-        self._stack.append(CodePosition(self.line, self.column))
+        self.starts.append(self.offset)
         self.indexer.on_visit(node)
 
     def after_codegen(self, node: cst.CSTNode) -> None:
-        start = self._stack.pop()
-        computed = self.provider._computed
+        start = self.starts.pop()
+        computed = self.computed
         if node not in computed:  # a syntactic position recorded by the node itself wins
-            computed[node] = CodeRange(start, CodePosition(self.line, self.column))
+            computed[node] = start << 32 | self.offset
         self.indexer.on_leave(node)
+
+
+class _Syntactic:
+    """`with state.record_syntactic_position(node, ...)`: the span of what the block writes, or from
+    `start_node`'s start to `end_node`'s end. libcst's version records it in a `finally`, which looks up the
+    position of a child that was never reached when an exception (Ctrl-C) stops the codegen half-way: its
+    KeyError replaced the KeyboardInterrupt, and the scan ended with "error: KeyError: <a CST dump>" instead
+    of "interrupted" (exit 130). Here an exception passes through untouched."""
+
+    __slots__ = ("state", "node", "start_node", "end_node", "start")
+
+    def __init__(self, state: _IndexingCodegenState, node: cst.CSTNode, start_node: cst.CSTNode | None,
+                 end_node: cst.CSTNode | None) -> None:
+        self.state, self.node, self.start_node, self.end_node = state, node, start_node, end_node
+        self.start = 0
+
+    def __enter__(self) -> None:
+        self.start = self.state.offset
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is not None:
+            return
+        computed = self.state.computed
+        start = computed[self.start_node] >> 32 if self.start_node is not None else self.start
+        end = computed[self.end_node] & _LOW if self.end_node is not None else self.state.offset
+        computed[self.node] = start << 32 | end
 
 
 class _Indexer(cst.CSTVisitor):
