@@ -178,6 +178,8 @@ def scan(
     fail_on: Annotated[str, typer.Option("--fail-on", help="error | warning | never")] = "error",
     jobs: Annotated[int, typer.Option("--jobs", help="Parallel workers (0 = auto)")] = 0,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not use the per-file cache")] = False,
+    cache_dir: Annotated[Path | None, typer.Option(
+        "--cache-dir", help="Where the cache lives (default: .impact-cache in the first root)")] = None,
     config: Annotated[Path | None, typer.Option("--config", help="impact.toml or pyproject.toml")] = None,
     schema: Annotated[str | None, typer.Option("--schema", help="Database schemas, comma separated")] = None,
     no_typecheck: Annotated[bool, typer.Option(
@@ -216,6 +218,7 @@ def scan(
             diff_base=diff_base,
             diff_scope=diff_scope,
             baseline=baseline,
+            cache_dir=cache_dir,
         )
         listed = str(out) == "-"  # a pre-commit hook: nothing written into the work tree (nor into .git)
         with _progress(quiet) as progress:

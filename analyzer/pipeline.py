@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from analyzer import __version__
 from analyzer.config import Config
@@ -21,9 +22,13 @@ from analyzer.models import (
     TARGET_TYPES,
     Closure,
     Finding,
+    KeySeeds,
     Progress,
     Report,
+    RuleMeta,
+    ScanResult,
     SchemaSnapshot,
+    SourceFile,
     Summary,
     Table,
     Target,
@@ -36,6 +41,9 @@ from analyzer.models import (
 from analyzer.sources import Limits, discover_all, root_names
 from analyzer.suppress import LineCache, suppression_findings, unsuppressed
 from analyzer.suppress import catalogue as suppress_catalogue
+
+if TYPE_CHECKING:
+    from analyzer.cache import ScanCache
 
 ALL_FORMATS: tuple[str, ...] = ("html", "md", "json", "sarif")
 OUTPUT_FILES: dict[str, str] = {
@@ -63,6 +71,7 @@ class ScanOptions:
     diff_base: str | None = None  # only findings in files changed since this git ref
     baseline: Path | None = None  # findings.json whose fingerprints are already known
     diff_scope: str = "lines"  # with diff_base: findings on changed lines ("lines") or in changed files ("files")
+    cache_dir: Path | None = None  # the scan cache (default: .impact-cache in the first root; config.cache turns it off)
 
 
 def parse_target(text: str, to: str) -> Target:
@@ -139,10 +148,6 @@ def _require_key(table: Table, column: str, text: str) -> None:
 def run_scan(options: ScanOptions, progress: Progress = _no_progress) -> Report:
     from analyzer import db
     from analyzer.plan.strategies import bigint_past_2_53
-    from analyzer.python import catalogue as py_catalogue
-    from analyzer.python import scan_python
-    from analyzer.typescript import catalogue as ts_catalogue
-    from analyzer.typescript import scan_typescript
 
     started = time.perf_counter()
     cfg = options.config
@@ -154,32 +159,38 @@ def run_scan(options: ScanOptions, progress: Progress = _no_progress) -> Report:
     discovery = discover_all(options.roots, cfg.excludes, Limits.of(cfg))
     files = discovery.files
     progress(0, "reading schema", total=len(files) + 2)
-    schema = load_schema(options, files)
+    from analyzer.cache import ScanCache, default_dir, digests
+
+    store = ScanCache.open(options.cache_dir or default_dir(options.roots)) if cfg.cache else None
+    sums = digests(files) if store is not None else {}
+    schema = store.schema(files, sums) if store is not None and not options.db_url else None
+    if schema is None:
+        schema = load_schema(options, files)
+        if store is not None and not options.db_url:
+            store.store_schema(files, sums, schema)
     targets = resolve_targets(schema, options)
     progress(1, "computing closure")
     closure: Closure = db.compute_closure(schema, targets, cfg)
     progress(1, "scanning Python")
-
-    py_files = [f for f in files if f.language in ("python", "sql")]
-    ts_files = [f for f in files if f.language == "typescript"]
-    py = scan_python(py_files, closure, cfg, progress=progress)
-    progress(0, "scanning TypeScript")
-    ts = scan_typescript(ts_files, py.seeds, cfg, progress=progress, to_type=targets[0].to_type)
+    py, ts, cache_use = _scan_sources(options, store, sums, files, closure, targets[0].to_type, progress)
 
     cache = LineCache(files)
     # only what holds for the target type (`--to bigint`: no ordering, arithmetic or int() finding), by the
     # plan's own predicate; JavaScript numbers hold for bigint once the key can pass 2**53
-    by_code = {m.code: m for m in (*py_catalogue(), *ts_catalogue())}
+    rules = _catalogue(store)  # every rule: suppressions (IM...) and the compilers' findings (TS900...) too
+    by_code = {m.code: m for m in rules}
     to_type = targets[0].to_type
     past_2_53 = to_type == "BIGINT" and bigint_past_2_53(options.db_url, schema, closure)
     findings = [f for f in (*py.findings, *ts.findings) if cfg.rule_enabled(f.code, f.rule)
                 and holds_for(f, by_code.get(f.code), to_type, past_2_53)]
     findings = [_with_severity(f, cfg) for f in unsuppressed(dedupe(sorted(findings, key=sort_key)), cache)]
-    from analyzer.codemods.verify import catalogue as verify_catalogue  # the compilers' findings (TS900...)
+    def suppressions() -> list[Finding]:
+        return suppression_findings(files, (*py.outcomes, *ts.outcomes), rules, Limits.of(cfg))
 
-    rules = [*py_catalogue(), *ts_catalogue(), *suppress_catalogue(), *verify_catalogue()]  # suppressions: IM...
-    findings += [_with_severity(f, cfg) for f in suppression_findings(files, (*py.outcomes, *ts.outcomes), rules,
-                                                                       Limits.of(cfg)) if cfg.rule_enabled(f.code, f.rule)]
+    found = suppressions() if store is None else store.memo(
+        "suppressions", [store.scan_key(closure, cfg, targets[0].to_type, options.roots), sums,
+                         [(f.path, f.language, f.abs_path) for f in files], py.outcomes, ts.outcomes], suppressions)
+    findings += [_with_severity(f, cfg) for f in found if cfg.rule_enabled(f.code, f.rule)]
     fingerprinted = with_fingerprints(findings)
     outcomes = (*py.outcomes, *ts.outcomes, *discovery.skipped)
     summary = summarize(fingerprinted, outcomes, closure, schema, cfg)
@@ -187,7 +198,7 @@ def run_scan(options: ScanOptions, progress: Progress = _no_progress) -> Report:
     extras: dict[str, object] = {
         "rules": rules,
         "effort_model": effort_model(cfg),
-        "stats": {"python": dict(py.stats), "typescript": dict(ts.stats)},
+        "stats": {"python": dict(py.stats), "typescript": dict(ts.stats), "cache": cache_use},
         "snippets": {f.fingerprint: cache.line(f.path, f.span.line).rstrip() for f in fingerprinted},
         "files": {f.path: f.abs_path for f in files if f.path in flagged},
     }
@@ -211,6 +222,80 @@ def run_scan(options: ScanOptions, progress: Progress = _no_progress) -> Report:
     from analyzer.diffmode import narrow  # --diff-base / --baseline: what the change adds, and the whole cost
 
     return narrow(report, options)
+
+
+def _catalogue(store: ScanCache | None) -> list[RuleMeta]:
+    """Every rule's metadata; read back from the cache, where the tool's own fingerprint keys it (loading
+    the rules costs a warm run a third of its time)."""
+    if store is not None:
+        got = store.catalogue()
+        if got is not None:
+            return got
+    from analyzer.codemods.verify import catalogue as verify_catalogue
+    from analyzer.python import catalogue as py_catalogue
+    from analyzer.typescript import catalogue as ts_catalogue
+
+    rules = [*py_catalogue(), *ts_catalogue(), *suppress_catalogue(), *verify_catalogue()]
+    if store is not None:
+        store.store_catalogue(rules)
+    return rules
+
+
+def _scan_sources(options: ScanOptions, store: ScanCache | None, sums: dict[str, str], files: list[SourceFile],
+                  closure: Closure, to_type: str, progress: Progress) -> tuple[ScanResult, ScanResult, str]:
+    """Both scanners, read back from the cache when their inputs did not change (analyzer.cache), the
+    TypeScript scan in a forked worker meanwhile the Python rules run (`--jobs`, analyzer.workers)."""
+    from analyzer import workers
+
+    def scan_typescript(*args: Any, **kwargs: Any) -> ScanResult:  # imported only when it runs
+        from analyzer.typescript import scan_typescript as scan
+
+        return scan(*args, **kwargs)
+
+    cfg = options.config
+    py_files = [f for f in files if f.language in ("python", "sql")]
+    ts_files = [f for f in files if f.language == "typescript"]
+    key = ""
+    trace: dict[str, object] = {}
+    if store is not None:
+        key = store.scan_key(closure, cfg, to_type, options.roots)
+        got = store.lookup(key, files, sums, cfg)
+        if got.py is not None and got.ts is not None:
+            progress(len(files))
+            return got.py, got.ts, got.how
+        if got.py is not None:  # a TypeScript file changed: its scan again, from the same seeds
+            progress(len(py_files), "scanning TypeScript")
+            ts = scan_typescript(ts_files, got.py.seeds, cfg, progress=progress, to_type=to_type)
+            store.store(key, files, sums, got.py, ts, got.trace)
+            return got.py, ts, got.how
+    jobs = cfg.jobs or (2 if workers.cores() >= 2 and len(py_files) + len(ts_files) >= 400 else 1)
+    pending: list[workers.Pending | None] = []
+
+    def on_seeds(seeds: KeySeeds) -> None:
+        if jobs > 1 and ts_files:
+            pending.append(workers.start(_typescript_in_worker, ts_files, seeds, cfg, to_type))
+
+    from analyzer.python import scan_python
+    from analyzer.typescript import scan as _ts  # noqa: F401 - imported before the worker forks
+
+    py = scan_python(py_files, closure, cfg, progress=progress, trace=trace, on_seeds=on_seeds)
+    progress(0, "scanning TypeScript")
+    done = pending[0].result() if pending and pending[0] is not None else None
+    if isinstance(done, ScanResult):
+        progress(len(ts_files))
+        ts = done
+    else:
+        ts = scan_typescript(ts_files, py.seeds, cfg, progress=progress, to_type=to_type)
+    if store is not None:
+        store.store(key, files, sums, py, ts, trace)
+    return py, ts, "stored" if store is not None else "off"
+
+
+def _typescript_in_worker(files: list[SourceFile], seeds: KeySeeds, cfg: Config, to_type: str) -> ScanResult:
+    from analyzer.typescript import scan_typescript
+
+    result = scan_typescript(files, seeds, cfg, None, to_type)
+    return replace(result, stats={**result.stats, "worker": 1.0})
 
 
 def _with_severity(f: Finding, cfg: Config) -> Finding:

@@ -12,9 +12,11 @@ from __future__ import annotations
 import errno
 import fnmatch
 import os
+import re
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from analyzer.models import Language, Skipped, SourceFile
@@ -34,7 +36,7 @@ EXTENSIONS: dict[str, Language] = {
 }
 PRUNED_DIRS = frozenset(
     {"node_modules", ".git", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", ".ruff_cache",
-     "dist", "build", "site-packages", ".pytest_cache", ".next", "coverage", "impact-report"}
+     "dist", "build", "site-packages", ".pytest_cache", ".next", "coverage", "impact-report", ".impact-cache"}
 )
 _DECLARATION_SUFFIXES = (".d.ts", ".d.mts", ".d.cts")
 
@@ -86,13 +88,18 @@ def root_names(roots: Sequence[str]) -> dict[str, str]:
 
 
 def _excluded(rel: str, patterns: Sequence[str]) -> bool:
-    for pat in patterns:
-        if fnmatch.fnmatch(rel, pat) or fnmatch.fnmatch("/" + rel, pat):
-            return True
-        # "**/x/**" also matches "x/..." at the root
-        if pat.startswith("**/") and fnmatch.fnmatch(rel, pat[3:]):
-            return True
-    return False
+    """Does a pattern match `rel` or `/rel` (fnmatch), or "**/x/**" match "x/..." at the root? One
+    compiled alternation per pattern list: fnmatch pattern by pattern cost half a warm run's time."""
+    anywhere, at_root = _exclude_res(tuple(patterns))
+    return bool(anywhere.match(rel) or anywhere.match("/" + rel) or at_root.match(rel))
+
+
+@lru_cache(maxsize=16)
+def _exclude_res(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    def union(pats: Sequence[str]) -> re.Pattern[str]:
+        return re.compile("|".join(fnmatch.translate(os.path.normcase(p)) for p in pats) or "(?!)")
+
+    return union(patterns), union([p[3:] for p in patterns if p.startswith("**/")])
 
 
 def shown_name(name: str) -> str:
@@ -167,6 +174,7 @@ def discover_all(roots: Sequence[str], excludes: Sequence[str], limits: Limits |
                                          f"directory not readable: {exc.strerror or exc}"))
 
         for dirpath, dirnames, filenames in os.walk(base, onerror=on_error):
+            real_dir = os.path.realpath(dirpath)  # once per folder: realpath costs an lstat per component
             rel_dir = os.path.relpath(dirpath, base)
             rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
             keep = []
@@ -195,7 +203,8 @@ def discover_all(roots: Sequence[str], excludes: Sequence[str], limits: Limits |
                     found.skipped.append(Skipped(shown(rel), "file name is not valid UTF-8 "
                                                  "(shown with replacement characters)"))
                     continue
-                _add(found, root, os.path.join(dirpath, fname), shown(rel), lang, real_roots, limits)
+                _add(found, root, os.path.join(dirpath, fname), shown(rel), lang, real_roots, limits,
+                     os.path.join(real_dir, fname))
     return _once_each(found)
 
 
@@ -229,8 +238,9 @@ def _dir_link_reason(full: str, real_roots: Sequence[str]) -> str:
 
 
 def _add(found: Discovery, root: str, full: str, shown: str, lang: Language, real_roots: Sequence[str],
-         limits: Limits) -> None:
-    """Judge one entry by its metadata: a SourceFile, or a Skipped with the reason."""
+         limits: Limits, real: str | None = None) -> None:
+    """Judge one entry by its metadata: a SourceFile, or a Skipped with the reason. `real` is the entry's
+    path through its folder's real path (what realpath gives when the entry itself is no symlink)."""
     try:
         st = os.lstat(full)
     except OSError as exc:
@@ -259,7 +269,8 @@ def _add(found: Discovery, root: str, full: str, shown: str, lang: Language, rea
     if limits.max_file_bytes and st.st_size > limits.max_file_bytes:
         found.skipped.append(Skipped(shown, _too_large(st.st_size, limits.max_file_bytes)))
         return
-    found.files.append(SourceFile(root, os.path.realpath(target), shown, lang))
+    resolved = real if real is not None and target == full else os.path.realpath(target)
+    found.files.append(SourceFile(root, resolved, shown, lang))
 
 
 def _too_large(size: int | None, limit: int) -> str:

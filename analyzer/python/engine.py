@@ -86,22 +86,29 @@ def _mentions(text: str, word: str) -> bool:
     return len(word) >= 6 or re.search(rf"\b{re.escape(word)}\b", text) is not None
 
 
-def scan_python(files: list[SourceFile], closure: Closure, config: Config,
-                progress: Progress | None = None) -> ScanResult:
+def scan_python(files: list[SourceFile], closure: Closure, config: Config, progress: Progress | None = None,
+                trace: dict[str, Any] | None = None,
+                on_seeds: Callable[[KeySeeds], object] | None = None) -> ScanResult:
     """Prefilter, parse, learn, check. Each syntax tree is moved out of the cyclic GC's sight once built
     (`gc.freeze`): the scan keeps every tree alive on purpose, and the collector's full passes over those
     millions of nodes cost a third of the parse on a large tree. Garbage made meanwhile is still collected;
-    the trees are handed back to the collector when the scan ends."""
+    the trees are handed back to the collector when the scan ends.
+
+    `on_seeds` is called with the seeds as soon as the rounds settle, before the rules run (the pipeline
+    starts the TypeScript scan in another process then). `trace` receives what decided which files were
+    parsed (for the cache: a change to a file none of those words reach cannot change the scan):
+    `parsed` (paths), `words` (every word a file was checked against, over all rounds) and
+    `wanted_modules`."""
     import gc
 
     try:
-        return _scan_python(files, closure, config, progress)
+        return _scan_python(files, closure, config, progress, trace, on_seeds)
     finally:
         gc.unfreeze()
 
 
-def _scan_python(files: list[SourceFile], closure: Closure, config: Config,
-                 progress: Progress | None) -> ScanResult:
+def _scan_python(files: list[SourceFile], closure: Closure, config: Config, progress: Progress | None,
+                 trace: dict[str, Any] | None, on_seeds: Callable[[KeySeeds], object] | None) -> ScanResult:
     from analyzer.rules.python import RULES
     from analyzer.rules.python._base import FileCtx
 
@@ -139,9 +146,11 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config,
         py_files = []
 
     settled = -1  # the model's version when the rounds last settled
+    every_word: set[str] = set()
     for _round in range(MAX_ROUNDS):
         stats["rounds"] += 1
         words = frozenset(model.candidate_words() | {"include_router", "table=True"})
+        every_word |= words
         new = 0
         for f in py_files:
             if f.path in parsed or f.path in outcomes or f.path not in texts:
@@ -184,6 +193,11 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config,
     seeds = _seeds(parsed, model, routers, flow)
     LAST_PARSED.clear()
     LAST_PARSED.update(parsed)
+    if trace is not None:
+        trace.update(parsed=frozenset(parsed), words=frozenset(every_word),
+                     wanted_modules=frozenset(model.wanted_modules))
+    if on_seeds is not None:
+        on_seeds(seeds)
     findings: list[Finding] = []
     rules = [r() for r in RULES]
     per_file: dict[str, int] = {}

@@ -1,0 +1,141 @@
+"""The scan cache and the worker leave the findings as they are (issue 15).
+
+The content_app fixture (back end and front end) is scanned with every shortcut off (no cache, one
+process, the Python rounds and the TypeScript prefilter in their THOROUGH mode) and then with the cache
+cold, warm, after changes the cache can absorb and after changes it cannot, with one and two jobs: the
+findings are the same each time, and the cache says what it did.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from helpers import REPO
+
+from analyzer.config import Config
+from analyzer.models import Report
+from analyzer.pipeline import ScanOptions, run_scan
+
+APP = REPO / "fixtures" / "content_app"
+
+
+@pytest.fixture()
+def app(tmp_path: Path) -> Path:
+    if not (APP / "backend").is_dir():
+        pytest.skip("fixture app not present")
+    dest = tmp_path / "app"
+    for part in ("backend", "frontend"):
+        shutil.copytree(APP / part, dest / part, ignore=shutil.ignore_patterns(".impact-cache", "node_modules"))
+    return dest
+
+
+def scan(app: Path, cache: Path | None, jobs: int = 1) -> Report:
+    cfg = Config(jobs=jobs, cache=cache is not None)
+    return run_scan(ScanOptions(roots=(str(app / "backend"), str(app / "frontend")), targets=("content_items.id",),
+                                config=cfg, cache_dir=cache))
+
+
+def thorough(app: Path, monkeypatch: pytest.MonkeyPatch) -> Report:
+    from analyzer.python import engine
+    from analyzer.typescript import scan as ts_scan
+
+    with monkeypatch.context() as m:
+        m.setattr(engine, "THOROUGH", True)
+        m.setattr(ts_scan, "THOROUGH", True)
+        return scan(app, None)
+
+
+def same(a: Report, b: Report) -> None:
+    assert [f.fingerprint for f in a.findings] == [f.fingerprint for f in b.findings]
+    assert a.findings == b.findings
+    assert [(o.path, o.status) for o in a.outcomes] == [(o.path, o.status) for o in b.outcomes]
+
+
+def used(report: Report) -> object:
+    stats = report.extras["stats"]
+    assert isinstance(stats, dict)
+    return stats["cache"]
+
+
+def test_cache_and_jobs_leave_the_findings_as_they_are(app: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    reference = thorough(app, monkeypatch)
+    assert len(reference.findings) > 50
+    cache = tmp_path / "cache"
+    cold = scan(app, cache, jobs=2)
+    assert used(cold) == "stored"
+    stats = cold.extras["stats"]
+    assert isinstance(stats, dict) and stats["typescript"].get("worker") == 1.0  # the worker did run
+    warm = scan(app, cache, jobs=1)
+    assert used(warm) == "hit"
+    for got in (cold, warm, scan(app, None, jobs=2), scan(app, None, jobs=1)):
+        same(got, reference)
+    assert (cache / ".gitignore").read_text(encoding="utf-8").splitlines()[-1] == "*"
+
+
+def test_changes_the_cache_absorbs_and_those_it_does_not(app: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    scan(app, cache)
+    # a Python file no word of the key reaches: the stored scan stands, the new file's outcome is added
+    (app / "backend" / "app" / "unrelated.py").write_text("def total(xs):\n    return sum(xs)\n", encoding="utf-8")
+    got = scan(app, cache)
+    assert used(got) == "reused"
+    same(got, scan(app, None))
+    assert any(o.path == "backend/app/unrelated.py" and o.status == "ok" for o in got.outcomes)
+    # a TypeScript file: the Python side stands, the TypeScript scan runs again from the same seeds
+    page = next(p for p in sorted((app / "frontend").rglob("*.tsx")) if "node_modules" not in p.parts)
+    page.write_text(page.read_text(encoding="utf-8") + "\nexport const contentIdOf = (c: { id: number }) => c.id;\n",
+                    encoding="utf-8")
+    got = scan(app, cache)
+    assert used(got) == "python reused"
+    same(got, scan(app, None))
+    # a Python file that mentions the key: a full scan
+    (app / "backend" / "app" / "more.py").write_text(
+        "from app.models import ContentItem\n\n\ndef first_id(items: list[ContentItem]) -> int:\n"
+        "    return items[0].id\n", encoding="utf-8")
+    got = scan(app, cache)
+    assert used(got) == "stored"
+    fresh = scan(app, None)
+    same(got, fresh)
+    assert any(f.path == "backend/app/more.py" for f in fresh.findings)
+    # and back to a state stored before: read back
+    (app / "backend" / "app" / "more.py").unlink()
+    assert used(scan(app, cache)) == "hit"
+
+
+def test_no_cache_where_it_cannot_be_written(app: Path, tmp_path: Path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder", encoding="utf-8")
+    got = scan(app, blocked / "cache")
+    assert used(got) == "off"
+    same(got, scan(app, None))
+
+
+def test_size_cap_keeps_the_newest_entries(tmp_path: Path) -> None:
+    from analyzer.cache import ScanCache
+
+    store = ScanCache.open(tmp_path / "c", max_bytes=3000)
+    assert store is not None
+    for i in range(5):
+        (store.dir / f"scan-{i}.pickle").write_bytes(b"x" * 1000)
+        import os
+
+        os.utime(store.dir / f"scan-{i}.pickle", (1000 + i, 1000 + i))
+    store.trim()
+    assert sorted(p.name for p in store.dir.glob("scan-*.pickle")) == ["scan-2.pickle", "scan-3.pickle",
+                                                                       "scan-4.pickle"]
+
+
+def test_config_that_does_not_change_findings_shares_the_entry(app: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    first = run_scan(ScanOptions(roots=(str(app / "backend"),), targets=("content_items.id",),
+                                 config=Config(jobs=1), cache_dir=cache))
+    again = run_scan(ScanOptions(roots=(str(app / "backend"),), targets=("content_items.id",),
+                                 config=replace(Config(jobs=2), source="elsewhere"), cache_dir=cache))
+    assert used(first) == "stored" and used(again) == "hit"
+    other = run_scan(ScanOptions(roots=(str(app / "backend"),), targets=("content_items.id",),
+                                 config=Config(jobs=1, aliases=("doc_key",)), cache_dir=cache))
+    assert used(other) == "stored"  # aliases change what is found: another entry
