@@ -95,7 +95,7 @@ class KeyNames:
         raw = set(seeds.field_names) | set(config.aliases)
         for route in seeds.routes:
             raw.update(route.params)
-        for name in raw:
+        for name in sorted(raw):  # not set order (the hash seed's): the origin kept for a spelling is the same each run
             if "." in name or name.lower() == "id":
                 continue
             origin = seeds.origins.get(name) or seeds.origins.get(snake(name)) or ""
