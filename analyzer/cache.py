@@ -293,9 +293,16 @@ def reuse(old: Entry, files: Sequence[SourceFile], sums: dict[str, str], config:
     stats = dict(old.py.stats)
     stats["files"] = float(len(py_files))
     py = replace(old.py, outcomes=tuple(outcomes[f.path] for f in py_files if f.path in outcomes), stats=stats)
-    if "typescript" in languages:
+    if "typescript" not in languages:
+        return Lookup(py, old.ts, "reused", old.trace)  # the same TypeScript files, the same seeds
+    from analyzer.typescript.scan import replay
+
+    ts_files = [f for f in files if f.language == "typescript"]
+    ts_changed = {p for p in changed if "typescript" in (before.get(p, ("",))[0], now.get(p, ("",))[0])}
+    ts = replay(old.ts, old.trace.get("typescript", {}), ts_files, ts_changed, py.seeds, config)
+    if ts is None:
         return Lookup(py, None, "python reused", old.trace)
-    return Lookup(py, old.ts, "reused", old.trace)  # the same TypeScript files, the same seeds
+    return Lookup(py, ts, "reused", old.trace)
 
 
 def default_dir(roots: Sequence[str]) -> Path:

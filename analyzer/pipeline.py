@@ -265,8 +265,9 @@ def _scan_sources(options: ScanOptions, store: ScanCache | None, sums: dict[str,
             return got.py, got.ts, got.how
         if got.py is not None:  # a TypeScript file changed: its scan again, from the same seeds
             progress(len(py_files), "scanning TypeScript")
-            ts = scan_typescript(ts_files, got.py.seeds, cfg, progress=progress, to_type=to_type)
-            store.store(key, files, sums, got.py, ts, got.trace)
+            ts_trace: dict[str, object] = {}
+            ts = scan_typescript(ts_files, got.py.seeds, cfg, progress=progress, to_type=to_type, trace=ts_trace)
+            store.store(key, files, sums, got.py, ts, {**got.trace, "typescript": ts_trace})
             return got.py, ts, got.how
     jobs = cfg.jobs or (2 if workers.cores() >= 2 and len(py_files) + len(ts_files) >= 400 else 1)
     pending: list[workers.Pending | None] = []
@@ -281,21 +282,24 @@ def _scan_sources(options: ScanOptions, store: ScanCache | None, sums: dict[str,
     py = scan_python(py_files, closure, cfg, progress=progress, trace=trace, on_seeds=on_seeds)
     progress(0, "scanning TypeScript")
     done = pending[0].result() if pending and pending[0] is not None else None
-    if isinstance(done, ScanResult):
+    if isinstance(done, tuple) and len(done) == 2 and isinstance(done[0], ScanResult):
         progress(len(ts_files))
-        ts = done
+        ts, trace["typescript"] = done
     else:
-        ts = scan_typescript(ts_files, py.seeds, cfg, progress=progress, to_type=to_type)
+        trace["typescript"] = ts_trace = {}
+        ts = scan_typescript(ts_files, py.seeds, cfg, progress=progress, to_type=to_type, trace=ts_trace)
     if store is not None:
         store.store(key, files, sums, py, ts, trace)
     return py, ts, "stored" if store is not None else "off"
 
 
-def _typescript_in_worker(files: list[SourceFile], seeds: KeySeeds, cfg: Config, to_type: str) -> ScanResult:
+def _typescript_in_worker(files: list[SourceFile], seeds: KeySeeds, cfg: Config,
+                          to_type: str) -> tuple[ScanResult, dict[str, object]]:
     from analyzer.typescript import scan_typescript
 
-    result = scan_typescript(files, seeds, cfg, None, to_type)
-    return replace(result, stats={**result.stats, "worker": 1.0})
+    trace: dict[str, object] = {}
+    result = scan_typescript(files, seeds, cfg, None, to_type, trace=trace)
+    return replace(result, stats={**result.stats, "worker": 1.0}), trace
 
 
 def _with_severity(f: Finding, cfg: Config) -> Finding:

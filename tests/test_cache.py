@@ -85,7 +85,17 @@ def test_changes_the_cache_absorbs_and_those_it_does_not(app: Path, tmp_path: Pa
     assert used(got) == "reused"
     same(got, scan(app, None))
     assert any(o.path == "backend/app/unrelated.py" and o.status == "ok" for o in got.outcomes)
-    # a TypeScript file: the Python side stands, the TypeScript scan runs again from the same seeds
+    # a TypeScript file the front end's prefilter leaves out again (no key word, no import from or to a
+    # kept file): both scans stand
+    util = app / "frontend" / "src" / "lib" / "sum.ts"
+    util.parent.mkdir(parents=True, exist_ok=True)
+    util.write_text("export const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);\n", encoding="utf-8")
+    got = scan(app, cache)
+    assert used(got) == "reused"
+    same(got, scan(app, None))
+    assert any(o.path == "frontend/src/lib/sum.ts" and o.status == "ok" for o in got.outcomes)
+    # a TypeScript file that names the key: the Python side stands, the TypeScript scan runs again from the
+    # same seeds
     page = next(p for p in sorted((app / "frontend").rglob("*.tsx")) if "node_modules" not in p.parts)
     page.write_text(page.read_text(encoding="utf-8") + "\nexport const contentIdOf = (c: { id: number }) => c.id;\n",
                     encoding="utf-8")

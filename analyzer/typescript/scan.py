@@ -10,6 +10,7 @@ import re
 import time
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import tree_sitter as ts
 
@@ -62,25 +63,25 @@ def _excluded(path: str, patterns: tuple[str, ...]) -> bool:
 
 
 def scan_typescript(files: list[SourceFile], seeds: KeySeeds, config: Config, progress: Progress | None = None,
-                    to_type: str = "UUID") -> ScanResult:
+                    to_type: str = "UUID", trace: dict[str, Any] | None = None) -> ScanResult:
     """Parse, index, settle the flow and run the rules. The cyclic GC is paused meanwhile: the scan
     holds every tree and node wrapper alive on purpose, and full collections over that heap made the
-    run quadratic in the size of the front end."""
+    run quadratic in the size of the front end.
+
+    `trace` receives what decided which files were parsed (`replay` repeats it on changed files): the
+    prefilter's first set, each expansion's input (the flow's calls out of the kept files) and result."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _scan(files, seeds, config, progress, to_type)
+        return _scan(files, seeds, config, progress, to_type, trace if trace is not None else {})
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _scan(files: list[SourceFile], seeds: KeySeeds, config: Config, progress: Progress | None,
-          to_type: str) -> ScanResult:
-    started = time.perf_counter()
-    kn = KeyNames.build(seeds, config)
-    outcomes: dict[str, FileOutcome] = {}
-    indexes: list[FileIndex] = []
+def _read_all(files: list[SourceFile], config: Config, progress: Progress | None,
+              outcomes: dict[str, FileOutcome]) -> list[tuple[SourceFile, str, bytes]]:
+    """Every file the scan reads (text and bytes); the others get their Skipped outcome."""
     read: list[tuple[SourceFile, str, bytes]] = []
     limits = Limits.of(config)
     for sf in files:
@@ -99,9 +100,52 @@ def _scan(files: list[SourceFile], seeds: KeySeeds, config: Config, progress: Pr
             outcomes[sf.path] = Skipped(sf.path, reason=str(exc))
             continue
         read.append((sf, text, data))
+    return read
+
+
+def replay(old: ScanResult, trace: dict[str, Any], files: list[SourceFile], changed: set[str], seeds: KeySeeds,
+           config: Config) -> ScanResult | None:
+    """The stored scan `old` (with its `trace`) made to fit files of which `changed` differ, when the
+    change cannot alter it: no changed file was parsed, and the prefilter, run again on the new texts,
+    keeps the same first set and makes the same expansions from the same calls (the kept files being
+    the same, the flow makes the same calls). The changed files' outcomes are recomputed. None when the
+    change may alter the scan."""
+    final = trace.get("final")
+    if final is None or trace.get("failed") or changed & final:
+        return None
+    outcomes: dict[str, FileOutcome] = {}
+    read = _read_all(files, config, None, outcomes)
+    pf = Prefilter({sf.path: text for sf, text, _ in read}, KeyNames.build(seeds, config), config)
+    keep = pf.initial()
+    if keep is None or keep != trace.get("initial"):
+        return None
+    for calls, extra in trace.get("expansions", ()):
+        if pf.expand(keep, calls) != extra:
+            return None
+        keep |= extra
+    if keep != final:
+        return None
+    for sf, _text, _data in read:
+        if sf.path not in keep:
+            outcomes[sf.path] = Ok(sf.path, findings=0)
+    by_path = {o.path: o for o in old.outcomes if o.path not in changed}
+    by_path.update({p: o for p, o in outcomes.items() if p in changed})  # read and left out, or skipped
+    stats = {**old.stats, "files": float(len(files)), "prefiltered_out": float(len(read) - len(keep))}
+    return dataclasses.replace(old, outcomes=tuple(by_path[sf.path] for sf in files if sf.path in by_path),
+                               stats=stats)
+
+
+def _scan(files: list[SourceFile], seeds: KeySeeds, config: Config, progress: Progress | None,
+          to_type: str, trace: dict[str, Any]) -> ScanResult:
+    started = time.perf_counter()
+    kn = KeyNames.build(seeds, config)
+    outcomes: dict[str, FileOutcome] = {}
+    indexes: list[FileIndex] = []
+    read = _read_all(files, config, progress, outcomes)
     t0 = time.perf_counter()
     pf = Prefilter({sf.path: text for sf, text, _ in read}, kn, config)
     keep = None if THOROUGH else pf.initial()
+    trace.update(initial=frozenset(keep) if keep is not None else None, expansions=[], final=None)
     prefilter_s = time.perf_counter() - t0
     parse_s = 0.0
     parsed: dict[str, tuple[SourceFile, Source, ts.Tree]] = {}
@@ -126,7 +170,9 @@ def _scan(files: list[SourceFile], seeds: KeySeeds, config: Config, progress: Pr
         if keep is None or flow_failed or expansions >= _MAX_EXPANSIONS:
             break
         t0 = time.perf_counter()
-        extra = pf.expand(keep, project.outside_calls())
+        calls = project.outside_calls()
+        extra = pf.expand(keep, calls)
+        trace["expansions"].append((calls, frozenset(extra)))
         prefilter_s += time.perf_counter() - t0
         if not extra:
             break
@@ -145,6 +191,7 @@ def _scan(files: list[SourceFile], seeds: KeySeeds, config: Config, progress: Pr
     for sf, _text, _data in read:
         if keep is not None and sf.path not in keep and sf.path not in outcomes:
             outcomes[sf.path] = Ok(sf.path, findings=0)  # cannot hold the key: read, not parsed
+    trace.update(final=frozenset(keep) if keep is not None and not flow_failed else None, failed=bool(flow_failed))
     flowed = time.perf_counter()
     detector = Detector(project, config, to_type)
     findings: list[Finding] = []
