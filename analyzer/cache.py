@@ -27,6 +27,7 @@ import hashlib
 import json
 import os
 import pickle
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
@@ -53,6 +54,7 @@ FORMAT = 1
 DIRNAME = ".impact-cache"
 DEFAULT_MAX_BYTES = 256 << 20
 _RECENT = 8  # entries remembered per configuration, to reuse across branches
+_MAX_HASHED = 64 << 20  # larger files are told apart by their size and time (the scan skips them anyway)
 #: Config fields that change how the scan runs, never what it finds
 _NOT_IN_KEY = frozenset({"jobs", "cache", "source", "roots"})
 
@@ -87,14 +89,30 @@ def config_fingerprint(config: Config) -> str:
 
 
 def digests(files: Iterable[SourceFile]) -> dict[str, str]:
-    """path -> sha1 of the file's bytes ("" when it cannot be read: the scan will say why)."""
+    """path -> sha1 of the file's bytes; for a file that is not a regular file any more or cannot be
+    read, what stat says of it (the scan will say why it skips it). Opened as the scan opens files
+    (no blocking on a FIFO swapped in, no final symlink followed)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
     out: dict[str, str] = {}
     for f in files:
         try:
-            with open(f.abs_path, "rb") as fh:
-                out[f.path] = hashlib.sha1(fh.read()).hexdigest()
-        except OSError:
-            out[f.path] = ""
+            fd = os.open(f.abs_path, flags)
+        except OSError as exc:
+            out[f.path] = f"error:{exc.errno}"
+            continue
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or st.st_size > _MAX_HASHED:
+                out[f.path] = f"stat:{st.st_mode}:{st.st_size}:{st.st_mtime_ns}"
+                continue
+            h = hashlib.sha1()
+            while chunk := os.read(fd, 1 << 20):
+                h.update(chunk)
+            out[f.path] = h.hexdigest()
+        except OSError as exc:
+            out[f.path] = f"error:{exc.errno}"
+        finally:
+            os.close(fd)
     return out
 
 
@@ -184,6 +202,8 @@ class ScanCache:
             if isinstance(old, Entry):
                 got = reuse(old, files, sums, config)
                 if got is not None:
+                    if got.py is not None and got.ts is not None:  # the same again is then a plain hit
+                        self.store(scan_key, files, sums, got.py, got.ts, got.trace)
                     return got
         return Lookup()
 

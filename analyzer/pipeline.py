@@ -270,18 +270,21 @@ def _scan_sources(options: ScanOptions, store: ScanCache | None, sums: dict[str,
             store.store(key, files, sums, got.py, ts, {**got.trace, "typescript": ts_trace})
             return got.py, ts, got.how
     jobs = cfg.jobs or (2 if workers.cores() >= 2 and len(py_files) + len(ts_files) >= 400 else 1)
-    pending: list[workers.Pending | None] = []
-
-    def on_seeds(seeds: KeySeeds) -> None:
-        if jobs > 1 and ts_files:
-            pending.append(workers.start(_typescript_in_worker, ts_files, seeds, cfg, to_type))
-
     from analyzer.python import scan_python
     from analyzer.typescript import scan as _ts  # noqa: F401 - imported before the worker forks
 
-    py = scan_python(py_files, closure, cfg, progress=progress, trace=trace, on_seeds=on_seeds)
+    # the TypeScript worker is forked before the Python trees exist (it shares none of them) and waits for
+    # the seeds, sent as soon as the Python rounds settle; it scans while the Python rules run
+    worker = workers.fork(_typescript_in_worker, ts_files, cfg, to_type) if jobs > 1 and ts_files else None
+    try:
+        py = scan_python(py_files, closure, cfg, progress=progress, trace=trace,
+                         on_seeds=worker.send if worker is not None else None)
+    except BaseException:
+        if worker is not None:
+            worker.cancel()
+        raise
     progress(0, "scanning TypeScript")
-    done = pending[0].result() if pending and pending[0] is not None else None
+    done = worker.result() if worker is not None else None
     if isinstance(done, tuple) and len(done) == 2 and isinstance(done[0], ScanResult):
         progress(len(ts_files))
         ts, trace["typescript"] = done
@@ -293,7 +296,7 @@ def _scan_sources(options: ScanOptions, store: ScanCache | None, sums: dict[str,
     return py, ts, "stored" if store is not None else "off"
 
 
-def _typescript_in_worker(files: list[SourceFile], seeds: KeySeeds, cfg: Config,
+def _typescript_in_worker(seeds: KeySeeds, files: list[SourceFile], cfg: Config,
                           to_type: str) -> tuple[ScanResult, dict[str, object]]:
     from analyzer.typescript import scan_typescript
 

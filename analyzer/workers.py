@@ -1,10 +1,11 @@
 """Work done in a forked process, its result sent back pickled: both cores for independent stages.
 
-A stage that only needs what the parent already holds (the TypeScript scan once the Python seeds are
-known) runs in a child forked from the parent, so nothing is sent to it; only its result comes back
-(findings and outcomes, never syntax trees). Where fork is unavailable, or the child fails for any
-reason, `result()` is None and the caller does the work itself: a worker can make a scan faster, never
-different.
+A stage that needs little of what the parent holds (the TypeScript scan, once the Python seeds are
+known) runs in a child forked early, before the parent builds its large heaps (the Python syntax
+trees): the child shares none of them and waits for its input on a pipe. Only its input (the seeds)
+and its result (findings and outcomes, never syntax trees) cross the pipes. Where fork is unavailable,
+or the child fails for any reason, `result()` is None and the caller does the work itself: a worker
+can make a scan faster, never different.
 """
 
 from __future__ import annotations
@@ -22,51 +23,81 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-class Pending:
-    """A child's result to come."""
+class Worker:
+    """A forked child waiting for `send(value)`, then computing `fn(value, *args)`."""
 
-    def __init__(self, pid: int, fd: int) -> None:
-        self.pid, self.fd = pid, fd
+    def __init__(self, pid: int, to_child: int, from_child: int) -> None:
+        self.pid, self.to_child, self.from_child = pid, to_child, from_child
+        self.sent = False
+        self.done = False
+
+    def send(self, value: Any) -> None:
+        try:
+            with os.fdopen(self.to_child, "wb") as out:
+                out.write(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+            self.sent = True
+        except (OSError, pickle.PicklingError):
+            self.sent = False
 
     def result(self) -> Any:
-        """The child's return value, or None when it failed (no fork, an exception, a signal)."""
+        """The child's return value, or None when it failed (an exception, a signal, nothing sent)."""
+        if self.done:
+            return None
+        self.done = True
+        if not self.sent:
+            try:
+                os.close(self.to_child)  # the child reads end-of-file and leaves
+            except OSError:
+                pass
         chunks = []
         try:
-            with os.fdopen(self.fd, "rb") as fh:
+            with os.fdopen(self.from_child, "rb") as fh:
                 while chunk := fh.read(1 << 20):
                     chunks.append(chunk)
+        except OSError:
+            chunks = []
         finally:
             _pid, status = os.waitpid(self.pid, 0)
-        if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0 or not chunks:
+        if not self.sent or not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0 or not chunks:
             return None
         try:
             return pickle.loads(b"".join(chunks))
         except Exception:  # noqa: BLE001 - a broken result is no result
             return None
 
+    def cancel(self) -> None:
+        """Stop waiting: the child leaves without work, and is reaped."""
+        self.result()
 
-def start(fn: Callable[..., Any], *args: Any) -> Pending | None:
-    """Run `fn(*args)` in a forked child; None when this platform cannot fork."""
+
+def fork(fn: Callable[..., Any], *args: Any) -> Worker | None:
+    """A child that will run `fn(value, *args)` once sent `value`; None when this platform cannot fork."""
     if not hasattr(os, "fork"):
         return None
-    read, write = os.pipe()
+    down_r, down_w = os.pipe()
+    up_r, up_w = os.pipe()
     try:
         pid = os.fork()
     except OSError:
-        os.close(read)
-        os.close(write)
+        for fd in (down_r, down_w, up_r, up_w):
+            os.close(fd)
         return None
-    if pid == 0:  # the child: compute, send, leave without running the parent's exit handlers
+    if pid == 0:  # the child: wait, compute, send, leave without running the parent's exit handlers
         code = 1
         try:
-            os.close(read)
-            data = pickle.dumps(fn(*args), protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(write, "wb") as out:
-                out.write(data)
-            code = 0
+            os.close(down_w)
+            os.close(up_r)
+            with os.fdopen(down_r, "rb") as inp:
+                data = inp.read()
+            if data:
+                out = pickle.dumps(fn(pickle.loads(data), *args), protocol=pickle.HIGHEST_PROTOCOL)
+                with os.fdopen(up_w, "wb") as up:
+                    up.write(out)
+                code = 0
         except BaseException:  # noqa: BLE001 - the parent does the work itself
             pass
         finally:
             os._exit(code)
-    os.close(write)
-    return Pending(pid, read)
+    os.close(down_r)
+    os.close(up_w)
+    return Worker(pid, down_w, up_r)

@@ -17,7 +17,8 @@ RSS of the largest of them):
   the findings of every other run must equal;
 - diff cold / warm / slow path: one Python file of the copy gets a change on a line with a finding (a
   trailing comment), then `impact scan --diff-base HEAD`: with an empty cache, with the cache of a full
-  scan of the unchanged copy (what a CI cache of the main branch holds), and on the slow path;
+  scan of the unchanged copy (what a CI cache of the main branch holds), and on the slow path; then the
+  other common pull request, a new module the key does not reach, warm and on the slow path;
 - baselines (`--baselines`): ast-grep with one pattern over the .py files, semgrep with two rules
   (Python and TypeScript), ripgrep for the key name, a bare libcst parse of every .py file and a bare
   tree-sitter parse of every .ts/.tsx/.js file impact reads. A tool that is not installed is reported
@@ -165,6 +166,17 @@ def touch_a_finding(tree: Path, cold_out: Path, wanted: str | None) -> str | Non
         path.write_text(changed, encoding="utf-8")
         return rel
     return None
+
+
+def add_unrelated(tree: Path) -> str:
+    """A new Python module beside the first package's __init__.py, about nothing the key touches."""
+    inits = sorted(tree.rglob("__init__.py"), key=lambda p: (len(p.parts), str(p)))
+    folder = inits[0].parent if inits else tree
+    path = folder / "impact_bench_unrelated.py"
+    path.write_text('"""Added by the benchmark: a helper about nothing the key touches."""\n\n\n'
+                    "def clamp(value: float, low: float, high: float) -> float:\n"
+                    "    return max(low, min(high, value))\n", encoding="utf-8")
+    return path.relative_to(tree).as_posix()
 
 
 # ----------------------------------------------------------------------------- baselines
@@ -360,6 +372,18 @@ def main(argv: list[str] | None = None) -> int:
                 if not args.no_check:
                     diff_runs.append(impact(args, "diff slow path", tree, work, [*diff, *slow_flags()], SLOW_ENV))
                 checks.append((f"diff mode ({changed})", *same(diff_runs)))
+                # the other common pull request: a new module the key does not reach
+                subprocess.run(["git", "checkout", "-q", "--", changed], cwd=tree, check=True)
+                added = add_unrelated(tree)
+                subprocess.run(["git", "add", "-N", "--", added], cwd=tree, check=True)  # in `git diff HEAD`
+                print(f"  diff mode: added {added}", file=sys.stderr)
+                other = [impact(args, "diff warm, unrelated new file", tree, work,
+                                [*diff, "--cache-dir", str(dcache), *jobs])]
+                if not args.no_check:
+                    other.append(impact(args, "diff slow path, unrelated new file", tree, work,
+                                        [*diff, *slow_flags()], SLOW_ENV))
+                checks.append((f"diff mode ({added})", *same(other)))
+                diff_runs += other
         base = baselines(args, root, work) if args.baselines else []
         title = f"{root.name}: {', '.join(args.target)} to {args.to}"
         print(table(title, runs + diff_runs, base))

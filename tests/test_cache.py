@@ -85,6 +85,7 @@ def test_changes_the_cache_absorbs_and_those_it_does_not(app: Path, tmp_path: Pa
     assert used(got) == "reused"
     same(got, scan(app, None))
     assert any(o.path == "backend/app/unrelated.py" and o.status == "ok" for o in got.outcomes)
+    assert used(scan(app, cache)) == "hit"  # what was absorbed is stored: the same files again are a hit
     # a TypeScript file the front end's prefilter leaves out again (no key word, no import from or to a
     # kept file): both scans stand
     util = app / "frontend" / "src" / "lib" / "sum.ts"
@@ -149,3 +150,24 @@ def test_config_that_does_not_change_findings_shares_the_entry(app: Path, tmp_pa
     other = run_scan(ScanOptions(roots=(str(app / "backend"),), targets=("content_items.id",),
                                  config=Config(jobs=1, aliases=("doc_key",)), cache_dir=cache))
     assert used(other) == "stored"  # aliases change what is found: another entry
+
+
+def _boom(value: int) -> int:
+    raise ValueError(value)
+
+
+def test_worker_results_failures_and_cancel() -> None:
+    from analyzer import workers
+
+    worker = workers.fork(divmod, 7)
+    assert worker is not None
+    worker.send(100)
+    assert worker.result() == (14, 2)
+    failing = workers.fork(_boom)
+    assert failing is not None
+    failing.send(1)
+    assert failing.result() is None  # the caller does the work itself
+    idle = workers.fork(divmod, 7)
+    assert idle is not None
+    idle.cancel()  # nothing sent: the child leaves, and is reaped
+    assert idle.result() is None

@@ -16,7 +16,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from analyzer.models import SourceFile
 from analyzer.python.flow import _Body, _calls, _names, _returns_value, _walk_calls, _walk_names
-from analyzer.python.parsed import ParsedFile, _Indexer, parse
+from analyzer.python.parsed import _UNPLACED, ParsedFile, _Indexer, parse
 
 SOURCES = {
     "app/services/tasks.py": '''\
@@ -84,10 +84,13 @@ def test_one_pass_index_equals_visitor_walk_and_metadata(rel: str, tmp_path: Pat
         assert [(id(e.node), e.func.func_id if e.func else None, id(e.cls)) for e in entries] == \
                [(id(e.node), e.func.func_id if e.func else None, id(e.cls)) for e in pf.index[kind]], kind
     positions = MetadataWrapper(pf.module, unsafe_skip_copy=True).resolve(PositionProvider)
-    assert set(positions) == set(pf._pos)  # kept packed as str offsets; the same spans, node for node
+    kept = set(pf._pos)  # packed str offsets, whitespace, punctuation and operators left out
+    assert kept <= set(positions) and all(type(n) in _UNPLACED for n in set(positions) - kept)
+    assert any(type(n) in _UNPLACED for n in positions)
     spans = {n: pf.span(n) for n in positions}
     assert {n: (r.start.line, r.start.column + 1, r.end.line, r.end.column + 1) for n, r in positions.items()} == \
-           {n: (s.line, s.column, s.end_line, s.end_column) for n, s in spans.items()}
+           {n: (s.line, s.column, s.end_line, s.end_column) for n, s in spans.items()}  # all, asked for anyway
+    assert set(pf._pos) == set(positions)
     for fi in pf.functions:  # flow's body nodes, gathered in the same pass
         walker = _Body()
         fi.node.body.visit(walker)

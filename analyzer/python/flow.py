@@ -60,6 +60,7 @@ class Registry:
     def __init__(self) -> None:
         self.by_id: dict[str, tuple[ParsedFile, FuncInfo]] = {}
         self.by_name: dict[str, list[str]] = {}
+        self._by_suffix: dict[str, str | None] = {}  # `q` -> the first func id ending with `.q` (cleared by add)
         self.methods: dict[tuple[str, str], str] = {}  # (class, method) -> func id
         self.classes: set[str] = set()
         self.self_attrs: dict[tuple[str, str], str] = {}  # (class, attribute) -> class of its value
@@ -72,6 +73,7 @@ class Registry:
         self.factories: dict[str, str] = {}
 
     def add(self, pf: ParsedFile) -> None:
+        self._by_suffix.clear()
         for cls in pf.classes:
             self.classes.add(cls.name.value)
             model = _meta_model(cls)
@@ -179,10 +181,12 @@ class Registry:
             for cand in (q, f"{pf.modname}.{q}"):
                 if cand in self.by_id:
                     return self.by_id[cand][1]
-            tail = q.rsplit(".", 1)[-1]
-            for fid in self.by_name.get(tail, ()):
-                if fid.endswith("." + q):
-                    return self.by_id[fid][1]
+            found = self._by_suffix.get(q, "")
+            if found == "":  # the first function whose id ends with `.q`, looked up once per name and file set
+                tail = q.rsplit(".", 1)[-1]
+                found = self._by_suffix[q] = next((f for f in self.by_name.get(tail, ()) if f.endswith("." + q)), None)
+            if found is not None:
+                return self.by_id[found][1]
         if isinstance(func, cst.Attribute):
             name = func.attr.value
             if name in _COMMON_METHODS or len(name) <= 3:  # before the list: `get` has thousands of definitions
