@@ -171,3 +171,41 @@ def test_worker_results_failures_and_cancel() -> None:
     assert idle is not None
     idle.cancel()  # nothing sent: the child leaves, and is reaped
     assert idle.result() is None
+
+
+@pytest.mark.parametrize(("name", "targets"), [("ledger_app", ("documents.id",)),
+                                               ("fleet_app", ("vehicles.id", "trailers.id"))])
+def test_held_out_apps_the_same_with_every_shortcut(name: str, targets: tuple[str, ...], tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The two apps written blind, scanned as the held-out tests scan them (their database, their config)."""
+    import importlib.util
+
+    from analyzer.config import load as load_config
+    from analyzer.python import engine
+    from analyzer.typescript import scan as ts_scan
+
+    src = REPO / "fixtures" / name
+    app = tmp_path / name
+    for part in ("backend", "frontend"):
+        shutil.copytree(src / part, app / part, ignore=shutil.ignore_patterns(".impact-cache", "node_modules"))
+    spec = importlib.util.spec_from_file_location(f"{name}_seed_cache", src / "db" / "seed.py")
+    assert spec is not None and spec.loader is not None
+    seed = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(seed)
+    url = f"sqlite:///{tmp_path / 'app.sqlite'}"
+    seed.build_database(url, rows=20, seed=0)
+    cfg = load_config(src / "pyproject.toml")
+
+    def run(cache: Path | None, jobs: int) -> Report:
+        return run_scan(ScanOptions(roots=(str(app / "backend"), str(app / "frontend")), targets=targets, db_url=url,
+                                    config=replace(cfg, jobs=jobs, cache=cache is not None), cache_dir=cache))
+
+    with monkeypatch.context() as m:
+        m.setattr(engine, "THOROUGH", True)
+        m.setattr(ts_scan, "THOROUGH", True)
+        reference = run(None, 1)
+    assert reference.findings
+    cold, warm = run(tmp_path / "cache", 2), run(tmp_path / "cache", 1)
+    assert (used(cold), used(warm)) == ("stored", "hit")
+    same(cold, reference)
+    same(warm, reference)
