@@ -1027,15 +1027,21 @@ class Detector:
         return ""
 
 
-def _zod_number(call: ts.Node, fi: FileIndex) -> tuple[int, int] | None:
-    """Byte range from `z.number()` through its numeric refinements (`.int().positive()`)."""
+def _call_chain(call: ts.Node) -> list[ts.Node]:
+    """The calls of a method chain, innermost first: `z.number().int().max(9)` -> [z.number(), .int(), .max(9)]."""
     chain: list[ts.Node] = []
     cur: ts.Node | None = call
     while cur is not None and cur.type == "call_expression":
         chain.append(cur)
         fn = cur.child_by_field_name("function")
         cur = fn.child_by_field_name("object") if fn is not None and fn.type == "member_expression" else None
-    chain.reverse()  # innermost first
+    chain.reverse()
+    return chain
+
+
+def _zod_number(call: ts.Node, fi: FileIndex) -> tuple[int, int] | None:
+    """Byte range from `z.number()` through its numeric refinements (`.int().positive()`)."""
+    chain = _call_chain(call)
     if not chain:
         return None
     first = fi.text(chain[0].child_by_field_name("function") or chain[0]).replace(" ", "")
@@ -1059,13 +1065,7 @@ def _zod_number(call: ts.Node, fi: FileIndex) -> tuple[int, int] | None:
 def _zod_caps(call: ts.Node, fi: FileIndex) -> list[tuple[int, int]]:
     """Byte ranges of the `.max(N)` / `.lte(N)` / `.lt(N)` refinements of a `z.number()` chain whose constant
     N is below 2**53 - 1: a cap a bigint key outgrows (`.max(2147483647)`); [] when there is none."""
-    chain: list[ts.Node] = []
-    cur: ts.Node | None = call
-    while cur is not None and cur.type == "call_expression":
-        chain.append(cur)
-        fn = cur.child_by_field_name("function")
-        cur = fn.child_by_field_name("object") if fn is not None and fn.type == "member_expression" else None
-    chain.reverse()
+    chain = _call_chain(call)
     if not chain:
         return []
     first = fi.text(chain[0].child_by_field_name("function") or chain[0]).replace(" ", "")
