@@ -33,6 +33,7 @@ from ._common import (
     layer_rank,
     layer_rows,
     patch_excerpts,
+    plural,
     review_text,
     rule_catalogue,
     schema_source,
@@ -62,6 +63,7 @@ def environment() -> jinja2.Environment:
             undefined=jinja2.StrictUndefined,
         )
         env.filters["count"] = human_count
+        env.filters["plural"] = plural
         env.filters["bytes"] = human_bytes
         env.filters["days"] = fmt_days
         env.filters["ticks"] = ticks

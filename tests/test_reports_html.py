@@ -174,3 +174,11 @@ def test_graph_layout_stays_bounded_with_many_referencing_tables() -> None:
     assert height <= (MAX_PER_COLUMN + 1) * ROW_H + 100
     assert len({(n.x, n.y) for n in nodes}) == len(nodes), "no two tables drawn on the same spot"
     assert "<svg" in RENDERERS["html"](report)
+
+
+def test_counts_of_one_are_singular() -> None:
+    """One finding in one file of one layer reads "1 file · 1 layer", not "1 files · 1 layers"."""
+    one = next(f for f in build_report().findings if f.kind == "must_change")
+    html = RENDERERS["html"](build_report(findings=(one,)))
+    assert "in 1 file · 1 layer<" in html
+    assert "1 files" not in html and "1 layers" not in html
