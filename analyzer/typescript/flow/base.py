@@ -1,0 +1,95 @@
+"""What the flow knows: the project's functions and types by name, and the tables the layers fill in.
+
+Every change to a table goes through `_touch` (one file's facts) or `_touch_all` (a project-wide table),
+which tell the fixed point (`fixpoint.py`) which files to run again.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import tree_sitter as ts
+
+from analyzer.typescript.flow.syntax import TypeRef
+from analyzer.typescript.index import FileIndex, Func, TypeDecl, callee_name
+from analyzer.typescript.names import KeyNames
+
+
+class FlowBase:
+    """The tables of the flow and the bookkeeping of what changed."""
+
+    def __init__(self, files: list[FileIndex], kn: KeyNames, incremental: bool = True) -> None:
+        self.files = files
+        self.kn = kn
+        self.incremental = incremental
+        self.touched: set[int] = set()
+        self.global_change = False
+        self.rounds_files: list[int] = []  # files run by each round after the first
+        self._users: dict[int, set[int]] | None = None
+        self._poly: dict[tuple[int, int], bool] = {}
+        self._calls_by_name: dict[str, list[tuple[FileIndex, list[ts.Node]]]] | None = None
+        self.funcs: dict[str, list[Func]] = defaultdict(list)
+        self.types: dict[str, list[TypeDecl]] = defaultdict(list)
+        for fi in files:
+            for f in fi.funcs:
+                if f.name:
+                    self.funcs[f.name].append(f)
+                    if "." in f.name:
+                        self.funcs["?." + f.name.rpartition(".")[2]].append(f)
+            for t in fi.types:
+                self.types[t.name].append(t)
+        self.affected: dict[str, str] = {}  # type name -> why its `id` is a key
+        self.key_members: dict[tuple[str, str], str] = {}  # (type key, member) -> why
+        self.key_casts: dict[int, str] = {}  # Number()/parseInt/+ node ids whose value is a key
+        self.key_news: dict[int, str] = {}  # `new Set<number>()` node ids whose value holds keys
+        self.storage_slots: dict[str, str] = {}  # localStorage keys that hold a key
+        self.fn_params: dict[tuple[str, int, int], str] = {}  # (path, function type, index) -> why
+        self._prep: dict[int, tuple[list[tuple[ts.Node, Func | None, list[ts.Node], str]],
+                                    list[tuple[ts.Node, Func | None, list[Func]]]]] = {}
+        self.spa_patterns: list[list[str]] = []  # front-end route patterns: ["auto", ":autoId"]
+        self.url_templates: list[tuple[ts.Node, Func | None, FileIndex, list[str | ts.Node]]] = []
+        self.dataset_keys: dict[tuple[str, str], str] = {}  # (path, dataset prop) -> why
+        self._data_attrs: dict[int, list[tuple[str, ts.Node, Func | None]]] = {}
+        self._eq: dict[int, list[tuple[ts.Node, ts.Node, Func | None]]] = {}
+        #: key parameters (by binding id) and members of shared functions that other records' ids reach too
+        self.shared: dict[int, str] = {}
+        self.shared_members: dict[tuple[str, str], str] = {}
+        self.shared_types: dict[str, str] = {}  # props types with a shared member: none of theirs is mechanical
+        self.shared_whys: dict[str, str] = {}  # the evidence a shared parameter passes on -> the other ids' name
+        self.changed = False
+        self._type_depth = 0
+        self._member_cache: dict[tuple[object, str], tuple[ts.Node, FileIndex] | None] = {}
+        self._btype_cache: dict[int, TypeRef | None] = {}
+
+    def _touch(self, fi: FileIndex) -> None:
+        """Something `fi` holds changed: it and the files reading it run again next round."""
+        self.changed = True
+        self.touched.add(id(fi))
+
+    def _touch_all(self) -> None:
+        """A project-wide table changed (type members, function-type params, storage slots)."""
+        self.changed = True
+        self.global_change = True
+
+    def _prepared(self, fi: FileIndex) -> tuple[list[tuple[ts.Node, Func | None, list[ts.Node], str]],
+                                                 list[tuple[ts.Node, Func | None, list[Func]]]]:
+        """Calls with arguments and elements of project components, worked out once per file."""
+        cached = self._prep.get(id(fi))
+        if cached is None:
+            calls = []
+            for call, func in fi.calls:
+                args_node = call.child_by_field_name("arguments")
+                if args_node is None or args_node.type != "arguments" or args_node.named_child_count == 0:
+                    continue
+                name = callee_name(fi, call)
+                if name:
+                    calls.append((call, func, args_node.named_children, name))
+            jsx = []
+            for el, func in fi.jsx:
+                n = el.child_by_field_name("name")
+                comps = self.funcs.get(fi.text(n), []) if n is not None else []
+                if comps:
+                    jsx.append((el, func, list(comps)))
+            cached = (calls, jsx)
+            self._prep[id(fi)] = cached
+        return cached

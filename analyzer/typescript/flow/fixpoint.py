@@ -1,0 +1,218 @@
+"""The fixed point: one round runs every rule of the flow over a file; rounds repeat over the files
+whose facts (or whose callees' facts) changed until nothing changes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import tree_sitter as ts
+
+from analyzer.typescript.flow.jsx import Jsx
+from analyzer.typescript.flow.seeds import Seeds
+from analyzer.typescript.flow.syntax import TRANSPARENT
+from analyzer.typescript.index import FileIndex, Func, callee_name
+
+_LITERALS = frozenset({"number", "string", "template_string", "null", "undefined", "true", "false", "regex",
+                       "unary_expression", "typeof_expression"})
+
+
+class Project(Seeds, Jsx):
+    """The whole flow over a set of indexed files."""
+
+    def run(self, max_rounds: int = 12) -> int:
+        self.seed()
+        rounds = 0
+        dirty: set[int] | None = None  # None: every file
+        while rounds < max_rounds:
+            rounds += 1
+            self.changed = False
+            self.touched = set()
+            self.global_change = False
+            for fi in self.files:
+                if dirty is None or id(fi) in dirty:
+                    self._round(fi)
+            self.link_spa_routes()
+            if not self.changed:
+                break
+            if self.incremental and not self.global_change:
+                dirty = self._readers_of(self.touched)
+            else:
+                dirty = None
+            self.rounds_files.append(len(self.files) if dirty is None else len(dirty))
+        return rounds
+
+    def outside_calls(self) -> dict[str, set[str]]:
+        """path -> names a file passes a key to (call arguments, JSX attributes) that no scanned file
+        defines: where the prefilter left out a file the flow needs."""
+        out: dict[str, set[str]] = {}
+        for fi in self.files:
+            calls, _jsx = self._prepared(fi)
+            for _call, func, args, name in calls:
+                head = name.split(".")[0]
+                if name in self.funcs or head in ("?", "this") or fi.resolve(head, func) is not None:
+                    continue
+                if any(self.is_key(a, func, fi) for a in args):
+                    out.setdefault(fi.sf.path, set()).add(head)
+            for el, func in fi.jsx:
+                n = el.child_by_field_name("name")
+                tag = fi.text(n) if n is not None else ""
+                if not tag[:1].isupper() or tag in self.funcs:
+                    continue
+                for attr in el.named_children:
+                    value = attr.named_children[1] if attr.type == "jsx_attribute" and \
+                        len(attr.named_children) > 1 else None
+                    if value is not None and value.type == "jsx_expression" and value.named_children and \
+                            self.is_key(value.named_children[0], func, fi):
+                        out.setdefault(fi.sf.path, set()).add(tag.split(".")[0])
+                        break
+        return out
+
+    def _readers_of(self, touched: set[int]) -> set[int]:
+        """The files whose round reads what changed: the touched files, the files calling or rendering
+        a function of theirs, and those files' callers (a caller reads its callee's returned
+        expressions, which read the callee's own callees). Cross-file reads all go through
+        `self.funcs` by name; project-wide tables force a full round instead."""
+        if self._users is None:
+            users: dict[int, set[int]] = defaultdict(set)
+            for fi in self.files:
+                names = {callee_name(fi, call) for call, _f in fi.calls}
+                for el, _f in fi.jsx:
+                    n = el.child_by_field_name("name")
+                    if n is not None:
+                        names.add(fi.text(n))
+                for name in names:
+                    for g in self.funcs.get(name, ()):
+                        if g.file is not fi:
+                            users[id(g.file)].add(id(fi))
+            self._users = users
+        out = set(touched)
+        frontier = set(touched)
+        for _hop in range(2):
+            nxt: set[int] = set()
+            for f in frontier:
+                nxt |= self._users.get(f, set())
+            frontier = nxt - out
+            out |= nxt
+        return out
+
+    def _round(self, fi: FileIndex) -> None:
+        for b in fi.bindings:
+            if b.key:
+                continue
+            if b.prop_of and b.kind == "param" and b.source_type is not None:
+                st = self.norm(b.source_type, fi)
+                if st is not None:
+                    why = self.is_key_member(self.type_key(st, fi), b.prop_of)
+                    if why:
+                        self.mark(b, why)
+                        continue
+            if b.prop_of and b.kind == "var" and b.init is not None:
+                st = self.type_of(b.init, b.func, fi)
+                if st is not None:
+                    why = self.is_key_member(self.type_key(st, fi), b.prop_of)
+                    if why:
+                        self.mark(b, why)
+                elif b.init.type == "call_expression":
+                    for ret, g in self._returned_prop_exprs(callee_name(fi, b.init), b.prop_of):
+                        why = self.is_key(ret, g, g.file)
+                        if why:
+                            self.mark(b, why)
+                            break
+                continue
+            if b.init is not None and b.kind in ("var", "state", "ref"):
+                init = b.init
+                if b.kind == "state" and init.type == "arrow_function":
+                    cb = fi.func_of(init)
+                    why = next((w for w in (self.is_key(r, cb, fi) for r in (cb.returns if cb else ())) if w), "")
+                else:
+                    why = self.is_key(init, b.func, fi)
+                if why:
+                    self.mark(b, why)
+                if not b.id_map and init.type in ("new_expression", "call_expression", "object", "identifier"):
+                    mw = self.map_key(init, b.func, fi)
+                    if mw:  # const byId = new Map(rows.map((r) => [r.id, r]))
+                        b.id_map = mw
+                        self._touch(fi)
+            elif b.kind == "param" and not b.prop_of and b.type_node is not None:
+                ty = self.norm(b.type_node, fi)
+                if isinstance(ty, str) and self.kn.is_key_alias_type(ty):
+                    self.mark(b, f"typed {ty}")
+        for b in fi.bindings:  # const x: ContentItem = { id: tempId(), ... }
+            if b.kind == "var" and b.init is not None and b.type_node is not None and not b.prop_of:
+                init = b.init
+                while init.type in TRANSPARENT and init.named_children:
+                    init = init.named_children[0]
+                if init.type == "object":
+                    self._typed_object(fi, init, self.norm(b.type_node, fi), b.func)
+        for b in fi.bindings:  # a key variable initialised from a cast makes the cast a hazard
+            if b.key and b.kind in ("var", "state", "ref") and b.init is not None and not b.prop_of:
+                init = b.init
+                if b.kind == "state" and init.type == "arrow_function":
+                    cb = fi.func_of(init)
+                    for r in cb.returns if cb is not None else ():
+                        self.mark_backward(r, cb, fi, b.why)
+                else:
+                    self.mark_backward(init, b.func, fi, b.why)
+            elif b.key and b.kind == "param" and b.index == 0 and not b.prop_of:
+                self._callback_of_key_collection(b)
+            elif not b.key and b.kind == "param" and not b.prop_of and b.index in (0, 1):
+                self._element_of_key_collection(b)
+        for f in fi.funcs:
+            if not f.ret_key:
+                for ret in f.returns:
+                    why = self.is_key(ret, f, fi)
+                    if why:
+                        self.mark_ret(f, why)
+                        break
+        for f in fi.funcs:  # function reducer(s: State, a: Action): State { return { ...s, pickedId: a.orderId } }
+            if f.return_type is not None and f.returns:
+                ty = self.norm(f.return_type, fi)
+                for ret in f.returns:
+                    while ret.type == "parenthesized_expression" and ret.named_children:
+                        ret = ret.named_children[0]
+                    if ret.type == "object":
+                        self._object_members(fi, ret, ty, f)
+        for node, func in fi.watched:
+            if node.type == "subscript_expression":  # totals[id] = ...: a map keyed by the key
+                index = node.child_by_field_name("index")
+                obj = node.child_by_field_name("object")
+                if index is not None and obj is not None and index.type not in ("number", "string"):
+                    holder = self.holder(obj, func, fi)
+                    why = self.is_key(index, func, fi) if holder is not None else ""
+                    if why and holder is not None and holder.id_map == "":
+                        holder.id_map = why
+                        self._touch(holder.file)
+        for left, right, func in self._equalities(fi):  # rows.find((r) => r.id === selectedId)
+            lk = self.is_key(left, func, fi)
+            rk = self.is_key(right, func, fi)
+            if lk and not rk:
+                self.mark_backward(right, func, fi, lk)
+            elif rk and not lk:
+                self.mark_backward(left, func, fi, rk)
+        if fi.jsx and b"data-" in fi.src.data:
+            self._data_attributes(fi)
+        calls, jsx = self._prepared(fi)
+        for call, func, args, name in calls:
+            self._call(fi, call, func, args, name)
+        for el, func, comps in jsx:
+            self._jsx(fi, el, func, comps)
+
+    def _equalities(self, fi: FileIndex) -> list[tuple[ts.Node, ts.Node, Func | None]]:
+        """`a === b` / `a !== b` between two values (no literal side): the two hold the same kind of id."""
+        cached = self._eq.get(id(fi))
+        if cached is None:
+            cached = []
+            for node, func in fi.watched:
+                if node.type != "binary_expression":
+                    continue
+                op = node.child_by_field_name("operator")
+                left = node.child_by_field_name("left")
+                right = node.child_by_field_name("right")
+                if op is None or left is None or right is None or fi.text(op) not in ("===", "!==", "==", "!="):
+                    continue
+                if {left.type, right.type} & _LITERALS:
+                    continue
+                cached.append((left, right, func))
+            self._eq[id(fi)] = cached
+        return cached

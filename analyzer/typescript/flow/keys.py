@@ -1,0 +1,403 @@
+"""Key expressions: why an expression holds a key (or a map keyed by it), and marking a binding, a
+function's return or, backward, every value an expression is made of as a key (casts remembered).
+"""
+
+from __future__ import annotations
+
+import tree_sitter as ts
+
+from analyzer.typescript.flow.syntax import CASTS, SETS, TRANSPARENT, collection_source, is_tuple
+from analyzer.typescript.flow.types import TypeFacts
+from analyzer.typescript.index import Binding, FileIndex, Func, callee_name
+
+#: methods whose result holds the same ids as their receiver (`Set.add` returns the set)
+_SAME_COLLECTION = frozenset({"filter", "sort", "toSorted", "slice", "concat", "reverse", "find", "at",
+                              "findLast", "values", "keys", "add"})
+
+
+class KeyExprs(TypeFacts):
+    """`is_key` / `map_key` forward, `mark` / `mark_backward` backward."""
+
+    def _callback_key(self, arg: ts.Node, fi: FileIndex, depth: int) -> str:
+        """Why the callback passed as `arg` (useMemo, map, reduce) returns a key, or ""."""
+        cb = fi.func_of(arg)
+        for ret in cb.returns if cb is not None else ():
+            why = self.is_key(ret, cb, fi, depth + 1)
+            if why:
+                return why
+        return ""
+
+    def is_key(self, expr: ts.Node | None, func: Func | None, fi: FileIndex, depth: int = 0) -> str:
+        """Why `expr` holds a key (or a collection of keys), or "" when it does not."""
+        if expr is None or depth > 8:
+            return ""
+        t = expr.type
+        if t in TRANSPARENT:
+            inner = expr.named_children[0] if expr.named_children else None
+            return self.is_key(inner, func, fi, depth + 1)
+        if t == "identifier" or t == "shorthand_property_identifier":
+            name = fi.text(expr)
+            b = fi.resolve(name, func)
+            if b is not None and b.key:
+                return b.why
+            if b is None and self.kn.is_key_name(name):
+                return self.kn.origin(name) or f"{name} names the key"
+            if b is not None and self.kn.is_key_name(name) and b.kind != "state":
+                return self.kn.origin(name) or f"{name} names the key"
+            return ""
+        if t == "member_expression":
+            prop = expr.child_by_field_name("property")
+            if prop is None:
+                return ""
+            pname = fi.text(prop)
+            obj = expr.child_by_field_name("object")
+            if self.kn.is_key_name(pname):
+                return self.kn.origin(pname) or f"{pname} names the key"
+            ref = self.ref_of(expr, func, fi)
+            if ref is not None:  # seen.current, with seen = useRef<Set<number>>()
+                return ref.why if ref.key else ""
+            if obj is not None and obj.type == "member_expression" and self.dataset_keys:
+                dprop = obj.child_by_field_name("property")
+                if dprop is not None and fi.text(dprop) == "dataset":  # e.currentTarget.dataset.id
+                    return self.dataset_keys.get((fi.sf.path, pname), "")
+            ot = self.type_of(obj, func, fi)
+            if ot is not None:
+                return self.is_key_member(self.type_key(ot, fi), pname)
+            for ret, g in self._returned_props(obj, func, fi, pname):
+                why = self.is_key(ret, g, g.file, depth + 1)
+                if why:
+                    return why
+            return ""
+        if t == "subscript_expression":
+            obj = expr.child_by_field_name("object")
+            return self.is_key(obj, func, fi, depth + 1) if obj is not None and obj.type != "call_expression" else ""
+        if t == "array":
+            for el in expr.named_children:
+                target = el.named_children[0] if el.type == "spread_element" and el.named_children else el
+                why = self.is_key(target, func, fi, depth + 1)
+                if why:
+                    return why
+            return ""
+        if t == "call_expression":
+            return self._call_is_key(expr, func, fi, depth)
+        if t == "new_expression":  # new Set(ids), new Set(items.map((i) => i.id))
+            source = collection_source(expr, fi)
+            return self.is_key(source, func, fi, depth + 1) if source is not None else ""
+        if t == "unary_expression":
+            op = expr.child_by_field_name("operator")
+            if op is not None and fi.text(op) == "+":
+                return self.is_key(expr.child_by_field_name("argument"), func, fi, depth + 1)
+            return ""
+        if t == "ternary_expression":
+            for fld in ("consequence", "alternative"):
+                why = self.is_key(expr.child_by_field_name(fld), func, fi, depth + 1)
+                if why:
+                    return why
+            return ""
+        if t == "binary_expression":
+            op = expr.child_by_field_name("operator")
+            if op is not None and fi.text(op) in ("??", "||"):
+                return self.is_key(expr.child_by_field_name("left"), func, fi, depth + 1) or \
+                    self.is_key(expr.child_by_field_name("right"), func, fi, depth + 1)
+        return ""
+
+    def _call_is_key(self, expr: ts.Node, func: Func | None, fi: FileIndex, depth: int) -> str:
+        fn = expr.child_by_field_name("function")
+        args_node = expr.child_by_field_name("arguments")
+        args = args_node.named_children if args_node is not None else []
+        if fn is None:
+            return ""
+        ftext = fi.text(fn)
+        if ftext in CASTS or ftext in ("JSON.parse", "Math.max", "Math.min", "Math.abs"):
+            for a in args if ftext.startswith("Math.") else args[:1]:
+                target = a.named_children[0] if a.type == "spread_element" and a.named_children else a
+                why = self.is_key(target, func, fi, depth + 1)
+                if why:
+                    return why
+            return ""
+        if ftext.endswith("getItem") and args:
+            slot = self.slot(args[0], func, fi)
+            return self.storage_slots.get(slot, "") if slot else ""
+        if ftext in ("useMemo", "React.useMemo") and args:
+            return self._callback_key(args[0], fi, depth)
+        if ftext == "Object.keys" and args:  # the keys of a map keyed by the key (strings already)
+            b = self.holder(args[0], func, fi)
+            return b.id_map if b is not None else ""
+        if ftext == "Array.from" and args:  # Array.from(selected), Array.from(rows, (r) => r.id)
+            return self._callback_key(args[1], fi, depth) if len(args) > 1 else \
+                self.is_key(args[0], func, fi, depth + 1)
+        if fn.type == "member_expression":
+            prop = fn.child_by_field_name("property")
+            pname = fi.text(prop) if prop is not None else ""
+            obj = fn.child_by_field_name("object")
+            if pname in _SAME_COLLECTION:
+                return self.is_key(obj, func, fi, depth + 1)
+            if pname in ("map", "flatMap", "reduce") and args:  # orders.map((o) => o.id): what the callback returns
+                return self._callback_key(args[0], fi, depth)
+        for g in self.funcs.get(callee_name(fi, expr), ()):
+            if g.ret_key:
+                return g.ret_key
+        return ""
+
+    def slot(self, node: ts.Node, func: Func | None, fi: FileIndex) -> str:
+        """The storage key of `getItem(K)`/`setItem(K, v)`: a literal, or the constant K names."""
+        if node.type == "identifier":
+            b = fi.resolve(fi.text(node), func)
+            if b is not None and b.init is not None and b.init.type in ("string", "template_string"):
+                return fi.text(b.init).strip("'\"`")
+            return fi.text(node)
+        if node.type in ("string", "template_string"):
+            return fi.text(node).strip("'\"`")
+        return ""
+
+    def ref_of(self, expr: ts.Node, func: Func | None, fi: FileIndex) -> Binding | None:
+        """The `useRef` binding of `seen.current`; None for any other expression."""
+        if expr.type != "member_expression":
+            return None
+        obj = expr.child_by_field_name("object")
+        prop = expr.child_by_field_name("property")
+        if obj is None or prop is None or obj.type != "identifier" or fi.text(prop) != "current":
+            return None
+        b = fi.resolve(fi.text(obj), func)
+        return b if b is not None and b.kind == "ref" else None
+
+    def holder(self, expr: ts.Node | None, func: Func | None, fi: FileIndex) -> Binding | None:
+        """The binding a map lives in: `byId` or `byIdRef.current`."""
+        if expr is None:
+            return None
+        if expr.type == "identifier":
+            return fi.resolve(fi.text(expr), func)
+        return self.ref_of(expr, func, fi)
+
+    def map_key(self, expr: ts.Node | None, func: Func | None, fi: FileIndex, depth: int = 0) -> str:
+        """Why `expr` is a map keyed by the key, or "": `new Map(rows.map((r) => [r.id, r]))`, a copy of such
+        a map, `next.set(item.id, v)`, `{ ...prev, [item.id]: v }`, `Object.fromEntries(...)`."""
+        if expr is None or depth > 6:
+            return ""
+        t = expr.type
+        if t in TRANSPARENT:
+            return self.map_key(expr.named_children[0], func, fi, depth + 1) if expr.named_children else ""
+        if t in ("identifier", "member_expression"):
+            b = self.holder(expr, func, fi)
+            return b.id_map if b is not None else ""
+        if t == "new_expression":
+            ctor = expr.child_by_field_name("constructor")
+            margs = expr.child_by_field_name("arguments")
+            if ctor is None or fi.text(ctor) != "Map" or margs is None or not margs.named_children:
+                return ""
+            arg = margs.named_children[0]
+            return self._entries_key(arg, func, fi, depth) or self.map_key(arg, func, fi, depth + 1)
+        if t == "call_expression":
+            fn = expr.child_by_field_name("function")
+            args_node = expr.child_by_field_name("arguments")
+            args = args_node.named_children if args_node is not None else []
+            if fn is None or not args:
+                return ""
+            if fi.text(fn) == "Object.fromEntries":
+                return self._entries_key(args[0], func, fi, depth)
+            if fn.type == "member_expression":
+                prop = fn.child_by_field_name("property")
+                if prop is not None and fi.text(prop) == "set" and len(args) == 2:
+                    return self.is_key(args[0], func, fi) or \
+                        self.map_key(fn.child_by_field_name("object"), func, fi, depth + 1)
+            return ""
+        if t == "object":
+            for p in expr.named_children:
+                k = p.child_by_field_name("key") if p.type == "pair" else None
+                if k is not None and k.type == "computed_property_name" and k.named_children:
+                    why = self.is_key(k.named_children[0], func, fi)
+                    if why:
+                        return why
+                elif p.type == "spread_element" and p.named_children:
+                    why = self.map_key(p.named_children[0], func, fi, depth + 1)
+                    if why:
+                        return why
+        return ""
+
+    def _entries_key(self, expr: ts.Node, func: Func | None, fi: FileIndex, depth: int) -> str:
+        """Entries whose first element is a key: `[[a.id, a]]`, `rows.map((r) => [r.id, r.name])`."""
+        if expr.type == "array":
+            for el in expr.named_children:
+                if el.type == "array" and el.named_children:
+                    why = self.is_key(el.named_children[0], func, fi, depth + 1)
+                    if why:
+                        return why
+            return ""
+        if expr.type == "call_expression":
+            fn = expr.child_by_field_name("function")
+            args = expr.child_by_field_name("arguments")
+            prop = fn.child_by_field_name("property") if fn is not None and fn.type == "member_expression" else None
+            if prop is not None and fi.text(prop) in ("map", "flatMap") and args is not None and args.named_children:
+                cb = fi.func_of(args.named_children[0])
+                for ret in cb.returns if cb is not None else ():
+                    while ret.type == "parenthesized_expression" and ret.named_children:
+                        ret = ret.named_children[0]
+                    if ret.type == "array" and ret.named_children:
+                        why = self.is_key(ret.named_children[0], cb, fi, depth + 1)
+                        if why:
+                            return why
+        return ""
+
+    def _returned_props(self, obj: ts.Node | None, func: Func | None, fi: FileIndex,
+                        prop: str) -> list[tuple[ts.Node, Func]]:
+        """`sel.ids` with `const sel = useSelection()`: the `ids` the function returns."""
+        if obj is None or obj.type != "identifier":
+            return []
+        b = fi.resolve(fi.text(obj), func)
+        if b is None or b.init is None or b.init.type != "call_expression" or b.prop_of:
+            return []
+        return self._returned_prop_exprs(callee_name(fi, b.init), prop)
+
+    def _returned_prop_exprs(self, callee: str, prop: str) -> list[tuple[ts.Node, Func]]:
+        out = []
+        for g in self.funcs.get(callee, ()):
+            for ret in g.returns:
+                if ret.type != "object":
+                    continue
+                for p in ret.named_children:
+                    if p.type == "shorthand_property_identifier" and g.file.text(p) == prop:
+                        out.append((p, g))
+                    elif p.type == "pair":
+                        k = p.child_by_field_name("key")
+                        v = p.child_by_field_name("value")
+                        if k is not None and v is not None and g.file.text(k) == prop:
+                            out.append((v, g))
+        return out
+
+    def cast_arg(self, expr: ts.Node, fi: FileIndex) -> ts.Node | None:
+        """The x of `Number(x)`, `parseInt(x, 10)`, `+x`, `x.map(Number)`; None otherwise."""
+        if expr.type == "call_expression":
+            fn = expr.child_by_field_name("function")
+            args = expr.child_by_field_name("arguments")
+            if fn is not None and fi.text(fn) in ("Number", "parseInt", "parseFloat"):
+                if args is not None and args.named_children:
+                    return args.named_children[0]
+            if fn is not None and fn.type == "member_expression" and args is not None and \
+                    len(args.named_children) == 1 and fi.text(args.named_children[0]) in ("Number", "parseInt"):
+                prop = fn.child_by_field_name("property")
+                if prop is not None and fi.text(prop) == "map":
+                    return fn.child_by_field_name("object")
+        elif expr.type == "unary_expression":
+            op = expr.child_by_field_name("operator")
+            if op is not None and fi.text(op) == "+":
+                return expr.child_by_field_name("argument")
+        return None
+
+    def mark(self, b: Binding, why: str) -> None:
+        if not b.key:
+            b.key = True
+            b.why = why
+            self._touch(b.file)
+            if b.prop_of and b.source_type is not None:
+                st = self.norm(b.source_type, b.file)
+                if st is not None:
+                    k = (self.type_key(st, b.file), b.prop_of)
+                    if k not in self.key_members and not self.is_key_member(*k):
+                        self.key_members[k] = why
+                        self._touch_all()
+
+    def mark_ret(self, g: Func, why: str) -> None:
+        """`g` returns a key. Not for a generic (`http<T>()`): it returns what each caller asks for."""
+        if g.node.child_by_field_name("type_parameters") is not None:
+            return
+        if not g.ret_key:
+            g.ret_key = why
+            self._touch(g.file)
+            for ret in g.returns:
+                self.mark_backward(ret, g, g.file, why)
+
+    def mark_backward(self, expr: ts.Node | None, func: Func | None, fi: FileIndex, why: str, depth: int = 0) -> None:
+        if expr is None or depth > 8:
+            return
+        t = expr.type
+        if t in TRANSPARENT:
+            if expr.named_children:
+                self.mark_backward(expr.named_children[0], func, fi, why, depth + 1)
+            return
+        inner = self.cast_arg(expr, fi)
+        if inner is not None:
+            if expr.id not in self.key_casts:
+                self.key_casts[expr.id] = why
+                self._touch(fi)
+            self.mark_backward(inner, func, fi, why, depth + 1)
+            return
+        if t == "call_expression":
+            fn = expr.child_by_field_name("function")
+            args_node = expr.child_by_field_name("arguments")
+            args = args_node.named_children if args_node is not None else []
+            ftext = fi.text(fn) if fn is not None else ""
+            if ftext in ("String", "encodeURIComponent", "JSON.parse", "JSON.stringify") and args:
+                self.mark_backward(args[0], func, fi, why, depth + 1)
+            elif ftext.endswith("getItem") and args:
+                slot = self.slot(args[0], func, fi)
+                if slot and slot not in self.storage_slots:
+                    self.storage_slots[slot] = why
+                    self._touch_all()
+            elif ftext in ("useMemo", "React.useMemo") and args:
+                cb = fi.func_of(args[0])
+                for ret in cb.returns if cb is not None else ():
+                    self.mark_backward(ret, cb, fi, why, depth + 1)
+            elif ftext == "Array.from" and len(args) == 1:
+                self.mark_backward(args[0], func, fi, why, depth + 1)
+            elif fn is not None and fn.type == "member_expression":
+                prop = fn.child_by_field_name("property")
+                if prop is not None and fi.text(prop) in _SAME_COLLECTION:
+                    self.mark_backward(fn.child_by_field_name("object"), func, fi, why, depth + 1)
+            for g in self.funcs.get(callee_name(fi, expr), ()) if not ftext.startswith(("JSON.", "Math.")) else ():
+                self.mark_ret(g, why)
+            return
+        if t in ("identifier", "shorthand_property_identifier"):
+            b = fi.resolve(fi.text(expr), func)
+            if b is not None:
+                self.mark(b, why)
+                if b.prop_of and b.kind == "var" and b.init is not None and b.init.type == "call_expression":
+                    for ret, g in self._returned_prop_exprs(callee_name(fi, b.init), b.prop_of):
+                        self.mark_backward(ret, g, g.file, why, depth + 1)
+            return
+        if t == "member_expression":
+            prop = expr.child_by_field_name("property")
+            obj = expr.child_by_field_name("object")
+            ref = self.ref_of(expr, func, fi)
+            if ref is not None:
+                self.mark(ref, why)
+                return
+            ot = self.type_of(obj, func, fi)
+            if ot is not None and prop is not None:
+                k = (self.type_key(ot, fi), fi.text(prop))
+                if not self.is_key_member(*k) and not ot == "number":
+                    self.key_members[k] = why
+                    self._touch_all()
+            elif prop is not None:
+                for ret, g in self._returned_props(obj, func, fi, fi.text(prop)):
+                    self.mark_backward(ret, g, g.file, why, depth + 1)
+            return
+        if t == "subscript_expression":
+            self.mark_backward(expr.child_by_field_name("object"), func, fi, why, depth + 1)
+            return
+        if t == "new_expression":  # picked: new Set<number>() given to a member that holds keys
+            ctor = expr.child_by_field_name("constructor")
+            targs = expr.child_by_field_name("type_arguments")
+            if ctor is not None and targs is not None and fi.text(ctor) in SETS and \
+                    len(targs.named_children) == 1 and fi.text(targs.named_children[0]) == "number" and \
+                    expr.id not in self.key_news:
+                self.key_news[expr.id] = why
+                self._touch(fi)
+            source = collection_source(expr, fi)  # new Set(prev): prev holds the same keys
+            if source is not None:
+                self.mark_backward(source, func, fi, why, depth + 1)
+            return
+        if t == "array":
+            if is_tuple(expr):  # ['orders', orderId, 'page', page]: which slot holds the key is unknown
+                return
+            for el in expr.named_children:
+                target = el.named_children[0] if el.type == "spread_element" and el.named_children else el
+                self.mark_backward(target, func, fi, why, depth + 1)
+            return
+        if t == "binary_expression":
+            op = expr.child_by_field_name("operator")
+            if op is not None and fi.text(op) in ("??", "||"):
+                self.mark_backward(expr.child_by_field_name("left"), func, fi, why, depth + 1)
+            return
+        if t == "ternary_expression":
+            for fld in ("consequence", "alternative"):
+                self.mark_backward(expr.child_by_field_name(fld), func, fi, why, depth + 1)

@@ -1,0 +1,290 @@
+"""URLs -> backend routes: a URL whose path ends like a route holding the key makes the expression at
+the key's path parameter a key (also query parameters, generated clients' `{id}` templates, the
+record a key route returns, and react-router patterns).
+"""
+
+from __future__ import annotations
+
+import re
+
+import tree_sitter as ts
+
+from analyzer.models import RouteSeed
+from analyzer.typescript.flow.keys import KeyExprs
+from analyzer.typescript.flow.syntax import TypeRef, object_pairs, pair_value
+from analyzer.typescript.index import FileIndex, Func, callee_name
+
+_PATHISH = re.compile(r"^(https?://[^/]*)?/")
+#: URL segments that say nothing about the resource (`/api/v1/projects/{id}`)
+_GENERIC_SEGMENTS = frozenset({"api", "apis", "v1", "v2", "v3", "v4", "rest", "internal", "public"})
+
+
+class Routes(KeyExprs):
+    """URL templates matched to route seeds."""
+
+    def link_spa_routes(self) -> None:
+        """`/auto/${autoId}` and `'/auto/:autoId'` (react-router): the builder's value is the page's param."""
+        if not self.spa_patterns:
+            return
+        keyed = {b.prop_of: b.why for fi in self.files for b in fi.bindings
+                 if b.key and b.prop_of and b.init is not None and b.init.type == "call_expression"
+                 and callee_name(fi, b.init).rpartition(".")[2] == "useParams"}
+        if not keyed:
+            return
+        for _node, func, fi, parts in self.url_templates:
+            segs = segments(parts)
+            for pattern in self.spa_patterns:
+                if len(pattern) != len(segs):
+                    continue
+                pairs = list(zip(pattern, segs, strict=True))
+                if all((p.startswith(":") and not isinstance(u, str)) or p == u for p, u in pairs):
+                    for p, u in pairs:
+                        if p.startswith(":") and p[1:].rstrip("?") in keyed and not isinstance(u, str):
+                            self.mark_backward(u, func, fi, keyed[p[1:].rstrip("?")])
+
+    def template_keys(self, text: str, method: str = "") -> dict[str, str]:
+        """An OpenAPI path template as generated clients write it (`/api/v1/projects/{id}`): its placeholders
+        at a matching backend route's key path params -> why. The placeholder may be named otherwise than
+        the backend's parameter."""
+        segs = [x for x in text.split("?")[0].split("/") if x]
+        out: dict[str, str] = {}
+        if not segs or "{" not in text:
+            return out
+        for route in self.kn.routes:
+            rsegs = [x for x in route.template.split("?")[0].split("/") if x]
+            if len(segs) > len(rsegs) or any(r.startswith("{") for r in rsegs[: len(rsegs) - len(segs)]) or \
+                    (method and route.method != method.upper()):
+                continue
+            subs: dict[str, str] = {}
+            hits = 0
+            for u, r in zip(segs, rsegs[len(rsegs) - len(segs) :], strict=True):
+                uparam, rparam = u.startswith("{") and u.endswith("}"), r.startswith("{") and r.endswith("}")
+                if uparam != rparam or (not uparam and u != r):
+                    break
+                if uparam and r.strip("{}").split(":")[0] in route.params:
+                    subs[u.strip("{}")] = f"{route.method} {route.template} ({route.origin})"
+                hits += not uparam
+            else:
+                if hits:
+                    for k, v in subs.items():
+                        out.setdefault(k, v)
+        return out
+
+    def _template_call(self, node: ts.Node, func: Func | None, fi: FileIndex) -> None:
+        """`__request(OpenAPI, { url: '/api/v1/projects/{id}', path: { id: data.id } })` (a generated
+        service): the values given to the template's key placeholders are keys."""
+        pair = node.parent
+        obj = pair.parent if pair is not None and pair.type == "pair" else None
+        method = pair_value(obj, "method", fi) if obj is not None and obj.type == "object" else None
+        keys = self.template_keys(fi.text(node)[1:-1], fi.text(method)[1:-1] if method is not None and
+                                  method.type == "string" else "")
+        if not keys:
+            return
+        why = next(iter(keys.values()))
+        if func is not None and not func.named.route:
+            func.named.route = why
+        if obj is None or obj.type != "object":
+            return
+        path = pair_value(obj, "path", fi)
+        if path is None or path.type != "object":
+            return
+        for k, v in object_pairs(path):
+            w = keys.get(fi.text(k).strip("'\""))
+            if w:
+                self.mark_backward(v, func, fi, w)
+
+    def link_routes(self) -> None:
+        for fi in self.files:
+            for node, func in fi.strings:
+                if node.type == "string" and b"{" in fi.src.data[node.start_byte : node.end_byte]:
+                    self._template_call(node, func, fi)
+                if node.type == "string":
+                    text = fi.text(node)[1:-1]
+                    if text.startswith("/") and "/:" in text and " " not in text:
+                        self.spa_patterns.append([x for x in text.split("?")[0].split("/") if x])
+                parts = url_parts(node, fi)
+                if parts is None:
+                    continue
+                if func is not None:
+                    func.named.urls.append(node)
+                if node.type == "template_string":
+                    self.url_templates.append((node, func, fi, parts))
+                for route, subs in self.match_routes(parts):
+                    why = f"{route.method} {route.template} ({route.origin})"
+                    if func is not None and not func.named.route:
+                        func.named.route = why
+                    for expr in subs:
+                        self.mark_backward(expr, func, fi, why)
+                    self._entity_payload(node, func, fi, route)
+                self._route_queries(node, func, fi, parts)
+
+    def _entity_payload(self, url: ts.Node, func: Func | None, fi: FileIndex, route: RouteSeed) -> None:
+        """`api.get<Board>(`/projects/${id}`)`, or a function declared to return `Promise<Board>` that calls it:
+        what `GET /projects/{project_id}` returns is the record the key identifies, so `Board.id` is the key
+        whatever the front end calls the type. Not for `/metrics/projects/{project_id}` (metrics about it)."""
+        if route.method not in ("GET", "PUT", "PATCH"):
+            return
+        segs = [x for x in route.template.split("?")[0].split("/") if x]
+        if len(segs) < 2 or not segs[-1].startswith("{") or segs[-2].startswith("{") or \
+                segs[-1].strip("{}").split(":")[0] not in route.params:
+            return
+        before = [x for x in segs[:-2] if x.lower() not in _GENERIC_SEGMENTS]
+        if before and not before[-1].startswith("{"):
+            return
+        ty: TypeRef | None = None
+        args = url.parent
+        call = args.parent if args is not None and args.type == "arguments" else None
+        if call is not None and call.type == "call_expression":
+            targs = call.child_by_field_name("type_arguments")
+            if targs is not None and len(targs.named_children) == 1:
+                ty = self.norm(targs.named_children[0], fi)
+        if ty is None and func is not None and func.named.return_type is not None:
+            ty = self.norm(func.named.return_type, func.named.file)
+        if not isinstance(ty, str) or self.is_key_member(ty, "id"):
+            return
+        decls = [d for d in self.types.get(ty, ()) if "id" in d.members and
+                 d.node.child_by_field_name("type_parameters") is None]
+        if decls:
+            self.key_members[(ty, "id")] = f"{ty} is what {route.method} {route.template} returns ({route.origin})"
+
+    def _route_queries(self, node: ts.Node, func: Func | None, fi: FileIndex, parts: list[str | ts.Node]) -> None:
+        """A route seed's params that are not in its template are query parameters holding the key
+        (`GET /orders?shipment=`): the URL's `?shipment=${x}` and the call's `{ params: { shipment } }`."""
+        segs = segments(parts)
+        for route in self.kn.routes:
+            path_params = set(re.findall(r"{(\w+)(?::\w+)?}", route.template))
+            query = [q for q in route.params if q not in path_params]
+            if not query:
+                continue
+            matched = self._path_match(segs, route)
+            if matched is None:
+                continue
+            why = f"{route.method} {route.template}?{query[0]}= ({route.origin})"
+            values: list[ts.Node] = []
+            for i, p in enumerate(parts):  # `/orders?shipment=${x}`
+                if not isinstance(p, str) and i > 0 and isinstance(parts[i - 1], str):
+                    before = str(parts[i - 1])
+                    if "?" in "".join(x for x in parts[:i] if isinstance(x, str)) and \
+                            any(before.endswith((f"?{q}=", f"&{q}=")) for q in query):
+                        values.append(p)
+            args = node.parent
+            if args is not None and args.type == "arguments":  # api.get('/orders', { params: { shipment } })
+                later = [a for a in args.named_children if a.start_byte > node.start_byte and a.type == "object"]
+                for opts in later[:1]:
+                    params = pair_value(opts, "params", fi)
+                    if params is None or params.type != "object":
+                        continue
+                    for pr in params.named_children:
+                        if pr.type == "shorthand_property_identifier" and fi.text(pr) in query:
+                            values.append(pr)
+                        elif pr.type == "pair":
+                            k = pr.child_by_field_name("key")
+                            v = pr.child_by_field_name("value")
+                            if k is not None and v is not None and fi.text(k).strip("'\"") in query:
+                                values.append(v)
+            for v in values:
+                if func is not None and not func.named.route:
+                    func.named.route = why
+                self.mark_backward(v, func, fi, why)
+
+    def _path_match(self, segs: list[str | ts.Node], route: RouteSeed) -> list[ts.Node] | None:
+        """The URL's expressions at the route's key path params when the URL's path ends like the route's
+        template (with at least one literal segment in common); None when it does not."""
+        rsegs = [s for s in route.template.split("?")[0].split("/") if s]
+        usegs = segs
+        if usegs and not isinstance(usegs[0], str) and len(usegs) > 1:
+            usegs = usegs[1:]  # `${API}/contents/${id}`: a leading expression is the base URL
+        if len(usegs) > len(rsegs) or not usegs:
+            return None
+        omitted = rsegs[: len(rsegs) - len(usegs)]
+        if any(r.startswith("{") for r in omitted):
+            return None  # `/tags/${id}` is not `/contents/{content_id}/tags/{tag_id}`: only a base URL may be left out
+        tail = rsegs[len(rsegs) - len(usegs):]
+        literal_hits = 0
+        subs: list[ts.Node] = []
+        for u, r in zip(usegs, tail, strict=False):
+            rparam = r.startswith("{") and r.endswith("}")
+            if isinstance(u, str):
+                if rparam or u != r:
+                    return None
+                literal_hits += 1
+            else:
+                if not rparam:
+                    return None
+                if r.strip("{}").split(":")[0] in route.params:
+                    subs.append(u)
+        return subs if literal_hits else None
+
+    def match_routes(self, parts: list[str | ts.Node]) -> list[tuple[RouteSeed, list[ts.Node]]]:
+        """Routes whose template ends like this URL; with the URL's expressions at key params."""
+        segs = segments(parts)
+        if not segs:
+            return []
+        out = []
+        for route in self.kn.routes:
+            subs = self._path_match(segs, route)
+            if subs:
+                out.append((route, subs))
+        return out
+
+
+def url_parts(node: ts.Node, fi: FileIndex) -> list[str | ts.Node] | None:
+    """A URL path as text pieces and interpolated expressions; None when it does not look like a path."""
+    parts: list[str | ts.Node] = []
+    if node.type == "string":
+        text = fi.text(node)[1:-1]
+        parts = [text]
+    else:
+        for c in node.named_children:
+            if c.type == "string_fragment":
+                parts.append(fi.text(c))
+            elif c.type == "template_substitution" and c.named_children:
+                parts.append(c.named_children[0])
+            elif c.type == "escape_sequence":
+                parts.append(fi.text(c))
+    first = parts[0] if parts else None
+    if isinstance(first, str):
+        if not _PATHISH.match(first):
+            return None
+    elif len(parts) < 2 or not isinstance(parts[1], str) or not parts[1].startswith("/"):
+        return None
+    parent = node.parent
+    if node.type == "string" and (parent is None or parent.type not in ("arguments", "binary_expression", "pair")):
+        return None
+    if node.type == "string" and parent is not None and parent.type == "binary_expression":
+        right = parent.child_by_field_name("right")
+        if right is not None and right.id != node.id:
+            parts.append(right)
+    return parts
+
+
+def segments(parts: list[str | ts.Node]) -> list[str | ts.Node]:
+    segs: list[str | ts.Node] = []
+    current: list[str | ts.Node] = []
+    for p in parts:
+        if isinstance(p, str):
+            path = p.split("?")[0].split("#")[0]
+            pieces = path.split("/")
+            for i, piece in enumerate(pieces):
+                if i > 0:
+                    segs.append(_join(current))
+                    current = []
+                if piece:
+                    current.append(piece)
+            if "?" in p or "#" in p:  # the query string is not part of the path
+                break
+        else:
+            current.append(p)
+    segs.append(_join(current))
+    return [s for s in segs if s != ""]
+
+
+def _join(current: list[str | ts.Node]) -> str | ts.Node:
+    if not current:
+        return ""
+    if len(current) == 1:
+        return current[0]
+    if all(isinstance(c, str) for c in current):
+        return "".join(str(c) for c in current)
+    nodes = [c for c in current if not isinstance(c, str)]
+    return nodes[0]  # `item-${id}`: treat the segment as the expression's

@@ -1,0 +1,93 @@
+"""Node shapes the flow reads (constants and small helpers over tree-sitter nodes), shared by its layers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import tree_sitter as ts
+
+from analyzer.typescript.index import FileIndex, unwrap_type
+
+TypeRef = str | ts.Node
+ARRAY_METHODS = frozenset(
+    {"map", "filter", "find", "forEach", "some", "every", "sort", "flatMap", "findIndex", "findLast",
+     "toSorted", "reduce"}
+)
+CASTS = frozenset({"Number", "parseInt", "parseFloat", "String", "BigInt"})
+TRANSPARENT = frozenset({"parenthesized_expression", "non_null_expression", "as_expression",
+                          "satisfies_expression", "await_expression", "spread_element"})
+#: constructors whose single argument holds the elements of the new collection
+SETS = frozenset({"Set", "Array"})
+
+
+def stringified(expr: ts.Node, fi: FileIndex) -> bool:
+    """`String(x)`, `x.toString()`, `` `${x}` ``: a value turned into text on purpose."""
+    if expr.type == "template_string":
+        return any(c.type == "template_substitution" for c in expr.named_children)
+    if expr.type != "call_expression":
+        return False
+    fn = expr.child_by_field_name("function")
+    if fn is None:
+        return False
+    if fi.text(fn) == "String":
+        return True
+    prop = fn.child_by_field_name("property") if fn.type == "member_expression" else None
+    return prop is not None and fi.text(prop) == "toString"
+
+
+def collection_source(expr: ts.Node, fi: FileIndex) -> ts.Node | None:
+    """The x of `new Set(x)` / `new Array(x)` (not a length: `new Array(5)`), whose elements the new
+    collection holds; None otherwise."""
+    ctor = expr.child_by_field_name("constructor")
+    args = expr.child_by_field_name("arguments")
+    if ctor is None or fi.text(ctor) not in SETS or args is None or len(args.named_children) != 1:
+        return None
+    arg = args.named_children[0]
+    return None if arg.type == "number" else arg
+
+
+def is_tuple(array: ts.Node) -> bool:
+    """A heterogeneous array literal (a query key such as `['orders', orderId, 'page', page]`): a string
+    literal among its elements, or `as const` after it. Not a collection of keys: which slot holds the key
+    is unknown, so its other elements are not marked."""
+    if any(el.type in ("string", "template_string") for el in array.named_children):
+        return True
+    parent = array.parent
+    while parent is not None and parent.type == "parenthesized_expression":
+        parent = parent.parent
+    return parent is not None and parent.type == "as_expression" and parent.children[-1].type == "const"
+
+
+def object_pairs(obj: ts.Node) -> Iterator[tuple[ts.Node, ts.Node]]:
+    """(key, value) of an object literal's `key: value` pairs and `{ key }` shorthands."""
+    for p in obj.named_children:
+        if p.type == "shorthand_property_identifier":
+            yield p, p
+        elif p.type == "pair":
+            k = p.child_by_field_name("key")
+            v = p.child_by_field_name("value")
+            if k is not None and v is not None:
+                yield k, v
+
+
+def pair_value(obj: ts.Node, key: str, fi: FileIndex) -> ts.Node | None:
+    for p in obj.named_children:
+        if p.type == "pair":
+            k = p.child_by_field_name("key")
+            if k is not None and fi.text(k) == key:
+                return p.child_by_field_name("value")
+        elif p.type == "method_definition":
+            n = p.child_by_field_name("name")
+            if n is not None and fi.text(n) == key:
+                return p
+    return None
+
+
+def type_name(node: ts.Node | None, fi: FileIndex) -> str:
+    node = unwrap_type(node)
+    if node is None:
+        return ""
+    if node.type == "union_type":
+        parts = [c for c in node.named_children if fi.text(c) not in ("null", "undefined")]
+        return type_name(parts[0], fi) if len(parts) == 1 else ""
+    return fi.text(node) if node.type == "type_identifier" else ""

@@ -1,0 +1,281 @@
+"""Declared types: which types are tied to the affected schema, which members hold the key, and the
+type an expression or a binding has (from annotations, `useQuery` data, array callbacks).
+"""
+
+from __future__ import annotations
+
+import re
+
+import tree_sitter as ts
+
+from analyzer.typescript.flow.base import FlowBase
+from analyzer.typescript.flow.syntax import ARRAY_METHODS, TypeRef, pair_value
+from analyzer.typescript.index import Binding, FileIndex, Func, callee_name, unwrap_type
+
+_QUERY_HOOKS = frozenset({"useQuery", "useSuspenseQuery", "useInfiniteQuery", "useSuspenseInfiniteQuery",
+                          "queryOptions", "infiniteQueryOptions"})
+_WRAPPERS = frozenset({"Partial", "Readonly", "Required", "NonNullable", "Pick", "Omit", "Awaited", "Promise"})
+
+
+class TypeFacts(FlowBase):
+    """Types and their key members."""
+
+    def compute_affected(self) -> None:
+        for name in self.types:
+            if self.kn.is_entity_type(name):
+                self.affected[name] = self.kn.entity_origin(name)
+        changed = True
+        while changed:
+            changed = False
+            for name, decls in self.types.items():
+                if name in self.affected:
+                    continue
+                for d in decls:
+                    for base in d.bases:
+                        why = self._derives_id(base, d.file)
+                        if why:
+                            self.affected[name] = f"derived from {why}"
+                            changed = True
+                            break
+                    if name in self.affected:
+                        break
+
+    def _derives_id(self, node: ts.Node, fi: FileIndex) -> str:
+        """The affected type a base brings the `id` from ("" when none or when `Omit`s it)."""
+        if node.type == "type_identifier":
+            n = fi.text(node)
+            return n if n in self.affected else ""
+        if node.type == "generic_type":
+            name = node.child_by_field_name("name")
+            targs = node.child_by_field_name("type_arguments")
+            gname = fi.text(name) if name is not None else ""
+            args = targs.named_children if targs is not None else []
+            if not args or gname not in _WRAPPERS:
+                return ""
+            inner = self._derives_id(args[0], fi)
+            if inner and gname in ("Pick", "Omit") and len(args) > 1:
+                keys = set(re.findall(r"['\"]([^'\"]+)['\"]", fi.text(args[1])))
+                has = "id" in keys
+                if (gname == "Pick" and not has) or (gname == "Omit" and has):
+                    return ""
+            return inner
+        return ""
+
+    def type_key(self, ref: TypeRef, fi: FileIndex) -> str:
+        return ref if isinstance(ref, str) else f"@{fi.sf.path}:{ref.start_byte}"
+
+    def is_key_member(self, owner: str, member: str) -> str:
+        if self.kn.is_key_name(member):
+            return self.kn.origin(member) or f"{member} names the key"
+        if member == "id" and owner in self.affected:
+            return self.affected[owner] or f"{owner} is tied to the affected schema"
+        if self.kn.is_scoped_member(owner, member):
+            return self.kn.origin(member) or f"{owner}.{member} holds the key"
+        return self.key_members.get((owner, member), "")
+
+    def norm(self, node: ts.Node | None, fi: FileIndex) -> TypeRef | None:
+        node = unwrap_type(node)
+        if node is None:
+            return None
+        t = node.type
+        if t == "union_type":
+            parts = [c for c in node.named_children
+                     if not (c.type == "literal_type" or fi.text(c) in ("undefined", "null"))]
+            return self.norm(parts[0], fi) if len(parts) == 1 else None
+        if t == "parenthesized_type":
+            return self.norm(node.named_children[0], fi) if node.named_children else None
+        if t in ("array_type", "readonly_type"):
+            inner = self.norm(node.named_children[0], fi) if node.named_children else None
+            if t == "readonly_type":
+                return inner
+            return inner + "[]" if isinstance(inner, str) else None
+        if t == "generic_type":
+            name = node.child_by_field_name("name")
+            targs = node.child_by_field_name("type_arguments")
+            args = targs.named_children if targs is not None else []
+            gname = fi.text(name) if name is not None else ""
+            if gname in ("Array", "ReadonlyArray") and args:
+                inner = self.norm(args[0], fi)
+                return inner + "[]" if isinstance(inner, str) else None
+            if gname in _WRAPPERS and args:
+                return self.norm(args[0], fi)
+            return gname
+        if t == "type_identifier":
+            return fi.text(node)
+        if t == "nested_type_identifier":
+            return fi.text(node).rpartition(".")[2]
+        if t == "predefined_type":
+            return fi.text(node)
+        if t == "object_type":
+            return node
+        return None
+
+    def member_type(self, ref: TypeRef, member: str, fi: FileIndex, depth: int = 0) -> tuple[ts.Node, FileIndex] | None:
+        """The declared type of `ref.member` (memoized: declarations do not change during the flow)."""
+        key = (ref if isinstance(ref, str) else ref.id, member)
+        if key in self._member_cache:
+            return self._member_cache[key]
+        found = self._member_type(ref, member, fi, depth)
+        if depth == 0:
+            self._member_cache[key] = found
+        return found
+
+    def _member_type(self, ref: TypeRef, member: str, fi: FileIndex, depth: int = 0) -> tuple[ts.Node, FileIndex] | None:
+        if depth > 8:
+            return None
+        if not isinstance(ref, str):
+            for m in ref.named_children:
+                n = m.child_by_field_name("name")
+                if n is not None and fi.text(n) == member:
+                    ty = unwrap_type(m.child_by_field_name("type"))
+                    return (ty, fi) if ty is not None else None
+            return None
+        for d in self.types.get(ref, ()):
+            dm = d.members.get(member)
+            if dm is not None:
+                ty = unwrap_type(dm.child_by_field_name("type"))
+                return (ty, d.file) if ty is not None else None
+            for base in d.bases:
+                b = self.norm(base, d.file)
+                if b is not None:
+                    found = self.member_type(b, member, d.file, depth + 1)
+                    if found:
+                        return found
+        return None
+
+    def type_of(self, expr: ts.Node | None, func: Func | None, fi: FileIndex, depth: int = 0) -> TypeRef | None:
+        if expr is None or depth > 6:
+            return None
+        t = expr.type
+        if t in ("parenthesized_expression", "non_null_expression", "await_expression"):
+            inner = expr.named_children[0] if expr.named_children else None
+            return self.type_of(inner, func, fi, depth + 1)
+        if t in ("as_expression", "satisfies_expression"):
+            kids = expr.named_children
+            return self.norm(kids[-1], fi) if len(kids) > 1 else None
+        if t == "identifier":
+            b = fi.resolve(fi.text(expr), func)
+            return self.binding_type(b, depth + 1) if b is not None else None
+        if t == "member_expression":
+            obj = expr.child_by_field_name("object")
+            prop = expr.child_by_field_name("property")
+            ot = self.type_of(obj, func, fi, depth + 1)
+            if ot is None or prop is None:
+                return None
+            found = self.member_type(ot, fi.text(prop), fi)
+            return self.norm(found[0], found[1]) if found else None
+        if t == "array" and expr.named_children and expr.named_children[0].type == "spread_element":
+            spread = expr.named_children[0]
+            inner = spread.named_children[0] if spread.named_children else None
+            return self.type_of(inner, func, fi, depth + 1)
+        if t == "subscript_expression":
+            obj = expr.child_by_field_name("object")
+            ot = self.type_of(obj, func, fi, depth + 1)
+            return ot[:-2] if isinstance(ot, str) and ot.endswith("[]") else None
+        if t == "call_expression":
+            fn = expr.child_by_field_name("function")
+            if fn is not None and fn.type == "member_expression":
+                prop = fn.child_by_field_name("property")
+                pname = fi.text(prop) if prop is not None else ""
+                if pname in ("find", "findLast", "at", "filter", "slice", "toSorted", "sort"):
+                    ot = self.type_of(fn.child_by_field_name("object"), func, fi, depth + 1)
+                    if isinstance(ot, str) and ot.endswith("[]"):
+                        return ot[:-2] if pname in ("find", "findLast", "at") else ot
+            name = callee_name(fi, expr)
+            # a generic (`request<T>()`, `get: <T>(p: string) => request<T>(p)`) returns what the call asks for
+            targets = [f for f in self.funcs.get(name, ()) if f.node.child_by_field_name("type_parameters") is None]
+            for f in targets:
+                if f.return_type is not None:
+                    return self.norm(f.return_type, f.file)
+            for f in targets:  # const fetchOrder = (id: string) => api.get<Order>(`/orders/${id}`)
+                if f.node.type == "arrow_function" and len(f.returns) == 1 and f.returns[0].type == "call_expression":
+                    t_ = self.type_of(f.returns[0], f, f.file, depth + 1)
+                    if t_ is not None:
+                        return t_
+            targs = expr.child_by_field_name("type_arguments")  # api.get<Order>(...): the payload's type
+            if not targets and targs is not None and len(targs.named_children) == 1:
+                ref = self.norm(targs.named_children[0], fi)
+                if isinstance(ref, str) and ref.removesuffix("[]") in self.types:
+                    return ref
+        return None
+
+    def binding_type(self, b: Binding, depth: int = 0) -> TypeRef | None:
+        """What a binding holds, from its annotation or where it comes from (memoized: pure)."""
+        key = id(b)
+        if key in self._btype_cache:
+            return self._btype_cache[key]
+        found = self._binding_type(b, depth)
+        if depth <= 1:
+            self._btype_cache[key] = found
+        return found
+
+    def _binding_type(self, b: Binding, depth: int = 0) -> TypeRef | None:
+        fi = b.file
+        if b.type_node is not None:
+            return self.norm(b.type_node, fi)
+        if b.kind == "state":
+            return self.norm(b.state_type, fi)
+        if b.prop_of and b.source_type is not None:
+            st = self.norm(b.source_type, fi)
+            if st is not None:
+                found = self.member_type(st, b.prop_of, fi)
+                return self.norm(found[0], found[1]) if found else None
+        if b.prop_of and b.kind == "var" and b.init is not None and b.init.type == "call_expression" and \
+                b.prop_of == "data" and depth < 4:
+            for g in self.funcs.get(callee_name(fi, b.init), ()):
+                qt = self.query_data_type(g, depth + 1)
+                if qt is not None:
+                    return qt
+        if b.kind == "param" and b.index == 0 and not b.prop_of and b.func is not None:
+            pair = b.func.node.parent
+            if pair is not None and pair.type == "pair":
+                k = pair.child_by_field_name("key")
+                if k is not None and fi.text(k) == "getNextPageParam" and pair.parent is not None:
+                    return self._query_fn_type(pair.parent, fi, depth + 1)
+        if b.prop_of and b.kind == "param" and b.func is not None and b.index == 0:
+            return None
+        if b.kind == "var" and b.init is not None and not b.prop_of:
+            return self.type_of(b.init, b.func, fi, depth + 1)
+        if b.kind == "param" and b.func is not None and b.func.node.parent is not None:
+            args = b.func.node.parent  # callback of arr.map(...)
+            call = args.parent if args.type == "arguments" else None
+            if call is not None and call.type == "call_expression" and b.index in (0, 1):
+                fn = call.child_by_field_name("function")
+                if fn is not None and fn.type == "member_expression":
+                    prop = fn.child_by_field_name("property")
+                    elem_index = 1 if prop is not None and fi.text(prop) == "reduce" else 0
+                    if prop is not None and fi.text(prop) in ARRAY_METHODS and b.index == elem_index:
+                        ot = self.type_of(fn.child_by_field_name("object"), b.func.parent, fi, depth + 1)
+                        if isinstance(ot, str) and ot.endswith("[]"):
+                            return ot[:-2]
+            if call is not None and b.index == 1 and fi.text(call.child_by_field_name("function") or call)\
+                    .endswith((".sort", ".toSorted")):
+                fn = call.child_by_field_name("function")
+                obj = fn.child_by_field_name("object") if fn is not None else None
+                ot = self.type_of(obj, b.func.parent, fi, depth + 1)
+                if isinstance(ot, str) and ot.endswith("[]"):
+                    return ot[:-2]
+        return None
+
+    def query_data_type(self, g: Func, depth: int = 0) -> TypeRef | None:
+        """`useContent` returning `useQuery({ queryFn: () => fetchContent(id) })`: the type of `data`."""
+        for ret in g.returns:
+            if ret.type != "call_expression":
+                continue
+            short = callee_name(g.file, ret).rpartition(".")[2]
+            args = ret.child_by_field_name("arguments")
+            if short in _QUERY_HOOKS and args is not None and args.named_children and \
+                    args.named_children[0].type == "object":
+                return self._query_fn_type(args.named_children[0], g.file, depth + 1)
+        return None
+
+    def _query_fn_type(self, obj: ts.Node, fi: FileIndex, depth: int) -> TypeRef | None:
+        qf = pair_value(obj, "queryFn", fi)
+        cb = fi.func_of(qf) if qf is not None else None
+        if cb is None or depth > 5:
+            return None
+        for ret in cb.returns:
+            t = self.type_of(ret, cb, fi, depth + 1)
+            if t is not None:
+                return t
+        return None
