@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from analyzer.models import ImpactedColumn
-from analyzer.python.keys import KeyModel, OrmClass, singular, snake
+from analyzer.python.keys import GENERIC_PK_NAMES, KeyModel, OrmClass, singular, snake
 from analyzer.python.parsed import FuncInfo, ParsedFile
 
 SQLA = ("sqlalchemy", "sqlmodel")
@@ -213,6 +213,9 @@ def collect_orm(pf: ParsedFile, model: KeyModel) -> None:
         if got is None:
             continue
         table, attrs = got
+        _collect_fk_columns(pf, cls, table, model)
+        if any(spec is not None and spec.primary_key for _ic, _a, spec in attrs.values()):
+            model.pk_tables.add(table)
         found = OrmClass(cls.name.value, table, pf.path, pf.line(cls))
         found.key_attrs = {k: v[0] for k, v in attrs.items()}
         found.bases = tuple(q for base in cls.bases
@@ -261,6 +264,93 @@ def collect_orm(pf: ParsedFile, model: KeyModel) -> None:
                         found.key_attrs[spec.name] = ic
         if found.key_attrs:
             model.add_orm(found)
+
+
+def _collect_fk_columns(pf: ParsedFile, cls: cst.ClassDef, table: str, model: KeyModel) -> None:
+    """Every ForeignKey column of a mapped class, once per class: attribute -> the FK's reference as written
+    (`"chat_message.id"`, `ChatMessage.id`). Whether it points outside the key's closure is asked later
+    (`foreign_entity`), when the whole closure is known."""
+    name = cls.name.value
+    if name in model.foreign_columns:
+        return
+    sqlmodel_table = any(kw.keyword is not None and kw.keyword.value == "table" for kw in cls.keywords)
+    fks: dict[str, str] = {}
+    for attr in class_attrs(cls):
+        mapped = orm_attr_column(pf, attr, sqlmodel_table)
+        if mapped is not None and mapped[1] is not None and mapped[1].fk:
+            fks[attr.name] = mapped[1].fk
+    model.foreign_columns[name] = fks
+
+
+# ----------------------------------------------------------------------------- slots naming another entity
+
+def slot_entity(name: str) -> str | None:
+    """`message_id` / `messageId` / `message_ids` -> "message": the entity whose ids a slot's name says it holds."""
+    s = snake(name)
+    for suffix in ("_ids", "_id"):
+        if s.endswith(suffix) and len(s) > len(suffix) and not s.startswith("_"):
+            return s[: -len(suffix)]
+    return None
+
+
+def _table_forms(table: str) -> set[str]:
+    """What a slot may call a table's rows: chat_messages -> chat_messages, chat_message, messages, message."""
+    base = table.rsplit(".", 1)[-1].lower()
+    forms = {base, singular(base)}
+    return forms | {f.rsplit("_", 1)[-1] for f in forms}
+
+
+def own_tables(model: KeyModel) -> set[str]:
+    """Tables whose own ids are the key: the targets' tables, and tables whose primary key (or `id`) is an impacted
+    column (a joined-table subclass, a 1:1 table keyed by its FK)."""
+    out = {t.table for t in model.closure.targets} | model.pk_tables
+    for table, cols in model.impacted.items():
+        if any(c.lower() in GENERIC_PK_NAMES for c in cols):
+            out.add(table)
+    return out
+
+
+def foreign_entity(model: KeyModel, slot: str, cls: str | None = None) -> str | None:
+    """The table of another entity whose ids `slot` designates, when the key reaching it is a mix-up, else None.
+
+    A slot names another entity's ids when it is `<entity>_id` (`messageId`, `message_ids`) and `<entity>`
+    names a table of the schema (its name, singular or plural, or its last word: chat_message -> message)
+    that is neither the key's table nor a table whose ids are the key; or when it is a column of a mapped class
+    with a ForeignKey to such a table. A key name (a column of the closure: `owner_id`, a self-referencing
+    `parent_id`), an entity no table is called (`doc_id`, `content_id`) or one that also names the key's own
+    table (`session_id` for chat_session) is no mix-up: the flow goes on."""
+    if slot in model.key_names or snake(slot) in model.key_names or slot.lower() in GENERIC_PK_NAMES:
+        return None
+    own = own_tables(model)
+    if cls is not None:
+        ref = model.foreign_columns.get(cls, {}).get(slot)
+        if ref is not None and model.table_key_column(ref) is None and _fk_by_class(model, ref) is None:
+            table = ref.rsplit(".", 1)[0]
+            table = model.other_orm.get(table, model.orm[table].table if table in model.orm else table)
+            if table not in own:
+                return table
+    entity = slot_entity(slot)
+    if entity is None:
+        return None
+    stamp = (len(model.orm), len(model.other_orm), len(model.impacted), len(own))
+    cache = model.entity_cache
+    if cache.get("", (None,))[0] != stamp:
+        cache.clear()
+        cache[""] = (stamp, None)
+    if entity in cache:
+        return cache[entity][1]
+    wanted = {entity, singular(entity)}
+    tables: dict[str, set[str]] = {}
+    for t in {*model.impacted, *(o.table for o in model.orm.values()), *model.other_orm.values()}:
+        tables.setdefault(t, set()).update(_table_forms(t))
+    for name, orm in model.orm.items():
+        tables.setdefault(orm.table, set()).update(_table_forms(snake(name)))
+    for name, t in model.other_orm.items():
+        tables.setdefault(t, set()).update(_table_forms(snake(name)))
+    hits = sorted(t for t, forms in tables.items() if wanted & forms)
+    found = None if not hits or any(t in own for t in hits) else hits[0]
+    cache[entity] = (stamp, found)
+    return found
 
 
 def key_generator(model: KeyModel, ic: ImpactedColumn, spec: ColumnSpec | None) -> str:

@@ -724,6 +724,8 @@ class Flow:
         model = self.model
         if cls is None or cls in model.orm or cls in model.other_orm:
             return
+        if self._mixup(pf, fi, x, x.attr.value, (why, model.default_target), cls):
+            return
         slot = model.schema_fields.setdefault(cls, {})
         if x.attr.value not in slot:
             slot[x.attr.value] = f"`{pf.code(x)}` {why}"
@@ -952,11 +954,21 @@ class Flow:
         else:
             cname = f.value.value if isinstance(f, cst.Subscript) and isinstance(f.value, cst.Name) else \
                 f.value if isinstance(f, cst.Name) else ""
-            if not cname[:1].isupper() or cname in model.orm:
+            if not cname[:1].isupper():
+                return
+            if cname in model.orm:  # a mapped class of the closure: its key columns are the ORM's, not learned here
+                keys = model.orm[cname].key_attrs
+                for a in node.args:
+                    if a.keyword is not None and a.keyword.value not in keys:
+                        ev = self.key_of(pf, fi, a.value)
+                        if ev:
+                            self._mixup(pf, fi, a, a.keyword.value, ev, cname)
                 return
             for a in node.args:
                 if a.keyword is not None:
                     ev = self.key_of(pf, fi, a.value)
+                    if ev and self._mixup(pf, fi, a, a.keyword.value, ev, cname):
+                        continue
                     if ev:
                         slot = model.schema_fields.setdefault(cname, {})
                         if a.keyword.value not in slot:
@@ -1021,8 +1033,25 @@ class Flow:
                         self.model.bump()
             return
         if ev and not self._other_key(callee, param):
+            arg = next((a for a in call.args if a.value is value), value)
+            if self._mixup(pf, fi, arg, param, ev):
+                return
             self.model.learn_param(callee.func_id, param, _chain(param, pf.code(value), pf.where(call), ev[0]),
                                    ev[1])
+
+    def _mixup(self, pf: ParsedFile, fi: FuncInfo, node: cst.CSTNode, slot: str, ev: Ev, cls: str | None = None
+               ) -> bool:
+        """The key stored in a slot whose name designates another entity's ids (`message_id=chat_session.id`, a
+        column with a ForeignKey elsewhere): the flow stops at that name (else every `message_id` of the code base
+        would become the key) and the place is one hazard (PY068). True when it is such a slot."""
+        from analyzer.python.facts import foreign_entity
+
+        table = foreign_entity(self.model, slot, cls)
+        if table is None:
+            return False
+        if id(node) not in self.model.mixups:
+            self.model.mixups[id(node)] = (pf.path, node, slot, table, ev[0], ev[1], fi)
+        return True
 
     def _pass_instances(self, pf: ParsedFile, fi: FuncInfo, callee: FuncInfo, param: str,
                         value: cst.BaseExpression) -> None:

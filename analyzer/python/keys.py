@@ -111,6 +111,17 @@ class KeyModel:
         #: request header / cookie / query names a key is read from (`request.headers["X-Ref"]`) -> evidence
         self.key_strings: dict[str, str] = {}
         self.orm: dict[str, OrmClass] = {}
+        #: mapped class -> attribute -> the table its ForeignKey points at, for FK columns the change does not
+        #: touch (`parent_message_id = mapped_column(ForeignKey("chat_message.id"))`): another entity's ids
+        self.foreign_columns: dict[str, dict[str, str]] = {}
+        #: tables whose primary key is an impacted column, as the models declare it (a 1:1 table keyed by an FK)
+        self.pk_tables: set[str] = set()
+        #: the key stored in a slot that names another entity's ids (`message_id=chat_session.id`), by node
+        #: identity -> (path, node, slot, that entity's table, evidence, target, enclosing FuncInfo): one hazard
+        #: each (PY068)
+        self.mixups: dict[int, tuple[str, object, str, str, str, str, object]] = {}
+        #: entity of a slot name -> (closure stamp, the foreign table it names or None), see facts.foreign_entity
+        self.entity_cache: dict[str, tuple[object, str | None]] = {}
         #: affected Pydantic (or other record) classes -> evidence tying them to the key
         self.schemas: dict[str, str] = {}
         #: schema -> the ORM class it mirrors (None: tied to a target table by name)

@@ -11,6 +11,7 @@ from analyzer.rules.python.db_model_new_row import NewRowWithoutKey
 from analyzer.rules.python.db_model_relationship import RelationshipHint
 from analyzer.rules.python.generic_id_type import GenericIdType
 from analyzer.rules.python.hazard_arithmetic import KeyArithmetic
+from analyzer.rules.python.hazard_foreign_id import ForeignIdSlot
 from analyzer.rules.python.hazard_format import IntFormat
 from analyzer.rules.python.hazard_int32 import Int32Pack
 from analyzer.rules.python.hazard_int_cast import IntCast
@@ -59,6 +60,7 @@ RULES: list[type[PyRule]] = [
     IntFormat,
     DigitRegex,
     IsInstanceInt,
+    ForeignIdSlot,
     Int32Pack,
     RawSql,
     SqlIntBind,
