@@ -60,6 +60,10 @@ class TscAnnotation(CompilerRule):
     the id, a prop `vehicleId: number`, a return type, `x === currentId` (TS2367). Best practice: type the
     slot as the key's type: `toggle(id: string)`. The patch changes the `number` keyword of the slot (the
     element of a set, the key of a map, never a comparator's result) and the compiler checks it again.
+    Two rewrites too: a comparator subtracting keys (`ids.sort((a, b) => a - b)`, `(x, y) => x.id - y.id`,
+    TS2362) compares them with `localeCompare` (keys as strings no longer sort by creation), and a
+    conversion of the key where the key is expected (`fetchVehicle(Number(params.id))`, `parseInt(raw,
+    10)`, `+raw`, TS2345/TS2322) is dropped; a rewrite the next round still rejects is given back.
     """
 
     code, name, language = "TS901", "ts.tsc.annotation", "typescript"

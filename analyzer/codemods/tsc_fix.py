@@ -11,8 +11,20 @@ element of a `Set`/`ReadonlySet`/array or the key of a `Map`/`Record` a method i
 literal or a JSX attribute is checked against, a function's return type, or the other side of a
 comparison tsc calls unintentional (TS2367). Only the `number` keywords of that annotation change (the
 element of `Set<number>`, the key of `Map<number, X>`, the parameters of a function type, never a
-comparator's `number` result). Anything else (a number passed where the key now goes, a library's
-signature, arithmetic) is not mechanical: it stays for a person, at the line, with the compiler's message.
+comparator's `number` result).
+
+Two rewrites follow the other way, from the compiler's complaint to the code that no longer fits:
+
+    ids.sort((a, b) => a - b)     TS2362 The left-hand side of an arithmetic operation must be of type ...
+    -> ids.sort((a, b) => a.localeCompare(b))       (`(x, y) => y.id - x.id` -> `y.id.localeCompare(x.id)`)
+    fetchVehicle(Number(params.id))   TS2345 Argument of type 'number' is not assignable to ... 'string'
+    -> fetchVehicle(params.id)        (parseInt(x, 10), Number.parseInt(x), +x; through the `const` they set)
+
+A rewrite is a guess the next round checks: one that leaves an error on its own lines is given back
+(`Number(count)` of a number), after trying `params.id ?? ''` where the operand may be undefined.
+Anything else (a number passed where the key now goes, a library's signature, `isNaN(id)`, `id > 0`,
+`id - 1`) is not mechanical: it stays for a person, at the line, with the compiler's message. Examples
+(VALID / INVALID) are below, run by tests/test_tsc_fix_examples.py.
 """
 
 from __future__ import annotations
@@ -43,13 +55,46 @@ _KEY_METHODS = frozenset({"get", "set", "has", "delete"})
 
 @dataclass(frozen=True)
 class Slot:
-    """The `number` keywords to turn into `string` in one annotation of one file (the copy's current text)."""
+    """One mechanical change in one file (the copy's current text): the `number` keywords of an annotation
+    to turn into `string`, or a comparator / a conversion of the key rewritten (`texts`)."""
 
     rel: str  # root-relative path of the file holding the annotation
-    spans: tuple[tuple[int, int], ...]  # str offsets of each `number` keyword
+    spans: tuple[tuple[int, int], ...]  # str offsets of each `number` keyword (or of each rewritten range)
     line: int  # 1-based line of the first keyword
     symbol: str  # "toggle.id", "RowProps.selected", "useSelection.selected", "firstId()"
-    what: str  # "parameter" | "property" | "variable" | "state" | "return type" | "type alias"
+    what: str  # "parameter" | "property" | "variable" | "state" | "return type" | "type alias" | "comparator" |
+    #            "conversion"
+    texts: tuple[str, ...] = ()  # the new text of each span; () : every span becomes `string`
+    fallback: Slot | None = None  # what to try when this one leaves an error on its own lines
+    source: str = ""  # the code rewritten, for the message: `Number(params.id)`
+
+    @property
+    def retype(self) -> bool:
+        return not self.texts
+
+    def replacement(self, i: int) -> str:
+        return self.texts[i] if self.texts else "string"
+
+    def describe(self, code: str, where: str) -> str:
+        """The finding's message: what the compiler said, where, and what the patch does."""
+        said = f"tsc {code} at {where} once the patches are applied"
+        if self.what == "comparator":
+            return (f"comparator `{self.symbol}` subtracts keys ({said}: strings do not subtract); the patch "
+                    "compares them with localeCompare. Keys as strings do not sort by creation: check that "
+                    "nothing relies on that order")
+        if self.what == "conversion":
+            return (f"`{self.source}` turns the key `{self.symbol}` into a number where the key, a string now, is "
+                    f"expected ({said}); the patch passes the key through")
+        return f"{self.what} `{self.symbol}` is typed `number` where the key arrives ({said}); the patch types it `string`"
+
+
+def number_meets_string(code: str, message: str) -> bool:
+    """Does the diagnostic say a number reaches a place that takes the key, a string now?"""
+    m = _ASSIGNABLE.search(message)
+    if not m:
+        return False
+    src, dst = set(_WORD.findall(m.group("src"))), set(_WORD.findall(m.group("dst")))
+    return "number" in src and "string" not in src and "string" in dst and "number" not in dst
 
 
 def string_meets_number(code: str, message: str) -> bool:
@@ -121,12 +166,17 @@ class Resolver:
 
     def slot_for(self, rel: str, line: int, col: int, code: str, message: str) -> Slot | None:
         """The annotation to change for one diagnostic, or None when the fix is not mechanical."""
-        if not string_meets_number(code, message):
+        arithmetic, converted = code in _ARITHMETIC, number_meets_string(code, message)
+        if not (arithmetic or converted or string_meets_number(code, message)):
             return None
         t = self.tree(rel)
         node = t.at(line, col) if t is not None else None
         if t is None or node is None:
             return None
+        if arithmetic:
+            return self._comparator(t, node)
+        if converted:
+            return self._conversion(t, node, code)
         if code == "TS2367":
             return self._comparison(t, node)
         if code == "TS7015":
@@ -216,6 +266,61 @@ class Resolver:
         obj = expr.child_by_field_name("object") if expr is not None else None
         typed = self._type_of(t, obj) if obj is not None else None
         return self._slot(*typed) if typed is not None else None
+
+    def _comparator(self, t: Tree, node: ts.Node) -> Slot | None:
+        """`(a, b) => a.id - b.id` (or `a - b`, either order, a block returning it): a comparator of two
+        values of one shape; once they are strings, `a.id.localeCompare(b.id)`. Any other subtraction
+        of a key (`last.id - first.id`, `id - 1`) is not mechanical."""
+        expr = node if node.type == "binary_expression" else _ancestor(node, "binary_expression")
+        if expr is None or _operator(t, expr) != "-":
+            return None
+        fn = _returned_by(expr)
+        params = fn.child_by_field_name("parameters") if fn is not None else None
+        patterns = [p.child_by_field_name("pattern") for p in (params.named_children if params else [])
+                    if p.type in ("required_parameter", "optional_parameter")]
+        names = [t.node_text(x) for x in patterns if x is not None and x.type == "identifier"]
+        if fn is None or params is None or len(names) != 2 or len(params.named_children) != 2:
+            return None
+        left, right = expr.child_by_field_name("left"), expr.child_by_field_name("right")
+        paths = [_path(t, side) for side in (left, right)] if left is not None and right is not None else []
+        if len(paths) != 2 or None in paths or left is None or right is None:
+            return None
+        (lroot, lrest), (rroot, rrest) = paths  # type: ignore[misc]
+        if {lroot, rroot} != set(names) or lrest != rrest:
+            return None
+        start, end = t.char(expr.start_byte), t.char(expr.end_byte)
+        text = f"{t.node_text(left)}.localeCompare({t.node_text(right)})"
+        return Slot(rel=t.rel, spans=((start, end),), line=expr.start_point[0] + 1, symbol=_scope_name(t, expr),
+                    what="comparator", texts=(text,))
+
+    def _conversion(self, t: Tree, node: ts.Node, code: str) -> Slot | None:
+        """A number where the key goes: `fetchVehicle(Number(params.id))`, `parseInt(raw, 10)`,
+        `Number.parseInt(raw)`, `+raw`, directly or through the `const` it initialises. The conversion is
+        dropped (and the `const`'s `number` annotation retyped); if the operand may be undefined, the
+        next try is `raw ?? ''`. A number that is no conversion (`fetchVehicle(count)`) is not mechanical,
+        and a conversion of something that is not a string (`Number(count)` of a number) fails the next
+        round and is given back."""
+        expr = _value_at(t, node, code)
+        if expr is None:
+            return None
+        inner = _converted(t, expr)
+        if inner is not None:
+            return _unconverted(t, expr, inner, [])
+        if expr.type != "identifier":
+            return None
+        decl = _lookup(t, t.node_text(expr), expr)
+        if decl is None or decl.type != "variable_declarator":
+            return None
+        name, value = decl.child_by_field_name("name"), decl.child_by_field_name("value")
+        inner = _converted(t, value) if value is not None else None
+        if name is None or name.type != "identifier" or value is None or inner is None:
+            return None
+        ann = _unwrap(decl.child_by_field_name("type"))
+        extra = [(t.char(ann.start_byte), t.char(ann.end_byte), "string")] \
+            if ann is not None and ann.type == "predefined_type" and t.node_text(ann) == "number" else []
+        if ann is not None and not extra:
+            return None
+        return _unconverted(t, value, inner, extra)
 
     # ------------------------------------------------------------------ declarations
 
@@ -475,6 +580,213 @@ class Resolver:
         if tt is not t:  # followed a type alias into another file
             what = "type alias"
         return Slot(rel=tt.rel, spans=spans, line=line, symbol=symbol, what=what)
+
+
+# ----------------------------------------------------------------------------- examples
+
+
+@dataclass(frozen=True)
+class Example:
+    """One front-end file checked with a rule's patch applied (the first `seed[0]` becomes `seed[1]`):
+    `fixed` holds the lines (1-based) as the loop leaves them, `review` the lines left for a person
+    (TS900, the compiler's message); every other line stays as it is. Run by tests/test_tsc_fix_examples.py
+    through the whole loop and a real tsc."""
+
+    code: str
+    fixed: tuple[tuple[int, str], ...] = ()
+    review: tuple[int, ...] = ()
+    seed: tuple[str, str] = ("id: number", "id: string")
+
+
+_VEHICLE = "interface Vehicle { id: number; name: string }\n"
+_FETCH = 'declare function fetchVehicle(id: Vehicle["id"]): Promise<Vehicle>;\n'
+
+INVALID = [
+    Example(_VEHICLE + "export function sortedIds(vehicles: Vehicle[]): number[] {\n"
+                       "  const ids = vehicles.map((v) => v.id);\n"
+                       "  return ids.sort((a, b) => a - b);\n"
+                       "}\n",
+            fixed=((2, "export function sortedIds(vehicles: Vehicle[]): string[] {"),
+                   (4, "  return ids.sort((a, b) => a.localeCompare(b));"))),
+    Example(_VEHICLE + "export function byAge(items: Vehicle[]): Vehicle[] {\n"
+                       "  return [...items].sort((x, y) => x.id - y.id);\n"
+                       "}\n",
+            fixed=((3, "  return [...items].sort((x, y) => x.id.localeCompare(y.id));"),)),
+    Example(_VEHICLE + "export const newestFirst = (a: Vehicle, b: Vehicle) => b.id - a.id;\n"
+                       "export function oldestFirst(a: Vehicle, b: Vehicle): number {\n"
+                       "  return (a.id - b.id);\n"
+                       "}\n",
+            fixed=((2, "export const newestFirst = (a: Vehicle, b: Vehicle) => b.id.localeCompare(a.id);"),
+                   (4, "  return (a.id.localeCompare(b.id));"))),
+    Example(_VEHICLE + _FETCH + "export function open(params: { id: string }, page: number) {\n"
+                                "  return [fetchVehicle(Number(params.id)), page - 1];\n"
+                                "}\n",
+            fixed=((4, "  return [fetchVehicle(params.id), page - 1];"),)),
+    Example(_VEHICLE + _FETCH + "export function load(raw: string, route: { vehicle: string }, query: URLSearchParams) {\n"
+                                "  const vehicleId: number = parseInt(raw, 10);\n"
+                                "  fetchVehicle(vehicleId);\n"
+                                "  fetchVehicle(+route.vehicle);\n"
+                                "  return fetchVehicle(Number.parseInt(query.get('v') ?? '', 10));\n"
+                                "}\n",
+            fixed=((4, "  const vehicleId: string = raw;"), (6, "  fetchVehicle(route.vehicle);"),
+                   (7, "  return fetchVehicle(query.get('v') ?? '');"))),
+    # the operand may be undefined (a route parameter): the key, or '' where there is none
+    Example(_VEHICLE + _FETCH + "export function route(params: { vehicleId?: string }) {\n"
+                                "  return fetchVehicle(Number(params.vehicleId));\n"
+                                "}\n",
+            fixed=((4, '  return fetchVehicle(params.vehicleId ?? "");'),)),
+    Example(_VEHICLE + 'interface TripQuery { vehicleId: Vehicle["id"]; limit: number }\n'
+                       "export function query(form: { vehicle: string; limit: string }): TripQuery {\n"
+                       "  return { vehicleId: Number(form.vehicle), limit: Number(form.limit) };\n"
+                       "}\n",
+            fixed=((4, "  return { vehicleId: form.vehicle, limit: Number(form.limit) };"),)),
+]
+
+VALID = [
+    # sorts of prices and dates, a page number, a count: the compiler has nothing to say about them
+    Example("interface Vehicle { id: number; price: number; boughtAt: Date }\n"
+            "export function views(vehicles: Vehicle[], page: number, count: string) {\n"
+            "  const prices = vehicles.map((v) => v.price).sort((a, b) => a - b);\n"
+            "  const byDate = [...vehicles].sort((a, b) => a.boughtAt.getTime() - b.boughtAt.getTime());\n"
+            "  return { prices, byDate, previous: page - 1, total: Number(count), first: vehicles[0].id };\n"
+            "}\n"),
+    # a number that is not the key's text: Number(count) stays, the line is for a person
+    Example(_VEHICLE + _FETCH + "export function first(count: number) {\n"
+                                "  return fetchVehicle(Number(count));\n"
+                                "}\n",
+            review=(4,)),
+    # guards and sentinels on the key: the compiler's message, at the line
+    Example(_VEHICLE + "export function check(v: Vehicle) {\n"
+                       "  if (isNaN(v.id) || v.id === 0) return null;\n"
+                       "  return v.id > 0 ? v : null;\n"
+                       "}\n",
+            review=(3, 4)),
+    # a subtraction of keys that is no comparator, and a key minus one
+    Example(_VEHICLE + "export function gap(vehicles: Vehicle[]) {\n"
+                       "  const first = vehicles[0], last = vehicles[vehicles.length - 1];\n"
+                       "  return [last.id - first.id, first.id - 1];\n"
+                       "}\n",
+            review=(4,)),
+]
+
+
+# ----------------------------------------------------------------------------- comparators and conversions
+
+_ARITHMETIC = frozenset({"TS2362", "TS2363"})  # the left / right side of an arithmetic operation is no number
+_CONVERTERS = frozenset({"Number", "parseInt", "Number.parseInt", "window.parseInt", "globalThis.parseInt"})
+_PRIMARY = frozenset({"identifier", "member_expression", "subscript_expression", "call_expression",
+                      "non_null_expression", "parenthesized_expression", "string", "template_string", "this"})
+_WHOLE = frozenset({"arguments", "variable_declarator", "pair", "return_statement", "jsx_expression", "array",
+                    "assignment_expression", "arrow_function", "spread_element", "expression_statement"})
+
+
+def _operator(t: Tree, expr: ts.Node) -> str:
+    op = expr.child_by_field_name("operator")
+    return t.node_text(op) if op is not None else ""
+
+
+def _returned_by(expr: ts.Node) -> ts.Node | None:
+    """The function whose whole result `expr` is: an arrow's body, or the only statement `return expr;`."""
+    child, parent = expr, expr.parent
+    while parent is not None and parent.type == "parenthesized_expression":
+        child, parent = parent, parent.parent
+    if parent is None:
+        return None
+    if parent.type == "arrow_function":
+        return parent if _same(parent.child_by_field_name("body"), child) else None
+    block = parent.parent if parent.type == "return_statement" else None
+    if block is None or block.type != "statement_block" or len(block.named_children) != 1:
+        return None
+    fn = block.parent
+    return fn if fn is not None and fn.type in _FUNCS else None
+
+
+def _path(t: Tree, node: ts.Node) -> tuple[str, str] | None:
+    """`a` -> ("a", ""), `a.item.id` -> ("a", ".item.id"); None for anything else (calls, subscripts)."""
+    if node.type == "identifier":
+        return t.node_text(node), ""
+    if node.type != "member_expression":
+        return None
+    obj, prop = node.child_by_field_name("object"), node.child_by_field_name("property")
+    inner = _path(t, obj) if obj is not None else None
+    if inner is None or prop is None:
+        return None
+    return inner[0], f"{inner[1]}.{t.node_text(prop)}"
+
+
+def _value_at(t: Tree, node: ts.Node, code: str) -> ts.Node | None:
+    """The expression whose value tsc rejects: the argument (TS2345), the initialiser of a declared
+    variable, a property's value, an attribute's, the returned value, an assignment's right side."""
+    if code == "TS2345":
+        child, parent = node, node.parent
+        while parent is not None and parent.type != "arguments":
+            if parent.type in ("statement_block", "program", "jsx_attribute", "pair", "arrow_function"):
+                return None
+            child, parent = parent, parent.parent
+        return child if parent is not None else None
+    parent = node.parent
+    if parent is None:
+        return None
+    if parent.type == "variable_declarator" and _same(parent.child_by_field_name("name"), node):
+        return parent.child_by_field_name("value")
+    if parent.type == "pair" and _same(parent.child_by_field_name("key"), node):
+        return parent.child_by_field_name("value")
+    if parent.type == "assignment_expression" and _same(parent.child_by_field_name("left"), node):
+        return parent.child_by_field_name("right")
+    if parent.type == "jsx_attribute":
+        value = parent.named_children[-1] if len(parent.named_children) > 1 else None
+        return value.named_children[0] if value is not None and value.type == "jsx_expression" \
+            and value.named_children else None
+    if node.type == "return_statement":
+        return node.named_children[0] if node.named_children else None
+    if parent.type == "arrow_function" and _same(parent.child_by_field_name("body"), node):
+        return node
+    return None
+
+
+def _converted(t: Tree, expr: ts.Node) -> ts.Node | None:
+    """The operand of `Number(x)`, `parseInt(x)`, `parseInt(x, 10)`, `Number.parseInt(x, 10)`, `+x`."""
+    while expr.type == "parenthesized_expression" and expr.named_children:
+        expr = expr.named_children[0]
+    if expr.type == "unary_expression":
+        arg = expr.child_by_field_name("argument")
+        return arg if _operator(t, expr) == "+" and arg is not None else None
+    if expr.type != "call_expression":
+        return None
+    callee, args = expr.child_by_field_name("function"), expr.child_by_field_name("arguments")
+    if callee is None or args is None or args.type != "arguments" or t.node_text(callee) not in _CONVERTERS:
+        return None
+    given = [a for a in args.named_children if a.type != "comment"]
+    if not given or given[0].type == "spread_element":
+        return None
+    name = t.node_text(callee)
+    if len(given) > (1 if name == "Number" else 2):
+        return None
+    return given[0]
+
+
+def _unconverted(t: Tree, expr: ts.Node, inner: ts.Node, extra: list[tuple[int, int, str]]) -> Slot:
+    """The slot replacing conversion `expr` by its operand, with `operand ?? ''` as the fallback."""
+    parent = expr.parent
+    bare = parent is not None and parent.type in _WHOLE
+    text = t.node_text(inner)
+    if inner.type == "parenthesized_expression" and bare:
+        text = text[1:-1].strip()
+    quote = "'" if t.text.count("'") > t.text.count('"') else '"'
+    fallback = f"{text} ?? {quote}{quote}"
+    first = text if bare or inner.type in _PRIMARY else f"({text})"
+    second = fallback if bare else f"({fallback})"
+    start, end = t.char(expr.start_byte), t.char(expr.end_byte)
+    spans = ((start, end), *((a, b) for a, b, _ in extra))
+    fn = _ancestor(expr, *_FUNCS)
+    symbol = _qualified(_scope_name(t, fn) if fn is not None else "<module>", " ".join(text.split())[:60])
+    source = " ".join(t.node_text(expr).split())[:80]
+
+    def slot(new: str, fallback: Slot | None) -> Slot:
+        return Slot(rel=t.rel, spans=spans, line=expr.start_point[0] + 1, symbol=symbol, what="conversion",
+                    texts=(new, *(x for _a, _b, x in extra)), fallback=fallback, source=source)
+
+    return slot(first, slot(second, None))
 
 
 # ----------------------------------------------------------------------------- tree helpers

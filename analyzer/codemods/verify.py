@@ -15,7 +15,9 @@ tree as it is (the errors it already had are not the patches' doing), then in ro
    file and line (through the patch's line map);
 2. where the message says the key, a string now, reaches a slot typed `number` (TS2345, TS2322, TS2367,
    TS7015), the annotation of that slot becomes `string` (`analyzer.codemods.tsc_fix`): a new finding
-   with a safe edit (TS901), and the next round checks it;
+   with a safe edit (TS901), and the next round checks it; likewise a comparator subtracting keys
+   becomes `localeCompare` and a `Number()` / `parseInt` of the key is dropped, rewrites kept only when
+   the next round finds their lines clean (else given back, and the error is reported);
 3. when a round patches nothing more (or after `_MAX_ROUNDS`), every remaining new error on a line the
    report does not list for review becomes a finding at that line (TS900): kind and layer from where it
    is, the compiler's message as evidence, and the finding whose patch caused it named in the message.
@@ -489,6 +491,18 @@ def _starts(lines: list[str]) -> list[int]:
     return out
 
 
+@dataclass(frozen=True)
+class _Trial:
+    """A rewrite made in the last round, the errors it was for, and those on its lines when it was made."""
+
+    rel: str
+    finding: Finding
+    fallback: Finding | None
+    lines: frozenset[tuple[str, int]]  # (path, line in the scanned text)
+    prompts: frozenset[tuple[str, int, str]]
+    context: frozenset[tuple[str, int, str]]
+
+
 class _TscLoop:
     """One project: baseline, then patch / check / fix rounds, then the findings (see the module doc)."""
 
@@ -503,7 +517,9 @@ class _TscLoop:
         self.resolver = Resolver(copy)
         self.record = ProjectCheck(label=label)
         self.applied = [f for f in findings if f.fix and f.path in {self.base + r for r in own}]
-        self.fixes: dict[tuple[str, int], Finding] = {}
+        self.fixes: dict[tuple[str, int], Finding] = {}  # (rel, offset in the scanned text) -> the fix there
+        self.trials: list[_Trial] = []  # rewrites of the last round, kept if the next one finds their lines clean
+        self.rejected: set[tuple[str, int]] = set()  # rewrites given back: not tried again
         self.maps: dict[str, _LineMap] = {}
 
     def path(self, rel: str) -> str:
@@ -526,7 +542,7 @@ class _TscLoop:
         live = {rel: path for rel, path in self.own.items() if self._write(rel)}
         known: Counter[tuple[str, int, str]] | None = None
         final: list[Diagnostic] = []
-        for rounds in range(1, _MAX_ROUNDS + 1):
+        for rounds in range(1, _MAX_ROUNDS + 2):  # the last one only when the one before gave something back
             record.rounds = rounds
             diags = self.tsc.run()
             if diags is None:
@@ -554,7 +570,7 @@ class _TscLoop:
                 final = []
                 break
             final = new
-            if rounds == _MAX_ROUNDS or not self._fix_round(new):
+            if not self._fix_round(new, more=rounds < _MAX_ROUNDS):
                 break
         record.runs = self.tsc.runs
         self._conclude(final, live)
@@ -628,20 +644,97 @@ class _TscLoop:
                 out.append(d)
         return out
 
-    def _fix_round(self, new: list[Diagnostic]) -> bool:
-        """Retype the annotations the new errors name; True when something changed (another round)."""
+    def _fix_round(self, new: list[Diagnostic], more: bool = True) -> bool:
+        """Give back the rewrites of the last round that left an error on their own lines, else make the
+        changes the new errors name (`more`); True when something changed (another round)."""
         changed: set[str] = set()
+        if self._undo_failed_trials(new, changed, more):
+            return self._write_all(changed)
+        if not more:
+            return False
+        slots: dict[tuple[str, int], tuple[Slot, Finding, Finding | None, list[Diagnostic]]] = {}
         for d in new:
             slot = self._slot(d)
-            if slot is None or any((slot.rel, a) in self.fixes for a, _b in slot.spans):
+            if slot is None:
                 continue
             finding = self._fix_finding(slot, d)
-            if finding is None or not self.work.wanted(finding):
+            if finding is None:
                 continue
-            for a, _b in slot.spans:
-                self.fixes[(slot.rel, a)] = finding
-            self.work.add(finding.path, str(self.root / slot.rel), finding.edits, "typescript")
+            key = (slot.rel, finding.edits[0].start)
+            same = slots.get(key)
+            if same is not None:  # both sides of one comparator: one rewrite
+                same[3].append(d)
+                continue
+            if key in self.rejected or any((slot.rel, e.start) in self.fixes for e in finding.edits):
+                continue
+            if not self.work.wanted(finding) or not self._fits(finding):
+                continue
+            fallback = self._fix_finding(slot.fallback, d) if slot.fallback is not None else None
+            slots[key] = (slot, finding, fallback, [d])
+            self._apply(slot.rel, finding)
             changed.add(slot.rel)
+        for slot, finding, fallback, prompts in slots.values():
+            if not slot.retype:  # a rewrite is checked by the next round: kept only if its lines are clean
+                self.trials.append(_Trial(slot.rel, finding, fallback, self._lines(finding),
+                                          frozenset(self._key(d) for d in prompts), frozenset(self._key(d) for d in new)))
+        return self._write_all(changed)
+
+    def _undo_failed_trials(self, new: list[Diagnostic], changed: set[str], more: bool) -> bool:
+        """A rewrite (a comparator, a dropped conversion) whose lines have an error they did not have, or
+        still the one it was for, goes back, and its fallback (`x ?? ''`) is tried instead."""
+        trials, self.trials = self.trials, []
+        failed = False
+        for trial in trials:
+            now = {self._key(d) for d in new if (self.path(d.rel), self._original_line(d)) in trial.lines
+                   and not self._continues(d)}
+            if not now - (trial.context - trial.prompts):
+                continue
+            failed = True
+            self.rejected.add((trial.rel, trial.finding.edits[0].start))
+            self._drop(trial.rel, trial.finding)
+            changed.add(trial.rel)
+            fallback = trial.fallback
+            if more and fallback is not None and self._fits(fallback):
+                self._apply(trial.rel, fallback)
+                self.trials.append(_Trial(trial.rel, fallback, None, trial.lines, trial.prompts, trial.context))
+        return failed
+
+    def _continues(self, d: Diagnostic) -> bool:
+        """An error on a rewritten line that the loop will follow (a retype): not the rewrite's failure."""
+        slot = self._slot(d)
+        return slot is not None and slot.retype
+
+    def _key(self, d: Diagnostic) -> tuple[str, int, str]:
+        return self.path(d.rel), self._original_line(d), d.text
+
+    def _lines(self, f: Finding) -> frozenset[tuple[str, int]]:
+        original = self.work.original(f.path) or ""
+        return frozenset((f.path, line) for e in f.edits
+                         for line in range(_line_col(original, e.start)[0], _line_col(original, e.end)[0] + 1))
+
+    def _fits(self, f: Finding) -> bool:
+        """Do the new edits go with the file's edits so far (no overlap)?"""
+        original = self.work.original(f.path)
+        if original is None:
+            return False
+        try:
+            patch_file(original, [*self.work.edits.get(f.path, []), *f.edits], "typescript")
+        except EditConflict:
+            return False
+        return True
+
+    def _apply(self, rel: str, f: Finding) -> None:
+        for e in f.edits:
+            self.fixes[(rel, e.start)] = f
+        self.work.add(f.path, str(self.root / rel), f.edits, "typescript")
+
+    def _drop(self, rel: str, f: Finding) -> None:
+        ids = {id(e) for e in f.edits}
+        self.work.edits[f.path] = [e for e in self.work.edits.get(f.path, []) if id(e) not in ids]
+        for key in [k for k, v in self.fixes.items() if v is f]:
+            del self.fixes[key]
+
+    def _write_all(self, changed: set[str]) -> bool:
         for rel in changed:
             self.maps.pop(rel, None)
             if not self._write(rel):
@@ -661,19 +754,20 @@ class _TscLoop:
             return None
         lmap = _LineMap(original, current)
         edits = []
-        for a, b in slot.spans:
+        for i, (a, b) in enumerate(slot.spans):
             oa = lmap.offset(a)
-            if oa is None or original[oa:oa + (b - a)] != "number":
+            if oa is None or original[oa:oa + (b - a)] != current[a:b] or (slot.retype and current[a:b] != "number"):
                 return None
-            edits.append(Edit(oa, oa + (b - a), "string"))
-        line, col = _line_col(original, edits[0].start)
+            edits.append(Edit(oa, oa + (b - a), slot.replacement(i)))
+        first = min(edits, key=lambda e: e.start) if slot.retype else edits[0]
+        line, col = _line_col(original, first.start)
+        end_line, end_col = _line_col(original, first.end)
         where = f"{self.path(d.rel)}:{self._original_line(d)}"
-        message = (f"{slot.what} `{slot.symbol}` is typed `number` where the key arrives (tsc {d.code} at {where} "
-                   "once the patches are applied); the patch types it `string`")
         return Finding(rule="ts.tsc.annotation", code="TS901", layer=self._layer(path, original, line),
                        language="typescript", kind="must_change", severity="error", path=path,
-                       span=Span(line, col, line, col + len("number")), symbol=slot.symbol, message=message,
-                       evidence=_evidence(d), target=self._target(), edits=tuple(edits))
+                       span=Span(line, col, end_line, end_col), symbol=slot.symbol,
+                       message=slot.describe(d.code, where), evidence=_evidence(d), target=self._target(),
+                       edits=tuple(edits))
 
     # ------------------------------------------------------------------ conclusions
 
