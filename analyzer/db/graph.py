@@ -99,6 +99,19 @@ def _single_pk(table: Table) -> Column | None:
     return table.column(table.primary_key[0])
 
 
+def _entity_key(table: Table) -> Column | None:
+    """The column other tables name an entity of `table` by: its single-column primary key, or, for a table
+    without one, a single-column UNIQUE key called `id` or `<singular>_id` (`node.node_id`, declared
+    `unique=True`: a natural key the other tables hold)."""
+    pk = _single_pk(table)
+    if pk is not None or table.primary_key:
+        return pk
+    names = {"id", f"{_table_singular(table.name)}_id"}
+    unique = [u[0] for u in (*table.unique_constraints, *(i.columns for i in table.indexes if i.unique))
+              if len(u) == 1 and u[0].lower() in names]
+    return table.column(unique[0]) if len(set(unique)) == 1 else None
+
+
 def _declared_columns(table: Table) -> set[str]:
     return {c for fk in table.foreign_keys for c in fk.columns}
 
@@ -125,7 +138,10 @@ class _Index:
                 self.by_name.setdefault(name, []).append(t)
             for fk in t.foreign_keys:
                 self.incoming[fk.ref_table] = self.incoming.get(fk.ref_table, 0) + 1
-        self.multiword = [t for t in snapshot.tables if "_" in _bare(t.name) and _single_pk(t) is not None]
+        #: tables whose key is named after the table (`node.node_id`): a column ending in that name holds one
+        self.natural = [t for t in snapshot.tables if (k := _entity_key(t)) is not None
+                        and k.name.lower() == f"{_table_singular(t.name)}_id"]
+        self.multiword = [t for t in snapshot.tables if "_" in _bare(t.name) and _entity_key(t) is not None]
 
 
 def infer_references(snapshot: SchemaSnapshot, config: Config | None = None) -> list[Reference]:
@@ -209,8 +225,13 @@ def _infer_one(idx: _Index, table: Table, col: Column, cfg: Config) -> tuple[str
                 if others:
                     why += f"; best of {others}"
                 candidates.append((best, conf, why))
+    if stem and not candidates:  # `src_node_id`, `dst_node_id`: a role, then the name of a natural key
+        for t in idx.natural:
+            key = _entity_key(t)
+            if key is not None and lowered.endswith("_" + key.name.lower()) and t.name != table.name:
+                candidates.append((t, CONF_PARTIAL, f"`{col.name}` ends with {t.name}'s key `{key.name}`"))
     for t, conf, why in sorted(candidates, key=lambda c: -c[1]):
-        pk = _single_pk(t)
+        pk = _entity_key(t)
         if pk is None or (t.name == table.name and pk.name == col.name):
             continue
         if not compatible(col.type, pk.type):

@@ -228,6 +228,21 @@ def _inner_classes(stmts: list[ast.stmt]) -> Iterator[ast.ClassDef]:
                         yield from _inner_classes(h.body)
 
 
+def _declares_pk(cls: _Class) -> bool:
+    """Does the class body itself declare a primary key (a column with `primary_key=True`, or a
+    `PrimaryKeyConstraint` in `__table_args__`)? A Flask-SQLAlchemy subclass of a mapped model that does
+    gets a table of its own, named after the class (joined-table inheritance); one that does not shares its
+    parent's table (single-table inheritance), as flask_sqlalchemy's `__table_cls__` decides."""
+    for attr in cls.attrs:
+        call = attr.value if attr.declared is None else next(
+            (s.value for s in ast.walk(attr.declared) if isinstance(s, ast.Return) and _is_column_call(s.value)), None)
+        if isinstance(call, ast.Call) and _is_column_call(call) and _const(_kw(call, "primary_key")) is True:
+            return True
+    args = cls.table_args
+    return args is not None and any(isinstance(n, ast.Call) and _short(n.func) == "PrimaryKeyConstraint"
+                                    for n in ast.walk(args))
+
+
 def _declared_attr(fn: ast.FunctionDef) -> bool:
     return any(_name(d).split(".")[-1] in ("declared_attr", "directive", "cascading")
                and "declared_attr" in _name(d) for d in fn.decorator_list)
@@ -820,9 +835,9 @@ class _Mapper:
             if isinstance(b, _Ext):
                 if b.role == "sqlmodel":
                     return cls.name.lower()
-                if b.role == "flask_root":
+                if b.role == "flask_root":  # Flask-SQLAlchemy names the table after the class
                     parent = parent or self.mapped_parent(cls)
-                    return None if parent else _snake_flask(cls.name)
+                    return _snake_flask(cls.name) if parent is None or _declares_pk(cls) else None
                 continue
             if b.tablename is None:
                 continue
@@ -1113,10 +1128,25 @@ def _from_table_call(call: ast.Call) -> Table | None:
 
 def _test_file(path: str) -> bool:
     parts = path.replace("\\", "/").split("/")
-    return any(p in ("tests", "test", "testing") for p in parts[:-1]) or parts[-1].startswith(("test_", "conftest"))
+    return any(p in ("tests", "test", "testing") for p in parts[:-1]) or parts[-1].startswith(("test_", "conftest")) \
+        or parts[-1].endswith("_test.py")
 
 
 def schema_from_models(files: list[SourceFile]) -> SchemaSnapshot:
+    return _read_models(files)[0]
+
+
+def class_tables(files: list[SourceFile]) -> dict[tuple[str, str], list[tuple[int, str]]]:
+    """(path, class name) -> [(line, table)]: the table each mapped class maps, as the reader decides it
+    (names SQLAlchemy or Flask-SQLAlchemy compute from the class, single-table subclasses on their parent's
+    table). For the scanner, which reads `__tablename__` itself but not what the class name implies."""
+    out: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    for cls, table in _read_models(files)[1]:
+        out.setdefault((cls.module.shown, cls.name), []).append((cls.line, table))
+    return out
+
+
+def _read_models(files: list[SourceFile]) -> tuple[SchemaSnapshot, list[tuple[_Class, str]]]:
     py = [f for f in files if f.abs_path.endswith(".py")]
     project = _Project(py)
     tables: dict[str, Table] = {}
@@ -1141,8 +1171,11 @@ def schema_from_models(files: list[SourceFile]) -> SchemaSnapshot:
                     if table is not None and table.name not in tables:
                         tables[table.name] = table
     mapper = _Mapper(project)
+    mapped: list[tuple[_Class, str]] = []
     for cls in classes:
-        mapper.table(cls)
+        build = mapper.table(cls)
+        if build is not None:
+            mapped.append((cls, build.name))
     untyped: set[tuple[str, str]] = set()
     for build in mapper.builds.values():
         if build.cols and build.name not in tables:
@@ -1150,7 +1183,7 @@ def schema_from_models(files: list[SourceFile]) -> SchemaSnapshot:
             untyped |= {(build.name, c.name) for c in build.cols.values() if c.fk and not c.typed}
     resolved = _infer_fk_types([_resolve_class_refs(t, mapper.class_tables) for t in tables.values()], untyped)
     return SchemaSnapshot(dialect="models", tables=tuple(sorted(resolved, key=lambda t: t.name)),
-                          source="models", notes=tuple(mapper.notes))
+                          source="models", notes=tuple(mapper.notes)), mapped
 
 
 def _resolve_class_refs(table: Table, classes: dict[str, str]) -> Table:

@@ -125,7 +125,7 @@ def _class_table(pf: ParsedFile, cls: cst.ClassDef) -> str | None:
         if kw.keyword is not None and kw.keyword.value == "table" and isinstance(kw.value, cst.Name) \
                 and kw.value.value == "True":
             return cls.name.value.lower()
-    return None
+    return pf.project.table_of(pf, cls) if pf.project is not None else None  # Flask-SQLAlchemy names it
 
 
 def _body(cls: cst.ClassDef) -> list[cst.BaseStatement | cst.BaseSmallStatement]:

@@ -128,6 +128,168 @@ def layer_hint(path: str) -> str | None:
     return None
 
 
+#: the Flask-SQLAlchemy extension class under the import paths it has had (`flask.ext.` before Flask 1.0)
+_FLASK_SQLA = frozenset({"flask_sqlalchemy.SQLAlchemy", "flask_sqlalchemy.extension.SQLAlchemy",
+                         "flask.ext.sqlalchemy.SQLAlchemy", "flask_sqlalchemy.SignallingSQLAlchemy"})
+#: an instance's attributes that are its own, not sqlalchemy's (the rest proxy `sqlalchemy` and `sqlalchemy.orm`)
+_FLASK_OWN = frozenset({"Model", "session", "engine", "engines", "metadata", "metadatas", "init_app", "create_all",
+                        "drop_all", "reflect", "get_engine", "get_or_404", "first_or_404", "one_or_404", "paginate",
+                        "create_scoped_session", "create_session", "get_app", "app", "Query", "get_tables_for_bind"})
+#: names the extension takes from `sqlalchemy.orm` (it copies `sqlalchemy`'s public names, then `sqlalchemy.orm`'s)
+_ORM_NAMES = frozenset({
+    "relationship", "relation", "backref", "dynamic_loader", "column_property", "composite", "synonym", "deferred",
+    "defer", "undefer", "undefer_group", "joinedload", "selectinload", "subqueryload", "lazyload", "noload",
+    "raiseload", "immediateload", "contains_eager", "load_only", "defaultload", "aliased", "with_polymorphic",
+    "with_parent", "mapped_column", "Mapped", "declared_attr", "validates", "reconstructor", "object_session",
+    "Session", "sessionmaker", "scoped_session", "foreign", "remote", "mapper", "class_mapper", "object_mapper",
+    "make_transient", "make_transient_to_detached", "query_expression", "with_expression", "selectin_polymorphic",
+    "attribute_keyed_dict", "attribute_mapped_collection", "column_keyed_dict", "mapped_collection",
+    "comparable_property", "outerjoin", "join", "exc", "Load", "Bundle", "registry", "polymorphic_union",
+    "configure_mappers", "clear_mappers", "declarative_base", "DeclarativeBase", "synonym_for", "relationships"})
+
+
+class ProjectNames:
+    """What a name another module of the scanned code defines stands for, when the import alone does not say.
+
+    Flask-SQLAlchemy: `db = SQLAlchemy(app)` (or a subclass of the extension) is an object whose attributes
+    proxy sqlalchemy's names (`db.Column`, `db.Integer`, `db.ForeignKey`, `db.Table`) and sqlalchemy.orm's
+    (`db.relationship`, `db.backref`), usually defined in one module and imported everywhere else (`from
+    app.extensions import db`, re-exported by a package). The instances are found from the raw texts of every
+    file (those that name `SQLAlchemy`, then those importing an instance's name), not only the parsed ones:
+    the module defining `db` rarely mentions the key. One per scan, shared by its parsed files."""
+
+    def __init__(self, texts: dict[str, str], files: list[SourceFile] | None = None) -> None:
+        #: module-qualified names of the instances ("app.extensions.db") and of the extension's classes
+        self.flask_dbs: set[str] = set()
+        self._classes: set[str] = set(_FLASK_SQLA)
+        self._files = files
+        self._tables: dict[tuple[str, str], list[tuple[int, str]]] | None = None
+        modules = {path: module_name(path) for path in texts if path.endswith(".py")}
+        defining = [p for p in modules if "SQLAlchemy" in texts[p]]
+        trees = {p: t for p in defining if (t := _module_ast(texts[p])) is not None}
+        for _ in range(3):  # subclasses of the extension, in the same module or imported from another
+            before = (len(self._classes), len(self.flask_dbs))
+            for path, tree in trees.items():
+                self._read_module(modules[path], path, tree)
+            if (len(self._classes), len(self.flask_dbs)) == before:
+                break
+        for _ in range(3):  # re-exports: `from app.extensions import db` in a package's __init__.py
+            tails = {q.rsplit(".", 1)[-1] for q in self.flask_dbs}
+            if not tails:
+                break
+            names = "|".join(map(re.escape, sorted(tails)))
+            word = re.compile(rf"\bimport\b[^\n]*\b(?:{names})\b|\bimport\s*\([^)]*\b(?:{names})\b")
+            before_dbs = len(self.flask_dbs)
+            for path, mod in modules.items():
+                if not word.search(texts[path]):
+                    continue
+                tree = trees[path] if path in trees else trees.setdefault(path, _module_ast(texts[path]))
+                if tree is not None:
+                    for local, qname in _ast_imports(tree, mod, path).items():
+                        if self.is_flask_db(qname):
+                            self.flask_dbs.add(f"{mod}.{local}")
+            if len(self.flask_dbs) == before_dbs:
+                break
+
+    @property
+    def words(self) -> frozenset[str]:
+        """Prefilter words: a Flask-SQLAlchemy model may name its table only through its class name."""
+        return frozenset(f"{q.rsplit('.', 1)[-1]}.Model" for q in self.flask_dbs)
+
+    def _read_module(self, mod: str, path: str, tree: Any) -> None:
+        import ast
+
+        imports = _ast_imports(tree, mod, path)
+
+        def qualified(node: Any) -> str:
+            dotted = _ast_dotted(node)
+            head, _, rest = dotted.partition(".")
+            base = imports.get(head, f"{mod}.{head}")
+            return f"{base}.{rest}" if rest else base
+
+        for stmt in tree.body:
+            if isinstance(stmt, ast.ClassDef) and any(self._is_class(qualified(b)) for b in stmt.bases):
+                self._classes.add(f"{mod}.{stmt.name}")
+            value = stmt.value if isinstance(stmt, (ast.Assign, ast.AnnAssign)) else None
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if isinstance(
+                stmt, ast.AnnAssign) else []
+            if isinstance(value, ast.Call) and self._is_class(qualified(value.func)):
+                self.flask_dbs.update(f"{mod}.{t.id}" for t in targets if isinstance(t, ast.Name))
+
+    def _is_class(self, qname: str) -> bool:
+        return any(_same_name(qname, c) for c in self._classes)
+
+    def is_flask_db(self, qname: str) -> bool:
+        """Does this module-qualified name (`app.extensions.db`) name a Flask-SQLAlchemy instance?"""
+        return bool(self.flask_dbs) and any(_same_name(qname, q) for q in self.flask_dbs)
+
+    def table_of(self, pf: ParsedFile, cls: cst.ClassDef) -> str | None:
+        """The table a class without `__tablename__` maps when a Flask-SQLAlchemy model (the extension names it
+        after the class; a subclass declaring no primary key shares its parent's), as the models reader
+        decides; None for any other class. The reader runs once, on the first class asked about."""
+        if not self.flask_dbs or self._files is None:
+            return None
+        if self._tables is None:
+            from analyzer.db.models_schema import class_tables
+
+            self._tables = class_tables(self._files)
+        found = self._tables.get((pf.path, cls.name.value), [])
+        if not found:
+            return None
+        line = pf.line(cls)
+        return min(found, key=lambda f: abs(f[0] - line))[1]
+
+
+def _same_name(a: str, b: str) -> bool:
+    """Two module-qualified names of one object: equal, or one the other under a root's prefix (a tree scanned
+    from above its packages: `backend.app.db` and `app.db`), with a module part on both."""
+    if a == b:
+        return True
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return "." in short and long.endswith("." + short)
+
+
+def _module_ast(text: str) -> Any:
+    import ast
+
+    try:
+        return ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _ast_dotted(node: Any) -> str:
+    import ast
+
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _ast_dotted(node.value)
+        return f"{base}.{node.attr}" if base else ""
+    return ""
+
+
+def _ast_imports(tree: Any, mod: str, path: str) -> dict[str, str]:
+    """A module's top-level imports, as `ParsedFile.imports` records them (local name -> qualified name)."""
+    import ast
+
+    out: dict[str, str] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Import):
+            for a in stmt.names:
+                out[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+        elif isinstance(stmt, ast.ImportFrom):
+            module = stmt.module or ""
+            if stmt.level:
+                package = mod.split(".")
+                keep = len(package) - stmt.level + (1 if path.endswith("__init__.py") else 0)
+                module = ".".join([*package[:max(keep, 0)], *([module] if module else [])])
+            for a in stmt.names:
+                if a.name != "*":
+                    out[a.asname or a.name] = f"{module}.{a.name}" if module else a.name
+    return out
+
+
 class ParsedFile:
     def __init__(self, src: SourceFile, text: str, module: cst.Module) -> None:
         self.src = src
@@ -139,6 +301,9 @@ class ParsedFile:
         self.imports: dict[str, str] = {}
         self.local_names: set[str] = set()
         self.modname = module_name(src.path)
+        #: the scan's knowledge of other modules (set by the scan, None for a file parsed on its own)
+        self.project: ProjectNames | None = None
+        self._proxies: dict[str, bool] = {}  # name -> is it a Flask-SQLAlchemy instance (for `project`)
         self.layer = layer_hint(src.path)
         self._line_starts = [0]
         for m in re.finditer(r"\r\n|\r|\n", text):
@@ -203,6 +368,13 @@ class ParsedFile:
         if dotted is None:
             return set()
         head, _, rest = dotted.partition(".")
+        project = self.project
+        if project is not None and project.flask_dbs:
+            proxy = self._proxies.get(head)
+            if proxy is None:
+                proxy = self._proxies[head] = project.is_flask_db(self.imports.get(head, f"{self.modname}.{head}"))
+            if proxy:
+                return {_proxied(rest)}
         if head in self.imports:
             base = self.imports[head]
             return {f"{base}.{rest}" if rest else base}
@@ -222,6 +394,8 @@ class ParsedFile:
 
     def reset(self) -> None:
         """Forget what a previous scan learned (a cached file is reused with another closure)."""
+        self.project = None
+        self._proxies.clear()
         for fi in self.functions:
             fi.env.clear()
             fi.instances.clear()
@@ -235,6 +409,22 @@ class ParsedFile:
 
     def of(self, kind: type[N]) -> list[Entry]:
         return self.index.get(kind, [])
+
+
+def _proxied(rest: str) -> str:
+    """The qualified name `db.<rest>` stands for when `db` is a Flask-SQLAlchemy instance."""
+    attr, _, more = rest.partition(".")
+    if not attr:
+        return "flask_sqlalchemy.SQLAlchemy"
+    if attr == "Model":
+        base = "flask_sqlalchemy.Model"
+    elif attr in _FLASK_OWN:
+        base = f"flask_sqlalchemy.SQLAlchemy.{attr}"
+    elif attr in _ORM_NAMES:
+        base = f"sqlalchemy.orm.{attr}"
+    else:
+        base = f"sqlalchemy.{attr}"
+    return f"{base}.{more}" if more else base
 
 
 _INDEXED = (cst.Call, cst.Comparison, cst.BinaryOperation, cst.SimpleString, cst.FormattedString,

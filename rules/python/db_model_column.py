@@ -8,6 +8,23 @@ from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid, type_ta
 from analyzer.models import Edit, Finding
 from analyzer.python import facts
 
+_CORE_FACTORY = '''from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table
+
+
+def create_media_metadata(metadata: MetaData) -> MetaData:
+    Table(
+        "images",
+        metadata,
+        Column("image_id", Integer, primary_key=True),
+        Column("content_id", Integer, ForeignKey("content_items.id"), nullable=False),
+        Column("retry_count", Integer, nullable=False, server_default="0"),
+        Column("caption", String),
+    )
+    return metadata
+'''
+_FLASK_APP = ("### app/__init__.py\nfrom flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\n"
+              "app = Flask(__name__)\ndb = SQLAlchemy(app)\n")
+
 
 class SqlalchemyColumn(PyRule):
     """An ORM column (Column, mapped_column, SQLModel Field) mapped to a column whose type changes.
@@ -42,8 +59,42 @@ class SqlalchemyColumn(PyRule):
         Valid("import sqlalchemy as sa\nfrom sqlalchemy.orm import declarative_base\nBase = declarative_base()\n"
               "class Image(Base):\n    __tablename__ = 'images'\n"
               "    content_id = sa.Column(sa.BigInteger, sa.ForeignKey('content_items.id'))\n", to="BIGINT"),
+        # Core tables built in a factory: the other columns of an impacted table are not keys
+        Valid(_CORE_FACTORY.replace('        Column("content_id", Integer, ForeignKey("content_items.id"), nullable=False),\n',
+                                    ""), to="BIGINT"),
+        # a Core column that states no type takes the referenced column's: nothing to edit there
+        Valid('from sqlalchemy import Column, ForeignKey, MetaData, Table\n\nmetadata = MetaData()\n'
+              'image_tags = Table(\n    "image_tags",\n    metadata,\n'
+              '    Column("content_id", ForeignKey("content_items.id"), primary_key=True),\n'
+              '    Column("tag", ForeignKey("tags.name"), primary_key=True),\n)\n', to="BIGINT"),
+        # Flask-SQLAlchemy: a counter column and a single-table subclass's columns are not the key
+        Valid(_FLASK_APP + "### app/module.py\nfrom app import db\n\n\nclass User(db.Model):\n"
+              "    id = db.Column(db.BigInteger, primary_key=True)\n    login_count = db.Column(db.Integer, default=0)\n"
+              "\n\nclass Admin(User):\n    level = db.Column(db.Integer, nullable=False)\n\n\n"
+              "class Tag(db.Model):\n    id = db.Column(db.Integer, primary_key=True)\n"
+              "    use_count = db.Column(db.Integer)\n", to="BIGINT", target="user.id"),
     ]
     INVALID = [
+        Invalid(_CORE_FACTORY, line=9, to="BIGINT", message_contains="images.content_id",
+                expected_fix='        Column("content_id", BigInteger, ForeignKey("content_items.id"), nullable=False),'),
+        # Flask-SQLAlchemy: `db` (imported from the module that made it) proxies sqlalchemy's names
+        Invalid("### app/extensions.py\nfrom flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n"
+                "### app/module.py\nfrom app.extensions import db\n\n\nclass ContentItem(db.Model):\n"
+                "    __tablename__ = 'content_items'\n    id = db.Column(db.Integer, primary_key=True)\n"
+                "    view_count = db.Column(db.Integer, nullable=False, default=0)\n",
+                line=6, to="BIGINT", message_contains="content_items.id",
+                expected_fix="    id = db.Column(db.BigInteger, primary_key=True)"),
+        # ... and names the table after the class: User -> user; a subclass with its own key has its own table
+        Invalid(_FLASK_APP + "### app/module.py\nfrom app import db\n\n\nclass User(db.Model):\n"
+                "    id = db.Column(db.Integer, primary_key=True)\n    login_count = db.Column(db.Integer, default=0)\n",
+                line=5, to="BIGINT", target="user.id", expected_fix="    id = db.Column(db.BigInteger, primary_key=True)"),
+        Invalid(_FLASK_APP + "### app/module.py\nfrom app import db\nfrom app.users import User\n\n\n"
+                "class AdminUser(User):\n    id = db.Column(db.Integer, db.ForeignKey('user.id'), primary_key=True)\n"
+                "    level = db.Column(db.Integer, nullable=False)\n"
+                "### app/users.py\nfrom app import db\n\n\nclass User(db.Model):\n"
+                "    id = db.Column(db.Integer, primary_key=True)\n",
+                line=6, to="BIGINT", target="user.id", message_contains="AdminUser.id",
+                expected_fix="    id = db.Column(db.BigInteger, db.ForeignKey('user.id'), primary_key=True)"),
         Invalid("from sqlalchemy import Integer\nfrom sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n"
                 "class Base(DeclarativeBase): pass\n"
                 "class ContentItem(Base):\n    __tablename__ = 'content_items'\n"
@@ -112,11 +163,13 @@ class SqlalchemyColumn(PyRule):
             if table is None:
                 continue
             for col_call, spec, ic in facts.impacted_table_columns(pf, model, table, args[1:]):
+                # `Column("user_id", ForeignKey("users.id"))` states no type: it takes the referenced one (context)
                 yield ctx.finding(self, col_call, f"{table}.{spec.name}",
                                   f"Column `{spec.name}` of Table('{table}') maps {ic.qualified}, which becomes "
                                   f"{model.to_type}", evidence=ic.reason, target=ic.target,
                                   edits=self._type_edits(ctx, spec) + self._key_default_edits(ctx, spec, ic),
-                                  kind="must_change", applies_to=self._width(ctx, spec))
+                                  kind="must_change" if spec.type_nodes else "info",
+                                  applies_to=self._width(ctx, spec))
 
     @staticmethod
     def _width(ctx: FileCtx, spec: facts.ColumnSpec | None) -> tuple[str, ...]:
