@@ -51,8 +51,8 @@ def func_kind(func: Func | None, fi: FileIndex) -> str:
     if func is None:
         return ""
     named = func.named
-    if named.kind:
-        return named.kind
+    if named.kind:  # "-": worked out before, no kind (answered "" every time, not only the first)
+        return "" if named.kind == "-" else named.kind
     short = named.name.rpartition(".")[2]
     kind = ""
     if _HOOK.match(short):
