@@ -235,3 +235,33 @@ def test_without_flask_nothing_is_read_twice(tmp_path: Path) -> None:
     assert names.flask_dbs == set() and names.words == frozenset()
     pf = parse(files[0], texts[files[0].path])
     assert all(names.table_of(pf, c) is None for c in pf.classes)
+
+
+def test_flask_security_mixins_bring_their_keys(tmp_path: Path) -> None:
+    """`class User(db.Model, fsqla.FsUserMixin): pass`: the key comes from Flask-Security's mixin."""
+    snap = _snapshot(tmp_path, {"app/security.py": '''
+from flask_security.models import fsqla_v3 as fsqla
+from flask_sqlalchemy import SQLAlchemy
+
+db = SQLAlchemy()
+fsqla.FsModels.set_db_info(db)
+
+
+class Role(db.Model, fsqla.FsRoleMixin):
+    pass
+
+
+class User(db.Model, fsqla.FsUserMixin):
+    display_name = db.Column(db.String(80))
+
+
+class WebAuthn(db.Model, fsqla.FsWebAuthnMixin):
+    pass
+'''})
+    user = snap.table("user")
+    assert user is not None and user.primary_key == ("id",) and user.column("id").type == "INTEGER"
+    assert snap.table("role") is not None
+    web = snap.table("web_authn")
+    assert web is not None and [(fk.columns, fk.ref_table) for fk in web.foreign_keys] == [(("user_id",), "user")]
+    closure = compute_closure(snap, [Target("user", "id", "INTEGER", "BIGINT")])
+    assert {c.qualified for c in closure.columns} == {"user.id", "web_authn.user_id"}

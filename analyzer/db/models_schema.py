@@ -79,6 +79,41 @@ class SQLAlchemyBaseOAuthAccountTableUUID(SQLAlchemyBaseOAuthAccountTable):
     def user_id(cls) -> Mapped[UUID]:
         return mapped_column(GUID, ForeignKey("user.id", ondelete="cascade"), nullable=False)
 ''',
+    # Flask-Security's model mixins (`class User(db.Model, fsqla.FsUserMixin): pass`): their keys and the columns
+    # that hold them (the tables are named user and role unless set_db_info says otherwise)
+    "flask_security.models.fsqla": '''
+class FsRoleMixin:
+    id = Column(Integer, primary_key=True)
+    name = Column(String(80), unique=True, nullable=False)
+
+class FsUserMixin:
+    id = Column(Integer, primary_key=True)
+    email = Column(String(255), unique=True, nullable=False)
+    fs_uniquifier = Column(String(64), unique=True, nullable=False)
+''',
+    "flask_security.models.fsqla_v2": "from flask_security.models.fsqla import FsRoleMixin, FsUserMixin\n",
+    "flask_security.models.fsqla_v3": '''
+from flask_security.models.fsqla import FsRoleMixin, FsUserMixin
+
+class FsWebAuthnMixin:
+    id = Column(Integer, primary_key=True)
+    credential_id = Column(LargeBinary(1024), unique=True, nullable=False)
+
+    @declared_attr
+    def user_id(cls):
+        return Column(Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=False)
+''',
+    "flask_security.models.fsqla_v4": '''
+from flask_security.models.fsqla_v3 import FsRoleMixin, FsUserMixin, FsWebAuthnMixin
+
+class FsRefreshTrackerMixin:
+    id = Column(Integer, primary_key=True)
+    refresh_family = Column(String(64), unique=True, nullable=False)
+
+    @declared_attr
+    def user_id(cls):
+        return Column(Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=False)
+''',
     "fastapi_users_db_sqlalchemy.access_token": '''
 class SQLAlchemyBaseAccessTokenTable:
     __tablename__ = "accesstoken"
@@ -474,6 +509,8 @@ class _Project:
         """A name imported from a module the scan does not hold."""
         if not level and dotted.split(".")[0] in _KNOWN_PACKAGES:
             return _Ext(name, _role(name))
+        if not level and (library := self.library(f"{dotted}.{name}")) is not None:
+            return library  # `from flask_security.models import fsqla_v3 as fsqla`
         same = self.by_name.get(name, [])  # the project's own code under another import path
         return same[0] if len(same) == 1 else _Ext(name, "unknown")
 
