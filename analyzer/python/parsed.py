@@ -165,14 +165,18 @@ class ProjectNames:
         self._files = files
         self._tables: dict[tuple[str, str], list[tuple[int, str]]] | None = None
         modules = {path: module_name(path) for path in texts if path.endswith(".py")}
-        defining = [p for p in modules if "SQLAlchemy" in texts[p]]
-        trees = {p: t for p in defining if (t := _module_ast(texts[p])) is not None}
+        trees: dict[str, Any] = {}
+        words = ("flask_sqlalchemy", "flask.ext.sqlalchemy")  # then the names of the project's subclasses
         for _ in range(3):  # subclasses of the extension, in the same module or imported from another
             before = (len(self._classes), len(self.flask_dbs))
-            for path, tree in trees.items():
-                self._read_module(modules[path], path, tree)
+            for path, mod in modules.items():
+                if path not in trees and any(w in texts[path] for w in words):
+                    trees[path] = _module_ast(texts[path])
+                if trees.get(path) is not None:
+                    self._read_module(mod, path, trees[path])
             if (len(self._classes), len(self.flask_dbs)) == before:
                 break
+            words = tuple(q.rsplit(".", 1)[-1] + "(" for q in self._classes - _FLASK_SQLA)
         for _ in range(3):  # re-exports: `from app.extensions import db` in a package's __init__.py
             tails = {q.rsplit(".", 1)[-1] for q in self.flask_dbs}
             if not tails:
