@@ -166,7 +166,7 @@ class ProjectNames:
         self._tables: dict[tuple[str, str], list[tuple[int, str]]] | None = None
         modules = {path: module_name(path) for path in texts if path.endswith(".py")}
         trees: dict[str, Any] = {}
-        words = ("flask_sqlalchemy", "flask.ext.sqlalchemy")  # then the names of the project's subclasses
+        words: tuple[str, ...] = ("flask_sqlalchemy", "flask.ext.sqlalchemy")  # then the project's subclasses
         for _ in range(3):  # subclasses of the extension, in the same module or imported from another
             before = (len(self._classes), len(self.flask_dbs))
             for path, mod in modules.items():
