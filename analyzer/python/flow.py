@@ -27,6 +27,9 @@ _PASS = {"select", "where", "filter", "filter_by", "order_by", "limit", "offset"
 _ROW_PASS = {"where", "filter", "filter_by", "order_by", "limit", "offset", "distinct", "group_by", "having",
              "join", "outerjoin", "select_from", "all", "fetchall", "fetchmany", "first", "one", "one_or_none",
              "fetchone", "unique", "tuples", "execute", "list", "sorted", "tuple", "reversed"}
+#: data-access methods that take a value and the name of the column to match it with (`repo.get(v, "owner_id")`)
+_LOOKUP = re.compile(r"(get|find|fetch|lookup|load|read|by|filter|select|delete|remove|exists|count|one|first)"
+                     r"(_|$|[A-Z])")
 #: methods that put a value into a collection (`ids.append(item.id)`, `seen.add(ref)`)
 _COLLECT = {"append", "add", "appendleft", "insert", "extend"}
 #: classmethods that build a record (`TokenPayload.model_validate(payload)`)
@@ -173,7 +176,8 @@ class Registry:
         if isinstance(func, cst.Attribute):
             cls = self.receiver_class(fi, func.value)
             if cls is not None:
-                fid = self.methods.get((cls, func.attr.value))
+                local = f"{pf.modname}.{cls}.{func.attr.value}"  # a class of this module (each test's `Routes`)
+                fid = local if local in self.by_id else self.methods.get((cls, func.attr.value))
                 return self.by_id[fid][1] if fid else None
         for q in pf.qnames(func):
             if q.startswith("builtins."):
@@ -316,6 +320,14 @@ class Flow:
                 ev = self.name_ev(attr)
                 if ev:
                     return f"`{pf.code(expr)}`: {ev[0]}", ev[1]
+            if isinstance(base, cst.Name) and fi is not None and base.value in fi.objects:
+                rec = fi.objects[base.value]  # current_user: PrivateUser, a schema of the key's table: .id is the key
+                why = model.schema_fields.get(rec, {}).get(attr)
+                if why is None and attr in model.schema_key_fields(rec):
+                    why = model.schemas[rec]
+                if why is not None:
+                    return f"`{pf.code(expr)}` ({rec}.{attr}: {_short(why, 120)}) in {pf.where(expr)}", \
+                        self._target_by_name(attr) if attr.lower() not in GENERIC_PK_NAMES else model.default_target
             return None
         if isinstance(expr, cst.Subscript):
             if len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index):
@@ -724,7 +736,7 @@ class Flow:
         model = self.model
         if cls is None or cls in model.orm or cls in model.other_orm:
             return
-        if self._mixup(pf, fi, x, x.attr.value, (why, model.default_target), cls):
+        if self._mixup(pf, fi, x, x.attr.value, (why, model.default_target), cls, report=False):
             return
         slot = model.schema_fields.setdefault(cls, {})
         if x.attr.value not in slot:
@@ -816,6 +828,15 @@ class Flow:
                     if a.keyword is not None and a.keyword.value in self.model.orm[cls].key_attrs \
                             and self.key_of(pf, fi, a.value) is None:
                         self._sink(pf, fi, a.value, f"filters {cls}.{a.keyword.value} in {pf.where(call)}")
+        elif isinstance(f, cst.Attribute) and len(args) >= 2 and _LOOKUP.match(f.attr.value) \
+                and isinstance(args[0].value, cst.Name):
+            from analyzer.python.facts import string_value
+
+            column = string_value(args[1].value)  # repo.get(owner, "parent_id"): a lookup by a named key column
+            if column and column.lower() not in GENERIC_PK_NAMES and any(
+                    column in cols for cols in self.model.impacted.values()) \
+                    and self.key_of(pf, fi, args[0].value) is None:
+                self._sink(pf, fi, args[0].value, f"looked up by key column `{column}` in {pf.where(call)}")
         elif isinstance(f, cst.Attribute) and f.attr.value in ("in_", "any_") and len(args) == 1:
             x = args[0].value
             if self.key_of(pf, fi, x) is None and self.key_of(pf, fi, f.value):
@@ -962,12 +983,12 @@ class Flow:
                     if a.keyword is not None and a.keyword.value not in keys:
                         ev = self.key_of(pf, fi, a.value)
                         if ev:
-                            self._mixup(pf, fi, a, a.keyword.value, ev, cname)
+                            self._mixup(pf, fi, a, a.keyword.value, ev, cname, a.value)
                 return
             for a in node.args:
                 if a.keyword is not None:
                     ev = self.key_of(pf, fi, a.value)
-                    if ev and self._mixup(pf, fi, a, a.keyword.value, ev, cname):
+                    if ev and self._mixup(pf, fi, a, a.keyword.value, ev, cname, a.value):
                         continue
                     if ev:
                         slot = model.schema_fields.setdefault(cname, {})
@@ -1026,7 +1047,9 @@ class Flow:
             elif isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name):
                 p = fi.param(value.value.value)
                 rec = p.annotation.annotation if p is not None and p.annotation is not None else None
-                if isinstance(rec, cst.Name) and rec.value not in self.model.orm:
+                if isinstance(rec, cst.Name) and rec.value not in self.model.orm \
+                        and not self._mixup(pf, fi, value, value.attr.value, (why, self.model.default_target),
+                                            rec.value, report=False):
                     slot = self.model.schema_fields.setdefault(rec.value, {})
                     if value.attr.value not in slot:
                         slot[value.attr.value] = f"`{pf.code(value)}` {why}"
@@ -1034,24 +1057,36 @@ class Flow:
             return
         if ev and not self._other_key(callee, param):
             arg = next((a for a in call.args if a.value is value), value)
-            if self._mixup(pf, fi, arg, param, ev):
+            if self._mixup(pf, fi, arg, param, ev, value=value):
                 return
             self.model.learn_param(callee.func_id, param, _chain(param, pf.code(value), pf.where(call), ev[0]),
                                    ev[1])
 
-    def _mixup(self, pf: ParsedFile, fi: FuncInfo, node: cst.CSTNode, slot: str, ev: Ev, cls: str | None = None
-               ) -> bool:
+    def _mixup(self, pf: ParsedFile, fi: FuncInfo, node: cst.CSTNode, slot: str, ev: Ev, cls: str | None = None,
+               value: cst.BaseExpression | None = None, report: bool = True) -> bool:
         """The key stored in a slot whose name designates another entity's ids (`message_id=chat_session.id`, a
         column with a ForeignKey elsewhere): the flow stops at that name (else every `message_id` of the code base
-        would become the key) and the place is one hazard (PY068). True when it is such a slot."""
+        would become the key). True when it is such a slot. The place is one hazard (PY068) when the value is
+        plainly the key (an affected row's key attribute: `chat_session.id`); a value the key reached by inference
+        (a name, a field learned on the way) is only stopped, the chain behind it being the likelier error."""
         from analyzer.python.facts import foreign_entity
 
         table = foreign_entity(self.model, slot, cls)
         if table is None:
             return False
-        if id(node) not in self.model.mixups:
+        if report and id(node) not in self.model.mixups and (value is None or self._plain_key(pf, fi, value)):
             self.model.mixups[id(node)] = (pf.path, node, slot, table, ev[0], ev[1], fi)
         return True
+
+    def _plain_key(self, pf: ParsedFile, fi: FuncInfo, value: cst.BaseExpression) -> bool:
+        """`chat_session.id` / `ChatSession.id` / `row.chat_session_id` of an affected ORM class."""
+        if not isinstance(value, cst.Attribute):
+            return False
+        base = value.value
+        if isinstance(base, cst.Name) and base.value in self.model.orm:
+            return value.attr.value in self.model.orm[base.value].key_attrs
+        cls = self.instance_class(pf, fi, base)
+        return cls is not None and value.attr.value in self.model.orm[cls].key_attrs
 
     def _pass_instances(self, pf: ParsedFile, fi: FuncInfo, callee: FuncInfo, param: str,
                         value: cst.BaseExpression) -> None:

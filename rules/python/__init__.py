@@ -17,6 +17,7 @@ from analyzer.rules.python.hazard_int32 import Int32Pack
 from analyzer.rules.python.hazard_int_cast import IntCast
 from analyzer.rules.python.hazard_isdigit import IsDigit
 from analyzer.rules.python.hazard_isinstance import IsInstanceInt
+from analyzer.rules.python.hazard_json_payload import JsonPayloadKey
 from analyzer.rules.python.hazard_ordering import KeyOrdering
 from analyzer.rules.python.hazard_regex import DigitRegex
 from analyzer.rules.python.migration_column import AlembicCheckConstraint, AlembicColumn
@@ -61,6 +62,7 @@ RULES: list[type[PyRule]] = [
     DigitRegex,
     IsInstanceInt,
     ForeignIdSlot,
+    JsonPayloadKey,
     Int32Pack,
     RawSql,
     SqlIntBind,
