@@ -265,3 +265,65 @@ class WebAuthn(db.Model, fsqla.FsWebAuthnMixin):
     assert web is not None and [(fk.columns, fk.ref_table) for fk in web.foreign_keys] == [(("user_id",), "user")]
     closure = compute_closure(snap, [Target("user", "id", "INTEGER", "BIGINT")])
     assert {c.qualified for c in closure.columns} == {"user.id", "web_authn.user_id"}
+
+
+FLASK_VIEWS = {
+    "app/__init__.py": '''
+from flask import Flask
+from flask_sqlalchemy import SQLAlchemy
+
+app = Flask(__name__)
+db = SQLAlchemy(app)
+''',
+    "app/models.py": '''
+from app import db
+
+
+class Node(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    label = db.Column(db.String, nullable=False)
+    boot_count = db.Column(db.Integer, default=0)
+
+
+class Tag(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String)
+''',
+    "app/services.py": '''
+from app import db
+from app.models import Node, Tag
+
+
+def rename_node(node_id: int, label: str) -> None:
+    node = db.session.query(Node).get(node_id)
+    node.label = label
+
+
+def node_page(node_ref: int):
+    return Node.query.get_or_404(node_ref)
+
+
+def tag_name(tag_id: int) -> str:
+    return Tag.query.get(tag_id).name
+
+
+def boots(counts: dict, node_number: int) -> int:
+    return counts.get(node_number)
+''',
+}
+
+
+def test_legacy_query_get_makes_its_argument_the_key(tmp_path: Path) -> None:
+    """`session.query(Model).get(x)` and Flask-SQLAlchemy's `Model.query.get_or_404(x)` take the primary key;
+    another model's lookup and a dict's `.get` do not."""
+    from analyzer.python import scan_python
+
+    write_tree(tmp_path, FLASK_VIEWS)
+    files = discover([str(tmp_path)], Config().excludes)
+    snap = db.schema_from_models([f for f in files if f.language == "python"])
+    closure = compute_closure(snap, [Target("node", "id", "INTEGER", "UUID")])
+    found = {(f.path, f.code, f.symbol) for f in scan_python(files, closure, Config()).findings
+             if f.kind != "info"}
+    params = {symbol for path, code, symbol in found if path == "app/services.py"}
+    assert params == {"rename_node.node_id", "node_page.node_ref"}, found
+    assert ("app/models.py", "PY001", "Node.id") in found

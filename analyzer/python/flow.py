@@ -821,6 +821,12 @@ class Flow:
             x = args[1].value
             if "id" in orm.key_attrs and self.key_of(pf, fi, x) is None:
                 self._sink(pf, fi, x, f"used as {orm.name} primary key in {pf.where(call)}")
+        elif isinstance(f, cst.Attribute) and f.attr.value in ("get", "get_or_404") and len(args) == 1 \
+                and (cls := _query_class(self, f.value)) is not None:
+            # session.query(Model).get(x), Flask-SQLAlchemy's Model.query.get(x) / .get_or_404(x)
+            x = args[0].value
+            if "id" in self.model.orm[cls].key_attrs and self.key_of(pf, fi, x) is None:
+                self._sink(pf, fi, x, f"used as {cls} primary key in {pf.where(call)}")
         elif isinstance(f, cst.Attribute) and f.attr.value == "filter_by":
             cls = self._orm_in(f.value)
             if cls:
@@ -1252,6 +1258,14 @@ def clear_caches() -> None:
     _CALLS.clear()
     _NAMES.clear()
     _RETURNS.clear()
+
+
+def _query_class(flow: Flow, recv: cst.BaseExpression) -> str | None:
+    """The ORM class a legacy `Query` is about: `session.query(Model)` (a call), or `Model.query` (the query
+    property Flask-SQLAlchemy gives a model)."""
+    if isinstance(recv, cst.Attribute) and recv.attr.value == "query" and isinstance(recv.value, cst.Name):
+        return recv.value.value if recv.value.value in flow.model.orm else None
+    return flow._orm_in(recv) if isinstance(recv, cst.Call) else None
 
 
 def _calls(node: cst.CSTNode) -> list[cst.Call]:
