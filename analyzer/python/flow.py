@@ -834,12 +834,9 @@ class Flow:
                     if a.keyword is not None and a.keyword.value in self.model.orm[cls].key_attrs \
                             and self.key_of(pf, fi, a.value) is None:
                         self._sink(pf, fi, a.value, f"filters {cls}.{a.keyword.value} in {pf.where(call)}")
-        elif isinstance(f, cst.Attribute) and len(args) >= 2 and _LOOKUP.match(f.attr.value) \
-                and isinstance(args[0].value, cst.Name):
-            from analyzer.python.facts import string_value
-
-            column = string_value(args[1].value)  # repo.get(owner, "parent_id"): a lookup by a named key column
-            if column and column.lower() not in GENERIC_PK_NAMES and any(
+        elif (column := _named_lookup(call)) is not None and isinstance(args[0].value, cst.Name):
+            # repo.get(owner, "parent_id"): a lookup by a named key column
+            if column.lower() not in GENERIC_PK_NAMES and any(
                     column in cols for cols in self.model.impacted.values()) \
                     and self.key_of(pf, fi, args[0].value) is None:
                 self._sink(pf, fi, args[0].value, f"looked up by key column `{column}` in {pf.where(call)}")
@@ -972,8 +969,9 @@ class Flow:
                 kwargs = _dict_items(kw.value) if kw else []
             else:
                 kwargs = [(a.keyword.value, a.value) for a in node.args if a.keyword is not None]
+            polymorphic = _named_lookup(node)  # repo.get(v, "parent_id"): the column, not the parameter, says
             for i, a in enumerate(args):
-                if i + offset < len(pos):
+                if i + offset < len(pos) and not (polymorphic and i == 0):
                     self._pass(pf, fi, node, target_fi, pos[i + offset].name.value, a.value)
             for name, value in kwargs:
                 if target_fi.param(name) is not None:
@@ -1127,6 +1125,19 @@ class Flow:
                         and isinstance(args[1].value, cst.Name) and args[1].value.value == param:
                     return True
         return False
+
+
+def _named_lookup(call: cst.Call) -> str | None:
+    """The column a data-access call names for its value (`repo.get(owner, "parent_id")` -> parent_id), or None.
+    Such a method's value parameter takes whatever column the call names: it is no key slot of its own."""
+    from analyzer.python.facts import string_value
+
+    f = call.func
+    if not isinstance(f, cst.Attribute) or not _LOOKUP.match(f.attr.value):
+        return None
+    args = positional(call)
+    column = string_value(args[1].value) if len(args) >= 2 else None
+    return column if column and column.isidentifier() else None
 
 
 def _chain(name: str, source: str, where: str, why: str) -> str:
