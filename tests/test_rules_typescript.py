@@ -91,3 +91,37 @@ def test_unknown_keys_are_rejected() -> None:
         parse_rule(base.replace("applies_to: [UUID, TEXT]\n", ""), "bad.yml")
     with pytest.raises(RuleError):
         parse_rule(base.replace("[UUID, TEXT]", "[UUID, INT8]"), "bad.yml")
+
+
+def test_every_rule_has_its_detection_beside_it() -> None:
+    """A rule's detection is its YAML's `query:` (with `symbol:` when the query says it all) or a module of the
+    same name beside the YAML; a module's `detect` needs the query that feeds it."""
+    from analyzer.typescript.rules import rule_module
+
+    for rule in load_rules():
+        module = rule_module(rule.stem)
+        if module is None:
+            assert rule.query is not None and "@key" in rule.query, f"{rule.source}: no query, no module"
+            continue
+        assert hasattr(module, "detect") or hasattr(module, "detect_file") or hasattr(module, "revise"), rule.source
+        assert hasattr(module, "detect") == (rule.query is not None), f"{rule.source}: query and detect() go together"
+
+
+@pytest.mark.parametrize("tsx", [False, True], ids=["ts", "tsx"])
+def test_queries_compile_for_both_grammars(tsx: bool) -> None:
+    from analyzer.typescript.detect import _queries
+
+    query, owners = _queries(tsx)
+    assert query.pattern_count == len(owners) >= len([r for r in load_rules() if r.query])
+
+
+def test_a_query_must_capture_what_it_reports() -> None:
+    from analyzer.typescript.rules import RuleError
+
+    base = ("code: X\nname: x\nlayer: ts-type\nkind: hazard\napplies_to: [UUID, TEXT]\nmessage: m\ndoc: d\n"
+            "valid: []\ninvalid: []\n")
+    assert parse_rule(base + "query: '(regex) @match'\n", "ok.yml").query == "(regex) @match"
+    with pytest.raises(RuleError):
+        parse_rule(base + "query: '(regex) @node'\n", "bad.yml")
+    with pytest.raises(RuleError):
+        parse_rule(base + "replace: {key: 1}\n", "bad.yml")

@@ -1,26 +1,38 @@
-"""The TypeScript rule catalogue: one strict YAML file per rule under `rules/typescript/`.
+"""The TypeScript rule catalogue: one strict YAML file per rule under `rules/typescript/`, with its detection.
 
 A rule file holds what a reviewer needs in one place: code, dotted name, layer, kind, severity, the
 message, a docstring with the anti-pattern and the best practice, the target types it fires for
 (`applies_to:`; most say UUID, TEXT and BIGINT_PAST_2_53, since a JavaScript number holds every bigint
 below 2**53), and `valid:`/`invalid:` examples, each scanned for its `to:` type (collected by
-tests/test_rules_typescript.py). The detection itself lives in `detect.py`, keyed by
-the rule's name. Unknown keys are rejected so a typo never silently disables a field.
+tests/test_rules_typescript.py). Unknown keys are rejected so a typo never silently disables a field.
+
+The detection sits next to the YAML:
+- `query:` a tree-sitter query whose `@match` capture is the node a rule looks at (and reports); its other
+  captures are the parts the rule reads. The query says what the code looks like; whether a value holds the
+  key is the data flow's answer (`flow.Project.is_key`), which no query can give.
+- A rule whose whole condition is "the `@key` capture holds the key" needs no code: `symbol:` names the
+  finding (`{func}` is the enclosing function, `{<capture>}` a capture's text) and `replace:` maps a capture
+  to its replacement text (analyzer.typescript.detect.Detector.generic).
+- Otherwise a module of the same name beside the YAML (`TS101_id_compare.py`) holds the code: `detect(d, fi, m)`
+  for each match of the query, `detect_file(d, fi, rule)` for a rule whose subject is a fact of the flow (a key
+  parameter, a function returning a key) rather than a shape of the code, `revise(d, fi, rule, found)` for a rule
+  that rewrites the file's findings (generated clients). `rule_module` finds it by the YAML's name.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
+from importlib import import_module, resources
+from types import ModuleType
 
 import yaml
 
 from analyzer.models import DEFAULT_SEVERITY, JS_NUMBER, KINDS, LAYERS, SEVERITIES, RuleMeta, targets_line
 
 _REQUIRED = {"code", "name", "layer", "kind", "applies_to", "message", "doc", "valid", "invalid"}
-_OPTIONAL = {"severity", "fixable", "review"}
+_OPTIONAL = {"severity", "fixable", "review", "query", "symbol", "replace"}
 #: what `applies_to:` may list (RuleMeta.applies_to): every rule states the target types it fires for
 _TARGET_TYPES = ("UUID", "TEXT", "BIGINT", "BIGINT_PAST_2_53")
 _EXAMPLE_KEYS = {"code", "file", "line", "fix", "symbol", "to"}
@@ -56,6 +68,14 @@ class TsRule:
     source: str
     #: a JavaScript number holds every integer below 2**53 exactly: bigint only once ids can pass it
     applies_to: tuple[str, ...] = JS_NUMBER
+    query: str | None = None
+    symbol: str | None = None
+    replace: tuple[tuple[str, str], ...] = field(default=())
+
+    @property
+    def stem(self) -> str:
+        """The file name without `.yml`: its detection module, when it has one, is `<stem>.py` beside it."""
+        return self.source.rpartition("/")[2].removesuffix(".yml")
 
     @property
     def meta(self) -> RuleMeta:
@@ -116,12 +136,20 @@ def parse_rule(text: str, source: str) -> TsRule:
     applies_to = data["applies_to"]
     if not isinstance(applies_to, list) or not applies_to or any(t not in _TARGET_TYPES for t in applies_to):
         raise RuleError(f"{source}: applies_to lists target types among {', '.join(_TARGET_TYPES)}")
+    query = data.get("query")
+    if query is not None and (not isinstance(query, str) or "@match" not in query):
+        raise RuleError(f"{source}: a query is a tree-sitter query text that captures @match")
+    replace = data.get("replace", {})
+    if not isinstance(replace, dict) or any(not isinstance(v, str) for v in replace.values()):
+        raise RuleError(f"{source}: replace maps a capture name to its replacement text")
     return TsRule(code=str(data["code"]), name=str(data["name"]), layer=data["layer"], kind=data["kind"],
                   severity=severity, message=str(data["message"]), doc=str(data["doc"]),
                   fixable=bool(data.get("fixable", False)), review=str(data.get("review", "")),
                   valid=_examples(data["valid"], f"{source}: valid", False),
                   invalid=_examples(data["invalid"], f"{source}: invalid", True), source=source,
-                  applies_to=tuple(applies_to))
+                  applies_to=tuple(applies_to), query=query,
+                  symbol=str(data["symbol"]) if "symbol" in data else None,
+                  replace=tuple((str(k), v) for k, v in replace.items()))
 
 
 @lru_cache(maxsize=1)
@@ -140,3 +168,11 @@ def load_rules() -> tuple[TsRule, ...]:
 
 def rules_by_name() -> dict[str, TsRule]:
     return {r.name: r for r in load_rules()}
+
+
+@lru_cache(maxsize=64)
+def rule_module(stem: str) -> ModuleType | None:
+    """The detection module beside a rule's YAML (`rules/typescript/<stem>.py`); None when its query says it all."""
+    if not resources.files("analyzer.rules").joinpath("typescript").joinpath(f"{stem}.py").is_file():
+        return None
+    return import_module(f"analyzer.rules.typescript.{stem}")

@@ -1,0 +1,18 @@
+"""TS020 ts.hook.param: a key parameter typed `number` of a hook (`use...`); message, doc and examples in
+TS020_hook_param.yml.
+
+Which of TS010, TS020, TS030, TS031 and TS060 reports a parameter is decided by its function's kind
+(analyzer.typescript.detect.func_kind); the detection they share is `Detector.key_parameters`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from analyzer.models import Finding
+from analyzer.typescript.detect import Detector
+from analyzer.typescript.index import FileIndex
+from analyzer.typescript.rules import TsRule
+
+
+def detect_file(d: Detector, fi: FileIndex, rule: TsRule) -> Iterator[Finding | None]:
+    return d.key_parameters(fi, rule, kind="hook")
