@@ -405,6 +405,9 @@ class KeySeeds:
     routes: tuple[RouteSeed, ...] = ()
     #: field name -> where it was learned, for evidence chains ("ImageOut.content_id in app/schemas.py:12")
     origins: dict[str, str] = field(default_factory=dict)
+    #: words naming the schema's other entities, whose ids are not the key ("patient", "payments"): a name
+    #: `<word>Id` / `<word>_ids` designates their ids, and the key's flow stops there (PY068 on the Python side)
+    foreign_entities: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

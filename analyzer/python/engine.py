@@ -31,7 +31,7 @@ from analyzer.models import (
 from analyzer.python import facts
 from analyzer.python.flow import Flow, Registry
 from analyzer.python.history import as_history, revision_label
-from analyzer.python.keys import KeyModel
+from analyzer.python.keys import KeyModel, singular, snake
 from analyzer.python.parsed import ParsedFile, ParseFailure, ProjectNames, module_name, parse, read_text
 from analyzer.sources import Limits
 
@@ -485,4 +485,18 @@ def _seeds(parsed: dict[str, ParsedFile], model: KeyModel, routers: facts.Router
                 names.setdefault(attr, f"{orm.name}.{attr} in {orm.path}:{orm.line}")
     for name, why in model.key_names.items():
         names.setdefault(name, why)
-    return KeySeeds(field_names=frozenset(names), routes=tuple(routes), origins=names)
+    return KeySeeds(field_names=frozenset(names), routes=tuple(routes), origins=names,
+                    foreign_entities=_foreign_entities(model))
+
+
+def _foreign_entities(model: KeyModel) -> frozenset[str]:
+    """The words of table and model names (whole, singular, last word) that designate another entity's ids in
+    `<word>_id`, by the PY068 barrier's own test (facts.foreign_entity)."""
+    words: set[str] = set()
+    for name in {*model.impacted, *(o.table for o in model.orm.values()), *model.other_orm.values(),
+                 *(snake(n) for n in (*model.orm, *model.other_orm))}:
+        base = name.rsplit(".", 1)[-1].lower()
+        for w in (base, singular(base), base.rsplit("_", 1)[-1], singular(base.rsplit("_", 1)[-1])):
+            if w and f"{w}_id" not in model.key_names and facts.foreign_entity(model, f"{w}_id"):
+                words.add(w)
+    return frozenset(words)

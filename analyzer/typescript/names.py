@@ -7,6 +7,7 @@ schema whose `id` is the key (`ContentOut.id` -> TS `ContentItem`, `Content`), n
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 
@@ -28,6 +29,7 @@ _CAMEL_SPLIT = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _IDISH = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*_ids?$|^[a-z][a-zA-Z0-9]*[a-z0-9]Ids?$")
 _WORD_SPLIT = re.compile(r"[-_/.]+|(?<=[a-z0-9])(?=[A-Z])")
 _SCHEMA_FIELD = re.compile(r"^([A-Z]\w*)\.(\w+)\b")
+_ENTITY_ID = re.compile(r"^([a-z][a-z0-9_]*?)_ids?$")
 
 
 def camel(name: str) -> str:
@@ -88,15 +90,24 @@ class KeyNames:
     entity_origins: dict[str, str] = field(default_factory=dict)
     routes: tuple[RouteSeed, ...] = ()
     scoped: dict[str, set[str]] = field(default_factory=dict)  # spelling -> schema bases it is a key on
+    #: words naming the schema's other entities (`patient`): `patientId` holds their ids, never the key
+    foreign: frozenset[str] = frozenset()
+    aliases: frozenset[str] = frozenset()
 
     @classmethod
     def build(cls, seeds: KeySeeds, config: Config) -> KeyNames:
-        kn = cls(routes=seeds.routes)
+        kn = cls(foreign=seeds.foreign_entities, aliases=frozenset(config.aliases))
+        routes = []
+        for route in seeds.routes:  # /payments/{payment_id} reached by a shared helper: another entity's route
+            params = tuple(p for p in route.params if not kn.foreign_word(p))
+            if params:
+                routes.append(route if params == route.params else dataclasses.replace(route, params=params))
+        kn.routes = tuple(routes)
         raw = set(seeds.field_names) | set(config.aliases)
-        for route in seeds.routes:
+        for route in kn.routes:
             raw.update(route.params)
         for name in sorted(raw):  # not set order (the hash seed's): the origin kept for a spelling is the same each run
-            if "." in name or name.lower() == "id":
+            if "." in name or name.lower() == "id" or kn.foreign_word(name):
                 continue
             origin = seeds.origins.get(name) or seeds.origins.get(snake(name)) or ""
             if not origin and name in config.aliases:
@@ -118,7 +129,7 @@ class KeyNames:
                     for base in type_bases(schema.rpartition(".")[2]):
                         kn.entity_bases.add(base)
                         kn.entity_origins.setdefault(base, f"{key} ({origin})" if origin else key)
-        for route in seeds.routes:  # /contents/{content_id}: a "content" is keyed by the key
+        for route in kn.routes:  # /contents/{content_id}: a "content" is keyed by the key
             segs = [s for s in route.template.split("/") if s]
             for i, seg in enumerate(segs):
                 if seg.startswith("{") and i > 0 and seg.strip("{}") in route.params:
@@ -131,6 +142,14 @@ class KeyNames:
 
     def is_key_name(self, name: str) -> bool:
         return name in self.names
+
+    def foreign_word(self, name: str) -> str:
+        """`patientId`, `payment_ids` -> the other entity whose ids the name says it holds ("" for a key name,
+        a configured alias, or an entity the schema has no other table for): the key's flow stops at it."""
+        if not self.foreign or name in self.names or name in self.aliases:
+            return ""
+        m = _ENTITY_ID.match(snake(name))
+        return m.group(1) if m is not None and m.group(1) in self.foreign else ""
 
     def is_scoped_member(self, type_name: str, member: str) -> bool:
         bases = self.scoped.get(member)

@@ -61,6 +61,11 @@ class FlowBase:
         self._member_cache: dict[tuple[object, str], tuple[ts.Node, FileIndex] | None] = {}
         self._btype_cache: dict[int, TypeRef | None] = {}
 
+    def foreign(self, name: str | None) -> bool:
+        """A name that designates another entity's ids (`patientId` where `patients` is another table of the
+        schema): a barrier, the key's flow stops there (a mix-up upstream, never a reason to retype it)."""
+        return bool(name) and bool(self.kn.foreign_word(name or ""))
+
     def _touch(self, fi: FileIndex) -> None:
         """Something `fi` holds changed: it and the files reading it run again next round."""
         self.changed = True

@@ -219,6 +219,15 @@ class Calls(Holders):
                     return found
         return None
 
+    @staticmethod
+    def _fn_param_name(fn_type: ts.Node, fi: FileIndex, i: int) -> str:
+        """The name of parameter `i` of a function type (`(patientId: number) => void`), "" when unnamed."""
+        params = fn_type.child_by_field_name("parameters")
+        plist = [p for p in params.named_children if p.type in ("required_parameter", "optional_parameter")] \
+            if params is not None else []
+        pat = plist[i].child_by_field_name("pattern") if i < len(plist) else None
+        return fi.text(pat) if pat is not None and pat.type == "identifier" else ""
+
     def fn_param_key(self, fn_type: ts.Node, fi: FileIndex, i: int) -> str:
         key = (fi.sf.path, fn_type.start_byte, i)
         if key in self.fn_params:
@@ -234,7 +243,8 @@ class Calls(Holders):
 
     def set_fn_param(self, fn_type: ts.Node, fi: FileIndex, i: int, why: str) -> None:
         key = (fi.sf.path, fn_type.start_byte, i)
-        if key not in self.fn_params and not self.fn_param_key(fn_type, fi, i):
+        if key not in self.fn_params and not self.fn_param_key(fn_type, fi, i) and \
+                not self.foreign(self._fn_param_name(fn_type, fi, i)):
             self.fn_params[key] = why
             self._touch_all()
 

@@ -33,7 +33,7 @@ class Holders(KeyExprs):
             if k.type not in ("property_identifier", "shorthand_property_identifier"):
                 continue
             member = fi.text(k)
-            if self.is_key_member(ty, member):
+            if self.is_key_member(ty, member) or self.foreign(member):
                 continue
             why = self.is_key(v, func, fi)
             if why:

@@ -41,7 +41,7 @@ class Jsx(Calls):
                             slot = self.member_type(st, aname, g.file) if text else None
                             numeric = slot is not None and bool(re.search(r"\bnumber\b", slot[1].text(slot[0])))
                             why = "" if text and not numeric else self.is_key(expr, func, fi)
-                            if why and not self.is_key_member(*k):
+                            if why and not self.is_key_member(*k) and not self.foreign(aname):
                                 self.key_members[k] = why
                                 self._touch_all()
                             elif self.is_key_member(*k):

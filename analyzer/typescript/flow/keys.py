@@ -284,7 +284,7 @@ class KeyExprs(TypeFacts):
         return None
 
     def mark(self, b: Binding, why: str) -> None:
-        if not b.key:
+        if not b.key and not self.foreign(b.prop_of or b.name):
             b.key = True
             b.why = why
             self._touch(b.file)
@@ -364,7 +364,7 @@ class KeyExprs(TypeFacts):
             ot = self.type_of(obj, func, fi)
             if ot is not None and prop is not None:
                 k = (self.type_key(ot, fi), fi.text(prop))
-                if not self.is_key_member(*k) and not ot == "number":
+                if not self.is_key_member(*k) and not ot == "number" and not self.foreign(k[1]):
                     self.key_members[k] = why
                     self._touch_all()
             elif prop is not None:

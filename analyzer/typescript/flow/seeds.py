@@ -75,7 +75,8 @@ class Seeds(Routes):
                 member = fi.text(k).strip("'\"")
                 why = f"{vname}.{member} is validated by {sorted(used & key_schemas)[0]}"
                 for tname in self.types:
-                    if type_bases(tname) & bases and (tname, member) not in self.key_members:
+                    if type_bases(tname) & bases and (tname, member) not in self.key_members and \
+                            not self.foreign(member):
                         self.key_members[(tname, member)] = why
 
     def _entity_ids(self, f: Func) -> str:

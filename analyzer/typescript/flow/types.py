@@ -65,6 +65,8 @@ class TypeFacts(FlowBase):
         return ref if isinstance(ref, str) else f"@{fi.sf.path}:{ref.start_byte}"
 
     def is_key_member(self, owner: str, member: str) -> str:
+        if self.foreign(member):
+            return ""
         if self.kn.is_key_name(member):
             return self.kn.origin(member) or f"{member} names the key"
         if member == "id" and owner in self.affected:
