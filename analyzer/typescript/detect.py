@@ -3,7 +3,10 @@
 A rule's detection sits beside its YAML (analyzer.typescript.rules): the YAML's tree-sitter query picks the
 nodes it looks at, and its module (or, for a rule whose only condition is "this capture holds the key",
 `Detector.generic`) asks the flow about them. `Detector.run` runs every rule's query over the file at
-once and hands each rule its matches in document order, then the rules that work from the flow's facts.
+once (`matches`), then goes rule by rule in catalogue order: its matches in document order, or its
+`detect_file` when its subject is a fact of the flow (a key parameter, a function returning a key).
+What is left here is what several rules share: the layer of the code around a node (`context_layer`),
+the `number` keywords of a type and their edits, and the plumbing that makes a `Finding`.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from analyzer.config import Config
 from analyzer.models import Edit, Finding
 from analyzer.typescript.flow import Project
 from analyzer.typescript.generated import GeneratedFiles
-from analyzer.typescript.index import Binding, FileIndex, Func, callee_name, unwrap_type
+from analyzer.typescript.index import FileIndex, Func, callee_name, unwrap_type
 from analyzer.typescript.parsing import is_tsx, parser_for
 from analyzer.typescript.rules import RuleError, TsRule, load_rules, rule_module, rules_by_name
 
@@ -322,6 +325,7 @@ class Detector:
 
 
     def holder_name(self, node: ts.Node, fi: FileIndex) -> str:
+        """The name of the declaration a type or value sits in (`byId` of `const byId: Map<number, X>`)."""
         cur = node.parent
         while cur is not None and cur.type not in ("variable_declarator", "property_signature",
                                                    "public_field_definition", "required_parameter",
@@ -333,6 +337,7 @@ class Detector:
         return fi.text(n) if n is not None else ""
 
     def keyish_holder(self, name: str) -> bool:
+        """A name that says it is keyed by the key (`contentsById`, `byContentId`)."""
         low = name.lower()
         for base in self.kn.entity_bases:
             b = base.lower()
@@ -341,6 +346,7 @@ class Detector:
         return any(k.lower().replace("_", "") in low for k in self.kn.names)
 
     def page_param_key(self, obj: ts.Node, fi: FileIndex) -> str:
+        """Why the `pageParam` of an infinite query's `queryFn` (in the options `obj`) is a key, or ""."""
         for p in obj.named_children:
             k = p.child_by_field_name("key") if p.type == "pair" else None
             v = p.child_by_field_name("value") if p.type == "pair" else None
@@ -352,6 +358,7 @@ class Detector:
         return ""
 
     def mentions_key(self, node: ts.Node, fi: FileIndex) -> str:
+        """Why some member expression below `node` holds a key (`getNextPageParam: (last) => last.nextCursor`)."""
         stack = [node]
         funcs = {f.node.id: f for f in fi.funcs}
         inner_func = None
@@ -384,6 +391,3 @@ def storage_read(arg: ts.Node, fi: FileIndex) -> str | None:
         return ""
     return fi.text(first).strip("'\"`")
 
-
-def binding_symbol(b: Binding) -> str:
-    return f"{b.func.label}.{b.name}" if b.func else b.name
