@@ -108,8 +108,8 @@ def layer_hint(path: str) -> str | None:
     low = path.lower()
     name = PurePosixPath(low).name
     parts = set(PurePosixPath(low).parts)
-    if "tests" in parts or "test" in parts or name.startswith("test_") or name == "conftest.py" \
-            or "factories" in name:
+    if "tests" in parts or "test" in parts or name.startswith("test_") or name.endswith("_test.py") \
+            or name == "conftest.py" or "factories" in name:  # pytest collects test_*.py and *_test.py
         return "test"
     if "alembic" in parts or "migrations" in parts or "versions" in parts:
         return "migration"
