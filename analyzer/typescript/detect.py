@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 from itertools import chain
+from typing import Any
 
 import tree_sitter as ts
 
@@ -198,6 +199,14 @@ class Detector:
         self._callee_map: dict[int, list[str]] | None = None
         self._chains: dict[int, str] = {}
         self.generated = GeneratedFiles()
+        #: each rule with its module's functions (None: the query says it all / no whole-file detection)
+        self._plan: list[tuple[TsRule, Any, Any]] = []
+        self._revisers: list[tuple[TsRule, Any]] = []
+        for rule in load_rules():
+            module = rule_module(rule.stem)
+            self._plan.append((rule, getattr(module, "detect", None), getattr(module, "detect_file", None)))
+            if hasattr(module, "revise"):
+                self._revisers.append((rule, module.revise))
 
     def finding(self, fi: FileIndex, rule_name: str, node: ts.Node, symbol: str, why: str,
                 edits: Edits = (),  # type: ignore[assignment]
@@ -291,18 +300,14 @@ class Detector:
         rule in catalogue order; then the rules that revise what was found (generated clients)."""
         out: list[Finding | None] = []
         found_by = matches(fi)
-        rules = load_rules()
-        for rule in rules:
-            module = rule_module(rule.stem)
+        for rule, detect, detect_file in self._plan:
             for m in found_by.get(rule.code, ()):
-                out.extend(module.detect(self, fi, m) if module is not None else (self.generic(fi, m),))
-            if module is not None and hasattr(module, "detect_file"):
-                out.extend(module.detect_file(self, fi, rule))
+                out.extend(detect(self, fi, m) if detect is not None else (self.generic(fi, m),))
+            if detect_file is not None:
+                out.extend(detect_file(self, fi, rule))
         found = [f for f in out if f is not None]
-        for rule in rules:
-            module = rule_module(rule.stem)
-            if module is not None and hasattr(module, "revise"):
-                found = module.revise(self, fi, rule, found)
+        for rule, revise in self._revisers:
+            found = revise(self, fi, rule, found)
         return found
 
     # ------------------------------------------------------------------ shared by several rules
