@@ -327,3 +327,46 @@ def test_legacy_query_get_makes_its_argument_the_key(tmp_path: Path) -> None:
     params = {symbol for path, code, symbol in found if path == "app/services.py"}
     assert params == {"rename_node.node_id", "node_page.node_ref"}, found
     assert ("app/models.py", "PY001", "Node.id") in found
+
+
+def test_flask_model_class_base_gives_every_model_its_key(tmp_path: Path) -> None:
+    """Flask-SQLAlchemy 3: `SQLAlchemy(model_class=Base)` makes db.Model derive from Base, whose `id` every model
+    inherits; the tables are still named after the classes. A plain `SQLAlchemy()` elsewhere is unaffected."""
+    snap = _snapshot(tmp_path, {"app/db.py": '''
+from sqlalchemy import Integer
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from flask_sqlalchemy import SQLAlchemy
+
+
+class Base(DeclarativeBase):
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+db = SQLAlchemy(model_class=Base)
+''', "app/models.py": '''
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import db
+
+
+class Project(db.Model):
+    name: Mapped[str] = mapped_column(String(80))
+
+
+class ProjectMember(db.Model):
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"))
+''', "tools/legacy.py": '''
+from flask_sqlalchemy import SQLAlchemy
+
+legacy = SQLAlchemy()
+
+
+class AuditRow(legacy.Model):
+    row_id = legacy.Column(legacy.Integer, primary_key=True)
+'''})
+    assert {t.name: {c.name for c in t.columns} for t in snap.tables} == {
+        "project": {"id", "name"}, "project_member": {"id", "project_id"}, "audit_row": {"row_id"}}
+    assert all(t.primary_key == (("row_id",) if t.name == "audit_row" else ("id",)) for t in snap.tables)
+    closure = compute_closure(snap, [Target("project", "id", "INTEGER", "BIGINT")])
+    assert {c.qualified for c in closure.columns} == {"project.id", "project_member.project_id"}

@@ -298,6 +298,7 @@ class _Class:
         self.table_args: ast.expr | ast.FunctionDef | None = None
         self.type_map: dict[str, str] = {}
         self.attrs: list[_Attr] = []
+        self.extra_bases: list[_Class | _Ext] = []  # bases known without an expression (Flask's db.Model)
         if node is not None:
             self._read(node)
 
@@ -409,6 +410,7 @@ class _Project:
         self.suffixes: dict[str, list[Path]] = {}
         self.modules: dict[Path, _Module | None] = {}
         self.by_name: dict[str, list[_Class]] = {}
+        self.flask_models: dict[_Ext, _Class] = {}  # a Flask-SQLAlchemy instance -> its db.Model, when given a base
         for f in files:
             path = Path(f.abs_path)
             self.shown[path] = f.path
@@ -520,11 +522,34 @@ class _Project:
             if func in ("declarative_base", "generate_base"):
                 cls_arg = _kw(value, "cls")
                 return _Class(mod, name, bases=[cls_arg] if cls_arg is not None else [], root=True)
-            if func == "SQLAlchemy":
-                return _Ext(name, "flask_db")
+            if func == "SQLAlchemy" or self._extension_subclass(mod, value.func, seen):
+                return self._flask_db(mod, name, value, seen)
         if isinstance(value, ast.Name | ast.Attribute | ast.Subscript):
             return self.resolve(mod, value, seen)
         return _Ext(name, "unknown")
+
+    def _extension_subclass(self, mod: _Module, func: ast.expr, seen: frozenset[tuple[Path, str]]) -> bool:
+        """`MySQLAlchemy()` where `class MySQLAlchemy(SQLAlchemy)` extends Flask-SQLAlchemy's extension."""
+        made = self.resolve(mod, func, seen)
+        return isinstance(made, _Class) and made.node is not None and any(
+            isinstance(b, _Ext) and b.name == "SQLAlchemy" for b in
+            (self.resolve(made.module, e, seen) for e in made.bases))
+
+    def _flask_db(self, mod: _Module, name: str, call: ast.Call, seen: frozenset[tuple[Path, str]]) -> _Ext:
+        """A Flask-SQLAlchemy instance. Its `db.Model` names tables after the classes; with
+        `SQLAlchemy(model_class=Base)` it also derives from `Base` (whose columns, such as an `id` declared
+        once for every model, the models inherit)."""
+        db = _Ext(f"{mod.shown}:{name}", "flask_db")
+        given = _kw(call, "model_class")
+        if given is not None:
+            base = self._assigned(mod, "Model", given, seen) if isinstance(given, ast.Call) \
+                else self.resolve(mod, given, seen)
+            if isinstance(base, _Class):
+                model = _Class(mod, "Model")
+                model.abstract = True  # db.Model itself maps no table
+                model.extra_bases = [_Ext("Model", "flask_root"), base]
+                self.flask_models[db] = model
+        return db
 
     def resolve(self, mod: _Module, expr: ast.expr, seen: frozenset[tuple[Path, str]] = frozenset()) -> _Resolved:
         if isinstance(expr, ast.Subscript):
@@ -539,7 +564,7 @@ class _Project:
                     return self.submodule(owner, expr.attr) or got
                 return got
             if isinstance(owner, _Ext) and owner.role == "flask_db" and expr.attr == "Model":
-                return _Ext("Model", "flask_root")
+                return self.flask_models.get(owner) or _Ext("Model", "flask_root")
             if isinstance(owner, _Ext) and owner.role == "module":  # sa.orm.DeclarativeBase, pkg.mod.Base
                 if owner.name.split(".")[0] in _KNOWN_PACKAGES:
                     role = _role(expr.attr)
@@ -801,7 +826,7 @@ class _Mapper:
         self.notes: list[str] = []
 
     def bases(self, cls: _Class) -> list[_Class | _Ext]:
-        out: list[_Class | _Ext] = []
+        out: list[_Class | _Ext] = list(cls.extra_bases)
         for expr in cls.bases:
             got = self.project.resolve(cls.module, expr)
             if got is cls and isinstance(expr, ast.Name) and expr.id in cls.module.imports:
