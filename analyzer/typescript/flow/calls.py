@@ -11,7 +11,7 @@ from collections import defaultdict
 import tree_sitter as ts
 
 from analyzer.typescript.flow.holders import Holders
-from analyzer.typescript.flow.syntax import stringified
+from analyzer.typescript.flow.syntax import TypeRef, object_pairs, stringified
 from analyzer.typescript.index import Binding, FileIndex, Func, callee_name, unwrap_type
 
 #: methods whose first argument is an element (or key) of the receiver
@@ -303,6 +303,19 @@ class Calls(Holders):
             cb = fi.func_of(expr)
             if cb is not None:
                 self._callback_params(cb, fn_type, tfi)
+        elif expr.type == "member_expression":  # onToggle={selection.toggle}, selection = useSelection()
+            obj = expr.child_by_field_name("object")
+            prop = expr.child_by_field_name("property")
+            if obj is None or prop is None:
+                return
+            ot = self.type_of(obj, func, fi)
+            found = self.member_type(ot, fi.text(prop), fi) if ot is not None else None
+            if found is not None and found[0].type == "function_type":
+                self._agree_fn_types(fn_type, tfi, found)
+            for ret, g in self._returned_props(obj, func, fi, fi.text(prop)):
+                cb = self._function_value(ret, g)
+                if cb is not None:
+                    self._callback_params(cb, fn_type, tfi)
         elif expr.type == "identifier":
             src = fi.resolve(fi.text(expr), func)
             other = self.fn_type_of(src) if src is not None else None
@@ -311,13 +324,31 @@ class Calls(Holders):
                 if cb is not None:
                     self._callback_params(cb, fn_type, tfi)
                 return
-            for i in range(8):
-                a = self.fn_param_key(fn_type, tfi, i)
-                b_ = self.fn_param_key(other[0], other[1], i)
-                if a and not b_:
-                    self.set_fn_param(other[0], other[1], i, a)
-                elif b_ and not a:
-                    self.set_fn_param(fn_type, tfi, i, b_)
+            self._agree_fn_types(fn_type, tfi, other)
+
+    def _agree_fn_types(self, fn_type: ts.Node, tfi: FileIndex, other: tuple[ts.Node, FileIndex]) -> None:
+        """Two function types the same function is given as: their parameters agree."""
+        for i in range(8):
+            a = self.fn_param_key(fn_type, tfi, i)
+            b_ = self.fn_param_key(other[0], other[1], i)
+            if a and not b_:
+                self.set_fn_param(other[0], other[1], i, a)
+            elif b_ and not a:
+                self.set_fn_param(fn_type, tfi, i, b_)
+
+    def _object_fn_members(self, fi: FileIndex, obj: ts.Node, ty: TypeRef | None, func: Func | None) -> None:
+        """A function given to a function-typed member of a declared type (`toggle` returned as a hook's
+        `Selection.toggle: (id: number) => void`): its parameters and the member type's agree."""
+        if not isinstance(ty, str) or ty not in self.types or func is None:
+            return
+        for k, v in object_pairs(obj):
+            found = self.member_type(ty, fi.text(k), fi) if k.type in ("property_identifier",
+                                                                       "shorthand_property_identifier") else None
+            if found is None or found[0].type != "function_type":
+                continue
+            cb = self._function_value(v, func)
+            if cb is not None:
+                self._callback_params(cb, found[0], found[1])
 
     def _callback_params(self, cb: Func, fn_type: ts.Node, tfi: FileIndex) -> None:
         for i, group in enumerate(cb.params):

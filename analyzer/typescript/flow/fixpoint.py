@@ -9,6 +9,7 @@ from collections import defaultdict
 import tree_sitter as ts
 
 from analyzer.typescript.flow.jsx import Jsx
+from analyzer.typescript.flow.keys import returned_objects
 from analyzer.typescript.flow.seeds import Seeds
 from analyzer.typescript.flow.syntax import TRANSPARENT
 from analyzer.typescript.index import FileIndex, Func, callee_name
@@ -168,11 +169,9 @@ class Project(Seeds, Jsx):
         for f in fi.funcs:  # function reducer(s: State, a: Action): State { return { ...s, pickedId: a.orderId } }
             if f.return_type is not None and f.returns:
                 ty = self.norm(f.return_type, fi)
-                for ret in f.returns:
-                    while ret.type == "parenthesized_expression" and ret.named_children:
-                        ret = ret.named_children[0]
-                    if ret.type == "object":
-                        self._object_members(fi, ret, ty, f)
+                for ret, owner in returned_objects(f):  # also a hook's `useMemo(() => ({ selected, toggle }))`
+                    self._object_members(fi, ret, ty, owner)
+                    self._object_fn_members(fi, ret, ty, owner)
         for node, func in fi.watched:
             if node.type == "subscript_expression":  # totals[id] = ...: a map keyed by the key
                 index = node.child_by_field_name("index")

@@ -15,6 +15,28 @@ _SAME_COLLECTION = frozenset({"filter", "sort", "toSorted", "slice", "concat", "
                               "findLast", "values", "keys", "add"})
 
 
+def returned_objects(g: Func) -> list[tuple[ts.Node, Func]]:
+    """The object literals `g` returns, with the function that builds each: `return { ids, toggle }`, and a
+    hook's `return useMemo(() => ({ selected, toggle }), [...])` (the memo's callback builds it)."""
+    out: list[tuple[ts.Node, Func]] = []
+    for ret in g.returns:
+        while ret.type == "parenthesized_expression" and ret.named_children:
+            ret = ret.named_children[0]
+        if ret.type == "object":
+            out.append((ret, g))
+        elif ret.type == "call_expression" and callee_name(g.file, ret).rpartition(".")[2] == "useMemo":
+            args = ret.child_by_field_name("arguments")
+            cb = g.file.func_of(args.named_children[0]) if args is not None and args.named_children else None
+            if cb is None:
+                continue
+            for inner in cb.returns:
+                while inner.type == "parenthesized_expression" and inner.named_children:
+                    inner = inner.named_children[0]
+                if inner.type == "object":
+                    out.append((inner, cb))
+    return out
+
+
 class KeyExprs(TypeFacts):
     """`is_key` / `map_key` forward, `mark` / `mark_backward` backward."""
 
@@ -251,17 +273,15 @@ class KeyExprs(TypeFacts):
     def _returned_prop_exprs(self, callee: str, prop: str) -> list[tuple[ts.Node, Func]]:
         out = []
         for g in self.funcs.get(callee, ()):
-            for ret in g.returns:
-                if ret.type != "object":
-                    continue
+            for ret, owner in returned_objects(g):
                 for p in ret.named_children:
                     if p.type == "shorthand_property_identifier" and g.file.text(p) == prop:
-                        out.append((p, g))
+                        out.append((p, owner))
                     elif p.type == "pair":
                         k = p.child_by_field_name("key")
                         v = p.child_by_field_name("value")
                         if k is not None and v is not None and g.file.text(k) == prop:
-                            out.append((v, g))
+                            out.append((v, owner))
         return out
 
     def cast_arg(self, expr: ts.Node, fi: FileIndex) -> ts.Node | None:

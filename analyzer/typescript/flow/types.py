@@ -146,7 +146,7 @@ class TypeFacts(FlowBase):
         return None
 
     def type_of(self, expr: ts.Node | None, func: Func | None, fi: FileIndex, depth: int = 0) -> TypeRef | None:
-        if expr is None or depth > 6:
+        if expr is None or depth > 10:  # deep enough for `rows.map((b) => ...)`, rows = useMemo(() => [...xs].sort())
             return None
         t = expr.type
         if t in ("parenthesized_expression", "non_null_expression", "await_expression"):
@@ -184,6 +184,15 @@ class TypeFacts(FlowBase):
                     if isinstance(ot, str) and ot.endswith("[]"):
                         return ot[:-2] if pname in ("find", "findLast", "at") else ot
             name = callee_name(fi, expr)
+            if name.rpartition(".")[2] in ("useMemo", "useCallback"):  # useMemo(() => [...rows].sort(cmp), [rows])
+                args = expr.child_by_field_name("arguments")
+                cb = fi.func_of(args.named_children[0]) if args is not None and args.named_children else None
+                if name.endswith("useMemo") and cb is not None:
+                    for ret in cb.returns:
+                        t_ = self.type_of(ret, cb, fi, depth + 1)
+                        if t_ is not None:
+                            return t_
+                return None
             # a generic (`request<T>()`, `get: <T>(p: string) => request<T>(p)`) returns what the call asks for
             targets = [f for f in self.funcs.get(name, ()) if f.node.child_by_field_name("type_parameters") is None]
             for f in targets:
