@@ -284,6 +284,9 @@ class Closure:
     targets: tuple[Target, ...]
     columns: tuple[ImpactedColumn, ...]
     references: tuple[Reference, ...]
+    #: every table of the schema with its primary key columns, (name, (column, ...)): which names in code designate
+    #: another entity's ids (`message_id` for chat_message) and which tables' own ids are the key
+    schema_keys: tuple[tuple[str, tuple[str, ...]], ...] = ()
     #: the tables of `columns`, computed once (the scan asks millions of times)
     _tables: frozenset[str] = field(init=False, repr=False, compare=False, default=frozenset())
 

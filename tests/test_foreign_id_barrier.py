@@ -79,3 +79,44 @@ def test_distractors_keep_flowing(tmp_path: Path) -> None:
     assert ("PY020", 14) in by_line  # ItemRow.doc_id: an alias no table is called
     assert {"item_id", "parent_id", "doc_id"} <= names
     assert not [f for f in findings if f.code == "PY068" and f.span.line in (22,)]
+
+
+REPLIES = '''\
+from pydantic import BaseModel
+
+from app.models import ContentItem
+
+
+class ReplyRow(BaseModel):
+    comment_id: int
+    detail_id: int
+
+
+def reply(item: ContentItem) -> ReplyRow:
+    return ReplyRow(comment_id=item.id, detail_id=item.id)
+'''
+
+
+def test_tables_the_code_does_not_map_come_from_the_schema(tmp_path: Path) -> None:
+    """With a database, the schema names tables no parsed model maps: `comments` (its own ids) makes `comment_id`
+    another entity's slot; `content_details`, keyed by its FK to the key, is one of the key's own tables."""
+    from dataclasses import replace
+
+    from analyzer.models import ImpactedColumn
+
+    closure = replace(CLOSURE, columns=(*CLOSURE.columns, ImpactedColumn(
+        "content_details", "content_id", "INTEGER", "declared FK to content_items.id", target="content_items.id")),
+        schema_keys=(("content_items", ("id",)), ("images", ("id",)), ("comments", ("id",)),
+                     ("content_details", ("content_id",))))
+    files = []
+    for rel, text in {"app/models.py": MODELS, "app/replies.py": REPLIES}.items():
+        p = tmp_path / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text, encoding="utf-8")
+        files.append(SourceFile(".", str(p), rel, "python"))
+    found = {(f.code, f.span.line) for f in scan_python(files, closure, Config()).findings if f.path == "app/replies.py"}
+    assert ("PY068", 12) in found  # comment_id=item.id
+    assert ("PY020", 7) not in found  # ReplyRow.comment_id stays a comment's id
+    assert ("PY020", 8) in found  # detail_id: content_details' ids are the key
+    bare = scan_python(files, CLOSURE, Config())  # without the schema, no table is called `comment`: it flows
+    assert ("PY068", 12) not in {(f.code, f.span.line) for f in bare.findings if f.path == "app/replies.py"}

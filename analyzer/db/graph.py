@@ -387,7 +387,8 @@ def compute_closure(snapshot: SchemaSnapshot, targets: Sequence[Target], config:
     references = tuple(sorted((r for r in refs if r.dest in impacted),
                               key=lambda r: (r.to_table, r.to_column, r.from_table, r.from_column, r.kind)))
     columns = tuple(sorted(impacted.values(), key=lambda c: (c.reason != "target", c.table, c.column)))
-    return Closure(targets=resolved, columns=columns, references=references)
+    return Closure(targets=resolved, columns=columns, references=references,
+                   schema_keys=tuple((t.name, tuple(t.primary_key)) for t in snapshot.tables))
 
 
 def _reason(r: Reference) -> str:

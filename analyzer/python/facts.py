@@ -307,6 +307,9 @@ def own_tables(model: KeyModel) -> set[str]:
     for table, cols in model.impacted.items():
         if any(c.lower() in GENERIC_PK_NAMES for c in cols):
             out.add(table)
+    for table, pk in model.closure.schema_keys:
+        if pk and all(c in model.impacted.get(table, {}) for c in pk):
+            out.add(table)
     return out
 
 
@@ -341,7 +344,8 @@ def foreign_entity(model: KeyModel, slot: str, cls: str | None = None) -> str | 
         return cache[entity][1]
     wanted = {entity, singular(entity)}
     tables: dict[str, set[str]] = {}
-    for t in {*model.impacted, *(o.table for o in model.orm.values()), *model.other_orm.values()}:
+    for t in {*model.impacted, *(o.table for o in model.orm.values()), *model.other_orm.values(),
+              *(name for name, _pk in model.closure.schema_keys)}:
         tables.setdefault(t, set()).update(_table_forms(t))
     for name, orm in model.orm.items():
         tables.setdefault(orm.table, set()).update(_table_forms(snake(name)))
