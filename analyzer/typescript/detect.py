@@ -205,7 +205,7 @@ class Detector:
         for rule in load_rules():
             module = rule_module(rule.stem)
             self._plan.append((rule, getattr(module, "detect", None), getattr(module, "detect_file", None)))
-            if hasattr(module, "revise"):
+            if module is not None and hasattr(module, "revise"):
                 self._revisers.append((rule, module.revise))
 
     def finding(self, fi: FileIndex, rule_name: str, node: ts.Node, symbol: str, why: str,
