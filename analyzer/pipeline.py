@@ -425,9 +425,10 @@ def verified(report: Report, typecheck: bool = True, config: Config | None = Non
     check = verify_findings(report.findings, files, roots if isinstance(roots, dict) else {}, typecheck=typecheck,
                             enabled=lambda f: cfg.rule_enabled(f.code, f.rule))
     findings = report.findings
-    if check.withheld:
-        findings = tuple(_withheld(f, check.withheld[f.path]) if f.path in check.withheld and f.edits else f
-                         for f in findings)
+    if check.withheld or check.held:  # a file's patch, or one finding's edits (`verify._hold_broken`)
+        findings = tuple(_withheld(f, check.withheld.get(f.path) or check.held[(f.path, f.span.line, f.symbol)])
+                         if (f.path in check.withheld or (f.path, f.span.line, f.symbol) in check.held) and f.edits
+                         else f for f in findings)
     found = [_with_severity(f, cfg) for f in check.found]  # kept by the configuration, not suppressed
     listed = "diff" not in report.extras  # a pull request's report lists the lines it changed, not these
     verification = {"checked": check.checked, "skipped": check.skipped, "withheld": check.withheld,

@@ -44,7 +44,7 @@ from analyzer.models import Report  # noqa: E402
 from analyzer.pipeline import ScanOptions, run_scan, verified  # noqa: E402
 
 APPS = {"fleet_app": ("vehicles.id", "trailers.id"), "ledger_app": ("documents.id",),
-        "content_app": ("content_items.id", "content_items_auto.id")}
+        "content_app": ("content_items.id", "content_items_auto.id"), "clinic_app": ("bookings.id",)}
 STRICT = {"compilerOptions": {"target": "ES2020", "module": "ESNext", "moduleResolution": "Bundler", "jsx": "react-jsx",
                               "strict": True, "noEmit": True, "skipLibCheck": True}, "include": ["src"]}
 _ERROR = re.compile(r"^(\S+?)\((\d+),\d+\): error (TS\d+: .*)$", re.M)

@@ -60,3 +60,70 @@ def test_after_apply_tsc_reports_only_the_review_lines(checked) -> None:  # type
     review = {(f"src/{k}{i}.ts", n) for k, i, e in EXAMPLES for n in e.review}
     placed = {(e.split("(", 1)[0], int(e.split("(", 1)[1].split(",", 1)[0])) for e in errors}
     assert placed <= review, errors
+
+
+def test_the_compiler_names_declarations_the_syntax_does_not(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A method of a class re-exported by an index (a generated client's `Service.get({ bookingId })`) and
+    a property read through a type the hook infers (`booking.id`): the compiler kept running says where
+    they are declared, and those annotations are retyped; a number read into the key's slot only where
+    the report lists its declaration for review (a generated client's id). A count given to the key's
+    slot (`label(booking.seats)`) is left for review."""
+    monkeypatch.setenv("IMPACT_NODE_MODULES", str(require_node_modules()))
+    root = write_tree(tmp_path / "web", {
+        "tsconfig.json": TSCONFIG,
+        "src/client/types.ts": "export type Booking = {\n  id: number;\n  seats: number;\n};\n"
+                               "export type GetBookingData = { bookingId: number };\n",
+        "src/client/sdk.ts": "import type { Booking, GetBookingData } from './types';\n"
+                             "export class BookingsService {\n"
+                             "  public static getBooking(data: GetBookingData): Promise<Booking> {\n"
+                             "    return fetch(`/b/${data.bookingId}`).then((r) => r.json());\n  }\n}\n",
+        "src/client/index.ts": "export * from './sdk';\nexport * from './types';\n",
+        "src/hooks.ts": "import { BookingsService } from './client';\n\n"
+                        "export function useBooking(id: number) {\n"
+                        "  return BookingsService.getBooking({ bookingId: id });\n}\n",
+        "src/page.ts": "import { useBooking } from './hooks';\n\n"
+                       "export function label(bookingId: number): string {\n  return `#${bookingId}`;\n}\n\n"
+                       "export async function page(raw: string) {\n"
+                       "  const booking = await useBooking(Number(raw));\n"
+                       "  return [label(booking.id), label(booking.seats)];\n}\n",
+    })
+    made = [_finding(root, "web", "src/client/types.ts", "id: number", "", "Booking.id", "TS070", fix=False),
+            _finding(root, "web", "src/hooks.ts", "id: number", "id: string", "useBooking.id", "TS020"),
+            _finding(root, "web", "src/page.ts", "bookingId: number", "bookingId: string", "label.bookingId", "TS031")]
+    result = _verify(root, "web", made)
+    fixes = {(f.path, f.line, f.symbol) for f in result.found if f.code == "TS901"}
+    assert ("web/src/client/types.ts", 5, "GetBookingData.bookingId") in fixes, result.found
+    assert ("web/src/client/types.ts", 2, "Booking.id") in fixes, result.found
+    assert "+  id: string;" in result.patches["web/src/client/types.ts"]
+    assert "seats: string" not in result.patches["web/src/client/types.ts"]
+    assert "+  const booking = await useBooking(raw);" in result.patches["web/src/page.ts"]
+    (left,) = [f for f in result.found if f.code == "TS900"]
+    assert (left.path, left.line) == ("web/src/page.ts", 9), "label(booking.seats): a count, for review"
+
+
+def test_a_patch_tsc_rejects_where_it_wrote_is_withheld_alone(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A rule's rewrite that does not type-check where it wrote (`localeCompare` on a number) is withheld,
+    that finding alone: the other patch of the same file stays, and so does a patch whose line tsc rejects
+    beside it (a stale type next to a right annotation)."""
+    monkeypatch.setenv("IMPACT_NODE_MODULES", str(require_node_modules()))
+    root = write_tree(tmp_path / "web", {
+        "tsconfig.json": TSCONFIG,
+        "src/sort.ts": "interface Vehicle { id: number; price: number }\n"
+                       "export const byId = (a: Vehicle, b: Vehicle) => a.id - b.id;\n"
+                       "export const byPrice = (a: Vehicle, b: Vehicle) => a.price - b.price;\n"
+                       "declare function load(v: { id: number }): void;\n"
+                       "export const open = (v: { id: number }) => load(v);\n",
+    })
+    made = [_finding(root, "web", "src/sort.ts", "id: number", "id: string", "Vehicle.id"),
+            _finding(root, "web", "src/sort.ts", "a.price - b.price", "a.price.localeCompare(b.price)", "byPrice",
+                     "TS102"),
+            _finding(root, "web", "src/sort.ts", "open = (v: { id: number })", "open = (v: { id: string })", "open.v",
+                     "TS031")]
+    result = _verify(root, "web", made)
+    diff = result.patches["web/src/sort.ts"]
+    assert "+interface Vehicle { id: string; price: number }" in diff
+    assert "+export const byId = (a: Vehicle, b: Vehicle) => a.id.localeCompare(b.id);" in diff
+    assert "localeCompare(b.price)" not in diff and "+export const open = (v: { id: string }) => load(v);" in diff
+    (key, why), = result.held.items()
+    assert key == ("web/src/sort.ts", 3, "byPrice") and why.startswith("tsc TS2339 on the patched line"), why
+    assert result.projects[0].held == 1

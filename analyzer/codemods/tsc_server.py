@@ -81,9 +81,86 @@ function check() {
   return out;
 }
 
+// ---- where a value comes from, or where it goes: the declaration behind a diagnostic's position
+function nodeAt(sf, pos) {
+  let found = sf;
+  const visit = (n) => { if (n.getStart(sf) <= pos && pos < n.getEnd()) { found = n; ts.forEachChild(n, visit); } };
+  ts.forEachChild(sf, visit);
+  return found;
+}
+
+function typed(decl) {
+  // a property of an interface, a type literal or a class whose type is written out
+  if (!decl || !decl.type) return null;
+  if (!(ts.isPropertySignature(decl) || ts.isPropertyDeclaration(decl) || ts.isParameter(decl))) return null;
+  if (ts.isParameter(decl) && role !== "target") return null;
+  const sf = decl.getSourceFile();
+  const owner = decl.parent && (decl.parent.name ? decl.parent.name.getText(sf)
+    : decl.parent.parent && decl.parent.parent.name ? decl.parent.parent.name.getText(sf) : "");
+  const fn = ts.isParameter(decl) && decl.parent && decl.parent.name ? decl.parent.name.getText(sf) : owner;
+  const name = decl.name ? decl.name.getText(sf) : "";
+  return { file: path.relative(project, sf.fileName).split(path.sep).join("/"), start: decl.type.getStart(sf),
+           end: decl.type.getEnd(), symbol: (fn ? fn + "." : "") + name,
+           what: ts.isParameter(decl) ? "parameter" : "property" };
+}
+
+let role = "";
+function declFor(checker, sym) {
+  if (!sym) return null;
+  if (sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
+  for (const d of sym.declarations || []) { const t = typed(d); if (t) return t; }
+  return null;
+}
+
+function where(q) {
+  role = q.role;
+  for (const p of programs) {
+    if (!p.builder) continue;
+    const program = p.builder.getProgram();
+    const sf = program.getSourceFile(path.resolve(project, q.file));
+    if (!sf) continue;
+    const checker = program.getTypeChecker();
+    const pos = sf.getPositionOfLineAndCharacter(q.line - 1, q.col - 1);
+    let node = nodeAt(sf, pos);
+    if (q.role === "value") {  // the value tsc rejects: the widest expression starting there
+      while (node.parent && node.parent.getStart(sf) === node.getStart(sf) && ts.isExpression(node.parent)
+             && !ts.isCallExpression(node.parent) && !ts.isBinaryExpression(node.parent)) node = node.parent;
+      if (ts.isPropertyAccessExpression(node)) return declFor(checker, checker.getSymbolAtLocation(node.name));
+      return null;
+    }
+    // the slot it goes to: an object literal's property, a JSX attribute, a call's argument
+    const parent = node.parent;
+    if (parent && (ts.isPropertyAssignment(parent) || ts.isShorthandPropertyAssignment(parent)) && parent.name === node) {
+      const type = checker.getContextualType(parent.parent);
+      const prop = type && type.getProperty(node.getText(sf));
+      return declFor(checker, prop);
+    }
+    if (parent && ts.isJsxAttribute(parent) && parent.name === node) return declFor(checker, checker.getSymbolAtLocation(node));
+    let arg = node;
+    while (arg.parent && !(ts.isCallExpression(arg.parent) && arg.parent.arguments.includes(arg))
+           && arg.parent.getStart(sf) === arg.getStart(sf)) arg = arg.parent;
+    const call = arg.parent;
+    if (call && ts.isCallExpression(call) && call.arguments.includes(arg)) {
+      const sig = checker.getResolvedSignature(call);
+      const index = call.arguments.indexOf(arg);
+      const param = sig && sig.parameters[index];
+      return param ? declFor(checker, param) : null;
+    }
+    return null;
+  }
+  return null;
+}
+
 readline.createInterface({ input: process.stdin }).on("line", (line) => {
-  if (line.trim() !== "check") process.exit(0);
   let reply;
+  const text = line.trim();
+  if (text.startsWith("{")) {
+    try { reply = { ok: true, found: JSON.parse(text).queries.map((q) => { try { return where(q); } catch (e) { return null; } }) }; }
+    catch (e) { reply = { ok: false, error: String(e && e.stack || e) }; }
+    process.stdout.write(JSON.stringify(reply) + "\n");
+    return;
+  }
+  if (text !== "check") process.exit(0);
   try { reply = { ok: true, diagnostics: check() }; } catch (e) { reply = { ok: false, error: String(e && e.stack || e) }; }
   process.stdout.write(JSON.stringify(reply) + "\n");
 });
@@ -148,6 +225,34 @@ class TscServer:
             self.close()
             return None
         return [d for d in reply["diagnostics"] if isinstance(d, dict)]
+
+    def where(self, queries: list[dict[str, object]]) -> list[dict[str, object] | None]:
+        """The declarations behind positions of the last check, from the compiler's own symbols (the
+        project's files as it resolved them, inferred types included): per query (`file` relative to the
+        project, 1-based `line` and `col`, `role` "value": where the rejected value's property is declared;
+        "target": the property, attribute or parameter it is given to), the declaring file, the span of its
+        type annotation (offsets in UTF-16 code units), a symbol and what it is; None where there is none."""
+        proc = self.proc
+        if not queries or proc is None or proc.stdin is None or proc.stdout is None or proc.poll() is not None:
+            return [None] * len(queries)
+        timer = threading.Timer(self.timeout, proc.kill)
+        timer.start()
+        try:
+            proc.stdin.write(json.dumps({"queries": queries}) + "\n")
+            proc.stdin.flush()
+            line = proc.stdout.readline()
+        except (OSError, ValueError):
+            line = ""
+        finally:
+            timer.cancel()
+        try:
+            reply = json.loads(line) if line else None
+        except ValueError:
+            reply = None
+        found = reply.get("found") if isinstance(reply, dict) and reply.get("ok") else None
+        if not isinstance(found, list) or len(found) != len(queries):
+            return [None] * len(queries)
+        return [f if isinstance(f, dict) else None for f in found]
 
     def close(self) -> None:
         proc, self.proc = self.proc, None

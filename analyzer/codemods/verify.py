@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analyzer.codemods.apply import EditConflict, patch_file, unified_diff
-from analyzer.codemods.tsc_fix import Resolver, Slot
+from analyzer.codemods.tsc_fix import Resolver, Slot, number_meets_string, string_meets_number
 from analyzer.codemods.tsc_server import TscServer
 from analyzer.models import Edit, Finding, RuleMeta, SourceFile, Span
 
@@ -75,6 +75,7 @@ class ProjectCheck:
     after: int = 0  # new errors left when the loop ends (found + expected + any it could not place)
     patched: int = 0  # patched files kept
     withheld: int = 0
+    held: int = 0  # findings whose own patched line tsc still rejects: their edits withheld, alone
 
     def as_dict(self) -> dict[str, object]:
         return dict(self.__dict__)
@@ -87,6 +88,7 @@ class Verification:
 
     patches: dict[str, str]
     withheld: dict[str, str] = field(default_factory=dict)
+    held: dict[tuple[str, int, str], str] = field(default_factory=dict)  # one finding's patch withheld, and why
     checked: list[str] = field(default_factory=list)  # e.g. "python: 12 patched files compile"
     skipped: list[str] = field(default_factory=list)  # checks that could not run, and why
     found: list[Finding] = field(default_factory=list)  # new findings: TS900/TS901/PY900
@@ -520,6 +522,7 @@ class _TscLoop:
         self.fixes: dict[tuple[str, int], Finding] = {}  # (rel, offset in the scanned text) -> the fix there
         self.trials: list[_Trial] = []  # rewrites of the last round, kept if the next one finds their lines clean
         self.rejected: set[tuple[str, int]] = set()  # rewrites given back: not tried again
+        self.slots: dict[Diagnostic, Slot | None] = {}  # this round's answers (cleared when tsc runs again)
         self.maps: dict[str, _LineMap] = {}
 
     def path(self, rel: str) -> str:
@@ -545,6 +548,7 @@ class _TscLoop:
         for rounds in range(1, _MAX_ROUNDS + 2):  # the last one only when the one before gave something back
             record.rounds = rounds
             diags = self.tsc.run()
+            self._prepare(diags)
             if diags is None:
                 if known is None and self._baseline() is None:  # tsc does not run on the tree as it is either
                     record.ran, record.reason = False, "tsc could not run on the project as it is"
@@ -572,10 +576,60 @@ class _TscLoop:
             final = new
             if not self._fix_round(new, more=rounds < _MAX_ROUNDS):
                 break
+        if known is not None and not record.withheld:
+            final = self._hold_broken(final, known)
         record.runs = self.tsc.runs
         self._conclude(final, live)
         record.seconds = round(time.perf_counter() - started, 2)
         self._say()
+
+    def _hold_broken(self, final: list[Diagnostic], known: Counter[tuple[str, int, str]]) -> list[Diagnostic]:
+        """Withhold the patches still broken when the loop ends: a finding whose own patched line tsc
+        rejects (`a.patient_id.localeCompare(...)` on a number) gives its edits back, alone; the rest of
+        its file's patch and every other patch stay. tsc runs once more on what is kept."""
+        broken: dict[int, tuple[Finding, Diagnostic]] = {}
+        for d in final:
+            place = (self.path(d.rel), self._original_line(d))
+            if place in self.review:
+                continue
+            for f in (*self.applied, *self.fixes.values()):
+                if f.path == place[0] and id(f) not in broken and place in self._lines(f) and self._inside(d, f):
+                    broken[id(f)] = (f, d)
+        if not broken:
+            return final
+        changed = set()
+        for f, d in broken.values():
+            rel = f.path[len(self.base):]
+            self._drop(rel, f)
+            changed.add(rel)
+            self.result.held[_held_key(f)] = f"tsc {d.code} on the patched line: {d.message}"
+            self.record.held += 1
+        self.applied = [f for f in self.applied if id(f) not in broken]
+        self._write_all(changed)
+        diags = self.tsc.run()
+        self.record.rounds += 1
+        self._prepare(diags)
+        return self._new(diags, known) if diags is not None else final
+
+    def _inside(self, d: Diagnostic, f: Finding) -> bool:
+        """Does tsc point into the text one of the finding's edits wrote (not elsewhere on its line, where
+        a stale type beside it is the cause)?"""
+        try:
+            current = (self.copy / d.rel).read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            return False
+        lines = current.splitlines(keepends=True)
+        if not 0 < d.line <= len(lines):
+            return False
+        at = sum(len(x) for x in lines[:d.line - 1]) + d.col - 1
+        ours = {id(e) for e in f.edits}
+        shift = 0
+        for e in sorted(self.work.edits.get(f.path, []), key=lambda e: (e.start, e.end)):
+            start = e.start + shift
+            if id(e) in ours and current[start:start + len(e.text)] == e.text and start <= at <= start + len(e.text):
+                return True
+            shift += len(e.text) - (e.end - e.start)
+        return False
 
     def _maybe_news(self, d: Diagnostic) -> bool:
         """Could this error be the patches' doing and worth a finding or a fix? (Else no baseline is needed.)"""
@@ -584,12 +638,90 @@ class _TscLoop:
         return self._slot(d) is not None
 
     def _slot(self, d: Diagnostic) -> Slot | None:
-        """The annotation a diagnostic names; a tree the resolver cannot follow is no fix, not a crash."""
+        """The annotation a diagnostic names; a tree the resolver cannot follow is no fix, not a crash.
+        Where the syntax alone does not say (a method of an imported class, a type inferred through a
+        hook), the compiler kept running is asked for the declaration (`TscServer.where`)."""
         if not d.rel:
             return None
+        if d in self.slots:
+            return self.slots[d]
         try:
-            return self.resolver.slot_for(d.rel, d.line, d.col, d.code, d.message)
+            slot = self.resolver.slot_for(d.rel, d.line, d.col, d.code, d.message)
         except Exception:  # noqa: BLE001 - no file may crash a run (STYLE.md)
+            slot = None
+        if slot is None:
+            self._ask_compiler([d])
+            slot = self.slots.get(d)
+        self.slots[d] = slot
+        return slot
+
+    def _prepare(self, diags: list[Diagnostic] | None) -> None:
+        """This round's slots, while the compiler holds the patched program (before any baseline run)."""
+        self.slots.clear()
+        unknown = []
+        for d in diags or []:
+            if not d.rel:
+                continue
+            try:
+                slot = self.resolver.slot_for(d.rel, d.line, d.col, d.code, d.message)
+            except Exception:  # noqa: BLE001 - no file may crash a run (STYLE.md)
+                slot = None
+            if slot is not None:
+                self.slots[d] = slot
+            else:
+                unknown.append(d)
+        self._ask_compiler(unknown)
+        for d in unknown:
+            self.slots.setdefault(d, None)
+
+    def _ask_compiler(self, diags: Sequence[Diagnostic]) -> None:
+        """One question to the compiler for the diagnostics saying a number and the key, a string, meet:
+        where the slot the key goes to is declared (a string reaching `number`), or where the number that
+        goes to a key slot is declared (a property typed `number`, read as `booking.id`)."""
+        server = self.tsc.server
+        asked = [(d, "target" if string_meets_number(d.code, d.message) else "value") for d in diags
+                 if d.rel and d not in self.slots and (string_meets_number(d.code, d.message)
+                                                      or number_meets_string(d.code, d.message))]
+        if server is None or self.tsc.mode != "server" or not asked:
+            return
+        prefix = self.rel_dir.as_posix()
+        queries: list[dict[str, object]] = [
+            {"file": d.rel[len(prefix) + 1:] if prefix not in ("", ".") else d.rel, "line": d.line, "col": d.col,
+             "role": role} for d, role in asked]
+        for (d, role), found in zip(asked, server.where(queries), strict=True):
+            slot = self._declared_slot(found) if found is not None else None
+            if slot is not None and role == "value" and not self._listed(slot):
+                slot = None  # a number given to the key's slot is the key only where the report says so
+            self.slots[d] = slot
+
+    def _listed(self, slot: Slot) -> bool:
+        """Is the slot's line one the report lists for review (a generated client's `id: number`, which the
+        rules do not patch)? Only then is a `number` read into a key slot retyped at its declaration:
+        elsewhere it may be a count given where the key goes (`label(booking.seats)`), for a person."""
+        lmap = self._map(slot.rel) if self.path(slot.rel) in self.work.edits else None
+        line = lmap.line(slot.line) if lmap is not None else slot.line
+        return (self.path(slot.rel), line) in self.review
+
+    def _declared_slot(self, found: Mapping[str, object]) -> Slot | None:
+        file, start, end = found.get("file"), found.get("start"), found.get("end")
+        if not isinstance(file, str) or not isinstance(start, int) or not isinstance(end, int):
+            return None
+        rel = os.path.normpath(self.rel_dir / file).replace(os.sep, "/")
+        if rel.startswith("../") or "node_modules/" in rel or not rel.endswith(_TS_EXT) or rel.endswith(".d.ts"):
+            return None
+        tree = self.resolver.tree(rel)
+        if tree is None:
+            return None
+        a, b = tree.byte(_from_utf16(tree.text, start)), tree.byte(_from_utf16(tree.text, end))
+        node = tree.tree.root_node.named_descendant_for_byte_range(a, b)
+        while node is not None and node.parent is not None and (node.start_byte, node.end_byte) == \
+                (node.parent.start_byte, node.parent.end_byte):
+            node = node.parent
+        if node is None or (node.start_byte, node.end_byte) != (a, b):
+            return None
+        try:
+            return self.resolver._slot(tree, node, str(found.get("symbol") or ""), str(found.get("what") or "property"))
+        except Exception:  # noqa: BLE001 - a declaration the resolver cannot read is no fix
             return None
 
     def _baseline(self) -> Counter[tuple[str, int, str]] | None:
@@ -911,6 +1043,18 @@ def _int(value: object) -> int:
 
 def _evidence(d: Diagnostic) -> str:
     return f"tsc {d.code}: {d.message}" + (f" ({d.detail})" if d.detail else "")
+
+
+def _held_key(f: Finding) -> tuple[str, int, str]:
+    """How `Verification.held` names a finding: path, line and symbol (stable between verify and report)."""
+    return f.path, f.span.line, f.symbol
+
+
+def _from_utf16(text: str, offset: int) -> int:
+    """A str offset from the compiler's (UTF-16 code units)."""
+    if text.isascii():
+        return offset
+    return len(text.encode("utf-16-le")[:2 * offset].decode("utf-16-le", "ignore"))
 
 
 def _line_col(text: str, offset: int) -> tuple[int, int]:
