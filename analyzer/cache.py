@@ -217,6 +217,35 @@ class ScanCache:
         self._write(f"recent-{scan_key}.pickle", [key, *recent][:_RECENT])
         self.trim()
 
+    def store_snapshot(self, scan_key: str, files: Sequence[SourceFile], sums: dict[str, str], snap: Any) -> None:
+        """The Python scan's final facts beside its entry, for diff mode (analyzer.incremental)."""
+        self._write(f"facts-{self.files_key(scan_key, files, sums)}.pickle", snap)
+
+    def base_entry(self, scan_key: str, files: Sequence[SourceFile], sums: dict[str, str],
+                   changed: set[str]) -> tuple[Entry, Any, set[str]] | None:
+        """The stored scan (with its final facts) whose files differ from these only in `changed` paths (the
+        diff's), fewest differences first: (entry, snapshot, the paths that differ)."""
+        now = {f.path: (f.language, f.abs_path, sums.get(f.path, "")) for f in files}
+        recent = self._read(f"recent-{scan_key}.pickle")
+        best: tuple[Entry, str, set[str]] | None = None
+        for key in recent if isinstance(recent, list) else []:
+            old = self._read(f"scan-{key}.pickle")
+            if not isinstance(old, Entry):
+                continue
+            before = {path: (lang, abs_path, digest) for path, lang, abs_path, digest in old.files}
+            differ = {p for p in before.keys() | now.keys() if before.get(p) != now.get(p)}
+            if differ <= changed and (best is None or len(differ) < len(best[2])) \
+                    and (self.dir / f"facts-{key}.pickle").exists():
+                best = (old, key, differ)
+        if best is None:
+            return None
+        snap = self._read(f"facts-{best[1]}.pickle")
+        if snap is None:
+            return None
+        self._touch(f"scan-{best[1]}.pickle")
+        self._touch(f"facts-{best[1]}.pickle")
+        return best[0], snap, best[2]
+
     def _schema_name(self, files: Sequence[SourceFile], sums: dict[str, str]) -> str:
         h = hashlib.sha256(tool_fingerprint().encode())
         for f in files:

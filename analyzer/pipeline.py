@@ -269,6 +269,10 @@ def _scan_sources(options: ScanOptions, store: ScanCache | None, sums: dict[str,
             ts = scan_typescript(ts_files, got.py.seeds, cfg, progress=progress, to_type=to_type, trace=ts_trace)
             store.store(key, files, sums, got.py, ts, {**got.trace, "typescript": ts_trace})
             return got.py, ts, got.how
+        if options.diff_base:  # a pull request: its changed files against the base's cached facts
+            fast = _from_base(options, store, key, files, sums, to_type, progress)
+            if fast is not None:
+                return fast
     jobs = cfg.jobs or (2 if workers.cores() >= 2 and len(py_files) + len(ts_files) >= 400 else 1)
     from analyzer.python import scan_python
     from analyzer.typescript import scan as _ts  # noqa: F401 - imported before the worker forks
@@ -276,6 +280,8 @@ def _scan_sources(options: ScanOptions, store: ScanCache | None, sums: dict[str,
     # the TypeScript worker is forked before the Python trees exist (it shares none of them) and waits for
     # the seeds, sent as soon as the Python rounds settle; it scans while the Python rules run
     worker = workers.fork(_typescript_in_worker, ts_files, cfg, to_type) if jobs > 1 and ts_files else None
+    if store is not None:
+        trace["live"] = None  # scan_python puts its final facts there, for diff mode's snapshot
     try:
         py = scan_python(py_files, closure, cfg, progress=progress, trace=trace,
                          on_seeds=worker.send if worker is not None else None)
@@ -283,6 +289,12 @@ def _scan_sources(options: ScanOptions, store: ScanCache | None, sums: dict[str,
         if worker is not None:
             worker.cancel()
         raise
+    live = trace.pop("live", None)
+    if store is not None and live is not None:
+        from analyzer.incremental import snapshot
+
+        store.store_snapshot(key, files, sums, snapshot(live))  # type: ignore[arg-type]
+    del live
     progress(0, "scanning TypeScript")
     done = worker.result() if worker is not None else None
     if isinstance(done, tuple) and len(done) == 2 and isinstance(done[0], ScanResult):
@@ -294,6 +306,46 @@ def _scan_sources(options: ScanOptions, store: ScanCache | None, sums: dict[str,
     if store is not None:
         store.store(key, files, sums, py, ts, trace)
     return py, ts, "stored" if store is not None else "off"
+
+
+def _from_base(options: ScanOptions, store: ScanCache, key: str, files: list[SourceFile], sums: dict[str, str],
+               to_type: str, progress: Progress) -> tuple[ScanResult, ScanResult, str] | None:
+    """`--diff-base` with a cached scan of the base: the changed Python files checked against its final facts
+    (analyzer.incremental), the TypeScript scan replayed or run again from the same seeds when a TypeScript
+    file changed; None (and one line on stderr saying why) when that cannot be exact: then a full scan."""
+    import sys
+
+    from analyzer.incremental import Fallback, from_base
+
+    cfg = options.config
+    assert options.diff_base
+    try:
+        py, ts, entry = from_base(store, key, options.roots, options.diff_base, files, sums, cfg)
+    except Fallback as exc:
+        print(f"impact: --diff-base {options.diff_base}: scanning in full: {exc}", file=sys.stderr)
+        return None
+    except UsageError:
+        raise  # a bad --diff-base: one line, exit 2
+    except (RecursionError, Exception) as exc:  # noqa: BLE001 - the full scan is the answer; never a crash here
+        print(f"impact: --diff-base {options.diff_base}: scanning in full: internal error "
+              f"({type(exc).__name__}: {exc})", file=sys.stderr)
+        return None
+    if ts is None:
+        from analyzer.typescript.scan import replay
+
+        ts_files = [f for f in files if f.language == "typescript"]
+        now = {f.path: sums.get(f.path, "") for f in ts_files}
+        before = {p: d for p, lang, _a, d in entry.files if lang == "typescript"}
+        changed = {p for p in now.keys() | before.keys() if now.get(p) != before.get(p)}
+        ts = replay(entry.ts, entry.trace.get("typescript", {}), ts_files, changed, py.seeds, cfg)
+        if ts is None:
+            from analyzer.typescript import scan_typescript
+
+            progress(0, "scanning TypeScript")
+            ts = scan_typescript(ts_files, py.seeds, cfg, progress=progress, to_type=to_type, trace={})
+    progress(len(files))
+    store.store(key, files, sums, py, ts, {**entry.trace})
+    return py, ts, "diff from the base"
 
 
 def _typescript_in_worker(seeds: KeySeeds, files: list[SourceFile], cfg: Config,

@@ -264,3 +264,118 @@ def test_a_changed_file_with_a_non_ascii_name_is_in_the_diff(repo: Path) -> None
     assert doc["diff"]["changed_files"] == ["app/nötes.py"]
     assert [(f["path"], f["symbol"]) for f in doc["findings"]] == [("app/nötes.py", "NoteOut.document_id")]
     assert doc["diff"]["reviewers"] == [{"owners": ["@team-a"], "paths": ["app/nötes.py"]}]
+
+
+# ----------------------------------------------------------------------------- proportional diff mode (issue 15)
+APP = Path(__file__).resolve().parent.parent / "fixtures" / "content_app"
+REPO_PY = "backend/app/repositories/content_repo.py"
+ROUTES = "backend/app/api/routes/contents.py"
+
+
+def _edit(rel: str, old: str, new: str) -> Any:
+    def apply(app: Path) -> None:
+        path = app / rel
+        text = path.read_text(encoding="utf-8")
+        assert old in text, (rel, old)
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return apply
+
+
+def _ts_and_py(app: Path) -> None:
+    _edit(REPO_PY, "    def get(self, content_id: int) -> Optional[ContentItem]:  # impact: must_change service",
+          "    def get(self, content_id: int) -> Optional[ContentItem]:  # impact: must_change service (why)")(app)
+    page = sorted(p for p in (app / "frontend").rglob("*.tsx") if "node_modules" not in p.parts)[0]
+    page.write_text(page.read_text(encoding="utf-8") + "\nexport const contentIdOf = (c: { id: number }) => c.id;\n",
+                    encoding="utf-8")
+
+
+#: (name, change, proportional?): each scanned with --diff-base against the base's cache, and without a cache
+CHANGES = [
+    ("a comment on a line with a finding", _edit(REPO_PY, "        stmt = select(ContentItem).where(ContentItem.id.in_(ids))\n",
+                                                  "        stmt = select(ContentItem).where(ContentItem.id.in_(ids))  # why\n"), True),
+    ("lines moved by a docstring", _edit(ROUTES, '"""', '"""Routes.\n\n', ), True),
+    ("an annotation rewritten", _edit(REPO_PY, "def get_many(self, ids: Sequence[int])", "def get_many(self, ids: list[int])"),
+     True),
+    ("a local renamed", _edit(ROUTES, "next_cursor = items[-1].id if len(items) == limit else None\n"
+                                      "    return CursorPage[ContentSummary](items=items, next_cursor=next_cursor)",
+                              "nxt = items[-1].id if len(items) == limit else None\n"
+                              "    return CursorPage[ContentSummary](items=items, next_cursor=nxt)"), True),
+    ("a new local holding the key", _edit(ROUTES, "    next_cursor = items[-1].id if len(items) == limit else None\n",
+                                          "    next_cursor = items[-1].id if len(items) == limit else None\n"
+                                          "    marker: int = next_cursor or 0\n"), True),
+    ("a TypeScript and a Python file", _ts_and_py, True),
+    ("the derivation of a parameter's key removed",
+     _edit(REPO_PY, "        stmt = select(ContentItem).where(ContentItem.id.in_(ids))\n",
+           "        wanted = list(ids)\n        stmt = select(ContentItem).where(ContentItem.id.in_(wanted))\n"), False),
+    ("the key no longer passed to a callee", _edit(ROUTES, "items = ContentRepository(db).after(after, limit)",
+                                                   "items = ContentRepository(db).latest(limit)"), False),
+    ("a new function", _edit(REPO_PY, "class ContentRepository:",
+                             "def first_id(items: list[ContentItem]) -> int:\n    return items[0].id\n\n\n"
+                             "class ContentRepository:"), False),
+]
+
+
+@pytest.fixture(scope="module")
+def content_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """content_app in a git repository, and a cache holding a scan of its base (what CI keeps of main)."""
+    import shutil
+
+    from analyzer.config import Config
+    from analyzer.pipeline import ScanOptions, run_scan
+
+    if not (APP / "backend").is_dir():
+        pytest.skip("fixture app not present")
+    root = tmp_path_factory.mktemp("proportional")
+    app = root / "app"
+    for part in ("backend", "frontend"):
+        shutil.copytree(APP / part, app / part, ignore=shutil.ignore_patterns(".impact-cache", "node_modules"))
+    _git(app, "init", "-q", "-b", "main")
+    _git(app, "add", "-A")
+    _git(app, "commit", "-qm", "base")
+    cache = root / "cache"
+    run_scan(ScanOptions(roots=(str(app / "backend"), str(app / "frontend")), targets=("content_items.id",),
+                         config=Config(jobs=1), cache_dir=cache))
+    return app, cache
+
+
+@pytest.mark.parametrize(("name", "change", "proportional"), CHANGES, ids=[c[0] for c in CHANGES])
+def test_diff_mode_from_the_base_cache_reports_what_a_full_scan_reports(
+        name: str, change: Any, proportional: bool, content_repo: tuple[Path, Path], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A pull request checked against the base's cached facts (parse the changed files, follow their callers)
+    gives the findings, the standing migration and the left-outs of a full scan of the changed tree; a change
+    that teaches or takes away a fact (or adds a definition) scans in full and says why on one line."""
+    import shutil
+
+    from analyzer.config import Config
+    from analyzer.pipeline import ScanOptions, run_scan
+
+    app, base_cache = content_repo
+    cache = tmp_path / "cache"
+    shutil.copytree(base_cache, cache)
+    change(app)
+    try:
+        def scan(cache_dir: Path | None) -> Any:
+            return run_scan(ScanOptions(roots=(str(app / "backend"), str(app / "frontend")),
+                                        targets=("content_items.id",), config=Config(jobs=1, cache=cache_dir is not None),
+                                        cache_dir=cache_dir, diff_base="HEAD", diff_scope="files"))
+
+        capsys.readouterr()
+        fast = scan(cache)
+        said = capsys.readouterr().err.strip().splitlines()
+        full = scan(None)
+    finally:
+        _git(app, "checkout", "-q", "--", ".")
+    assert fast.findings == full.findings
+    assert fast.findings, "every change here lands in a file with findings"
+    for got in (fast, full):
+        assert isinstance(got.extras["diff"], DiffInfo)
+    assert fast.extras["diff"].standing == full.extras["diff"].standing
+    assert fast.extras["diff"].outside_diff == full.extras["diff"].outside_diff
+    how = fast.extras["stats"]["cache"]
+    if proportional:
+        assert how == "diff from the base", said
+        assert not said
+    else:
+        assert how == "stored"
+        assert len(said) == 1 and said[0].startswith("impact: --diff-base HEAD: scanning in full: "), said

@@ -198,6 +198,8 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config, prog
     if trace is not None:
         trace.update(parsed=frozenset(parsed), words=frozenset(every_word),
                      wanted_modules=frozenset(model.wanted_modules))
+        if "live" in trace:  # the final facts, for diff mode's snapshot (analyzer.incremental); the caller drops them
+            trace["live"] = (parsed, model, flow, routers, record_kinds)
     if on_seeds is not None:
         on_seeds(seeds)
     findings: list[Finding] = []
