@@ -125,7 +125,7 @@ def number_positions(node: ts.Node | None, fi: FileIndex) -> list[ts.Node]:
         targs = node.child_by_field_name("type_arguments")
         args = targs.named_children if targs is not None else []
         gname = fi.text(name) if name is not None else ""
-        if gname in ("Array", "ReadonlyArray", "Set", "ReadonlySet", "Promise") and args:
+        if gname in ("Array", "ReadonlyArray", "Set", "ReadonlySet", "Iterable", "Promise") and args:
             return number_positions(args[0], fi)
     return []
 

@@ -49,6 +49,7 @@ class Binding:
     key: bool = False
     why: str = ""
     id_map: str = ""  # indexed by a key (`m[id]`, `m.get(id)`): why
+    of: ts.Node | None = None  # `for (const id of ids)`: the iterable whose elements it takes
 
 
 @dataclass(eq=False)
@@ -138,6 +139,7 @@ _CATEGORIES: dict[str, frozenset[str]] = {
     "call": frozenset({"call_expression"}),
     "jsx": frozenset({"jsx_self_closing_element", "jsx_opening_element"}),
     "ret": frozenset({"return_statement"}),
+    "loop": frozenset({"for_in_statement"}),
     "fntype": frozenset({"function_type"}),
     "watch": WATCHED | frozenset({"subscript_expression", "regex"}),
 }
@@ -186,6 +188,8 @@ def build_index(sf: SourceFile, src: Source, tree: ts.Tree, tsx: bool = False) -
         elif cat == "ret":
             if func is not None and node.named_children:
                 func.returns.append(node.named_children[0])
+        elif cat == "loop":
+            _loop(fi, node, func)
         elif cat == "fntype":
             fi.fn_types.append(node)
         elif node.type == "string" or node.type == "template_string":
@@ -399,6 +403,27 @@ def _declare(fi: FileIndex, node: ts.Node, func: Func | None) -> None:
                 b = Binding(fi.text(c), "var", c, fi, func)
                 scope[b.name] = b
                 fi.bindings.append(b)
+
+
+def _loop(fi: FileIndex, node: ts.Node, func: Func | None) -> None:
+    """`for (const id of ids)`, `for (const { id } of rows)`: element bindings of the iterable (in the
+    function's scope, never over a name it already binds)."""
+    left = node.child_by_field_name("left")
+    right = node.child_by_field_name("right")
+    op = node.child_by_field_name("operator")
+    if left is None or right is None or op is None or fi.text(op) != "of" or node.child_by_field_name("kind") is None:
+        return
+    scope = func.locals if func is not None else fi.module
+    if left.type == "identifier":
+        found = [Binding(fi.text(left), "var", left, fi, func, of=right)]
+    elif left.type == "object_pattern":
+        found = [Binding(local, "var", n, fi, func, prop_of=prop, of=right) for local, prop, n in _object_pattern(fi, left)]
+    else:
+        return
+    for b in found:
+        if b.name not in scope:
+            scope[b.name] = b
+            fi.bindings.append(b)
 
 
 def _type_decl(fi: FileIndex, node: ts.Node) -> None:

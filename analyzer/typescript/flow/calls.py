@@ -11,7 +11,7 @@ from collections import defaultdict
 import tree_sitter as ts
 
 from analyzer.typescript.flow.holders import Holders
-from analyzer.typescript.flow.syntax import TypeRef, object_pairs, stringified
+from analyzer.typescript.flow.syntax import TypeRef, object_pairs, pair_value, stringified
 from analyzer.typescript.index import Binding, FileIndex, Func, callee_name, unwrap_type
 
 #: methods whose first argument is an element (or key) of the receiver
@@ -79,6 +79,12 @@ class Calls(Holders):
                     local.id_map = mw
                     self._touch(fi)
         targets = list(self.funcs.get(name, ()))
+        if not targets and short in ("mutate", "mutateAsync") and "." in name:  # archive.mutate(vars): its mutationFn
+            for options, ofi in self.mutation_options(fi.resolve(name.partition(".")[0], func)):
+                mf = pair_value(options, "mutationFn", ofi)
+                target = ofi.func_of(mf) if mf is not None else None
+                if target is not None:
+                    targets.append(target)
         if not targets and "." in name:  # selection.toggle(id), with selection = useSelection()
             fn = call.child_by_field_name("function")
             obj = fn.child_by_field_name("object") if fn is not None else None

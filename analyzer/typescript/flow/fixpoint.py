@@ -101,6 +101,14 @@ class Project(Seeds, Jsx):
         for b in fi.bindings:
             if b.key:
                 continue
+            if b.of is not None:  # for (const id of ids): an element of a key collection; { id } of records
+                elem = self.type_of(b.of, b.func, fi) if b.prop_of else None
+                why = (self.is_key_member(self.type_key(elem[:-2], fi), b.prop_of or "")
+                       if isinstance(elem, str) and elem.endswith("[]") else "") if b.prop_of \
+                    else self.is_key(b.of, b.func, fi)
+                if why:
+                    self.mark(b, why)
+                continue
             if b.prop_of and b.kind == "param" and b.source_type is not None:
                 st = self.norm(b.source_type, fi)
                 if st is not None:
@@ -147,7 +155,9 @@ class Project(Seeds, Jsx):
                 if init.type == "object":
                     self._typed_object(fi, init, self.norm(b.type_node, fi), b.func)
         for b in fi.bindings:  # a key variable initialised from a cast makes the cast a hazard
-            if b.key and b.kind in ("var", "state", "ref") and b.init is not None and not b.prop_of:
+            if b.key and b.of is not None and not b.prop_of:  # for (const id of ids): ids holds keys
+                self.mark_backward(b.of, b.func, fi, b.why)
+            elif b.key and b.kind in ("var", "state", "ref") and b.init is not None and not b.prop_of:
                 init = b.init
                 if b.kind == "state" and init.type == "arrow_function":
                     cb = fi.func_of(init)

@@ -14,15 +14,23 @@ from analyzer.typescript.index import Binding, FileIndex, Func
 class Holders(KeyExprs):
     """Objects, collections, state and infinite queries."""
 
-    def _typed_object(self, fi: FileIndex, obj: ts.Node, ty: TypeRef | None, func: Func | None) -> None:
-        """An object literal of an affected type: values put into its key members are keys."""
-        if ty is None or ty == "number":
+    def _typed_object(self, fi: FileIndex, obj: ts.Node, ty: TypeRef | None, func: Func | None,
+                      depth: int = 0) -> None:
+        """An object literal of an affected type: values put into its key members are keys, also in the
+        object literals it nests (`{ requestBody: { booking_ids: ids } }` of a generated client's `Data`)."""
+        if ty is None or ty == "number" or depth > 4:
             return
         tkey = self.type_key(ty, fi)
         for k, v in object_pairs(obj):
-            why = self.is_key_member(tkey, fi.text(k).strip("'\""))
+            member = fi.text(k).strip("'\"")
+            why = self.is_key_member(tkey, member)
             if why and not self.is_key(v, func, fi):
                 self.mark_backward(v, func, fi, why)
+            elif not why and v.type == "object":
+                found = self.member_type(ty, member, fi)
+                inner = self.norm(found[0], found[1]) if found is not None else None
+                if isinstance(inner, str):  # a named type: its key members do not depend on the file
+                    self._typed_object(fi, v, inner, func, depth + 1)
 
     def _object_members(self, fi: FileIndex, obj: ts.Node, ty: TypeRef | None, func: Func | None) -> None:
         """An object literal of a type declared in the project (a function's declared return type): a member

@@ -383,7 +383,7 @@ class KeyExprs(TypeFacts):
                 return
             ot = self.type_of(obj, func, fi)
             if ot is not None and prop is not None:
-                k = (self.type_key(ot, fi), fi.text(prop))
+                k = (self.type_key(self.declaring(ot, fi.text(prop)), fi), fi.text(prop))
                 if not self.is_key_member(*k) and not ot == "number" and not self.foreign(k[1]):
                     self.key_members[k] = why
                     self._touch_all()

@@ -14,6 +14,7 @@ from analyzer.typescript.index import Binding, FileIndex, Func, callee_name, unw
 
 _QUERY_HOOKS = frozenset({"useQuery", "useSuspenseQuery", "useInfiniteQuery", "useSuspenseInfiniteQuery",
                           "queryOptions", "infiniteQueryOptions"})
+_MUTATION_HOOKS = frozenset({"useMutation", "mutationOptions"})
 _WRAPPERS = frozenset({"Partial", "Readonly", "Required", "NonNullable", "Pick", "Omit", "Awaited", "Promise"})
 
 
@@ -64,6 +65,22 @@ class TypeFacts(FlowBase):
     def type_key(self, ref: TypeRef, fi: FileIndex) -> str:
         return ref if isinstance(ref, str) else f"@{fi.sf.path}:{ref.start_byte}"
 
+    def declaring(self, ref: TypeRef, member: str, depth: int = 0) -> TypeRef:
+        """The declared type that holds `member`: `BulkCancelResult` for `BulkCancelResponse = BulkCancelResult`
+        (a generated client's alias), the interface an `extends` brings it from; `ref` itself otherwise."""
+        if not isinstance(ref, str) or depth > 6:
+            return ref
+        for d in self.types.get(ref, ()):
+            if member in d.members:
+                return ref
+            for base in d.bases:
+                b = self.norm(base, d.file)
+                if isinstance(b, str) and b != ref:
+                    found = self.declaring(b, member, depth + 1)
+                    if found != b or any(member in x.members for x in self.types.get(b, ())):
+                        return found
+        return ref
+
     def is_key_member(self, owner: str, member: str) -> str:
         if self.foreign(member):
             return ""
@@ -73,7 +90,12 @@ class TypeFacts(FlowBase):
             return self.affected[owner] or f"{owner} is tied to the affected schema"
         if self.kn.is_scoped_member(owner, member):
             return self.kn.origin(member) or f"{owner}.{member} holds the key"
-        return self.key_members.get((owner, member), "")
+        found = self.key_members.get((owner, member), "")
+        if not found and not owner.startswith("@"):
+            holder = self.declaring(owner, member)
+            if holder != owner and isinstance(holder, str):
+                found = self.is_key_member(holder, member)
+        return found
 
     def norm(self, node: ts.Node | None, fi: FileIndex) -> TypeRef | None:
         node = unwrap_type(node)
@@ -224,6 +246,14 @@ class TypeFacts(FlowBase):
         fi = b.file
         if b.type_node is not None:
             return self.norm(b.type_node, fi)
+        if b.of is not None:  # for (const row of rows) / for (const { id } of rows)
+            ot = self.type_of(b.of, b.func, fi, depth + 1)
+            if not isinstance(ot, str) or not ot.endswith("[]"):
+                return None
+            if not b.prop_of:
+                return ot[:-2]
+            found = self.member_type(ot[:-2], b.prop_of, fi)
+            return self.norm(found[0], found[1]) if found else None
         if b.kind == "state":
             return self.norm(b.state_type, fi)
         if b.prop_of and b.source_type is not None:
@@ -243,6 +273,8 @@ class TypeFacts(FlowBase):
                 k = pair.child_by_field_name("key")
                 if k is not None and fi.text(k) == "getNextPageParam" and pair.parent is not None:
                     return self._query_fn_type(pair.parent, fi, depth + 1)
+                if k is not None and fi.text(k) in ("onSuccess", "onSettled") and pair.parent is not None:
+                    return self._mutation_data_type(pair.parent, fi, depth + 1)
         if b.prop_of and b.kind == "param" and b.func is not None and b.index == 0:
             return None
         if b.kind == "var" and b.init is not None and not b.prop_of:
@@ -280,8 +312,52 @@ class TypeFacts(FlowBase):
                 return self._query_fn_type(args.named_children[0], g.file, depth + 1)
         return None
 
-    def _query_fn_type(self, obj: ts.Node, fi: FileIndex, depth: int) -> TypeRef | None:
-        qf = pair_value(obj, "queryFn", fi)
+    def _mutation_data_type(self, obj: ts.Node, fi: FileIndex, depth: int) -> TypeRef | None:
+        """The `data` an `onSuccess(data)` receives: what the `mutationFn` of `useMutation({ mutationFn,
+        onSuccess })` returns, or, for `m.mutate(vars, { onSuccess })` with `m = useBulkCancel()`, of the
+        `useMutation` that hook returns."""
+        args = obj.parent
+        call = args.parent if args is not None and args.type == "arguments" else None
+        if call is None or call.type != "call_expression" or args is None or depth > 5:
+            return None
+        short = callee_name(fi, call).rpartition(".")[2]
+        position = next((i for i, a in enumerate(args.named_children) if a.id == obj.id), -1)
+        if short in _MUTATION_HOOKS and position == 0:
+            return self._query_fn_type(obj, fi, depth + 1, "mutationFn")
+        fn = call.child_by_field_name("function")
+        recv = fn.child_by_field_name("object") if fn is not None and fn.type == "member_expression" else None
+        if short not in ("mutate", "mutateAsync") or position != 1 or recv is None or recv.type != "identifier":
+            return None
+        b = fi.resolve(fi.text(recv), fi.func_of(obj) or self._enclosing(obj, fi))
+        for options, ofi in self.mutation_options(b):
+            return self._query_fn_type(options, ofi, depth + 1, "mutationFn")
+        return None
+
+    def mutation_options(self, b: Binding | None) -> list[tuple[ts.Node, FileIndex]]:
+        """The `useMutation({...})` options of `m` in `const m = useArchive()` (the hook returns the mutation)."""
+        if b is None or b.init is None or b.init.type != "call_expression" or b.prop_of:
+            return []
+        out = []
+        for g in self.funcs.get(callee_name(b.file, b.init), ()):
+            for ret in g.returns:
+                rargs = ret.child_by_field_name("arguments") if ret.type == "call_expression" else None
+                if rargs is not None and rargs.named_children and rargs.named_children[0].type == "object" and \
+                        callee_name(g.file, ret).rpartition(".")[2] in _MUTATION_HOOKS:
+                    out.append((rargs.named_children[0], g.file))
+        return out
+
+    @staticmethod
+    def _enclosing(node: ts.Node, fi: FileIndex) -> Func | None:
+        cur = node.parent
+        while cur is not None:
+            f = fi.func_of(cur)
+            if f is not None:
+                return f
+            cur = cur.parent
+        return None
+
+    def _query_fn_type(self, obj: ts.Node, fi: FileIndex, depth: int, key: str = "queryFn") -> TypeRef | None:
+        qf = pair_value(obj, key, fi)
         cb = fi.func_of(qf) if qf is not None else None
         if cb is None or depth > 5:
             return None
