@@ -93,11 +93,48 @@ class Routes(KeyExprs):
             if w:
                 self.mark_backward(v, func, fi, w)
 
+    def _client_query(self, node: ts.Node, func: Func | None, fi: FileIndex) -> None:
+        """`__request(OpenAPI, { method: 'GET', url: '/bookings', query: { after: data.after } })` (a generated
+        service): a route seed's query parameters (its params not in its template) are keys in `query`."""
+        pair = node.parent
+        if pair is None or pair.type != "pair" or pair.parent is None or pair.parent.type != "object":
+            return
+        k = pair.child_by_field_name("key")
+        if k is None or fi.text(k) != "url":
+            return
+        obj = pair.parent
+        query = pair_value(obj, "query", fi)
+        if query is None or query.type != "object":
+            return
+        method = pair_value(obj, "method", fi)
+        verb = fi.text(method)[1:-1].upper() if method is not None and method.type == "string" else ""
+        segs = [x for x in fi.text(node)[1:-1].split("?")[0].split("/") if x]
+        for route in self.kn.routes:
+            path_params = set(re.findall(r"{(\w+)(?::\w+)?}", route.template))
+            wanted = [q for q in route.params if q not in path_params]
+            rsegs = [x for x in route.template.split("?")[0].split("/") if x]
+            if not wanted or not segs or len(segs) > len(rsegs) or (verb and route.method != verb):
+                continue
+            tail = rsegs[len(rsegs) - len(segs):]
+            if any(r.startswith("{") for r in rsegs[: len(rsegs) - len(segs)]):
+                continue
+            if not all((u.startswith("{") and r.startswith("{")) or u == r for u, r in zip(segs, tail, strict=True)) \
+                    or all(u.startswith("{") for u in segs):
+                continue
+            why = f"{route.method} {route.template}?{wanted[0]}= ({route.origin})"
+            for qk, qv in object_pairs(query):
+                if fi.text(qk).strip("'\"") in wanted:
+                    if func is not None and not func.named.route:
+                        func.named.route = why
+                    self.mark_backward(qv, func, fi, why)
+
     def link_routes(self) -> None:
         for fi in self.files:
             for node, func in fi.strings:
                 if node.type == "string" and b"{" in fi.src.data[node.start_byte : node.end_byte]:
                     self._template_call(node, func, fi)
+                if node.type == "string":
+                    self._client_query(node, func, fi)
                 if node.type == "string":
                     text = fi.text(node)[1:-1]
                     if text.startswith("/") and "/:" in text and " " not in text:
