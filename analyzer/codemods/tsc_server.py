@@ -9,6 +9,12 @@ again, their diagnostics are kept; a semantic-diagnostics builder re-checks only
 affect, as `tsc --watch` does) and prints the errors as one JSON line, in tsc's own terms (file, line,
 column, code, message, the last line of the message chain).
 
+A project checked with `tsc --build` (`verify.needs_build`: references and files of its own) runs a
+solution builder instead, new for each check: up-to-date projects are skipped by their build-info files
+(written in the scratch copy with the declarations the referenced projects emit), the others reuse the
+parsed files. After a check, `where` asks the last programs where the slot at a diagnostic's position
+is declared (the compiler's own symbols: inferred types, classes re-exported by an index).
+
 Used when `node` is on PATH and the typescript package is found behind `.bin/tsc`; otherwise, or when the
 script fails, `verify` runs the tsc command itself (incremental through a build-info file).
 """
@@ -27,10 +33,14 @@ const readline = require("readline");
 const ts = require(process.argv[2]);
 const project = process.argv[3];
 const configs = JSON.parse(process.argv[4]);
+const build = process.argv[5] === "build";  // tsc --build: referenced projects first, their declarations emitted
 const sources = new Map();  // fileName -> [text, SourceFile]: an unchanged file is not parsed again
 
 function host(options) {
-  const base = ts.createIncrementalCompilerHost(options);
+  return cached(ts.createIncrementalCompilerHost(options));
+}
+
+function cached(base) {
   const read = base.getSourceFile;
   base.getSourceFile = (fileName, languageVersion, onError, shouldCreate) => {
     const text = ts.sys.readFile(fileName);
@@ -46,8 +56,8 @@ function host(options) {
   return base;
 }
 
-const programs = [];
-for (const config of configs) {
+let programs = [];
+for (const config of build ? [] : configs) {
   const failures = [];
   const parsed = ts.getParsedCommandLineOfConfigFile(path.resolve(project, config), { noEmit: true },
     { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => failures.push(d) });
@@ -67,7 +77,26 @@ function flatten(d) {
   return out;
 }
 
+function buildAll() {
+  // a new solution builder each time: up-to-date projects are skipped by their build-info files, the
+  // unchanged files of the others come from the parse cache
+  const out = [];
+  const built = [];
+  const report = (d) => { if (d.category === ts.DiagnosticCategory.Error) out.push(flatten(d)); };
+  const create = (rootNames, options, compilerHost, oldProgram, configDiagnostics, references) => {
+    const program = ts.createEmitAndSemanticDiagnosticsBuilderProgram(rootNames, options,
+      compilerHost ? cached(compilerHost) : compilerHost, oldProgram, configDiagnostics, references);
+    built.push({ builder: program });
+    return program;
+  };
+  const sbHost = ts.createSolutionBuilderHost(ts.sys, create, report, () => {}, () => {});
+  ts.createSolutionBuilder(sbHost, configs.map((c) => path.resolve(project, c)), {}).build();
+  programs = built;
+  return out;
+}
+
 function check() {
+  if (build) return buildAll();
   const out = [];
   for (const p of programs) {
     if (!p.parsed) { out.push(...p.failures.map(flatten)); continue; }
@@ -183,7 +212,8 @@ def typescript_package(node_modules: Path) -> Path | None:
 class TscServer:
     """The node process; `check()` returns tsc's errors as dicts, or None when it could not answer."""
 
-    def __init__(self, node_modules: Path, project: Path, configs: list[str], scratch: Path, timeout: float) -> None:
+    def __init__(self, node_modules: Path, project: Path, configs: list[str], scratch: Path, timeout: float,
+                 build: bool = False) -> None:
         self.proc: subprocess.Popen[str] | None = None
         self.timeout = timeout
         node = shutil.which("node")
@@ -193,7 +223,8 @@ class TscServer:
         script = scratch / "impact-tsc-server.js"
         script.write_text(_SCRIPT, encoding="utf-8")
         try:
-            self.proc = subprocess.Popen([node, str(script), str(package), str(project), json.dumps(configs)],
+            self.proc = subprocess.Popen([node, str(script), str(package), str(project), json.dumps(configs),
+                                          "build" if build else "check"],
                                          cwd=project, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                          stderr=subprocess.DEVNULL, text=True, encoding="utf-8")
         except OSError:

@@ -6,7 +6,9 @@ imported in the project's virtualenv (`analyzer.codemods.pycheck`).
 
 TypeScript: every patched front-end file belongs to the project of the nearest `tsconfig.json` above it
 (so `impact scan .` on a monorepo checks `frontend/` and `packages/web/` as `impact scan backend frontend`
-would; a solution-style tsconfig is checked through the projects it references). For each project with a
+would; a solution-style tsconfig is checked through the projects it references, and a tsconfig that
+references composite projects and has files of its own with `tsc --build`, together with the projects
+it references, patched or not: `needs_build`, `build_groups`). For each project with a
 `node_modules/.bin/tsc` (its own, an ancestor's, or `IMPACT_NODE_MODULES`) the root is copied to a
 temporary directory and tsc runs there, incrementally (`--incremental --tsBuildInfoFile`), first on the
 tree as it is (the errors it already had are not the patches' doing), then in rounds:
@@ -247,6 +249,88 @@ def ts_projects(root: Path, paths: list[str]) -> tuple[dict[Path, list[str]], li
     return projects, orphans
 
 
+def _read_config(path: Path) -> dict[str, object] | None:
+    try:
+        data = json.loads(_jsonc(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _references(config: Path) -> list[Path]:
+    """The config files a tsconfig references (`{"path": "../shared"}` is that folder's tsconfig.json)."""
+    data = _read_config(config)
+    refs = data.get("references") if data is not None else None
+    out = []
+    for ref in refs if isinstance(refs, list) else []:
+        target = ref.get("path") if isinstance(ref, dict) else None
+        if isinstance(target, str):
+            path = config.parent / target
+            path = path / "tsconfig.json" if path.is_dir() else path
+            if path.is_file():
+                out.append(path)
+    return out
+
+
+def needs_build(project: Path) -> bool:
+    """Is the project checked with `tsc --build`: its tsconfig.json references projects and checks files
+    of its own (a referenced project's files reach it as the declarations that project emits, so plain
+    `tsc -p` sees none of its changes), or a project it references references others. A solution-style
+    config whose projects stand alone is checked project by project (`tsc_configs`)."""
+    config = project / "tsconfig.json"
+    refs = _references(config)
+    if not refs:
+        return False
+    data = _read_config(config) or {}
+    solution = data.get("files") == [] and not data.get("include")
+    return not solution or any(_references(r) for r in refs)
+
+
+def _closure(config: Path, limit: int = 64) -> set[Path]:
+    """The folders of every project a config references, directly or not."""
+    seen: set[Path] = set()
+    todo = [config]
+    while todo and len(seen) < limit:
+        for ref in _references(todo.pop()):
+            folder = ref.parent.resolve()
+            if folder not in seen:
+                seen.add(folder)
+                todo.append(ref)
+    return seen
+
+
+_WALK_SKIP = frozenset({"node_modules", ".git", ".venv", "venv", "dist", "build", ".next", "coverage", "__pycache__"})
+
+
+def _composite(folder: Path) -> bool:
+    data = _read_config(folder / "tsconfig.json") or {}
+    options = data.get("compilerOptions")
+    return isinstance(options, dict) and bool(options.get("composite"))
+
+
+def build_groups(root: Path, projects: dict[Path, list[str]]) -> dict[Path, list[str]]:
+    """Projects joined by references are checked together, by `tsc --build` from the project that
+    references them (found anywhere below the root, patched or not: an app whose shared package is
+    patched is where the package's changes break something). Only looked for when a patched project is
+    composite (a project others may reference)."""
+    if not any(_composite(root / d) for d in projects):
+        return projects
+    leaders: dict[Path, set[Path]] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in _WALK_SKIP and not d.startswith("."))
+        if "tsconfig.json" in filenames and needs_build(Path(dirpath)):
+            leaders[Path(dirpath).relative_to(root)] = _closure(Path(dirpath) / "tsconfig.json")
+        if len(leaders) > 200:
+            break
+    top = [d for d in sorted(leaders, key=lambda d: (len(d.parts), d.as_posix()))
+           if not any((root / d).resolve() in leaders[o] for o in leaders if o != d)]
+    merged: dict[Path, list[str]] = {}
+    for d, rels in sorted(projects.items()):
+        owner = next((lead for lead in top if lead == d or (root / d).resolve() in leaders[lead]), d)
+        merged.setdefault(owner, []).extend(rels)
+    return merged
+
+
 def tsc_configs(project: Path) -> list[str]:
     """The configs to run tsc with in a project: `tsconfig.json`, or, for a solution-style one (`"files":
     []` and `references`, as Vite's template writes it), each project it references."""
@@ -296,6 +380,7 @@ def _verify_typescript(result: Verification, work: _Work, prefix: str, root: Pat
     strip = len(prefix) + 1 if prefix else 0
     active = {p[strip:]: p for p in work.paths() if _under(p, prefix) and p.endswith(_TS_EXT)}
     projects, orphans = ts_projects(root, sorted(active))
+    projects = build_groups(root, projects)
     if orphans:
         result.skipped.append(f"tsc: {name}: no tsconfig.json above {_some(orphans)}; not type-checked")
         result.projects.append(ProjectCheck(label=f"{name} ({_some(orphans, 1)})", ran=False,
@@ -364,7 +449,8 @@ class _Tsc:
         self.node_modules = node_modules
         self.exe = str(node_modules / ".bin" / "tsc")
         self.project, self.copy, self.rel_dir = project, copy, rel_dir
-        self.configs = tsc_configs(project)
+        self.build = needs_build(project)
+        self.configs = ["tsconfig.json"] if self.build else tsc_configs(project)
         self.scratch = scratch
         self.timeout = timeout
         self.incremental = True
@@ -375,7 +461,8 @@ class _Tsc:
     def run(self) -> list[Diagnostic] | None:
         self.runs += 1
         if not self.mode and os.environ.get("IMPACT_TSC_SERVER", "1") != "0":
-            self.server = TscServer(self.node_modules, self.project, self.configs, self.scratch, self.timeout)
+            self.server = TscServer(self.node_modules, self.project, self.configs, self.scratch, self.timeout,
+                                    build=self.build)
             self.mode = "server" if self.server.available else ""
         if self.mode == "server" and self.server is not None:
             raw = self.server.check()
@@ -404,7 +491,9 @@ class _Tsc:
 
     def _run(self, config: str, i: int) -> list[Diagnostic] | None:
         cmd = [self.exe, "--noEmit", "--pretty", "false", "-p", config]
-        if self.incremental:
+        if self.build:  # emits into the copy: referenced projects' declarations, build-info files beside them
+            cmd = [self.exe, "--build", "--pretty", "false", config]
+        elif self.incremental:
             info = self.scratch / f"{'_'.join(self.rel_dir.parts) or 'root'}-{i}.tsbuildinfo"
             cmd += ["--incremental", "--tsBuildInfoFile", str(info)]
         try:
