@@ -52,3 +52,31 @@ def test_a_patched_package_is_checked_through_the_app_that_references_it(
     assert fixes == {("repo/app/src/label.ts", 3, "label.id")}, result.found
     assert "+export function label(id: string): string {" in result.patches["repo/app/src/label.ts"]
     assert project.rounds == 2 and project.after == 0, project
+
+
+def test_an_error_tsc_places_in_no_file_withholds_only_the_file_that_brings_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An error tsc places in no file of the root (a library's declarations, a global error; here a
+    vendored caller whose path the check cannot map, as if it were outside the root) once `load` takes
+    the key: the patched files are halved until the one whose patch brings it is found. That file's patch
+    is withheld, the other patches stay."""
+    from analyzer.codemods import verify
+
+    monkeypatch.setenv("IMPACT_NODE_MODULES", str(require_node_modules()))
+    plain = verify._Tsc._rel
+    monkeypatch.setattr(verify._Tsc, "_rel", lambda self, f: "" if "vendor/" in f else plain(self, f))
+    root = write_tree(tmp_path / "web", {
+        "tsconfig.json": json.dumps({"compilerOptions": {**OPTIONS, "noEmit": True}, "include": ["src"]}),
+        "src/vendor/seed.ts": "import { load } from '../api';\n\nexport const first = load(1);\n",
+        "src/api.ts": "export function load(orderId: number): string {\n  return `/o/${orderId}`;\n}\n",
+        "src/labels.ts": "export function label(orderId: number): string {\n  return `#${orderId}`;\n}\n",
+        "src/cart.ts": "export const cart = (orderId: number): number[] => [orderId];\n",
+    })
+    result = _verify(root, "web", [
+        _finding(root, "web", "src/api.ts", "orderId: number", "orderId: string", "load.orderId"),
+        _finding(root, "web", "src/labels.ts", "orderId: number", "orderId: string", "label.orderId"),
+        _finding(root, "web", "src/cart.ts", "orderId: number): number[]", "orderId: string): string[]", "cart.orderId"),
+    ])
+    assert set(result.patches) == {"web/src/labels.ts", "web/src/cart.ts"}, result.withheld
+    assert "places in no file of web" in result.withheld["web/src/api.ts"]
+    assert result.projects[0].alone == 1 and not result.projects[0].withheld

@@ -127,3 +127,26 @@ def test_a_patch_tsc_rejects_where_it_wrote_is_withheld_alone(tmp_path, monkeypa
     (key, why), = result.held.items()
     assert key == ("web/src/sort.ts", 3, "byPrice") and why.startswith("tsc TS2339 on the patched line"), why
     assert result.projects[0].held == 1
+
+
+def test_a_callback_given_where_the_key_goes_is_retyped_at_its_declaration(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`onToggle={selection.toggle}` once the prop takes `(id: string) => void`: the callback will be called
+    with the key, so the parameter of its declared function type (`Selection.toggle`) is the key's next
+    slot, as a parameter is for an argument."""
+    monkeypatch.setenv("IMPACT_NODE_MODULES", str(require_node_modules()))
+    root = write_tree(tmp_path / "web", {
+        "tsconfig.json": TSCONFIG,
+        "src/selection.ts": "export interface Selection {\n  toggle: (id: number) => void;\n  size: number;\n}\n",
+        "src/Row.tsx": "import type { Selection } from './selection';\n\n"
+                       "type RowProps = { id: number; onToggle: (id: number) => void };\n\n"
+                       "function Row({ id, onToggle }: RowProps) {\n"
+                       "  return <button onClick={() => onToggle(id)}>{id}</button>;\n}\n\n"
+                       "export function Rows({ ids, selection }: { ids: string[]; selection: Selection }) {\n"
+                       "  return <ul>{ids.map((id) => <Row key={id} id={id} onToggle={selection.toggle} />)}</ul>;\n}\n",
+    })
+    made = [_finding(root, "web", "src/Row.tsx", "id: number; onToggle: (id: number)",
+                     "id: string; onToggle: (id: string)", "RowProps.id", "TS001")]
+    result = _verify(root, "web", made)
+    assert "+  toggle: (id: string) => void;" in result.patches["web/src/selection.ts"], result.found
+    assert "size: string" not in result.patches["web/src/selection.ts"]
+    assert not [f for f in result.found if f.code == "TS900"], result.found

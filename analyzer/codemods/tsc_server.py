@@ -130,7 +130,7 @@ function typed(decl) {
   const name = decl.name ? decl.name.getText(sf) : "";
   return { file: path.relative(project, sf.fileName).split(path.sep).join("/"), start: decl.type.getStart(sf),
            end: decl.type.getEnd(), symbol: (fn ? fn + "." : "") + name,
-           what: ts.isParameter(decl) ? "parameter" : "property" };
+           what: ts.isParameter(decl) ? "parameter" : "property", callback: ts.isFunctionTypeNode(decl.type) };
 }
 
 let role = "";
@@ -152,6 +152,12 @@ function where(q) {
     const pos = sf.getPositionOfLineAndCharacter(q.line - 1, q.col - 1);
     let node = nodeAt(sf, pos);
     if (q.role === "value") {  // the value tsc rejects: the widest expression starting there
+      const holder = node.parent;  // an attribute's or a property's name: its value
+      if (holder && (ts.isJsxAttribute(holder) || ts.isPropertyAssignment(holder)) && holder.name === node) {
+        const init = holder.initializer;
+        node = init && ts.isJsxExpression(init) ? init.expression : init;
+        if (!node) return null;
+      }
       while (node.parent && node.parent.getStart(sf) === node.getStart(sf) && ts.isExpression(node.parent)
              && !ts.isCallExpression(node.parent) && !ts.isBinaryExpression(node.parent)) node = node.parent;
       if (ts.isPropertyAccessExpression(node)) return declFor(checker, checker.getSymbolAtLocation(node.name));

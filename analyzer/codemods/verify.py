@@ -78,6 +78,7 @@ class ProjectCheck:
     patched: int = 0  # patched files kept
     withheld: int = 0
     held: int = 0  # findings whose own patched line tsc still rejects: their edits withheld, alone
+    alone: int = 0  # files withheld alone: their patch brings an error tsc places in no file
 
     def as_dict(self) -> dict[str, object]:
         return dict(self.__dict__)
@@ -656,12 +657,17 @@ class _TscLoop:
             if rounds == 1:
                 record.first = len(new)
             unplaced = [d for d in new if not d.rel]
-            if unplaced:  # nothing to point at: the project's patches go together
+            if unplaced:  # nothing to point at: the patched files whose own patch brings it, else all of them
                 why = f"tsc reports {len(unplaced)} new error{'s' if len(unplaced) != 1 else ''} it places in no " \
                       f"file of {self.label} ({unplaced[0].text})"
-                self._withhold_all(live, why)
-                final = []
-                break
+                culprits = self._culprits(live, known) if known is not None else None
+                if culprits is None:
+                    self._withhold_all(live, why)
+                    final = []
+                    break
+                for rel in culprits:
+                    self._withhold_file(rel, live, f"{why}; without this file's patch the error goes")
+                continue
             final = new
             if not self._fix_round(new, more=rounds < _MAX_ROUNDS):
                 break
@@ -768,9 +774,9 @@ class _TscLoop:
         where the slot the key goes to is declared (a string reaching `number`), or where the number that
         goes to a key slot is declared (a property typed `number`, read as `booking.id`)."""
         server = self.tsc.server
-        asked = [(d, "target" if string_meets_number(d.code, d.message) else "value") for d in diags
-                 if d.rel and d not in self.slots and (string_meets_number(d.code, d.message)
-                                                      or number_meets_string(d.code, d.message))]
+        asked = [(d, "target" if string_meets_number(d.code, d.message) and d.code != "TS2367" else "value")
+                 for d in diags if d.rel and d not in self.slots and (string_meets_number(d.code, d.message)
+                                                                      or number_meets_string(d.code, d.message))]
         if server is None or self.tsc.mode != "server" or not asked:
             return
         prefix = self.rel_dir.as_posix()
@@ -779,7 +785,10 @@ class _TscLoop:
              "role": role} for d, role in asked]
         for (d, role), found in zip(asked, server.where(queries), strict=True):
             slot = self._declared_slot(found) if found is not None else None
-            if slot is not None and role == "value" and not self._listed(slot):
+            # a callback typed `(id: number) => void` given where `(id: string) => void` goes will be
+            # called with the key: its parameter is the key's next slot, as for any argument
+            callback = found is not None and found.get("callback") is True
+            if slot is not None and role == "value" and not callback and not self._listed(slot):
                 slot = None  # a number given to the key's slot is the key only where the report says so
             self.slots[d] = slot
 
@@ -1092,6 +1101,52 @@ class _TscLoop:
         targets = [f.target for f in self.applied if f.target]
         return Counter(targets).most_common(1)[0][0] if targets else ""
 
+    def _culprits(self, live: dict[str, str], known: Counter[tuple[str, int, str]]) -> list[str] | None:
+        """The patched file whose patch alone brings the errors tsc places in no file, by halving (a few
+        runs of the compiler kept running); None when no one file does."""
+        suspects = sorted({*live, *(k[0] for k in self.fixes)})
+
+        def clean_without(group: list[str]) -> bool | None:
+            for rel in group:
+                original = self.work.original(self.path(rel))
+                if original is not None:
+                    (self.copy / rel).write_bytes(original.encode("utf-8"))
+            diags = self.tsc.run()
+            for rel in group:
+                self._write(rel)
+            if diags is None:
+                return None
+            left = Counter({text: n for (rel, _line, text), n in known.items() if not rel})
+            for d in diags:
+                if not d.rel:
+                    if left[d.text] <= 0:
+                        return False
+                    left[d.text] -= 1
+            return True
+
+        while len(suspects) > 1:
+            half = suspects[:len(suspects) // 2]
+            ok = clean_without(half)
+            if ok is None:
+                return None
+            suspects = half if ok else suspects[len(half):]
+        return suspects if suspects and clean_without(suspects) else None
+
+    def _withhold_file(self, rel: str, live: dict[str, str], why: str) -> None:
+        """One patched file's patch withheld (the rules' edits and the compiler's in it); the others stay."""
+        path = self.path(rel)
+        self.result.withheld[path] = why
+        self.work.edits[path] = []
+        for key in [k for k in self.fixes if k[0] == rel]:
+            del self.fixes[key]
+        self.applied = [f for f in self.applied if f.path != path]
+        live.pop(rel, None)
+        self.maps.pop(rel, None)
+        original = self.work.original(path)
+        if original is not None:
+            (self.copy / rel).write_bytes(original.encode("utf-8"))
+        self.record.alone += 1
+
     def _withhold_all(self, live: dict[str, str], why: str) -> None:
         for path in (*live.values(), *(f.path for f in self.fixes.values())):
             self.result.withheld.setdefault(path, why)
@@ -1121,6 +1176,10 @@ class _TscLoop:
             parts.append(f"{r.expected} error{'s' if r.expected != 1 else ''} on lines the report lists for review")
         if r.silenced:
             parts.append(f"{r.silenced} silenced by a suppression comment or the configuration")
+        if r.held:
+            parts.append(f"{r.held} finding{'s' if r.held != 1 else ''}' patch withheld (tsc rejects what it wrote)")
+        if r.alone:
+            parts.append(f"{r.alone} file{'s' if r.alone != 1 else ''}' patch withheld (an error tsc places in no file)")
         new = "new error" if r.before is not None else "error"  # no baseline: every one is on a review line
         self.result.checked.append(f"tsc: {self.label}: {r.first} {new}{'s' if r.first != 1 else ''} with the "
                                    f"rules' patches; {', '.join(parts) or 'none left'}; {files} kept ({rounds})")
