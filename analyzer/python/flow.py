@@ -322,10 +322,8 @@ class Flow:
                     return f"`{pf.code(expr)}`: {ev[0]}", ev[1]
             if isinstance(base, cst.Name) and fi is not None and base.value in fi.objects:
                 rec = fi.objects[base.value]  # current_user: PrivateUser, a schema of the key's table: .id is the key
-                why = model.schema_fields.get(rec, {}).get(attr)
-                if why is None and attr in model.schema_key_fields(rec):
+                if attr in model.schema_key_fields(rec):  # (not fields learned on the way: a chain, not a schema)
                     why = model.schemas[rec]
-                if why is not None:
                     return f"`{pf.code(expr)}` ({rec}.{attr}: {_short(why, 120)}) in {pf.where(expr)}", \
                         self._target_by_name(attr) if attr.lower() not in GENERIC_PK_NAMES else model.default_target
             return None
@@ -1051,7 +1049,7 @@ class Flow:
             elif isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name):
                 p = fi.param(value.value.value)
                 rec = p.annotation.annotation if p is not None and p.annotation is not None else None
-                if isinstance(rec, cst.Name) and rec.value not in self.model.orm \
+                if isinstance(rec, cst.Name) and rec.value not in self.model.orm and rec.value not in self.model.other_orm \
                         and not self._mixup(pf, fi, value, value.attr.value, (why, self.model.default_target),
                                             rec.value, report=False):
                     slot = self.model.schema_fields.setdefault(rec.value, {})

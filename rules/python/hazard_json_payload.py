@@ -59,6 +59,8 @@ class JsonPayloadKey(PyRule):
     APPLIES_TO = NOT_BIGINT
     VALID = [
         Valid('''\
+import json
+
 import jwt
 
 from app.models import ContentItem
@@ -66,6 +68,10 @@ from app.models import ContentItem
 
 def share_token(item: ContentItem) -> str:
     return jwt.encode({"id": str(item.id), "scope": "share"}, "secret", algorithm="HS256")
+
+
+def cache_key(items: list[ContentItem]) -> str:
+    return json.dumps({"ids": sorted(str(i.id) for i in items)})
 '''),
         Valid('''\
 import json
@@ -167,7 +173,16 @@ def _serialiser(pf: ParsedFile, call: cst.Call) -> str | None:
 
 
 def _stringified(value: cst.BaseExpression) -> bool:
-    """`str(x)`, `x.hex`, an f-string: already text."""
-    return isinstance(value, cst.FormattedString) or isinstance(value, cst.Call) and isinstance(
-        value.func, cst.Name) and value.func.value == "str" or isinstance(value, cst.Attribute) and \
-        value.attr.value in ("hex", "urn")
+    """Made text somewhere on the way: `str(x)`, `x.hex`, an f-string, `sorted(str(v) for v in ids)`."""
+    found = []
+
+    class V(cst.CSTVisitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            if isinstance(node, cst.FormattedString) or isinstance(node, cst.Call) and isinstance(
+                    node.func, cst.Name) and node.func.value == "str" or isinstance(node, cst.Attribute) and \
+                    node.attr.value in ("hex", "urn"):
+                found.append(node)
+            return not found
+
+    value.visit(V())
+    return bool(found)
