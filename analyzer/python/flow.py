@@ -1038,7 +1038,9 @@ class Flow:
             self._pass_instances(pf, fi, callee, param, value)
         if ev is None and param in callee.env:  # backwards: the callee says this argument is a key
             why = f"passed as `{param}` to {callee.qualname}() in {pf.where(call)}, which holds the key"
-            if isinstance(value, cst.Name) and value.value not in ("None", "self"):
+            if isinstance(value, cst.Name) and value.value not in ("None", "self") and not self._mixup(
+                    pf, fi, value, value.value, (why, self.model.default_target), report=False):
+                # (a name designating another entity's ids, `payment_id` given to a generic `get(id)`, stays out)
                 fi.env[value.value] = f"`{value.value}` {why}"
                 if fi.param(value.value) is not None:
                     self.model.learn_param(fi.func_id, value.value, fi.env[value.value], self.model.default_target)

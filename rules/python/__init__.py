@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from analyzer.rules.python._base import PyRule
+from analyzer.rules.python.cli_argparse import ArgparseIntKey
 from analyzer.rules.python.constraint_numeric import NumericConstraint
 from analyzer.rules.python.container_key import KeyedContainer
 from analyzer.rules.python.db_model_check import ModelCheckConstraint
 from analyzer.rules.python.db_model_column import SqlalchemyColumn
+from analyzer.rules.python.db_model_inherited_key import InheritedKeyColumn
 from analyzer.rules.python.db_model_new_row import NewRowWithoutKey
 from analyzer.rules.python.db_model_relationship import RelationshipHint
 from analyzer.rules.python.generic_id_type import GenericIdType
@@ -35,6 +37,7 @@ from analyzer.rules.python.type_alias import KeyTypeAlias
 
 RULES: list[type[PyRule]] = [
     SqlalchemyColumn,
+    InheritedKeyColumn,
     RelationshipHint,
     ModelCheckConstraint,
     NewRowWithoutKey,
@@ -69,6 +72,7 @@ RULES: list[type[PyRule]] = [
     SqlFile,
     PlpgsqlIntVariable,
     SqlDdlIntKey,
+    ArgparseIntKey,
     TestIdUrl,
     TestIntKey,
     TestJsonIdAssert,

@@ -58,6 +58,17 @@ class KeyedContainer(PyRule):
                 line=4, expected_fix="    pairs: list[tuple[uuid.UUID, int]] = []"),
     ]
 
+    # an instance cache declared in __init__ and filled by another method; a page cache keyed by page numbers
+    _CACHE = ("from collections import OrderedDict\nfrom app.models import ContentItem\n"
+              "class ItemCache:\n    def __init__(self, maxsize: int = 512) -> None:\n"
+              "        self.maxsize = maxsize\n"
+              "        self._items: OrderedDict[int, ContentItem] = OrderedDict()\n"
+              "        self._pages: dict[int, list[ContentItem]] = {}\n"
+              "    def put(self, item: ContentItem) -> None:\n        self._items[item.id] = item\n"
+              "    def put_page(self, page: int, rows: list[ContentItem]) -> None:\n        self._pages[page] = rows\n")
+    INVALID += [Invalid(_CACHE, line=6, expected_fix="        self._items: OrderedDict[uuid.UUID, ContentItem] = OrderedDict()")]
+    VALID += [Valid(_CACHE.replace("self._items[item.id] = item", "self._items[len(self._items)] = item"))]
+
     VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
@@ -68,15 +79,26 @@ class KeyedContainer(PyRule):
                 node = entry.node
                 targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
                 for t in targets:
-                    if isinstance(t, cst.Subscript) and isinstance(t.value, cst.Name) and len(t.slice) == 1 \
-                            and isinstance(t.slice[0].slice, cst.Index):
+                    if isinstance(t, cst.Subscript) and len(t.slice) == 1 and isinstance(t.slice[0].slice, cst.Index):
+                        holder = _holder(t.value, entry.cls)
                         key = t.slice[0].slice.value
-                        ev = ctx.key(entry.func, key)
-                        if ev:
-                            keyed[(id(entry.func), t.value.value)] = (key, ev[0])
+                        ev = ctx.key(entry.func, key) if holder is not None else None
+                        if ev and holder is not None:
+                            keyed[holder if isinstance(t.value, cst.Attribute) else (id(entry.func), holder[1])] = \
+                                (key, ev[0])
         for entry in pf.of(cst.AnnAssign):
             node = entry.node
             assert isinstance(node, cst.AnnAssign)
+            holder = _holder(node.target, entry.cls) if isinstance(node.target, cst.Attribute) else None
+            if holder is not None:  # `self._items: OrderedDict[int, Row] = OrderedDict()`, filled by another method
+                hit = keyed.get(holder)
+                edits = self._key_edits(ctx, node.annotation.annotation, hit[0]) if hit else ()
+                if hit and (edits or not ctx.model.int_changes):
+                    yield ctx.finding(self, node, ctx.symbol(entry.func, holder[1]),
+                                      f"`self.{holder[1]}` is keyed by the key but typed "
+                                      f"`{pf.code(node.annotation.annotation)}`", evidence=hit[1], edits=edits,
+                                      layer=ctx.layer_of(entry.func, "other"))
+                continue
             if not isinstance(node.target, cst.Name):
                 continue
             hit = keyed.get((id(entry.func), node.target.value))
@@ -156,3 +178,14 @@ class KeyedContainer(PyRule):
         if isinstance(k, cst.Name) and k.value == "int":
             return ctx.int_edits(k)
         return ()
+
+
+def _holder(target: cst.BaseExpression, cls: cst.ClassDef | None) -> tuple[int, str] | None:
+    """What a subscript writes into: a local name (`counts`, keyed by its function later) or an attribute of the
+    instance (`self._items`, keyed by its class: written in one method, declared in `__init__`)."""
+    if isinstance(target, cst.Name):
+        return (0, target.value)
+    if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == "self" \
+            and cls is not None:
+        return (id(cls), target.attr.value)
+    return None

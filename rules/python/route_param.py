@@ -76,6 +76,31 @@ class FastApiParam(PyRule):
     VALID += [Valid(_REST.replace("@router.get('/{id}')", "@router.get('/{id}/users')")
                     .replace("def read_item(id: int", "def read_item(page: int"), path="app/api/items.py")]
 
+    # a generic repository whose `get(id)` the key reaches (the items router passes `content_id`): the users
+    # router's `user_id`, handed to the same method, names another table's ids and stays an int
+    _GENERIC_REPO = ("### app/repositories.py\nfrom typing import Generic, TypeVar\n"
+                     "from app.models import ContentItem, User\nT = TypeVar('T')\n"
+                     "class Repository(Generic[T]):\n    model: type\n"
+                     "    def __init__(self, session):\n        self.session = session\n"
+                     "    async def get_or_raise(self, id: int) -> T:\n"
+                     "        return await self.session.get(self.model, id)\n"
+                     "class ItemRepository(Repository[ContentItem]):\n    model = ContentItem\n"
+                     "class UserRepository(Repository[User]):\n    model = User\n"
+                     "### app/api/deps.py\nfrom typing import Annotated\nfrom fastapi import Depends\n"
+                     "from app.repositories import ItemRepository, UserRepository\n"
+                     "Items = Annotated[ItemRepository, Depends(ItemRepository)]\n"
+                     "Users = Annotated[UserRepository, Depends(UserRepository)]\n"
+                     "### app/api/items.py\nfrom fastapi import APIRouter\nfrom app.api.deps import Items\n"
+                     "router = APIRouter()\n"
+                     "@router.get('/images/{content_id}')\nasync def by_content(content_id: int, items: Items):\n"
+                     "    return await items.get_or_raise(content_id)\n"
+                     "### app/api/users.py\nfrom fastapi import APIRouter\nfrom app.api.deps import Users\n"
+                     "router = APIRouter()\n"
+                     "@router.get('/users/{user_id}')\nasync def read_user(user_id: int, users: Users):\n"
+                     "    return await users.get_or_raise(user_id)\n")
+    INVALID += [Invalid(_GENERIC_REPO, line=5, path="app/api/items.py", message_contains="content_id")]
+    VALID += [Valid(_GENERIC_REPO, path="app/api/users.py")]
+
     VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:

@@ -173,6 +173,32 @@ class TestIdUrl(PyRule):
                 line=2, path="tests/api/test_items.py"),
     ]
 
+    # a cursor and a repeated id parameter of routes mounted under a prefix (include_router), requested with
+    # the prefix imported from conftest (a hole): `params={"after": 11}`, `params=[("refs", 3), ("refs", 4)]`
+    _MOUNTED = ("### app/api/items.py\n"
+                "from fastapi import APIRouter, Query\nfrom sqlalchemy import select\nfrom app.models import ContentItem\n"
+                "router = APIRouter(prefix='/items')\n"
+                "@router.get('')\ndef listing(after: int | None = None, page: int = 1, s=None):\n"
+                "    return s.scalars(select(ContentItem).where(ContentItem.id > after)).all()\n"
+                "@router.get('/by-refs')\ndef by_refs(refs: list[int] = Query(...), s=None):\n"
+                "    return s.scalars(select(ContentItem).where(ContentItem.id.in_(refs))).all()\n"
+                "@router.get('/stats')\ndef stats(after: int = 0, s=None): ...\n"
+                "### app/main.py\nfrom fastapi import FastAPI\nfrom app.api import items\n"
+                "app = FastAPI()\napp.include_router(items.router, prefix='/api/v2')\n"
+                "### tests/test_items.py\nfrom tests.conftest import API\n")
+    INVALID += [
+        Invalid(_MOUNTED + "def test_cursor(client):\n"
+                "    page = client.get(f'{API}/items', params={'after': 11, 'page': 2}).json()\n",
+                line=3, path="tests/test_items.py", message_contains="'after': 11"),
+        Invalid(_MOUNTED + "def test_refs(client):\n"
+                "    client.get(f'{API}/items/by-refs', params=[('refs', 3), ('refs', 4)])\n",
+                line=3, path="tests/test_items.py", message_contains="('refs', 3)"),
+    ]
+    VALID += [Valid(_MOUNTED + "def test_pages(client):\n"
+                    "    client.get(f'{API}/items', params={'page': 2})\n"
+                    "    client.get(f'{API}/items/stats', params={'after': 2})\n"
+                    "    client.get(f'{API}/users', params=[('after', 3)])\n", path="tests/test_items.py")]
+
     VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
@@ -239,20 +265,55 @@ class TestIdUrl(PyRule):
         for call, url_node, fi in _url_calls(ctx.pf):
             method = facts.callee_name(call)
             kw = facts.kwarg(call, "params")
-            if kw is None or not isinstance(kw.value, cst.Dict):
+            pairs = _param_pairs(kw.value) if kw is not None else []
+            if not pairs:
                 continue
-            path = texts.render(url_node, fi).split("?", 1)[0].replace(_HOLE, "x")
+            path = texts.render(url_node, fi).split("?", 1)[0]
             for m, rx, template, names in routes:
-                if m != method or not rx.search(path):
+                if m != method or not _path_matches(path, template, rx):
                     continue
-                hit = next((el for el in kw.value.elements if isinstance(el, cst.DictElement)
-                            and facts.string_value(el.key) in names and _is_int(el.value)), None)
+                hit = next(((node, name) for node, name, value in pairs if name in names and _is_int(value)), None)
                 if hit is not None:
                     yield ctx.finding(self, call, ctx.symbol(fi),
-                                      f"test query parameter `{ctx.pf.code(hit)}` is an integer key",
-                                      evidence=f"`{facts.string_value(hit.key)}` is a key parameter of {template}",
-                                      layer="test")
+                                      f"test query parameter `{_shown(hit[0], ctx.pf.code(hit[0]))}` is an integer key",
+                                      evidence=f"`{hit[1]}` is a key parameter of {template}", layer="test")
                     break
+
+
+def _param_pairs(params: cst.BaseExpression) -> list[tuple[cst.CSTNode, str, cst.BaseExpression]]:
+    """(node, name, value) of query parameters written out: `{"after": 11}`, `[("ids", 3), ("ids", 4)]` (httpx
+    and requests take a list of pairs for a repeated parameter), `{"ids": [3, 4]}` (one per item)."""
+    out: list[tuple[cst.CSTNode, str, cst.BaseExpression]] = []
+    if isinstance(params, cst.Dict):
+        for el in params.elements:
+            name = facts.string_value(el.key) if isinstance(el, cst.DictElement) else None
+            if name is not None and isinstance(el, cst.DictElement):
+                values = [e.value for e in el.value.elements] if isinstance(el.value, (cst.List, cst.Tuple)) \
+                    else [el.value]
+                out += [(el, name, v) for v in values]
+    elif isinstance(params, (cst.List, cst.Tuple)):
+        for e in params.elements:
+            pair = e.value
+            if isinstance(pair, cst.Tuple) and len(pair.elements) == 2:
+                name = facts.string_value(pair.elements[0].value)
+                if name is not None:
+                    out.append((pair, name, pair.elements[1].value))
+    return out
+
+
+def _shown(node: cst.CSTNode, code: str) -> str:
+    return f"({code})" if isinstance(node, cst.Tuple) and not code.startswith("(") else code
+
+
+def _path_matches(path: str, template: str, rx: re.Pattern[str]) -> bool:
+    """Does a test's request path (its computed start a hole: `f"{API}/bookings"`) name the route `template`?
+    A computed start stands for the router prefixes: it matches a tail of the template that keeps a literal
+    segment (`/bookings` of `/api/v2/bookings`, not `/` alone)."""
+    if not path.startswith(_HOLE):
+        return rx.search(path.replace(_HOLE, "x")) is not None
+    rest = path[1:].replace(_HOLE, "x")
+    return any(re.search(r"/[^/{}]+", template[i:]) and _template_regex(template[i:], (), True).search(rest)
+               for i in (m.start() for m in re.finditer("/", template)))
 
 
 class TestIntKey(PyRule):
@@ -375,6 +436,50 @@ class TestIntKey(PyRule):
                 "def test_factory():\n    ItemFactory.create(id=11, title='y')\n", line=8,
                 path="tests/test_factories.py"),
     ]
+    # plain async factories whose `**overrides` reach the model through a dict (`values = {..., **overrides}`,
+    # `Model(**{..., **overrides})`), ids from a tuple loop, a list of ids given to a key-list parameter
+    _FACTORIES = ("### tests/factories.py\n"
+                  "from typing import Any\nfrom app.models import ContentItem, User\n"
+                  "async def _save(session, obj: Any) -> Any:\n    session.add(obj)\n    await session.flush()\n"
+                  "    return obj\n"
+                  "async def make_item(session, **overrides: Any) -> ContentItem:\n"
+                  "    values: dict[str, Any] = {'title': 'x', 'rank': 3, **overrides}\n"
+                  "    return await _save(session, ContentItem(**values))\n"
+                  "async def make_user(session, **overrides: Any) -> User:\n"
+                  "    return await _save(session, User(**{'name': 'u', **overrides}))\n"
+                  "### app/repo.py\nfrom sqlalchemy import select\nfrom app.models import ContentItem\n"
+                  "async def items_by_refs(session, content_ids: list[int]) -> list[ContentItem]:\n"
+                  "    return list(await session.scalars(select(ContentItem).where(ContentItem.id.in_(content_ids))))\n"
+                  "async def pages(session, numbers: list[int]) -> list[int]:\n    return numbers\n"
+                  "### tests/test_items.py\nfrom app.models import ContentItem\nfrom app.repo import items_by_refs, pages\n"
+                  "from tests.factories import make_item, make_user\n")
+    INVALID += [
+        Invalid(_FACTORIES + "async def test_get(session):\n    await make_item(session, id=41, rank=2)\n",
+                line=5, path="tests/test_items.py", message_contains="id=41"),
+        Invalid(_FACTORIES + "async def test_loop(session):\n    for n in (10, 11, 12):\n"
+                "        await make_item(session, id=n)\n", line=6, path="tests/test_items.py"),
+        Invalid(_FACTORIES + "async def test_refs(session):\n    await items_by_refs(session, [1, 3, 404])\n",
+                line=5, path="tests/test_items.py", message_contains="[1, 3, 404]"),
+    ]
+    # ids gathered from a response body, a list holding the key beside literals; another entity's rows
+    _BODIES = ("### app/api/items.py\nfrom fastapi import APIRouter\nfrom app.models import ContentItem\n"
+               "router = APIRouter(prefix='/api/items')\n@router.get('/{item_id}')\n"
+               "def read_item(item_id: int, s=None):\n    return s.get(ContentItem, item_id)\n"
+               "### tests/test_items.py\n")
+    INVALID += [
+        Invalid(_BODIES + "def test_by_ids(client):\n    resp = client.get('/api/items/by-ids')\n"
+                "    assert sorted(b['id'] for b in resp.json()) == [3, 4]\n", line=3, path="tests/test_items.py"),
+        Invalid(_BODIES + "def test_history(client, item):\n    new = client.post(f'/api/items/{item.id}/copy').json()\n"
+                "    history = client.get(f'/api/items/{new[\"id\"]}/history').json()\n"
+                "    assert history == [new['id'], 50]\n", line=4, path="tests/test_items.py"),
+    ]
+    VALID += [Valid(_BODIES + "def test_users(client, item):\n    client.get(f'/api/items/{item.id}')\n"
+                    "    users = client.get('/api/users', params={'page': 2}).json()\n"
+                    "    assert [u['id'] for u in users] == [5]\n    assert users[0]['id'] == 5\n"
+                    "    assert sorted(u['age'] for u in users) == [30, 41]\n", path="tests/test_items.py")]
+    VALID += [Valid(_FACTORIES + "async def test_other(session):\n    await make_user(session, id=7)\n"
+                    "    await make_item(session, rank=2)\n    for n in (1, 2):\n        await make_user(session, id=n)\n"
+                    "    await pages(session, [1, 2])\n", path="tests/test_items.py")]
 
     VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
@@ -412,7 +517,8 @@ class TestIntKey(PyRule):
             call = entry.node
             assert isinstance(call, cst.Call)
             for name, value, why in _key_arguments(ctx, entry.func, call):
-                literal = _is_int(value) or isinstance(value, cst.Name) and (id(entry.func), value.value) in ranged
+                literal = _is_int(value) or _int_collection(value) or isinstance(value, cst.Name) and (
+                    id(entry.func), value.value) in ranged
                 node = value if literal else made.origin(entry.func, value)
                 if node is None:
                     continue
@@ -429,7 +535,8 @@ class TestIntKey(PyRule):
             for el in d.elements:
                 if isinstance(el, cst.DictElement) and (facts.string_value(el.key) in json_names or (
                         facts.string_value(el.key) in task_keys and _is_int(el.value))) and (
-                        _is_int(el.value) or (facts.string_value(el.value) or "x").strip().isdigit()):
+                        _is_int(el.value) or _int_collection(el.value)
+                        or (facts.string_value(el.value) or "x").strip().isdigit()):
                     yield ctx.finding(self, el, ctx.symbol(entry.func), f"`{pf.code(el)}` sends an integer key",
                                       layer="test", evidence=f"`{facts.string_value(el.key)}` holds the key")
         yield from self._mocked_task_calls(ctx)
@@ -448,8 +555,13 @@ class TestIntKey(PyRule):
             node = entry.node
             assert isinstance(node, cst.Comparison)
             sides = [node.left, *[c.comparator for c in node.comparisons]]
-            if any(_is_int(s) or isinstance(s, (cst.List, cst.Set, cst.Tuple)) and s.elements
-                   and all(_is_int(e.value) for e in s.elements) for s in sides):
+            mixed = _mixed_ids(ctx, entry.func, sides)
+            if mixed is not None:
+                yield ctx.finding(self, node, ctx.symbol(entry.func),
+                                  f"`{_short(pf.code(node))}` compares the key with an integer literal",
+                                  evidence=mixed[0], target=mixed[1], layer="test")
+                continue
+            if any(_is_int(s) or _int_collection(s) or _int_keyed(s) for s in sides):
                 for s in sides:
                     ev = ctx.key(entry.func, s) or _json_key(ctx, s, entry.func) or _recorded(recorded, entry.func, s) \
                         or responses.key(entry.func, s)
@@ -497,11 +609,13 @@ def _bag_keys(ctx: FileCtx, fn: FuncInfo) -> dict[str, str]:
     model = ctx.model
     fpf = ctx.flow.registry.by_id[fn.func_id][0]
     assigned: dict[str, cst.BaseExpression] = {}
-    for entry in fpf.of(cst.Assign):
+    for entry in [*fpf.of(cst.Assign), *fpf.of(cst.AnnAssign)]:  # `values: dict[str, Any] = {...}` too
         node = entry.node
-        assert isinstance(node, cst.Assign)
-        if entry.func is fn and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
-            assigned[node.targets[0].target.value] = node.value
+        target = node.targets[0].target if isinstance(node, cst.Assign) and len(node.targets) == 1 else \
+            node.target if isinstance(node, cst.AnnAssign) and node.value is not None else None
+        if entry.func is fn and isinstance(target, cst.Name):
+            assert node.value is not None
+            assigned[target.value] = node.value
     out: dict[str, str] = {}
     for entry in fpf.of(cst.Call):
         call = entry.node
@@ -510,7 +624,7 @@ def _bag_keys(ctx: FileCtx, fn: FuncInfo) -> dict[str, str]:
             continue
         orm = model.orm[call.func.value]
         for a in call.args:
-            if a.star == "**" and isinstance(a.value, cst.Name) and a.value.value == bag:
+            if a.star == "**" and _spreads(a.value, bag, assigned):
                 for attr in orm.key_attrs:
                     out.setdefault(attr, f"`**{bag}` reaches {orm.name}({attr}=...) in {fpf.where(call)}")
             elif a.keyword is not None and a.keyword.value in orm.key_attrs:
@@ -521,6 +635,18 @@ def _bag_keys(ctx: FileCtx, fn: FuncInfo) -> dict[str, str]:
                 if read:
                     out.setdefault(read, f"`{bag}[{read!r}]` sets {orm.name}.{a.keyword.value} in {fpf.where(call)}")
     return out
+
+
+def _spreads(value: cst.BaseExpression, bag: str, assigned: dict[str, cst.BaseExpression]) -> bool:
+    """Does `Model(**value)` pass the `**bag` on: `**overrides`, `**{"title": "x", **overrides}`, or a name bound
+    to such a dict (`values = {"duration": 30, **overrides}` then `Model(**values)`)?"""
+    if isinstance(value, cst.Name) and value.value != bag and isinstance(assigned.get(value.value), cst.Dict):
+        value = assigned[value.value]
+    if isinstance(value, cst.Name):
+        return value.value == bag
+    return isinstance(value, cst.Dict) and any(
+        isinstance(el, cst.StarredDictElement) and isinstance(el.value, cst.Name) and el.value.value == bag
+        for el in value.elements)
 
 
 def _key_arguments(ctx: FileCtx, fi: FuncInfo | None, call: cst.Call
@@ -775,8 +901,9 @@ def _range_names(pf: ParsedFile, model: KeyModel) -> set[tuple[int, str]]:
         loop = entry.node
         assert isinstance(loop, cst.For)
         it = loop.iter
-        if isinstance(loop.target, cst.Name) and isinstance(it, cst.Call) and facts.callee_name(it) == "range" \
-                and isinstance(it.func, cst.Name) and all(_is_int(a.value) for a in it.args) \
+        literal = isinstance(it, cst.Call) and facts.callee_name(it) == "range" and isinstance(it.func, cst.Name) \
+            and all(_is_int(a.value) for a in it.args) or _int_collection(it)  # `for n in (10, 11, 12)` too
+        if isinstance(loop.target, cst.Name) and literal \
                 and loop.target.value not in model.key_names:  # a key-named loop is reported at the loop itself
             out.add((id(entry.func), loop.target.value))
     return out
@@ -796,6 +923,33 @@ def _task_key_params(ctx: FileCtx) -> set[str]:
     return out
 
 
+def _int_keyed(node: cst.BaseExpression) -> bool:
+    """`{201: "not found"}` / `{"61": "already completed"}`: a dict literal keyed by integers (or their JSON text)."""
+    return isinstance(node, cst.Dict) and bool(node.elements) and all(
+        isinstance(el, cst.DictElement) and (_is_int(el.key) or (facts.string_value(el.key) or "x").isdigit())
+        for el in node.elements)
+
+
+def _mixed_ids(ctx: FileCtx, fi: FuncInfo | None, sides: list[cst.BaseExpression]) -> tuple[str, str] | None:
+    """`history == [new["id"], 50]`: a literal list or tuple holding the key beside integer literals."""
+    for s in sides:
+        if not isinstance(s, (cst.List, cst.Tuple)) or not any(
+                isinstance(e, cst.Element) and _is_int(e.value) for e in s.elements):
+            continue
+        for e in s.elements:
+            if isinstance(e, cst.Element) and not _is_int(e.value):
+                ev = ctx.key(fi, e.value) or _json_key(ctx, e.value, fi)
+                if ev:
+                    return ev
+    return None
+
+
+def _int_collection(node: cst.BaseExpression) -> bool:
+    """`[1, 3, 404]`, `(10, 11)`, `{3}`: a non-empty literal collection of integers."""
+    return isinstance(node, (cst.List, cst.Tuple, cst.Set)) and bool(node.elements) and all(
+        isinstance(e, cst.Element) and _is_int(e.value) for e in node.elements)
+
+
 def _is_int(node: cst.BaseExpression) -> bool:
     if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
         node = node.expression
@@ -808,7 +962,12 @@ def _json_key(ctx: FileCtx, node: cst.BaseExpression, fi: FuncInfo | None = None
     A bare `"id"` counts only in a test that talks to a route taking the key (or uses an affected
     model): `resp.json()["id"]` in a users test is a user id.
     """
-    if isinstance(node, cst.ListComp):
+    if isinstance(node, cst.Call) and facts.callee_name(node) in _GATHER and isinstance(node.func, cst.Name) \
+            and node.args and isinstance(node.args[0].value, (cst.GeneratorExp, cst.ListComp, cst.SetComp)):
+        node = node.args[0].value  # sorted(b["id"] for b in resp.json())
+    if isinstance(node, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
+        if _other_rows(ctx, node.for_in.iter):
+            return None  # [p["id"] for p in payments]: another entity's rows
         return _json_key(ctx, node.elt, fi)
     if isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
         key = facts.string_value(node.slice[0].slice.value)
@@ -816,9 +975,26 @@ def _json_key(ctx: FileCtx, node: cst.BaseExpression, fi: FuncInfo | None = None
             return None
         if key in ctx.model.json_names:
             return f"JSON field `{key}` holds the key ({ctx.model.json_names[key]})", ctx.model.default_target
-        if key in ctx.model.key_names or key in _cursor_fields(ctx) or (key == "id" and _key_test(ctx, fi)):
+        if key in ctx.model.key_names or key in _cursor_fields(ctx) or (
+                key == "id" and not _other_rows(ctx, node.value) and _key_test(ctx, fi)):
             return f"JSON field `{key}` holds the key", ctx.model.default_target
     return None
+
+
+#: builtins that gather the items of an iterable (`sorted(b["id"] for b in body)`)
+_GATHER = {"sorted", "list", "set", "tuple", "frozenset"}
+
+
+def _other_rows(ctx: FileCtx, node: cst.BaseExpression) -> bool:
+    """Does `node` name rows of another entity (`payments`, `payment`, `payments[0]`), a table of the schema the
+    key is not (the PY068 barrier's test)? Their `"id"` is that entity's."""
+    while isinstance(node, cst.Subscript):
+        node = node.value
+    if not isinstance(node, cst.Name):
+        return False
+    name = node.value.lower()
+    return any(facts.foreign_entity(ctx.model, f"{word}_id") is not None
+               for word in {name, facts.singular(name)} if word.isidentifier())
 
 
 def _key_test(ctx: FileCtx, fi: FuncInfo | None) -> bool:

@@ -1,0 +1,30 @@
+"""PY005 on a key inherited from a shared base: the patch declares the key in the class itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from analyzer.rules.python.db_model_inherited_key import _MIXIN, _SHARED
+from test_rules_python import _scan
+
+from analyzer.codemods.apply import apply_edits
+
+
+def _patched(tmp_path: Path, code: str) -> str:
+    text, findings = _scan(tmp_path, code, "app/models.py")
+    edits = [e for f in findings if f.code == "PY005" for e in f.edits]
+    assert edits
+    return apply_edits(text, tuple(edits))
+
+
+def test_sqlmodel_override_after_dunders(tmp_path: Path) -> None:
+    patched = _patched(tmp_path, _SHARED)
+    assert "class ContentItem(IdModel, Timestamped, table=True):\n    __tablename__ = 'content_items'\n" \
+           "    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)\n\n    title: str\n" in patched
+    assert "class User(IdModel, table=True):\n    __tablename__ = 'users'\n    email: str\n" in patched
+
+
+def test_mapped_column_override(tmp_path: Path) -> None:
+    patched = _patched(tmp_path, _MIXIN)
+    assert "    __tablename__ = 'content_items'\n" \
+           "    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)\n" in patched
