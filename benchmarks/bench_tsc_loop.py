@@ -10,7 +10,8 @@ through a dozen `number` slots in several rounds), in a temporary copy: seed the
 `analyzer/codemods/tsc_server.py`), in turn `--repeat` times, and print the medians with their ratio, the tsc runs and rounds, what the compiler found, and the
 issue's done-when figures: after the patches are applied, the tsc errors that are new and not on a line
 the report lists for review (should be 0), and the share of the must-change front-end lines (the
-fixture's annotations) the patches change (should be at least 90 %).
+fixture's annotations) the patches change (should be at least 90 %), and the distractor lines (`// ok`) they
+change (noise, should be 0).
 
 ledger_app's front end has no tsconfig.json: the benchmark gives its copy a strict one (the fixture
 stays as it is; without one, `impact scan` says the front end could not be type-checked).
@@ -64,6 +65,7 @@ class Row:
     errors_left: int  # new after the patches, on no line the report lists for review
     must: int
     patched: int
+    ok_changed: int  # distractor lines (`// ok`) the patches change: noise
 
     @property
     def ratio(self) -> float:
@@ -83,7 +85,9 @@ def tsc(front: Path, modules: Path) -> tuple[float, list[tuple[str, int, str]]]:
     if not link.exists():
         link.symlink_to(modules, target_is_directory=True)
     started = time.perf_counter()
-    proc = subprocess.run([str(modules / ".bin" / "tsc"), "--noEmit", "--pretty", "false", "-p", "."], cwd=front,
+    config = json.loads((front / "tsconfig.json").read_text(encoding="utf-8"))
+    how = ["--build", "."] if config.get("references") else ["--noEmit", "-p", "."]  # as verify checks it
+    proc = subprocess.run([str(modules / ".bin" / "tsc"), *how, "--pretty", "false"], cwd=front,  # --build first
                           capture_output=True, text=True, timeout=600)
     return time.perf_counter() - started, [(f, int(n), m) for f, n, m in _ERROR.findall(proc.stdout)]
 
@@ -110,8 +114,9 @@ def prepare(name: str, tmp: Path) -> tuple[Path, Report]:
     return app, report
 
 
-def synthetic(tmp: Path) -> tuple[Path, Report]:
-    """The loop test's front end (tests/test_codemods_verify.py FLEET), as a report with its one finding."""
+def synthetic(tmp: Path, references: bool = False) -> tuple[Path, Report]:
+    """The loop test's front end (tests/test_codemods_verify.py FLEET), as a report with its one finding.
+    `references`: its `src/api` a composite project the app references (checked with tsc --build)."""
     from dataclasses import replace
 
     from report_factory import build_report
@@ -119,8 +124,15 @@ def synthetic(tmp: Path) -> tuple[Path, Report]:
 
     from analyzer.models import with_fingerprints
 
-    app = tmp / "synthetic"
-    for rel, text in FLEET.items():
+    app = tmp / ("synthetic-refs" if references else "synthetic")
+    files = dict(FLEET)
+    if references:
+        options = {**STRICT["compilerOptions"], "noEmit": False}  # type: ignore[dict-item]
+        files["src/api/tsconfig.json"] = json.dumps({"compilerOptions": {**options, "composite": True,
+                                                                         "outDir": "../../out/api", "rootDir": "."},
+                                                     "include": ["."]})
+        files["tsconfig.json"] = json.dumps({**STRICT, "exclude": ["src/api"], "references": [{"path": "./src/api"}]})
+    for rel, text in files.items():
         (app / "frontend" / rel).parent.mkdir(parents=True, exist_ok=True)
         (app / "frontend" / rel).write_text(text, encoding="utf-8")
     f, where = _finding(app / "frontend", "frontend", "src/api/types.ts", "id: number", "id: string", "Vehicle.id")
@@ -131,7 +143,7 @@ def synthetic(tmp: Path) -> tuple[Path, Report]:
 
 
 def measure(name: str, tmp: Path, modules: Path, repeat: int) -> Row:
-    app, report = synthetic(tmp) if name == "synthetic" else prepare(name, tmp)
+    app, report = synthetic(tmp, name == "synthetic-refs") if name.startswith("synthetic") else prepare(name, tmp)
     pristine = tmp / f"{name}-pristine"
     shutil.copytree(app / "frontend", pristine, ignore=shutil.ignore_patterns("node_modules"))
     times, loops = [], []
@@ -163,47 +175,48 @@ def measure(name: str, tmp: Path, modules: Path, repeat: int) -> Row:
     left = [e for e in after if (f"frontend/{e[0]}", e[1]) not in review and (e[0], e[2]) not in known]
     for f, n, m in left:
         print(f"  {name}: frontend/{f}:{n}: {m}")
-    must, patched = must_change_patched(name, app, applied)
+    must, patched, ok_changed = must_change_patched(name, app, applied)
     return Row(name, statistics.median(times), statistics.median(loops), int(project["runs"]), int(project["rounds"]),
                int(project["fixed"]), int(project["found"]), int(project["expected"]), len(before), len(left),
-               must, patched)
+               must, patched, ok_changed)
 
 
-def must_change_patched(name: str, app: Path, applied: Path) -> tuple[int, int]:
-    """The fixture's must-change front-end lines, and how many of them the applied patches change."""
-    if name == "synthetic":
-        return 0, 0
-    expected, _ok = read_expectations(app / "frontend", prefix="frontend")
+def must_change_patched(name: str, app: Path, applied: Path) -> tuple[int, int, int]:
+    """The fixture's must-change front-end lines, how many of them the applied patches change, and how many
+    of its distractor lines (`// ok`) they change."""
+    if name.startswith("synthetic"):
+        return 0, 0, 0
+    expected, ok = read_expectations(app / "frontend", prefix="frontend")
     must = [k for k, e in expected.items() if e.kind == "must_change"]
-    changed = set()
-    for path in {p for p, _line in must}:
+    changed: set[tuple[str, int]] = set()
+    for path in {p for p, _line in (*must, *ok)}:
         a = (app / path).read_text(encoding="utf-8").splitlines()
         b = (applied / path).read_text(encoding="utf-8").splitlines()
         for tag, i1, i2, _j1, _j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
             if tag in ("replace", "delete"):
                 changed.update((path, i + 1) for i in range(i1, i2))
-    return len(must), sum(1 for k in must if k in changed)
+    return len(must), sum(1 for k in must if k in changed), len(ok & changed)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--app", action="append", choices=[*APPS, "synthetic"], help="default: all")
+    parser.add_argument("--app", action="append", choices=[*APPS, "synthetic", "synthetic-refs"], help="default: all")
     parser.add_argument("--repeat", type=int, default=3, help="full runs and loops to time, in turn (medians)")
     args = parser.parse_args()
     modules = node_modules()
     os.environ["IMPACT_NODE_MODULES"] = str(modules)
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-tsc-") as tmp:
-        for name in args.app or [*APPS, "synthetic"]:
+        for name in args.app or [*APPS, "synthetic", "synthetic-refs"]:
             rows.append(measure(name, Path(tmp), modules, max(1, args.repeat)))
     head = (f"{'app':<12} {'full tsc':>9} {'loop':>7} {'ratio':>6} {'runs':>5} {'rounds':>6} {'retyped':>8} "
-            f"{'found':>6} {'review':>7} {'errors left':>11} {'must-change patched':>20}")
+            f"{'found':>6} {'review':>7} {'errors left':>11} {'must-change patched':>20} {'ok changed':>10}")
     print(head)
     print("-" * len(head))
     for r in rows:
         share = f"{r.patched}/{r.must} ({100 * r.patched / r.must:.0f} %)" if r.must else "-"
         print(f"{r.app:<12} {r.full_s:>8.2f}s {r.loop_s:>6.2f}s {r.ratio:>5.2f}x {r.runs:>5} {r.rounds:>6} "
-              f"{r.fixed:>8} {r.found:>6} {r.expected:>7} {r.errors_left:>11} {share:>20}")
+              f"{r.fixed:>8} {r.found:>6} {r.expected:>7} {r.errors_left:>11} {share:>20} {r.ok_changed:>10}")
     ratios = [r.ratio for r in rows]
     print(f"\nloop / one full tsc run: median {statistics.median(ratios):.2f}x, worst {max(ratios):.2f}x "
           "(the loop: every tsc run of the verification, the unpatched tree included when needed)")
