@@ -21,8 +21,9 @@ def revise(d: Detector, fi: FileIndex, rule: TsRule, found: list[Finding]) -> li
 
 
 def _regenerate(d: Detector, rule: TsRule, f: Finding, gen: Generated) -> Finding | None:
-    """A finding in a generated client becomes ts.generated.client: no hand edit, the generator's advice.
-    Context (info) stays as it is."""
+    """A finding in a generated client becomes ts.generated.client with the generator's advice; its mechanical
+    retype stays (what the regenerated client will say), so the patched front end compiles before the client is
+    regenerated. Context (info) stays as it is."""
     if f.kind == "info":
         return f
     if not d.config.rule_enabled(rule.code, rule.name):
@@ -32,4 +33,4 @@ def _regenerate(d: Detector, rule: TsRule, f: Finding, gen: Generated) -> Findin
         severity=d.config.severity_for(rule.code, rule.name, rule.severity),  # type: ignore[arg-type]
         message=rule.message.format(symbol=f.symbol, to=d.to_type.lower()),
         evidence=f"{f.evidence}; {f.code} {f.message}" if f.evidence else f"{f.code} {f.message}",
-        edits=(), review=gen.advice())
+        review=gen.advice(patched=bool(f.edits)))
