@@ -11,7 +11,7 @@ from collections import defaultdict
 import tree_sitter as ts
 
 from analyzer.typescript.flow.syntax import TypeRef
-from analyzer.typescript.index import FileIndex, Func, TypeDecl, callee_name
+from analyzer.typescript.index import Binding, FileIndex, Func, TypeDecl, callee_name
 from analyzer.typescript.names import KeyNames
 
 
@@ -28,6 +28,7 @@ class FlowBase:
         self._users: dict[int, set[int]] | None = None
         self._poly: dict[tuple[int, int], bool] = {}
         self._calls_by_name: dict[str, list[tuple[FileIndex, list[ts.Node]]]] | None = None
+        self._module_vars: dict[str, list[Binding]] | None = None
         self.funcs: dict[str, list[Func]] = defaultdict(list)
         self.types: dict[str, list[TypeDecl]] = defaultdict(list)
         for fi in files:
@@ -43,6 +44,7 @@ class FlowBase:
         self.key_casts: dict[int, str] = {}  # Number()/parseInt/+ node ids whose value is a key
         self.key_news: dict[int, str] = {}  # `new Set<number>()` node ids whose value holds keys
         self.storage_slots: dict[str, str] = {}  # localStorage keys that hold a key
+        self.search_slots: dict[str, str] = {}  # query-string parameters (`?highlight=`) that hold a key
         self.fn_params: dict[tuple[str, int, int], str] = {}  # (path, function type, index) -> why
         self._prep: dict[int, tuple[list[tuple[ts.Node, Func | None, list[ts.Node], str]],
                                     list[tuple[ts.Node, Func | None, list[Func]]]]] = {}
@@ -60,6 +62,19 @@ class FlowBase:
         self._type_depth = 0
         self._member_cache: dict[tuple[object, str], tuple[ts.Node, FileIndex] | None] = {}
         self._btype_cache: dict[int, TypeRef | None] = {}
+
+    def module_binding(self, name: str, fi: FileIndex, func: Func | None) -> Binding | None:
+        """`name` in scope, else the one module-level binding of that name another file declares (an import)."""
+        b = fi.resolve(name, func)
+        if b is not None:
+            return b
+        if self._module_vars is None:
+            self._module_vars = defaultdict(list)
+            for f in self.files:
+                for n, mb in f.module.items():
+                    self._module_vars[n].append(mb)
+        found = self._module_vars.get(name, [])
+        return found[0] if len(found) == 1 else None
 
     def foreign(self, name: str | None) -> bool:
         """A name that designates another entity's ids (`patientId` where `patients` is another table of the

@@ -22,6 +22,18 @@ _FOREIGN_IDS = re.compile(r"^([a-z][a-zA-Z0-9]*?)(?:Ids?|_ids?)$")
 _DISCRIMINATOR = re.compile(r"(^|[a-z0-9_])(kind|type|Kind|Type)$")
 
 
+def _unstring(expr: ts.Node, fi: FileIndex) -> ts.Node:
+    """x of `String(x)` / `x.toString()`; `expr` otherwise."""
+    if expr.type == "call_expression":
+        fn = expr.child_by_field_name("function")
+        args = expr.child_by_field_name("arguments")
+        if fn is not None and fi.text(fn) == "String" and args is not None and args.named_children:
+            return args.named_children[0]
+        if fn is not None and fn.type == "member_expression" and fi.text(fn).endswith(".toString"):
+            return fn.child_by_field_name("object") or expr
+    return expr
+
+
 class Calls(Holders):
     """Calls, function types and callbacks."""
 
@@ -43,6 +55,16 @@ class Calls(Holders):
                 self.storage_slots[slot] = why
                 self._touch_all()
             return
+        if short in ("set", "append") and len(args) == 2 and "." in name:  # params.set('highlight', String(id))
+            qs = self.search_slot(call, func, fi, ("set", "append"))
+            if qs:
+                why = self.is_key(args[1], func, fi) or self.is_key(_unstring(args[1], fi), func, fi)
+                if why and qs not in self.search_slots:
+                    self.search_slots[qs] = f"the ?{qs}= query parameter holds {why}"
+                    self._touch_all()
+                elif not why and qs in self.search_slots:
+                    self.mark_backward(args[1], func, fi, self.search_slots[qs])
+                return
         if "." in name and short in _COLLECTION_ARG and args:
             obj = call.child_by_field_name("function")
             recv = obj.child_by_field_name("object") if obj is not None else None

@@ -4,6 +4,8 @@ function's return or, backward, every value an expression is made of as a key (c
 
 from __future__ import annotations
 
+import re
+
 import tree_sitter as ts
 
 from analyzer.typescript.flow.syntax import CASTS, SETS, TRANSPARENT, collection_source, is_tuple
@@ -140,6 +142,10 @@ class KeyExprs(TypeFacts):
         if ftext.endswith("getItem") and args:
             slot = self.slot(args[0], func, fi)
             return self.storage_slots.get(slot, "") if slot else ""
+        if self.search_slots and ftext.endswith(".get"):
+            qs = self.search_slot(expr, func, fi, ("get",))
+            if qs:
+                return self.search_slots.get(qs, "")
         if ftext in ("useMemo", "React.useMemo") and args:
             return self._callback_key(args[0], fi, depth)
         if ftext == "Object.keys" and args:  # the keys of a map keyed by the key (strings already)
@@ -160,6 +166,43 @@ class KeyExprs(TypeFacts):
             if g.ret_key:
                 return g.ret_key
         return ""
+
+    def search_params(self, recv: ts.Node | None, func: Func | None, fi: FileIndex) -> bool:
+        """A URL's query string: `url.searchParams`, `new URLSearchParams(...)`, react-router's
+        `const [searchParams] = useSearchParams()`, Next's `const searchParams = useSearchParams()`."""
+        if recv is None:
+            return False
+        if recv.type == "member_expression":
+            prop = recv.child_by_field_name("property")
+            return prop is not None and fi.text(prop) == "searchParams"
+        if recv.type != "identifier":
+            return False
+        b = fi.resolve(fi.text(recv), func)
+        if b is None:
+            return False
+        init = b.init
+        if init is None and b.node.parent is not None and b.node.parent.type == "array_pattern" and \
+                b.node.parent.named_children and b.node.parent.named_children[0].id == b.node.id:
+            decl = b.node.parent.parent
+            init = decl.child_by_field_name("value") if decl is not None and decl.type == "variable_declarator" else None
+        if init is None:
+            return False
+        if init.type == "new_expression":
+            ctor = init.child_by_field_name("constructor")
+            return ctor is not None and fi.text(ctor) == "URLSearchParams"
+        return init.type == "call_expression" and callee_name(fi, init).rpartition(".")[2] == "useSearchParams"
+
+    def search_slot(self, call: ts.Node, func: Func | None, fi: FileIndex, methods: tuple[str, ...]) -> str:
+        """'highlight' of `searchParams.get('highlight')` (methods ("get",)) or `params.set('highlight', v)`."""
+        fn = call.child_by_field_name("function")
+        args = call.child_by_field_name("arguments")
+        if fn is None or fn.type != "member_expression" or args is None or not args.named_children:
+            return ""
+        prop = fn.child_by_field_name("property")
+        first = args.named_children[0]
+        if prop is None or fi.text(prop) not in methods or first.type != "string":
+            return ""
+        return fi.text(first)[1:-1] if self.search_params(fn.child_by_field_name("object"), func, fi) else ""
 
     def slot(self, node: ts.Node, func: Func | None, fi: FileIndex) -> str:
         """The storage key of `getItem(K)`/`setItem(K, v)`: a literal, or the constant K names."""
@@ -284,6 +327,44 @@ class KeyExprs(TypeFacts):
                             out.append((v, owner))
         return out
 
+    def _zod_output(self, expr: ts.Node, func: Func | None, fi: FileIndex, why: str) -> None:
+        """`schema.parse(raw)` or `parsed.data` of `parsed = schema.safeParse(raw)` holds the key: what the zod
+        schema's `.transform((raw) => Number(raw))` returns is the key (its cast a hazard)."""
+        call: ts.Node | None = expr
+        if expr.type == "member_expression":
+            obj = expr.child_by_field_name("object")
+            prop = expr.child_by_field_name("property")
+            b = fi.resolve(fi.text(obj), func) if obj is not None and obj.type == "identifier" else None
+            call = b.init if b is not None and not b.prop_of and prop is not None and fi.text(prop) == "data" else None
+        if call is None or call.type != "call_expression":
+            return
+        fn = call.child_by_field_name("function")
+        if fn is None or fn.type != "member_expression":
+            return
+        method = fn.child_by_field_name("property")
+        schema = fn.child_by_field_name("object")
+        if method is None or schema is None or schema.type != "identifier" or \
+                fi.text(method) not in (("safeParse", "safeParseAsync") if expr.type == "member_expression"
+                                        else ("parse", "parseAsync")):
+            return
+        sb = self.module_binding(fi.text(schema), fi, func)
+        node = sb.init if sb is not None and not sb.prop_of else None
+        sfi = sb.file if sb is not None else fi
+        if node is None or not re.match(r"z\s*\.", sfi.text(node)):
+            return
+        while node is not None and node.type == "call_expression":  # z.string().regex(...).transform(cb)
+            f = node.child_by_field_name("function")
+            if f is None or f.type != "member_expression":
+                return
+            p = f.child_by_field_name("property")
+            args = node.child_by_field_name("arguments")
+            if p is not None and sfi.text(p) == "transform" and args is not None and args.named_children:
+                cb = sfi.func_of(args.named_children[0])
+                if cb is not None:
+                    self.mark_ret(cb, why)
+                return
+            node = f.child_by_field_name("object")
+
     def cast_arg(self, expr: ts.Node, fi: FileIndex) -> ts.Node | None:
         """The x of `Number(x)`, `parseInt(x, 10)`, `+x`, `x.map(Number)`; None otherwise."""
         if expr.type == "call_expression":
@@ -353,6 +434,11 @@ class KeyExprs(TypeFacts):
                 if slot and slot not in self.storage_slots:
                     self.storage_slots[slot] = why
                     self._touch_all()
+            elif ftext.endswith(".get") and args:  # searchParams.get('highlight'): that parameter holds the key
+                qs = self.search_slot(expr, func, fi, ("get",))
+                if qs and qs not in self.search_slots:
+                    self.search_slots[qs] = f"the ?{qs}= query parameter holds {why}"
+                    self._touch_all()
             elif ftext in ("useMemo", "React.useMemo") and args:
                 cb = fi.func_of(args[0])
                 for ret in cb.returns if cb is not None else ():
@@ -365,6 +451,7 @@ class KeyExprs(TypeFacts):
                     self.mark_backward(fn.child_by_field_name("object"), func, fi, why, depth + 1)
             for g in self.funcs.get(callee_name(fi, expr), ()) if not ftext.startswith(("JSON.", "Math.")) else ():
                 self.mark_ret(g, why)
+            self._zod_output(expr, func, fi, why)
             return
         if t in ("identifier", "shorthand_property_identifier"):
             b = fi.resolve(fi.text(expr), func)
@@ -390,6 +477,7 @@ class KeyExprs(TypeFacts):
             elif prop is not None:
                 for ret, g in self._returned_props(obj, func, fi, fi.text(prop)):
                     self.mark_backward(ret, g, g.file, why, depth + 1)
+                self._zod_output(expr, func, fi, why)
             return
         if t == "subscript_expression":
             self.mark_backward(expr.child_by_field_name("object"), func, fi, why, depth + 1)
