@@ -341,6 +341,8 @@ class Flow:
                     if slots is not None:
                         return slots[position] if -len(slots) <= position < len(slots) else None
                     return self.key_of(pf, fi, expr.value)
+            if len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Slice):
+                return self.key_of(pf, fi, expr.value)  # ids[:limit]: some of the keys
             return None
         if isinstance(expr, cst.Await):
             return self.key_of(pf, fi, expr.expression)
@@ -1036,6 +1038,12 @@ class Flow:
         ev = self.key_of(pf, fi, value)
         if ev is None:
             self._pass_instances(pf, fi, callee, param, value)
+        if param in callee.env and isinstance(value, cst.Name) and fi.param(value.value) is None:
+            for source in _assigned_params(pf, fi, value.value):  # `cursor = since_id` ... `after(cursor)`
+                if not self._mixup(pf, fi, value, source, ("", self.model.default_target), report=False):
+                    self.model.learn_param(fi.func_id, source, f"`{value.value}` <- `{source}`, passed as `{param}` "
+                                           f"to {callee.qualname}() in {pf.where(call)}, which holds the key",
+                                           self.model.default_target)
         if ev is None and param in callee.env:  # backwards: the callee says this argument is a key
             why = f"passed as `{param}` to {callee.qualname}() in {pf.where(call)}, which holds the key"
             if isinstance(value, cst.Name) and value.value not in ("None", "self") and not self._mixup(
@@ -1044,6 +1052,7 @@ class Flow:
                 fi.env[value.value] = f"`{value.value}` {why}"
                 if fi.param(value.value) is not None:
                     self.model.learn_param(fi.func_id, value.value, fi.env[value.value], self.model.default_target)
+
             elif isinstance(value, cst.Call):
                 inner = self.registry.resolve(pf, value.func, fi)
                 if inner is not None and inner is not callee:
@@ -1125,6 +1134,22 @@ class Flow:
                         and isinstance(args[1].value, cst.Name) and args[1].value.value == param:
                     return True
         return False
+
+
+def _assigned_params(pf: ParsedFile, fi: FuncInfo, name: str) -> list[str]:
+    """Parameters of `fi` the local `name` is plainly set from (`cursor = since_id`): when the local goes where a
+    key goes, the parameter's value does too (its first round)."""
+    if fi.param(name) is not None:
+        return []
+    out = []
+    for entry in pf.of(cst.Assign):
+        node = entry.node
+        assert isinstance(node, cst.Assign)
+        if entry.func is fi and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name) \
+                and node.targets[0].target.value == name and isinstance(node.value, cst.Name) \
+                and fi.param(node.value.value) is not None and node.value.value not in ("self", "cls"):
+            out.append(node.value.value)
+    return out
 
 
 def _named_lookup(call: cst.Call) -> str | None:

@@ -54,6 +54,18 @@ class FunctionParam(PyRule):
                 "def page(s, lo: int, hi: int):\n    return s.execute(SLICE, {'lo': lo, 'hi': hi}).all()\n",
                 line=4, message_contains="`lo`", expected_fix="def page(s, lo: uuid.UUID, hi: int):"),
     ]
+    # a cursor walk: the parameter starts the local that a keyset method takes (`cursor = since_id`), the page
+    # number starts another local that goes elsewhere
+    _WALK = (_HEAD + "from sqlalchemy import select\n"
+             "def after(session, cursor: int | None, limit: int = 20) -> list[ContentItem]:\n"
+             "    return list(session.scalars(select(ContentItem).where(ContentItem.id > cursor).limit(limit)))\n"
+             "def warm(session, since_id: int | None = None, batch: int = 200, first_page: int = 1) -> int:\n"
+             "    cursor = since_id\n    page = first_page\n    seen = 0\n    while True:\n"
+             "        chunk = after(session, cursor, batch)\n        if not chunk:\n            return seen\n"
+             "        seen += len(chunk)\n        page = page + 1\n        cursor = chunk[-1].id\n")
+    INVALID += [Invalid(_WALK, line=5, message_contains="since_id",
+                        expected_fix="def warm(session, since_id: uuid.UUID | None = None, batch: int = 200,"
+                                     " first_page: int = 1) -> int:")]
 
     VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
@@ -129,6 +141,12 @@ class FunctionReturn(PyRule):
                      "    item = s.get(ContentItem, int(pk))\n    return kind, item.id\n",
                 line=3, expected_fix="def parse_ref(ref: str, s=None) -> tuple[str, uuid.UUID]:"),
     ]
+    # some of the keys: a slice of a list of keys
+    INVALID += [Invalid(_Q + "def first_ids(s, limit: int = 20) -> list[int]:\n"
+                             "    ids = [i.id for i in s.scalars(select(ContentItem))]\n    return ids[:limit]\n",
+                        line=3, expected_fix="def first_ids(s, limit: int = 20) -> list[uuid.UUID]:")]
+    VALID += [Valid(_Q + "def first_sizes(s, limit: int = 20) -> list[int]:\n"
+                         "    sizes = [len(i.title) for i in s.scalars(select(ContentItem))]\n    return sizes[:limit]\n")]
 
     VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
