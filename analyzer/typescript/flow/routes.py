@@ -109,6 +109,14 @@ class Routes(KeyExprs):
         method = pair_value(obj, "method", fi)
         verb = fi.text(method)[1:-1].upper() if method is not None and method.type == "string" else ""
         segs = [x for x in fi.text(node)[1:-1].split("?")[0].split("/") if x]
+        entity = next((self.kn.entity_word(s) for s in reversed(segs) if not s.startswith("{")
+                       and self.kn.entity_word(s)), "")
+        if entity and not any(s.startswith("{") for s in segs[max(i for i, s in enumerate(segs)
+                                                                    if self.kn.entity_word(s) == entity):]):
+            for qk, qv in object_pairs(query):  # GET /bookings/by-ids?ids=: the collection's own ids (REST)
+                if fi.text(qk).strip("'\"") in ("ids", "id"):
+                    self.mark_backward(qv, func, fi, f"`{fi.text(qk)}` of {fi.text(node)} are {entity} ids "
+                                                     f"({self.kn.entity_origins.get(entity, '')})".replace(" ()", ""))
         for route in self.kn.routes:
             path_params = set(re.findall(r"{(\w+)(?::\w+)?}", route.template))
             wanted = [q for q in route.params if q not in path_params]
