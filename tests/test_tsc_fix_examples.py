@@ -150,3 +150,19 @@ def test_a_callback_given_where_the_key_goes_is_retyped_at_its_declaration(tmp_p
     assert "+  toggle: (id: string) => void;" in result.patches["web/src/selection.ts"], result.found
     assert "size: string" not in result.patches["web/src/selection.ts"]
     assert not [f for f in result.found if f.code == "TS900"], result.found
+
+
+def test_a_class_field_the_key_is_assigned_to_is_retyped(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`this.selectedId = v.id` once the id is a string: the field's declaration (found by the compiler,
+    `this` being no name the syntax resolves) is retyped; the counter beside it is not."""
+    monkeypatch.setenv("IMPACT_NODE_MODULES", str(require_node_modules()))
+    root = write_tree(tmp_path / "web", {
+        "tsconfig.json": TSCONFIG,
+        "src/store.ts": "interface Vehicle {\n  id: number;\n}\n\n"
+                        "export class SelectionStore {\n  selectedId: number | null = null;\n  picks: number = 0;\n\n"
+                        "  select(v: Vehicle): void {\n    this.selectedId = v.id;\n    this.picks += 1;\n  }\n}\n",
+    })
+    result = _verify(root, "web", [_finding(root, "web", "src/store.ts", "id: number", "id: string", "Vehicle.id")])
+    diff = result.patches["web/src/store.ts"]
+    assert "+  selectedId: string | null = null;" in diff and "picks: string" not in diff, result.found
+    assert [f.symbol for f in result.found] == ["SelectionStore.selectedId"], result.found

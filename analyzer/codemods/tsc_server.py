@@ -171,6 +171,12 @@ function where(q) {
       return declFor(checker, prop);
     }
     if (parent && ts.isJsxAttribute(parent) && parent.name === node) return declFor(checker, checker.getSymbolAtLocation(node));
+    let left = node;  // `this.selectedId = id`: the property assigned to
+    while (left.parent && ts.isPropertyAccessExpression(left.parent) && left.parent.getStart(sf) === left.getStart(sf))
+      left = left.parent;
+    const assign = left.parent;
+    if (assign && ts.isBinaryExpression(assign) && assign.left === left && assign.operatorToken.kind === ts.SyntaxKind.EqualsToken)
+      return declFor(checker, checker.getSymbolAtLocation(ts.isPropertyAccessExpression(left) ? left.name : left));
     let arg = node;
     while (arg.parent && !(ts.isCallExpression(arg.parent) && arg.parent.arguments.includes(arg))
            && arg.parent.getStart(sf) === arg.getStart(sf)) arg = arg.parent;
