@@ -32,8 +32,21 @@ with the shared working tree of that moment):
   them off the reported lines (the `Set<number>` selection hook, `highlightId`, `forget(ids)`, the cursor and
   id-list arguments of the generated client).
 
-Largest gaps, by pattern: test literals (33/78: ids in f-string URLs under an `/api/v2` prefix, JSON bodies,
-`params=[("ids", 3)]`, factory `id=` overrides, worker/task args, a settings override); collections of ids
+Measured again at b63fe6a (committed tree, after the TypeScript work of issue 12/13: a schema-derived barrier for
+other entities' ids, selection hooks, mutations, loops, generated-client queries, query-string and zod inputs, and
+TS070 writing the generated client's retype):
+
+* rules only: backend 140/164 = 0.85, precision 140/140 = 1.00; frontend recall 84/86 = 0.98, precision 84/84 =
+  1.00 (misses: `BookingHistoryResponse = Array<number>`, the zod `.regex(/^#?\\d+$/)`); total 224/250 = 0.90,
+  precision 1.00; no `ok` line flagged.
+* with tsc: frontend 84/86, precision 84/86 (two tsc findings on HistoryTrail.tsx, where the history response's
+  ids meet the key).
+* `impact apply` then strict `tsc --noEmit`: 74/76 front-end must-change lines patched (97 %, generated client
+  included: its retype is patched as the regenerated client will have it), 4 errors, none off the reported lines;
+  with the client regenerated as well: 1 error, none off the reported lines.
+
+Largest gaps at 1ca76dd, by pattern: test literals (33/78: ids in f-string URLs under an `/api/v2` prefix, JSON
+bodies, `params=[("ids", 3)]`, factory `id=` overrides, worker/task args, a settings override); collections of ids
 (`list[int]` results of `select(Booking.id)`, `Sequence[int]`, `OrderedDict[int, ...]`, `dict[int, str]`,
 `ids: list[int] = Query(...)`, TS `ReadonlySet<number>`, `useState<Set<number>>`, `number[]` callbacks); the
 key declared only by inheritance (`class Booking(IdModel, ...)`); a cursor named `next_after` / `since_id`;
@@ -57,15 +70,15 @@ from helpers import REPO, require_node_modules, run_impact
 APP = REPO / "fixtures" / "clinic_app"
 TARGETS = ("bookings.id",)
 
-RECALL_FLOOR = 0.60
-PRECISION_FLOOR = 0.85
-MAX_DISTRACTORS = 22
-SIDE_FLOORS = {"backend": (0.60, 0.95), "frontend": (0.65, 0.70)}  # (recall, precision), rules only
+RECALL_FLOOR = 0.85
+PRECISION_FLOOR = 1.00
+MAX_DISTRACTORS = 0
+SIDE_FLOORS = {"backend": (0.85, 1.00), "frontend": (0.95, 1.00)}  # (recall, precision), rules only
 
 #: issue 13's check, after `impact apply` (tsc on during the scan)
-FE_PATCHED_FLOOR = 0.35  # front-end must-change lines changed by the patches (generated client included)
+FE_PATCHED_FLOOR = 0.95  # front-end must-change lines changed by the patches (generated client included)
 MAX_TSC_OFF_REPORT = 0  # tsc errors on lines the report does not list, patches applied as they are
-MAX_TSC_OFF_REPORT_REGENERATED = 8  # ... and with the generated client regenerated as well
+MAX_TSC_OFF_REPORT_REGENERATED = 0  # ... and with the generated client regenerated as well
 
 
 def _side(expected: dict[tuple[str, int], Expected], findings: list[dict[str, Any]], side: str) -> tuple[float, float]:
