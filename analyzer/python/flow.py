@@ -185,6 +185,8 @@ class Registry:
             for cand in (q, f"{pf.modname}.{q}"):
                 if cand in self.by_id:
                     return self.by_id[cand][1]
+                if f"{cand}.__init__" in self.by_id:  # a class called: its __init__ takes the arguments (NotFound(m, id))
+                    return self.by_id[f"{cand}.__init__"][1]
             found = self._by_suffix.get(q, "")
             if found == "":  # the first function whose id ends with `.q`, looked up once per name and file set
                 tail = q.rsplit(".", 1)[-1]
@@ -367,6 +369,8 @@ class Flow:
             if name in _PASS and isinstance(f, cst.Attribute) and name not in ("scalar", "scalars", "execute",
                                                                                "query"):
                 return self.key_of(pf, fi, f.value)  # select(X.id).where(...).order_by(...)
+            if name in ("scalars", "scalar") and isinstance(f, cst.Attribute) and not expr.args:
+                return self.key_of(pf, fi, f.value)  # result.scalars() of `result = session.execute(select(X.id))`
             if name in ("select", "query"):  # select(Trip.vehicle_id, func.count()): any column that is a key
                 for a in positional(expr):
                     ev = self.key_of(pf, fi, a.value)

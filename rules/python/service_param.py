@@ -63,6 +63,18 @@ class FunctionParam(PyRule):
              "    cursor = since_id\n    page = first_page\n    seen = 0\n    while True:\n"
              "        chunk = after(session, cursor, batch)\n        if not chunk:\n            return seen\n"
              "        seen += len(chunk)\n        page = page + 1\n        cursor = chunk[-1].id\n")
+    # an exception carrying the key: the class is called, its __init__ takes the arguments
+    _ERRORS = (_HEAD + "class NotFound(LookupError):\n    def __init__(self, model: type, id: int) -> None:\n"
+               "        super().__init__(f'{model.__name__} {id} not found')\n        self.id = id\n"
+               "class PageOutOfRange(ValueError):\n    def __init__(self, page: int) -> None:\n        self.page = page\n"
+               "def load(session, content_id: int, page: int = 1) -> ContentItem:\n"
+               "    if page > 50:\n        raise PageOutOfRange(page)\n"
+               "    item = session.get(ContentItem, content_id)\n    if item is None:\n"
+               "        raise NotFound(ContentItem, content_id)\n    return item\n")
+    INVALID += [Invalid(_ERRORS, line=3, message_contains="NotFound",
+                        expected_fix="    def __init__(self, model: type, id: uuid.UUID) -> None:")]
+    VALID += [Valid(_ERRORS.split("def load(")[0] + "def load_user(session, user_id: int, page: int = 1):\n"
+                    "    if page > 50:\n        raise PageOutOfRange(page)\n    raise NotFound(type(session), user_id)\n")]
     INVALID += [Invalid(_WALK, line=5, message_contains="since_id",
                         expected_fix="def warm(session, since_id: uuid.UUID | None = None, batch: int = 200,"
                                      " first_page: int = 1) -> int:")]
@@ -141,6 +153,14 @@ class FunctionReturn(PyRule):
                      "    item = s.get(ContentItem, int(pk))\n    return kind, item.id\n",
                 line=3, expected_fix="def parse_ref(ref: str, s=None) -> tuple[str, uuid.UUID]:"),
     ]
+    # ids of a query through its result: `list(result.scalars())`; a count through `.scalar()` stays
+    INVALID += [Invalid(_Q + "async def ids_titled(session, title: str) -> list[int]:\n"
+                             "    result = await session.execute(select(ContentItem.id).where(ContentItem.title == title))\n"
+                             "    return list(result.scalars())\n"
+                             "async def how_many(session) -> int:\n"
+                             "    result = await session.execute(select(func.count()).select_from(ContentItem))\n"
+                             "    return result.scalar()\n",
+                        line=3, expected_fix="async def ids_titled(session, title: str) -> list[uuid.UUID]:")]
     # some of the keys: a slice of a list of keys
     INVALID += [Invalid(_Q + "def first_ids(s, limit: int = 20) -> list[int]:\n"
                              "    ids = [i.id for i in s.scalars(select(ContentItem))]\n    return ids[:limit]\n",
