@@ -166,3 +166,26 @@ def test_a_class_field_the_key_is_assigned_to_is_retyped(tmp_path, monkeypatch) 
     diff = result.patches["web/src/store.ts"]
     assert "+  selectedId: string | null = null;" in diff and "picks: string" not in diff, result.found
     assert [f.symbol for f in result.found] == ["SelectionStore.selectedId"], result.found
+
+
+def test_a_withheld_patch_takes_the_retypes_it_led_to_with_it(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A rule's patch tsc rejects where it wrote (`(id: string = 0)`, the default still a number) is
+    withheld, and so is what the compiler retyped only because of it (`lookup(x: number)`, called with
+    that parameter): nothing is left half-done; the other rule patch stays."""
+    monkeypatch.setenv("IMPACT_NODE_MODULES", str(require_node_modules()))
+    root = write_tree(tmp_path / "web", {
+        "tsconfig.json": TSCONFIG,
+        "src/lookup.ts": "export function lookup(x: number): string {\n  return `#${x}`;\n}\n",
+        "src/load.ts": "import { lookup } from './lookup';\n\n"
+                       "export function load(id: number = 0): string {\n  return lookup(id);\n}\n\n"
+                       "export function label(orderId: number): string {\n  return `${orderId}`;\n}\n",
+    })
+    result = _verify(root, "web", [
+        _finding(root, "web", "src/load.ts", "id: number = 0", "id: string = 0", "load.id", "TS031"),
+        _finding(root, "web", "src/load.ts", "orderId: number", "orderId: string", "label.orderId", "TS031"),
+    ])
+    assert set(result.patches) == {"web/src/load.ts"}, result.found
+    assert "+export function label(orderId: string): string {" in result.patches["web/src/load.ts"]
+    assert "id: string = 0" not in result.patches["web/src/load.ts"]
+    assert list(result.held) == [("web/src/load.ts", 3, "load.id")]
+    assert not [f for f in result.found if f.code == "TS901"], result.found

@@ -612,6 +612,7 @@ class _TscLoop:
         self.fixes: dict[tuple[str, int], Finding] = {}  # (rel, offset in the scanned text) -> the fix there
         self.trials: list[_Trial] = []  # rewrites of the last round, kept if the next one finds their lines clean
         self.rejected: set[tuple[str, int]] = set()  # rewrites given back: not tried again
+        self.causes: dict[int, Finding] = {}  # id of a compiler's fix -> the finding whose patch led to it
         self.slots: dict[Diagnostic, Slot | None] = {}  # this round's answers (cleared when tsc runs again)
         self.maps: dict[str, _LineMap] = {}
 
@@ -699,12 +700,30 @@ class _TscLoop:
             changed.add(rel)
             self.result.held[_held_key(f)] = f"tsc {d.code} on the patched line: {d.message}"
             self.record.held += 1
+        for fix in self._dependents({id(f) for f, _d in broken.values()}):  # retyped only because of them
+            rel = fix.path[len(self.base):]
+            self._drop(rel, fix)
+            changed.add(rel)
         self.applied = [f for f in self.applied if id(f) not in broken]
         self._write_all(changed)
         diags = self.tsc.run()
         self.record.rounds += 1
         self._prepare(diags)
         return self._new(diags, known) if diags is not None else final
+
+    def _dependents(self, gone: set[int]) -> list[Finding]:
+        """The compiler's fixes made because of a withheld patch, directly or through another such fix."""
+        out: list[Finding] = []
+        grew = True
+        while grew:
+            grew = False
+            for fix in {id(f): f for f in self.fixes.values()}.values():
+                cause = self.causes.get(id(fix))
+                if id(fix) not in gone and cause is not None and id(cause) in gone:
+                    gone.add(id(fix))
+                    out.append(fix)
+                    grew = True
+        return out
 
     def _inside(self, d: Diagnostic, f: Finding) -> bool:
         """Does tsc point into the text one of the finding's edits wrote (not elsewhere on its line, where
@@ -901,6 +920,9 @@ class _TscLoop:
                 continue
             fallback = self._fix_finding(slot.fallback, d) if slot.fallback is not None else None
             slots[key] = (slot, finding, fallback, [d])
+            cause = self._cause(d)  # before the fix joins the candidates
+            if cause is not None:
+                self.causes[id(finding)] = cause
             self._apply(slot.rel, finding)
             changed.add(slot.rel)
         for slot, finding, fallback, prompts in slots.values():
@@ -1136,9 +1158,15 @@ class _TscLoop:
         """One patched file's patch withheld (the rules' edits and the compiler's in it); the others stay."""
         path = self.path(rel)
         self.result.withheld[path] = why
+        gone = {id(f) for f in (*self.applied, *self.fixes.values()) if f.path == path}
         self.work.edits[path] = []
         for key in [k for k in self.fixes if k[0] == rel]:
             del self.fixes[key]
+        for fix in self._dependents(gone):  # retyped elsewhere only because of this file's patch
+            other = fix.path[len(self.base):]
+            self._drop(other, fix)
+            self.maps.pop(other, None)
+            self._write(other)
         self.applied = [f for f in self.applied if f.path != path]
         live.pop(rel, None)
         self.maps.pop(rel, None)
