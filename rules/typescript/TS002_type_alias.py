@@ -11,7 +11,8 @@ from analyzer.typescript.index import FileIndex
 
 def detect(d: Detector, fi: FileIndex, m: Match) -> Iterator[Finding | None]:
     tname, value = fi.text(m.captures["name"]), m.captures["value"]
-    if d.kn.is_key_alias_type(tname) and number_positions(value, fi):
+    returned = d.p.key_aliases.get(tname, "")  # `type HistoryResponse = Array<number>` a key function returns
+    if (d.kn.is_key_alias_type(tname) or returned) and number_positions(value, fi):
         yield d.finding(fi, m.rule.name, m.node, tname,
-                        d.kn.origin(tname[:1].lower() + tname[1:]) or f"{tname} names the key",
+                        returned or d.kn.origin(tname[:1].lower() + tname[1:]) or f"{tname} names the key",
                         d.num_edits(value, fi), layer="test" if fi.is_test else "ts-type")

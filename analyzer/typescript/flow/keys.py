@@ -404,8 +404,24 @@ class KeyExprs(TypeFacts):
         if not g.ret_key:
             g.ret_key = why
             self._touch(g.file)
+            alias = self._number_alias(g.return_type, g.file)
+            if alias and alias not in self.key_aliases:
+                self.key_aliases[alias] = f"{g.name or 'a function'} returns {alias}: {why}"
+                self._touch_all()
             for ret in g.returns:
                 self.mark_backward(ret, g, g.file, why)
+
+    def _number_alias(self, node: ts.Node | None, fi: FileIndex) -> str:
+        """`Promise<HistoryResponse>` with `type HistoryResponse = Array<number>` (or `= number`): the alias."""
+        ref = self.norm(node, fi) if node is not None else None
+        if not isinstance(ref, str):
+            return ""
+        name = ref.removesuffix("[]")
+        for d in self.types.get(name, ()):
+            value = d.node.child_by_field_name("value") if d.node.type == "type_alias_declaration" else None
+            if value is not None and self.norm(value, d.file) in ("number", "number[]"):
+                return name
+        return ""
 
     def mark_backward(self, expr: ts.Node | None, func: Func | None, fi: FileIndex, why: str, depth: int = 0) -> None:
         if expr is None or depth > 8:
@@ -460,6 +476,10 @@ class KeyExprs(TypeFacts):
                 if b.prop_of and b.kind == "var" and b.init is not None and b.init.type == "call_expression":
                     for ret, g in self._returned_prop_exprs(callee_name(fi, b.init), b.prop_of):
                         self.mark_backward(ret, g, g.file, why, depth + 1)
+                    if b.prop_of == "data":  # const { data: chain } = useHistory(id): what its queryFn returns
+                        for g in self.funcs.get(callee_name(fi, b.init), ()):
+                            for qf in self.query_fns(g):
+                                self.mark_ret(qf, why)
             return
         if t == "member_expression":
             prop = expr.child_by_field_name("property")

@@ -356,6 +356,20 @@ class TypeFacts(FlowBase):
             cur = cur.parent
         return None
 
+    def query_fns(self, g: Func) -> list[Func]:
+        """The `queryFn` callbacks of the `useQuery({...})` calls `g` returns."""
+        out = []
+        for ret in g.returns:
+            args = ret.child_by_field_name("arguments") if ret.type == "call_expression" else None
+            if args is None or not args.named_children or args.named_children[0].type != "object" or \
+                    callee_name(g.file, ret).rpartition(".")[2] not in _QUERY_HOOKS:
+                continue
+            qf = pair_value(args.named_children[0], "queryFn", g.file)
+            cb = g.file.func_of(qf) if qf is not None else None
+            if cb is not None:
+                out.append(cb)
+        return out
+
     def _query_fn_type(self, obj: ts.Node, fi: FileIndex, depth: int, key: str = "queryFn") -> TypeRef | None:
         qf = pair_value(obj, key, fi)
         cb = fi.func_of(qf) if qf is not None else None
