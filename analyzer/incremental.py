@@ -59,6 +59,8 @@ class Snapshot:
     #: callee func id -> its callers, as (path, index)
     callers: dict[str, list[tuple[str, int]]]
     parsed: list[str]  # paths, in the order they were parsed (registered)
+    #: func ids whose return annotation names a tuple (what Flow._tuple_returners looks at), in registry order
+    tuple_candidates: list[str]
     #: attributes the scan sets on every parsed file (`project`: names defined across the tree)
     file_attrs: dict[str, Any]
 
@@ -100,8 +102,13 @@ def snapshot(live: tuple[Any, ...]) -> Snapshot:
         model=pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL), routers=routers_blob,
         record_kinds=dict(record_kinds), flow_cache=dict(flow.cache), returners=flow._returners,
         registry=pickle.dumps(skeleton, protocol=pickle.HIGHEST_PROTOCOL), states=states, callers=callers,
-        parsed=list(parsed), file_attrs=_file_attrs(parsed),
+        parsed=list(parsed), file_attrs=_file_attrs(parsed), tuple_candidates=_tuple_candidates(registry),
     )
+
+
+def _tuple_candidates(registry: Any) -> list[str]:
+    return [fid for fid, (pf, fi) in registry.by_id.items() if fi.node.returns is not None
+            and "uple" in pf.code(fi.node.returns)]
 
 
 def _file_attrs(parsed: dict[str, Any]) -> dict[str, Any]:
@@ -140,8 +147,6 @@ class _World:
 
     def __init__(self, snap: Snapshot, files: dict[str, SourceFile], changed: dict[str, Any], config: Config,
                  remap: _Remap | None = None) -> None:
-        from analyzer.python.flow import Flow
-
         self.snap, self.files, self.config, self.remap = snap, files, config, remap
         self.model = pickle.loads(snap.model)
         if remap is not None:
@@ -153,7 +158,11 @@ class _World:
         self.loaded: dict[str, Any] = dict(changed)
         self.registry.by_id = _LazyDict(self.registry.by_id, self._load)
         self.registry.aliases = _LazyDict(self.registry.aliases, self._load)
-        self.flow = Flow(self.model, self.registry)
+        self.flow = _Flow(self.model, self.registry)
+        changed_ids = {fi.func_id for pf in changed.values() if pf is not None for fi in pf.functions}
+        self.flow.candidates = [fid for fid in snap.tuple_candidates if fid not in changed_ids] + [
+            fi.func_id for pf in changed.values() if pf is not None for fi in pf.functions
+            if fi.node.returns is not None and "uple" in pf.code(fi.node.returns)]
         self.flow.cache.update(snap.flow_cache)
         self.flow._returners = snap.returners
         for path, pf in changed.items():
@@ -199,6 +208,29 @@ class _World:
             got = dict.get(self.registry.aliases, name)
             if isinstance(got, _Lazy) and got.path == path:
                 dict.__setitem__(self.registry.aliases, name, node)
+
+
+def _flow_class() -> Any:
+    from analyzer.python.flow import Flow
+
+    class Flow_(Flow):
+        """The flow, where the functions annotated to return a tuple are known from the snapshot (the flow's own
+        way looks at every registered function, which would parse every file again)."""
+
+        candidates: list[str]
+
+        def _tuple_returners(self) -> set[str]:
+            stamp = (len(self.registry.by_id), len(self.model.orm))
+            if self._returners[0] != stamp:
+                funcs = [self.registry.by_id[fid][1] for fid in self.candidates if fid in self.registry.by_id]
+                self._returners = (stamp, {fi.name for fi in funcs if self._tuple_return(fi)})
+            return self._returners[1]
+
+    return Flow_
+
+
+def _Flow(model: Any, registry: Any) -> Any:  # noqa: N802 - a class made on first use (flow imports late)
+    return _flow_class()(model, registry)
 
 
 class _LazyDict(dict):  # type: ignore[type-arg]

@@ -17,8 +17,10 @@ RSS of the largest of them):
   the findings of every other run must equal;
 - diff cold / warm / slow path: one Python file of the copy gets a change on a line with a finding (a
   trailing comment), then `impact scan --diff-base HEAD`: with an empty cache, with the cache of a full
-  scan of the unchanged copy (what a CI cache of the main branch holds), and on the slow path; then the
-  other common pull request, a new module the key does not reach, warm and on the slow path;
+  scan of the unchanged copy (what a CI cache of the main branch holds: the changed file is checked
+  against its facts, analyzer/incremental.py), and on the slow path; then the other common pull request,
+  a new module the key does not reach, warm and on the slow path. Where diff mode scanned in full, the
+  note says why (its stderr line);
 - baselines (`--baselines`): ast-grep with one pattern over the .py files, semgrep with two rules
   (Python and TypeScript), ripgrep for the key name, a bare libcst parse of every .py file and a bare
   tree-sitter parse of every .ts/.tsx/.js file impact reads. A tool that is not installed is reported
@@ -75,7 +77,9 @@ def timed(name: str, argv: list[str], cwd: Path | None = None, env: dict[str, st
             _pid, status, usage = os.wait4(proc.pid, 0)
             wall = time.perf_counter() - start
             proc.returncode = os.waitstatus_to_exitcode(status)
-        tail = err_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:] or [""]
+        lines = err_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+        tail = lines[-1:] or [""]
+        said = [ln for ln in lines if ln.startswith("impact: --diff-base")]  # why diff mode scanned in full
     finally:
         if stdout:
             out.close()  # type: ignore[union-attr]
@@ -84,6 +88,8 @@ def timed(name: str, argv: list[str], cwd: Path | None = None, env: dict[str, st
               code=proc.returncode)
     if proc.returncode not in (0, 1):
         run.note = f"exit {proc.returncode}: {tail[0][:160]}"
+    elif said:
+        run.note = said[0].split(": ", 2)[-1][:160]
     return run
 
 
