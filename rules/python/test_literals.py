@@ -194,6 +194,15 @@ class TestIdUrl(PyRule):
                 "    client.get(f'{API}/items/by-refs', params=[('refs', 3), ('refs', 4)])\n",
                 line=3, path="tests/test_items.py", message_contains="('refs', 3)"),
     ]
+    # the expected error text repeats the key the test requested; a page number in a text is no key
+    _ONE = _MOUNTED.replace("@router.get('/stats')", "@router.get('/{item_id}')\n"
+                            "def read(item_id: int, s=None):\n    return s.get(ContentItem, item_id)\n@router.get('/stats')")
+    INVALID += [Invalid(_ONE + "def test_missing(client):\n    resp = client.get(f'{API}/items/999999')\n"
+                        "    assert resp.json()['detail'] == 'item 999999 not found'\n"
+                        "    assert resp.json()['hint'] == 'see page 12'\n",
+                        line=4, path="tests/test_items.py", message_contains="999999 in a text")]
+    VALID += [Valid(_ONE + "def test_found(client, item):\n    resp = client.get(f'{API}/items/{item.id}', params={'page': 12})\n"
+                    "    assert resp.json()['hint'] == 'see page 12'\n", path="tests/test_items.py")]
     VALID += [Valid(_MOUNTED + "def test_pages(client):\n"
                     "    client.get(f'{API}/items', params={'page': 2})\n"
                     "    client.get(f'{API}/items/stats', params={'after': 2})\n"
@@ -210,11 +219,16 @@ class TestIdUrl(PyRule):
             return
         texts = UrlText(ctx.pf)
         seen: set[int] = set()
+        numbers: dict[int, tuple[FuncInfo, set[str]]] = {}  # test function -> the key literals its URLs hold
         for call, url, fi in _url_calls(ctx.pf):
             seen |= _string_parts(url)
-            hit = self._match(ctx, texts.render(url, fi))
+            text = texts.render(url, fi)
+            hit = self._match(ctx, text)
             if hit:
                 yield ctx.finding(self, call, ctx.symbol(fi), hit[0], evidence=hit[1], layer="test")
+                if fi is not None:
+                    numbers.setdefault(id(fi), (fi, set()))[1].update(_key_numbers(ctx, text))
+        yield from self._echoes(ctx, numbers)
         for kind in (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString):  # URLs in case tables
             for entry in ctx.pf.of(kind):
                 if id(entry.node) in seen:
@@ -223,6 +237,24 @@ class TestIdUrl(PyRule):
                 hit = self._match(ctx, texts.render(entry.node, entry.func))
                 if hit:
                     yield ctx.finding(self, entry.node, ctx.symbol(entry.func), hit[0], evidence=hit[1], layer="test")
+
+    def _echoes(self, ctx: FileCtx, numbers: dict[int, tuple[FuncInfo, set[str]]]) -> Iterator[Finding]:
+        """`assert resp.json()["detail"] == "item 999999 not found"` in a test requesting `/items/999999`: the
+        expected text repeats the integer key (a UUID after the change)."""
+        for entry in ctx.pf.of(cst.Comparison):
+            got = numbers.get(id(entry.func))
+            node = entry.node
+            assert isinstance(node, cst.Comparison)
+            if got is None or not got[1]:
+                continue
+            for side in [node.left, *[c.comparator for c in node.comparisons]]:
+                text = facts.string_value(side) if isinstance(side, cst.SimpleString) else None
+                echoed = next((n for n in sorted(got[1]) if text and re.search(rf"(?<![\w.-]){n}(?![\w.-])", text)), None)
+                if echoed is not None:
+                    yield ctx.finding(self, node, ctx.symbol(entry.func),
+                                      f"`{_short(ctx.pf.code(node))}` expects the integer key {echoed} in a text",
+                                      evidence=f"{echoed} is the key this test requests", layer="test")
+                    break
 
     @staticmethod
     def _match(ctx: FileCtx, url: str) -> tuple[str, str] | None:
@@ -278,6 +310,20 @@ class TestIdUrl(PyRule):
                                       f"test query parameter `{_shown(hit[0], ctx.pf.code(hit[0]))}` is an integer key",
                                       evidence=f"`{hit[1]}` is a key parameter of {template}", layer="test")
                     break
+
+
+def _key_numbers(ctx: FileCtx, url: str) -> set[str]:
+    """The integers a test URL puts where a route takes the key (`/bookings/999999` -> {"999999"}); two digits
+    at least (a `1` in a message is anything)."""
+    out: set[str] = set()
+    for template, params in ctx.model.route_templates:
+        if url.startswith(_HOLE):
+            found = [m for _i, rx in _template_tails(template, params) for m in [rx.search(url[1:])] if m]
+        else:
+            found = [m for m in [_template_regex(template, params).search(url)] if m]
+        for m in found:
+            out |= {g for g in m.groups() if g and len(g.lstrip("-")) >= 2}
+    return out
 
 
 def _param_pairs(params: cst.BaseExpression) -> list[tuple[cst.CSTNode, str, cst.BaseExpression]]:
@@ -473,6 +519,24 @@ class TestIntKey(PyRule):
                 "    history = client.get(f'/api/items/{new[\"id\"]}/history').json()\n"
                 "    assert history == [new['id'], 50]\n", line=4, path="tests/test_items.py"),
     ]
+    # a name the application sends the key under (an error body), a field of a result object holding keys
+    _SENT = ("### app/services.py\nfrom dataclasses import dataclass, field\nfrom fastapi import HTTPException\n"
+             "from app.models import ContentItem\n"
+             "@dataclass\nclass MergeResult:\n    merged: list[int] = field(default_factory=list)\n    pages: int = 0\n"
+             "def merge(items: list[ContentItem]) -> MergeResult:\n"
+             "    clashes = [i.id for i in items if not i.title]\n    if clashes:\n"
+             "        raise HTTPException(409, {'clashes': clashes, 'pages': len(items)})\n"
+             "    return MergeResult(merged=[i.id for i in items], pages=1)\n"
+             "### tests/test_merge.py\nfrom app.models import ContentItem\nfrom app.services import merge\n")
+    INVALID += [
+        Invalid(_SENT + "def test_clash(client):\n    resp = client.post('/merge')\n"
+                "    assert resp.json()['detail'] == {'clashes': [20], 'pages': 3}\n",
+                line=5, path="tests/test_merge.py", message_contains="'clashes': [20]"),
+        Invalid(_SENT + "def test_merge(items):\n    result = merge(items)\n    assert result.merged == [1, 2]\n"
+                "    assert result.pages == 1\n", line=5, path="tests/test_merge.py", message_contains="merged"),
+    ]
+    VALID += [Valid(_SENT + "def test_pages(client, items):\n    assert merge(items).pages == 1\n"
+                    "    assert client.post('/merge').json()['detail'] == {'pages': 3}\n", path="tests/test_merge.py")]
     VALID += [Valid(_BODIES + "def test_users(client, item):\n    client.get(f'/api/items/{item.id}')\n"
                     "    users = client.get('/api/users', params={'page': 2}).json()\n"
                     "    assert [u['id'] for u in users] == [5]\n    assert users[0]['id'] == 5\n"
@@ -528,7 +592,7 @@ class TestIntKey(PyRule):
                                   f"`{_short(pf.code(at))}` passes an integer "
                                   f"{'literal' if literal else 'it makes up'} as the key `{name}`",
                                   layer="test", evidence=why)
-        json_names = set(model.key_names) | set(model.json_names)
+        json_names = set(model.key_names) | set(model.json_names) | set(_payload_keys(ctx))
         for entry in pf.of(cst.Dict):  # json={"content_id": 42} / {"content_id": "42"}
             d = entry.node
             assert isinstance(d, cst.Dict)
@@ -537,8 +601,11 @@ class TestIntKey(PyRule):
                         facts.string_value(el.key) in task_keys and _is_int(el.value))) and (
                         _is_int(el.value) or _int_collection(el.value)
                         or (facts.string_value(el.value) or "x").strip().isdigit()):
+                    name = facts.string_value(el.key) or ""
                     yield ctx.finding(self, el, ctx.symbol(entry.func), f"`{pf.code(el)}` sends an integer key",
-                                      layer="test", evidence=f"`{facts.string_value(el.key)}` holds the key")
+                                      layer="test", evidence=_payload_keys(ctx).get(name, f"`{name}` holds the key")
+                                      if name not in model.key_names and name not in model.json_names
+                                      else f"`{name}` holds the key")
         yield from self._mocked_task_calls(ctx)
         for entry in pf.of(cst.For):  # for content_id in range(43, 50)
             loop = entry.node
@@ -564,7 +631,7 @@ class TestIntKey(PyRule):
             if any(_is_int(s) or _int_collection(s) or _int_keyed(s) for s in sides):
                 for s in sides:
                     ev = ctx.key(entry.func, s) or _json_key(ctx, s, entry.func) or _recorded(recorded, entry.func, s) \
-                        or responses.key(entry.func, s)
+                        or responses.key(entry.func, s) or _field_key(ctx, s)
                     if ev:
                         yield ctx.finding(self, node, ctx.symbol(entry.func),
                                           f"`{_short(pf.code(node))}` compares the key with an integer literal",
@@ -909,6 +976,31 @@ def _range_names(pf: ParsedFile, model: KeyModel) -> set[tuple[int, str]]:
     return out
 
 
+def _payload_keys(ctx: FileCtx) -> dict[str, str]:
+    """Names the application puts the key under in a dict it sends (`HTTPException(409, {"overlaps":
+    exc.booking_ids})`, `return {"next": last.id}`): a test's `{"overlaps": [20]}` is the key. Specific names only
+    (`id` is every record's); computed once per scan from the final facts."""
+    cached = ctx.flow.cache.get("payload_keys")
+    if isinstance(cached, dict):
+        return cached
+    out: dict[str, str] = {}
+    seen: set[int] = set()
+    for pf, _fi in ctx.flow.registry.by_id.values():
+        if id(pf) in seen or pf.layer == "test":
+            continue
+        seen.add(id(pf))
+        for entry in pf.of(cst.Dict):
+            d = entry.node
+            assert isinstance(d, cst.Dict)
+            for el in d.elements:
+                key = facts.string_value(el.key) if isinstance(el, cst.DictElement) else None
+                if key and key.lower() not in _GENERIC and key not in out and isinstance(el, cst.DictElement) \
+                        and ctx.flow.key_of(pf, entry.func, el.value):
+                    out[key] = f"the application sends the key as `{key}` ({pf.where(el)})"
+    ctx.flow.cache["payload_keys"] = out
+    return out
+
+
 def _task_key_params(ctx: FileCtx) -> set[str]:
     """Specific names of Celery task parameters that hold the key (message payload keys in tests); computed
     once per scan (the flow facts are final when rules run)."""
@@ -1039,6 +1131,18 @@ def _orm_object(ctx: FileCtx, fi: FuncInfo | None, attr: cst.Attribute) -> bool:
     cls = base.value if isinstance(base, cst.Name) and base.value in model.orm else \
         ctx.flow.instance_class(ctx.pf, fi, base)
     return cls is not None and attr.attr.value in model.orm[cls].key_attrs
+
+
+def _field_key(ctx: FileCtx, node: cst.BaseExpression) -> tuple[str, str] | None:
+    """`result.cancelled` of a record whose field `cancelled` was learned to hold keys (a result object a service
+    returns; specific names only, as for JSON fields)."""
+    if not isinstance(node, cst.Attribute) or node.attr.value.lower() in _GENERIC:
+        return None
+    name = node.attr.value
+    for rec, fields in ctx.model.schema_fields.items():
+        if name in fields:
+            return f"field `{name}` of {rec} holds the key ({_short(fields[name])})", ctx.model.default_target
+    return None
 
 
 def _cursor_fields(ctx: FileCtx) -> set[str]:
