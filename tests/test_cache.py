@@ -9,6 +9,7 @@ findings are the same each time, and the cache says what it did.
 from __future__ import annotations
 
 import shutil
+import subprocess
 from dataclasses import replace
 from pathlib import Path
 
@@ -205,7 +206,26 @@ def test_held_out_apps_the_same_with_every_shortcut(name: str, targets: tuple[st
         m.setattr(ts_scan, "THOROUGH", True)
         reference = run(None, 1)
     assert reference.findings
+    for argv in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "base"]):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *argv], cwd=app, check=True,
+                       capture_output=True)
     cold, warm = run(tmp_path / "cache", 2), run(tmp_path / "cache", 1)
     assert (used(cold), used(warm)) == ("stored", "hit")
     same(cold, reference)
     same(warm, reference)
+    # a pull request: a line with a finding changed, and lines moved in the same file; diff mode checks the file
+    # against the cached facts of the base and reports what a scan without cache reports
+    first = next(f for f in reference.findings if f.path.endswith(".py") and f.span.line > 1)
+    path = app / first.path
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[first.span.line - 1] += "  # reviewed"
+    path.write_text("# moved by a header line\n" + "\n".join(lines), encoding="utf-8")
+
+    def diff(cache: Path | None) -> Report:
+        return run_scan(ScanOptions(roots=(str(app / "backend"), str(app / "frontend")), targets=targets, db_url=url,
+                                    config=replace(cfg, jobs=1, cache=cache is not None), cache_dir=cache,
+                                    diff_base="HEAD", diff_scope="files"))
+
+    fast, full = diff(tmp_path / "cache"), diff(None)
+    assert used(fast) == "diff from the base"
+    assert fast.findings and fast.findings == full.findings
