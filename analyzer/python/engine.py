@@ -45,7 +45,9 @@ _CACHE_MAX_CHARS = 2_000_000
 _CACHE_CHARS = 0
 MAX_ROUNDS = 8
 #: every shortcut of the rounds off (each pass after a global fact re-analyses every function, the rounds
-#: settle once more after the last file): the reference the shortcuts are tested against
+#: settle once more after the last file, the rules' final flow pass runs even at a fixed point, a function's
+#: local flow walks its body twice even when the first walk changed nothing): the reference the shortcuts
+#: are tested against
 THOROUGH = os.environ.get("IMPACT_THOROUGH") == "1"
 #: set to a dict by a benchmark to receive seconds per stage (prefilter, parse, facts, flow, rules)
 TIMINGS: dict[str, float] | None = None
@@ -139,6 +141,7 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config, prog
     names = ProjectNames(texts, py_files)  # Flask-SQLAlchemy instances defined in files the prefilter may skip
     registry = Registry()
     flow = Flow(model, registry)
+    flow.thorough = THOROUGH
     routers = facts.Routers(texts=texts)
     record_kinds: dict[str, str] = {}
     looked: dict[str, frozenset[str]] = {}  # path -> words it was checked against
@@ -148,6 +151,10 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config, prog
 
     settled = -1  # the model's version when the rounds last settled
     every_word: set[str] = set()
+    #: the rounds ended at a fixed point (not cut off by MAX_ROUNDS): every function was last analysed with
+    #: everything learned, so the rules' final pass need not analyse them again (see _check_file)
+    fixed_point = False
+    learn_settled = False
     for _round in range(MAX_ROUNDS):
         stats["rounds"] += 1
         words = frozenset(model.candidate_words() | {"include_router", "table=True"} | names.words)
@@ -181,12 +188,14 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config, prog
             _tick("parse", t0)
             new += 1
         if new == 0 and model.version == settled and not THOROUGH:
+            fixed_point = learn_settled
             break  # nothing parsed and nothing learned since the last settling: another would learn nothing
         version = model.version
-        _learn(parsed, model, flow, routers, record_kinds, failed)
+        learn_settled = _learn(parsed, model, flow, routers, record_kinds, failed)
         _learn_routes(parsed, model, routers, flow)  # their templates make test files candidates
         settled = model.version
         if new == 0 and model.version == version:
+            fixed_point = learn_settled
             break
 
     for f in files:  # never a candidate: nothing more to do for them
@@ -207,7 +216,7 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config, prog
     per_file: dict[str, int] = {}
     for pf in parsed.values():
         ctx = FileCtx(pf, model, flow, routers, record_kinds)
-        got = _guarded(failed, pf.path, _check_file, pf, ctx, rules, config, flow)
+        got = _guarded(failed, pf.path, _check_file, pf, ctx, rules, config, flow, THOROUGH or not fixed_point)
         if got is not None:
             findings.extend(got)
             per_file[pf.path] = len(got)
@@ -276,10 +285,15 @@ def _guarded(failed: dict[str, str], path: str, fn: Callable[..., Any], *args: A
         return None
 
 
-def _check_file(pf: ParsedFile, ctx: Any, rules: list[Any], config: Config, flow: Flow) -> list[Finding]:
+def _check_file(pf: ParsedFile, ctx: Any, rules: list[Any], config: Config, flow: Flow,
+                analyse: bool = True) -> list[Finding]:
+    """The rules on one file, after a last local flow of its functions with everything learned. `analyse`
+    False skips that flow when the rounds ended at a fixed point: their last pass learned nothing, so every
+    function's facts are already final (one pass over every function saved; THOROUGH keeps it)."""
     t0 = time.perf_counter()
-    for fi in pf.functions:  # final local flow with everything learned
-        flow.analyze(pf, fi)
+    if analyse:
+        for fi in pf.functions:  # final local flow with everything learned
+            flow.analyze(pf, fi)
     t0 = _tick("flow (final pass)", t0)
     got: list[Finding] = []
     for rule in rules:
@@ -298,14 +312,15 @@ def _check_sql(text: str, path: str, rules: list[Any], config: Config, model: Ke
 
 
 def _learn(parsed: dict[str, ParsedFile], model: KeyModel, flow: Flow, routers: facts.Routers,
-           record_kinds: dict[str, str], failed: dict[str, str]) -> None:
+           record_kinds: dict[str, str], failed: dict[str, str]) -> bool:
     """Seeds then data flow over every parsed file, until nothing new is learned.
 
     The first pass analyses every function; later passes only the functions a new fact can change
     (functions whose parameters or return were learned, their callers, callers of functions whose
     local knowledge grew), and the functions last analysed before a class, schema or alias was learned
     (a fact any function may read): a function analysed after the last such fact has already seen it.
-    `THOROUGH` makes every pass after such a fact a full one instead.
+    `THOROUGH` makes every pass after such a fact a full one instead. True when the passes settled (the
+    last one learned nothing), False when MAX_ROUNDS cut them off.
     """
     full = True
     seen: dict[int, int] = {}  # FuncInfo (by identity) -> the global version its last analysis started from
@@ -354,7 +369,8 @@ def _learn(parsed: dict[str, ParsedFile], model: KeyModel, flow: Flow, routers: 
         routers.pending.clear()
         full = THOROUGH and model.global_version != global_version
         if model.version == version and not grown:
-            break
+            return True
+    return False
 
 
 def _worklist(model: KeyModel, flow: Flow) -> list[tuple[ParsedFile, Any]]:

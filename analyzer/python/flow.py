@@ -204,6 +204,9 @@ class Registry:
 
 
 class Flow:
+    #: set by the scan under IMPACT_THOROUGH: every function's local flow walks its body twice
+    thorough = False
+
     def __init__(self, model: KeyModel, registry: Registry) -> None:
         self.model = model
         self.registry = registry
@@ -647,11 +650,20 @@ class Flow:
             walker = _Body()
             fi.node.body.visit(walker)
             fi.body_nodes = walker.nodes
-        for _ in range(2):
+        for again in (False, True):
+            before = None if self.thorough else self._local_state(fi)
             for node in fi.body_nodes:
                 self._local(pf, fi, node)
+            if not again and before is not None and before == self._local_state(fi):
+                break  # the first walk changed nothing _local reads: a second one would repeat it exactly
         for node in fi.body_nodes:
             self._learn(pf, fi, node)
+
+    def _local_state(self, fi: FuncInfo) -> tuple[object, ...]:
+        """Everything `_local` reads that it may also write (a copy, compared by value)."""
+        m = self.model
+        return (m.version, m.global_version, len(m.schema_fields), dict(fi.env), dict(fi.instances),
+                dict(fi.objects), dict(self.slots.get(id(fi), {})), dict(self.objects.get(id(fi), {})))
 
     def _local(self, pf: ParsedFile, fi: FuncInfo, node: cst.CSTNode) -> None:
         if isinstance(node, (cst.Assign, cst.AnnAssign)):
