@@ -74,11 +74,25 @@ class Registry:
         self.instances: dict[str, str] = {}
         #: factory_boy factories (`class Meta: model = Item`) -> the class they build
         self.factories: dict[str, str] = {}
+        #: class -> the names of its bases; (class, attribute) -> names a class body assigns it (`model = Booking`
+        #: of a `Repository[Booking]` subclass): what `self.model` may be in the generic base's methods
+        self.class_bases: dict[str, set[str]] = {}
+        self.class_values: dict[tuple[str, str], set[str]] = {}
 
     def add(self, pf: ParsedFile) -> None:
         self._by_suffix.clear()
         for cls in pf.classes:
             self.classes.add(cls.name.value)
+            self.class_bases.setdefault(cls.name.value, set()).update(
+                v.value if isinstance(v, cst.Name) else v.attr.value
+                for b in cls.bases for v in [b.value.value if isinstance(b.value, cst.Subscript) else b.value]
+                if isinstance(v, (cst.Name, cst.Attribute)))
+            for stmt in cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ():
+                if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign) \
+                        and len(stmt.body[0].targets) == 1 and isinstance(stmt.body[0].targets[0].target, cst.Name) \
+                        and isinstance(stmt.body[0].value, cst.Name):
+                    self.class_values.setdefault((cls.name.value, stmt.body[0].targets[0].target.value),
+                                                 set()).add(stmt.body[0].value.value)
             model = _meta_model(cls)
             if model:
                 self.factories.setdefault(cls.name.value, model)
@@ -117,6 +131,32 @@ class Registry:
                         ann = annotated[v.value]
                         assert isinstance(ann, cst.Name)
                         self.self_attrs[(fi.cls, t.attr.value)] = ann.value
+
+    def inherited_method(self, cls: str, name: str) -> str | None:
+        """The method `name` of `cls` or, when its body does not define it, of its bases (breadth first):
+        `BookingRepository(session).list_by_ids(ids)` runs `Repository.list_by_ids`."""
+        todo, seen = [cls], set()
+        while todo and len(seen) < 50:
+            c = todo.pop(0)
+            if c in seen:
+                continue
+            seen.add(c)
+            if (c, name) in self.methods:
+                return self.methods[(c, name)]
+            todo += sorted(self.class_bases.get(c, ()))
+        return None
+
+    def class_attr_values(self, cls: str, attr: str) -> set[str]:
+        """What a class attribute is set to in `cls`'s body or in the body of a subclass (direct or not): the
+        models a generic base's `self.model` stands for."""
+        family, todo = {cls}, [cls]
+        while todo and len(family) < 200:
+            parent = todo.pop()
+            for child, bases in self.class_bases.items():
+                if parent in bases and child not in family:
+                    family.add(child)
+                    todo.append(child)
+        return {v for c in family for v in self.class_values.get((c, attr), ())}
 
     def receiver_class(self, fi: FuncInfo | None, node: cst.BaseExpression) -> str | None:
         if isinstance(node, cst.Name):
@@ -177,7 +217,7 @@ class Registry:
             cls = self.receiver_class(fi, func.value)
             if cls is not None:
                 local = f"{pf.modname}.{cls}.{func.attr.value}"  # a class of this module (each test's `Routes`)
-                fid = local if local in self.by_id else self.methods.get((cls, func.attr.value))
+                fid = local if local in self.by_id else self.inherited_method(cls, func.attr.value)
                 return self.by_id[fid][1] if fid else None
         for q in pf.qnames(func):
             if q.startswith("builtins."):
@@ -315,6 +355,14 @@ class Flow:
                 if attr in orm.key_attrs:
                     ic = orm.key_attrs[attr]
                     return f"{base.value}.{attr} maps {ic.qualified}", ic.target or model.default_target
+            if isinstance(base, cst.Attribute) and isinstance(base.value, cst.Name) \
+                    and base.value.value in ("self", "cls") and fi is not None and fi.cls:
+                # `self.model.id` in a generic repository whose subclass sets `model = Booking`
+                for name in sorted(self.registry.class_attr_values(fi.cls, base.attr.value)):
+                    ic = model.orm[name].key_attrs.get(attr) if name in model.orm else None
+                    if ic is not None:
+                        return (f"`{pf.code(expr)}`: {fi.cls}.{base.attr.value} is {name} in a subclass, "
+                                f"{name}.{attr} maps {ic.qualified}", ic.target or model.default_target)
             cls = self.instance_class(pf, fi, base)
             if cls:
                 found = model.orm[cls].key_attrs.get(attr)

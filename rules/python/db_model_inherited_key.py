@@ -75,6 +75,18 @@ class InheritedKeyColumn(PyRule):
         Invalid(_SHARED, line=3, path="app/models.py", message_contains="IdModel also serves images, users"),
         Invalid(_SHARED, line=4, path="app/db/base.py", kind="info", message_contains="leave it"),
         Invalid(_MIXIN, line=7, path="app/models.py", message_contains="PkMixin also serves users"),
+        # SQLAlchemy 1.x: the declarative base made from a class declaring `id` (declarative_base(cls=Base))
+        Invalid("### app/db/base.py\nfrom sqlalchemy import Column, Integer\n"
+                "from sqlalchemy.orm import declarative_base\n"
+                "class Base:\n    id = Column(Integer, primary_key=True)\n"
+                "SqlAlchemyBase = declarative_base(cls=Base)\n"
+                "### app/models.py\nfrom sqlalchemy import Column, ForeignKey, Integer, String\n"
+                "from app.db.base import SqlAlchemyBase\n"
+                "class ContentItem(SqlAlchemyBase):\n    __tablename__ = 'content_items'\n    title = Column(String)\n"
+                "class User(SqlAlchemyBase):\n    __tablename__ = 'users'\n"
+                "class Image(SqlAlchemyBase):\n    __tablename__ = 'images'\n"
+                "    content_id = Column(Integer, ForeignKey('content_items.id'))\n",
+                line=3, path="app/models.py", message_contains="from Base, but Base also serves"),
     ]
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
@@ -142,6 +154,7 @@ class _Base:
     end_line: int
     end_col: int
     statement: str
+    alias: str = ""  # the name the subclasses derive from, when another (`SqlAlchemyBase = declarative_base(cls=Base)`)
 
 
 def _modules(ctx: FileCtx) -> dict[str, str]:
@@ -177,6 +190,13 @@ def _find_class(ctx: FileCtx, module: str, name: str, depth: int = 0) -> tuple[s
     for node in tree.body:
         if isinstance(node, ast.ClassDef) and node.name == name:
             return path, node
+    for node in tree.body:  # `SqlAlchemyBase = declarative_base(cls=Base)`: the class it is made from
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                and node.targets[0].id == name and isinstance(node.value, ast.Call):
+            made = next((k.value for k in node.value.keywords if k.arg in ("cls", "model_class")
+                         and isinstance(k.value, ast.Name)), None)
+            if isinstance(made, ast.Name) and made.id != name:
+                return _find_class(ctx, module, made.id, depth + 1)
     for node in tree.body:
         if isinstance(node, ast.ImportFrom):
             for alias in node.names:
@@ -224,8 +244,8 @@ def _declaring_base(ctx: FileCtx, cls: cst.ClassDef, attr: str) -> _Base | None:
                 stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 else None
             if isinstance(target, ast.Name) and target.id == attr:
                 text = ast.get_source_segment(ctx.routers.texts[path], stmt) or ""
-                return _Base(name, path, stmt.lineno, stmt.col_offset + 1, stmt.end_lineno or stmt.lineno,
-                             (stmt.end_col_offset or 0) + 1, text)
+                return _Base(node.name, path, stmt.lineno, stmt.col_offset + 1, stmt.end_lineno or stmt.lineno,
+                             (stmt.end_col_offset or 0) + 1, text, alias=name if name != node.name else "")
         here = next((m for m, p in _modules(ctx).items() if p == path), module_name(path))
         todo += [(here, n) for n in map(_base_name, node.bases) if n]
     return None
@@ -243,7 +263,7 @@ def _tables_of(ctx: FileCtx, base: _Base) -> set[str]:
     assert isinstance(cache, dict)
     if base.name in cache:
         return cache[base.name]  # type: ignore[no-any-return]
-    names, tables = {base.name}, set()
+    names, tables = {base.name, *([base.alias] if base.alias else [])}, set()
     for _ in range(4):
         before = len(names)
         for path, text in ctx.routers.texts.items():

@@ -507,6 +507,21 @@ class TestIntKey(PyRule):
         Invalid(_FACTORIES + "async def test_refs(session):\n    await items_by_refs(session, [1, 3, 404])\n",
                 line=5, path="tests/test_items.py", message_contains="[1, 3, 404]"),
     ]
+    # a repository method inherited from a generic base (`self.model` is ContentItem in this subclass)
+    _REPO = ("### app/repositories.py\nfrom typing import ClassVar, Generic, TypeVar\nfrom sqlalchemy import select\n"
+             "from app.models import ContentItem\nT = TypeVar('T')\n"
+             "class Repository(Generic[T]):\n    model: ClassVar[type]\n"
+             "    def __init__(self, session) -> None:\n        self.session = session\n"
+             "    async def list_by_ids(self, ids: list[int]) -> list[T]:\n"
+             "        return list(await self.session.scalars(select(self.model).where(self.model.id.in_(ids))))\n"
+             "    async def page(self, numbers: list[int]) -> list[T]:\n        return []\n"
+             "class ItemRepository(Repository[ContentItem]):\n    model = ContentItem\n"
+             "### tests/test_repo.py\nfrom app.models import ContentItem\nfrom app.repositories import ItemRepository\n")
+    INVALID += [Invalid(_REPO + "async def test_by_ids(session):\n"
+                        "    found = await ItemRepository(session).list_by_ids([1, 3, 404])\n",
+                        line=4, path="tests/test_repo.py", message_contains="[1, 3, 404]")]
+    VALID += [Valid(_REPO + "async def test_pages(session):\n    await ItemRepository(session).page([1, 2])\n",
+                    path="tests/test_repo.py")]
     # ids gathered from a response body, a list holding the key beside literals; another entity's rows
     _BODIES = ("### app/api/items.py\nfrom fastapi import APIRouter\nfrom app.models import ContentItem\n"
                "router = APIRouter(prefix='/api/items')\n@router.get('/{item_id}')\n"
