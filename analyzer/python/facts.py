@@ -18,7 +18,20 @@ from analyzer.python.keys import GENERIC_PK_NAMES, KeyModel, OrmClass, singular,
 from analyzer.python.parsed import FuncInfo, ParsedFile
 
 SQLA = ("sqlalchemy", "sqlmodel")
-HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "api_route"}
+HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "api_route",
+                "route"}  # Flask's @app.route / @bp.route (Flask 2 has @bp.get too)
+#: methods a Flask-RESTful / flask-smorest `Resource` or a Flask `MethodView` serves a request with
+VIEW_METHODS = {"get", "post", "put", "patch", "delete", "head", "options"}
+#: werkzeug's rule syntax: `<int:node_id>`, `<int(max=2147483647):node_id>`, `<node_id>`
+FLASK_RULE = re.compile(r"<(?:(\w+)(\([^)>]*\))?:)?(\w+)>")
+
+
+def flask_template(path: str) -> str:
+    """A werkzeug rule as the `{name:converter}` templates every other step reads (`/nodes/<int:node_id>` ->
+    `/nodes/{node_id:int}`); a FastAPI template has no `<` and comes back unchanged."""
+    if "<" not in path:
+        return path
+    return FLASK_RULE.sub(lambda m: f"{{{m.group(3)}:{m.group(1)}}}" if m.group(1) else f"{{{m.group(3)}}}", path)
 
 
 def string_value(node: cst.BaseExpression | None) -> str | None:
@@ -614,6 +627,10 @@ class Routers:
     parent: dict[str, tuple[str, str]] = field(default_factory=dict)  # child id -> (parent id, prefix)
     pending: list[tuple[set[str], str, str]] = field(default_factory=list)  # (child qnames, parent id, prefix)
     dependencies: set[str] = field(default_factory=set)  # names used in Depends(...)
+    #: Flask views registered by a call or a class decorator rather than a function decorator: the name of
+    #: the view function or class -> (HTTP method or "" for the class's own methods, rule template, router id)
+    #: (`app.add_url_rule(rule, view_func=show)`, `api.add_resource(NodeResource, rule)`, `@blp.route(rule)`)
+    views: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     #: all source texts, to find the value of a non-literal prefix (`settings.api_prefix`)
     texts: dict[str, str] = field(default_factory=dict)
     _constants: dict[str, str] = field(default_factory=dict)
@@ -664,19 +681,25 @@ def collect_routers(pf: ParsedFile, routers: Routers) -> None:
         if entry.func is None and isinstance(node.value, cst.Call) and len(node.targets) == 1 \
                 and isinstance(node.targets[0].target, cst.Name) \
                 and (pf.resolves_to(node.value.func, "APIRouter", "FastAPI", packages=("fastapi", "starlette"))
+                     or pf.resolves_to(node.value.func, "Flask", "Blueprint", "Api",
+                                       packages=("flask", "flask_restful", "flask_smorest", "flask_restx"))
                      or callee_name(node.value).endswith("Router")):  # a team's router subclass (AdminAPIRouter)
-            prefix = kwarg(node.value, "prefix")
+            prefix = kwarg(node.value, "prefix") or kwarg(node.value, "url_prefix")
             routers.own[f"{pf.modname}.{node.targets[0].target.value}"] = \
                 (string_value(prefix.value) or "") if prefix else ""
     for entry in pf.of(cst.Call):
         call = entry.node
         assert isinstance(call, cst.Call)
-        if isinstance(call.func, cst.Attribute) and call.func.attr.value == "include_router" \
+        if isinstance(call.func, cst.Attribute) and call.func.attr.value in ("add_url_rule", "add_resource") \
+                and isinstance(call.func.value, cst.Name):
+            _collect_view(pf, routers, call, call.func.attr.value, call.func.value.value)
+        elif isinstance(call.func, cst.Attribute) \
+                and call.func.attr.value in ("include_router", "register_blueprint") \
                 and isinstance(call.func.value, cst.Name):
             args = positional(call)
             if not args:
                 continue
-            prefix_arg = kwarg(call, "prefix")
+            prefix_arg = kwarg(call, "prefix") or kwarg(call, "url_prefix")
             inc_prefix = ""
             if prefix_arg is not None:
                 literal = string_value(prefix_arg.value)
@@ -695,6 +718,55 @@ def collect_routers(pf: ParsedFile, routers: Routers) -> None:
                 routers.dependencies.add(args[0].value.value)
 
 
+    for entry in pf.of(cst.ClassDef):  # flask-smorest / MethodView: @blp.route("/pets/<int:pet_id>") class PetById
+        cls = entry.node
+        assert isinstance(cls, cst.ClassDef)
+        for d in cls.decorators:
+            dec = d.decorator
+            if isinstance(dec, cst.Call) and isinstance(dec.func, cst.Attribute) and dec.func.attr.value == "route" \
+                    and isinstance(dec.func.value, cst.Name):
+                args = positional(dec)
+                path = string_value(args[0].value) if args else None
+                if path is not None:
+                    routers.views[cls.name.value] = ("", flask_template(path), f"{pf.modname}.{dec.func.value.value}")
+
+
+def _collect_view(pf: ParsedFile, routers: Routers, call: cst.Call, how: str, router: str) -> None:
+    """`app.add_url_rule("/nodes/<int:node_id>", view_func=show_node)` (or `NodeView.as_view("node")`),
+    `api.add_resource(NodeResource, "/nodes", "/nodes/<int:node_id>")`: the rule with the most parameters."""
+    args = positional(call)
+    if how == "add_resource":
+        view: cst.BaseExpression | None = args[0].value if args else None
+        rules = [string_value(a.value) for a in args[1:]]
+    else:
+        rule_arg = args[0] if args else kwarg(call, "rule")
+        view_arg = kwarg(call, "view_func") or (args[2] if len(args) > 2 else None)
+        view = view_arg.value if view_arg is not None else None
+        rules = [string_value(rule_arg.value) if rule_arg is not None else None]
+    paths = [r for r in rules if r is not None]
+    if view is None or not paths:
+        return
+    if isinstance(view, cst.Call) and isinstance(view.func, cst.Attribute) and view.func.attr.value == "as_view":
+        view = view.func.value  # NodeView.as_view("node"): the class's get/post/... serve it
+        method = ""
+    else:
+        method = "" if how == "add_resource" else _flask_method(call)
+    if isinstance(view, cst.Name):
+        path = max(paths, key=lambda r: r.count("<"))
+        routers.views[view.value] = (method, flask_template(path), f"{pf.modname}.{router}")
+
+
+def _flask_method(call: cst.Call) -> str:
+    """The first of `methods=["POST", ...]`, else GET (Flask's default)."""
+    methods = kwarg(call, "methods")
+    if methods is not None and isinstance(methods.value, (cst.List, cst.Tuple, cst.Set)) \
+            and methods.value.elements:
+        first = string_value(methods.value.elements[0].value)
+        if first:
+            return first.upper()
+    return "GET"
+
+
 def mark_functions(pf: ParsedFile, routers: Routers) -> None:
     for fi in pf.functions:
         fi.route = None
@@ -708,18 +780,26 @@ def mark_functions(pf: ParsedFile, routers: Routers) -> None:
                 path = string_value(path_arg.value) if path_arg is not None else None
                 if path is not None and isinstance(func.value, cst.Name):
                     rid = f"{pf.modname}.{func.value.value}"
+                    if rid not in routers.own:  # a blueprint imported from the package that made it
+                        rid = routers.match(pf.qnames(func.value)) or rid
                     if rid in routers.own or pf.resolves_to(func.value, "router", "app", "api", "api_router") \
-                            or _looks_like_router(func.value.value):
-                        method = "GET" if func.attr.value == "api_route" else func.attr.value.upper()
-                        fi.route = (method, path, rid)
+                            or _looks_like_router(func.value.value) or func.attr.value == "route":
+                        method = "GET" if func.attr.value == "api_route" else \
+                            _flask_method(dec) if func.attr.value == "route" else func.attr.value.upper()
+                        fi.route = (method, flask_template(path), rid)
             elif (isinstance(func, cst.Attribute) and func.attr.value == "task") or \
                     pf.resolves_to(func, "shared_task", "task", packages=("celery",)):
                 fi.task = True
+        if fi.route is None:
+            view = routers.views.get(fi.cls) if fi.cls is not None and fi.name in VIEW_METHODS \
+                else routers.views.get(fi.name) if fi.cls is None else None
+            if view is not None and (fi.cls is None) == bool(view[0]):
+                fi.route = (view[0] or fi.name.upper(), view[1], view[2])
         fi.dependency = fi.name in routers.dependencies and fi.route is None
 
 
 def _looks_like_router(name: str) -> bool:
-    return re.search(r"(router|app|api)$", name) is not None
+    return re.search(r"(router|app|api|bp|blp|blueprint)$", name) is not None
 
 
 def route_template(routers: Routers, fi: FuncInfo) -> str:

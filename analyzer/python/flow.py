@@ -296,6 +296,9 @@ class Flow:
                     return cls
             if callee is not None and callee.func_id in model.return_instances:
                 return model.return_instances[callee.func_id]
+            found = _query_result_class(self, expr)  # Node.query.filter_by(label=label).first()
+            if found:
+                return found
             # session.get(Model, x), db.query(Model).filter(...).first(), session.scalars(select(Model))
             node: cst.BaseExpression = expr
             while True:
@@ -892,7 +895,7 @@ class Flow:
             if "id" in self.model.orm[cls].key_attrs and self.key_of(pf, fi, x) is None:
                 self._sink(pf, fi, x, f"used as {cls} primary key in {pf.where(call)}")
         elif isinstance(f, cst.Attribute) and f.attr.value == "filter_by":
-            cls = self._orm_in(f.value)
+            cls = self._orm_in(f.value) or _query_base_class(self, f.value)  # Node.query.filter_by(id=x)
             if cls:
                 for a in call.args:
                     if a.keyword is not None and a.keyword.value in self.model.orm[cls].key_attrs \
@@ -1366,6 +1369,29 @@ def _query_class(flow: Flow, recv: cst.BaseExpression) -> str | None:
     if isinstance(recv, cst.Attribute) and recv.attr.value == "query" and isinstance(recv.value, cst.Name):
         return recv.value.value if recv.value.value in flow.model.orm else None
     return flow._orm_in(recv) if isinstance(recv, cst.Call) else None
+
+
+#: what a legacy `Query` of a model returns rows of the model with (Flask-SQLAlchemy adds the `_or_404` ones)
+_QUERY_ROWS = {"first", "one", "one_or_none", "first_or_404", "one_or_404", "get", "get_or_404", "all"}
+#: what keeps a `Query` about the same model (not `with_entities`, `values`, `count`: columns or numbers)
+_QUERY_CHAIN = {"filter", "filter_by", "where", "order_by", "limit", "offset", "join", "outerjoin", "options",
+                "distinct", "group_by", "having", "execution_options", "populate_existing", "with_for_update"}
+
+
+def _query_result_class(flow: Flow, call: cst.Call) -> str | None:
+    """`Node.query.filter_by(label=label).first()`, `Node.query.get(x)`, `.first_or_404()`,
+    `session.query(Node).filter(...).one()`: the model whose instance (or list) the query gives."""
+    f = call.func
+    if not isinstance(f, cst.Attribute) or f.attr.value not in _QUERY_ROWS:
+        return None
+    return _query_base_class(flow, f.value)
+
+
+def _query_base_class(flow: Flow, node: cst.BaseExpression) -> str | None:
+    """The model of `Node.query` / `session.query(Node)` under filters (`Node.query.filter(...).order_by(...)`)."""
+    while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in _QUERY_CHAIN:
+        node = node.func.value
+    return _query_class(flow, node)
 
 
 def _calls(node: cst.CSTNode) -> list[cst.Call]:

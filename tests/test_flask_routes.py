@@ -1,0 +1,170 @@
+"""Flask routes and Flask-SQLAlchemy queries (issue 12: gaps met on CCI-MOC/hil).
+
+- A Flask view is a route like a FastAPI handler: `@app.route(rule, methods=[...])`, a blueprint's
+  `@bp.route` / Flask 2 `@bp.get`, `app.add_url_rule(rule, view_func=f)` (or `View.as_view(...)`), a
+  Flask-RESTful `api.add_resource(Resource, *rules)`, a flask-smorest `@blp.route(rule)` class; werkzeug's
+  `<int:x>` reads as `{x:int}`, and `register_blueprint(bp, url_prefix=...)` prefixes it. So its parameters
+  take the key (by name, or through `Model.query.get_or_404(x)`), `<int:x>` is PY032 for a UUID (not for
+  bigint: werkzeug's int converter takes any size), and test URLs of the route are PY080.
+- `Model.query.filter_by(...).first()`, `.first_or_404()`, `.one()`, `Model.query.get(x)` give a `Model`:
+  `node.id` of the result holds the key.
+Distractors: `<int:page>`, `<int:year>`, `<path:filename>`, a `.count()` of a query, a test URL of another route.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from analyzer.rules.python._examples import CLOSURE, MODELS
+
+from analyzer.config import Config
+from analyzer.models import Closure, Finding, SourceFile, Target, holds_for
+from analyzer.python import catalogue, scan_python
+
+SERVICES = '''\
+from app.models import ContentItem, db
+
+
+def lookup(title: str) -> int:
+    item = ContentItem.query.filter_by(title=title).first()
+    return item.id
+
+
+def lookup_or_404(title: str) -> int:
+    return ContentItem.query.filter(ContentItem.title == title).first_or_404().id
+
+
+def newest() -> int:
+    other = ContentItem.query.get(2)
+    return other.id
+
+
+def count_for(title: str) -> int:
+    return ContentItem.query.filter_by(title=title).count()
+'''
+
+VIEWS = '''\
+from flask import Blueprint, Flask
+from flask.views import MethodView
+from flask_restful import Api, Resource
+from flask_smorest import Blueprint as SmorestBlueprint
+from app.models import ContentItem
+
+app = Flask(__name__)
+bp = Blueprint("contents", __name__)
+api = Api(app)
+blp = SmorestBlueprint("images", __name__)
+
+
+@bp.route("/<int:content_id>", methods=["GET", "POST"])
+def show(content_id):
+    return ContentItem.query.get_or_404(content_id).title
+
+
+@bp.delete("/<int:item>")
+def remove(item):
+    ContentItem.query.filter_by(id=item).delete()
+    return ""
+
+
+@app.route("/archive/<int:year>/<int:page>")
+def archive(year, page):
+    return ContentItem.query.paginate(page=page).items
+
+
+@app.route("/files/<path:filename>")
+def files(filename):
+    return filename
+
+
+def publish(doc):
+    return ContentItem.query.get_or_404(doc).title
+
+
+class ItemView(MethodView):
+    def get(self, ref):
+        return ContentItem.query.get_or_404(ref).title
+
+
+class ItemResource(Resource):
+    def put(self, content_id):
+        return {}
+
+
+class PageResource(Resource):
+    def get(self, page):
+        return {"page": page}
+
+
+@blp.route("/by-content/<int:owner>")
+class ImagesOf(MethodView):
+    def get(self, owner):
+        return ContentItem.query.get_or_404(owner).title
+
+
+app.add_url_rule("/publish/<int:doc>", view_func=publish, methods=["POST"])
+app.add_url_rule("/items/<int:ref>", view_func=ItemView.as_view("item"))
+api.add_resource(ItemResource, "/resources", "/resources/<int:content_id>")
+api.add_resource(PageResource, "/pages/<int:page>")
+app.register_blueprint(bp, url_prefix="/contents")
+'''
+
+TESTS = '''\
+def test_views(client):
+    assert client.get("/contents/7").status_code == 200
+    assert client.delete("/contents/8").status_code == 200
+    assert client.get("/archive/2020/3").status_code == 200
+    assert client.get("/pages/2").status_code == 200
+'''
+
+
+def _scan(tmp_path: Path, to: str = "UUID") -> list[Finding]:
+    closure = CLOSURE if to == "UUID" else Closure(
+        targets=(Target("content_items", "id", "INTEGER", to),), columns=CLOSURE.columns,
+        references=CLOSURE.references)
+    src = []
+    for rel, text in {"app/models.py": MODELS, "app/services.py": SERVICES, "app/views.py": VIEWS,
+                      "tests/test_views.py": TESTS}.items():
+        p = tmp_path / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text, encoding="utf-8")
+        src.append(SourceFile(".", str(p), rel, "python"))
+    return list(scan_python(src, closure, Config()).findings)
+
+
+def _at(findings: list[Finding], path: str, code: str) -> set[int]:
+    return {f.span.line for f in findings if f.path == path and f.code == code}
+
+
+def _line(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+@pytest.fixture(scope="module")
+def uuid_findings(tmp_path_factory: pytest.TempPathFactory) -> list[Finding]:
+    return _scan(tmp_path_factory.mktemp("flask"))
+
+
+def test_a_query_of_a_model_gives_its_instance(uuid_findings: list[Finding]) -> None:
+    got = _at(uuid_findings, "app/services.py", "PY051")
+    assert got == {_line(SERVICES, "def lookup("), _line(SERVICES, "def lookup_or_404("),
+                   _line(SERVICES, "def newest(")}  # not count_for
+
+
+def test_flask_rules_converting_the_key_are_reported(uuid_findings: list[Finding]) -> None:
+    got = _at(uuid_findings, "app/views.py", "PY032")
+    assert got == {_line(VIEWS, '"/<int:content_id>"'), _line(VIEWS, '"/<int:item>"'),
+                   _line(VIEWS, '"/publish/<int:doc>"'), _line(VIEWS, '"/items/<int:ref>"'),
+                   _line(VIEWS, '"/resources/<int:content_id>"'), _line(VIEWS, '"/by-content/<int:owner>"')}
+    fixes = {f.span.line: f for f in uuid_findings if f.code == "PY032"}
+    assert fixes[_line(VIEWS, '"/<int:content_id>"')].edits[0].text == "uuid"
+
+
+def test_test_urls_of_a_blueprint_route_hard_code_the_key(uuid_findings: list[Finding]) -> None:
+    assert _at(uuid_findings, "tests/test_views.py", "PY080") == {2, 3}
+
+
+def test_bigint_leaves_werkzeug_int_converters_alone(tmp_path: Path) -> None:
+    metas = {m.code: m for m in catalogue()}
+    assert not [f for f in _scan(tmp_path, "BIGINT") if f.code == "PY032" and holds_for(f, metas[f.code], "BIGINT")]
