@@ -14,6 +14,11 @@ from analyzer.typescript.index import FileIndex
 def detect(d: Detector, fi: FileIndex, m: Match) -> Iterator[Finding | None]:
     node, func = m.node, m.func
     text = fi.text(m.captures["pattern"]).replace("\\/", "/")
+    parsed = d.p.key_regexes.get(node.id, "")  # z.string().regex(/^#?\d+$/).transform(Number) of a key input
+    if parsed and re.search(r"\\d|\[0-9\]", text):
+        yield d.finding(fi, m.rule.name, node, f"{func.label if func else '<module>'}.{fi.text(node)[:40]}", parsed,
+                        layer=context_layer(func, fi), func=func)
+        return
     for route in d.kn.routes:
         segs = [x for x in route.template.split("/") if x]
         for i in range(1, len(segs)):

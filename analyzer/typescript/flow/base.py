@@ -45,6 +45,8 @@ class FlowBase:
         self.key_news: dict[int, str] = {}  # `new Set<number>()` node ids whose value holds keys
         self.storage_slots: dict[str, str] = {}  # localStorage keys that hold a key
         self.search_slots: dict[str, str] = {}  # query-string parameters (`?highlight=`) that hold a key
+        #: regex nodes validating text a zod schema turns into the key (`z.string().regex(/^\d+$/).transform(Number)`)
+        self.key_regexes: dict[int, str] = {}
         #: `type HistoryResponse = Array<number>` returned by a function that returns keys: the alias states the key
         self.key_aliases: dict[str, str] = {}
         self.fn_params: dict[tuple[str, int, int], str] = {}  # (path, function type, index) -> why

@@ -352,17 +352,23 @@ class KeyExprs(TypeFacts):
         sfi = sb.file if sb is not None else fi
         if node is None or not re.match(r"z\s*\.", sfi.text(node)):
             return
+        transformed = False
         while node is not None and node.type == "call_expression":  # z.string().regex(...).transform(cb)
             f = node.child_by_field_name("function")
             if f is None or f.type != "member_expression":
                 return
             p = f.child_by_field_name("property")
             args = node.child_by_field_name("arguments")
-            if p is not None and sfi.text(p) == "transform" and args is not None and args.named_children:
+            if p is not None and sfi.text(p) == "transform" and args is not None and args.named_children and \
+                    not transformed:
                 cb = sfi.func_of(args.named_children[0])
                 if cb is not None:
                     self.mark_ret(cb, why)
-                return
+                transformed = True
+            elif p is not None and sfi.text(p) == "regex" and args is not None and args.named_children and \
+                    args.named_children[0].type == "regex" and args.named_children[0].id not in self.key_regexes:
+                self.key_regexes[args.named_children[0].id] = f"the text {fi.text(schema)} turns into the key: {why}"
+                self._touch(sfi)
             node = f.child_by_field_name("object")
 
     def cast_arg(self, expr: ts.Node, fi: FileIndex) -> ts.Node | None:
