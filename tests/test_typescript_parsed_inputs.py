@@ -80,3 +80,31 @@ def test_a_key_in_the_query_string_and_out_of_a_zod_transform(tmp_path: Path) ->
     assert {1, 2} <= links and 7 not in links, links
     inputs = _lines(found, "src/validation/inputs.ts")
     assert {4, 5} <= inputs and 6 not in inputs, inputs  # the regex and the transform of the key input
+
+
+LINKED = {
+    "src/components/ProjectLink.tsx": (
+        "export interface Project { id: number; name: string }\n"
+        "export function ProjectLink({ project, tab }: { project: Project; tab: string }) {\n"
+        "  return <a href={`/search?projectRef=${project.id}&tab=${tab}`}>{project.name}</a>;\n"
+        "}\n"
+    ),
+    "src/pages/Search.tsx": (
+        "import { useSearchParams } from 'next/navigation';\n"
+        "export function Search() {\n"
+        "  const searchParams = useSearchParams();\n"
+        "  const raw = searchParams.get('projectRef');\n"
+        "  const projectRef = raw ? parseInt(raw) : null;\n"  # 5: hazard
+        "  const tabRaw = searchParams.get('tab');\n"
+        "  const tabIndex = tabRaw ? parseInt(tabRaw) : 0;\n"  # 7
+        "  return <p>{projectRef}{tabIndex}</p>;\n"
+        "}\n"
+    ),
+}
+
+
+def test_a_query_parameter_a_link_fills_with_the_key(tmp_path: Path) -> None:
+    """`/search?projectRef=${project.id}` written in one file, `searchParams.get('projectRef')` parsed in another."""
+    found = list(scan_sources(LINKED, SEEDS, Config(), tmp=tmp_path).findings)
+    search = _lines(found, "src/pages/Search.tsx")
+    assert 5 in search and 7 not in search, search

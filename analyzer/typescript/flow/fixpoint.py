@@ -201,6 +201,8 @@ class Project(Seeds, Jsx):
                 self.mark_backward(left, func, fi, rk)
         if fi.jsx and b"data-" in fi.src.data:
             self._data_attributes(fi)
+        if self.url_templates:
+            self.query_string_slots(fi)
         calls, jsx = self._prepared(fi)
         for call, func, args, name in calls:
             self._call(fi, call, func, args, name)

@@ -15,6 +15,7 @@ from analyzer.typescript.flow.syntax import TypeRef, object_pairs, pair_value
 from analyzer.typescript.index import FileIndex, Func, callee_name
 
 _PATHISH = re.compile(r"^(https?://[^/]*)?/")
+_QUERY_SLOT = re.compile(r"[?&]([A-Za-z_][\w.-]*)=$")
 #: URL segments that say nothing about the resource (`/api/v1/projects/{id}`)
 _GENERIC_SEGMENTS = frozenset({"api", "apis", "v1", "v2", "v3", "v4", "rest", "internal", "public"})
 
@@ -92,6 +93,28 @@ class Routes(KeyExprs):
             w = keys.get(fi.text(k).strip("'\""))
             if w:
                 self.mark_backward(v, func, fi, w)
+
+    def query_string_slots(self, fi: FileIndex) -> None:
+        """`/search?searchId=${session.id}`: a URL the file builds puts the key into the `searchId` query parameter
+        (a slot like a storage key: `searchParams.get('searchId')` reads the key), and the other way round."""
+        if self._qs_by_file is None:
+            self._qs_by_file = {}
+            for _node, func, tfi, parts in self.url_templates:
+                for i, p in enumerate(parts):
+                    before = parts[i - 1] if i > 0 else None
+                    if isinstance(p, str) or not isinstance(before, str):
+                        continue
+                    m = _QUERY_SLOT.search(before)
+                    if m is not None and "?" in "".join(x for x in parts[:i] if isinstance(x, str)):
+                        self._qs_by_file.setdefault(id(tfi), []).append((m.group(1), p, func))
+        for name, expr, func in self._qs_by_file.get(id(fi), ()):
+            if name not in self.search_slots:
+                why = self.is_key(expr, func, fi)
+                if why:
+                    self.search_slots[name] = f"the ?{name}= query parameter holds {why}"
+                    self._touch_all()
+            elif not self.is_key(expr, func, fi):
+                self.mark_backward(expr, func, fi, self.search_slots[name])
 
     def _client_query(self, node: ts.Node, func: Func | None, fi: FileIndex) -> None:
         """`__request(OpenAPI, { method: 'GET', url: '/bookings', query: { after: data.after } })` (a generated
