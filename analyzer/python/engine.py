@@ -192,8 +192,10 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config, prog
             break  # nothing parsed and nothing learned since the last settling: another would learn nothing
         version = model.version
         learn_settled = _learn(parsed, model, flow, routers, record_kinds, failed)
+        learned = model.version
         _learn_routes(parsed, model, routers, flow)  # their templates make test files candidates
         settled = model.version
+        learn_settled = learn_settled and settled == learned  # (a route's key param: no pass has seen it yet)
         if new == 0 and model.version == version:
             fixed_point = learn_settled
             break
