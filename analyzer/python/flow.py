@@ -135,7 +135,7 @@ class Registry:
     def inherited_method(self, cls: str, name: str) -> str | None:
         """The method `name` of `cls` or, when its body does not define it, of its bases (breadth first):
         `BookingRepository(session).list_by_ids(ids)` runs `Repository.list_by_ids`."""
-        todo, seen = [cls], set()
+        todo, seen = [cls], set[str]()
         while todo and len(seen) < 50:
             c = todo.pop(0)
             if c in seen:
@@ -362,10 +362,10 @@ class Flow:
                     and base.value.value in ("self", "cls") and fi is not None and fi.cls:
                 # `self.model.id` in a generic repository whose subclass sets `model = Booking`
                 for name in sorted(self.registry.class_attr_values(fi.cls, base.attr.value)):
-                    ic = model.orm[name].key_attrs.get(attr) if name in model.orm else None
-                    if ic is not None:
+                    col = model.orm[name].key_attrs.get(attr) if name in model.orm else None
+                    if col is not None:
                         return (f"`{pf.code(expr)}`: {fi.cls}.{base.attr.value} is {name} in a subclass, "
-                                f"{name}.{attr} maps {ic.qualified}", ic.target or model.default_target)
+                                f"{name}.{attr} maps {col.qualified}", col.target or model.default_target)
             cls = self.instance_class(pf, fi, base)
             if cls:
                 found = model.orm[cls].key_attrs.get(attr)
