@@ -38,6 +38,22 @@ and read only through `zod.safeParse(unknown)` (compiles after apply, fails vali
 `byId<T extends { id: number }>` (called only with milestones here, so no compiler sees it). Wrong fix seen:
 `Number.isInteger(projectId) && projectId > 0` became `Number.isInteger(projectId) && !!projectId` (compiles,
 always false for a string; the line is reported as a hazard).
+
+After the fixes for those generic gaps (a numeric test next to `id > 0` in one guard; a tuple-returning hook
+whose element holds the key, the generic inner hook's query parameter and its `Codec<number>`; a query string read
+as `new URLSearchParams(x).get(name)`; a discriminated-union member given the key in an object literal tagged
+with its discriminant), annotations unchanged, measured 2026-11-29:
+
+* rules only: backend 23/23 = 1.00 (1.00); frontend 78/84 = 0.93, precision 78/78 = 1.00; total 101/107 = 0.94,
+  precision 1.00; no `ok` line flagged.
+* with tsc: frontend 80/84 = 0.95, precision 80/80 = 1.00 (no tsc finding off an expected line).
+* `impact apply` then strict tsc: 71/75 front-end must-change lines patched = 95 %, no `ok` line changed; 1 tsc
+  error, on a reported line (`return useUrlState('project', intCodec)`: the codec is shared with `?page=`, so the
+  string codec is left to review). `Number.isInteger(projectId) && projectId > 0` now becomes
+  `typeof projectId === 'string' && projectId !== ''`.
+* still missed: ArchiveBar's `ReadonlySet<number>` and `useState<number[]>` (rules only; tsc finds them), the
+  `useState<number | null>` read through `zod.safeParse(unknown)` and its `Number(e.target.value)`, and
+  `byId<T extends { id: number }>`.
 """
 
 from __future__ import annotations
@@ -57,14 +73,14 @@ from helpers import REPO, require_node_modules, run_impact
 APP = REPO / "fixtures" / "tracker_app"
 TARGETS = ("projects.id",)
 
-RECALL_FLOOR = 0.85
+RECALL_FLOOR = 0.90
 PRECISION_FLOOR = 1.00
 MAX_DISTRACTORS = 0
-SIDE_FLOORS = {"backend": (1.00, 1.00), "frontend": (0.85, 1.00)}  # (recall, precision), rules only
+SIDE_FLOORS = {"backend": (1.00, 1.00), "frontend": (0.90, 1.00)}  # (recall, precision), rules only
 
 #: issue 13's check, after `impact apply` (tsc on during the scan)
-TSC_FRONTEND_FLOORS = (0.85, 0.90)  # (recall, precision) of the front end, scanned with tsc
-FE_PATCHED_FLOOR = 0.85  # front-end must-change lines changed by the patches
+TSC_FRONTEND_FLOORS = (0.95, 1.00)  # (recall, precision) of the front end, scanned with tsc
+FE_PATCHED_FLOOR = 0.90  # front-end must-change lines changed by the patches
 MAX_OK_PATCHED = 0  # `ok` lines the patches changed
 MAX_TSC_OFF_REPORT = 0  # tsc errors on lines the report does not list, patches applied as they are
 

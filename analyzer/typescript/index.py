@@ -50,6 +50,8 @@ class Binding:
     why: str = ""
     id_map: str = ""  # indexed by a key (`m[id]`, `m.get(id)`): why
     of: ts.Node | None = None  # `for (const id of ids)`: the iterable whose elements it takes
+    tuple_of: ts.Node | None = None  # `const [v, setV] = useThing()`: the call whose returned tuple it takes apart
+    element: int = -1  # ... and its position in that tuple
 
 
 @dataclass(eq=False)
@@ -66,6 +68,7 @@ class Func:
     kind: str = ""
     returns: list[ts.Node] = field(default_factory=list)  # returned expressions (and arrow bodies)
     ret_key: str = ""  # why the returned value is a key
+    ret_elems: dict[int, str] = field(default_factory=dict)  # returns a tuple: position -> why it holds the key
 
     @property
     def named(self) -> Func:
@@ -399,10 +402,15 @@ def _declare(fi: FileIndex, node: ts.Node, func: Func | None) -> None:
                 scope[b.setter] = b
             fi.bindings.append(b)
         else:
-            for c in ids:
-                b = Binding(fi.text(c), "var", c, fi, func)
-                scope[b.name] = b
-                fi.bindings.append(b)
+            tuple_of = value if value is not None and value.type == "call_expression" else None
+            pos = 0
+            for c in name.children:
+                if c.type == ",":
+                    pos += 1
+                elif c.type == "identifier":
+                    b = Binding(fi.text(c), "var", c, fi, func, tuple_of=tuple_of, element=pos)
+                    scope[b.name] = b
+                    fi.bindings.append(b)
 
 
 def _loop(fi: FileIndex, node: ts.Node, func: Func | None) -> None:

@@ -18,6 +18,8 @@ def detect_file(d: Detector, fi: FileIndex, rule: TsRule) -> Iterator[Finding | 
             yield from _return(d, fi, f, rule)
         if f.ret_key:
             yield from _returned_type_args(d, fi, f, rule)
+        if f.ret_elems:
+            yield from _returned_tuple(d, fi, f, rule)
 
 
 def _return(d: Detector, fi: FileIndex, f: Func, rule: TsRule) -> Iterator[Finding | None]:
@@ -44,3 +46,42 @@ def _returned_type_args(d: Detector, fi: FileIndex, f: Func, rule: TsRule) -> It
             sym = f"{f.label}() {callee_name(fi, ret) or 'call'}<>"
             yield d.finding(fi, rule.name, targs, sym, f.ret_key, d.num_edits(targs.named_children[0], fi),
                             layer=context_layer(f, fi), func=f)
+
+
+def _returned_tuple(d: Detector, fi: FileIndex, f: Func, rule: TsRule) -> Iterator[Finding | None]:
+    """`function useContentParam(): [number | null, (id: number | null) => void]` whose callers take the key out
+    of the tuple: the element (and the setter next to it) change; and `return useQueryParam('content', numberCodec)`,
+    a generic hook handed a codec declared `Serializer<number>`, needs a string codec (no mechanical fix: the codec is
+    usually shared with numeric parameters)."""
+    why = next(iter(f.ret_elems.values()))
+    rt = f.return_type
+    if rt is not None and rt.type == "tuple_type":
+        elems = rt.named_children
+        edits = []
+        for i in sorted(f.ret_elems):
+            value = elems[i] if i < len(elems) else None
+            edits += d.num_edits(value, fi)
+            setter = elems[i + 1] if edits and i + 1 < len(elems) else None
+            params = setter.child_by_field_name("parameters") if setter is not None and \
+                setter.type == "function_type" else None
+            if params is not None and len(params.named_children) == 1 and value is not None:  # [value, setValue]
+                ptype = params.named_children[0].child_by_field_name("type")
+                if ptype is not None and ptype.named_children and \
+                        fi.text(ptype.named_children[0]).replace(" ", "") == fi.text(value).replace(" ", ""):
+                    edits += d.num_edits(ptype, fi)
+        if edits:
+            yield d.finding(fi, rule.name, rt, f"{f.label}()[{min(f.ret_elems)}]", why, edits,
+                            layer=context_layer(f, fi), func=f)
+    for ret in f.returns:
+        if ret.type != "call_expression":
+            continue
+        args = ret.child_by_field_name("arguments")
+        for a in args.named_children if args is not None else ():
+            b = fi.resolve(fi.text(a), f) if a.type == "identifier" else None
+            t = b.type_node if b is not None else None
+            targs = next((c for c in t.named_children if c.type == "type_arguments"), None) \
+                if t is not None and t.type == "generic_type" else None
+            if b is not None and t is not None and targs is not None and len(targs.named_children) == 1 and \
+                    number_positions(targs.named_children[0], b.file):
+                yield d.finding(fi, rule.name, ret, f"{f.label}() {callee_name(fi, ret)}({fi.text(a)})",
+                                f"{fi.text(a)} is a {fi.text(t)}: {why}", layer=context_layer(f, fi), func=f)

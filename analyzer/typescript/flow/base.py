@@ -30,6 +30,7 @@ class FlowBase:
         self._calls_by_name: dict[str, list[tuple[FileIndex, list[ts.Node]]]] | None = None
         self._module_vars: dict[str, list[Binding]] | None = None
         self._qs_by_file: dict[int, list[tuple[str, ts.Node, Func | None]]] | None = None
+        self._unions: dict[tuple[str, str], list[tuple[str, set[str]]]] | None = None  # discriminated unions
         self.funcs: dict[str, list[Func]] = defaultdict(list)
         self.types: dict[str, list[TypeDecl]] = defaultdict(list)
         for fi in files:

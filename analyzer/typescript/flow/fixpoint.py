@@ -12,7 +12,7 @@ from analyzer.typescript.flow.jsx import Jsx
 from analyzer.typescript.flow.keys import returned_objects
 from analyzer.typescript.flow.seeds import Seeds
 from analyzer.typescript.flow.syntax import TRANSPARENT
-from analyzer.typescript.index import FileIndex, Func, callee_name
+from analyzer.typescript.index import Binding, FileIndex, Func, callee_name
 
 _LITERALS = frozenset({"number", "string", "template_string", "null", "undefined", "true", "false", "regex",
                        "unary_expression", "typeof_expression"})
@@ -154,6 +154,9 @@ class Project(Seeds, Jsx):
                     init = init.named_children[0]
                 if init.type == "object":
                     self._typed_object(fi, init, self.norm(b.type_node, fi), b.func)
+        for b in fi.bindings:  # const [value, setValue] = useThing(): the tuple's element holds the key, both ways
+            if b.tuple_of is not None:
+                self._tuple_element(fi, b)
         for b in fi.bindings:  # a key variable initialised from a cast makes the cast a hazard
             if b.key and b.of is not None and not b.prop_of:  # for (const id of ids): ids holds keys
                 self.mark_backward(b.of, b.func, fi, b.why)
@@ -206,8 +209,54 @@ class Project(Seeds, Jsx):
         calls, jsx = self._prepared(fi)
         for call, func, args, name in calls:
             self._call(fi, call, func, args, name)
+            for arg in args:
+                if arg.type == "object":
+                    self._union_member_object(fi, arg, func)
         for el, func, comps in jsx:
             self._jsx(fi, el, func, comps)
+
+    def _tuple_element(self, fi: FileIndex, b: Binding) -> None:
+        """`const [contentId, setContentId] = useContentParam()`: a key element makes the hook return the key at that
+        position (its declared tuple, and a query parameter its generic inner hook keeps the value in), and a hook
+        known to return the key there makes the element a key."""
+        assert b.tuple_of is not None
+        for g in self.funcs.get(callee_name(fi, b.tuple_of), ()):
+            if g.node.child_by_field_name("type_parameters") is not None:
+                continue
+            if not b.key and b.element in g.ret_elems:
+                self.mark(b, g.ret_elems[b.element])
+            elif b.key and b.element not in g.ret_elems:
+                g.ret_elems[b.element] = b.why
+                self._touch(g.file)
+                for ret in g.returns:
+                    self._query_slot_of_hook(ret, g, b.why)
+
+    def _query_slot_of_hook(self, call: ts.Node, func: Func, why: str) -> None:
+        """`return useQueryParam('content', numberCodec)` where `useQueryParam(name, codec)` keeps its value in
+        `searchParams.get(name)`: the `?content=` parameter holds the key."""
+        if call.type != "call_expression":
+            return
+        args_node = call.child_by_field_name("arguments")
+        args = args_node.named_children if args_node is not None else []
+        for h in self.funcs.get(callee_name(func.file, call), ()):
+            for i, a in enumerate(args):
+                if a.type != "string" or i >= len(h.params) or len(h.params[i]) != 1:
+                    continue
+                pname, lit = h.params[i][0].name, func.file.text(a)[1:-1]
+                for node, inner in h.file.calls:
+                    if not (h.node.start_byte <= node.start_byte < h.node.end_byte) or lit in self.search_slots:
+                        continue
+                    fn = node.child_by_field_name("function")
+                    cargs = node.child_by_field_name("arguments")
+                    if fn is None or fn.type != "member_expression" or cargs is None or not cargs.named_children:
+                        continue
+                    prop = fn.child_by_field_name("property")
+                    if prop is None or h.file.text(prop) not in ("get", "set") or \
+                            h.file.text(cargs.named_children[0]) != pname:
+                        continue
+                    if self.search_params(fn.child_by_field_name("object"), inner, h.file):
+                        self.search_slots[lit] = f"the ?{lit}= query parameter holds {why}"
+                        self._touch_all()
 
     def _equalities(self, fi: FileIndex) -> list[tuple[ts.Node, ts.Node, Func | None]]:
         """`a === b` / `a !== b` between two values (no literal side): the two hold the same kind of id."""

@@ -8,7 +8,7 @@ import tree_sitter as ts
 
 from analyzer.typescript.flow.keys import KeyExprs
 from analyzer.typescript.flow.syntax import ARRAY_METHODS, TypeRef, object_pairs, pair_value
-from analyzer.typescript.index import Binding, FileIndex, Func
+from analyzer.typescript.index import Binding, FileIndex, Func, TypeDecl
 
 
 class Holders(KeyExprs):
@@ -47,6 +47,29 @@ class Holders(KeyExprs):
             if why:
                 self.key_members[(ty, member)] = f"{ty}.{member} is given the key: {why}"
                 self._touch_all()
+
+    def _union_member_object(self, fi: FileIndex, obj: ts.Node, func: Func | None) -> None:
+        """`dispatch({ type: 'moved', fromGroupId: row.group_id })`: an object literal whose discriminant (a string
+        literal) picks one member of a discriminated union declared in the project (`type Action = | { type:
+        'moved'; fromGroupId: number } | ...`): a member given the key holds the key on that union."""
+        tags = {fi.text(k): fi.text(v)[1:-1] for k, v in object_pairs(obj)
+                if k.type == "property_identifier" and v.type == "string"}
+        if not tags:
+            return
+        if self._unions is None:
+            self._unions = _discriminated_unions(self.types)
+        for k, v in object_pairs(obj):
+            if k.type not in ("property_identifier", "shorthand_property_identifier") or fi.text(k) in tags:
+                continue
+            member = fi.text(k)
+            for tag, lit in tags.items():
+                for alias, members in self._unions.get((tag, lit), ()):
+                    if member not in members or self.is_key_member(alias, member) or self.foreign(member):
+                        continue
+                    why = self.is_key(v, func, fi)
+                    if why:
+                        self.key_members[(alias, member)] = f"{alias}.{member} ({tag} '{lit}') is given the key: {why}"
+                        self._touch_all()
 
     def _element_of_key_collection(self, b: Binding) -> None:
         """`[...selected].sort((a, b) => a - b)` on a key collection: `a` and `b` are keys."""
@@ -150,3 +173,42 @@ class Holders(KeyExprs):
                 if why:
                     self.mark(page, why)
                     break
+
+
+def _discriminated_unions(types: dict[str, list[TypeDecl]]) -> dict[tuple[str, str], list[tuple[str, set[str]]]]:
+    """(discriminant, literal) -> [(alias, member names of that union member)] for every `type A = | { kind: 'x'; ...
+    } | { kind: 'y'; ... }` with two or more object members tagged by the same property."""
+    out: dict[tuple[str, str], list[tuple[str, set[str]]]] = {}
+    for name, decls in types.items():
+        for d in decls:
+            value = d.node.child_by_field_name("value") if d.node.type == "type_alias_declaration" else None
+            if value is None or value.type != "union_type":
+                continue
+            objs: list[ts.Node] = []
+            stack = [value]
+            while stack:
+                n = stack.pop()
+                if n.type in ("union_type", "parenthesized_type"):
+                    stack.extend(n.named_children)
+                elif n.type == "object_type":
+                    objs.append(n)
+            tagged: dict[str, list[tuple[str, set[str]]]] = {}
+            for o in objs:
+                members: dict[str, ts.Node] = {}
+                for ps in o.named_children:
+                    pn = ps.child_by_field_name("name") if ps.type == "property_signature" else None
+                    pt = ps.child_by_field_name("type") if pn is not None else None
+                    if pn is not None and pt is not None:
+                        members[d.file.text(pn)] = pt
+                for m, t in members.items():
+                    lit = t.named_children[0] if t.named_children else None
+                    while lit is not None and lit.type != "literal_type" and lit.named_children:
+                        lit = lit.named_children[0]
+                    if lit is not None and lit.type == "literal_type" and lit.named_children and \
+                            lit.named_children[0].type == "string":
+                        tagged.setdefault(m, []).append((d.file.text(lit.named_children[0])[1:-1], set(members) - {m}))
+            for tag, entries in tagged.items():
+                if len(entries) >= 2:
+                    for lit_text, names in entries:
+                        out.setdefault((tag, lit_text), []).append((name, names))
+    return out

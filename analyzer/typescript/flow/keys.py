@@ -168,13 +168,18 @@ class KeyExprs(TypeFacts):
         return ""
 
     def search_params(self, recv: ts.Node | None, func: Func | None, fi: FileIndex) -> bool:
-        """A URL's query string: `url.searchParams`, `new URLSearchParams(...)`, react-router's
+        """A URL's query string: `url.searchParams`, `new URLSearchParams(...)` (named or not), react-router's
         `const [searchParams] = useSearchParams()`, Next's `const searchParams = useSearchParams()`."""
         if recv is None:
             return False
+        while recv.type == "parenthesized_expression" and recv.named_children:
+            recv = recv.named_children[0]
         if recv.type == "member_expression":
             prop = recv.child_by_field_name("property")
             return prop is not None and fi.text(prop) == "searchParams"
+        if recv.type == "new_expression":  # new URLSearchParams(location.search).get('highlight')
+            ctor = recv.child_by_field_name("constructor")
+            return ctor is not None and fi.text(ctor) == "URLSearchParams"
         if recv.type != "identifier":
             return False
         b = fi.resolve(fi.text(recv), func)
@@ -461,6 +466,8 @@ class KeyExprs(TypeFacts):
                 if qs and qs not in self.search_slots:
                     self.search_slots[qs] = f"the ?{qs}= query parameter holds {why}"
                     self._touch_all()
+                if qs:  # a query string's own `get`, not the project's methods named `get`
+                    return
             elif ftext in ("useMemo", "React.useMemo") and args:
                 cb = fi.func_of(args[0])
                 for ret in cb.returns if cb is not None else ():
