@@ -61,6 +61,8 @@ class Snapshot:
     parsed: list[str]  # paths, in the order they were parsed (registered)
     #: func ids whose return annotation names a tuple (what Flow._tuple_returners looks at), in registry order
     tuple_candidates: list[str]
+    #: func ids of methods (Registry.method_ids asks, for every definition of a name)
+    methods: frozenset[str]
     #: attributes the scan sets on every parsed file (`project`: names defined across the tree)
     file_attrs: dict[str, Any]
 
@@ -103,6 +105,7 @@ def snapshot(live: tuple[Any, ...]) -> Snapshot:
         record_kinds=dict(record_kinds), flow_cache=dict(flow.cache), returners=flow._returners,
         registry=pickle.dumps(skeleton, protocol=pickle.HIGHEST_PROTOCOL), states=states, callers=callers,
         parsed=list(parsed), file_attrs=_file_attrs(parsed), tuple_candidates=_tuple_candidates(registry),
+        methods=frozenset(fid for fid, (_pf, fi) in registry.by_id.items() if fi.cls),
     )
 
 
@@ -158,6 +161,9 @@ class _World:
         self.loaded: dict[str, Any] = dict(changed)
         self.registry.by_id = _LazyDict(self.registry.by_id, self._load)
         self.registry.aliases = _LazyDict(self.registry.aliases, self._load)
+        methods = snap.methods  # the changed files define the same names, methods or not (checked before)
+        by_name = self.registry.by_name
+        self.registry.method_ids = lambda name: [i for i in by_name.get(name, []) if i in methods]
         self.flow = _Flow(self.model, self.registry)
         changed_ids = {fi.func_id for pf in changed.values() if pf is not None for fi in pf.functions}
         self.flow.candidates = [fid for fid in snap.tuple_candidates if fid not in changed_ids] + [

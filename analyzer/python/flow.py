@@ -199,6 +199,10 @@ class Registry:
             return self.fixture_value(found)  # `make_item(...)` in a test: the function the fixture returns
         return found
 
+    def method_ids(self, name: str) -> list[str]:
+        """Func ids of the methods named `name` (diff mode answers from its snapshot, without parsing them)."""
+        return [i for i in self.by_name.get(name, []) if self.by_id[i][1].cls]
+
     def fixture_value(self, fixture: FuncInfo) -> FuncInfo | None:
         """The inner function a factory fixture returns (`def _make(**kw): ...; return _make`), or None."""
         fpf = self.by_id[fixture.func_id][0]
@@ -237,7 +241,7 @@ class Registry:
             name = func.attr.value
             if name in _COMMON_METHODS or len(name) <= 3:  # before the list: `get` has thousands of definitions
                 return None
-            ids = [i for i in self.by_name.get(name, []) if self.by_id[i][1].cls]
+            ids = self.method_ids(name)
             if len(ids) == 1:
                 return self.by_id[ids[0]][1]
         return None
