@@ -247,14 +247,16 @@ class TscServer:
     def available(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def check(self) -> list[dict[str, object]] | None:
+    def _ask(self, request: str) -> dict[str, object] | None:
+        """One request line to the compiler, its one-line JSON reply; None when it is gone, hangs past the
+        timeout (it is killed: a hung compiler must not hang the scan) or answers something else."""
         proc = self.proc
         if proc is None or proc.stdin is None or proc.stdout is None or proc.poll() is not None:
             return None
-        timer = threading.Timer(self.timeout, proc.kill)  # a hung compiler must not hang the scan
+        timer = threading.Timer(self.timeout, proc.kill)
         timer.start()
         try:
-            proc.stdin.write("check\n")
+            proc.stdin.write(request + "\n")
             proc.stdin.flush()
             line = proc.stdout.readline()
         except (OSError, ValueError):
@@ -265,10 +267,15 @@ class TscServer:
             reply = json.loads(line) if line else None
         except ValueError:
             reply = None
-        if not isinstance(reply, dict) or not reply.get("ok") or not isinstance(reply.get("diagnostics"), list):
+        return reply if isinstance(reply, dict) and reply.get("ok") else None
+
+    def check(self) -> list[dict[str, object]] | None:
+        reply = self._ask("check")
+        diagnostics = reply.get("diagnostics") if reply is not None else None
+        if not isinstance(diagnostics, list):
             self.close()
             return None
-        return [d for d in reply["diagnostics"] if isinstance(d, dict)]
+        return [d for d in diagnostics if isinstance(d, dict)]
 
     def where(self, queries: list[dict[str, object]]) -> list[dict[str, object] | None]:
         """The declarations behind positions of the last check, from the compiler's own symbols (the
@@ -276,24 +283,10 @@ class TscServer:
         project, 1-based `line` and `col`, `role` "value": where the rejected value's property is declared;
         "target": the property, attribute or parameter it is given to), the declaring file, the span of its
         type annotation (offsets in UTF-16 code units), a symbol and what it is; None where there is none."""
-        proc = self.proc
-        if not queries or proc is None or proc.stdin is None or proc.stdout is None or proc.poll() is not None:
-            return [None] * len(queries)
-        timer = threading.Timer(self.timeout, proc.kill)
-        timer.start()
-        try:
-            proc.stdin.write(json.dumps({"queries": queries}) + "\n")
-            proc.stdin.flush()
-            line = proc.stdout.readline()
-        except (OSError, ValueError):
-            line = ""
-        finally:
-            timer.cancel()
-        try:
-            reply = json.loads(line) if line else None
-        except ValueError:
-            reply = None
-        found = reply.get("found") if isinstance(reply, dict) and reply.get("ok") else None
+        if not queries:
+            return []
+        reply = self._ask(json.dumps({"queries": queries}))
+        found = reply.get("found") if reply is not None else None
         if not isinstance(found, list) or len(found) != len(queries):
             return [None] * len(queries)
         return [f if isinstance(f, dict) else None for f in found]

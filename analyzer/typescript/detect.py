@@ -23,6 +23,7 @@ import tree_sitter as ts
 from analyzer.config import Config
 from analyzer.models import Edit, Finding
 from analyzer.typescript.flow import Project
+from analyzer.typescript.flow.syntax import enclosing_func
 from analyzer.typescript.generated import GeneratedFiles
 from analyzer.typescript.index import FileIndex, Func, callee_name, unwrap_type
 from analyzer.typescript.parsing import is_tsx, parser_for
@@ -173,20 +174,10 @@ def matches(fi: FileIndex) -> dict[str, list[Match]]:
         seen = found.setdefault(rule.code, {})
         if node.id in seen:
             continue
-        func = func_at[node.id] if node.id in func_at else _enclosing(fi, node)
+        func = func_at[node.id] if node.id in func_at else enclosing_func(fi, node)
         seen[node.id] = Match(rule, node, {k: v[0] if isinstance(v, list) else v for k, v in caps.items()}, func)
     return {code: sorted(ms.values(), key=lambda m: (m.node.start_byte, -m.node.end_byte))
             for code, ms in found.items()}
-
-
-def _enclosing(fi: FileIndex, node: ts.Node) -> Func | None:
-    cur = node.parent
-    while cur is not None:
-        f = fi.func_of(cur)
-        if f is not None:
-            return f
-        cur = cur.parent
-    return None
 
 
 class Detector:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import tree_sitter as ts
 
-from analyzer.typescript.index import FileIndex, unwrap_type
+from analyzer.typescript.index import FileIndex, Func, unwrap_type
 
 TypeRef = str | ts.Node
 ARRAY_METHODS = frozenset(
@@ -18,6 +18,17 @@ TRANSPARENT = frozenset({"parenthesized_expression", "non_null_expression", "as_
                           "satisfies_expression", "await_expression", "spread_element"})
 #: constructors whose single argument holds the elements of the new collection
 SETS = frozenset({"Set", "Array"})
+
+
+def enclosing_func(fi: FileIndex, node: ts.Node) -> Func | None:
+    """The innermost function around `node` (not `node` itself), or None at module level."""
+    cur = node.parent
+    while cur is not None:
+        f = fi.func_of(cur)
+        if f is not None:
+            return f
+        cur = cur.parent
+    return None
 
 
 def stringified(expr: ts.Node, fi: FileIndex) -> bool:

@@ -9,7 +9,7 @@ import re
 import tree_sitter as ts
 
 from analyzer.typescript.flow.base import FlowBase
-from analyzer.typescript.flow.syntax import ARRAY_METHODS, TypeRef, pair_value
+from analyzer.typescript.flow.syntax import ARRAY_METHODS, TypeRef, enclosing_func, pair_value
 from analyzer.typescript.index import Binding, FileIndex, Func, callee_name, unwrap_type
 
 _QUERY_HOOKS = frozenset({"useQuery", "useSuspenseQuery", "useInfiniteQuery", "useSuspenseInfiniteQuery",
@@ -328,7 +328,7 @@ class TypeFacts(FlowBase):
         recv = fn.child_by_field_name("object") if fn is not None and fn.type == "member_expression" else None
         if short not in ("mutate", "mutateAsync") or position != 1 or recv is None or recv.type != "identifier":
             return None
-        b = fi.resolve(fi.text(recv), fi.func_of(obj) or self._enclosing(obj, fi))
+        b = fi.resolve(fi.text(recv), fi.func_of(obj) or enclosing_func(fi, obj))
         for options, ofi in self.mutation_options(b):
             return self._query_fn_type(options, ofi, depth + 1, "mutationFn")
         return None
@@ -345,16 +345,6 @@ class TypeFacts(FlowBase):
                         callee_name(g.file, ret).rpartition(".")[2] in _MUTATION_HOOKS:
                     out.append((rargs.named_children[0], g.file))
         return out
-
-    @staticmethod
-    def _enclosing(node: ts.Node, fi: FileIndex) -> Func | None:
-        cur = node.parent
-        while cur is not None:
-            f = fi.func_of(cur)
-            if f is not None:
-                return f
-            cur = cur.parent
-        return None
 
     def query_fns(self, g: Func) -> list[Func]:
         """The `queryFn` callbacks of the `useQuery({...})` calls `g` returns."""
