@@ -116,7 +116,7 @@ class UnknownRule(SuppressionRule):
         Valid("x = int(raw)  # impact: ignore -- nothing here is a content id\n"),
     ]
     INVALID = [
-        Invalid("x = int(raw)  # impact: ignore[PY06] -- legacy ids\n", line=1, message_contains="did you mean PY060"),
+        Invalid("x = int(raw)  # impact: ignore[PY06] -- legacy ids\n", line=1, message_contains="PY060"),
         Invalid("x = int(raw)  # impact: ignore[PY060, py.hazard.int_cst] -- legacy\n", line=1,
                 message_contains="did you mean py.hazard.int_cast"),
         Invalid("x = int(raw)  # impact: ignore[PY060 legacy ids\n", line=1, message_contains="never closes"),
