@@ -3,8 +3,11 @@ held-out accuracy tests, one per app)."""
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 import json
+import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -71,3 +74,28 @@ def check_accuracy(name: str, findings: list[dict[str, Any]], expected: dict[tup
         f"{len(distractors)} `ok` lines flagged (at most {max_distractors}):\n" + "\n".join(_describe(f) for f in distractors))
     assert total.recall >= recall_floor, table
     assert total.precision >= precision_floor, table
+
+
+def side_scores(expected: dict[tuple[str, int], Expected], findings: list[dict[str, Any]], side: str) -> tuple[float, float]:
+    """Recall and precision of one side of an app (`backend` / `frontend`), with its table printed."""
+    exp = {k: e for k, e in expected.items() if k[0].startswith(side + "/")}
+    total, by_layer, _, _ = score(exp, [f for f in findings if f["path"].startswith(side + "/")])
+    print(f"\n{side}:\n" + format_scores(total, by_layer))
+    return total.recall, total.precision
+
+
+def changed_lines(old: list[str], new: list[str]) -> set[int]:
+    """1-based lines of `old` that a patch replaced or removed."""
+    changed: set[int] = set()
+    for tag, i1, i2, _, _ in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if tag != "equal":
+            changed.update(range(i1 + 1, i2 + 1))
+    return changed
+
+
+def strict_tsc(frontend: Path, node_modules: Path) -> list[tuple[str, int, str]]:
+    """`tsc --noEmit` in a front end: (frontend/path, line, "TSnnnn: message") per error."""
+    proc = subprocess.run([str(node_modules / ".bin" / "tsc"), "--noEmit", "--pretty", "false", "-p", "."],
+                          cwd=frontend, capture_output=True, text=True, timeout=600)
+    found = re.findall(r"^(\S+)\((\d+),\d+\): error (TS\d+: .*)$", proc.stdout, re.M)
+    return [("frontend/" + path, int(line), message) for path, line, message in found]

@@ -59,16 +59,12 @@ and `sorted(booking_ids)`, the fake queue's recorded `("send_reminder", (88, "em
 
 from __future__ import annotations
 
-import difflib
 import re
 import shutil
-import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
-from expectations import Expected, format_scores, score
-from heldout import app_expectations, check_accuracy, scan_app
+from heldout import app_expectations, changed_lines, check_accuracy, scan_app, side_scores, strict_tsc
 from helpers import REPO, require_node_modules, run_impact
 
 APP = REPO / "fixtures" / "clinic_app"
@@ -85,13 +81,6 @@ MAX_TSC_OFF_REPORT = 0  # tsc errors on lines the report does not list, patches 
 MAX_TSC_OFF_REPORT_REGENERATED = 0  # ... and with the generated client regenerated as well
 
 
-def _side(expected: dict[tuple[str, int], Expected], findings: list[dict[str, Any]], side: str) -> tuple[float, float]:
-    exp = {k: e for k, e in expected.items() if k[0].startswith(side + "/")}
-    total, by_layer, _, _ = score(exp, [f for f in findings if f["path"].startswith(side + "/")])
-    print(f"\n{side}:\n" + format_scores(total, by_layer))
-    return total.recall, total.precision
-
-
 def test_recall_precision_rules_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The rules alone (no compiler), so the figures do not depend on whether node_modules is installed."""
     monkeypatch.delenv("IMPACT_NODE_MODULES", raising=False)
@@ -99,24 +88,9 @@ def test_recall_precision_rules_only(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert len(expected) >= 200 and len(ok) >= 150, (len(expected), len(ok))
     findings = scan_app(APP, TARGETS, tmp_path)
     for side, (recall_floor, precision_floor) in SIDE_FLOORS.items():
-        recall, precision = _side(expected, findings, side)
+        recall, precision = side_scores(expected, findings, side)
         assert recall >= recall_floor and precision >= precision_floor, (side, recall, precision)
     check_accuracy("clinic_app", findings, expected, ok, RECALL_FLOOR, PRECISION_FLOOR, MAX_DISTRACTORS)
-
-
-def _changed_lines(old: list[str], new: list[str]) -> set[int]:
-    changed: set[int] = set()
-    for tag, i1, i2, _, _ in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
-        if tag != "equal":
-            changed.update(range(i1 + 1, i2 + 1))
-    return changed
-
-
-def _tsc(frontend: Path, node_modules: Path) -> list[tuple[str, int, str]]:
-    proc = subprocess.run([str(node_modules / ".bin" / "tsc"), "--noEmit", "--pretty", "false", "-p", "."],
-                          cwd=frontend, capture_output=True, text=True, timeout=600)
-    found = re.findall(r"^(\S+)\((\d+),\d+\): error (TS\d+: .*)$", proc.stdout, re.M)
-    return [("frontend/" + path, int(line), message) for path, line, message in found]
 
 
 def test_after_apply_strict_tsc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -128,13 +102,13 @@ def test_after_apply_strict_tsc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     shutil.copytree(APP, app, ignore=shutil.ignore_patterns(".impact-cache", "node_modules", "__pycache__"))
     findings = scan_app(app, TARGETS, tmp_path)
     expected, _ = app_expectations(APP)
-    _side(expected, findings, "frontend")
+    side_scores(expected, findings, "frontend")
     reported = {(f["path"], f["line"]) for f in findings}
 
     proc = run_impact("apply", "--out", str(tmp_path / "out"), "--force", cwd=app)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     must = [k for k, e in expected.items() if k[0].startswith("frontend/") and e.kind == "must_change"]
-    changed = {rel: _changed_lines((APP / rel).read_text(encoding="utf-8").splitlines(),
+    changed = {rel: changed_lines((APP / rel).read_text(encoding="utf-8").splitlines(),
                                    (app / rel).read_text(encoding="utf-8").splitlines())
                for rel in {k[0] for k in must}}
     patched = [k for k in must if k[1] in changed[k[0]]]
@@ -145,7 +119,7 @@ def test_after_apply_strict_tsc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     for rel in {k[0] for k in must}:  # the front end's patches add or remove no line: report lines still match
         assert len((APP / rel).read_text(encoding="utf-8").splitlines()) == len(
             (app / rel).read_text(encoding="utf-8").splitlines()), rel
-    errors = _tsc(app / "frontend", node_modules)
+    errors = strict_tsc(app / "frontend", node_modules)
     off = [e for e in errors if e[:2] not in reported]
     print(f"\ntsc after apply: {len(errors)} errors, {len(off)} off the reported lines")
     for path, line, message in off:
@@ -157,7 +131,7 @@ def test_after_apply_strict_tsc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     generated.write_text("".join(re.sub(r"\bnumber\b", "string", line) if "impact: must_change" in line else line
                                  for line in generated.read_text(encoding="utf-8").splitlines(keepends=True)),
                          encoding="utf-8")
-    regenerated = _tsc(app / "frontend", node_modules)
+    regenerated = strict_tsc(app / "frontend", node_modules)
     off_regenerated = [e for e in regenerated if e[:2] not in reported]
     print(f"\ntsc after apply and a regenerated client: {len(regenerated)} errors, "
           f"{len(off_regenerated)} off the reported lines")

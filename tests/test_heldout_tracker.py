@@ -58,16 +58,12 @@ with its discriminant), annotations unchanged, measured 2026-11-29:
 
 from __future__ import annotations
 
-import difflib
-import re
 import shutil
-import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
-from expectations import Expected, format_scores, score
-from heldout import app_expectations, check_accuracy, scan_app
+from expectations import score
+from heldout import app_expectations, changed_lines, check_accuracy, scan_app, side_scores, strict_tsc
 from helpers import REPO, require_node_modules, run_impact
 
 APP = REPO / "fixtures" / "tracker_app"
@@ -85,13 +81,6 @@ MAX_OK_PATCHED = 0  # `ok` lines the patches changed
 MAX_TSC_OFF_REPORT = 0  # tsc errors on lines the report does not list, patches applied as they are
 
 
-def _side(expected: dict[tuple[str, int], Expected], findings: list[dict[str, Any]], side: str) -> tuple[float, float]:
-    exp = {k: e for k, e in expected.items() if k[0].startswith(side + "/")}
-    total, by_layer, _, _ = score(exp, [f for f in findings if f["path"].startswith(side + "/")])
-    print(f"\n{side}:\n" + format_scores(total, by_layer))
-    return total.recall, total.precision
-
-
 def test_recall_precision_rules_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The rules alone (no compiler), so the figures do not depend on whether node_modules is installed."""
     monkeypatch.delenv("IMPACT_NODE_MODULES", raising=False)
@@ -99,24 +88,9 @@ def test_recall_precision_rules_only(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert len(expected) >= 100 and len(ok) >= 100, (len(expected), len(ok))
     findings = scan_app(APP, TARGETS, tmp_path)
     for side, (recall_floor, precision_floor) in SIDE_FLOORS.items():
-        recall, precision = _side(expected, findings, side)
+        recall, precision = side_scores(expected, findings, side)
         assert recall >= recall_floor and precision >= precision_floor, (side, recall, precision)
     check_accuracy("tracker_app", findings, expected, ok, RECALL_FLOOR, PRECISION_FLOOR, MAX_DISTRACTORS)
-
-
-def _changed_lines(old: list[str], new: list[str]) -> set[int]:
-    changed: set[int] = set()
-    for tag, i1, i2, _, _ in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
-        if tag != "equal":
-            changed.update(range(i1 + 1, i2 + 1))
-    return changed
-
-
-def _tsc(frontend: Path, node_modules: Path) -> list[tuple[str, int, str]]:
-    proc = subprocess.run([str(node_modules / ".bin" / "tsc"), "--noEmit", "--pretty", "false", "-p", "."],
-                          cwd=frontend, capture_output=True, text=True, timeout=600)
-    found = re.findall(r"^(\S+)\((\d+),\d+\): error (TS\d+: .*)$", proc.stdout, re.M)
-    return [("frontend/" + path, int(line), message) for path, line, message in found]
 
 
 def test_unpatched_front_end_compiles(tmp_path: Path) -> None:
@@ -125,7 +99,7 @@ def test_unpatched_front_end_compiles(tmp_path: Path) -> None:
     frontend = tmp_path / "frontend"
     shutil.copytree(APP / "frontend", frontend, ignore=shutil.ignore_patterns("node_modules"))
     (frontend / "node_modules").symlink_to(node_modules, target_is_directory=True)
-    assert _tsc(frontend, node_modules) == []
+    assert strict_tsc(frontend, node_modules) == []
 
 
 def test_after_apply_strict_tsc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -137,7 +111,7 @@ def test_after_apply_strict_tsc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     shutil.copytree(APP, app, ignore=shutil.ignore_patterns(".impact-cache", "node_modules", "__pycache__"))
     findings = scan_app(app, TARGETS, tmp_path)
     expected, ok = app_expectations(APP)
-    tsc_recall, tsc_precision = _side(expected, findings, "frontend")
+    tsc_recall, tsc_precision = side_scores(expected, findings, "frontend")
     _, _, misses, noise = score({k: e for k, e in expected.items() if k[0].startswith("frontend/")},
                                 [f for f in findings if f["path"].startswith("frontend/")])
     print("with tsc, front-end misses: " + ", ".join(f"{m.path}:{m.line}" for m in misses))
@@ -148,7 +122,7 @@ def test_after_apply_strict_tsc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     must = [k for k, e in expected.items() if k[0].startswith("frontend/") and e.kind == "must_change"]
     files = {k[0] for k, e in expected.items() if k[0].startswith("frontend/")}
-    changed = {rel: _changed_lines((APP / rel).read_text(encoding="utf-8").splitlines(),
+    changed = {rel: changed_lines((APP / rel).read_text(encoding="utf-8").splitlines(),
                                    (app / rel).read_text(encoding="utf-8").splitlines())
                for rel in files}
     patched = [k for k in must if k[1] in changed[k[0]]]
@@ -161,7 +135,7 @@ def test_after_apply_strict_tsc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     for rel in files:  # the front end's patches add or remove no line: report lines still match
         assert len((APP / rel).read_text(encoding="utf-8").splitlines()) == len(
             (app / rel).read_text(encoding="utf-8").splitlines()), rel
-    errors = _tsc(app / "frontend", node_modules)
+    errors = strict_tsc(app / "frontend", node_modules)
     off = [e for e in errors if e[:2] not in reported]
     print(f"\ntsc after apply: {len(errors)} errors, {len(off)} off the reported lines")
     for path, line, message in errors:
