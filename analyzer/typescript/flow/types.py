@@ -216,7 +216,8 @@ class TypeFacts(FlowBase):
                             return t_
                 return None
             # a generic (`request<T>()`, `get: <T>(p: string) => request<T>(p)`) returns what the call asks for
-            targets = [f for f in self.funcs.get(name, ()) if f.node.child_by_field_name("type_parameters") is None]
+            targets = [f for f in self.funcs.get(name, ()) or self.instance_methods(name, func, fi)
+                       if f.node.child_by_field_name("type_parameters") is None]
             for f in targets:
                 if f.return_type is not None:
                     return self.norm(f.return_type, f.file)
@@ -231,6 +232,23 @@ class TypeFacts(FlowBase):
                 if isinstance(ref, str) and ref.removesuffix("[]") in self.types:
                     return ref
         return None
+
+    def instance_methods(self, name: str, func: Func | None, fi: FileIndex) -> list[Func]:
+        """The class methods `api.archive` calls when `api` is declared of a class type or made by `new Api()`
+        (`export const projectsApi = new ProjectsApi()` imported from another file)."""
+        obj, _, meth = name.partition(".")
+        if not obj or not meth or "." in meth or obj == "?":
+            return []
+        b = self.module_binding(obj, fi, func)
+        if b is None or b.prop_of:
+            return []
+        cls: TypeRef | None = None
+        if b.type_node is not None:
+            cls = self.norm(b.type_node, b.file)
+        elif b.init is not None and b.init.type == "new_expression":
+            ctor = b.init.child_by_field_name("constructor")
+            cls = b.file.text(ctor) if ctor is not None and ctor.type == "identifier" else None
+        return list(self.funcs.get(f"{cls}.{meth}", ())) if isinstance(cls, str) else []
 
     def binding_type(self, b: Binding, depth: int = 0) -> TypeRef | None:
         """What a binding holds, from its annotation or where it comes from (memoized: pure)."""
