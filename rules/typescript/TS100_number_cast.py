@@ -56,6 +56,8 @@ def _uncast(cast: ts.Node, arg: ts.Node, fi: FileIndex, func: Func | None) -> Ed
     if arg.type == "non_null_expression" or arg.type == "string":
         return [(cast, text)]
     maybe_undefined = arg.type == "member_expression" or arg.type == "subscript_expression"
+    if arg.type == "member_expression" and text.endswith((".target.value", ".currentTarget.value")):
+        maybe_undefined = False  # an input's (a <select>'s) value is always a string
     if arg.type == "identifier":
         b = fi.resolve(text, func)
         maybe_undefined = b is not None and b.prop_of is not None and b.init is not None and \

@@ -58,6 +58,9 @@ class FlowBase:
         self.url_templates: list[tuple[ts.Node, Func | None, FileIndex, list[str | ts.Node]]] = []
         self.dataset_keys: dict[tuple[str, str], str] = {}  # (path, dataset prop) -> why
         self._data_attrs: dict[int, list[tuple[str, ts.Node, Func | None]]] = {}
+        #: `<select onChange={handler}>` with option values, per file; handlers (node id) whose options hold the key
+        self._selects: dict[int, list[tuple[Func, list[tuple[ts.Node, Func | None]]]]] = {}
+        self.select_events: dict[int, str] = {}
         self._eq: dict[int, list[tuple[ts.Node, ts.Node, Func | None]]] = {}
         #: key parameters (by binding id) and members of shared functions that other records' ids reach too
         self.shared: dict[int, str] = {}

@@ -204,6 +204,8 @@ class Project(Seeds, Jsx):
                 self.mark_backward(left, func, fi, rk)
         if fi.jsx and b"data-" in fi.src.data:
             self._data_attributes(fi)
+        if fi.jsx and b"<select" in fi.src.data:
+            self._select_options(fi)
         if self.url_templates:
             self.query_string_slots(fi)
         calls, jsx = self._prepared(fi)

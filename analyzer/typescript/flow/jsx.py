@@ -8,7 +8,7 @@ import re
 
 import tree_sitter as ts
 
-from analyzer.typescript.flow.calls import Calls
+from analyzer.typescript.flow.calls import Calls, _unstring
 from analyzer.typescript.flow.syntax import stringified
 from analyzer.typescript.index import FileIndex, Func
 from analyzer.typescript.names import camel
@@ -82,3 +82,57 @@ class Jsx(Calls):
                 if why:
                     self.dataset_keys[k] = f"data-{prop} holds {why}"
                     self._touch(fi)
+
+    def _select_options(self, fi: FileIndex) -> None:
+        """`<select onChange={(e) => setTarget(Number(e.target.value))}>` whose `<option value={c.id}>` hold the
+        key: the handler's `e.target.value` is the key (as text), so its `Number(...)` is a cast of the key and
+        what it feeds holds the key. Options of other ids (`u.id` of a user), page sizes and literals do not."""
+        selects = self._selects.get(id(fi))
+        if selects is None:
+            selects = []
+            options = [(el, func) for el, func in fi.jsx if jsx_name(fi, el) == "option"]
+            for el, func in fi.jsx:
+                if jsx_name(fi, el) != "select" or el.type != "jsx_opening_element" or el.parent is None:
+                    continue
+                body = el.parent
+                values = [(v, f) for o, f in options if body.start_byte < o.start_byte < body.end_byte
+                          for v in (_attr_expr(o, "value", fi),) if v is not None]
+                handler = _attr_expr(el, "onChange", fi)
+                cb = self._handler_func(handler, func, fi) if handler is not None else None
+                if values and cb is not None:
+                    selects.append((cb, values))
+            self._selects[id(fi)] = selects
+        for cb, values in selects:
+            if cb.node.id in self.select_events:
+                continue
+            for v, f in values:
+                why = self.is_key(v, f, fi) or self.is_key(_unstring(v, fi), f, fi)
+                if why:
+                    self.select_events[cb.node.id] = f"<select> options hold {why}"
+                    self._touch(fi)
+                    break
+
+    def _handler_func(self, handler: ts.Node, func: Func | None, fi: FileIndex) -> Func | None:
+        """The function an event attribute runs: an inline arrow, or a local function / const arrow it names."""
+        if handler.type in ("arrow_function", "function_expression"):
+            return fi.func_of(handler)
+        if handler.type == "identifier":
+            b = fi.resolve(fi.text(handler), func)
+            if b is not None and b.init is not None and b.init.type in ("arrow_function", "function_expression"):
+                return fi.func_of(b.init)
+            return next((g for g in fi.funcs if g.name == fi.text(handler)), None)
+        return None
+
+
+def jsx_name(fi: FileIndex, el: ts.Node) -> str:
+    n = el.child_by_field_name("name")
+    return fi.text(n) if n is not None else ""
+
+
+def _attr_expr(el: ts.Node, name: str, fi: FileIndex) -> ts.Node | None:
+    """The expression of `name={...}` on a JSX element (None for a string or a missing attribute)."""
+    for attr in el.named_children:
+        if attr.type == "jsx_attribute" and len(attr.named_children) > 1 and fi.text(attr.named_children[0]) == name:
+            value = attr.named_children[1]
+            return value.named_children[0] if value.type == "jsx_expression" and value.named_children else None
+    return None

@@ -80,6 +80,10 @@ class KeyExprs(TypeFacts):
             ref = self.ref_of(expr, func, fi)
             if ref is not None:  # seen.current, with seen = useRef<Set<number>>()
                 return ref.why if ref.key else ""
+            if pname == "value" and self.select_events and obj is not None and obj.type == "member_expression":
+                why = self._select_event(obj, func, fi)  # e.target.value in a <select>'s onChange
+                if why:
+                    return why
             if obj is not None and obj.type == "member_expression" and self.dataset_keys:
                 dprop = obj.child_by_field_name("property")
                 if dprop is not None and fi.text(dprop) == "dataset":  # e.currentTarget.dataset.id
@@ -124,6 +128,18 @@ class KeyExprs(TypeFacts):
                 return self.is_key(expr.child_by_field_name("left"), func, fi, depth + 1) or \
                     self.is_key(expr.child_by_field_name("right"), func, fi, depth + 1)
         return ""
+
+    def _select_event(self, target: ts.Node, func: Func | None, fi: FileIndex) -> str:
+        """Why `e.target` (`e.currentTarget`) is a `<select>` whose options hold the key: `e` is the first parameter
+        of the select's onChange handler (see `_select_options`)."""
+        prop = target.child_by_field_name("property")
+        ev = target.child_by_field_name("object")
+        if prop is None or fi.text(prop) not in ("target", "currentTarget") or ev is None or ev.type != "identifier":
+            return ""
+        b = fi.resolve(fi.text(ev), func)
+        if b is None or b.kind != "param" or b.index != 0 or b.prop_of or b.func is None:
+            return ""
+        return self.select_events.get(b.func.node.id, "")
 
     def _call_is_key(self, expr: ts.Node, func: Func | None, fi: FileIndex, depth: int) -> str:
         fn = expr.child_by_field_name("function")
