@@ -1,0 +1,159 @@
+"""Accuracy of `impact scan` on a sixth held-out app whose front end the rules were never tuned on: fixtures/stockroom_app.
+
+A warehouse stock app, target `warehouses.id` INTEGER -> UUID, written for issue 13's "Done when" after the fifth
+app (tracker_app) had been tuned on. Back end (~520 lines): classic `Column(Integer, ForeignKey(...))` models
+(`staff.home_warehouse_id`, `bins.warehouse_id` in a unique constraint, `stock_levels.warehouse_id` in a composite
+primary key, `transfers.from_warehouse_id` / `to_warehouse_id`), two FastAPI routers, Pydantic v2 with a generic
+`Page[T]`, a stock service, a Celery task. Front end (~1,700 lines, strict tsconfig, `@/*` path alias): an
+axios-shaped fetch wrapper, zod response schemas with inferred types, a `WarehouseId = number` alias used in some
+signatures only, TanStack Query 5 `queryOptions` shared with react-router 7 loaders, `Number(params.warehouseId)`,
+`parseInt` in a route hook, `URLSearchParams` filters, a localStorage codec, context with a `Set<number>` of pins,
+a generic `DataTable<Row extends { id: number }>` also used with transfer and stock rows, zod forms, a
+discriminated-union event feed, `Record<number, number>`, `Object.keys(...).map(Number)`, comparators.
+
+Annotated by hand, blind (analyzer/ and rules/ unread), before the tool was first run on it (commit 2af9e60); the
+annotations were not changed afterwards. The floors are the figures measured when this test was written, rounded
+down to 0.05 (the counts are ceilings): they catch a regression, they are not a target. Run with `-s` to see the
+tables, misses and noise.
+
+Measured 2026-11-29 with the committed tool at 2af9e60 (= 82cfb2e for analyzer/ and rules/; a clean export of HEAD,
+another helper's uncommitted edits left out), before any rule had seen this app:
+
+* rules only (no tsc): backend recall 36/37 = 0.97, precision 36/36 = 1.00; frontend recall 72/87 = 0.83,
+  precision 72/73 = 0.99; total 108/124 = 0.87, precision 0.99; no `ok` line flagged. The one noise line is
+  `return usePersistentState('stockroom.lastWarehouse', null, lastWarehouseCodec)` (ts.function.return: the type
+  comes from the codec, nothing to change there).
+* with tsc (IMPACT_NODE_MODULES, as CI runs it): frontend recall 74/87 = 0.85 (the compiler adds the context's
+  `pinned: ReadonlySet<number>` and `recent: readonly number[]`), precision 74/95 = 0.78: 21 tsc findings on lines
+  that only break because a declaration upstream was missed, almost all from the zod `id` below (WarehouseList x6,
+  WarehouseDetailPage x4, WarehousePicker x2, useWarehouseQueries x2, PinnedWarehouses, TransfersPage,
+  WarehousesPage, WarehouseContext's `setActiveId`/`useState` fed by the localStorage codec, and `return {` of
+  parseTransferQuery, one line above the `Number(warehouse)` spread that needs the change).
+* `impact apply` then strict `tsc --noEmit`: 68/79 front-end must-change lines patched = 86 % (below issue 13's
+  90 %), no `ok` line changed; 24 tsc errors on 23 lines, none off the reported lines (each is a tsc review finding,
+  or a hazard: `-Date.now()`, `warehouseId <= 0`). The letter of issue 13's first check holds; the patched front
+  end is far from compiling.
+* the same figures, to the line, in the working tree at 3e697d0 with another helper's uncommitted analyzer/rules
+  edits (TS035 generic constraint among them).
+* test time: 72 s wall for the three tests (-n0, niced, two other helpers busy), most of it the scan with tsc.
+
+Misses by pattern (rules only; with tsc in brackets when the compiler finds the line):
+- the target's own key in a zod response schema whose TypeScript type is inferred (`warehouseSchema = z.object({
+  id: z.number().int().positive(), ...})`, `type Warehouse = z.infer<typeof warehouseSchema>`): the FK fields
+  (`warehouse_id: z.number().int()`, `from_warehouse_id`, ...) were all found, `id` was not, and it is the root of
+  most of the remaining tsc errors; also `byNewestFirst = (a, b) => b.id - a.id` on that inferred type (hazard)
+  is missed for the same reason;
+- a response list named without the key (`queued: z.array(z.number().int())`, mirror of the Pydantic
+  `RebalanceQueued.queued: list[int]`, which the back end found);
+- a generic row constraint that must widen, not flip (`DataTable<Row extends { id: number }>` in the props
+  interface and the function; the table is also used with transfer and stock rows);
+- context fields whose names do not say warehouse (`activeId: number | null` missed; [`pinned: ReadonlySet<number>`,
+  `recent: readonly number[]`] found by tsc; the setters with a `warehouseId` parameter were found);
+- a localStorage codec object typed `StorageCodec<number | null>` and its `parse: (raw) => ... Number(raw)`;
+- `...(warehouse ? { warehouseId: Number(warehouse) } : {})` spread into a returned object (tsc reports the
+  `return {` line above instead);
+- `memoizeOne((rows): Map<number, Warehouse> => new Map(rows.map((w) => [w.id, w])))` (a Map keyed by the inferred
+  `id`), and `Record<number, number>` keyed by warehouse with quantity values (`unitsByWarehouse`'s return type and
+  its local; `Object.keys(totals).map(Number)` next to it was found);
+- hazards: `pg_advisory_xact_lock(:key)` bound to the warehouse id (bigint only) in the back end, and the
+  digits-only regex guard (`.test(raw)`) on `?from=` in the front end.
+Found without help, for the record: the `WarehouseId = number` alias, `Number(params.warehouseId)` in a loader,
+`parseInt(warehouseId ?? '', 10)`, the `@/*`-aliased imports, query keys, `queryOptions` factories, the zod form's
+`z.coerce.number()` fields, the discriminated-union event members, `Readonly<Record<number, string>>` names, the
+Celery task and its `% 12` countdown hazard, the composite-key and unique-constraint columns.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from expectations import score
+from heldout import app_expectations, changed_lines, check_accuracy, scan_app, side_scores, strict_tsc
+from helpers import REPO, require_node_modules, run_impact
+
+APP = REPO / "fixtures" / "stockroom_app"
+TARGETS = ("warehouses.id",)
+
+RECALL_FLOOR = 0.85
+PRECISION_FLOOR = 0.95
+MAX_DISTRACTORS = 0
+SIDE_FLOORS = {"backend": (0.95, 1.00), "frontend": (0.80, 0.95)}  # (recall, precision), rules only
+
+#: issue 13's check, after `impact apply` (tsc on during the scan)
+TSC_FRONTEND_FLOORS = (0.85, 0.75)  # (recall, precision) of the front end, scanned with tsc
+FE_PATCHED_FLOOR = 0.85  # front-end must-change lines changed by the patches
+MAX_OK_PATCHED = 0  # `ok` lines the patches changed
+MAX_TSC_OFF_REPORT = 0  # tsc errors on lines the report does not list, patches applied as they are
+
+
+def test_recall_precision_rules_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rules alone (no compiler), so the figures do not depend on whether node_modules is installed."""
+    monkeypatch.delenv("IMPACT_NODE_MODULES", raising=False)
+    expected, ok = app_expectations(APP)
+    assert len(expected) >= 120 and len(ok) >= 110, (len(expected), len(ok))
+    app = tmp_path / "app"  # a copy, so the scan leaves no cache in the fixture
+    shutil.copytree(APP, app, ignore=shutil.ignore_patterns(".impact-cache", "node_modules", "__pycache__"))
+    findings = scan_app(app, TARGETS, tmp_path)
+    for side, (recall_floor, precision_floor) in SIDE_FLOORS.items():
+        recall, precision = side_scores(expected, findings, side)
+        assert recall >= recall_floor and precision >= precision_floor, (side, recall, precision)
+    check_accuracy("stockroom_app", findings, expected, ok, RECALL_FLOOR, PRECISION_FLOOR, MAX_DISTRACTORS)
+
+
+def test_unpatched_front_end_compiles(tmp_path: Path) -> None:
+    """The fixture as written passes its strict tsconfig, so every error after `impact apply` comes from the patches."""
+    node_modules = require_node_modules()
+    frontend = tmp_path / "frontend"
+    shutil.copytree(APP / "frontend", frontend, ignore=shutil.ignore_patterns("node_modules"))
+    (frontend / "node_modules").symlink_to(node_modules, target_is_directory=True)
+    assert strict_tsc(frontend, node_modules) == []
+
+
+def test_after_apply_strict_tsc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 13 on a front end the rules were not tuned on: scan with tsc (as CI), `impact apply` on a copy, then
+    strict `tsc --noEmit`; every error should sit on a line the report lists."""
+    node_modules = require_node_modules()
+    monkeypatch.setenv("IMPACT_NODE_MODULES", str(node_modules))
+    app = tmp_path / "app"
+    shutil.copytree(APP, app, ignore=shutil.ignore_patterns(".impact-cache", "node_modules", "__pycache__"))
+    findings = scan_app(app, TARGETS, tmp_path)
+    expected, ok = app_expectations(APP)
+    tsc_recall, tsc_precision = side_scores(expected, findings, "frontend")
+    _, _, misses, noise = score({k: e for k, e in expected.items() if k[0].startswith("frontend/")},
+                                [f for f in findings if f["path"].startswith("frontend/")])
+    print("with tsc, front-end misses: " + ", ".join(f"{m.path}:{m.line}" for m in misses))
+    print("with tsc, front-end noise: " + ", ".join(f"{f['path']}:{f['line']} {f['rule']}" for f in noise))
+    flagged_ok = sorted((f["path"], f["line"]) for f in findings
+                        if (f["path"], f["line"]) in ok and f["kind"] in ("must_change", "hazard"))
+    print("with tsc, `ok` lines flagged: " + ", ".join(f"{p}:{n}" for p, n in flagged_ok))
+    reported = {(f["path"], f["line"]) for f in findings}
+
+    proc = run_impact("apply", "--out", str(tmp_path / "out"), "--force", cwd=app)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    must = [k for k, e in expected.items() if k[0].startswith("frontend/") and e.kind == "must_change"]
+    files = {k[0] for k, e in expected.items() if k[0].startswith("frontend/")} | {k[0] for k in ok if k[0].startswith("frontend/")}
+    changed = {rel: changed_lines((APP / rel).read_text(encoding="utf-8").splitlines(),
+                                   (app / rel).read_text(encoding="utf-8").splitlines())
+               for rel in files}
+    patched = [k for k in must if k[1] in changed[k[0]]]
+    print(f"\nfront-end must-change lines patched: {len(patched)}/{len(must)}")
+    print("not patched: " + ", ".join(f"{p}:{n}" for p, n in sorted(set(must) - set(patched))))
+    touched_ok = sorted((rel, n) for rel, lines in changed.items() for n in lines if (rel, n) in ok)
+    print("`ok` lines the patches changed: " + ", ".join(f"{p}:{n}" for p, n in touched_ok))
+
+    (app / "frontend" / "node_modules").symlink_to(node_modules, target_is_directory=True)
+    for rel in files:  # the front end's patches add or remove no line: report lines still match
+        assert len((APP / rel).read_text(encoding="utf-8").splitlines()) == len(
+            (app / rel).read_text(encoding="utf-8").splitlines()), rel
+    errors = strict_tsc(app / "frontend", node_modules)
+    off = [e for e in errors if e[:2] not in reported]
+    print(f"\ntsc after apply: {len(errors)} errors, {len(off)} off the reported lines")
+    for path, line, message in errors:
+        print(f"  {'OFF ' if (path, line) not in reported else ''}{path}:{line} {message}")
+
+    assert tsc_recall >= TSC_FRONTEND_FLOORS[0] and tsc_precision >= TSC_FRONTEND_FLOORS[1], (tsc_recall, tsc_precision)
+    assert len(patched) / len(must) >= FE_PATCHED_FLOOR, (len(patched), len(must))
+    assert len(touched_ok) <= MAX_OK_PATCHED, touched_ok
+    assert len(off) <= MAX_TSC_OFF_REPORT, off
