@@ -29,6 +29,13 @@ def detect(d: Detector, fi: FileIndex, m: Match) -> Iterator[Finding | None]:
         base = vt.removesuffix("[]")
         if base in d.p.affected:
             why = f"keyed by {base}.id ({d.p.affected[base]})" if d.p.affected[base] else f"keyed by {base}.id"
+    if not why and isinstance(vt, str) and func is not None and d.p.key_tparams:  # Record<number, T> in byId<T ...>
+        tw = d.p.tparam_member(vt.removesuffix("[]"), "id", func)
+        why = f"keyed by {vt.removesuffix('[]')}.id ({tw})" if tw else ""
+    if not why and func is not None and func.return_type is not None and \
+            func.return_type.start_byte <= node.start_byte < func.return_type.end_byte:
+        # (rows: T[]): Map<number, T> => new Map(rows.map((r) => [r.contentId, r])): the declared return type
+        why = next((w for w in (d.p.map_key(r, func, fi) for r in func.returns) if w), "")
     holder = d.holder_name(node, fi)
     if not why and holder and d.keyish_holder(holder):
         why = f"{holder} is keyed by the key"

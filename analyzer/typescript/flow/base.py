@@ -61,6 +61,11 @@ class FlowBase:
         #: `<select onChange={handler}>` with option values, per file; handlers (node id) whose options hold the key
         self._selects: dict[int, list[tuple[Func, list[tuple[ts.Node, Func | None]]]]] = {}
         self.select_events: dict[int, str] = {}
+        #: generic functions' type parameters bound to the key: (function node id, `T`, member of its constraint)
+        #: -> why (`byId<T extends { id: number }>(rows: T[])` called with the target's rows); other types
+        #: given to the same parameter (a table whose ids stay numbers) -> that type's name
+        self.key_tparams: dict[tuple[int, str, str], str] = {}
+        self.other_tparams: dict[tuple[int, str, str], str] = {}
         self._eq: dict[int, list[tuple[ts.Node, ts.Node, Func | None]]] = {}
         #: key parameters (by binding id) and members of shared functions that other records' ids reach too
         self.shared: dict[int, str] = {}

@@ -34,8 +34,57 @@ def _unstring(expr: ts.Node, fi: FileIndex) -> ts.Node:
     return expr
 
 
+def type_params(g: Func) -> list[tuple[str, ts.Node | None]]:
+    """`g`'s type parameters: name and the object type of its constraint (`T extends { id: number }`), if any."""
+    tps = g.node.child_by_field_name("type_parameters")
+    out: list[tuple[str, ts.Node | None]] = []
+    for tp in tps.named_children if tps is not None else ():
+        name = tp.child_by_field_name("name")
+        cons = tp.child_by_field_name("constraint")
+        obj = next((c for c in cons.named_children if c.type == "object_type"), None) if cons is not None else None
+        if name is not None:
+            out.append((g.file.text(name), obj))
+    return out
+
+
 class Calls(Holders):
     """Calls, function types and callbacks."""
+
+    def _generic_args(self, fi: FileIndex, call: ts.Node, func: Func | None, args: list[ts.Node], g: Func) -> None:
+        """`byId<T extends { id: number }>(rows: readonly T[])` called with `items: ContentItem[]` (or `byId<Tag>(...)`):
+        `T` is bound to `ContentItem`, so each member of its constraint that is a key member of `ContentItem` is a
+        key inside `byId` (`row.id`); a type whose member is not the key is remembered too (the helper is shared)."""
+        tparams = type_params(g)
+        names = [n for n, _ in tparams]
+        bound: dict[str, TypeRef | None] = {}
+        targs = call.child_by_field_name("type_arguments")
+        for n, a in zip(names, targs.named_children if targs is not None else ()):
+            bound[n] = self.norm(a, fi)
+        for i, arg in enumerate(args):
+            if i >= len(g.params) or len(g.params[i]) != 1 or g.params[i][0].type_node is None:
+                continue
+            pt = self.norm(g.params[i][0].type_node, g.file)
+            if not isinstance(pt, str) or pt.removesuffix("[]") not in names or pt.removesuffix("[]") in bound:
+                continue
+            at = self.type_of(arg, func, fi)
+            if isinstance(at, str) and pt.endswith("[]"):
+                at = at[:-2] if at.endswith("[]") else None
+            bound[pt.removesuffix("[]")] = at
+        for n, cons in tparams:
+            ty = bound.get(n)
+            if cons is None or not isinstance(ty, str) or ty.endswith("[]") or ty not in self.types:
+                continue
+            for m in cons.named_children:
+                mn = m.child_by_field_name("name")
+                if m.type != "property_signature" or mn is None or self.member_type(ty, g.file.text(mn), fi) is None:
+                    continue
+                k = (g.node.id, n, g.file.text(mn))
+                why = self.is_key_member(self.type_key(ty, fi), k[2])
+                if why and k not in self.key_tparams:
+                    self.key_tparams[k] = f"{why} -> {g.name}<{ty}>"
+                    self._touch(g.file)
+                elif not why and k not in self.other_tparams:
+                    self.other_tparams[k] = ty
 
     def _call(self, fi: FileIndex, call: ts.Node, func: Func | None, args: list[ts.Node], name: str) -> None:
         short = name.rpartition(".")[2]
@@ -129,6 +178,8 @@ class Calls(Holders):
                     if state is not None and state.kind == "state" and state.setter == g.file.text(ret):
                         self._setter_call(state, args, func, fi)
         for g in targets:
+            if g.node.child_by_field_name("type_parameters") is not None:
+                self._generic_args(fi, call, func, args, g)
             for i, arg in enumerate(args):
                 if i >= len(g.params):
                     break

@@ -89,6 +89,10 @@ class KeyExprs(TypeFacts):
                 if dprop is not None and fi.text(dprop) == "dataset":  # e.currentTarget.dataset.id
                     return self.dataset_keys.get((fi.sf.path, pname), "")
             ot = self.type_of(obj, func, fi)
+            if isinstance(ot, str) and self.key_tparams:  # row.id, row: T with byId<T extends { id: number }>
+                why = self.tparam_member(ot, pname, func)
+                if why:
+                    return why
             if ot is not None:
                 return self.is_key_member(self.type_key(ot, fi), pname)
             for ret, g in self._returned_props(obj, func, fi, pname):
@@ -127,6 +131,18 @@ class KeyExprs(TypeFacts):
             if op is not None and fi.text(op) in ("??", "||"):
                 return self.is_key(expr.child_by_field_name("left"), func, fi, depth + 1) or \
                     self.is_key(expr.child_by_field_name("right"), func, fi, depth + 1)
+        return ""
+
+    def tparam_member(self, tname: str, member: str, func: Func | None) -> str:
+        """Why `member` of a value typed by the type parameter `tname` of an enclosing generic function holds the
+        key (the function is called with the target's rows, see `_generic_args`)."""
+        f = func
+        while f is not None:
+            tps = f.node.child_by_field_name("type_parameters")
+            if tps is not None and any(f.file.text(tp.child_by_field_name("name") or tp) == tname
+                                       for tp in tps.named_children):
+                return self.key_tparams.get((f.node.id, tname, member), "")
+            f = f.parent
         return ""
 
     def _select_event(self, target: ts.Node, func: Func | None, fi: FileIndex) -> str:
