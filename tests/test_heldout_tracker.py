@@ -54,6 +54,22 @@ with its discriminant), annotations unchanged, measured 2026-11-29:
 * still missed: ArchiveBar's `ReadonlySet<number>` and `useState<number[]>` (rules only; tsc finds them), the
   `useState<number | null>` read through `zod.safeParse(unknown)` and its `Number(e.target.value)`, and
   `byId<T extends { id: number }>`.
+
+After three more generic fixes (issue 13: the type of what a method of a class instance returns, `new ProjectsApi()`
+imported, so a mutation's `onSuccess` data is typed; a `<select>` whose `<option value={p.id}>` hold the key makes
+its onChange's `e.target.value` the key; TS035, a generic helper's `T extends { id: number }` bound at its call
+sites), annotations unchanged, measured 2026-11-29:
+
+* rules only: backend 23/23 (1.00); frontend 82/84 = 0.98, precision 82/82 = 1.00 (ArchiveBar's `onDone:
+  (archived: number[]) => void` and `useState<number[]>` of `result.skipped`, MoveTaskDialog's `useState<number |
+  null>` and `Number(e.target.value)` found); total 105/107 = 0.98, precision 1.00; no `ok` line flagged.
+* with tsc: frontend 82/84 = 0.98, precision 1.00.
+* `impact apply` then strict tsc: 72/75 front-end must-change lines patched = 96 %, no `ok` line changed; 1 tsc
+  error, on a reported line (the shared `intCodec`, as before).
+* still missed, by design: `byId<T extends { id: number }>` and its `Record<number, T>` (collections.ts:4-5). The
+  annotation says "projects, milestones", but the only call site passes milestones (`byId<Milestone>(...)`), so no
+  call binds `T` to a project and TS035 stays quiet (it reports the constraint when a call passes the target's
+  rows). Not patched: those two and `useUrlState('project', intCodec)` (review).
 """
 
 from __future__ import annotations
@@ -69,14 +85,14 @@ from helpers import REPO, require_node_modules, run_impact
 APP = REPO / "fixtures" / "tracker_app"
 TARGETS = ("projects.id",)
 
-RECALL_FLOOR = 0.90
+RECALL_FLOOR = 0.95
 PRECISION_FLOOR = 1.00
 MAX_DISTRACTORS = 0
-SIDE_FLOORS = {"backend": (1.00, 1.00), "frontend": (0.90, 1.00)}  # (recall, precision), rules only
+SIDE_FLOORS = {"backend": (1.00, 1.00), "frontend": (0.95, 1.00)}  # (recall, precision), rules only
 
 #: issue 13's check, after `impact apply` (tsc on during the scan)
 TSC_FRONTEND_FLOORS = (0.95, 1.00)  # (recall, precision) of the front end, scanned with tsc
-FE_PATCHED_FLOOR = 0.90  # front-end must-change lines changed by the patches
+FE_PATCHED_FLOOR = 0.95  # front-end must-change lines changed by the patches
 MAX_OK_PATCHED = 0  # `ok` lines the patches changed
 MAX_TSC_OFF_REPORT = 0  # tsc errors on lines the report does not list, patches applied as they are
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from analyzer.models import Finding
-from analyzer.typescript.detect import Detector, Match, context_layer, number_positions
+from analyzer.typescript.detect import Detector, Edits, Match, context_layer, number_positions
 from analyzer.typescript.index import FileIndex
 
 
@@ -31,7 +31,7 @@ def detect(d: Detector, fi: FileIndex, m: Match) -> Iterator[Finding | None]:
             continue
         other = d.p.other_tparams.get(k, "")
         # called with other tables' rows too: widen (`id: string | number`) so both kinds of callers still compile
-        edits = [(n, "string | number") for n in nums] if other else d.num_edits(ty, fi)
+        edits: Edits = [(n, "string | number") for n in nums] if other else d.num_edits(ty, fi)
         if other:
             why = f"{why}; {other} rows are given to it too"
         label = func.label if func is not None else "<module>"

@@ -58,7 +58,7 @@ class Calls(Holders):
         names = [n for n, _ in tparams]
         bound: dict[str, TypeRef | None] = {}
         targs = call.child_by_field_name("type_arguments")
-        for n, a in zip(names, targs.named_children if targs is not None else ()):
+        for n, a in zip(names, targs.named_children if targs is not None else (), strict=False):
             bound[n] = self.norm(a, fi)
         for i, arg in enumerate(args):
             if i >= len(g.params) or len(g.params[i]) != 1 or g.params[i][0].type_node is None:
