@@ -71,9 +71,11 @@ def type_bases(name: str) -> set[str]:
 
 
 def _singular(word: str) -> str:
+    """`categories` -> `category`, `addresses` -> `address`, `statuses` -> `status`, `boxes` -> `box`;
+    `warehouses` / `licenses` / `courses` -> `warehouse` / `license` / `course` (an `-se` word's plain `s`)."""
     if word.endswith("ies"):
         return word[:-3] + "y"
-    if word.endswith("ses") or word.endswith("xes"):
+    if word.endswith(("sses", "xes")) or re.search(r"[^aeiou]uses$", word):
         return word[:-2]
     if word.endswith("s") and not word.endswith("ss"):
         return word[:-1]
