@@ -19,7 +19,7 @@ from analyzer.typescript.rules import Example, TsRule, load_rules, parse_rule
 from analyzer.typescript.scan import scan_sources
 
 SEEDS = KeySeeds(
-    field_names=frozenset({"content_id", "content_item_id"}),
+    field_names=frozenset({"content_id", "content_item_id", "published"}),
     routes=(
         RouteSeed("GET", "/api/v1/contents/{content_id}", ("content_id",), "backend/app/api/routes/contents.py:41",
                   "contents.get_content"),
@@ -29,6 +29,8 @@ SEEDS = KeySeeds(
     origins={
         "content_id": "ImageOut.content_id in backend/app/schemas/image.py:12",
         "ContentOut.id": "backend/app/schemas/content.py:10",
+        # a back-end field not named after the key that carries it (`published: list[int]` of content ids)
+        "published": "BulkPublishResult.published in backend/app/schemas/content.py:40",
     },
 )
 CONFIG = Config()

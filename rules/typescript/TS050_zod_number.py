@@ -35,10 +35,13 @@ def detect(d: Detector, fi: FileIndex, m: Match) -> Iterator[Finding | None]:
     if znum is None:
         return
     why = ""
+    schema = _schema_name(m.node, fi)
     if d.kn.is_key_name(kname):
         why = d.kn.origin(kname) or f"{kname} names the key"
+    elif schema and d.kn.is_scoped_member(schema[:1].upper() + schema[1:], kname):
+        # rebalanceQueuedSchema.queued mirrors RebalanceQueued.queued: list[int], a back-end field of the key
+        why = d.kn.origin(kname) or f"{schema}.{kname} holds the key"
     elif kname == "id":
-        schema = _schema_name(m.node, fi)
         if schema and (d.kn.is_entity_type(schema[:1].upper() + schema[1:].removesuffix("Schema")) or
                        schema[:1].upper() + schema[1:].removesuffix("Schema") in d.p.affected):
             why = f"{schema} validates {d.kn.entity_origin(schema[:1].upper() + schema[1:])}".strip()
