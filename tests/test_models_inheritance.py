@@ -719,7 +719,67 @@ class Point:
 ''',
 }
 
+COLUMN_FACTORIES = {  # columns made by project functions (redash's `id = primary_key("Dashboard")`)
+    "app/db/base.py": '''
+import functools
+
+from sqlalchemy import Column as SAColumn
+from sqlalchemy import ForeignKey, Integer
+from sqlalchemy.orm import declarative_base, relationship
+
+Base = declarative_base()
+Column = functools.partial(SAColumn, nullable=False)
+key_definitions = {"Invoice": (Integer, {})}
+
+
+def key_type(name):
+    return key_definitions[name][0]
+
+
+def primary_key(name):
+    key_type, kwargs = key_definitions[name]
+    return Column(key_type, primary_key=True, **kwargs)
+
+
+def serial_pk():
+    return Column(Integer, primary_key=True)
+
+
+def owner_of(name):
+    return relationship(name)
+
+
+def default_label():
+    return "untitled"
+''',
+    "app/models.py": '''
+from sqlalchemy import ForeignKey, String
+
+from app.db.base import Base, Column, default_label, key_type, owner_of, primary_key, serial_pk
+
+
+class Invoice(Base):
+    __tablename__ = "invoices"
+    id = primary_key("Invoice")
+    label = default_label()
+    owner = owner_of("Customer")
+
+
+class Line(Base):
+    __tablename__ = "lines"
+    id = serial_pk()
+    invoice_id = Column(key_type("Invoice"), ForeignKey("invoices.id"))
+    note = Column(String(40))
+''',
+}
+
+COLUMN_FACTORIES_TABLES = {  # a type passed in as a parameter cannot be read statically: UNKNOWN, not a guess
+    "invoices": T({"id": "UNKNOWN"}),
+    "lines": T({"id": "INTEGER", "invoice_id": "UNKNOWN", "note": "VARCHAR(40)"}, fks={"invoice_id": "invoices.id"}),
+}
+
 CASES = {
+    "column_factories": (COLUMN_FACTORIES, COLUMN_FACTORIES_TABLES),
     "polar_like": (POLAR_LIKE, POLAR_LIKE_TABLES),
     "relative_levels": (RELATIVE_LEVELS, RELATIVE_LEVELS_TABLES),
     "declared_attr": (DECLARED_ATTR, DECLARED_ATTR_TABLES),

@@ -1002,6 +1002,8 @@ class _Mapper:
             assert isinstance(annotation, ast.Subscript)
             inner = _subscript_args(annotation)[0]
             annotation, alias_call = self._alias(inner, mod)
+        if isinstance(value, ast.Call) and not _is_column_call(value):
+            value = self._factory(value, mod) or value  # id = primary_key("Dashboard")
         if value is not None and not _is_column_call(value):
             if not (sqlmodel and not isinstance(value, ast.Call)):
                 return None  # relationship(), column_property(), hybrids, plain class attributes
@@ -1025,6 +1027,29 @@ class _Mapper:
             optional = _optional(annotation)
             col.nullable = not col.pk if optional is None else (optional and not col.pk)
         return col
+
+    def _factory(self, call: ast.Call, mod: _Module) -> ast.Call | None:
+        """The column a project function returns, for a class attribute assigned its call.
+
+        VALID (a column):   `def primary_key(name): return Column(key_type(name), primary_key=True)` then
+                            `id = primary_key("Dashboard")`, also when the function is imported.
+        INVALID (not one):  `def backref_to(name): return relationship(name)`, a function returning a
+                            constant, a library call (`func.now()`), a method call (`obj.make()`).
+        The returned call's arguments are the function's own (a parameter as the type stays unknown).
+        """
+        if not isinstance(call.func, ast.Name):
+            return None
+        name = call.func.id
+        fn = mod.functions.get(name)
+        if fn is None and name in mod.imports:
+            dotted, level, orig = mod.imports[name]
+            found = self.project.find(dotted, level, mod) if orig else None
+            if isinstance(found, _Module):
+                fn = found.functions.get(orig or "")
+        if fn is None:
+            return None
+        returns = [s.value for s in ast.walk(fn) if isinstance(s, ast.Return) and s.value is not None]
+        return next((r for r in returns if isinstance(r, ast.Call) and _is_column_call(r)), None)
 
     def _alias(self, inner: ast.expr, mod: _Module) -> tuple[ast.expr, ast.Call | None]:
         """`Mapped[intpk]` with `intpk = Annotated[int, mapped_column(primary_key=True)]`."""
