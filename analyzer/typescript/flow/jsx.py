@@ -8,16 +8,22 @@ import re
 
 import tree_sitter as ts
 
-from analyzer.typescript.flow.calls import Calls, _unstring
-from analyzer.typescript.flow.syntax import stringified
-from analyzer.typescript.index import FileIndex, Func
+from analyzer.typescript.flow.calls import Calls, _unstring, type_params
+from analyzer.typescript.flow.syntax import TypeRef, stringified
+from analyzer.typescript.index import FileIndex, Func, TypeDecl, callee_name, unwrap_type
 from analyzer.typescript.names import camel
+
+#: a type parameter bound at a JSX element whose rows the flow cannot type: the component is shared, widen
+_UNTYPED_ROWS = "rows of a type not worked out"
 
 
 class Jsx(Calls):
     """Props and data attributes."""
 
     def _jsx(self, fi: FileIndex, el: ts.Node, func: Func | None, comps: list[Func]) -> None:
+        for g in comps:
+            if g.node.child_by_field_name("type_parameters") is not None:
+                self._generic_props(fi, el, func, g)
         for attr in el.named_children:
             if attr.type != "jsx_attribute" or not attr.named_children:
                 continue
@@ -60,6 +66,141 @@ class Jsx(Calls):
                         self.mark(target, f"{why} -> <{g.name} {aname}>")
                 elif target.key and not self._foreign_ids(expr, fi, target):
                     self.mark_backward(expr, func, fi, target.why)
+
+    def _generic_props(self, fi: FileIndex, el: ts.Node, func: Func | None, g: Func) -> None:
+        """`<DataTable rows={rows} columns={columns} />` of `DataTable<Row extends { id: number }>(props:
+        DataTableProps<Row>)`: the attributes bind `Row` (`columns: Column<WarehouseSummary>[]` against the prop
+        `columns: readonly Column<Row>[]`, `rows` typed `WarehouseSummary[]` against `readonly Row[]`). A member of the
+        constraint that is a key member of the bound type is a key in the component and in its props type's own
+        constraint (`DataTableProps<Row extends { id: number }>`); other rows given to it (or rows the flow cannot
+        type) are remembered, so the constraint widens instead of flipping (see `_generic_args` for calls)."""
+        tparams = [(n, c) for n, c in type_params(g) if c is not None]
+        if not tparams or not g.params or not g.params[0]:
+            return
+        pb = g.params[0][0]
+        props = unwrap_type(pb.source_type if pb.prop_of else pb.type_node)
+        if props is None:
+            return
+        decl: TypeDecl | None = None
+        names = {n: n for n, _ in tparams}  # the props type's parameter -> the component's
+        if props.type == "generic_type":
+            pname = props.child_by_field_name("name")
+            targs = props.child_by_field_name("type_arguments")
+            decl = next((d for d in self.types.get(g.file.text(pname) if pname is not None else "", ())
+                         if d.node.child_by_field_name("type_parameters") is not None), None)
+            if decl is None or targs is None:
+                return
+            dtps = decl.node.child_by_field_name("type_parameters")
+            dnames = [decl.file.text(tp.child_by_field_name("name") or tp) for tp in dtps.named_children] \
+                if dtps is not None else []
+            names = {dn: g.file.text(a) for dn, a in zip(dnames, targs.named_children, strict=False)
+                     if a.type == "type_identifier" and g.file.text(a) in names}
+        elif props.type != "object_type":
+            return
+        bound: dict[str, TypeRef | None] = {}
+        for attr in el.named_children:
+            if attr.type != "jsx_attribute" or len(attr.named_children) < 2:
+                continue
+            value = attr.named_children[1]
+            if value.type != "jsx_expression" or not value.named_children:
+                continue
+            aname = fi.text(attr.named_children[0])
+            if decl is not None:
+                member = decl.members.get(aname)
+                mfi = decl.file
+            else:
+                member = next((m for m in props.named_children if m.type == "property_signature" and
+                               g.file.text(m.child_by_field_name("name") or m) == aname), None)
+                mfi = g.file
+            pat = unwrap_type(member.child_by_field_name("type")) if member is not None else None
+            if pat is None:
+                continue
+            found: dict[str, TypeRef | None] = {}
+            expr = value.named_children[0]
+            actual = self._declared_type(expr, func, fi)
+            if actual is not None:
+                self._unify(pat, mfi, actual[0], actual[1], set(names), found)
+            if not found:
+                self._unify_ref(pat, mfi, self.type_of(expr, func, fi), set(names), found)
+            for dn, ty in found.items():
+                bound.setdefault(names[dn], ty)
+        owners = [(g.node.id, {n: n for n, _ in tparams})]
+        if decl is not None:
+            owners.append((decl.node.id, {gn: dn for dn, gn in names.items()}))
+        for n, cons in tparams:
+            if n not in bound:
+                continue
+            ty = bound[n]
+            for m in cons.named_children:
+                mn = m.child_by_field_name("name")
+                if m.type != "property_signature" or mn is None:
+                    continue
+                member_name = g.file.text(mn)
+                typed = isinstance(ty, str) and ty in self.types  # `z.infer<typeof schema>` has no members to read
+                why = self.is_key_member(ty, member_name) if typed and isinstance(ty, str) else ""
+                for owner, to_own in owners:
+                    if n not in to_own:
+                        continue
+                    k = (owner, to_own[n], member_name)
+                    if why and k not in self.key_tparams:
+                        self.key_tparams[k] = f"{why} -> <{g.name} {n}={ty}>"
+                        self._touch(g.file)
+                    elif not why and k not in self.other_tparams:
+                        self.other_tparams[k] = ty if typed and isinstance(ty, str) else _UNTYPED_ROWS
+                        self._touch(g.file)
+
+    def _declared_type(self, expr: ts.Node, func: Func | None, fi: FileIndex) -> tuple[ts.Node, FileIndex] | None:
+        """The written type of what an attribute passes: a binding's annotation (`columns: Column<Transfer>[]`),
+        the type argument of the `useMemo<StockRow[]>(...)` it is made by; None otherwise."""
+        if expr.type != "identifier":
+            return None
+        b = fi.resolve(fi.text(expr), func)
+        if b is None or b.prop_of:
+            return None
+        if b.type_node is not None:
+            return b.type_node, b.file
+        init = b.init
+        if init is not None and init.type == "call_expression" and callee_name(b.file, init).endswith("useMemo"):
+            targs = init.child_by_field_name("type_arguments")
+            if targs is not None and len(targs.named_children) == 1:
+                return targs.named_children[0], b.file
+        return None
+
+    def _unify(self, pat: ts.Node, pfi: FileIndex, act: ts.Node, afi: FileIndex, names: set[str],
+               out: dict[str, TypeRef | None], depth: int = 0) -> None:
+        """Bind the type parameters `names` that `pat` (a prop's declared type) holds where `act` (the written type
+        of the value) has a type: `readonly Column<Row>[]` against `Column<Transfer>[]` binds `Row` to `Transfer`."""
+        p, a = _bare_type(pat), _bare_type(act)
+        if p is None or a is None or depth > 6:
+            return
+        if p.type == "type_identifier" and pfi.text(p) in names:
+            out.setdefault(pfi.text(p), self.norm(a, afi))
+            return
+        pe, ae = _element_type(p, pfi), _element_type(a, afi)
+        if pe is not None and ae is not None:
+            self._unify(pe, pfi, ae, afi, names, out, depth + 1)
+            return
+        if p.type == "generic_type" and a.type == "generic_type":
+            pn, an = p.child_by_field_name("name"), a.child_by_field_name("name")
+            pa, aa = p.child_by_field_name("type_arguments"), a.child_by_field_name("type_arguments")
+            if pn is None or an is None or pa is None or aa is None or pfi.text(pn) != afi.text(an):
+                return
+            for x, y in zip(pa.named_children, aa.named_children, strict=False):
+                self._unify(x, pfi, y, afi, names, out, depth + 1)
+
+    def _unify_ref(self, pat: ts.Node, pfi: FileIndex, ref: TypeRef | None, names: set[str],
+                   out: dict[str, TypeRef | None]) -> None:
+        """The same against a type the flow worked out (`WarehouseSummary[]`): `readonly Row[]` or `Row`."""
+        p = _bare_type(pat)
+        if p is None or not isinstance(ref, str):
+            return
+        pe = _element_type(p, pfi)
+        if pe is not None:
+            pe = _bare_type(pe)
+            if pe is not None and pe.type == "type_identifier" and pfi.text(pe) in names and ref.endswith("[]"):
+                out.setdefault(pfi.text(pe), ref[:-2])
+        elif p.type == "type_identifier" and pfi.text(p) in names and not ref.endswith("[]"):
+            out.setdefault(pfi.text(p), ref)
 
     def _data_attributes(self, fi: FileIndex) -> None:
         """`<li data-id={item.id} onClick={pick}>`: `e.currentTarget.dataset.id` read in this file is a key."""
@@ -135,4 +276,25 @@ def _attr_expr(el: ts.Node, name: str, fi: FileIndex) -> ts.Node | None:
         if attr.type == "jsx_attribute" and len(attr.named_children) > 1 and fi.text(attr.named_children[0]) == name:
             value = attr.named_children[1]
             return value.named_children[0] if value.type == "jsx_expression" and value.named_children else None
+    return None
+
+
+def _bare_type(node: ts.Node | None) -> ts.Node | None:
+    """A type without `readonly` and parentheses."""
+    node = unwrap_type(node)
+    while node is not None and node.type in ("readonly_type", "parenthesized_type") and node.named_children:
+        node = unwrap_type(node.named_children[0])
+    return node
+
+
+def _element_type(node: ts.Node, fi: FileIndex) -> ts.Node | None:
+    """The element type of `T[]`, `Array<T>`, `ReadonlyArray<T>`; None for another type."""
+    if node.type == "array_type" and node.named_children:
+        return node.named_children[0]
+    if node.type == "generic_type":
+        name = node.child_by_field_name("name")
+        targs = node.child_by_field_name("type_arguments")
+        if name is not None and fi.text(name) in ("Array", "ReadonlyArray") and targs is not None and \
+                len(targs.named_children) == 1:
+            return targs.named_children[0]
     return None
