@@ -211,6 +211,8 @@ class Project(Seeds, Jsx):
         calls, jsx = self._prepared(fi)
         for call, func, args, name in calls:
             self._call(fi, call, func, args, name)
+            if name.rpartition(".")[2] == "useMemo":
+                self._typed_memo(fi, call, args)
             for arg in args:
                 if arg.type == "object":
                     self._union_member_object(fi, arg, func)

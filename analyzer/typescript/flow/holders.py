@@ -48,6 +48,20 @@ class Holders(KeyExprs):
                 self.key_members[(ty, member)] = f"{ty}.{member} is given the key: {why}"
                 self._touch_all()
 
+    def _typed_memo(self, fi: FileIndex, call: ts.Node, args: list[ts.Node]) -> None:
+        """`useMemo<ContextValue>(() => ({ activeId: lastOpened, pinned, ... }), [...])`: the object literal the
+        memo's callback builds is of the type argument (a context's value, members not named after the key)."""
+        targs = call.child_by_field_name("type_arguments")
+        cb = fi.func_of(args[0]) if args else None
+        if targs is None or len(targs.named_children) != 1 or cb is None:
+            return
+        ty = self.norm(targs.named_children[0], fi)
+        for ret in cb.returns:
+            while ret.type == "parenthesized_expression" and ret.named_children:
+                ret = ret.named_children[0]
+            if ret.type == "object":
+                self._object_members(fi, ret, ty, cb)
+
     def _union_member_object(self, fi: FileIndex, obj: ts.Node, func: Func | None) -> None:
         """`dispatch({ type: 'moved', fromGroupId: row.group_id })`: an object literal whose discriminant (a string
         literal) picks one member of a discriminated union declared in the project (`type Action = | { type:
