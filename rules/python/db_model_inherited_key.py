@@ -174,11 +174,15 @@ def _tree(ctx: FileCtx, path: str) -> ast.Module | None:
     trees = ctx.flow.cache.setdefault("inherited_key_trees", {})
     assert isinstance(trees, dict)
     if path not in trees:
-        try:
-            trees[path] = ast.parse(ctx.routers.texts.get(path, ""))
-        except (SyntaxError, ValueError):
-            trees[path] = None
+        trees[path] = _parse(ctx.routers.texts.get(path, ""))
     return trees[path]
+
+
+def _parse(text: str) -> ast.Module | None:
+    try:
+        return ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None
 
 
 def _find_class(ctx: FileCtx, module: str, name: str, depth: int = 0) -> tuple[str, ast.ClassDef] | None:
@@ -258,27 +262,54 @@ def _is_table(node: ast.ClassDef) -> bool:
 
 
 def _tables_of(ctx: FileCtx, base: _Base) -> set[str]:
-    """Tables of the project's mapped classes deriving (directly or not) from `base`."""
+    """Tables of the project's mapped classes deriving (directly or not) from `base`.
+
+    Each file's text is tested only against the names learned since its last test (a file that named one
+    of them keeps naming it: `names` only grows), by substring first (C speed) and `\\bname\\b` only then;
+    each file's classes are read from its tree once. On polar (1,972 files, ~90 subclasses of its `IDModel`)
+    the former test of every name against every text on each pass cost 75 s CPU for three bases."""
     cache = ctx.flow.cache.setdefault("inherited_key_tables", {})
     assert isinstance(cache, dict)
     if base.name in cache:
         return cache[base.name]  # type: ignore[no-any-return]
     names, tables = {base.name, *([base.alias] if base.alias else [])}, set()
+    order = list(names)  # `names` in the order learned: a file tested against order[:k] needs order[k:] only
+    tested: dict[str, int] = {}
+    naming: set[str] = set()  # files that name one of `names`
     for _ in range(4):
         before = len(names)
         for path, text in ctx.routers.texts.items():
-            if not path.endswith(".py") or not any(re.search(rf"\b{re.escape(n)}\b", text) for n in names):
+            if not path.endswith(".py"):
                 continue
-            tree = _tree(ctx, path)
-            for node in ast.walk(tree) if tree is not None else ():
-                if isinstance(node, ast.ClassDef) and names & {_base_name(b) for b in node.bases}:
-                    names.add(node.name)
-                    if _is_table(node):
-                        tables.add(_table_name(node))
+            if path not in naming:
+                fresh = order[tested.get(path, 0):]
+                tested[path] = len(order)
+                if not any(n in text and re.search(rf"\b{re.escape(n)}\b", text) for n in fresh):
+                    continue
+                naming.add(path)
+            for name, bases, table in _classes(ctx, path):
+                if names & bases:
+                    if name not in names:
+                        names.add(name)
+                        order.append(name)
+                    if table is not None:
+                        tables.add(table)
         if len(names) == before:
             break
     cache[base.name] = tables
     return tables
+
+
+def _classes(ctx: FileCtx, path: str) -> list[tuple[str, set[str | None], str | None]]:
+    """Each class of a file, in `ast.walk` order: its name, its bases' names, its table (None: not a table)."""
+    every = ctx.flow.cache.setdefault("inherited_key_classes", {})
+    assert isinstance(every, dict)
+    if path not in every:  # the tree is not kept (most of these files are read for their class headers only)
+        trees = ctx.flow.cache.get("inherited_key_trees")
+        tree = trees[path] if isinstance(trees, dict) and path in trees else _parse(ctx.routers.texts.get(path, ""))
+        every[path] = [(node.name, {_base_name(b) for b in node.bases}, _table_name(node) if _is_table(node) else None)
+                       for node in (ast.walk(tree) if tree is not None else ()) if isinstance(node, ast.ClassDef)]
+    return every[path]  # type: ignore[no-any-return]
 
 
 def _table_name(node: ast.ClassDef) -> str:
