@@ -11,7 +11,7 @@ from collections import defaultdict
 import tree_sitter as ts
 
 from analyzer.typescript.flow.holders import Holders
-from analyzer.typescript.flow.syntax import TypeRef, object_pairs, pair_value, stringified
+from analyzer.typescript.flow.syntax import TypeRef, object_pairs, pair_value, stringified, tparam_slot
 from analyzer.typescript.index import Binding, FileIndex, Func, callee_name, unwrap_type
 
 #: methods whose first argument is an element (or key) of the receiver
@@ -180,12 +180,15 @@ class Calls(Holders):
         for g in targets:
             if g.node.child_by_field_name("type_parameters") is not None:
                 self._generic_args(fi, call, func, args, g)
+                self._generic_slots(fi, func, args, g)
             for i, arg in enumerate(args):
                 if i >= len(g.params):
                     break
                 group = g.params[i]
                 if len(group) == 1 and not group[0].prop_of:
                     b = group[0]
+                    if tparam_slot(g, b.type_node):  # toggleIn(state.selected, id), toggleIn(lessons, lessonId):
+                        continue  # T is bound at each call (see _generic_slots)
                     if arg.type == "object" and b.type_node is not None:
                         self._typed_object(fi, arg, self.norm(b.type_node, g.file), func)
                         continue
@@ -198,6 +201,19 @@ class Calls(Holders):
                         self.mark_backward(arg, func, fi, b.why)
                 elif group and arg.type == "object":
                     self._object_arg(fi, arg, func, group, g.name)
+
+    def _generic_slots(self, fi: FileIndex, func: Func | None, args: list[ts.Node], g: Func) -> None:
+        """`toggleIn(state.selected, action.courseId)` with `toggleIn<T>(list: readonly T[], value: T)`: T is bound
+        at this call, so a key in one of its slots makes the arguments in the others keys (here, not at other calls)."""
+        slots = [tparam_slot(g, group[0].type_node) if len(group) == 1 and not group[0].prop_of else ""
+                 for group in g.params[:len(args)]]
+        for name in set(slots) - {""}:
+            mine = [a for a, s in zip(args, slots, strict=False) if s == name]
+            why = next((w for w in (self.is_key(a, func, fi) for a in mine) if w), "")
+            if why:
+                for a in mine:
+                    if not self.is_key(a, func, fi):
+                        self.mark_backward(a, func, fi, f"{why} -> {g.name}<{name}>")
 
     def _foreign_ids(self, expr: ts.Node, fi: FileIndex, target: Binding) -> bool:
         """`tagIds` given to a shared picker that also receives the key elsewhere: named after another record

@@ -8,7 +8,15 @@ import re
 
 import tree_sitter as ts
 
-from analyzer.typescript.flow.syntax import CASTS, SETS, TRANSPARENT, collection_source, is_tuple
+from analyzer.typescript.flow.syntax import (
+    CASTS,
+    SETS,
+    TRANSPARENT,
+    collection_source,
+    is_entry,
+    is_tuple,
+    tparam_slot,
+)
 from analyzer.typescript.flow.types import TypeFacts
 from analyzer.typescript.index import Binding, FileIndex, Func, callee_name
 
@@ -104,6 +112,8 @@ class KeyExprs(TypeFacts):
             obj = expr.child_by_field_name("object")
             return self.is_key(obj, func, fi, depth + 1) if obj is not None and obj.type != "call_expression" else ""
         if t == "array":
+            if is_entry(expr, fi):  # [e.courseId, e.progress] of new Map(...): a pair, not a list of keys
+                return ""
             for el in expr.named_children:
                 target = el.named_children[0] if el.type == "spread_element" and el.named_children else el
                 why = self.is_key(target, func, fi, depth + 1)
@@ -197,7 +207,20 @@ class KeyExprs(TypeFacts):
         for g in self.funcs.get(callee_name(fi, expr), ()):
             if g.ret_key:
                 return g.ret_key
+            for arg in self._bound_args(g, args):  # toggleIn(selected, id): T[] with T bound to the key here
+                why = self.is_key(arg, func, fi, depth + 1)
+                if why:
+                    return why
         return ""
+
+    @staticmethod
+    def _bound_args(g: Func, args: list[ts.Node]) -> list[ts.Node]:
+        """The arguments of a call to the generic `g` in the slots of the type parameter its return type carries."""
+        ret = tparam_slot(g, g.return_type)
+        if not ret:
+            return []
+        return [a for a, group in zip(args, g.params, strict=False)
+                if len(group) == 1 and not group[0].prop_of and tparam_slot(g, group[0].type_node) == ret]
 
     def search_params(self, recv: ts.Node | None, func: Func | None, fi: FileIndex) -> bool:
         """A URL's query string: `url.searchParams`, `new URLSearchParams(...)` (named or not), react-router's
@@ -512,6 +535,8 @@ class KeyExprs(TypeFacts):
                     self.mark_backward(fn.child_by_field_name("object"), func, fi, why, depth + 1)
             for g in self.funcs.get(callee_name(fi, expr), ()) if not ftext.startswith(("JSON.", "Math.")) else ():
                 self.mark_ret(g, why)
+                for arg in self._bound_args(g, args):
+                    self.mark_backward(arg, func, fi, why, depth + 1)
             self._zod_output(expr, func, fi, why)
             return
         if t in ("identifier", "shorthand_property_identifier"):
@@ -560,8 +585,8 @@ class KeyExprs(TypeFacts):
                 self.mark_backward(source, func, fi, why, depth + 1)
             return
         if t == "array":
-            if is_tuple(expr):  # ['orders', orderId, 'page', page]: which slot holds the key is unknown
-                return
+            if is_tuple(expr) or is_entry(expr, fi):  # ['orders', orderId, 'page', page]: which slot holds the key
+                return  # is unknown; [r.id, r.score] of new Map(...): only the first, see map_key
             for el in expr.named_children:
                 target = el.named_children[0] if el.type == "spread_element" and el.named_children else el
                 self.mark_backward(target, func, fi, why, depth + 1)

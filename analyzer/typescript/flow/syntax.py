@@ -69,6 +69,67 @@ def is_tuple(array: ts.Node) -> bool:
     return parent is not None and parent.type == "as_expression" and parent.children[-1].type == "const"
 
 
+def tparam_slot(g: Func, type_node: ts.Node | None) -> str:
+    """The type parameter of the generic `g` a parameter or return type carries (`T` of `list: readonly T[]`,
+    `value: T`, `: T[]` of `toggleIn<T>`), "" when it carries none, several, or a function of one (`(item: T) => K`).
+    Each call binds T anew: a key given at one call says nothing of the others."""
+    tps = g.node.child_by_field_name("type_parameters")
+    if tps is None or type_node is None:
+        return ""
+    names = {g.file.text(tp.child_by_field_name("name") or tp) for tp in tps.named_children}
+    found: set[str] = set()
+    stack = [type_node]
+    while stack:
+        node = stack.pop()
+        if node.type == "function_type":
+            return ""
+        if node.type == "type_identifier" and g.file.text(node) in names:
+            found.add(g.file.text(node))
+        stack.extend(node.named_children)
+    return found.pop() if len(found) == 1 else ""
+
+
+#: calls whose argument is a list of [key, value] entries
+_ENTRY_SINKS = frozenset({"Map", "WeakMap", "Object.fromEntries", "URLSearchParams"})
+
+
+def _entries_sink(expr: ts.Node, fi: FileIndex) -> bool:
+    """`expr` is the single argument of `new Map(expr)` / `Object.fromEntries(expr)`."""
+    parent = expr.parent
+    while parent is not None and parent.type == "parenthesized_expression":
+        parent = parent.parent
+    call = parent.parent if parent is not None and parent.type == "arguments" else None
+    if call is None or parent is None or len(parent.named_children) != 1:
+        return False
+    callee = call.child_by_field_name("constructor" if call.type == "new_expression" else "function")
+    return callee is not None and fi.text(callee) in _ENTRY_SINKS
+
+
+def is_entry(array: ts.Node, fi: FileIndex) -> bool:
+    """A `[key, value]` pair of a map's entries: an element of the list given to `new Map([...])` /
+    `Object.fromEntries([...])`, or what the callback of `rows.map((r) => [r.id, r.score])` given to one returns.
+    Its two slots hold different things (`[e.courseId, e.progress]`): neither makes the other a key."""
+    if len(array.named_children) != 2 or any(el.type == "spread_element" for el in array.named_children):
+        return False
+    parent = array.parent
+    while parent is not None and parent.type == "parenthesized_expression":
+        parent = parent.parent
+    if parent is None:
+        return False
+    if parent.type == "array":
+        return _entries_sink(parent, fi)
+    fn = parent if parent.type == "arrow_function" else None
+    if parent.type == "return_statement":
+        fn = parent.parent
+        while fn is not None and fn.type not in ("arrow_function", "function_expression", "function_declaration"):
+            fn = fn.parent
+    args = fn.parent if fn is not None else None
+    call = args.parent if args is not None and args.type == "arguments" else None
+    member = call.child_by_field_name("function") if call is not None and call.type == "call_expression" else None
+    prop = member.child_by_field_name("property") if member is not None and member.type == "member_expression" else None
+    return prop is not None and fi.text(prop) == "map" and call is not None and _entries_sink(call, fi)
+
+
 def object_pairs(obj: ts.Node) -> Iterator[tuple[ts.Node, ts.Node]]:
     """(key, value) of an object literal's `key: value` pairs and `{ key }` shorthands."""
     for p in obj.named_children:
