@@ -82,6 +82,6 @@ def _returned_tuple(d: Detector, fi: FileIndex, f: Func, rule: TsRule) -> Iterat
             targs = next((c for c in t.named_children if c.type == "type_arguments"), None) \
                 if t is not None and t.type == "generic_type" else None
             if b is not None and t is not None and targs is not None and len(targs.named_children) == 1 and \
-                    number_positions(targs.named_children[0], b.file):
+                    number_positions(targs.named_children[0], b.file) and id(b) not in d.p.key_codecs:
                 yield d.finding(fi, rule.name, ret, f"{f.label}() {callee_name(fi, ret)}({fi.text(a)})",
                                 f"{fi.text(a)} is a {fi.text(t)}: {why}", layer=context_layer(f, fi), func=f)

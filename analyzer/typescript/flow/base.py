@@ -46,6 +46,8 @@ class FlowBase:
         self.key_casts: dict[int, str] = {}  # Number()/parseInt/+ node ids whose value is a key
         self.key_news: dict[int, str] = {}  # `new Set<number>()` node ids whose value holds keys
         self.storage_slots: dict[str, str] = {}  # localStorage keys that hold a key
+        #: codec objects (binding ids) handed only to a generic hook whose value is the key -> why
+        self.key_codecs: dict[int, str] = {}
         self.search_slots: dict[str, str] = {}  # query-string parameters (`?highlight=`) that hold a key
         #: regex nodes validating text a zod schema turns into the key (`z.string().regex(/^\d+$/).transform(Number)`)
         self.key_regexes: dict[int, str] = {}

@@ -8,11 +8,12 @@ from collections import defaultdict
 
 import tree_sitter as ts
 
+from analyzer.typescript.flow.calls import type_params
 from analyzer.typescript.flow.jsx import Jsx
 from analyzer.typescript.flow.keys import returned_objects
 from analyzer.typescript.flow.seeds import Seeds
-from analyzer.typescript.flow.syntax import TRANSPARENT
-from analyzer.typescript.index import Binding, FileIndex, Func, callee_name
+from analyzer.typescript.flow.syntax import TRANSPARENT, object_pairs
+from analyzer.typescript.index import Binding, FileIndex, Func, callee_name, unwrap_type
 
 _LITERALS = frozenset({"number", "string", "template_string", "null", "undefined", "true", "false", "regex",
                        "unary_expression", "typeof_expression"})
@@ -234,6 +235,7 @@ class Project(Seeds, Jsx):
                 self._touch(g.file)
                 for ret in g.returns:
                     self._query_slot_of_hook(ret, g, b.why)
+                    self._codec_of_hook(ret, g, b.why)
 
     def _query_slot_of_hook(self, call: ts.Node, func: Func, why: str) -> None:
         """`return useQueryParam('content', numberCodec)` where `useQueryParam(name, codec)` keeps its value in
@@ -261,6 +263,80 @@ class Project(Seeds, Jsx):
                     if self.search_params(fn.child_by_field_name("object"), inner, h.file):
                         self.search_slots[lit] = f"the ?{lit}= query parameter holds {why}"
                         self._touch_all()
+
+    def _codec_of_hook(self, call: ts.Node, func: Func, why: str) -> None:
+        """`return usePersistentState('last', null, lastCodec)` (a hook returning the key) where the generic
+        `usePersistentState<T>(..., codec: Codec<T>)` is handed `const lastCodec: Codec<number | null> = { parse:
+        (raw) => Number(raw), ... }` that no other call passes: the codec holds the key (`key_codecs`, its annotation
+        is retyped) and its members returning `T` return the key (`Number(raw)` is a cast of the key). A codec other
+        calls pass too (`intCodec` of a page size) is shared: left for review (TS033)."""
+        if call.type != "call_expression":
+            return
+        args_node = call.child_by_field_name("arguments")
+        args = args_node.named_children if args_node is not None else []
+        for h in self.funcs.get(callee_name(func.file, call), ()):
+            tparams = {n for n, _ in type_params(h)}
+            for i, a in enumerate(args):
+                if a.type != "identifier" or i >= len(h.params) or len(h.params[i]) != 1:
+                    continue
+                pt = unwrap_type(h.params[i][0].type_node)
+                if pt is None or pt.type != "generic_type":
+                    continue
+                ptargs = pt.child_by_field_name("type_arguments")
+                if ptargs is None or len(ptargs.named_children) != 1 or \
+                        h.file.text(ptargs.named_children[0]) not in tparams:
+                    continue
+                c = self.module_binding(func.file.text(a), func.file, func)
+                ct = unwrap_type(c.type_node) if c is not None else None
+                if c is None or ct is None or ct.type != "generic_type" or id(c) in self.key_codecs or \
+                        c.init is None or c.init.type != "object":
+                    continue
+                cn, pn = ct.child_by_field_name("name"), pt.child_by_field_name("name")
+                if cn is None or pn is None or c.file.text(cn) != h.file.text(pn) or self._passed_elsewhere(c, call):
+                    continue
+                self.key_codecs[id(c)] = f"{c.name} is handed to {h.name}, whose value is {why}"
+                self._touch(c.file)
+                self._codec_members(c, h.file.text(pn), why)
+
+    def _codec_members(self, c: Binding, iface: str, why: str) -> None:
+        """The members of the codec object `c` that the interface `iface<T>` declares to return `T`
+        (`parse(raw: string): T`, `parse: (raw: string) => T`): they return the key."""
+        for d in self.types.get(iface, ()):
+            tps = d.node.child_by_field_name("type_parameters")
+            names = {d.file.text(tp.child_by_field_name("name") or tp) for tp in tps.named_children} \
+                if tps is not None else set()
+            body = d.node.child_by_field_name("body")
+            for m in body.named_children if body is not None else ():  # members: property signatures only
+                mn = m.child_by_field_name("name")
+                if mn is None or m.type not in ("method_signature", "property_signature"):
+                    continue
+                mname = d.file.text(mn)
+                ret = m.child_by_field_name("return_type")
+                if ret is None:
+                    ty = unwrap_type(m.child_by_field_name("type"))
+                    ret = ty.child_by_field_name("return_type") if ty is not None and ty.type == "function_type" \
+                        else None
+                ret = unwrap_type(ret)
+                if ret is None or d.file.text(ret) not in names:
+                    continue
+                found = [v for k, v in object_pairs(c.init) if c.file.text(k) == mname] if c.init is not None else []
+                found += [md for md in (c.init.named_children if c.init is not None else ())  # parse(raw) { ... }
+                          if md.type == "method_definition" and c.file.text(md.child_by_field_name("name") or md) == mname]
+                for v in found:
+                    g = c.file.func_of(v)
+                    if g is not None:
+                        self.mark_ret(g, f"{c.name}.{mname} returns {why}")
+
+    def _passed_elsewhere(self, c: Binding, call: ts.Node) -> bool:
+        """Whether a call other than `call` passes the binding `c` (by name) as an argument."""
+        for fi in self.files:
+            if fi is not c.file and c.name.encode() not in fi.src.data:
+                continue
+            for other, _func, args, _name in self._prepared(fi)[0]:
+                if other.id != call.id and any(a.type == "identifier" and fi.text(a) == c.name for a in args):
+                    if fi is c.file or self.module_binding(c.name, fi, _func) is c:
+                        return True
+        return False
 
     def _equalities(self, fi: FileIndex) -> list[tuple[ts.Node, ts.Node, Func | None]]:
         """`a === b` / `a !== b` between two values (no literal side): the two hold the same kind of id."""
