@@ -37,11 +37,20 @@ class Holders(KeyExprs):
         given a key holds the key on that type."""
         if not isinstance(ty, str) or ty not in self.types:
             return
+        for sp in obj.named_children:  # ...(raw ? { contentId: Number(raw) } : {}): the spread objects' members
+            if sp.type == "spread_element" and sp.named_children:
+                for inner in _spread_objects(sp.named_children[0]):
+                    self._object_members(fi, inner, ty, func)
         for k, v in object_pairs(obj):
             if k.type not in ("property_identifier", "shorthand_property_identifier"):
                 continue
             member = fi.text(k)
-            if self.is_key_member(ty, member) or self.foreign(member):
+            if self.foreign(member):
+                continue
+            known = self.is_key_member(ty, member)
+            if known:  # what a key member is given is a key (`Number(raw)` a cast of it)
+                if k is not v and not self.is_key(v, func, fi):
+                    self.mark_backward(v, func, fi, known)
                 continue
             why = self.is_key(v, func, fi)
             if why:
@@ -226,3 +235,20 @@ def _discriminated_unions(types: dict[str, list[TypeDecl]]) -> dict[tuple[str, s
                     for lit_text, names in entries:
                         out.setdefault((tag, lit_text), []).append((name, names))
     return out
+
+
+def _spread_objects(expr: ts.Node, depth: int = 0) -> list[ts.Node]:
+    """The object literals a spread may bring: `{...}`, both branches of `c ? {...} : {}`, the right of `c && {...}`."""
+    while expr.type == "parenthesized_expression" and expr.named_children:
+        expr = expr.named_children[0]
+    if depth > 4:
+        return []
+    if expr.type == "object":
+        return [expr]
+    if expr.type == "ternary_expression":
+        return [o for f in ("consequence", "alternative") for c in (expr.child_by_field_name(f),) if c is not None
+                for o in _spread_objects(c, depth + 1)]
+    if expr.type == "binary_expression":
+        right = expr.child_by_field_name("right")
+        return _spread_objects(right, depth + 1) if right is not None else []
+    return []
