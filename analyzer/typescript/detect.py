@@ -131,6 +131,40 @@ def number_positions(node: ts.Node | None, fi: FileIndex) -> list[ts.Node]:
     return []
 
 
+def overloads(f: Func, fi: FileIndex) -> list[ts.Node]:
+    """The overload signatures declared just before the function `f` (`export function parse(raw: string):
+    number;` above its implementation): callers see these, not the implementation's signature."""
+    if f.node.type != "function_declaration" or not f.name:
+        return []
+    stmt = f.node.parent if f.node.parent is not None and f.node.parent.type == "export_statement" else f.node
+    out = []
+    prev = stmt.prev_named_sibling
+    while prev is not None:
+        if prev.type == "comment":
+            prev = prev.prev_named_sibling
+            continue
+        sig = prev.named_children[0] if prev.type == "export_statement" and prev.named_children else prev
+        name = sig.child_by_field_name("name")
+        if sig.type != "function_signature" or name is None or fi.text(name) != f.name:
+            break
+        out.append(sig)
+        prev = prev.prev_named_sibling
+    return out[::-1]
+
+
+def overload_param_types(f: Func, index: int, fi: FileIndex) -> list[ts.Node]:
+    """The type of parameter `index` in each overload signature of `f`."""
+    out = []
+    for sig in overloads(f, fi):
+        params = sig.child_by_field_name("parameters")
+        ps = [p for p in params.named_children if p.type in ("required_parameter", "optional_parameter")] \
+            if params is not None else []
+        ann = ps[index].child_by_field_name("type") if index < len(ps) else None
+        if ann is not None:
+            out.append(unwrap_type(ann) or ann)
+    return out
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Match:
     """One match of a rule's query: the node it reports (`@match`), its other captures by name (the first
@@ -314,6 +348,11 @@ class Detector:
             yield self.finding(fi, rule.name, b.node.parent or b.node, f"{b.func.label}.{b.name}", b.why,
                                self.num_edits(b.type_node, fi), layer=layer, func=b.func,
                                shared=self.p.shared.get(id(b), ""))
+            for ptype in overload_param_types(b.func, b.index, fi):  # parse(raw: number): string; overloads
+                if number_positions(ptype, fi):
+                    yield self.finding(fi, rule.name, ptype.parent or ptype, f"{b.func.label}.{b.name} (overload)",
+                                       b.why, self.num_edits(ptype, fi), layer=layer, func=b.func,
+                                       shared=self.p.shared.get(id(b), ""))
 
     def num_edits(self, type_node: ts.Node | None, fi: FileIndex) -> Edits:
         """`number` -> `string` at every `number` of a type that states the key's type."""

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 
 from analyzer.models import Finding
-from analyzer.typescript.detect import Detector, context_layer, number_positions
+from analyzer.typescript.detect import Detector, context_layer, number_positions, overloads
 from analyzer.typescript.index import FileIndex, Func, callee_name
 from analyzer.typescript.rules import TsRule
 
@@ -20,6 +20,21 @@ def detect_file(d: Detector, fi: FileIndex, rule: TsRule) -> Iterator[Finding | 
             yield from _returned_type_args(d, fi, f, rule)
         if f.ret_elems:
             yield from _returned_tuple(d, fi, f, rule)
+        if f.return_type is not None and f.return_type.type == "type_predicate_annotation":
+            yield from _type_predicate(d, fi, f, rule)
+
+
+def _type_predicate(d: Detector, fi: FileIndex, f: Func, rule: TsRule) -> Iterator[Finding | None]:
+    """`ids.filter((id): id is number => id !== null)` on keys: the predicate states the parameter's type."""
+    assert f.return_type is not None
+    pred = f.return_type.named_children[0] if f.return_type.named_children else None
+    name = pred.named_children[0] if pred is not None and len(pred.named_children) == 2 else None
+    b = next((b for group in f.params for b in group if not b.prop_of and name is not None and
+              b.name == fi.text(name)), None)
+    if pred is None or b is None or not b.key or not number_positions(pred.named_children[1], fi):
+        return
+    yield d.finding(fi, rule.name, pred, f"{f.label}({b.name}) is", b.why, d.num_edits(pred.named_children[1], fi),
+                    layer=context_layer(f, fi), func=f)
 
 
 def _return(d: Detector, fi: FileIndex, f: Func, rule: TsRule) -> Iterator[Finding | None]:
@@ -29,6 +44,12 @@ def _return(d: Detector, fi: FileIndex, f: Func, rule: TsRule) -> Iterator[Findi
     numeric = any(re.search(r"\bMath\.|\.reduce\(", fi.text(r)) for r in f.returns)
     yield d.finding(fi, rule.name, f.return_type, f"{f.label}()", f.ret_key,
                     [] if numeric else d.num_edits(f.return_type, fi), layer=context_layer(f, fi), func=f)
+    for sig in overloads(f, fi):  # function parse(raw: string): number; above the implementation
+        rt = sig.child_by_field_name("return_type")
+        rt = rt.named_children[0] if rt is not None and rt.type == "type_annotation" and rt.named_children else rt
+        if rt is not None and number_positions(rt, fi):
+            yield d.finding(fi, rule.name, rt, f"{f.label}() (overload)", f.ret_key,
+                            [] if numeric else d.num_edits(rt, fi), layer=context_layer(f, fi), func=f)
 
 
 def _returned_type_args(d: Detector, fi: FileIndex, f: Func, rule: TsRule) -> Iterator[Finding | None]:
