@@ -494,7 +494,27 @@ class Flow:
                 return self.slots_of(pf, fi, f.value, depth + 1)
             if name in ("execute", "list", "sorted", "tuple", "reversed") and args:
                 return self.slots_of(pf, fi, args[0].value, depth + 1)
+            if name not in _BUILTIN_CALLS and fi is not None:  # published, skipped = await bulk_publish(ids)
+                callee = self.registry.resolve(pf, f, fi)
+                if callee is not None and callee is not fi and callee.func_id in self.registry.by_id:
+                    return self._returned_slots(self.registry.by_id[callee.func_id][0], callee)
         return None
+
+    def _returned_slots(self, pf: ParsedFile, fn: FuncInfo) -> Slots | None:
+        """Per element, why the tuples a function returns (`return ready, [c for c in ids if c not in ready]`) hold
+        the key; None when it returns no tuple."""
+        got: list[Ev | None] = []
+        for ret in _walk_returns(fn.node):
+            if not isinstance(ret.value, cst.Tuple) or any(isinstance(e, cst.StarredElement)
+                                                            for e in ret.value.elements):
+                continue
+            for i, e in enumerate(ret.value.elements):
+                ev = self.key_of(pf, fn, e.value)
+                if i >= len(got):
+                    got.append(ev)
+                elif got[i] is None:
+                    got[i] = ev
+        return tuple(got) if any(got) else None
 
     def object_slots(self, pf: ParsedFile, fi: FuncInfo, expr: cst.BaseExpression) -> tuple[str | None, ...] | None:
         """Per element, the affected ORM class of a tuple a call returns (`-> tuple[AssetKind, Vehicle | Trailer]`,
@@ -1456,6 +1476,24 @@ def _operands(expr: cst.BaseExpression) -> list[cst.Name]:
     if isinstance(expr, cst.IfExp):
         return _operands(expr.body)
     return []
+
+
+def _walk_returns(node: cst.FunctionDef) -> list[cst.Return]:
+    """The return statements of a function, not of the functions nested in it."""
+    found: list[cst.Return] = []
+
+    class _V(cst.CSTVisitor):
+        def visit_Return(self, n: cst.Return) -> None:
+            found.append(n)
+
+        def visit_FunctionDef(self, n: cst.FunctionDef) -> bool:
+            return n is node
+
+        def visit_Lambda(self, n: cst.Lambda) -> bool:
+            return False
+
+    node.visit(_V())
+    return found
 
 
 def _returns_value(node: cst.FunctionDef) -> bool:

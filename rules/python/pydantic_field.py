@@ -130,6 +130,19 @@ class PydanticField(PyRule):
                         "    return Card(kind=kind, pk=obj.id, size=len(obj.title))\n",
                         line=5, message_contains="pk=", expected_fix="    pk: uuid.UUID")]
 
+    # a tuple of key lists a helper returns, unpacked and given to the response: `published`, `skipped` hold the key
+    _SPLIT = (_HEADER + "class PublishOut(BaseModel):\n    published: list[int]\n    skipped: list[int]\n"
+              "    pages: int\n"
+              "async def split(s, content_ids: list[int]) -> tuple[list[int], list[int]]:\n"
+              "    ready = [c for c in content_ids if await s.get(ContentItem, c)]\n"
+              "    return ready, [c for c in content_ids if c not in ready]\n"
+              "async def publish(s, content_ids: list[int]) -> PublishOut:\n"
+              "    published, skipped = await split(s, content_ids)\n"
+              "    return PublishOut(published=published, skipped=skipped, pages=1)\n")
+    INVALID += [Invalid(_SPLIT, line=4, message_contains="published", expected_fix="    published: list[uuid.UUID]"),
+                Invalid(_SPLIT, line=5, message_contains="skipped")]
+    VALID += [Valid(_SPLIT.replace("content_ids", "page_numbers").replace("ContentItem, c", "Page, c"))]
+
     VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:

@@ -60,6 +60,11 @@ def _nested_schema_member(d: Detector, node: ts.Node, fi: FileIndex, member: str
     outer = holder.parent
     outer_holder = _annotated(outer)
     owner = fi.text(holder.child_by_field_name("name") or holder).strip("'\"")
+    if owner and member != "id" and outer_holder is not None and outer_holder.type == "property_signature" and \
+            d.kn.is_scoped_member(owner, member):  # BulkPublishOut: { published: number[] }, a back-end field
+        hname = outer_holder.child_by_field_name("name")
+        if hname is not None and fi.text(hname).strip("'\"") in ("schemas", "definitions"):
+            return d.kn.origin(member) or f"{owner}.{member} holds the key"
     if member == "id" and owner and outer_holder is not None and outer_holder.type == "property_signature":
         hname = outer_holder.child_by_field_name("name")
         if hname is not None and fi.text(hname).strip("'\"") in ("schemas", "definitions"):
