@@ -11,7 +11,7 @@ import tree_sitter as ts
 from analyzer.typescript.flow.routes import Routes, segments, url_parts
 from analyzer.typescript.flow.syntax import type_name
 from analyzer.typescript.index import FileIndex, Func
-from analyzer.typescript.names import type_bases
+from analyzer.typescript.names import _WITH, type_bases
 
 
 class Seeds(Routes):
@@ -84,7 +84,8 @@ class Seeds(Routes):
         a list of numbers named after an affected entity holds its keys."""
         if self.norm(f.return_type, f.file) != "number[]":
             return ""
-        ent = self.kn.plural_entity_suffix(f.name.rpartition(".")[2])
+        short = f.name.rpartition(".")[2]  # warehousesWithStock: the warehouses (those with stock)
+        ent = self.kn.plural_entity_suffix(short) or self.kn.plural_entity_suffix(_WITH.sub("", short))
         if ent:
             return f"{f.name} returns {ent} ids ({self.kn.entity_origins.get(ent, '')})".replace(" ()", "")
         for url in f.urls:
