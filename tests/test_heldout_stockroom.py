@@ -57,6 +57,25 @@ Misses by pattern (rules only; with tsc in brackets when the compiler finds the 
   its local; `Object.keys(totals).map(Number)` next to it was found);
 - hazards: `pg_advisory_xact_lock(:key)` bound to the warehouse id (bigint only) in the back end, and the
   digits-only regex guard (`.test(raw)`) on `?from=` in the front end.
+After tuning (T2, issue 13; annotations unchanged, measured on ae6c1fb's analyzer/ and rules/ with another helper's
+uncommitted edits in the tree), each gap a commit of its own with its figures:
+
+* f424f88 the singular of `warehouses` was `warehous` (an `-ses` plural), so the route's entity never tied
+  `warehouseSchema.id` (nor `Warehouse = z.infer<...>`) to the key: schemas.ts:9 and sorting.ts:22 found, strict
+  tsc 24 -> 14 errors; a21560a TS050 `queued: z.array(z.number())` by the back end's `RebalanceQueued.queued`;
+  75c93d7 `DataTable<Row extends { id: number }>` bound at its JSX elements, widened to `string | number` (stock
+  and transfer rows too); 7d049c3 the context value `useMemo<WarehouseContextValue>(() => ({ activeId, pinned,
+  recent }))`; bea8f76 the localStorage codec handed only to the key's hook (`StorageCodec<string | null>`, its
+  `Number(raw)`); f749cbd `...(warehouse ? { warehouseId: Number(warehouse) } : {})`; 7481fcd the digits-only regex guard of `?from=`;
+  ae6c1fb `warehousesWithStock(): number[]` (`Object.keys(totals).map(Number)`).
+* rules only: backend 36/37 (unchanged), frontend 72/87 -> 87/87 = 1.00, precision 0.99 -> 1.00; total 108/124 ->
+  123/124 = 0.99, precision 1.00; no `ok` line flagged. The one miss is the back end's `pg_advisory_xact_lock(:key)`
+  hazard.
+* with tsc: frontend 74/87 -> 87/87, precision 0.78 -> 1.00 (no tsc finding left on a line broken upstream).
+* after `impact apply`: 68/79 -> 79/79 front-end must-change lines patched = 100 %, no `ok` line changed; strict tsc
+  24 -> 1 error, on a reported hazard (`warehouseId <= 0` in WarehouseDetailPage's loader guard, no mechanical fix).
+* floors raised to these figures rounded down to 0.05 (front-end recall kept at 0.95, a line or two of slack).
+
 Found without help, for the record: the `WarehouseId = number` alias, `Number(params.warehouseId)` in a loader,
 `parseInt(warehouseId ?? '', 10)`, the `@/*`-aliased imports, query keys, `queryOptions` factories, the zod form's
 `z.coerce.number()` fields, the discriminated-union event members, `Readonly<Record<number, string>>` names, the
@@ -76,14 +95,14 @@ from helpers import REPO, require_node_modules, run_impact
 APP = REPO / "fixtures" / "stockroom_app"
 TARGETS = ("warehouses.id",)
 
-RECALL_FLOOR = 0.85
-PRECISION_FLOOR = 0.95
+RECALL_FLOOR = 0.95
+PRECISION_FLOOR = 1.00
 MAX_DISTRACTORS = 0
-SIDE_FLOORS = {"backend": (0.95, 1.00), "frontend": (0.80, 0.95)}  # (recall, precision), rules only
+SIDE_FLOORS = {"backend": (0.95, 1.00), "frontend": (0.95, 1.00)}  # (recall, precision), rules only
 
 #: issue 13's check, after `impact apply` (tsc on during the scan)
-TSC_FRONTEND_FLOORS = (0.85, 0.75)  # (recall, precision) of the front end, scanned with tsc
-FE_PATCHED_FLOOR = 0.85  # front-end must-change lines changed by the patches
+TSC_FRONTEND_FLOORS = (0.95, 1.00)  # (recall, precision) of the front end, scanned with tsc
+FE_PATCHED_FLOOR = 0.95  # front-end must-change lines changed by the patches
 MAX_OK_PATCHED = 0  # `ok` lines the patches changed
 MAX_TSC_OFF_REPORT = 0  # tsc errors on lines the report does not list, patches applied as they are
 
