@@ -66,8 +66,8 @@ uncommitted edits in the tree), each gap a commit of its own with its figures:
   75c93d7 `DataTable<Row extends { id: number }>` bound at its JSX elements, widened to `string | number` (stock
   and transfer rows too); 7d049c3 the context value `useMemo<WarehouseContextValue>(() => ({ activeId, pinned,
   recent }))`; bea8f76 the localStorage codec handed only to the key's hook (`StorageCodec<string | null>`, its
-  `Number(raw)`); f749cbd `...(warehouse ? { warehouseId: Number(warehouse) } : {})`; 7481fcd the digits-only regex guard of `?from=`;
-  ae6c1fb `warehousesWithStock(): number[]` (`Object.keys(totals).map(Number)`).
+  `Number(raw)`); f749cbd `...(warehouse ? { warehouseId: Number(warehouse) } : {})`; 7481fcd the digits-only
+  regex guard of `?from=`; ae6c1fb `warehousesWithStock(): number[]` (`Object.keys(totals).map(Number)`).
 * rules only: backend 36/37 (unchanged), frontend 72/87 -> 87/87 = 1.00, precision 0.99 -> 1.00; total 108/124 ->
   123/124 = 0.99, precision 1.00; no `ok` line flagged. The one miss is the back end's `pg_advisory_xact_lock(:key)`
   hazard.
