@@ -30,6 +30,15 @@ def detect(d: Detector, fi: FileIndex, m: Match) -> Iterator[Finding | None]:
                             layer=context_layer(func, fi), func=func, safe=False)
         return
     left, right = m.captures["left"], m.captures["right"]
+    op = m.node.child_by_field_name("operator")
+    if op is not None and fi.text(op) in ("%", "*", "/") and right.type != "number" and left.type != "number":
+        # `courseId % COLOURS.length`: never text, whatever the other side (a subtraction of two keys is TS102's)
+        why = d.p.is_key(left, func, fi) or d.p.is_key(right, func, fi)
+        if why:
+            key = left if d.p.is_key(left, func, fi) else right
+            yield d.finding(fi, m.rule.name, m.node, f"{label}.{fi.text(key)}", why, layer=context_layer(func, fi),
+                            func=func)
+        return
     if not (right.type == "number" or left.type == "number") or "Date.now()" in fi.text(m.node):
         return  # `-Date.now() - 1` is a temporary id (TS103)
     operand = left if left.type != "number" else right
