@@ -266,6 +266,7 @@ class Flow:
         #: per function (by identity): local names bound to tuples holding affected objects -> class per element
         self.objects: dict[int, dict[str, tuple[str | None, ...]]] = {}
         self._returners: tuple[tuple[int, int], set[str]] = ((-1, -1), set())
+        self._returned_tuples: dict[str, list[cst.Tuple]] = {}  # func_id -> the tuples it returns (parsed once)
         clear_caches()  # walk caches live for one scan
 
     # ------------------------------------------------------------------ expressions
@@ -503,12 +504,14 @@ class Flow:
     def _returned_slots(self, pf: ParsedFile, fn: FuncInfo) -> Slots | None:
         """Per element, why the tuples a function returns (`return ready, [c for c in ids if c not in ready]`) hold
         the key; None when it returns no tuple."""
+        tuples = self._returned_tuples.get(fn.func_id)
+        if tuples is None:
+            tuples = self._returned_tuples[fn.func_id] = [
+                r.value for r in _walk_returns(fn.node) if isinstance(r.value, cst.Tuple) and
+                not any(isinstance(e, cst.StarredElement) for e in r.value.elements)]
         got: list[Ev | None] = []
-        for ret in _walk_returns(fn.node):
-            if not isinstance(ret.value, cst.Tuple) or any(isinstance(e, cst.StarredElement)
-                                                            for e in ret.value.elements):
-                continue
-            for i, e in enumerate(ret.value.elements):
+        for tup in tuples:
+            for i, e in enumerate(tup.elements):
                 ev = self.key_of(pf, fn, e.value)
                 if i >= len(got):
                     got.append(ev)
