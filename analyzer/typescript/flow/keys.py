@@ -18,7 +18,7 @@ from analyzer.typescript.flow.syntax import (
     tparam_slot,
 )
 from analyzer.typescript.flow.types import TypeFacts
-from analyzer.typescript.index import Binding, FileIndex, Func, callee_name
+from analyzer.typescript.index import Binding, FileIndex, Func, callee_name, unwrap_type
 
 #: methods whose result holds the same ids as their receiver (`Set.add` returns the set)
 _SAME_COLLECTION = frozenset({"filter", "sort", "toSorted", "slice", "concat", "reverse", "find", "at",
@@ -211,7 +211,27 @@ class KeyExprs(TypeFacts):
                 why = self.is_key(arg, func, fi, depth + 1)
                 if why:
                     return why
+            for arg in self._bound_callbacks(g, args):  # useCatalog((s) => s.selected), select: (s: S) => T
+                why = self._callback_key(arg, fi, depth)
+                if why:
+                    return why
         return ""
+
+    @staticmethod
+    def _bound_callbacks(g: Func, args: list[ts.Node]) -> list[ts.Node]:
+        """The callbacks given to the generic `g` at parameters typed `(...) => T`, with T the type parameter `g`
+        returns: what they return at this call is what the call returns."""
+        ret = g.return_type
+        if ret is None or g.node.child_by_field_name("type_parameters") is None:
+            return []
+        out = []
+        for a, group in zip(args, g.params, strict=False):
+            tn = unwrap_type(group[0].type_node) if len(group) == 1 and not group[0].prop_of else None
+            rt = tn.child_by_field_name("return_type") if tn is not None and tn.type == "function_type" else None
+            if rt is not None and g.file.text(rt) == g.file.text(ret) and tparam_slot(g, ret) and \
+                    a.type in ("arrow_function", "function_expression"):
+                out.append(a)
+        return out
 
     @staticmethod
     def _bound_args(g: Func, args: list[ts.Node]) -> list[ts.Node]:

@@ -316,7 +316,53 @@ class TypeFacts(FlowBase):
                 ot = self.type_of(obj, b.func.parent, fi, depth + 1)
                 if isinstance(ot, str) and ot.endswith("[]"):
                     return ot[:-2]
+        if b.kind == "param" and not b.prop_of and b.func is not None and b.index >= 0 and depth < 6:
+            holder = b.func.node.parent  # useStore((state) => state.selected), useStore(select: (state: State) => T)
+            call = holder.parent if holder is not None and holder.type == "arguments" else None
+            if holder is not None and call is not None and call.type == "call_expression":
+                pos = next((i for i, a in enumerate(holder.named_children) if a.id == b.func.node.id), -1)
+                for g in self.funcs.get(callee_name(fi, call), ()):
+                    group = g.params[pos] if 0 <= pos < len(g.params) else []
+                    ann = unwrap_type(group[0].type_node) if len(group) == 1 and not group[0].prop_of else None
+                    if ann is not None and ann.type == "function_type":
+                        got = self._contextual_param(ann, b.index, g.file)
+                        if isinstance(got, str) and got not in {n for n, _ in _type_params(g)}:
+                            return got
+        if b.kind == "param" and not b.prop_of and b.func is not None and b.index >= 0:
+            decl = b.func.node.parent  # const newestFirst: Comparator<Pick<Course, 'id'>> = (a, b) => ...
+            value = decl.child_by_field_name("value") if decl is not None and decl.type == "variable_declarator" \
+                else None
+            if decl is not None and value is not None and value.id == b.func.node.id:
+                return self._contextual_param(unwrap_type(decl.child_by_field_name("type")), b.index, fi)
         return None
+
+    def _contextual_param(self, ann: ts.Node | None, i: int, fi: FileIndex) -> TypeRef | None:
+        """The type of parameter `i` of a function a variable is declared with: `(a: Row, b: Row) => number`, or an
+        alias of one given its type argument (`Comparator<Row>` with `type Comparator<T> = (a: T, b: T) => number`)."""
+        fn_type, tfi, bound = ann, fi, {}
+        if ann is not None and ann.type == "generic_type":
+            name = ann.child_by_field_name("name")
+            targs = ann.child_by_field_name("type_arguments")
+            decl = next((d for d in self.types.get(fi.text(name) if name is not None else "", ())
+                         if d.node.type == "type_alias_declaration"), None)
+            value = decl.node.child_by_field_name("value") if decl is not None else None
+            tps = decl.node.child_by_field_name("type_parameters") if decl is not None else None
+            if decl is None or value is None or tps is None or targs is None:
+                return None
+            names = [decl.file.text(tp.child_by_field_name("name") or tp) for tp in tps.named_children]
+            bound = dict(zip(names, targs.named_children, strict=False))
+            fn_type, tfi = value, decl.file
+        if fn_type is None or fn_type.type != "function_type":
+            return None
+        params = fn_type.child_by_field_name("parameters")
+        plist = [p for p in params.named_children if p.type in ("required_parameter", "optional_parameter")] \
+            if params is not None else []
+        ptype = unwrap_type(plist[i].child_by_field_name("type")) if i < len(plist) else None
+        if ptype is None:
+            return None
+        if tfi.text(ptype) in bound:
+            return self.norm(bound[tfi.text(ptype)], fi)
+        return self.norm(ptype, tfi)
 
     def query_data_type(self, g: Func, depth: int = 0) -> TypeRef | None:
         """`useContent` returning `useQuery({ queryFn: () => fetchContent(id) })`: the type of `data`."""
@@ -388,3 +434,8 @@ class TypeFacts(FlowBase):
             if t is not None:
                 return t
         return None
+
+
+def _type_params(g: Func) -> list[tuple[str, None]]:
+    tps = g.node.child_by_field_name("type_parameters")
+    return [(g.file.text(tp.child_by_field_name("name") or tp), None) for tp in (tps.named_children if tps else ())]
