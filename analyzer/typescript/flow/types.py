@@ -18,6 +18,11 @@ _MUTATION_HOOKS = frozenset({"useMutation", "mutationOptions"})
 _WRAPPERS = frozenset({"Partial", "Readonly", "Required", "NonNullable", "Pick", "Omit", "Awaited", "Promise"})
 
 
+#: the success response of an openapi-typescript operation: `200: JsonResponse<components['schemas']['X'][]>`
+_OP_RESPONSE = re.compile(r"\b20[012]\s*:(?:(?!\b[1-5]\d\d\s*:).)*?"
+                          r"components\[\s*['\"]schemas['\"]\s*\]\[\s*['\"](\w+)['\"]\s*\](\[\])?", re.S)
+
+
 class TypeFacts(FlowBase):
     """Types and their key members."""
 
@@ -231,7 +236,31 @@ class TypeFacts(FlowBase):
                 ref = self.norm(targs.named_children[0], fi)
                 if isinstance(ref, str) and ref.removesuffix("[]") in self.types:
                     return ref
+            args = expr.child_by_field_name("arguments")
+            first = args.named_children[0] if args is not None and args.named_children else None
+            if first is not None and first.type == "string" and "operations" in self.types and \
+                    any(g.node.child_by_field_name("type_parameters") is not None for g in self.funcs.get(name, ())):
+                return self._operation_result(fi.text(first)[1:-1])  # call('publish_many', {...})
         return None
+
+    def _operation_result(self, op: str) -> str | None:
+        """The schema an openapi-typescript operation answers with (`operations['publish_many']['responses'][200]`
+        naming `components['schemas']['BulkPublishOut']`), for a typed wrapper called with the operation's id."""
+        cache: dict[str, str | None] = self.__dict__.setdefault("_op_results", {})
+        if op in cache:
+            return cache[op]
+        found: str | None = None
+        for d in self.types.get("operations", ()):
+            body = next((c for c in d.node.named_children if c.type in ("interface_body", "object_type")), None)
+            for member in body.named_children if body is not None else ():
+                name = member.child_by_field_name("name")
+                if member.type != "property_signature" or name is None or d.file.text(name).strip("'\"") != op:
+                    continue
+                m = _OP_RESPONSE.search(d.file.text(member))
+                if m is not None:
+                    found = m.group(1) + ("[]" if m.group(2) else "")
+        cache[op] = found
+        return found
 
     def instance_methods(self, name: str, func: Func | None, fi: FileIndex) -> list[Func]:
         """The class methods `api.archive` calls when `api` is declared of a class type or made by `new Api()`
