@@ -67,28 +67,29 @@ the camelCase interfaces, the reducer's action union, `Map<number, Course>`, que
 `<select>`'s `Number(raw)`, and no flag on lesson/student/instructor ids, page/limit/position/duration/score.
 
 After tuning (issue 13, helper T3; the app no longer blind from here on, annotations unchanged), measured
-2026-11-29 at 230bc49 (a205df0, 26cab10, d7c6ebe, f689f10, 230bc49), IMPACT_NODE_MODULES set, ~55 s for the three
-tests:
+2026-11-29 at 2441dda (a205df0, 26cab10, d7c6ebe, f689f10, 230bc49, 2441dda),
+IMPACT_NODE_MODULES set, ~55 s for the three tests:
 * the five `ok` lines: a map entry `[e.courseId, e.progress]` (of `new Map(...)`) had been read as a list of keys
   (a205df0: only the first slot keys the map), and `toggleIn<T>` called with course ids and with lesson ids had
   tied its T-typed parameters to the key for every call (T is now bound per call); a guard taking `value: unknown`
   is not tied by its callers either (26cab10). 0 `ok` lines flagged or changed.
-* rules only: backend 37/37 = 1.00, frontend 124/127 = 0.98, precision 1.00 on both; total 161/164 = 0.98.
-* with tsc: frontend 125/127 = 0.98, precision 125/129 = 0.97.
-* after apply: 116/119 = 97.5 % patched, 9 strict tsc errors, 0 off the report, no `ok` line changed.
+* rules only: backend 37/37 = 1.00, frontend 126/127 = 0.99, precision 1.00 on both; total 163/164 = 0.99.
+* with tsc: frontend 127/127 = 1.00, precision 127/128 = 0.99.
+* after apply: 118/119 = 99.2 % patched, 5 strict tsc errors (4 on reported hazards: format.ts:4,
+  catalogStore.ts:68-69, useCatalog.ts:21; SelectionBar.tsx:14 calls the withheld useLatestSelected), 0 off the report,
+  no `ok` line changed.
 * what found the misses: overload signatures and the `id is number` predicate (TS033, TS031), function types whose
   parameter is the key (new TS037), `typeof stored.lastViewed === 'number'` (new TS111), `published, skipped =
   await bulk_publish(...)` unpacked from a service returning a tuple of key lists into `BulkPublishOut(...)`
   (schemas.py:97-98) and with it the generated `BulkPublishOut.published` / `.skipped` (openapi.gen.ts:54,56);
   `courseId % BADGE_COLOURS.length` (TS107), `isNumberArray(stored.selected)` (TS109, a project's number guard),
   `b.id - a.id` typed by `Comparator<Pick<Course, 'id'>>`, `Math.max(...selected)` with `selected` selected from the
-  store through a generic hook's `(state) => T` callback (230bc49).
-* left: the camelCase `PublishOutcome` (models.ts:62-63; filled from `const { published, skipped } = await
-  call('publish_many', ...)`, whose type only tsc computes: tsc reports courses.ts:48 and the callers instead, 5 of
-  the 9 tsc errors; the other 4 sit on reported hazards, format.ts:4, catalogStore.ts:68-69, useCatalog.ts:21);
-  the `requires` query parameter of the generated client (openapi.gen.ts:256, tsc finds it); `useLatestSelected():
-  number | null` (useCatalog.ts:19) is found but its patch withheld (its body is `Math.max(...selected)`, a hazard
-  for a person).
+  store through a generic hook's `(state) => T` callback (230bc49); the camelCase `PublishOutcome` (models.ts:62-63)
+  filled from `const { published, skipped } = await call('publish_many', ...)`: a generic wrapper called with an
+  openapi-typescript operation id answers with that operation's 200 schema, `BulkPublishOut`.
+* left: the `requires` query parameter of the generated client (openapi.gen.ts:256, tsc finds it);
+  `useLatestSelected(): number | null` (useCatalog.ts:19) is found but its patch withheld (its body is
+  `Math.max(...selected)`, a hazard for a person).
 
 Possible annotation choices to weigh (left as written): catalogStore.ts:70 (`typeof ... === 'number'`) is marked
 must_change, not hazard; useCatalog.ts:19 is must_change although its only body is a hazard.
@@ -113,7 +114,7 @@ MAX_DISTRACTORS = 0  # 5 at the blind commit
 SIDE_FLOORS = {"backend": (1.00, 1.00), "frontend": (0.95, 1.00)}  # (recall, precision), rules only
 
 #: issue 13's check, after `impact apply` (tsc on during the scan)
-TSC_FRONTEND_FLOORS = (0.95, 0.95)  # (recall, precision) of the front end, scanned with tsc
+TSC_FRONTEND_FLOORS = (1.00, 0.95)  # (recall, precision) of the front end, scanned with tsc
 FE_PATCHED_FLOOR = 0.95  # front-end must-change lines changed by the patches (issue 13 asks 0.90)
 MAX_OK_PATCHED = 0  # `ok` lines the patches changed
 MAX_TSC_OFF_REPORT = 0  # tsc errors on lines the report does not list, patches applied as they are
