@@ -1,27 +1,15 @@
 """The entity a route's collection names (`/warehouses/{warehouse_id}` -> `Warehouse`): its rows' `id` is the key.
 
-An `-se` word's plural drops only its `s` (`warehouses`, `licenses`, `courses`), while `addresses`, `statuses`,
-`boxes` drop `es`; a wrong singular (`Warehous`) left every type and zod schema of the entity untied to the key."""
+A wrong singular (`Warehous`) left every type and zod schema of the entity untied to the key; the singulars
+themselves are analyzer.words' (tests/test_words.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from analyzer.config import Config
 from analyzer.models import KeySeeds, RouteSeed
-from analyzer.typescript.names import _singular
 from analyzer.typescript.scan import scan_sources
-
-
-@pytest.mark.parametrize(("plural", "singular"), [
-    ("warehouses", "warehouse"), ("licenses", "license"), ("courses", "course"), ("houses", "house"),
-    ("addresses", "address"), ("statuses", "status"), ("buses", "bus"), ("boxes", "box"),
-    ("categories", "category"), ("contents", "content"), ("class", "class"),
-])
-def test_singular(plural: str, singular: str) -> None:
-    assert _singular(plural) == singular
 
 
 def _seeds(collection: str, param: str) -> KeySeeds:

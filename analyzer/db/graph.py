@@ -30,6 +30,7 @@ from analyzer.models import (
     Table,
     Target,
 )
+from analyzer.words import singular
 
 CONF_EXACT = 0.9  # `<singular>_id` -> the table of that name
 CONF_PATTERN = 0.85  # a configured reference pattern
@@ -63,18 +64,6 @@ def type_family(type_name: str) -> str:
 
 def compatible(a: str, b: str) -> bool:
     return type_family(a) == type_family(b)
-
-
-def singular(word: str) -> str:
-    w = word.lower()
-    if w.endswith("ies") and len(w) > 4:
-        return w[:-3] + "y"
-    for suffix in ("sses", "shes", "ches", "xes", "zes", "uses"):
-        if w.endswith(suffix):
-            return w[:-2]
-    if w.endswith("s") and not w.endswith(("ss", "us", "is")):
-        return w[:-1]
-    return w
 
 
 def _bare(table: str) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from analyzer.config import Config
 from analyzer.models import KeySeeds, RouteSeed
+from analyzer.words import singular
 
 _SCHEMA_SUFFIXES = (
     "Out", "In", "Create", "Update", "Read", "Public", "Response", "Request", "Schema", "Base", "Dto",
@@ -70,18 +71,6 @@ def type_bases(name: str) -> set[str]:
     return out
 
 
-def _singular(word: str) -> str:
-    """`categories` -> `category`, `addresses` -> `address`, `statuses` -> `status`, `boxes` -> `box`;
-    `warehouses` / `licenses` / `courses` -> `warehouse` / `license` / `course` (an `-se` word's plain `s`)."""
-    if word.endswith("ies"):
-        return word[:-3] + "y"
-    if word.endswith(("sses", "xes")) or re.search(r"[^aeiou]uses$", word):
-        return word[:-2]
-    if word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
-
-
 @dataclass
 class KeyNames:
     """The key vocabulary of one scan."""
@@ -137,7 +126,7 @@ class KeyNames:
                 if seg.startswith("{") and i > 0 and seg.strip("{}") in route.params:
                     prev = segs[i - 1]
                     if not prev.startswith("{"):
-                        base = pascal(_singular(prev.replace("-", "_")))
+                        base = pascal(singular(prev.replace("-", "_")))
                         kn.entity_bases.add(base)
                         kn.entity_origins.setdefault(base, f"{route.method} {route.template} ({route.origin})")
         return kn
@@ -170,7 +159,7 @@ class KeyNames:
 
     def entity_word(self, word: str) -> str:
         """`"document"` / `"documents"` / `"content-item"`: the affected entity a word names, else ""."""
-        cand = pascal(_singular(word.strip().replace("-", "_")))
+        cand = pascal(singular(word.strip().replace("-", "_")))
         return cand if cand in self.entity_bases else ""
 
     def plural_entity_suffix(self, name: str) -> str:
@@ -180,11 +169,11 @@ class KeyNames:
         if not parts:
             return ""
         last = parts[-1]
-        if _singular(last) == last or not last[:1].isalpha():
+        if singular(last) == last or not last[:1].isalpha():
             return ""
         for i in range(len(parts)):
             tail = parts[i:]
-            cand = "".join(p[:1].upper() + p[1:] for p in tail[:-1]) + pascal(_singular(last))
+            cand = "".join(p[:1].upper() + p[1:] for p in tail[:-1]) + pascal(singular(last))
             if cand in self.entity_bases:
                 return cand
         return ""
