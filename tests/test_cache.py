@@ -49,6 +49,27 @@ def thorough(app: Path, monkeypatch: pytest.MonkeyPatch) -> Report:
         return scan(app, None)
 
 
+def small_rounds_parallel(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Two-job scans of a fixture parse each round's Python files on both cores (analyzer.python.parallel),
+    as a large tree's do; the count of parse children is returned (it grows as they run)."""
+    from analyzer import workers
+    from analyzer.python import engine, parallel
+
+    engine._CACHE.clear()  # trees kept from an earlier scan in this process would not be parsed again
+    monkeypatch.setattr(parallel, "MIN_FILES", 2)
+    monkeypatch.setattr(parallel, "MIN_CHARS", 0)
+    count = {"children": 0}
+    fork = workers.fork
+
+    def counting(fn: object, *args: object) -> object:
+        if fn is parallel._child:
+            count["children"] += 1
+        return fork(fn, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(workers, "fork", counting)
+    return count
+
+
 def same(a: Report, b: Report) -> None:
     assert [f.fingerprint for f in a.findings] == [f.fingerprint for f in b.findings]
     assert a.findings == b.findings
@@ -66,7 +87,9 @@ def test_cache_and_jobs_leave_the_findings_as_they_are(app: Path, tmp_path: Path
     reference = thorough(app, monkeypatch)
     assert len(reference.findings) > 50
     cache = tmp_path / "cache"
+    few = small_rounds_parallel(monkeypatch)
     cold = scan(app, cache, jobs=2)
+    assert few["children"] > 0  # the Python files were parsed on both cores
     assert used(cold) == "stored"
     stats = cold.extras["stats"]
     assert isinstance(stats, dict) and stats["typescript"].get("worker") == 1.0  # the worker did run
@@ -209,7 +232,9 @@ def test_held_out_apps_the_same_with_every_shortcut(name: str, targets: tuple[st
     for argv in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "base"]):
         subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *argv], cwd=app, check=True,
                        capture_output=True)
+    few = small_rounds_parallel(monkeypatch)
     cold, warm = run(tmp_path / "cache", 2), run(tmp_path / "cache", 1)
+    assert few["children"] > 0
     assert (used(cold), used(warm)) == ("stored", "hit")
     same(cold, reference)
     same(warm, reference)

@@ -3,7 +3,9 @@
 Work is proportional to the impact, not to the repository: a regex over the raw text of every file
 decides which files can mention the key at all (key names, affected classes, learned functions);
 only those are parsed. Each learning round can add names, which can make more files candidates; the
-rounds stop when nothing new is learned. Parsed files are cached in memory by content hash.
+rounds stop when nothing new is learned. Parsed files are cached in memory by content hash. With two
+jobs a round's candidates are parsed on both cores (analyzer.python.parallel: a forked child parses a
+share and sends the parsed files back pickled).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from analyzer import workers
 from analyzer.config import Config
 from analyzer.models import (
     Closure,
@@ -148,6 +151,7 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config, prog
     failed: dict[str, str] = {}  # path -> internal error (a Failed outcome)
     if not closure.columns and not closure.targets:
         py_files = []
+    jobs = config.jobs or (2 if workers.cores() >= 2 else 1)
 
     settled = -1  # the model's version when the rounds last settled
     every_word: set[str] = set()
@@ -160,6 +164,7 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config, prog
         words = frozenset(model.candidate_words() | {"include_router", "table=True"} | names.words)
         every_word |= words
         new = 0
+        todo: list[tuple[SourceFile, str]] = []  # this round's candidates, parsed together (on both cores)
         for f in py_files:
             if f.path in parsed or f.path in outcomes or f.path not in texts:
                 continue
@@ -175,9 +180,10 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config, prog
                 done(f.path)
                 _tick("prefilter", t0)
                 continue
-            t0 = _tick("prefilter", t0)
-            pf = _parse_cached(f, text, stats)
-            t0 = _tick("parse", t0)
+            todo.append((f, text))
+            _tick("prefilter", t0)
+        t0 = time.perf_counter()
+        for f, pf in _parse_round(todo, stats, jobs):
             if pf is None:
                 outcomes[f.path] = Skipped(f.path, _last_error.get(f.path, "cannot parse"))
                 done(f.path)
@@ -185,8 +191,8 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config, prog
             pf.project = names
             parsed[f.path] = pf
             registry.add(pf)
-            _tick("parse", t0)
             new += 1
+        _tick("parse", t0)
         if new == 0 and model.version == settled and not THOROUGH:
             fixed_point = learn_settled
             break  # nothing parsed and nothing learned since the last settling: another would learn nothing
@@ -249,23 +255,59 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config, prog
 _last_error: dict[str, str] = {}
 
 
-def _parse_cached(f: SourceFile, text: str, stats: dict[str, float]) -> ParsedFile | None:
-    import gc
-    import hashlib
+def _parse_round(todo: list[tuple[SourceFile, str]], stats: dict[str, float],
+                 jobs: int) -> list[tuple[SourceFile, ParsedFile | None]]:
+    """A round's candidates parsed, in their order (None: cannot parse, the reason in `_last_error`): from the
+    in-memory cache, then the others on `jobs` cores (analyzer.python.parallel)."""
+    from analyzer.python import parallel
 
-    key = (f.path, hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest())
-    if key in _CACHE:
-        stats["cache_hits"] += 1
-        pf = _CACHE[key]
-        pf.src = f
-        pf.reset()
-        return pf
+    out: dict[int, ParsedFile | None] = {}
+    misses: list[tuple[int, SourceFile, str]] = []
+    for i, (f, text) in enumerate(todo):
+        hit = _cache_hit(f, text, stats)
+        if hit is not None:
+            out[i] = hit
+        else:
+            misses.append((i, f, text))
+    got = parallel.parse_many([(f, text) for _i, f, text in misses], jobs, _parse_fresh)
+    for (i, f, text), pf in zip(misses, got, strict=True):
+        if isinstance(pf, ParseFailure):
+            _last_error[f.path] = str(pf)
+            out[i] = None
+        else:
+            _cache_store(f, text, pf)
+            out[i] = pf
+    return [(f, out[i]) for i, (f, _text) in enumerate(todo)]
+
+
+def _parse_fresh(f: SourceFile, text: str) -> ParsedFile | ParseFailure:
+    import gc
+
     try:
         pf = parse(f, text)
     except ParseFailure as exc:
-        _last_error[f.path] = str(exc)
-        return None
+        return exc
     gc.freeze()  # the tree lives as long as the scan: no full collection walks it again
+    return pf
+
+
+def _cache_key(f: SourceFile, text: str) -> tuple[str, str]:
+    import hashlib
+
+    return f.path, hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _cache_hit(f: SourceFile, text: str, stats: dict[str, float]) -> ParsedFile | None:
+    pf = _CACHE.get(_cache_key(f, text))
+    if pf is not None:
+        stats["cache_hits"] += 1
+        pf.src = f
+        pf.reset()
+    return pf
+
+
+def _cache_store(f: SourceFile, text: str, pf: ParsedFile) -> None:
+    key = _cache_key(f, text)
     global _CACHE_CHARS
     if len(_CACHE) >= _CACHE_MAX or _CACHE_CHARS + len(text) > _CACHE_MAX_CHARS:
         _CACHE.clear()
@@ -273,7 +315,6 @@ def _parse_cached(f: SourceFile, text: str, stats: dict[str, float]) -> ParsedFi
     if len(text) <= _CACHE_MAX_CHARS // 4:
         _CACHE[key] = pf
         _CACHE_CHARS += len(text)
-    return pf
 
 
 def _guarded(failed: dict[str, str], path: str, fn: Callable[..., Any], *args: Any) -> Any:
