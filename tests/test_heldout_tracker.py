@@ -74,90 +74,33 @@ sites), annotations unchanged, measured 2026-11-29:
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from expectations import score
-from heldout import app_expectations, changed_lines, check_accuracy, scan_app, side_scores, strict_tsc
-from helpers import REPO, require_node_modules, run_impact
+from heldout import Floors, check_after_apply, check_rules_only, check_unpatched_front_end_compiles
+from helpers import REPO, require_node_modules
 
 APP = REPO / "fixtures" / "tracker_app"
 TARGETS = ("projects.id",)
-
-RECALL_FLOOR = 0.95
-PRECISION_FLOOR = 1.00
-MAX_DISTRACTORS = 0
-SIDE_FLOORS = {"backend": (1.00, 1.00), "frontend": (0.95, 1.00)}  # (recall, precision), rules only
-
-#: issue 13's check, after `impact apply` (tsc on during the scan)
-TSC_FRONTEND_FLOORS = (0.95, 1.00)  # (recall, precision) of the front end, scanned with tsc
-FE_PATCHED_FLOOR = 0.95  # front-end must-change lines changed by the patches
-MAX_OK_PATCHED = 0  # `ok` lines the patches changed
-MAX_TSC_OFF_REPORT = 0  # tsc errors on lines the report does not list, patches applied as they are
+FLOORS = Floors(
+    recall=0.95, precision=1.00, sides={"backend": (1.00, 1.00), "frontend": (0.95, 1.00)}, min_expected=100,
+    min_ok=100, max_distractors=0, tsc_frontend=(0.95, 1.00), patched=0.95, max_ok_patched=0, max_tsc_off_report=0,
+)
 
 
 def test_recall_precision_rules_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The rules alone (no compiler), so the figures do not depend on whether node_modules is installed."""
     monkeypatch.delenv("IMPACT_NODE_MODULES", raising=False)
-    expected, ok = app_expectations(APP)
-    assert len(expected) >= 100 and len(ok) >= 100, (len(expected), len(ok))
-    findings = scan_app(APP, TARGETS, tmp_path)
-    for side, (recall_floor, precision_floor) in SIDE_FLOORS.items():
-        recall, precision = side_scores(expected, findings, side)
-        assert recall >= recall_floor and precision >= precision_floor, (side, recall, precision)
-    check_accuracy("tracker_app", findings, expected, ok, RECALL_FLOOR, PRECISION_FLOOR, MAX_DISTRACTORS)
+    check_rules_only(APP, TARGETS, tmp_path, FLOORS)
 
 
 def test_unpatched_front_end_compiles(tmp_path: Path) -> None:
-    """The fixture as written passes its strict tsconfig, so every error after `impact apply` comes from the patches."""
-    node_modules = require_node_modules()
-    frontend = tmp_path / "frontend"
-    shutil.copytree(APP / "frontend", frontend, ignore=shutil.ignore_patterns("node_modules"))
-    (frontend / "node_modules").symlink_to(node_modules, target_is_directory=True)
-    assert strict_tsc(frontend, node_modules) == []
+    check_unpatched_front_end_compiles(APP, tmp_path, require_node_modules())
 
 
 def test_after_apply_strict_tsc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Issue 13 on a front end the rules were not tuned on: scan with tsc (as CI), `impact apply` on a copy, then
-    strict `tsc --noEmit`; every error should sit on a line the report lists."""
+    """Issue 13 on a front end the rules were not tuned on when it was written: scan with tsc (as CI), `impact
+    apply` on a copy, then strict `tsc --noEmit`; every error should sit on a line the report lists."""
     node_modules = require_node_modules()
     monkeypatch.setenv("IMPACT_NODE_MODULES", str(node_modules))
-    app = tmp_path / "app"
-    shutil.copytree(APP, app, ignore=shutil.ignore_patterns(".impact-cache", "node_modules", "__pycache__"))
-    findings = scan_app(app, TARGETS, tmp_path)
-    expected, ok = app_expectations(APP)
-    tsc_recall, tsc_precision = side_scores(expected, findings, "frontend")
-    _, _, misses, noise = score({k: e for k, e in expected.items() if k[0].startswith("frontend/")},
-                                [f for f in findings if f["path"].startswith("frontend/")])
-    print("with tsc, front-end misses: " + ", ".join(f"{m.path}:{m.line}" for m in misses))
-    print("with tsc, front-end noise: " + ", ".join(f"{f['path']}:{f['line']} {f['rule']}" for f in noise))
-    reported = {(f["path"], f["line"]) for f in findings}
-
-    proc = run_impact("apply", "--out", str(tmp_path / "out"), "--force", cwd=app)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    must = [k for k, e in expected.items() if k[0].startswith("frontend/") and e.kind == "must_change"]
-    files = {k[0] for k, e in expected.items() if k[0].startswith("frontend/")}
-    changed = {rel: changed_lines((APP / rel).read_text(encoding="utf-8").splitlines(),
-                                   (app / rel).read_text(encoding="utf-8").splitlines())
-               for rel in files}
-    patched = [k for k in must if k[1] in changed[k[0]]]
-    print(f"\nfront-end must-change lines patched: {len(patched)}/{len(must)}")
-    print("not patched: " + ", ".join(f"{p}:{n}" for p, n in sorted(set(must) - set(patched))))
-    touched_ok = sorted((rel, n) for rel, lines in changed.items() for n in lines if (rel, n) in ok)
-    print("`ok` lines the patches changed: " + ", ".join(f"{p}:{n}" for p, n in touched_ok))
-
-    (app / "frontend" / "node_modules").symlink_to(node_modules, target_is_directory=True)
-    for rel in files:  # the front end's patches add or remove no line: report lines still match
-        assert len((APP / rel).read_text(encoding="utf-8").splitlines()) == len(
-            (app / rel).read_text(encoding="utf-8").splitlines()), rel
-    errors = strict_tsc(app / "frontend", node_modules)
-    off = [e for e in errors if e[:2] not in reported]
-    print(f"\ntsc after apply: {len(errors)} errors, {len(off)} off the reported lines")
-    for path, line, message in errors:
-        print(f"  {'OFF ' if (path, line) not in reported else ''}{path}:{line} {message}")
-
-    assert tsc_recall >= TSC_FRONTEND_FLOORS[0] and tsc_precision >= TSC_FRONTEND_FLOORS[1], (tsc_recall, tsc_precision)
-    assert len(patched) / len(must) >= FE_PATCHED_FLOOR, (len(patched), len(must))
-    assert len(touched_ok) <= MAX_OK_PATCHED, touched_ok
-    assert len(off) <= MAX_TSC_OFF_REPORT, off
+    check_after_apply(APP, TARGETS, tmp_path, node_modules, FLOORS)
