@@ -38,6 +38,8 @@ _RECORD_CTORS = {"model_validate", "model_validate_json", "parse_obj", "parse_ra
 #: annotation names that say nothing about the class of a value (`rows: Sequence`, `items: list`)
 _GENERIC_ANN = {"list", "List", "Sequence", "Iterable", "Iterator", "Collection", "tuple", "Tuple", "set", "Set",
                 "Any", "object", "Optional", "typing", "abc", "collections"}
+#: annotation names of values that may be the key (a parameter `ref: Item | int` is not only an object)
+_SCALAR_ANN = {"int", "str", "UUID", "uuid", "bytes"}
 _BUILTIN_CALLS = {"int", "str", "float", "list", "dict", "set", "tuple", "len", "print", "sorted", "max", "min",
                   "isinstance", "getattr", "setattr", "repr", "format", "range", "enumerate", "zip", "map",
                   "filter", "any", "all", "sum", "abs", "hash", "bool", "type", "id", "UUID", "uuid4"}
@@ -78,11 +80,28 @@ class Registry:
         #: of a `Repository[Booking]` subclass): what `self.model` may be in the generic base's methods
         self.class_bases: dict[str, set[str]] = {}
         self.class_values: dict[tuple[str, str], set[str]] = {}
+        #: type variables: module-level `T = TypeVar("T")` names of any scanned file, and per class the type
+        #: parameters it declares in PEP 695 syntax (`class RepositoryBase[M: Model]`)
+        self.type_vars: set[str] = set()
+        self.class_tparams: dict[str, set[str]] = {}
+        self.tparam_names: set[str] = set()  # every name above
 
     def add(self, pf: ParsedFile) -> None:
         self._by_suffix.clear()
+        for entry in pf.of(cst.Assign):  # T = TypeVar("T", bound=Model) (before the classes that use it)
+            node = entry.node
+            assert isinstance(node, cst.Assign)
+            if entry.func is None and entry.cls is None and len(node.targets) == 1 \
+                    and isinstance(node.targets[0].target, cst.Name) and isinstance(node.value, cst.Call) \
+                    and callee_name(node.value) in ("TypeVar", "ParamSpec", "TypeVarTuple"):
+                self.type_vars.add(node.targets[0].target.value)
+                self.tparam_names.add(node.targets[0].target.value)
         for cls in pf.classes:
             self.classes.add(cls.name.value)
+            tparams = _type_params(cls.type_parameters)  # (Generic[T]'s T is a module-level TypeVar)
+            if tparams:
+                self.class_tparams.setdefault(cls.name.value, set()).update(tparams)
+                self.tparam_names |= tparams
             self.class_bases.setdefault(cls.name.value, set()).update(
                 v.value if isinstance(v, cst.Name) else v.attr.value
                 for b in cls.bases for v in [b.value.value if isinstance(b.value, cst.Subscript) else b.value]
@@ -145,6 +164,29 @@ class Registry:
                 return self.methods[(c, name)]
             todo += sorted(self.class_bases.get(c, ()))
         return None
+
+    def generic_param(self, fn: FuncInfo, param: str) -> bool:
+        """Is `param` of `fn` typed by a type variable (`object: M` of a generic `RepositoryBase[M]`, `items:
+        list[T]`, `def first[T](xs: Sequence[T])`)? Each call binds it anew: what one caller passes says nothing of
+        what another passes."""
+        p = fn.param(param)
+        if p is None or p.annotation is None:
+            return False
+        return bool(self.tparams_of(fn) & set(_names(p.annotation.annotation)))
+
+    def tparams_of(self, fn: FuncInfo) -> set[str]:
+        """The type variables `fn`'s annotations may name: its own `[T]`, its class's (and bases'), module-level
+        TypeVars (a name that is also a class is a class)."""
+        out = _type_params(fn.node.type_parameters) | self.type_vars
+        todo, seen = [fn.cls] if fn.cls else [], set[str]()
+        while todo and len(seen) < 20:
+            c = todo.pop()
+            if c in seen:
+                continue
+            seen.add(c)
+            out |= self.class_tparams.get(c, set())
+            todo += self.class_bases.get(c, ())
+        return out - self.classes
 
     def class_attr_values(self, cls: str, attr: str) -> set[str]:
         """What a class attribute is set to in `cls`'s body or in the body of a subclass (direct or not): the
@@ -242,7 +284,7 @@ class Registry:
             if name in _COMMON_METHODS or len(name) <= 3:  # before the list: `get` has thousands of definitions
                 return None
             ids = self.method_ids(name)
-            if len(ids) == 1:
+            if len(ids) == 1 and not _other_module(pf, func.value, ids[0]):
                 return self.by_id[ids[0]][1]
         return None
 
@@ -445,6 +487,12 @@ class Flow:
             if callee is not None and callee.func_id in model.returns:
                 fk = model.returns[callee.func_id]
                 return f"returned by {callee.qualname}() ({fk.evidence})", fk.target
+            if callee is not None and fi is not None:
+                bound = self._bound_return(pf, fi, expr, callee)
+                if bound is not None:
+                    got = self.key_of(pf, fi, bound[1])
+                    if got:
+                        return f"returned by {callee.qualname}() as its `{bound[0]}` ({got[0]})", got[1]
             return None
         if isinstance(expr, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
             ev = self._comp_key(pf, fi, expr)
@@ -460,6 +508,56 @@ class Flow:
         if isinstance(expr, cst.BooleanOperation):
             return self.key_of(pf, fi, expr.left) or self.key_of(pf, fi, expr.right)
         return None
+
+    def _bound_return(self, pf: ParsedFile, fi: FuncInfo, call: cst.Call,
+                      callee: FuncInfo) -> tuple[str, cst.BaseExpression] | None:
+        """`repo.update(order, ...)` of a generic `update(self, object: M, ...) -> M`: the argument that binds the
+        type variable the callee returns, with its parameter's name (None when the return is not a type
+        variable a parameter takes)."""
+        ret = callee.node.returns
+        if ret is None:
+            return None
+        named = set(_names(ret.annotation))
+        if not named & self.registry.tparam_names and callee.node.type_parameters is None:
+            return None  # (most calls: no type variable anywhere in the return annotation)
+        tparams = self.registry.tparams_of(callee) & named
+        if not tparams:
+            return None
+        pos = callee.positional()
+        bound = [(pos[i].name.value, a.value) for i, a in enumerate(positional(call)) if i < len(pos)]
+        bound += [(a.keyword.value, a.value) for a in call.args if a.keyword is not None]
+        for name, value in bound:
+            p = callee.param(name)
+            if p is not None and p.annotation is not None and tparams & set(_names(p.annotation.annotation)):
+                return name, value
+        return None
+
+    def model_object(self, pf: ParsedFile, fi: FuncInfo | None, expr: cst.BaseExpression, depth: int = 0) -> bool:
+        """Is `expr` plainly an instance (or a collection) of a mapped class of the schema, affected or not: a
+        parameter annotated `order: Order`, a local holding one, `Order(...)`, a generic `repo.create(Order(...))`?
+        Such an object is never the key itself (its `.id` is)."""
+        orm, other = self.model.orm, self.model.other_orm
+        if depth > 4:
+            return False
+        if isinstance(expr, cst.Await):
+            return self.model_object(pf, fi, expr.expression, depth + 1)
+        if isinstance(expr, cst.Name):
+            if fi is None:
+                return False
+            p = fi.param(expr.value)
+            if p is not None:
+                names = set(_names(p.annotation.annotation)) if p.annotation is not None else set()
+                return any(n in orm or n in other for n in names) and not names & _SCALAR_ANN
+            return expr.value in fi.instances or fi.objects.get(expr.value) in other
+        if isinstance(expr, cst.Call):
+            f = expr.func
+            if isinstance(f, cst.Name) and (f.value in orm or f.value in other):
+                return True
+            if fi is not None and isinstance(f, cst.Attribute):
+                callee = self.registry.resolve(pf, f, fi)
+                bound = self._bound_return(pf, fi, expr, callee) if callee is not None else None
+                return bound is not None and self.model_object(pf, fi, bound[1], depth + 1)
+        return False
 
     def slots_of(self, pf: ParsedFile, fi: FuncInfo | None, expr: cst.BaseExpression, depth: int = 0) -> Slots | None:
         """Per column, why a row of `expr` holds the key: `select(Trip.vehicle_id, func.count())`, a name bound
@@ -771,7 +869,7 @@ class Flow:
                 if cls:
                     fi.instances.setdefault(t.value, cls)
                 ev = self.key_of(pf, fi, value)
-                if ev and t.value not in fi.env:
+                if ev and t.value not in fi.env and not self.model_object(pf, fi, value):
                     fi.env[t.value] = _chain(t.value, pf.code(value), pf.where(t), ev[0])
                 if t.value in fi.env and isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) \
                         and value.func.attr.value.startswith("validate_") and isinstance(value.func.value, cst.Name):
@@ -1140,6 +1238,8 @@ class Flow:
                                            self.model.default_target)
         if ev is None and param in callee.env:  # backwards: the callee says this argument is a key
             why = f"passed as `{param}` to {callee.qualname}() in {pf.where(call)}, which holds the key"
+            if self.model_object(pf, fi, value):
+                return  # a model instance (`order: Order`) is never the key itself, whatever the parameter says
             if isinstance(value, cst.Name) and value.value not in ("None", "self") and not self._mixup(
                     pf, fi, value, value.value, (why, self.model.default_target), report=False):
                 # (a name designating another entity's ids, `payment_id` given to a generic `get(id)`, stays out)
@@ -1162,7 +1262,9 @@ class Flow:
                         slot[value.attr.value] = f"`{pf.code(value)}` {why}"
                         self.model.bump()
             return
-        if ev and not self._other_key(callee, param):
+        if ev and not self._other_key(callee, param) and not self.registry.generic_param(callee, param) \
+                and not self.model_object(pf, fi, value):
+            # (a parameter typed by a type variable is bound per call: see _bound_return)
             arg = next((a for a in call.args if a.value is value), value)
             if self._mixup(pf, fi, arg, param, ev, value=value):
                 return
@@ -1280,6 +1382,34 @@ def is_fixture(fi: FuncInfo) -> bool:
                 == "fixture":
             return True
     return False
+
+
+def _other_module(pf: ParsedFile, receiver: cst.BaseExpression, func_id: str) -> bool:
+    """Is `receiver` (`invoice_service` of `invoice_service.get_order_invoice_url(order)`) imported from a module
+    that is not the one defining `func_id` (nor a package above it)? Then the only parsed method of that name is
+    another class's: `from app.invoice.service import invoice as invoice_service` does not run
+    `app.integrations.service.SelfService.get_order_invoice_url`."""
+    head = receiver
+    while isinstance(head, cst.Attribute):
+        head = head.value
+    if not isinstance(head, cst.Name) or head.value not in pf.imports:
+        return False
+    source = pf.imports[head.value]
+    module = source.rsplit(".", 1)[0] if "." in source else source
+    return f".{module}." not in f".{func_id}." and f".{source}." not in f".{func_id}."
+
+
+def _type_params(tp: cst.TypeParameters | None) -> set[str]:
+    """The names a PEP 695 `[T, M: Model, *Ts, **P]` declares."""
+    if tp is None:
+        return set()
+    out = set()
+    for p in tp.params:
+        inner = p.param
+        name = getattr(inner, "name", None)
+        if isinstance(name, cst.Name):
+            out.add(name.value)
+    return out
 
 
 def _meta_model(cls: cst.ClassDef) -> str | None:

@@ -522,6 +522,30 @@ class TestIntKey(PyRule):
                         line=4, path="tests/test_repo.py", message_contains="[1, 3, 404]")]
     VALID += [Valid(_REPO + "async def test_pages(session):\n    await ItemRepository(session).page([1, 2])\n",
                     path="tests/test_repo.py")]
+    # a generic repository method (`object: M`) given the key by one caller and a User by another: each call
+    # binds M anew, so the User stays an object; a User handed where a key goes stays one too (polar's
+    # `update_dict={"order": order}` read as sending the key)
+    _GENERIC = ("### app/repositories.py\nfrom typing import Any\nfrom app.models import ContentItem, User\n"
+                "class RepositoryBase[M]:\n    def __init__(self, session) -> None:\n        self.session = session\n"
+                "    async def update(self, object: M, *, update_dict: dict[str, Any] | None = None) -> M:\n"
+                "        for attr, value in (update_dict or {}).items():\n            setattr(object, attr, value)\n"
+                "        return object\n"
+                "class ItemRepository(RepositoryBase[ContentItem]):\n    pass\n"
+                "class UserRepository(RepositoryBase[User]):\n    pass\n"
+                "### app/services.py\nfrom app.models import ContentItem, User\n"
+                "from app.repositories import ItemRepository, UserRepository\n"
+                "def audit(ref) -> None:\n    print(ref)\n"
+                "async def touch(session, item: ContentItem):\n"
+                "    ref = await ItemRepository(session).update(item.id, update_dict={})\n    audit(item.id)\n"
+                "    return {'touched': ref}\n"
+                "async def rename(session, user: User, name: str):\n"
+                "    user = await UserRepository(session).update(user, update_dict={'name': name})\n"
+                "    audit(user)\n    return {'owner': user}\n"
+                "### tests/test_users.py\nfrom app.models import ContentItem, User\n")
+    VALID += [Valid(_GENERIC + "def test_rename(client):\n    assert client.post('/users', json={'owner': 3})\n",
+                    path="tests/test_users.py")]
+    INVALID += [Invalid(_GENERIC + "def test_touch(client):\n    assert client.post('/items', json={'touched': 3})\n",
+                        line=3, path="tests/test_users.py", message_contains="touched")]
     # ids gathered from a response body, a list holding the key beside literals; another entity's rows
     _BODIES = ("### app/api/items.py\nfrom fastapi import APIRouter\nfrom app.models import ContentItem\n"
                "router = APIRouter(prefix='/api/items')\n@router.get('/{item_id}')\n"
