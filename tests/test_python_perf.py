@@ -16,7 +16,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from analyzer.models import SourceFile
 from analyzer.python.flow import _Body, _calls, _names, _returns_value, _walk_calls, _walk_names
-from analyzer.python.parsed import _UNPLACED, ParsedFile, _Indexer, parse
+from analyzer.python.parsed import _SHARED_TYPES, _UNPLACED, ParsedFile, _Indexer, parse
 
 SOURCES = {
     "app/services/tasks.py": '''\
@@ -69,6 +69,14 @@ def _slow(pf: ParsedFile) -> ParsedFile:
     return o
 
 
+def _raises_lookup(pf: ParsedFile, node: cst.CSTNode) -> bool:
+    try:
+        pf.span(node)
+    except LookupError:
+        return True
+    return False
+
+
 @pytest.mark.parametrize("rel", sorted(SOURCES))
 def test_one_pass_index_equals_visitor_walk_and_metadata(rel: str, tmp_path: Path) -> None:
     path = tmp_path / rel
@@ -87,10 +95,14 @@ def test_one_pass_index_equals_visitor_walk_and_metadata(rel: str, tmp_path: Pat
     kept = set(pf._pos)  # packed str offsets, whitespace, punctuation and operators left out
     assert kept <= set(positions) and all(type(n) in _UNPLACED for n in set(positions) - kept)
     assert any(type(n) in _UNPLACED for n in positions)
-    spans = {n: pf.span(n) for n in positions}
-    assert {n: (r.start.line, r.start.column + 1, r.end.line, r.end.column + 1) for n, r in positions.items()} == \
+    # whitespace nodes are shared between places (one instance per value): no position is theirs, asking raises
+    shared = {n for n in positions if type(n) in _SHARED_TYPES}
+    assert shared and all(_raises_lookup(pf, n) for n in shared)
+    placed = {n: r for n, r in positions.items() if n not in shared}
+    spans = {n: pf.span(n) for n in placed}
+    assert {n: (r.start.line, r.start.column + 1, r.end.line, r.end.column + 1) for n, r in placed.items()} == \
            {n: (s.line, s.column, s.end_line, s.end_column) for n, s in spans.items()}  # all, asked for anyway
-    assert set(pf._pos) == set(positions)
+    assert set(pf._pos) - shared == set(placed)
     for fi in pf.functions:  # flow's body nodes, gathered in the same pass
         walker = _Body()
         fi.node.body.visit(walker)
