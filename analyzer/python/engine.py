@@ -31,7 +31,7 @@ from analyzer.models import (
     Skipped,
     SourceFile,
 )
-from analyzer.python import facts
+from analyzer.python import facts, reanalysis
 from analyzer.python.flow import Flow, Registry
 from analyzer.python.history import as_history, revision_label
 from analyzer.python.keys import KeyModel, singular, snake
@@ -154,6 +154,7 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config, prog
     jobs = config.jobs or (2 if workers.cores() >= 2 else 1)
 
     settled = -1  # the model's version when the rounds last settled
+    tracker = reanalysis.Tracker()  # what each function read: which ones a new fact makes stale
     every_word: set[str] = set()
     #: the rounds ended at a fixed point (not cut off by MAX_ROUNDS): every function was last analysed with
     #: everything learned, so the rules' final pass need not analyse them again (see _check_file)
@@ -192,12 +193,14 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config, prog
             parsed[f.path] = pf
             registry.add(pf)
             new += 1
+        if not THOROUGH:
+            tracker.note_registry(registry)  # the new files' definitions: the functions naming one are stale
         _tick("parse", t0)
         if new == 0 and model.version == settled and not THOROUGH:
             fixed_point = learn_settled
             break  # nothing parsed and nothing learned since the last settling: another would learn nothing
         version = model.version
-        learn_settled = _learn(parsed, model, flow, routers, record_kinds, failed)
+        learn_settled = _learn(parsed, model, flow, routers, record_kinds, failed, tracker)
         learned = model.version
         _learn_routes(parsed, model, routers, flow)  # their templates make test files candidates
         settled = model.version
@@ -355,19 +358,33 @@ def _check_sql(text: str, path: str, rules: list[Any], config: Config, model: Ke
 
 
 def _learn(parsed: dict[str, ParsedFile], model: KeyModel, flow: Flow, routers: facts.Routers,
-           record_kinds: dict[str, str], failed: dict[str, str]) -> bool:
+           record_kinds: dict[str, str], failed: dict[str, str],
+           tracker: reanalysis.Tracker | None = None) -> bool:
     """Seeds then data flow over every parsed file, until nothing new is learned.
 
-    The first pass analyses every function; later passes only the functions a new fact can change
-    (functions whose parameters or return were learned, their callers, callers of functions whose
-    local knowledge grew), and the functions last analysed before a class, schema or alias was learned
-    (a fact any function may read): a function analysed after the last such fact has already seen it.
-    `THOROUGH` makes every pass after such a fact a full one instead. True when the passes settled (the
-    last one learned nothing), False when MAX_ROUNDS cut them off.
+    A pass analyses the functions a new fact can change: those never analysed, those whose parameters or
+    return were learned, their callers, callers of functions whose local knowledge grew, and those a global
+    fact learned since their last analysis can change (`tracker`, analyzer.python.reanalysis: a schema,
+    alias, record field, ... whose name they read, a new definition their text names, a new ORM class).
+    `THOROUGH` makes the first pass and every pass after a global fact full ones instead. True when the
+    passes settled (the last one learned nothing), False when MAX_ROUNDS cut them off.
     """
-    full = True
-    seen: dict[int, int] = {}  # FuncInfo (by identity) -> the global version its last analysis started from
-    for _ in range(MAX_ROUNDS * 2):
+    if THOROUGH:
+        return _learn_passes(parsed, model, flow, routers, record_kinds, failed, None)
+    tracker = tracker or reanalysis.Tracker()
+    tracker.wrap(model)
+    try:
+        return _learn_passes(parsed, model, flow, routers, record_kinds, failed, tracker)
+    finally:
+        tracker.unwrap(model)
+
+
+def _learn_passes(parsed: dict[str, ParsedFile], model: KeyModel, flow: Flow, routers: facts.Routers,
+                  record_kinds: dict[str, str], failed: dict[str, str], tracker: reanalysis.Tracker | None) -> bool:
+    full = True  # (THOROUGH, tracker None) every function, as after each global fact
+    # a pass of the tracker's analyses fewer functions, so a fact crosses fewer of them per pass than a full
+    # pass's file order lets it: more (cheaper) passes reach the same fixed point
+    for _ in range(MAX_ROUNDS * (2 if tracker is None else 4)):
         version = model.version
         global_version = model.global_version
         live = [pf for pf in parsed.values() if pf.path not in failed]
@@ -384,23 +401,26 @@ def _learn(parsed: dict[str, ParsedFile], model: KeyModel, flow: Flow, routers: 
         for pf in live:
             _guarded(failed, pf.path, facts.mark_functions, pf, routers)
         t0 = _tick("facts", t0)
-        if full or THOROUGH and model.global_version != global_version:
+        if tracker is not None:
+            tracker.note_changes(model)  # what the facts (and the routes, the last round) learned
+            work = tracker.work(live, {id(fi) for _pf, fi in _worklist(model, flow)})
+        elif full or model.global_version != global_version:
             work = [(pf, fi) for pf in live for fi in pf.functions]
-        elif THOROUGH:
-            work = _worklist(model, flow)
         else:
-            wanted = {id(fi) for _pf, fi in _worklist(model, flow)}
-            work = [(pf, fi) for pf in live for fi in pf.functions
-                    if id(fi) in wanted or seen.get(id(fi)) != model.global_version]
+            work = _worklist(model, flow)
         model.dirty.clear()
         global_version = model.global_version
         grown: set[str] = set()
         for pf, fi in work:
             if pf.path in failed:
                 continue
-            seen[id(fi)] = model.global_version
             before = len(fi.env) + len(fi.instances)
-            _guarded(failed, pf.path, flow.analyze, pf, fi)
+            if tracker is not None:
+                tracker.begin(fi)
+                _guarded(failed, pf.path, flow.analyze, pf, fi)
+                tracker.end(fi, model)
+            else:
+                _guarded(failed, pf.path, flow.analyze, pf, fi)
             if len(fi.env) + len(fi.instances) != before:
                 grown.add(fi.func_id)
         for pf in {id(pf): pf for pf, _ in work}.values():
@@ -410,7 +430,7 @@ def _learn(parsed: dict[str, ParsedFile], model: KeyModel, flow: Flow, routers: 
             TIMINGS["flow functions analysed"] = TIMINGS.get("flow functions analysed", 0.0) + len(work)
         model.dirty |= grown
         routers.pending.clear()
-        full = THOROUGH and model.global_version != global_version
+        full = model.global_version != global_version
         if model.version == version and not grown:
             return True
     return False

@@ -1,0 +1,377 @@
+"""Which functions a flow pass must analyse again after a global fact is learned (issue 15).
+
+A function's local flow reads the model's global facts (schemas, aliases, record fields, key names, ...) by
+name. While a function is analysed, the dictionaries holding those facts record the names it asks for (or
+that it iterated one); a fact learned later makes only the functions that asked for its name stale. The
+registry of parsed definitions grows between rounds: a new definition makes stale the functions whose text
+(or class) mentions its name. What is not recorded by name (ORM classes, other tables' classes, 1:1 tables,
+a function's route marks) makes every function stale when it changes, as before. `engine.THOROUGH` keeps the
+old full passes instead.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+#: model attributes recorded by name: dict (or list) attribute -> its tag
+_TRACKED = ("schemas", "schema_orm", "type_aliases", "key_strings", "json_names", "schema_fields", "int_aliases",
+            "key_adapters", "key_names", "foreign_columns", "function_names", "route_templates", "route_queries",
+            "route_returns", "other_orm", "pk_tables", "entity_cache")
+#: read as a whole: facts.foreign_entity's cache answers from every mapped class of other tables (a read of
+#: all of other_orm), and facts.own_tables takes pk_tables in a set union
+_WHOLE = {"entity_cache": "other_orm"}
+_WORD = re.compile(r"\w+")
+
+#: the reads of the analysis running now ((tag, name) or (tag, "*")), None outside one
+_reads: set[tuple[str, object]] | None = None
+
+
+class _Dict(dict):  # type: ignore[type-arg]
+    __slots__ = ("tag",)
+
+    def __contains__(self, k: object) -> bool:
+        if _reads is not None:
+            _reads.add((self.tag, k))
+        return dict.__contains__(self, k)
+
+    def __getitem__(self, k: object) -> Any:
+        if _reads is not None:
+            _reads.add((self.tag, k))
+        return dict.__getitem__(self, k)
+
+    def get(self, k: object, default: Any = None) -> Any:
+        if _reads is not None:
+            _reads.add((self.tag, k))
+        return dict.get(self, k, default)
+
+    def setdefault(self, k: object, default: Any = None) -> Any:
+        if _reads is not None:
+            _reads.add((self.tag, k))
+        return dict.setdefault(self, k, default)
+
+    def pop(self, k: object, *default: Any) -> Any:
+        if _reads is not None:
+            _reads.add((self.tag, k))
+        return dict.pop(self, k, *default)
+
+    def _all(self) -> None:
+        if _reads is not None:
+            _reads.add((self.tag, "*"))
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        self._all()
+        return dict.__iter__(self)
+
+    # __len__ is not a read: the one caller in the flow (Flow._local_state) compares the sizes before and after
+    # a function's own walk, which depends on what that walk learns, not on what was there when it started
+
+    def keys(self):  # type: ignore[no-untyped-def]
+        self._all()
+        return dict.keys(self)
+
+    def values(self):  # type: ignore[no-untyped-def]
+        self._all()
+        return dict.values(self)
+
+    def items(self):  # type: ignore[no-untyped-def]
+        self._all()
+        return dict.items(self)
+
+    def copy(self):  # type: ignore[no-untyped-def]
+        self._all()
+        return dict(dict.items(self))
+
+    def __eq__(self, other: object) -> bool:
+        self._all()
+        return dict.__eq__(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class _Set(set):  # type: ignore[type-arg]
+    """Only `in` is recorded by name; anything else (iteration, set operations, which C code runs without
+    calling these methods) counts as reading it all: `wrap` refuses a set unless every read goes through `in`
+    (function_names: the flow only asks `name in`)."""
+
+    __slots__ = ("tag",)
+
+    def __contains__(self, k: object) -> bool:
+        if _reads is not None:
+            _reads.add((self.tag, k))
+        return set.__contains__(self, k)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        if _reads is not None:
+            _reads.add((self.tag, "*"))
+        return set.__iter__(self)
+
+    def __len__(self) -> int:
+        if _reads is not None:
+            _reads.add((self.tag, "*"))
+        return set.__len__(self)
+
+    def __ror__(self, other: Any) -> Any:  # `{...} | model.pk_tables` (facts.own_tables): runs before set.__or__
+        if _reads is not None:
+            _reads.add((self.tag, "*"))
+        return set(other) | set(set.__iter__(self))
+
+    def __or__(self, other: Any) -> Any:
+        if _reads is not None:
+            _reads.add((self.tag, "*"))
+        return set(set.__iter__(self)) | set(other)
+
+
+class _Whole(dict):  # type: ignore[type-arg]
+    """A cache whose every answer depends on all of another attribute (`tag`): any access reads it all."""
+
+    __slots__ = ("tag",)
+
+    def _all(self) -> None:
+        if _reads is not None:
+            _reads.add((self.tag, "*"))
+
+    def __contains__(self, k: object) -> bool:
+        self._all()
+        return dict.__contains__(self, k)
+
+    def __getitem__(self, k: object) -> Any:
+        self._all()
+        return dict.__getitem__(self, k)
+
+    def get(self, k: object, default: Any = None) -> Any:
+        self._all()
+        return dict.get(self, k, default)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class _List(list):  # type: ignore[type-arg]
+    __slots__ = ("tag",)
+
+    def _all(self) -> None:
+        if _reads is not None:
+            _reads.add((self.tag, "*"))
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        self._all()
+        return list.__iter__(self)
+
+    def __len__(self) -> int:
+        self._all()
+        return list.__len__(self)
+
+    def __getitem__(self, i: Any) -> Any:
+        self._all()
+        return list.__getitem__(self, i)
+
+    def __contains__(self, x: object) -> bool:
+        self._all()
+        return list.__contains__(self, x)
+
+    def __eq__(self, other: object) -> bool:
+        self._all()
+        return list.__eq__(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _key_words(k: Any) -> list[str]:
+    """The names a registry key defines: `pkg.mod.Class.method` -> Class, method (what a caller's text names;
+    its module path it names only in imports); a (class, attribute) pair -> both."""
+    if isinstance(k, tuple):
+        return [w for part in k for w in _key_words(part)]
+    return _WORD.findall(str(k))[-2:]
+
+
+def _holds_objects(val: Any) -> bool:
+    """A tuple of other things than strings (a (ParsedFile, FuncInfo) pair): compared by identity only."""
+    return isinstance(val, tuple) and any(not isinstance(x, (str, int, type(None))) for x in val)
+
+
+def _wrapped(value: Any, tag: str) -> Any:
+    if tag in _WHOLE and isinstance(value, dict):
+        out: Any = _Whole(value)
+        out.tag = _WHOLE[tag]
+        return out
+    if isinstance(value, dict):
+        out = _Dict(value)
+    elif isinstance(value, set):
+        out = _Set(value)
+    elif isinstance(value, list):
+        out = _List(value)
+    else:
+        return value
+    out.tag = tag
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (_Dict, _Whole)):
+        return dict(dict.items(value))
+    if isinstance(value, _Set):
+        return set(set.__iter__(value))
+    if isinstance(value, _List):
+        return list(list.__iter__(value))
+    return value
+
+
+class Tracker:
+    """Per scan: what each function read when last analysed, the global facts learned since, and from them
+    the functions a pass must analyse again."""
+
+    def __init__(self) -> None:
+        self.clock = 0
+        #: id(FuncInfo) -> the clock its last analysis started at
+        self.started: dict[int, int] = {}
+        #: (tag, name) -> id(FuncInfo) -> the clock of the analysis that read it
+        self.readers: dict[tuple[str, object], dict[int, int]] = {}
+        #: the clock of the last change nothing records by name (every function analysed before it is stale)
+        self.full_clock = -1
+        #: functions made stale by a change since they were analysed
+        self.stale: set[int] = set()
+        self.snapshot: dict[str, Any] = {}
+        self.registry_snapshot: dict[str, Any] = {}
+        self.marks: dict[int, tuple[Any, ...]] = {}  # id(FuncInfo) -> (route, task, dependency) last seen
+        self.tokens: dict[int, frozenset[str]] = {}  # id(FuncInfo) -> the words of its text and class
+        self.defined: set[str] = set()  # words of registry entries added or changed since the last pass
+        self.model_gv = -1
+
+    # ---------------------------------------------------------------- model
+    def wrap(self, model: Any) -> None:
+        for name in _TRACKED:
+            setattr(model, name, _wrapped(getattr(model, name), name))
+
+    def unwrap(self, model: Any) -> None:
+        for name in _TRACKED:
+            setattr(model, name, _plain(getattr(model, name)))
+
+    def _take(self, model: Any) -> dict[str, Any]:
+        snap: dict[str, Any] = {}
+        for name in _TRACKED:
+            v = getattr(model, name)
+            if name in _WHOLE:
+                continue
+            if isinstance(v, dict):
+                if name == "schema_fields":
+                    snap[name] = {k: dict(dict.items(f)) for k, f in dict.items(v)}
+                else:
+                    snap[name] = dict(dict.items(v))
+            elif isinstance(v, set):
+                snap[name] = set(set.__iter__(v))
+            elif isinstance(v, list):
+                snap[name] = list(list.__iter__(v))
+        snap["orm"] = dict(model.orm)
+        return snap
+
+    def note_changes(self, model: Any) -> None:
+        """Compare the global facts with the last look: log what changed, at the current clock."""
+        old = self.snapshot
+        new = self._take(model)
+        self.snapshot = new
+        self.model_gv = model.global_version
+        if not old:
+            return
+        changed: set[tuple[str, object]] = set()
+        full = False
+        for name, v in new.items():
+            o = old.get(name)
+            if name == "orm":
+                full = full or o.keys() != v.keys() or any(o[k] is not v[k] for k in v)
+            elif isinstance(v, dict):
+                for k in v.keys() | o.keys():
+                    if k not in v or k not in o or v[k] != o[k]:
+                        changed.add((name, k))
+            elif isinstance(v, set):
+                changed |= {(name, k) for k in v ^ o}
+            elif v != o:
+                changed.add((name, "*"))
+        if full:
+            self.full_clock = self.clock
+        for tag_key in changed:
+            for key in (tag_key, (tag_key[0], "*")):
+                for fid, at in self.readers.get(key, {}).items():
+                    if self.started.get(fid) == at:  # the reads of its last analysis, which started before
+                        self.stale.add(fid)
+        self.clock += 1
+
+    # ---------------------------------------------------------------- registry and route marks
+    def note_registry(self, registry: Any) -> None:
+        """Words of the registry entries added or changed since the last look (new files' definitions)."""
+        old = self.registry_snapshot
+        new: dict[str, Any] = {}
+        for name, v in vars(registry).items():
+            if isinstance(v, dict):
+                new[name] = {k: tuple(val) if isinstance(val, list) else frozenset(val) if isinstance(val, set)
+                             else val for k, val in v.items()}
+            elif isinstance(v, set):
+                new[name] = set(v)
+        self.registry_snapshot = new
+        if not old:
+            return
+        words = self.defined
+        for name, v in new.items():
+            o = old.get(name)
+            if isinstance(v, dict):
+                o = o if isinstance(o, dict) else {}
+                for k in v.keys() | o.keys():
+                    if k not in o or k not in v:
+                        words.update(_key_words(k))
+                        continue
+                    ov, val = o[k], v[k]
+                    if ov is val:
+                        continue
+                    if type(val) in (tuple, frozenset) and type(ov) is type(val) and not _holds_objects(val) \
+                            and ov == val:
+                        continue
+                    words.update(_key_words(k))
+            else:
+                o = o if isinstance(o, set) else set()
+                for k in v ^ o:
+                    words.update(_key_words(k))
+
+    def _tokens(self, pf: Any, fi: Any) -> frozenset[str]:
+        got = self.tokens.get(id(fi))
+        if got is None:
+            words = set(_WORD.findall(pf.code(fi.node)))
+            if fi.cls:
+                words |= set(_WORD.findall(str(fi.cls)))
+            got = self.tokens[id(fi)] = frozenset(words)
+        return got
+
+    # ---------------------------------------------------------------- passes
+    def work(self, live: list[Any], wanted: set[int]) -> list[tuple[Any, Any]]:
+        """The functions this pass analyses: asked for by the worklist, never analysed, analysed before a
+        change nothing records by name, stale by a recorded read, with changed route marks, or mentioning a
+        definition added since."""
+        defined = self.defined
+        out = []
+        for pf in live:
+            for fi in pf.functions:
+                fid = id(fi)
+                marks = (fi.route, fi.task, fi.dependency)
+                moved = self.marks.get(fid) != marks
+                self.marks[fid] = marks
+                at = self.started.get(fid)
+                if fid in wanted or at is None or moved or at <= self.full_clock or fid in self.stale \
+                        or defined and not defined.isdisjoint(self._tokens(pf, fi)):
+                    out.append((pf, fi))
+        self.defined = set()
+        return out
+
+    def begin(self, fi: Any) -> None:
+        global _reads
+        fid = id(fi)
+        self.started[fid] = self.clock
+        self.stale.discard(fid)
+        _reads = set()
+
+    def end(self, fi: Any, model: Any) -> None:
+        global _reads
+        reads, _reads = _reads, None
+        fid = id(fi)
+        at = self.started[fid]
+        for key in reads or ():
+            self.readers.setdefault(key, {})[fid] = at
+        if model.global_version != self.model_gv:
+            self.note_changes(model)
