@@ -29,6 +29,7 @@ _reads: set[tuple[str, object]] | None = None
 
 class _Dict(dict):  # type: ignore[type-arg]
     __slots__ = ("tag",)
+    tag: str
 
     def __contains__(self, k: object) -> bool:
         if _reads is not None:
@@ -95,6 +96,7 @@ class _Set(set):  # type: ignore[type-arg]
     (function_names: the flow only asks `name in`)."""
 
     __slots__ = ("tag",)
+    tag: str
 
     def __contains__(self, k: object) -> bool:
         if _reads is not None:
@@ -126,6 +128,7 @@ class _Whole(dict):  # type: ignore[type-arg]
     """A cache whose every answer depends on all of another attribute (`tag`): any access reads it all."""
 
     __slots__ = ("tag",)
+    tag: str
 
     def _all(self) -> None:
         if _reads is not None:
@@ -148,6 +151,7 @@ class _Whole(dict):  # type: ignore[type-arg]
 
 class _List(list):  # type: ignore[type-arg]
     __slots__ = ("tag",)
+    tag: str
 
     def _all(self) -> None:
         if _reads is not None:
@@ -276,6 +280,9 @@ class Tracker:
         full = False
         for name, v in new.items():
             o = old.get(name)
+            if o is None:  # a fact not there at the last look (never, as _take reads a fixed list): all of it
+                full = True
+                continue
             if name == "orm":
                 full = full or o.keys() != v.keys() or any(o[k] is not v[k] for k in v)
             elif isinstance(v, dict):
