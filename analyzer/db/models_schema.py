@@ -443,6 +443,17 @@ class _Project:
         self.shown.setdefault(path, dotted)
         return self.module(path, _LIBRARY_MODELS[dotted])
 
+    def function(self, name: str, mod: _Module) -> tuple[ast.FunctionDef, _Module] | None:
+        """A module-level function `mod` defines or imports under `name` (followed to its module)."""
+        if name in mod.functions:
+            return mod.functions[name], mod
+        if name in mod.imports:
+            dotted, level, orig = mod.imports[name]
+            found = self.find(dotted, level, mod)
+            if isinstance(found, _Module) and orig and orig in found.functions:
+                return found.functions[orig], found
+        return None
+
     def find(self, dotted: str, level: int, importer: _Module) -> _Module | None | bool:
         """The module an import names; False when it is outside the scan (a library)."""
         if level:
@@ -751,15 +762,8 @@ class _Eval:
         raise _Unknown(dotted or "call")
 
     def function(self, func: ast.expr, mod: _Module) -> tuple[ast.FunctionDef | None, _Module | None]:
-        if isinstance(func, ast.Name):
-            if func.id in mod.functions:
-                return mod.functions[func.id], mod
-            if func.id in mod.imports:
-                dotted, level, orig = mod.imports[func.id]
-                found = self.project.find(dotted, level, mod)
-                if isinstance(found, _Module) and orig and orig in found.functions:
-                    return found.functions[orig], found
-        return None, None
+        found = self.project.function(func.id, mod) if isinstance(func, ast.Name) else None
+        return found if found is not None else (None, None)
 
     def regex(self, node: ast.Call, func: ast.expr, args: list[object], mod: _Module) -> object:
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in mod.assigns:
@@ -1037,17 +1041,10 @@ class _Mapper:
                             constant, a library call (`func.now()`), a method call (`obj.make()`).
         The returned call's arguments are the function's own (a parameter as the type stays unknown).
         """
-        if not isinstance(call.func, ast.Name):
+        found = self.project.function(call.func.id, mod) if isinstance(call.func, ast.Name) else None
+        if found is None:
             return None
-        name = call.func.id
-        fn = mod.functions.get(name)
-        if fn is None and name in mod.imports:
-            dotted, level, orig = mod.imports[name]
-            found = self.project.find(dotted, level, mod) if orig else None
-            if isinstance(found, _Module):
-                fn = found.functions.get(orig or "")
-        if fn is None:
-            return None
+        fn = found[0]
         returns = [s.value for s in ast.walk(fn) if isinstance(s, ast.Return) and s.value is not None]
         return next((r for r in returns if isinstance(r, ast.Call) and _is_column_call(r)), None)
 
