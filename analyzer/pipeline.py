@@ -279,7 +279,9 @@ def _scan_sources(options: ScanOptions, store: ScanCache | None, sums: dict[str,
 
     # the TypeScript worker is forked before the Python trees exist (it shares none of them) and waits for
     # the seeds, sent as soon as the Python rounds settle; it scans while the Python rules run
-    worker = workers.fork(_typescript_in_worker, ts_files, cfg, to_type) if jobs > 1 and ts_files else None
+    # (it reads, parses and indexes every file meanwhile: that needs no seeds, analyzer.typescript.scan.prepare)
+    worker = workers.fork(_typescript_in_worker, ts_files, cfg, to_type, prepare=_typescript_prepare) \
+        if jobs > 1 and ts_files else None
     if store is not None:
         trace["live"] = None  # scan_python puts its final facts there, for diff mode's snapshot
     try:
@@ -348,12 +350,18 @@ def _from_base(options: ScanOptions, store: ScanCache, key: str, files: list[Sou
     return py, ts, "diff from the base"
 
 
-def _typescript_in_worker(seeds: KeySeeds, files: list[SourceFile], cfg: Config,
-                          to_type: str) -> tuple[ScanResult, dict[str, object]]:
+def _typescript_prepare(files: list[SourceFile], cfg: Config, to_type: str) -> object:
+    from analyzer.typescript.scan import prepare
+
+    return prepare(files, cfg)
+
+
+def _typescript_in_worker(seeds: KeySeeds, files: list[SourceFile], cfg: Config, to_type: str,
+                          prepared: Any = None) -> tuple[ScanResult, dict[str, object]]:
     from analyzer.typescript import scan_typescript
 
     trace: dict[str, object] = {}
-    result = scan_typescript(files, seeds, cfg, None, to_type, trace=trace)
+    result = scan_typescript(files, seeds, cfg, None, to_type, trace=trace, prepared=prepared)
     return replace(result, stats={**result.stats, "worker": 1.0}), trace
 
 

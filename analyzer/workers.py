@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -66,12 +68,28 @@ class Worker:
             return None
 
     def cancel(self) -> None:
-        """Stop waiting: the child leaves without work, and is reaped."""
+        """Stop waiting: the child leaves without work (stopped, when it is still preparing), and is reaped."""
+        if not self.sent and not self.done:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except OSError:
+                pass
         self.result()
 
 
-def fork(fn: Callable[..., Any], *args: Any) -> Worker | None:
-    """A child that will run `fn(value, *args)` once sent `value`; None when this platform cannot fork."""
+def _read_into(fd: int, inbox: list[bytes]) -> None:
+    """Read a pipe to its end (the parent closing it) into `inbox`."""
+    with os.fdopen(fd, "rb") as inp:
+        inbox.append(inp.read())
+
+
+def fork(fn: Callable[..., Any], *args: Any, prepare: Callable[..., Any] | None = None) -> Worker | None:
+    """A child that will run `fn(value, *args)` once sent `value`; None when this platform cannot fork.
+
+    `prepare(*args)`, when given, runs in the child as soon as it starts, before `value` arrives (the part
+    of the work that does not need it), and its result is passed on: `fn(value, *args, prepared=...)`.
+    A thread of the child reads `value` meanwhile, so the parent's `send` never waits on `prepare`. When
+    `prepare` fails, `fn` runs without it."""
     if not hasattr(os, "fork"):
         return None
     down_r, down_w = os.pipe()
@@ -87,10 +105,19 @@ def fork(fn: Callable[..., Any], *args: Any) -> Worker | None:
         try:
             os.close(down_w)
             os.close(up_r)
-            with os.fdopen(down_r, "rb") as inp:
-                data = inp.read()
+            inbox: list[bytes] = []
+            reader = threading.Thread(target=_read_into, args=(down_r, inbox), daemon=True)
+            reader.start()
+            extra: dict[str, Any] = {}
+            if prepare is not None:
+                try:
+                    extra["prepared"] = prepare(*args)
+                except Exception:  # noqa: BLE001 - the work is done without it
+                    pass
+            reader.join()
+            data = b"".join(inbox)
             if data:
-                out = pickle.dumps(fn(pickle.loads(data), *args), protocol=pickle.HIGHEST_PROTOCOL)
+                out = pickle.dumps(fn(pickle.loads(data), *args, **extra), protocol=pickle.HIGHEST_PROTOCOL)
                 with os.fdopen(up_w, "wb") as up:
                     up.write(out)
                 code = 0

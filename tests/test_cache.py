@@ -61,10 +61,10 @@ def small_rounds_parallel(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     count = {"children": 0}
     fork = workers.fork
 
-    def counting(fn: object, *args: object) -> object:
+    def counting(fn: object, *args: object, **kwargs: object) -> object:
         if fn is parallel._child:
             count["children"] += 1
-        return fork(fn, *args)  # type: ignore[arg-type]
+        return fork(fn, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(workers, "fork", counting)
     return count

@@ -111,6 +111,65 @@ def test_dependencies_and_declarations_are_excluded(tmp_path: Path) -> None:
     assert len(calls) == 3
 
 
+def _write(tmp_path: Path, sources: dict[str, str]) -> list[SourceFile]:
+    files = []
+    for rel, text in sources.items():
+        p = tmp_path / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text, encoding="utf-8", newline="")
+        files.append(SourceFile(str(tmp_path), str(p), rel, "typescript"))
+    return files
+
+
+def test_prepared_scan_is_the_same_scan(tmp_path: Path) -> None:
+    """The worker reads, parses and indexes every file before the seeds come (`prepare`): the scan it then
+    runs gives what a scan from scratch gives, for kept, left-out, broken, too deep and excluded files."""
+    from analyzer.typescript.parsing import MAX_TREE_DEPTH
+    from analyzer.typescript.scan import prepare
+
+    sources = {**APP, "src/broken.tsx": "interface A { content_id: number }\nexport function X() {\n  return <div>{(</div\n}\n",
+               "src/t.ts": "// é ü 中文\r\ninterface ContentItem {\r\n  id: number; // ü\r\n}\r\n",
+               "src/deep.ts": "export const x = " + "[" * (MAX_TREE_DEPTH + 5) + "]" * (MAX_TREE_DEPTH + 5) + ";\n",
+               "src/deep_key.ts": "export const content_id = " + "[" * (MAX_TREE_DEPTH + 5) + "]" * (MAX_TREE_DEPTH + 5)
+               + ";\n",
+               "src/none.ts": "export const greeting = 'hello';\n",
+               "node_modules/lib/index.ts": "interface ContentItem { id: number }\n"}
+    files = _write(tmp_path, sources)
+    plain = scan_typescript(files, SEEDS, Config())
+    ready = prepare(files, Config())
+    assert set(ready.parsed) == {f.path for f in files} - {"node_modules/lib/index.ts"}
+    again = scan_typescript(files, SEEDS, Config(), prepared=ready)
+    assert again.findings == plain.findings and again.findings
+    assert again.outcomes == plain.outcomes
+    kinds = {o.path: type(o).__name__ for o in again.outcomes}
+    assert kinds["src/deep.ts"] == "Ok" and kinds["src/deep_key.ts"] == "Skipped"  # left out / kept, too deep
+
+
+def test_worker_prepares_before_its_input_arrives() -> None:
+    from analyzer import workers
+
+    worker = workers.fork(_with_prepared, 7, prepare=lambda n: n * 2)
+    assert worker is not None
+    worker.send(100)
+    assert worker.result() == (100, 7, 14)
+    failing = workers.fork(_with_prepared, 7, prepare=_boom)
+    assert failing is not None
+    failing.send(100)
+    assert failing.result() == (100, 7, None)  # a failed prepare: the work is done without it
+    idle = workers.fork(_with_prepared, 7, prepare=lambda n: n * 2)
+    assert idle is not None
+    idle.cancel()
+    assert idle.result() is None
+
+
+def _with_prepared(value: int, n: int, prepared: int | None = None) -> tuple[int, int, int | None]:
+    return value, n, prepared
+
+
+def _boom(*_args: object) -> None:
+    raise ValueError("boom")
+
+
 def test_disabled_rule_and_catalogue(tmp_path: Path) -> None:
     cfg = Config(disable=("TS001",))
     result = scan_sources({"src/t.ts": "interface ContentItem { id: number }\n"}, SEEDS, cfg, tmp=tmp_path)

@@ -233,6 +233,15 @@ class Detector:
             if module is not None and hasattr(module, "revise"):
                 self._revisers.append((rule, module.revise))
 
+    @staticmethod
+    def warm() -> None:
+        """Load the rules, their modules and both grammars' queries (all cached) ahead of the scan: the
+        TypeScript worker does it while it waits for the seeds."""
+        for rule in load_rules():
+            rule_module(rule.stem)
+        for tsx in (False, True):
+            _queries(tsx)
+
     def finding(self, fi: FileIndex, rule_name: str, node: ts.Node, symbol: str, why: str,
                 edits: Edits = (),  # type: ignore[assignment]
                 layer: str | None = None, func: Func | None = None, safe: bool = True,

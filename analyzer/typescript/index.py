@@ -110,9 +110,14 @@ class FileIndex:
     _func_by_node: dict[int, Func] = field(default_factory=dict)
     callees: dict[int, str] = field(default_factory=dict)
     error: tuple[int, int] | None = None
+    _texts: dict[int, str] = field(default_factory=dict)
 
     def text(self, node: ts.Node) -> str:
-        return self.src.node_text(node)
+        """The node's text, decoded once per node (each flow round asks again for the same names)."""
+        found = self._texts.get(node.id)
+        if found is None:
+            found = self._texts[node.id] = self.src.node_text(node)
+        return found
 
     def func_of(self, node: ts.Node) -> Func | None:
         """The Func built for a function node of this file."""

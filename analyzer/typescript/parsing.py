@@ -59,22 +59,13 @@ class Source:
     text: str
     data: bytes = b""
     _ascii: bool = True
-    _byte_starts: list[int] = field(default_factory=list)  # byte offset of every non-ASCII char
+    _byte_starts: list[int] = field(default_factory=list)  # byte offset of every char (non-ASCII text)
     _line_starts: list[int] = field(default_factory=list)  # str offsets of line starts
 
     def __post_init__(self) -> None:
         if not self.data:
             self.data = self.text.encode("utf-8")
         self._ascii = len(self.data) == len(self.text)
-        if not self._ascii:
-            # cumulative byte offset per char, sampled only where it differs from the char offset
-            offs = []
-            b = 0
-            for ch in self.text:
-                offs.append(b)
-                b += len(ch.encode("utf-8"))
-            offs.append(b)
-            self._byte_starts = offs
         starts = [0]
         pos = self.text.find("\n")
         while pos != -1:
@@ -86,6 +77,14 @@ class Source:
         """str offset of a byte offset (which always falls on a character boundary here)."""
         if self._ascii:
             return byte_offset
+        if not self._byte_starts:  # built on the first use: most files never need a position
+            offs = []
+            b = 0
+            for ch in self.text:
+                offs.append(b)
+                b += len(ch.encode("utf-8"))
+            offs.append(b)
+            self._byte_starts = offs
         return bisect.bisect_left(self._byte_starts, byte_offset)
 
     def span(self, node: ts.Node) -> Span:

@@ -63,17 +63,63 @@ def _excluded(path: str, patterns: tuple[str, ...]) -> bool:
 
 
 def scan_typescript(files: list[SourceFile], seeds: KeySeeds, config: Config, progress: Progress | None = None,
-                    to_type: str = "UUID", trace: dict[str, Any] | None = None) -> ScanResult:
+                    to_type: str = "UUID", trace: dict[str, Any] | None = None,
+                    prepared: Prepared | None = None) -> ScanResult:
     """Parse, index, settle the flow and run the rules. The cyclic GC is paused meanwhile: the scan
     holds every tree and node wrapper alive on purpose, and full collections over that heap made the
     run quadratic in the size of the front end.
 
     `trace` receives what decided which files were parsed (`replay` repeats it on changed files): the
-    prefilter's first set, each expansion's input (the flow's calls out of the kept files) and result."""
+    prefilter's first set, each expansion's input (the flow's calls out of the kept files) and result.
+    `prepared`: what `prepare` did with the same files and configuration before the seeds were known."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _scan(files, seeds, config, progress, to_type, trace if trace is not None else {})
+        return _scan(files, seeds, config, progress, to_type, trace if trace is not None else {}, prepared)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@dataclasses.dataclass
+class Prepared:
+    """The part of the scan that needs no seeds: every file read, parsed and indexed (the prefilter then
+    keeps some of them), and the rules loaded. The worker does it while the Python rounds still run."""
+
+    read: list[tuple[SourceFile, str, bytes]]
+    outcomes: dict[str, FileOutcome]  # files skipped at reading
+    parsed: dict[str, tuple[SourceFile, Source, ts.Tree] | FileOutcome]  # a tree, or Skipped (too deep)
+    indexes: dict[str, FileIndex | str]  # a fresh index, or why indexing failed
+    seconds: float = 0.0
+
+
+def prepare(files: list[SourceFile], config: Config) -> Prepared:
+    """Read, parse and index every file, and load the rules, before the seeds are known. The scan given
+    the result takes from it exactly what it would have computed itself (`_scan`); the files the
+    prefilter leaves out were parsed for nothing, a cost paid while the worker would have waited."""
+    started = time.perf_counter()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        outcomes: dict[str, FileOutcome] = {}
+        read = _read_all(files, config, None, outcomes)
+        trees: dict[str, tuple[SourceFile, Source, ts.Tree]] = {}
+        parsed: dict[str, tuple[SourceFile, Source, ts.Tree] | FileOutcome] = {}
+        for sf, text, data in read:
+            skipped: dict[str, FileOutcome] = {}
+            _parse_into(trees, skipped, sf, text, data)
+            parsed[sf.path] = trees[sf.path] if sf.path in trees else skipped[sf.path]
+        indexes: dict[str, FileIndex | str] = {}
+        for sf, src, tree in trees.values():
+            try:
+                fi = build_index(sf, src, tree, is_tsx(sf.path))
+            except Exception as exc:  # noqa: BLE001 - one odd file must not stop the scan
+                indexes[sf.path] = f"indexing failed: {type(exc).__name__}: {exc}"
+                continue
+            fi.error = first_error(tree, src)
+            indexes[sf.path] = fi
+        Detector.warm()
+        return Prepared(read, outcomes, parsed, indexes, time.perf_counter() - started)
     finally:
         if was_enabled:
             gc.enable()
@@ -136,12 +182,25 @@ def replay(old: ScanResult, trace: dict[str, Any], files: list[SourceFile], chan
 
 
 def _scan(files: list[SourceFile], seeds: KeySeeds, config: Config, progress: Progress | None,
-          to_type: str, trace: dict[str, Any]) -> ScanResult:
+          to_type: str, trace: dict[str, Any], prepared: Prepared | None = None) -> ScanResult:
     started = time.perf_counter()
     kn = KeyNames.build(seeds, config)
     outcomes: dict[str, FileOutcome] = {}
     indexes: list[FileIndex] = []
-    read = _read_all(files, config, progress, outcomes)
+    if prepared is not None:
+        read = prepared.read
+        outcomes.update(prepared.outcomes)
+    else:
+        read = _read_all(files, config, progress, outcomes)
+
+    def parse_into(sf: SourceFile, text: str, data: bytes) -> None:
+        done = prepared.parsed.get(sf.path) if prepared is not None else None
+        if isinstance(done, tuple):
+            parsed[sf.path] = done
+        elif done is not None:
+            outcomes[sf.path] = done
+        else:
+            _parse_into(parsed, outcomes, sf, text, data)
     t0 = time.perf_counter()
     pf = Prefilter({sf.path: text for sf, text, _ in read}, kn, config)
     keep = None if THOROUGH else pf.initial()
@@ -153,10 +212,10 @@ def _scan(files: list[SourceFile], seeds: KeySeeds, config: Config, progress: Pr
         if keep is not None and sf.path not in keep:
             continue
         t0 = time.perf_counter()
-        _parse_into(parsed, outcomes, sf, text, data)
+        parse_into(sf, text, data)
         parse_s += time.perf_counter() - t0
     t0 = time.perf_counter()
-    indexes = _index_all(parsed, outcomes)
+    indexes = _index_all(parsed, outcomes, prepared.indexes if prepared is not None else None)
     index_s = time.perf_counter() - t0
     indexed = time.perf_counter()
     flow_failed = 0.0
@@ -181,7 +240,7 @@ def _scan(files: list[SourceFile], seeds: KeySeeds, config: Config, progress: Pr
         t0 = time.perf_counter()
         for sf, text, data in read:
             if sf.path in extra:
-                _parse_into(parsed, outcomes, sf, text, data)
+                parse_into(sf, text, data)
         parse_s += time.perf_counter() - t0
         order = {sf.path: i for i, (sf, _t, _d) in enumerate(read)}
         parsed = dict(sorted(parsed.items(), key=lambda kv: order[kv[0]]))
@@ -267,11 +326,19 @@ def _parse_into(parsed: dict[str, tuple[SourceFile, Source, ts.Tree]], outcomes:
     parsed[sf.path] = (sf, src, tree)
 
 
-def _index_all(parsed: dict[str, tuple[SourceFile, Source, ts.Tree]],
-               outcomes: dict[str, FileOutcome]) -> list[FileIndex]:
-    """Fresh indexes (the flow marks their bindings, so a second settling starts from clean ones)."""
+def _index_all(parsed: dict[str, tuple[SourceFile, Source, ts.Tree]], outcomes: dict[str, FileOutcome],
+               fresh: dict[str, FileIndex | str] | None = None) -> list[FileIndex]:
+    """Fresh indexes (the flow marks their bindings, so a second settling starts from clean ones); `fresh`:
+    ones `prepare` built and no flow has touched yet, taken (once) instead of building them again."""
     indexes = []
     for sf, src, tree in parsed.values():
+        ready = fresh.pop(sf.path, None) if fresh is not None else None
+        if isinstance(ready, FileIndex):
+            indexes.append(ready)
+            continue
+        if ready is not None:
+            outcomes[sf.path] = Failed(sf.path, reason=ready)
+            continue
         try:
             fi = build_index(sf, src, tree, is_tsx(sf.path))
         except Exception as exc:  # noqa: BLE001 - one odd file must not stop the scan
