@@ -145,6 +145,19 @@ def test_prepared_scan_is_the_same_scan(tmp_path: Path) -> None:
     assert kinds["src/deep.ts"] == "Ok" and kinds["src/deep_key.ts"] == "Skipped"  # left out / kept, too deep
 
 
+def test_prepared_scan_with_an_expansion(tmp_path: Path) -> None:
+    """The prefilter's expansion (a helper file left out at first) takes its tree from `prepare` too."""
+    from analyzer.typescript.scan import prepare
+    from tests.test_typescript_prefilter import APP as PREFILTER_APP
+    from tests.test_typescript_prefilter import SEEDS as PREFILTER_SEEDS
+
+    files = _write(tmp_path, PREFILTER_APP)
+    plain = scan_typescript(files, PREFILTER_SEEDS, Config())
+    again = scan_typescript(files, PREFILTER_SEEDS, Config(), prepared=prepare(files, Config()))
+    assert again.stats["prefilter_expansions"] == plain.stats["prefilter_expansions"] == 1
+    assert again.findings == plain.findings and again.outcomes == plain.outcomes
+
+
 def test_worker_prepares_before_its_input_arrives() -> None:
     from analyzer import workers
 

@@ -196,7 +196,10 @@ def _queries(tsx: bool) -> tuple[ts.Query, tuple[TsRule, ...]]:
 
 
 def matches(fi: FileIndex) -> dict[str, list[Match]]:
-    """rule code -> its query's matches in the file, in document order (outer before inner), a node once."""
+    """rule code -> its query's matches in the file, in document order (outer before inner), a node once.
+    Syntax only: the TypeScript worker finds them before the seeds arrive (`scan.prepare`, kept on the index)."""
+    if fi.rule_matches is not None:
+        return fi.rule_matches  # type: ignore[no-any-return]
     query, owners = _queries(is_tsx(fi.sf.path))
     if not owners:
         return {}

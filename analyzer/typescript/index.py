@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import tree_sitter as ts
 
@@ -111,6 +112,7 @@ class FileIndex:
     callees: dict[int, str] = field(default_factory=dict)
     error: tuple[int, int] | None = None
     _texts: dict[int, str] = field(default_factory=dict)
+    rule_matches: dict[str, Any] | None = None  # the rules' query matches (`detect.matches`), found ahead
 
     def text(self, node: ts.Node) -> str:
         """The node's text, decoded once per node (each flow round asks again for the same names)."""

@@ -106,13 +106,25 @@ class ImportGraph:
 class Prefilter:
     """The import graph of one scan and the files kept so far; see the module docstring."""
 
-    def __init__(self, texts: dict[str, str], kn: KeyNames, config: Config) -> None:
+    def __init__(self, texts: dict[str, str], kn: KeyNames | None, config: Config) -> None:
+        """`kn` None: no vocabulary yet (`keyed` gives it); meanwhile `warm` does what needs none."""
         self.texts = texts
-        self.vocab = vocabulary(kn, config)
+        self.config = config
+        self.vocab = vocabulary(kn, config) if kn is not None else ()
         self.deps: dict[str, set[str]] = {}
         self.users: dict[str, set[str]] = defaultdict(set)
         self._graph_built = False
         self._graph: ImportGraph | None = None
+        self._lower: dict[str, str] | None = None
+
+    def warm(self) -> None:
+        """The import graph and the lower-cased texts: all that needs no key (the worker's `prepare`)."""
+        self._build_graph()
+        self._lower = {p: text.lower() for p, text in self.texts.items()}
+
+    def keyed(self, kn: KeyNames) -> Prefilter:
+        self.vocab = vocabulary(kn, self.config)
+        return self
 
     def _build_graph(self) -> None:
         if self._graph_built:
@@ -144,7 +156,7 @@ class Prefilter:
             return None
         seeds = set()
         for p, text in self.texts.items():
-            low = text.lower()
+            low = self._lower[p] if self._lower is not None else text.lower()
             if any(w in low for w in self.vocab):
                 seeds.add(p)
         if len(seeds) == len(self.texts):

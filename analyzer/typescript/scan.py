@@ -27,7 +27,7 @@ from analyzer.models import (
     SourceFile,
 )
 from analyzer.sources import Limits, Unreadable, read_source
-from analyzer.typescript.detect import Detector
+from analyzer.typescript.detect import Detector, matches
 from analyzer.typescript.flow import Project
 from analyzer.typescript.index import FileIndex, build_index
 from analyzer.typescript.names import KeyNames
@@ -90,6 +90,7 @@ class Prepared:
     outcomes: dict[str, FileOutcome]  # files skipped at reading
     parsed: dict[str, tuple[SourceFile, Source, ts.Tree] | FileOutcome]  # a tree, or Skipped (too deep)
     indexes: dict[str, FileIndex | str]  # a fresh index, or why indexing failed
+    prefilter: Prefilter  # over every text read, its import graph built, no vocabulary yet
     seconds: float = 0.0
 
 
@@ -119,7 +120,12 @@ def prepare(files: list[SourceFile], config: Config) -> Prepared:
             fi.error = first_error(tree, src)
             indexes[sf.path] = fi
         Detector.warm()
-        return Prepared(read, outcomes, parsed, indexes, time.perf_counter() - started)
+        for ready in indexes.values():
+            if isinstance(ready, FileIndex):
+                ready.rule_matches = matches(ready)
+        prefilter = Prefilter({sf.path: text for sf, text, _ in read}, None, config)
+        prefilter.warm()
+        return Prepared(read, outcomes, parsed, indexes, prefilter, time.perf_counter() - started)
     finally:
         if was_enabled:
             gc.enable()
@@ -202,7 +208,8 @@ def _scan(files: list[SourceFile], seeds: KeySeeds, config: Config, progress: Pr
         else:
             _parse_into(parsed, outcomes, sf, text, data)
     t0 = time.perf_counter()
-    pf = Prefilter({sf.path: text for sf, text, _ in read}, kn, config)
+    pf = prepared.prefilter.keyed(kn) if prepared is not None else \
+        Prefilter({sf.path: text for sf, text, _ in read}, kn, config)
     keep = None if THOROUGH else pf.initial()
     trace.update(initial=frozenset(keep) if keep is not None else None, expansions=[], final=None)
     prefilter_s = time.perf_counter() - t0
