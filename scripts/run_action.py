@@ -8,9 +8,15 @@ Each `run:` step is executed as written (`bash --noprofile --norc -eo pipefail`,
 for `shell: bash`) with its `env:` evaluated, in the workspace; step outputs go through a
 GITHUB_OUTPUT file as on GitHub. `uses:` steps are emulated: actions/setup-python is the Python
 running this script (its bin folder goes first on PATH), github/codeql-action/upload-sarif validates
-the SARIF file against the official schema (tests/data) and records it; any other action is an
-error. The token comes from GITHUB_TOKEN in this process's environment and is only `github.token`
-(steps see it when the action passes it in `env:`, as on GitHub). GITHUB_REPOSITORY and
+the SARIF file against the official schema (tests/data) and records it; actions/upload-artifact
+records what it would upload; actions/cache/restore and actions/cache/save use a local folder as
+GitHub's cache service (`--cache-store DIR`, kept across runs; default runner.temp/cache-store):
+restore takes the entry whose key is `key` exactly, else the newest whose key starts with `key`, else,
+for each of `restore-keys` in turn, the newest whose key starts with it (GitHub's documented order),
+among entries saved with the same `path` (GitHub's cache version); save never replaces an existing key
+(a warning, as on GitHub). Any other action, or an input of these not emulated (lookup-only, patterns
+in `path`), is an error. The token comes from GITHUB_TOKEN in this process's environment and is only
+`github.token` (steps see it when the action passes it in `env:`, as on GitHub). GITHUB_REPOSITORY and
 GITHUB_API_URL pass through from the environment.
 
 Expressions: `${{ }}` in `env:`, `with:`, input defaults and outputs, and bare `if:` conditions, over
@@ -19,7 +25,10 @@ and always() success() failure() cancelled(). Anything else stops the run (exit 
 guessed at; so does a `${{` inside a `run:` script (inputs reach scripts through `env:` only).
 
 Exit status: 0 when every step succeeded, 1 when one failed, 2 for a problem with the action or the
-arguments. `--summary FILE` writes the steps' outcomes, the action's outputs and the SARIF uploads.
+arguments. `--summary FILE` writes the steps' outcomes, the action's outputs, the SARIF uploads, the
+artifacts and the cache operations.
+
+github.sha is the pull request's head commit, else the event's `after` (a push), else GITHUB_SHA.
 """
 
 from __future__ import annotations
@@ -29,9 +38,11 @@ import json
 import math
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -272,7 +283,7 @@ def read_outputs(path: Path) -> dict[str, str]:
 
 class Runner:
     def __init__(self, action_file: Path, workspace: Path, event_file: Path | None, event_name: str,
-                 inputs: dict[str, str], temp: Path) -> None:
+                 inputs: dict[str, str], temp: Path, cache_store: Path | None = None) -> None:
         self.action_file = action_file
         self.action = yaml.safe_load(action_file.read_text(encoding="utf-8"))
         runs = self.action.get("runs") or {}
@@ -288,7 +299,8 @@ class Runner:
             "action_path": str(action_file.parent), "workspace": str(workspace), "token": token,
             "repository": repository, "api_url": os.environ.get("GITHUB_API_URL", ""),
             "server_url": os.environ.get("GITHUB_SERVER_URL", ""),
-            "sha": ((event.get("pull_request") or {}).get("head") or {}).get("sha", os.environ.get("GITHUB_SHA", "")),
+            "sha": ((event.get("pull_request") or {}).get("head") or {}).get("sha")
+            or event.get("after") or os.environ.get("GITHUB_SHA", ""),
         }
         # what every step inherits: this environment without the token, plus the runner's variables
         base = {k: v for k, v in os.environ.items() if k != "GITHUB_TOKEN"}
@@ -297,7 +309,7 @@ class Runner:
             "CI": "true", "GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": str(workspace),
             "GITHUB_EVENT_NAME": event_name, "GITHUB_EVENT_PATH": str(event_file or ""),
             "GITHUB_ACTION_PATH": str(action_file.parent), "GITHUB_REPOSITORY": repository,
-            "RUNNER_TEMP": str(temp),
+            "GITHUB_SHA": self.github["sha"], "RUNNER_TEMP": str(temp), "RUNNER_OS": "Linux",
         })
         self.base_env = base
         self.contexts: dict[str, Any] = {
@@ -308,6 +320,8 @@ class Runner:
         self.records: list[dict[str, Any]] = []
         self.uploads: list[dict[str, Any]] = []
         self.artifacts: list[dict[str, Any]] = []
+        self.cache_store = cache_store or temp / "cache-store"
+        self.caches: list[dict[str, Any]] = []
 
     def _inputs(self, given: dict[str, str]) -> dict[str, str]:
         declared = self.action.get("inputs") or {}
@@ -393,7 +407,92 @@ class Runner:
             return self._upload_sarif(with_), {}
         if action == "actions/upload-artifact":
             return self._upload_artifact(with_), {}
+        if action == "actions/cache/restore":
+            return self._cache_restore(with_)
+        if action == "actions/cache/save":
+            return self._cache_save(with_), {}
         raise ActionError(f"uses: {uses} is not emulated by this runner")
+
+    # ------------------------------------------------------------------ actions/cache, on a local folder
+    def _cache_inputs(self, with_: dict[str, str], allowed: set[str]) -> tuple[str, list[Path]]:
+        """The key and the paths, checked as actions/cache checks them; inputs not emulated are refused."""
+        unknown = sorted(set(with_) - allowed)
+        if unknown:
+            raise ActionError(f"actions/cache: input(s) {', '.join(unknown)} not emulated by this runner")
+        key = with_.get("key", "")
+        if not key or len(key) > 512 or "," in key:
+            raise ActionError(f"actions/cache: key {key!r} is empty, over 512 characters or holds a comma")
+        lines = [line.strip() for line in with_.get("path", "").splitlines() if line.strip()]
+        if not lines:
+            raise ActionError("actions/cache: path is empty")
+        paths = []
+        for line in lines:
+            if any(c in line for c in "*?[]!"):
+                raise ActionError(f"actions/cache: path {line!r}: patterns are not emulated by this runner")
+            path = Path(os.path.expanduser(line))
+            paths.append(path if path.is_absolute() else self.workspace / path)
+        return key, paths
+
+    def _cache_entries(self, paths: list[Path]) -> list[dict[str, Any]]:
+        """Saved entries of the same version (the same paths), newest first."""
+        entries = []
+        for meta in self.cache_store.glob("*/meta.json") if self.cache_store.is_dir() else []:
+            entry = json.loads(meta.read_text(encoding="utf-8"))
+            if entry.get("paths") == [str(p) for p in paths]:
+                entries.append({**entry, "dir": meta.parent})
+        return sorted(entries, key=lambda e: -int(e["created"]))
+
+    def _cache_restore(self, with_: dict[str, str]) -> tuple[int, dict[str, str]]:
+        key, paths = self._cache_inputs(with_, {"key", "path", "restore-keys"})
+        restore_keys = [line.strip() for line in with_.get("restore-keys", "").splitlines() if line.strip()]
+        entries = self._cache_entries(paths)
+        found = next((e for e in entries if e["key"] == key), None)
+        for prefix in [key, *restore_keys]:
+            if found is None:
+                found = next((e for e in entries if str(e["key"]).startswith(prefix)), None)
+        record: dict[str, Any] = {"action": "restore", "key": key, "restore_keys": restore_keys,
+                                  "matched": found["key"] if found else "", "hit": bool(found and found["key"] == key)}
+        self.caches.append(record)
+        outputs = {"cache-hit": "true" if record["hit"] else "false", "cache-primary-key": key,
+                   "cache-matched-key": record["matched"]}
+        if found is None:
+            print(f"cache/restore: cache not found for input keys: {', '.join([key, *restore_keys])}", flush=True)
+            return 0, outputs
+        for i, path in enumerate(paths):
+            saved = Path(found["dir"]) / "data" / str(i)
+            if saved.is_dir():
+                shutil.copytree(saved, path, dirs_exist_ok=True)
+            elif saved.is_file():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(saved, path)
+        print(f"cache/restore: restored from key {found['key']} ({self.cache_store})", flush=True)
+        return 0, outputs
+
+    def _cache_save(self, with_: dict[str, str]) -> int:
+        key, paths = self._cache_inputs(with_, {"key", "path"})
+        record: dict[str, Any] = {"action": "save", "key": key, "saved": False}
+        self.caches.append(record)
+        if any(e["key"] == key for e in self._cache_entries(paths)):
+            print(f"::warning::Failed to save: Unable to reserve cache with key {key}, another job may be "
+                  "creating this cache.", flush=True)
+            return 0
+        if not any(p.exists() for p in paths):
+            print("::warning::Path Validation Error: Path(s) specified in the action for caching do(es) not "
+                  "exist, hence no cache is being saved.", flush=True)
+            return 0
+        self.cache_store.mkdir(parents=True, exist_ok=True)
+        entry = Path(tempfile.mkdtemp(dir=self.cache_store, prefix="entry-"))
+        for i, path in enumerate(paths):
+            if path.is_dir():
+                shutil.copytree(path, entry / "data" / str(i))
+            elif path.is_file():
+                (entry / "data").mkdir(exist_ok=True)
+                shutil.copy2(path, entry / "data" / str(i))
+        meta = {"key": key, "paths": [str(p) for p in paths], "created": time.time_ns()}
+        (entry / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+        record["saved"] = True
+        print(f"cache/save: saved {', '.join(map(str, paths))} under key {key} ({self.cache_store})", flush=True)
+        return 0
 
     def _upload_sarif(self, with_: dict[str, str]) -> int:
         import jsonschema  # the `test` extra
@@ -447,6 +546,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--input", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--temp", type=Path, help="runner.temp (default: a fresh temporary folder)")
     parser.add_argument("--summary", type=Path, help="write steps, outputs and uploads as JSON here")
+    parser.add_argument("--cache-store", type=Path,
+                        help="the folder actions/cache/restore and save use as GitHub's cache service, kept "
+                             "between runs (default: a fresh one in runner.temp)")
     args = parser.parse_args(argv)
     try:
         inputs: dict[str, str] = {}
@@ -458,7 +560,7 @@ def main(argv: list[str] | None = None) -> int:
         temp = args.temp or Path(tempfile.mkdtemp(prefix="impact-action-"))
         temp.mkdir(parents=True, exist_ok=True)
         runner = Runner(args.action.resolve(), args.workspace.resolve(), args.event and args.event.resolve(),
-                        args.event_name, inputs, temp.resolve())
+                        args.event_name, inputs, temp.resolve(), args.cache_store and args.cache_store.resolve())
         code = runner.run()
         outputs = runner.outputs()
     except (ActionError, OSError, yaml.YAMLError) as exc:
@@ -468,7 +570,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"output {name}={value}")
     if args.summary:
         args.summary.write_text(json.dumps({"exit_code": code, "steps": runner.records, "outputs": outputs,
-                                            "sarif_uploads": runner.uploads, "artifacts": runner.artifacts},
+                                            "sarif_uploads": runner.uploads, "artifacts": runner.artifacts,
+                                            "caches": runner.caches},
                                            indent=2), encoding="utf-8")
     return code
 
