@@ -70,6 +70,7 @@ class Func:
     returns: list[ts.Node] = field(default_factory=list)  # returned expressions (and arrow bodies)
     ret_key: str = ""  # why the returned value is a key
     ret_elems: dict[int, str] = field(default_factory=dict)  # returns a tuple: position -> why it holds the key
+    tparam_slots: dict[int, str] = field(default_factory=dict)  # `flow.syntax.tparam_slot`'s answers by node id
 
     @property
     def named(self) -> Func:

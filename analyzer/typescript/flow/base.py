@@ -77,6 +77,11 @@ class FlowBase:
         self.changed = False
         self._type_depth = 0
         self._member_cache: dict[tuple[object, str], tuple[ts.Node, FileIndex] | None] = {}
+        self._declaring_cache: dict[tuple[str, str], TypeRef] = {}
+        self._prop_exprs_cache: dict[tuple[str, str], list[tuple[ts.Node, Func]]] = {}
+        self._attrs: dict[int, list[tuple[str, ts.Node, bool]]] = {}  # JSX element id -> its expression attributes
+        self._generic: dict[int, bool] = {}
+        self._calls_parts: dict[int, tuple[ts.Node | None, list[ts.Node], str]] = {}  # see `_call_parts`
         self._btype_cache: dict[int, TypeRef | None] = {}
 
     def module_binding(self, name: str, fi: FileIndex, func: Func | None) -> Binding | None:
@@ -91,6 +96,13 @@ class FlowBase:
                     self._module_vars[n].append(mb)
         found = self._module_vars.get(name, [])
         return found[0] if len(found) == 1 else None
+
+    def generic(self, g: Func) -> bool:
+        """Whether `g` declares type parameters (`byId<T>(...)`), asked once per function."""
+        found = self._generic.get(id(g))
+        if found is None:
+            found = self._generic[id(g)] = g.node.child_by_field_name("type_parameters") is not None
+        return found
 
     def foreign(self, name: str | None) -> bool:
         """A name that designates another entity's ids (`patientId` where `patients` is another table of the

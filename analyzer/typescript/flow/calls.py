@@ -178,7 +178,7 @@ class Calls(Holders):
                     if state is not None and state.kind == "state" and state.setter == g.file.text(ret):
                         self._setter_call(state, args, func, fi)
         for g in targets:
-            if g.node.child_by_field_name("type_parameters") is not None:
+            if self.generic(g):
                 self._generic_args(fi, call, func, args, g)
                 self._generic_slots(fi, func, args, g)
             for i, arg in enumerate(args):

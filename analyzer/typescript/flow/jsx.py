@@ -20,19 +20,29 @@ _UNTYPED_ROWS = "rows of a type not worked out"
 class Jsx(Calls):
     """Props and data attributes."""
 
+    def _jsx_attributes(self, fi: FileIndex, el: ts.Node) -> list[tuple[str, ts.Node, bool]]:
+        """`name={expr}` attributes of an element: name, expression, whether it is stringified (syntax only,
+        worked out once; each round asks again)."""
+        found = self._attrs.get(el.id)
+        if found is None:
+            found = []
+            for attr in el.named_children:
+                if attr.type != "jsx_attribute" or not attr.named_children:
+                    continue
+                kids = attr.named_children
+                value = kids[1] if len(kids) > 1 else None
+                if value is None or value.type != "jsx_expression" or not value.named_children:
+                    continue
+                expr = value.named_children[0]
+                found.append((fi.text(kids[0]), expr, stringified(expr, fi)))
+            self._attrs[el.id] = found
+        return found
+
     def _jsx(self, fi: FileIndex, el: ts.Node, func: Func | None, comps: list[Func]) -> None:
         for g in comps:
-            if g.node.child_by_field_name("type_parameters") is not None:
+            if self.generic(g):
                 self._generic_props(fi, el, func, g)
-        for attr in el.named_children:
-            if attr.type != "jsx_attribute" or not attr.named_children:
-                continue
-            aname = fi.text(attr.named_children[0])
-            value = attr.named_children[1] if len(attr.named_children) > 1 else None
-            if value is None or value.type != "jsx_expression" or not value.named_children:
-                continue
-            expr = value.named_children[0]
-            text = stringified(expr, fi)
+        for aname, expr, text in self._jsx_attributes(fi, el):
             for g in comps:
                 if not g.params or not g.params[0]:
                     continue

@@ -167,13 +167,20 @@ class KeyExprs(TypeFacts):
             return ""
         return self.select_events.get(b.func.node.id, "")
 
+    def _call_parts(self, expr: ts.Node, fi: FileIndex) -> tuple[ts.Node | None, list[ts.Node], str]:
+        """A call's function node, its arguments and the function's text (syntax only, worked out once)."""
+        found = self._calls_parts.get(expr.id)
+        if found is None:
+            fn = expr.child_by_field_name("function")
+            args_node = expr.child_by_field_name("arguments")
+            found = (fn, args_node.named_children if args_node is not None else [], fi.text(fn) if fn is not None else "")
+            self._calls_parts[expr.id] = found
+        return found
+
     def _call_is_key(self, expr: ts.Node, func: Func | None, fi: FileIndex, depth: int) -> str:
-        fn = expr.child_by_field_name("function")
-        args_node = expr.child_by_field_name("arguments")
-        args = args_node.named_children if args_node is not None else []
+        fn, args, ftext = self._call_parts(expr, fi)
         if fn is None:
             return ""
-        ftext = fi.text(fn)
         if ftext in CASTS or ftext in ("JSON.parse", "Math.max", "Math.min", "Math.abs"):
             for a in args if ftext.startswith("Math.") else args[:1]:
                 target = a.named_children[0] if a.type == "spread_element" and a.named_children else a
@@ -394,6 +401,13 @@ class KeyExprs(TypeFacts):
         return self._returned_prop_exprs(callee_name(fi, b.init), prop)
 
     def _returned_prop_exprs(self, callee: str, prop: str) -> list[tuple[ts.Node, Func]]:
+        """What the functions named `callee` return as `prop` of an object literal (syntax only: memoized)."""
+        found = self._prop_exprs_cache.get((callee, prop))
+        if found is None:
+            found = self._prop_exprs_cache[(callee, prop)] = self._returned_prop_exprs_of(callee, prop)
+        return list(found)
+
+    def _returned_prop_exprs_of(self, callee: str, prop: str) -> list[tuple[ts.Node, Func]]:
         out = []
         for g in self.funcs.get(callee, ()):
             for ret, owner in returned_objects(g):

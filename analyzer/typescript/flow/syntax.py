@@ -72,9 +72,18 @@ def is_tuple(array: ts.Node) -> bool:
 def tparam_slot(g: Func, type_node: ts.Node | None) -> str:
     """The type parameter of the generic `g` a parameter or return type carries (`T` of `list: readonly T[]`,
     `value: T`, `: T[]` of `toggleIn<T>`), "" when it carries none, several, or a function of one (`(item: T) => K`).
-    Each call binds T anew: a key given at one call says nothing of the others."""
+    Each call binds T anew: a key given at one call says nothing of the others. Memoized on `g` (syntax only)."""
+    if type_node is None:
+        return ""
+    found_slot = g.tparam_slots.get(type_node.id)
+    if found_slot is None:
+        found_slot = g.tparam_slots[type_node.id] = _tparam_slot(g, type_node)
+    return found_slot
+
+
+def _tparam_slot(g: Func, type_node: ts.Node) -> str:
     tps = g.node.child_by_field_name("type_parameters")
-    if tps is None or type_node is None:
+    if tps is None:
         return ""
     names = {g.file.text(tp.child_by_field_name("name") or tp) for tp in tps.named_children}
     found: set[str] = set()

@@ -72,9 +72,18 @@ class TypeFacts(FlowBase):
 
     def declaring(self, ref: TypeRef, member: str, depth: int = 0) -> TypeRef:
         """The declared type that holds `member`: `BulkCancelResult` for `BulkCancelResponse = BulkCancelResult`
-        (a generated client's alias), the interface an `extends` brings it from; `ref` itself otherwise."""
+        (a generated client's alias), the interface an `extends` brings it from; `ref` itself otherwise.
+        Memoized: declarations do not change during the flow, and every round asks again."""
         if not isinstance(ref, str) or depth > 6:
             return ref
+        if depth == 0:
+            found = self._declaring_cache.get((ref, member))
+            if found is None:
+                found = self._declaring_cache[(ref, member)] = self._declaring(ref, member, 0)
+            return found
+        return self._declaring(ref, member, depth)
+
+    def _declaring(self, ref: str, member: str, depth: int) -> TypeRef:
         for d in self.types.get(ref, ()):
             if member in d.members:
                 return ref
