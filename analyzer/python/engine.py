@@ -476,14 +476,9 @@ def _learn_response_models(pf: ParsedFile, model: KeyModel, flow: Flow) -> None:
 def _name_nodes(node: Any) -> list[Any]:
     import libcst as cst
 
-    out: list[cst.Name] = []
+    from analyzer.python.walk import find
 
-    class V(cst.CSTVisitor):
-        def visit_Name(self, n: cst.Name) -> None:
-            out.append(n)
-
-    node.visit(V())
-    return out
+    return find(node, cst.Name)
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

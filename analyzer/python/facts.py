@@ -126,7 +126,30 @@ def _attr_fk(node: cst.Attribute) -> str | None:
     return None
 
 
+#: what a class statement alone decides (and, for a table, the scan's project names), asked again on every
+#: learning pass and by the rules: per scan, by class node (a CST node hashes by identity). `clear_caches`
+#: (a new Flow, one per scan) empties them.
+_TABLES: dict[cst.ClassDef, str | None] = {}
+_ATTRS: dict[cst.ClassDef, list[ClassAttr]] = {}
+_CAMEL: dict[cst.ClassDef, bool] = {}
+_RECORD_BASES: dict[cst.ClassDef, tuple[str, ...]] = {}
+
+
+def clear_caches() -> None:
+    _TABLES.clear()
+    _ATTRS.clear()
+    _CAMEL.clear()
+    _RECORD_BASES.clear()
+
+
 def _class_table(pf: ParsedFile, cls: cst.ClassDef) -> str | None:
+    if cls in _TABLES:
+        return _TABLES[cls]
+    got = _TABLES[cls] = _read_class_table(pf, cls)
+    return got
+
+
+def _read_class_table(pf: ParsedFile, cls: cst.ClassDef) -> str | None:
     for stmt in _body(cls):
         target, value = _simple_assign(stmt)
         if target == "__tablename__":
@@ -171,6 +194,13 @@ class ClassAttr:
 
 
 def class_attrs(cls: cst.ClassDef) -> list[ClassAttr]:
+    got = _ATTRS.get(cls)
+    if got is None:
+        got = _ATTRS[cls] = _read_class_attrs(cls)
+    return list(got)
+
+
+def _read_class_attrs(cls: cst.ClassDef) -> list[ClassAttr]:
     out = []
     for stmt in _body(cls):
         if isinstance(stmt, cst.AnnAssign) and isinstance(stmt.target, cst.Name):
@@ -399,31 +429,47 @@ RECORD_KINDS = ("pydantic", "dataclass", "typeddict", "namedtuple")
 
 
 def record_kind(pf: ParsedFile, cls: cst.ClassDef, known: dict[str, str]) -> str | None:
+    """The kind of record a class is (pydantic, dataclass, typeddict, namedtuple; a subclass of a known record
+    is of its kind), None when not a record. What the class statement decides is read once per scan
+    (`_record_bases`): per base in order, a kind, or a name to look up in `known`."""
+    got = _RECORD_BASES.get(cls)
+    if got is None:
+        got = _RECORD_BASES[cls] = _record_bases(pf, cls)
+    for kind_or_name in got:
+        if kind_or_name.startswith(":"):
+            return kind_or_name[1:] or None
+        if kind_or_name in known:
+            return known[kind_or_name]
+    return None
+
+
+def _record_bases(pf: ParsedFile, cls: cst.ClassDef) -> tuple[str, ...]:
+    """record_kind's reading of the class statement, in its order: ":kind" for what decides the kind, else the
+    base's name (its kind is that of a record by this name, when one is known by then)."""
     if _class_table(pf, cls) is not None:
-        return None
+        return (":",)  # a table: no record (record_kind answers None)
     for d in cls.decorators:
         target = d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator
         if pf.resolves_to(target, "dataclass", packages=("dataclasses", "pydantic", "attr")):
-            return "dataclass"
+            return (":dataclass",)
+    out: list[str] = []
     for base in cls.bases:
         b = base.value
         if isinstance(b, cst.Subscript):  # a generic model: `schemas.BaseUser[int]`
             b = b.value
         if pf.resolves_to(b, "BaseModel", "SQLModel", "BaseSettings", packages=("pydantic", "sqlmodel",
                                                                                   "pydantic_settings")):
-            return "pydantic"
+            return (*out, ":pydantic")
         if pf.resolves_to(b, "BaseUser", "BaseUserCreate", "BaseUserUpdate", "BaseOAuthAccount",
                           packages=("fastapi_users",)) or pf.resolves_to(b, "CamelModel", packages=(
                               "fastapi_camelcase", "humps", "pydantic_camel_case")):
-            return "pydantic"  # Pydantic models of libraries: fastapi-users' schemas, camelCase base models
+            return (*out, ":pydantic")  # Pydantic models of libraries: fastapi-users' schemas, camelCase base models
         if pf.resolves_to(b, "TypedDict", packages=("typing", "typing_extensions")):
-            return "typeddict"
+            return (*out, ":typeddict")
         if pf.resolves_to(b, "NamedTuple", packages=("typing",)):
-            return "namedtuple"
-        name = b.value if isinstance(b, cst.Name) else b.attr.value if isinstance(b, cst.Attribute) else ""
-        if name in known:
-            return known[name]
-    return None
+            return (*out, ":namedtuple")
+        out.append(b.value if isinstance(b, cst.Name) else b.attr.value if isinstance(b, cst.Attribute) else "")
+    return tuple(out)
 
 
 def schema_affinity(model: KeyModel, name: str) -> tuple[str, str | None] | None:
@@ -468,6 +514,7 @@ _ROLES = ("Out", "In", "Read", "Public", "Response", "Resp", "Detail", "Details"
           "Export", "Row", "Entry", "Result", "Get", "Show")
 
 
+@functools.lru_cache(maxsize=65536)
 def schema_stem(name: str) -> str:
     """`DocDetailOut` -> `Doc`: the subject of a schema name, without its role words."""
     stem = name
@@ -564,8 +611,11 @@ def learn_field_aliases(pf: ParsedFile, model: KeyModel) -> None:
 def _learn_json_names(pf: ParsedFile, model: KeyModel, cls: cst.ClassDef, learned: dict[str, str]) -> None:
     name = cls.name.value
     keyed = model.schema_key_fields(name) | set(learned)
-    camel = "to_camel" in pf.code(cls) or "alias_generator" in pf.code(cls) and "camel" in pf.code(cls).lower() \
-        or any(pf.resolves_to(b.value, "CamelModel") for b in cls.bases)
+    camel = _CAMEL.get(cls)
+    if camel is None:
+        code = pf.code(cls)
+        camel = _CAMEL[cls] = "to_camel" in code or "alias_generator" in code and "camel" in code.lower() \
+            or any(pf.resolves_to(b.value, "CamelModel") for b in cls.bases)
     for attr in class_attrs(cls):
         if attr.annotation is None or not (attr.name in keyed or attr.name in model.key_names):
             continue
@@ -634,6 +684,12 @@ class Routers:
     #: all source texts, to find the value of a non-literal prefix (`settings.api_prefix`)
     texts: dict[str, str] = field(default_factory=dict)
     _constants: dict[str, str] = field(default_factory=dict)
+    #: what collect_routers read from each file (a file's routers are its own: read once, added on every pass);
+    #: not pickled (diff mode's snapshot)
+    _read: dict[ParsedFile, Routers] = field(default_factory=dict, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, object]:
+        return {**self.__dict__, "_read": {}}
 
     def constant(self, name: str) -> str:
         """The string a settings field or constant named `name` defaults to, found in any source text."""
@@ -675,6 +731,20 @@ class Routers:
 
 
 def collect_routers(pf: ParsedFile, routers: Routers) -> None:
+    """The file's routers, prefixes, include_router edges (`pending`, to resolve), views and dependencies, into
+    `routers`. Only the file (and the texts, for a prefix's constant) decides them: they are read once per file
+    into a Routers of their own, then added again on each pass (in the same order: the same result)."""
+    got = routers._read.get(pf)
+    if got is None:
+        got = routers._read[pf] = Routers(texts=routers.texts, _constants=routers._constants)
+        _read_routers(pf, got)
+    routers.own.update(got.own)
+    routers.views.update(got.views)
+    routers.pending += got.pending
+    routers.dependencies |= got.dependencies
+
+
+def _read_routers(pf: ParsedFile, routers: Routers) -> None:
     for entry in pf.of(cst.Assign):
         node = entry.node
         assert isinstance(node, cst.Assign)

@@ -8,6 +8,7 @@ Every learned fact keeps its evidence ("`doc_key` <- `item.id` (ContentItem.id) 
 
 from __future__ import annotations
 
+import functools
 import re
 
 import libcst as cst
@@ -15,6 +16,7 @@ import libcst as cst
 from analyzer.python.facts import callee_name, kwarg, positional
 from analyzer.python.keys import GENERIC_PK_NAMES, KeyModel
 from analyzer.python.parsed import FuncInfo, ParsedFile
+from analyzer.python.walk import find
 
 Ev = tuple[str, str]  # (evidence, target "table.column")
 Slots = tuple["Ev | None", ...]  # per column of a row (or element of a tuple): why it holds the key
@@ -55,6 +57,17 @@ _COMMON_METHODS = {"get", "list", "add", "delete", "update", "create", "filter",
                    "loads", "encode", "decode", "search", "match", "sub", "sort", "index", "find"}
 
 
+class _Memo:
+    """Answers the registry computes from its tables, dropped when a file is added. (Not a dict or set attribute
+    of the registry itself: reanalysis.Tracker.note_registry compares those between rounds.)"""
+
+    def __init__(self) -> None:
+        self.methods: dict[str, list[str]] = {}  # method_ids
+        self.attr_values: dict[tuple[str, str], set[str]] = {}  # class_attr_values
+        #: resolve: (id of the callee expression, id of the caller, receiver class) -> (the expression, answer)
+        self.resolved: dict[tuple[int, int, str | None], tuple[cst.BaseExpression, FuncInfo | None]] = {}
+
+
 class Registry:
     """Every function and class of the scanned code, to resolve calls across files.
 
@@ -85,9 +98,14 @@ class Registry:
         self.type_vars: set[str] = set()
         self.class_tparams: dict[str, set[str]] = {}
         self.tparam_names: set[str] = set()  # every name above
+        self._memo = _Memo()
+
+    def __getstate__(self) -> dict[str, object]:
+        return {**vars(self), "_memo": _Memo()}  # (its answers hold syntax trees; diff mode's snapshot pickles this)
 
     def add(self, pf: ParsedFile) -> None:
         self._by_suffix.clear()
+        self._memo = _Memo()
         for entry in pf.of(cst.Assign):  # T = TypeVar("T", bound=Model) (before the classes that use it)
             node = entry.node
             assert isinstance(node, cst.Assign)
@@ -191,14 +209,17 @@ class Registry:
     def class_attr_values(self, cls: str, attr: str) -> set[str]:
         """What a class attribute is set to in `cls`'s body or in the body of a subclass (direct or not): the
         models a generic base's `self.model` stands for."""
-        family, todo = {cls}, [cls]
-        while todo and len(family) < 200:
-            parent = todo.pop()
-            for child, bases in self.class_bases.items():
-                if parent in bases and child not in family:
-                    family.add(child)
-                    todo.append(child)
-        return {v for c in family for v in self.class_values.get((c, attr), ())}
+        got = self._memo.attr_values.get((cls, attr))
+        if got is None:
+            family, todo = {cls}, [cls]
+            while todo and len(family) < 200:
+                parent = todo.pop()
+                for child, bases in self.class_bases.items():
+                    if parent in bases and child not in family:
+                        family.add(child)
+                        todo.append(child)
+            got = self._memo.attr_values[(cls, attr)] = {v for c in family for v in self.class_values.get((c, attr), ())}
+        return set(got)
 
     def receiver_class(self, fi: FuncInfo | None, node: cst.BaseExpression) -> str | None:
         if isinstance(node, cst.Name):
@@ -235,15 +256,27 @@ class Registry:
         return None
 
     def resolve(self, pf: ParsedFile, func: cst.BaseExpression, fi: FuncInfo | None = None) -> FuncInfo | None:
-        found = self._resolve(pf, func, fi)
+        """The function a call of `func` runs, or None. Besides the registry's tables (which change only when a
+        file is added, see _Memo), only the receiver's class depends on what the flow learned: the answer is
+        kept per call site, caller and receiver class."""
+        cls = self.receiver_class(fi, func.value) if isinstance(func, cst.Attribute) else None
+        key = (id(func), id(fi), cls)
+        hit = self._memo.resolved.get(key)
+        if hit is not None and hit[0] is func:
+            return hit[1]
+        found = self._resolve(pf, func, fi, cls)
         if found is not None and isinstance(func, cst.Name) and fi is not None and fi.param(func.value) is not None \
                 and is_fixture(found):
-            return self.fixture_value(found)  # `make_item(...)` in a test: the function the fixture returns
+            found = self.fixture_value(found)  # `make_item(...)` in a test: the function the fixture returns
+        self._memo.resolved[key] = (func, found)
         return found
 
     def method_ids(self, name: str) -> list[str]:
         """Func ids of the methods named `name` (diff mode answers from its snapshot, without parsing them)."""
-        return [i for i in self.by_name.get(name, []) if self.by_id[i][1].cls]
+        got = self._memo.methods.get(name)
+        if got is None:
+            got = self._memo.methods[name] = [i for i in self.by_name.get(name, []) if self.by_id[i][1].cls]
+        return list(got)
 
     def fixture_value(self, fixture: FuncInfo) -> FuncInfo | None:
         """The inner function a factory fixture returns (`def _make(**kw): ...; return _make`), or None."""
@@ -258,9 +291,8 @@ class Registry:
         found = [self.by_id[fid][1] for fid in self.by_name.get(name, ()) if is_fixture(self.by_id[fid][1])]
         return found[0] if len(found) == 1 else None
 
-    def _resolve(self, pf: ParsedFile, func: cst.BaseExpression, fi: FuncInfo | None = None) -> FuncInfo | None:
+    def _resolve(self, pf: ParsedFile, func: cst.BaseExpression, fi: FuncInfo | None, cls: str | None) -> FuncInfo | None:
         if isinstance(func, cst.Attribute):
-            cls = self.receiver_class(fi, func.value)
             if cls is not None:
                 local = f"{pf.modname}.{cls}.{func.attr.value}"  # a class of this module (each test's `Routes`)
                 fid = local if local in self.by_id else self.inherited_method(cls, func.attr.value)
@@ -605,7 +637,7 @@ class Flow:
         tuples = self._returned_tuples.get(fn.func_id)
         if tuples is None:
             tuples = self._returned_tuples[fn.func_id] = [
-                r.value for r in _walk_returns(fn.node) if isinstance(r.value, cst.Tuple) and
+                r.value for r in pf.returns_of(fn) if isinstance(r.value, cst.Tuple) and
                 not any(isinstance(e, cst.StarredElement) for e in r.value.elements)]
         got: list[Ev | None] = []
         for tup in tuples:
@@ -717,10 +749,7 @@ class Flow:
     # ------------------------------------------------------------------ functions
     def named_key(self, fname: str) -> str | None:
         """A function named after the key (`parse_content_id`, `next_content_id`) -> that key name."""
-        for key in self.model.key_names:
-            if not key.endswith("s") and re.search(rf"(^|_){re.escape(key)}s?(_|$)", fname) and fname != key:
-                return key
-        return None
+        return _named_key(fname, tuple(self.model.key_names))  # (every key name is read, as the loop did)
 
     def seed_params(self, pf: ParsedFile, fi: FuncInfo) -> None:
         learned = self.model.params.get(fi.func_id, {})
@@ -1348,6 +1377,14 @@ def _assigned_params(pf: ParsedFile, fi: FuncInfo, name: str) -> list[str]:
     return out
 
 
+@functools.lru_cache(maxsize=4096)
+def _named_key(fname: str, keys: tuple[str, ...]) -> str | None:
+    for key in keys:
+        if not key.endswith("s") and re.search(rf"(^|_){re.escape(key)}s?(_|$)", fname) and fname != key:
+            return key
+    return None
+
+
 def _named_lookup(call: cst.Call) -> str | None:
     """The column a data-access call names for its value (`repo.get(owner, "parent_id")` -> parent_id), or None.
     Such a method's value parameter takes whatever column the call names: it is no key slot of its own."""
@@ -1436,14 +1473,7 @@ def _code_of(node: cst.CSTNode) -> str:
 
 
 def _walk_subscripts(node: cst.CSTNode) -> list[cst.Subscript]:
-    out: list[cst.Subscript] = []
-
-    class V(cst.CSTVisitor):
-        def visit_Subscript(self, n: cst.Subscript) -> None:
-            out.append(n)
-
-    node.visit(V())
-    return out
+    return find(node, cst.Subscript)
 
 
 def _int_value(node: cst.BaseExpression) -> int | None:
@@ -1472,18 +1502,15 @@ def _names(node: cst.CSTNode) -> list[str]:
 
 
 def _walk_names(node: cst.CSTNode) -> list[str]:
+    """The names under `node`, and the strings that are identifiers (`list["Item"]`), in source order."""
     out: list[str] = []
-
-    class V(cst.CSTVisitor):
-        def visit_Name(self, n: cst.Name) -> None:
+    for n in find(node, (cst.Name, cst.SimpleString)):
+        if isinstance(n, cst.Name):
             out.append(n.value)
-
-        def visit_SimpleString(self, n: cst.SimpleString) -> None:
+        elif isinstance(n, cst.SimpleString):
             v = n.evaluated_value
             if isinstance(v, str) and v.isidentifier():
                 out.append(v)
-
-    node.visit(V())
     return out
 
 
@@ -1515,9 +1542,12 @@ _RETURNS: dict[cst.CSTNode, bool] = {}
 
 
 def clear_caches() -> None:
+    from analyzer.python import facts
+
     _CALLS.clear()
     _NAMES.clear()
     _RETURNS.clear()
+    facts.clear_caches()
 
 
 def _query_class(flow: Flow, recv: cst.BaseExpression) -> str | None:
@@ -1559,14 +1589,7 @@ def _calls(node: cst.CSTNode) -> list[cst.Call]:
 
 
 def _walk_calls(node: cst.CSTNode) -> list[cst.Call]:
-    out: list[cst.Call] = []
-
-    class V(cst.CSTVisitor):
-        def visit_Call(self, n: cst.Call) -> None:
-            out.append(n)
-
-    node.visit(V())
-    return out
+    return find(node, cst.Call)
 
 
 def _dict_items(node: cst.BaseExpression) -> list[tuple[str, cst.BaseExpression]]:
@@ -1611,24 +1634,6 @@ def _operands(expr: cst.BaseExpression) -> list[cst.Name]:
     return []
 
 
-def _walk_returns(node: cst.FunctionDef) -> list[cst.Return]:
-    """The return statements of a function, not of the functions nested in it."""
-    found: list[cst.Return] = []
-
-    class _V(cst.CSTVisitor):
-        def visit_Return(self, n: cst.Return) -> None:
-            found.append(n)
-
-        def visit_FunctionDef(self, n: cst.FunctionDef) -> bool:
-            return n is node
-
-        def visit_Lambda(self, n: cst.Lambda) -> bool:
-            return False
-
-    node.visit(_V())
-    return found
-
-
 def _returns_value(node: cst.FunctionDef) -> bool:
     got = _RETURNS.get(node)
     if got is None:
@@ -1637,18 +1642,12 @@ def _returns_value(node: cst.FunctionDef) -> bool:
 
 
 def _walk_returns_value(node: cst.FunctionDef) -> bool:
-    found = []
+    return any(n.value is not None and not (isinstance(n.value, cst.Name) and n.value.value in ("True", "False"))
+               for n in find(node, cst.Return, _outside_functions))
 
-    class V(cst.CSTVisitor):
-        def visit_Return(self, n: cst.Return) -> None:
-            if n.value is not None and not (isinstance(n.value, cst.Name) and n.value.value in ("True", "False")):
-                found.append(n)
 
-        def visit_FunctionDef(self, n: cst.FunctionDef) -> bool:
-            return n is node
-
-    node.visit(V())
-    return bool(found)
+def _outside_functions(node: cst.CSTNode) -> bool:
+    return not isinstance(node, cst.FunctionDef)
 
 
 _SCALARS = {"int", "str", "object", "Any", "None", "Optional", "bytes"}

@@ -8,8 +8,8 @@ of one parsed file (`ctx.pf`) and the shared key model (`ctx.model`, `ctx.flow`)
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import libcst as cst
@@ -31,6 +31,7 @@ from analyzer.python.facts import Routers
 from analyzer.python.flow import Ev, Flow
 from analyzer.python.keys import KeyModel
 from analyzer.python.parsed import FuncInfo, ParsedFile
+from analyzer.python.walk import find
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,8 @@ class FileCtx:
     flow: Flow
     routers: Routers
     record_kinds: dict[str, str]
+    #: what several rules ask of this file, computed by the first (`sql_raw.sql_strings`)
+    shared: dict[str, object] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ findings
     def finding(self, rule: PyRule, node: cst.CSTNode, symbol: str, message: str, *, evidence: str = "",
@@ -126,7 +129,7 @@ class FileCtx:
         if not new:
             return ()
         out = []
-        for n in _find(node, cst.Name):
+        for n in find(node, cst.Name):
             assert isinstance(n, cst.Name)
             if n.value == "int":
                 start, end = self.pf.offsets(n)
@@ -139,7 +142,7 @@ class FileCtx:
         assigned). A `tuple[int, int]` of `(row[0], row[1])` rows changes only where a column holds the key; a
         `dict[int, int]` only the side that holds it (`key_side=False`: never the key side, which PY054 owns).
         ((), review) when the tuple's key element cannot be told."""
-        tup = next((n for n in _find(ann, cst.Subscript) if isinstance(n, cst.Subscript)
+        tup = next((n for n in find(ann, cst.Subscript) if isinstance(n, cst.Subscript)
                     and isinstance(n.value, cst.Name) and n.value.value in ("tuple", "Tuple")), None)
         if tup is None:
             if isinstance(ann, cst.Subscript) and isinstance(ann.value, (cst.Name, cst.Attribute)) \
@@ -190,7 +193,7 @@ class FileCtx:
         return (keys, vals) if keys or vals else (True, True)
 
     def has_int(self, node: cst.CSTNode | None) -> bool:
-        return node is not None and any(isinstance(n, cst.Name) and n.value == "int" for n in _find(node, cst.Name))
+        return node is not None and any(isinstance(n, cst.Name) and n.value == "int" for n in find(node, cst.Name))
 
     def layer_of(self, fi: FuncInfo | None, default: str) -> str:
         """Layer from the construct first (route, task), then the path, then the rule's default."""
@@ -243,22 +246,6 @@ def _tail(node: cst.BaseExpression) -> str:
     return node.value if isinstance(node, cst.Name) else node.attr.value if isinstance(node, cst.Attribute) else ""
 
 
-def _find(node: cst.CSTNode, kind: type) -> list[cst.CSTNode]:
-    out: list[cst.CSTNode] = []
-
-    class V(cst.CSTVisitor):
-        def on_visit(self, n: cst.CSTNode) -> bool:
-            if isinstance(n, kind):
-                out.append(n)
-            return True
-
-    node.visit(V())
-    return out
-
-
 def find_all(node: cst.CSTNode, kind: type) -> list[cst.CSTNode]:
-    return _find(node, kind)
-
-
-def walk_children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    yield from _find(node, cst.CSTNode)
+    """The nodes of `kind` under `node` (and `node` itself), in source order (not whitespace or punctuation)."""
+    return find(node, kind)

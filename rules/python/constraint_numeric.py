@@ -8,6 +8,7 @@ from analyzer.rules.python.pydantic_field import record_key_fields
 
 from analyzer.models import ANY_TARGET, NOT_BIGINT, Edit, Finding
 from analyzer.python import facts
+from analyzer.python.walk import find
 
 _BOUNDS = {"gt", "ge", "lt", "le", "multiple_of"}
 _MAKERS = {"Field", "Path", "Query", "Body", "Form", "Header", "conint", "Param"}
@@ -16,15 +17,8 @@ INT8_MAX = 2**63 - 1
 
 def _bounds(node: cst.CSTNode) -> list[cst.Arg]:
     """`gt=0`-style keyword arguments of Field/Path/Query/conint calls anywhere inside `node`."""
-    out: list[cst.Arg] = []
-
-    class V(cst.CSTVisitor):
-        def visit_Call(self, call: cst.Call) -> None:
-            if facts.callee_name(call) in _MAKERS:
-                out.extend(a for a in call.args if a.keyword is not None and a.keyword.value in _BOUNDS)
-
-    node.visit(V())
-    return out
+    return [a for call in find(node, cst.Call) if facts.callee_name(call) in _MAKERS
+            for a in call.args if a.keyword is not None and a.keyword.value in _BOUNDS]
 
 
 def _caps(arg: cst.Arg) -> bool:

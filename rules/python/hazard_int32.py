@@ -56,9 +56,12 @@ class Int32Pack(PyRule):
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         pf = ctx.pf
+        tails = {"pack", "pack_into", "array", "asarray", "fromiter", *_numpy_names()}
         for entry in pf.of(cst.Call):
             call = entry.node
             assert isinstance(call, cst.Call)
+            if not any(q.rsplit(".", 1)[-1] in tails for q in pf.qnames(call.func)):
+                continue  # none of the calls below, whatever the package
             args = facts.positional(call)
             slots: list[tuple[cst.BaseExpression, int, str]] = []  # (value, width in bytes, what packs it)
             if pf.resolves_to(call.func, "pack", "pack_into", packages=("struct",)) and args:

@@ -8,6 +8,7 @@ from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
 from analyzer.models import NOT_BIGINT, Edit, Finding
 from analyzer.python import facts
 from analyzer.python.flow import REQUEST_MAPS
+from analyzer.python.walk import find
 
 
 class IntCast(PyRule):
@@ -113,6 +114,8 @@ class IntCast(PyRule):
         for entry in ctx.pf.of(cst.Call):  # GpsPing(vehicle_ref=int(row["vehicle"])): passed where a key goes
             call = entry.node
             assert isinstance(call, cst.Call)
+            if not any(_direct_int_calls(a.value) for a in call.args):
+                continue  # (no int() passed: spare resolving the callee)
             f = call.func
             orm = model.orm.get(f.value) if isinstance(f, cst.Name) else None
             callee = None if orm is not None else ctx.flow.registry.resolve(ctx.pf, f, entry.func)
@@ -149,16 +152,7 @@ class IntCast(PyRule):
 
 
 def _contains(root: cst.CSTNode, node: cst.CSTNode) -> bool:
-    found = []
-
-    class V(cst.CSTVisitor):
-        def on_visit(self, n: cst.CSTNode) -> bool:
-            if n is node:
-                found.append(n)
-            return not found
-
-    root.visit(V())
-    return bool(found)
+    return any(n is node for n in find(root, type(node)))
 
 
 def _direct_int_calls(expr: cst.BaseExpression) -> list[cst.Call]:

@@ -8,6 +8,7 @@ from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
 from analyzer.models import NOT_BIGINT, Finding
 from analyzer.python.flow import _calls
 from analyzer.python.parsed import FuncInfo, ParsedFile
+from analyzer.python.walk import find
 
 _EVENT = '''\
 import json
@@ -174,15 +175,6 @@ def _serialiser(pf: ParsedFile, call: cst.Call) -> str | None:
 
 def _stringified(value: cst.BaseExpression) -> bool:
     """Made text somewhere on the way: `str(x)`, `x.hex`, an f-string, `sorted(str(v) for v in ids)`."""
-    found = []
-
-    class V(cst.CSTVisitor):
-        def on_visit(self, node: cst.CSTNode) -> bool:
-            if isinstance(node, cst.FormattedString) or isinstance(node, cst.Call) and isinstance(
-                    node.func, cst.Name) and node.func.value == "str" or isinstance(node, cst.Attribute) and \
-                    node.attr.value in ("hex", "urn"):
-                found.append(node)
-            return not found
-
-    value.visit(V())
-    return bool(found)
+    return any(isinstance(node, cst.FormattedString) or isinstance(node, cst.Call) and isinstance(
+        node.func, cst.Name) and node.func.value == "str" or isinstance(node, cst.Attribute) and
+        node.attr.value in ("hex", "urn") for node in find(value, (cst.FormattedString, cst.Call, cst.Attribute)))

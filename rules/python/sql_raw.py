@@ -98,16 +98,22 @@ class RawSql(PyRule):
                               hazard_targets(line, why))
 
 
-def sql_strings(ctx: FileCtx) -> Iterator[tuple[int, str, list[tuple[str, str]]]]:
-    """(first line, source text, impacted columns it touches) of every SQL-looking string literal."""
+def sql_strings(ctx: FileCtx) -> list[tuple[int, str, list[tuple[str, str]]]]:
+    """(first line, source text, impacted columns it touches) of every SQL-looking string literal. Two rules
+    ask: the first one's answer is kept for the file."""
+    if "sql_strings" in ctx.shared:
+        return ctx.shared["sql_strings"]  # type: ignore[return-value]
     pf, model = ctx.pf, ctx.model
+    out = []
     for node in _whole_strings(pf, (cst.ConcatenatedString, cst.SimpleString, cst.FormattedString)):
         text = pf.code(node)
         if not _SQL.search(_strip_quotes(text)):
             continue
         hits = sql_hits(model, text)
         if hits:
-            yield pf.span(node).line, text, hits
+            out.append((pf.span(node).line, text, hits))
+    ctx.shared["sql_strings"] = out
+    return out
 
 
 def _whole_strings(pf: ParsedFile, kinds: tuple[type[cst.CSTNode], ...]) -> Iterator[cst.CSTNode]:

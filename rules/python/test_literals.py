@@ -11,6 +11,7 @@ from analyzer.python import facts
 from analyzer.python.flow import TASK_CALLS, is_fixture
 from analyzer.python.keys import KeyModel
 from analyzer.python.parsed import FuncInfo, ParsedFile
+from analyzer.python.walk import find
 
 _HTTP = {"get", "post", "put", "patch", "delete", "head", "options", "request", "stream"}
 _HOLE = facts.URL_HOLE
@@ -971,29 +972,25 @@ def _mock_targets(ctx: FileCtx) -> dict[str, FuncInfo]:
     registry = ctx.flow.registry
     if "delay" not in ctx.pf.text and "apply_async" not in ctx.pf.text:
         return out  # nothing to patch: spare the walk
-
-    class V(cst.CSTVisitor):
-        def visit_WithItem(self, item: cst.WithItem) -> None:
-            call = item.item
-            if not (isinstance(call, cst.Call) and item.asname is not None
-                    and isinstance(item.asname.name, cst.Name)):
-                return
-            name = facts.callee_name(call)
-            args = facts.positional(call)
-            task_name = None
-            if name == "patch" and args:
-                target = facts.string_value(args[0].value) or ""
-                parts = target.split(".")
-                if len(parts) >= 2 and parts[-1] in ("delay", "apply_async"):
-                    task_name = parts[-2]
-            elif name == "object" and len(args) >= 2 and facts.string_value(args[1].value) in ("delay", "apply_async"):
-                v = args[0].value
-                task_name = v.value if isinstance(v, cst.Name) else v.attr.value if isinstance(v, cst.Attribute) else None
-            ids = registry.by_name.get(task_name or "", [])
-            if len(ids) == 1 and registry.by_id[ids[0]][1].task:
-                out[item.asname.name.value] = registry.by_id[ids[0]][1]
-
-    ctx.pf.module.visit(V())
+    for item in find(ctx.pf.module, cst.WithItem):
+        call = item.item
+        if not (isinstance(call, cst.Call) and item.asname is not None
+                and isinstance(item.asname.name, cst.Name)):
+            continue
+        name = facts.callee_name(call)
+        args = facts.positional(call)
+        task_name = None
+        if name == "patch" and args:
+            target = facts.string_value(args[0].value) or ""
+            parts = target.split(".")
+            if len(parts) >= 2 and parts[-1] in ("delay", "apply_async"):
+                task_name = parts[-2]
+        elif name == "object" and len(args) >= 2 and facts.string_value(args[1].value) in ("delay", "apply_async"):
+            v = args[0].value
+            task_name = v.value if isinstance(v, cst.Name) else v.attr.value if isinstance(v, cst.Attribute) else None
+        ids = registry.by_name.get(task_name or "", [])
+        if len(ids) == 1 and registry.by_id[ids[0]][1].task:
+            out[item.asname.name.value] = registry.by_id[ids[0]][1]
     return out
 
 
