@@ -30,7 +30,7 @@ import pickle
 import stat
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
 from pathlib import Path
@@ -222,9 +222,10 @@ class ScanCache:
         self._write(f"facts-{self.files_key(scan_key, files, sums)}.pickle", snap)
 
     def base_entry(self, scan_key: str, files: Sequence[SourceFile], sums: dict[str, str],
-                   changed: set[str]) -> tuple[Entry, Any, set[str]] | None:
+                   changed: set[str]) -> tuple[Entry, Callable[[], Any], set[str]] | None:
         """The stored scan (with its final facts) whose files differ from these only in `changed` paths (the
-        diff's), fewest differences first: (entry, snapshot, the paths that differ)."""
+        diff's), fewest differences first: (entry, what reads its snapshot, the paths that differ). The
+        snapshot (5.5 MB on polar, 0.2 s to read) is read only when a file the scan parsed changed."""
         now = {f.path: (f.language, f.abs_path, sums.get(f.path, "")) for f in files}
         recent = self._read(f"recent-{scan_key}.pickle")
         best: tuple[Entry, str, set[str]] | None = None
@@ -239,12 +240,10 @@ class ScanCache:
                 best = (old, key, differ)
         if best is None:
             return None
-        snap = self._read(f"facts-{best[1]}.pickle")
-        if snap is None:
-            return None
+        facts = f"facts-{best[1]}.pickle"
         self._touch(f"scan-{best[1]}.pickle")
-        self._touch(f"facts-{best[1]}.pickle")
-        return best[0], snap, best[2]
+        self._touch(facts)
+        return best[0], lambda: self._read(facts), best[2]
 
     def _schema_name(self, files: Sequence[SourceFile], sums: dict[str, str]) -> str:
         h = hashlib.sha256(tool_fingerprint().encode())
@@ -301,6 +300,64 @@ class ScanCache:
                     pass
 
 
+def rule_reads(flow: Any, routers: Any) -> dict[str, frozenset[str]]:
+    """What the rules read beyond the files the scan parsed, for `reuse` and diff mode: `read`, the paths
+    whose text a rule read (py.db.inherited_key reads the file declaring a model's base and every file
+    naming a class derived from it, and reports on the base's line there), and `read_words`, the names a
+    file's text is searched for to be read (those classes, the bases and what their modules define, the
+    settings constants a router prefix is looked for by). A file outside both is read by no rule."""
+    import ast
+
+    cache = getattr(flow, "cache", None)
+    cache = cache if isinstance(cache, dict) else {}
+    trees = cache.get("inherited_key_trees")
+    trees = trees if isinstance(trees, dict) else {}
+    classes = cache.get("inherited_key_classes")
+    classes = classes if isinstance(classes, dict) else {}
+    tables = cache.get("inherited_key_tables")
+    paths = {p for p in (*trees, *classes) if isinstance(p, str)}
+    names = {n for n in (tables if isinstance(tables, dict) else {}) if isinstance(n, str)}
+    for tree in trees.values():  # a base, and what its module makes from it (`Base = declarative_base(cls=...)`)
+        for node in getattr(tree, "body", ()):
+            if isinstance(node, ast.ClassDef):
+                names.add(node.name)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names.update(t.id for t in targets if isinstance(t, ast.Name))
+    grew = True
+    while grew:  # the classes deriving from one of them, as the rule's search grows its names
+        before = len(names)
+        for entries in classes.values():
+            for name, bases, _table in entries if isinstance(entries, list) else ():
+                if names & set(bases):
+                    names.add(name)
+        grew = len(names) != before
+    constants = getattr(routers, "_constants", None)
+    names.update(k for k in (constants if isinstance(constants, dict) else {}) if isinstance(k, str))
+    return {"read": frozenset(paths), "read_words": frozenset(names)}
+
+
+def read_by_rules(trace: dict[str, Any], findings: Iterable[Any], path: str, texts: Iterable[str | None]) -> str:
+    """Why a change to `path`, a file the scan did not parse, could still change what the rules found (a
+    rule read it, it holds or is cited by a finding, one of its texts names what a rule searches every
+    file for); "" when it cannot. A scan stored without `read` is not trusted (its rules' reads unknown)."""
+    import re
+
+    read, words = trace.get("read"), trace.get("read_words")
+    if read is None or words is None:
+        return "the cached scan did not record what its rules read"
+    if path in read:
+        return f"{path}: a rule read it"
+    cite = f"{path}:"
+    for f in findings:
+        if f.path == path or cite in f.evidence or cite in f.message:
+            return f"{path}: a finding is in it or cites it"
+    for text in texts:
+        if text and any(w in text and re.search(rf"\b{re.escape(w)}\b", text) for w in words):
+            return f"{path}: names a class or constant a rule searches every file for"
+    return ""
+
+
 def reuse(old: Entry, files: Sequence[SourceFile], sums: dict[str, str], config: Config) -> Lookup | None:
     """The stored results made to fit the changed files, when the change cannot alter them; else None."""
     from analyzer.python.engine import _mentions, _wanted_module
@@ -325,6 +382,8 @@ def reuse(old: Entry, files: Sequence[SourceFile], sums: dict[str, str], config:
         if path in parsed or not path.endswith(".py") or (path in before and before[path][0] != "python"):
             return None
         if path not in now:
+            if read_by_rules(old.trace, old.py.findings, path, []):
+                return None
             outcomes.pop(path, None)
             continue
         lang, abs_path, _digest = now[path]
@@ -337,6 +396,8 @@ def reuse(old: Entry, files: Sequence[SourceFile], sums: dict[str, str], config:
             continue
         if any(_mentions(text, w) for w in words) or _wanted_module(path, set(wanted)):
             return None
+        if read_by_rules(old.trace, old.py.findings, path, [text]):
+            return None  # its old text is not at hand: the new one and the rules' record decide
         outcomes[path] = Ok(path, findings=0)
     py_files = [f for f in files if f.language in ("python", "sql")]
     stats = dict(old.py.stats)
@@ -357,3 +418,183 @@ def reuse(old: Entry, files: Sequence[SourceFile], sums: dict[str, str], config:
 def default_dir(roots: Sequence[str]) -> Path:
     first = Path(roots[0]) if roots else Path.cwd()
     return (first if first.is_dir() else first.parent) / DIRNAME
+
+
+# ----------------------------------------------------------------------------------------------- whole runs
+@dataclass
+class RunEntry:
+    """One finished `impact scan` (no diff mode, no type-check): the report as its outputs were written, the
+    outputs themselves, and the database statements the run sent with a digest of each answer."""
+
+    report: Any  # the Report, its extras cut to what the summary prints (`verification`)
+    plan: bytes | None  # the pickled plan, for the strategies table (its module loads SQLAlchemy)
+    outputs: dict[str, bytes]  # path relative to the out folder -> bytes
+    statements: list[tuple[str, Any, str]] | None  # (SQL, parameters, digest of the rows); None: no database
+    written: int = 0  # what the run said it wrote
+
+
+class DbRecorder:
+    """Every statement a run sends PostgreSQL through SQLAlchemy's psycopg dialect, with a digest of the rows
+    it answered (the rows the run itself read: fetched once here, then the cursor is rewound for the caller).
+    Another dialect or driver, or an executemany, and the record is void (`ok` False)."""
+
+    def __init__(self) -> None:
+        self.statements: list[tuple[str, Any, str]] = []
+        self.ok = True
+        self._listening = False
+
+    def __enter__(self) -> DbRecorder:
+        import sqlalchemy as sa
+
+        sa.event.listen(sa.engine.Engine, "do_execute", self._execute, retval=True)
+        sa.event.listen(sa.engine.Engine, "do_execute_no_params", self._execute_no_params, retval=True)
+        sa.event.listen(sa.engine.Engine, "do_executemany", self._void, retval=False)
+        self._listening = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import sqlalchemy as sa
+
+        if self._listening:
+            sa.event.remove(sa.engine.Engine, "do_execute", self._execute)
+            sa.event.remove(sa.engine.Engine, "do_execute_no_params", self._execute_no_params)
+            sa.event.remove(sa.engine.Engine, "do_executemany", self._void)
+            self._listening = False
+
+    def _void(self, *args: Any) -> None:
+        self.ok = False
+
+    def _mine(self, cursor: Any, context: Any) -> bool:
+        """A client-side psycopg cursor (its rows held here, so they can be read twice); else the record is void
+        and the dialect executes the statement as usual."""
+        import psycopg
+
+        if context.dialect.name == "postgresql" and context.dialect.driver == "psycopg" \
+                and type(cursor) in (psycopg.Cursor, psycopg.ClientCursor):
+            return True
+        self.ok = False
+        return False
+
+    def _execute(self, cursor: Any, statement: str, parameters: Any, context: Any) -> bool | None:
+        if not self._mine(cursor, context):
+            return None
+        cursor.execute(statement, parameters)
+        self._take(cursor, statement, parameters)
+        return True
+
+    def _execute_no_params(self, cursor: Any, statement: str, context: Any) -> bool | None:
+        if not self._mine(cursor, context):
+            return None
+        cursor.execute(statement)
+        self._take(cursor, statement, None)
+        return True
+
+    def _take(self, cursor: Any, statement: str, parameters: Any) -> None:
+        try:
+            digest = rows_digest(cursor)
+        except Exception:  # noqa: BLE001 - a cursor that cannot be rewound: the run goes on, unrecorded
+            self.ok = False
+            return
+        if isinstance(parameters, Mapping):  # SQLAlchemy's immutabledict: stored as a plain dict
+            parameters = dict(parameters)
+        elif isinstance(parameters, (list, tuple)):
+            parameters = tuple(parameters)
+        self.statements.append((statement, parameters, digest))
+
+
+def rows_digest(cursor: Any) -> str:
+    """What a psycopg cursor answered (its columns and every row), rewound to where it was."""
+    if cursor.description is None:
+        return f"status:{cursor.statusmessage}"
+    rows = cursor.fetchall()
+    if rows:  # (an empty result has no position 0 to go back to: read, it is still empty)
+        cursor.scroll(0, mode="absolute")
+    names = [(d.name, d.type_code) for d in cursor.description]
+    return hashlib.sha256(repr((names, rows)).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _libpq_url(url: str) -> str | None:
+    import re
+
+    m = re.match(r"^postgres(?:ql)?(?:\+psycopg)?://", url)
+    return "postgresql://" + url[m.end():] if m else None
+
+
+def replay(url: str, statements: list[tuple[str, Any, str]]) -> bool:
+    """The same statements sent again (read-only, psycopg alone): does every one answer what it answered
+    when the run was stored? Any error, a statement answering otherwise: no."""
+    target = _libpq_url(url)
+    if target is None:
+        return False
+    try:
+        import psycopg
+
+        with psycopg.connect(target, options="-c default_transaction_read_only=on -c statement_timeout=30000",
+                             connect_timeout=10, application_name="impact") as conn:
+            conn.read_only = True
+            with conn.cursor() as cur:
+                for statement, parameters, digest in statements:
+                    cur.execute(statement, parameters)
+                    if rows_digest(cur) != digest:
+                        return False
+            conn.rollback()
+    except Exception:  # noqa: BLE001 - unreachable, refused, changed: the run happens and says why
+        return False
+    return True
+
+
+class RunMemo:
+    """A whole `impact scan` read back: when the tool, the options, every file the scan reads and (with --db)
+    every answer of the database are what they were, the outputs are what they were; they are written again
+    without scanning, planning, checking or rendering. Only where nothing else goes in: no diff mode or
+    baseline (git and CODEOWNERS), no type-check (the project's compilers), no date in the plan (a key that
+    runs out is dated from today)."""
+
+    def __init__(self, store: ScanCache, key: str, db_url: str | None) -> None:
+        self.store, self.key, self.db_url = store, key, db_url
+
+    @classmethod
+    def open(cls, store: ScanCache, inputs: object, files: Sequence[SourceFile], sums: dict[str, str],
+             db_url: str | None) -> RunMemo:
+        h = hashlib.sha256(repr((FORMAT, tool_fingerprint(), inputs, db_url)).encode())
+        for f in files:
+            h.update(f"\0{f.path}\0{f.language}\0{f.abs_path}\0{sums.get(f.path, '')}".encode())
+        return cls(store, h.hexdigest()[:32], db_url)
+
+    @property
+    def name(self) -> str:
+        return f"run-{self.key}.pickle"
+
+    def get(self) -> RunEntry | None:
+        entry = self.store._read(self.name)
+        if not isinstance(entry, RunEntry):
+            return None
+        if self.db_url is not None and (entry.statements is None or not replay(self.db_url, entry.statements)):
+            return None
+        self.store._touch(self.name)
+        return entry
+
+    def put(self, report: Any, out_dir: Path, written: Sequence[Path], recorder: DbRecorder | None) -> None:
+        import re
+
+        if self.db_url is not None and (recorder is None or not recorder.ok or not recorder.statements):
+            return
+        outputs: dict[str, bytes] = {}
+        try:
+            for path in written:
+                if path.is_file():
+                    outputs[path.relative_to(out_dir).as_posix()] = path.read_bytes()
+        except (OSError, ValueError):
+            return
+        if re.search(rb'"runs_out": "\d', outputs.get("plan.json", b"")):
+            return  # dated from today: not the same tomorrow
+        plan = report.extras.get("plan")
+        slim = replace(report, extras={k: v for k, v in report.extras.items() if k == "verification"})
+        try:
+            entry = RunEntry(slim, pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL) if plan is not None else None,
+                             outputs, list(recorder.statements) if recorder is not None else None, len(written))
+            pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # noqa: BLE001 - a report that cannot be stored is simply not
+            return
+        self.store._write(self.name, entry)
+        self.store.trim()

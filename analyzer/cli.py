@@ -11,7 +11,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -54,7 +54,7 @@ class Exit(Exception):
 
 def _guarded(fn: Callable[[], T]) -> T:
     """Map every known error to its exit code with one line; unknown ones too, without traceback."""
-    from analyzer.db import DatabaseError, UnknownTarget
+    from analyzer.db.errors import DatabaseError, UnknownTarget
     from analyzer.pipeline import UsageError
 
     try:
@@ -127,7 +127,7 @@ def _formats(text: str) -> tuple[str, ...]:
     return chosen
 
 
-def _print_summary(report: Report, out_dir: Path, written: list[Path], quiet: bool) -> None:
+def _print_summary(report: Report, out_dir: Path, written: list[Path], quiet: bool, count: int | None = None) -> None:
     from analyzer.summary import summary_table
 
     if not quiet:
@@ -138,7 +138,7 @@ def _print_summary(report: Report, out_dir: Path, written: list[Path], quiet: bo
 
             out_console.print(strategies_table(plan))
     _print_verification(report)
-    out_console.print(f"wrote {len(written)} files to {out_dir}/ in {report.duration_s:.1f}s",
+    out_console.print(f"wrote {len(written) if count is None else count} files to {out_dir}/ in {report.duration_s:.1f}s",
                       markup=False, highlight=False)
 
 
@@ -189,9 +189,17 @@ def scan(
     """Find every place the key change reaches, price it, and write reports and patches."""
 
     def run() -> int:
-        from analyzer.pipeline import ScanOptions, UsageError, run_plan, run_scan, verified, write_outputs
-        from analyzer.plan.strategies import plan_strategies, write_plan
+        from analyzer.pipeline import (
+            ScanOptions,
+            UsageError,
+            run_memo,
+            run_plan,
+            run_scan,
+            verified,
+            write_outputs,
+        )
 
+        started = time.perf_counter()
         if fail_on not in ("error", "warning", "never"):
             raise UsageError(f"--fail-on must be error, warning or never; got {fail_on!r}")
         if diff_scope not in ("lines", "files"):
@@ -221,9 +229,22 @@ def scan(
             cache_dir=cache_dir,
         )
         listed = str(out) == "-"  # a pre-commit hook: nothing written into the work tree (nor into .git)
-        with _progress(quiet) as progress:
+        # an unchanged re-run: its outputs read back (analyzer.cache.RunMemo); the project's compilers are
+        # no input the memo can see, so only with --no-typecheck
+        memo = run_memo(options, formats) if no_typecheck and not listed else None
+        hit = memo.get() if memo is not None else None
+        if hit is not None:
+            return _from_memo(hit, out, quiet, fail_on, started)
+        recorder = None
+        if memo is not None and db:
+            from analyzer.cache import DbRecorder
+
+            recorder = DbRecorder()
+        with _progress(quiet) as progress, recorder if recorder is not None else nullcontext():
             report = run_scan(options, progress)
             if not diff_base and not listed:  # a pull request's diff prices what it adds, not the whole migration
+                from analyzer.plan.strategies import plan_strategies
+
                 report = run_plan(report, options, plan_strategies(to), progress=progress)
         if listed:
             from analyzer.summary import finding_lines
@@ -233,12 +254,43 @@ def scan(
             return _exit_code(report, fail_on)
         plan = report.extras.get("plan")
         report = verified(report, typecheck=not no_typecheck, config=cfg)
-        written = write_outputs(report, out, formats,
-                                also=[lambda stage: write_plan(plan, stage)] if plan is not None else [])  # type: ignore[arg-type]
+
+        def plan_writer(stage: Path) -> list[Path]:
+            from analyzer.plan.strategies import write_plan
+
+            return write_plan(plan, stage)  # type: ignore[arg-type]
+
+        written = write_outputs(report, out, formats, also=[plan_writer] if plan is not None else [])
+        if memo is not None:
+            memo.put(report, out, written, recorder)
         _print_summary(report, out, written, quiet)
         return _exit_code(report, fail_on)
 
     raise typer.Exit(_guarded(run))
+
+
+def _from_memo(entry: Any, out: Path, quiet: bool, fail_on: str, started: float) -> int:
+    """A stored run's outputs written again (swapped in as a run's are), its summary said again."""
+    import pickle
+    from dataclasses import replace
+
+    from analyzer.outdir import write_swapped
+
+    def write(stage: Path) -> list[Path]:
+        paths = []
+        for rel, data in entry.outputs.items():
+            path = stage / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            paths.append(path)
+        return paths
+
+    written = write_swapped(out, write)
+    report = replace(entry.report, duration_s=time.perf_counter() - started)
+    if not quiet and entry.plan is not None:
+        report = replace(report, extras={**report.extras, "plan": pickle.loads(entry.plan)})
+    _print_summary(report, out, written, quiet, count=entry.written or len(written))
+    return _exit_code(report, fail_on)
 
 
 @app.command("plan")

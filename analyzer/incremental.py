@@ -67,6 +67,22 @@ class Snapshot:
     file_attrs: dict[str, Any]
 
 
+class _LazySnapshot:
+    """A `Snapshot` read from the cache on first use (diff mode needs none when no parsed file changed)."""
+
+    def __init__(self, read: Any) -> None:
+        self._read = read
+        self._snap: Snapshot | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._snap is None:
+            got = self._read()
+            if not isinstance(got, Snapshot):
+                raise Fallback("no cached facts of the base scan (gone, or of another version)")
+            self._snap = got
+        return getattr(self._snap, name)
+
+
 @dataclass(frozen=True, slots=True)
 class _Lazy:
     """A registry value whose file is not parsed yet."""
@@ -528,7 +544,7 @@ def _settle(world: _World, pfs: dict[str, Any], callers: list[tuple[str, int]]) 
 
 def check(snap: Snapshot, files: Sequence[SourceFile], old_texts: dict[str, str | None],
           new_texts: dict[str, str | None], words: frozenset[str], config: Config,
-          timings: dict[str, float] | None = None
+          timings: dict[str, float] | None = None, parsed: frozenset[str] | None = None
           ) -> tuple[dict[str, tuple[Finding, ...]], dict[str, FileOutcome], _Remap | None]:
     """The findings of each changed Python file, as a full scan of the changed tree would report them (and how
     their lines moved), or `Fallback`. `old_texts` / `new_texts`: path -> text at the base / now (None: absent).
@@ -543,7 +559,7 @@ def check(snap: Snapshot, files: Sequence[SourceFile], old_texts: dict[str, str 
 
     t0 = time.perf_counter()
     by_path = {f.path: f for f in files}
-    parsed_before = set(snap.parsed)
+    parsed_before = set(snap.parsed if parsed is None else parsed)  # `parsed`: the snapshot is read only if needed
     old_pf: dict[str, Any] = {}
     new_pf: dict[str, Any] = {}
     outcomes: dict[str, FileOutcome] = {}
@@ -719,6 +735,23 @@ def base_texts(roots: Sequence[str], ref: str, paths: Sequence[str]) -> dict[str
     return out
 
 
+def same_syntax(old: str | None, new: str | None) -> bool:
+    """The two texts parse to the same syntax tree with every node at the same line and column (a comment
+    added, changed or removed where it moves nothing): whatever reads the file through `ast`, its names or
+    a line's statement, reads the same. A name the comment adds is no definition (still a text search of
+    the file could see it: `read_by_rules` asks that of the new text first)."""
+    import ast
+
+    if old is None or new is None:
+        return False
+    if old.count("\n") != new.count("\n"):
+        return False
+    try:
+        return ast.dump(ast.parse(old), include_attributes=True) == ast.dump(ast.parse(new), include_attributes=True)
+    except (SyntaxError, ValueError, RecursionError):
+        return False
+
+
 def sha1(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -764,9 +797,11 @@ def from_base(store: Any, scan_key: str, roots: Sequence[str], ref: str, files: 
     found = store.base_entry(scan_key, files, sums, changed)
     if found is None:
         raise Fallback("no cached scan of the base with its facts")
-    entry, snap, differ = found
-    if not isinstance(snap, Snapshot):
-        raise Fallback("the cached facts are of another version")
+    entry, read_snapshot, differ = found
+    snap: Any = _LazySnapshot(read_snapshot)
+    parsed = entry.trace.get("parsed")
+    if parsed is None:
+        raise Fallback("the cached scan did not keep which files it parsed")
     langs = {path: lang for path, lang, _abs, _digest in entry.files}
     langs.update({f.path: f.language for f in files})
     py = sorted(p for p in differ if langs.get(p) in ("python", "sql"))
@@ -795,8 +830,19 @@ def from_base(store: Any, scan_key: str, roots: Sequence[str], ref: str, files: 
             new_texts[p] = read_text(by_path[p].abs_path, limits)
         except ParseFailure as exc:
             raise Fallback(f"{p}: {exc}") from None
+    from analyzer.cache import read_by_rules
+
+    kept: set[str] = set()  # read by a rule, but the same syntax at the same places: what it found stands
+    for p in py:  # a file the base did not parse, but a rule read it (or may now): no telling from its facts
+        why = "" if p in parsed else read_by_rules(entry.trace, entry.py.findings, p, [old_texts[p], new_texts[p]])
+        if why and not same_syntax(old_texts[p], new_texts[p]):
+            raise Fallback(why)
+        if why:
+            kept.add(p)
     _tick(timings, "read texts", t0)
-    got, outcomes, remap = check(snap, files, old_texts, new_texts, words, config, timings)
+    got, outcomes, remap = check(snap, files, old_texts, new_texts, words, config, timings, parsed=parsed)
+    for p in kept:
+        outcomes.pop(p, None)  # the base's outcome and findings of the file stay
     py_files = [f for f in files if f.language in ("python", "sql")]
     result = merge(entry.py, got, outcomes, py_files, remap)
     ts_changed = any(langs.get(p) == "typescript" for p in differ)

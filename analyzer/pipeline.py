@@ -43,7 +43,7 @@ from analyzer.suppress import LineCache, suppression_findings, unsuppressed
 from analyzer.suppress import catalogue as suppress_catalogue
 
 if TYPE_CHECKING:
-    from analyzer.cache import ScanCache
+    from analyzer.cache import RunMemo, ScanCache
 
 ALL_FORMATS: tuple[str, ...] = ("html", "md", "json", "sarif")
 OUTPUT_FILES: dict[str, str] = {
@@ -224,6 +224,27 @@ def run_scan(options: ScanOptions, progress: Progress = _no_progress) -> Report:
     return narrow(report, options)
 
 
+def run_memo(options: ScanOptions, formats: Sequence[str]) -> RunMemo | None:
+    """The whole-run memo of `impact scan` with these options (analyzer.cache.RunMemo), keyed by everything
+    the run reads but the database (whose answers the memo replays); not the out folder, which no output
+    names. None without a cache, in diff mode or with a baseline (they read git and CODEOWNERS too)."""
+    from analyzer.cache import RunMemo, ScanCache, config_fingerprint, default_dir, digests
+
+    cfg = options.config
+    if not cfg.cache or options.diff_base or options.baseline is not None:
+        return None
+    for root in options.roots:
+        if not Path(root).exists():
+            return None  # the scan says so
+    store = ScanCache.open(options.cache_dir or default_dir(options.roots))
+    if store is None:
+        return None
+    discovery = discover_all(options.roots, cfg.excludes, Limits.of(cfg))
+    inputs = ("scan", options.roots, [str(Path(r).resolve()) for r in options.roots], options.targets, options.to,
+              options.schemas, config_fingerprint(cfg), tuple(formats), repr(discovery.skipped))
+    return RunMemo.open(store, inputs, discovery.files, digests(discovery.files), options.db_url)
+
+
 def _catalogue(store: ScanCache | None) -> list[RuleMeta]:
     """Every rule's metadata; read back from the cache, where the tool's own fingerprint keys it (loading
     the rules costs a warm run a third of its time)."""
@@ -293,8 +314,10 @@ def _scan_sources(options: ScanOptions, store: ScanCache | None, sums: dict[str,
         raise
     live = trace.pop("live", None)
     if store is not None and live is not None:
+        from analyzer.cache import rule_reads
         from analyzer.incremental import snapshot
 
+        trace.update(rule_reads(live[2], live[3]))  # type: ignore[index]
         store.store_snapshot(key, files, sums, snapshot(live))  # type: ignore[arg-type]
     del live
     progress(0, "scanning TypeScript")

@@ -12,13 +12,17 @@ Measured, each as its own process (wall seconds, CPU seconds of the process and 
 RSS of the largest of them):
 
 - cold: `impact scan` with an empty cache;
-- warm: the same again, with the cache the cold run left;
+- warm: the same again, with the cache the cold run left (an unchanged tree, schema and database: the
+  cold run's outputs are read back, analyzer.cache.RunMemo, after its database statements are replayed
+  and answer the same);
 - slow path: `--no-cache --jobs 1` (and the engine's shortcuts off, `IMPACT_THOROUGH=1`): the reference
   the findings of every other run must equal;
 - diff cold / warm / slow path: one Python file of the copy gets a change on a line with a finding (a
   trailing comment), then `impact scan --diff-base HEAD`: with an empty cache, with the cache of a full
   scan of the unchanged copy (what a CI cache of the main branch holds: the changed file is checked
-  against its facts, analyzer/incremental.py), and on the slow path; then the other common pull request,
+  against its facts, analyzer/incremental.py; a file the base did not parse but a rule read, such as the
+  base class py.db.inherited_key reports on, is taken as it was only when the comment moves no syntax,
+  else the scan is full), and on the slow path; then the other common pull request,
   a new module the key does not reach, warm and on the slow path. Where diff mode scanned in full, the
   note says why (its stderr line);
 - baselines (`--baselines`): ast-grep with one pattern over the .py files, semgrep with two rules

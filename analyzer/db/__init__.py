@@ -16,13 +16,36 @@ Public API (docs/architecture.md); everything else in this package is private:
 
 from __future__ import annotations
 
-from analyzer.db.engine import open_engine
-from analyzer.db.errors import DatabaseError, UnknownTarget, redact
-from analyzer.db.graph import build_graph, compute_closure, dependents
-from analyzer.db.growth import growth
-from analyzer.db.models_schema import schema_from_models
-from analyzer.db.reflect import reflect
-from analyzer.db.render import render_schema
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from analyzer.db.engine import open_engine
+    from analyzer.db.errors import DatabaseError, UnknownTarget, redact
+    from analyzer.db.graph import build_graph, compute_closure, dependents
+    from analyzer.db.growth import growth
+    from analyzer.db.models_schema import schema_from_models
+    from analyzer.db.reflect import reflect
+    from analyzer.db.render import render_schema
+
+#: each public name and its module, imported on first use: SQLAlchemy and networkx cost a re-run whose
+#: outputs are read back (analyzer.cache.RunMemo) half its time, and most commands need one or the other only
+_WHERE = {
+    "open_engine": "engine", "DatabaseError": "errors", "UnknownTarget": "errors", "redact": "errors",
+    "build_graph": "graph", "compute_closure": "graph", "dependents": "graph", "growth": "growth",
+    "schema_from_models": "models_schema", "reflect": "reflect", "render_schema": "render",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DatabaseError",

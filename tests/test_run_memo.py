@@ -1,0 +1,119 @@
+"""A whole `impact scan` read back (issue 15's warm re-run), and what keeps a change from being taken for none.
+
+analyzer.cache.RunMemo stores a finished scan's outputs under everything the run read (the tool, the
+options, every file's digest) and, with --db, the statements it sent with a digest of each answer: a re-run
+replays the statements and writes the same outputs when all of it is the same. These tests check that an
+unchanged re-run writes byte-identical outputs, that a changed file, a changed row or a type-checked run
+is scanned again, and the helpers diff mode and the cache's reuse use to tell a file no rule reads.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from helpers import REPO
+from typer.testing import CliRunner
+
+from analyzer.cache import DbRecorder, read_by_rules, replay
+from analyzer.cli import app
+from analyzer.incremental import same_syntax
+from analyzer.models import Finding, Span
+
+APP = REPO / "fixtures" / "content_app"
+
+
+@pytest.fixture()
+def content(tmp_path: Path) -> Path:
+    if not (APP / "backend").is_dir():
+        pytest.skip("fixture app not present")
+    dest = tmp_path / "app"
+    shutil.copytree(APP / "backend", dest / "backend", ignore=shutil.ignore_patterns(".impact-cache", "__pycache__"))
+    return dest / "backend"
+
+
+def _scan(root: Path, out: Path, cache: Path, *extra: str) -> str:
+    result = CliRunner().invoke(app, ["scan", str(root), "--target", "content_items.id", "--format", "json,md,sarif",
+                                      "--out", str(out), "--cache-dir", str(cache), "--fail-on", "never", "-q", *extra])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_an_unchanged_rerun_writes_the_same_outputs(content: Path, tmp_path: Path) -> None:
+    cache, out = tmp_path / "cache", tmp_path / "out"
+    _scan(content, out, cache, "--no-typecheck")
+    first = _tree(out)
+    assert list(cache.glob("run-*.pickle")), "the scan stored its run"
+    (out / "findings.json").write_text("{}", encoding="utf-8")  # whatever the folder holds is replaced
+    said = _scan(content, out, cache, "--no-typecheck")
+    assert _tree(out) == first
+    assert "wrote" in said
+    # a changed file: scanned again, as a scan without any cache finds it
+    model = next(p for p in sorted(content.rglob("*.py")) if "content_items" in p.read_text(encoding="utf-8"))
+    model.write_text(model.read_text(encoding="utf-8") + "\n\ndef helper(content_item_id: int) -> int:\n"
+                     "    return content_item_id\n", encoding="utf-8")
+    _scan(content, out, cache, "--no-typecheck")
+    _scan(content, tmp_path / "fresh", tmp_path / "unused", "--no-typecheck", "--no-cache")
+    assert _tree(out) == _tree(tmp_path / "fresh")
+    assert _tree(out) != first
+
+
+def test_a_type_checked_run_is_not_stored(content: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    _scan(content, tmp_path / "out", cache)
+    assert not list(cache.glob("run-*.pickle")), "the project's compilers are no input the memo can see"
+
+
+def test_the_database_answers_are_replayed(pg_url: str, run_sql: Callable[[str, str], None]) -> None:
+    import sqlalchemy as sa
+
+    from analyzer.db import open_engine
+
+    run_sql(pg_url, "CREATE TABLE items (id integer PRIMARY KEY, name text)\n;;\nINSERT INTO items VALUES (1, 'a')")
+    with DbRecorder() as rec:
+        engine = open_engine(pg_url)
+        try:
+            with engine.connect() as conn:
+                rows = conn.execute(sa.text("SELECT id, name FROM items WHERE id >= :low ORDER BY id"),
+                                    {"low": 0}).all()
+        finally:
+            engine.dispose()
+    assert rows == [(1, "a")], "the caller reads the rows the recorder read first"
+    assert rec.ok and any("FROM items" in s for s, _p, _d in rec.statements)
+    assert replay(pg_url, rec.statements)
+    run_sql(pg_url, "INSERT INTO items VALUES (2, 'b');")
+    assert not replay(pg_url, rec.statements), "a row more: the run is not the same"
+    assert not replay("sqlite:///nowhere.db", rec.statements)
+
+
+def _finding(path: str, evidence: str = "") -> Finding:
+    return Finding(rule="py.x", code="PY000", layer="orm", language="python", kind="must_change", severity="error",
+                   path=path,
+                   span=Span(3, 0, 3, 5), symbol="x", message="m", evidence=evidence)
+
+
+def test_what_rules_read_beyond_the_parsed_files() -> None:
+    trace = {"read": frozenset({"app/base.py"}), "read_words": frozenset({"IDModel", "API_PREFIX"})}
+    assert read_by_rules({}, [], "app/x.py", ["x = 1"]), "a scan that did not record its reads is not trusted"
+    assert read_by_rules(trace, [], "app/base.py", ["x = 1"])
+    assert read_by_rules(trace, [_finding("app/y.py")], "app/y.py", ["x = 1"])
+    assert read_by_rules(trace, [_finding("app/z.py", evidence="IDModel.id in app/y.py:3")], "app/y.py", [""])
+    assert read_by_rules(trace, [], "app/m.py", ["class Item(IDModel):\n    pass\n"])
+    assert not read_by_rules(trace, [], "app/m.py", ["class Item(IDModelish):\n    pass\n", None])
+    assert not read_by_rules(trace, [_finding("app/yy.py")], "app/y.py", ["def clamp(v): return v\n"])
+
+
+def test_same_syntax_is_a_comment_that_moves_nothing() -> None:
+    old = "class A:\n    id = 1\n"
+    assert same_syntax(old, "class A:\n    id = 1  # touched\n")
+    assert same_syntax(old, "class A:  # a comment\n    id = 1\n")
+    assert not same_syntax(old, "class A:\n    id = 2\n")
+    assert not same_syntax(old, "# a line more\nclass A:\n    id = 1\n")
+    assert not same_syntax(old, "class A:\n    id =  1\n"), "a column moved"
+    assert not same_syntax(None, old) and not same_syntax(old, "class A(:\n")
