@@ -43,6 +43,8 @@ class FlowBase:
                 self.types[t.name].append(t)
         self.affected: dict[str, str] = {}  # type name -> why its `id` is a key
         self.key_members: dict[tuple[str, str], str] = {}  # (type key, member) -> why
+        #: key members of a props type that are text slots given the key by one element only (see _jsx)
+        self.passed_in: set[tuple[str, str]] = set()
         self.key_casts: dict[int, str] = {}  # Number()/parseInt/+ node ids whose value is a key
         self.key_news: dict[int, str] = {}  # `new Set<number>()` node ids whose value holds keys
         self.storage_slots: dict[str, str] = {}  # localStorage keys that hold a key

@@ -199,7 +199,8 @@ class Calls(Holders):
                     why = "" if stringified(arg, fi) and not self._number_slot(b) else self.is_key(arg, func, fi)
                     if why:
                         self.mark(b, f"{why} -> {g.name}({b.name})")
-                    elif b.key and self._kind_allows(g, i, args, fi) and not self._foreign_ids(arg, fi, b):
+                    elif b.key and self._kind_allows(g, i, args, fi) and not self._foreign_ids(arg, fi, b) and \
+                            not self._passed_in_only(b, f" -> {g.name}({b.name})"):
                         self.mark_backward(arg, func, fi, b.why)
                 elif group and arg.type == "object":
                     self._object_arg(fi, arg, func, group, g.name)
@@ -380,6 +381,12 @@ class Calls(Holders):
                 self.mark(b, f"{why} -> {gname}({key})")
             elif b.key and not self._foreign_ids(value, fi, b):
                 self.mark_backward(value, func, fi, b.why)
+
+    def _passed_in_only(self, b: Binding, label: str) -> bool:
+        """A text slot (`name?: string`, not `number`) that holds the key only because one caller gave it one
+        (`<Avatar name={event.external_id} />`): what the other callers give it (`name={user.name}`) is not
+        a key by it. A number slot, or a slot that is a key by its own use, still makes its callers' values keys."""
+        return b.why.endswith(label) and not self._number_slot(b)
 
     def _number_slot(self, b: Binding) -> bool:
         """A parameter or prop whose declared type states `number` (`id: number`, `ids?: number[]`); False

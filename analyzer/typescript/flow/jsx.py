@@ -59,8 +59,10 @@ class Jsx(Calls):
                             why = "" if text and not numeric else self.is_key(expr, func, fi)
                             if why and not self.is_key_member(*k) and not self.foreign(aname):
                                 self.key_members[k] = why
+                                if not numeric:
+                                    self.passed_in.add(k)
                                 self._touch_all()
-                            elif self.is_key_member(*k):
+                            elif self.is_key_member(*k) and k not in self.passed_in:
                                 self.mark_backward(expr, func, fi, self.is_key_member(*k))
                     continue
                 if target is None:
@@ -74,7 +76,8 @@ class Jsx(Calls):
                 if why:
                     if not target.key:
                         self.mark(target, f"{why} -> <{g.name} {aname}>")
-                elif target.key and not self._foreign_ids(expr, fi, target):
+                elif target.key and not self._foreign_ids(expr, fi, target) and \
+                        not self._passed_in_only(target, f" -> <{g.name} {aname}>"):
                     self.mark_backward(expr, func, fi, target.why)
 
     def _generic_props(self, fi: FileIndex, el: ts.Node, func: Func | None, g: Func) -> None:

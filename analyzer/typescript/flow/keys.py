@@ -139,8 +139,14 @@ class KeyExprs(TypeFacts):
         if t == "binary_expression":
             op = expr.child_by_field_name("operator")
             if op is not None and fi.text(op) in ("??", "||"):
-                return self.is_key(expr.child_by_field_name("left"), func, fi, depth + 1) or \
-                    self.is_key(expr.child_by_field_name("right"), func, fi, depth + 1)
+                why = self.is_key(expr.child_by_field_name("left"), func, fi, depth + 1)
+                if why:
+                    return why
+                right = expr.child_by_field_name("right")
+                why = self.is_key(right, func, fi, depth + 1)
+                # `stat.name ?? stat.email ?? stat.external_id`: a fallback between other members of the same
+                # object gives one field or another (a label), not the key the last one holds
+                return "" if why and _sibling_fallback(expr, right, fi) else why
         return ""
 
     def tparam_member(self, tname: str, member: str, func: Func | None) -> str:
@@ -633,3 +639,32 @@ class KeyExprs(TypeFacts):
         if t == "ternary_expression":
             for fld in ("consequence", "alternative"):
                 self.mark_backward(expr.child_by_field_name(fld), func, fi, why, depth + 1)
+
+
+def _fallback_operands(expr: ts.Node, fi: FileIndex, depth: int = 0) -> list[ts.Node]:
+    """The operands of a `a ?? b ?? c` (`a || b || c`) chain, parentheses removed."""
+    while expr.type == "parenthesized_expression" and expr.named_children:
+        expr = expr.named_children[0]
+    op = expr.child_by_field_name("operator") if expr.type == "binary_expression" else None
+    if op is None or depth > 8 or fi.text(op) not in ("??", "||"):
+        return [expr]
+    return [o for f in ("left", "right") for c in (expr.child_by_field_name(f),) if c is not None
+            for o in _fallback_operands(c, fi, depth + 1)]
+
+
+def _sibling_fallback(expr: ts.Node, keyed: ts.Node | None, fi: FileIndex) -> bool:
+    """Whether `keyed` (a member `o.k`) is the fallback of another member of the same object (`o.name ?? o.k`)."""
+    while keyed is not None and keyed.type == "parenthesized_expression" and keyed.named_children:
+        keyed = keyed.named_children[0]
+    if keyed is None or keyed.type != "member_expression":
+        return False
+    obj, prop = keyed.child_by_field_name("object"), keyed.child_by_field_name("property")
+    if obj is None or prop is None:
+        return False
+    for o in _fallback_operands(expr, fi):
+        if o.id == keyed.id or o.type != "member_expression":
+            continue
+        oo, op = o.child_by_field_name("object"), o.child_by_field_name("property")
+        if oo is not None and op is not None and fi.text(oo) == fi.text(obj) and fi.text(op) != fi.text(prop):
+            return True
+    return False
