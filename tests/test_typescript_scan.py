@@ -147,9 +147,10 @@ def test_prepared_scan_is_the_same_scan(tmp_path: Path) -> None:
 
 def test_prepared_scan_with_an_expansion(tmp_path: Path) -> None:
     """The prefilter's expansion (a helper file left out at first) takes its tree from `prepare` too."""
+    from test_typescript_prefilter import APP as PREFILTER_APP
+    from test_typescript_prefilter import SEEDS as PREFILTER_SEEDS
+
     from analyzer.typescript.scan import prepare
-    from tests.test_typescript_prefilter import APP as PREFILTER_APP
-    from tests.test_typescript_prefilter import SEEDS as PREFILTER_SEEDS
 
     files = _write(tmp_path, PREFILTER_APP)
     plain = scan_typescript(files, PREFILTER_SEEDS, Config())
