@@ -100,16 +100,9 @@ def _fast_node_state() -> None:
     pickles are byte-identical, and the parent loads them with LibCST's own `__setstate__`."""
     import dataclasses
 
-    import libcst as cst
+    from analyzer.python.parsed import node_classes
 
-    todo: list[type] = [cst.CSTNode]
-    seen: set[type] = set()
-    while todo:
-        cls = todo.pop()
-        if cls in seen:
-            continue
-        seen.add(cls)
-        todo.extend(cls.__subclasses__())
+    for cls in node_classes():
         if "__getstate__" in cls.__dict__ and "__setstate__" in cls.__dict__ and dataclasses.is_dataclass(cls):
             cls.__getstate__ = _node_state(tuple(f.name for f in dataclasses.fields(cls)))  # type: ignore[attr-defined]
 

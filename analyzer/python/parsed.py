@@ -39,7 +39,8 @@ class _NodeMeta(ABCMeta):
     __subclasscheck__ = type.__subclasscheck__  # type: ignore[assignment]
 
 
-def _plain_node_classes() -> None:
+def node_classes() -> set[type]:
+    """Every LibCST node class: CSTNode and its subclasses, transitively."""
     todo: list[type] = [cst.CSTNode]
     seen: set[type] = set()
     while todo:
@@ -48,7 +49,11 @@ def _plain_node_classes() -> None:
             continue
         seen.add(cls)
         todo.extend(cls.__subclasses__())
-    for cls in seen:
+    return seen
+
+
+def _plain_node_classes() -> None:
+    for cls in node_classes():
         if type(cls) is ABCMeta and not _abc_get_dump(cls)[0]:  # no registered virtual subclass
             cls.__class__ = _NodeMeta
         # LibCST's nodes are equal only when identical and hash by id, in Python methods it copies into every
