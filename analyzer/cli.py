@@ -137,18 +137,20 @@ def _print_summary(report: Report, out_dir: Path, written: list[Path], quiet: bo
             from analyzer.summary import strategies_table
 
             out_console.print(strategies_table(plan))
-    _print_verification(report)
-    out_console.print(f"wrote {len(written) if count is None else count} files to {out_dir}/ in {report.duration_s:.1f}s",
-                      markup=False, highlight=False)
+    _print_verification(report, quiet)
+    if not quiet:
+        out_console.print(f"wrote {len(written) if count is None else count} files to {out_dir}/ in "
+                          f"{report.duration_s:.1f}s", markup=False, highlight=False)
 
 
-def _print_verification(report: Report) -> None:
+def _print_verification(report: Report, quiet: bool = False) -> None:
     """What the patch checks said, per project: a front end that could not be type-checked is said here,
-    not only in report.html (`impact scan .` on a monorepo used to write unverified patches silently)."""
+    not only in report.html (`impact scan .` on a monorepo used to write unverified patches silently).
+    `--quiet` keeps only those warnings (as ruff's: diagnostics, nothing else)."""
     check = report.extras.get("verification")
     if not isinstance(check, dict):
         return
-    for line in check.get("checked", []):
+    for line in [] if quiet else check.get("checked", []):
         out_console.print(f"[green]✔[/] {escape(line)}", highlight=False, soft_wrap=True)
     for line in check.get("skipped", []):
         out_console.print(f"[yellow]✘[/] {escape(line)}", highlight=False, soft_wrap=True)
@@ -184,7 +186,7 @@ def scan(
     schema: Annotated[str | None, typer.Option("--schema", help="Database schemas, comma separated")] = None,
     no_typecheck: Annotated[bool, typer.Option(
         "--no-typecheck", help="Do not run the front end's tsc on the patched copy before writing patches")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary table")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary, only warnings")] = False,
 ) -> None:
     """Find every place the key change reaches, price it, and write reports and patches."""
 

@@ -89,6 +89,10 @@ def test_scan_exit_codes_follow_fail_on(tmp_path: Path, tiny_db: str) -> None:
     assert (out / "findings.json").is_file()
     passing = run_impact(*common, "--fail-on", "never", cwd=tmp_path)
     assert passing.returncode == 0, passing.stderr
+    # --quiet: no summary, no "wrote ..." and no "✔ python: ... compile" line (warnings only, as ruff -q)
+    assert passing.stdout.strip() == "" and passing.stderr.strip() == "", (passing.stdout, passing.stderr)
+    loud = run_impact(*common[:-1], "--fail-on", "never", cwd=tmp_path)
+    assert "wrote " in loud.stdout and "✔" in loud.stdout, loud.stdout
 
 
 def test_rules_list_and_show(tmp_path: Path) -> None:
