@@ -1266,6 +1266,8 @@ class Flow:
                                            f"to {callee.qualname}() in {pf.where(call)}, which holds the key",
                                            self.model.default_target)
         if ev is None and param in callee.env:  # backwards: the callee says this argument is a key
+            if self._passed_text(callee, param):
+                return
             why = f"passed as `{param}` to {callee.qualname}() in {pf.where(call)}, which holds the key"
             if self.model_object(pf, fi, value):
                 return  # a model instance (`order: Order`) is never the key itself, whatever the parameter says
@@ -1299,6 +1301,23 @@ class Flow:
                 return
             self.model.learn_param(callee.func_id, param, _chain(param, pf.code(value), pf.where(call), ev[0]),
                                    ev[1])
+
+    def _passed_text(self, callee: FuncInfo, param: str) -> bool:
+        """A text parameter (`external_id: str`) holding the key only because a caller passed it one
+        (`str(org.id)`), the key's own type not being text: a free string slot takes any text, so the other
+        callers' arguments are not keys for that (the key still flows forward into the callee)."""
+        learned = self.model.params.get(callee.func_id, {}).get(param)
+        if learned is None or callee.env.get(param) != learned.evidence \
+                or not learned.evidence.startswith(f"`{param}` <- ") or param in self.model.key_names:
+            return False
+        p = callee.param(param)
+        if p is None or p.annotation is None:
+            return False
+        names = set(_names(p.annotation.annotation))
+        if "str" not in names or not names <= {"str", "None", "Optional"}:
+            return False
+        return not any(re.search(r"CHAR|TEXT|STRING|CLOB", t.from_type.upper())
+                       for t in self.model.closure.targets)
 
     def _mixup(self, pf: ParsedFile, fi: FuncInfo, node: cst.CSTNode, slot: str, ev: Ev, cls: str | None = None,
                value: cst.BaseExpression | None = None, report: bool = True) -> bool:
