@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from analyzer import __version__
 from analyzer.config import Config
@@ -48,6 +48,9 @@ from analyzer.models import (
     Skipped,
     SourceFile,
 )
+
+if TYPE_CHECKING:
+    from analyzer.sources import Discovery
 
 T = TypeVar("T")
 FORMAT = 1
@@ -550,16 +553,19 @@ class RunMemo:
     baseline (git and CODEOWNERS), no type-check (the project's compilers), no date in the plan (a key that
     runs out is dated from today)."""
 
-    def __init__(self, store: ScanCache, key: str, db_url: str | None) -> None:
+    def __init__(self, store: ScanCache, key: str, db_url: str | None, discovery: Discovery,
+                 sums: dict[str, str]) -> None:
         self.store, self.key, self.db_url = store, key, db_url
+        #: what the key was made of: a scan after a miss reads the same files (pipeline.run_scan's `memo`)
+        self.discovery, self.sums = discovery, sums
 
     @classmethod
-    def open(cls, store: ScanCache, inputs: object, files: Sequence[SourceFile], sums: dict[str, str],
+    def open(cls, store: ScanCache, inputs: object, discovery: Discovery, sums: dict[str, str],
              db_url: str | None) -> RunMemo:
         h = hashlib.sha256(repr((FORMAT, tool_fingerprint(), inputs, db_url)).encode())
-        for f in files:
+        for f in discovery.files:
             h.update(f"\0{f.path}\0{f.language}\0{f.abs_path}\0{sums.get(f.path, '')}".encode())
-        return cls(store, h.hexdigest()[:32], db_url)
+        return cls(store, h.hexdigest()[:32], db_url, discovery, sums)
 
     @property
     def name(self) -> str:

@@ -243,7 +243,7 @@ def scan(
 
             recorder = DbRecorder()
         with _progress(quiet) as progress, recorder if recorder is not None else nullcontext():
-            report = run_scan(options, progress)
+            report = run_scan(options, progress, memo)
             if not diff_base and not listed:  # a pull request's diff prices what it adds, not the whole migration
                 from analyzer.plan.strategies import plan_strategies
 

@@ -145,7 +145,8 @@ def _require_key(table: Table, column: str, text: str) -> None:
                      f"{', '.join(pk)}); a target must be a primary key or a unique column")
 
 
-def run_scan(options: ScanOptions, progress: Progress = _no_progress) -> Report:
+def run_scan(options: ScanOptions, progress: Progress = _no_progress, memo: RunMemo | None = None) -> Report:
+    """`memo`: the run memo that missed (`run_memo`); its discovery and digests are this scan's, not made again."""
     from analyzer import db
     from analyzer.plan.strategies import bigint_past_2_53
 
@@ -156,13 +157,14 @@ def run_scan(options: ScanOptions, progress: Progress = _no_progress) -> Report:
             raise UsageError(f"path does not exist: {root}")
 
     progress(0, "discovering files")
-    discovery = discover_all(options.roots, cfg.excludes, Limits.of(cfg))
+    discovery = memo.discovery if memo is not None else discover_all(options.roots, cfg.excludes, Limits.of(cfg))
     files = discovery.files
     progress(0, "reading schema", total=len(files) + 2)
     from analyzer.cache import ScanCache, default_dir, digests
 
-    store = ScanCache.open(options.cache_dir or default_dir(options.roots)) if cfg.cache else None
-    sums = digests(files) if store is not None else {}
+    store = memo.store if memo is not None else \
+        ScanCache.open(options.cache_dir or default_dir(options.roots)) if cfg.cache else None
+    sums = memo.sums if memo is not None else digests(files) if store is not None else {}
     schema = store.schema(files, sums) if store is not None and not options.db_url else None
     if schema is None:
         schema = load_schema(options, files)
@@ -242,7 +244,7 @@ def run_memo(options: ScanOptions, formats: Sequence[str]) -> RunMemo | None:
     discovery = discover_all(options.roots, cfg.excludes, Limits.of(cfg))
     inputs = ("scan", options.roots, [str(Path(r).resolve()) for r in options.roots], options.targets, options.to,
               options.schemas, config_fingerprint(cfg), tuple(formats), repr(discovery.skipped))
-    return RunMemo.open(store, inputs, discovery.files, digests(discovery.files), options.db_url)
+    return RunMemo.open(store, inputs, discovery, digests(discovery.files), options.db_url)
 
 
 def _catalogue(store: ScanCache | None) -> list[RuleMeta]:
