@@ -593,6 +593,9 @@ def main() -> None:
     from typer.completion import completion_init
 
     completion_init()  # typer's shell-completion classes answer the scripts printed by --show-completion
+    from analyzer import workers
+
+    workers.ONE_SHOT = True  # the process ends in `_leave`: a scan's trees need not be freed (engine.scan_python)
     try:
         try:
             app(standalone_mode=True)

@@ -17,6 +17,11 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+#: True in a process that ends with os._exit when its command is done (the command line, analyzer.cli.main):
+#: what a scan keeps alive until then need not be handed back to the collector, nobody frees it (the Python
+#: scan leaves its syntax trees frozen, analyzer.python.engine.scan_python)
+ONE_SHOT = False
+
 
 def cores() -> int:
     try:
