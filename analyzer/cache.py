@@ -139,10 +139,25 @@ class Lookup:
     trace: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class SchemaRecord:
+    """A schema as a scan read it, with what shows a later scan would read the same: the statements the
+    reflection sent and a digest of each answer (--db: replayed), or what reading the models looked at and
+    the Python files it read them from (path -> (abs_path, digest); diff mode, incremental.base_schema)."""
+
+    schema: SchemaSnapshot
+    statements: list[tuple[str, Any, str]] | None = None
+    reads: Any = None  # analyzer.db.models_schema.ModelReads
+    files: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
 class ScanCache:
     def __init__(self, directory: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.dir = directory
         self.max_bytes = max_bytes
+        #: scan entries read in this run (a diff run looks at the same ones up to three times: `lookup`,
+        #: `base_entry`); never changed by their readers
+        self._entries: dict[str, Any] = {}
 
     @classmethod
     def open(cls, directory: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> ScanCache | None:
@@ -175,13 +190,19 @@ class ScanCache:
 
     # ------------------------------------------------------------------ entries
     def _read(self, name: str) -> Any:
+        if name in self._entries:
+            return self._entries[name]
         try:
             with open(self.dir / name, "rb") as fh:
-                return pickle.load(fh)
+                got = pickle.load(fh)
         except Exception:  # noqa: BLE001 - a missing, partial or foreign entry is a miss
             return None
+        if name.startswith("scan-"):
+            self._entries[name] = got
+        return got
 
     def _write(self, name: str, value: Any) -> None:
+        self._entries.pop(name, None)
         try:
             fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".tmp-")
             with os.fdopen(fd, "wb") as fh:
@@ -258,10 +279,44 @@ class ScanCache:
     def schema(self, files: Sequence[SourceFile], sums: dict[str, str]) -> SchemaSnapshot | None:
         """The schema the models in the code declare, as read from these same Python files before."""
         got = self._read(self._schema_name(files, sums))
-        return got if isinstance(got, SchemaSnapshot) else None
+        return got.schema if isinstance(got, SchemaRecord) else got if isinstance(got, SchemaSnapshot) else None
 
-    def store_schema(self, files: Sequence[SourceFile], sums: dict[str, str], schema: SchemaSnapshot) -> None:
-        self._write(self._schema_name(files, sums), schema)
+    def store_schema(self, files: Sequence[SourceFile], sums: dict[str, str], schema: SchemaSnapshot,
+                     reads: Any = None) -> None:
+        """`reads`: what reading the models looked at (models_schema.ModelReads), for diff mode."""
+        name = self._schema_name(files, sums)
+        rows = {f.path: (f.abs_path, sums.get(f.path, "")) for f in files if f.language == "python"}
+        self._write(name, SchemaRecord(schema, reads=reads, files=rows))
+        recent = self._read(f"recent-schemas-{tool_fingerprint()[:32]}.pickle")
+        recent = [n for n in (recent if isinstance(recent, list) else []) if n != name]
+        self._write(f"recent-schemas-{tool_fingerprint()[:32]}.pickle", [name, *recent][:_RECENT])
+
+    def recent_schemas(self) -> list[SchemaRecord]:
+        """The schemas the models declared in the last scans (newest first), with what their reading looked at."""
+        recent = self._read(f"recent-schemas-{tool_fingerprint()[:32]}.pickle")
+        got = [self._read(name) for name in (recent if isinstance(recent, list) else [])]
+        return [r for r in got if isinstance(r, SchemaRecord) and r.reads is not None]
+
+    @staticmethod
+    def _db_schema_name(url: str, schemas: Sequence[str]) -> str:
+        """Keyed by the drivers' versions too: another SQLAlchemy may make another schema of the same answers."""
+        from importlib.metadata import version
+
+        drivers = [version(d) for d in ("sqlalchemy", "psycopg")]
+        key = repr((tool_fingerprint(), url, tuple(schemas), drivers))
+        return f"dbschema-{hashlib.sha256(key.encode()).hexdigest()[:32]}.pickle"
+
+    def db_schema(self, url: str, schemas: Sequence[str]) -> SchemaSnapshot | None:
+        """The schema reflected from `url` before, when every statement the reflection sent answers the same
+        again (`replay`: read-only, psycopg alone, without SQLAlchemy); else None."""
+        got = self._read(self._db_schema_name(url, schemas))
+        if not isinstance(got, SchemaRecord) or not got.statements or not replay(url, got.statements):
+            return None
+        return got.schema
+
+    def store_db_schema(self, url: str, schemas: Sequence[str], schema: SchemaSnapshot,
+                        statements: list[tuple[str, Any, str]]) -> None:
+        self._write(self._db_schema_name(url, schemas), SchemaRecord(schema, statements=list(statements)))
 
     def memo(self, kind: str, inputs: object, compute: Callable[[], T]) -> T:
         """`compute()`, read back when `inputs` (anything with a faithful repr; the tool is added) are the
@@ -418,6 +473,64 @@ def reuse(old: Entry, files: Sequence[SourceFile], sums: dict[str, str], config:
     return Lookup(py, ts, "reused", old.trace)
 
 
+def cached_schema(store: ScanCache, options: Any, files: list[SourceFile], sums: dict[str, str]) -> SchemaSnapshot:
+    """The run's schema (pipeline.load_schema), read back when it is provably what reading it again would give:
+    with --db, when the reflection's statements answer the same again (`ScanCache.db_schema`); from the models,
+    when the Python files are the same, or (diff mode) differ from a cached scan's only where the reading
+    cannot see it (incremental.base_schema). Else read, and kept with what proves it the next time."""
+    from analyzer.pipeline import load_schema
+
+    if options.db_url:
+        schemas = tuple(options.schemas or options.config.schemas)
+        got = store.db_schema(options.db_url, schemas)
+        if got is not None:
+            return got
+        schema, statements = recorded(lambda: load_schema(options, files))
+        if statements:
+            store.store_db_schema(options.db_url, schemas, schema, statements)
+        return schema
+    found = store.schema(files, sums)
+    if found is None and options.diff_base:
+        from analyzer.incremental import base_schema
+
+        got_reads = base_schema(store, options.roots, options.diff_base, files, sums)
+        if got_reads is not None:
+            store.store_schema(files, sums, *got_reads)
+            return got_reads[0]
+    if found is not None:
+        return found
+    from analyzer.db.models_schema import schema_and_reads
+
+    schema, reads = schema_and_reads([f for f in files if f.language == "python"])
+    store.store_schema(files, sums, schema, reads)
+    return schema
+
+
+def suppressions(store: ScanCache, files: Sequence[SourceFile], sums: dict[str, str], outcomes: Iterable[FileOutcome],
+                 rules: Iterable[RuleMeta], limits: Any) -> list[Any]:
+    """suppress.suppression_findings, a file's read back while its digest and whether the scan read it are what
+    they were (with the same catalogue and limits): a pull request's run reads the files it changed, not the
+    tree. The findings of a file depend on its text, its names and the catalogue only."""
+    from analyzer.suppress import suppression_findings
+
+    rules = list(rules)
+    known = sorted({k for m in rules for k in (m.code, m.name)})
+    name = f"suppressed-{hashlib.sha256(repr((tool_fingerprint(), known, limits)).encode()).hexdigest()[:32]}.pickle"
+    got = store._read(name)
+    before = got if isinstance(got, dict) else {}
+    outcomes = list(outcomes)
+    not_read = {o.path for o in outcomes if o.status != "ok"}
+    keys = {f.path: (f.path, f.language, f.abs_path, sums.get(f.path, ""), f.path in not_read) for f in files}
+    todo = [f for f in files if keys[f.path] not in before]
+    fresh: dict[str, list[Any]] = {f.path: [] for f in todo}
+    for found in suppression_findings(todo, outcomes, rules, limits):
+        fresh[found.path].append(found)
+    now = {keys[f.path]: tuple(fresh[f.path]) if f.path in fresh else before[keys[f.path]] for f in files}
+    if todo or len(now) != len(before):
+        store._write(name, now)
+    return [found for f in files for found in now[keys[f.path]]]
+
+
 def default_dir(roots: Sequence[str]) -> Path:
     first = Path(roots[0]) if roots else Path.cwd()
     return (first if first.is_dir() else first.parent) / DIRNAME
@@ -434,6 +547,23 @@ class RunEntry:
     outputs: dict[str, bytes]  # path relative to the out folder -> bytes
     statements: list[tuple[str, Any, str]] | None  # (SQL, parameters, digest of the rows); None: no database
     written: int = 0  # what the run said it wrote
+
+
+#: the recorders listening, innermost last (SQLAlchemy lets the first listener that executes a statement
+#: answer it: a second recorder would see nothing, so `recorded` reads the one already listening)
+_RECORDING: list[DbRecorder] = []
+
+
+def recorded(compute: Callable[[], T]) -> tuple[T, list[tuple[str, Any, str]] | None]:
+    """`compute()` and the database statements it sent with a digest of each answer (None: not recordable)."""
+    if _RECORDING:
+        outer = _RECORDING[-1]
+        start = len(outer.statements)
+        value = compute()
+        return value, outer.statements[start:] if outer.ok else None
+    with DbRecorder() as rec:
+        value = compute()
+    return value, rec.statements if rec.ok else None
 
 
 class DbRecorder:
@@ -453,6 +583,7 @@ class DbRecorder:
         sa.event.listen(sa.engine.Engine, "do_execute_no_params", self._execute_no_params, retval=True)
         sa.event.listen(sa.engine.Engine, "do_executemany", self._void, retval=False)
         self._listening = True
+        _RECORDING.append(self)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -463,6 +594,7 @@ class DbRecorder:
             sa.event.remove(sa.engine.Engine, "do_execute_no_params", self._execute_no_params)
             sa.event.remove(sa.engine.Engine, "do_executemany", self._void)
             self._listening = False
+            _RECORDING.remove(self)
 
     def _void(self, *args: Any) -> None:
         self.ok = False

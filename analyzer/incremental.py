@@ -781,6 +781,58 @@ def _moved_finding(remap: _Remap, f: Finding) -> Finding:
     return replace(f, message=message, evidence=evidence)
 
 
+# ----------------------------------------------------------------------------- the schema of the base
+def base_schema(store: Any, roots: Sequence[str], ref: str, files: Sequence[SourceFile], sums: dict[str, str]
+                ) -> tuple[Any, Any] | None:
+    """Without --db: (schema, reads) the models declared in a cached scan of the base, when nothing the change
+    touches can alter it (models_schema.ModelReads). Each file that differs must be one the diff names, its
+    text at `ref` the one the scan read, and either read the same way (the same markers, the same syntax at
+    the same places) or be opened by no step of the reading (no marker in either text, never parsed, never
+    looked for: an added or removed file likewise). None: the models are read again."""
+    from analyzer.db.models_schema import markers
+    from analyzer.pipeline import changed_paths
+
+    records = store.recent_schemas()
+    if not records:
+        return None
+    now = {f.path: (f.abs_path, sums.get(f.path, "")) for f in files if f.language == "python"}
+    changed = changed_paths(roots, ref)
+    for rec in records:
+        differ = sorted(p for p in rec.files.keys() | now.keys() if rec.files.get(p) != now.get(p))
+        if not set(differ) <= changed or len(differ) > MAX_CHANGED:
+            continue
+        try:
+            old_texts = base_texts(roots, ref, differ)
+            new_texts = {p: _utf8(now[p][0]) if p in now else None for p in differ}
+        except Fallback:
+            continue
+        for p in differ:
+            before, after, old, new = rec.files.get(p), now.get(p), old_texts.get(p), new_texts[p]
+            if (old is None) != (before is None) or (old is not None and before and sha1(old) != before[1]):
+                break  # the cached scan is not of `ref`
+            if before and after and before[0] != after[0]:
+                break
+            where = (after or before or ("", ""))[0]
+            if not where.endswith(".py"):
+                continue  # the reading takes .py files only
+            if old is not None and new is not None and markers(old) == markers(new) and same_syntax(old, new):
+                continue
+            if not any(m for t in (old, new) if t is not None for m in markers(t)) and not rec.reads.opens(where):
+                continue
+            break
+        else:
+            return rec.schema, rec.reads
+    return None
+
+
+def _utf8(path: str) -> str:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        raise Fallback(f"{path}: not readable as UTF-8") from None
+
+
 # ----------------------------------------------------------------------------- the pipeline's entry point
 def from_base(store: Any, scan_key: str, roots: Sequence[str], ref: str, files: Sequence[SourceFile],
               sums: dict[str, str], config: Config, timings: dict[str, float] | None = None

@@ -148,7 +148,6 @@ def _require_key(table: Table, column: str, text: str) -> None:
 def run_scan(options: ScanOptions, progress: Progress = _no_progress, memo: RunMemo | None = None) -> Report:
     """`memo`: the run memo that missed (`run_memo`); its discovery and digests are this scan's, not made again."""
     from analyzer import db
-    from analyzer.plan.strategies import bigint_past_2_53
 
     started = time.perf_counter()
     cfg = options.config
@@ -165,14 +164,13 @@ def run_scan(options: ScanOptions, progress: Progress = _no_progress, memo: RunM
     store = memo.store if memo is not None else \
         ScanCache.open(options.cache_dir or default_dir(options.roots)) if cfg.cache else None
     sums = memo.sums if memo is not None else digests(files) if store is not None else {}
-    schema = store.schema(files, sums) if store is not None and not options.db_url else None
-    if schema is None:
-        schema = load_schema(options, files)
-        if store is not None and not options.db_url:
-            store.store_schema(files, sums, schema)
+    from analyzer.cache import cached_schema, config_fingerprint
+
+    schema = cached_schema(store, options, files, sums) if store is not None else load_schema(options, files)
     targets = resolve_targets(schema, options)
     progress(1, "computing closure")
-    closure: Closure = db.compute_closure(schema, targets, cfg)
+    closure: Closure = db.compute_closure(schema, targets, cfg) if store is None else store.memo(
+        "closure", [repr(schema), targets, config_fingerprint(cfg)], lambda: db.compute_closure(schema, targets, cfg))
     progress(1, "scanning Python")
     py, ts, cache_use = _scan_sources(options, store, sums, files, closure, targets[0].to_type, progress)
 
@@ -182,16 +180,23 @@ def run_scan(options: ScanOptions, progress: Progress = _no_progress, memo: RunM
     rules = _catalogue(store)  # every rule: suppressions (IM...) and the compilers' findings (TS900...) too
     by_code = {m.code: m for m in rules}
     to_type = targets[0].to_type
-    past_2_53 = to_type == "BIGINT" and bigint_past_2_53(options.db_url, schema, closure)
+    past_2_53 = False
+    if to_type == "BIGINT":
+        from analyzer.plan.strategies import bigint_past_2_53
+
+        past_2_53 = bigint_past_2_53(options.db_url, schema, closure)
     findings = [f for f in (*py.findings, *ts.findings) if cfg.rule_enabled(f.code, f.rule)
                 and holds_for(f, by_code.get(f.code), to_type, past_2_53)]
     findings = [_with_severity(f, cfg) for f in unsuppressed(dedupe(sorted(findings, key=sort_key)), cache)]
     def suppressions() -> list[Finding]:
         return suppression_findings(files, (*py.outcomes, *ts.outcomes), rules, Limits.of(cfg))
 
-    found = suppressions() if store is None else store.memo(
-        "suppressions", [store.scan_key(closure, cfg, targets[0].to_type, options.roots), sums,
-                         [(f.path, f.language, f.abs_path) for f in files], py.outcomes, ts.outcomes], suppressions)
+    if store is None:
+        found = suppressions()
+    else:
+        from analyzer.cache import suppressions as kept_suppressions
+
+        found = kept_suppressions(store, files, sums, (*py.outcomes, *ts.outcomes), rules, Limits.of(cfg))
     findings += [_with_severity(f, cfg) for f in found if cfg.rule_enabled(f.code, f.rule)]
     fingerprinted = with_fingerprints(findings)
     outcomes = (*py.outcomes, *ts.outcomes, *discovery.skipped)

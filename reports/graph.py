@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import networkx as nx
 from markupsafe import Markup, escape
 
 from analyzer.models import Report
 
 from ._common import human_count
+
+if TYPE_CHECKING:
+    import networkx as nx  # imported where a graph is drawn: the other formats need none
 
 COL_W = 250
 ROW_H = 104
@@ -39,6 +42,8 @@ class Node:
 
 def build(report: Report) -> nx.MultiDiGraph:
     """Closure tables plus the tables at the other end of the closure's references."""
+    import networkx as nx
+
     g: nx.MultiDiGraph = nx.MultiDiGraph()
     closure_tables = report.closure.tables
     targets = {t.table for t in report.targets}
@@ -57,6 +62,8 @@ def build(report: Report) -> nx.MultiDiGraph:
 
 
 def layout(g: nx.MultiDiGraph) -> tuple[list[Node], float, float]:
+    import networkx as nx
+
     targets = sorted(n for n, d in g.nodes(data=True) if d["target"])
     undirected = g.to_undirected(as_view=True)
     dist: dict[str, int] = {}

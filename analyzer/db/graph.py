@@ -15,8 +15,7 @@ from __future__ import annotations
 import re
 from collections import deque
 from collections.abc import Iterable, Sequence
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from analyzer.config import Config
 from analyzer.db.errors import UnknownTarget, closest
@@ -31,6 +30,9 @@ from analyzer.models import (
     Target,
 )
 from analyzer.words import singular
+
+if TYPE_CHECKING:
+    import networkx as nx  # imported by build_graph: a closure read back from the cache needs none
 
 CONF_EXACT = 0.9  # `<singular>_id` -> the table of that name
 CONF_PATTERN = 0.85  # a configured reference pattern
@@ -297,6 +299,8 @@ def all_references(snapshot: SchemaSnapshot, config: Config | None = None) -> li
 
 
 def build_graph(snapshot: SchemaSnapshot, config: Config | None = None) -> nx.MultiDiGraph:
+    import networkx as nx
+
     g: nx.MultiDiGraph = nx.MultiDiGraph()
     for t in snapshot.tables:
         for c in t.columns:

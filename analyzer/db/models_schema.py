@@ -399,6 +399,36 @@ class _Module:
         return [*dict.fromkeys([*self.classes.values(), *self.nested])]
 
 
+def module_suffixes(path: Path) -> list[str]:
+    """The dotted names an absolute import may find the file at (`app.models`, `models`)."""
+    parts = list(path.with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return [".".join(parts[i:]) for i in range(len(parts) - 1, max(len(parts) - 12, 0), -1)]
+
+
+def markers(text: str) -> tuple[bool, ...]:
+    """Which of the words that make the reading open a file the text holds."""
+    return tuple(k in text for k in _MARKERS)
+
+
+@dataclass(frozen=True)
+class ModelReads:
+    """What reading the models looked at besides each file's markers (`markers`, which decide whether a file
+    is opened): the files it parsed (for their markers or followed by an import), the dotted names it looked
+    a module up by, and the paths it looked for a relative import or a submodule at. A file none of these
+    names and whose text holds no marker is opened by no step of the reading: it cannot change the schema
+    (analyzer.incremental.base_schema, diff mode)."""
+
+    read: frozenset[str]  # absolute paths
+    asked: frozenset[str]
+    tried: frozenset[str]
+
+    def opens(self, abs_path: str) -> bool:
+        path = Path(abs_path)
+        return str(path) in self.read or str(path) in self.tried or any(n in self.asked for n in module_suffixes(path))
+
+
 # --- the project: modules found by import -------------------------------------------------------------
 
 _Resolved = _Class | _Ext | _Module
@@ -411,14 +441,14 @@ class _Project:
         self.modules: dict[Path, _Module | None] = {}
         self.by_name: dict[str, list[_Class]] = {}
         self.flask_models: dict[_Ext, _Class] = {}  # a Flask-SQLAlchemy instance -> its db.Model, when given a base
+        #: what the reading asked of the file list beyond the files it read (`ModelReads`)
+        self.asked: set[str] = set()
+        self.tried: set[Path] = set()
         for f in files:
             path = Path(f.abs_path)
             self.shown[path] = f.path
-            parts = list(path.with_suffix("").parts)
-            if parts[-1] == "__init__":
-                parts.pop()
-            for i in range(len(parts) - 1, max(len(parts) - 12, 0), -1):
-                self.suffixes.setdefault(".".join(parts[i:]), []).append(path)
+            for name in module_suffixes(path):
+                self.suffixes.setdefault(name, []).append(path)
 
     def module(self, path: Path, text: str | None = None) -> _Module | None:
         if path in self.modules:
@@ -462,11 +492,14 @@ class _Project:
                 base = base.parent
             target = base.joinpath(*dotted.split(".")) if dotted else base
             for candidate in (target.with_suffix(".py") if dotted else None, target / "__init__.py"):
+                if candidate is not None:
+                    self.tried.add(candidate)
                 if candidate is not None and candidate in self.shown:
                     return self.module(candidate)
             return False
         if dotted.split(".")[0] in _KNOWN_PACKAGES:
             return False
+        self.asked.add(dotted)
         paths = self.suffixes.get(dotted)
         if not paths:
             return self.library(dotted) or False
@@ -514,6 +547,7 @@ class _Project:
         if package.path.name != "__init__.py":
             return None
         for candidate in (package.path.parent / f"{name}.py", package.path.parent / name / "__init__.py"):
+            self.tried.add(candidate)
             if candidate in self.shown:
                 return self.module(candidate)
         return None
@@ -1220,6 +1254,13 @@ def schema_from_models(files: list[SourceFile]) -> SchemaSnapshot:
     return _read_models(files)[0]
 
 
+def schema_and_reads(files: list[SourceFile]) -> tuple[SchemaSnapshot, ModelReads]:
+    """The schema, and what its reading looked at (`ModelReads`)."""
+    schema, _mapped, project = _read_models(files)
+    read = frozenset(str(p) for p in project.modules)
+    return schema, ModelReads(read, frozenset(project.asked), frozenset(str(p) for p in project.tried))
+
+
 def class_tables(files: list[SourceFile]) -> dict[tuple[str, str], list[tuple[int, str]]]:
     """(path, class name) -> [(line, table)]: the table each mapped class maps, as the reader decides it
     (names SQLAlchemy or Flask-SQLAlchemy compute from the class, single-table subclasses on their parent's
@@ -1230,7 +1271,7 @@ def class_tables(files: list[SourceFile]) -> dict[tuple[str, str], list[tuple[in
     return out
 
 
-def _read_models(files: list[SourceFile]) -> tuple[SchemaSnapshot, list[tuple[_Class, str]]]:
+def _read_models(files: list[SourceFile]) -> tuple[SchemaSnapshot, list[tuple[_Class, str]], _Project]:
     py = [f for f in files if f.abs_path.endswith(".py")]
     project = _Project(py)
     tables: dict[str, Table] = {}
@@ -1267,7 +1308,7 @@ def _read_models(files: list[SourceFile]) -> tuple[SchemaSnapshot, list[tuple[_C
             untyped |= {(build.name, c.name) for c in build.cols.values() if c.fk and not c.typed}
     resolved = _infer_fk_types([_resolve_class_refs(t, mapper.class_tables) for t in tables.values()], untyped)
     return SchemaSnapshot(dialect="models", tables=tuple(sorted(resolved, key=lambda t: t.name)),
-                          source="models", notes=tuple(mapper.notes)), mapped
+                          source="models", notes=tuple(mapper.notes)), mapped, project
 
 
 def _resolve_class_refs(table: Table, classes: dict[str, str]) -> Table:

@@ -47,8 +47,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING
 
 from analyzer.config import Config
 from analyzer.db import dependents
@@ -65,6 +64,9 @@ from analyzer.models import (
 )
 from analyzer.plan.polymorphic import Discriminator, discriminators
 from analyzer.plan.steps import Migration, MigrationRefused, Step, unbounded
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa  # imported where an engine is used: migration.sql needs none
 
 STRATEGIES = ("uuid", "uuid7", "text", "bigint")
 NEW_TYPES = {"uuid": "uuid", "uuid7": "uuid", "text": "text", "bigint": "bigint"}
@@ -376,6 +378,8 @@ def _prepare(schema: SchemaSnapshot, closure: Closure, strategy: str, engine: sa
 def _server_version(engine: sa.Engine | None) -> int | None:
     if engine is None:
         return None
+    import sqlalchemy as sa
+
     try:
         with engine.connect() as conn:
             return int(conn.execute(sa.text("SHOW server_version_num")).scalar_one())

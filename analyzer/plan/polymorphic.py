@@ -25,13 +25,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING
 
 from analyzer.config import Config
 from analyzer.db.graph import POLYMORPHIC_SUFFIXES, singular, type_family
 from analyzer.models import Closure, Dependent, SchemaSnapshot, Table
 from analyzer.plan.steps import MigrationRefused
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 
 @dataclass(frozen=True)
@@ -215,6 +217,8 @@ def _distinct(engine: sa.Engine, table: str, by: str) -> dict[str, int]:
     prep = engine.dialect.identifier_preparer
     qt = ".".join(prep.quote(p) for p in table.split("."))
     sql = f"SELECT {prep.quote(by)}, count(*) FROM {qt} WHERE {prep.quote(by)} IS NOT NULL GROUP BY 1"
+    import sqlalchemy as sa
+
     with engine.connect() as conn:
         return {str(v): int(n) for v, n in conn.execute(sa.text(sql))}
 
