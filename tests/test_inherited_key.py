@@ -28,3 +28,23 @@ def test_mapped_column_override(tmp_path: Path) -> None:
     patched = _patched(tmp_path, _MIXIN)
     assert "    __tablename__ = 'content_items'\n" \
            "    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)\n" in patched
+
+
+def test_header_words_hold_every_base_name() -> None:
+    """A file is read for subclasses only when its class headers name a base: headers over several lines, with
+    comments, strings, brackets and type parameters must still give every base name `_classes` reads."""
+    import ast
+
+    from analyzer.rules.python.db_model_inherited_key import _base_name, _header_words
+
+    text = ("class Plain(IdModel, table=True):\n    pass\n"
+            "class Wrapped(  # the shared one: (see base.py\n    Audited,\n    models.Timestamped,\n):\n    x = 1\n"
+            "class Generic(Repo[T], meta='a): b', **extra):\n    pass\n"
+            "def f():\n    class Inner(mixins.\\\n        Soft): pass\n"
+            "s = '''\nclass (unclosed\n'''\n")
+    words = _header_words(text)
+    bases = {_base_name(b) for node in ast.walk(ast.parse(text)) if isinstance(node, ast.ClassDef)
+             for b in node.bases}
+    assert bases == {"IdModel", "Audited", "Timestamped", "Repo", "Soft"}
+    assert bases <= words
+    assert "x" not in _header_words("class A(B):\n    x = C()\n")  # the body is not the header
