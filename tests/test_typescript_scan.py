@@ -176,6 +176,43 @@ def test_worker_prepares_before_its_input_arrives() -> None:
     assert idle.result() is None
 
 
+def test_held_worker_prepares_once_released(tmp_path: Path) -> None:
+    """A worker forked with `hold` (the TypeScript worker) prepares only once `release()` says the stage that
+    keeps both cores busy (the Python parse) is over, or once its input is sent: a third busy process would
+    only slow the parse down."""
+    import time
+
+    from analyzer import workers
+
+    marker = tmp_path / "prepared"
+    worker = workers.fork(_with_prepared, 7, prepare=lambda n: _marked(marker, n), hold=True)
+    assert worker is not None
+    time.sleep(0.5)
+    assert not marker.exists()  # held
+    workers.release()
+    deadline = time.monotonic() + 20
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert marker.exists()  # released before its input came
+    worker.send(100)
+    assert worker.result() == (100, 7, 14)
+    sent = workers.fork(_with_prepared, 7, prepare=lambda n: n * 2, hold=True)
+    assert sent is not None
+    sent.send(100)  # never released: its input lets it prepare
+    assert sent.result() == (100, 7, 14)
+    idle = workers.fork(_with_prepared, 7, prepare=lambda n: _marked(marker, n), hold=True)
+    assert idle is not None
+    marker.unlink()
+    idle.cancel()  # held, nothing sent: the child leaves without preparing, and is reaped
+    assert idle.result() is None and not marker.exists()
+    assert workers._held == []
+
+
+def _marked(marker: Path, n: int) -> int:
+    marker.write_text("prepared")
+    return n * 2
+
+
 def _with_prepared(value: int, n: int, prepared: int | None = None) -> tuple[int, int, int | None]:
     return value, n, prepared
 
