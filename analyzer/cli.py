@@ -231,9 +231,9 @@ def scan(
             cache_dir=cache_dir,
         )
         listed = str(out) == "-"  # a pre-commit hook: nothing written into the work tree (nor into .git)
-        # an unchanged re-run: its outputs read back (analyzer.cache.RunMemo); the project's compilers are
-        # no input the memo can see, so only with --no-typecheck
-        memo = run_memo(options, formats) if no_typecheck and not listed else None
+        # an unchanged re-run: its outputs read back (analyzer.cache.RunMemo), the project's checkers among
+        # what it compares (verify.typecheck_inputs)
+        memo = run_memo(options, formats, typecheck=not no_typecheck) if not listed else None
         hit = memo.get() if memo is not None else None
         if hit is not None:
             return _from_memo(hit, out, quiet, fail_on, started)
@@ -264,7 +264,10 @@ def scan(
 
         written = write_outputs(report, out, formats, also=[plan_writer] if plan is not None else [])
         if memo is not None:
-            memo.put(report, out, written, recorder)
+            from analyzer.codemods.verify import settled
+
+            if settled(report.extras.get("verification")):  # a checker that could not run: not for next time
+                memo.put(report, out, written, recorder)
         _print_summary(report, out, written, quiet)
         return _exit_code(report, fail_on)
 

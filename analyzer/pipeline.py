@@ -231,10 +231,12 @@ def run_scan(options: ScanOptions, progress: Progress = _no_progress, memo: RunM
     return narrow(report, options)
 
 
-def run_memo(options: ScanOptions, formats: Sequence[str]) -> RunMemo | None:
+def run_memo(options: ScanOptions, formats: Sequence[str], typecheck: bool = False) -> RunMemo | None:
     """The whole-run memo of `impact scan` with these options (analyzer.cache.RunMemo), keyed by everything
     the run reads but the database (whose answers the memo replays); not the out folder, which no output
-    names. None without a cache, in diff mode or with a baseline (they read git and CODEOWNERS too)."""
+    names. With `typecheck`, what the project's checkers read too (verify.typecheck_inputs). None without
+    a cache, in diff mode or with a baseline (they read git and CODEOWNERS too), or when what the checkers
+    read cannot be told cheaply."""
     from analyzer.cache import RunMemo, ScanCache, config_fingerprint, default_dir, digests
 
     cfg = options.config
@@ -247,8 +249,20 @@ def run_memo(options: ScanOptions, formats: Sequence[str]) -> RunMemo | None:
     if store is None:
         return None
     discovery = discover_all(options.roots, cfg.excludes, Limits.of(cfg))
+    checks: object = "no type-check"
+    if typecheck:
+        from analyzer.codemods.verify import typecheck_inputs
+
+        names = root_names(options.roots)
+        fronts: dict[str, list[str]] = {str(Path(r).resolve()): [] for r in options.roots}
+        for f in discovery.files:
+            if f.language == "typescript" and f.root in names:
+                fronts[str(Path(f.root).resolve())].append(f.path[len(names[f.root]) + 1 if names[f.root] else 0:])
+        checks = typecheck_inputs(fronts)
+        if checks is None:
+            return None
     inputs = ("scan", options.roots, [str(Path(r).resolve()) for r in options.roots], options.targets, options.to,
-              options.schemas, config_fingerprint(cfg), tuple(formats), repr(discovery.skipped))
+              options.schemas, config_fingerprint(cfg), tuple(formats), repr(discovery.skipped), checks)
     return RunMemo.open(store, inputs, discovery, digests(discovery.files), options.db_url)
 
 

@@ -60,19 +60,28 @@ class PyDiagnostic:
         return f"{self.code}: {self.message}"
 
 
+def _bases(root: Path, levels: int) -> list[Path]:
+    """The root and the folders above it where its checker's config and virtualenv are looked for, up to
+    the repository's top (a config above it is not the project's)."""
+    out = []
+    for base in (root, *list(root.parents)[:levels]):
+        out.append(base)
+        if (base / ".git").exists():
+            break
+    return out
+
+
 def find_checker(root: Path, levels: int = 1) -> Checker | None:
     """The type checker the project configures, in the root or the directory above it (`impact scan
     backend frontend` from the repository's top), and where it is installed. A config above the root that
     names its files must name the root among them: a tool's own config two folders up is not the app's."""
-    for base in (root, *list(root.parents)[:levels]):
+    for base in _bases(root, levels):
         for kind, configured in (("mypy", _mypy_config(base)), ("pyright", _pyright_config(base))):
             if configured is None or (base != root and configured and not _covers(base, root, kind)):
                 continue
             exe = _executable(kind, base, root)
             if exe is not None:
                 return Checker(kind, exe, base, configured)
-        if (base / ".git").exists():
-            break  # the repository's top: a config above it is not the project's
     return None
 
 
@@ -130,14 +139,79 @@ def _executable(kind: str, base: Path, root: Path) -> str | None:
 
 def find_python(root: Path, levels: int = 1) -> Path | None:
     """The project's virtualenv interpreter, beside the root or above it (not impact's own)."""
-    for d in (root, *list(root.parents)[:levels]):
+    for d in _bases(root, levels):
         for env in _ENVS:
             exe = d / env / "bin" / "python"
             if exe.exists() and (d / env / "pyvenv.cfg").is_file():
                 return exe
-        if (d / ".git").exists():
-            break
     return None
+
+
+_CONFIGS = ("mypy.ini", ".mypy.ini", "pyproject.toml", "setup.cfg", "pyrightconfig.json")
+
+
+def checker_inputs(root: Path) -> tuple[object, ...] | None:
+    """What `verify_python_types` reads for this root beyond the scanned files, for the run memo: the
+    configs where `find_checker` looks, the checker and the interpreter it finds (each by real path, size
+    and mtime) and the installed packages of their virtualenvs (the dist-info names: mypy and the imports
+    see the project's dependencies). None when a checker runs from an environment whose packages cannot
+    be listed without running it (mypy on PATH outside a virtualenv)."""
+    configs = [stat_of(base / name) for base in _bases(root, 1) for name in _CONFIGS]
+    checker, python = find_checker(root), find_python(root)
+    out: list[object] = [configs]
+    if checker is not None:
+        env = _env_of(Path(checker.exe))
+        if env is None and checker.kind == "mypy":
+            return None
+        out += [checker.kind, str(checker.base), checker.files_in_config, stat_of(Path(checker.exe), real=True),
+                _packages(env) if env is not None else None]
+        if checker.kind == "pyright":
+            node = shutil.which("node")
+            out.append(stat_of(Path(node), real=True) if node else None)
+    if python is not None:
+        out += [stat_of(python, real=True), stat_of(python.parent.parent / "pyvenv.cfg"),
+                _packages(python.parent.parent)]
+    elif checker is not None and checker.kind == "pyright":
+        return None  # pyright reads the packages of the `python` on PATH
+    return tuple(out)
+
+
+def stat_of(path: Path, real: bool = False) -> tuple[str, int, int] | None:
+    """A file as the memo compares it: (path, size, mtime_ns); None when it is not there."""
+    try:
+        st = path.stat()
+        return (os.path.realpath(path) if real else str(path), st.st_size, st.st_mtime_ns)
+    except OSError:
+        return None
+
+
+def _env_of(exe: Path) -> Path | None:
+    """The virtualenv a console script runs in: the folder above its `bin/`, or its shebang's."""
+    for candidate in (exe, _shebang(exe)):
+        if candidate is not None and (candidate.parent.parent / "pyvenv.cfg").is_file():
+            return candidate.parent.parent
+    return None
+
+
+def _shebang(exe: Path) -> Path | None:
+    try:
+        with exe.open("rb") as fh:
+            first = fh.readline(512)
+    except OSError:
+        return None
+    words = first[2:].decode("utf-8", "replace").split() if first.startswith(b"#!") else []
+    return Path(words[0]) if words and words[0].startswith("/") else None
+
+
+def _packages(env: Path) -> list[str]:
+    """The distributions installed in a virtualenv (their dist-info / egg-info names carry the version)."""
+    names = []
+    for site in sorted(env.glob("lib*/python*/site-packages")):
+        try:
+            names += sorted(n for n in os.listdir(site) if n.endswith((".dist-info", ".egg-info", ".egg-link", ".pth")))
+        except OSError:
+            continue
+    return names
 
 
 def verify_python_types(result: Verification, work: _Work, root_paths: Mapping[str, str],

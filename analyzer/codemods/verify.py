@@ -228,6 +228,85 @@ def find_node_modules(root: Path) -> Path | None:
     return None
 
 
+_LOCKS = ("package.json", "package-lock.json", "yarn.lock", "pnpm-lock.yaml")
+_INSTALLED = (".package-lock.json", ".modules.yaml", ".yarn-state.yml")  # node_modules' own record of an install
+_ENV = ("IMPACT_NODE_MODULES", "IMPACT_TSC_SERVER")  # what the checkers read of impact's environment
+
+
+def typecheck_inputs(roots: Mapping[str, Sequence[str]]) -> tuple[object, ...] | None:
+    """What `verify_findings` reads beyond the scanned files, for the run memo (analyzer.cache.RunMemo):
+    `roots` maps each absolute root to its scanned front-end files (root-relative). For every root, the
+    Python checker and interpreter `pycheck` would find (`checker_inputs`); for every TypeScript project
+    the files belong to, patched or not, the tsc it would find and what that tsc reads (`_tsc_inputs`).
+    A checker found nowhere is recorded as such: that run writes its "not type-checked" lines, the same
+    each time. None when it cannot be told cheaply (a checker whose packages are not listed)."""
+    from analyzer.codemods.pycheck import checker_inputs
+
+    out: list[object] = [tuple((k, os.environ.get(k)) for k in _ENV)]
+    for root_text, rels in sorted(roots.items()):
+        root = Path(root_text)
+        python = checker_inputs(root)
+        if python is None:
+            return None
+        out += [root_text, python]
+        # a file's project is its folder's nearest tsconfig.json: one file per folder tells them all
+        folders = sorted({(Path(r).parent / "-").as_posix() for r in rels if r.endswith(_TS_EXT)})
+        projects, orphans = ts_projects(root, folders)
+        out.append(bool(orphans))
+        out += [(d.as_posix(), _tsc_inputs(root / d)) for d in sorted(build_groups(root, projects))]
+    return tuple(out)
+
+
+def settled(verification: object) -> bool:
+    """Would a re-run with the same inputs say the same: no checker that could not run or import (a
+    timeout or a crash under load is not the tree's doing: the run memo must not give it back)."""
+    if not isinstance(verification, dict):
+        return True
+    said = [*verification.get("skipped", []),
+            *(p.get("reason", "") for p in verification.get("projects", []) if isinstance(p, dict))]
+    return not any("could not" in str(line) for line in said)
+
+
+def _tsc_inputs(project: Path) -> tuple[object, ...] | None:
+    """The tsc `find_node_modules` finds for a project (None: none, the run says so) by real path, size
+    and mtime, with its version (typescript/package.json), node, the project's tsconfig*.json and those of
+    the projects it references (relative `extends` followed), and the package manifests and lockfiles from
+    the project up to the repository's top and in node_modules (an install rewrites them)."""
+    from analyzer.codemods.pycheck import stat_of
+
+    node_modules = find_node_modules(project)
+    if node_modules is None:
+        return None
+    node = shutil.which("node")
+    configs: set[Path] = set()
+    for folder in (project.resolve(), *sorted(_closure(project / "tsconfig.json"))):
+        for config in folder.glob("tsconfig*.json"):
+            _extends(config, configs)
+    ups = []
+    for d in (project, *project.parents):
+        ups.append(d)
+        if (d / ".git").exists():
+            break
+    return (stat_of(node_modules / ".bin" / "tsc", real=True), stat_of(node_modules / "typescript" / "package.json"),
+            stat_of(Path(node), real=True) if node else None, [stat_of(c) for c in sorted(configs)],
+            [stat_of(node_modules / n) for n in _INSTALLED],
+            [stat_of(d / n) for d in dict.fromkeys((*ups, node_modules.parent)) for n in _LOCKS])
+
+
+def _extends(config: Path, seen: set[Path], depth: int = 8) -> None:
+    """A tsconfig and the configs it extends by a relative path (a package's is in node_modules, whose
+    install the lockfiles stand for)."""
+    if config in seen or depth == 0 or not config.is_file():
+        return
+    seen.add(config)
+    data = _read_config(config)
+    parents = data.get("extends") if data is not None else None
+    for parent in [parents] if isinstance(parents, str) else parents if isinstance(parents, list) else []:
+        if isinstance(parent, str) and parent.startswith("."):
+            path = config.parent / parent
+            _extends(path if path.suffix == ".json" else path.with_name(path.name + ".json"), seen, depth - 1)
+
+
 _COPY_IGNORE = shutil.ignore_patterns("node_modules", ".git", ".venv", "venv", "__pycache__", "*.pyc", ".next",
                                       "dist", "build", "coverage", "impact-report", ".mypy_cache", ".pytest_cache")
 _IMPORT = re.compile(r"""(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)["'](\.{1,2}/[^"'\n]*)["']""")
