@@ -35,7 +35,7 @@ class DigitRegex(PyRule):
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         pf, model = ctx.pf, ctx.model
-        segments = {seg for template, params in model.route_templates for seg in _segments(template, params)}
+        segments: set[str] | None = None  # (from the routes, the same for every file: only when a regex is met)
         for entry in pf.of(cst.Call):
             call = entry.node
             assert isinstance(call, cst.Call)
@@ -46,6 +46,8 @@ class DigitRegex(PyRule):
             if pattern is None or not re.search(_DIGITS, pattern):
                 continue
             why = None
+            if segments is None:
+                segments = {seg for template, params in model.route_templates for seg in _segments(template, params)}
             for m in re.finditer(r"\(\?P<(\w+)>" + _DIGITS, pattern):
                 if m.group(1) == "id" or m.group(1) in model.key_names:
                     why = f"named group `{m.group(1)}` matches digits"

@@ -22,11 +22,11 @@ def sql_hits(model: KeyModel, sql: str) -> list[tuple[str, str]]:
     """(table.column, why) for impacted columns a SQL text touches, with its table in the statement."""
     low = sql.lower()
     out = []
-    for table, cols in model.impacted.items():
-        if not re.search(rf"\b{re.escape(table.lower())}\b", low):
+    for table, cols in model.impacted.items():  # (a substring test first: most tables are not in the text)
+        if table.lower() not in low or not re.search(rf"\b{re.escape(table.lower())}\b", low):
             continue
         for col, ic in cols.items():
-            if re.search(rf"\b{re.escape(col.lower())}\b", low):
+            if col.lower() in low and re.search(rf"\b{re.escape(col.lower())}\b", low):
                 out.append((ic.qualified, f"mentions {table} and its column {col} ({ic.reason})"))
     return out
 

@@ -708,10 +708,20 @@ def _kwargs_read(expr: cst.BaseExpression, bag: str) -> str | None:
 
 def _bag_keys(ctx: FileCtx, fn: FuncInfo) -> dict[str, str]:
     """Keyword names a `**overrides` parameter passes on to a key: `Vehicle(id=overrides.pop("id", n))`,
-    `pk = overrides.pop("id", ...)` then `Trailer(id=pk)`, `Trip(**overrides)`."""
+    `pk = overrides.pop("id", ...)` then `Trailer(id=pk)`, `Trip(**overrides)`. Read from the final facts: once
+    per factory and scan, not once per call of it (a test suite calls its factories thousands of times)."""
     star = fn.node.params.star_kwarg
     if not isinstance(star, cst.Param):
         return {}
+    done = ctx.flow.cache.setdefault("test_literals_bag_keys", {})
+    assert isinstance(done, dict)
+    got = done.get(id(fn))
+    if got is None or got[0] is not fn:
+        got = done[id(fn)] = (fn, _read_bag_keys(ctx, fn, star))
+    return got[1]  # type: ignore[no-any-return]
+
+
+def _read_bag_keys(ctx: FileCtx, fn: FuncInfo, star: cst.Param) -> dict[str, str]:
     bag = star.name.value
     model = ctx.model
     fpf = ctx.flow.registry.by_id[fn.func_id][0]
@@ -972,7 +982,7 @@ def _mock_targets(ctx: FileCtx) -> dict[str, FuncInfo]:
     registry = ctx.flow.registry
     if "delay" not in ctx.pf.text and "apply_async" not in ctx.pf.text:
         return out  # nothing to patch: spare the walk
-    for item in find(ctx.pf.module, cst.WithItem):
+    for item in find(ctx.pf.module, cst.WithItem, _statement_level):
         call = item.item
         if not (isinstance(call, cst.Call) and item.asname is not None
                 and isinstance(item.asname.name, cst.Name)):
@@ -992,6 +1002,11 @@ def _mock_targets(ctx: FileCtx) -> dict[str, FuncInfo]:
         if len(ids) == 1 and registry.by_id[ids[0]][1].task:
             out[item.asname.name.value] = registry.by_id[ids[0]][1]
     return out
+
+
+def _statement_level(node: cst.CSTNode) -> bool:
+    """What `find` enters looking for a `with` item: no statement (so no `with`) is under an expression."""
+    return not isinstance(node, cst.BaseExpression)
 
 
 _GENERIC = {"id", "ids", "pk", "key", "uuid"}
