@@ -308,10 +308,13 @@ class ScanCache:
 
     def db_schema(self, url: str, schemas: Sequence[str]) -> SchemaSnapshot | None:
         """The schema reflected from `url` before, when every statement the reflection sent answers the same
-        again (`replay`: read-only, psycopg alone, without SQLAlchemy); else None."""
+        again (`replay`: read-only, psycopg alone, without SQLAlchemy); else None. A recorder listening (the
+        run memo's) is given the statements as if the reflection had sent them: the run read those answers."""
         got = self._read(self._db_schema_name(url, schemas))
         if not isinstance(got, SchemaRecord) or not got.statements or not replay(url, got.statements):
             return None
+        if _RECORDING:
+            _RECORDING[-1].statements.extend(got.statements)
         return got.schema
 
     def store_db_schema(self, url: str, schemas: Sequence[str], schema: SchemaSnapshot,

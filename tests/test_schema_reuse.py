@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from analyzer import pipeline
-from analyzer.cache import DbRecorder, ScanCache, cached_schema, digests
+from analyzer.cache import DbRecorder, ScanCache, cached_schema, digests, replay
 from analyzer.config import Config
 from analyzer.db import models_schema, reflect, schema_from_models
 from analyzer.pipeline import ScanOptions
@@ -48,7 +48,12 @@ def test_a_reflected_schema_is_read_back_only_while_the_database_answers_the_sam
     assert again != first and again == reflect(pg_url)
     assert again.table("notes").column("other_item_id") is not None  # type: ignore[union-attr]
     monkeypatch.setattr(pipeline, "load_schema", _refuse)
-    assert cached_schema(store, options, [], {}) == again, "recorded without a recorder listening too"
+    with DbRecorder() as outer:
+        assert cached_schema(store, options, [], {}) == again, "recorded without a recorder listening too"
+    # the run memo's record holds what the schema was read back by: a change to it is seen by the memo too
+    assert outer.statements and replay(pg_url, outer.statements)
+    run_sql(pg_url, "ALTER TABLE notes ADD COLUMN third_item_id integer")
+    assert not replay(pg_url, outer.statements)
 
 
 MODELS = '''from sqlalchemy import Column, ForeignKey, Integer
