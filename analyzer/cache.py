@@ -684,9 +684,9 @@ def replay(url: str, statements: list[tuple[str, Any, str]]) -> bool:
 class RunMemo:
     """A whole `impact scan` read back: when the tool, the options, every file the scan reads and (with --db)
     every answer of the database are what they were, the outputs are what they were; they are written again
-    without scanning, planning, checking or rendering. Only where nothing else goes in: no diff mode or
-    baseline (git and CODEOWNERS), no type-check (the project's compilers), no date in the plan (a key that
-    runs out is dated from today)."""
+    without scanning, planning, checking or rendering. What the project's type checkers would read is among
+    the inputs (`projects.typecheck_inputs`, passed by the caller). Only where nothing else goes in: no diff
+    mode or baseline (git and CODEOWNERS), no date in the plan (a key that runs out is dated from today)."""
 
     def __init__(self, store: ScanCache, key: str, db_url: str | None, discovery: Discovery,
                  sums: dict[str, str]) -> None:

@@ -232,7 +232,7 @@ def scan(
         )
         listed = str(out) == "-"  # a pre-commit hook: nothing written into the work tree (nor into .git)
         # an unchanged re-run: its outputs read back (analyzer.cache.RunMemo), the project's checkers among
-        # what it compares (verify.typecheck_inputs)
+        # what it compares (projects.typecheck_inputs)
         memo = run_memo(options, formats, typecheck=not no_typecheck) if not listed else None
         hit = memo.get() if memo is not None else None
         if hit is not None:

@@ -234,7 +234,7 @@ def run_scan(options: ScanOptions, progress: Progress = _no_progress, memo: RunM
 def run_memo(options: ScanOptions, formats: Sequence[str], typecheck: bool = False) -> RunMemo | None:
     """The whole-run memo of `impact scan` with these options (analyzer.cache.RunMemo), keyed by everything
     the run reads but the database (whose answers the memo replays); not the out folder, which no output
-    names. With `typecheck`, what the project's checkers read too (verify.typecheck_inputs). None without
+    names. With `typecheck`, what the project's checkers read too (projects.typecheck_inputs). None without
     a cache, in diff mode or with a baseline (they read git and CODEOWNERS too), or when what the checkers
     read cannot be told cheaply."""
     from analyzer.cache import RunMemo, ScanCache, config_fingerprint, default_dir, digests
@@ -251,7 +251,7 @@ def run_memo(options: ScanOptions, formats: Sequence[str], typecheck: bool = Fal
     discovery = discover_all(options.roots, cfg.excludes, Limits.of(cfg))
     checks: object = "no type-check"
     if typecheck:
-        from analyzer.codemods.verify import typecheck_inputs
+        from analyzer.codemods.projects import typecheck_inputs
 
         names = root_names(options.roots)
         fronts: dict[str, list[str]] = {str(Path(r).resolve()): [] for r in options.roots}

@@ -1,7 +1,7 @@
 """A default (type-checked) `impact scan` read back whole (issue 15's warm re-run), and what the project's
 checkers read keeping it from being taken for unchanged.
 
-The run memo compares what `verify.typecheck_inputs` says the checkers would read: which checkers the
+The run memo compares what `projects.typecheck_inputs` says the checkers would read: which checkers the
 lookups find, their executables, versions, configs, lockfiles, installed packages and IMPACT_* variables.
 An unchanged re-run writes byte-identical outputs without scanning (`run_scan` is not called); a touched
 tsconfig, tsc version file, lockfile or mypy config, or another IMPACT_NODE_MODULES, runs the scan again.
@@ -180,7 +180,7 @@ def _project(root: Path) -> Path:
 
 
 def _inputs(root: Path) -> object:
-    from analyzer.codemods.verify import typecheck_inputs
+    from analyzer.codemods.projects import typecheck_inputs
 
     return typecheck_inputs({str(root / "api"): [], str(root / "web"): ["src/page.ts", "src/admin/list.ts"]})
 
