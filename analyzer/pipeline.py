@@ -322,8 +322,9 @@ def _scan_sources(options: ScanOptions, store: ScanCache | None, sums: dict[str,
     # the TypeScript worker is forked before the Python trees exist (it shares none of them) and waits for
     # the seeds, sent as soon as the Python rounds settle; it scans while the Python rules run
     # (it reads, parses and indexes every file meanwhile: that needs no seeds, analyzer.typescript.scan.prepare),
-    # once the Python parse, which keeps both cores busy, is over (workers.release, analyzer.python.parallel)
-    worker = workers.fork(_typescript_in_worker, ts_files, cfg, to_type, prepare=_typescript_prepare, hold=True) \
+    # stopped while the Python parse keeps both cores busy (workers.busy, analyzer.python.parallel)
+    worker = workers.fork(_typescript_in_worker, ts_files, cfg, to_type, prepare=_typescript_prepare,
+                          background=True) \
         if jobs > 1 and ts_files else None
     if store is not None:
         trace["live"] = None  # scan_python puts its final facts there, for diff mode's snapshot

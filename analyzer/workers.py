@@ -3,9 +3,9 @@
 A stage that needs little of what the parent holds (the TypeScript scan, once the Python seeds are
 known) runs in a child forked early, before the parent builds its large heaps (the Python syntax
 trees): the child shares none of them and waits for its input on a pipe. Only its input (the seeds)
-and its result (findings and outcomes, never syntax trees) cross the pipes. A child's `prepare` (the part of
-its work that needs no input) can wait for `release()`, called when a stage that keeps both cores busy (the
-parse, analyzer.python.parallel) is over: it then runs while the parent works alone. Where fork is unavailable,
+and its result (findings and outcomes, never syntax trees) cross the pipes. A `background` child is stopped
+while a stage keeps both cores busy (`busy()`: the parse, analyzer.python.parallel): its preparation then runs
+while the parent works alone, instead of slowing both parsers down as a third busy process. Where fork is unavailable,
 or the child fails for any reason, `result()` is None and the caller does the work itself: a worker
 can make a scan faster, never different.
 """
@@ -15,8 +15,10 @@ from __future__ import annotations
 import os
 import pickle
 import signal
+import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 #: True in a process that ends with os._exit when its command is done (the command line, analyzer.cli.main):
@@ -32,32 +34,23 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-#: the byte that lets a child's `prepare` start (sent by `release` or ahead of the value)
-_GO = b"g"
-#: workers whose `prepare` waits for `release()`
-_held: list[Worker] = []
+#: background workers that have not been sent their value yet: stopped by `busy()`
+_background: list[Worker] = []
+#: a stopped child must die with its parent: only where the kernel can be asked to (PR_SET_PDEATHSIG)
+_PAUSABLE = sys.platform.startswith("linux")
 
 
 class Worker:
     """A forked child waiting for `send(value)`, then computing `fn(value, *args)`."""
 
-    def __init__(self, pid: int, to_child: int, from_child: int, held: bool = False) -> None:
+    def __init__(self, pid: int, to_child: int, from_child: int) -> None:
         self.pid, self.to_child, self.from_child = pid, to_child, from_child
         self.sent = False
         self.done = False
-        self.held = held
-
-    def start(self) -> None:
-        """Let the child's `prepare` start (when it waits for it)."""
-        if self.held and not self.done:
-            self.held = False
-            try:
-                os.write(self.to_child, _GO)
-            except OSError:
-                pass
 
     def send(self, value: Any) -> None:
-        self.start()
+        if self in _background:
+            _background.remove(self)
         try:
             with os.fdopen(self.to_child, "wb") as out:
                 out.write(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
@@ -70,8 +63,8 @@ class Worker:
         if self.done:
             return None
         self.done = True
-        if self in _held:
-            _held.remove(self)
+        if self in _background:
+            _background.remove(self)
         if not self.sent:
             try:
                 os.close(self.to_child)  # the child reads end-of-file and leaves
@@ -103,10 +96,34 @@ class Worker:
         self.result()
 
 
-def release() -> None:
-    """The stage that kept both cores busy is over: the held workers' `prepare` may run now."""
-    while _held:
-        _held.pop().start()
+@contextmanager
+def busy() -> Iterator[None]:
+    """While both cores are busy: the background workers stopped (SIGSTOP), continued when it ends."""
+    stopped = []
+    for worker in list(_background):
+        try:
+            os.kill(worker.pid, signal.SIGSTOP)
+            stopped.append(worker)
+        except OSError:
+            pass
+    try:
+        yield
+    finally:
+        for worker in stopped:
+            try:
+                os.kill(worker.pid, signal.SIGCONT)
+            except OSError:
+                pass
+
+
+def _die_with_parent(parent: int) -> None:
+    """In a background child (Linux): the kernel kills it when its parent ends, stopped or not, so that a
+    parent killed while the child is stopped does not leave it stopped for ever."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent ended before the request
+        os._exit(1)
 
 
 def _read_into(fd: int, inbox: list[bytes]) -> None:
@@ -116,16 +133,17 @@ def _read_into(fd: int, inbox: list[bytes]) -> None:
 
 
 def fork(fn: Callable[..., Any], *args: Any, prepare: Callable[..., Any] | None = None,
-         hold: bool = False) -> Worker | None:
+         background: bool = False) -> Worker | None:
     """A child that will run `fn(value, *args)` once sent `value`; None when this platform cannot fork.
 
-    `prepare(*args)`, when given, runs in the child before `value` arrives (the part of the work that does
-    not need it), and its result is passed on: `fn(value, *args, prepared=...)`. It starts at once, or with
-    `hold` when `release()` is called (or `value` sent): a third busy process during the parse only slows the
-    parse, while the parent's serial stages after it leave a core idle. A thread of the child reads `value`
-    meanwhile, so the parent's `send` never waits on `prepare`. When `prepare` fails, `fn` runs without it."""
+    `prepare(*args)`, when given, runs in the child as soon as it starts, before `value` arrives (the part
+    of the work that does not need it), and its result is passed on: `fn(value, *args, prepared=...)`.
+    A thread of the child reads `value` meanwhile, so the parent's `send` never waits on `prepare`. When
+    `prepare` fails, `fn` runs without it. A `background` child is stopped within `busy()` until sent its
+    value (where the kernel can kill it with its parent: Linux)."""
     if not hasattr(os, "fork"):
         return None
+    parent = os.getpid()
     down_r, down_w = os.pipe()
     up_r, up_w = os.pipe()
     try:
@@ -137,14 +155,15 @@ def fork(fn: Callable[..., Any], *args: Any, prepare: Callable[..., Any] | None 
     if pid == 0:  # the child: wait, compute, send, leave without running the parent's exit handlers
         code = 1
         try:
+            if background and _PAUSABLE:
+                _die_with_parent(parent)
             os.close(down_w)
             os.close(up_r)
             inbox: list[bytes] = []
-            go = os.read(down_r, 1) if hold and prepare is not None else _GO  # b"": the parent is gone
             reader = threading.Thread(target=_read_into, args=(down_r, inbox), daemon=True)
             reader.start()
             extra: dict[str, Any] = {}
-            if prepare is not None and go == _GO:
+            if prepare is not None:
                 try:
                     extra["prepared"] = prepare(*args)
                 except Exception:  # noqa: BLE001 - the work is done without it
@@ -162,7 +181,7 @@ def fork(fn: Callable[..., Any], *args: Any, prepare: Callable[..., Any] | None 
             os._exit(code)
     os.close(down_r)
     os.close(up_w)
-    worker = Worker(pid, down_w, up_r, held=hold and prepare is not None)
-    if worker.held:
-        _held.append(worker)
+    worker = Worker(pid, down_w, up_r)
+    if background and _PAUSABLE:
+        _background.append(worker)
     return worker

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from analyzer.config import Config
@@ -176,40 +177,40 @@ def test_worker_prepares_before_its_input_arrives() -> None:
     assert idle.result() is None
 
 
-def test_held_worker_prepares_once_released(tmp_path: Path) -> None:
-    """A worker forked with `hold` (the TypeScript worker) prepares only once `release()` says the stage that
-    keeps both cores busy (the Python parse) is over, or once its input is sent: a third busy process would
-    only slow the parse down."""
-    import time
-
+def test_background_worker_is_stopped_while_both_cores_are_busy(tmp_path: Path) -> None:
+    """A `background` worker (the TypeScript worker) is stopped within `workers.busy()` (the Python parse,
+    which keeps both cores busy) and continued after it: its preparation runs while the parent works alone."""
     from analyzer import workers
 
-    marker = tmp_path / "prepared"
-    worker = workers.fork(_with_prepared, 7, prepare=lambda n: _marked(marker, n), hold=True)
+    ticks = tmp_path / "ticks"
+    worker = workers.fork(_with_prepared, 7, prepare=lambda n: _ticking(ticks, n), background=True)
     assert worker is not None
-    time.sleep(0.5)
-    assert not marker.exists()  # held
-    workers.release()
     deadline = time.monotonic() + 20
-    while not marker.exists() and time.monotonic() < deadline:
+    while not ticks.exists() and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert marker.exists()  # released before its input came
+    with workers.busy():
+        time.sleep(0.3)  # the stop has landed
+        stopped = ticks.read_text()
+        time.sleep(0.5)
+        assert ticks.read_text() == stopped
+    deadline = time.monotonic() + 20
+    while ticks.read_text() == stopped and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert ticks.read_text() != stopped  # continued
     worker.send(100)
     assert worker.result() == (100, 7, 14)
-    sent = workers.fork(_with_prepared, 7, prepare=lambda n: n * 2, hold=True)
-    assert sent is not None
-    sent.send(100)  # never released: its input lets it prepare
-    assert sent.result() == (100, 7, 14)
-    idle = workers.fork(_with_prepared, 7, prepare=lambda n: _marked(marker, n), hold=True)
+    assert workers._background == []  # sent: never stopped again
+    idle = workers.fork(_with_prepared, 7, prepare=lambda n: n * 2, background=True)
     assert idle is not None
-    marker.unlink()
-    idle.cancel()  # held, nothing sent: the child leaves without preparing, and is reaped
-    assert idle.result() is None and not marker.exists()
-    assert workers._held == []
+    with workers.busy():
+        idle.cancel()  # stopped, nothing sent: killed and reaped all the same
+    assert idle.result() is None and workers._background == []
 
 
-def _marked(marker: Path, n: int) -> int:
-    marker.write_text("prepared")
+def _ticking(ticks: Path, n: int) -> int:
+    for i in range(600):  # ~3 s of preparation, its progress visible in `ticks`
+        ticks.write_text(str(i))
+        time.sleep(0.005)
     return n * 2
 
 

@@ -41,7 +41,6 @@ def parse_many(items: list[tuple[SourceFile, str]], jobs: int,
     one = parse_here or _parse_one
     chars = sum(len(t) for _f, t in items)
     if jobs < 2 or len(items) < MIN_FILES or chars < MIN_CHARS:
-        workers.release()  # one core parses: a held worker's preparation can have the other
         return [one(f, t) for f, t in items]
     split, acc = len(items), 0  # the child takes the tail: files from the end up to its share of the text
     while split > 1 and acc + len(items[split - 1][1]) <= chars * CHILD_SHARE:
@@ -49,19 +48,17 @@ def parse_many(items: list[tuple[SourceFile, str]], jobs: int,
         acc += len(items[split][1])
     worker = workers.fork(_child, items[split:]) if split < len(items) else None
     if worker is None:
-        workers.release()
         return [one(f, t) for f, t in items]
-    worker.send(True)
-    started = time.monotonic()
-    try:
-        mine = [one(f, t) for f, t in items[:split]]
-    except BaseException:
-        worker.cancel()
-        workers.release()
-        raise
-    waited = time.monotonic()
-    got = worker.result()
-    workers.release()  # both cores were parsing; the parent loads the trees and learns alone now
+    with workers.busy():  # both cores parse: a background worker's preparation waits (the TypeScript scan's)
+        worker.send(True)
+        started = time.monotonic()
+        try:
+            mine = [one(f, t) for f, t in items[:split]]
+        except BaseException:
+            worker.cancel()
+            raise
+        waited = time.monotonic()
+        got = worker.result()
     if isinstance(got, tuple) and len(got) == 2:
         child_cpu, got = got
         LAST.update(files=float(len(items)), child_files=float(len(items) - split), child_cpu=child_cpu,
