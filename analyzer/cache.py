@@ -59,7 +59,7 @@ DEFAULT_MAX_BYTES = 256 << 20
 _RECENT = 8  # entries remembered per configuration, to reuse across branches
 _MAX_HASHED = 64 << 20  # larger files are told apart by their size and time (the scan skips them anyway)
 #: Config fields that change how the scan runs, never what it finds
-_NOT_IN_KEY = frozenset({"jobs", "cache", "source", "roots"})
+_NOT_IN_KEY = frozenset({"jobs", "cache", "source", "roots", "diff_scan"})
 
 
 @lru_cache(maxsize=1)

@@ -98,6 +98,10 @@ class Config:
     #: larger ones expand and contract (new column, sync trigger, batched backfill, swap)
     bigint_in_place_max_rows: int = 1_000_000
     bigint_in_place_max_bytes: int = 1 << 30
+    #: `--diff-base` without a cached scan of the base: "auto" scans only the files the change can reach in a
+    #: tree of 300 Python files or more (the whole migration's totals are then not computed), "full" always
+    #: scans the whole tree, "bounded" bounds any tree (analyzer.colddiff)
+    diff_scan: str = "auto"
     source: str = ""  # where this config came from
 
     @property
@@ -120,6 +124,7 @@ class Config:
         return replace(self, **clean)
 
 
+DIFF_SCANS = ("auto", "full", "bounded")
 _LIMIT_KEYS = {"max_file_bytes", "max_line_length", "max_average_line_length"}
 _LIST_KEYS = {"roots", "exclude", "aliases", "reference_patterns", "schemas", "disable", "enable_only"}
 
@@ -181,6 +186,10 @@ def from_mapping(data: dict[str, Any], source: str = "") -> Config:
         elif key in _LIMIT_KEYS:
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ConfigError(f"[tool.impact] {key} must be a whole number >= 0 (0 = no limit)")
+            kwargs[key] = value
+        elif key == "diff_scan":
+            if value not in DIFF_SCANS:
+                raise ConfigError(f"[tool.impact] diff_scan must be one of {', '.join(DIFF_SCANS)}, got {value!r}")
             kwargs[key] = value
         elif key == "inference_threshold":
             kwargs[key] = float(value)

@@ -10,7 +10,8 @@ splits its findings:
   adds the findings of that line, not twenty-one (`--diff-scope files` takes whole changed files);
 - hidden by the baseline: in scope, but the baseline already knows their fingerprints;
 - outside the diff: not in the baseline, and not on a line (or in a file) the change touches;
-- standing: every finding, priced by the same model as a full scan (the whole migration).
+- standing: every finding, priced by the same model as a full scan (the whole migration); not computed
+  (None, with `bounded`) when the scan was bounded to what the change can reach (analyzer.colddiff).
 
 The split rides in `report.extras["diff"]` (a `DiffInfo`); renderers show it, with the reviewers
 CODEOWNERS names for the files the new findings are in.
@@ -45,6 +46,15 @@ class Standing:
 
 
 @dataclass(frozen=True)
+class Bounded:
+    """A scan bounded to the Python files the change can reach (no cached scan of the base, analyzer.colddiff):
+    the findings on the changed lines are known, the whole migration and the findings elsewhere are not."""
+
+    scanned: int  # Python files the change can reach (the scan's admitted set)
+    files: int  # Python files in the tree
+
+
+@dataclass(frozen=True)
 class Reviewers:
     owners: tuple[str, ...]
     paths: tuple[str, ...]
@@ -56,11 +66,12 @@ class DiffInfo:
     baseline: str | None  # the baseline file as given
     changed_files: tuple[str, ...]  # finding-style paths (root-prefixed with several roots), sorted
     hidden_by_baseline: int
-    outside_diff: int
-    standing: Standing
+    outside_diff: int | None  # None: not counted (a bounded scan)
+    standing: Standing | None  # None: not computed (a bounded scan)
     reviewers: tuple[Reviewers, ...]
     #: the new findings' effort range in minutes, unrounded (the summary's days round a small change to 0)
     added_minutes: tuple[float, float] = (0.0, 0.0)
+    bounded: Bounded | None = None
 
 
 def narrow(report: Report, options: ScanOptions) -> Report:
@@ -92,6 +103,7 @@ def narrow(report: Report, options: ScanOptions) -> Report:
         info=kinds["info"], files=len({f.path for f in report.findings}),
         effort_days=report.summary.effort_days,
     )
+    bounded = _bounded(report)  # the scan saw only what the change can reach: no whole migration, no outside
     paths = {f.path for f in new}
     files = report.extras.get("files")
     files = {k: v for k, v in files.items() if k in paths} if isinstance(files, dict) else {}
@@ -103,13 +115,25 @@ def narrow(report: Report, options: ScanOptions) -> Report:
         baseline=str(options.baseline) if options.baseline is not None else None,
         changed_files=tuple(sorted(changed or ())),
         hidden_by_baseline=hidden,
-        outside_diff=outside,
-        standing=standing,
+        outside_diff=None if bounded else outside,
+        standing=None if bounded else standing,
         reviewers=reviewers(sorted(paths), files, options.roots),
         added_minutes=_minutes(new, options),
+        bounded=bounded,
     )
     extras = {**report.extras, "diff": info, "files": files, "snippets": snippets}
     return replace(report, findings=new, summary=summary, extras=extras)
+
+
+def _bounded(report: Report) -> Bounded | None:
+    from analyzer.colddiff import HOW
+
+    stats = report.extras.get("stats")
+    if not isinstance(stats, dict) or stats.get("cache") != HOW:
+        return None
+    py = stats.get("python")
+    py = py if isinstance(py, dict) else {}
+    return Bounded(int(py.get("bounded_to", 0)), int(py.get("python_files", 0)))
 
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")

@@ -311,10 +311,17 @@ def _scan_sources(options: ScanOptions, store: ScanCache | None, sums: dict[str,
             ts = scan_typescript(ts_files, got.py.seeds, cfg, progress=progress, to_type=to_type, trace=ts_trace)
             store.store(key, files, sums, got.py, ts, {**got.trace, "typescript": ts_trace})
             return got.py, ts, got.how
+        cold = _bounded(options, store, key, files, sums, closure, progress)
+        if cold is not None:
+            return cold
         if options.diff_base:  # a pull request: its changed files against the base's cached facts
             fast = _from_base(options, store, key, files, sums, to_type, progress)
             if fast is not None:
                 return fast
+    else:
+        cold = _bounded(options, None, key, files, sums, closure, progress)
+        if cold is not None:
+            return cold
     jobs = cfg.jobs or (2 if workers.cores() >= 2 and len(py_files) + len(ts_files) >= 400 else 1)
     from analyzer.python import scan_python
     from analyzer.typescript import scan as _ts  # noqa: F401 - imported before the worker forks
@@ -354,6 +361,16 @@ def _scan_sources(options: ScanOptions, store: ScanCache | None, sums: dict[str,
     if store is not None:
         store.store(key, files, sums, py, ts, trace)
     return py, ts, "stored" if store is not None else "off"
+
+
+def _bounded(options: ScanOptions, store: ScanCache | None, key: str, files: list[SourceFile], sums: dict[str, str],
+             closure: Closure, progress: Progress) -> tuple[ScanResult, ScanResult, str] | None:
+    """`--diff-base` without a cached scan of the base: the files the change can reach (analyzer.colddiff)."""
+    if not options.diff_base:
+        return None
+    from analyzer.colddiff import bounded
+
+    return bounded(options, store, key, files, sums, closure, progress)
 
 
 def _from_base(options: ScanOptions, store: ScanCache, key: str, files: list[SourceFile], sums: dict[str, str],

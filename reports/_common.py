@@ -345,6 +345,14 @@ def added_effort(minutes: tuple[float, float], days: tuple[float, float]) -> str
     return f"{fmt_days(days[0])}–{fmt_days(days[1])} days"
 
 
+def not_computed(info: DiffInfo) -> str:
+    """The standing line of a scan bounded to what the change can reach (analyzer.colddiff)."""
+    b = info.bounded
+    scanned = f"the {b.scanned:,} of {b.files:,} Python files the change can reach" if b else "what the change can reach"
+    return (f"Whole migration: not computed (no cached scan of the base; this run scanned {scanned}). "
+            "A cached scan of the base gives it, and the exact answer")
+
+
 def diff_view(report: Report) -> DiffView | None:
     info = diff_info(report)
     if info is None:
@@ -377,10 +385,10 @@ def diff_view(report: Report) -> DiffView | None:
         f"{s.must_change} must-change, {plural(s.hazard, 'hazard')} in {plural(s.files, 'file')}, "
         f"{plural(len(costs), 'table')} / {human_count(sum(c.rows or 0 for c in costs))} rows to rewrite, "
         f"est. {fmt_days(s.effort_days[0])}–{fmt_days(s.effort_days[1])} days"
-    )
+    ) if s is not None else not_computed(info)
     counts = " · ".join(
         [f"{plural(info.hidden_by_baseline, 'finding')} hidden by the baseline"] * bool(info.hidden_by_baseline)
-        + [f"{plural(info.outside_diff, 'finding')} outside this diff"] * bool(info.outside_diff))
+        + [f"{plural(info.outside_diff or 0, 'finding')} outside this diff"] * bool(info.outside_diff))
     return DiffView(info, verdict, standing, counts, patched, effort)
 
 

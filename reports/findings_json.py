@@ -55,6 +55,7 @@ def _diff(report: Report) -> dict[str, Any]:
     if info is None:
         return {}
     s = info.standing
+    b = info.bounded
     return {"diff": {
         "base": info.base,
         "changed_files": list(info.changed_files),
@@ -62,8 +63,9 @@ def _diff(report: Report) -> dict[str, Any]:
         "outside_diff": info.outside_diff,
         "patched_files": list(patched_files(report, info) or ()),
         "standing": {"findings": s.findings, "must_change": s.must_change, "hazard": s.hazard, "info": s.info,
-                     "files": s.files, "effort_days": [s.effort_days[0], s.effort_days[1]]},
+                     "files": s.files, "effort_days": [s.effort_days[0], s.effort_days[1]]} if s is not None else None,
         "reviewers": [{"owners": list(r.owners), "paths": list(r.paths)} for r in info.reviewers],
+        **({"bounded": {"scanned_files": b.scanned, "python_files": b.files}} if b is not None else {}),
     }}
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from analyzer import workers
@@ -93,7 +93,7 @@ def _mentions(text: str, word: str) -> bool:
 
 def scan_python(files: list[SourceFile], closure: Closure, config: Config, progress: Progress | None = None,
                 trace: dict[str, Any] | None = None,
-                on_seeds: Callable[[KeySeeds], object] | None = None) -> ScanResult:
+                on_seeds: Callable[[KeySeeds], object] | None = None, admit: Collection[str] | None = None) -> ScanResult:
     """Prefilter, parse, learn, check. Each syntax tree is moved out of the cyclic GC's sight once built
     (`gc.freeze`): the scan keeps every tree alive on purpose, and the collector's full passes over those
     millions of nodes cost a third of the parse on a large tree. Garbage made meanwhile is still collected;
@@ -104,18 +104,20 @@ def scan_python(files: list[SourceFile], closure: Closure, config: Config, progr
     starts the TypeScript scan in another process then). `trace` receives what decided which files were
     parsed (for the cache: a change to a file none of those words reach cannot change the scan):
     `parsed` (paths), `words` (every word a file was checked against, over all rounds) and
-    `wanted_modules`."""
+    `wanted_modules`. `admit`: only these paths may become candidates (diff mode without a cached base scans
+    the files a change can reach, analyzer.colddiff); the others are read for the scan's text-wide facts only."""
     import gc
 
     try:
-        return _scan_python(files, closure, config, progress, trace, on_seeds)
+        return _scan_python(files, closure, config, progress, trace, on_seeds, admit)
     finally:
         if not workers.ONE_SHOT:  # a process that ends after its command never frees the trees: a full
             gc.unfreeze()         # collection walking them once the scan ends would cost seconds (polar: 3.5 s)
 
 
 def _scan_python(files: list[SourceFile], closure: Closure, config: Config, progress: Progress | None,
-                 trace: dict[str, Any] | None, on_seeds: Callable[[KeySeeds], object] | None) -> ScanResult:
+                 trace: dict[str, Any] | None, on_seeds: Callable[[KeySeeds], object] | None,
+                 admit: Collection[str] | None = None) -> ScanResult:
     from analyzer.rules.python import RULES
     from analyzer.rules.python._base import FileCtx
 
@@ -169,7 +171,7 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config, prog
         new = 0
         todo: list[tuple[SourceFile, str]] = []  # this round's candidates, parsed together (on both cores)
         for f in py_files:
-            if f.path in parsed or f.path in outcomes or f.path not in texts:
+            if f.path in parsed or f.path in outcomes or f.path not in texts or (admit is not None and f.path not in admit):
                 continue
             t0 = time.perf_counter()
             fresh = words - looked.get(f.path, frozenset())  # only words this file was not checked for
