@@ -56,6 +56,7 @@ class Modules:
         self._deps: dict[str, frozenset[str]] = {}
         self._imports: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
         self._importers: dict[str, set[str]] | None = None
+        self._near: dict[tuple[str, str], str] = {}
 
     def find(self, module: str, near: str) -> str | None:
         """The file of a dotted module name, the one sharing the longest folder prefix with `near` when
@@ -65,8 +66,13 @@ class Modules:
             return None
         if len(found) == 1:
             return found[0]
-        here = PurePosixPath(near).parts
-        return max(found, key=lambda p: (_common(PurePosixPath(p).parts, here), -len(p)))
+        folder = near.rpartition("/")[0]
+        key = (module, folder)
+        got = self._near.get(key)
+        if got is None:
+            here = folder.split("/")
+            got = self._near[key] = max(found, key=lambda p: (_common(p.split("/"), here), -len(p)))
+        return got
 
     def imports(self, path: str) -> list[tuple[str, tuple[str, ...]]]:
         """(absolute dotted module, names imported from it) per import statement of the file."""
@@ -174,7 +180,7 @@ def _statements(text: str) -> list[tuple[str, str, str | None]]:
     return out
 
 
-def _common(a: tuple[str, ...], b: tuple[str, ...]) -> int:
+def _common(a: list[str], b: list[str]) -> int:
     n = 0
     for x, y in zip(a, b, strict=False):
         if x != y:
