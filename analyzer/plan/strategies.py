@@ -351,7 +351,8 @@ def work_size(strategy: str, schema: SchemaSnapshot, closure: Closure,
 
 
 def growth_bytes(schema: SchemaSnapshot, closure: Closure, strategy: str) -> int:
-    from analyzer.db.growth import growth
+    from analyzer.db import growth  # the package's function: importing the module by its path first would
+    # leave `analyzer.db.growth` naming the module (its lazy __getattr__ is never asked)
 
     if strategy not in TYPE_OF:
         return 0
