@@ -27,7 +27,9 @@ def _diff_lines(report: Report) -> str | None:
     if view.info.reviewers:
         lines.append(f"Review: {review_text(view.info)}")
     lines += [line for line in (view.counts,) if line]
-    lines.append(f"{report.summary.files} files scanned, {report.summary.skipped} skipped")
+    b = view.info.bounded  # a bounded scan read the others' text only (analyzer.colddiff)
+    lines.append(f"{report.summary.files} files scanned, {report.summary.skipped} skipped" if b is None else
+                 f"{b.scanned:,} of {b.files:,} Python files scanned (bounded), {report.summary.skipped} skipped")
     return "\n".join(lines)
 
 

@@ -162,18 +162,19 @@ def repo(tmp_path: Path) -> Path:
     return repo
 
 
-def _cli(repo: Path, *args: str, config: str = 'diff_scan = "bounded"\n') -> tuple[dict[str, Any], str, str]:
+def _cli(repo: Path, *args: str, config: str = 'diff_scan = "bounded"\n') -> tuple[dict[str, Any], str, str, str]:
+    """findings.json, report.md, stderr and stdout of a scan of `repo` against main."""
     (repo / "impact.toml").write_text(config, encoding="utf-8")
     proc = run_impact("scan", ".", "--target", "documents.id", "--out", "out", "--no-typecheck", "--fail-on", "never",
                       "--diff-base", "main", "--no-cache", *args, cwd=repo)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return (json.loads((repo / "out" / "findings.json").read_text(encoding="utf-8")),
-            (repo / "out" / "report.md").read_text(encoding="utf-8"), proc.stderr)
+            (repo / "out" / "report.md").read_text(encoding="utf-8"), proc.stderr, proc.stdout)
 
 
 def test_a_bounded_report_says_the_whole_migration_was_not_computed(repo: Path) -> None:
     (repo / "app" / "schemas.py").write_text(SCHEMAS + NOTE, encoding="utf-8")
-    doc, md, err = _cli(repo)
+    doc, md, err, out = _cli(repo)
     assert [f["symbol"] for f in doc["findings"]] == ["NoteOut.document_id"]
     diff = doc["diff"]
     assert diff["standing"] is None and diff["outside_diff"] is None
@@ -187,19 +188,21 @@ def test_a_bounded_report_says_the_whole_migration_was_not_computed(repo: Path) 
     assert ("Whole migration: not computed (no cached scan of the base; this run scanned the 2 of 47 Python files "
             "the change can reach). A cached scan of the base gives it, and the exact answer") in md.splitlines()
     assert "Whole migration (not this PR)" not in md and "outside this diff" not in md
+    assert "2 of 47 Python files scanned (bounded)" in out
     html = (repo / "out" / "report.html").read_text(encoding="utf-8")
     assert "whole migration not computed" in html and "est. 0" not in html.split("whole migration not computed")[0][-80:]
 
     # the same change, scanned in full when the configuration says so: the whole migration is there
-    doc, md, err = _cli(repo, config='diff_scan = "full"\n')
+    doc, md, err, out = _cli(repo, config='diff_scan = "full"\n')
     assert [f["symbol"] for f in doc["findings"]] == ["NoteOut.document_id"]
     assert doc["diff"]["standing"]["findings"] == 4 and "bounded" not in doc["diff"]
     assert "Whole migration (not this PR): 4 must-change" in md and "impact:" not in err
+    assert "files scanned, 0 skipped" in out and "(bounded)" not in out
 
 
 def test_auto_bounds_only_a_large_tree(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (repo / "app" / "schemas.py").write_text(SCHEMAS + NOTE, encoding="utf-8")
-    doc, _md, err = _cli(repo, config="")  # 47 Python files: a full scan is cheap, and exact
+    doc, _md, err, _out = _cli(repo, config="")  # 47 Python files: a full scan is cheap, and exact
     assert doc["diff"]["standing"]["findings"] == 4 and "impact:" not in err
 
     def scan(mode: str) -> Report:
@@ -222,7 +225,7 @@ def test_a_change_the_bounded_scan_cannot_answer_scans_in_full_and_says_why(repo
         for i in range(45):
             (repo / "app" / f"util_{i}.py").write_text(f"def f{i}(x: str) -> str:\n    return x + x\n", encoding="utf-8")
         why = "46 Python files changed (more than 40)"
-    doc, md, err = _cli(repo)
+    doc, _md, err, _out = _cli(repo)
     assert doc["diff"]["standing"]["findings"] >= 4 and "bounded" not in doc["diff"]
     assert [line for line in err.splitlines() if line.startswith("impact:")] == [
         f"impact: --diff-base main: scanning in full: {why}"]
