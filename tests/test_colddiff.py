@@ -117,12 +117,11 @@ def test_a_bounded_one_file_pr_reports_what_the_full_scan_reports_on_its_lines(
     assert any(line.startswith("impact: --diff-base HEAD: no cached scan of the base: scanned the ") for line in said)
 
 
+@pytest.mark.parametrize("app_repo", ["campus_app"], indirect=True)  # one app shows it
 def test_the_agreement_check_fails_when_the_context_is_the_changed_file_alone(
         app_repo: tuple[Path, str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     """The check above can fail: without the files the change reaches, findings on its lines go missing."""
     repo, url, name = app_repo
-    if name != "campus_app":
-        pytest.skip("one app shows it")
     monkeypatch.setattr(context, "reach", lambda texts, changed, tables: set(changed))
     prs = _one_file_prs(repo, url, name)
     assert any(got != exact for _rel, got, exact in prs)
