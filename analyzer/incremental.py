@@ -165,8 +165,11 @@ class _World:
     back (parsed, its functions' learned state restored) when a call or a rule reaches it."""
 
     def __init__(self, snap: Snapshot, files: dict[str, SourceFile], changed: dict[str, Any], config: Config,
-                 remap: _Remap | None = None) -> None:
+                 remap: _Remap | None = None, reads: dict[str, Any] | None = None) -> None:
         self.snap, self.files, self.config, self.remap = snap, files, config, remap
+        #: unchanged files read back, shared with the other world (the same text: parsed once); a world that
+        #: takes one from the other resets what that world learned in it first
+        self.reads: dict[str, Any] = {} if reads is None else reads
         self.model = pickle.loads(snap.model)
         if remap is not None:
             remap.model(self.model)
@@ -198,10 +201,14 @@ class _World:
 
         if path in self.loaded:
             raise Fallback(f"{path}: a name the registry resolves moved with the change")
-        src = self.files.get(path)
-        if src is None:
-            raise Fallback(f"{path}: a file the base scan parsed is gone")
-        pf = parse(src, read_text(src.abs_path, Limits.of(self.config)))
+        pf = self.reads.get(path)
+        if pf is None:
+            src = self.files.get(path)
+            if src is None:
+                raise Fallback(f"{path}: a file the base scan parsed is gone")
+            pf = self.reads[path] = parse(src, read_text(src.abs_path, Limits.of(self.config)))
+        else:
+            pf.reset()
         self.loaded[path] = pf
         self._install(path, pf, restore=True)
 
@@ -597,14 +604,18 @@ def check(snap: Snapshot, files: Sequence[SourceFile], old_texts: dict[str, str 
     fids = {fi.func_id for fi in funcs}
     suspects = _suspects(base, set(new_pf), funcs)
     callers = sorted({c for fid in fids for c in snap.callers.get(fid, ()) if c[0] not in new_pf})
-    worlds = []
-    for pfs, moved in ((old_pf, None), (new_pf, remap)):
-        world = _World(snap, by_path, pfs, config, moved)
-        for key in suspects:
-            _remove(world.model, key)
-        _settle(world, pfs, callers)
-        worlds.append(world)
-    old_world, new_world = worlds
+    reads: dict[str, Any] = {}  # the files both worlds read back, parsed once
+    old_world = _World(snap, by_path, old_pf, config, None, reads)
+    for key in suspects:
+        _remove(old_world.model, key)
+    _settle(old_world, old_pf, callers)
+    # what the new world needs of the old one's read-back files, taken before it learns in them again
+    old_routes = {path: _routes(old_world, pf) for path, pf in old_pf.items()}
+    old_callers = {c: _moved_value(remap, _state(old_world.loaded[c[0]].functions[c[1]])) for c in callers}
+    new_world = _World(snap, by_path, new_pf, config, remap, reads)
+    for key in suspects:
+        _remove(new_world.model, key)
+    _settle(new_world, new_pf, callers)
     t0 = _tick(timings, "learn changed", t0)
     old_facts, new_facts = _facts(old_world.model), _facts(new_world.model)
     if set(old_facts) - set(base):
@@ -631,11 +642,10 @@ def check(snap: Snapshot, files: Sequence[SourceFile], old_texts: dict[str, str 
             _put(new_world.model, key, stored)
     for path, i in callers:
         fi = new_world.loaded[path].functions[i]
-        before = _moved_value(remap, _state(old_world.loaded[path].functions[i]))
-        if _state(fi) != before:
+        if _state(fi) != old_callers[(path, i)]:
             raise Fallback(f"{fi.func_id} ({path}), calling into a changed file, learns differently")
     for path, pf in new_pf.items():
-        if _routes(new_world, pf) != _routes(old_world, old_pf[path]):
+        if _routes(new_world, pf) != old_routes[path]:
             raise Fallback(f"{path}: changes a route that takes the key")
         for i, (fo, fn) in enumerate(zip(old_pf[path].functions, pf.functions, strict=True)):
             _carry_history(fn, _state(fo), snap.states.get((path, i), _EMPTY_STATE), remap)

@@ -152,6 +152,9 @@ class _Work:
         self.edits: dict[str, list[Edit]] = {}
         self.language: dict[str, str] = {}
         self._original: dict[str, str | None] = {}
+        #: path -> (the edits and language it was patched with, the text): the checks and the patch ask for the
+        #: same text (a large file's import insertion parses it whole); `edits` may be changed meanwhile
+        self._patched: dict[str, tuple[tuple[Edit, ...], str, str | None]] = {}
         for f in findings:
             safe = [e for e in f.edits if e.safe]
             if safe and f.path in files:
@@ -173,10 +176,16 @@ class _Work:
         original = self.original(path)
         if original is None:
             return None
+        edits, language = tuple(self.edits.get(path, [])), self.language.get(path, "typescript")
+        got = self._patched.get(path)
+        if got is not None and got[0] == edits and got[1] == language:
+            return got[2]
         try:
-            return patch_file(original, self.edits.get(path, []), self.language.get(path, "typescript"))
+            text: str | None = patch_file(original, list(edits), language)
         except EditConflict:
-            return None
+            text = None
+        self._patched[path] = (edits, language, text)
+        return text
 
     def add(self, path: str, abs_path: str, edits: Sequence[Edit], language: str) -> None:
         self.abs.setdefault(path, abs_path)
