@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -472,16 +473,50 @@ def _record_bases(pf: ParsedFile, cls: cst.ClassDef) -> tuple[str, ...]:
     return tuple(out)
 
 
+@dataclass
+class _Affine:
+    """What schema_affinity matches names against, for one state of a model's mapped classes."""
+    orm: dict[str, OrmClass]  # the model's dict itself (held: `is` tells a replaced one)
+    closure: object
+    version: int  # model.global_version: add_orm, the one writer of model.orm, bumps it
+    #: name -> (its place in model.orm, the class) of the affected mapped classes keyed by `id`
+    names: dict[str, tuple[int, OrmClass]]
+    camels: list[tuple[str, str]]  # (CamelCase singular of a target table, the table)
+
+
+#: per model: asked for every record class of every file on every facts pass (a quarter of the facts on
+#: polar when it looped over every mapped class each time)
+_AFFINE: weakref.WeakKeyDictionary[KeyModel, _Affine] = weakref.WeakKeyDictionary()
+
+
+def _affine(model: KeyModel) -> _Affine:
+    memo = _AFFINE.get(model)
+    if memo is None or memo.orm is not model.orm or memo.closure is not model.closure \
+            or memo.version != model.global_version:
+        names = {orm.name: (i, orm) for i, orm in enumerate(model.orm.values())
+                 if orm.table in model.closure.tables and _ids_key(model, orm)}
+        camels = [("".join(p.capitalize() for p in singular(t.table).split("_")), t.table)
+                  for t in model.closure.targets]
+        memo = _AFFINE[model] = _Affine(model.orm, model.closure, model.global_version, names, camels)
+    return memo
+
+
 def schema_affinity(model: KeyModel, name: str) -> tuple[str, str | None] | None:
-    """Why a schema class name ties it to an affected ORM class or table (`ContentItemOut`)."""
-    for orm in model.orm.values():
-        if orm.table in model.closure.tables and _ids_key(model, orm) and name.startswith(orm.name) \
-                and (len(name) == len(orm.name) or name[len(orm.name)].isupper()):
-            return f"named after {orm.name} ({orm.path}:{orm.line})", orm.name
-    for t in model.closure.targets:
-        camel = "".join(p.capitalize() for p in singular(t.table).split("_"))
+    """Why a schema class name ties it to an affected ORM class or table (`ContentItemOut`): its name is
+    one of theirs followed by nothing or a capital. Of several such classes, the first mapped wins."""
+    memo = _affine(model)
+    found: tuple[int, OrmClass] | None = None
+    for end in range(1, len(name) + 1):
+        if end == len(name) or name[end].isupper():
+            hit = memo.names.get(name[:end])
+            if hit is not None and (found is None or hit[0] < found[0]):
+                found = hit
+    if found is not None:
+        orm = found[1]
+        return f"named after {orm.name} ({orm.path}:{orm.line})", orm.name
+    for camel, table in memo.camels:
         if name.startswith(camel) and (len(name) == len(camel) or name[len(camel)].isupper()):
-            return f"named after table {t.table}", None
+            return f"named after table {table}", None
     return None
 
 

@@ -1,0 +1,95 @@
+"""The Python scan's prefilter and schema_affinity's memo answer exactly as the plain loops they replace."""
+
+from __future__ import annotations
+
+import itertools
+
+from analyzer.config import Config
+from analyzer.models import Closure, ImpactedColumn, Target
+from analyzer.python import facts
+from analyzer.python.keys import KeyModel, OrmClass, singular
+from analyzer.python.prefilter import Prefilter, mentions
+
+TEXTS = {
+    "a.py": "def target(): return item.get_id()\n",
+    "b.py": "x = organizations_id + 1  # get it\n",
+    "c.py": 'op.execute("UPDATE organizations SET x = 1")\n',
+    "d.py": "class Org(SQLModel, table=True):\n    pass\n",
+    "e.py": "headers['X-Org-Ref']  # naïve café_id\n",
+    "f.py": "",
+    "g.py": "include_router(r)\norganization\n",
+}
+WORDS = ["get", "organization", "organizations_id", "table:organizations", "table=True", "X-Org-Ref", "café_id",
+         "café", "ïve", "include_router", "router", "target", "id", "Org", "rganizations_i", "nothing_here", "ge"]
+
+
+def test_admits_as_mentions() -> None:
+    pre = Prefilter(TEXTS)
+    checked = 0
+    for size in (1, 2, 3):
+        for combo in itertools.combinations(WORDS, size):
+            words = frozenset(combo)
+            for old in (frozenset(), frozenset(combo[:1]), frozenset(WORDS[:3])):
+                for path, text in TEXTS.items():
+                    expected = any(mentions(text, w) for w in words - old)
+                    assert pre.admits(path, words, old) == expected, (path, words, old)
+                    checked += expected
+    assert checked > 1000  # both answers were given many times
+
+
+def test_short_words_stand_alone_long_ones_do_not() -> None:
+    pre = Prefilter(TEXTS)
+    assert not pre.admits("a.py", frozenset({"arget"}), frozenset())  # short: inside `target` only
+    assert pre.admits("a.py", frozenset({"get_id"}), frozenset())  # long: inside `get_id` counts
+    assert pre.admits("b.py", frozenset({"rganizations_i"}), frozenset())
+    assert not pre.admits("b.py", frozenset({"organizations_id"}), frozenset({"organizations_id"}))  # seen
+    assert pre.admits("c.py", frozenset({"table:organizations"}), frozenset())
+    assert not pre.admits("b.py", frozenset({"table:organizations"}), frozenset())  # not quoted, no keyword
+
+
+def _model() -> KeyModel:
+    closure = Closure(targets=(Target("content_items", "id", "INTEGER", "UUID"),),
+                      columns=(ImpactedColumn("content_items", "id", "INTEGER", "target", target="content_items.id"),
+                               ImpactedColumn("content_item_tags", "id", "INTEGER", "declared FK")),
+                      references=())
+    return KeyModel(closure, Config())
+
+
+def _orm(model: KeyModel, name: str, table: str, line: int) -> None:
+    cls = OrmClass(name, table, "app/models.py", line)
+    cls.key_attrs = {"id": next(c for c in model.closure.columns if c.table == table)}
+    assert model.add_orm(cls)
+
+
+def _plain(model: KeyModel, name: str) -> tuple[str, str | None] | None:
+    """schema_affinity as it was: every mapped class in order, then the targets' names."""
+    for orm in model.orm.values():
+        if orm.table in model.closure.tables and "id" in orm.key_attrs and name.startswith(orm.name) \
+                and (len(name) == len(orm.name) or name[len(orm.name)].isupper()):
+            return f"named after {orm.name} ({orm.path}:{orm.line})", orm.name
+    for t in model.closure.targets:
+        camel = "".join(p.capitalize() for p in singular(t.table).split("_"))
+        if name.startswith(camel) and (len(name) == len(camel) or name[len(camel)].isupper()):
+            return f"named after table {t.table}", None
+    return None
+
+
+NAMES = ["ContentItemTagOut", "ContentItemOut", "ContentItem", "ContentItems", "ContentItemtag", "Content",
+         "ContentItemTag", "Other", "ContentItemTagDetailRead", ""]
+
+
+def test_schema_affinity_first_mapped_class_wins_and_follows_new_classes() -> None:
+    model = _model()
+    seen = [[facts.schema_affinity(model, n) for n in NAMES]]
+    assert seen[0] == [_plain(model, n) for n in NAMES]
+    assert facts.schema_affinity(model, "ContentItemOut") == ("named after table content_items", None)
+    _orm(model, "ContentItemTag", "content_item_tags", 9)  # mapped first: wins over the shorter name below
+    assert facts.schema_affinity(model, "ContentItemTagOut") == ("named after ContentItemTag (app/models.py:9)",
+                                                                 "ContentItemTag")
+    _orm(model, "ContentItem", "content_items", 3)
+    for n in NAMES:
+        assert facts.schema_affinity(model, n) == _plain(model, n), n
+    assert facts.schema_affinity(model, "ContentItemTagOut")[1] == "ContentItemTag"
+    assert facts.schema_affinity(model, "ContentItemOut")[1] == "ContentItem"
+    other = _model()  # another model's classes are not this one's
+    assert facts.schema_affinity(other, "ContentItemTagOut") == ("named after table content_items", None)
