@@ -300,9 +300,14 @@ class ScanCache:
     @staticmethod
     def _db_schema_name(url: str, schemas: Sequence[str]) -> str:
         """Keyed by the drivers' versions too: another SQLAlchemy may make another schema of the same answers."""
-        from importlib.metadata import version
+        from importlib.metadata import PackageNotFoundError, version
 
-        drivers = [version(d) for d in ("sqlalchemy", "psycopg")]
+        drivers = []
+        for dist in ("sqlalchemy", "psycopg"):  # psycopg is optional (`.[postgres]`): SQLite and MySQL need none
+            try:
+                drivers.append(version(dist))
+            except PackageNotFoundError:
+                drivers.append(None)
         key = repr((tool_fingerprint(), url, tuple(schemas), drivers))
         return f"dbschema-{hashlib.sha256(key.encode()).hexdigest()[:32]}.pickle"
 

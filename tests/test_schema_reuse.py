@@ -125,3 +125,21 @@ def test_a_diff_run_takes_the_base_models_only_where_the_change_cannot_alter_the
     got = cached_schema(store, options, *_files(root))
     assert got == fresh() and got != base
     assert got.table("notes").column("other_item_id") is not None  # type: ignore[union-attr]
+
+
+def test_the_database_schema_cache_needs_no_psycopg(monkeypatch: pytest.MonkeyPatch) -> None:
+    """psycopg is optional (`.[postgres]`): a SQLite run (`impact demo` after `pip install .`) must not need its
+    version for the cache's key (it raised PackageNotFoundError there)."""
+    import importlib.metadata as md
+
+    real = md.version
+
+    def version(name: str) -> str:
+        if name == "psycopg":
+            raise md.PackageNotFoundError(name)
+        return real(name)
+
+    monkeypatch.setattr(md, "version", version)
+    with_none = ScanCache._db_schema_name("sqlite:///app.db", ())
+    monkeypatch.setattr(md, "version", real)
+    assert with_none.startswith("dbschema-") and with_none != ScanCache._db_schema_name("sqlite:///app.db", ())
