@@ -302,7 +302,7 @@ class ScanCache:
         """Keyed by the drivers' versions too: another SQLAlchemy may make another schema of the same answers."""
         from importlib.metadata import PackageNotFoundError, version
 
-        drivers = []
+        drivers: list[str | None] = []
         for dist in ("sqlalchemy", "psycopg"):  # psycopg is optional (`.[postgres]`): SQLite and MySQL need none
             try:
                 drivers.append(version(dist))
@@ -610,11 +610,11 @@ class DbRecorder:
     def _mine(self, cursor: Any, context: Any) -> bool:
         """A client-side psycopg cursor (its rows held here, so they can be read twice); else the record is void
         and the dialect executes the statement as usual."""
-        import psycopg
+        if context.dialect.name == "postgresql" and context.dialect.driver == "psycopg":
+            import psycopg  # (only here: SQLite and MySQL runs need no psycopg installed)
 
-        if context.dialect.name == "postgresql" and context.dialect.driver == "psycopg" \
-                and type(cursor) in (psycopg.Cursor, psycopg.ClientCursor):
-            return True
+            if type(cursor) in (psycopg.Cursor, psycopg.ClientCursor):
+                return True
         self.ok = False
         return False
 

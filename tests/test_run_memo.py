@@ -87,6 +87,29 @@ def test_the_database_answers_are_replayed(pg_url: str, run_sql: Callable[[str, 
     assert not replay("sqlite:///nowhere.db", rec.statements)
 
 
+
+def test_a_sqlite_run_records_without_psycopg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """psycopg is optional (`.[postgres]`): with a recorder listening (a default run's memo), a SQLite run must
+    not import it (`pip install . && impact demo` stopped with 'cannot connect ... No module named psycopg')."""
+    import sqlite3
+    import sys
+
+    import sqlalchemy as sa
+
+    from analyzer.db import open_engine
+
+    db = tmp_path / "app.sqlite"
+    sqlite3.connect(db).close()
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # `import psycopg` raises ImportError
+    with DbRecorder() as rec:
+        engine = open_engine(f"sqlite:///{db}")
+        try:
+            with engine.connect() as conn:
+                assert conn.execute(sa.text("SELECT 1")).scalar() == 1
+        finally:
+            engine.dispose()
+    assert not rec.ok, "another dialect: the record is void, the run goes on"
+
 def _finding(path: str, evidence: str = "") -> Finding:
     return Finding(rule="py.x", code="PY000", layer="orm", language="python", kind="must_change", severity="error",
                    path=path,
