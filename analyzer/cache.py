@@ -426,8 +426,9 @@ def read_by_rules(trace: dict[str, Any], findings: Iterable[Any], path: str, tex
 
 def reuse(old: Entry, files: Sequence[SourceFile], sums: dict[str, str], config: Config) -> Lookup | None:
     """The stored results made to fit the changed files, when the change cannot alter them; else None."""
-    from analyzer.python.engine import _mentions, _wanted_module
+    from analyzer.python.engine import _wanted_module
     from analyzer.python.parsed import ParseFailure, read_text
+    from analyzer.python.prefilter import mentions
     from analyzer.sources import Limits
 
     before = {path: (lang, abs_path, digest) for path, lang, abs_path, digest in old.files}
@@ -460,7 +461,7 @@ def reuse(old: Entry, files: Sequence[SourceFile], sums: dict[str, str], config:
         except ParseFailure as exc:
             outcomes[path] = Skipped(path, str(exc))
             continue
-        if any(_mentions(text, w) for w in words) or _wanted_module(path, set(wanted)):
+        if any(mentions(text, w) for w in words) or _wanted_module(path, set(wanted)):
             return None
         if read_by_rules(old.trace, old.py.findings, path, [text]):
             return None  # its old text is not at hand: the new one and the rules' record decide

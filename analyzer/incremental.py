@@ -560,7 +560,8 @@ def check(snap: Snapshot, files: Sequence[SourceFile], old_texts: dict[str, str 
     them) are taken out of the base's final facts, and each version of the files (with the functions
     calling into them) teaches again from there: the old version must teach back what it taught, the new
     one exactly the same, no fact more or less."""
-    from analyzer.python.engine import _GENERATED, _check_file, _dedupe, _mentions
+    from analyzer.python.engine import _GENERATED, _check_file, _dedupe
+    from analyzer.python.prefilter import mentions
     from analyzer.rules.python import RULES
     from analyzer.rules.python._base import FileCtx
 
@@ -574,11 +575,11 @@ def check(snap: Snapshot, files: Sequence[SourceFile], old_texts: dict[str, str 
         old, new = old_texts.get(path), new_texts.get(path)
         was = path in parsed_before
         src = by_path.get(path) or SourceFile(root="", abs_path="", path=path, language="python")
-        wanted = new is not None and any(_mentions(new, w) for w in words)
+        wanted = new is not None and any(mentions(new, w) for w in words)
         if new is not None and wanted and _GENERATED.search(new[:1000]):
             raise Fallback(f"{path}: now generated code")
         if not was and not wanted:  # the prefilter keeps it out, as it kept the old text out
-            if old is not None and any(_mentions(old, w) for w in words):
+            if old is not None and any(mentions(old, w) for w in words):
                 raise Fallback(f"{path}: the base did not parse it though it names the key")
             if new is not None:
                 outcomes[path] = Ok(path, findings=0)

@@ -204,9 +204,9 @@ def maps_a_table(text: str, tables: Iterable[str]) -> bool:
     if not ("__tablename__" in text or "Table(" in text or ".Model" in text
             or ("True" in text and _TABLE_TRUE.search(text))):
         return False
-    from analyzer.python.engine import _mentions
+    from analyzer.python.prefilter import mentions
 
-    return any(_mentions(text, f"table:{t}") for t in tables) or ".Model" in text
+    return any(mentions(text, f"table:{t}") for t in tables) or ".Model" in text
 
 
 def url_segments(text: str) -> set[str]:
