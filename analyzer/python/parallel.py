@@ -1,19 +1,30 @@
 """Parse a round's candidate files on both cores: a forked child parses a share and sends the parsed files back.
 
-Each `ParsedFile` (LibCST tree, node index, positions) is pickled in the child and unpickled in the parent,
-which meanwhile parses its own share. Unpickling a file costs about a fifth of parsing and indexing it
-(measured on 300 polar files: parse + index 6.1 s CPU, dumps 2.7 s, loads 1.4 s with the collector off),
-so the child takes a little under half of the text and both finish together. The parent gets, for each
-file, what `parse` would have given it: the same tree, or the same `ParseFailure` message. A file the child
-could not send (an error other than `ParseFailure`, a tree too deep to pickle) is parsed by the parent, and
-so is the whole share when the child fails: the workers make the scan faster, never different.
+Each `ParsedFile` (LibCST tree, node index, positions) is pickled in the child and unpickled in the parent.
+Loading a file costs the parent about a sixth of parsing and indexing it, pickling one costs the child about a
+fifth more (measured on 400 polar files: parse + index 3.4 s CPU, dumps 0.66 s, loads 0.43 s with the collector
+off). The two share the work as it goes rather than by a split decided before: the parent takes files from the
+front, the child from the end, each claiming its next file in a shared page, until they meet; the child sends
+each file as soon as it is pickled, and the parent loads what arrived after each file of its own (a thread
+drains the pipe meanwhile). Both so end together whatever either's speed (another process on a core, the
+child's copy-on-write faults), and the loading is not left for after the wait. The parent gets, for each file,
+what `parse` would have given it: the same tree, or the same `ParseFailure` message. A file the child could
+not send (an error other than `ParseFailure`, a tree too deep to pickle) is parsed by the parent, and so is
+the rest when the child fails: the workers make the scan faster, never different.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import mmap
+import os
 import pickle
+import queue
+import signal
+import struct
 import sys
+import threading
 import time
 from collections.abc import Callable
 
@@ -24,14 +35,19 @@ from analyzer.python.parsed import ParsedFile, ParseFailure, parse
 #: fewer files than this (or less text) in a round: parse them all here (a fork and the pickles cost more)
 MIN_FILES = 48
 MIN_CHARS = 400_000
-#: the child's part of the text: parse + index in the child plus the pickling there weigh ~1.45 of a parse,
-#: loading in the parent ~0.23 of one, so the child takes ~45 % for both to finish together
-CHILD_SHARE = 0.45
 
 Outcome = ParsedFile | ParseFailure
-#: the last parallel round's figures (files, the child's files and CPU seconds, wall seconds of the parent's
-#: own share and of the wait for the child's): for the benchmark and to tune CHILD_SHARE
+_PIPE_SIZE = 1 << 20
+#: a record the child sends: the file's index, what follows (a pickled ParsedFile, or a ParseFailure's message),
+#: its length
+_HEAD = struct.Struct("<qBq")
+_FILE, _FAILURE = 0, 1
+#: the last parallel round's figures: files and chars, the child's files and chars, its CPU seconds and wall
+#: seconds from the fork to its end; the parent's wall and CPU seconds for its own files (`here`, `cpu_here`),
+#: CPU seconds loading the child's (`load_cpu`), wall seconds waiting for the child's last ones (`waited`)
 LAST: dict[str, float] = {}
+#: every parallel round's figures (LAST's) since the process started
+ROUNDS: list[dict[str, float]] = []
 
 
 def parse_many(items: list[tuple[SourceFile, str]], jobs: int,
@@ -42,38 +58,80 @@ def parse_many(items: list[tuple[SourceFile, str]], jobs: int,
     chars = sum(len(t) for _f, t in items)
     if jobs < 2 or len(items) < MIN_FILES or chars < MIN_CHARS:
         return [one(f, t) for f, t in items]
-    split, acc = len(items), 0  # the child takes the tail: files from the end up to its share of the text
-    while split > 1 and acc + len(items[split - 1][1]) <= chars * CHILD_SHARE:
-        split -= 1
-        acc += len(items[split][1])
-    worker = workers.fork(_child, items[split:]) if split < len(items) else None
+    claims = mmap.mmap(-1, 16)  # shared with the child: [the parent's next file, the child's last claimed]
+    bounds = memoryview(claims).cast("q")
+    try:
+        return _shared(items, one, chars, bounds)
+    finally:
+        bounds.release()
+        claims.close()
+
+
+def _shared(items: list[tuple[SourceFile, str]], one: Callable[[SourceFile, str], Outcome], chars: int,
+            bounds: memoryview) -> list[Outcome]:
+    bounds[0], bounds[1] = 0, len(items)
+    read_end, write_end = os.pipe()
+    forking = time.monotonic()
+    worker = workers.fork(_child, items, bounds, read_end, write_end)
+    os.close(write_end)
     if worker is None:
+        os.close(read_end)
         return [one(f, t) for f, t in items]
+    _widen(read_end)
+    records: queue.SimpleQueue[tuple[int, int, bytes] | None] = queue.SimpleQueue()
+    reader = threading.Thread(target=_read_records, args=(read_end, records), daemon=True)
+    reader.start()
+    out: list[Outcome | None] = [None] * len(items)
+    mine = [False] * len(items)
+    load_cpu = 0.0
+    ended = False
     with workers.busy():  # both cores parse: a background worker's preparation waits (the TypeScript scan's)
         worker.send(True)
-        started = time.monotonic()
+        started, cpu = time.monotonic(), time.process_time()
         try:
-            mine = [one(f, t) for f, t in items[:split]]
+            i = 0
+            while i < len(items):
+                # claim file i, unless the child (from the end) has claimed it; when both claims cross, both
+                # parse the file, and the parent keeps its own (_take)
+                bounds[0] = i + 1
+                if i >= bounds[1]:
+                    break
+                out[i] = one(*items[i])
+                mine[i] = True
+                i += 1
+                while not ended:  # what the child sent meanwhile
+                    try:
+                        record = records.get_nowait()
+                    except queue.Empty:
+                        break
+                    ended = record is None
+                    load_cpu += _take(record, out, mine)
+            own = i
+            waited, cpu_here = time.monotonic(), time.process_time() - cpu - load_cpu
+            while not ended:  # the child's last files, as they come
+                record = records.get()
+                ended = record is None
+                load_cpu += _take(record, out, mine)
         except BaseException:
+            with contextlib.suppress(OSError):
+                os.kill(worker.pid, signal.SIGKILL)
             worker.cancel()
+            reader.join()
             raise
-        waited = time.monotonic()
+        received = time.monotonic()
         got = worker.result()
-    if isinstance(got, tuple) and len(got) == 2:
-        child_cpu, got = got
-        LAST.update(files=float(len(items)), child_files=float(len(items) - split), child_cpu=child_cpu,
-                    here=round(waited - started, 3), waited=round(time.monotonic() - waited, 3))
-    theirs: list[Outcome | None] = []
-    was = gc.isenabled()
-    gc.disable()  # loading builds millions of nodes that live as long as the scan; no collection walks them
-    try:
-        sent = got if isinstance(got, list) and len(got) == len(items) - split else [None] * (len(items) - split)
-        theirs = [_load(item) if item is not None else None for item in sent]
-    finally:
-        if was:
-            gc.enable()
+    reader.join()
+    if isinstance(got, tuple) and len(got) == 3:
+        child_cpu, child_done, sent = got
+        LAST.clear()
+        LAST.update(files=float(len(items)), child_files=float(sent), child_cpu=child_cpu,
+                    here=round(waited - started, 3), waited=round(received - waited, 3),
+                    chars=float(chars), child_chars=float(sum(len(items[k][1]) for k in range(own, len(items)))),
+                    fork=round(started - forking, 3), cpu_here=round(cpu_here, 3),
+                    child_wall=round(child_done - forking, 3), load_cpu=round(load_cpu, 3))
+        ROUNDS.append(dict(LAST))
     gc.freeze()
-    return mine + [r if r is not None else one(f, t) for (f, t), r in zip(items[split:], theirs, strict=True)]
+    return [r if r is not None else one(f, t) for (f, t), r in zip(items, out, strict=True)]
 
 
 def _parse_one(f: SourceFile, text: str) -> Outcome:
@@ -83,14 +141,58 @@ def _parse_one(f: SourceFile, text: str) -> Outcome:
         return exc
 
 
-def _load(item: tuple[str, object]) -> Outcome | None:
-    kind, payload = item
-    if kind == "failure":
-        return ParseFailure(str(payload))
+def _widen(fd: int) -> None:
+    """A larger pipe (Linux): the child seldom waits for the parent's reader thread to get its turn."""
     try:
-        got = pickle.loads(payload)  # type: ignore[arg-type]
+        import fcntl
+
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
+    except (ImportError, AttributeError, OSError):
+        pass
+
+
+def _read_records(fd: int, records: queue.SimpleQueue[tuple[int, int, bytes] | None]) -> None:
+    """The parent's reader thread: the child's records as they come (the pipe is drained while the parent parses,
+    so the child never waits on a full pipe), then None at the end."""
+    try:
+        with open(fd, "rb", buffering=_PIPE_SIZE) as fh:
+            while len(head := fh.read(_HEAD.size)) == _HEAD.size:
+                index, kind, size = _HEAD.unpack(head)
+                payload = fh.read(size)
+                if len(payload) != size:
+                    break
+                records.put((index, kind, payload))
+    except (OSError, ValueError):
+        pass
+    finally:
+        records.put(None)
+
+
+def _take(record: tuple[int, int, bytes] | None, out: list[Outcome | None], mine: list[bool]) -> float:
+    """Load one of the child's files into `out` (unless the parent parsed it too); the CPU seconds it took."""
+    if record is None:
+        return 0.0
+    index, kind, payload = record
+    if not 0 <= index < len(out) or mine[index]:
+        return 0.0
+    cpu = time.process_time()
+    out[index] = _load(kind, payload)
+    return time.process_time() - cpu
+
+
+def _load(kind: int, payload: bytes) -> Outcome | None:
+    was = gc.isenabled()
+    gc.disable()  # loading builds many nodes that live as long as the scan; no collection walks them
+    try:
+        got = pickle.loads(payload)
     except Exception:  # noqa: BLE001 - the parent parses it itself
         return None
+    finally:
+        gc.freeze()  # nor later: the parent's next collection would otherwise walk them, then again, older
+        if was:
+            gc.enable()
+    if kind == _FAILURE:
+        return ParseFailure(got) if isinstance(got, str) else None
     return got if isinstance(got, ParsedFile) else None
 
 
@@ -118,23 +220,28 @@ def _node_state(names: tuple[str, ...]) -> Callable[[object], dict[str, object]]
     return __getstate__
 
 
-def _child(_go: object, items: list[tuple[SourceFile, str]]) -> tuple[float, list[tuple[str, object] | None]]:
-    """In the forked child: each file parsed, then pickled at once (its tree dropped before the next)."""
+def _child(_go: object, items: list[tuple[SourceFile, str]], bounds: memoryview, read_end: int,
+           write_end: int) -> tuple[float, float, int]:
+    """In the forked child: the files from the end, each claimed, parsed, then pickled and sent at once (its tree
+    dropped before the next), until it reaches the parent's. Its CPU seconds, when it ended, files sent."""
+    os.close(read_end)
     gc.disable()  # the parent's heap is shared copy-on-write: a collection would walk (and copy) all of it
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 5000))  # pickling a deep tree recurses per level
     _fast_node_state()
-    out: list[tuple[str, object] | None] = []
-    for f, text in items:
-        try:
-            pf = parse(f, text)
-        except ParseFailure as exc:
-            out.append(("failure", str(exc)))
-            continue
-        except Exception:  # noqa: BLE001 - the parent's own parse raises it again, as a serial scan would
-            out.append(None)
-            continue
-        try:
-            out.append(("file", pickle.dumps(pf, protocol=pickle.HIGHEST_PROTOCOL)))
-        except Exception:  # noqa: BLE001 - (RecursionError, an unpicklable node) the parent parses it
-            out.append(None)
-    return round(time.process_time(), 3), out
+    sent = 0
+    with open(write_end, "wb") as out:
+        for index in range(len(items) - 1, -1, -1):
+            bounds[1] = index  # claim it, unless the parent has
+            if index < bounds[0]:
+                break
+            try:
+                kind, payload = _FILE, pickle.dumps(parse(*items[index]), protocol=pickle.HIGHEST_PROTOCOL)
+            except ParseFailure as exc:
+                kind, payload = _FAILURE, pickle.dumps(str(exc), protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception:  # noqa: BLE001 - (RecursionError, an unpicklable node) the parent parses it
+                continue
+            out.write(_HEAD.pack(index, kind, len(payload)))
+            out.write(payload)
+            out.flush()
+            sent += 1
+    return round(time.process_time(), 3), time.monotonic(), sent
