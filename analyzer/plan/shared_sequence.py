@@ -25,15 +25,16 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING, Any
 
 from analyzer.config import Config
 from analyzer.db import dependents
 from analyzer.models import Closure, Reference, SchemaSnapshot, Target
 from analyzer.plan.polymorphic import Discriminator, discriminators
 from analyzer.plan.steps import Migration, MigrationRefused, Step, unbounded
+
+if TYPE_CHECKING:  # imported where a database is read: a scan without --db never loads SQLAlchemy
+    import sqlalchemy as sa
 
 #: rows of the moved target per batch (each batch also moves every row pointing at those ids)
 BATCH_ROWS = 5000
@@ -172,6 +173,8 @@ def _collisions_cte(targets: Sequence[Target], dialect: str) -> str:
 def measure_collisions(engine: sa.Engine, schema: SchemaSnapshot, closure: Closure,
                        config: Config | None = None) -> Collisions:
     """The collision figures of the live database, read-only; `query` holds the statements to re-run."""
+    import sqlalchemy as sa
+
     dialect = engine.dialect.name
     targets = list(closure.targets)
     if not targets:
@@ -269,6 +272,8 @@ def _discriminators(schema: SchemaSnapshot, closure: Closure, engine: sa.Engine,
 def _sequences(conn: sa.Connection, dialect: str, schema: SchemaSnapshot, targets: Sequence[Target]
                ) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """Per target: the sequence behind its default (serial or identity) and its last value (PostgreSQL)."""
+    import sqlalchemy as sa
+
     if dialect != "postgresql":
         return {}, []
     out: dict[str, dict[str, Any]] = {}
@@ -516,6 +521,8 @@ def _switch_step(targets: Sequence[Target], anchor: Target, seq: str, old: dict[
 def _foreign_keys(schema: SchemaSnapshot, moved: Sequence[Target], engine: sa.Engine | None
                   ) -> list[tuple[str, str, bool]]:
     """(child table, constraint name, already deferrable) of every declared FK to a moved target."""
+    import sqlalchemy as sa
+
     out: list[tuple[str, str, bool]] = []
     for t in moved:
         for table in schema.tables:

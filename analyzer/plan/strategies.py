@@ -24,13 +24,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING, Any
 
 from analyzer.config import Config
 from analyzer.models import Closure, Finding, Report, RuleMeta, SchemaSnapshot, holds_for
 from analyzer.plan.steps import Migration, MigrationRefused, Step
+
+if TYPE_CHECKING:  # imported where a database is read: a scan without --db never loads SQLAlchemy
+    import sqlalchemy as sa
 
 STRATEGIES: tuple[str, ...] = ("uuid", "uuid7", "bigint", "shared-sequence", "keep")
 TYPE_OF = {"uuid": "UUID", "uuid7": "UUID", "bigint": "BIGINT", "text": "TEXT"}
@@ -145,12 +146,16 @@ def measure_keys(engine: sa.Engine | None, schema: SchemaSnapshot, closure: Clos
 
 
 def _sa_table(schema: SchemaSnapshot, name: str, columns: Sequence[str]) -> sa.Table:
+    import sqlalchemy as sa
+
     owner, _, bare = name.rpartition(".")
     return sa.Table(bare, sa.MetaData(), *(sa.Column(c) for c in columns), schema=owner or None)
 
 
 def _measure_key(engine: sa.Engine, schema: SchemaSnapshot, facts: KeyFacts, table_name: str,
                  column: str) -> KeyFacts:
+    import sqlalchemy as sa
+
     table = schema.table(table_name)
     assert table is not None
     created = next((c.name for name in _CREATED for c in table.columns if c.name.lower() == name), None)
