@@ -58,13 +58,21 @@ def parse_many(items: list[tuple[SourceFile, str]], jobs: int,
     chars = sum(len(t) for _f, t in items)
     if jobs < 2 or len(items) < MIN_FILES or chars < MIN_CHARS:
         return [one(f, t) for f, t in items]
+    # the largest files at both ends, the smallest where the two meet: the last file either parses (while the
+    # other may have nothing left) is a small one
+    by_size = sorted(range(len(items)), key=lambda k: len(items[k][1]), reverse=True)
+    order = by_size[0::2] + by_size[1::2][::-1]
     claims = mmap.mmap(-1, 16)  # shared with the child: [the parent's next file, the child's last claimed]
     bounds = memoryview(claims).cast("q")
     try:
-        return _shared(items, one, chars, bounds)
+        got = _shared([items[k] for k in order], one, chars, bounds)
     finally:
         bounds.release()
         claims.close()
+    out = list(got)
+    for k, outcome in zip(order, got, strict=True):
+        out[k] = outcome
+    return out
 
 
 def _shared(items: list[tuple[SourceFile, str]], one: Callable[[SourceFile, str], Outcome], chars: int,
