@@ -46,7 +46,7 @@ _FILE, _FAILURE = 0, 1
 #: seconds from the fork to its end; the parent's wall and CPU seconds for its own files (`here`, `cpu_here`),
 #: CPU seconds loading the child's (`load_cpu`), wall seconds waiting for the child's last ones (`waited`)
 LAST: dict[str, float] = {}
-#: every parallel round's figures (LAST's) since the process started
+#: the parallel rounds' figures (LAST's), the last hundred of this process
 ROUNDS: list[dict[str, float]] = []
 
 
@@ -138,6 +138,7 @@ def _shared(items: list[tuple[SourceFile, str]], one: Callable[[SourceFile, str]
                     fork=round(started - forking, 3), cpu_here=round(cpu_here, 3),
                     child_wall=round(child_done - forking, 3), load_cpu=round(load_cpu, 3))
         ROUNDS.append(dict(LAST))
+        del ROUNDS[:-100]  # a long-lived process (the tests) keeps the last ones
     gc.freeze()
     return [r if r is not None else one(f, t) for (f, t), r in zip(items, out, strict=True)]
 
