@@ -178,3 +178,30 @@ def test_expand_follows_the_importing_statement_and_barrels() -> None:
     wanted = {"src/pages/ContentPage.tsx": {"Badge", "fmt", "Chip", "Tooltip"}}
     assert pf.expand(keep, wanted) == {"src/ui/Badge.tsx", "src/lib/fmt.ts", "src/ui/chip.tsx", "src/ui/Tooltip.tsx"}
     assert pf.expand(keep, {"src/pages/ContentPage.tsx": {"console"}}) == set()
+
+
+def test_type_member_change_reruns_its_readers_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A member of a declared type found to hold the key (`Pick.ref`, given to `getContent`) is a project-wide
+    fact: the next round runs the files that asked about that member (`keep` reads `q.ref`), not every file,
+    and settles on the same findings as full rounds."""
+    app = {
+        "src/api/contents.ts": "export const getContent = (id: number) => fetch(`/api/v1/contents/${id}`);\n",
+        "src/types.ts": "export interface Pick { ref: number; label: string }\n",
+        "src/keep.ts": (  # runs before open.ts in a round: sees Pick.ref change in the next one
+            "import { Pick } from './types';\n"
+            "export function keepContent(q: Pick) { const r: number = q.ref; return r; }\n"
+        ),
+        "src/open.ts": (
+            "import { getContent } from './api/contents';\n"
+            "import { Pick } from './types';\n"
+            "export function open(p: Pick) { return getContent(p.ref); }\n"
+        ),
+    }
+    for i in range(8):
+        app[f"src/misc/contentCount{i}.ts"] = f"export const contentCount{i} = (count: number) => count + {i};\n"
+    fast = scan_sources(app, SEEDS, Config(), tmp=tmp_path / "fast")
+    assert fast.stats["flow_files_per_round"] < len(app) / 2, fast.stats
+    _thorough(monkeypatch)
+    slow = scan_sources(app, SEEDS, Config(), tmp=tmp_path / "slow")
+    assert sorted(map(_key, fast.findings)) == sorted(map(_key, slow.findings))
+    assert any(f.path == "src/keep.ts" for f in fast.findings), fast.findings

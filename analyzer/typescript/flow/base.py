@@ -7,6 +7,7 @@ which tell the fixed point (`fixpoint.py`) which files to run again.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Hashable
 
 import tree_sitter as ts
 
@@ -24,6 +25,13 @@ class FlowBase:
         self.incremental = incremental
         self.touched: set[int] = set()
         self.global_change = False
+        #: the entries of project-wide tables read by each file's last round (`_read`: a (type key, member) of
+        #: `key_members` and `passed_in`, a (path, start, index) of `fn_params`, "?qs" for `search_slots`,
+        #: "?shared" for `shared`), and those changed since the round began (`_touch_table`): a change runs
+        #: again the files that read it, not every file
+        self._reading: set[Hashable] | None = None
+        self._reads: dict[int, set[Hashable]] = {}
+        self.changed_tables: set[Hashable] = set()
         self.rounds_files: list[int] = []  # files run by each round after the first
         self._users: dict[int, set[int]] | None = None
         self._poly: dict[tuple[int, int], bool] = {}
@@ -115,6 +123,16 @@ class FlowBase:
         """Something `fi` holds changed: it and the files reading it run again next round."""
         self.changed = True
         self.touched.add(id(fi))
+
+    def _read(self, table: Hashable) -> None:
+        """The running file's round reads `table` (see `_reads`)."""
+        if self._reading is not None:
+            self._reading.add(table)
+
+    def _touch_table(self, table: Hashable) -> None:
+        """A project-wide table changed at `table`: the files whose round read it run again next round."""
+        self.changed = True
+        self.changed_tables.add(table)
 
     def _touch_all(self) -> None:
         """A project-wide table changed (type members, function-type params, storage slots)."""

@@ -108,9 +108,10 @@ class Calls(Holders):
             qs = self.search_slot(call, func, fi, ("set", "append"))
             if qs:
                 why = self.is_key(args[1], func, fi) or self.is_key(_unstring(args[1], fi), func, fi)
+                self._read("?qs")
                 if why and qs not in self.search_slots:
                     self.search_slots[qs] = f"the ?{qs}= query parameter holds {why}"
-                    self._touch_all()
+                    self._touch_table("?qs")
                 elif not why and qs in self.search_slots:
                     self.mark_backward(args[1], func, fi, self.search_slots[qs])
                 return
@@ -232,6 +233,7 @@ class Calls(Holders):
         record = m.group(1)[:1].upper() + m.group(1)[1:]
         if record not in self.types or record in self.affected or self.kn.is_entity_type(record):
             return False
+        self._read("?shared")
         if id(target) not in self.shared:
             self.shared[id(target)] = name
             if target.why.endswith((">", ")")):  # "... -> <IdPicker selectedIds>": what flowed from it
@@ -241,7 +243,7 @@ class Calls(Holders):
                 if st is not None:
                     self.shared_members[(self.type_key(st, target.file), target.prop_of)] = name
                     self.shared_types.setdefault(self.type_key(st, target.file), name)
-            self._touch_all()
+            self._touch_table("?shared")
         return True
 
     def _discriminator(self, g: Func, i: int) -> int:
@@ -328,6 +330,8 @@ class Calls(Holders):
 
     def fn_param_key(self, fn_type: ts.Node, fi: FileIndex, i: int) -> str:
         key = (fi.sf.path, fn_type.start_byte, i)
+        if self._reading is not None:  # the running round reads `fn_params` at `key` (fixpoint.run)
+            self._reading.add(key)
         if key in self.fn_params:
             return self.fn_params[key]
         params = fn_type.child_by_field_name("parameters")
@@ -344,7 +348,7 @@ class Calls(Holders):
         if key not in self.fn_params and not self.fn_param_key(fn_type, fi, i) and \
                 not self.foreign(self._fn_param_name(fn_type, fi, i)):
             self.fn_params[key] = why
-            self._touch_all()
+            self._touch_table(key)
 
     def _call_fn_typed(self, fi: FileIndex, b: Binding, args: list[ts.Node], func: Func | None) -> None:
         found = self.fn_type_of(b)

@@ -31,14 +31,21 @@ class Project(Seeds, Jsx):
             self.changed = False
             self.touched = set()
             self.global_change = False
+            self.changed_tables = set()
             for fi in self.files:
                 if dirty is None or id(fi) in dirty:
-                    self._round(fi)
+                    self._reading = self._reads[id(fi)] = set()
+                    try:
+                        self._round(fi)
+                    finally:
+                        self._reading = None
             self.link_spa_routes()
             if not self.changed:
                 break
             if self.incremental and not self.global_change:
                 dirty = self._readers_of(self.touched)
+                if self.changed_tables:  # and the files whose round read a project-wide table that changed
+                    dirty |= {f for f, read in self._reads.items() if not read.isdisjoint(self.changed_tables)}
             else:
                 dirty = None
             self.rounds_files.append(len(self.files) if dirty is None else len(dirty))
@@ -249,6 +256,7 @@ class Project(Seeds, Jsx):
                 if a.type != "string" or i >= len(h.params) or len(h.params[i]) != 1:
                     continue
                 pname, lit = h.params[i][0].name, func.file.text(a)[1:-1]
+                self._read("?qs")
                 for node, inner in h.file.calls:
                     if not (h.node.start_byte <= node.start_byte < h.node.end_byte) or lit in self.search_slots:
                         continue
@@ -262,7 +270,7 @@ class Project(Seeds, Jsx):
                         continue
                     if self.search_params(fn.child_by_field_name("object"), inner, h.file):
                         self.search_slots[lit] = f"the ?{lit}= query parameter holds {why}"
-                        self._touch_all()
+                        self._touch_table("?qs")
 
     def _codec_of_hook(self, call: ts.Node, func: Func, why: str) -> None:
         """`return usePersistentState('last', null, lastCodec)` (a hook returning the key) where the generic

@@ -55,7 +55,7 @@ class Holders(KeyExprs):
             why = self.is_key(v, func, fi)
             if why:
                 self.key_members[(ty, member)] = f"{ty}.{member} is given the key: {why}"
-                self._touch_all()
+                self._touch_table((ty, member))
 
     def _typed_memo(self, fi: FileIndex, call: ts.Node, args: list[ts.Node]) -> None:
         """`useMemo<ContextValue>(() => ({ activeId: lastOpened, pinned, ... }), [...])`: the object literal the
@@ -92,7 +92,7 @@ class Holders(KeyExprs):
                     why = self.is_key(v, func, fi)
                     if why:
                         self.key_members[(alias, member)] = f"{alias}.{member} ({tag} '{lit}') is given the key: {why}"
-                        self._touch_all()
+                        self._touch_table((alias, member))
 
     def _element_of_key_collection(self, b: Binding) -> None:
         """`[...selected].sort((a, b) => a - b)` on a key collection: `a` and `b` are keys."""

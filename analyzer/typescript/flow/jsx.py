@@ -61,7 +61,7 @@ class Jsx(Calls):
                                 self.key_members[k] = why
                                 if not numeric:
                                     self.passed_in.add(k)
-                                self._touch_all()
+                                self._touch_table(k)  # `passed_in` is read at k just below, after key_members
                             elif self.is_key_member(*k) and k not in self.passed_in:
                                 self.mark_backward(expr, func, fi, self.is_key_member(*k))
                     continue

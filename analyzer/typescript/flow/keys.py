@@ -197,6 +197,8 @@ class KeyExprs(TypeFacts):
         if ftext.endswith("getItem") and args:
             slot = self.slot(args[0], func, fi)
             return self.storage_slots.get(slot, "") if slot else ""
+        if ftext.endswith(".get") and self._reading is not None:
+            self._reading.add("?qs")  # whether the table is empty is a read too
         if self.search_slots and ftext.endswith(".get"):
             qs = self.search_slot(expr, func, fi, ("get",))
             if qs:
@@ -499,9 +501,10 @@ class KeyExprs(TypeFacts):
                 st = self.norm(b.source_type, b.file)
                 if st is not None:
                     k = (self.type_key(st, b.file), b.prop_of)
+                    self._read(k)
                     if k not in self.key_members and not self.is_key_member(*k):
                         self.key_members[k] = why
-                        self._touch_all()
+                        self._touch_table(k)
 
     def mark_ret(self, g: Func, why: str) -> None:
         """`g` returns a key. Not for a generic (`http<T>()`): it returns what each caller asks for."""
@@ -558,9 +561,10 @@ class KeyExprs(TypeFacts):
                     self._touch_all()
             elif ftext.endswith(".get") and args:  # searchParams.get('highlight'): that parameter holds the key
                 qs = self.search_slot(expr, func, fi, ("get",))
+                self._read("?qs")
                 if qs and qs not in self.search_slots:
                     self.search_slots[qs] = f"the ?{qs}= query parameter holds {why}"
-                    self._touch_all()
+                    self._touch_table("?qs")
                 if qs:  # a query string's own `get`, not the project's methods named `get`
                     return
             elif ftext in ("useMemo", "React.useMemo") and args:
@@ -603,7 +607,7 @@ class KeyExprs(TypeFacts):
                 k = (self.type_key(self.declaring(ot, fi.text(prop)), fi), fi.text(prop))
                 if not self.is_key_member(*k) and not ot == "number" and not self.foreign(k[1]):
                     self.key_members[k] = why
-                    self._touch_all()
+                    self._touch_table(k)
             elif prop is not None:
                 for ret, g in self._returned_props(obj, func, fi, fi.text(prop)):
                     self.mark_backward(ret, g, g.file, why, depth + 1)

@@ -108,11 +108,12 @@ class Routes(KeyExprs):
                     if m is not None and "?" in "".join(x for x in parts[:i] if isinstance(x, str)):
                         self._qs_by_file.setdefault(id(tfi), []).append((m.group(1), p, func))
         for name, expr, func in self._qs_by_file.get(id(fi), ()):
+            self._read("?qs")
             if name not in self.search_slots:
                 why = self.is_key(expr, func, fi)
                 if why:
                     self.search_slots[name] = f"the ?{name}= query parameter holds {why}"
-                    self._touch_all()
+                    self._touch_table("?qs")
             elif not self.is_key(expr, func, fi):
                 self.mark_backward(expr, func, fi, self.search_slots[name])
 

@@ -96,6 +96,8 @@ class TypeFacts(FlowBase):
         return ref
 
     def is_key_member(self, owner: str, member: str) -> str:
+        if self._reading is not None:  # the running round reads `key_members` at (owner, member) (fixpoint.run)
+            self._reading.add((owner, member))
         if self.foreign(member):
             return ""
         if self.kn.is_key_name(member):
