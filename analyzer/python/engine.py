@@ -31,7 +31,7 @@ from analyzer.models import (
     Skipped,
     SourceFile,
 )
-from analyzer.python import facts, parallel_rules, reanalysis
+from analyzer.python import facts, reanalysis
 from analyzer.python.flow import Flow, Registry
 from analyzer.python.history import as_history, revision_label
 from analyzer.python.keys import KeyModel, singular, snake
@@ -213,20 +213,16 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config, prog
             trace["live"] = (parsed, model, flow, routers, record_kinds)
     if on_seeds is not None:
         on_seeds(seeds)
+    findings: list[Finding] = []
     rules = [r() for r in RULES]
-    analyse = THOROUGH or not fixed_point
-
-    def check(pf: ParsedFile) -> list[Finding] | None:
+    per_file: dict[str, int] = {}
+    for pf in parsed.values():
         ctx = FileCtx(pf, model, flow, routers, record_kinds)
-        return _guarded(failed, pf.path, _check_file, pf, ctx, rules, config, flow, analyse)  # type: ignore[no-any-return]
-
-    # on both cores (analyzer.python.parallel_rules): a forked child checks a run of the files; the files that
-    # define an affected mapped class stay in this process (py.db.inherited_key's reports span files)
-    t0 = time.perf_counter()
-    findings, per_file = parallel_rules.check_all(list(parsed.values()), check, failed, done, jobs, analyse,
-                                                  {o.path for o in model.orm.values()},
-                                                  (model, flow, routers, record_kinds))
-    _tick("rules stage", t0)
+        got = _guarded(failed, pf.path, _check_file, pf, ctx, rules, config, flow, THOROUGH or not fixed_point)
+        if got is not None:
+            findings.extend(got)
+            per_file[pf.path] = len(got)
+        done(pf.path)
     for f in sql_files:
         if f.path in outcomes or f.path not in texts:
             continue
@@ -361,6 +357,9 @@ def _learn(parsed: dict[str, ParsedFile], model: KeyModel, flow: Flow, routers: 
     return were learned, their callers, callers of functions whose local knowledge grew, and those a global
     fact learned since their last analysis can change (`tracker`, analyzer.python.reanalysis: a schema,
     alias, record field, ... whose name they read, a new definition their text names, a new ORM class).
+    With the tracker, a learned parameter or return and a function's grown knowledge (what its callers read of
+    it, Flow.callers_view) make stale only the functions whose last analysis did not begin after the analysis
+    that learned it (the others read it), and a function whose last walk over its body still changed it.
     `THOROUGH` makes the first pass and every pass after a global fact full ones instead. True when the
     passes settled (the last one learned nothing), False when MAX_ROUNDS cut them off.
     """
@@ -398,7 +397,7 @@ def _learn_passes(parsed: dict[str, ParsedFile], model: KeyModel, flow: Flow, ro
         t0 = _tick("facts", t0)
         if tracker is not None:
             tracker.note_changes(model)  # what the facts (and the routes, the last round) learned
-            work = tracker.work(live, {id(fi) for _pf, fi in _worklist(model, flow)})
+            work = tracker.work(live, tracker.dirty_work(model.dirty, flow) | tracker.grown)
         elif full or model.global_version != global_version:
             work = [(pf, fi) for pf in live for fi in pf.functions]
         else:
@@ -406,16 +405,27 @@ def _learn_passes(parsed: dict[str, ParsedFile], model: KeyModel, flow: Flow, ro
         model.dirty.clear()
         global_version = model.global_version
         grown: set[str] = set()
+        changed: dict[str, int] = {}  # (tracker) func id -> the tracker's count of the analysis that changed it
+        unsettled: set[int] = set()
         for pf, fi in work:
             if pf.path in failed:
                 continue
-            before = len(fi.env) + len(fi.instances)
             if tracker is not None:
-                tracker.begin(fi)
-                _guarded(failed, pf.path, flow.analyze, pf, fi)
+                state = flow.own_state(fi)
+                at = tracker.begin(fi)
+                settled = _guarded(failed, pf.path, flow.analyze, pf, fi)
                 tracker.end(fi, model)
-            else:
-                _guarded(failed, pf.path, flow.analyze, pf, fi)
+                if settled is None:  # (failed)
+                    continue
+                after = flow.last_state
+                if after != state:
+                    if not settled:  # its last walk changed it: walk it again
+                        unsettled.add(id(fi))
+                    if flow.callers_view(pf, fi, after) != flow.callers_view(pf, fi, state):
+                        changed[fi.func_id] = at
+                continue
+            before = len(fi.env) + len(fi.instances)
+            _guarded(failed, pf.path, flow.analyze, pf, fi)
             if len(fi.env) + len(fi.instances) != before:
                 grown.add(fi.func_id)
         for pf in {id(pf): pf for pf, _ in work}.values():
@@ -423,10 +433,14 @@ def _learn_passes(parsed: dict[str, ParsedFile], model: KeyModel, flow: Flow, ro
         _tick("flow rounds", t0)
         if TIMINGS is not None:
             TIMINGS["flow functions analysed"] = TIMINGS.get("flow functions analysed", 0.0) + len(work)
-        model.dirty |= grown
+        if tracker is not None:  # the functions a change of another function's own state makes stale
+            again = tracker.note_grown(unsettled, changed, flow)
+        else:  # each grown function and all its callers
+            model.dirty |= grown
+            again = bool(grown)
         routers.pending.clear()
         full = model.global_version != global_version
-        if model.version == version and not grown:
+        if model.version == version and not again:
             return True
     return False
 

@@ -341,6 +341,9 @@ class Flow:
         self.objects: dict[int, dict[str, tuple[str | None, ...]]] = {}
         self._returners: tuple[tuple[int, int], set[str]] = ((-1, -1), set())
         self._returned_tuples: dict[str, list[cst.Tuple]] = {}  # func_id -> the tuples it returns (parsed once)
+        self._tuple_returning: dict[int, bool] = {}  # id(FuncInfo) -> does it return a tuple (callers_view)
+        #: the own_state of the function `analyze` last analysed, as it ended (not under `thorough`)
+        self.last_state: tuple[object, ...] = ()
         clear_caches()  # walk caches live for one scan
 
     # ------------------------------------------------------------------ expressions
@@ -841,8 +844,10 @@ class Flow:
                                                          f"`{p.name.value}` of {fi.qualname}() ({_short(why)})",
                                             self.model.default_target)
 
-    def analyze(self, pf: ParsedFile, fi: FuncInfo) -> None:
-        """Local flow of one function, then what it teaches about callees, schemas and returns."""
+    def analyze(self, pf: ParsedFile, fi: FuncInfo) -> bool:
+        """Local flow of one function, then what it teaches about callees, schemas and returns. True when its
+        own state (`own_state`) came out of the last walk over its body and of `_learn` as it went in: another
+        analysis with the same global facts would change nothing of it (always False under `thorough`)."""
         self.seed_params(pf, fi)
         if fi.decorators and fi.name not in self.model.function_names \
                 and self._fixtures_seen.get(id(fi)) != len(self.model.orm) and is_fixture(fi):
@@ -855,20 +860,51 @@ class Flow:
             walker = _Body()
             fi.node.body.visit(walker)
             fi.body_nodes = walker.nodes
-        for again in (False, True):
-            before = None if self.thorough else self._local_state(fi)
+        last: tuple[object, ...] | None = None  # own_state as the last walk found it
+        if self.thorough:
+            for _again in (False, True):
+                for node in fi.body_nodes:
+                    self._local(pf, fi, node)
+        else:
+            before = self._local_state(fi)
             for node in fi.body_nodes:
                 self._local(pf, fi, node)
-            if not again and before is not None and before == self._local_state(fi):
-                break  # the first walk changed nothing _local reads: a second one would repeat it exactly
+            after = self._local_state(fi)
+            last = before[3:]
+            if before != after:  # the first walk changed something _local reads: walk again
+                last = after[3:]
+                for node in fi.body_nodes:
+                    self._local(pf, fi, node)
         for node in fi.body_nodes:
             self._learn(pf, fi, node)
+        if last is None:
+            return False
+        self.last_state = self.own_state(fi)
+        return last == self.last_state
 
     def _local_state(self, fi: FuncInfo) -> tuple[object, ...]:
-        """Everything `_local` reads that it may also write (a copy, compared by value)."""
+        """Everything `_local` reads that it may also write (a copy, compared by value): a few global counters,
+        then `own_state`."""
         m = self.model
-        return (m.version, m.global_version, len(m.schema_fields), dict(fi.env), dict(fi.instances),
-                dict(fi.objects), dict(self.slots.get(id(fi), {})), dict(self.objects.get(id(fi), {})))
+        return (m.version, m.global_version, len(m.schema_fields), *self.own_state(fi))
+
+    def own_state(self, fi: FuncInfo) -> tuple[object, ...]:
+        """What a function's analysis learns into the function itself (a copy, compared by value)."""
+        return (dict(fi.env), dict(fi.instances), dict(fi.objects), dict(self.slots.get(id(fi), {})),
+                dict(self.objects.get(id(fi), {})))
+
+    def callers_view(self, pf: ParsedFile, fi: FuncInfo, state: tuple[object, ...]) -> tuple[object, ...]:
+        """What the analysis of a caller reads of `fi`'s own state (`state`, an `own_state` of it): why each
+        parameter holds the key (`_pass`, `_passed_text`) and, when it returns tuples, all of it (`_returned_slots`
+        evaluates them in `fi`)."""
+        tuples = self._tuple_returning.get(id(fi))
+        if tuples is None:
+            tuples = self._tuple_returning[id(fi)] = any(
+                isinstance(r.value, cst.Tuple) for r in pf.returns_of(fi))
+        env = state[0]
+        assert isinstance(env, dict)
+        params = tuple(env.get(p.name.value) for p in fi.params)
+        return (params, state) if tuples else (params,)
 
     def _local(self, pf: ParsedFile, fi: FuncInfo, node: cst.CSTNode) -> None:
         if isinstance(node, (cst.Assign, cst.AnnAssign)):

@@ -11,6 +11,7 @@ old full passes instead.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -180,6 +181,28 @@ class _List(list):  # type: ignore[type-arg]
     __hash__ = None  # type: ignore[assignment]
 
 
+class _Dirty(set):  # type: ignore[type-arg]
+    """The model's `dirty` (functions whose parameters or return were learned, KeyModel.learn_*) keeping, per
+    function, the count of the last analysis that added it (math.inf: added outside an analysis)."""
+
+    __slots__ = ("at", "tracker")
+
+    def __init__(self, items: Any, tracker: Tracker) -> None:
+        super().__init__(items)
+        self.at: dict[str, float] = {}
+        self.tracker = tracker
+
+    def add(self, k: Any) -> None:
+        set.add(self, k)
+        now = self.tracker.count if self.tracker.inside else math.inf
+        if self.at.get(k, -1) < now:
+            self.at[k] = now
+
+    def clear(self) -> None:
+        set.clear(self)
+        self.at.clear()
+
+
 def _key_words(k: Any) -> list[str]:
     """The names a registry key defines: `pkg.mod.Class.method` -> Class, method (what a caller's text names;
     its module path it names only in imports); a (class, attribute) pair -> both."""
@@ -240,15 +263,23 @@ class Tracker:
         self.tokens: dict[int, frozenset[str]] = {}  # id(FuncInfo) -> the words of its text and class
         self.defined: set[str] = set()  # words of registry entries added or changed since the last pass
         self.model_gv = -1
+        #: analyses begun so far, and per function (by identity) the count at its last one
+        self.count = 0
+        self.begun: dict[int, int] = {}
+        #: functions (by identity) the next pass must analyse again for a change of a function's own state
+        self.grown: set[int] = set()
+        self.inside = False  # between begin and end
 
     # ---------------------------------------------------------------- model
     def wrap(self, model: Any) -> None:
         for name in _TRACKED:
             setattr(model, name, _wrapped(getattr(model, name), name))
+        model.dirty = _Dirty(model.dirty, self)
 
     def unwrap(self, model: Any) -> None:
         for name in _TRACKED:
             setattr(model, name, _plain(getattr(model, name)))
+        model.dirty = set(set.__iter__(model.dirty))
 
     def _take(self, model: Any) -> dict[str, Any]:
         snap: dict[str, Any] = {}
@@ -364,18 +395,57 @@ class Tracker:
                         or defined and not defined.isdisjoint(self._tokens(pf, fi)):
                     out.append((pf, fi))
         self.defined = set()
+        self.grown = set()
         return out
 
-    def begin(self, fi: Any) -> None:
+    def note_grown(self, unsettled: set[int], changed: dict[str, int], flow: Any) -> bool:
+        """After a pass: the functions whose own state (flow.own_state) its analyses changed (func id -> count of
+        that analysis) make stale those of their callers whose last analysis did not begin after it (a caller
+        analysed after it read the new state), and those whose last walk still changed it (`unsettled`, by identity)
+        themselves. False when no function needs another look for such a change."""
+        grown = self.grown
+        grown |= unsettled
+        begun = self.begun
+        for fid, at in changed.items():
+            for cid in flow.callers.get(fid, ()):
+                if begun.get(cid, -1) <= at:
+                    grown.add(cid)
+        return bool(grown)
+
+    def dirty_work(self, dirty: set[str], flow: Any) -> set[int]:
+        """The functions (by identity) the model's `dirty` makes stale: each dirty function (it reads its learned
+        parameters) and its callers (they read its learned return), unless their last analysis began after the
+        last one that learned such a fact (which may have read it before; `_Dirty`)."""
+        out: set[int] = set()
+        begun, by_id = self.begun, flow.registry.by_id
+        at_of: dict[str, float] = dirty.at if isinstance(dirty, _Dirty) else {}
+        for fid in dirty:
+            at = at_of.get(fid, math.inf)
+            if fid in by_id:
+                fi = by_id[fid][1]
+                if begun.get(id(fi), -1) <= at:
+                    out.add(id(fi))
+            for cid in flow.callers.get(fid, ()):
+                if begun.get(cid, -1) <= at:
+                    out.add(cid)
+        return out
+
+    def begin(self, fi: Any) -> int:
+        """Start recording an analysis of `fi`; returns its count (analyses begun before it)."""
         global _reads
         fid = id(fi)
         self.started[fid] = self.clock
         self.stale.discard(fid)
+        self.count += 1
+        self.begun[fid] = self.count
+        self.inside = True
         _reads = set()
+        return self.count
 
     def end(self, fi: Any, model: Any) -> None:
         global _reads
         reads, _reads = _reads, None
+        self.inside = False
         fid = id(fi)
         at = self.started[fid]
         for key in reads or ():
