@@ -114,6 +114,9 @@ class FileIndex:
     error: tuple[int, int] | None = None
     _texts: dict[int, str] = field(default_factory=dict)
     rule_matches: dict[str, Any] | None = None  # the rules' query matches (`detect.matches`), found ahead
+    #: calls with arguments: (call, enclosing function, arguments, callee name); see `call_args`
+    arg_calls: list[tuple[ts.Node, Func | None, list[ts.Node], str]] | None = None
+    used: set[str] | None = None  # the names the file calls or renders; see `used_names`
 
     def text(self, node: ts.Node) -> str:
         """The node's text, decoded once per node (each flow round asks again for the same names)."""
@@ -345,6 +348,37 @@ def _object_pattern(fi: FileIndex, pattern: ts.Node) -> list[tuple[str, str, ts.
             if key is not None and value is not None and value.type == "identifier":
                 out.append((fi.text(value), fi.text(key), value))
     return out
+
+
+def call_args(fi: FileIndex) -> list[tuple[ts.Node, Func | None, list[ts.Node], str]]:
+    """The file's calls that pass arguments, with their arguments and callee name (the flow reads them every
+    round); worked out once per file, ahead of the seeds when `analyzer.typescript.scan.prepare` built it."""
+    found = fi.arg_calls
+    if found is None:
+        found = []
+        for call, func in fi.calls:
+            args_node = call.child_by_field_name("arguments")
+            if args_node is None or args_node.type != "arguments" or args_node.named_child_count == 0:
+                continue
+            name = callee_name(fi, call)
+            if name:
+                found.append((call, func, args_node.named_children, name))
+        fi.arg_calls = found
+    return found
+
+
+def used_names(fi: FileIndex) -> set[str]:
+    """The names of the functions the file calls and of the elements it renders (who reads whom, for the
+    flow's incremental rounds); worked out once per file, like `call_args`."""
+    found = fi.used
+    if found is None:
+        found = {callee_name(fi, call) for call, _f in fi.calls}
+        for el, _f in fi.jsx:
+            n = el.child_by_field_name("name")
+            if n is not None:
+                found.add(fi.text(n))
+        fi.used = found
+    return found
 
 
 def callee_name(fi: FileIndex, call: ts.Node) -> str:

@@ -29,7 +29,7 @@ from analyzer.models import (
 from analyzer.sources import Limits, Unreadable, read_source
 from analyzer.typescript.detect import Detector, matches
 from analyzer.typescript.flow import Project
-from analyzer.typescript.index import FileIndex, build_index
+from analyzer.typescript.index import FileIndex, build_index, call_args, used_names
 from analyzer.typescript.names import KeyNames
 from analyzer.typescript.parsing import (
     MAX_TREE_DEPTH,
@@ -118,6 +118,8 @@ def prepare(files: list[SourceFile], config: Config) -> Prepared:
                 indexes[sf.path] = f"indexing failed: {type(exc).__name__}: {exc}"
                 continue
             fi.error = first_error(tree, src)
+            call_args(fi)  # what the flow's rounds read of the calls, found before the seeds
+            used_names(fi)
             indexes[sf.path] = fi
         Detector.warm()
         for ready in indexes.values():

@@ -12,7 +12,7 @@ from collections.abc import Hashable
 import tree_sitter as ts
 
 from analyzer.typescript.flow.syntax import TypeRef
-from analyzer.typescript.index import Binding, FileIndex, Func, TypeDecl, callee_name
+from analyzer.typescript.index import Binding, FileIndex, Func, TypeDecl, call_args
 from analyzer.typescript.names import KeyNames
 
 
@@ -144,14 +144,7 @@ class FlowBase:
         """Calls with arguments and elements of project components, worked out once per file."""
         cached = self._prep.get(id(fi))
         if cached is None:
-            calls = []
-            for call, func in fi.calls:
-                args_node = call.child_by_field_name("arguments")
-                if args_node is None or args_node.type != "arguments" or args_node.named_child_count == 0:
-                    continue
-                name = callee_name(fi, call)
-                if name:
-                    calls.append((call, func, args_node.named_children, name))
+            calls = call_args(fi)
             jsx = []
             for el, func in fi.jsx:
                 n = el.child_by_field_name("name")

@@ -13,7 +13,7 @@ from analyzer.typescript.flow.jsx import Jsx
 from analyzer.typescript.flow.keys import returned_objects
 from analyzer.typescript.flow.seeds import Seeds
 from analyzer.typescript.flow.syntax import TRANSPARENT, object_pairs
-from analyzer.typescript.index import Binding, FileIndex, Func, callee_name, unwrap_type
+from analyzer.typescript.index import Binding, FileIndex, Func, callee_name, unwrap_type, used_names
 
 _LITERALS = frozenset({"number", "string", "template_string", "null", "undefined", "true", "false", "regex",
                        "unary_expression", "typeof_expression"})
@@ -85,12 +85,7 @@ class Project(Seeds, Jsx):
         if self._users is None:
             users: dict[int, set[int]] = defaultdict(set)
             for fi in self.files:
-                names = {callee_name(fi, call) for call, _f in fi.calls}
-                for el, _f in fi.jsx:
-                    n = el.child_by_field_name("name")
-                    if n is not None:
-                        names.add(fi.text(n))
-                for name in names:
+                for name in used_names(fi):
                     for g in self.funcs.get(name, ()):
                         if g.file is not fi:
                             users[id(g.file)].add(id(fi))
