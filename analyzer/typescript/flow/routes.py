@@ -6,6 +6,7 @@ record a key route returns, and react-router patterns).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import tree_sitter as ts
 
@@ -18,6 +19,18 @@ _PATHISH = re.compile(r"^(https?://[^/]*)?/")
 _QUERY_SLOT = re.compile(r"[?&]([A-Za-z_][\w.-]*)=$")
 #: URL segments that say nothing about the resource (`/api/v1/projects/{id}`)
 _GENERIC_SEGMENTS = frozenset({"api", "apis", "v1", "v2", "v3", "v4", "rest", "internal", "public"})
+
+
+@lru_cache(maxsize=4096)
+def _route_segments(template: str) -> tuple[str, ...]:
+    """A route template's path segments (`/contents/{content_id}` -> contents, {content_id}); asked for every
+    URL of the project against every route."""
+    return tuple(s for s in template.split("?")[0].split("/") if s)
+
+
+@lru_cache(maxsize=4096)
+def _path_params(template: str) -> frozenset[str]:
+    return frozenset(re.findall(r"{(\w+)(?::\w+)?}", template))
 
 
 class Routes(KeyExprs):
@@ -221,7 +234,7 @@ class Routes(KeyExprs):
         (`GET /orders?shipment=`): the URL's `?shipment=${x}` and the call's `{ params: { shipment } }`."""
         segs = segments(parts)
         for route in self.kn.routes:
-            path_params = set(re.findall(r"{(\w+)(?::\w+)?}", route.template))
+            path_params = _path_params(route.template)
             query = [q for q in route.params if q not in path_params]
             if not query:
                 continue
@@ -259,7 +272,7 @@ class Routes(KeyExprs):
     def _path_match(self, segs: list[str | ts.Node], route: RouteSeed) -> list[ts.Node] | None:
         """The URL's expressions at the route's key path params when the URL's path ends like the route's
         template (with at least one literal segment in common); None when it does not."""
-        rsegs = [s for s in route.template.split("?")[0].split("/") if s]
+        rsegs = _route_segments(route.template)
         usegs = segs
         if usegs and not isinstance(usegs[0], str) and len(usegs) > 1:
             usegs = usegs[1:]  # `${API}/contents/${id}`: a leading expression is the base URL
