@@ -119,10 +119,27 @@ def test_the_parent_takes_over_the_rest_of_a_slow_childs_run(
 
     monkeypatch.setattr(RelationshipHint, "check", check)
     monkeypatch.setattr(parallel_rules, "TAKE_OVER", True)
-    got = run(app, 2)
-    assert parallel_rules.LAST["used"] == 1.0
-    assert parallel_rules.LAST["child_files"] < parallel_rules.LAST["child_run"]  # stopped on the way
+    got = run(app, 2)  # it has checked less than a quarter of its run when the parent is done: killed
+    assert parallel_rules.LAST["killed"] == 1.0 and parallel_rules.LAST["used"] == 0.0
     assert parallel_rules.LAST["waited"] < 2
+    same_scan(serial, got)
+    # the child checks a third of its run at once, then slowly; the parent starts late: the child is stopped
+    # after its current file, and what it checked is merged
+    third = int(parallel_rules.LAST["child_run"]) // 3
+    seen = [0]
+
+    def check_later(self: RelationshipHint, ctx: Any) -> Any:
+        seen[0] += 1
+        if os.getpid() != parent and seen[0] > third:
+            time.sleep(0.5)
+        elif os.getpid() == parent and seen[0] == 1:
+            time.sleep(2)
+        return original(self, ctx)
+
+    monkeypatch.setattr(RelationshipHint, "check", check_later)
+    got = run(app, 2)
+    assert parallel_rules.LAST["killed"] == 0.0 and parallel_rules.LAST["used"] == 1.0
+    assert third <= parallel_rules.LAST["child_files"] < parallel_rules.LAST["child_run"]
     same_scan(serial, got)
 
 
