@@ -21,8 +21,10 @@ child's results and checks the tail `[b, n)` itself. The scan is then exactly th
 * the rules' final flow pass (`analyse`, when the rounds were cut off before a fixed point, or
   IMPACT_THOROUGH) changes facts that later files read: the files are then checked serially.
 
-The child runs at a lower priority (`CHILD_NICE`): the TypeScript scan, forked earlier, works at the same
-time, and when it is the longer of the two the child only takes the time neither needs. The parent never
+The TypeScript scan, forked earlier, works at the same time: three busy processes on two cores. At a lower
+priority (nice 10) the child got almost no time while it ran and the rules stage lost 0.3-0.45 s (polar,
+onyx); at the same priority (`CHILD_NICE`) it is even with the serial loop there, and gains where a core is
+free (no TypeScript files, or their scan done). The parent never
 waits for the child longer than one file: once it has checked the head it stops the child after its current
 file (a shared byte, `TAKE_OVER`), merges what the child checked and checks the rest of the run itself; a
 child that has checked less than a quarter of its run by then (starved by the other processes) is killed and
@@ -51,8 +53,8 @@ MIN_FILES = 300
 MIN_CHILD_FILES = 100
 #: a file's estimated cost: its characters plus this (the 40 rules' fixed cost on a small file)
 PER_FILE_CHARS = 2000
-#: the child's priority: below the TypeScript worker's and the parent's
-CHILD_NICE = 10
+#: the child's niceness increment (0: the parent's priority; see the module's docstring)
+CHILD_NICE = 0
 #: the parent, once it has checked the head, stops the child after its current file and checks the rest of the
 #: child's run itself (False: it waits for the whole run; for tests)
 TAKE_OVER = True
@@ -109,7 +111,7 @@ def check_all(files: list[ParsedFile], check: Check, failed: dict[str, str], don
     t1, c1 = time.monotonic(), time.process_time()
     killed = False
     if TAKE_OVER:
-        if struct.unpack_from("<I", stop, 4)[0] * 4 < b - a:  # (starved, at its lower priority) its few files are
+        if struct.unpack_from("<I", stop, 4)[0] * 4 < b - a:  # (starved by other processes) its few files are
             killed = _kill(worker.pid)                         # not worth waiting for its current one
         stop[0] = 1  # the child stops after its current file: the parent checks the rest of its run itself
     got: Any = None if killed else worker.result()  # (a killed child is reaped at the end: its exit frees its
@@ -175,10 +177,11 @@ def _child(_go: object, files: list[ParsedFile], window: tuple[int, int], check:
     file's findings (None: it failed) and the error it failed with, then what the child's rules added to the
     shared memos (None: something else changed)."""
     gc.disable()  # the parent's heap is shared copy-on-write: a collection would walk (and copy) all of it
-    try:
-        os.nice(CHILD_NICE)
-    except OSError:
-        pass
+    if CHILD_NICE:
+        try:
+            os.nice(CHILD_NICE)
+        except OSError:
+            pass
     a, b = window
     before = probe.fingerprint()
     start = probe.memos()
