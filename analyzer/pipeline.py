@@ -333,10 +333,12 @@ def _scan_sources(options: ScanOptions, store: ScanCache | None, sums: dict[str,
     worker = workers.fork(_typescript_in_worker, ts_files, cfg, to_type, prepare=_typescript_prepare,
                           background=True) \
         if jobs > 1 and ts_files else None
-    if store is not None or workers.ONE_SHOT:
-        # scan_python puts its final facts there: for diff mode's snapshot, and so that a one-shot process
-        # keeps them instead of freeing them one by one when the scan returns (workers.keep)
-        trace["live"] = None
+    # a one-shot process keeps the final facts instead of freeing them one by one when the scan returns
+    # (workers.keep), unless the TypeScript scan runs here next: its trees would come on top of them (onyx
+    # `--jobs 1`: peak RSS 952 -> 1,251 MB)
+    keep = workers.ONE_SHOT and (worker is not None or not ts_files)
+    if store is not None or keep:
+        trace["live"] = None  # scan_python puts its final facts there: for diff mode's snapshot, and to keep
     try:
         py = scan_python(py_files, closure, cfg, progress=progress, trace=trace,
                          on_seeds=worker.send if worker is not None else None)
@@ -351,7 +353,7 @@ def _scan_sources(options: ScanOptions, store: ScanCache | None, sums: dict[str,
 
         trace.update(rule_reads(live[2], live[3]))  # type: ignore[index]
         store.store_snapshot(key, files, sums, snapshot(live))  # type: ignore[arg-type]
-    if live is not None:
+    if live is not None and keep:
         workers.keep(live)  # a one-shot process does not free the final facts one by one
     del live
     progress(0, "scanning TypeScript")
