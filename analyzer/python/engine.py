@@ -31,7 +31,7 @@ from analyzer.models import (
     Skipped,
     SourceFile,
 )
-from analyzer.python import facts, parallel_rules, reanalysis
+from analyzer.python import facts, reanalysis
 from analyzer.python.flow import Flow, Registry
 from analyzer.python.history import as_history, revision_label
 from analyzer.python.keys import KeyModel, singular, snake
@@ -213,20 +213,16 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config, prog
             trace["live"] = (parsed, model, flow, routers, record_kinds)
     if on_seeds is not None:
         on_seeds(seeds)
+    findings: list[Finding] = []
     rules = [r() for r in RULES]
-    analyse = THOROUGH or not fixed_point
-
-    def check(pf: ParsedFile) -> list[Finding] | None:
+    per_file: dict[str, int] = {}
+    for pf in parsed.values():
         ctx = FileCtx(pf, model, flow, routers, record_kinds)
-        return _guarded(failed, pf.path, _check_file, pf, ctx, rules, config, flow, analyse)  # type: ignore[no-any-return]
-
-    # on both cores (analyzer.python.parallel_rules): a forked child checks a run of the files; the files that
-    # define an affected mapped class stay in this process (py.db.inherited_key's reports span files)
-    t0 = time.perf_counter()
-    findings, per_file = parallel_rules.check_all(list(parsed.values()), check, failed, done, jobs, analyse,
-                                                  {o.path for o in model.orm.values()},
-                                                  (model, flow, routers, record_kinds))
-    _tick("rules stage", t0)
+        got = _guarded(failed, pf.path, _check_file, pf, ctx, rules, config, flow, THOROUGH or not fixed_point)
+        if got is not None:
+            findings.extend(got)
+            per_file[pf.path] = len(got)
+        done(pf.path)
     for f in sql_files:
         if f.path in outcomes or f.path not in texts:
             continue
