@@ -4,7 +4,6 @@ held-out accuracy tests, one per app)."""
 from __future__ import annotations
 
 import difflib
-import importlib.util
 import json
 import re
 import shutil
@@ -14,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from expectations import Expected, format_scores, read_expectations, score
-from helpers import run_impact
+from helpers import run_impact, seed_fixture_db
 
 ROOTS = ("backend", "frontend")
 #: for a fixture front end without a tsconfig.json (as benchmarks/bench_tsc_loop.py gives one)
@@ -26,12 +25,8 @@ STRICT_TSCONFIG = {"compilerOptions": {"target": "ES2020", "module": "ESNext", "
 def scan_app(app: Path, targets: tuple[str, ...], tmp: Path) -> list[dict[str, Any]]:
     """Seed the app's SQLite database, run the installed `impact scan` from the app directory (so the
     roots are named backend/frontend) and return findings.json's findings."""
-    spec = importlib.util.spec_from_file_location(f"{app.name}_seed", app / "db" / "seed.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
     url = f"sqlite:///{tmp / 'app.sqlite'}"
-    module.build_database(url, rows=200, seed=0)
+    seed_fixture_db(app, url)
     out = tmp / "out"
     target_args = [arg for target in targets for arg in ("--target", target)]
     proc = run_impact("scan", *ROOTS, "--db", url, *target_args, "--to", "uuid",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -50,3 +51,12 @@ def require_node_modules() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return found
+
+
+def seed_fixture_db(app: Path, url: str, rows: int = 200) -> None:
+    """Build a fixture app's database at `url` with its own `db/seed.py` (`build_database(url, rows, seed=0)`)."""
+    spec = importlib.util.spec_from_file_location(f"{app.name}_seed", app / "db" / "seed.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.build_database(url, rows=rows, seed=0)

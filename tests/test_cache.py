@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from helpers import REPO
+from helpers import REPO, seed_fixture_db
 
 from analyzer.config import Config
 from analyzer.models import Report
@@ -202,8 +202,6 @@ def test_worker_results_failures_and_cancel() -> None:
 def test_held_out_apps_the_same_with_every_shortcut(name: str, targets: tuple[str, ...], tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """The two apps written blind, scanned as the held-out tests scan them (their database, their config)."""
-    import importlib.util
-
     from analyzer.config import load as load_config
     from analyzer.python import engine
     from analyzer.typescript import scan as ts_scan
@@ -212,12 +210,8 @@ def test_held_out_apps_the_same_with_every_shortcut(name: str, targets: tuple[st
     app = tmp_path / name
     for part in ("backend", "frontend"):
         shutil.copytree(src / part, app / part, ignore=shutil.ignore_patterns(".impact-cache", "node_modules"))
-    spec = importlib.util.spec_from_file_location(f"{name}_seed_cache", src / "db" / "seed.py")
-    assert spec is not None and spec.loader is not None
-    seed = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(seed)
     url = f"sqlite:///{tmp_path / 'app.sqlite'}"
-    seed.build_database(url, rows=20, seed=0)
+    seed_fixture_db(src, url, rows=20)
     cfg = load_config(src / "pyproject.toml")
 
     def run(cache: Path | None, jobs: int) -> Report:

@@ -9,7 +9,6 @@ that the whole migration was not computed, in every output.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import shutil
@@ -22,7 +21,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from helpers import run_impact, write_tree
+from helpers import run_impact, seed_fixture_db, write_tree
 
 from analyzer import colddiff
 from analyzer.config import Config, ConfigError, from_mapping, load
@@ -67,12 +66,8 @@ def app_repo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     _git(repo, "init", "-q", "-b", "main")
     _git(repo, "add", "-A")
     _git(repo, "commit", "-qm", "base")
-    spec = importlib.util.spec_from_file_location(f"{name}_seed", src / "db" / "seed.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
     url = f"sqlite:///{root / 'app.sqlite'}"
-    module.build_database(url, rows=200, seed=0)
+    seed_fixture_db(src, url)
     return repo, url, name
 
 
