@@ -80,6 +80,61 @@ def test_syntax_error_is_reported_and_the_rest_is_scanned(tmp_path: Path) -> Non
     assert [f.span.line for f in result.findings if f.code == "TS001"] == [1]
 
 
+
+#: valid TSX the grammar (tree-sitter-typescript 0.23.2) reads as an error: a bare `&` in JSX text. The ERROR
+#: swallowed the rest of the element, and the findings and edits in it (here the key flowing into `Viewer`).
+AMPERSAND_PAGE = (
+    "import { Viewer } from './Page';\n"
+    "type Props = { which: number; page: number };\n"
+    "export function Terms({ which, page }: Props) {\n"
+    "  const { slug } = useParams();\n"
+    "  return (\n"
+    "    <section>\n"
+    "      <h2>Terms & Conditions</h2>\n"
+    "      <p>{page} & more && less, AT&T <Viewer which={Number(slug)} page={page} /></p>\n"
+    "      <p>R&amp;D, Q&A &nbsp; stay as written</p>\n"
+    "    </section>\n"
+    "  );\n"
+    "}\n"
+    "type Both = Props & { extra: boolean };\n"
+    "const mask = 0xff & 0x0f;\n"
+)
+
+
+def test_a_bare_ampersand_in_jsx_text_is_no_syntax_error(tmp_path: Path) -> None:
+    from analyzer.typescript.parsing import Source, parse, parser_for
+
+    app = {**APP, "src/pages/Terms.tsx": AMPERSAND_PAGE}
+    assert parser_for(True).parse(AMPERSAND_PAGE.encode()).root_node.has_error  # the grammar's own reading
+    got = scan_sources(app, SEEDS, Config(), tmp=tmp_path / "amp")
+    # the same page with each bare `&` of its JSX text written `+` (one character for one): a clean parse
+    plain = AMPERSAND_PAGE.replace("Terms & C", "Terms + C").replace("} & more && less, AT&T", "} + more ++ less, AT+T") \
+        .replace("Q&A", "Q+A")
+    assert not parser_for(True).parse(plain.encode()).root_node.has_error
+    want = scan_sources({**APP, "src/pages/Terms.tsx": plain}, SEEDS, Config(), tmp=tmp_path / "plain")
+    assert all(isinstance(o, Ok) for o in got.outcomes)
+
+    def page(r: object) -> list[tuple[str, int, int, tuple[tuple[int, int, str], ...]]]:
+        return sorted((f.code, f.span.line, f.span.column, tuple((e.start, e.end, e.text) for e in f.edits))
+                      for f in r.findings if f.path == "src/pages/Terms.tsx")  # type: ignore[attr-defined]
+
+    assert page(got) == page(want)
+    assert any(code == "TS100" and line == 8 for code, line, _c, _e in page(got))  # Number(slug) into the key prop
+    # the tree is the masked copy's, the text the file's: a node's text keeps its `&`
+    src = Source(AMPERSAND_PAGE)
+    tree = parse(src, True)
+    texts, stack = [], [tree.root_node]
+    while stack:
+        node = stack.pop()
+        if node.type == "jsx_text":
+            texts.append(src.node_text(node))
+        stack.extend(node.children)
+    assert any("Terms & Conditions" in t for t in texts)
+    # a .ts file's `&` is no JSX text; a real error stays an error
+    assert not parse(Source("type A = B & C;\nconst m = 1 & 2;\n"), False).root_node.has_error
+    assert parse(Source("export const X = () => <p>Terms & {(</p>;\n"), True).root_node.has_error
+
+
 def test_offsets_are_characters_and_crlf_is_kept(tmp_path: Path) -> None:
     text = "// é ü 中文\r\ninterface ContentItem {\r\n  id: number; // ü\r\n}\r\n"
     result = scan_sources({"src/t.ts": text}, SEEDS, Config(), tmp=tmp_path)

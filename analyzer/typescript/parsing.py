@@ -100,7 +100,58 @@ class Source:
 
 
 def parse(source: Source, tsx: bool) -> ts.Tree:
-    return parser_for(tsx).parse(source.data)
+    """The file's tree. A TSX file whose JSX text holds a bare `&` (`<p>Terms & Conditions</p>`: valid JSX,
+    React renders it as text, tsc accepts it) is parsed with that `&` read as a space: the grammar's JSX text
+    token stops at every `&` and accepts only a complete character reference after it (tree-sitter-typescript
+    0.23.2), so the rest of the element, or of the file, became an ERROR. The text and every offset stay
+    those of the file (one byte for one byte); only the tree is built from the masked copy, and only when
+    it comes out clean: otherwise the first tree and its syntax error stand."""
+    tree = parser_for(tsx).parse(source.data)
+    if tsx and tree.root_node.has_error and b"&" in source.data:
+        return _without_bare_ampersands(tree, source.data) or tree
+    return tree
+
+
+#: JSX nodes whose end can be where JSX text resumes (the grammar's text token ends before an `&`)
+_JSX_BEFORE_TEXT = frozenset(("jsx_text", "jsx_opening_element", "jsx_closing_element", "jsx_expression",
+                              "jsx_self_closing_element", "jsx_element", "html_character_reference"))
+_AMP = ord("&")
+
+
+def _bare_ampersands(tree: ts.Tree, data: bytes | bytearray) -> set[int]:
+    """Byte offsets of `&`s that end JSX text the parser could not go on from: right after a JSX child (text,
+    tag, `{expression}`), where an ERROR follows or inside one. Only subtrees holding an error are walked."""
+    out: set[int] = set()
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        children = node.children
+        for i, child in enumerate(children):
+            if child.has_error or child.is_missing:
+                stack.append(child)
+            end = child.end_byte
+            if child.type not in _JSX_BEFORE_TEXT or end >= len(data) or data[end] != _AMP:
+                continue
+            following = children[i + 1] if i + 1 < len(children) else None
+            if node.is_error or following is None or following.is_error:
+                out.add(end)
+    return out
+
+
+def _without_bare_ampersands(tree: ts.Tree, data: bytes) -> ts.Tree | None:
+    """The tree of `data` with the bare `&`s of its JSX text masked, when that tree is clean; else None.
+    Each pass masks the `&`s the last tree shows (one `&&` needs two passes)."""
+    masked = bytearray(data)
+    for _ in range(16):
+        found = _bare_ampersands(tree, masked)
+        if not found:
+            return None
+        for at in found:
+            masked[at] = 0x20
+        tree = parser_for(True).parse(bytes(masked))
+        if not tree.root_node.has_error:
+            return tree
+    return None
 
 
 def first_error(tree: ts.Tree, source: Source) -> tuple[int, int] | None:
