@@ -35,7 +35,7 @@ from pathlib import Path
 
 import tree_sitter as ts
 
-from analyzer.typescript.parsing import parser_for
+from analyzer.typescript.parsing import Source, is_tsx, parse
 
 _ASSIGNABLE = re.compile(r"(?:Argument of type|Type) '(?P<src>.+?)' is not assignable to (?:parameter of )?"
                          r"type '(?P<dst>.+?)'")
@@ -117,7 +117,8 @@ class Tree:
         self.text = text
         self.data = text.encode("utf-8")
         self.ascii = len(self.data) == len(text)
-        self.tree = parser_for(rel.endswith((".tsx", ".jsx", ".js"))).parse(self.data)
+        # parsing.parse: a bare `&` in JSX text must not hide the rest of the element from the fixes either
+        self.tree = parse(Source(text, self.data), is_tsx(rel))
         self._starts: list[int] = []
 
     def node_text(self, node: ts.Node) -> str:
