@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import libcst as cst
-from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
+from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid, string_value
 
 from analyzer.models import NOT_BIGINT, Edit, Finding
 from analyzer.python import facts
@@ -66,9 +66,9 @@ class ArgparseIntKey(PyRule):
             kind = facts.kwarg(call, "type")
             if kind is None or not (isinstance(kind.value, cst.Name) and kind.value.value == "int"):
                 continue
-            flags = [v for a in facts.positional(call) for v in [facts.string_value(a.value)] if v]
+            flags = [v for a in facts.positional(call) for v in [string_value(a.value)] if v]
             dest_kw = facts.kwarg(call, "dest")
-            dest = facts.string_value(dest_kw.value) if dest_kw is not None else None
+            dest = string_value(dest_kw.value) if dest_kw is not None else None
             if dest is None and flags:
                 longs = [f for f in flags if f.startswith("--")]
                 dest = (longs[0] if longs else flags[0]).lstrip("-").replace("-", "_")

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import libcst as cst
-from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid, find_all
+from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid, find_all, string_value
 
 from analyzer.models import NOT_BIGINT, Finding
 from analyzer.python import facts
@@ -63,7 +63,7 @@ class ModelCheckConstraint(PyRule):
                     if not facts.is_sqla(pf, call.func, "CheckConstraint"):
                         continue
                     inner = facts.positional(call)
-                    sql = facts.string_value(inner[0].value) if inner else None
+                    sql = string_value(inner[0].value) if inner else None
                     why = line_hazard(sql, cols) if sql else None
                     if why:
                         yield ctx.finding(self, call, f"{cls.name.value}.__table_args__",

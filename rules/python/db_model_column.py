@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import libcst as cst
-from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid, type_targets
+from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid, string_value, type_targets
 
 from analyzer.models import Edit, Finding
 from analyzer.python import facts
@@ -159,7 +159,7 @@ class SqlalchemyColumn(PyRule):
             if entry.cls is not None or not facts.is_sqla(pf, call.func, "Table"):
                 continue
             args = facts.positional(call)
-            table = facts.string_value(args[0].value) if args else None
+            table = string_value(args[0].value) if args else None
             if table is None:
                 continue
             for col_call, spec, ic in facts.impacted_table_columns(pf, model, table, args[1:]):

@@ -4,7 +4,7 @@ import re
 from collections.abc import Iterator
 
 import libcst as cst
-from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
+from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid, string_value
 
 from analyzer.models import NOT_BIGINT, Finding
 from analyzer.python import facts
@@ -75,7 +75,7 @@ class IntFormat(PyRule):
             if not args or facts.callee_name(call) not in ("debug", "info", "warning", "error", "exception",
                                                            "critical", "log", "print"):
                 continue
-            fmt = facts.string_value(args[0].value)
+            fmt = string_value(args[0].value)
             if fmt is None or not _PCT_D.search(fmt):
                 continue
             for a, as_int in zip(args[1:], _int_slots(fmt, len(args) - 1), strict=False):
@@ -88,7 +88,7 @@ class IntFormat(PyRule):
         for entry in pf.of(cst.BinaryOperation):
             op = entry.node
             assert isinstance(op, cst.BinaryOperation)
-            fmt = facts.string_value(op.left)
+            fmt = string_value(op.left)
             if isinstance(op.operator, cst.Modulo) and fmt is not None and _PCT_D.search(fmt):
                 values = [e.value for e in op.right.elements] if isinstance(op.right, cst.Tuple) else [op.right]
                 ev = next((e for v, as_int in zip(values, _int_slots(fmt, len(values)), strict=False) if as_int

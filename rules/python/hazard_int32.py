@@ -4,7 +4,7 @@ import re
 from collections.abc import Iterator
 
 import libcst as cst
-from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
+from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid, string_value
 
 from analyzer.models import ANY_TARGET, NOT_BIGINT, Finding
 from analyzer.python import facts
@@ -65,13 +65,13 @@ class Int32Pack(PyRule):
             args = facts.positional(call)
             slots: list[tuple[cst.BaseExpression, int, str]] = []  # (value, width in bytes, what packs it)
             if pf.resolves_to(call.func, "pack", "pack_into", packages=("struct",)) and args:
-                fmt = facts.string_value(args[0].value)
+                fmt = string_value(args[0].value)
                 values = args[1:] if pf.code(call.func).endswith("pack") else args[3:]
                 if fmt is not None:
                     slots = [(v.value, w, f"`{code}`")
                              for v, (code, w) in zip(values, _struct_slots(fmt), strict=False) if w is not None]
             elif pf.resolves_to(call.func, "array", packages=("array",)) and len(args) >= 2:
-                code = facts.string_value(args[0].value)
+                code = string_value(args[0].value)
                 if code in _ARRAY_WIDTH:
                     slots = [(args[1].value, _ARRAY_WIDTH[code], f"typecode `{code}`")]
             elif pf.resolves_to(call.func, *_numpy_names(), packages=("numpy",)) and args:
@@ -121,7 +121,7 @@ def _numpy_width(name: str) -> int:
 
 
 def _dtype_width(node: cst.BaseExpression) -> int | None:
-    text = facts.string_value(node) if isinstance(node, cst.SimpleString) else \
+    text = string_value(node) if isinstance(node, cst.SimpleString) else \
         (node.attr.value if isinstance(node, cst.Attribute) else None)
     if text is None:
         return None

@@ -4,7 +4,7 @@ import re
 from collections.abc import Iterator
 
 import libcst as cst
-from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
+from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid, string_value
 
 from analyzer.models import NOT_BIGINT, Finding
 from analyzer.python import facts
@@ -42,7 +42,7 @@ class DigitRegex(PyRule):
             if facts.callee_name(call) not in _RE_FUNCS or not pf.resolves_to(call.func, *_RE_FUNCS, packages=("re",)):
                 continue
             args = facts.positional(call)
-            pattern = facts.string_value(args[0].value) if args else None
+            pattern = string_value(args[0].value) if args else None
             if pattern is None or not re.search(_DIGITS, pattern):
                 continue
             why = None

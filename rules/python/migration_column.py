@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import libcst as cst
-from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid, type_targets
+from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid, string_value, type_targets
 
 from analyzer.models import NOT_BIGINT, Finding
 from analyzer.python import facts
@@ -71,11 +71,11 @@ class AlembicColumn(PyRule):
                     and pf.resolves_to(f.value, "op", packages=("alembic",))):
                 continue
             args = facts.positional(call)
-            table = facts.string_value(args[0].value) if args else None
+            table = string_value(args[0].value) if args else None
             if table is None:
                 continue
             if f.attr.value in ("alter_column", "drop_column"):
-                column = facts.string_value(args[1].value) if len(args) > 1 else None
+                column = string_value(args[1].value) if len(args) > 1 else None
                 ic = model.column(table, column) if column else None
                 if ic is not None:
                     yield ctx.finding(self, call, f"{table}.{column}",
@@ -125,7 +125,7 @@ class AlembicCheckConstraint(PyRule):
             if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "create_table"):
                 continue
             args = facts.positional(call)
-            table = facts.string_value(args[0].value) if args else None
+            table = string_value(args[0].value) if args else None
             cols = set(model.impacted.get(table or "", {}))
             if not cols:
                 continue
@@ -133,7 +133,7 @@ class AlembicCheckConstraint(PyRule):
                 v = a.value
                 if isinstance(v, cst.Call) and facts.is_sqla(pf, v.func, "CheckConstraint"):
                     inner = facts.positional(v)
-                    sql = facts.string_value(inner[0].value) if inner else None
+                    sql = string_value(inner[0].value) if inner else None
                     if sql and line_hazard(sql, cols):
                         yield ctx.finding(self, v, f"{table}.check", f"CHECK `{sql}` compares the key with a number",
                                           evidence=f"{table} columns {', '.join(sorted(cols))} change type",

@@ -4,7 +4,7 @@ import re
 from collections.abc import Iterator
 
 import libcst as cst
-from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid, type_targets
+from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid, string_value, type_targets
 
 from analyzer.models import DEFAULT_SEVERITY, NOT_BIGINT, Finding, Kind, Span
 from analyzer.python import facts
@@ -223,7 +223,7 @@ class SqlIntBind(PyRule):
             if not pf.resolves_to(call.func, "bindparam", "column", packages=("sqlalchemy",)):
                 continue
             args = facts.positional(call)
-            name = facts.string_value(args[0].value) if args else None
+            name = string_value(args[0].value) if args else None
             t = facts.kwarg(call, "type_")
             type_node = t.value if t is not None else (args[1].value if len(args) > 1 else None)
             if name is None or type_node is None or "Integer" not in pf.code(type_node):

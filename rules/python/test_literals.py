@@ -4,7 +4,7 @@ import re
 from collections.abc import Iterator
 
 import libcst as cst
-from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid, find_all
+from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid, find_all, string_value
 
 from analyzer.models import NOT_BIGINT, Finding
 from analyzer.python import facts
@@ -42,8 +42,8 @@ class UrlText:
         if depth > 6:
             return _HOLE
         if isinstance(node, cst.SimpleString):
-            value = node.evaluated_value
-            return value if isinstance(value, str) else _HOLE
+            value = string_value(node)  # (None for bytes)
+            return value if value is not None else _HOLE
         if isinstance(node, cst.ConcatenatedString):
             return self.render(node.left, fi, depth + 1) + self.render(node.right, fi, depth + 1)
         if isinstance(node, cst.FormattedString):
@@ -249,7 +249,7 @@ class TestIdUrl(PyRule):
             if got is None or not got[1]:
                 continue
             for side in [node.left, *[c.comparator for c in node.comparisons]]:
-                text = facts.string_value(side) if isinstance(side, cst.SimpleString) else None
+                text = string_value(side) if isinstance(side, cst.SimpleString) else None
                 echoed = next((n for n in sorted(got[1]) if text and re.search(rf"(?<![\w.-]){n}(?![\w.-])", text)), None)
                 if echoed is not None:
                     yield ctx.finding(self, node, ctx.symbol(entry.func),
@@ -333,7 +333,7 @@ def _param_pairs(params: cst.BaseExpression) -> list[tuple[cst.CSTNode, str, cst
     out: list[tuple[cst.CSTNode, str, cst.BaseExpression]] = []
     if isinstance(params, cst.Dict):
         for el in params.elements:
-            name = facts.string_value(el.key) if isinstance(el, cst.DictElement) else None
+            name = string_value(el.key) if isinstance(el, cst.DictElement) else None
             if name is not None and isinstance(el, cst.DictElement):
                 values = [e.value for e in el.value.elements] if isinstance(el.value, (cst.List, cst.Tuple)) \
                     else [el.value]
@@ -342,7 +342,7 @@ def _param_pairs(params: cst.BaseExpression) -> list[tuple[cst.CSTNode, str, cst
         for e in params.elements:
             pair = e.value
             if isinstance(pair, cst.Tuple) and len(pair.elements) == 2:
-                name = facts.string_value(pair.elements[0].value)
+                name = string_value(pair.elements[0].value)
                 if name is not None:
                     out.append((pair, name, pair.elements[1].value))
     return out
@@ -637,11 +637,11 @@ class TestIntKey(PyRule):
             d = entry.node
             assert isinstance(d, cst.Dict)
             for el in d.elements:
-                if isinstance(el, cst.DictElement) and (facts.string_value(el.key) in json_names or (
-                        facts.string_value(el.key) in task_keys and _is_int(el.value))) and (
+                if isinstance(el, cst.DictElement) and (string_value(el.key) in json_names or (
+                        string_value(el.key) in task_keys and _is_int(el.value))) and (
                         _is_int(el.value) or _int_collection(el.value)
-                        or (facts.string_value(el.value) or "x").strip().isdigit()):
-                    name = facts.string_value(el.key) or ""
+                        or (string_value(el.value) or "x").strip().isdigit()):
+                    name = string_value(el.key) or ""
                     yield ctx.finding(self, el, ctx.symbol(entry.func), f"`{pf.code(el)}` sends an integer key",
                                       layer="test", evidence=_payload_keys(ctx).get(name, f"`{name}` holds the key")
                                       if name not in model.key_names and name not in model.json_names
@@ -699,10 +699,10 @@ def _kwargs_read(expr: cst.BaseExpression, bag: str) -> str | None:
     """`overrides.pop("id", n)` / `overrides.get("id")` / `overrides["id"]` -> "id"."""
     if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value in ("pop", "get") \
             and isinstance(expr.func.value, cst.Name) and expr.func.value.value == bag and expr.args:
-        return facts.string_value(expr.args[0].value)
+        return string_value(expr.args[0].value)
     if isinstance(expr, cst.Subscript) and isinstance(expr.value, cst.Name) and expr.value.value == bag \
             and len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index):
-        return facts.string_value(expr.slice[0].slice.value)
+        return string_value(expr.slice[0].slice.value)
     return None
 
 
@@ -800,7 +800,7 @@ def _key_arguments(ctx: FileCtx, fi: FuncInfo | None, call: cst.Call
                         a.value, (cst.List, cst.Tuple)) else []
                     if kw is not None and isinstance(kw.value, cst.Dict):
                         args += [cst.Arg(el.value, keyword=cst.Name(k)) for el in kw.value.elements
-                                 if isinstance(el, cst.DictElement) for k in [facts.string_value(el.key)]
+                                 if isinstance(el, cst.DictElement) for k in [string_value(el.key)]
                                  if k and k.isidentifier()]
         if callee is None:
             callee = _factory(ctx, fi, f)
@@ -895,7 +895,7 @@ def _fake_task_records(ctx: FileCtx) -> dict[tuple[int, str], tuple[str, str]]:
         args = facts.positional(call)
         if facts.callee_name(call) != "setattr" or not isinstance(call.func, cst.Attribute) or len(args) < 2:
             continue
-        dotted = facts.string_value(args[0].value)
+        dotted = string_value(args[0].value)
         fake: cst.BaseExpression | None
         if dotted is not None and len(args) == 2:  # monkeypatch.setattr("app.tasks.recompute.delay", fake)
             owner, _, method = dotted.rpartition(".")
@@ -903,7 +903,7 @@ def _fake_task_records(ctx: FileCtx) -> dict[tuple[int, str], tuple[str, str]]:
             task = registry.by_id[ids[0]][1] if len(ids) == 1 else None
             fake = args[1].value
         else:
-            method = facts.string_value(args[1].value) or ""
+            method = string_value(args[1].value) or ""
             task = registry.resolve(ctx.pf, args[0].value, entry.func)
             fake = args[2].value if len(args) > 2 else None
         if task is None or not task.task or method not in ("delay", "apply_async", "s", "si") or fake is None:
@@ -991,11 +991,11 @@ def _mock_targets(ctx: FileCtx) -> dict[str, FuncInfo]:
         args = facts.positional(call)
         task_name = None
         if name == "patch" and args:
-            target = facts.string_value(args[0].value) or ""
+            target = string_value(args[0].value) or ""
             parts = target.split(".")
             if len(parts) >= 2 and parts[-1] in ("delay", "apply_async"):
                 task_name = parts[-2]
-        elif name == "object" and len(args) >= 2 and facts.string_value(args[1].value) in ("delay", "apply_async"):
+        elif name == "object" and len(args) >= 2 and string_value(args[1].value) in ("delay", "apply_async"):
             v = args[0].value
             task_name = v.value if isinstance(v, cst.Name) else v.attr.value if isinstance(v, cst.Attribute) else None
         ids = registry.by_name.get(task_name or "", [])
@@ -1044,7 +1044,7 @@ def _payload_keys(ctx: FileCtx) -> dict[str, str]:
             d = entry.node
             assert isinstance(d, cst.Dict)
             for el in d.elements:
-                key = facts.string_value(el.key) if isinstance(el, cst.DictElement) else None
+                key = string_value(el.key) if isinstance(el, cst.DictElement) else None
                 if key and key.lower() not in _GENERIC and key not in out and isinstance(el, cst.DictElement) \
                         and ctx.flow.key_of(pf, entry.func, el.value):
                     out[key] = f"the application sends the key as `{key}` ({pf.where(el)})"
@@ -1069,7 +1069,7 @@ def _task_key_params(ctx: FileCtx) -> set[str]:
 def _int_keyed(node: cst.BaseExpression) -> bool:
     """`{201: "not found"}` / `{"61": "already completed"}`: a dict literal keyed by integers (or their JSON text)."""
     return isinstance(node, cst.Dict) and bool(node.elements) and all(
-        isinstance(el, cst.DictElement) and (_is_int(el.key) or (facts.string_value(el.key) or "x").isdigit())
+        isinstance(el, cst.DictElement) and (_is_int(el.key) or (string_value(el.key) or "x").isdigit())
         for el in node.elements)
 
 
@@ -1113,7 +1113,7 @@ def _json_key(ctx: FileCtx, node: cst.BaseExpression, fi: FuncInfo | None = None
             return None  # [p["id"] for p in payments]: another entity's rows
         return _json_key(ctx, node.elt, fi)
     if isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
-        key = facts.string_value(node.slice[0].slice.value)
+        key = string_value(node.slice[0].slice.value)
         if key is None:
             return None
         if key in ctx.model.json_names:
