@@ -175,6 +175,7 @@ class _World:
             remap.model(self.model)
         self.routers = pickle.loads(snap.routers)
         self.routers.texts = _Texts(files, config)
+        self.model.texts = self.routers.texts  # (read when an int alias's uses are first asked for)
         self.record_kinds = dict(snap.record_kinds)
         self.registry = pickle.loads(snap.registry)
         self.loaded: dict[str, Any] = dict(changed)

@@ -9,6 +9,7 @@ schemas, type aliases, function parameters and return values as the rounds go.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from analyzer.config import Config
@@ -132,6 +133,12 @@ class KeyModel:
         self.type_aliases: dict[str, str] = {}
         #: every module-level alias of int (`X = int`, `NewType`, `Annotated[int, ...]`) -> where
         self.int_aliases: dict[str, str] = {}
+        #: int aliases that annotate the key and other tables' ids too (`PrimaryKey = Annotated[int, Field(gt=0)]`
+        #: on every id of the project): not a key alias; a key typed with one is typed int (`learn_alias`)
+        self.shared_aliases: set[str] = set()
+        #: (set by the scan, never pickled) the texts of the scanned Python files, for `alias_uses`
+        self.texts: Mapping[str, str] | None = None
+        self._alias_uses: dict[str, frozenset[str]] = {}
         #: function id -> parameter -> FuncKey
         self.params: dict[str, dict[str, FuncKey]] = {}
         self.returns: dict[str, FuncKey] = {}
@@ -230,11 +237,51 @@ class KeyModel:
         return True
 
     def learn_alias(self, name: str, evidence: str) -> bool:
+        """`name` (an int alias annotating a key parameter or field) is the key's type: every parameter and
+        field it annotates holds the key, and the alias itself changes. Not when it also annotates other ids
+        (`shared_alias`)."""
         if name in self.type_aliases:
+            return False
+        if self.shared_alias(name):
+            self.shared_aliases.add(name)
             return False
         self.type_aliases[name] = evidence
         self.bump()
         return True
+
+    def shared_alias(self, name: str) -> bool:
+        """Does the int alias `name` annotate, somewhere in the scanned code, a name of another id: one ending in
+        `_id` or `_pk` that is no key name (`organization_id: PrimaryKey` beside `project_id: PrimaryKey`)? Then
+        it is the project's id type, not the key's. An alias named after the key (`ContentId`) is the key's
+        whatever else it annotates.
+
+        Examples (the key: content_items.id; `content_id` a key name):
+        - `Ref = Annotated[int, Field(gt=0)]` on `content_id: Ref` only: not shared, a key alias
+        - `PrimaryKey = Annotated[int, ...]` on `content_id`, `user_id`, `organization_id`: shared
+        - `PrimaryKey` on `content_id` and `id` fields only: not shared (`id` says nothing of whose id it is)
+        - `ContentId` on `content_id` and `legacy_id`: named after the key, the key's
+        """
+        other = [n for n in self.alias_uses(name) if n.endswith(("_id", "_pk")) and n.strip("_") not in ("id", "pk")]
+        if not other or all(n in self.key_names for n in other):
+            return False
+        from analyzer.python.facts import alias_is_key
+
+        return alias_is_key(self, name) is None
+
+    def alias_uses(self, name: str) -> frozenset[str]:
+        """The names annotated with `name` in the scanned Python texts (`content_id: Ref`, `x: Optional[Ref]`)."""
+        got = self._alias_uses.get(name)
+        if got is None:
+            if self.texts is None:
+                return frozenset()
+            pattern = re.compile(rf"\b(\w+)[ \t]*:[ \t]*(?:Optional\[[ \t]*)?{re.escape(name)}\b")
+            got = self._alias_uses[name] = frozenset(
+                m.group(1) for text in self.texts.values() if name in text for m in pattern.finditer(text))
+        return got
+
+    def __getstate__(self) -> dict[str, object]:
+        # (diff mode's snapshot pickles the model; the texts are the scan's, and the uses are read from them)
+        return {**vars(self), "texts": None, "_alias_uses": {}}
 
     def add_orm(self, cls: OrmClass) -> bool:
         old = self.orm.get(cls.name)

@@ -123,16 +123,18 @@ class FileCtx:
 
     # ------------------------------------------------------------------ helpers
     def int_edits(self, node: cst.CSTNode | None) -> tuple[Edit, ...]:
-        """Replace every bare `int` inside an annotation with the new Python type."""
+        """Replace every bare `int` inside an annotation with the new Python type, and every int alias other
+        ids share (`has_int`)."""
         if node is None:
             return ()
         new, imp = self.model.python_type()
         if not new:
             return ()
         out = []
+        shared = self.model.shared_aliases
         for n in find(node, cst.Name):
             assert isinstance(n, cst.Name)
-            if n.value == "int":
+            if n.value == "int" or n.value in shared:
                 start, end = self.pf.offsets(n)
                 out.append(Edit(start, end, new, requires_import=imp))
         return tuple(out)
@@ -194,7 +196,12 @@ class FileCtx:
         return (keys, vals) if keys or vals else (True, True)
 
     def has_int(self, node: cst.CSTNode | None) -> bool:
-        return node is not None and any(isinstance(n, cst.Name) and n.value == "int" for n in find(node, cst.Name))
+        """Is `int` in the annotation: the name, or an int alias other ids share (`project_id: PrimaryKey`, see
+        KeyModel.shared_alias: the key's own uses of it change one by one, the alias stays)?"""
+        if node is None:
+            return False
+        shared = self.model.shared_aliases
+        return any(isinstance(n, cst.Name) and (n.value == "int" or n.value in shared) for n in find(node, cst.Name))
 
     def layer_of(self, fi: FuncInfo | None, default: str) -> str:
         """Layer from the construct first (route, task), then the path, then the rule's default."""
