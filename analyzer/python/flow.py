@@ -42,6 +42,8 @@ _GENERIC_ANN = {"list", "List", "Sequence", "Iterable", "Iterator", "Collection"
                 "Any", "object", "Optional", "typing", "abc", "collections"}
 #: annotation names of values that may be the key (a parameter `ref: Item | int` is not only an object)
 _SCALAR_ANN = {"int", "str", "UUID", "uuid", "bytes"}
+#: calls whose arguments may be a SQL text and its binds (`session.execute(text(...), {"vid": vid})`)
+_SQL_CALLS = {"execute", "scalar", "scalars", "exec_driver_sql"}
 _BUILTIN_CALLS = {"int", "str", "float", "list", "dict", "set", "tuple", "len", "print", "sorted", "max", "min",
                   "isinstance", "getattr", "setattr", "repr", "format", "range", "enumerate", "zip", "map",
                   "filter", "any", "all", "sum", "abs", "hash", "bool", "type", "id", "UUID", "uuid4"}
@@ -222,18 +224,20 @@ class Registry:
         return set(got)
 
     def receiver_class(self, fi: FuncInfo | None, node: cst.BaseExpression) -> str | None:
-        if isinstance(node, cst.Name):
+        if type(node) is cst.Name:  # (exact types: see Flow.key_of)
             if node.value == "self" and fi is not None and fi.cls:
                 return fi.cls
             if node.value in self.classes:
                 return node.value
             return fi.objects.get(node.value) if fi is not None else None
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in self.classes:
-            return node.func.value
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Name) \
-                and node.func.value.value in self.classes and node.func.attr.value in _RECORD_CTORS:
-            return node.func.value.value
-        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self" \
+        if type(node) is cst.Call:
+            if isinstance(node.func, cst.Name) and node.func.value in self.classes:
+                return node.func.value
+            if isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Name) \
+                    and node.func.value.value in self.classes and node.func.attr.value in _RECORD_CTORS:
+                return node.func.value.value
+            return None
+        if type(node) is cst.Attribute and isinstance(node.value, cst.Name) and node.value.value == "self" \
                 and fi is not None and fi.cls:
             return self.self_attrs.get((fi.cls, node.attr.value))
         return None
@@ -259,7 +263,7 @@ class Registry:
         """The function a call of `func` runs, or None. Besides the registry's tables (which change only when a
         file is added, see _Memo), only the receiver's class depends on what the flow learned: the answer is
         kept per call site, caller and receiver class."""
-        cls = self.receiver_class(fi, func.value) if isinstance(func, cst.Attribute) else None
+        cls = self.receiver_class(fi, func.value) if type(func) is cst.Attribute else None
         key = (id(func), id(fi), cls)
         hit = self._memo.resolved.get(key)
         if hit is not None and hit[0] is func:
@@ -361,13 +365,13 @@ class Flow:
     def instance_class(self, pf: ParsedFile, fi: FuncInfo | None, expr: cst.CSTNode) -> str | None:
         """The affected ORM class `expr` evaluates to an instance (or a collection) of."""
         model = self.model
-        if isinstance(expr, cst.Await):
-            return self.instance_class(pf, fi, expr.expression)
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:  # (exact types: see key_of)
             return fi.instances.get(expr.value) if fi else None
-        if isinstance(expr, cst.Subscript):
+        if type(expr) is cst.Await:
+            return self.instance_class(pf, fi, expr.expression)
+        if type(expr) is cst.Subscript:
             return self.instance_class(pf, fi, expr.value)
-        if isinstance(expr, cst.Call):
+        if type(expr) is cst.Call:
             f = expr.func
             if isinstance(f, cst.Name) and f.value in model.orm:
                 return f.value
@@ -427,12 +431,14 @@ class Flow:
 
     def key_of(self, pf: ParsedFile, fi: FuncInfo | None, expr: cst.CSTNode) -> Ev | None:
         """Why `expr` holds the key, or None."""
+        # (`type(expr) is` rather than isinstance: the node classes asked about have no subclasses, and a false
+        # isinstance of a LibCST class is a slow path; this runs half a million times on a large tree)
         model = self.model
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             if fi is not None and expr.value in fi.env:
                 return fi.env[expr.value], self._target_by_name(expr.value)
             return self.name_ev(expr.value)
-        if isinstance(expr, cst.Attribute):
+        if type(expr) is cst.Attribute:
             attr = expr.attr.value
             base = expr.value
             if isinstance(base, cst.Name) and base.value in model.orm:
@@ -465,7 +471,7 @@ class Flow:
                     return f"`{pf.code(expr)}` ({rec}.{attr}: {_short(why, 120)}) in {pf.where(expr)}", \
                         self._target_by_name(attr) if attr.lower() not in GENERIC_PK_NAMES else model.default_target
             return None
-        if isinstance(expr, cst.Subscript):
+        if type(expr) is cst.Subscript:
             if len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index):
                 from analyzer.python.facts import string_value
 
@@ -482,13 +488,11 @@ class Flow:
             if len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Slice):
                 return self.key_of(pf, fi, expr.value)  # ids[:limit]: some of the keys
             return None
-        if isinstance(expr, cst.Await):
-            return self.key_of(pf, fi, expr.expression)
-        if isinstance(expr, cst.Call):
+        if type(expr) is cst.Call:
             f = expr.func
             name = callee_name(expr)
-            if isinstance(f, cst.Name) and name in ("int", "str", "UUID", "list", "set", "sorted", "tuple",
-                                                                "max", "min", "abs"):
+            if name in ("int", "str", "UUID", "list", "set", "sorted", "tuple", "max", "min", "abs") \
+                    and isinstance(f, cst.Name):
                 args = positional(expr)
                 return self.key_of(pf, fi, args[0].value) if args else None
             if name in ("max", "min") and isinstance(f, cst.Attribute):  # func.max(Model.id)
@@ -529,6 +533,8 @@ class Flow:
                     if got:
                         return f"returned by {callee.qualname}() as its `{bound[0]}` ({got[0]})", got[1]
             return None
+        if type(expr) is cst.Await:
+            return self.key_of(pf, fi, expr.expression)
         if isinstance(expr, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
             ev = self._comp_key(pf, fi, expr)
             return ev
@@ -599,11 +605,11 @@ class Flow:
         to such a query or its result, a tuple `(row[0], n)`, a comprehension of tuples. None: not rows."""
         if depth > 8:
             return None
-        if isinstance(expr, cst.Await):
-            return self.slots_of(pf, fi, expr.expression, depth + 1)
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:  # (exact types: see key_of)
             return self.slots.get(id(fi), {}).get(expr.value) if fi is not None else None
-        if isinstance(expr, cst.Tuple) and expr.elements and not any(
+        if type(expr) is cst.Await:
+            return self.slots_of(pf, fi, expr.expression, depth + 1)
+        if type(expr) is cst.Tuple and expr.elements and not any(
                 isinstance(e, cst.StarredElement) for e in expr.elements):
             return tuple(self.key_of(pf, fi, e.value) for e in expr.elements)
         if isinstance(expr, (cst.ListComp, cst.SetComp, cst.GeneratorExp)) and fi is not None:
@@ -618,7 +624,7 @@ class Flow:
             fi.instances, fi.env = saved[0], saved[1]
             self.slots[id(fi)] = saved[2]
             return got
-        if isinstance(expr, cst.Call):
+        if type(expr) is cst.Call:
             f = expr.func
             name = callee_name(expr)
             args = positional(expr)
@@ -655,12 +661,12 @@ class Flow:
     def object_slots(self, pf: ParsedFile, fi: FuncInfo, expr: cst.BaseExpression) -> tuple[str | None, ...] | None:
         """Per element, the affected ORM class of a tuple a call returns (`-> tuple[AssetKind, Vehicle | Trailer]`,
         `return "vehicle", vehicle`), or of a name bound to one."""
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:  # (exact types: see key_of)
             return self.objects.get(id(fi), {}).get(expr.value)
-        if isinstance(expr, cst.Tuple):
+        if type(expr) is cst.Tuple:
             got = tuple(self.instance_class(pf, fi, e.value) for e in expr.elements)
             return got if any(got) else None
-        if not isinstance(expr, cst.Call) or callee_name(expr) not in self._tuple_returners():
+        if type(expr) is not cst.Call or callee_name(expr) not in self._tuple_returners():
             return None
         callee = self.registry.resolve(pf, expr.func, fi)
         return self._tuple_return(callee) if callee is not None else None
@@ -876,7 +882,8 @@ class Flow:
                 for node in fi.body_nodes:
                     self._local(pf, fi, node)
         for node in fi.body_nodes:
-            self._learn(pf, fi, node)
+            if type(node) is cst.Call or type(node) is cst.Return:  # (what _learn reads)
+                self._learn(pf, fi, node)
         if last is None:
             return False
         self.last_state = self.own_state(fi)
@@ -907,7 +914,10 @@ class Flow:
         return (params, state) if tuples else (params,)
 
     def _local(self, pf: ParsedFile, fi: FuncInfo, node: cst.CSTNode) -> None:
-        if isinstance(node, (cst.Assign, cst.AnnAssign)):
+        # (dispatch on the exact type, calls first: a body node is one of _Body's leaf classes, see key_of)
+        if type(node) is cst.Call:
+            self._sink_call(pf, fi, node)
+        elif type(node) is cst.Assign or type(node) is cst.AnnAssign:
             targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
             value = node.value
             if value is None:
@@ -943,19 +953,17 @@ class Flow:
                         self.model.key_adapters[name] = (f"its result `{t.value}` holds the key ({pf.where(t)}): "
                                                          f"{_short(fi.env[t.value], 120)}")
                         self.model.bump()
-        elif isinstance(node, (cst.For, cst.CompFor)):
+        elif type(node) is cst.For or type(node) is cst.CompFor:
             self._bind_for(pf, fi, node.target, node.iter)
-        elif isinstance(node, cst.Comparison):
+        elif type(node) is cst.Comparison:
             self._sink_compare(pf, fi, node)
-        elif isinstance(node, cst.Return) and node.value is not None and fi.func_id in self.model.returns:
+        elif type(node) is cst.Return and node.value is not None and fi.func_id in self.model.returns:
             for name in _request_reads(node.value):
                 self.model.learn_key_string(name, f"{fi.qualname}() returns the key read from it "
                                                   f"({pf.where(node)})")
             for n in _operands(node.value):
                 if n.value not in fi.env and n.value not in ("None", "True", "False"):
                     fi.env[n.value] = f"`{n.value}` is returned by {fi.qualname}(), which returns the key"
-        elif isinstance(node, cst.Call):
-            self._sink_call(pf, fi, node)
 
     def _sink_compare(self, pf: ParsedFile, fi: FuncInfo, node: cst.Comparison) -> None:
         left = node.left
@@ -1020,8 +1028,10 @@ class Flow:
     def _collect(self, pf: ParsedFile, fi: FuncInfo, call: cst.Call) -> None:
         """`ids.append(item.id)`, `seen.add(ref)`, `rows.append((item.id, n))`: the collection holds keys."""
         f = call.func
+        if not (type(f) is cst.Attribute and f.attr.value in _COLLECT and isinstance(f.value, cst.Name)):
+            return
         args = positional(call)
-        if not (isinstance(f, cst.Attribute) and f.attr.value in _COLLECT and isinstance(f.value, cst.Name) and args):
+        if not args:
             return
         name = f.value.value
         value = args[-1].value
@@ -1038,8 +1048,10 @@ class Flow:
 
     def _sink_call(self, pf: ParsedFile, fi: FuncInfo, call: cst.Call) -> None:
         f = call.func
-        args = positional(call)
         self._collect(pf, fi, call)
+        if type(f) is cst.Name and f.value not in self.model.orm and f.value not in _SQL_CALLS:
+            return  # (most calls: what follows is about ORM classes, SQL and methods)
+        args = positional(call)
         if isinstance(f, cst.Name) and f.value in self.model.orm:  # ContentItemAuto(id=auto_id)
             orm = self.model.orm[f.value]
             for a in call.args:
@@ -1047,7 +1059,7 @@ class Flow:
                         and self.key_of(pf, fi, a.value) is None:
                     self._sink(pf, fi, a.value, f"sets {f.value}.{a.keyword.value} in {pf.where(call)}")
             return
-        if callee_name(call) in ("execute", "scalar", "scalars", "exec_driver_sql") and len(args) >= 2 \
+        if callee_name(call) in _SQL_CALLS and len(args) >= 2 \
                 and isinstance(args[1].value, cst.Dict):
             sql = self._sql_text(pf, args[0].value)
             if sql:
@@ -1162,7 +1174,7 @@ class Flow:
 
     def _learn(self, pf: ParsedFile, fi: FuncInfo, node: cst.CSTNode) -> None:
         model = self.model
-        if isinstance(node, cst.Return) and node.value is not None:
+        if type(node) is cst.Return and node.value is not None:  # (exact types: see _local)
             ev = self.key_of(pf, fi, node.value)
             if ev:
                 model.learn_return(fi.func_id, f"returns `{_short(pf.code(node.value))}` in {pf.where(node)}",
@@ -1174,7 +1186,7 @@ class Flow:
                 if cls:
                     model.learn_return_instance(fi.func_id, cls)
             return
-        if not isinstance(node, cst.Call):
+        if type(node) is not cst.Call:
             return
         f = node.func
         # Schema.model_validate(item) / Schema.from_orm(item) / Schema(id=item.id)
