@@ -1571,6 +1571,9 @@ def _names(node: cst.CSTNode) -> list[str]:
 def _walk_names(node: cst.CSTNode) -> list[str]:
     """The names under `node`, and the strings that are identifiers (`list["Item"]`), in source order."""
     out: list[str] = []
+    if _plain_names(node, out):
+        return out
+    out = []
     for n in find(node, (cst.Name, cst.SimpleString)):
         if isinstance(n, cst.Name):
             out.append(n.value)
@@ -1579,6 +1582,36 @@ def _walk_names(node: cst.CSTNode) -> list[str]:
             if isinstance(v, str) and v.isidentifier():
                 out.append(v)
     return out
+
+
+def _plain_names(node: cst.CSTNode, out: list[str]) -> bool:
+    """`_walk_names` of the usual annotation shapes (`int`, `uuid.UUID`, `list[Item]`, `Item | None`, `"Item"`),
+    read from their fields in the order `find` visits them (nothing else under these nodes is a name or a
+    string); False for any other shape, which `find` walks instead. (Sixty thousand annotations on a large
+    tree, each walked once: the generic walk cost four times as much.)"""
+    if type(node) is cst.Name:
+        out.append(node.value)
+        return True
+    if type(node) is cst.Annotation:
+        return _plain_names(node.annotation, out)
+    if type(node) is cst.Attribute:
+        return _plain_names(node.value, out) and _plain_names(node.attr, out)
+    if type(node) is cst.Subscript:
+        if not _plain_names(node.value, out):
+            return False
+        for el in node.slice:
+            if type(el.slice) is not cst.Index or el.slice.star is not None \
+                    or not _plain_names(el.slice.value, out):
+                return False
+        return True
+    if type(node) is cst.BinaryOperation:
+        return _plain_names(node.left, out) and _plain_names(node.right, out)
+    if type(node) is cst.SimpleString:
+        v = node.evaluated_value
+        if isinstance(v, str) and v.isidentifier():
+            out.append(v)
+        return True
+    return False
 
 
 def _request_reads(expr: cst.BaseExpression) -> list[str]:
