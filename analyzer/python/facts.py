@@ -36,9 +36,18 @@ def flask_template(path: str) -> str:
 
 
 def string_value(node: cst.BaseExpression | None) -> str | None:
-    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+    if type(node) is cst.SimpleString:
+        # (a literal's value is `ast.literal_eval` of its text, which compiles it: the same texts come back
+        # tens of thousands of times, the answer is kept per text)
+        text = node.value
+        if text in _STRINGS:
+            return _STRINGS[text]
         value = node.evaluated_value
-        return value if isinstance(value, str) else None
+        got = _STRINGS[text] = value if isinstance(value, str) else None
+        return got
+    if type(node) is cst.ConcatenatedString:
+        joined = node.evaluated_value
+        return joined if isinstance(joined, str) else None
     return None
 
 
@@ -136,9 +145,12 @@ _TABLES: dict[cst.ClassDef, str | None] = {}
 _ATTRS: dict[cst.ClassDef, list[ClassAttr]] = {}
 _CAMEL: dict[cst.ClassDef, bool] = {}
 _RECORD_BASES: dict[cst.ClassDef, tuple[str, ...]] = {}
+#: string_value of a SimpleString by its text
+_STRINGS: dict[str, str | None] = {}
 
 
 def clear_caches() -> None:
+    _STRINGS.clear()
     _TABLES.clear()
     _ATTRS.clear()
     _CAMEL.clear()
