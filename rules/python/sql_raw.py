@@ -12,7 +12,15 @@ from analyzer.python.keys import GENERIC_PK_NAMES as GENERIC
 from analyzer.python.keys import KeyModel
 from analyzer.python.parsed import ParsedFile
 
-_SQL = re.compile(r"^\s*(?:select|insert|update|delete|with|create|alter|drop)\b|\bselect\b[\s\S]*\bfrom\b", re.I)
+#: a string literal's source text (prefix and quotes included) that looks like SQL: it starts, after its prefix and
+#: opening quote, with a statement's keyword (`_SQL_START.match`), or it holds SELECT ... FROM (`_SQL_SELECT.search`).
+#: Read in the literal as written, not in its text stripped of the prefix and quote (which a regex substitution per
+#: literal cost, on the ~99,000 literals of polar): the same answer, as the prefix, the quotes and the blanks hold no
+#: keyword and end no word (checked on every literal of polar, onyx and impact and on random texts). Two patterns, as
+#: one alternation tried the anchored branch at every position
+_SQL_START = re.compile(r"\s*(?:[rbufRBUF]*(?:\"\"\"|'''|\"|'))?\s*(?:select|insert|update|delete|with|create|alter|drop)\b",
+                        re.I)
+_SQL_SELECT = re.compile(r"\bselect\b[\s\S]*\bfrom\b", re.I)
 _CAST = re.compile(r"cast\s*\([^)]*\bas\s+(?P<as>integer|int|bigint|smallint)\b|::\s*(?P<to>int|integer|int4|int8|bigint)\b",
                    re.I)
 CASTS = "casts to an integer type"
@@ -107,7 +115,7 @@ def sql_strings(ctx: FileCtx) -> list[tuple[int, str, list[tuple[str, str]]]]:
     out = []
     for node in _whole_strings(pf, (cst.ConcatenatedString, cst.SimpleString, cst.FormattedString)):
         text = pf.code(node)
-        if not _SQL.search(_strip_quotes(text)):
+        if not (_SQL_START.match(text) or _SQL_SELECT.search(text)):
             continue
         hits = sql_hits(model, text)
         if hits:
@@ -189,10 +197,6 @@ def _parts(node: cst.BaseExpression) -> list[cst.BaseExpression]:
     if isinstance(node, cst.ConcatenatedString):
         return [*_parts(node.left), *_parts(node.right)]
     return [node]
-
-
-def _strip_quotes(text: str) -> str:
-    return re.sub(r"^[rbufRBUF]*(\"\"\"|'''|\"|')", "", text.strip())
 
 
 class SqlIntBind(PyRule):
