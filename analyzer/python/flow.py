@@ -348,6 +348,8 @@ class Flow:
         self._tuple_returning: dict[int, bool] = {}  # id(FuncInfo) -> does it return a tuple (callers_view)
         #: the own_state of the function `analyze` last analysed, as it ended (not under `thorough`)
         self.last_state: tuple[object, ...] = ()
+        #: named_key's answers (function name -> key name), for the key names they were computed from
+        self._named_keys: tuple[tuple[str, ...], dict[str, str | None]] = ((), {})
         clear_caches()  # walk caches live for one scan
 
     # ------------------------------------------------------------------ expressions
@@ -758,7 +760,14 @@ class Flow:
     # ------------------------------------------------------------------ functions
     def named_key(self, fname: str) -> str | None:
         """A function named after the key (`parse_content_id`, `next_content_id`) -> that key name."""
-        return _named_key(fname, tuple(self.model.key_names))  # (every key name is read, as the loop did)
+        keys = tuple(self.model.key_names)  # (every key name is read, as the loop did)
+        if keys != self._named_keys[0]:  # (an lru_cache keyed by name and key names missed 3 calls in 5)
+            self._named_keys = (keys, {})
+        memo = self._named_keys[1]
+        if fname in memo:
+            return memo[fname]
+        got = memo[fname] = _named_key(fname, keys)
+        return got
 
     def seed_params(self, pf: ParsedFile, fi: FuncInfo) -> None:
         learned = self.model.params.get(fi.func_id, {})
@@ -1444,12 +1453,16 @@ def _assigned_params(pf: ParsedFile, fi: FuncInfo, name: str) -> list[str]:
     return out
 
 
-@functools.lru_cache(maxsize=4096)
 def _named_key(fname: str, keys: tuple[str, ...]) -> str | None:
     for key in keys:
-        if not key.endswith("s") and re.search(rf"(^|_){re.escape(key)}s?(_|$)", fname) and fname != key:
+        if not key.endswith("s") and _key_word(key).search(fname) and fname != key:
             return key
     return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _key_word(key: str) -> re.Pattern[str]:
+    return re.compile(rf"(^|_){re.escape(key)}s?(_|$)")
 
 
 def _named_lookup(call: cst.Call) -> str | None:
