@@ -3,7 +3,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import libcst as cst
-from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid, string_value, type_targets
+from analyzer.rules.python._base import (
+    FileCtx,
+    Invalid,
+    PyRule,
+    Valid,
+    may_resolve_to,
+    string_value,
+    type_targets,
+)
 
 from analyzer.models import Edit, Finding
 from analyzer.python import facts
@@ -156,7 +164,8 @@ class SqlalchemyColumn(PyRule):
         for entry in pf.of(cst.Call):
             call = entry.node
             assert isinstance(call, cst.Call)
-            if entry.cls is not None or not facts.is_sqla(pf, call.func, "Table"):
+            if entry.cls is not None or not may_resolve_to(call.func, ("Table",)) \
+                    or not facts.is_sqla(pf, call.func, "Table"):
                 continue
             args = facts.positional(call)
             table = string_value(args[0].value) if args else None

@@ -4,7 +4,7 @@ import re
 from collections.abc import Iterator
 
 import libcst as cst
-from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
+from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid, may_resolve_to
 
 from analyzer.models import NOT_BIGINT, Finding
 from analyzer.python import facts
@@ -39,7 +39,8 @@ class RelationshipHint(PyRule):
         for entry in pf.of(cst.Call):
             call = entry.node
             assert isinstance(call, cst.Call)
-            if entry.cls is None or not facts.is_sqla(pf, call.func, "relationship"):
+            if entry.cls is None or not may_resolve_to(call.func, ("relationship",)) \
+                    or not facts.is_sqla(pf, call.func, "relationship"):
                 continue
             for a in call.args:
                 if a.keyword is None or a.keyword.value not in _HINTS:

@@ -4,7 +4,7 @@ import re
 from collections.abc import Iterator
 
 import libcst as cst
-from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid, string_value
+from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid, may_resolve_to, string_value
 
 from analyzer.models import ANY_TARGET, NOT_BIGINT, Finding
 from analyzer.python import facts
@@ -60,7 +60,8 @@ class Int32Pack(PyRule):
         for entry in pf.of(cst.Call):
             call = entry.node
             assert isinstance(call, cst.Call)
-            if not any(q.rsplit(".", 1)[-1] in tails for q in pf.qnames(call.func)):
+            if not may_resolve_to(call.func, tails) or not any(q.rsplit(".", 1)[-1] in tails
+                                                                for q in pf.qnames(call.func)):
                 continue  # none of the calls below, whatever the package
             args = facts.positional(call)
             slots: list[tuple[cst.BaseExpression, int, str]] = []  # (value, width in bytes, what packs it)

@@ -4,7 +4,15 @@ import re
 from collections.abc import Iterator
 
 import libcst as cst
-from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid, string_value, type_targets
+from analyzer.rules.python._base import (
+    FileCtx,
+    Invalid,
+    PyRule,
+    Valid,
+    may_resolve_to,
+    string_value,
+    type_targets,
+)
 
 from analyzer.models import DEFAULT_SEVERITY, NOT_BIGINT, Finding, Kind, Span
 from analyzer.python import facts
@@ -199,6 +207,10 @@ def _parts(node: cst.BaseExpression) -> list[cst.BaseExpression]:
     return [node]
 
 
+#: what SqlIntBind reads a bind parameter's type from (sqlalchemy's `bindparam("cid", type_=...)`, `column(...)`)
+_BIND_CALLS = ("bindparam", "column")
+
+
 class SqlIntBind(PyRule):
     """A bind parameter or column declared `Integer` for the key in a `text()` query.
 
@@ -224,7 +236,8 @@ class SqlIntBind(PyRule):
         for entry in pf.of(cst.Call):
             call = entry.node
             assert isinstance(call, cst.Call)
-            if not pf.resolves_to(call.func, "bindparam", "column", packages=("sqlalchemy",)):
+            if not may_resolve_to(call.func, _BIND_CALLS) or \
+                    not pf.resolves_to(call.func, *_BIND_CALLS, packages=("sqlalchemy",)):
                 continue
             args = facts.positional(call)
             name = string_value(args[0].value) if args else None
