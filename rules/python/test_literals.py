@@ -234,6 +234,9 @@ class TestIdUrl(PyRule):
             for entry in ctx.pf.of(kind):
                 if id(entry.node) in seen:
                     continue
+                node = entry.node
+                if isinstance(node, cst.SimpleString) and "/" not in node.value and "\\" not in node.value:
+                    continue  # its text has no `/` (no escape makes one): no URL to match; `seen` gains only itself
                 seen |= _string_parts(entry.node)
                 hit = self._match(ctx, texts.render(entry.node, entry.func))
                 if hit:
@@ -620,6 +623,8 @@ class TestIntKey(PyRule):
         for entry in pf.of(cst.Call):
             call = entry.node
             assert isinstance(call, cst.Call)
+            if not any(type(a.value) in _MAY_MAKE_UP and not a.star for a in call.args):
+                continue  # no argument an integer can be made up in (nor a task's `args=[...]`, `kwargs={...}`)
             for name, value, why in _key_arguments(ctx, entry.func, call):
                 literal = _is_int(value) or _int_collection(value) or isinstance(value, cst.Name) and (
                     id(entry.func), value.value) in ranged
@@ -764,6 +769,12 @@ def _spreads(value: cst.BaseExpression, bag: str, assigned: dict[str, cst.BaseEx
     return isinstance(value, cst.Dict) and any(
         isinstance(el, cst.StarredDictElement) and isinstance(el.value, cst.Name) and el.value.value == bag
         for el in value.elements)
+
+
+#: what an argument reported by TestIntKey can be: an integer literal (`-1` too), a literal collection of them, a
+#: name (bound to a literal or a counter), a call (`next(ids)`, `overrides.pop("id", 7)`: `_MadeUp._counts`); and a
+#: task call's `args=[...]` / `kwargs={...}`, whose elements `_key_arguments` takes for the arguments
+_MAY_MAKE_UP = frozenset({cst.Integer, cst.UnaryOperation, cst.List, cst.Tuple, cst.Set, cst.Name, cst.Call, cst.Dict})
 
 
 def _key_arguments(ctx: FileCtx, fi: FuncInfo | None, call: cst.Call
