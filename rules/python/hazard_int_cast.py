@@ -61,12 +61,14 @@ class IntCast(PyRule):
     VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
+        casts = [e for e in ctx.pf.of(cst.Call) if isinstance(e.node, cst.Call) and isinstance(e.node.func, cst.Name)
+                 and e.node.func.value == "int"]
+        if not casts:
+            return  # a finding is one of these int() calls, which `_stored` only tells more about: spare its walks
         stored = self._stored(ctx)
-        for entry in ctx.pf.of(cst.Call):
+        for entry in casts:
             call = entry.node
             assert isinstance(call, cst.Call)
-            if not (isinstance(call.func, cst.Name) and call.func.value == "int"):
-                continue
             args = facts.positional(call)
             if not args:
                 continue

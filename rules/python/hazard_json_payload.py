@@ -173,8 +173,14 @@ def _serialiser(pf: ParsedFile, call: cst.Call) -> str | None:
     return None
 
 
+#: expressions with no expression under them
+_LEAVES = frozenset({cst.Name, cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.Ellipsis})
+
+
 def _stringified(value: cst.BaseExpression) -> bool:
     """Made text somewhere on the way: `str(x)`, `x.hex`, an f-string, `sorted(str(v) for v in ids)`."""
+    if type(value) in _LEAVES:
+        return False  # (nothing under it: spare the walk)
     return any(isinstance(node, cst.FormattedString) or isinstance(node, cst.Call) and isinstance(
         node.func, cst.Name) and node.func.value == "str" or isinstance(node, cst.Attribute) and
         node.attr.value in ("hex", "urn") for node in find(value, (cst.FormattedString, cst.Call, cst.Attribute)))
