@@ -324,6 +324,9 @@ class ParsedFile:
         #: the scan's knowledge of other modules (set by the scan, None for a file parsed on its own)
         self.project: ProjectNames | None = None
         self._proxies: dict[str, bool] = {}  # name -> is it a Flask-SQLAlchemy instance (for `project`)
+        #: dotted name -> its qualified name (qnames), for the `project` they were qualified with
+        self._qualified: dict[str, str] = {}
+        self._qualified_for: ProjectNames | None = None
         self.layer = layer_hint(src.path)
         #: str offset of each line's start (an array of machine ints: a list holds an int object per line)
         self._line_starts = array("q", [0])
@@ -389,6 +392,17 @@ class ParsedFile:
         dotted = _dotted(node)
         if dotted is None:
             return set()
+        # (kept per dotted name: the same few hundred names of a file are asked for a hundred thousand times
+        # on a large tree; the answer depends on the name, the file's imports and the scan's project names)
+        if self._qualified_for is not self.project:
+            self._qualified.clear()
+            self._qualified_for = self.project
+        got = self._qualified.get(dotted)
+        if got is None:
+            got = self._qualified[dotted] = self._qualify(dotted)
+        return {got}
+
+    def _qualify(self, dotted: str) -> str:
         head, _, rest = dotted.partition(".")
         project = self.project
         if project is not None and project.flask_dbs:
@@ -396,13 +410,13 @@ class ParsedFile:
             if proxy is None:
                 proxy = self._proxies[head] = project.is_flask_db(self.imports.get(head, f"{self.modname}.{head}"))
             if proxy:
-                return {_proxied(rest)}
+                return _proxied(rest)
         if head in self.imports:
             base = self.imports[head]
-            return {f"{base}.{rest}" if rest else base}
+            return f"{base}.{rest}" if rest else base
         if not rest and head in _BUILTINS and head not in self.local_names:
-            return {f"builtins.{head}"}
-        return {dotted}
+            return f"builtins.{head}"
+        return dotted
 
     def resolves_to(self, node: cst.CSTNode, *suffixes: str, packages: tuple[str, ...] = ()) -> bool:
         """Does `node` name something imported from `packages` ending in one of `suffixes`?"""
@@ -418,6 +432,7 @@ class ParsedFile:
         """Forget what a previous scan learned (a cached file is reused with another closure)."""
         self.project = None
         self._proxies.clear()
+        self._qualified.clear()
         for fi in self.functions:
             fi.env.clear()
             fi.instances.clear()
