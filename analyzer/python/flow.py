@@ -42,6 +42,9 @@ _GENERIC_ANN = {"list", "List", "Sequence", "Iterable", "Iterator", "Collection"
                 "Any", "object", "Optional", "typing", "abc", "collections"}
 #: annotation names of values that may be the key (a parameter `ref: Item | int` is not only an object)
 _SCALAR_ANN = {"int", "str", "UUID", "uuid", "bytes"}
+#: the expressions key_of looks into besides names, attributes, subscripts, calls and awaits (exact types)
+_COMPOSITES = frozenset({cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp, cst.List, cst.Tuple, cst.Set,
+                         cst.IfExp, cst.BooleanOperation})
 #: calls whose arguments may be a SQL text and its binds (`session.execute(text(...), {"vid": vid})`)
 _SQL_CALLS = {"execute", "scalar", "scalars", "exec_driver_sql"}
 _BUILTIN_CALLS = {"int", "str", "float", "list", "dict", "set", "tuple", "len", "print", "sorted", "max", "min",
@@ -537,6 +540,8 @@ class Flow:
             return None
         if type(expr) is cst.Await:
             return self.key_of(pf, fi, expr.expression)
+        if type(expr) not in _COMPOSITES:
+            return None  # (literals, operations, lambdas: one set lookup instead of nine false isinstance)
         if isinstance(expr, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
             ev = self._comp_key(pf, fi, expr)
             return ev
@@ -614,7 +619,8 @@ class Flow:
         if type(expr) is cst.Tuple and expr.elements and not any(
                 isinstance(e, cst.StarredElement) for e in expr.elements):
             return tuple(self.key_of(pf, fi, e.value) for e in expr.elements)
-        if isinstance(expr, (cst.ListComp, cst.SetComp, cst.GeneratorExp)) and fi is not None:
+        if type(expr) in _COMPOSITES and isinstance(expr, (cst.ListComp, cst.SetComp, cst.GeneratorExp)) \
+                and fi is not None:  # (the set lookup first: most expressions are none of these)
             target = expr.for_in.target
             if isinstance(expr.elt, cst.Name) and isinstance(target, cst.Name) and expr.elt.value == target.value:
                 return self.slots_of(pf, fi, expr.for_in.iter, depth + 1)  # [row for row in rows]
@@ -1199,7 +1205,7 @@ class Flow:
             return
         f = node.func
         # Schema.model_validate(item) / Schema.from_orm(item) / Schema(id=item.id)
-        if isinstance(f, cst.Attribute) and f.attr.value in ("model_validate", "from_orm", "parse_obj") \
+        if type(f) is cst.Attribute and f.attr.value in ("model_validate", "from_orm", "parse_obj") \
                 and isinstance(f.value, cst.Name):
             args = positional(node)
             if args and self.instance_class(pf, fi, args[0].value):
@@ -1208,23 +1214,20 @@ class Flow:
         target_fi: FuncInfo | None = None
         offset = 0
         task_call = False
-        if isinstance(f, cst.Attribute) and f.attr.value in TASK_CALLS:
+        if type(f) is cst.Attribute and f.attr.value in TASK_CALLS:
             target_fi = self.registry.resolve(pf, f.value, fi)
             task_call = target_fi is not None
         if target_fi is None:
             target_fi = self.registry.resolve(pf, f, fi)
         if target_fi is None:  # a callee outside the parsed files: make its definition a candidate
-            name = f.value if isinstance(f, cst.Name) else f.attr.value if isinstance(f, cst.Attribute) else ""
-            values = [a.value for a in node.args]
+            name = callee_name(node)
             callee: cst.BaseExpression = f
-            if isinstance(f, cst.Attribute) and f.attr.value in TASK_CALLS and isinstance(f.value, cst.Name):
+            sent_task = type(f) is cst.Attribute and f.attr.value in TASK_CALLS and isinstance(f.value, cst.Name)
+            if sent_task:
+                assert isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name)
                 name, callee = f.value.value, f.value  # task.apply_async(args=[...], kwargs={...}): the task
-                for sent in node.args:
-                    if isinstance(sent.value, (cst.List, cst.Tuple)):
-                        values += [e.value for e in sent.value.elements]
-                    values += [v for _, v in _dict_items(sent.value)]
             if name and name not in model.wanted and name not in _BUILTIN_CALLS and not name[:1].isupper() and \
-                    any(self.key_of(pf, fi, v) for v in values):
+                    any(self.key_of(pf, fi, v) for v in self._sent_values(node, sent_task)):
                 model.wanted.add(name)
                 head = callee.value if isinstance(callee, cst.Name) else callee.value.value \
                     if isinstance(callee, cst.Attribute) and isinstance(callee.value, cst.Name) else ""
@@ -1278,6 +1281,17 @@ class Flow:
                             slot[a.keyword.value] = f"{cname}({a.keyword.value}=`{_short(pf.code(a.value))}`) " \
                                                     f"in {pf.where(node)}"
                             model.bump()
+
+    @staticmethod
+    def _sent_values(call: cst.Call, task: bool) -> list[cst.BaseExpression]:
+        """The values a call passes (a task's `apply_async(args=[...], kwargs={...})`: those in them too)."""
+        values = [a.value for a in call.args]
+        if task:
+            for sent in call.args:
+                if isinstance(sent.value, (cst.List, cst.Tuple)):
+                    values += [e.value for e in sent.value.elements]
+                values += [v for _, v in _dict_items(sent.value)]
+        return values
 
     def _url_builder(self, pf: ParsedFile, fi: FuncInfo, url: cst.FormattedString) -> None:
         """`return f"{self.prefix}/users/{id}"`: a parameter put where a route of the key takes it holds the key
