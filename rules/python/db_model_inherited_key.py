@@ -317,13 +317,13 @@ def _header_words(text: str) -> frozenset[str]:
         return frozenset(_WORDS.findall(text))
     out: set[str] = set()
     lines: io.StringIO | None = None
-    for m in _CLASS_LINE.finditer(text):
-        simple = _SIMPLE_HEADER.match(text, m.start())
+    for start in _class_lines(text):
+        simple = _SIMPLE_HEADER.match(text, start)
         if simple is not None:
             out.update(_WORDS.findall(simple.group(0)))
             continue
         lines = lines or io.StringIO(text)
-        lines.seek(m.start())
+        lines.seek(start)
         depth = 0
         try:
             for tok in tokenize.generate_tokens(lines.readline):
@@ -338,6 +338,19 @@ def _header_words(text: str) -> frozenset[str]:
         except (tokenize.TokenError, SyntaxError):
             return frozenset(_WORDS.findall(text))
     return frozenset(out)
+
+
+def _class_lines(text: str) -> Iterator[int]:
+    """The starts of `_CLASS_LINE`'s matches (`finditer`), found by `str.find`: the start of each line whose text is
+    blanks (` `, tab, form feed) then `class` ending a word. The pattern tried at every position of every text read
+    (~18 MB on polar) was three quarters of `_header_words`."""
+    at = text.find("class")
+    while at >= 0:
+        end = at + 5
+        start = text.rfind("\n", 0, at) + 1
+        if (end == len(text) or not (text[end].isalnum() or text[end] == "_")) and not text[start:at].strip(" \t\f"):
+            yield start
+        at = text.find("class", end)
 
 
 def _classes(ctx: FileCtx, path: str) -> list[tuple[str, set[str | None], str | None]]:
