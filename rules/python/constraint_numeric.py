@@ -116,9 +116,12 @@ class NumericConstraint(PyRule):
                     found = _bounds(p)
                     if found:
                         yield self._at(ctx, p, f"{fi.qualname}.{p.name.value}", found, fi.env[p.name.value], fi)
-        for entry in (*pf.of(cst.Assign), *pf.of(cst.AnnAssign)):
+        aliases = ctx.model.type_aliases
+        for entry in (*pf.of(cst.Assign), *pf.of(cst.AnnAssign)) if aliases else ():
+            if entry.func is not None:
+                continue  # (a module-level alias only: asked before reading the statement)
             name, value = facts._simple_assign(entry.node)
-            if entry.func is None and name and name in ctx.model.type_aliases and value is not None:
+            if name and name in aliases and value is not None:
                 found = _bounds(value)
                 if found:
                     yield self._at(ctx, entry.node, name, found, ctx.model.type_aliases[name], None)
