@@ -11,6 +11,8 @@ from analyzer.python import facts
 
 _INT_SPEC = re.compile(r"[-+ #0-9,_]*[dxXob]$")
 _PCT_D = re.compile(r"%[-+ #0-9]*[dixX]")
+#: the logging calls (and print) whose first argument is a %-format
+_LOGGING = frozenset({"debug", "info", "warning", "error", "exception", "critical", "log", "print"})
 _PCT_ANY = re.compile(r"%(\(\w+\))?[-+ #0-9*.]*[hlL]?([diouxXeEfFgGcrsa%])")
 
 
@@ -71,9 +73,10 @@ class IntFormat(PyRule):
         for entry in pf.of(cst.Call):
             call = entry.node
             assert isinstance(call, cst.Call)
+            if facts.callee_name(call) not in _LOGGING:
+                continue
             args = facts.positional(call)
-            if not args or facts.callee_name(call) not in ("debug", "info", "warning", "error", "exception",
-                                                           "critical", "log", "print"):
+            if not args:
                 continue
             fmt = string_value(args[0].value)
             if fmt is None or not _PCT_D.search(fmt):
@@ -88,8 +91,10 @@ class IntFormat(PyRule):
         for entry in pf.of(cst.BinaryOperation):
             op = entry.node
             assert isinstance(op, cst.BinaryOperation)
+            if not isinstance(op.operator, cst.Modulo):
+                continue
             fmt = string_value(op.left)
-            if isinstance(op.operator, cst.Modulo) and fmt is not None and _PCT_D.search(fmt):
+            if fmt is not None and _PCT_D.search(fmt):
                 values = [e.value for e in op.right.elements] if isinstance(op.right, cst.Tuple) else [op.right]
                 ev = next((e for v, as_int in zip(values, _int_slots(fmt, len(values)), strict=False) if as_int
                            for e in [ctx.key(entry.func, v)] if e), None)
