@@ -1042,3 +1042,44 @@ class HTTPLog(db.Model):
     assert {t.name: _actual(t) for t in snap.tables} == {
         "user_account": T({"id": "INTEGER"}),
         "http_logs": T({"id": "BIGINT", "account_id": "INTEGER"}, fks={"account_id": "user_account.id"})}
+
+
+def test_a_table_name_split_on_capitals_and_joined_is_computed(tmp_path: Path) -> None:
+    """A real incident-management service names every table with `re.split("(?=[A-Z])", name)` joined by `_`
+    in a comprehension (`CaseCost` -> case_cost): ~50 of its tables were left out without --db."""
+    snap = _read(tmp_path, {"app/database.py": '''
+import re
+
+from sqlalchemy import Column, Integer
+from sqlalchemy.ext.declarative import declarative_base, declared_attr
+
+
+def resolve_table_name(name):
+    """Resolves table names to their mapped names."""
+    names = re.split("(?=[A-Z])", name)  # noqa
+    return "_".join([x.lower() for x in names if x])
+
+
+class CustomBase:
+    @declared_attr
+    def __tablename__(cls):
+        return resolve_table_name(cls.__name__)
+
+
+Base = declarative_base(cls=CustomBase)
+''', "app/models.py": '''
+from sqlalchemy import Column, ForeignKey, Integer
+
+from app.database import Base
+
+
+class Case(Base):
+    id = Column(Integer, primary_key=True)
+
+
+class CaseCost(Base):
+    id = Column(Integer, primary_key=True)
+    case_id = Column(Integer, ForeignKey("case.id"))
+'''})
+    assert sorted(t.name for t in snap.tables) == ["case", "case_cost"]
+    assert not snap.notes

@@ -750,7 +750,22 @@ class _Eval:
             return self.string(node.left, env, mod) + self.string(node.right, env, mod)
         if isinstance(node, ast.Call):
             return self.call(node, env, mod)
+        if isinstance(node, ast.ListComp) and len(node.generators) == 1:
+            return self.comprehension(node, env, mod)
         raise _Unknown(type(node).__name__)
+
+    def comprehension(self, node: ast.ListComp, env: dict[str, object], mod: _Module) -> list[object]:
+        """`[x.lower() for x in names if x]` over a list of strings (a name split into words)."""
+        gen = node.generators[0]
+        items = self.expr(gen.iter, env, mod)
+        if not isinstance(gen.target, ast.Name) or gen.is_async or not isinstance(items, list) or len(items) > 200:
+            raise _Unknown("comprehension")
+        out: list[object] = []
+        for item in items:
+            inner = {**env, gen.target.id: item}
+            if all(self.expr(cond, inner, mod) for cond in gen.ifs):
+                out.append(self.expr(node.elt, inner, mod))
+        return out
 
     def string(self, node: ast.expr, env: dict[str, object], mod: _Module) -> str:
         value = self.expr(node, env, mod)
@@ -780,7 +795,7 @@ class _Eval:
         dotted = _name(func)
         args = [self.expr(a, env, mod) for a in node.args]
         if _is_re(func, mod) or (
-                isinstance(func, ast.Attribute) and func.attr in ("sub", "findall")
+                isinstance(func, ast.Attribute) and func.attr in ("sub", "findall", "split")
                 and isinstance(func.value, ast.Name) and func.value.id in mod.assigns):
             return self.regex(node, func, args, mod)
         library = target.name.rsplit(".", 1)[-1] if isinstance(target, _Ext) else ""
@@ -823,17 +838,20 @@ class _Eval:
                 found = re.findall(str(args[0]), str(args[1]), flags=flags)
                 if all(isinstance(x, str) for x in found):
                     return found
+            if _short(func) == "split" and len(args) == 2:  # `re.split("(?=[A-Z])", name)`: the words
+                return [x for x in re.split(str(args[0]), str(args[1]), flags=flags) if isinstance(x, str)]
         except re.error as exc:
             raise _Unknown("regex") from exc
         raise _Unknown("regex")
 
 
 def _is_re(func: ast.expr, mod: _Module) -> bool:
-    """`re.sub` / `re.findall` (also `import re as r`, `from re import sub`)."""
-    if isinstance(func, ast.Attribute) and func.attr in ("sub", "findall") and isinstance(func.value, ast.Name):
+    """`re.sub` / `re.findall` / `re.split` (also `import re as r`, `from re import sub`)."""
+    if isinstance(func, ast.Attribute) and func.attr in ("sub", "findall", "split") \
+            and isinstance(func.value, ast.Name):
         return mod.imports.get(func.value.id, ("", 0, ""))[:1] == ("re",) and mod.imports[func.value.id][2] is None
     if isinstance(func, ast.Name):
-        return mod.imports.get(func.id, ("", 0, "")) in (("re", 0, "sub"), ("re", 0, "findall"))
+        return mod.imports.get(func.id, ("", 0, "")) in (("re", 0, "sub"), ("re", 0, "findall"), ("re", 0, "split"))
     return False
 
 
