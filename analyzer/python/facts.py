@@ -496,6 +496,9 @@ class _Affine:
     #: name -> (its place in model.orm, the class) of the affected mapped classes keyed by `id`
     names: dict[str, tuple[int, OrmClass]]
     camels: list[tuple[str, str]]  # (CamelCase singular of a target table, the table)
+    #: names of other entities: every mapped class, the CamelCase singular of every table of the schema
+    others: frozenset[str]
+    other_count: int  # len(model.other_orm) when built (adding to it bumps no version)
 
 
 #: per model: asked for every record class of every file on every facts pass (a quarter of the facts on
@@ -506,25 +509,49 @@ _AFFINE: weakref.WeakKeyDictionary[KeyModel, _Affine] = weakref.WeakKeyDictionar
 def _affine(model: KeyModel) -> _Affine:
     memo = _AFFINE.get(model)
     if memo is None or memo.orm is not model.orm or memo.closure is not model.closure \
-            or memo.version != model.global_version:
+            or memo.version != model.global_version or memo.other_count != len(model.other_orm):
         names = {orm.name: (i, orm) for i, orm in enumerate(model.orm.values())
                  if orm.table in model.closure.tables and _ids_key(model, orm)}
-        camels = [("".join(p.capitalize() for p in singular(t.table).split("_")), t.table)
-                  for t in model.closure.targets]
-        memo = _AFFINE[model] = _Affine(model.orm, model.closure, model.global_version, names, camels)
+        camels = [(_camel(t.table), t.table) for t in model.closure.targets]
+        others = frozenset({*model.orm, *model.other_orm, *(_camel(t) for t, _pk in model.closure.schema_keys),
+                            *(_camel(t[:-2], plain=True) for t, _pk in model.closure.schema_keys
+                              if t.endswith("uses"))})
+        memo = _AFFINE[model] = _Affine(model.orm, model.closure, model.global_version, names, camels, others,
+                                        len(model.other_orm))
     return memo
+
+
+def _camel(table: str, plain: bool = False) -> str:
+    """`content_item_kinds` -> ContentItemKind (`plain`: the words as they are; `statuses` is also tried as
+    `status` in `others`, where `singular` gives `statuse`)."""
+    return "".join(p.capitalize() for p in (table if plain else singular(table)).split("_"))
 
 
 def schema_affinity(model: KeyModel, name: str) -> tuple[str, str | None] | None:
     """Why a schema class name ties it to an affected ORM class or table (`ContentItemOut`): its name is
-    one of theirs followed by nothing or a capital. Of several such classes, the first mapped wins."""
+    one of theirs followed by nothing or a capital. Of several such classes, the first mapped wins. Not when a
+    longer start of the name is another entity's (a mapped class, a table of the schema): `IncidentCostTypeRead`
+    is incident_cost_type's, not incident's.
+
+    Examples (the key: content_items.id, content_item_kinds another table):
+    - `ContentItemRead`, `ContentItemReadMinimal`, `ContentItem`: tied to ContentItem
+    - `ContentItemKindRead`: not tied (ContentItemKind is longer and another entity)
+    """
     memo = _affine(model)
     found: tuple[int, OrmClass] | None = None
+    mine = other = 0  # the longest starts of the name that name an affected class or table, another entity
     for end in range(1, len(name) + 1):
         if end == len(name) or name[end].isupper():
-            hit = memo.names.get(name[:end])
+            start = name[:end]
+            hit = memo.names.get(start)
             if hit is not None and (found is None or hit[0] < found[0]):
                 found = hit
+            if hit is not None or any(start == camel for camel, _t in memo.camels):
+                mine = end
+            elif start in memo.others:
+                other = end
+    if other > mine:
+        return None
     if found is not None:
         orm = found[1]
         return f"named after {orm.name} ({orm.path}:{orm.line})", orm.name
