@@ -144,3 +144,20 @@ def test_an_alias_kept_for_the_key_is_still_learned_from_its_use(tmp_path: Path)
     tree = {"app/models.py": MODELS, "app/schemas.py": schemas, "app/service.py": service}
     found = _scan(tmp_path, tree)
     assert [f for f in _at(found, tree, "app/schemas.py", "PrimaryKey = Annotated") if f.edits]
+
+
+def test_an_alias_defined_where_nothing_names_the_key(tmp_path: Path) -> None:
+    """The module defining the project's id type names nothing of the key, so the scan never parses it; its
+    definition is read from the text. Before, `content_id: PrimaryKey` had no finding (no int in sight)."""
+    types = "from typing import Annotated\n\nfrom pydantic import Field\n\n" \
+            "PrimaryKey = Annotated[int, Field(gt=0, lt=2147483647)]\n"
+    views = ("from app.types import PrimaryKey\n\n\n"
+             "def read_item(content_id: PrimaryKey, db_session=None):\n    return content_id\n\n\n"
+             "def read_user(user_id: PrimaryKey, db_session=None):\n    return user_id\n")
+    tree = {"app/models.py": MODELS, "app/types.py": types, "app/views.py": views}
+    found = _scan(tmp_path, tree)
+    (item,) = [f for f in _at(found, tree, "app/views.py", "def read_item(") if f.edits]
+    (edit,) = item.edits
+    assert views[edit.start:edit.end] == "PrimaryKey" and edit.text == "uuid.UUID"
+    assert not _at(found, tree, "app/views.py", "def read_user(")
+    assert not [f for f in found if f.path == "app/types.py"]  # the shared alias stays as it is

@@ -130,6 +130,7 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config, prog
     parsed: dict[str, ParsedFile] = {}
     names = ProjectNames(texts, py_files)  # Flask-SQLAlchemy instances defined in files the prefilter may skip
     model.texts = texts  # every text, not only the parsed ones: where an int alias is used (shared_alias)
+    model.seed_int_aliases(texts)
     registry = Registry()
     flow = Flow(model, registry)
     flow.thorough = THOROUGH

@@ -67,6 +67,13 @@ def singular(table: str) -> str:
     return base
 
 
+#: a module-level alias of int, as written: `X = int`, `X: TypeAlias = Annotated[int, ...]`, `X = NewType("X", int)`
+_INT_ALIAS = re.compile(r"^([A-Za-z_]\w*)[ \t]*(?::[ \t]*(?:typing\.)?TypeAlias[ \t]*)?=[ \t]*"
+                        r"(?:(?:typing\.|typing_extensions\.)?Annotated\[[ \t]*int[ \t]*[,\]]"
+                        r"|(?:typing\.)?NewType\([ \t]*[\"']\w+[\"'][ \t]*,[ \t]*int[ \t]*\)"
+                        r"|int[ \t]*(?:#[^\n]*)?$)", re.M)
+
+
 class KeyModel:
     """The closure plus everything learned from the code, shared by all files and rounds."""
 
@@ -278,6 +285,18 @@ class KeyModel:
             got = self._alias_uses[name] = frozenset(
                 m.group(1) for text in self.texts.values() if name in text for m in pattern.finditer(text))
         return got
+
+    def seed_int_aliases(self, texts: Mapping[str, str]) -> None:
+        """The module-level int aliases of every scanned text (`PrimaryKey = Annotated[int, Field(gt=0)]`,
+        `UserId = NewType("UserId", int)`, `Id = int`), not only of the parsed files: the module defining the
+        project's id type often names nothing of the key, and a key parameter typed with it is typed int
+        (`shared_alias`) or makes it a key alias (`learn_alias`). The parsed files' own definitions
+        (facts.collect_aliases) check the imports too; these are read from the text."""
+        for path, text in texts.items():
+            if "Annotated[int" not in text and "NewType(" not in text and "= int" not in text:
+                continue
+            for m in _INT_ALIAS.finditer(text):
+                self.int_aliases.setdefault(m.group(1), f"{path}:{text.count(chr(10), 0, m.start()) + 1}")
 
     def __getstate__(self) -> dict[str, object]:
         # (diff mode's snapshot pickles the model; the texts are the scan's, and the uses are read from them)
