@@ -132,7 +132,16 @@ class TestIdUrl(PyRule):
                    "def test_read(client, item):\n    client.get(f'{API}/items/{item.id}')\n"
                    "    client.get(f'{API}/items/{uuid.uuid4()}')\n    client.get('/api/v1/items/pages/2')\n"
                    "    client.get(f'/api/v1/items/{item.id}/comments/3')\n"
-                   "    client.get('/api/v1/users/99999999')\n", path="tests/api/test_items.py")]
+                   "    client.get('/api/v1/users/99999999')\n", path="tests/api/test_items.py"),
+             # a route whose prefix the scan cannot tell (`/{item_id}` alone): no test URL is known to be it
+             Valid("### app/api/items.py\n"
+                   "from fastapi import APIRouter\nfrom app.config import prefix_for\nfrom app.models import ContentItem\n"
+                   "router = APIRouter(prefix=prefix_for('items'))\n"
+                   "@router.get('/{item_id}')\ndef read_item(item_id: int, s=None):\n"
+                   "    return s.get(ContentItem, item_id)\n"
+                   "### tests/api/test_users.py\nfrom app.models import ContentItem\n"
+                   "def test_user(client):\n    client.get('/api/v1/users/3')\n    client.delete('/teams/1')\n",
+                   path="tests/api/test_users.py")]
     INVALID = [Invalid("from fastapi import APIRouter\nrouter = APIRouter(prefix='/contents')\n"
                        "@router.get('/{content_id}')\ndef get(content_id: int): ...\n"
                        "def test_get(client):\n    assert client.get('/api/v1/contents/42').status_code == 200\n",
@@ -270,6 +279,8 @@ class TestIdUrl(PyRule):
         model = ctx.model
         best: tuple[int, str] | None = None  # the route matched with the least of its prefix left to the hole
         for template, params in model.route_templates:
+            if not re.search(r"[^\W\d_]", re.sub(r"\{[^}]*\}", "", template)):
+                continue  # `/{item_id}` alone (a prefix the scan could not tell): it would match any `/<digits>`
             if url.startswith(_HOLE):
                 dropped = min((i for i, rx in _template_tails(template, params) if rx.search(url[1:])), default=None)
             else:
@@ -578,6 +589,22 @@ class TestIntKey(PyRule):
         Invalid(_SENT + "def test_merge(items):\n    result = merge(items)\n    assert result.merged == [1, 2]\n"
                 "    assert result.pages == 1\n", line=5, path="tests/test_merge.py", message_contains="merged"),
     ]
+    # a weak name (`value`): the key only in a dict of the shape the application sends it in
+    _OPTIONS = ("### app/forms.py\nfrom app.models import ContentItem\n"
+                "def item_option(item: ContentItem) -> dict:\n"
+                "    return {'text': item.title, 'value': item.id}\n"
+                "def item_filter(item: ContentItem) -> dict:\n"
+                "    return {'model': 'ContentItem', 'field': 'id', 'value': item.id}\n"
+                "### tests/test_forms.py\nfrom app.forms import item_option\nfrom app.models import ContentItem\n")
+    INVALID += [Invalid(_OPTIONS + "def test_option(item):\n    assert item_option(item) == {'text': 'A', 'value': 3}\n",
+                        line=4, path="tests/test_forms.py", message_contains="'value': 3"),
+                Invalid(_OPTIONS + "def test_filter(client):\n"
+                        "    client.post('/search', json=[{'model': 'ContentItem', 'field': 'id', 'value': 3}])\n",
+                        line=4, path="tests/test_forms.py", message_contains="'value': 3")]
+    VALID += [Valid(_OPTIONS + "def test_filter(client):\n"
+                    "    client.post('/search', json=[{'model': 'Tag', 'field': 'id', 'value': 3}])\n"
+                    "    assert {'value': 3}\n",
+                    path="tests/test_forms.py")]
     VALID += [Valid(_SENT + "def test_pages(client, items):\n    assert merge(items).pages == 1\n"
                     "    assert client.post('/merge').json()['detail'] == {'pages': 3}\n", path="tests/test_merge.py")]
     VALID += [Valid(_BODIES + "def test_users(client, item):\n    client.get(f'/api/items/{item.id}')\n"
@@ -638,6 +665,7 @@ class TestIntKey(PyRule):
                                   f"{'literal' if literal else 'it makes up'} as the key `{name}`",
                                   layer="test", evidence=why)
         json_names = set(model.key_names) | set(model.json_names) | set(_payload_keys(ctx))
+        shapes = _payload_shapes(ctx)
         for entry in pf.of(cst.Dict):  # json={"content_id": 42} / {"content_id": "42"}
             d = entry.node
             assert isinstance(d, cst.Dict)
@@ -647,6 +675,10 @@ class TestIntKey(PyRule):
                         _is_int(el.value) or _int_collection(el.value)
                         or (string_value(el.value) or "x").strip().isdigit()):
                     name = string_value(el.key) or ""
+                    if name in shapes and name not in model.key_names and name not in model.json_names \
+                            and name not in task_keys and not any(_same_shape(_dict_keys(d), app, name)
+                                                                  for app in shapes[name]):
+                        continue  # `{"model": "Tag", "field": "id", "value": 1}`: not a dict the application sends
                     yield ctx.finding(self, el, ctx.symbol(entry.func), f"`{pf.code(el)}` sends an integer key",
                                       layer="test", evidence=_payload_keys(ctx).get(name, f"`{name}` holds the key")
                                       if name not in model.key_names and name not in model.json_names
@@ -1021,6 +1053,10 @@ def _statement_level(node: cst.CSTNode) -> bool:
 
 
 _GENERIC = {"id", "ids", "pk", "key", "uuid"}
+#: dict keys of every kind of pair (`{"text": p.name, "value": p.id}` of a select's options, `{"field": "id",
+#: "value": 1}` of a filter): a test's dict sends the key under one only when it has the shape of a dict the
+#: application sends it in (`_same_shape`)
+_WEAK = {"value", "values", "val", "data", "result", "item"}
 
 
 def _range_names(pf: ParsedFile, model: KeyModel) -> set[tuple[int, str]]:
@@ -1038,6 +1074,35 @@ def _range_names(pf: ParsedFile, model: KeyModel) -> set[tuple[int, str]]:
     return out
 
 
+def _dict_keys(d: cst.Dict) -> dict[str, str | None]:
+    """A dict literal's string keys -> the string each maps to (None: anything else)."""
+    return {k: string_value(el.value) for el in d.elements
+            if isinstance(el, cst.DictElement) and (k := string_value(el.key))}
+
+
+def _same_shape(test: dict[str, str | None], app: dict[str, str | None], name: str) -> bool:
+    """Has a test's dict the shape of an application's dict that sends the key under `name`: another key in
+    common, and no common key naming another string (`"model": "Entity"` is not `"model": "Project"`)?
+
+    Examples (the application sends `{"text": p.name, "value": p.id}` and `{"model": "Project", "field": "id",
+    "value": p.id}`): `{"text": "A", "value": 3}` and `{"model": "Project", "field": "id", "value": 3}` have its
+    shape; `{"model": "Entity", "field": "id", "value": 3}` and `{"value": 3}` have not."""
+    common = (test.keys() & app.keys()) - {name}
+    return bool(common) and all(test[k] == app[k] or test[k] is None or app[k] is None for k in common)
+
+
+def _payload_shapes(ctx: FileCtx) -> dict[str, list[dict[str, str | None]]]:
+    """For the weak payload keys (`_WEAK`): the application's dicts that send the key under them, as
+    `_dict_keys`; computed once per scan."""
+    cached = ctx.flow.cache.get("payload_shapes")
+    if isinstance(cached, dict):
+        return cached
+    _payload_keys(ctx)
+    out = ctx.flow.cache["payload_shapes"]
+    assert isinstance(out, dict)
+    return out
+
+
 def _payload_keys(ctx: FileCtx) -> dict[str, str]:
     """Names the application puts the key under in a dict it sends (`HTTPException(409, {"overlaps":
     exc.booking_ids})`, `return {"next": last.id}`): a test's `{"overlaps": [20]}` is the key. Specific names only
@@ -1046,6 +1111,7 @@ def _payload_keys(ctx: FileCtx) -> dict[str, str]:
     if isinstance(cached, dict):
         return cached
     out: dict[str, str] = {}
+    shapes: dict[str, list[dict[str, str | None]]] = {}
     seen: set[int] = set()
     for pf, _fi in ctx.flow.registry.by_id.values():
         if id(pf) in seen or pf.layer == "test":
@@ -1056,9 +1122,12 @@ def _payload_keys(ctx: FileCtx) -> dict[str, str]:
             assert isinstance(d, cst.Dict)
             for el in d.elements:
                 key = string_value(el.key) if isinstance(el, cst.DictElement) else None
-                if key and key.lower() not in _GENERIC and key not in out and isinstance(el, cst.DictElement) \
-                        and ctx.flow.key_of(pf, entry.func, el.value):
-                    out[key] = f"the application sends the key as `{key}` ({pf.where(el)})"
+                if key and key.lower() not in _GENERIC and (key not in out or key in shapes) \
+                        and isinstance(el, cst.DictElement) and ctx.flow.key_of(pf, entry.func, el.value):
+                    out.setdefault(key, f"the application sends the key as `{key}` ({pf.where(el)})")
+                    if key.lower() in _WEAK:
+                        shapes.setdefault(key, []).append(_dict_keys(d))
+    ctx.flow.cache["payload_shapes"] = shapes
     ctx.flow.cache["payload_keys"] = out
     return out
 
