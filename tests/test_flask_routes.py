@@ -168,3 +168,73 @@ def test_test_urls_of_a_blueprint_route_hard_code_the_key(uuid_findings: list[Fi
 def test_bigint_leaves_werkzeug_int_converters_alone(tmp_path: Path) -> None:
     metas = {m.code: m for m in catalogue()}
     assert not [f for f in _scan(tmp_path, "BIGINT") if f.code == "PY032" and holds_for(f, metas[f.code], "BIGINT")]
+
+
+RESTX_API = '''\
+from flask import Blueprint
+from flask_restx import Api
+
+from app.api.items import items_namespace
+from app.api.users import users_namespace
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+API_V1 = Api(api, version="v1")
+API_V1.add_namespace(items_namespace, "/contents")
+API_V1.add_namespace(users_namespace)
+'''
+
+RESTX_ITEMS = '''\
+from flask_restx import Namespace, Resource
+
+from app.models import ContentItem
+
+items_namespace = Namespace("items", description="content items")
+
+
+@items_namespace.route("/<item_id>")
+class Item(Resource):
+    def get(self, item_id):
+        return ContentItem.query.get_or_404(item_id).title
+'''
+
+RESTX_USERS = '''\
+from flask_restx import Namespace, Resource
+
+users_namespace = Namespace("users")
+
+
+@users_namespace.route("/<user_id>")
+class User(Resource):
+    def get(self, user_id):
+        return {"id": user_id}
+'''
+
+RESTX_TEST = '''\
+from app.models import ContentItem
+
+
+def test_item(client):
+    assert client.get("/api/v1/contents/3").status_code == 200
+    assert client.get("/api/v1/users/3").status_code == 200
+    assert client.get("/api/v1/items/3").status_code == 404
+    assert client.delete("/teams/1").status_code == 404
+'''
+
+
+def test_flask_restx_namespaces_take_their_api_s_and_blueprint_s_prefixes(tmp_path: Path) -> None:
+    """`Api(bp)` serves under the blueprint's url_prefix, `api.add_namespace(ns, "/contents")` at that path
+    (`Namespace("users")` alone at /users): the item route is /api/v1/contents/{item_id}. Before, it was
+    `/{item_id}` and every test URL ending in digits matched it (a real Flask app: 348 PY080 of which ~240 on
+    other resources)."""
+    tree = {"app/models.py": MODELS, "app/api/__init__.py": RESTX_API, "app/api/items.py": RESTX_ITEMS,
+            "app/api/users.py": RESTX_USERS, "tests/test_api.py": RESTX_TEST}
+    files = []
+    for rel, content in tree.items():
+        p = tmp_path / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(content, encoding="utf-8")
+        files.append(SourceFile(".", str(p), rel, "python"))
+    result = scan_python(files, CLOSURE, Config())
+    assert "/api/v1/contents/{item_id}" in {r.template for r in result.seeds.routes}, result.seeds.routes
+    urls = _at(list(result.findings), "tests/test_api.py", "PY080")
+    assert urls == {_line(RESTX_TEST, "/api/v1/contents/3")}

@@ -757,6 +757,9 @@ class Routers:
     #: the view function or class -> (HTTP method or "" for the class's own methods, rule template, router id)
     #: (`app.add_url_rule(rule, view_func=show)`, `api.add_resource(NodeResource, rule)`, `@blp.route(rule)`)
     views: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    #: Flask-RESTX / Flask-RESTPlus namespaces -> the path they take when added without one (`Namespace("pets")`:
+    #: /pets); `api.add_namespace(ns, "/animals")` gives another
+    ns_paths: dict[str, str] = field(default_factory=dict)
     #: all source texts, to find the value of a non-literal prefix (`settings.api_prefix`)
     texts: dict[str, str] = field(default_factory=dict)
     _constants: dict[str, str] = field(default_factory=dict)
@@ -784,8 +787,11 @@ class Routers:
     def resolve(self) -> None:
         for qnames, parent, prefix in self.pending:
             child = self.match(qnames)
+            if parent not in self.own:  # `Api(bp)`: the blueprint, by what the name was imported as
+                parent = self.match({parent}) or parent
             if child and child != parent:
-                self.parent[child] = (parent, prefix)
+                # `api.add_namespace(ns)` without a path: the namespace's own (`_NS_DEFAULT`)
+                self.parent[child] = (parent, self.ns_paths.get(child, "") if prefix == _NS_DEFAULT else prefix)
 
     def match(self, qnames: set[str]) -> str | None:
         for q in qnames:
@@ -806,6 +812,10 @@ class Routers:
         return out
 
 
+#: the prefix of `api.add_namespace(ns)` without a path: the namespace's own (Routers.ns_paths), once resolved
+_NS_DEFAULT = "\0namespace"
+
+
 def collect_routers(pf: ParsedFile, routers: Routers) -> None:
     """The file's routers, prefixes, include_router edges (`pending`, to resolve), views and dependencies, into
     `routers`. Only the file (and the texts, for a prefix's constant) decides them: they are read once per file
@@ -815,6 +825,7 @@ def collect_routers(pf: ParsedFile, routers: Routers) -> None:
         got = routers._read[pf] = Routers(texts=routers.texts, _constants=routers._constants)
         _read_routers(pf, got)
     routers.own.update(got.own)
+    routers.ns_paths.update(got.ns_paths)
     routers.views.update(got.views)
     routers.pending += got.pending
     routers.dependencies |= got.dependencies
@@ -831,8 +842,29 @@ def _read_routers(pf: ParsedFile, routers: Routers) -> None:
                                        packages=("flask", "flask_restful", "flask_smorest", "flask_restx"))
                      or callee_name(node.value).endswith("Router")):  # a team's router subclass (AdminAPIRouter)
             prefix = kwarg(node.value, "prefix") or kwarg(node.value, "url_prefix")
-            routers.own[f"{pf.modname}.{node.targets[0].target.value}"] = \
-                (string_value(prefix.value) or "") if prefix else ""
+            rid = f"{pf.modname}.{node.targets[0].target.value}"
+            routers.own[rid] = (string_value(prefix.value) or "") if prefix else ""
+            app = positional(node.value)
+            if app and isinstance(app[0].value, (cst.Name, cst.Attribute)) \
+                    and pf.resolves_to(node.value.func, "Api", packages=("flask_restful", "flask_restx",
+                                                                         "flask_restplus")):
+                # `Api(bp)`: its resources live under the blueprint's url_prefix
+                parent = next(iter(pf.qnames(app[0].value)), "")
+                if isinstance(app[0].value, cst.Name) and app[0].value.value not in pf.imports:
+                    parent = f"{pf.modname}.{app[0].value.value}"
+                routers.pending.append(({rid}, parent, ""))
+        elif entry.func is None and isinstance(node.value, cst.Call) and len(node.targets) == 1 \
+                and isinstance(node.targets[0].target, cst.Name) \
+                and pf.resolves_to(node.value.func, "Namespace", packages=("flask_restx", "flask_restplus")):
+            # `ns = Namespace("pets", path="/animals")`: served at its path, `/pets` by default (when an API adds
+            # it without a path of its own)
+            rid = f"{pf.modname}.{node.targets[0].target.value}"
+            args = positional(node.value)
+            name = string_value(args[0].value) if args else None
+            path = kwarg(node.value, "path")
+            routers.own[rid] = ""
+            routers.ns_paths[rid] = (string_value(path.value) or "") if path is not None else \
+                f"/{name}" if name else ""
     for entry in pf.of(cst.Call):
         call = entry.node
         assert isinstance(call, cst.Call)
@@ -840,13 +872,14 @@ def _read_routers(pf: ParsedFile, routers: Routers) -> None:
                 and isinstance(call.func.value, cst.Name):
             _collect_view(pf, routers, call, call.func.attr.value, call.func.value.value)
         elif isinstance(call.func, cst.Attribute) \
-                and call.func.attr.value in ("include_router", "register_blueprint") \
+                and call.func.attr.value in ("include_router", "register_blueprint", "add_namespace") \
                 and isinstance(call.func.value, cst.Name):
             args = positional(call)
             if not args:
                 continue
-            prefix_arg = kwarg(call, "prefix") or kwarg(call, "url_prefix")
-            inc_prefix = ""
+            prefix_arg = kwarg(call, "prefix") or kwarg(call, "url_prefix") or kwarg(call, "path") or (
+                args[1] if call.func.attr.value == "add_namespace" and len(args) > 1 else None)
+            inc_prefix = _NS_DEFAULT if call.func.attr.value == "add_namespace" else ""
             if prefix_arg is not None:
                 literal = string_value(prefix_arg.value)
                 dotted = _dotted_name(prefix_arg.value)
