@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from analyzer.rules.python._examples import CLOSURE
+
 from analyzer.config import Config
 from analyzer.models import Finding, SourceFile
 from analyzer.python import scan_python
-from analyzer.rules.python._examples import CLOSURE
 
 MODELS = '''\
 from sqlalchemy import ForeignKey, Integer, String

@@ -861,9 +861,9 @@ def _read_routers(pf: ParsedFile, routers: Routers) -> None:
             rid = f"{pf.modname}.{node.targets[0].target.value}"
             args = positional(node.value)
             name = string_value(args[0].value) if args else None
-            path = kwarg(node.value, "path")
+            path_arg = kwarg(node.value, "path")
             routers.own[rid] = ""
-            routers.ns_paths[rid] = (string_value(path.value) or "") if path is not None else \
+            routers.ns_paths[rid] = (string_value(path_arg.value) or "") if path_arg is not None else \
                 f"/{name}" if name else ""
     for entry in pf.of(cst.Call):
         call = entry.node
