@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from analyzer.models import SourceFile
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -31,6 +33,12 @@ def write_tree(root: Path, files: dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     return root
+
+
+def python_sources(root: Path, files: dict[str, str]) -> list[SourceFile]:
+    """`write_tree`, and each file as the scan's `SourceFile` (root ".", language python): for `scan_python`."""
+    write_tree(root, files)
+    return [SourceFile(".", str(root / rel), rel, "python") for rel in files]
 
 
 def node_modules() -> Path | None:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from analyzer.rules.python._examples import CLOSURE, MODELS
+from helpers import python_sources
 
 from analyzer.config import Config
 from analyzer.models import Closure, Finding, SourceFile, Target, holds_for
@@ -228,13 +229,7 @@ def test_flask_restx_namespaces_take_their_api_s_and_blueprint_s_prefixes(tmp_pa
     other resources)."""
     tree = {"app/models.py": MODELS, "app/api/__init__.py": RESTX_API, "app/api/items.py": RESTX_ITEMS,
             "app/api/users.py": RESTX_USERS, "tests/test_api.py": RESTX_TEST}
-    files = []
-    for rel, content in tree.items():
-        p = tmp_path / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(content, encoding="utf-8")
-        files.append(SourceFile(".", str(p), rel, "python"))
-    result = scan_python(files, CLOSURE, Config())
+    result = scan_python(python_sources(tmp_path, tree), CLOSURE, Config())
     assert "/api/v1/contents/{item_id}" in {r.template for r in result.seeds.routes}, result.seeds.routes
     urls = _at(list(result.findings), "tests/test_api.py", "PY080")
     assert urls == {_line(RESTX_TEST, "/api/v1/contents/3")}

@@ -12,25 +12,14 @@ from dataclasses import replace
 from pathlib import Path
 
 from analyzer.rules.python._examples import CLOSURE
+from analyzer.rules.python._examples import MODELS as BASE_MODELS
+from helpers import python_sources
 
 from analyzer.config import Config
-from analyzer.models import Finding, SourceFile
+from analyzer.models import Finding
 from analyzer.python import scan_python
 
-MODELS = '''\
-from sqlalchemy import ForeignKey, Integer, String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class ContentItem(Base):
-    __tablename__ = "content_items"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    title: Mapped[str] = mapped_column(String(200))
-
+MODELS = BASE_MODELS + '''
 
 class ContentItemKind(Base):
     __tablename__ = "content_item_kinds"
@@ -69,12 +58,7 @@ SCHEMA_KEYS = (("content_items", ("id",)), ("content_item_kinds", ("id",)), ("co
 
 def _scan(tmp_path: Path) -> tuple[list[Finding], dict[str, str]]:
     tree = {"app/models.py": MODELS, "app/schemas.py": SCHEMAS}
-    files = []
-    for rel, content in tree.items():
-        p = tmp_path / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(content, encoding="utf-8")
-        files.append(SourceFile(".", str(p), rel, "python"))
+    files = python_sources(tmp_path, tree)
     return list(scan_python(files, replace(CLOSURE, schema_keys=SCHEMA_KEYS), Config()).findings), tree
 
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from analyzer.rules.python._examples import CLOSURE, MODELS
+from helpers import python_sources
 
 from analyzer.config import Config
-from analyzer.models import Finding, SourceFile
+from analyzer.models import Finding
 from analyzer.python import scan_python
 
 SHARED = '''\
@@ -95,13 +96,7 @@ def read_organization(organization_id: PrimaryKey, db_session=None):
 
 
 def _scan(tmp_path: Path, tree: dict[str, str]) -> list[Finding]:
-    files = []
-    for rel, content in tree.items():
-        p = tmp_path / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(content, encoding="utf-8")
-        files.append(SourceFile(".", str(p), rel, "python"))
-    return list(scan_python(files, CLOSURE, Config()).findings)
+    return list(scan_python(python_sources(tmp_path, tree), CLOSURE, Config()).findings)
 
 
 def _at(findings: list[Finding], tree: dict[str, str], path: str, needle: str) -> list[Finding]:
