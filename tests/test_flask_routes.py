@@ -233,3 +233,22 @@ def test_flask_restx_namespaces_take_their_api_s_and_blueprint_s_prefixes(tmp_pa
     assert "/api/v1/contents/{item_id}" in {r.template for r in result.seeds.routes}, result.seeds.routes
     urls = _at(list(result.findings), "tests/test_api.py", "PY080")
     assert urls == {_line(RESTX_TEST, "/api/v1/contents/3")}
+
+
+def test_a_project_api_subclass_registering_resources_its_own_way(tmp_path: Path) -> None:
+    """`class ApiExt(Api)` with `add_org_resource(resource, *urls)` wrapping add_resource (a real Flask BI tool):
+    the rules it registers are routes like add_resource's."""
+    api = ("from flask_restful import Api\n\nfrom app.resources import ItemResource\n\n\n"
+           "class ApiExt(Api):\n    def add_org_resource(self, resource, *urls, **kwargs):\n"
+           "        return self.add_resource(resource, *urls, **kwargs)\n\n\n"
+           "api = ApiExt()\napi.add_org_resource(ItemResource, '/api/items/<item_id>', endpoint='item')\n")
+    resources = ("from flask_restful import Resource\n\nfrom app.models import ContentItem\n\n\n"
+                 "class ItemResource(Resource):\n    def get(self, item_id):\n"
+                 "        return ContentItem.query.get_or_404(item_id).title\n")
+    test = ("from app.models import ContentItem\n\n\ndef test_item(client):\n"
+            "    assert client.get('/api/items/3').status_code == 200\n"
+            "    assert client.get('/api/users/3').status_code == 200\n")
+    tree = {"app/models.py": MODELS, "app/api.py": api, "app/resources.py": resources, "tests/test_items.py": test}
+    result = scan_python(python_sources(tmp_path, tree), CLOSURE, Config())
+    assert "/api/items/{item_id}" in {r.template for r in result.seeds.routes}
+    assert _at(list(result.findings), "tests/test_items.py", "PY080") == {_line(test, "/api/items/3")}

@@ -155,9 +155,9 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config, prog
     _tick("prefilter", t0)
     for _round in range(MAX_ROUNDS):
         stats["rounds"] += 1
-        # (the files wiring routers together: their prefixes make the routes' templates)
+        # (the files wiring routers together or registering views: they make the routes' templates)
         words = frozenset(model.candidate_words() | {"include_router", "register_blueprint", "add_namespace",
-                                                     "table=True"} | names.words)
+                                                     "add_resource", "add_url_rule", "table=True"} | names.words)
         every_word |= words
         new = 0
         todo: list[tuple[SourceFile, str]] = []  # this round's candidates, parsed together (on both cores)

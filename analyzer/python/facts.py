@@ -812,6 +812,8 @@ class Routers:
         return out
 
 
+#: a Flask-RESTful Api subclass's own registration method, taking (resource, *rules) as add_resource does
+_ADD_RESOURCE = re.compile(r"add_\w+_resource")
 #: the prefix of `api.add_namespace(ns)` without a path: the namespace's own (Routers.ns_paths), once resolved
 _NS_DEFAULT = "\0namespace"
 
@@ -868,9 +870,11 @@ def _read_routers(pf: ParsedFile, routers: Routers) -> None:
     for entry in pf.of(cst.Call):
         call = entry.node
         assert isinstance(call, cst.Call)
-        if isinstance(call.func, cst.Attribute) and call.func.attr.value in ("add_url_rule", "add_resource") \
-                and isinstance(call.func.value, cst.Name):
-            _collect_view(pf, routers, call, call.func.attr.value, call.func.value.value)
+        if isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Name) and (
+                call.func.attr.value in ("add_url_rule", "add_resource") or _ADD_RESOURCE.fullmatch(call.func.attr.value)):
+            # (a project's Api subclass wraps add_resource: `api.add_org_resource(AlertResource, "/api/alerts/<id>")`)
+            how = "add_url_rule" if call.func.attr.value == "add_url_rule" else "add_resource"
+            _collect_view(pf, routers, call, how, call.func.value.value)
         elif isinstance(call.func, cst.Attribute) \
                 and call.func.attr.value in ("include_router", "register_blueprint", "add_namespace") \
                 and isinstance(call.func.value, cst.Name):
