@@ -16,6 +16,9 @@ from analyzer.typescript.flow.syntax import TypeRef, object_pairs, pair_value
 from analyzer.typescript.index import FileIndex, Func, callee_name
 
 _PATHISH = re.compile(r"^(https?://[^/]*)?/")
+#: a leading expression that is the page's own origin: the path after it starts at the site's root (a link
+#: to a page, `${window.location.origin}/queries/${id}`, is not `/api/queries/{id}` with a base URL left out)
+_ORIGIN = re.compile(r"(?:(?:window|document|globalThis|self)\.)?location\.origin")
 _QUERY_SLOT = re.compile(r"[?&]([A-Za-z_][\w.-]*)=$")
 #: URL segments that say nothing about the resource (`/api/v1/projects/{id}`)
 _GENERIC_SEGMENTS = frozenset({"api", "apis", "v1", "v2", "v3", "v4", "rest", "internal", "public"})
@@ -274,9 +277,12 @@ class Routes(KeyExprs):
         template (with at least one literal segment in common); None when it does not."""
         rsegs = _route_segments(route.template)
         usegs = segs
+        rooted = False
         if usegs and not isinstance(usegs[0], str) and len(usegs) > 1:
+            lead = usegs[0].text
+            rooted = lead is not None and _ORIGIN.fullmatch(lead.decode("utf-8", "replace")) is not None
             usegs = usegs[1:]  # `${API}/contents/${id}`: a leading expression is the base URL
-        if len(usegs) > len(rsegs) or not usegs:
+        if len(usegs) > len(rsegs) or not usegs or rooted and len(usegs) != len(rsegs):
             return None
         omitted = rsegs[: len(rsegs) - len(usegs)]
         if any(r.startswith("{") for r in omitted):
