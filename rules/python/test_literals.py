@@ -1094,11 +1094,12 @@ def _same_shape(test: dict[str, str | None], app: dict[str, str | None], name: s
 def _payload_shapes(ctx: FileCtx) -> dict[str, list[dict[str, str | None]]]:
     """For the weak payload keys (`_WEAK`): the application's dicts that send the key under them, as
     `_dict_keys`; computed once per scan."""
-    cached = ctx.flow.cache.get("payload_shapes")
-    if isinstance(cached, dict):
-        return cached
     _payload_keys(ctx)
-    out = ctx.flow.cache["payload_shapes"]
+    out = ctx.flow.cache.get("payload_shapes")
+    if not isinstance(out, dict):  # (the names cached without their shapes: read both again)
+        ctx.flow.cache.pop("payload_keys", None)
+        _payload_keys(ctx)
+        out = ctx.flow.cache["payload_shapes"]
     assert isinstance(out, dict)
     return out
 
