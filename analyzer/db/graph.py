@@ -149,7 +149,7 @@ def infer_references(snapshot: SchemaSnapshot, config: Config | None = None) -> 
         for col in table.columns:
             if col.name in declared:
                 continue
-            if table.primary_key == (col.name,) and col.name.lower() in ("id", f"{_table_singular(table.name)}_id"):
+            if table.primary_key == (col.name,) and _own_key(table, col):
                 continue  # a table's own key refers to nothing
             if col.name in aliases and f"{table.name}.{col.name}" not in stated:
                 # the team says this name carries the key: resolved against the targets in compute_closure
@@ -229,6 +229,17 @@ def _infer_one(idx: _Index, table: Table, col: Column, cfg: Config) -> tuple[str
             continue
         return (t.name, pk.name, conf, f"{why}, {col.type} matches {t.name}.{pk.name} {pk.type}, no FK declared")
     return None
+
+
+def _own_key(table: Table, col: Column) -> bool:
+    """Is the table's single-column primary key `col` its own surrogate: `id`, named after the table (`users.user_id`,
+    `sys_menu.menu_id`: a prefix aside), or auto-increment? A 1:1 table's key holding another table's ids (no
+    FK declared, no sequence of its own) is none of these."""
+    lowered = col.name.lower()
+    singular = _table_singular(table.name).lower()
+    if lowered in ("id", f"{singular}_id"):
+        return True
+    return col.identity or lowered.endswith("_id") and len(lowered) > 3 and singular.endswith("_" + lowered[:-3])
 
 
 def _discriminator(lowered: str, names: dict[str, Column]) -> Column | None:
