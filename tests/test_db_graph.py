@@ -198,10 +198,10 @@ def test_html_is_escaped() -> None:
 
 
 def test_a_tables_own_surrogate_key_beside_a_type_column_is_no_polymorphic_reference() -> None:
-    """`sys_menu.menu_id` (its auto-increment key) beside `menu_type` ('M', 'C', 'F': a menu's kind) in a
-    prefixed schema (a real admin system: sys_menu, sys_notice, sys_config, sys_dict_type ...) read as a
-    polymorphic pair, so every table's key `may reference sys_user.user_id`. A table's own single-column key,
-    auto-increment or named after the table (prefix aside), refers to nothing; a real pair still does."""
+    """`sys_menu.menu_id` (its own key) beside `menu_type` ('M', 'C', 'F': a menu's kind) in a prefixed schema (a
+    real admin system: sys_menu, sys_notice, sys_config ...) read as a polymorphic pair, so every table's key
+    `may reference sys_user.user_id`. A table's own single-column key, named after the table (prefix aside),
+    refers to nothing; a real pair still does, and a 1:1 table's key is no key of its own."""
     def surrogate(name: str, key: str, *cols: str) -> Table:
         return Table(name, (Column(key, "BIGINT", identity=True), *(Column(c, "TEXT" if c.endswith("_type")
                                                                            else "BIGINT") for c in cols)),
@@ -211,7 +211,6 @@ def test_a_tables_own_surrogate_key_beside_a_type_column_is_no_polymorphic_refer
         surrogate("sys_user", "user_id", "dept_id"),
         surrogate("sys_menu", "menu_id", "menu_type", "parent_id"),
         surrogate("sys_notice", "notice_id", "notice_type"),
-        surrogate("sys_dict_type", "dict_id", "dict_type"),
         Table("sys_notice_kind", (Column("kind_id", "BIGINT"), Column("kind_type", "TEXT")), primary_key=("kind_id",)),
         surrogate("sys_file_acl", "acl_id", "subject_type", "subject_id"),
         # a 1:1 table keyed by the user's id (no FK declared, no sequence of its own): still the key
@@ -220,8 +219,7 @@ def test_a_tables_own_surrogate_key_beside_a_type_column_is_no_polymorphic_refer
     c = db.compute_closure(snap, (Target("sys_user", "user_id"),), Config())
     sources = {r.source for r in c.references}
     assert "sys_menu.menu_id" not in sources and "sys_notice.notice_id" not in sources
-    assert "sys_dict_type.dict_id" not in sources  # auto-increment: its own key
-    assert "sys_notice_kind.kind_id" not in sources  # named after its table, prefix aside: its own key
+    assert "sys_notice_kind.kind_id" not in sources  # not auto-increment, but named after its table
     assert "sys_file_acl.subject_id" in sources  # subject_type + subject_id: a real pair
     profile = snap.table("sys_user_profile")
     assert profile is not None and not graph._own_key(profile, profile.columns[0])  # the user's id, not its own

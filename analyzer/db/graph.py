@@ -232,14 +232,15 @@ def _infer_one(idx: _Index, table: Table, col: Column, cfg: Config) -> tuple[str
 
 
 def _own_key(table: Table, col: Column) -> bool:
-    """Is the table's single-column primary key `col` its own surrogate: `id`, named after the table (`users.user_id`,
-    `sys_menu.menu_id`: a prefix aside), or auto-increment? A 1:1 table's key holding another table's ids (no
-    FK declared, no sequence of its own) is none of these."""
+    """Is the table's single-column primary key `col` its own: `id`, or named after the table (`users.user_id`,
+    `sys_menu.menu_id`: a prefix aside)? A 1:1 table's key holding another table's ids (`token_store.run_id`,
+    `user_profile.user_id`) is not. (Not "auto-increment": a model's single integer key reads as one whether or
+    not it is a 1:1 table's.)"""
     lowered = col.name.lower()
     singular = _table_singular(table.name).lower()
     if lowered in ("id", f"{singular}_id"):
         return True
-    return col.identity or lowered.endswith("_id") and len(lowered) > 3 and singular.endswith("_" + lowered[:-3])
+    return lowered.endswith("_id") and len(lowered) > 3 and singular.endswith("_" + lowered[:-3])
 
 
 def _discriminator(lowered: str, names: dict[str, Column]) -> Column | None:
