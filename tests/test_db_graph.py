@@ -223,3 +223,23 @@ def test_a_tables_own_surrogate_key_beside_a_type_column_is_no_polymorphic_refer
     assert "sys_file_acl.subject_id" in sources  # subject_type + subject_id: a real pair
     profile = snap.table("sys_user_profile")
     assert profile is not None and not graph._own_key(profile, profile.columns[0])  # the user's id, not its own
+
+
+def test_a_namespace_prefix_most_tables_share_is_set_aside_when_a_column_names_a_table() -> None:
+    """`user_id` names `sys_user` in a schema of sys_* tables (a real admin framework: no FK declared, keys `id`):
+    with the prefix the stem only partly matched and the reference was too weak to count, so every user_id
+    column of its other tables was left out of the closure."""
+    def entity(name: str, *cols: str) -> Table:
+        return Table(name, (Column("id", "BIGINT", identity=True), *(Column(c, "BIGINT") for c in cols)),
+                     primary_key=("id",), rows=100)
+
+    snap = SchemaSnapshot("postgresql", (
+        entity("sys_user", "dept_id"), entity("sys_role"), entity("sys_dept"), entity("sys_user_role", "user_id",
+                                                                                     "role_id"),
+        entity("gen_table"),
+    ))
+    assert graph._schema_prefixes(snap) == {"sys"}
+    c = db.compute_closure(snap, (Target("sys_user", "id"),), Config())
+    assert {x.qualified for x in c.columns} == {"sys_user.id", "sys_user_role.user_id"}
+    # two tables of six sharing a first word: no namespace (`content_items`, `content_versions` name entities)
+    assert graph._schema_prefixes(SNAP) == set()

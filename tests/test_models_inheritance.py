@@ -1083,3 +1083,44 @@ class CaseCost(Base):
 '''})
     assert sorted(t.name for t in snap.tables) == ["case", "case_cost"]
     assert not snap.notes
+
+
+def test_an_annotated_key_alias_chosen_by_a_setting(tmp_path: Path) -> None:
+    """`id_key = Annotated[int, mapped_column(BigInteger, primary_key=True) if MODE == "autoincrement" else
+    mapped_column(BigInteger, primary_key=True, autoincrement=False)]` (a real FastAPI admin framework: the key
+    autoincrements or takes snowflake ids by a setting). Read as no column call, it left every table without a
+    primary key, so no target could be asked for."""
+    snap = _read(tmp_path, {"app/model.py": '''
+from typing import Annotated
+
+from sqlalchemy import BigInteger, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+MODE = "autoincrement"
+
+id_key = Annotated[
+    int,
+    mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    if MODE == "autoincrement"
+    else mapped_column(BigInteger, primary_key=True, autoincrement=False),
+]
+
+
+class Base(DeclarativeBase):
+    pass
+''', "app/user.py": '''
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.model import Base, id_key
+
+
+class User(Base):
+    __tablename__ = "sys_user"
+
+    id: Mapped[id_key] = mapped_column(init=False)
+    username: Mapped[str] = mapped_column(String(64))
+'''})
+    user = snap.table("sys_user")
+    assert user is not None and user.primary_key == ("id",)
+    assert [(c.name, c.type) for c in user.columns] == [("id", "BIGINT"), ("username", "VARCHAR(64)")]

@@ -1112,9 +1112,19 @@ class _Mapper:
                 node = found.assigns[orig]
         if isinstance(node, ast.Subscript) and _short(node.value) == "Annotated":
             args = _subscript_args(node)
-            call = next((a for a in args[1:] if isinstance(a, ast.Call) and _short(a.func) == "mapped_column"), None)
+            call = next((c for a in args[1:] if (c := _mapped_column_of(a)) is not None), None)
             return args[0], call
         return inner, None
+
+
+def _mapped_column_of(node: ast.expr) -> ast.Call | None:
+    """`mapped_column(...)` in an Annotated alias; of `mapped_column(A) if setting else mapped_column(B)` (a primary
+    key by a deployment setting: autoincrement or snowflake ids) the first, when both are one."""
+    if isinstance(node, ast.Call) and _short(node.func) == "mapped_column":
+        return node
+    if isinstance(node, ast.IfExp) and _mapped_column_of(node.orelse) is not None:
+        return _mapped_column_of(node.body)
+    return None
 
 def _table_args(args: ast.expr | ast.FunctionDef, build: _TableBuild) -> None:
     if isinstance(args, ast.FunctionDef):
