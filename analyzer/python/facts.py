@@ -35,11 +35,27 @@ def flask_template(path: str) -> str:
     return FLASK_RULE.sub(lambda m: f"{{{m.group(3)}:{m.group(1)}}}" if m.group(1) else f"{{{m.group(3)}}}", path)
 
 
+#: a character a plain string literal (`string_value`) holds none of: anything but a tab, a newline and printable
+#: ASCII other than the backslash (no escape, no CR, which the tokenizer turns into LF, no NUL, no surrogate,
+#: which `compile` refuses)
+_NOT_PLAIN = re.compile(r"[^\t\n\x20-\x5b\x5d-\x7e]")
+
+
 def string_value(node: cst.BaseExpression | None) -> str | None:
+    """The text of a string literal, None for anything else (bytes, an f-string).
+
+    A literal with no prefix, only plain characters (`_NOT_PLAIN`) and no quote of its kind between its quotes
+    (nor a newline between single ones) is one string token: its text between the quotes, which is what
+    `ast.literal_eval` (LibCST's `evaluated_value`) gives it, without the `compile` that costs. Any other
+    literal's value is kept per text: the same texts come back tens of thousands of times."""
     if type(node) is cst.SimpleString:
-        # (a literal's value is `ast.literal_eval` of its text, which compiles it: the same texts come back
-        # tens of thousands of times, the answer is kept per text)
         text = node.value
+        quote = text[0]
+        if quote in "\"'" and _NOT_PLAIN.search(text) is None:
+            triple = len(text) >= 6 and text[1] == text[2] == quote
+            body = text[3:-3] if triple else text[1:-1]
+            if quote not in body and (triple or "\n" not in body):
+                return body
         if text in _STRINGS:
             return _STRINGS[text]
         value = node.evaluated_value

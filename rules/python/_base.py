@@ -270,26 +270,7 @@ def find_all(node: cst.CSTNode, kind: type) -> list[cst.CSTNode]:
     return find(node, kind)
 
 
-#: a character a plain string literal (`string_value`) holds none of: anything but a tab, a newline and printable
-#: ASCII other than the backslash (no escape, no CR, which the tokenizer turns into LF, no NUL, no surrogate,
-#: which `compile` refuses)
-_NOT_PLAIN = re.compile(r"[^\t\n\x20-\x5b\x5d-\x7e]")
-
-
-def string_value(node: cst.BaseExpression | None) -> str | None:
-    """`facts.string_value`: the text of a string literal, None for anything else (bytes, an f-string).
-
-    A literal with no prefix, only plain characters (`_NOT_PLAIN`) and no quote of its kind between its quotes
-    (nor a newline between single ones) is one string token: its text between the quotes, which is what
-    `ast.literal_eval` (LibCST's `evaluated_value`) gives it. That costs a `compile` per string, and the rules
-    ask it of tens of thousands of literals on a large project. Anything else goes the slow way."""
-    if isinstance(node, cst.SimpleString):
-        value = node.value
-        quote = value[0]
-        if quote in "\"'" and _NOT_PLAIN.search(value) is None:
-            triple = len(value) >= 6 and value[1] == value[2] == quote
-            body = value[3:-3] if triple else value[1:-1]
-            if quote not in body and (triple or "\n" not in body):
-                return body
-    return facts.string_value(node)
+#: the rules' name for it: the text of a string literal, None for anything else (plain literals read without a
+#: compile; see there)
+string_value = facts.string_value
 
