@@ -135,6 +135,45 @@ def test_a_bare_ampersand_in_jsx_text_is_no_syntax_error(tmp_path: Path) -> None
     assert parse(Source("export const X = () => <p>Terms & {(</p>;\n"), True).root_node.has_error
 
 
+#: styled-components / emotion with an object type argument: valid TSX that tree-sitter-typescript 0.23.2
+#: reads with an assumed `!` (tree-sitter-typescript#341); real front ends hold hundreds of these, and each
+#: file was reported skipped, the rows of the type argument losing their edits
+STYLED_CARD = (
+    "import styled from '@emotion/styled';\n"
+    "import { useContent } from '../hooks/useContent';\n"
+    "const Wrapper = styled.div<{ compact?: boolean; width: number }>`\n"
+    "  padding: ${({ compact }) => (compact ? 4 : 16)}px;\n"
+    "  &:hover { opacity: 0.8; }\n"
+    "`;\n"
+    "const Badge = styled.span<{ contentId: number }>`font-weight: bold;`;\n"
+    "export function ContentCard({ contentId, width }: { contentId: number; width: number }) {\n"
+    "  const { data } = useContent(contentId);\n"
+    "  return <Wrapper width={width}><Badge contentId={contentId}>{data?.title} & more</Badge></Wrapper>;\n"
+    "}\n"
+)
+
+
+def test_a_typed_tagged_template_is_no_syntax_error(tmp_path: Path) -> None:
+    from analyzer.typescript.parsing import Source, first_error, parse, parser_for
+
+    assert parser_for(True).parse(STYLED_CARD.encode()).root_node.has_error  # the grammar's own reading
+    got = scan_sources({**APP, "src/pages/Card.tsx": STYLED_CARD}, SEEDS, Config(), tmp=tmp_path)
+    assert all(isinstance(o, Ok) for o in got.outcomes)
+    card = {(f.code, f.span.line, f.symbol): [e.text for e in f.edits]
+            for f in got.findings if f.path == "src/pages/Card.tsx"}
+    assert card[("TS001", 7, "Badge.contentId")] == ["string"]  # inside the type argument, with its edit
+    assert card[("TS001", 8, "props.contentId")] == ["string"]
+    assert not [k for k in card if k[1] == 3]  # width, compact: no key
+    # a real error next to a typed template stays an error, found where it is
+    broken = STYLED_CARD.replace("  return <Wrapper", "  return <Wrapper {(")
+    err = first_error(parse(Source(broken), True), Source(broken))
+    assert err is not None and err[0] >= 8
+    # the same `!` in a .ts file (kysely's sql<{ n: number }>`...`)
+    kysely = "const q = sql<{ n: number }>`select count(*) as n from t`;\nexport const x = f<{ a: string }, B>`y`;\n"
+    assert first_error(parse(Source(kysely), False), Source(kysely)) is None
+    assert first_error(parse(Source("const q = sql<{ n: number }>`x` +;\n"), False), Source("")) is not None
+
+
 def test_offsets_are_characters_and_crlf_is_kept(tmp_path: Path) -> None:
     text = "// é ü 中文\r\ninterface ContentItem {\r\n  id: number; // ü\r\n}\r\n"
     result = scan_sources({"src/t.ts": text}, SEEDS, Config(), tmp=tmp_path)

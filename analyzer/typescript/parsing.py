@@ -107,9 +107,22 @@ def parse(source: Source, tsx: bool) -> ts.Tree:
     those of the file (one byte for one byte); only the tree is built from the masked copy, and only when
     it comes out clean: otherwise the first tree and its syntax error stand."""
     tree = parser_for(tsx).parse(source.data)
-    if tsx and tree.root_node.has_error and b"&" in source.data:
+    if tsx and b"&" in source.data and has_syntax_error(tree):
         return _without_bare_ampersands(tree, source.data) or tree
     return tree
+
+
+def has_syntax_error(tree: ts.Tree) -> bool:
+    """Whether the tree holds an ERROR or a MISSING node other than a typed tagged template's `!`."""
+    if not tree.root_node.has_error:
+        return False
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            return True
+        stack.extend(_errors_below(node))
+    return False
 
 
 #: JSX nodes whose end can be where JSX text resumes (the grammar's text token ends before an `&`)
@@ -149,13 +162,39 @@ def _without_bare_ampersands(tree: ts.Tree, data: bytes) -> ts.Tree | None:
         for at in found:
             masked[at] = 0x20
         tree = parser_for(True).parse(bytes(masked))
-        if not tree.root_node.has_error:
+        if not has_syntax_error(tree):
             return tree
     return None
 
 
+def typed_template_bang(node: ts.Node) -> bool:
+    """A MISSING `!` the grammar assumes in a tagged template with an object type argument, such as
+    `styled.div<{ height: number }>` followed by a template literal (styled-components, emotion, kysely's
+    `sql<{ n: number }>`): valid TypeScript (2.9 on) that tree-sitter-typescript 0.23.2 reads as
+    `(f<{...}>!)` called with the template: an instantiation_expression wrapped in a non_null_expression
+    whose `!` is missing (tree-sitter-typescript#341).
+    Every other node of that reading is right (the type argument, the template and its substitutions), so
+    that assumed token is no syntax error: the file is not skipped and the rows keep their edits."""
+    if not (node.is_missing and node.type == "!"):
+        return False
+    wrap = node.parent
+    if wrap is None or wrap.type != "non_null_expression" or wrap.named_child_count != 1:
+        return False
+    inner, call = wrap.named_children[0], wrap.parent
+    if inner.type != "instantiation_expression" or call is None or call.type != "call_expression":
+        return False
+    args = call.child_by_field_name("arguments")
+    return args is not None and args.type == "template_string" and call.child_by_field_name("function") == wrap
+
+
+def _errors_below(node: ts.Node) -> list[ts.Node]:
+    """The children that hold or are an ERROR or a MISSING node, less the typed-template `!`s."""
+    return [c for c in node.children if (c.has_error or c.is_missing) and not typed_template_bang(c)]
+
+
 def first_error(tree: ts.Tree, source: Source) -> tuple[int, int] | None:
-    """(line, column) of the first ERROR or MISSING node, 1-based; None when the tree is clean."""
+    """(line, column) of the first ERROR or MISSING node, 1-based; None when the tree is clean (a typed
+    tagged template's assumed `!` is not counted: `typed_template_bang`)."""
     root = tree.root_node
     if not root.has_error:
         return None
@@ -164,8 +203,8 @@ def first_error(tree: ts.Tree, source: Source) -> tuple[int, int] | None:
         node = stack.pop()
         if node.is_error or node.is_missing:
             return source.line_col(source.char(node.start_byte))
-        stack.extend(reversed([c for c in node.children if c.has_error or c.is_missing]))
-    return source.line_col(0)
+        stack.extend(reversed(_errors_below(node)))
+    return None
 
 
 def error_lines(tree: ts.Tree) -> set[int]:
@@ -188,7 +227,7 @@ def error_and_missing_lines(tree: ts.Tree) -> tuple[set[int], set[int]]:
         if node.is_missing:
             missing.add(node.start_point[0])
             continue
-        stack.extend(c for c in node.children if c.has_error or c.is_missing)
+        stack.extend(_errors_below(node))
     return rows, missing - rows
 
 
