@@ -252,3 +252,114 @@ def test_a_project_api_subclass_registering_resources_its_own_way(tmp_path: Path
     result = scan_python(python_sources(tmp_path, tree), CLOSURE, Config())
     assert "/api/items/{item_id}" in {r.template for r in result.seeds.routes}
     assert _at(list(result.findings), "tests/test_items.py", "PY080") == {_line(test, "/api/items/3")}
+
+
+WRAPPED_VIEWS = '''\
+from flask import Blueprint
+from flask.views import MethodView
+
+from app.models import ContentItem, User
+
+bp = Blueprint("contents", __name__, url_prefix="/contents")
+
+
+def register_view(bp_or_app, routes, view_func, *args, **kwargs):
+    for route in routes:
+        bp_or_app.add_url_rule(route, view_func=view_func, *args, **kwargs)
+
+
+class ContentView(MethodView):
+    def get(self, content_id: int, slug: str | None = None):
+        return ContentItem.query.get_or_404(content_id).title
+
+
+class PageView(MethodView):
+    def get(self, page: int):
+        return ContentItem.query.paginate(page=page).items
+
+
+class MemberView(MethodView):
+    def get(self, user_id: int):
+        return User.query.get_or_404(user_id).id
+
+
+register_view(
+    bp,
+    routes=[
+        "/<int:content_id>",
+        "/<int:content_id>-<slug>",
+    ],
+    view_func=ContentView.as_view("content"),
+)
+register_view(bp, routes=["/page/<int:page>"], view_func=PageView.as_view("pages"))
+register_view(bp, routes=["/members/<int:user_id>"], view_func=MemberView.as_view("member"))
+'''
+
+WRAPPED_TESTS = '''\
+def test_views(client):
+    assert client.get("/contents/7").status_code == 200
+    assert client.get("/contents/page/2").status_code == 200
+    assert client.get("/contents/members/3").status_code == 200
+'''
+
+
+def test_a_project_helper_registering_views_with_a_list_of_rules(tmp_path: Path) -> None:
+    """`register_view(bp, routes=[...], view_func=View.as_view("x"))`, a project's helper looping over
+    `add_url_rule` (a real Flask forum registers every view so, 40 `<int:...>` rules): the rules it is given are
+    the view's, so `<int:content_id>` is PY032 and `content_id: int` a route parameter (PY030). Before, neither
+    was: the parameter was a plain function's (PY050). Distractors: a page number, another table's id (and no
+    test URL of theirs is the key's)."""
+    tree = {"app/models.py": MODELS, "app/views.py": WRAPPED_VIEWS, "tests/test_views.py": WRAPPED_TESTS}
+    findings = list(scan_python(python_sources(tmp_path, tree), CLOSURE, Config()).findings)
+    assert _at(findings, "app/views.py", "PY032") == {_line(WRAPPED_VIEWS, '"/<int:content_id>"'),
+                                                      _line(WRAPPED_VIEWS, '"/<int:content_id>-<slug>"')}
+    fixes = sorted((f.span.line, f.edits[0].text) for f in findings if f.code == "PY032")
+    assert [text for _, text in fixes] == ["uuid", "uuid"]
+    assert _at(findings, "app/views.py", "PY030") == {_line(WRAPPED_VIEWS, "def get(self, content_id: int")}
+    assert _at(findings, "app/views.py", "PY050") == set()
+    assert _at(findings, "tests/test_views.py", "PY080") == set(), [f for f in findings if f.code == "PY080"]
+
+
+def test_a_helper_registering_views_in_a_module_of_its_own(tmp_path: Path) -> None:
+    """The module calling the helper names no word of the key (`<int:ref>`); `view_func=` has it parsed, like
+    add_url_rule, so the view's `ref: int` is a route parameter."""
+    views = ("from flask.views import MethodView\n\nfrom app.models import ContentItem\n\n\n"
+             "class ContentView(MethodView):\n    def get(self, ref: int):\n"
+             "        return ContentItem.query.get_or_404(ref).title\n")
+    urls = ("from flask import Blueprint\n\nfrom app.helpers import register_view\nfrom app.views import ContentView\n"
+            "\nbp = Blueprint('contents', __name__)\n"
+            "register_view(bp, routes=['/contents/<int:ref>'], view_func=ContentView.as_view('content'))\n")
+    helpers = ("def register_view(bp_or_app, routes, view_func, **kwargs):\n    for route in routes:\n"
+               "        bp_or_app.add_url_rule(route, view_func=view_func, **kwargs)\n")
+    tree = {"app/models.py": MODELS, "app/views.py": views, "app/urls.py": urls, "app/helpers.py": helpers}
+    findings = list(scan_python(python_sources(tmp_path, tree), CLOSURE, Config()).findings)
+    assert _at(findings, "app/views.py", "PY030") == {_line(views, "def get(self, ref: int)")}
+
+
+def test_a_view_registered_twice_keeps_the_rule_naming_the_key(tmp_path: Path) -> None:
+    """One view served at two rules, the key in one only (`/threads/<int:thread>/reply/<int:content_id>` and
+    `/threads/<int:thread>/reply`): the registration with more parameters is the view's template, whichever
+    comes last, so its `<int:content_id>` is PY032; `<int:thread>` (no key) is not. The Flask documentation's
+    `user_view = UserAPI.as_view("user_api")` then `add_url_rule(rule, view_func=user_view)` too."""
+    views = ("from flask import Blueprint, Flask\nfrom flask.views import MethodView\n\n"
+             "from app.helpers import register_view\nfrom app.models import ContentItem\n\n"
+             "app = Flask(__name__)\nbp = Blueprint('threads', __name__)\n\n\n"
+             "class ReplyView(MethodView):\n"
+             "    def get(self, thread: int, content_id: int | None = None):\n"
+             "        return ContentItem.query.get_or_404(content_id).title\n\n\n"
+             "class ItemAPI(MethodView):\n"
+             "    def get(self, content_id):\n"
+             "        return ContentItem.query.get_or_404(content_id).title\n\n\n"
+             "register_view(bp, routes=['/threads/<int:thread>/reply/<int:content_id>'],\n"
+             "              view_func=ReplyView.as_view('reply_to'))\n"
+             "register_view(bp, routes=['/threads/<int:thread>/reply'], view_func=ReplyView.as_view('reply'))\n"
+             "item_view = ItemAPI.as_view('items')\n"
+             "app.add_url_rule('/items/<int:content_id>', view_func=item_view, methods=['GET', 'PUT'])\n"
+             "app.add_url_rule('/items/', defaults={'content_id': None}, view_func=item_view, methods=['GET'])\n")
+    helpers = ("def register_view(bp_or_app, routes, view_func, **kwargs):\n    for route in routes:\n"
+               "        bp_or_app.add_url_rule(route, view_func=view_func, **kwargs)\n")
+    tree = {"app/models.py": MODELS, "app/views.py": views, "app/helpers.py": helpers}
+    findings = list(scan_python(python_sources(tmp_path, tree), CLOSURE, Config()).findings)
+    assert _at(findings, "app/views.py", "PY032") == {_line(views, "'/threads/<int:thread>/reply/<int:content_id>'"),
+                                                      _line(views, "'/items/<int:content_id>'")}
+    assert [e.text for f in findings if f.code == "PY032" for e in f.edits] == ["uuid", "uuid"]

@@ -883,6 +883,7 @@ def _read_routers(pf: ParsedFile, routers: Routers) -> None:
             routers.own[rid] = ""
             routers.ns_paths[rid] = (string_value(path_arg.value) or "") if path_arg is not None else \
                 f"/{name}" if name else ""
+    aliases = as_view_aliases(pf)
     for entry in pf.of(cst.Call):
         call = entry.node
         assert isinstance(call, cst.Call)
@@ -890,7 +891,12 @@ def _read_routers(pf: ParsedFile, routers: Routers) -> None:
                 call.func.attr.value in ("add_url_rule", "add_resource") or _ADD_RESOURCE.fullmatch(call.func.attr.value)):
             # (a project's Api subclass wraps add_resource: `api.add_org_resource(AlertResource, "/api/alerts/<id>")`)
             how = "add_url_rule" if call.func.attr.value == "add_url_rule" else "add_resource"
-            _collect_view(pf, routers, call, how, call.func.value.value)
+            _collect_view(pf, routers, call, how, call.func.value.value, aliases)
+        elif callee_name(call) != "add_url_rule" and kwarg(call, "view_func") is not None:
+            # a project's helper around add_url_rule: `register_view(bp, routes=[...], view_func=V.as_view("v"))`
+            args = positional(call)
+            router = args[0].value.value if args and isinstance(args[0].value, cst.Name) else ""
+            _collect_view(pf, routers, call, "helper", router, aliases)
         elif isinstance(call.func, cst.Attribute) \
                 and call.func.attr.value in ("include_router", "register_blueprint", "add_namespace") \
                 and isinstance(call.func.value, cst.Name):
@@ -930,13 +936,18 @@ def _read_routers(pf: ParsedFile, routers: Routers) -> None:
                     routers.views[cls.name.value] = ("", flask_template(path), f"{pf.modname}.{dec.func.value.value}")
 
 
-def _collect_view(pf: ParsedFile, routers: Routers, call: cst.Call, how: str, router: str) -> None:
+def _collect_view(pf: ParsedFile, routers: Routers, call: cst.Call, how: str, router: str,
+                  aliases: dict[str, str]) -> None:
     """`app.add_url_rule("/nodes/<int:node_id>", view_func=show_node)` (or `NodeView.as_view("node")`),
     `api.add_resource(NodeResource, "/nodes", "/nodes/<int:node_id>")`: the rule with the most parameters."""
     args = positional(call)
     if how == "add_resource":
         view: cst.BaseExpression | None = args[0].value if args else None
         rules = [string_value(a.value) for a in args[1:]]
+    elif how == "helper":
+        view_arg = kwarg(call, "view_func")
+        view = view_arg.value if view_arg is not None else None
+        rules = [string_value(s) for s in helper_rules(call)]
     else:
         rule_arg = args[0] if args else kwarg(call, "rule")
         view_arg = kwarg(call, "view_func") or (args[2] if len(args) > 2 else None)
@@ -945,14 +956,49 @@ def _collect_view(pf: ParsedFile, routers: Routers, call: cst.Call, how: str, ro
     paths = [r for r in rules if r is not None]
     if view is None or not paths:
         return
-    if isinstance(view, cst.Call) and isinstance(view.func, cst.Attribute) and view.func.attr.value == "as_view":
+    if isinstance(view, cst.Name) and view.value in aliases:  # node_view = NodeView.as_view("node")
+        view = cst.Name(aliases[view.value])
+        method = ""
+    elif isinstance(view, cst.Call) and isinstance(view.func, cst.Attribute) and view.func.attr.value == "as_view":
         view = view.func.value  # NodeView.as_view("node"): the class's get/post/... serve it
         method = ""
     else:
         method = "" if how == "add_resource" else _flask_method(call)
     if isinstance(view, cst.Name):
         path = max(paths, key=lambda r: r.count("<"))
+        known = routers.views.get(view.value)
+        if known is not None and known[1].count("{") > path.count("<"):
+            return  # served at several rules: the one with the most parameters (`/t/<int:t>/reply/<int:p>`)
         routers.views[view.value] = (method, flask_template(path), f"{pf.modname}.{router}")
+
+
+def as_view_aliases(pf: ParsedFile) -> dict[str, str]:
+    """`node_view = NodeView.as_view("node")` in the file: {"node_view": "NodeView"} (the view_func it passes)."""
+    out: dict[str, str] = {}
+    for entry in pf.of(cst.Assign) if "as_view" in pf.text else ():
+        node = entry.node
+        assert isinstance(node, cst.Assign)
+        value = node.value
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) \
+                and value.func.attr.value == "as_view" and isinstance(value.func.value, cst.Name) \
+                and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            out[node.targets[0].target.value] = value.func.value.value
+    return out
+
+
+def helper_rules(call: cst.Call) -> list[cst.SimpleString]:
+    """The URL rules a project's helper registering a Flask view is given (`register_view(bp, routes=["/t/<int:t>",
+    "/t/<int:t>-<slug>"], view_func=TopicView.as_view("topic"))`): its string literals starting with `/`, alone
+    or in a list or tuple, in any argument but `view_func`."""
+    out: list[cst.SimpleString] = []
+    for a in call.args:
+        if a.keyword is not None and a.keyword.value == "view_func":
+            continue
+        values = [e.value for e in a.value.elements] if isinstance(a.value, (cst.List, cst.Tuple)) else [a.value]
+        for v in values:
+            if isinstance(v, cst.SimpleString) and (string_value(v) or "").startswith("/"):
+                out.append(v)
+    return out
 
 
 def _flask_method(call: cst.Call) -> str:

@@ -101,7 +101,8 @@ class RouteConverter(PyRule):
 
     def _flask(self, ctx: FileCtx) -> Iterator[Finding]:
         """`<int:x>` in the rule of a Flask view whose parameter `x` holds the key: in the decorator, or in the
-        `add_url_rule` / `add_resource` call that registered the view (any of its rules)."""
+        `add_url_rule` / `add_resource` call that registered the view (any of its rules), or a project's helper
+        given `view_func=` (`register_view(bp, routes=[...], view_func=V.as_view("v"))`)."""
         new = {"UUID": "uuid", "TEXT": "string"}.get(ctx.model.to_type)
         views = {fi.cls if fi.cls is not None else fi.name: fi for fi in ctx.pf.functions if fi.route is not None}
         keyed: dict[str, tuple[str, str]] = {}  # "<view>.<param>" -> (symbol, evidence)
@@ -128,24 +129,30 @@ class RouteConverter(PyRule):
                     args = facts.positional(d.decorator)
                     if args and isinstance(args[0].value, cst.SimpleString) and "<" in args[0].value.value:
                         strings.append((args[0].value, params))
-        for entry in ctx.pf.of(cst.Call):  # add_url_rule / add_resource in this file
+        aliases = facts.as_view_aliases(ctx.pf) if views else {}
+        for entry in ctx.pf.of(cst.Call) if views else ():  # add_url_rule / add_resource / a project's helper
             call = entry.node
             assert isinstance(call, cst.Call)
-            if not (isinstance(call.func, cst.Attribute)
-                    and call.func.attr.value in ("add_url_rule", "add_resource")):
-                continue
+            how = call.func.attr.value if isinstance(call.func, cst.Attribute) else ""
             args = facts.positional(call)
-            view_arg = args[0] if call.func.attr.value == "add_resource" and args else \
-                facts.kwarg(call, "view_func") or (args[2] if len(args) > 2 else None)
+            if how == "add_resource":
+                view_arg = args[0] if args else None
+                rules = [a.value for a in args]
+            elif how == "add_url_rule":
+                view_arg = facts.kwarg(call, "view_func") or (args[2] if len(args) > 2 else None)
+                rules = [a.value for a in [*args, *(x for x in call.args
+                                                    if x.keyword is not None and x.keyword.value == "rule")]]
+            else:  # register_view(bp, routes=[...], view_func=TopicView.as_view("topic"))
+                view_arg = facts.kwarg(call, "view_func")
+                rules = list(facts.helper_rules(call)) if view_arg is not None else []
             view = view_arg.value if view_arg is not None else None
             if isinstance(view, cst.Call) and isinstance(view.func, cst.Attribute):
                 view = view.func.value
-            if not isinstance(view, cst.Name) or view.value not in views:
+            name = aliases.get(view.value, view.value) if isinstance(view, cst.Name) else None
+            if name is None or name not in views:
                 continue
-            params = {k.split(".", 1)[1]: v for k, v in keyed.items() if k.split(".", 1)[0] == view.value}
-            for a in [*args, *(x for x in call.args if x.keyword is not None and x.keyword.value == "rule")]:
-                if isinstance(a.value, cst.SimpleString) and "<" in a.value.value:
-                    strings.append((a.value, params))
+            params = {k.split(".", 1)[1]: v for k, v in keyed.items() if k.split(".", 1)[0] == name}
+            strings += [(r, params) for r in rules if isinstance(r, cst.SimpleString) and "<" in r.value]
         for node, params in strings:
             start, _ = ctx.pf.offsets(node)
             for m in _FLASK_CONVERTER.finditer(node.value):
