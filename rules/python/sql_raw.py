@@ -47,11 +47,57 @@ def sql_hits(model: KeyModel, sql: str) -> list[tuple[str, str]]:
     return out
 
 
-def line_hazard(line: str, cols: set[str]) -> str | None:
+#: a sequence a line names: `nextval('images_id_seq')` (also currval, setval, with a `::regclass` or a schema),
+#: Oracle's `images_seq.nextval`, `pg_get_serial_sequence('images', 'id')` (its table and column)
+_SEQUENCE = re.compile(r"\b(?:nextval|currval|setval)\s*\(\s*'([^']+)'"
+                       r"|([\w.\"]+)\s*\.\s*(?:nextval|currval)\b"
+                       r"|\bpg_get_serial_sequence\s*\(\s*'([^']+)'\s*,\s*'([^']+)'", re.I)
+
+
+def key_sequences(model: KeyModel) -> frozenset[str]:
+    """The names (lower case, no schema) a sequence of the key's goes by: `<table>_<column>_seq` (what a SERIAL
+    makes), `<table>_seq`, `seq_<table>`, `<table>_<column>_sequence`, `<table>_sequence`, for every impacted
+    column that is its table's own key (a target, or its table's primary key): an impacted foreign key has no
+    sequence, and the sequence of a referencing table's own id is not the key's."""
+    pks = {_bare(t): {c.lower() for c in cols} for t, cols in model.closure.schema_keys}
+    out: set[str] = set()
+    for table, cols in model.impacted.items():
+        t = _bare(table)
+        for col, ic in cols.items():
+            c = col.lower()
+            if ic.reason == "target" or c in pks.get(t, ()):
+                out.update((f"{t}_{c}_seq", f"{t}_seq", f"seq_{t}", f"{t}_{c}_sequence", f"{t}_sequence"))
+    return frozenset(out)
+
+
+def _bare(name: str) -> str:
+    return name.replace('"', "").rsplit(".", 1)[-1].lower()
+
+
+def _other_sequence(low: str, model: KeyModel) -> bool:
+    """Does the line name only sequences that are not the key's (a referencing table's own id)? False when it
+    names none the pattern can read (`nextval(:seq)`): the hazard stays."""
+    named = False
+    for m in _SEQUENCE.finditer(low):
+        seq, oracle, table, column = m.groups()
+        if table is not None:
+            if any(_bare(t) == _bare(table) and column.lower() in {c.lower() for c in cols}
+                   for t, cols in model.impacted.items()):
+                return False
+        elif _bare((seq or oracle).split("::")[0]) in key_sequences(model):
+            return False
+        named = True
+    return named
+
+
+def line_hazard(line: str, cols: set[str], model: KeyModel | None = None) -> str | None:
+    """Why a SQL line is a hazard for the key, or None. With `model`, a sequence function naming another table's
+    sequence (`DEFAULT nextval('images_id_seq')` in a table that references the key) is not one."""
     low = re.sub(r"--.*$", "", line.lower())
     if _CAST.search(low):
         return CASTS
-    if re.search(r"\b(setval|nextval|currval|pg_get_serial_sequence)\b", low):
+    if re.search(r"\b(setval|nextval|currval|pg_get_serial_sequence)\b", low) and not (
+            model is not None and _other_sequence(low, model)):
         return "uses the key's integer sequence"
     if not cols:
         return None
@@ -101,13 +147,26 @@ class RawSql(PyRule):
         Invalid("from sqlalchemy import text\nQ = text('SELECT id, title FROM content_items WHERE id BETWEEN :lo AND :hi')\n",
                 line=2, message_contains="compares"),
     ]
-    VALID += [Valid("from sqlalchemy import text\nQ = text('SELECT id FROM users WHERE id BETWEEN :lo AND :hi')\n")]
+    VALID += [Valid("from sqlalchemy import text\nQ = text('SELECT id FROM users WHERE id BETWEEN :lo AND :hi')\n"),
+              # a docstring is documentation, never run, whatever its first word
+              Valid('from app.models import ContentItem\n\n\ndef create_item(session, payload):\n    """\n'
+                    '    Create or update a row of content_items.\n\n'
+                    '    :status 200: ``{"id": <id>}`` in ``result.value``.\n    """\n'
+                    '    item = ContentItem(**payload)\n    session.add(item)\n    return {"id": item.id}\n')]
+    INVALID += [Invalid('def create_item(conn):\n    """Create a row."""\n'
+                        '    return conn.execute("SELECT id FROM content_items WHERE id > :after")\n', line=3)]
+    # the sequence functions: the key's own sequence is a hazard, a referencing table's own one is not
+    VALID += [Valid("from sqlalchemy import text\n"
+                    "Q = text(\"INSERT INTO images (id, content_id) VALUES (nextval('images_id_seq'), :cid)\")\n")]
+    INVALID += [Invalid("from sqlalchemy import text\n"
+                        "Q = text(\"SELECT setval('content_items_id_seq', (SELECT MAX(id) FROM content_items))\")\n",
+                        line=2, message_contains="sequence")]
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         for start, text, hits in sql_strings(ctx):
             cols = {q.split(".", 1)[1] for q, _ in hits}
             for i, line in enumerate(text.splitlines()):
-                why = line_hazard(line, cols)
+                why = line_hazard(line, cols, ctx.model)
                 if why:
                     span = Span(start + i, 1, start + i, len(line) + 1)
                     yield _at(self, ctx, span, f"raw SQL {why}: `{line.strip()[:80]}`", hits,
@@ -121,7 +180,10 @@ def sql_strings(ctx: FileCtx) -> list[tuple[int, str, list[tuple[str, str]]]]:
         return ctx.shared["sql_strings"]  # type: ignore[return-value]
     pf, model = ctx.pf, ctx.model
     out = []
+    docs = _docstrings(pf)
     for node in _whole_strings(pf, (cst.ConcatenatedString, cst.SimpleString, cst.FormattedString)):
+        if id(node) in docs:
+            continue  # documentation, never run ("Create or update a template ... ``{"template_id": <id>}``")
         text = pf.code(node)
         if not (_SQL_START.match(text) or _SQL_SELECT.search(text)):
             continue
@@ -129,6 +191,17 @@ def sql_strings(ctx: FileCtx) -> list[tuple[int, str, list[tuple[str, str]]]]:
         if hits:
             out.append((pf.span(node).line, text, hits))
     ctx.shared["sql_strings"] = out
+    return out
+
+
+def _docstrings(pf: ParsedFile) -> set[int]:
+    """ids of the module's, its classes' and its functions' docstrings: the string that is a body's first
+    statement."""
+    out: set[int] = set()
+    for body in (pf.module.body, *(c.body.body for c in pf.classes), *(fi.node.body.body for fi in pf.functions)):
+        first = body[0] if body else None
+        if type(first) is cst.SimpleStatementLine and len(first.body) == 1 and type(first.body[0]) is cst.Expr:
+            out.add(id(first.body[0].value))
     return out
 
 
@@ -289,7 +362,14 @@ class SqlFile(PyRule):
                        "  content_id INTEGER REFERENCES content_items(id)\n);\n", line=3, path="db/schema.sql"),
                Invalid("CREATE TABLE images (\n  id INTEGER PRIMARY KEY,\n"
                        "  content_id INTEGER REFERENCES content_items(id)\n);\n", line=3, path="db/schema.sql",
-                       to="BIGINT")]
+                       to="BIGINT"),
+               Invalid("SELECT setval('public.content_items_id_seq', (SELECT max(id) FROM content_items));\n",
+                       line=1, path="db/fix_sequences.sql", kind="hazard")]
+    # a referencing table's own sequence (PostgreSQL's and Oracle's spelling) is not the key's
+    VALID += [Valid("CREATE TABLE images (\n  id INTEGER DEFAULT nextval('images_id_seq') NOT NULL,\n"
+                    "  content_id UUID REFERENCES content_items (id)\n);\n"
+                    "CREATE TABLE thumbs (\n  id INTEGER DEFAULT thumbs_seq.nextval NOT NULL,\n"
+                    "  content_id UUID REFERENCES content_items (id)\n);\n", path="db/schema.sql")]
 
     def check_sql(self, text: str, path: str, model: KeyModel) -> Iterator[Finding]:
         pos = 0
@@ -309,7 +389,7 @@ class SqlFile(PyRule):
                 applies: tuple[str, ...] = ()
                 first = re.match(r"[\"`]?(\w+)", low)
                 typed = re.search(r"\b(int|integer|serial|bigint|smallint|bigserial|int[248])", low)
-                why = line_hazard(line, cols)
+                why = line_hazard(line, cols, model)
                 if own and first and first.group(1) in model.impacted.get(own, {}) and typed:
                     kind, applies = "must_change", type_targets(typed.group(1))
                 elif re.search(r"references\s+[\"`]?(\w+)", low) and any(
