@@ -113,3 +113,63 @@ def test_fixture_app_models() -> None:
             "auto_runs.content_auto_id", "content_item_tags.content_item_id",
             "content_metrics.content_item_id"} <= got
     assert not {c for c in got if c.split(".")[0] in ("users", "tags", "projects")}
+
+
+REVISION_COPIES = '''\
+"""backfill normalized titles
+
+Revision ID: 5a1f
+Revises: 4e0c
+"""
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+revision = "5a1f"
+down_revision = "4e0c"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+# the tables as they were at this revision: only the columns the data migration touches
+class Document(Base):
+    __tablename__ = "documents"
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String)
+
+
+class Revision(Base):
+    __tablename__ = "revisions"
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    page: Mapped[int] = mapped_column(sa.Integer)
+
+
+users = sa.Table("users", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True))
+
+
+def upgrade() -> None:
+    op.add_column("documents", sa.Column("title_normalized", sa.String()))
+'''
+
+
+def test_a_revision_s_copies_of_the_models_do_not_stand_for_the_application_s(tmp_path: Path) -> None:
+    """An Alembic data migration that declares its own trimmed copies of the tables (the documented way to
+    migrate data without importing the live models) is read after the application's models, which win: before,
+    a revision directory sorting first (`alembic/` before `app/`) gave `revisions` two columns and no
+    `document_id`, and the key's closure lost it."""
+    (tmp_path / "alembic" / "versions").mkdir(parents=True)
+    (tmp_path / "app").mkdir()
+    files = _files(tmp_path, {"alembic/versions/5a1f_backfill.py": REVISION_COPIES, "app/models.py": MODELS})
+    snap = db.schema_from_models(files)
+    rev = snap.table("revisions")
+    assert rev is not None and [c.name for c in rev.columns] == ["id", "document_id", "page", "parent_document_id"]
+    closure = db.compute_closure(snap, (Target("documents", "id"),), Config())
+    assert "revisions.document_id" in {c.qualified for c in closure.columns}
+    users = snap.table("users")  # a revision's sa.Table(...) copy neither
+    assert users is not None and [c.name for c in users.columns] == ["email", "id"]
+    # a revision's table the application does not declare any more is still read
+    only = _files(tmp_path, {"alembic/versions/5a1f_backfill.py": REVISION_COPIES})
+    alone = db.schema_from_models(only)
+    assert alone.table("revisions") is not None and alone.table("users") is not None

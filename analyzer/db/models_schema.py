@@ -1272,6 +1272,11 @@ def _from_table_call(call: ast.Call) -> Table | None:
     return _table(build)
 
 
+#: the module-level names every Alembic revision carries (`revision = "5a1f"`, `down_revision: str | None = ...`)
+_REVISION = re.compile(r"^revision\s*(?::[^=\n]*)?=", re.M)
+_DOWN_REVISION = re.compile(r"^down_revision\s*(?::[^=\n]*)?=", re.M)
+
+
 def _test_file(path: str) -> bool:
     parts = path.replace("\\", "/").split("/")
     return any(p in ("tests", "test", "testing") for p in parts[:-1]) or parts[-1].startswith(("test_", "conftest")) \
@@ -1305,6 +1310,8 @@ def _read_models(files: list[SourceFile]) -> tuple[SchemaSnapshot, list[tuple[_C
     tables: dict[str, Table] = {}
     ordered = sorted(py, key=lambda f: _test_file(f.path))  # the application's models before tests' copies
     classes: list[_Class] = []
+    read: list[tuple[Path, str]] = []
+    revisions: list[tuple[Path, str]] = []  # an Alembic revision's own copies of the tables come last
     for f in ordered:
         path = Path(f.abs_path)
         try:
@@ -1313,16 +1320,20 @@ def _read_models(files: list[SourceFile]) -> tuple[SchemaSnapshot, list[tuple[_C
             continue
         if not any(k in text for k in _MARKERS):
             continue
+        (revisions if _REVISION.search(text) and _DOWN_REVISION.search(text) else read).append((path, text))
+    late: dict[str, Table] = {}  # a revision's `sa.Table(...)`: only a table no model of the application declares
+    for path, text, revision in [(p, t, False) for p, t in read] + [(p, t, True) for p, t in revisions]:
         mod = project.module(path, text)
         if mod is None:
             continue
         classes.extend(mod.all_classes())
         if "Table(" in text:
+            into = late if revision else tables
             for node in ast.walk(mod.tree):
                 if isinstance(node, ast.Call):
                     table = _from_table_call(node)
-                    if table is not None and table.name not in tables:
-                        tables[table.name] = table
+                    if table is not None and table.name not in into:
+                        into[table.name] = table
     mapper = _Mapper(project)
     mapped: list[tuple[_Class, str]] = []
     for cls in classes:
@@ -1334,6 +1345,8 @@ def _read_models(files: list[SourceFile]) -> tuple[SchemaSnapshot, list[tuple[_C
         if build.cols and build.name not in tables:
             tables[build.name] = _table(build)
             untyped |= {(build.name, c.name) for c in build.cols.values() if c.fk and not c.typed}
+    for name, table in late.items():
+        tables.setdefault(name, table)
     resolved = _infer_fk_types([_resolve_class_refs(t, mapper.class_tables) for t in tables.values()], untyped)
     return SchemaSnapshot(dialect="models", tables=tuple(sorted(resolved, key=lambda t: t.name)),
                           source="models", notes=tuple(mapper.notes)), mapped, project
