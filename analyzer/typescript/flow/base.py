@@ -15,6 +15,26 @@ from analyzer.typescript.flow.syntax import TypeRef
 from analyzer.typescript.index import Binding, FileIndex, Func, TypeDecl, call_args
 from analyzer.typescript.names import KeyNames
 
+#: methods of the built-in Map, Set, Array and string a computed receiver's call mostly is
+BUILTIN_METHODS = frozenset({
+    "get", "set", "has", "add", "delete", "clear", "push", "pop", "shift", "unshift", "includes", "indexOf",
+    "find", "findIndex", "filter", "map", "forEach", "some", "every", "reduce", "keys", "values", "entries",
+    "slice", "splice", "concat", "join", "sort", "at", "flatMap", "split", "replace", "trim", "toString",
+})
+
+
+def _constant_selector(arg: ts.Node, fi: FileIndex) -> bool:
+    """A plain string, or `URL_PARAMS.dashboardId` / `Keys.theme`: a member of a constant object."""
+    if arg.type == "string":
+        return True
+    if arg.type != "member_expression":
+        return False
+    obj = arg.child_by_field_name("object")
+    if obj is None or obj.type != "identifier":
+        return False
+    name = fi.text(obj)
+    return name[:1].isupper()
+
 
 class FlowBase:
     """The tables of the flow and the bookkeeping of what changed."""
@@ -35,6 +55,7 @@ class FlowBase:
         self.rounds_files: list[int] = []  # files run by each round after the first
         self._users: dict[int, set[int]] | None = None
         self._poly: dict[tuple[int, int], bool] = {}
+        self._selector: dict[int, bool] = {}
         self._calls_by_name: dict[str, list[tuple[FileIndex, list[ts.Node]]]] | None = None
         self._module_vars: dict[str, list[Binding]] | None = None
         self._qs_by_file: dict[int, list[tuple[str, ts.Node, Func | None]]] | None = None
@@ -106,6 +127,35 @@ class FlowBase:
                     self._module_vars[n].append(mb)
         found = self._module_vars.get(name, [])
         return found[0] if len(found) == 1 else None
+
+    def callees(self, name: str) -> list[Func]:
+        """The project functions a call named `name` (`callee_name`) may reach. A method of a computed receiver
+        (`?.get` of `this.cache.get(k)`, `ref.current.has(k)`) is found by its short name alone: it is taken only
+        when one project function has that name and the name is not one of the built-in collections' methods
+        (a `Map`'s `get`, a `Set`'s `has`), which such receivers mostly are."""
+        found = self.funcs.get(name, [])
+        if name.startswith("?.") and (len(found) != 1 or name[2:] in BUILTIN_METHODS):
+            return []
+        return found
+
+    def selector_getter(self, g: Func) -> bool:
+        """`getUrlParam(URL_PARAMS.dashboardId)`, `getSetting('theme')`: a function called with two or more
+        different constant selectors (a string, or a member of a PascalCase/UPPER_CASE constant object) returns
+        a different value for each, so the key one call site assigns says nothing of its other callers' values:
+        no backward flow into its returns. Memoized."""
+        found = self._selector.get(id(g))
+        if found is None:
+            if self._calls_by_name is None:
+                self._calls_by_name = defaultdict(list)
+                for f in self.files:
+                    for _call, _func, args, name in self._prepared(f)[0]:
+                        self._calls_by_name[name].append((f, args))
+            seen: set[str] = set()
+            for f, args in self._calls_by_name.get(g.name, ()) if g.name else ():
+                if args and _constant_selector(args[0], f):
+                    seen.add(f.text(args[0]))
+            found = self._selector[id(g)] = len(seen) >= 2
+        return found
 
     def generic(self, g: Func) -> bool:
         """Whether `g` declares type parameters (`byId<T>(...)`), asked once per function."""

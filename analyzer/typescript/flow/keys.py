@@ -577,7 +577,9 @@ class KeyExprs(TypeFacts):
                 prop = fn.child_by_field_name("property")
                 if prop is not None and fi.text(prop) in _SAME_COLLECTION:
                     self.mark_backward(fn.child_by_field_name("object"), func, fi, why, depth + 1)
-            for g in self.funcs.get(callee_name(fi, expr), ()) if not ftext.startswith(("JSON.", "Math.")) else ():
+            for g in self.callees(callee_name(fi, expr)) if not ftext.startswith(("JSON.", "Math.")) else ():
+                if self.selector_getter(g):
+                    continue
                 self.mark_ret(g, why)
                 for arg in self._bound_args(g, args):
                     self.mark_backward(arg, func, fi, why, depth + 1)
