@@ -23,7 +23,12 @@ class KeyArithmetic(PyRule):
     code, name, layer, kind = "PY063", "hazard.arithmetic", "service", "hazard"
     APPLIES_TO = NOT_BIGINT
     VALID = [Valid("def offset_for(page: int, page_size: int) -> int:\n    return (max(page, 1) - 1) * page_size\n"
-                   "def f(content_id):\n    return 'c-' + str(content_id)\n")]
+                   "def f(content_id):\n    return 'c-' + str(content_id)\n"),
+             # string concatenation: the key made a string (`str(...)`), or a chain that holds a string
+             Valid("GROUP = 1\n\n\nclass ItemUrls:\n    url = '/browser/item/obj/'\n\n"
+                   "    def __init__(self, content_id):\n        self.content_id = content_id\n\n"
+                   "    def detail(self):\n        return self.url + str(GROUP) + '/' + str(self.content_id)\n\n"
+                   "    def parts(self, prefix):\n        return prefix + str(self.content_id)\n")]
     INVALID = [
         Invalid("def shard_for(content_id: int, shards: int = 16) -> int:\n    return content_id % shards\n", line=2),
         Invalid("def f(job):\n    return job.content_id + 10_000_000\n", line=2),
@@ -37,8 +42,7 @@ class KeyArithmetic(PyRule):
             assert isinstance(node, cst.BinaryOperation)
             if not isinstance(node.operator, _OPS):
                 continue
-            if any(isinstance(s, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString))
-                   for s in (node.left, node.right)):
+            if _stringy(node.left) or _stringy(node.right):
                 continue  # string concatenation / %-formatting: the format rule's business
             ev = ctx.key(entry.func, node.left) or ctx.key(entry.func, node.right)
             if ev is None:
@@ -55,3 +59,21 @@ class KeyArithmetic(PyRule):
                     yield ctx.finding(self, aug, ctx.symbol(entry.func), f"arithmetic on the key: `{ctx.pf.code(aug)}`",
                                       evidence=ev[0], target=ev[1], layer=ctx.layer_of(entry.func, "other"),
                                       review="keys are opaque: no arithmetic")
+
+
+_STRINGS = (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)
+
+
+def _stringy(node: cst.BaseExpression) -> bool:
+    """Is this operand a string: a literal, `str(...)` / `repr(...)`, `"...".format(...)` / `sep.join(...)`, or a
+    `+` / `%` chain holding one (`url + str(group) + '/'`)? Then the operator beside it concatenates or formats."""
+    kind = type(node)
+    if kind in _STRINGS:
+        return True
+    if kind is cst.Call:
+        func = node.func  # type: ignore[attr-defined]
+        return (type(func) is cst.Name and func.value in ("str", "repr")) or (
+            type(func) is cst.Attribute and func.attr.value in ("format", "join") and type(func.value) in _STRINGS)
+    if kind is cst.BinaryOperation and type(node.operator) in (cst.Add, cst.Modulo):  # type: ignore[attr-defined]
+        return _stringy(node.left) or _stringy(node.right)  # type: ignore[attr-defined]
+    return False
