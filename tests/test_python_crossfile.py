@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from analyzer.rules.python._examples import CLOSURE, MODELS
+from helpers import python_sources
 
 from analyzer.codemods.apply import apply_edits
 from analyzer.config import Config
@@ -222,3 +223,80 @@ def test_round2_edits_are_exact(tmp_path: Path) -> None:
     # `after: int = 0`: the integer default needs a decision -> a review note, no edit
     staging = [f for f in findings if f.path == "app/staging.py" and f.symbol.endswith("scan.after")]
     assert staging and not staging[0].edits and "default" in staging[0].review
+
+
+SHELF_MODEL = '''\
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models import Base
+
+
+class Shelf(Base):
+    __tablename__ = "shelves"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(50))
+'''
+
+CONTENT_REPO = '''\
+from app.models import ContentItem
+
+
+class ContentRepository:
+    def __init__(self, session):
+        self.session = session
+
+    def get_by_slug_or_id(self, slug_or_id):
+        return self.session.query(ContentItem).filter_by(id=slug_or_id).one_or_none()
+
+    def title_of(self, ref):
+        return self.session.query(ContentItem).filter_by(id=ref).one().title
+'''
+
+SHELF_REPO = '''\
+from app.shelves import Shelf
+
+
+class ShelfRepository:
+    def __init__(self, session):
+        self.session = session
+
+    def get_by_slug_or_id(self, slug_or_id):
+        return self.session.query(Shelf).filter_by(slug=slug_or_id).one_or_none()
+'''
+
+REPO_ROUTES = '''\
+from fastapi import APIRouter, Depends
+
+from app.deps import get_repos
+from app.models import ContentItem
+
+router = APIRouter()
+
+
+@router.get("/contents/{ref}/title")
+def get_title(ref: int, repos=Depends(get_repos)):
+    return repos.contents.title_of(ref)
+
+
+@router.get("/contents/count")
+def count(repos=Depends(get_repos)):
+    return repos.session.query(ContentItem).count()
+
+
+@router.get("/shelves/{shelf_id}")
+def get_shelf(shelf_id: int, repos=Depends(get_repos)):
+    return repos.shelves.get_by_slug_or_id(shelf_id)
+'''
+
+
+def test_a_method_name_another_unread_file_defines_too_is_not_resolved_by_name(tmp_path: Path) -> None:
+    """`repos.shelves.get_by_slug_or_id(shelf_id)` on a receiver of unknown class: two repositories define the
+    method, but the scan parses only the one that names the key's table (the shelf repository names no word of
+    the key). Resolving by the name's one *parsed* definition sent `shelf_id` into the content repository's,
+    a route parameter reported as the key (a real FastAPI app: a household slug route, from its group
+    repository's twin). A name defined once in the whole tree still resolves: `repos.contents.title_of(ref)`."""
+    tree = {"app/models.py": MODELS, "app/shelves.py": SHELF_MODEL, "app/repos/content.py": CONTENT_REPO,
+            "app/repos/shelf.py": SHELF_REPO, "app/routes.py": REPO_ROUTES}
+    findings = scan_python(python_sources(tmp_path, tree), CLOSURE, Config()).findings
+    assert {(f.code, f.symbol) for f in findings if f.path == "app/routes.py"} == {("PY030", "get_title.ref")}

@@ -32,7 +32,7 @@ from analyzer.models import (
     SourceFile,
 )
 from analyzer.python import facts, reanalysis
-from analyzer.python.flow import Flow, Registry
+from analyzer.python.flow import Flow, Registry, method_definitions
 from analyzer.python.history import as_history, revision_label
 from analyzer.python.keys import KeyModel, singular, snake
 from analyzer.python.parsed import ParsedFile, ParseFailure, ProjectNames, module_name, parse, read_text
@@ -132,6 +132,7 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config, prog
     model.texts = texts  # every text, not only the parsed ones: where an int alias is used (shared_alias)
     model.seed_int_aliases(texts)
     registry = Registry()
+    registry.defined = method_definitions(texts[f.path] for f in py_files if f.path in texts)
     flow = Flow(model, registry)
     flow.thorough = THOROUGH
     routers = facts.Routers(texts=texts)

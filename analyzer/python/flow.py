@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 
 import libcst as cst
 
@@ -104,6 +105,9 @@ class Registry:
         self.type_vars: set[str] = set()
         self.class_tparams: dict[str, set[str]] = {}
         self.tparam_names: set[str] = set()  # every name above
+        #: how many times each name is defined indented (a method, or a nested function) in every Python text of
+        #: the tree, parsed or not (`method_definitions`); empty: only the parsed files are known
+        self.defined: dict[str, int] = {}
         self._memo = _Memo()
 
     def __getstate__(self) -> dict[str, object]:
@@ -330,9 +334,31 @@ class Registry:
             if name in _COMMON_METHODS or len(name) <= 3:  # before the list: `get` has thousands of definitions
                 return None
             ids = self.method_ids(name)
-            if len(ids) == 1 and not _other_module(pf, func.value, ids[0]):
+            # (one parsed definition, and no file the prefilter left out defines another: `repos.shelves.get_by_
+            # slug(x)` is not the content repository's `get_by_slug` because the shelf repository went unread)
+            if len(ids) == 1 and self.defined.get(name, 1) <= 1 and not _other_module(pf, func.value, ids[0]):
                 return self.by_id[ids[0]][1]
         return None
+
+
+def method_definitions(texts: Iterable[str]) -> dict[str, int]:
+    """How many times each name follows an indented `def ` (or `async def `) in `texts`: the methods (and nested
+    functions) of every file, read from the text alone (polar's 1,971 files: ~45 ms), for Registry.defined."""
+    out: dict[str, int] = {}
+    for text in texts:
+        i = text.find("def ")
+        while i != -1:
+            start = text.rfind("\n", 0, i) + 1
+            head = text[start:i]
+            if head and (head.isspace() or head.strip() == "async"):
+                m = _IDENT.match(text, i + 4)
+                if m is not None:
+                    out[m.group()] = out.get(m.group(), 0) + 1
+            i = text.find("def ", i + 4)
+    return out
+
+
+_IDENT = re.compile(r"\w+")
 
 
 class Flow:
