@@ -459,8 +459,13 @@ def _fk_by_class(model: KeyModel, ref: str) -> ImpactedColumn | None:
 RECORD_KINDS = ("pydantic", "dataclass", "typeddict", "namedtuple")
 
 
+#: marshmallow's schema classes (and marshmallow-sqlalchemy's, re-exported by flask-marshmallow)
+MARSHMALLOW_SCHEMAS = ("Schema", "SQLAlchemySchema", "SQLAlchemyAutoSchema", "ModelSchema")
+MARSHMALLOW_PACKAGES = ("marshmallow", "marshmallow_sqlalchemy", "flask_marshmallow", "apiflask")
+
+
 def record_kind(pf: ParsedFile, cls: cst.ClassDef, known: dict[str, str]) -> str | None:
-    """The kind of record a class is (pydantic, dataclass, typeddict, namedtuple; a subclass of a known record
+    """The kind of record a class is (pydantic, dataclass, typeddict, namedtuple, marshmallow; a subclass of a known record
     is of its kind), None when not a record. What the class statement decides is read once per scan
     (`_record_bases`): per base in order, a kind, or a name to look up in `known`."""
     got = _RECORD_BASES.get(cls)
@@ -495,6 +500,9 @@ def _record_bases(pf: ParsedFile, cls: cst.ClassDef) -> tuple[str, ...]:
                           packages=("fastapi_users",)) or pf.resolves_to(b, "CamelModel", packages=(
                               "fastapi_camelcase", "humps", "pydantic_camel_case")):
             return (*out, ":pydantic")  # Pydantic models of libraries: fastapi-users' schemas, camelCase base models
+        if pf.resolves_to(b, *MARSHMALLOW_SCHEMAS, packages=MARSHMALLOW_PACKAGES) or \
+                isinstance(b, cst.Attribute) and b.attr.value in ("SQLAlchemySchema", "SQLAlchemyAutoSchema"):
+            return (*out, ":marshmallow")  # (flask-marshmallow's `ma.SQLAlchemyAutoSchema` of `ma = Marshmallow()`)
         if pf.resolves_to(b, "TypedDict", packages=("typing", "typing_extensions")):
             return (*out, ":typeddict")
         if pf.resolves_to(b, "NamedTuple", packages=("typing",)):
@@ -853,15 +861,20 @@ def _read_routers(pf: ParsedFile, routers: Routers) -> None:
     for entry in pf.of(cst.Assign):
         node = entry.node
         assert isinstance(node, cst.Assign)
-        if entry.func is None and isinstance(node.value, cst.Call) and len(node.targets) == 1 \
-                and isinstance(node.targets[0].target, cst.Name) \
+        if entry.func is None and isinstance(node.value, cst.Call) \
+                and all(isinstance(t.target, cst.Name) for t in node.targets) \
                 and (pf.resolves_to(node.value.func, "APIRouter", "FastAPI", packages=("fastapi", "starlette"))
                      or pf.resolves_to(node.value.func, "Flask", "Blueprint", "Api",
                                        packages=("flask", "flask_restful", "flask_smorest", "flask_restx"))
                      or callee_name(node.value).endswith("Router")):  # a team's router subclass (AdminAPIRouter)
             prefix = kwarg(node.value, "prefix") or kwarg(node.value, "url_prefix")
-            rid = f"{pf.modname}.{node.targets[0].target.value}"
+            first, *others = [t.target.value for t in node.targets if isinstance(t.target, cst.Name)]
+            rid = f"{pf.modname}.{first}"
             routers.own[rid] = (string_value(prefix.value) or "") if prefix else ""
+            for other in others:  # `users_router = r = APIRouter()`: `r` is the same router
+                alias = f"{pf.modname}.{other}"
+                routers.own[alias] = ""
+                routers.pending.append(({alias}, rid, ""))
             app = positional(node.value)
             if app and isinstance(app[0].value, (cst.Name, cst.Attribute)) \
                     and pf.resolves_to(node.value.func, "Api", packages=("flask_restful", "flask_restx",

@@ -23,6 +23,7 @@ from analyzer.rules.python.hazard_json_payload import JsonPayloadKey
 from analyzer.rules.python.hazard_ordering import KeyOrdering
 from analyzer.rules.python.hazard_regex import DigitRegex
 from analyzer.rules.python.local_annotation import LocalKeyAnnotation
+from analyzer.rules.python.marshmallow_field import MarshmallowField
 from analyzer.rules.python.migration_column import AlembicCheckConstraint, AlembicColumn
 from analyzer.rules.python.pydantic_field import KeyTypeAdapter, PydanticField
 from analyzer.rules.python.record_field import RecordField
@@ -47,6 +48,7 @@ RULES: list[type[PyRule]] = [
     PydanticField,
     NumericConstraint,
     KeyTypeAdapter,
+    MarshmallowField,
     FastApiParam,
     RouteConverter,
     FastApiResponseModel,
