@@ -861,15 +861,20 @@ def _read_routers(pf: ParsedFile, routers: Routers) -> None:
     for entry in pf.of(cst.Assign):
         node = entry.node
         assert isinstance(node, cst.Assign)
-        if entry.func is None and isinstance(node.value, cst.Call) and len(node.targets) == 1 \
-                and isinstance(node.targets[0].target, cst.Name) \
+        if entry.func is None and isinstance(node.value, cst.Call) \
+                and all(isinstance(t.target, cst.Name) for t in node.targets) \
                 and (pf.resolves_to(node.value.func, "APIRouter", "FastAPI", packages=("fastapi", "starlette"))
                      or pf.resolves_to(node.value.func, "Flask", "Blueprint", "Api",
                                        packages=("flask", "flask_restful", "flask_smorest", "flask_restx"))
                      or callee_name(node.value).endswith("Router")):  # a team's router subclass (AdminAPIRouter)
             prefix = kwarg(node.value, "prefix") or kwarg(node.value, "url_prefix")
-            rid = f"{pf.modname}.{node.targets[0].target.value}"
+            first, *others = [t.target.value for t in node.targets if isinstance(t.target, cst.Name)]
+            rid = f"{pf.modname}.{first}"
             routers.own[rid] = (string_value(prefix.value) or "") if prefix else ""
+            for other in others:  # `users_router = r = APIRouter()`: `r` is the same router
+                alias = f"{pf.modname}.{other}"
+                routers.own[alias] = ""
+                routers.pending.append(({alias}, rid, ""))
             app = positional(node.value)
             if app and isinstance(app[0].value, (cst.Name, cst.Attribute)) \
                     and pf.resolves_to(node.value.func, "Api", packages=("flask_restful", "flask_restx",

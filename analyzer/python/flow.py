@@ -16,7 +16,7 @@ import libcst as cst
 
 from analyzer.python.facts import callee_name, kwarg, positional
 from analyzer.python.keys import GENERIC_PK_NAMES, KeyModel
-from analyzer.python.parsed import FuncInfo, ParsedFile
+from analyzer.python.parsed import FuncInfo, ParsedFile, module_name
 from analyzer.python.walk import find
 
 Ev = tuple[str, str]  # (evidence, target "table.column")
@@ -411,8 +411,9 @@ class Flow:
             return self.instance_class(pf, fi, expr.value)
         if type(expr) is cst.Call:
             f = expr.func
-            if isinstance(f, cst.Name) and f.value in model.orm:
-                return f.value
+            cls = self.orm_ref(pf, f)
+            if cls is not None:
+                return cls
             callee = self.registry.resolve(pf, f, fi)
             if callee is not None and callee.node.returns is not None:
                 cls = self.annotation_class(callee.node.returns.annotation)
@@ -420,7 +421,7 @@ class Flow:
                     return cls
             if callee is not None and callee.func_id in model.return_instances:
                 return model.return_instances[callee.func_id]
-            found = _query_result_class(self, expr)  # Node.query.filter_by(label=label).first()
+            found = _query_result_class(self, pf, expr)  # Node.query.filter_by(label=label).first()
             if found:
                 return found
             # session.get(Model, x), db.query(Model).filter(...).first(), session.scalars(select(Model))
@@ -428,7 +429,7 @@ class Flow:
             while True:
                 if isinstance(node, cst.Call):
                     for a in node.args:
-                        found = self._orm_in(a.value)
+                        found = self._orm_in(pf, a.value)
                         if found:
                             return found
                     node = node.func
@@ -438,19 +439,40 @@ class Flow:
                     break
         return None
 
-    def _orm_in(self, expr: cst.BaseExpression) -> str | None:
-        if isinstance(expr, cst.Name) and expr.value in self.model.orm:
-            return expr.value
+    def _orm_in(self, pf: ParsedFile, expr: cst.BaseExpression) -> str | None:
+        found = self.orm_ref(pf, expr)
+        if found is not None:
+            return found
         if isinstance(expr, cst.Call):
             f = expr.func
             if isinstance(f, cst.Name) and f.value in ("select", "aliased") or \
                     isinstance(f, cst.Attribute) and f.attr.value in ("query", "select"):
                 for a in expr.args:
-                    found = self._orm_in(a.value)
+                    found = self._orm_in(pf, a.value)
                     if found:
                         return found
-            return self._orm_in(f.value) if isinstance(f, cst.Attribute) else None
+            return self._orm_in(pf, f.value) if isinstance(f, cst.Attribute) else None
         return None
+
+    def orm_ref(self, pf: ParsedFile, expr: cst.BaseExpression) -> str | None:
+        """The mapped class of the closure `expr` names: `User`, or `models.User` through a module the file
+        imports (`from app.db import models`, `import app.db.models as models`) that is the class's own.
+        (`schemas.User`, a record of the same name in another module, is not it.)"""
+        kind = type(expr)
+        if kind is cst.Name:
+            return expr.value if expr.value in self.model.orm else None  # type: ignore[attr-defined]
+        if kind is not cst.Attribute:
+            return None
+        name = expr.attr.value  # type: ignore[attr-defined]
+        orm = self.model.orm.get(name)
+        base = expr.value  # type: ignore[attr-defined]
+        if orm is None or type(base) is not cst.Name:
+            return None
+        imported = pf.imports.get(base.value)
+        if imported is None:
+            return None
+        mod = module_name(orm.path)
+        return name if imported == mod or mod.endswith("." + imported) or imported.endswith("." + mod) else None
 
     def annotation_class(self, ann: cst.BaseExpression, depth: int = 0) -> str | None:
         for node in _names(ann):
@@ -479,11 +501,12 @@ class Flow:
         if type(expr) is cst.Attribute:
             attr = expr.attr.value
             base = expr.value
-            if isinstance(base, cst.Name) and base.value in model.orm:
-                orm = model.orm[base.value]
+            cls = self.orm_ref(pf, base)
+            if cls is not None:
+                orm = model.orm[cls]
                 if attr in orm.key_attrs:
                     ic = orm.key_attrs[attr]
-                    return f"{base.value}.{attr} maps {ic.qualified}", ic.target or model.default_target
+                    return f"{cls}.{attr} maps {ic.qualified}", ic.target or model.default_target
             if isinstance(base, cst.Attribute) and isinstance(base.value, cst.Name) \
                     and base.value.value in ("self", "cls") and fi is not None and fi.cls:
                 # `self.model.id` in a generic repository whose subclass sets `model = Booking`
@@ -669,7 +692,7 @@ class Flow:
             f = expr.func
             name = callee_name(expr)
             args = positional(expr)
-            if name in ("select", "query") and args and not (len(args) == 1 and self._orm_in(args[0].value)):
+            if name in ("select", "query") and args and not (len(args) == 1 and self._orm_in(pf, args[0].value)):
                 return tuple(self.key_of(pf, fi, a.value) for a in args)
             if name in _ROW_PASS and isinstance(f, cst.Attribute) and name != "execute":
                 return self.slots_of(pf, fi, f.value, depth + 1)
@@ -932,10 +955,26 @@ class Flow:
         for node in fi.body_nodes:
             if type(node) is cst.Call or type(node) is cst.Return:  # (what _learn reads)
                 self._learn(pf, fi, node)
+        if fi.name not in self.model.function_names and self._body_keyed_param(fi):
+            # its body shows a parameter holds the key (`Item.id == item_id`, `db.get(Item, pk)`): its callers'
+            # arguments do too (`_pass`, backwards), so files calling it are candidates (`crud.get_item(db, item_id)`
+            # in a route module naming nothing else of the key)
+            self.model.function_names.add(fi.name)
+            self.model.version += 1
         if last is None:
             return False
         self.last_state = self.own_state(fi)
         return last == self.last_state
+
+    @staticmethod
+    def _body_keyed_param(fi: FuncInfo) -> bool:
+        """Does a parameter hold the key for a reason other than its name (which seed_params gives it)?"""
+        for p in fi.params:
+            name = p.name.value
+            why = fi.env.get(name)
+            if why is not None and not why.startswith(f"`{name}` is named like"):
+                return True
+        return False
 
     def _local_state(self, fi: FuncInfo) -> tuple[object, ...]:
         """Everything `_local` reads that it may also write (a copy, compared by value): a few global counters,
@@ -1022,12 +1061,12 @@ class Flow:
             right = target.comparator
             for a, b in ((left, right), (right, left)):
                 if isinstance(b, cst.Name) and b.value not in fi.env and isinstance(a, cst.Attribute) \
-                        and isinstance(a.value, cst.Name) and a.value.value in self.model.orm:
+                        and self.orm_ref(pf, a.value):
                     ev = self.key_of(pf, fi, a)
                     if ev:
                         fi.env[b.value] = f"`{b.value}` compared with {pf.code(a)} in {pf.where(node)}"
-                elif isinstance(b, cst.Attribute) and isinstance(a, cst.Attribute) and isinstance(a.value, cst.Name) \
-                        and a.value.value in self.model.orm and self.key_of(pf, fi, a):
+                elif isinstance(b, cst.Attribute) and isinstance(a, cst.Attribute) \
+                        and self.orm_ref(pf, a.value) and self.key_of(pf, fi, a):
                     self._sink(pf, fi, b, f"compared with {pf.code(a)} in {pf.where(node)}")
                 elif isinstance(target.operator, (cst.Equal, cst.NotEqual)) and not isinstance(a, cst.Name) and (
                         isinstance(b, cst.Name) and b.value not in fi.env or isinstance(b, cst.Attribute)
@@ -1100,12 +1139,13 @@ class Flow:
         if type(f) is cst.Name and f.value not in self.model.orm and f.value not in _SQL_CALLS:
             return  # (most calls: what follows is about ORM classes, SQL and methods)
         args = positional(call)
-        if isinstance(f, cst.Name) and f.value in self.model.orm:  # ContentItemAuto(id=auto_id)
-            orm = self.model.orm[f.value]
+        made = self.orm_ref(pf, f)
+        if made is not None:  # ContentItemAuto(id=auto_id), models.ContentItemAuto(id=auto_id)
+            orm = self.model.orm[made]
             for a in call.args:
                 if a.keyword is not None and a.keyword.value in orm.key_attrs \
                         and self.key_of(pf, fi, a.value) is None:
-                    self._sink(pf, fi, a.value, f"sets {f.value}.{a.keyword.value} in {pf.where(call)}")
+                    self._sink(pf, fi, a.value, f"sets {made}.{a.keyword.value} in {pf.where(call)}")
             return
         if callee_name(call) in _SQL_CALLS and len(args) >= 2 \
                 and isinstance(args[1].value, cst.Dict):
@@ -1133,19 +1173,19 @@ class Flow:
                                            f"in SQL ({pf.where(call)})")
             return
         if isinstance(f, cst.Attribute) and f.attr.value == "get" and len(args) == 2 \
-                and isinstance(args[0].value, cst.Name) and args[0].value.value in self.model.orm:
-            orm = self.model.orm[args[0].value.value]
+                and (got := self.orm_ref(pf, args[0].value)) is not None:
+            orm = self.model.orm[got]
             x = args[1].value
             if "id" in orm.key_attrs and self.key_of(pf, fi, x) is None:
                 self._sink(pf, fi, x, f"used as {orm.name} primary key in {pf.where(call)}")
         elif isinstance(f, cst.Attribute) and f.attr.value in ("get", "get_or_404") and len(args) == 1 \
-                and (cls := _query_class(self, f.value)) is not None:
+                and (cls := _query_class(self, pf, f.value)) is not None:
             # session.query(Model).get(x), Flask-SQLAlchemy's Model.query.get(x) / .get_or_404(x)
             x = args[0].value
             if "id" in self.model.orm[cls].key_attrs and self.key_of(pf, fi, x) is None:
                 self._sink(pf, fi, x, f"used as {cls} primary key in {pf.where(call)}")
         elif isinstance(f, cst.Attribute) and f.attr.value == "filter_by":
-            cls = self._orm_in(f.value) or _query_base_class(self, f.value)  # Node.query.filter_by(id=x)
+            cls = self._orm_in(pf, f.value) or _query_base_class(self, pf, f.value)  # Node.query.filter_by(id=x)
             if cls:
                 for a in call.args:
                     if a.keyword is not None and a.keyword.value in self.model.orm[cls].key_attrs \
@@ -1444,8 +1484,9 @@ class Flow:
         if not isinstance(value, cst.Attribute):
             return False
         base = value.value
-        if isinstance(base, cst.Name) and base.value in self.model.orm:
-            return value.attr.value in self.model.orm[base.value].key_attrs
+        cls = self.orm_ref(pf, base)
+        if cls is not None:
+            return value.attr.value in self.model.orm[cls].key_attrs
         cls = self.instance_class(pf, fi, base)
         return cls is not None and value.attr.value in self.model.orm[cls].key_attrs
 
@@ -1710,12 +1751,12 @@ def clear_caches() -> None:
     facts.clear_caches()
 
 
-def _query_class(flow: Flow, recv: cst.BaseExpression) -> str | None:
+def _query_class(flow: Flow, pf: ParsedFile, recv: cst.BaseExpression) -> str | None:
     """The ORM class a legacy `Query` is about: `session.query(Model)` (a call), or `Model.query` (the query
     property Flask-SQLAlchemy gives a model)."""
-    if isinstance(recv, cst.Attribute) and recv.attr.value == "query" and isinstance(recv.value, cst.Name):
-        return recv.value.value if recv.value.value in flow.model.orm else None
-    return flow._orm_in(recv) if isinstance(recv, cst.Call) else None
+    if isinstance(recv, cst.Attribute) and recv.attr.value == "query":
+        return flow.orm_ref(pf, recv.value)
+    return flow._orm_in(pf, recv) if isinstance(recv, cst.Call) else None
 
 
 #: what a legacy `Query` of a model returns rows of the model with (Flask-SQLAlchemy adds the `_or_404` ones)
@@ -1725,20 +1766,20 @@ _QUERY_CHAIN = {"filter", "filter_by", "where", "order_by", "limit", "offset", "
                 "distinct", "group_by", "having", "execution_options", "populate_existing", "with_for_update"}
 
 
-def _query_result_class(flow: Flow, call: cst.Call) -> str | None:
+def _query_result_class(flow: Flow, pf: ParsedFile, call: cst.Call) -> str | None:
     """`Node.query.filter_by(label=label).first()`, `Node.query.get(x)`, `.first_or_404()`,
     `session.query(Node).filter(...).one()`: the model whose instance (or list) the query gives."""
     f = call.func
     if not isinstance(f, cst.Attribute) or f.attr.value not in _QUERY_ROWS:
         return None
-    return _query_base_class(flow, f.value)
+    return _query_base_class(flow, pf, f.value)
 
 
-def _query_base_class(flow: Flow, node: cst.BaseExpression) -> str | None:
+def _query_base_class(flow: Flow, pf: ParsedFile, node: cst.BaseExpression) -> str | None:
     """The model of `Node.query` / `session.query(Node)` under filters (`Node.query.filter(...).order_by(...)`)."""
     while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in _QUERY_CHAIN:
         node = node.func.value
-    return _query_class(flow, node)
+    return _query_class(flow, pf, node)
 
 
 def _calls(node: cst.CSTNode) -> list[cst.Call]:
