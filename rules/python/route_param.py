@@ -7,16 +7,32 @@ from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
 
 from analyzer.models import NOT_BIGINT, Edit, Finding
 from analyzer.python.parsed import FuncInfo
+from analyzer.python.walk import find
 
 _HEAD = "from typing import Annotated\nfrom fastapi import APIRouter, Depends, Path, Query\nrouter = APIRouter()\n"
 
 
 def key_params(ctx: FileCtx, fi: FuncInfo) -> Iterator[tuple[cst.Param, str]]:
-    """Parameters of `fi` that hold the key (by name, by flow, by a key alias) and are typed `int`."""
+    """Parameters of `fi` that hold the key (by name, by flow, by a key alias) and are typed `int`, unless the
+    annotation admits the new type already (`value: str | int | UUID4`, a generic repository's lookup value)."""
     for p in fi.params:
         name = p.name.value
-        if name in fi.env and p.annotation is not None and ctx.has_int(p.annotation.annotation):
+        if name in fi.env and p.annotation is not None and ctx.has_int(p.annotation.annotation) \
+                and not admits_new_type(ctx, p.annotation.annotation):
             yield p, fi.env[name]
+
+
+def admits_new_type(ctx: FileCtx, ann: cst.BaseExpression) -> bool:
+    """Does a union annotation name the type the key moves to beside `int` (`int | uuid.UUID`, `str | int | UUID4`;
+    `str` for text)?"""
+    if not isinstance(ann, cst.BinaryOperation) and not (isinstance(ann, cst.Subscript)
+                                                         and ctx.pf.code(ann.value).endswith("Union")):
+        return False
+    new = ctx.model.to_type
+    for n in find(ann, cst.Name):
+        if (new == "UUID" and n.value.startswith("UUID")) or (new == "TEXT" and n.value == "str"):
+            return True
+    return False
 
 
 def param_edits(ctx: FileCtx, p: cst.Param) -> tuple[tuple[Edit, ...], str]:

@@ -94,6 +94,18 @@ class FunctionParam(PyRule):
                         expected_fix="def warm(session, since_id: uuid.UUID | None = None, batch: int = 200,"
                                      " first_page: int = 1) -> int:")]
 
+    # a generic repository's lookup value that already admits the new type (`str | int | UUID4`): nothing to change;
+    # `int | None` admits no UUID
+    _LOOKUP = (_HEAD + "import uuid\nfrom pydantic import UUID4\n"
+               "def get_one(session, value: str | int | UUID4, key: str = 'id'):\n"
+               "    return session.query(ContentItem).filter_by(**{key: value}).one()\n"
+               "def find(session, value: int | uuid.UUID | None = None):\n"
+               "    return session.query(ContentItem).filter_by(id=value).one()\n"
+               "def publish(session, item: ContentItem):\n    return get_one(session, item.id), find(session, item.id)\n")
+    VALID += [Valid(_LOOKUP)]
+    INVALID += [Invalid(_LOOKUP.replace("int | uuid.UUID | None", "int | None"), line=6,
+                        expected_fix="def find(session, value: uuid.UUID | None = None):")]
+
     VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
