@@ -6,6 +6,7 @@ which tell the fixed point (`fixpoint.py`) which files to run again.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Hashable
 
@@ -21,6 +22,10 @@ BUILTIN_METHODS = frozenset({
     "find", "findIndex", "filter", "map", "forEach", "some", "every", "reduce", "keys", "values", "entries",
     "slice", "splice", "concat", "join", "sort", "at", "flatMap", "split", "replace", "trim", "toString",
 })
+
+
+#: words of a module specifier that say nothing of which package it is (`src/utils/index`)
+_PATH_WORDS = frozenset({"src", "lib", "index", "utils", "util", "components", "app", "dist", "esm", "cjs"})
 
 
 def _constant_selector(arg: ts.Node, fi: FileIndex) -> bool:
@@ -56,6 +61,7 @@ class FlowBase:
         self._users: dict[int, set[int]] | None = None
         self._poly: dict[tuple[int, int], bool] = {}
         self._selector: dict[int, bool] = {}
+        self._imports: dict[int, dict[str, str]] = {}
         self._calls_by_name: dict[str, list[tuple[FileIndex, list[ts.Node]]]] | None = None
         self._module_vars: dict[str, list[Binding]] | None = None
         self._qs_by_file: dict[int, list[tuple[str, ts.Node, Func | None]]] | None = None
@@ -128,15 +134,42 @@ class FlowBase:
         found = self._module_vars.get(name, [])
         return found[0] if len(found) == 1 else None
 
-    def callees(self, name: str) -> list[Func]:
-        """The project functions a call named `name` (`callee_name`) may reach. A method of a computed receiver
-        (`?.get` of `this.cache.get(k)`, `ref.current.has(k)`) is found by its short name alone: it is taken only
-        when one project function has that name and the name is not one of the built-in collections' methods
-        (a `Map`'s `get`, a `Set`'s `has`), which such receivers mostly are."""
+    def callees(self, name: str, fi: FileIndex | None = None) -> list[Func]:
+        """The project functions a call named `name` (`callee_name`) in `fi` may reach. A method of a computed
+        receiver (`?.get` of `this.cache.get(k)`, `ref.current.has(k)`) is found by its short name alone: it is
+        taken only when one project function has that name and the name is not one of the built-in collections'
+        methods (a `Map`'s `get`, a `Set`'s `has`), which such receivers mostly are. A name `fi` imports from a
+        package (`import { isEqual } from 'lodash'`) is that package's function, not a project function of the
+        same name, unless the project function's path names the package (a workspace package, a path alias)."""
         found = self.funcs.get(name, [])
         if name.startswith("?.") and (len(found) != 1 or name[2:] in BUILTIN_METHODS):
             return []
+        if found and fi is not None and "." not in name:
+            module = self.imported_from(fi).get(name)
+            if module is not None and not module.startswith("."):
+                segs = [s for s in re.split(r"[@/~#]", module) if s and s not in _PATH_WORDS]
+                return [g for g in found if any(seg in g.file.sf.path for seg in segs)]
         return found
+
+    def imported_from(self, fi: FileIndex) -> dict[str, str]:
+        """Local name -> module specifier of the file's imports (`import x, { a, b as c } from 'm'`), once."""
+        got = self._imports.get(id(fi))
+        if got is None:
+            got = self._imports[id(fi)] = {}
+            for node in fi.tree.root_node.named_children:
+                src = node.child_by_field_name("source") if node.type == "import_statement" else None
+                if src is None:
+                    continue
+                module = fi.text(src)[1:-1]
+                for clause in node.named_children:
+                    for c in clause.named_children if clause.type == "import_clause" else ():
+                        if c.type == "identifier":
+                            got[fi.text(c)] = module
+                        for spec in c.named_children if c.type == "named_imports" else ():
+                            local = spec.child_by_field_name("alias") or spec.child_by_field_name("name")
+                            if spec.type == "import_specifier" and local is not None:
+                                got[fi.text(local)] = module
+        return got
 
     def selector_getter(self, g: Func) -> bool:
         """`getUrlParam(URL_PARAMS.dashboardId)`, `getSetting('theme')`: a function called with two or more

@@ -150,7 +150,7 @@ class Calls(Holders):
                 if mw:
                     local.id_map = mw
                     self._touch(fi)
-        targets = list(self.callees(name))
+        targets = list(self.callees(name, fi))
         if not targets and short in ("mutate", "mutateAsync") and "." in name:  # archive.mutate(vars): its mutationFn
             for options, ofi in self.mutation_options(fi.resolve(name.partition(".")[0], func)):
                 mf = pair_value(options, "mutationFn", ofi)

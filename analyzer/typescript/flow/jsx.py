@@ -5,6 +5,7 @@ make `dataset` reads keys.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 
 import tree_sitter as ts
 
@@ -17,8 +18,14 @@ from analyzer.typescript.names import camel
 _UNTYPED_ROWS = "rows of a type not worked out"
 
 
+#: elements of one component giving one prop a value, from which that prop may be a shared one (`_shared_prop`)
+_SHARED_USES = 4
+
+
 class Jsx(Calls):
     """Props and data attributes."""
+
+    _elements_by: dict[tuple[int, str], list[tuple[FileIndex, ts.Node, Func | None]]] | None = None
 
     def _jsx_attributes(self, fi: FileIndex, el: ts.Node) -> list[tuple[str, ts.Node, bool]]:
         """`name={expr}` attributes of an element: name, expression, whether it is stringified (syntax only,
@@ -74,11 +81,33 @@ class Jsx(Calls):
                 # <Combo value={String(x.persona_id)} />: a text widget's value is not an id slot by it
                 why = "" if text and not self._number_slot(target) else self.is_key(expr, func, fi)
                 if why:
-                    if not target.key:
+                    if not target.key and not self._shared_prop(g, aname):
                         self.mark(target, f"{why} -> <{g.name} {aname}>")
                 elif target.key and not self._foreign_ids(expr, fi, target) and \
-                        not self._passed_in_only(target, f" -> <{g.name} {aname}>"):
+                        not self._passed_in_only(target, f" -> <{g.name} {aname}>") and \
+                        not (target.why.endswith(f" -> <{g.name} {aname}>") and self._shared_prop(g, aname)):
                     self.mark_backward(expr, func, fi, target.why)
+
+    def _shared_prop(self, g: Func, aname: str) -> bool:
+        """A prop of a widely used component that most of its elements give no key: `<Select value={...}>` of a
+        design system, given a chart id by one element among many (colors, page sizes, tags). The key one
+        element passes says nothing of the component's other values: it does not become a key inside the
+        component (nor flow from there into every handler given to it). A prop named like the key, or given a
+        key by most of its elements, is no shared prop."""
+        if self.kn.is_key_name(aname):
+            return False
+        if self._elements_by is None:
+            self._elements_by = defaultdict(list)
+            for f in self.files:
+                for el, func, comps in self._prepared(f)[1]:
+                    for an, expr, _text in self._jsx_attributes(f, el):
+                        for c in comps:
+                            self._elements_by[(id(c), an)].append((f, expr, func))
+        uses = self._elements_by.get((id(g), aname), [])
+        if len(uses) < _SHARED_USES:
+            return False
+        keyed = sum(1 for f, expr, func in uses if self.is_key(expr, func, f))
+        return keyed * 2 < len(uses)
 
     def _generic_props(self, fi: FileIndex, el: ts.Node, func: Func | None, g: Func) -> None:
         """`<DataTable rows={rows} columns={columns} />` of `DataTable<Row extends { id: number }>(props:

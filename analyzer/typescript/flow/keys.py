@@ -219,7 +219,7 @@ class KeyExprs(TypeFacts):
                 return self.is_key(obj, func, fi, depth + 1)
             if pname in ("map", "flatMap", "reduce") and args:  # orders.map((o) => o.id): what the callback returns
                 return self._callback_key(args[0], fi, depth)
-        for g in self.funcs.get(callee_name(fi, expr), ()):
+        for g in self.callees(callee_name(fi, expr), fi):
             if g.ret_key:
                 return g.ret_key
             for arg in self._bound_args(g, args):  # toggleIn(selected, id): T[] with T bound to the key here
@@ -577,7 +577,7 @@ class KeyExprs(TypeFacts):
                 prop = fn.child_by_field_name("property")
                 if prop is not None and fi.text(prop) in _SAME_COLLECTION:
                     self.mark_backward(fn.child_by_field_name("object"), func, fi, why, depth + 1)
-            for g in self.callees(callee_name(fi, expr)) if not ftext.startswith(("JSON.", "Math.")) else ():
+            for g in self.callees(callee_name(fi, expr), fi) if not ftext.startswith(("JSON.", "Math.")) else ():
                 if self.selector_getter(g):
                     continue
                 self.mark_ret(g, why)
