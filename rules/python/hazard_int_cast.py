@@ -58,11 +58,37 @@ class IntCast(PyRule):
                         "            content_id=int(row['content']),\n            id=int(row['image']),\n        )\n",
                         line=6, message_contains="Image.content_id")]
 
+    # werkzeug's `request.args.get(name, type=int)` (Flask): a UUID string fails the conversion and the read gives
+    # the default (None) without a word; by the parameter's name, or stored in / passed to a key
+    _FLASK = ("from flask import Blueprint, request\nfrom app.models import ContentItem\n"
+              "bp = Blueprint('images', __name__)\n")
+    INVALID += [
+        Invalid(_FLASK + "@bp.route('/images')\ndef images():\n"
+                         "    content_id = request.args.get('content_id', type=int)\n"
+                         "    page = request.args.get('page', 1, type=int)\n"
+                         "    return ContentItem.query.get_or_404(content_id).title\n",
+                line=6, message_contains="type=int",
+                expected_fix="    content_id = request.args.get('content_id', type=uuid.UUID)"),
+        Invalid(_FLASK + "@bp.route('/images', methods=['POST'])\ndef move():\n"
+                         "    ref = request.form.get('ref', None, type=int)\n"
+                         "    return ContentItem.query.get_or_404(ref).title\n",
+                line=6, expected_fix="    ref = request.form.get('ref', None, type=uuid.UUID)"),
+        Invalid(_FLASK + "@bp.route('/images/bulk', methods=['POST'])\ndef bulk():\n"
+                         "    ids = request.form.getlist('content_ids', type=int)\n"
+                         "    return [i.title for i in ContentItem.query.filter(ContentItem.id.in_(ids))]\n",
+                line=6, expected_fix="    ids = request.form.getlist('content_ids', type=uuid.UUID)"),
+    ]
+    VALID += [Valid(_FLASK + "@bp.route('/images')\ndef images():\n"
+                             "    page = request.args.get('page', 1, type=int)\n"
+                             "    user_id = request.args.get('user_id', type=int)\n"
+                             "    size = request.values.get('size', type=int)\n"
+                             "    return ContentItem.query.paginate(page=page, per_page=size).items\n")]
+
     VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
-        casts = [e for e in ctx.pf.of(cst.Call) if isinstance(e.node, cst.Call) and isinstance(e.node.func, cst.Name)
-                 and e.node.func.value == "int"]
+        casts = [e for e in ctx.pf.of(cst.Call) if isinstance(e.node, cst.Call) and (isinstance(
+            e.node.func, cst.Name) and e.node.func.value == "int" or typed_int_read(e.node) is not None)]
         if not casts:
             return  # a finding is one of these int() calls, which `_stored` only tells more about: spare its walks
         stored = self._stored(ctx)
@@ -71,6 +97,21 @@ class IntCast(PyRule):
             assert isinstance(call, cst.Call)
             args = facts.positional(call)
             if not args:
+                continue
+            converter = typed_int_read(call)
+            if converter is not None:  # request.args.get("content_id", type=int)
+                name = facts.string_value(args[0].value)
+                ev = stored.get(id(call)) or ctx.key(entry.func, call) or (
+                    (f"`{name}` is named like {ctx.model.key_names[name]}", ctx.model.default_target)
+                    if name in ctx.model.key_names else None)
+                if ev is None:
+                    continue
+                new, imp = ctx.model.python_type()
+                start, end = ctx.pf.offsets(converter)
+                yield ctx.finding(self, call, ctx.symbol(entry.func), f"`{ctx.pf.code(call)}` reads the key with "
+                                  f"`type=int`: werkzeug gives the default (None) for a {ctx.model.to_type.lower()}",
+                                  evidence=ev[0], target=ev[1], layer=ctx.layer_of(entry.func, "other"),
+                                  edits=(Edit(start, end, new, requires_import=imp),) if new else ())
                 continue
             ev = self._returned(ctx, entry.func, call) or ctx.key(entry.func, args[0].value) or stored.get(id(call))
             if ev is None:
@@ -158,8 +199,10 @@ def _contains(root: cst.CSTNode, node: cst.CSTNode) -> bool:
 
 
 def _direct_int_calls(expr: cst.BaseExpression) -> list[cst.Call]:
-    """`int(x)`, `int(x) if c else None`, `int(x) or None`: the int() calls whose result is the value itself."""
-    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "int":
+    """`int(x)`, `int(x) if c else None`, `int(x) or None`: the int() calls whose result is the value itself
+    (`request.args.get("ref", type=int)` too)."""
+    if isinstance(expr, cst.Call) and (isinstance(expr.func, cst.Name) and expr.func.value == "int"
+                                       or typed_int_read(expr) is not None):
         return [expr]
     if isinstance(expr, cst.IfExp):
         return [*_direct_int_calls(expr.body), *_direct_int_calls(expr.orelse)]
@@ -177,3 +220,17 @@ def request_read(expr: cst.BaseExpression) -> bool:
             and len(expr.args) == 1:
         container = expr.func.value
     return isinstance(container, cst.Attribute) and container.attr.value in REQUEST_MAPS
+
+
+#: werkzeug's MultiDicts of a Flask request, whose get / getlist convert with `type=`
+_FORM_MAPS = ("args", "form", "values")
+
+
+def typed_int_read(call: cst.Call) -> cst.Name | None:
+    """The `int` of `request.args.get("ref", type=int)` / `request.form.getlist("ids", type=int)`, else None."""
+    func = call.func
+    if not (isinstance(func, cst.Attribute) and func.attr.value in ("get", "getlist")
+            and isinstance(func.value, cst.Attribute) and func.value.attr.value in _FORM_MAPS):
+        return None
+    conv = facts.kwarg(call, "type")
+    return conv.value if conv is not None and isinstance(conv.value, cst.Name) and conv.value.value == "int" else None
