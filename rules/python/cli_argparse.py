@@ -16,7 +16,7 @@ _JOBS = ("### app/jobs.py\nfrom app.models import ContentItem\n"
 
 
 class ArgparseIntKey(PyRule):
-    """A command-line argument holding the key, parsed with `type=int`.
+    """A command-line argument (or a Flask-RESTful reqparse request argument) holding the key, typed `int`.
 
     Anti-pattern: `parser.add_argument("content_ids", nargs="+", type=int)` in an admin script — after the
     change every real id on the command line fails with "invalid int value". Best practice: `type=uuid.UUID`
@@ -53,10 +53,19 @@ class ArgparseIntKey(PyRule):
                 path="scripts/reprocess.py", message_contains="reprocess"),
     ]
 
+    # Flask-RESTful's reqparse takes argparse's vocabulary for request arguments: the same mistake in an API
+    INVALID += [Invalid("from flask_restful import reqparse\nparser = reqparse.RequestParser()\n"
+                        "parser.add_argument('content_id', type=int, required=True, location='json')\n"
+                        "parser.add_argument('page', type=int, default=1)\n", line=3, path="app/api/images.py",
+                        message_contains="request argument `content_id`",
+                        expected_fix="parser.add_argument('content_id', type=uuid.UUID, required=True, "
+                                     "location='json')")]
+
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         pf = ctx.pf
         if "add_argument" not in pf.text:
             return
+        what = "request argument" if "reqparse" in pf.text or "RequestParser" in pf.text else "command-line argument"
         passed = self._passed(ctx)
         for entry in pf.of(cst.Call):
             call = entry.node
@@ -82,7 +91,7 @@ class ArgparseIntKey(PyRule):
             start, end = pf.offsets(kind.value)
             edits = (Edit(start, end, new, requires_import=imp),) if new else ()
             yield ctx.finding(self, call, ctx.symbol(entry.func, dest),
-                              f"command-line argument `{flags[0] if flags else dest}` holds the key and is parsed "
+                              f"{what} `{flags[0] if flags else dest}` holds the key and is parsed "
                               f"with `type=int`", evidence=why, edits=edits, layer=ctx.layer_of(entry.func, "other"))
 
     @staticmethod
