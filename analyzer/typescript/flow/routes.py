@@ -278,18 +278,27 @@ class Routes(KeyExprs):
         rsegs = _route_segments(route.template)
         usegs = segs
         rooted = False
+        built: list[ts.Node] = []  # the arguments of a leading path helper's call: `${orgPath(orgSlug)}/projects`
         if usegs and not isinstance(usegs[0], str) and len(usegs) > 1:
             lead = usegs[0].text
             rooted = lead is not None and _ORIGIN.fullmatch(lead.decode("utf-8", "replace")) is not None
+            if usegs[0].type == "call_expression":  # a path helper takes ids or slugs (`getBaseUrl(env)` is a base)
+                args = usegs[0].child_by_field_name("arguments")
+                built = [a for a in args.named_children if a.type != "comment"] if args is not None else []
+                if not any(_ENTITY_ARG.search(a.text.decode("utf-8", "replace")) for a in built if a.text):
+                    built = []
             usegs = usegs[1:]  # `${API}/contents/${id}`: a leading expression is the base URL
         if len(usegs) > len(rsegs) or not usegs or rooted and len(usegs) != len(rsegs):
             return None
         omitted = rsegs[: len(rsegs) - len(usegs)]
-        if any(r.startswith("{") for r in omitted):
-            return None  # `/tags/${id}` is not `/contents/{content_id}/tags/{tag_id}`: only a base URL may be left out
+        held = [r for r in omitted if r.startswith("{")]
+        if len(held) != len(built):
+            # `/tags/${id}` is not `/contents/{content_id}/tags/{tag_id}`: only a base URL may be left out; a helper
+            # called with arguments builds a path that holds as many parameters
+            return None
         tail = rsegs[len(rsegs) - len(usegs):]
         literal_hits = 0
-        subs: list[ts.Node] = []
+        subs: list[ts.Node] = [a for r, a in zip(held, built, strict=True) if r.strip("{}").split(":")[0] in route.params]
         for u, r in zip(usegs, tail, strict=False):
             rparam = r.startswith("{") and r.endswith("}")
             if isinstance(u, str):
@@ -314,6 +323,10 @@ class Routes(KeyExprs):
             if subs:
                 out.append((route, subs))
         return out
+
+
+#: an argument naming an entity's id, slug, ref or key (`orgId`, `group.slug`, `projectRef`, `item_key`)
+_ENTITY_ARG = re.compile(r"(?:^|[._])(?:id|slug|ref|key|uuid)s?$|(?:Id|ID|Slug|Ref|Key|Uuid)s?$")
 
 
 def url_parts(node: ts.Node, fi: FileIndex) -> list[str | ts.Node] | None:
