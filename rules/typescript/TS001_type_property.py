@@ -14,6 +14,9 @@ from analyzer.typescript.index import FileIndex, unwrap_type
 
 def detect(d: Detector, fi: FileIndex, m: Match) -> Iterator[Finding | None]:
     node, func = m.node, m.func
+    if node.type == "index_signature":
+        yield from _index_signature(d, m, fi)
+        return
     name_node = node.child_by_field_name("name")
     type_node = unwrap_type(node.child_by_field_name("type"))
     if name_node is None or type_node is None:
@@ -47,6 +50,25 @@ def detect(d: Detector, fi: FileIndex, m: Match) -> Iterator[Finding | None]:
     symbol = f"{owner}.{member}" if owner else member
     yield d.finding(fi, m.rule.name, node, symbol, why, d.num_edits(type_node, fi), layer=layer,
                     shared=d.p.shared_members.get((owner_key, member), "") or d.p.shared_types.get(owner_key, ""))
+
+
+def _index_signature(d: Detector, m: Match, fi: FileIndex) -> Iterator[Finding | None]:
+    """`{ [contentId: number]: boolean }`: an index signature whose parameter is named like the key is a map
+    keyed by it; its index type changes (`[contentId: string]`). `[page: number]` is left alone."""
+    node = m.node
+    name_node = node.child_by_field_name("name")
+    index = node.child_by_field_name("index_type")
+    if name_node is None or index is None or fi.text(index) != "number":
+        return
+    member = fi.text(name_node)
+    if not d.kn.is_key_name(member):
+        return
+    owner, _key = _owner(node, fi)
+    why = d.kn.origin(member) or f"{member} names the key"
+    layer = "test" if fi.is_test else "ts-type" if path_layer(fi) not in ("ts-state", "ts-validation") \
+        else path_layer(fi)
+    symbol = f"{owner}[{member}]" if owner else f"[{member}]"
+    yield d.finding(fi, m.rule.name, node, symbol, why, d.num_edits(index, fi), layer=layer)
 
 
 def _nested_schema_member(d: Detector, node: ts.Node, fi: FileIndex, member: str) -> str:
