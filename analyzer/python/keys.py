@@ -101,6 +101,9 @@ class KeyModel:
             if ic.column.lower() not in GENERIC_PK_NAMES:
                 reason = ic.reason if len(ic.reason) <= 60 else ic.reason[:59] + "…"
                 self.key_names.setdefault(ic.column, f"column {ic.qualified} ({reason})")
+        for t in closure.targets:  # `user_id` for user.id, though no column of the schema is named so
+            if t.column.lower() in GENERIC_PK_NAMES and singular(t.table).isidentifier():
+                self.key_names.setdefault(f"{singular(t.table)}_id", f"the key {t.qualified}, by its table's name")
         for name in list(self.key_names):  # content_id -> content_ids (a list of keys)
             self.key_names.setdefault(name + "s", f"plural of {name}")
         for alias in config.aliases:

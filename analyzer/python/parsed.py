@@ -181,6 +181,8 @@ class ProjectNames:
         self._files = files
         self._tables: dict[tuple[str, str], list[tuple[int, str]]] | None = None
         modules = {path: module_name(path) for path in texts if path.endswith(".py")}
+        #: a base computes its subclasses' table names (`@declared_attr def __tablename__(cls)`)
+        self._derived_names = any("def __tablename__" in texts[path] for path in modules)
         trees: dict[str, Any] = {}
         words: tuple[str, ...] = ("flask_sqlalchemy", "flask.ext.sqlalchemy")  # then the project's subclasses
         for _ in range(3):  # subclasses of the extension, in the same module or imported from another
@@ -245,9 +247,11 @@ class ProjectNames:
 
     def table_of(self, pf: ParsedFile, cls: cst.ClassDef) -> str | None:
         """The table a class without `__tablename__` maps when a Flask-SQLAlchemy model (the extension names it
-        after the class; a subclass declaring no primary key shares its parent's), as the models reader
-        decides; None for any other class. The reader runs once, on the first class asked about."""
-        if not self.flask_dbs or self._files is None:
+        after the class; a subclass declaring no primary key shares its parent's) or a subclass of a base whose
+        `declared_attr` computes it (`def __tablename__(cls): return cls.__name__.lower()`), as the models reader
+        decides; None for any other class. The reader runs once, on the first class asked about, and only in a
+        tree where either can be (an extension instance, a text defining `__tablename__`)."""
+        if not (self.flask_dbs or self._derived_names) or self._files is None:
             return None
         if self._tables is None:
             from analyzer.db.models_schema import class_tables

@@ -1,0 +1,45 @@
+"""fixtures/crud_template_app: the layout many generated FastAPI projects share, scanned as a user would
+(`impact scan --target user.id`, the schema read from the models: no `__tablename__` anywhere, a base's
+`declared_attr` names the tables).
+
+What must be found: both mapped columns (user.id, item.owner_id), the records holding them, the route parameters
+named after the table (`user_id` of /users/{user_id}, though no column is named so), the CRUD parameters, the test
+URL with a literal id. What must not: the item routes' `id` (item.id is not the key) and the page sizes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from helpers import REPO, run_impact
+
+APP = REPO / "fixtures" / "crud_template_app"
+
+
+def test_generated_template_layout(tmp_path: Path) -> None:
+    tree = tmp_path / "app"
+    shutil.copytree(APP, tree)
+    out = tmp_path / "out"
+    done = run_impact("scan", str(tree), "--target", "user.id", "--out", str(out), "--format", "json",
+                      "--no-typecheck", "--fail-on", "never", "-q", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    findings = json.loads((out / "findings.json").read_text(encoding="utf-8"))["findings"]
+    got = {(f["code"], f["path"].removeprefix("backend/app/"), f["line"]) for f in findings}
+    expected = {
+        ("PY001", "models/user.py", 13),  # User.id: the table is `user` by the base's declared_attr
+        ("PY001", "models/item.py", 16),  # Item.owner_id
+        ("PY020", "schemas/user.py", 23),  # UserInDBBase.id: Optional[int]
+        ("PY020", "schemas/item.py", 22),  # ItemInDBBase.owner_id: int
+        ("PY030", "api/api_v1/endpoints/users.py", 19),  # /users/{user_id}: user_id names user.id
+        ("PY030", "api/api_v1/endpoints/users.py", 35),
+        ("PY050", "crud/crud_item.py", 12),  # owner_id of create_with_owner
+        ("PY050", "crud/crud_item.py", 20),  # owner_id of get_multi_by_owner
+        ("PY080", "tests/api/api_v1/test_users.py", 19),  # {API_V1_STR}/users/12345
+    }
+    assert expected <= got, sorted(expected - got)
+    lines = {(path, line) for _code, path, line in got}
+    for path, line in [("api/api_v1/endpoints/items.py", 30), ("api/api_v1/endpoints/items.py", 45),  # id of item
+                       ("api/api_v1/endpoints/items.py", 15), ("api/api_v1/endpoints/items.py", 16),  # page sizes
+                       ("api/api_v1/endpoints/users.py", 13)]:
+        assert (path, line) not in lines, (path, line)
