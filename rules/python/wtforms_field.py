@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
+from analyzer.rules.python.marshmallow_field import _entity_names as entity_names
 
 from analyzer.models import NOT_BIGINT, Edit, Finding
 from analyzer.python import facts
@@ -55,6 +56,11 @@ class WtformsField(PyRule):
                         "    form.target.choices = [(c.id, c.title) for c in ContentItem.query.all()]\n"
                         "    return form\n",
                 line=6, message_contains="choices", expected_fix="    target = RadioField('Target', coerce=uuid.UUID)"),
+        # named after the key's table (singular or plural): its id; `owner` is another's
+        Invalid(_HEAD + "class MoveForm(FlaskForm):\n    owner = SelectField('Owner', coerce=int)\n"
+                        "    content_item = SelectField('Item', coerce=int)\n",
+                line=7, message_contains="named after the key's table",
+                expected_fix="    content_item = SelectField('Item', coerce=uuid.UUID)"),
         Invalid(_HEAD + "class BulkForm(FlaskForm):\n    content_ids = SelectMultipleField(coerce=int)\n",
                 line=6, to="TEXT", expected_fix="    content_ids = SelectMultipleField(coerce=str)"),
         # an integer input: reported for review (no UUID field in WTForms: a StringField with the UUID() validator)
@@ -75,6 +81,7 @@ class WtformsField(PyRule):
         if not forms:
             return
         fed = self._fed_choices(ctx)
+        entities = entity_names(ctx)
         new, imp = ctx.model.python_type()
         for cls in ctx.pf.classes:
             if cls.name.value not in forms:
@@ -84,7 +91,9 @@ class WtformsField(PyRule):
                 if not isinstance(call, cst.Call) or attr.name == "id":
                     continue
                 why = fed.get(attr.name) or (f"`{attr.name}` is named like {ctx.model.key_names[attr.name]}"
-                                             if attr.name in ctx.model.key_names else None)
+                                             if attr.name in ctx.model.key_names else None) or (
+                    f"`{attr.name}` is named after the key's table {entities[attr.name]}"
+                    if attr.name in entities else None)
                 if why is None:
                     continue
                 symbol = f"{cls.name.value}.{attr.name}"
