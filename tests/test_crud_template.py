@@ -43,3 +43,28 @@ def test_generated_template_layout(tmp_path: Path) -> None:
                        ("api/api_v1/endpoints/items.py", 15), ("api/api_v1/endpoints/items.py", 16),  # page sizes
                        ("api/api_v1/endpoints/users.py", 13)]:
         assert (path, line) not in lines, (path, line)
+
+
+def test_generated_template_layout_own_key(tmp_path: Path) -> None:
+    """item.id: no FK names it and no text quotes the table: the model file is parsed for its class name (the
+    reader maps Item to `item`), the `/{id}` routes of the /items router take it, not the users' ones."""
+    tree = tmp_path / "app"
+    shutil.copytree(APP, tree)
+    out = tmp_path / "out"
+    done = run_impact("scan", str(tree), "--target", "item.id", "--out", str(out), "--format", "json",
+                      "--no-typecheck", "--fail-on", "never", "-q", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    findings = json.loads((out / "findings.json").read_text(encoding="utf-8"))["findings"]
+    got = {(f["code"], f["path"].removeprefix("backend/app/"), f["line"]) for f in findings}
+    expected = {
+        ("PY001", "models/item.py", 13),
+        ("PY020", "schemas/item.py", 20),  # ItemInDBBase.id
+        ("PY030", "api/api_v1/endpoints/items.py", 30),  # GET /items/{id}
+        ("PY030", "api/api_v1/endpoints/items.py", 45),  # DELETE /items/{id}
+        ("PY080", "tests/api/api_v1/test_items.py", 19),  # {API_V1_STR}/items/999999
+    }
+    assert expected <= got, sorted(expected - got)
+    lines = {(path, line) for _code, path, line in got}
+    for path, line in [("api/api_v1/endpoints/users.py", 19), ("api/api_v1/endpoints/users.py", 35),  # user_id
+                       ("schemas/item.py", 22), ("models/user.py", 13)]:  # owner_id, User.id
+        assert (path, line) not in lines, (path, line)

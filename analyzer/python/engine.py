@@ -159,7 +159,7 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config, prog
         # (the files wiring routers together or registering views: they make the routes' templates)
         words = frozenset(model.candidate_words() | {"include_router", "register_blueprint", "add_namespace",
                                                      "add_resource", "add_url_rule", "view_func",
-                                                     "table=True"} | names.words)
+                                                     "table=True"} | names.words(model.impacted))
         every_word |= words
         new = 0
         todo: list[tuple[SourceFile, str]] = []  # this round's candidates, parsed together (on both cores)

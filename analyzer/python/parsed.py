@@ -13,6 +13,7 @@ from abc import ABCMeta
 from abc import _get_dump as _abc_get_dump  # type: ignore[attr-defined]
 from array import array
 from bisect import bisect_right
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any, TypeVar
@@ -213,10 +214,21 @@ class ProjectNames:
             if len(self.flask_dbs) == before_dbs:
                 break
 
-    @property
-    def words(self) -> frozenset[str]:
-        """Prefilter words: a Flask-SQLAlchemy model may name its table only through its class name."""
-        return frozenset(f"{q.rsplit('.', 1)[-1]}.Model" for q in self.flask_dbs)
+    def words(self, tables: Collection[str]) -> frozenset[str]:
+        """Prefilter words for models that may name their table only through their class name: `db.Model`
+        (Flask-SQLAlchemy), and where a base's `declared_attr` names the tables, the classes the models reader
+        maps to one of `tables` (the impacted ones)."""
+        out = {f"{q.rsplit('.', 1)[-1]}.Model" for q in self.flask_dbs}
+        if self._derived_names:
+            out |= {cls for (_path, cls), found in self._class_tables().items() if any(t in tables for _l, t in found)}
+        return frozenset(out)
+
+    def _class_tables(self) -> dict[tuple[str, str], list[tuple[int, str]]]:
+        if self._tables is None:
+            from analyzer.db.models_schema import class_tables
+
+            self._tables = class_tables(self._files or [])
+        return self._tables
 
     def _read_module(self, mod: str, path: str, tree: Any) -> None:
         import ast
@@ -253,11 +265,7 @@ class ProjectNames:
         tree where either can be (an extension instance, a text defining `__tablename__`)."""
         if not (self.flask_dbs or self._derived_names) or self._files is None:
             return None
-        if self._tables is None:
-            from analyzer.db.models_schema import class_tables
-
-            self._tables = class_tables(self._files)
-        found = self._tables.get((pf.path, cls.name.value), [])
+        found = self._class_tables().get((pf.path, cls.name.value), [])
         if not found:
             return None
         line = pf.line(cls)
