@@ -761,7 +761,7 @@ def same_syntax(old: str | None, new: str | None) -> bool:
     try:  # the trees pickled: every node's fields and positions, five times faster than ast.dump; a tree
         # pickled otherwise only for sharing an object the other does not is told apart (never the reverse)
         return pickle.dumps(ast.parse(old), protocol=5) == pickle.dumps(ast.parse(new), protocol=5)
-    except (SyntaxError, ValueError, RecursionError, pickle.PicklingError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError, pickle.PicklingError):
         return False
 
 

@@ -135,6 +135,28 @@ def test_a_chain_bomb_through_the_cli(tmp_path: Path) -> None:
     assert "exceeds the parser's limit" in _outcomes(tmp_path / "out")["chain.py"]["reason"]
 
 
+@pytest.mark.parametrize("bomb", [hostile.chain_bomb(20000), "f = " + "lambda: " * 3000 + "1\n"])
+def test_a_bomb_beside_models_read_without_a_database(tmp_path: Path, bomb: str) -> None:
+    """Without --db the models are read with `ast` (the schema, and a base's `declared_attr` table names for the
+    scanner), whose parser raises MemoryError on these: the file is left out, the scan goes on."""
+    models = ("from sqlalchemy import Column, ForeignKey, Integer\n"
+              "from sqlalchemy.orm import as_declarative, declared_attr\n\n\n"
+              "@as_declarative()\nclass Base:\n    @declared_attr\n    def __tablename__(cls) -> str:\n"
+              "        return cls.__name__.lower() + 's'\n\n\n"
+              "class Document(Base):\n    id = Column(Integer, primary_key=True)\n\n\n"
+              "class Attachment(Base):\n    id = Column(Integer, primary_key=True)\n"
+              "    document_id = Column(Integer, ForeignKey('documents.id'))\n")
+    bomb = "from sqlalchemy import Column  # Column(...) makes the models reader look at a file\n" + bomb
+    app = write_tree(tmp_path / "app", {"bomb.py": bomb, "models.py": models, "schemas.py": hostile.GENUINE})
+    proc = run_impact("scan", str(app), "--target", hostile.TARGET, "--out", str(tmp_path / "out"),
+                      "--no-typecheck", "-q", cwd=tmp_path)
+    assert proc.returncode == 1, (proc.returncode, proc.stderr)
+    outcomes = _outcomes(tmp_path / "out")
+    assert outcomes["bomb.py"]["status"] == "skipped"
+    found = json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))["findings"]
+    assert {"schemas.py", "models.py"} <= {f["path"] for f in found}
+
+
 def test_the_nesting_guard_passes_real_code() -> None:
     """No false alarm on every Python file of the fixture apps, the package itself and the tests (flat
     data tables, long string concatenations and deep f-strings included)."""

@@ -99,7 +99,7 @@ def _import_insertion_line(lines: list[str]) -> int:
     """Index of the line after the module's leading imports (after the docstring when none)."""
     try:
         module = ast.parse("".join(lines))
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return 0
     position = 0
     for i, node in enumerate(module.body):

@@ -457,8 +457,8 @@ class _Project:
         try:
             source = text if text is not None else path.read_text(encoding="utf-8")
             tree = _parse(source)
-        except (OSError, UnicodeDecodeError, SyntaxError, ValueError, RecursionError):
-            return None
+        except (OSError, UnicodeDecodeError, SyntaxError, ValueError, RecursionError, MemoryError):
+            return None  # (MemoryError: CPython's parser on nesting too deep for its stack)
         mod = _Module(path, self.shown.get(path, str(path)), tree)
         mod.read()
         self.modules[path] = mod

@@ -61,7 +61,7 @@ def find_versions(roots: list[Path]) -> Path:
 def _revision_ids(path: Path) -> tuple[str | None, tuple[str, ...]]:
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"))
-    except (SyntaxError, UnicodeDecodeError, ValueError):
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError, RecursionError, MemoryError):
         return None, ()
     values: dict[str, object] = {}
     for node in tree.body:

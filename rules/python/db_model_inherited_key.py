@@ -184,7 +184,7 @@ def _tree(ctx: FileCtx, path: str) -> ast.Module | None:
 def _parse(text: str) -> ast.Module | None:
     try:
         return ast.parse(text)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
 
