@@ -54,6 +54,14 @@ def test_a_python_patch_that_would_not_compile_is_withheld(tmp_path: Path) -> No
     assert result.checked[0] == "python: 1 patched file compiles"
 
 
+def test_a_patched_file_too_deep_for_the_compiler_is_withheld(tmp_path: Path) -> None:
+    """compile() raises MemoryError (not SyntaxError) on 3,000 nested lambdas: withheld, never a crash."""
+    write_tree(tmp_path, {"deep.py": "x: int = 1\ny = " + "lambda: " * 3000 + "1\n"})
+    result = _verify(tmp_path, "", [_finding(tmp_path, "", "deep.py", "x: int", "x: str", "x", "PY050")])
+    assert result.patches == {}
+    assert "would not compile (MemoryError)" in result.withheld["deep.py"]
+
+
 TSCONFIG = json.dumps({"compilerOptions": {"target": "ES2020", "module": "ESNext", "moduleResolution": "Bundler",
                                            "jsx": "react-jsx", "strict": True, "noEmit": True, "skipLibCheck": True},
                        "include": ["src"]})

@@ -219,6 +219,8 @@ def _verify_python(result: Verification, work: _Work) -> None:
             count += 1
         except SyntaxError as exc:
             result.withheld[path] = f"the patched file would not compile (line {exc.lineno}: {exc.msg})"
+        except (ValueError, RecursionError, MemoryError) as exc:  # (null bytes; nesting too deep for CPython)
+            result.withheld[path] = f"the patched file would not compile ({type(exc).__name__})"
     if count:
         result.checked.append(f"python: {count} patched file{'s compile' if count != 1 else ' compiles'}")
 
