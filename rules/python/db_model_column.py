@@ -133,6 +133,18 @@ class SqlalchemyColumn(PyRule):
                 "    id: Optional[int] = Field(default=None, primary_key=True)\n"
                 "    content_id: int = Field(foreign_key='content_items.id')\n",
                 line=6, expected_fix="    content_id: uuid.UUID = Field(foreign_key='content_items.id')"),
+        # a dataclass mapping (MappedAsDataclass: `init=False`): mapped_column's `default` is the field's value, so a
+        # generator goes in default_factory; without one, `default` stays (distractor below)
+        Invalid("from sqlalchemy.orm import DeclarativeBase, Mapped, MappedAsDataclass, mapped_column\n"
+                "class Base(MappedAsDataclass, DeclarativeBase): pass\n"
+                "class ContentItem(Base):\n    __tablename__ = 'content_items'\n"
+                "    id: Mapped[int] = mapped_column(autoincrement=True, primary_key=True, init=False)\n",
+                line=5, expected_fix="    id: Mapped[uuid.UUID] = mapped_column(default_factory=uuid.uuid4, primary_key=True, "
+                                     "init=False)"),
+        Invalid("from sqlalchemy.orm import Mapped, mapped_column\nfrom app.db import Base\n"
+                "class ContentItem(Base):\n    __tablename__ = 'content_items'\n"
+                "    id: Mapped[int] = mapped_column(primary_key=True)\n",
+                line=5, expected_fix="    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)"),
         # SQLModel: the generator is a default_factory
         Invalid("from sqlmodel import Field, SQLModel\n"
                 "class ContentItem(SQLModel, table=True):\n    __tablename__ = 'content_items'\n"
@@ -204,8 +216,10 @@ class SqlalchemyColumn(PyRule):
         if {"default", "default_factory", "server_default", "insert_default"} & set(names):
             return ()
         generator = "uuid.uuid4"
-        # SQLModel's Field takes a factory as default_factory (its `default` is a value)
-        kw = "default_factory" if facts.callee_name(spec.call) == "Field" else "default"
+        # SQLModel's Field takes a factory as default_factory (its `default` is a value), and so does mapped_column
+        # in a dataclass mapping (MappedAsDataclass: a column with dataclass-only arguments, or the base in the file)
+        dataclass = bool({"init", "kw_only", "repr", "compare", "hash"} & set(names)) or "MappedAsDataclass" in ctx.pf.text
+        kw = "default_factory" if facts.callee_name(spec.call) == "Field" or dataclass else "default"
         auto = names.get("autoincrement")
         if auto is not None and auto.keyword is not None:
             start, _ = ctx.pf.offsets(auto.keyword)
