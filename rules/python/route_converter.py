@@ -68,17 +68,6 @@ class RouteConverter(PyRule):
                        "api.add_resource(PageResource, '/contents/page/<int:page>')\n"),
     ]
 
-    # Flask-AppBuilder: `@expose(rule, methods=...)` on an API or view class's method is a werkzeug rule
-    _FAB = ("from flask_appbuilder.api import BaseApi, expose\nfrom app.models import ContentItem\n"
-            "class ContentPresetApi(BaseApi):\n    resource_name = 'content'\n"
-            "    @expose('/<int:content_id>/presets/', methods=('GET',))\n"
-            "    def list_presets(self, content_id: int):\n"
-            "        return ContentItem.query.get_or_404(content_id).title\n"
-            "    @expose('/page/<int:page>/', methods=('GET',))\n"
-            "    def page(self, page: int):\n        return {'page': page}\n")
-    INVALID += [Invalid(_FAB, line=5, message_contains="`<int:content_id>`",
-                        expected_fix="    @expose('/<uuid:content_id>/presets/', methods=('GET',))")]
-    VALID += [Valid(_FAB.replace("content_id", "preset_id").replace("ContentItem.query", "Preset.query"))]
     # a `max=` bound below 2**63 rejects a bigint key too: drop it (and for a UUID, convert with `uuid`)
     INVALID += [Invalid(_FLASK + "@bp.route('/<int(max=2147483647):content_id>')\ndef show(content_id):\n"
                                  "    return ContentItem.query.get_or_404(content_id).title\n",
