@@ -35,7 +35,15 @@ from analyzer.python import facts, reanalysis
 from analyzer.python.flow import Flow, Registry, method_definitions
 from analyzer.python.history import as_history, revision_label
 from analyzer.python.keys import KeyModel, singular, snake
-from analyzer.python.parsed import ParsedFile, ParseFailure, ProjectNames, module_name, parse, read_text
+from analyzer.python.parsed import (
+    FuncInfo,
+    ParsedFile,
+    ParseFailure,
+    ProjectNames,
+    module_name,
+    parse,
+    read_text,
+)
 from analyzer.python.prefilter import Prefilter
 from analyzer.sources import Limits
 
@@ -507,6 +515,21 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
     return out
 
 
+def _fab_barrier(model: KeyModel, routers: facts.Routers, fi: FuncInfo) -> None:
+    """A Flask-AppBuilder route of a class serving another model (`datamodel = SQLAInterface(Database)`): its
+    path parameters not named like a key (`pk`) are that model's ids, whatever a shared lookup the flow went
+    through says (`DatabaseDAO.find_by_id(pk)` resolved to the generic `BaseDAO.find_by_id(model_id)` another
+    caller gives the key): they leave the flow's carriers, so no route finding or route seed comes of them."""
+    assert fi.route is not None
+    served = routers.fab_models.get(fi.route[2])
+    orm = model.orm.get(served) if served else None
+    if not served or (orm is not None and orm.pk_attr):
+        return
+    for p in re.findall(r"{(\w+)", fi.route[1]):
+        if p not in model.key_names:
+            fi.env.pop(p, None)
+
+
 def _learn_routes(parsed: dict[str, ParsedFile], model: KeyModel, routers: facts.Routers,
                   flow: Flow) -> list[RouteSeed]:
     """The routes that take the key (path or query), into the model: `route_templates` (path params, which
@@ -518,6 +541,7 @@ def _learn_routes(parsed: dict[str, ParsedFile], model: KeyModel, routers: facts
         for fi in pf.functions:
             if fi.route is None:
                 continue
+            _fab_barrier(model, routers, fi)
             template = facts.route_template(routers, fi)
             if fi.func_id in model.returns:
                 returning.append((fi.route[0], template))

@@ -777,6 +777,8 @@ class Routers:
     parent: dict[str, tuple[str, str]] = field(default_factory=dict)  # child id -> (parent id, prefix)
     pending: list[tuple[set[str], str, str]] = field(default_factory=list)  # (child qnames, parent id, prefix)
     dependencies: set[str] = field(default_factory=set)  # names used in Depends(...)
+    #: Flask-AppBuilder classes (router id) -> the model their `datamodel = SQLAInterface(Model)` serves
+    fab_models: dict[str, str] = field(default_factory=dict)
     #: Flask views registered by a call or a class decorator rather than a function decorator: the name of
     #: the view function or class -> (HTTP method or "" for the class's own methods, rule template, router id)
     #: (`app.add_url_rule(rule, view_func=show)`, `api.add_resource(NodeResource, rule)`, `@blp.route(rule)`)
@@ -1045,6 +1047,19 @@ def mark_functions(pf: ParsedFile, routers: Routers) -> None:
                         method = "GET" if func.attr.value == "api_route" else \
                             _flask_method(dec) if func.attr.value == "route" else func.attr.value.upper()
                         fi.route = (method, flask_template(path), rid)
+            elif isinstance(dec, cst.Call) and fi.cls is not None and \
+                    pf.resolves_to(func, "expose", packages=("flask_appbuilder",)):
+                # Flask-AppBuilder: `@expose("/<int:pk>/charts", methods=("GET",))` on a BaseApi/BaseView
+                # method is a werkzeug rule under the class's route base
+                args = positional(dec)
+                path = string_value(args[0].value) if args else "/"
+                if path is not None:
+                    rid = f"{pf.modname}.{fi.cls}"
+                    routers.own.setdefault(rid, _fab_route_base(pf, fi.cls))
+                    model_name = _fab_datamodel(pf, fi.cls)
+                    if model_name:
+                        routers.fab_models[rid] = model_name
+                    fi.route = (_flask_method(dec), flask_template(path), rid)
             elif (isinstance(func, cst.Attribute) and func.attr.value == "task") or \
                     pf.resolves_to(func, "shared_task", "task", packages=("celery",)):
                 fi.task = True
@@ -1054,6 +1069,30 @@ def mark_functions(pf: ParsedFile, routers: Routers) -> None:
             if view is not None and (fi.cls is None) == bool(view[0]):
                 fi.route = (view[0] or fi.name.upper(), view[1], view[2])
         fi.dependency = fi.name in routers.dependencies and fi.route is None
+
+
+def _fab_route_base(pf: ParsedFile, cls_name: str) -> str:
+    """A Flask-AppBuilder class's URL base, as its own body states it: `route_base = "/superset"`, else an API's
+    `/api/{version}/{resource_name}` (version "v1" unless stated); "" when the body states neither (a base
+    class's, not read)."""
+    cls = next((c for c in pf.classes if c.name.value == cls_name), None)
+    attrs = {a.name: string_value(a.value) for a in class_attrs(cls) if a.value is not None} if cls else {}
+    if attrs.get("route_base"):
+        return (attrs["route_base"] or "").rstrip("/")
+    if attrs.get("resource_name"):
+        return f"/api/{attrs.get('version') or 'v1'}/{attrs['resource_name']}"
+    return ""
+
+
+def _fab_datamodel(pf: ParsedFile, cls_name: str) -> str:
+    """`Database` of a Flask-AppBuilder class's `datamodel = SQLAInterface(Database)`: the model whose rows its
+    routes' `pk` designates; "" when the body states none."""
+    cls = next((c for c in pf.classes if c.name.value == cls_name), None)
+    for a in class_attrs(cls) if cls is not None else ():
+        v = a.value
+        if a.name == "datamodel" and isinstance(v, cst.Call) and v.args and isinstance(v.args[0].value, cst.Name):
+            return v.args[0].value.value
+    return ""
 
 
 def _looks_like_router(name: str) -> bool:

@@ -68,6 +68,29 @@ class RouteConverter(PyRule):
                        "api.add_resource(PageResource, '/contents/page/<int:page>')\n"),
     ]
 
+    # Flask-AppBuilder: `@expose(rule, methods=...)` on an API or view class's method is a werkzeug rule
+    _FAB = ("from flask_appbuilder.api import BaseApi, expose\nfrom app.models import ContentItem\n"
+            "class ContentPresetApi(BaseApi):\n    resource_name = 'content'\n"
+            "    @expose('/<int:content_id>/presets/', methods=('GET',))\n"
+            "    def list_presets(self, content_id: int):\n"
+            "        return ContentItem.query.get_or_404(content_id).title\n"
+            "    @expose('/page/<int:page>/', methods=('GET',))\n"
+            "    def page(self, page: int):\n        return {'page': page}\n")
+    INVALID += [Invalid(_FAB, line=5, message_contains="`<int:content_id>`",
+                        expected_fix="    @expose('/<uuid:content_id>/presets/', methods=('GET',))")]
+    VALID += [Valid(_FAB.replace("content_id", "preset_id").replace("ContentItem.query", "Preset.query"))]
+    # a class serving another model (`datamodel = SQLAInterface(User)`): its `pk` is a user id, though the
+    # generic DAO lookup it goes through is given the key by another caller
+    VALID += [Valid("### app/daos.py\nclass BaseDAO:\n    model_cls = None\n    @classmethod\n"
+                    "    def find_by_id(cls, model_id: int):\n        return cls.model_cls.query.get(model_id)\n"
+                    "class ContentDAO(BaseDAO):\n    pass\nclass UserDAO(BaseDAO):\n    pass\n"
+                    "### app/api.py\nfrom flask_appbuilder.api import BaseApi, expose\n"
+                    "from flask_appbuilder.models.sqla.interface import SQLAInterface\n"
+                    "from app.models import User\nfrom app.daos import ContentDAO, UserDAO\n"
+                    "def show_content(content_id: int):\n    return ContentDAO.find_by_id(content_id)\n"
+                    "class UserRestApi(BaseApi):\n    resource_name = 'user'\n    datamodel = SQLAInterface(User)\n"
+                    "    @expose('/<int:pk>', methods=('GET',))\n    def get(self, pk: int):\n"
+                    "        return UserDAO.find_by_id(pk)\n", path="app/api.py")]
     # a `max=` bound below 2**63 rejects a bigint key too: drop it (and for a UUID, convert with `uuid`)
     INVALID += [Invalid(_FLASK + "@bp.route('/<int(max=2147483647):content_id>')\ndef show(content_id):\n"
                                  "    return ContentItem.query.get_or_404(content_id).title\n",

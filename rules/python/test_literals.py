@@ -94,6 +94,14 @@ def _url_calls(pf: ParsedFile) -> Iterator[tuple[cst.Call, cst.BaseExpression, F
             yield call, url, entry.func
 
 
+_FAB_PRESETS = ("### app/api/presets.py\n"
+                "from flask_appbuilder.api import BaseApi, expose\nfrom app.models import ContentItem\n"
+                "class ContentPresetApi(BaseApi):\n    resource_name = 'content'\n"
+                "    @expose('/<int:pk>/presets/', methods=('GET',))\n"
+                "    def list_presets(self, pk: int):\n"
+                "        return ContentItem.query.get_or_404(pk).title\n")
+
+
 class TestIdUrl(PyRule):
     """A test request whose URL hard-codes an integer key.
 
@@ -133,6 +141,10 @@ class TestIdUrl(PyRule):
                    "    client.get(f'{API}/items/{uuid.uuid4()}')\n    client.get('/api/v1/items/pages/2')\n"
                    "    client.get(f'/api/v1/items/{item.id}/comments/3')\n"
                    "    client.get('/api/v1/users/99999999')\n", path="tests/api/test_items.py"),
+             # Flask-AppBuilder: the API's URL base is /api/v1/content (`resource_name`): another API's
+             # /{pk}/presets/ URL is no URL of it (the invalid twin below requests the content API)
+             Valid(_FAB_PRESETS + "### tests/test_presets.py\n"
+                   "def test_list(client):\n    client.get('/api/v1/tag/42/presets/')\n", path="tests/test_presets.py"),
              # a route whose prefix the scan cannot tell (`/{item_id}` alone): no test URL is known to be it
              Valid("### app/api/items.py\n"
                    "from fastapi import APIRouter\nfrom app.config import prefix_for\nfrom app.models import ContentItem\n"
@@ -146,6 +158,10 @@ class TestIdUrl(PyRule):
                        "@router.get('/{content_id}')\ndef get(content_id: int): ...\n"
                        "def test_get(client):\n    assert client.get('/api/v1/contents/42').status_code == 200\n",
                        line=6, path="tests/test_contents.py"),
+               Invalid(_FAB_PRESETS + "### tests/test_presets.py\n"
+                       "def test_list(client):\n    client.get('/api/v1/tag/42/presets/')\n"
+                       "    client.get('/api/v1/content/42/presets/')\n",
+                       line=3, path="tests/test_presets.py", message_contains="/api/v1/content/42/presets/"),
                Invalid("from typing import Annotated\nfrom fastapi import APIRouter, Depends, Query\n"
                        "from app.models import ContentItem\nrouter = APIRouter(prefix='/contents')\n"
                        "@router.get('/')\ndef page(after: Annotated[int | None, Query()] = None, s=None):\n"
