@@ -174,6 +174,40 @@ def test_a_typed_tagged_template_is_no_syntax_error(tmp_path: Path) -> None:
     assert first_error(parse(Source("const q = sql<{ n: number }>`x` +;\n"), False), Source("")) is not None
 
 
+#: a bare `&` in a JSX attribute's string (a URL's query string): valid TSX the grammar reads as an ERROR
+LINK_CARD = (
+    "import { useContent } from '../hooks/useContent';\n"
+    "export function LinkCard({ contentId }: { contentId: number }) {\n"
+    "  const { data } = useContent(contentId);\n"
+    "  return (\n"
+    "    <a href=\"https://example.com/search?q=1&page=2&sort=asc\" title='R&D'>\n"
+    "      <img src=\"https://cdn.example.com/i.png?w=40&h=40\" alt={data?.title} />\n"
+    "    </a>\n"
+    "  );\n"
+    "}\n"
+)
+
+
+def test_a_bare_ampersand_in_a_jsx_attribute_string_is_no_syntax_error(tmp_path: Path) -> None:
+    from analyzer.typescript.parsing import Source, parse, parser_for
+
+    assert parser_for(True).parse(LINK_CARD.encode()).root_node.has_error  # the grammar's own reading
+    got = scan_sources({**APP, "src/pages/LinkCard.tsx": LINK_CARD}, SEEDS, Config(), tmp=tmp_path)
+    assert all(isinstance(o, Ok) for o in got.outcomes)
+    card = [(f.code, f.span.line, [e.text for e in f.edits]) for f in got.findings if f.path == "src/pages/LinkCard.tsx"]
+    assert ("TS001", 2, ["string"]) in card
+    tree = parse(Source(LINK_CARD), True)
+    strings, stack = [], [tree.root_node]
+    while stack:
+        node = stack.pop()
+        if node.type == "string" and node.parent is not None and node.parent.type == "jsx_attribute":
+            strings.append(Source(LINK_CARD).node_text(node))
+        stack.extend(node.children)
+    assert '"https://example.com/search?q=1&page=2&sort=asc"' in strings  # the text keeps its `&`
+    # an `&` outside JSX, or a real error, stays as it is
+    assert parse(Source('const y = "a&b";\nconst z = <p>{(</p>;\n'), True).root_node.has_error
+
+
 def test_offsets_are_characters_and_crlf_is_kept(tmp_path: Path) -> None:
     text = "// é ü 中文\r\ninterface ContentItem {\r\n  id: number; // ü\r\n}\r\n"
     result = scan_sources({"src/t.ts": text}, SEEDS, Config(), tmp=tmp_path)

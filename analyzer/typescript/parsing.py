@@ -133,15 +133,20 @@ _AMP = ord("&")
 
 def _bare_ampersands(tree: ts.Tree, data: bytes | bytearray) -> set[int]:
     """Byte offsets of `&`s that end JSX text the parser could not go on from: right after a JSX child (text,
-    tag, `{expression}`), where an ERROR follows or inside one. Only subtrees holding an error are walked."""
+    tag, `{expression}`), where an ERROR follows or inside one; and those an ERROR starts with in a JSX
+    attribute's string (`<a href="/search?q=1&page=2">`, valid JSX). Only subtrees holding an error are walked."""
     out: set[int] = set()
     stack = [tree.root_node]
     while stack:
         node = stack.pop()
         children = node.children
+        in_attribute = node.type == "string" and node.parent is not None and node.parent.type == "jsx_attribute"
         for i, child in enumerate(children):
             if child.has_error or child.is_missing:
                 stack.append(child)
+            if in_attribute and child.is_error and data[child.start_byte] == _AMP:
+                out.add(child.start_byte)  # href="/search?q=1&page=2": the grammar stops at a bare `&` there too
+                continue
             end = child.end_byte
             if child.type not in _JSX_BEFORE_TEXT or end >= len(data) or data[end] != _AMP:
                 continue
