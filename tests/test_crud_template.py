@@ -17,15 +17,20 @@ from helpers import REPO, run_impact
 APP = REPO / "fixtures" / "crud_template_app"
 
 
-def test_generated_template_layout(tmp_path: Path) -> None:
+def _scan(tmp_path: Path, target: str) -> set[tuple[str, str, int]]:
+    """`impact scan --target TARGET` on a copy of the app: (code, path under backend/app/, line) of each finding."""
     tree = tmp_path / "app"
     shutil.copytree(APP, tree)
     out = tmp_path / "out"
-    done = run_impact("scan", str(tree), "--target", "user.id", "--out", str(out), "--format", "json",
+    done = run_impact("scan", str(tree), "--target", target, "--out", str(out), "--format", "json",
                       "--no-typecheck", "--fail-on", "never", "-q", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     findings = json.loads((out / "findings.json").read_text(encoding="utf-8"))["findings"]
-    got = {(f["code"], f["path"].removeprefix("backend/app/"), f["line"]) for f in findings}
+    return {(f["code"], f["path"].removeprefix("backend/app/"), f["line"]) for f in findings}
+
+
+def test_generated_template_layout(tmp_path: Path) -> None:
+    got = _scan(tmp_path, "user.id")
     expected = {
         ("PY001", "models/user.py", 13),  # User.id: the table is `user` by the base's declared_attr
         ("PY001", "models/item.py", 16),  # Item.owner_id
@@ -48,14 +53,7 @@ def test_generated_template_layout(tmp_path: Path) -> None:
 def test_generated_template_layout_own_key(tmp_path: Path) -> None:
     """item.id: no FK names it and no text quotes the table: the model file is parsed for its class name (the
     reader maps Item to `item`), the `/{id}` routes of the /items router take it, not the users' ones."""
-    tree = tmp_path / "app"
-    shutil.copytree(APP, tree)
-    out = tmp_path / "out"
-    done = run_impact("scan", str(tree), "--target", "item.id", "--out", str(out), "--format", "json",
-                      "--no-typecheck", "--fail-on", "never", "-q", cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    findings = json.loads((out / "findings.json").read_text(encoding="utf-8"))["findings"]
-    got = {(f["code"], f["path"].removeprefix("backend/app/"), f["line"]) for f in findings}
+    got = _scan(tmp_path, "item.id")
     expected = {
         ("PY001", "models/item.py", 13),
         ("PY020", "schemas/item.py", 20),  # ItemInDBBase.id
