@@ -311,6 +311,15 @@ class Registry:
 
     def _resolve(self, pf: ParsedFile, func: cst.BaseExpression, fi: FuncInfo | None, cls: str | None) -> FuncInfo | None:
         if isinstance(func, cst.Attribute):
+            base = func.value
+            if cls is None and type(base) is cst.Attribute and base.attr.value == "query" \
+                    and type(base.value) is cst.Name:
+                # `Person.query.get(member_id, project)`: Flask-SQLAlchemy's query property is an instance of the
+                # model's own `query_class = PersonQuery` when it sets one
+                for q in sorted(self.class_values.get((base.value.value, "query_class"), ())):
+                    fid = self.inherited_method(q, func.attr.value)
+                    if fid:
+                        return self.by_id[fid][1]
             if cls is not None:
                 local = f"{pf.modname}.{cls}.{func.attr.value}"  # a class of this module (each test's `Routes`)
                 fid = local if local in self.by_id else self.inherited_method(cls, func.attr.value)
