@@ -33,6 +33,7 @@ from analyzer.python.flow import Ev, Flow
 from analyzer.python.keys import KeyModel
 from analyzer.python.parsed import FuncInfo, ParsedFile
 from analyzer.python.walk import find
+from analyzer.words import singular
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,20 @@ class FileCtx:
                        edits=edits, review=review, applies_to=applies_to)
 
     # ------------------------------------------------------------------ helpers
+    def entity_names(self) -> dict[str, str]:
+        """The target tables' names, singular and plural (`dashboard`, `dashboards` for `dashboards.id`) -> the
+        table: a form or schema field named so holds the entity's id. Computed once per file."""
+        got = self.shared.get("entity_names")
+        if isinstance(got, dict):
+            return got
+        names: dict[str, str] = {}
+        for t in self.model.closure.targets:
+            if t.column == "id" or t.column == f"{singular(t.table)}_id":
+                for word in (t.table, singular(t.table)):
+                    names.setdefault(word, t.table)
+        self.shared["entity_names"] = names
+        return names
+
     def int_edits(self, node: cst.CSTNode | None) -> tuple[Edit, ...]:
         """Replace every bare `int` inside an annotation with the new Python type, and every int alias other
         ids share (`has_int`)."""

@@ -7,7 +7,6 @@ from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
 
 from analyzer.models import NOT_BIGINT, Edit, Finding
 from analyzer.python import facts
-from analyzer.words import singular
 
 _HEAD = "from marshmallow import Schema, fields, validate\n"
 #: marshmallow's integer fields (`fields.Int` is an alias of `fields.Integer`)
@@ -28,20 +27,6 @@ def _int_field(ctx: FileCtx, value: cst.BaseExpression | None) -> cst.Call | Non
                 ctx.pf.resolves_to(inner.value.func, *_INT_FIELDS, packages=_PACKAGES):
             return inner.value
     return None
-
-
-def _entity_names(ctx: FileCtx) -> dict[str, str]:
-    """`dashboard`, `dashboards` for the target `dashboards.id`: the target tables' names, singular and plural."""
-    got = ctx.shared.get("marshmallow.entities")
-    if got is None:
-        got = {}
-        for t in ctx.model.closure.targets:
-            if t.column == "id" or t.column == f"{singular(t.table)}_id":
-                for word in (t.table, singular(t.table)):
-                    got.setdefault(word, t.table)
-        ctx.shared["marshmallow.entities"] = got
-    assert isinstance(got, dict)
-    return got
 
 
 class MarshmallowField(PyRule):
@@ -111,7 +96,7 @@ class MarshmallowField(PyRule):
             name = cls.name.value
             learned = model.schema_fields.get(name, {})
             mirrored = model.schema_key_fields(name)
-            entities = _entity_names(ctx)
+            entities = ctx.entity_names()
             for attr in facts.class_attrs(cls):
                 call = _int_field(ctx, attr.value)
                 if call is None or attr.annotation is not None:

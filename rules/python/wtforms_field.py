@@ -4,7 +4,6 @@ from collections.abc import Iterator
 
 import libcst as cst
 from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
-from analyzer.rules.python.marshmallow_field import _entity_names as entity_names
 
 from analyzer.models import NOT_BIGINT, Edit, Finding
 from analyzer.python import facts
@@ -81,7 +80,7 @@ class WtformsField(PyRule):
         if not forms:
             return
         fed = self._fed_choices(ctx)
-        entities = entity_names(ctx)
+        entities = ctx.entity_names()
         new, imp = ctx.model.python_type()
         for cls in ctx.pf.classes:
             if cls.name.value not in forms:
