@@ -846,7 +846,7 @@ class Flow:
         pos = fi.positional()
         if named and len(pos) == 1 and pos[0].name.value not in fi.env and _scalar(pos[0]):
             fi.env[pos[0].name.value] = f"sole parameter of {fi.qualname}(), named after `{named}`"
-        if named and fi.func_id not in self.model.returns and (
+        if named and fi.func_id not in self.model.returns and not _named_argument(fi.name, named) and (
                 fi.node.returns is None or "int" in pf.code(fi.node.returns.annotation)) and _returns_value(fi.node):
             self.model.learn_return(fi.func_id, f"{fi.qualname}() is named after `{named}`",
                                     self._target_by_name(named))
@@ -1555,6 +1555,16 @@ def _named_key(fname: str, keys: tuple[str, ...]) -> str | None:
         if not key.endswith("s") and _key_word(key).search(fname) and fname != key:
             return key
     return None
+
+
+#: words after which a key in a function's name is what it is given, not what it returns
+_PREPOSITIONS = "for|by|from|of|with|per|in|on|to|at"
+
+
+def _named_argument(fname: str, key: str) -> bool:
+    """`get_solve_ids_for_user_id`, `images_by_content_id`: the key follows a preposition, so the function takes it
+    (and returns something of it); `next_content_id`, `content_id_of(image)` name what they return."""
+    return re.search(rf"(^|_)(?:{_PREPOSITIONS})_{re.escape(key)}s?(_|$)", fname) is not None
 
 
 @functools.lru_cache(maxsize=4096)
