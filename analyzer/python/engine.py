@@ -600,7 +600,13 @@ def _seeds(parsed: dict[str, ParsedFile], model: KeyModel, routers: facts.Router
                 names.setdefault(attr, f"{orm.name}.{attr} in {orm.path}:{orm.line}")
     for name, why in model.key_names.items():
         names.setdefault(name, why)
-    return KeySeeds(field_names=frozenset(names), routes=tuple(routes), origins=names,
+    origins = dict(names)
+    for orm in model.orm.values():  # the target's own class: `UserModel.id` names the front end's `User`, whose
+        if orm.pk_attr:             # `id` is the key even where no route is read (models serialized as they are)
+            ic = orm.key_attrs.get(orm.pk_attr)
+            origins.setdefault(f"{orm.name}.{orm.pk_attr}", f"{orm.name}.{orm.pk_attr} maps "
+                               f"{ic.qualified if ic is not None else orm.table} in {orm.path}:{orm.pk_line or orm.line}")
+    return KeySeeds(field_names=frozenset(names), routes=tuple(routes), origins=origins,
                     foreign_entities=_foreign_entities(model))
 
 
