@@ -3,6 +3,10 @@ distractor.
 
 - a function named `<what>_for_<key>` / `<what>_by_<key>` takes the key; it does not return it
   (`get_solve_ids_for_user_id(user_id)` returns a set of other ids);
+- a request-argument spec written as a dict: pydantic's `create_model` field definitions
+  (`{"content_id": (int, None)}` handed to a `validate_args(spec, location="query")` decorator that builds the model,
+  or `create_model("Filter", content_id=(int, None))`), and webargs' `{"content_id": fields.Int()}`: each types the
+  key as an int, so a UUID in the query string is rejected;
 """
 
 from __future__ import annotations
@@ -62,3 +66,94 @@ def test_a_function_named_for_the_key_takes_it_and_does_not_return_it(tmp_path: 
     assert ("PY062", 23) in got  # parse_content_id() returns the key: ordering it is a hazard
     assert ("PY062", 19) not in got  # a set of image ids compared with another set: no key, no order
     assert ("PY062", 21) not in got  # the number of images of an item
+
+
+REQUEST_HELPER = '''\
+from functools import wraps
+
+from flask import request
+from pydantic import create_model
+
+
+def validate_args(spec, location):
+    if isinstance(spec, dict):
+        spec = create_model("", **spec)
+
+    def decorator(func):
+        @wraps(func)
+        def wrapper(*args, **kwargs):
+            data = request.args if location == "query" else request.get_json()
+            loaded = spec(**data).dict(exclude_unset=True)
+            return func(*args, loaded, **kwargs)
+
+        return wrapper
+
+    return decorator
+'''
+
+IMAGES_API = '''\
+from flask_restx import Namespace, Resource
+from pydantic import create_model
+
+from app.helpers import validate_args
+from app.models import Image
+
+images_namespace = Namespace("images")
+
+ImageFilter = create_model("ImageFilter", content_id=(int, None), per_page=(int, 50))
+UserFilter = create_model("UserFilter", user_id=(int, None))
+
+
+@images_namespace.route("")
+class ImageList(Resource):
+    @validate_args(
+        {
+            "content_id": (int, None),
+            "user_id": (int, None),
+            "page": (int, 1),
+            "q": (str, None),
+        },
+        location="query",
+    )
+    def get(self, query_args):
+        return [i.id for i in Image.query.filter_by(**query_args).all()]
+
+
+LABELS = {"content_id": (1, "Content"), "title": (2, "Title")}
+'''
+
+WEBARGS_API = '''\
+from flask import Blueprint
+from webargs import fields
+from webargs.flaskparser import use_args
+
+from app.models import Image
+
+bp = Blueprint("thumbs", __name__)
+
+
+@bp.route("/thumbs")
+@use_args({"content_id": fields.Int(required=True), "user_id": fields.Int(), "page": fields.Int(load_default=1)},
+          location="query")
+def thumbs(args):
+    return [i.id for i in Image.query.filter_by(content_id=args["content_id"]).all()]
+'''
+
+
+def test_pydantic_field_definitions_in_a_dict_or_create_model_type_the_key(tmp_path: Path) -> None:
+    found = [f for f in _scan(tmp_path, {"app/helpers.py": REQUEST_HELPER, "app/api/images.py": IMAGES_API})
+             if f.path == "app/api/images.py" and f.code == "PY020"]
+    got = {f.span.line for f in found}
+    assert 9 in got  # create_model("ImageFilter", content_id=(int, None), ...)
+    assert 17 in got  # "content_id": (int, None) in the spec validate_args turns into a model
+    assert 10 not in got and 18 not in got  # user_id is another table's key
+    assert 19 not in got and 20 not in got  # page, q
+    assert 28 not in got  # a dict of tuples that are no field definitions
+    fixed = {f.span.line: f.edits[0].text for f in found}
+    assert fixed == {9: "uuid.UUID", 17: "uuid.UUID"}
+
+
+def test_webargs_dict_schema_types_the_key(tmp_path: Path) -> None:
+    found = [f for f in _scan(tmp_path, {"app/api/thumbs.py": WEBARGS_API})
+             if f.path == "app/api/thumbs.py" and f.code == "PY023"]
+    assert [(f.span.line, f.edits[0].text) for f in found] == [(11, "UUID")]

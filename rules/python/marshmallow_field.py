@@ -38,6 +38,9 @@ class MarshmallowField(PyRule):
     `fields.UUID()` (marshmallow validates and documents it; apispec's OpenAPI follows), `fields.String()` for a
     text key; `fields.List(fields.Integer())` holding keys becomes `fields.List(fields.UUID())`.
 
+    A schema written as a dict counts too, as webargs takes it (`@use_args({"content_id": fields.Int()},
+    location="query")`, `parser.parse({...})`) and `Schema.from_dict({...})` builds it: a key-named entry.
+
     Not for bigint: marshmallow's Integer has no width; it loads and dumps a bigint key as it is.
     """
 
@@ -86,9 +89,19 @@ class MarshmallowField(PyRule):
                         "class ThumbnailSchema(Schema):\n    content_id = fields.Integer()\n",
                 line=3, expected_fix="    content_items = fields.List(fields.UUID())"),
     ]
+    # a dict schema (webargs, Schema.from_dict): a key-named entry; `user_id`, `page` are others
+    INVALID += [Invalid("from webargs import fields\nfrom webargs.flaskparser import use_args\n"
+                        "@use_args({'content_id': fields.Int(required=True), 'user_id': fields.Int(),\n"
+                        "           'page': fields.Int(load_default=1)}, location='query')\n"
+                        "def thumbs(args):\n    return args\n", line=3, message_contains="content_id",
+                        expected_fix="@use_args({'content_id': fields.UUID(required=True), 'user_id': fields.Int(),")]
+    VALID += [Valid(_HEAD + "ThumbArgs = Schema.from_dict({'user_id': fields.Int(), 'content_id': fields.Str()})\n"
+                            "SIZES = {'content_id': 3}\n")]
+
     VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
+        yield from self._dict_schemas(ctx)
         model = ctx.model
         for cls in ctx.pf.classes:
             if facts.record_kind(ctx.pf, cls, ctx.record_kinds) != "marshmallow":
@@ -115,6 +128,27 @@ class MarshmallowField(PyRule):
                                   f"marshmallow field `{name}.{attr.name}` holds the key and is declared "
                                   f"`{ctx.pf.code(call.func)}()`", evidence=why, edits=self._edits(ctx, call),
                                   layer=ctx.layer_of(None, self.layer))
+
+    def _dict_schemas(self, ctx: FileCtx) -> Iterator[Finding]:
+        """`{"content_id": fields.Int()}`: a schema as a dict (webargs' use_args / parser.parse, Schema.from_dict)."""
+        model = ctx.model
+        for entry in ctx.pf.of(cst.Dict):
+            node = entry.node
+            assert isinstance(node, cst.Dict)
+            for el in node.elements:
+                if not isinstance(el, cst.DictElement):
+                    continue
+                name = facts.string_value(el.key)
+                if name is None or name not in model.key_names:
+                    continue
+                call = _int_field(ctx, el.value)
+                if call is None:
+                    continue
+                yield ctx.finding(self, el, ctx.symbol(entry.func, name),
+                                  f"marshmallow field `{name}` of a dict schema holds the key and is declared "
+                                  f"`{ctx.pf.code(call.func)}()`",
+                                  evidence=f"`{name}` is named like {model.key_names[name]}",
+                                  edits=self._edits(ctx, call), layer=ctx.layer_of(None, self.layer))
 
     @staticmethod
     def _edits(ctx: FileCtx, call: cst.Call) -> tuple[Edit, ...]:

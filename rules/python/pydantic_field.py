@@ -50,6 +50,11 @@ class PydanticField(PyRule):
     shared `ContentId` alias) so validation and the OpenAPI schema follow the key; an integer default
     (`FEATURED_ID: int = 1`) needs a real id first.
 
+    A model made at run time counts too: `create_model("Filter", content_id=(int, None))`, and the dict of such
+    field definitions a project's request helper hands to `create_model(**spec)`
+    (`@validate_args({"content_id": (int, None), "q": (str, None)}, location="query")`; a dict whose every value
+    is a `(type, default)` pair) — a UUID in the query string fails validation. Fix: `(uuid.UUID, None)`.
+
     Not for bigint: Python's int has no width; `content_id: int` is right for a bigint key.
     """
 
@@ -143,9 +148,27 @@ class PydanticField(PyRule):
                 Invalid(_SPLIT, line=5, message_contains="skipped")]
     VALID += [Valid(_SPLIT.replace("content_ids", "page_numbers").replace("ContentItem, c", "Page, c"))]
 
+    # run-time models: create_model's keyword field definitions and a dict of them (a request helper's spec)
+    _DYNAMIC = ("from pydantic import create_model\nfrom app.helpers import validate_args\n"
+                "ImageFilter = create_model('ImageFilter', content_id=(int, None), user_id=(int, None))\n"
+                "@validate_args({'content_id': (int, None), 'user_id': (int, None), 'page': (int, 1),\n"
+                "                'q': (str, None)}, location='query')\n"
+                "def images(query_args):\n    return query_args\n")
+    INVALID += [Invalid(_DYNAMIC, line=3, message_contains="create_model",
+                        expected_fix="ImageFilter = create_model('ImageFilter', content_id=(uuid.UUID, None), "
+                                     "user_id=(int, None))"),
+                Invalid(_DYNAMIC, line=4, message_contains="field definition",
+                        expected_fix="@validate_args({'content_id': (uuid.UUID, None), 'user_id': (int, None), "
+                                     "'page': (int, 1),")]
+    # not field definitions: a value is no (type, default) pair, or the key's entry is no int
+    VALID += [Valid("LABELS = {'content_id': (1, 'Content'), 'title': (2, 'Title')}\n"
+                    "SPEC = {'content_id': (str, None), 'page': (int, 1)}\n"
+                    "MIXED = {'content_id': (int, None), 'title': 'Title'}\n")]
+
     VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
+        yield from self._dynamic_fields(ctx)
         for cls in ctx.pf.classes:
             if facts.record_kind(ctx.pf, cls, ctx.record_kinds) != "pydantic":
                 continue
@@ -163,6 +186,60 @@ class PydanticField(PyRule):
                                   f"`{cls.name.value}.{attr.name}` holds the key and is typed "
                                   f"`{ctx.pf.code(ann)}`" + (" (changes with the alias)" if alias else ""),
                                   evidence=why, edits=edits, review=review, kind="info" if alias else None)
+
+
+    def _dynamic_fields(self, ctx: FileCtx) -> Iterator[Finding]:
+        """Field definitions of a model made at run time: `create_model(name, field=(type, default))` and a dict
+        literal of `"field": (type, default)` pairs (what a request helper passes on as `create_model(**spec)`)."""
+        pf = ctx.pf
+        for entry in pf.of(cst.Call):
+            call = entry.node
+            assert isinstance(call, cst.Call)
+            if facts.callee_name(call) != "create_model" or not pf.resolves_to(call.func, "create_model",
+                                                                                packages=("pydantic",)):
+                continue
+            args = facts.positional(call)
+            model = facts.string_value(args[0].value) if args else None
+            for a in call.args:
+                if a.keyword is not None and isinstance(a.value, cst.Tuple) and _field_definition(a.value):
+                    yield from self._definition(ctx, entry.func, a, a.keyword.value, a.value,
+                                                f"{model or 'create_model'}.{a.keyword.value}", "create_model() field")
+        for entry in pf.of(cst.Dict):
+            node = entry.node
+            assert isinstance(node, cst.Dict)
+            pairs = [(facts.string_value(el.key), el) for el in node.elements if isinstance(el, cst.DictElement)]
+            if not pairs or len(pairs) != len(node.elements) or not all(
+                    name and isinstance(el.value, cst.Tuple) and _field_definition(el.value) for name, el in pairs):
+                continue
+            for name, el in pairs:
+                assert name is not None and isinstance(el.value, cst.Tuple)
+                yield from self._definition(ctx, entry.func, el, name, el.value, ctx.symbol(entry.func, name),
+                                            "field definition")
+
+    def _definition(self, ctx: FileCtx, fi, node: cst.CSTNode, name: str, value: cst.Tuple, symbol: str,  # type: ignore[no-untyped-def]
+                    what: str) -> Iterator[Finding]:
+        if name not in ctx.model.key_names:
+            return
+        ann = value.elements[0].value
+        if not ctx.has_int(ann):
+            return
+        yield ctx.finding(self, node, symbol, f"pydantic {what} `{name}` holds the key and is typed "
+                                              f"`{ctx.pf.code(ann)}`",
+                          evidence=f"`{name}` is named like {ctx.model.key_names[name]}", edits=ctx.int_edits(ann),
+                          layer=ctx.layer_of(None, self.layer))
+
+
+def _field_definition(value: cst.Tuple) -> bool:
+    """`(int, None)`, `(Optional[int], ...)`, `(int | None, Field(None, ge=1))`: a pydantic field definition, a
+    (type, default) pair whose first element is a type expression (no literal)."""
+    if len(value.elements) != 2 or any(isinstance(e, cst.StarredElement) for e in value.elements):
+        return False
+    first = value.elements[0].value
+    if isinstance(first, cst.Name):
+        return first.value not in ("None", "True", "False")
+    if isinstance(first, cst.BinaryOperation):
+        return isinstance(first.operator, cst.BitOr)
+    return isinstance(first, (cst.Attribute, cst.Subscript, cst.Call))
 
 
 class KeyTypeAdapter(PyRule):
