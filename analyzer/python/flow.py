@@ -22,6 +22,8 @@ from analyzer.python.walk import find
 Ev = tuple[str, str]  # (evidence, target "table.column")
 Slots = tuple["Ev | None", ...]  # per column of a row (or element of a tuple): why it holds the key
 
+#: modules whose `cast(T, value)` gives `value` back (a type checker's cast, not SQL's CAST)
+_TYPING = ("typing", "typing_extensions")
 #: calls whose result holds the key when their input does (query building, result access)
 _PASS = {"select", "where", "filter", "filter_by", "order_by", "limit", "offset", "distinct", "group_by",
          "scalar", "scalars", "execute", "all", "first", "one", "one_or_none", "scalar_one",
@@ -590,6 +592,8 @@ class Flow:
             if name in _PASS:
                 args = positional(expr)
                 return self.key_of(pf, fi, args[0].value) if args else None
+            if name == "cast" and len(expr.args) == 2 and pf.resolves_to(f, "cast", packages=_TYPING):
+                return self.key_of(pf, fi, expr.args[1].value)  # typing.cast(int, payload["content_id"])
             callee = self.registry.resolve(pf, f, fi)
             if callee is not None and fi is not None:
                 self.callers.setdefault(callee.func_id, {})[id(fi)] = (pf, fi)

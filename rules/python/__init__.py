@@ -36,6 +36,7 @@ from analyzer.rules.python.task_delay import CeleryDelay
 from analyzer.rules.python.task_signature import CeleryTaskSignature
 from analyzer.rules.python.test_literals import TestIdUrl, TestIntKey, TestJsonIdAssert
 from analyzer.rules.python.type_alias import KeyTypeAlias
+from analyzer.rules.python.typing_cast import KeyTypingCast
 from analyzer.rules.python.wtforms_field import WtformsField
 
 RULES: list[type[PyRule]] = [
@@ -62,6 +63,7 @@ RULES: list[type[PyRule]] = [
     RecordField,
     KeyedContainer,
     LocalKeyAnnotation,
+    KeyTypingCast,
     GenericIdType,
     IntCast,
     IsDigit,
