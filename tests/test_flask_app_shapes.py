@@ -7,6 +7,9 @@ distractor.
   (`{"content_id": (int, None)}` handed to a `validate_args(spec, location="query")` decorator that builds the model,
   or `create_model("Filter", content_id=(int, None))`), and webargs' `{"content_id": fields.Int()}`: each types the
   key as an int, so a UUID in the query string is rejected;
+- in a test, a bare `"id"` of a JSON body read from a request to another entity's collection
+  (`client.get("/api/v1/users")`, `/api/v1/images/2`) is that entity's id, even when the test also uses the key's
+  model; one read from the key's own collection, or from a URL naming no table, still counts.
 """
 
 from __future__ import annotations
@@ -157,3 +160,34 @@ def test_webargs_dict_schema_types_the_key(tmp_path: Path) -> None:
     found = [f for f in _scan(tmp_path, {"app/api/thumbs.py": WEBARGS_API})
              if f.path == "app/api/thumbs.py" and f.code == "PY023"]
     assert [(f.span.line, f.edits[0].text) for f in found] == [(11, "UUID")]
+
+
+JSON_IDS_TEST = '''\
+from app.models import ContentItem
+
+
+def test_listing_after_setup(client, db):
+    item = ContentItem(title="first")
+    db.session.add(item)
+    r = client.post("/api/v1/users", json={"name": "user"})
+    assert r.get_json()["data"]["id"] == 2
+    r = client.get("/api/v1/images")
+    data = r.get_json()["data"]
+    assert data[0]["id"] == 1
+    resp = client.get(f"/api/v1/images/{data[0]['id']}")
+    assert resp.get_json().get("data")["id"] == 1
+    r = client.get("/api/v1/items")
+    data = r.get_json()["data"]
+    assert data[0]["id"] == 1
+    r = client.get("/api/v1/search?q=first")
+    assert r.get_json()["data"][0]["id"] == 1
+'''
+
+
+def test_json_id_of_another_entitys_collection_is_not_the_key(tmp_path: Path) -> None:
+    got = _at(_scan(tmp_path, {"tests/api/test_listing.py": JSON_IDS_TEST}), "tests/api/test_listing.py")
+    assert ("PY081", 16) in got  # /api/v1/items: the content items (the key's own table)
+    assert ("PY081", 18) in got  # /api/v1/search: no table named, the test uses ContentItem
+    assert ("PY081", 8) not in got  # /api/v1/users: a user id
+    assert ("PY081", 11) not in got  # /api/v1/images: image ids
+    assert ("PY081", 13) not in got  # /api/v1/images/{id}: one image

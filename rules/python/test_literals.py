@@ -1216,9 +1216,69 @@ def _json_key(ctx: FileCtx, node: cst.BaseExpression, fi: FuncInfo | None = None
         if key in ctx.model.json_names:
             return f"JSON field `{key}` holds the key ({ctx.model.json_names[key]})", ctx.model.default_target
         if key in ctx.model.key_names or key in _cursor_fields(ctx) or (
-                key == "id" and not _other_rows(ctx, node.value) and _key_test(ctx, fi)):
+                key == "id" and not _other_rows(ctx, node.value) and _key_test(ctx, fi)
+                and not _other_collection(ctx, fi, node.value)):
             return f"JSON field `{key}` holds the key", ctx.model.default_target
     return None
+
+
+#: how a test reads a response's JSON body: `r.get_json()`, `r.json()`, `r.json`, then `["data"]`, `.get("data")`
+_BODY_READS = {"get_json", "json", "get"}
+
+
+def _response_url(ctx: FileCtx, fi: FuncInfo | None, node: cst.BaseExpression, depth: int = 0) -> str | None:
+    """The URL of the request whose JSON body `node` reads (`data[0]` of `data = r.get_json()["data"]` of
+    `r = client.get("/api/v1/users")`), as written (computed parts as holes); None when it cannot be told."""
+    if depth > 8 or fi is None:
+        return None
+    if isinstance(node, cst.Subscript):
+        return _response_url(ctx, fi, node.value, depth + 1)
+    if isinstance(node, cst.Attribute) and node.attr.value in ("json", "data"):
+        return _response_url(ctx, fi, node.value, depth + 1)
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        name = node.func.attr.value
+        if name in _HTTP:
+            args = facts.positional(node)
+            kw = facts.kwarg(node, "url")
+            index = 1 if name == "request" else 0
+            url = kw.value if kw is not None else args[index].value if len(args) > index else None
+            if url is not None:
+                texts = ctx.shared.get("url_text")
+                if not isinstance(texts, UrlText):
+                    texts = ctx.shared["url_text"] = UrlText(ctx.pf)
+                text = texts.render(url, fi)
+                if "/" in text or name != "get":  # (`.get("data")` of a body is a dict's get)
+                    return text
+        if name in _BODY_READS:
+            return _response_url(ctx, fi, node.func.value, depth + 1)
+        return None
+    if isinstance(node, cst.Name):
+        line = ctx.pf.span(node).line
+        last: cst.Assign | None = None
+        for entry in ctx.pf.of(cst.Assign):
+            a = entry.node
+            assert isinstance(a, cst.Assign)
+            if entry.func is fi and len(a.targets) == 1 and isinstance(a.targets[0].target, cst.Name) \
+                    and a.targets[0].target.value == node.value and ctx.pf.span(a).line < line \
+                    and (last is None or ctx.pf.span(a).line > ctx.pf.span(last).line):
+                last = a
+        return _response_url(ctx, fi, last.value, depth + 1) if last is not None else None
+    return None
+
+
+def _other_collection(ctx: FileCtx, fi: FuncInfo | None, node: cst.BaseExpression) -> bool:
+    """Is `node` the JSON body of a request to another entity's collection or item (`/api/v1/users`,
+    `/api/v1/images/{id}`: its last literal path segment names a table the key is not)? Then its `"id"` is that
+    entity's."""
+    url = _response_url(ctx, fi, node)
+    if not url:
+        return False
+    words = [w for w in url.split("?", 1)[0].split("/") if w and _HOLE not in w and not w.isdigit()]
+    if not words:
+        return False
+    name = words[-1].replace("-", "_").lower()
+    return any(facts.foreign_entity(ctx.model, f"{word}_id") is not None
+               for word in {name, facts.singular(name)} if word.isidentifier())
 
 
 #: builtins that gather the items of an iterable (`sorted(b["id"] for b in body)`)
