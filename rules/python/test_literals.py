@@ -402,6 +402,9 @@ class TestIntKey(PyRule):
     name), `render.delay(42)`, `for content_id in range(43, 50)`. Best practice: create the object and use
     its id, or a fixed UUID constant.
 
+    A bare `"id"` of a JSON body counts in a test that requests a key route or uses the key's model, unless the body
+    came from a request to another entity's collection (`client.get("/api/v1/users")`: a user id).
+
     Not for bigint: `Model(id=1)` and integer literals are valid bigint keys.
     """
 
@@ -437,6 +440,13 @@ class TestIntKey(PyRule):
                 "        client.post('/x')\n    sent.assert_called_once_with(args=[42], countdown=2)\n",
                 line=8, message_contains="task argument", path="tests/test_x.py"),
     ]
+    # a bare "id" of a body read from another entity's collection is that entity's, even in a test using the model
+    _LISTING = ("from app.models import ContentItem\n"
+                "def test_listing(client, db):\n    db.session.add(ContentItem(title='x'))\n"
+                "    r = client.get('/api/v1/users')\n    data = r.get_json()['data']\n    assert data[0]['id'] == 1\n")
+    VALID += [Valid(_LISTING, path="tests/test_listing.py")]
+    INVALID += [Invalid(_LISTING.replace("/api/v1/users", "/api/v1/items"), line=6, path="tests/test_listing.py",
+                        message_contains="data[0]")]
     # a conftest of factory fixtures (`**overrides` passed on to the model) and the tests that use them
     _CONFTEST = ("### tests/conftest.py\n"
                  "import itertools\nimport pytest\nfrom app.models import ContentItem, Image, User\n"
