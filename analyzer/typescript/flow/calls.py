@@ -34,6 +34,14 @@ def _unstring(expr: ts.Node, fi: FileIndex) -> ts.Node:
     return expr
 
 
+def _bare_substitution(template: ts.Node, fi: FileIndex) -> ts.Node | None:
+    """x of `` `${x}` `` (a template that is one substitution and no text); None otherwise."""
+    kids = template.named_children
+    if len(kids) != 1 or kids[0].type != "template_substitution" or fi.text(template) != f"`{fi.text(kids[0])}`":
+        return None
+    return kids[0].named_children[0] if kids[0].named_children else None
+
+
 def type_params(g: Func) -> list[tuple[str, ts.Node | None]]:
     """`g`'s type parameters: name and the object type of its constraint (`T extends { id: number }`), if any."""
     tps = g.node.child_by_field_name("type_parameters")
@@ -92,12 +100,19 @@ class Calls(Holders):
             why = self.is_key(args[1], func, fi)
             if not why:
                 inner = args[1]
-                while inner.type == "call_expression" and fi.text(inner.child_by_field_name("function") or inner) in \
-                        ("String", "JSON.stringify") and inner.child_by_field_name("arguments") is not None:
-                    a = inner.child_by_field_name("arguments")
-                    if a is None or not a.named_children:
+                while True:  # the key stored as text: String(id), JSON.stringify(id), id.toString(), `${id}`
+                    if inner.type == "call_expression" and fi.text(inner.child_by_field_name("function") or inner) in \
+                            ("String", "JSON.stringify") and inner.child_by_field_name("arguments") is not None:
+                        a = inner.child_by_field_name("arguments")
+                        if a is None or not a.named_children:
+                            break
+                        inner = a.named_children[0]
+                    elif inner.type == "call_expression" and _unstring(inner, fi) is not inner:
+                        inner = _unstring(inner, fi)
+                    elif inner.type == "template_string" and _bare_substitution(inner, fi) is not None:
+                        inner = _bare_substitution(inner, fi)  # type: ignore[assignment]
+                    else:
                         break
-                    inner = a.named_children[0]
                 why = self.is_key(inner, func, fi)
             slot = self.slot(args[0], func, fi)
             if why and slot and slot not in self.storage_slots:
