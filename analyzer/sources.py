@@ -67,6 +67,8 @@ class Discovery:
     skipped: list[Skipped] = field(default_factory=list)
     #: shown paths of files reached through a symlink (the file itself may also be reached in place)
     linked: set[str] = field(default_factory=set)
+    #: shown path -> (device, inode) of the file, from the walk's own stat (`_once_each` needs no second one)
+    idents: dict[str, tuple[int, int]] = field(default_factory=dict, repr=False)
 
 
 def root_names(roots: Sequence[str]) -> dict[str, str]:
@@ -173,26 +175,46 @@ def discover_all(roots: Sequence[str], excludes: Sequence[str], limits: Limits |
             found.skipped.append(Skipped(shown(rel if rel != "." else "") + "/",
                                          f"directory not readable: {exc.strerror or exc}"))
 
-        for dirpath, dirnames, filenames in os.walk(base, onerror=on_error):
-            real_dir = os.path.realpath(dirpath)  # once per folder: realpath costs an lstat per component
-            rel_dir = os.path.relpath(dirpath, base)
-            rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
-            keep = []
-            for d in sorted(dirnames):
+        real_base = os.path.realpath(base)
+        # depth first, each folder's files before its sub-folders, both in name order (as os.walk gave them);
+        # a folder's real path is its parent's plus its name (a symlinked folder is never descended), so
+        # realpath, an lstat per component, runs once per root instead of once per folder
+        todo: list[tuple[str, str, str]] = [(str(base), "", real_base)]
+        while todo:
+            dirpath, rel_dir, real_dir = todo.pop()
+            try:
+                with os.scandir(dirpath) as it:
+                    entries = sorted(it, key=lambda e: e.name)
+            except OSError as exc:
+                on_error(exc)
+                continue
+            subdirs = []
+            for entry in entries:
+                d = entry.name
+                try:
+                    is_dir = entry.is_dir()
+                except OSError:
+                    is_dir = False
+                if not is_dir:
+                    continue
                 if d in PRUNED_DIRS or d.startswith("."):
                     continue
-                full = os.path.join(dirpath, d)
                 if _excluded(rel_dir + d, excludes) or _excluded(rel_dir + d + "/", excludes):
                     continue
                 if not _utf8_name(d):
                     found.skipped.append(Skipped(shown(rel_dir + d) + "/", "directory name is not valid UTF-8 "
                                                  "(shown with replacement characters); not scanned"))
-                elif os.path.islink(full):
-                    found.skipped.append(Skipped(shown(rel_dir + d) + "/", _dir_link_reason(full, real_roots)))
+                elif entry.is_symlink():
+                    found.skipped.append(Skipped(shown(rel_dir + d) + "/", _dir_link_reason(entry.path, real_roots)))
                 else:
-                    keep.append(d)
-            dirnames[:] = keep
-            for fname in sorted(filenames):
+                    subdirs.append((entry.path, rel_dir + d + "/", os.path.join(real_dir, d)))
+            for entry in entries:
+                fname = entry.name
+                try:
+                    if entry.is_dir():
+                        continue
+                except OSError:
+                    pass
                 lang = _language(fname)
                 if lang is None:
                     continue
@@ -203,8 +225,9 @@ def discover_all(roots: Sequence[str], excludes: Sequence[str], limits: Limits |
                     found.skipped.append(Skipped(shown(rel), "file name is not valid UTF-8 "
                                                  "(shown with replacement characters)"))
                     continue
-                _add(found, root, os.path.join(dirpath, fname), shown(rel), lang, real_roots, limits,
-                     os.path.join(real_dir, fname))
+                _add(found, root, entry.path, shown(rel), lang, real_roots, limits,
+                     os.path.join(real_dir, fname), entry)
+            todo.extend(reversed(subdirs))
     return _once_each(found)
 
 
@@ -214,11 +237,13 @@ def _once_each(found: Discovery) -> Discovery:
     The path kept is the file's own (not a link's), else the first one found."""
     chosen: dict[tuple[int, int] | str, SourceFile] = {}
     for f in sorted(found.files, key=lambda f: f.path in found.linked):  # stable: in-place paths first
-        try:
-            st = os.stat(f.abs_path)
-            ident: tuple[int, int] | str = (st.st_dev, st.st_ino)
-        except OSError:
-            ident = f.abs_path
+        ident: tuple[int, int] | str | None = found.idents.get(f.path)
+        if ident is None:
+            try:
+                st = os.stat(f.abs_path)
+                ident = (st.st_dev, st.st_ino)
+            except OSError:
+                ident = f.abs_path
         kept = chosen.setdefault(ident, f)
         if kept is not f:
             found.skipped.append(Skipped(f.path, f"same file as {kept.path}; scanned there"))
@@ -238,11 +263,12 @@ def _dir_link_reason(full: str, real_roots: Sequence[str]) -> str:
 
 
 def _add(found: Discovery, root: str, full: str, shown: str, lang: Language, real_roots: Sequence[str],
-         limits: Limits, real: str | None = None) -> None:
+         limits: Limits, real: str | None = None, entry: os.DirEntry[str] | None = None) -> None:
     """Judge one entry by its metadata: a SourceFile, or a Skipped with the reason. `real` is the entry's
-    path through its folder's real path (what realpath gives when the entry itself is no symlink)."""
+    path through its folder's real path (what realpath gives when the entry itself is no symlink); `entry`
+    the walk's DirEntry (its lstat)."""
     try:
-        st = os.lstat(full)
+        st = entry.stat(follow_symlinks=False) if entry is not None else os.lstat(full)
     except OSError as exc:
         found.skipped.append(Skipped(shown, f"unreadable: {exc.strerror or exc}"))
         return
@@ -271,6 +297,7 @@ def _add(found: Discovery, root: str, full: str, shown: str, lang: Language, rea
         return
     resolved = real if real is not None and target == full else os.path.realpath(target)
     found.files.append(SourceFile(root, resolved, shown, lang))
+    found.idents[shown] = (st.st_dev, st.st_ino)
 
 
 def _too_large(size: int | None, limit: int) -> str:
