@@ -9,7 +9,9 @@ distractor.
   key as an int, so a UUID in the query string is rejected;
 - in a test, a bare `"id"` of a JSON body read from a request to another entity's collection
   (`client.get("/api/v1/users")`, `/api/v1/images/2`) is that entity's id, even when the test also uses the key's
-  model; one read from the key's own collection, or from a URL naming no table, still counts.
+  model; one read from the key's own collection, or from a URL naming no table, still counts;
+- a row built as a list holding the key and concatenated with another list (a CSV export's
+  `[item.id, item.title] + extra_values`) is sequence concatenation, no arithmetic on the key.
 """
 
 from __future__ import annotations
@@ -191,3 +193,32 @@ def test_json_id_of_another_entitys_collection_is_not_the_key(tmp_path: Path) ->
     assert ("PY081", 8) not in got  # /api/v1/users: a user id
     assert ("PY081", 11) not in got  # /api/v1/images: image ids
     assert ("PY081", 13) not in got  # /api/v1/images/{id}: one image
+
+
+CSV_EXPORT = '''\
+import csv
+import io
+
+from app.models import ContentItem, Image
+
+
+def dump_items_csv():
+    temp = io.StringIO()
+    writer = csv.writer(temp)
+    for i, item in enumerate(ContentItem.query.all()):
+        extra = [image.id for image in Image.query.filter_by(content_id=item.id)]
+        row = [i + 1, item.title, item.id] + extra
+        writer.writerow(row)
+        writer.writerow((item.id, item.title) + tuple(extra))
+        writer.writerow(list(item.id for _ in range(2)) * 2)
+        writer.writerow([item.id + 1])
+    return temp.getvalue()
+'''
+
+
+def test_a_row_list_holding_the_key_concatenated_is_no_arithmetic(tmp_path: Path) -> None:
+    got = _at(_scan(tmp_path, {"app/utils/csv.py": CSV_EXPORT}), "app/utils/csv.py")
+    assert ("PY063", 16) in got  # item.id + 1 inside the row: arithmetic on the key
+    assert ("PY063", 12) not in got  # [..., item.id] + extra
+    assert ("PY063", 14) not in got  # (item.id, item.title) + tuple(extra)
+    assert ("PY063", 15) not in got  # a list of keys repeated

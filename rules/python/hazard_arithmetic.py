@@ -33,6 +33,16 @@ class KeyArithmetic(PyRule):
         Invalid("def shard_for(content_id: int, shards: int = 16) -> int:\n    return content_id % shards\n", line=2),
         Invalid("def f(job):\n    return job.content_id + 10_000_000\n", line=2),
     ]
+    # sequences: a row list holding the key concatenated or repeated (a CSV export), a set of keys minus another
+    VALID += [Valid("from app.models import ContentItem\n"
+                    "def row(i: int, item: ContentItem, extra: list) -> list:\n"
+                    "    return [i + 1, item.title, item.id] + extra\n"
+                    "def pair(item: ContentItem, tail: tuple) -> tuple:\n    return (item.id, item.title) + tail\n"
+                    "def rest(items: list[ContentItem], seen: set) -> set:\n"
+                    "    return {i.id for i in items} - seen, list(i.id for i in items) * 2\n")]
+    INVALID += [Invalid("from app.models import ContentItem\n"
+                        "def row(item: ContentItem, extra: list) -> list:\n    return [item.id + 1] + extra\n",
+                        line=3, message_contains="item.id + 1")]
 
     VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
@@ -44,6 +54,8 @@ class KeyArithmetic(PyRule):
                 continue
             if _stringy(node.left) or _stringy(node.right):
                 continue  # string concatenation / %-formatting: the format rule's business
+            if _sequence(node.left) or _sequence(node.right):
+                continue  # `[item.id, item.title] + extra`: a sequence concatenated, repeated or a set difference
             ev = ctx.key(entry.func, node.left) or ctx.key(entry.func, node.right)
             if ev is None:
                 continue
@@ -62,6 +74,16 @@ class KeyArithmetic(PyRule):
 
 
 _STRINGS = (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)
+_DISPLAYS = (cst.List, cst.Tuple, cst.Set, cst.ListComp, cst.SetComp, cst.DictComp, cst.Dict)
+_MAKERS = frozenset(("list", "tuple", "set", "frozenset", "sorted", "dict"))
+
+
+def _sequence(node: cst.BaseExpression) -> bool:
+    """Is this operand a collection: a list, tuple or set display or comprehension, or `list(...)` / `tuple(...)` /
+    `set(...)` / `sorted(...)`? Then `+`, `*` and `-` beside it concatenate, repeat or take a set difference."""
+    if isinstance(node, _DISPLAYS):
+        return True
+    return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in _MAKERS
 
 
 def _stringy(node: cst.BaseExpression) -> bool:
