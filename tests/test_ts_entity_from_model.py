@@ -5,6 +5,9 @@ route their views where the scan reads no URL (connexion's OpenAPI `operationId`
 front end's `interface User { id: number }` then mirrors `UserModel`, the target `user.id`'s class: its `id` is
 the key, though no `/users/{user_id}` route names the entity. Another table's type (`Group.id`, `GroupModel` in
 the same backend) and a type that only starts with the entity's name (`UserGroupAssignment`) stay quiet.
+
+The origin a front-end finding cites for a key name is the application's own schema or model, not a load-test
+script's result record that the flow saw built from the key (`AttemptResult(user_id=user.id)`).
 """
 
 from __future__ import annotations
@@ -97,3 +100,56 @@ def test_the_target_class_names_its_front_end_type(tmp_path: Path) -> None:
     assert not {s for _, s in ts} & {"Group.id", "UserGroupAssignment.id", "UserGroupAssignment.group_id"}, ts
     user = next(f for f in findings if f["symbol"] == "User.id")
     assert "UserModel" in user["evidence"], user["evidence"]
+
+
+SCRIPT = {
+    "backend/bin/load_tests/login_race.py": '''from dataclasses import dataclass
+
+
+from app.models.user import UserModel
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    user_id: int | None
+    status: int
+
+
+def attempt() -> AttemptResult:
+    user = UserModel.query.first()
+    return AttemptResult(user_id=user.id, status=200)
+''',
+    "backend/app/models/active_user.py": '''from dataclasses import dataclass
+
+from sqlalchemy import ForeignKey
+
+from app.models.db import db
+from app.models.user import UserModel
+
+
+@dataclass
+class ActiveUserModel(db.Model):
+    __tablename__ = "active_user"
+
+    id: int = db.Column(db.Integer, primary_key=True)
+    user_id: int = db.Column(ForeignKey(UserModel.id), nullable=False)
+''',
+    "frontend/src/components/Avatar.tsx": '''type Props = {
+  userId: number; // impact: TS001
+};
+export default function Avatar({ userId }: Props) {
+  return <img alt={String(userId)} />;
+}
+''',
+}
+
+
+def test_a_front_end_finding_cites_the_application_not_a_script(tmp_path: Path) -> None:
+    write_tree(tmp_path, {**BACKEND, **SCRIPT})
+    out = tmp_path / "out"
+    done = run_impact("scan", ".", "--target", "user.id", "--out", str(out), "--format", "json", "--no-typecheck",
+                      "--fail-on", "never", "-q", "--no-cache", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    findings = json.loads((out / "findings.json").read_text(encoding="utf-8"))["findings"]
+    prop = next(f for f in findings if f["symbol"] == "Props.userId")
+    assert "load_tests" not in prop["evidence"] and "backend/app/" in prop["evidence"], prop["evidence"]

@@ -581,23 +581,23 @@ def _rest_key(model: KeyModel, pf: ParsedFile, fi: Any, template: str) -> None:
 
 def _seeds(parsed: dict[str, ParsedFile], model: KeyModel, routers: facts.Routers, flow: Flow) -> KeySeeds:
     """Field names and routes for the TypeScript side; origins say where each name was learned."""
-    from analyzer.python.facts import class_attrs
-
     names: dict[str, str] = {}
     routes = _learn_routes(parsed, model, routers, flow)
     generic = {"id", "ids", "pk", "key", "uuid"}
-    for pf in parsed.values():
-        for cls in pf.classes:
-            if cls.name.value in model.schemas or cls.name.value in model.schema_fields:
-                learned = model.schema_fields.get(cls.name.value, {})
-                for field_ in class_attrs(cls):
-                    if field_.annotation is not None and field_.name not in generic and (
-                            field_.name in model.key_names or field_.name in learned):
-                        names.setdefault(field_.name, f"{cls.name.value}.{field_.name} in {pf.where(field_.stmt)}")
+    # where a field name was learned, cited by the TypeScript findings: the application's schemas, then its
+    # models, and only then a script's or a test's record (`bin/load_tests/race.py`'s result record says
+    # nothing of what the API sends)
+    rank = {None: 1, "test": 2, "migration": 2}
+    files = sorted(parsed.values(), key=lambda pf: rank.get(pf.layer, 0))
+    app = [pf for pf in files if rank.get(pf.layer, 0) == 0]
+    for pf in app:
+        _schema_origins(pf, model, generic, names)
     for orm in model.orm.values():
         for attr in orm.key_attrs:
             if attr not in generic:
                 names.setdefault(attr, f"{orm.name}.{attr} in {orm.path}:{orm.line}")
+    for pf in files[len(app):]:
+        _schema_origins(pf, model, generic, names)
     for name, why in model.key_names.items():
         names.setdefault(name, why)
     origins = dict(names)
@@ -608,6 +608,19 @@ def _seeds(parsed: dict[str, ParsedFile], model: KeyModel, routers: facts.Router
                                f"{ic.qualified if ic is not None else orm.table} in {orm.path}:{orm.pk_line or orm.line}")
     return KeySeeds(field_names=frozenset(names), routes=tuple(routes), origins=origins,
                     foreign_entities=_foreign_entities(model))
+
+
+def _schema_origins(pf: ParsedFile, model: KeyModel, generic: set[str], names: dict[str, str]) -> None:
+    """The key fields of the file's schemas and records, each the origin of its name unless one is known."""
+    from analyzer.python.facts import class_attrs
+
+    for cls in pf.classes:
+        if cls.name.value in model.schemas or cls.name.value in model.schema_fields:
+            learned = model.schema_fields.get(cls.name.value, {})
+            for field_ in class_attrs(cls):
+                if field_.annotation is not None and field_.name not in generic and (
+                        field_.name in model.key_names or field_.name in learned):
+                    names.setdefault(field_.name, f"{cls.name.value}.{field_.name} in {pf.where(field_.stmt)}")
 
 
 def _foreign_entities(model: KeyModel) -> frozenset[str]:
