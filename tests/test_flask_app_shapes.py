@@ -11,7 +11,10 @@ distractor.
   (`client.get("/api/v1/users")`, `/api/v1/images/2`) is that entity's id, even when the test also uses the key's
   model; one read from the key's own collection, or from a URL naming no table, still counts;
 - a row built as a list holding the key and concatenated with another list (a CSV export's
-  `[item.id, item.title] + extra_values`) is sequence concatenation, no arithmetic on the key.
+  `[item.id, item.title] + extra_values`) is sequence concatenation, no arithmetic on the key;
+- a value parsed with `int()` right where the key is looked up (`Model.query.get_or_404(int(item_id))`,
+  `filter_by(id=int(pk))`, `db.session.get(Model, int(pk))`, Flask-Login's `User.query.get(int(uid))`) is the key
+  as text: the `int()` breaks on a UUID, whatever the value's name.
 """
 
 from __future__ import annotations
@@ -222,3 +225,51 @@ def test_a_row_list_holding_the_key_concatenated_is_no_arithmetic(tmp_path: Path
     assert ("PY063", 12) not in got  # [..., item.id] + extra
     assert ("PY063", 14) not in got  # (item.id, item.title) + tuple(extra)
     assert ("PY063", 15) not in got  # a list of keys repeated
+
+
+INT_LOOKUPS = '''\
+from flask import Blueprint, jsonify, request
+from flask_restful import Resource
+
+from app.models import ContentItem, User, db
+
+bp = Blueprint("items", __name__)
+
+
+@bp.route("/a/<item_id>")
+def by_get(item_id):
+    return jsonify(ContentItem.query.get_or_404(int(item_id)).title)
+
+
+@bp.route("/b/<pk>")
+def by_filter(pk):
+    return jsonify(ContentItem.query.filter_by(id=int(pk)).first_or_404().title)
+
+
+@bp.route("/c/<pk>")
+def by_session(pk):
+    return jsonify(db.session.get(ContentItem, int(pk)).title)
+
+
+class ItemResource(Resource):
+    def get(self, ref):
+        return ContentItem.query.get(int(ref)).title
+
+
+def load_user(uid):
+    return User.query.get(int(uid))
+
+
+@bp.route("/d")
+def by_page():
+    page = int(request.args.get("page", 1))
+    return jsonify([i.title for i in ContentItem.query.paginate(page=page).items])
+'''
+
+
+def test_int_parsed_where_the_key_is_looked_up_is_a_cast_of_the_key(tmp_path: Path) -> None:
+    got = _at(_scan(tmp_path, {"app/views.py": INT_LOOKUPS}), "app/views.py")
+    casts = {line for code, line in got if code == "PY060"}
+    assert {11, 16, 21, 26} <= casts  # get_or_404, filter_by(id=...), session.get, a resource's query.get
+    assert 30 not in casts  # users.id is not the key
+    assert 35 not in casts  # the page number

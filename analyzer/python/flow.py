@@ -1090,7 +1090,12 @@ class Flow:
 
     def _sink(self, pf: ParsedFile, fi: FuncInfo, x: cst.BaseExpression, why: str) -> None:
         """`x` is used as the key: a local name holds it; an attribute of a record (`token.sub`,
-        `settings.DEFAULT_OWNER_ID`) is a field of that record holding it."""
+        `settings.DEFAULT_OWNER_ID`) is a field of that record holding it; the argument of `int(x)` passed as the key
+        (`Model.query.get(int(item_id))`) holds it as text."""
+        if type(x) is cst.Call and type(x.func) is cst.Name and x.func.value == "int" and len(x.args) == 1 \
+                and x.args[0].keyword is None and not x.args[0].star:
+            self._sink(pf, fi, x.args[0].value, why)
+            return
         if isinstance(x, cst.Name):
             if x.value not in fi.env and x.value not in ("None", "True", "False", "self"):
                 fi.env[x.value] = f"`{x.value}` {why}"
