@@ -14,8 +14,9 @@ from analyzer.python.walk import find
 class IntCast(PyRule):
     """`int(...)` applied to a key.
 
-    Anti-pattern: `content_id = int(payload.content_id)` or `return int(raw)` in an id parser — a UUID
-    string raises ValueError. Best practice: parse with the key type (`uuid.UUID(raw)`) in one helper.
+    Anti-pattern: `content_id = int(payload.content_id)`, `return int(raw)` in an id parser, or
+    `ContentItem.query.get_or_404(int(ref))` — a UUID string raises ValueError. Best practice: parse with the key
+    type (`uuid.UUID(raw)`) in one helper.
 
     Not for bigint: `int(raw)` parses any bigint.
     """
@@ -83,6 +84,13 @@ class IntCast(PyRule):
                              "    user_id = request.args.get('user_id', type=int)\n"
                              "    size = request.values.get('size', type=int)\n"
                              "    return ContentItem.query.paginate(page=page, per_page=size).items\n")]
+
+    # int() right where the key is looked up: the value is the key as text, whatever its name (Flask-Login's loader)
+    _LOADER = ("from app.models import ContentItem, User\n"
+               "def load_item(ref):\n    return ContentItem.query.get_or_404(int(ref))\n"
+               "def load_user(uid):\n    return User.query.get(int(uid))\n")
+    INVALID += [Invalid(_LOADER, line=3, message_contains="int(ref)")]
+    VALID += [Valid(_LOADER.replace("ContentItem.query.get_or_404", "User.query.get_or_404"))]
 
     VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
