@@ -248,3 +248,29 @@ def test_held_out_apps_the_same_with_every_shortcut(name: str, targets: tuple[st
     fast, full = diff(tmp_path / "cache"), diff(None)
     assert used(fast) == "diff from the base"
     assert fast.findings and fast.findings == full.findings
+
+
+def test_dist_version_reads_the_dist_info_folder_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache keys carry the parsers' and drivers' versions, read from `.dist-info` folder names (importing
+    importlib.metadata costs a warm run ~0.13 s); the answers are importlib.metadata's."""
+    import sys
+    from importlib.metadata import version
+
+    from analyzer.cache import _listing, dist_version
+
+    for dist in ("libcst", "tree-sitter", "tree-sitter-typescript", "sqlalchemy", "typer"):
+        assert dist_version(dist) == version(dist)
+    site = tmp_path / "site"
+    for name in ("tree_sitter-0.26.1.dist-info", "SQLAlchemy-2.0.36.dist-info", "psycopg_binary-3.2.1.dist-info",
+                 "tree_sitter_typescript-0.23.2.dist-info", "sqlalchemy_utils-0.41.dist-info"):
+        (site / name).mkdir(parents=True)
+    monkeypatch.setattr(sys, "path", [str(site)])
+    _listing.cache_clear()
+    try:
+        assert dist_version("tree-sitter") == "0.26.1"
+        assert dist_version("tree-sitter-typescript") == "0.23.2"
+        assert dist_version("sqlalchemy") == "2.0.36"
+        assert dist_version("psycopg") is None  # psycopg-binary is another distribution
+        assert dist_version("libcst") is None
+    finally:
+        _listing.cache_clear()

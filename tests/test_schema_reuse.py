@@ -130,16 +130,10 @@ def test_a_diff_run_takes_the_base_models_only_where_the_change_cannot_alter_the
 def test_the_database_schema_cache_needs_no_psycopg(monkeypatch: pytest.MonkeyPatch) -> None:
     """psycopg is optional (`.[postgres]`): a SQLite run (`impact demo` after `pip install .`) must not need its
     version for the cache's key (it raised PackageNotFoundError there)."""
-    import importlib.metadata as md
+    from analyzer import cache
 
-    real = md.version
-
-    def version(name: str) -> str:
-        if name == "psycopg":
-            raise md.PackageNotFoundError(name)
-        return real(name)
-
-    monkeypatch.setattr(md, "version", version)
+    real = cache.dist_version
+    monkeypatch.setattr(cache, "dist_version", lambda name: None if name == "psycopg" else real(name))
     with_none = ScanCache._db_schema_name("sqlite:///app.db", ())
-    monkeypatch.setattr(md, "version", real)
+    monkeypatch.setattr(cache, "dist_version", real)
     assert with_none.startswith("dbschema-") and with_none != ScanCache._db_schema_name("sqlite:///app.db", ())
