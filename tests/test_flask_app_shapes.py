@@ -14,7 +14,10 @@ distractor.
   `[item.id, item.title] + extra_values`) is sequence concatenation, no arithmetic on the key;
 - a value parsed with `int()` right where the key is looked up (`Model.query.get_or_404(int(item_id))`,
   `filter_by(id=int(pk))`, `db.session.get(Model, int(pk))`, Flask-Login's `User.query.get(int(uid))`) is the key
-  as text: the `int()` breaks on a UUID, whatever the value's name.
+  as text: the `int()` breaks on a UUID, whatever the value's name;
+- a test that looks a row up by a hard-coded id (`Model.query.filter_by(id=2).first()`, `Model.query.get(2)`,
+  `db.session.get(Model, 2)`) passes an integer literal where the key goes; the same lookups of another model, or
+  by a non-key column, are not the key's.
 """
 
 from __future__ import annotations
@@ -273,3 +276,29 @@ def test_int_parsed_where_the_key_is_looked_up_is_a_cast_of_the_key(tmp_path: Pa
     assert {11, 16, 21, 26} <= casts  # get_or_404, filter_by(id=...), session.get, a resource's query.get
     assert 30 not in casts  # users.id is not the key
     assert 35 not in casts  # the page number
+
+
+TEST_LOOKUPS = '''\
+from app.models import ContentItem, Image, User, db
+
+
+def test_lookups(client):
+    item = ContentItem.query.filter_by(id=1).first()
+    assert ContentItem.query.get(2).title
+    assert db.session.get(ContentItem, 3)
+    assert ContentItem.query.get_or_404(4)
+    assert db.session.query(ContentItem).get(5)
+    image = Image.query.filter_by(content_id=6).first()
+    user = User.query.filter_by(id=1).first()
+    other = Image.query.filter_by(id=1).first()
+    titled = ContentItem.query.filter_by(title="x", id=item.id).first()
+    same = db.session.get(User, 7)
+    assert (item, image, user, other, titled, same)
+'''
+
+
+def test_a_row_looked_up_by_a_hard_coded_id_in_a_test(tmp_path: Path) -> None:
+    got = _at(_scan(tmp_path, {"tests/test_lookups.py": TEST_LOOKUPS}), "tests/test_lookups.py")
+    keys = {line for code, line in got if code == "PY081"}
+    assert {5, 6, 7, 8, 9, 10} <= keys  # filter_by(id=1), get(2), session.get(.., 3), get_or_404(4), query().get(5)
+    assert not keys & {11, 12, 13, 14}  # User and Image ids, an id from the object itself

@@ -420,6 +420,10 @@ class Flow:
             return self.instance_class(pf, fi, expr.expression)
         if type(expr) is cst.Subscript:
             return self.instance_class(pf, fi, expr.value)
+        if type(expr) is cst.Attribute:  # order.customer: the row a relationship of an affected class leads to
+            owner = self.instance_class(pf, fi, expr.value)
+            related = model.orm[owner].relations.get(expr.attr.value) if owner in model.orm else None
+            return related if related in model.orm else None
         if type(expr) is cst.Call:
             f = expr.func
             cls = self.orm_ref(pf, f)
@@ -1190,25 +1194,11 @@ class Flow:
                         fi.env[v.value] = (f"`{v.value}` is bound to placeholder {i + 1}, compared with the key "
                                            f"in SQL ({pf.where(call)})")
             return
-        if isinstance(f, cst.Attribute) and f.attr.value == "get" and len(args) == 2 \
-                and (got := self.orm_ref(pf, args[0].value)) is not None:
-            orm = self.model.orm[got]
-            x = args[1].value
-            if "id" in orm.key_attrs and self.key_of(pf, fi, x) is None:
-                self._sink(pf, fi, x, f"used as {orm.name} primary key in {pf.where(call)}")
-        elif isinstance(f, cst.Attribute) and f.attr.value in ("get", "get_or_404") and len(args) == 1 \
-                and (cls := _query_class(self, pf, f.value)) is not None:
-            # session.query(Model).get(x), Flask-SQLAlchemy's Model.query.get(x) / .get_or_404(x)
-            x = args[0].value
-            if "id" in self.model.orm[cls].key_attrs and self.key_of(pf, fi, x) is None:
-                self._sink(pf, fi, x, f"used as {cls} primary key in {pf.where(call)}")
-        elif isinstance(f, cst.Attribute) and f.attr.value == "filter_by":
-            cls = self._orm_in(pf, f.value) or _query_base_class(self, pf, f.value)  # Node.query.filter_by(id=x)
-            if cls:
-                for a in call.args:
-                    if a.keyword is not None and a.keyword.value in self.model.orm[cls].key_attrs \
-                            and self.key_of(pf, fi, a.value) is None:
-                        self._sink(pf, fi, a.value, f"filters {cls}.{a.keyword.value} in {pf.where(call)}")
+        looked_up = self.key_lookup_args(pf, call)
+        if looked_up is not None:
+            for _slot, x, why in looked_up:
+                if self.key_of(pf, fi, x) is None:
+                    self._sink(pf, fi, x, why)
         elif (column := _named_lookup(call)) is not None and isinstance(args[0].value, cst.Name):
             # repo.get(owner, "parent_id"): a lookup by a named key column
             if column.lower() not in GENERIC_PK_NAMES and any(
@@ -1219,6 +1209,31 @@ class Flow:
             x = args[0].value
             if self.key_of(pf, fi, x) is None and self.key_of(pf, fi, f.value):
                 self._sink(pf, fi, x, f"matched with {pf.code(f.value)}.in_() in {pf.where(call)}")
+
+    def key_lookup_args(self, pf: ParsedFile, call: cst.Call) -> list[tuple[str, cst.BaseExpression, str]] | None:
+        """(key attribute, value, why) for each argument an ORM lookup matches with a key: `session.get(Model, x)`,
+        `session.query(Model).get(x)`, Flask-SQLAlchemy's `Model.query.get(x)` / `.get_or_404(x)`,
+        `Model.query.filter_by(id=x)`; None when `call` is no such lookup (a lookup of another model: [])."""
+        f = call.func
+        if type(f) is not cst.Attribute:
+            return None
+        args = positional(call)
+        method = f.attr.value
+        if method == "get" and len(args) == 2 and (got := self.orm_ref(pf, args[0].value)) is not None:
+            orm = self.model.orm[got]
+            return [("id", args[1].value, f"used as {orm.name} primary key in {pf.where(call)}")] \
+                if "id" in orm.key_attrs else []
+        if method in ("get", "get_or_404") and len(args) == 1 and (cls := _query_class(self, pf, f.value)) is not None:
+            return [("id", args[0].value, f"used as {cls} primary key in {pf.where(call)}")] \
+                if "id" in self.model.orm[cls].key_attrs else []
+        if method == "filter_by":
+            cls = self._orm_in(pf, f.value) or _query_base_class(self, pf, f.value)  # Node.query.filter_by(id=x)
+            if cls is None:
+                return []
+            attrs = self.model.orm[cls].key_attrs
+            return [(a.keyword.value, a.value, f"filters {cls}.{a.keyword.value} in {pf.where(call)}")
+                    for a in call.args if a.keyword is not None and a.keyword.value in attrs]
+        return None
 
     def _sql_text(self, pf: ParsedFile, expr: cst.BaseExpression) -> str | None:
         """The SQL of `text("...")`, a string, or a module-level constant holding either."""

@@ -399,8 +399,9 @@ class TestIntKey(PyRule):
     Anti-pattern: `make_job(db, content_id=42)`, `assert body["content_id"] == 42`, `ContentItem(id=1)`,
     `make_item(id=3)` of a factory fixture whose `**overrides` reach the model, `ItemFactory(id=5)`, a factory
     making ids up (`Item(id=overrides.pop("id", next(counter)))`), `json={"contentId": 7}` (the field's JSON
-    name), `render.delay(42)`, `for content_id in range(43, 50)`. Best practice: create the object and use
-    its id, or a fixed UUID constant.
+    name), `render.delay(42)`, `for content_id in range(43, 50)`, a lookup by a hard-coded id
+    (`ContentItem.query.filter_by(id=2).first()`, `ContentItem.query.get(2)`, `db.session.get(ContentItem, 2)`).
+    Best practice: create the object and use its id, or a fixed UUID constant.
 
     A bare `"id"` of a JSON body counts in a test that requests a key route or uses the key's model, unless the body
     came from a request to another entity's collection (`client.get("/api/v1/users")`: a user id).
@@ -445,6 +446,13 @@ class TestIntKey(PyRule):
                 "def test_listing(client, db):\n    db.session.add(ContentItem(title='x'))\n"
                 "    r = client.get('/api/v1/users')\n    data = r.get_json()['data']\n    assert data[0]['id'] == 1\n")
     VALID += [Valid(_LISTING, path="tests/test_listing.py")]
+    # a lookup by a hard-coded id (Flask-SQLAlchemy's query property, Session.get); another model's is not the key's
+    _LOOKUP = ("from app.models import ContentItem, User, db\n"
+               "def test_lookup(client):\n    user = User.query.filter_by(id=1).first()\n"
+               "    assert db.session.get(User, 1) is user\n    item = ContentItem.query.filter_by(id=2).first()\n")
+    VALID += [Valid(_LOOKUP.replace("ContentItem.query.filter_by(id=2)", "ContentItem.query.filter_by(id=user.id)"),
+                    path="tests/test_lookup.py")]
+    INVALID += [Invalid(_LOOKUP, line=5, path="tests/test_lookup.py", message_contains="id=2")]
     INVALID += [Invalid(_LISTING.replace("/api/v1/users", "/api/v1/items"), line=6, path="tests/test_listing.py",
                         message_contains="data[0]")]
     # a conftest of factory fixtures (`**overrides` passed on to the model) and the tests that use them
@@ -841,6 +849,10 @@ def _key_arguments(ctx: FileCtx, fi: FuncInfo | None, call: cst.Call
     to hold it, a key attribute of an ORM constructor or factory_boy factory, a `**overrides` entry a factory
     passes on to one, a task argument (`render.delay(42)`, `apply_async(args=[42])`)."""
     model, registry = ctx.model, ctx.flow.registry
+    looked_up = ctx.flow.key_lookup_args(ctx.pf, call)  # Model.query.get(2), filter_by(id=2), session.get(Model, 2)
+    if looked_up:
+        yield from looked_up
+        return
     f = call.func
     keys: dict[str, str] = {}
     pos: list[str] = []
