@@ -521,8 +521,8 @@ def _suspects(facts: dict[tuple[Any, ...], Any], paths: set[str], funcs: list[An
 
 def _same(a: Any, b: Any) -> bool:
     if hasattr(a, "line") and hasattr(b, "line"):  # an ORM class: where it is may move
-        return (a.name, a.table, a.key_attrs, a.pk_attr, a.pk_generator, a.bases) == \
-            (b.name, b.table, b.key_attrs, b.pk_attr, b.pk_generator, b.bases)
+        return (a.name, a.table, a.key_attrs, a.pk_attr, a.pk_generator, a.bases, a.relations) == \
+            (b.name, b.table, b.key_attrs, b.pk_attr, b.pk_generator, b.bases, b.relations)
     return bool(a == b)
 
 

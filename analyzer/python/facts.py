@@ -294,6 +294,7 @@ def collect_orm(pf: ParsedFile, model: KeyModel) -> None:
         found.key_attrs = {k: v[0] for k, v in attrs.items()}
         found.bases = tuple(q for base in cls.bases
                             for q in pf.qnames(base.value.value if isinstance(base.value, cst.Subscript) else base.value))
+        found.relations = _relations(pf, cls)
         for attr_name, (key_col, attr, attr_spec) in attrs.items():
             generator = key_generator(model, key_col, attr_spec)
             if generator:
@@ -338,6 +339,48 @@ def collect_orm(pf: ParsedFile, model: KeyModel) -> None:
                         found.key_attrs[spec.name] = ic
         if found.key_attrs:
             model.add_orm(found)
+
+
+def _relations(pf: ParsedFile, cls: cst.ClassDef) -> dict[str, str]:
+    """Attribute -> the class name its `relationship(...)` leads to: the first argument (`"Customer"`,
+    `Customer`, `models.Customer`, `"app.models.Customer"`), else the `Mapped[...]` annotation (`Mapped["Customer"]`,
+    `Mapped[Optional[Customer]]`, `Mapped[list["Order"]]`: a collection of them)."""
+    out: dict[str, str] = {}
+    for attr in class_attrs(cls):
+        call = attr.value
+        if not isinstance(call, cst.Call) or callee_name(call) != "relationship" \
+                or not is_sqla(pf, call.func, "relationship"):
+            continue
+        args = positional(call)
+        name = _class_named(args[0].value) if args else ""
+        if not name and attr.annotation is not None:
+            name = _class_named(attr.annotation.annotation)
+        if name:
+            out[attr.name] = name
+    return out
+
+
+def _class_named(node: cst.BaseExpression) -> str:
+    """`Customer`, `"Customer"`, `models.Customer`, `Mapped[Optional["Customer"]]`, `list["Order"]` -> "Customer"."""
+    while True:
+        if isinstance(node, cst.Name):
+            return node.value
+        if isinstance(node, cst.Attribute):
+            return node.attr.value
+        text = string_value(node)
+        if text is not None:
+            try:
+                node = cst.parse_expression(text.strip())
+            except cst.ParserSyntaxError:
+                return text.strip().rsplit(".", 1)[-1] if text.strip().replace(".", "").isidentifier() else ""
+            continue
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):  # Customer | None
+            node = node.right if isinstance(node.left, cst.Name) and node.left.value == "None" else node.left
+            continue
+        if isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+            node = node.slice[0].slice.value  # Mapped[...], Optional[...], list[...]
+            continue
+        return ""
 
 
 def _collect_fk_columns(pf: ParsedFile, cls: cst.ClassDef, table: str, model: KeyModel) -> None:

@@ -20,6 +20,7 @@ from analyzer.python.parsed import FuncInfo, ParsedFile, module_name
 from analyzer.python.walk import find
 
 Ev = tuple[str, str]  # (evidence, target "table.column")
+_SelfAssign = tuple[FuncInfo, "cst.Assign | cst.AnnAssign"]  # a method and its `self.<attr> = ...` statement
 Slots = tuple["Ev | None", ...]  # per column of a row (or element of a tuple): why it holds the key
 
 #: modules whose `cast(T, value)` gives `value` back (a type checker's cast, not SQL's CAST)
@@ -397,6 +398,9 @@ class Flow:
         self.last_state: tuple[object, ...] = ()
         #: named_key's answers (function name -> key name), for the key names they were computed from
         self._named_keys: tuple[tuple[str, ...], dict[str, str | None]] = ((), {})
+        #: per (path, class): the file whose statements were read, and `self.<attr>` -> where a method assigns it
+        self._self_attrs: dict[tuple[str, str], tuple[ParsedFile, dict[str, list[_SelfAssign]]]] = {}
+        self._self_busy: set[tuple[str, str, str]] = set()
         clear_caches()  # walk caches live for one scan
 
     # ------------------------------------------------------------------ expressions
@@ -421,7 +425,10 @@ class Flow:
         if type(expr) is cst.Subscript:
             return self.instance_class(pf, fi, expr.value)
         if type(expr) is cst.Attribute:  # order.customer: the row a relationship of an affected class leads to
-            owner = self.instance_class(pf, fi, expr.value)
+            base = expr.value
+            if type(base) is cst.Name and base.value == "self" and fi is not None and fi.cls:
+                return self._self_attr_class(pf, fi.cls, expr.attr.value)  # self.order: what the methods put there
+            owner = self.instance_class(pf, fi, base)
             related = model.orm[owner].relations.get(expr.attr.value) if owner in model.orm else None
             return related if related in model.orm else None
         if type(expr) is cst.Call:
@@ -453,6 +460,39 @@ class Flow:
                 else:
                     break
         return None
+
+    def _self_attr_class(self, pf: ParsedFile, cls: str, attr: str) -> str | None:
+        """The affected class the methods of `cls` store in `self.<attr>`: `self.order = order` of a parameter
+        `order: Order`, `self.order: Order = ...`, `self.order = session.get(Order, order_id)`."""
+        got = self._self_attrs.get((pf.path, cls))
+        if got is None or got[0] is not pf:  # the file's `self.<attr> = ...` statements, read once per file
+            table: dict[str, list[tuple[FuncInfo, cst.Assign | cst.AnnAssign]]] = {}
+            for entry in (*pf.of(cst.AnnAssign), *pf.of(cst.Assign)):
+                f, node = entry.func, entry.node
+                if f is None or f.cls != cls:
+                    continue
+                assert isinstance(node, (cst.Assign, cst.AnnAssign))
+                for t in ([node.target] if isinstance(node, cst.AnnAssign) else [t.target for t in node.targets]):
+                    if type(t) is cst.Attribute and type(t.value) is cst.Name and t.value.value == "self":
+                        table.setdefault(t.attr.value, []).append((f, node))
+            got = self._self_attrs[(pf.path, cls)] = (pf, table)
+        key = (pf.path, cls, attr)
+        if key in self._self_busy:  # self.a = self.b; self.b = self.a
+            return None
+        self._self_busy.add(key)
+        try:
+            for f, node in got[1].get(attr, ()):
+                if isinstance(node, cst.AnnAssign):
+                    found = self.annotation_class(node.annotation.annotation)
+                    if found:
+                        return found
+                if node.value is not None:
+                    found = self.instance_class(pf, f, node.value)
+                    if found:
+                        return found
+            return None
+        finally:
+            self._self_busy.discard(key)
 
     def _orm_in(self, pf: ParsedFile, expr: cst.BaseExpression) -> str | None:
         found = self.orm_ref(pf, expr)

@@ -45,6 +45,9 @@ class OrmClass:
     pk_generator: str = ""
     #: qualified names of its bases (`fastapi_users_db_sqlalchemy.SQLAlchemyBaseUserTable` of `...Table[int]`)
     bases: tuple[str, ...] = ()
+    #: attribute -> the class a `relationship()` leads to, by its name as written (`customer =
+    #: relationship("Customer")`, `items: Mapped[list["Item"]] = relationship()`): `order.customer.id` is a key
+    relations: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
