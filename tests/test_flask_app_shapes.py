@@ -17,7 +17,9 @@ distractor.
   as text: the `int()` breaks on a UUID, whatever the value's name;
 - a test that looks a row up by a hard-coded id (`Model.query.filter_by(id=2).first()`, `Model.query.get(2)`,
   `db.session.get(Model, 2)`) passes an integer literal where the key goes; the same lookups of another model, or
-  by a non-key column, are not the key's.
+  by a non-key column, are not the key's;
+- a Flask-RESTX model (`ns.model("Image", {"content_id": fields.Integer(...)})`, `api.inherit(...)`) marshals
+  and validates the key as an integer: a key-named entry, and the `"id"` of a model named after the key's table.
 """
 
 from __future__ import annotations
@@ -302,3 +304,44 @@ def test_a_row_looked_up_by_a_hard_coded_id_in_a_test(tmp_path: Path) -> None:
     keys = {line for code, line in got if code == "PY081"}
     assert {5, 6, 7, 8, 9, 10} <= keys  # filter_by(id=1), get(2), session.get(.., 3), get_or_404(4), query().get(5)
     assert not keys & {11, 12, 13, 14}  # User and Image ids, an id from the object itself
+
+
+RESTX_API = '''\
+from flask_restx import Namespace, Resource, fields
+
+from app.models import ContentItem, Image
+
+ns = Namespace("images")
+
+image_model = ns.model("Image", {
+    "id": fields.Integer(readonly=True),
+    "content_id": fields.Integer(required=True, description="the content item"),
+    "user_id": fields.Integer(),
+    "width": fields.Integer(),
+})
+
+item_model = ns.model("ContentItem", {
+    "id": fields.Integer(readonly=True),
+    "title": fields.String(),
+})
+
+item_detail = ns.inherit("ContentItemDetail", item_model, {
+    "content_ids": fields.List(fields.Integer),
+    "pages": fields.List(fields.Integer),
+})
+
+
+@ns.route("/")
+class ImageList(Resource):
+    @ns.marshal_list_with(image_model)
+    def get(self):
+        return Image.query.all()
+'''
+
+
+def test_restx_model_fields_holding_the_key(tmp_path: Path) -> None:
+    found = [f for f in _scan(tmp_path, {"app/api/images.py": RESTX_API}) if f.path == "app/api/images.py"
+             and f.code == "PY025"]
+    assert sorted((f.span.line, f.symbol) for f in found) == [
+        (9, "Image.content_id"), (15, "ContentItem.id"), (20, "ContentItemDetail.content_ids")]
+    assert {f.span.line: f.edits[0].text for f in found} == {9: "String", 15: "String", 20: "String"}

@@ -27,6 +27,7 @@ from analyzer.rules.python.marshmallow_field import MarshmallowField
 from analyzer.rules.python.migration_column import AlembicCheckConstraint, AlembicColumn
 from analyzer.rules.python.pydantic_field import KeyTypeAdapter, PydanticField
 from analyzer.rules.python.record_field import RecordField
+from analyzer.rules.python.restx_model_field import RestxModelField
 from analyzer.rules.python.route_converter import RouteConverter
 from analyzer.rules.python.route_param import FastApiParam
 from analyzer.rules.python.route_response import FastApiResponseModel
@@ -52,6 +53,7 @@ RULES: list[type[PyRule]] = [
     KeyTypeAdapter,
     MarshmallowField,
     WtformsField,
+    RestxModelField,
     FastApiParam,
     RouteConverter,
     FastApiResponseModel,
