@@ -9,7 +9,9 @@ distractor.
   key as an int, so a UUID in the query string is rejected;
 - in a test, a bare `"id"` of a JSON body read from a request to another entity's collection
   (`client.get("/api/v1/users")`, `/api/v1/images/2`) is that entity's id, even when the test also uses the key's
-  model; one read from the key's own collection, or from a URL naming no table, still counts;
+  model; one read from the key's own collection counts even when the test names neither the model nor a key route
+  (`client.post("/api/v1/content_items", json=...)` then `["id"] == 1`), one from a URL naming no table counts as
+  before (in a test using the key's model or routes);
 - a row built as a list holding the key and concatenated with another list (a CSV export's
   `[item.id, item.title] + extra_values`) is sequence concatenation, no arithmetic on the key;
 - a value parsed with `int()` right where the key is looked up (`Model.query.get_or_404(int(item_id))`,
@@ -345,3 +347,21 @@ def test_restx_model_fields_holding_the_key(tmp_path: Path) -> None:
     assert sorted((f.span.line, f.symbol) for f in found) == [
         (9, "Image.content_id"), (15, "ContentItem.id"), (20, "ContentItemDetail.content_ids")]
     assert {f.span.line: f.edits[0].text for f in found} == {9: "String", 15: "String", 20: "String"}
+
+
+OWN_COLLECTION_TEST = '''\
+def test_create_then_list(admin):
+    r = admin.post("/api/v1/content_items", json={"title": "x"})
+    assert r.get_json().get("data")["id"] == 1
+    r = admin.get("/api/v1/content-items?field=title&q=x")
+    assert r.get_json()["data"][0]["id"] == 1
+    r = admin.get("/api/v1/pages")
+    assert r.get_json()["data"][0]["id"] == 1
+'''
+
+
+def test_json_id_of_the_keys_own_collection_is_the_key(tmp_path: Path) -> None:
+    got = _at(_scan(tmp_path, {"tests/api/test_create.py": OWN_COLLECTION_TEST}), "tests/api/test_create.py")
+    keys = {line for code, line in got if code == "PY081"}
+    assert {3, 5} <= keys  # posted to / listed from the content items
+    assert 7 not in keys  # /api/v1/pages, in a test that never touches the key: unknown, left alone

@@ -403,8 +403,9 @@ class TestIntKey(PyRule):
     (`ContentItem.query.filter_by(id=2).first()`, `ContentItem.query.get(2)`, `db.session.get(ContentItem, 2)`).
     Best practice: create the object and use its id, or a fixed UUID constant.
 
-    A bare `"id"` of a JSON body counts in a test that requests a key route or uses the key's model, unless the body
-    came from a request to another entity's collection (`client.get("/api/v1/users")`: a user id).
+    A bare `"id"` of a JSON body counts when the body came from a request to the key's own collection
+    (`client.post("/api/v1/content-items", ...)`), or in a test that requests a key route or uses the key's model,
+    unless the body came from a request to another entity's collection (`client.get("/api/v1/users")`: a user id).
 
     Not for bigint: `Model(id=1)` and integer literals are valid bigint keys.
     """
@@ -454,7 +455,11 @@ class TestIntKey(PyRule):
                     path="tests/test_lookup.py")]
     INVALID += [Invalid(_LOOKUP, line=5, path="tests/test_lookup.py", message_contains="id=2")]
     INVALID += [Invalid(_LISTING.replace("/api/v1/users", "/api/v1/items"), line=6, path="tests/test_listing.py",
-                        message_contains="data[0]")]
+                        message_contains="data[0]"),
+                # the key's own collection: its "id" is the key, in a test naming neither the model nor a key route
+                Invalid("def test_create(admin):\n    r = admin.post('/api/v1/content-items', json={'title': 'x'})\n"
+                        "    assert r.get_json()['data']['id'] == 1\n", line=3, path="tests/test_create.py",
+                        message_contains="own collection")]
     # a conftest of factory fixtures (`**overrides` passed on to the model) and the tests that use them
     _CONFTEST = ("### tests/conftest.py\n"
                  "import itertools\nimport pytest\nfrom app.models import ContentItem, Image, User\n"
@@ -1237,10 +1242,15 @@ def _json_key(ctx: FileCtx, node: cst.BaseExpression, fi: FuncInfo | None = None
             return None
         if key in ctx.model.json_names:
             return f"JSON field `{key}` holds the key ({ctx.model.json_names[key]})", ctx.model.default_target
-        if key in ctx.model.key_names or key in _cursor_fields(ctx) or (
-                key == "id" and not _other_rows(ctx, node.value) and _key_test(ctx, fi)
-                and not _other_collection(ctx, fi, node.value)):
+        if key in ctx.model.key_names or key in _cursor_fields(ctx):
             return f"JSON field `{key}` holds the key", ctx.model.default_target
+        if key == "id" and not _other_rows(ctx, node.value):
+            collection = _collection_of(ctx, fi, node.value)
+            if collection is not None and collection != "":
+                return f"JSON field `id` of a body from the key's own collection `{collection}`", \
+                    ctx.model.default_target
+            if collection is None and _key_test(ctx, fi):
+                return f"JSON field `{key}` holds the key", ctx.model.default_target
     return None
 
 
@@ -1288,19 +1298,24 @@ def _response_url(ctx: FileCtx, fi: FuncInfo | None, node: cst.BaseExpression, d
     return None
 
 
-def _other_collection(ctx: FileCtx, fi: FuncInfo | None, node: cst.BaseExpression) -> bool:
-    """Is `node` the JSON body of a request to another entity's collection or item (`/api/v1/users`,
-    `/api/v1/images/{id}`: its last literal path segment names a table the key is not)? Then its `"id"` is that
-    entity's."""
+def _collection_of(ctx: FileCtx, fi: FuncInfo | None, node: cst.BaseExpression) -> str | None:
+    """Whose collection the request `node` is the JSON body of was made to, by the last literal segment of its URL
+    path: the key's own table's (`/api/v1/content-items`, `/items/{id}`: that segment), another table's
+    (`/api/v1/users`, `/api/v1/images/{id}`: ""), or None when it cannot be told (no request found, a segment
+    naming no table). A `"id"` of another entity's body is that entity's."""
     url = _response_url(ctx, fi, node)
     if not url:
-        return False
+        return None
     words = [w for w in url.split("?", 1)[0].split("/") if w and _HOLE not in w and not w.isdigit()]
     if not words:
-        return False
+        return None
     name = words[-1].replace("-", "_").lower()
-    return any(facts.foreign_entity(ctx.model, f"{word}_id") is not None
-               for word in {name, facts.singular(name)} if word.isidentifier())
+    if name in ctx.entity_names():
+        return words[-1]
+    if any(facts.foreign_entity(ctx.model, f"{word}_id") is not None
+           for word in {name, facts.singular(name)} if word.isidentifier()):
+        return ""
+    return None
 
 
 #: builtins that gather the items of an iterable (`sorted(b["id"] for b in body)`)
