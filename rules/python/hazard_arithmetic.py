@@ -6,6 +6,7 @@ import libcst as cst
 from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
 
 from analyzer.models import NOT_BIGINT, Finding
+from analyzer.python.parsed import FuncInfo
 
 _OPS = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide, cst.Modulo)
 
@@ -16,6 +17,9 @@ class KeyArithmetic(PyRule):
     Anti-pattern: `next_id = max_id + 1`, `content_id % shards`, `job.content_id + 10_000_000` — a
     UUID supports none of it. Best practice: generate keys in one place (`uuid.uuid4()` / the database
     default), shard on a hash of the key, keep id spaces apart with a discriminator column.
+
+    A collection beside the operator (a display, a comprehension, or a name bound to one or annotated
+    `set[...]` / `list[...]`) makes it concatenation, repetition or a set difference: no arithmetic.
 
     Not for bigint: an int8 computes like an int4 (Python's int has no width).
     """
@@ -40,6 +44,11 @@ class KeyArithmetic(PyRule):
                     "def pair(item: ContentItem, tail: tuple) -> tuple:\n    return (item.id, item.title) + tail\n"
                     "def rest(items: list[ContentItem], seen: set) -> set:\n"
                     "    return {i.id for i in items} - seen, list(i.id for i in items) * 2\n")]
+    # names bound to collections: a reconciliation's set difference of the ids it has and the ids it wants
+    VALID += [Valid("from app.models import Image\n"
+                    "def stale(rows: list[Image], wanted: list[dict], extra: set[int]) -> set[int]:\n"
+                    "    have = {r.content_id for r in rows}\n    want = {w['content_id'] for w in wanted}\n"
+                    "    return (have - want) | (have - extra)\n")]
     INVALID += [Invalid("from app.models import ContentItem\n"
                         "def row(item: ContentItem, extra: list) -> list:\n    return [item.id + 1] + extra\n",
                         line=3, message_contains="item.id + 1")]
@@ -54,7 +63,8 @@ class KeyArithmetic(PyRule):
                 continue
             if _stringy(node.left) or _stringy(node.right):
                 continue  # string concatenation / %-formatting: the format rule's business
-            if _sequence(node.left) or _sequence(node.right):
+            if _sequence(node.left) or _sequence(node.right) or _collection_name(ctx, entry.func, node.left) \
+                    or _collection_name(ctx, entry.func, node.right):
                 continue  # `[item.id, item.title] + extra`: a sequence concatenated, repeated or a set difference
             ev = ctx.key(entry.func, node.left) or ctx.key(entry.func, node.right)
             if ev is None:
@@ -84,6 +94,52 @@ def _sequence(node: cst.BaseExpression) -> bool:
     if isinstance(node, _DISPLAYS):
         return True
     return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in _MAKERS
+
+
+_COLLECTION_TYPES = frozenset(("list", "List", "tuple", "Tuple", "set", "Set", "frozenset", "FrozenSet",
+                               "AbstractSet", "MutableSet", "Sequence"))
+
+
+def _collection_name(ctx: FileCtx, fi: FuncInfo | None, node: cst.BaseExpression) -> bool:
+    """Is this operand a local name (or parameter) of `fi` bound to a collection: assigned a display, comprehension or
+    `set(...)`-like call, or annotated `set[...]` / `list[...]` / `tuple[...]`? (`to_remove = current_ids -
+    desired_ids` of two set comprehensions.) Any other binding of the name makes it no collection."""
+    if fi is None or type(node) is not cst.Name:
+        return False
+    name = node.value
+    param = fi.param(name)
+    if param is not None:
+        return param.annotation is not None and _collection_type(param.annotation.annotation)
+    seen = False
+    for kind in (cst.Assign, cst.AnnAssign):
+        for entry in ctx.pf.of(kind):
+            if entry.func is not fi:
+                continue
+            stmt = entry.node
+            if isinstance(stmt, cst.AnnAssign):
+                if not (isinstance(stmt.target, cst.Name) and stmt.target.value == name):
+                    continue
+                if not _collection_type(stmt.annotation.annotation) and (stmt.value is None or not _sequence(stmt.value)):
+                    return False
+            else:
+                assert isinstance(stmt, cst.Assign)
+                if not any(isinstance(t.target, cst.Name) and t.target.value == name for t in stmt.targets):
+                    continue
+                if not _sequence(stmt.value):
+                    return False
+            seen = True
+    return seen
+
+
+def _collection_type(ann: cst.BaseExpression) -> bool:
+    """`set[int]`, `frozenset[int]`, `list[int]`, `typing.Tuple[int, ...]`, `Optional[...]` of them."""
+    if isinstance(ann, cst.Subscript):
+        head = ann.value
+        word = head.value if isinstance(head, cst.Name) else head.attr.value if isinstance(head, cst.Attribute) else ""
+        if word == "Optional" and ann.slice and isinstance(ann.slice[0].slice, cst.Index):
+            return _collection_type(ann.slice[0].slice.value)
+        return word in _COLLECTION_TYPES
+    return isinstance(ann, cst.Name) and ann.value in _COLLECTION_TYPES
 
 
 def _stringy(node: cst.BaseExpression) -> bool:
