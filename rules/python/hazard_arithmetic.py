@@ -63,11 +63,11 @@ class KeyArithmetic(PyRule):
                 continue
             if _stringy(node.left) or _stringy(node.right):
                 continue  # string concatenation / %-formatting: the format rule's business
-            if _sequence(node.left) or _sequence(node.right) or _collection_name(ctx, entry.func, node.left) \
-                    or _collection_name(ctx, entry.func, node.right):
+            if _sequence(node.left) or _sequence(node.right):
                 continue  # `[item.id, item.title] + extra`: a sequence concatenated, repeated or a set difference
             ev = ctx.key(entry.func, node.left) or ctx.key(entry.func, node.right)
-            if ev is None:
+            if ev is None or _collection_name(ctx, entry.func, node.left) \
+                    or _collection_name(ctx, entry.func, node.right):  # (after the key: it reads the function)
                 continue
             yield ctx.finding(self, node, ctx.symbol(entry.func), f"arithmetic on the key: `{ctx.pf.code(node)}`",
                               evidence=ev[0], target=ev[1], layer=ctx.layer_of(entry.func, "other"),
