@@ -21,7 +21,10 @@ distractor.
   `db.session.get(Model, 2)`) passes an integer literal where the key goes; the same lookups of another model, or
   by a non-key column, are not the key's;
 - a Flask-RESTX model (`ns.model("Image", {"content_id": fields.Integer(...)})`, `api.inherit(...)`) marshals
-  and validates the key as an integer: a key-named entry, and the `"id"` of a model named after the key's table.
+  and validates the key as an integer: a key-named entry, and the `"id"` of a model named after the key's table;
+- a marshmallow schema that dumps the key's rows (`ItemSchema().dump(item)`, flask-marshmallow's module-level
+  `items_schema = ItemSchema(many=True)` then `items_schema.dump(items)` / `.jsonify(item)`) mirrors the model:
+  its `id = fields.Int()` is the key, whatever the schema's name.
 """
 
 from __future__ import annotations
@@ -365,3 +368,56 @@ def test_json_id_of_the_keys_own_collection_is_the_key(tmp_path: Path) -> None:
     keys = {line for code, line in got if code == "PY081"}
     assert {3, 5} <= keys  # posted to / listed from the content items
     assert 7 not in keys  # /api/v1/pages, in a test that never touches the key: unknown, left alone
+
+
+MARSHMALLOW_SCHEMAS = '''\
+from marshmallow import Schema, fields
+
+
+class ItemSchema(Schema):
+    id = fields.Int(dump_only=True)
+    title = fields.Str()
+
+
+class CardSchema(Schema):
+    id = fields.Int(dump_only=True)
+    name = fields.Str()
+
+
+class OwnerSchema(Schema):
+    id = fields.Int(dump_only=True)
+    email = fields.Str()
+'''
+
+MARSHMALLOW_VIEWS = '''\
+from flask import Blueprint, jsonify
+
+from app.models import ContentItem, User
+from app.schemas import CardSchema, ItemSchema, OwnerSchema
+
+bp = Blueprint("items", __name__)
+cards_schema = CardSchema(many=True)
+
+
+@bp.route("/items/<item_id>")
+def item(item_id):
+    item = ContentItem.query.get_or_404(item_id)
+    return jsonify(ItemSchema().dump(item))
+
+
+@bp.route("/cards")
+def cards():
+    items = ContentItem.query.all()
+    return jsonify(cards_schema.dump(items))
+
+
+@bp.route("/owners/<owner_id>")
+def owner(owner_id):
+    return jsonify(OwnerSchema().dump(User.query.get_or_404(owner_id)))
+'''
+
+
+def test_a_marshmallow_schema_dumping_the_keys_rows_mirrors_the_model(tmp_path: Path) -> None:
+    found = [f for f in _scan(tmp_path, {"app/schemas.py": MARSHMALLOW_SCHEMAS, "app/views.py": MARSHMALLOW_VIEWS})
+             if f.path == "app/schemas.py" and f.code == "PY023"]
+    assert sorted((f.span.line, f.symbol) for f in found) == [(5, "ItemSchema.id"), (10, "CardSchema.id")]

@@ -259,6 +259,16 @@ class Registry:
             return self.self_attrs.get((fi.cls, node.attr.value))
         return None
 
+    def maker_of(self, pf: ParsedFile, node: cst.BaseExpression) -> str | None:
+        """The name of the class a module-level instance `node` names was made by (`items_schema =
+        ItemSchema(many=True)`), parsed or not."""
+        for q in pf.qnames(node):
+            for cand in (q, f"{pf.modname}.{q}"):
+                maker = self.instances.get(cand)
+                if maker is not None:
+                    return maker
+        return None
+
     def instance_of(self, pf: ParsedFile, node: cst.BaseExpression) -> str | None:
         """The class of a module-level instance `node` names (`settings` imported from `app.config`)."""
         for q in pf.qnames(node):
@@ -1357,6 +1367,17 @@ class Flow:
             if args and self.instance_class(pf, fi, args[0].value):
                 cls = self.instance_class(pf, fi, args[0].value)
                 model.learn_schema(f.value.value, f"validated from a {cls} in {pf.where(node)}", cls)
+        # marshmallow: ItemSchema().dump(item); flask-marshmallow's module-level items_schema.dump(items) / .jsonify()
+        if type(f) is cst.Attribute and f.attr.value in ("dump", "jsonify") and node.args:
+            recv = f.value
+            schema = recv.func.value if type(recv) is cst.Call and type(recv.func) is cst.Name else \
+                self.registry.maker_of(pf, recv) if type(recv) is cst.Name else None
+            if schema is not None and schema[:1].isupper() and schema not in model.schemas \
+                    and schema not in model.orm and schema not in model.other_orm:
+                args = positional(node)
+                cls = self.instance_class(pf, fi, args[0].value) if args else None
+                if cls:  # (the schema's module, not parsed yet, is read next round: its name is a candidate word)
+                    model.learn_schema(schema, f"dumps a {cls} in {pf.where(node)}", cls)
         target_fi: FuncInfo | None = None
         offset = 0
         task_call = False

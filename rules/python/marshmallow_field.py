@@ -33,7 +33,8 @@ class MarshmallowField(PyRule):
     """A marshmallow schema field that holds the key, declared `fields.Integer()`.
 
     Anti-pattern: `class ImageSchema(Schema): content_id = fields.Integer(required=True)`, or `id = fields.Int()`
-    on a schema of the content items (named after the model, or tied to it by the flow) — after the change every
+    on a schema of the content items (named after the model, or tied to it by the flow: `CardSchema().dump(item)`,
+    flask-marshmallow's `cards_schema.dump(items)`) — after the change every
     load rejects a real id ("Not a valid integer.") and every dump fails or mangles it. Best practice:
     `fields.UUID()` (marshmallow validates and documents it; apispec's OpenAPI follows), `fields.String()` for a
     text key; `fields.List(fields.Integer())` holding keys becomes `fields.List(fields.UUID())`.
@@ -89,6 +90,16 @@ class MarshmallowField(PyRule):
                         "class ThumbnailSchema(Schema):\n    content_id = fields.Integer()\n",
                 line=3, expected_fix="    content_items = fields.List(fields.UUID())"),
     ]
+    # a schema that dumps the key's rows mirrors the model: its `id` is the key (OwnerSchema dumps users)
+    _DUMPS = (_HEAD + "from app.models import ContentItem, User\n"
+              "class CardSchema(Schema):\n    id = fields.Int(dump_only=True)\n"
+              "class OwnerSchema(Schema):\n    id = fields.Int(dump_only=True)\n"
+              "cards_schema = CardSchema(many=True)\n"
+              "def cards():\n    return cards_schema.dump(ContentItem.query.all())\n"
+              "def owner(pk):\n    return OwnerSchema().dump(User.query.get(pk))\n")
+    INVALID += [Invalid(_DUMPS, line=4, message_contains="dumps a ContentItem", expected_fix=
+                        "    id = fields.UUID(dump_only=True)")]
+    VALID += [Valid(_DUMPS.replace("cards_schema.dump(ContentItem.query.all())", "[]"))]
     # a dict schema (webargs, Schema.from_dict): a key-named entry; `user_id`, `page` are others
     INVALID += [Invalid("from webargs import fields\nfrom webargs.flaskparser import use_args\n"
                         "@use_args({'content_id': fields.Int(required=True), 'user_id': fields.Int(),\n"
