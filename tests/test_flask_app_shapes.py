@@ -24,7 +24,8 @@ distractor.
   and validates the key as an integer: a key-named entry, and the `"id"` of a model named after the key's table;
 - a marshmallow schema that dumps the key's rows (`ItemSchema().dump(item)`, flask-marshmallow's module-level
   `items_schema = ItemSchema(many=True)` then `items_schema.dump(items)` / `.jsonify(item)`) mirrors the model:
-  its `id = fields.Int()` is the key, whatever the schema's name.
+  its `id = fields.Int()` is the key, whatever the schema's name; a field reading a key column under another name
+  (`content = fields.Int(attribute="content_id")`) holds the key.
 """
 
 from __future__ import annotations
@@ -421,3 +422,20 @@ def test_a_marshmallow_schema_dumping_the_keys_rows_mirrors_the_model(tmp_path: 
     found = [f for f in _scan(tmp_path, {"app/schemas.py": MARSHMALLOW_SCHEMAS, "app/views.py": MARSHMALLOW_VIEWS})
              if f.path == "app/schemas.py" and f.code == "PY023"]
     assert sorted((f.span.line, f.symbol) for f in found) == [(5, "ItemSchema.id"), (10, "CardSchema.id")]
+
+
+ATTRIBUTE_SCHEMA = '''\
+from marshmallow import Schema, fields
+
+
+class ImageSchema(Schema):
+    content = fields.Int(attribute="content_id", required=True)
+    owner = fields.Int(attribute="user_id")
+    size = fields.Int(attribute="width")
+'''
+
+
+def test_a_marshmallow_field_reading_a_key_column_by_attribute(tmp_path: Path) -> None:
+    found = [f for f in _scan(tmp_path, {"app/schemas.py": ATTRIBUTE_SCHEMA}) if f.path == "app/schemas.py"
+             and f.code == "PY023"]
+    assert [(f.span.line, f.symbol) for f in found] == [(5, "ImageSchema.content")]

@@ -29,6 +29,12 @@ def _int_field(ctx: FileCtx, value: cst.BaseExpression | None) -> cst.Call | Non
     return None
 
 
+def _attribute(value: cst.BaseExpression | None) -> str:
+    """The object attribute a field reads when it names one (`fields.Int(attribute="content_id")`), else ""."""
+    arg = facts.kwarg(value, "attribute") if isinstance(value, cst.Call) else None
+    return (facts.string_value(arg.value) or "") if arg is not None else ""
+
+
 class MarshmallowField(PyRule):
     """A marshmallow schema field that holds the key, declared `fields.Integer()`.
 
@@ -100,6 +106,10 @@ class MarshmallowField(PyRule):
     INVALID += [Invalid(_DUMPS, line=4, message_contains="dumps a ContentItem", expected_fix=
                         "    id = fields.UUID(dump_only=True)")]
     VALID += [Valid(_DUMPS.replace("cards_schema.dump(ContentItem.query.all())", "[]"))]
+    # a field reading a key column under another name (attribute=); `owner` reads another table's
+    INVALID += [Invalid(_HEAD + "class ImageSchema(Schema):\n    content = fields.Int(attribute='content_id')\n"
+                        "    owner = fields.Int(attribute='user_id')\n", line=3, message_contains="attribute=",
+                        expected_fix="    content = fields.UUID(attribute='content_id')")]
     # a dict schema (webargs, Schema.from_dict): a key-named entry; `user_id`, `page` are others
     INVALID += [Invalid("from webargs import fields\nfrom webargs.flaskparser import use_args\n"
                         "@use_args({'content_id': fields.Int(required=True), 'user_id': fields.Int(),\n"
@@ -131,6 +141,8 @@ class MarshmallowField(PyRule):
                     why = f"`{attr.name}` is named like {model.key_names[attr.name]}"
                 elif attr.name in mirrored:
                     why = f"{name} carries {attr.name} of an affected model ({model.schemas[name]})"
+                elif (source := _attribute(attr.value)) in model.key_names:  # content = fields.Int(attribute="content_id")
+                    why = f"it reads `{source}` (attribute=), named like {model.key_names[source]}"
                 elif attr.name in entities:  # `dashboard = fields.Integer()`: an integer named the entity is its id
                     why = f"an integer field named after the key's table {entities[attr.name]}"
                 else:
