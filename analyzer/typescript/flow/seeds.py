@@ -26,6 +26,9 @@ class Seeds(Routes):
             for f in fi.funcs:
                 if f.name and self.kn.name_returns_key(f.name.rpartition(".")[2]):
                     self.mark_ret(f, f"{f.name} names the key")
+                    for b in (b for group in f.params for b in group):  # formatRunId(row, id): the id it formats
+                        if b.name in ("id", "ids") and b.prop_of is None:
+                            self.mark(b, f"`{b.name}` of {f.name}(), which names the key")
                 elif f.name and f.return_type is not None:
                     why = self._entity_ids(f)
                     if why:
