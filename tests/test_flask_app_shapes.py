@@ -25,7 +25,9 @@ distractor.
 - a marshmallow schema that dumps the key's rows (`ItemSchema().dump(item)`, flask-marshmallow's module-level
   `items_schema = ItemSchema(many=True)` then `items_schema.dump(items)` / `.jsonify(item)`) mirrors the model:
   its `id = fields.Int()` is the key, whatever the schema's name; a field reading a key column under another name
-  (`content = fields.Int(attribute="content_id")`) holds the key.
+  (`content = fields.Int(attribute="content_id")`) holds the key;
+- the key as the tie-breaker after a time column (`order_by(Post.created_at.desc(), Post.id.desc())`, the rule's own
+  best practice) keeps its meaning with UUIDs; first, alone, or after a non-time column it is still an ordering.
 """
 
 from __future__ import annotations
@@ -439,3 +441,23 @@ def test_a_marshmallow_field_reading_a_key_column_by_attribute(tmp_path: Path) -
     found = [f for f in _scan(tmp_path, {"app/schemas.py": ATTRIBUTE_SCHEMA}) if f.path == "app/schemas.py"
              and f.code == "PY023"]
     assert [(f.span.line, f.symbol) for f in found] == [(5, "ImageSchema.content")]
+
+
+FEED = '''\
+from sqlalchemy import desc
+
+from app.models import ContentItem
+
+
+def feed(page):
+    newest = ContentItem.query.order_by(ContentItem.created_at.desc(), ContentItem.id.desc()).paginate(page=page)
+    published = ContentItem.query.order_by(desc(ContentItem.published_at), ContentItem.id).all()
+    by_title = ContentItem.query.order_by(ContentItem.title, ContentItem.id).all()
+    oldest = ContentItem.query.order_by(ContentItem.id.desc(), ContentItem.created_at).all()
+    return newest, published, by_title, oldest
+'''
+
+
+def test_the_key_as_tie_breaker_after_a_time_column_is_no_ordering_hazard(tmp_path: Path) -> None:
+    got = {line for code, line in _at(_scan(tmp_path, {"app/feed.py": FEED}), "app/feed.py") if code == "PY062"}
+    assert got == {9, 10}

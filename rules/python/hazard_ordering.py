@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import libcst as cst
@@ -18,7 +19,8 @@ class KeyOrdering(PyRule):
     Anti-pattern: `order_by(ContentItem.id)`, `ContentItem.id > cursor`, `func.max(ContentItem.id)`,
     `sorted(items, key=lambda i: i.id)`, `value <= 0`, `if content_id == 1:` — random UUIDs have no
     insertion order, no max that means "latest", no sign, and no first id. Best practice: order by `created_at` (plus the key as a
-    tie-breaker), or use time-ordered UUIDv7 and keep the semantics explicit.
+    tie-breaker), or use time-ordered UUIDv7 and keep the semantics explicit. The key after a time column
+    (`order_by(X.created_at.desc(), X.id.desc())`) is that tie-breaker and is not reported.
 
     Not for bigint: an int8 is ordered like an int4; `ORDER BY id`, `max(ids)` and `>` keep their meaning.
     """
@@ -47,6 +49,12 @@ class KeyOrdering(PyRule):
                                 "        raise PermissionError('the first item is protected')\n", line=4,
                         message_contains="integer literal")]
     VALID += [Valid(_HEAD + "def f(page: int, u: User):\n    return page == 1 or u.id == 1\n")]
+
+    # the key as the tie-breaker after a time column, as advised; after a title it still orders by creation
+    VALID += [Valid(_HEAD + "def feed(s):\n    return s.scalars(select(ContentItem)"
+                            ".order_by(ContentItem.created_at.desc(), ContentItem.id.desc()))\n")]
+    INVALID += [Invalid(_HEAD + "def by_title(s):\n    return s.scalars(select(ContentItem)"
+                                ".order_by(ContentItem.title, ContentItem.id))\n", line=4)]
 
     VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
@@ -81,8 +89,10 @@ class KeyOrdering(PyRule):
                 ev = self._ordered_key(ctx, entry.func, call)
                 what = "orders by the key"
             elif name == "order_by":
-                for a in call.args:
+                for i, a in enumerate(call.args):
                     ev = self._ordered_key(ctx, entry.func, a.value)
+                    if ev and any(_time_column(b.value) for b in call.args[:i]):
+                        ev = None  # order_by(X.created_at.desc(), X.id.desc()): the key breaks ties, as advised
                     if ev:
                         break
                 what = "orders by the key"
@@ -142,6 +152,24 @@ class KeyOrdering(PyRule):
         if cls and fn.body.attr.value in ctx.model.orm[cls].key_attrs:
             return f"sort key {cls}.{fn.body.attr.value}", ctx.model.orm[cls].key_attrs[fn.body.attr.value].target
         return None
+
+
+_TIME = re.compile(r"(?:^|_)(?:created|updated|modified|published|inserted|date|datetime|time|timestamp|ts)(?:_|$)|"
+                   r"_(?:at|on)$", re.I)
+
+
+def _time_column(expr: cst.BaseExpression) -> bool:
+    """`X.created_at`, `X.created_at.desc()`, `desc(X.timestamp)`, `X.date.nulls_last()`: an ordering by a time
+    column (by its name), which the key may follow as a tie-breaker."""
+    while isinstance(expr, cst.Call):
+        if isinstance(expr.func, cst.Attribute) and expr.func.attr.value in ("asc", "desc", "nulls_last",
+                                                                              "nulls_first"):
+            expr = expr.func.value
+        elif facts.callee_name(expr) in ("asc", "desc", "nullslast", "nullsfirst") and facts.positional(expr):
+            expr = facts.positional(expr)[0].value
+        else:
+            return False
+    return isinstance(expr, cst.Attribute) and _TIME.search(expr.attr.value) is not None
 
 
 def _int_literal(node: cst.BaseExpression) -> bool:
