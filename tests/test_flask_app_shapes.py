@@ -27,7 +27,8 @@ distractor.
   its `id = fields.Int()` is the key, whatever the schema's name; a field reading a key column under another name
   (`content = fields.Int(attribute="content_id")`) holds the key;
 - the key as the tie-breaker after a time column (`order_by(Post.created_at.desc(), Post.id.desc())`, the rule's own
-  best practice) keeps its meaning with UUIDs; first, alone, or after a non-time column it is still an ordering.
+  best practice) keeps its meaning with UUIDs; first, alone, or after a non-time column it is still an ordering;
+- `>=` / `<=` between sets of keys (`solved_ids >= prerequisites`) is a subset test, no ordering.
 """
 
 from __future__ import annotations
@@ -461,3 +462,24 @@ def feed(page):
 def test_the_key_as_tie_breaker_after_a_time_column_is_no_ordering_hazard(tmp_path: Path) -> None:
     got = {line for code, line in _at(_scan(tmp_path, {"app/feed.py": FEED}), "app/feed.py") if code == "PY062"}
     assert got == {9, 10}
+
+
+PREREQUISITES = '''\
+from app.models import ContentItem
+
+
+def unlocked(item: ContentItem, required, cursor):
+    solved = {i.id for i in ContentItem.query.all()}
+    needed = set(required).intersection(solved)
+    if solved >= needed:
+        return True
+    if {i.id for i in ContentItem.query.limit(3)} <= solved:
+        return True
+    return item.id > cursor
+'''
+
+
+def test_a_subset_test_between_sets_of_keys_is_no_ordering(tmp_path: Path) -> None:
+    got = {line for code, line in _at(_scan(tmp_path, {"app/rules.py": PREREQUISITES}), "app/rules.py")
+           if code == "PY062"}
+    assert got == {11}

@@ -56,6 +56,10 @@ class KeyOrdering(PyRule):
     INVALID += [Invalid(_HEAD + "def by_title(s):\n    return s.scalars(select(ContentItem)"
                                 ".order_by(ContentItem.title, ContentItem.id))\n", line=4)]
 
+    # `>=` between sets of keys is a subset test
+    VALID += [Valid(_HEAD + "def unlocked(required):\n    solved = {i.id for i in ContentItem.query.all()}\n"
+                            "    return solved >= set(required).intersection(solved)\n")]
+
     VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
@@ -71,6 +75,8 @@ class KeyOrdering(PyRule):
             for comp in node.comparisons:
                 if isinstance(comp.operator, _ORDER):
                     ev = ctx.key(entry.func, left) or ctx.key(entry.func, comp.comparator)
+                    if ev and (_a_set(ctx, entry.func, left) or _a_set(ctx, entry.func, comp.comparator)):
+                        ev = None  # solved >= needed: a subset test
                     if ev:
                         yield ctx.finding(self, node, ctx.symbol(entry.func),
                                           f"`{pf.code(node)}` compares keys by order", evidence=ev[0],
@@ -170,6 +176,28 @@ def _time_column(expr: cst.BaseExpression) -> bool:
         else:
             return False
     return isinstance(expr, cst.Attribute) and _TIME.search(expr.attr.value) is not None
+
+
+_SET_METHODS = ("intersection", "union", "difference", "symmetric_difference", "copy")
+
+
+def _a_set(ctx: FileCtx, fi, expr: cst.BaseExpression, depth: int = 0) -> bool:  # type: ignore[no-untyped-def]
+    """Is `expr` plainly a set: a set display or comprehension, `set(...)` / `frozenset(...)`, a set method's result
+    (`set(a).intersection(b)`), or a local name every assignment of which in the function is one of those? Then
+    `<=` / `>=` beside it test inclusion, not order."""
+    if isinstance(expr, (cst.Set, cst.SetComp)):
+        return True
+    if isinstance(expr, cst.Call):
+        if isinstance(expr.func, cst.Name):
+            return expr.func.value in ("set", "frozenset")
+        return isinstance(expr.func, cst.Attribute) and expr.func.attr.value in _SET_METHODS \
+            and depth < 4 and _a_set(ctx, fi, expr.func.value, depth + 1)
+    if isinstance(expr, cst.Name) and fi is not None and depth < 4:
+        values = [e.node.value for e in ctx.pf.of(cst.Assign) if e.func is fi and isinstance(e.node, cst.Assign)
+                  and len(e.node.targets) == 1 and isinstance(e.node.targets[0].target, cst.Name)
+                  and e.node.targets[0].target.value == expr.value]
+        return bool(values) and all(_a_set(ctx, fi, v, depth + 1) for v in values)
+    return False
 
 
 def _int_literal(node: cst.BaseExpression) -> bool:
