@@ -16,7 +16,7 @@ distractor.
   `[item.id, item.title] + extra_values`) is sequence concatenation, no arithmetic on the key;
 - a value parsed with `int()` right where the key is looked up (`Model.query.get_or_404(int(item_id))`,
   `filter_by(id=int(pk))`, `db.session.get(Model, int(pk))`, Flask-Login's `User.query.get(int(uid))`) is the key
-  as text: the `int()` breaks on a UUID, whatever the value's name;
+  as text: the `int()` breaks on a UUID, whatever the value's name or shape (`int(form.content_id.data)`);
 - a test that looks a row up by a hard-coded id (`Model.query.filter_by(id=2).first()`, `Model.query.get(2)`,
   `db.session.get(Model, 2)`) passes an integer literal where the key goes; the same lookups of another model, or
   by a non-key column, are not the key's;
@@ -483,3 +483,39 @@ def test_a_subset_test_between_sets_of_keys_is_no_ordering(tmp_path: Path) -> No
     got = {line for code, line in _at(_scan(tmp_path, {"app/rules.py": PREREQUISITES}), "app/rules.py")
            if code == "PY062"}
     assert got == {11}
+
+
+FORM_LOOKUP = '''\
+from flask import Blueprint, redirect
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, StringField
+
+from app.models import ContentItem, User, db
+
+bp = Blueprint("items", __name__)
+
+
+class MoveForm(FlaskForm):
+    item = HiddenField()
+    owner = HiddenField()
+    caption = StringField()
+
+
+@bp.route("/move", methods=["POST"])
+def move():
+    form = MoveForm()
+    if form.validate_on_submit():
+        item = ContentItem.query.get(int(form.item.data))
+        same = ContentItem.query.filter_by(id=int(form.item.data)).first()
+        owner = db.session.get(User, int(form.owner.data))
+        n = int(form.caption.data)
+        db.session.add(item)
+        return redirect(f"/{same.id}/{owner.id}/{n}")
+    return redirect("/")
+'''
+
+
+def test_int_of_a_form_field_passed_to_a_key_lookup(tmp_path: Path) -> None:
+    got = {line for code, line in _at(_scan(tmp_path, {"app/views.py": FORM_LOOKUP}), "app/views.py")
+           if code == "PY060"}
+    assert got == {20, 21}  # not the User lookup, not the caption

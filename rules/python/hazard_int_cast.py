@@ -89,7 +89,10 @@ class IntCast(PyRule):
     _LOADER = ("from app.models import ContentItem, User\n"
                "def load_item(ref):\n    return ContentItem.query.get_or_404(int(ref))\n"
                "def load_user(uid):\n    return User.query.get(int(uid))\n")
-    INVALID += [Invalid(_LOADER, line=3, message_contains="int(ref)")]
+    INVALID += [Invalid(_LOADER, line=3, message_contains="int(ref)"),
+                Invalid("from app.models import ContentItem\ndef move(form):\n"
+                        "    return ContentItem.query.filter_by(id=int(form.item.data)).first()\n", line=3,
+                        message_contains="filters ContentItem.id")]
     VALID += [Valid(_LOADER.replace("ContentItem.query.get_or_404", "User.query.get_or_404"))]
 
     VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
@@ -167,6 +170,12 @@ class IntCast(PyRule):
             assert isinstance(call, cst.Call)
             if not any(_direct_int_calls(a.value) for a in call.args):
                 continue  # (no int() passed: spare resolving the callee)
+            looked_up = ctx.flow.key_lookup_args(ctx.pf, call)  # Model.query.get(int(form.item.data))
+            if looked_up:
+                for _slot, value, why in looked_up:
+                    for c in _direct_int_calls(value):
+                        out.setdefault(id(c), (why, model.default_target))
+                continue
             f = call.func
             orm = model.orm.get(f.value) if isinstance(f, cst.Name) else None
             callee = None if orm is not None else ctx.flow.registry.resolve(ctx.pf, f, entry.func)
