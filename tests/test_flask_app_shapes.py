@@ -28,7 +28,9 @@ distractor.
   (`content = fields.Int(attribute="content_id")`) holds the key;
 - the key as the tie-breaker after a time column (`order_by(Post.created_at.desc(), Post.id.desc())`, the rule's own
   best practice) keeps its meaning with UUIDs; first, alone, or after a non-time column it is still an ordering;
-- `>=` / `<=` between sets of keys (`solved_ids >= prerequisites`) is a subset test, no ordering.
+- `>=` / `<=` between sets of keys (`solved_ids >= prerequisites`) is a subset test, no ordering;
+- a value stored in an ORM object's key column (`image.content_id = target`) is the key, whatever its name: the
+  service's `target: int` and a caller's `int(request.form["target"])` follow.
 """
 
 from __future__ import annotations
@@ -519,3 +521,36 @@ def test_int_of_a_form_field_passed_to_a_key_lookup(tmp_path: Path) -> None:
     got = {line for code, line in _at(_scan(tmp_path, {"app/views.py": FORM_LOOKUP}), "app/views.py")
            if code == "PY060"}
     assert got == {20, 21}  # not the User lookup, not the caption
+
+
+STORED = '''\
+from flask import Blueprint, request
+
+from app.models import Image, User, db
+
+bp = Blueprint("images", __name__)
+
+
+def move_image(image: Image, target: int, width: int) -> None:
+    image.content_id = target
+    image.width = width
+    db.session.commit()
+
+
+def rename(user: User, handle: int) -> None:
+    user.id = handle
+
+
+@bp.route("/images/<image_id>/move", methods=["POST"])
+def move(image_id):
+    image = Image.query.get_or_404(image_id)
+    move_image(image, int(request.form["target"]), int(request.form["width"]))
+    return "", 204
+'''
+
+
+def test_a_value_stored_in_an_orm_objects_key_column_is_the_key(tmp_path: Path) -> None:
+    got = _at(_scan(tmp_path, {"app/images.py": STORED}), "app/images.py")
+    assert ("PY050", 8) in got  # target: int
+    assert ("PY060", 21) in got  # int(request.form["target"]) passed as target
+    assert ("PY050", 14) not in got  # users.id is not the key

@@ -1085,6 +1085,9 @@ class Flow:
                     for el, cls in zip(t.elements, objects, strict=False):
                         if cls and isinstance(el.value, cst.Name):
                             fi.instances[el.value.value] = cls
+                if type(t) is cst.Attribute and self.instance_class(pf, fi, t.value) is not None \
+                        and self.key_of(pf, fi, t) is not None and self.key_of(pf, fi, value) is None:
+                    self._sink(pf, fi, value, f"stored in `{pf.code(t)}` in {pf.where(t)}")  # image.content_id = x
                 if not isinstance(t, cst.Name):
                     continue
                 if objects and any(objects):
