@@ -29,6 +29,7 @@ distractor.
 - the key as the tie-breaker after a time column (`order_by(Post.created_at.desc(), Post.id.desc())`, the rule's own
   best practice) keeps its meaning with UUIDs; first, alone, or after a non-time column it is still an ordering;
 - `>=` / `<=` between sets of keys (`solved_ids >= prerequisites`) is a subset test, no ordering;
+- Flask-SQLAlchemy 3's `db.get_or_404(Model, x)` is a key lookup like `db.session.get(Model, x)`;
 - a value stored in an ORM object's key column (`image.content_id = target`) is the key, whatever its name: the
   service's `target: int` and a caller's `int(request.form["target"])` follow.
 """
@@ -554,3 +555,43 @@ def test_a_value_stored_in_an_orm_objects_key_column_is_the_key(tmp_path: Path) 
     assert ("PY050", 8) in got  # target: int
     assert ("PY060", 21) in got  # int(request.form["target"]) passed as target
     assert ("PY050", 14) not in got  # users.id is not the key
+
+
+FSA3_VIEWS = '''\
+from flask import Blueprint
+
+from app.models import ContentItem, User, db
+
+bp = Blueprint("items", __name__)
+
+
+@bp.route("/items/<ref>")
+def item(ref):
+    return db.get_or_404(ContentItem, int(ref)).title
+
+
+@bp.route("/items/<pk>/raw")
+def raw(pk):
+    item = db.get_or_404(ContentItem, pk)
+    return item.title, int(pk)
+
+
+@bp.route("/users/<ref>")
+def user(ref):
+    return db.get_or_404(User, int(ref)).id
+'''
+
+FSA3_TEST = '''\
+from app.models import ContentItem, User, db
+
+
+def test_get(client):
+    assert db.get_or_404(ContentItem, 3)
+    assert db.get_or_404(User, 3)
+'''
+
+
+def test_flask_sqlalchemy_3_get_or_404_is_a_key_lookup(tmp_path: Path) -> None:
+    found = _scan(tmp_path, {"app/views.py": FSA3_VIEWS, "tests/test_get.py": FSA3_TEST})
+    assert {line for code, line in _at(found, "app/views.py") if code == "PY060"} == {10, 16}
+    assert {line for code, line in _at(found, "tests/test_get.py") if code == "PY081"} == {5}

@@ -1265,14 +1265,15 @@ class Flow:
 
     def key_lookup_args(self, pf: ParsedFile, call: cst.Call) -> list[tuple[str, cst.BaseExpression, str]] | None:
         """(key attribute, value, why) for each argument an ORM lookup matches with a key: `session.get(Model, x)`,
-        `session.query(Model).get(x)`, Flask-SQLAlchemy's `Model.query.get(x)` / `.get_or_404(x)`,
+        Flask-SQLAlchemy 3's `db.get_or_404(Model, x)`, `session.query(Model).get(x)`, `Model.query.get(x)` /
+        `.get_or_404(x)`,
         `Model.query.filter_by(id=x)`; None when `call` is no such lookup (a lookup of another model: [])."""
         f = call.func
         if type(f) is not cst.Attribute:
             return None
         args = positional(call)
         method = f.attr.value
-        if method == "get" and len(args) == 2 and (got := self.orm_ref(pf, args[0].value)) is not None:
+        if method in ("get", "get_or_404") and len(args) == 2 and (got := self.orm_ref(pf, args[0].value)) is not None:
             orm = self.model.orm[got]
             return [("id", args[1].value, f"used as {orm.name} primary key in {pf.where(call)}")] \
                 if "id" in orm.key_attrs else []
@@ -1614,7 +1615,7 @@ class Flow:
                 if any(a.keyword is not None and a.keyword.value in GENERIC_PK_NAMES and isinstance(a.value, cst.Name)
                        and a.value.value == param for a in call.args):
                     return True
-            elif isinstance(f, cst.Attribute) and f.attr.value == "get":
+            elif isinstance(f, cst.Attribute) and f.attr.value in ("get", "get_or_404"):  # (db.get_or_404(M, x))
                 args = positional(call)
                 if len(args) == 2 and isinstance(args[0].value, cst.Name) and args[0].value.value in other \
                         and isinstance(args[1].value, cst.Name) and args[1].value.value == param:
