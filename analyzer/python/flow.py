@@ -103,6 +103,12 @@ class Registry:
         #: of a `Repository[Booking]` subclass): what `self.model` may be in the generic base's methods
         self.class_bases: dict[str, set[str]] = {}
         self.class_values: dict[tuple[str, str], set[str]] = {}
+        #: class -> its bases' qualified names (`app.crud.base.CRUDBase`): where an unparsed base is defined
+        self.class_base_qnames: dict[str, set[str]] = {}
+        #: what binds a generic base to a model: class -> the names inside its bases' subscripts (`CRUDBase[Item,
+        #: ItemCreate]`), module-level instance -> the names passed to its constructor (`item = CRUDItem(Item)`)
+        self.class_base_args: dict[str, set[str]] = {}
+        self.instance_args: dict[str, set[str]] = {}
         #: type variables: module-level `T = TypeVar("T")` names of any scanned file, and per class the type
         #: parameters it declares in PEP 695 syntax (`class RepositoryBase[M: Model]`)
         self.type_vars: set[str] = set()
@@ -137,6 +143,10 @@ class Registry:
                 v.value if isinstance(v, cst.Name) else v.attr.value
                 for b in cls.bases for v in [b.value.value if isinstance(b.value, cst.Subscript) else b.value]
                 if isinstance(v, (cst.Name, cst.Attribute)))
+            self.class_base_args.setdefault(cls.name.value, set()).update(
+                n for b in cls.bases if isinstance(b.value, cst.Subscript) for el in b.value.slice for n in _names(el))
+            self.class_base_qnames.setdefault(cls.name.value, set()).update(
+                q for b in cls.bases for q in pf.qnames(b.value.value if isinstance(b.value, cst.Subscript) else b.value))
             for stmt in cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ():
                 if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign) \
                         and len(stmt.body[0].targets) == 1 and isinstance(stmt.body[0].targets[0].target, cst.Name) \
@@ -157,6 +167,8 @@ class Registry:
                     and isinstance(node.targets[0].target, cst.Name) and isinstance(node.value, cst.Call) \
                     and isinstance(node.value.func, cst.Name):
                 self.instances.setdefault(f"{pf.modname}.{node.targets[0].target.value}", node.value.func.value)
+                self.instance_args.setdefault(f"{pf.modname}.{node.targets[0].target.value}", {
+                    a.value.value for a in node.value.args if isinstance(a.value, cst.Name)})
         for fi in pf.functions:
             if fi.func_id not in self.by_id:
                 self.by_id[fi.func_id] = (pf, fi)
@@ -195,6 +207,24 @@ class Registry:
                 return self.methods[(c, name)]
             todo += sorted(self.class_bases.get(c, ()))
         return None
+
+    def unparsed_bases(self, cls: str) -> set[str]:
+        """Qualified names of the bases of `cls` (direct or not) that no parsed file defines: `CRUDItem(CRUDBase[Item,
+        ...])` whose `remove` is CRUDBase's, defined in a file no word admitted."""
+        out: set[str] = set()
+        todo, seen = [cls], set[str]()
+        while todo and len(seen) < 50:
+            c = todo.pop()
+            if c in seen:
+                continue
+            seen.add(c)
+            for q in self.class_base_qnames.get(c, ()):
+                tail = q.rsplit(".", 1)[-1]
+                if tail in self.classes:
+                    todo.append(tail)
+                else:
+                    out.add(q)
+        return out
 
     def generic_param(self, fn: FuncInfo, param: str) -> bool:
         """Is `param` of `fn` typed by a type variable (`object: M` of a generic `RepositoryBase[M]`, `items:
@@ -286,11 +316,57 @@ class Registry:
                             return names[0]
         return None
 
+    def module_instance(self, pf: ParsedFile, node: cst.BaseExpression) -> str | None:
+        """The scanned class of the module-level instance a receiver names: imported (`from app.services import
+        users as user_service`), or reached through a package that re-exports it (`crud.item` where
+        `app/crud/__init__.py` has `from .crud_item import item` and `crud_item.py` has `item = CRUDItem(Item)`)."""
+        found = self.instance_of(pf, node)
+        if found is not None:
+            return found
+        inst = self.reexported_instance(pf, node)
+        return self.instances[inst] if inst is not None else None
+
+    def reexported_instance(self, pf: ParsedFile, node: cst.BaseExpression) -> str | None:
+        """The qualified name of the one module-level instance of a scanned class that `node` reaches through a
+        package re-exporting it (`crud.item`: `app.crud.crud_item.item`), or None."""
+        for q in pf.qnames(node):
+            package, _, name = q.rpartition(".")
+            if not package or q.startswith("builtins."):
+                continue
+            found = [inst for inst in self.instances
+                     if inst.rsplit(".", 1)[-1] == name and f".{package}." in f".{inst}"]
+            if len(found) == 1 and self.instances[found[0]] in self.classes:
+                return found[0]
+        return None
+
+    def bound_models(self, pf: ParsedFile, fi: FuncInfo | None, node: cst.BaseExpression, cls: str) -> set[str]:
+        """The names that bind the generic code `cls` inherits to a model, for the receiver `node` of class `cls`:
+        its bases' subscripts (`class CRUDItem(CRUDBase[Item, ...])`, up the hierarchy) and, for a module-level
+        instance, its constructor's arguments (`item = CRUDItem(Item)`)."""
+        out: set[str] = set()
+        todo, seen = [cls], set[str]()
+        while todo and len(seen) < 50:
+            c = todo.pop()
+            if c not in seen:
+                seen.add(c)
+                out |= self.class_base_args.get(c, set())
+                todo += self.class_bases.get(c, ())
+        if not (type(node) is cst.Name and fi is not None and node.value in fi.objects):
+            for q in pf.qnames(node):
+                for cand in (q, f"{pf.modname}.{q}"):
+                    out |= self.instance_args.get(cand, set())
+            inst = self.reexported_instance(pf, node)
+            if inst is not None:
+                out |= self.instance_args.get(inst, set())
+        return out
+
     def resolve(self, pf: ParsedFile, func: cst.BaseExpression, fi: FuncInfo | None = None) -> FuncInfo | None:
         """The function a call of `func` runs, or None. Besides the registry's tables (which change only when a
         file is added, see _Memo), only the receiver's class depends on what the flow learned: the answer is
         kept per call site, caller and receiver class."""
         cls = self.receiver_class(fi, func.value) if type(func) is cst.Attribute else None
+        if cls is None and type(func) is cst.Attribute and _instance_receiver(func.value):
+            cls = self.module_instance(pf, func.value)  # `crud.item.remove(db, id=x)`, `user_service.get(...)`
         key = (id(func), id(fi), cls)
         hit = self._memo.resolved.get(key)
         if hit is not None and hit[0] is func:
@@ -361,6 +437,13 @@ class Registry:
             if len(ids) == 1 and self.defined.get(name, 1) <= 1 and not _other_module(pf, func.value, ids[0]):
                 return self.by_id[ids[0]][1]
         return None
+
+
+def _instance_receiver(node: cst.BaseExpression) -> bool:
+    """May `node` name a module-level instance (`user_service`, `crud.item`)? Not `self.x` (Registry.self_attrs)."""
+    if type(node) is cst.Name:
+        return node.value not in ("self", "cls")
+    return type(node) is cst.Attribute and _instance_receiver(node.value)
 
 
 def method_definitions(texts: Iterable[str]) -> dict[str, int]:
@@ -1390,6 +1473,8 @@ class Flow:
             task_call = target_fi is not None
         if target_fi is None:
             target_fi = self.registry.resolve(pf, f, fi)
+        if target_fi is None and type(f) is cst.Attribute and _instance_receiver(f.value):
+            self._want_bases(pf, fi, node, f)
         if target_fi is None:  # a callee outside the parsed files: make its definition a candidate
             name = callee_name(node)
             callee: cst.BaseExpression = f
@@ -1453,6 +1538,20 @@ class Flow:
                                                     f"in {pf.where(node)}"
                             model.bump()
 
+    def _want_bases(self, pf: ParsedFile, fi: FuncInfo, call: cst.Call, f: cst.Attribute) -> None:
+        """A key sent to a method of a known instance whose class inherits it from an unparsed base (`crud.item.
+        remove(db, id=item_id)`, `item = CRUDItem(Item)`, `class CRUDItem(CRUDBase[...])`): the base's module
+        becomes a candidate, when it is one of the project's (its top package is a folder of this file's path)."""
+        owner = self.registry.receiver_class(fi, f.value) or self.registry.module_instance(pf, f.value)
+        if owner is None or not any(self.key_of(pf, fi, v) for v in self._sent_values(call, False)):
+            return
+        parts = set(pf.modname.split("."))
+        for q in sorted(self.registry.unparsed_bases(owner)):
+            module = q.rsplit(".", 1)[0]
+            if "." in q and module.split(".", 1)[0] in parts and module not in self.model.wanted_modules:
+                self.model.wanted_modules.add(module)
+                self.model.version += 1
+
     @staticmethod
     def _sent_values(call: cst.Call, task: bool) -> list[cst.BaseExpression]:
         """The values a call passes (a task's `apply_async(args=[...], kwargs={...})`: those in them too)."""
@@ -1498,6 +1597,8 @@ class Flow:
 
     def _pass(self, pf: ParsedFile, fi: FuncInfo, call: cst.Call, callee: FuncInfo, param: str,
               value: cst.BaseExpression) -> None:
+        if self._bound_to_other_model(pf, fi, call, callee):
+            return
         ev = self.key_of(pf, fi, value)
         if ev is None:
             self._pass_instances(pf, fi, callee, param, value)
@@ -1543,6 +1644,30 @@ class Flow:
                 return
             self.model.learn_param(callee.func_id, param, _chain(param, pf.code(value), pf.where(call), ev[0]),
                                    ev[1])
+
+    def _bound_to_other_model(self, pf: ParsedFile, fi: FuncInfo, call: cst.Call, callee: FuncInfo) -> bool:
+        """A generic method called through a receiver bound to a model that is not the key's own (`crud.item.get(db,
+        id=x)` for users.id, with `item = CRUDItem(Item)` and `get` inherited from `CRUDBase[ModelType, ...]`): what
+        its parameters hold depends on that model, so the key facts of the users' calls (`crud.user.get(db,
+        id=user_id)`) say nothing of this call's arguments, nor this call's of the method. Generic: inherited from
+        a base, or the receiver's class has type parameters (`CRUDBase(Item)` itself). Bound: by a base's subscript
+        or the instance's constructor naming mapped classes, none of them one whose primary key is a target."""
+        f = call.func
+        if type(f) is not cst.Attribute or not callee.cls:
+            return False
+        owner = self.registry.receiver_class(fi, f.value)
+        if owner is None and _instance_receiver(f.value):
+            owner = self.registry.module_instance(pf, f.value)
+        if owner is None or (owner == callee.cls and not self.registry.class_tparams.get(owner)
+                             and not (self.registry.tparams_of(callee) & self.registry.type_vars
+                                      and self.registry.class_base_args.get(owner))):
+            return False
+        mapped = set(self.model.orm) | set(self.model.other_orm)
+        bound = self.registry.bound_models(pf, fi, f.value, owner) & mapped
+        if not bound:
+            return False
+        own = {name for name, o in self.model.orm.items() if o.pk_attr}
+        return not (bound & own)
 
     def _passed_text(self, callee: FuncInfo, param: str) -> bool:
         """A text parameter (`external_id: str`) holding the key only because a caller passed it one

@@ -106,6 +106,16 @@ class FunctionParam(PyRule):
     INVALID += [Invalid(_LOOKUP.replace("int | uuid.UUID | None", "int | None"), line=6,
                         expected_fix="def find(session, value: uuid.UUID | None = None):")]
 
+    # a generic base's method reached through a module-level instance bound to the key's model (`content =
+    # CRUDContent(ContentItem)`, `content.remove(db, id=item.id)`; PY050 patches it as it does Repository above)
+    _CRUD = ("### app/crud.py\nfrom typing import Generic, TypeVar\nfrom app.models import ContentItem\n"
+             "M = TypeVar('M')\nclass CRUDBase(Generic[M]):\n    def __init__(self, model):\n        self.model = model\n"
+             "    def remove(self, db, *, id: int):\n        return db.get(self.model, id)\n"
+             "class CRUDContent(CRUDBase[ContentItem]):\n    pass\ncontent = CRUDContent(ContentItem)\n"
+             "def delete(db, item: ContentItem):\n    return content.remove(db, id=item.id)\n")
+    INVALID += [Invalid(_CRUD, line=7, path="app/crud.py", message_contains="CRUDBase.remove",
+                        expected_fix="    def remove(self, db, *, id: uuid.UUID):")]
+
     VALID = [*VALID, Valid.like(INVALID[0], to="BIGINT")]  # the same code is right for bigint
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
