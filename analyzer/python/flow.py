@@ -512,7 +512,10 @@ class Flow:
         """The affected ORM class `expr` evaluates to an instance (or a collection) of."""
         model = self.model
         if type(expr) is cst.Name:  # (exact types: see key_of)
-            return fi.instances.get(expr.value) if fi else None
+            found = fi.instances.get(expr.value) if fi else None
+            if found is None and expr.value in pf.imports:
+                return self._login_user(pf, expr)
+            return found
         if type(expr) is cst.Await:
             return self.instance_class(pf, fi, expr.expression)
         if type(expr) is cst.Subscript:
@@ -521,6 +524,8 @@ class Flow:
             base = expr.value
             if type(base) is cst.Name and base.value == "self" and fi is not None and fi.cls:
                 return self._self_attr_class(pf, fi.cls, expr.attr.value)  # self.order: what the methods put there
+            if expr.attr.value == "current_user":  # flask_login.current_user
+                return self._login_user(pf, expr)
             owner = self.instance_class(pf, fi, base)
             related = model.orm[owner].relations.get(expr.attr.value) if owner in model.orm else None
             return related if related in model.orm else None
@@ -553,6 +558,16 @@ class Flow:
                 else:
                     break
         return None
+
+    def _login_user(self, pf: ParsedFile, expr: cst.BaseExpression) -> str | None:
+        """Flask-Login's `current_user` (imported from flask_login): the logged-in row of the one affected class
+        that mixes in `UserMixin` (`class User(UserMixin, db.Model)`); None when it is not one (another table's
+        key is changing) or several classes do."""
+        if not pf.resolves_to(expr, "current_user", packages=("flask_login",)):
+            return None
+        users = [name for name, o in self.model.orm.items()
+                 if any(b.startswith("flask_login.") and b.endswith(".UserMixin") for b in o.bases)]
+        return users[0] if len(users) == 1 else None
 
     def _self_attr_class(self, pf: ParsedFile, cls: str, attr: str) -> str | None:
         """The affected class the methods of `cls` store in `self.<attr>`: `self.order = order` of a parameter

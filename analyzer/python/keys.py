@@ -355,6 +355,8 @@ class KeyModel:
         words |= self.route_words()
         if any(o.pk_attr and any(b.startswith("fastapi_users") for b in o.bases) for o in self.orm.values()):
             words.add("fastapi_users")  # the user table's key: every generic of the library names its type
+        if any(o.pk_attr and any(b.startswith("flask_login.") for b in o.bases) for o in self.orm.values()):
+            words.add("current_user")  # Flask-Login's logged-in row of that class (Flow._login_user)
         return {w for w in words if w}
 
     def route_words(self) -> set[str]:
