@@ -464,7 +464,7 @@ def _facts(model: Any) -> dict[tuple[Any, ...], Any]:
         out.update({("schema_fields", name, f): v for f, v in slot.items()})
         out.setdefault(("schema_fields", name), None)
     for attr in ("returns", "return_instances", "schemas", "type_aliases", "int_aliases", "key_adapters", "key_strings",
-                 "json_names", "other_orm", "orm"):
+                 "json_names", "other_orm", "orm", "request_globals"):
         out.update({(attr, k): v for k, v in getattr(model, attr).items()})
     out.update({("schema_orm", k): v for k, v in model.schema_orm.items()})
     return out

@@ -1,5 +1,6 @@
 """Flask-Login's `current_user` is the logged-in row of the user model (the class that mixes in `UserMixin`):
-`current_user.id` is the key when the users' key changes, and only then.
+`current_user.id` is the key when the users' key changes, and only then. Flask's request global `g.user`, set by a
+before_request hook (`g.user = db.session.get(User, user_id) if user_id else None`), is that row too.
 
 Met in Flask apps of every size: the key cast for the session (`int(current_user.id)`), handed to a helper typed
 `int`, compared with a literal (the "first user is the admin" check). Distractors: the route's own `post_id`
@@ -105,3 +106,60 @@ def test_current_user_is_not_another_tables_row(tmp_path: Path) -> None:
     for where in (("app/views.py", 9), ("app/views.py", 16), ("app/views.py", 18), ("app/stamp.py", 5)):
         assert where not in lines, where
     assert ("app/views.py", 23) in lines  # the posts' own key: /posts/<int:post_id>
+
+
+AUTH = '''\
+from flask import Blueprint, g, session
+
+from app.models import User, db
+
+bp = Blueprint("auth", __name__)
+
+
+@bp.before_app_request
+def load_logged_in_user():
+    user_id = session.get("user_id")
+    g.user = db.session.get(User, user_id) if user_id is not None else None
+    g.locale = session.get("locale", "en")
+'''
+
+# no word of the key's in it: `g.user` makes it worth parsing once the hook is read
+G_VIEWS = '''\
+from flask import Blueprint, g, redirect, url_for
+
+bp = Blueprint("views", __name__)
+
+
+def audit(actor: int, action: str) -> None:
+    print(actor, action)
+
+
+@bp.route("/me")
+def me():
+    audit(g.user.id, "viewed in " + g.locale)
+    if g.user.id == 1:
+        return redirect(url_for("admin.index"))
+    return str(int(g.user.id)) + g.locale.upper()
+'''
+
+
+def test_flask_g_user_set_by_a_hook_is_the_user_row(tmp_path: Path) -> None:
+    tree = tmp_path / "app_tree"
+    models = MODELS.replace("from flask_login import UserMixin\n", "").replace("(UserMixin, db.Model)", "(db.Model)")
+    for rel, text in {"app/__init__.py": "", "app/models.py": models, "app/auth.py": AUTH,
+                      "app/views.py": G_VIEWS}.items():
+        p = tree / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text, encoding="utf-8")
+    got = set()
+    for target in ("users.id", "posts.id"):
+        out = tmp_path / target
+        done = run_impact("scan", str(tree), "--target", target, "--no-cache", "--out", str(out), "--format", "json",
+                          "--no-typecheck", "--fail-on", "never", "-q", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        got |= {(target, f["code"], f["path"], f["line"])
+                for f in json.loads((out / "findings.json").read_text(encoding="utf-8"))["findings"]}
+    views = {(t, code, line) for t, code, path, line in got if path == "app/views.py"}
+    assert views == {("users.id", "PY050", 6),  # audit(actor: int), given g.user.id
+                     ("users.id", "PY062", 13),  # g.user.id == 1
+                     ("users.id", "PY060", 15)}, sorted(views)  # int(g.user.id); g.locale is no row

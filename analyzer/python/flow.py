@@ -518,6 +518,8 @@ class Flow:
             return found
         if type(expr) is cst.Await:
             return self.instance_class(pf, fi, expr.expression)
+        if type(expr) is cst.IfExp:  # db.session.get(User, uid) if uid else None
+            return self.instance_class(pf, fi, expr.body) or self.instance_class(pf, fi, expr.orelse)
         if type(expr) is cst.Subscript:
             return self.instance_class(pf, fi, expr.value)
         if type(expr) is cst.Attribute:  # order.customer: the row a relationship of an affected class leads to
@@ -526,6 +528,9 @@ class Flow:
                 return self._self_attr_class(pf, fi.cls, expr.attr.value)  # self.order: what the methods put there
             if expr.attr.value == "current_user":  # flask_login.current_user
                 return self._login_user(pf, expr)
+            if type(base) is cst.Name and base.value in pf.imports and expr.attr.value in model.request_globals \
+                    and pf.resolves_to(base, "g", packages=("flask",)):
+                return model.request_globals[expr.attr.value] or None  # g.user, set by a before_request hook
             owner = self.instance_class(pf, fi, base)
             related = model.orm[owner].relations.get(expr.attr.value) if owner in model.orm else None
             return related if related in model.orm else None
@@ -558,6 +563,17 @@ class Flow:
                 else:
                     break
         return None
+
+    def _request_global(self, pf: ParsedFile, fi: FuncInfo, name: str, value: cst.BaseExpression) -> None:
+        """`g.user = db.session.get(User, user_id)` (a before_request hook): `g.user` is a User row wherever the
+        request goes. Two classes stored under one name make it no class."""
+        cls = self.instance_class(pf, fi, value)
+        if cls is None:
+            return
+        known = self.model.request_globals.get(name)
+        if known is None or (known and known != cls):
+            self.model.request_globals[name] = cls if known is None else ""
+            self.model.bump()
 
     def _login_user(self, pf: ParsedFile, expr: cst.BaseExpression) -> str | None:
         """Flask-Login's `current_user` (imported from flask_login): the logged-in row of the one affected class
@@ -1186,6 +1202,9 @@ class Flow:
                 if type(t) is cst.Attribute and self.instance_class(pf, fi, t.value) is not None \
                         and self.key_of(pf, fi, t) is not None and self.key_of(pf, fi, value) is None:
                     self._sink(pf, fi, value, f"stored in `{pf.code(t)}` in {pf.where(t)}")  # image.content_id = x
+                if type(t) is cst.Attribute and type(t.value) is cst.Name and t.value.value in pf.imports \
+                        and pf.resolves_to(t.value, "g", packages=("flask",)):
+                    self._request_global(pf, fi, t.attr.value, value)
                 if not isinstance(t, cst.Name):
                     continue
                 if objects and any(objects):

@@ -159,6 +159,9 @@ class KeyModel:
         self.param_instances: dict[str, dict[str, str]] = {}
         #: function id -> the affected ORM class of the object it returns (a factory, a fixture)
         self.return_instances: dict[str, str] = {}
+        #: Flask's request globals: `g.user = db.session.get(User, uid)` -> {"user": "User"}; "" when two classes
+        #: are stored under one name
+        self.request_globals: dict[str, str] = {}
         #: function names worth a look in other files (callers of learned functions)
         self.function_names: set[str] = set()
         #: callees that received a key but whose definition is not parsed yet
@@ -357,6 +360,7 @@ class KeyModel:
             words.add("fastapi_users")  # the user table's key: every generic of the library names its type
         if any(o.pk_attr and any(b.startswith("flask_login.") for b in o.bases) for o in self.orm.values()):
             words.add("current_user")  # Flask-Login's logged-in row of that class (Flow._login_user)
+        words |= {f"g.{name}" for name, cls in self.request_globals.items() if cls}  # `g.user.id`
         return {w for w in words if w}
 
     def route_words(self) -> set[str]:
