@@ -76,6 +76,9 @@ class _Memo:
         self.subclasses: dict[str, list[str]] | None = None  # class -> its direct subclasses, in class_bases order
         #: resolve: (id of the callee expression, id of the caller, receiver class) -> (the expression, answer)
         self.resolved: dict[tuple[int, int, str | None], tuple[cst.BaseExpression, FuncInfo | None]] = {}
+        #: reexported_instance: qualified name as written -> the instance it reaches (None: none, or several)
+        self.reexports: dict[str, str | None] = {}
+        self.instance_tails: dict[str, list[str]] | None = None  # instance name -> its qualified names
 
 
 class Registry:
@@ -329,14 +332,22 @@ class Registry:
     def reexported_instance(self, pf: ParsedFile, node: cst.BaseExpression) -> str | None:
         """The qualified name of the one module-level instance of a scanned class that `node` reaches through a
         package re-exporting it (`crud.item`: `app.crud.crud_item.item`), or None."""
+        memo = self._memo
+        if memo.instance_tails is None:  # (inverted once per file set: scanning every instance per call cost a
+            memo.instance_tails = {}     # tenth of a cold polar scan)
+            for inst in self.instances:
+                memo.instance_tails.setdefault(inst.rsplit(".", 1)[-1], []).append(inst)
         for q in pf.qnames(node):
-            package, _, name = q.rpartition(".")
-            if not package or q.startswith("builtins."):
-                continue
-            found = [inst for inst in self.instances
-                     if inst.rsplit(".", 1)[-1] == name and f".{package}." in f".{inst}"]
-            if len(found) == 1 and self.instances[found[0]] in self.classes:
-                return found[0]
+            if q in memo.reexports:
+                got = memo.reexports[q]
+            else:
+                package, _, name = q.rpartition(".")
+                found = [inst for inst in memo.instance_tails.get(name, ()) if f".{package}." in f".{inst}"] \
+                    if package and not q.startswith("builtins.") else []
+                got = memo.reexports[q] = found[0] if len(found) == 1 and self.instances[found[0]] in self.classes \
+                    else None
+            if got is not None:
+                return got
         return None
 
     def bound_models(self, pf: ParsedFile, fi: FuncInfo | None, node: cst.BaseExpression, cls: str) -> set[str]:
