@@ -79,6 +79,9 @@ class _Memo:
         #: reexported_instance: qualified name as written -> the instance it reaches (None: none, or several)
         self.reexports: dict[str, str | None] = {}
         self.instance_tails: dict[str, list[str]] | None = None  # instance name -> its qualified names
+        self.class_bound: dict[str, set[str]] = {}  # bound_models: class -> names in its bases' subscripts
+        #: module_instance: id of the receiver expression -> (the expression, its class)
+        self.module_instances: dict[int, tuple[cst.BaseExpression, str | None]] = {}
 
 
 class Registry:
@@ -323,11 +326,15 @@ class Registry:
         """The scanned class of the module-level instance a receiver names: imported (`from app.services import
         users as user_service`), or reached through a package that re-exports it (`crud.item` where
         `app/crud/__init__.py` has `from .crud_item import item` and `crud_item.py` has `item = CRUDItem(Item)`)."""
+        hit = self._memo.module_instances.get(id(node))
+        if hit is not None and hit[0] is node:
+            return hit[1]
         found = self.instance_of(pf, node)
-        if found is not None:
-            return found
-        inst = self.reexported_instance(pf, node)
-        return self.instances[inst] if inst is not None else None
+        if found is None:
+            inst = self.reexported_instance(pf, node)
+            found = self.instances[inst] if inst is not None else None
+        self._memo.module_instances[id(node)] = (node, found)
+        return found
 
     def reexported_instance(self, pf: ParsedFile, node: cst.BaseExpression) -> str | None:
         """The qualified name of the one module-level instance of a scanned class that `node` reaches through a
@@ -354,14 +361,18 @@ class Registry:
         """The names that bind the generic code `cls` inherits to a model, for the receiver `node` of class `cls`:
         its bases' subscripts (`class CRUDItem(CRUDBase[Item, ...])`, up the hierarchy) and, for a module-level
         instance, its constructor's arguments (`item = CRUDItem(Item)`)."""
-        out: set[str] = set()
-        todo, seen = [cls], set[str]()
-        while todo and len(seen) < 50:
-            c = todo.pop()
-            if c not in seen:
-                seen.add(c)
-                out |= self.class_base_args.get(c, set())
-                todo += self.class_bases.get(c, ())
+        got = self._memo.class_bound.get(cls)
+        if got is None:
+            got = set()
+            todo, seen = [cls], set[str]()
+            while todo and len(seen) < 50:
+                c = todo.pop()
+                if c not in seen:
+                    seen.add(c)
+                    got |= self.class_base_args.get(c, set())
+                    todo += self.class_bases.get(c, ())
+            self._memo.class_bound[cls] = got
+        out = set(got)
         if not (type(node) is cst.Name and fi is not None and node.value in fi.objects):
             for q in pf.qnames(node):
                 for cand in (q, f"{pf.modname}.{q}"):
@@ -1704,15 +1715,12 @@ class Flow:
         if owner is None and _instance_receiver(f.value):
             owner = self.registry.module_instance(pf, f.value)
         if owner is None or (owner == callee.cls and not self.registry.class_tparams.get(owner)
-                             and not (self.registry.tparams_of(callee) & self.registry.type_vars
-                                      and self.registry.class_base_args.get(owner))):
+                             and not (self.registry.class_base_args.get(owner)
+                                      and self.registry.tparams_of(callee) & self.registry.type_vars)):
             return False
-        mapped = set(self.model.orm) | set(self.model.other_orm)
-        bound = self.registry.bound_models(pf, fi, f.value, owner) & mapped
-        if not bound:
-            return False
-        own = {name for name, o in self.model.orm.items() if o.pk_attr}
-        return not (bound & own)
+        orm, other = self.model.orm, self.model.other_orm
+        bound = [n for n in self.registry.bound_models(pf, fi, f.value, owner) if n in orm or n in other]
+        return bool(bound) and not any(n in orm and orm[n].pk_attr for n in bound)
 
     def _passed_text(self, callee: FuncInfo, param: str) -> bool:
         """A text parameter (`external_id: str`) holding the key only because a caller passed it one
