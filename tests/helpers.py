@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from analyzer.models import SourceFile
+from analyzer.models import Finding, SourceFile
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -39,6 +39,22 @@ def python_sources(root: Path, files: dict[str, str]) -> list[SourceFile]:
     """`write_tree`, and each file as the scan's `SourceFile` (root ".", language python): for `scan_python`."""
     write_tree(root, files)
     return [SourceFile(".", str(root / rel), rel, "python") for rel in files]
+
+
+def scan_with_examples(root: Path, files: dict[str, str]) -> list[Finding]:
+    """`scan_python` on the rule examples' schema: their models (app/models.py, unless `files` brings its own) and
+    `files`, with their closure (content_items.id to UUID)."""
+    from analyzer.rules.python._examples import CLOSURE, MODELS
+
+    from analyzer.config import Config
+    from analyzer.python import scan_python
+
+    return list(scan_python(python_sources(root, {"app/models.py": MODELS, **files}), CLOSURE, Config()).findings)
+
+
+def findings_at(findings: list[Finding], path: str) -> set[tuple[str, int]]:
+    """(code, line) of the findings in `path`."""
+    return {(f.code, f.span.line) for f in findings if f.path == path}
 
 
 def node_modules() -> Path | None:

@@ -38,25 +38,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from analyzer.rules.python._examples import CLOSURE, MODELS
+from helpers import findings_at, scan_with_examples
 
-from analyzer.config import Config
-from analyzer.models import Finding, SourceFile
-from analyzer.python import scan_python
-
-
-def _scan(tmp_path: Path, files: dict[str, str]) -> list[Finding]:
-    src = []
-    for rel, text in {"app/models.py": MODELS, **files}.items():
-        p = tmp_path / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text, encoding="utf-8")
-        src.append(SourceFile(".", str(p), rel, "python"))
-    return list(scan_python(src, CLOSURE, Config()).findings)
-
-
-def _at(findings: list[Finding], path: str) -> set[tuple[str, int]]:
-    return {(f.code, f.span.line) for f in findings if f.path == path}
+_scan, _at = scan_with_examples, findings_at
 
 
 NAMED_FOR = '''\
