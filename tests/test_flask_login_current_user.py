@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from helpers import run_impact
+from helpers import run_impact, write_tree
 
 MODELS = '''\
 from flask_login import UserMixin
@@ -71,14 +71,13 @@ def stamped(payload: dict) -> dict:
 '''
 
 
-def _scan(tmp_path: Path, target: str) -> set[tuple[str, str, int]]:
-    tree = tmp_path / "app_tree"
-    for rel, text in {"app/__init__.py": "", "app/models.py": MODELS, "app/views.py": VIEWS,
-                      "app/stamp.py": STAMP}.items():
-        p = tree / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text, encoding="utf-8")
-    out = tmp_path / "out"
+APP = {"app/__init__.py": "", "app/models.py": MODELS, "app/views.py": VIEWS, "app/stamp.py": STAMP}
+
+
+def _scan(tmp_path: Path, target: str, files: dict[str, str] = APP) -> set[tuple[str, str, int]]:
+    """`impact scan --target TARGET` of `files` written under tmp_path: (code, path, line) of each finding."""
+    tree = write_tree(tmp_path / "app_tree", files)
+    out = tmp_path / target
     done = run_impact("scan", str(tree), "--target", target, "--no-cache", "--out", str(out), "--format", "json",
                       "--no-typecheck", "--fail-on", "never", "-q", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -144,21 +143,9 @@ def me():
 
 
 def test_flask_g_user_set_by_a_hook_is_the_user_row(tmp_path: Path) -> None:
-    tree = tmp_path / "app_tree"
     models = MODELS.replace("from flask_login import UserMixin\n", "").replace("(UserMixin, db.Model)", "(db.Model)")
-    for rel, text in {"app/__init__.py": "", "app/models.py": models, "app/auth.py": AUTH,
-                      "app/views.py": G_VIEWS}.items():
-        p = tree / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text, encoding="utf-8")
-    got = set()
-    for target in ("users.id", "posts.id"):
-        out = tmp_path / target
-        done = run_impact("scan", str(tree), "--target", target, "--no-cache", "--out", str(out), "--format", "json",
-                          "--no-typecheck", "--fail-on", "never", "-q", cwd=tmp_path)
-        assert done.returncode == 0, done.stderr
-        got |= {(target, f["code"], f["path"], f["line"])
-                for f in json.loads((out / "findings.json").read_text(encoding="utf-8"))["findings"]}
+    files = {"app/__init__.py": "", "app/models.py": models, "app/auth.py": AUTH, "app/views.py": G_VIEWS}
+    got = {(target, *finding) for target in ("users.id", "posts.id") for finding in _scan(tmp_path, target, files)}
     views = {(t, code, line) for t, code, path, line in got if path == "app/views.py"}
     assert views == {("users.id", "PY050", 6),  # audit(actor: int), given g.user.id
                      ("users.id", "PY062", 13),  # g.user.id == 1

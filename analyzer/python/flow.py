@@ -322,6 +322,13 @@ class Registry:
                             return names[0]
         return None
 
+    def owner_class(self, pf: ParsedFile, fi: FuncInfo | None, node: cst.BaseExpression) -> str | None:
+        """The scanned class of a method call's receiver: `receiver_class`, else the module-level instance it names."""
+        cls = self.receiver_class(fi, node)
+        if cls is None and _instance_receiver(node):
+            cls = self.module_instance(pf, node)
+        return cls
+
     def module_instance(self, pf: ParsedFile, node: cst.BaseExpression) -> str | None:
         """The scanned class of the module-level instance a receiver names: imported (`from app.services import
         users as user_service`), or reached through a package that re-exports it (`crud.item` where
@@ -386,9 +393,8 @@ class Registry:
         """The function a call of `func` runs, or None. Besides the registry's tables (which change only when a
         file is added, see _Memo), only the receiver's class depends on what the flow learned: the answer is
         kept per call site, caller and receiver class."""
-        cls = self.receiver_class(fi, func.value) if type(func) is cst.Attribute else None
-        if cls is None and type(func) is cst.Attribute and _instance_receiver(func.value):
-            cls = self.module_instance(pf, func.value)  # `crud.item.remove(db, id=x)`, `user_service.get(...)`
+        # (`crud.item.remove(db, id=x)`, `user_service.get(...)`: a module-level instance's class)
+        cls = self.owner_class(pf, fi, func.value) if type(func) is cst.Attribute else None
         key = (id(func), id(fi), cls)
         hit = self._memo.resolved.get(key)
         if hit is not None and hit[0] is func:
@@ -1598,15 +1604,16 @@ class Flow:
         """A key sent to a method of a known instance whose class inherits it from an unparsed base (`crud.item.
         remove(db, id=item_id)`, `item = CRUDItem(Item)`, `class CRUDItem(CRUDBase[...])`): the base's module
         becomes a candidate, when it is one of the project's (its top package is a folder of this file's path)."""
-        owner = self.registry.receiver_class(fi, f.value) or self.registry.module_instance(pf, f.value)
-        if owner is None or not any(self.key_of(pf, fi, v) for v in self._sent_values(call, False)):
+        owner = self.registry.owner_class(pf, fi, f.value)
+        if owner is None:
             return
         parts = set(pf.modname.split("."))
-        for q in sorted(self.registry.unparsed_bases(owner)):
-            module = q.rsplit(".", 1)[0]
-            if "." in q and module.split(".", 1)[0] in parts and module not in self.model.wanted_modules:
-                self.model.wanted_modules.add(module)
-                self.model.version += 1
+        modules = {q.rsplit(".", 1)[0] for q in self.registry.unparsed_bases(owner) if "." in q}
+        wanted = sorted(m for m in modules if m.split(".", 1)[0] in parts and m not in self.model.wanted_modules)
+        # (the arguments' key test last: most receivers' bases are parsed or outside the project)
+        if wanted and any(self.key_of(pf, fi, v) for v in self._sent_values(call, False)):
+            self.model.wanted_modules.update(wanted)
+            self.model.version += 1
 
     @staticmethod
     def _sent_values(call: cst.Call, task: bool) -> list[cst.BaseExpression]:
@@ -1711,9 +1718,7 @@ class Flow:
         f = call.func
         if type(f) is not cst.Attribute or not callee.cls:
             return False
-        owner = self.registry.receiver_class(fi, f.value)
-        if owner is None and _instance_receiver(f.value):
-            owner = self.registry.module_instance(pf, f.value)
+        owner = self.registry.owner_class(pf, fi, f.value)
         if owner is None or (owner == callee.cls and not self.registry.class_tparams.get(owner)
                              and not (self.registry.class_base_args.get(owner)
                                       and self.registry.tparams_of(callee) & self.registry.type_vars)):
