@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import builtins
 import hashlib
+import os
 import re
 from abc import ABCMeta
 from abc import _get_dump as _abc_get_dump  # type: ignore[attr-defined]
@@ -23,6 +24,8 @@ from libcst._nodes.expression import _BaseParenthesizedNode, _BaseSetOrDict
 from libcst._nodes.internal import CodegenState
 
 from analyzer.models import SourceFile, Span
+from analyzer.python import fastparse
+from analyzer.python.walk import _children as _walk_children
 from analyzer.sources import Limits, Unreadable, read_source
 
 N = TypeVar("N", bound=cst.CSTNode)
@@ -323,7 +326,8 @@ def _ast_imports(tree: Any, mod: str, path: str) -> dict[str, str]:
 
 
 class ParsedFile:
-    def __init__(self, src: SourceFile, text: str, module: cst.Module) -> None:
+    def __init__(self, src: SourceFile, text: str, module: cst.Module, positions: dict[cst.CSTNode, int] | None = None
+                 ) -> None:
         self.src = src
         self.path = src.path
         self.text = text
@@ -352,18 +356,31 @@ class ParsedFile:
         # MetadataWrapper (an extra, empty batched visit) and a separate visitor walk, which together
         # cost ~3x the parse. Positions are kept as str offsets packed in one int per node (start << 32 |
         # end), and turned into lines and columns only for the nodes asked about.
+        #: built by `fastparse` (from `ast`): positions come with the tree, the codegen would not give them
+        self.converted = positions is not None
+        if positions is not None:
+            end = len(text)
+            if text and not text.endswith(("\n", "\r")):  # as the codegen counts the newline it writes at the end
+                end += len(module.default_newline)
+                self._line_starts.append(max(end, self._line_starts[-1] + 1))
+            positions[module] = end
+            self._pos: dict[cst.CSTNode, int] = positions
+            _index_walk(module, _Indexer(self))
+            return
         state = _IndexingCodegenState(default_indent=module.default_indent,
                                       default_newline=module.default_newline, indexer=_Indexer(self))
         _codegen_pass(module, state)
         if state.popped:  # no newline at the end: the codegen wrote one (and took it back) after the text
             self._line_starts.append(max(state.offset, self._line_starts[-1] + 1))
-        self._pos: dict[cst.CSTNode, int] = state.computed
+        self._pos = state.computed
 
     # ---------------------------------------------------------------- positions and text
     def _packed(self, node: cst.CSTNode) -> int:
         got = self._pos.get(node)
         if got is None and type(node) in _SHARED_TYPES:  # one instance stands at many places (see _SHARED_TYPES)
             raise LookupError(f"{type(node).__name__} nodes are shared: ask the position of the node owning it")
+        if got is None and self.converted:
+            raise LookupError(f"{type(node).__name__} nodes have no position in a tree built from ast")
         if got is None:  # whitespace, punctuation or an operator: not kept by the one pass; all of them now
             state = _IndexingCodegenState(default_indent=self.module.default_indent,
                                           default_newline=self.module.default_newline, indexer=_NO_INDEX,
@@ -1008,10 +1025,38 @@ def _fstring_depth(s: str) -> int:
     return deepest
 
 
+def _index_walk(node: cst.CSTNode, indexer: _Indexer) -> None:
+    """The indexer over a tree built by `fastparse`, in the order the codegen pass would call it."""
+    hooked = type(node) in _HOOKED
+    if hooked:
+        indexer.on_visit(node)
+    for child in _walk_children(node):
+        _index_walk(child, indexer)
+    if hooked:
+        indexer.on_leave(node)
+
+
+def parse_fast(src: SourceFile, text: str) -> ParsedFile:
+    """The file's tree built from `ast` (`fastparse`); `fastparse.Unsupported` where LibCST must parse it."""
+    module, positions = fastparse.convert(text)
+    return ParsedFile(src, text, module, positions)
+
+
+#: IMPACT_THOROUGH=1 (the engine's shortcuts off) parses every file with LibCST itself, never through `fastparse`
+_FAST = os.environ.get("IMPACT_THOROUGH") != "1"
+
+
 def parse(src: SourceFile, text: str) -> ParsedFile:
     problem = nesting_problem(text)
     if problem:
         raise ParseFailure(problem)
+    if _FAST:
+        try:
+            return parse_fast(src, text)
+        except fastparse.Unsupported:
+            pass  # LibCST parses it (and reports what it cannot)
+        except RecursionError:
+            raise ParseFailure("nested too deeply for the analyzer (Python's recursion limit)") from None
     try:
         module = _native_parse(text)
     except cst.ParserSyntaxError as exc:
