@@ -40,13 +40,17 @@ def scan(app: Path, cache: Path | None, jobs: int = 1) -> Report:
 
 
 def thorough(app: Path, monkeypatch: pytest.MonkeyPatch) -> Report:
-    from analyzer.python import engine
+    from analyzer.python import engine, parsed
     from analyzer.typescript import scan as ts_scan
 
+    engine._CACHE.clear()
     with monkeypatch.context() as m:
         m.setattr(engine, "THOROUGH", True)
         m.setattr(ts_scan, "THOROUGH", True)
-        return scan(app, None)
+        m.setattr(parsed, "_FAST", False)  # every file parsed by LibCST, none built from ast (fastparse)
+        report = scan(app, None)
+    engine._CACHE.clear()
+    return report
 
 
 def small_rounds_parallel(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:

@@ -69,6 +69,20 @@ def _mk(cls: type, **kw: Any) -> Any:
     return make(**kw)
 
 
+class _Makers:
+    """`_M.Name(value="x")`: the constructor `_maker` writes for `cst.Name`, made on first use."""
+
+    def __getattr__(self, name: str) -> Any:
+        make = _MAKERS.get(getattr(cst, name))
+        if make is None:
+            make = _MAKERS[getattr(cst, name)] = _maker(getattr(cst, name))
+        setattr(self, name, make)
+        return make
+
+
+_M: Any = _Makers()
+
+
 _BINOPS: dict[type, type] = {
     ast.Add: cst.Add, ast.Sub: cst.Subtract, ast.Mult: cst.Multiply, ast.Div: cst.Divide, ast.FloorDiv: cst.FloorDivide,
     ast.Mod: cst.Modulo, ast.Pow: cst.Power, ast.LShift: cst.LeftShift, ast.RShift: cst.RightShift, ast.BitOr: cst.BitOr,
@@ -123,6 +137,9 @@ class _Converter:
         return start + len(raw[:col].decode("utf-8", "surrogatepass"))
 
     def span(self, node: Any) -> tuple[int, int]:
+        if self.ascii:
+            starts = self.starts
+            return starts[node.lineno - 1] + node.col_offset, starts[node.end_lineno - 1] + node.end_col_offset
         return self.off(node.lineno, node.col_offset), self.off(node.end_lineno, node.end_col_offset)
 
     def place(self, node: Any, start: int, end: int) -> Any:
@@ -177,7 +194,10 @@ class _Converter:
         """The node for an expression inside [lo, hi) (the gaps to its siblings), and its outer span: with the
         parentheses it owns, which open after `lo` and close before `hi`."""
         s, e = sp or self.span(node)
-        out = self._expr(node, s, e)
+        handler = _EXPR.get(type(node))
+        if handler is None:
+            raise Unsupported(type(node).__name__)
+        out = handler(self, node, s, e)
         opens = self.opens(lo, s)
         if opens:
             closes = self.closes(e, hi)
@@ -195,23 +215,16 @@ class _Converter:
             out.append(self.expr(n, spans[i - 1][1] if i else lo, spans[i + 1][0] if i < last else hi, spans[i]))
         return out
 
-    def _expr(self, node: Any, s: int, e: int) -> Any:
-        kind = type(node)
-        handler = _EXPR.get(kind)
-        if handler is None:
-            raise Unsupported(kind.__name__)
-        return handler(self, node, s, e)
-
     def _name(self, node: ast.Name, s: int, e: int) -> Any:
-        return self.place(_mk(cst.Name, value=node.id), s, e)
+        return self.place(_M.Name(value=node.id), s, e)
 
     def _attribute(self, node: ast.Attribute, s: int, e: int) -> Any:
         value, _vs, _ve = self.expr(node.value, s, e - len(node.attr))
         a = e - len(node.attr)
         if self.text[a:e] != node.attr:
             raise Unsupported("attribute name")
-        attr = self.place(_mk(cst.Name, value=node.attr), a, e)
-        return self.place(_mk(cst.Attribute, value=value, attr=attr), s, e)
+        attr = self.place(_M.Name(value=node.attr), a, e)
+        return self.place(_M.Attribute(value=value, attr=attr), s, e)
 
     def _call(self, node: ast.Call, s: int, e: int) -> Any:
         func, _fs, fe = self.expr(node.func, s, e)
@@ -231,9 +244,9 @@ class _Converter:
         if len(items) == 1 and type(items[0][3]) is ast.GeneratorExp and items[0][0] == i:
             # `f(x for x in y)`: ast's generator spans the call's parentheses, LibCST's does not own them
             gen = self._genexp(items[0][3], i + 1, e - 1, enclosed=False)
-            arg = self.place(_mk(cst.Arg, value=gen, star=""), self.start(gen), self.end(gen))
-            return self.place(_mk(cst.Call, func=func, args=[arg]), s, e)
-        return self.place(_mk(cst.Call, func=func, args=self.args(items, i + 1, e - 1)), s, e)
+            arg = self.place(_M.Arg(value=gen, star=""), self.start(gen), self.end(gen))
+            return self.place(_M.Call(func=func, args=[arg]), s, e)
+        return self.place(_M.Call(func=func, args=self.args(items, i + 1, e - 1)), s, e)
 
     def args(self, items: list[tuple[int, int, bool, Any]], lo: int, hi: int) -> list[Any]:
         out = []
@@ -243,36 +256,36 @@ class _Converter:
             right = items[idx + 1][0] if idx < last else hi
             if positional and type(a) is ast.Starred:
                 value, _vs, ve = self.expr(a.value, s + 1, right)
-                out.append(self.place(_mk(cst.Arg, value=value, star="*"), s, ve))
+                out.append(self.place(_M.Arg(value=value, star="*"), s, ve))
             elif positional:
                 value, vs, ve = self.expr(a, left, right, (s, e))
-                out.append(self.place(_mk(cst.Arg, value=value, star=""), vs, ve))
+                out.append(self.place(_M.Arg(value=value, star=""), vs, ve))
             elif a.arg is None:
                 value, _vs, ve = self.expr(a.value, s + 2, right)
-                out.append(self.place(_mk(cst.Arg, value=value, star="**"), s, ve))
+                out.append(self.place(_M.Arg(value=value, star="**"), s, ve))
             else:
-                key = self.place(_mk(cst.Name, value=a.arg), s, s + len(a.arg))
+                key = self.place(_M.Name(value=a.arg), s, s + len(a.arg))
                 value, _vs, ve = self.expr(a.value, s + len(a.arg), right)
-                out.append(self.place(_mk(cst.Arg, value=value, keyword=key, star=""), s, ve))
+                out.append(self.place(_M.Arg(value=value, keyword=key, star=""), s, ve))
         return out
 
     def _constant(self, node: ast.Constant, s: int, e: int) -> Any:
         value = node.value
         if value is None or value is True or value is False:
-            return self.place(_mk(cst.Name, value=self.text[s:e]), s, e)
+            return self.place(_M.Name(value=self.text[s:e]), s, e)
         if value is Ellipsis:
-            return self.place(_mk(cst.Ellipsis), s, e)
+            return self.place(_M.Ellipsis(), s, e)
         kind = type(value)
         if kind is int:
-            return self.place(_mk(cst.Integer, value=self.text[s:e]), s, e)
+            return self.place(_M.Integer(value=self.text[s:e]), s, e)
         if kind is float:
-            return self.place(_mk(cst.Float, value=self.text[s:e]), s, e)
+            return self.place(_M.Float(value=self.text[s:e]), s, e)
         if kind is complex:
-            return self.place(_mk(cst.Imaginary, value=self.text[s:e]), s, e)
+            return self.place(_M.Imaginary(value=self.text[s:e]), s, e)
         if kind is str or kind is bytes:
             raw = self.text[s:e]
             if self.one_literal(raw):
-                return self.place(_mk(cst.SimpleString, value=raw), s, e)
+                return self.place(_M.SimpleString(value=raw), s, e)
             return self.sub(s, e)
         raise Unsupported(f"constant {kind.__name__}")
 
@@ -357,20 +370,20 @@ class _Converter:
                 raise Unsupported("starred subscript")
             else:
                 v, a, b = self.expr(p, left, right, spans[k])
-                inner = self.place(_mk(cst.Index, value=v), a, b)
-            elements.append(self.place(_mk(cst.SubscriptElement, slice=inner), a, b))
-        return self.place(_mk(cst.Subscript, value=value, slice=elements), s, e)
+                inner = self.place(_M.Index(value=v), a, b)
+            elements.append(self.place(_M.SubscriptElement(slice=inner), a, b))
+        return self.place(_M.Subscript(value=value, slice=elements), s, e)
 
     def slice(self, node: ast.Slice, sp: tuple[int, int]) -> Any:
         s, e = sp
         parts = [x for x in (node.lower, node.upper, node.step) if x is not None]
         got = {id(x): c[0] for x, c in zip(parts, self.exprs(parts, s, e), strict=True)}
-        return self.place(_mk(cst.Slice, lower=got.get(id(node.lower)), upper=got.get(id(node.upper)),
+        return self.place(_M.Slice(lower=got.get(id(node.lower)), upper=got.get(id(node.upper)),
                               step=got.get(id(node.step))), s, e)
 
     def _binop(self, node: ast.BinOp, s: int, e: int) -> Any:
         (left, _a, _b), (right, _c, _d) = self.exprs([node.left, node.right], s, e)
-        return self.place(_mk(cst.BinaryOperation, left=left, operator=_one(_BINOPS[type(node.op)]), right=right), s, e)
+        return self.place(_M.BinaryOperation(left=left, operator=_one(_BINOPS[type(node.op)]), right=right), s, e)
 
     def _compare(self, node: ast.Compare, s: int, e: int) -> Any:
         parts = self.exprs([node.left, *node.comparators], s, e)
@@ -378,23 +391,23 @@ class _Converter:
         for k, op in enumerate(node.ops):
             comp, _cs, ce = parts[k + 1]
             start = parts[k][2]  # (LibCST's span of a target starts right after the token before it)
-            targets.append(self.place(_mk(cst.ComparisonTarget, operator=_one(_CMPOPS[type(op)]), comparator=comp),
+            targets.append(self.place(_M.ComparisonTarget(operator=_one(_CMPOPS[type(op)]), comparator=comp),
                                       start, ce))
-        return self.place(_mk(cst.Comparison, left=parts[0][0], comparisons=targets), s, e)
+        return self.place(_M.Comparison(left=parts[0][0], comparisons=targets), s, e)
 
     def _boolop(self, node: ast.BoolOp, s: int, e: int) -> Any:
         parts = self.exprs(node.values, s, e)
         op = _one(_BOOL[type(node.op)])
         out, start, _end = parts[0]
         for k, (nxt, _ns, ne) in enumerate(parts[1:]):
-            out = _mk(cst.BooleanOperation, left=out, operator=op, right=nxt)
+            out = _M.BooleanOperation(left=out, operator=op, right=nxt)
             self.place(out, start, ne) if k < len(parts) - 2 else self.place(out, s, e)
         return out
 
     def _unary(self, node: ast.UnaryOp, s: int, e: int) -> Any:
         lo = s + (3 if type(node.op) is ast.Not else 1)
         operand, _a, _b = self.expr(node.operand, lo, e)
-        return self.place(_mk(cst.UnaryOperation, operator=_one(_UNARY[type(node.op)]), expression=operand), s, e)
+        return self.place(_M.UnaryOperation(operator=_one(_UNARY[type(node.op)]), expression=operand), s, e)
 
     def elements(self, elts: list[Any], lo: int, hi: int) -> list[Any]:
         out = []
@@ -406,10 +419,10 @@ class _Converter:
             if type(n) is ast.Starred:
                 s = spans[k][0]
                 value, _vs, ve = self.expr(n.value, s + 1, right)
-                out.append(self.place(_mk(cst.StarredElement, value=value), s, ve))
+                out.append(self.place(_M.StarredElement(value=value), s, ve))
             else:
                 value, vs, ve = self.expr(n, left, right, spans[k])
-                out.append(self.place(_mk(cst.Element, value=value), vs, ve))
+                out.append(self.place(_M.Element(value=value), vs, ve))
         return out
 
     def enclosed(self, node: ast.Tuple, s: int, e: int) -> bool:
@@ -445,20 +458,20 @@ class _Converter:
             # inside them: the span runs from the first element to the last one's trailing comma
             elements = self.elements(node.elts, s + 1, e - 1)
             if not elements:
-                return self.place(_mk(cst.Tuple, elements=[], lpar=_PARENS[0], rpar=_PARENS[1]), s + 1, s + 1)
+                return self.place(_M.Tuple(elements=[], lpar=_PARENS[0], rpar=_PARENS[1]), s + 1, s + 1)
             end = self.end(elements[-1])
             i = self.skip(end, e - 1)
             if self.text[i] == ",":
                 end = i + 1
-            return self.place(_mk(cst.Tuple, elements=elements, lpar=_PARENS[0], rpar=_PARENS[1]),
+            return self.place(_M.Tuple(elements=elements, lpar=_PARENS[0], rpar=_PARENS[1]),
                               self.start(elements[0]), end)
-        return self.place(_mk(cst.Tuple, elements=self.elements(node.elts, s, e)), s, e)
+        return self.place(_M.Tuple(elements=self.elements(node.elts, s, e)), s, e)
 
     def _list(self, node: ast.List, s: int, e: int) -> Any:
-        return self.place(_mk(cst.List, elements=self.elements(node.elts, s + 1, e - 1)), s, e)
+        return self.place(_M.List(elements=self.elements(node.elts, s + 1, e - 1)), s, e)
 
     def _set(self, node: ast.Set, s: int, e: int) -> Any:
-        return self.place(_mk(cst.Set, elements=self.elements(node.elts, s + 1, e - 1)), s, e)
+        return self.place(_M.Set(elements=self.elements(node.elts, s + 1, e - 1)), s, e)
 
     def _dict(self, node: ast.Dict, s: int, e: int) -> Any:
         out = []
@@ -477,42 +490,42 @@ class _Converter:
             if k is None:
                 star = self.text.rfind("**", prev_end, vs[0])
                 value, _a, ve = self.expr(v, star + 2, right, vs)
-                out.append(self.place(_mk(cst.StarredDictElement, value=value), star, ve))
+                out.append(self.place(_M.StarredDictElement(value=value), star, ve))
                 prev_end = ve
             else:
                 assert ks is not None
                 key, ka, kb = self.expr(k, prev_end, vs[0], ks)
                 value, _a, ve = self.expr(v, kb, right, vs)
-                out.append(self.place(_mk(cst.DictElement, key=key, value=value), ka, ve))
+                out.append(self.place(_M.DictElement(key=key, value=value), ka, ve))
                 prev_end = ve
-        return self.place(_mk(cst.Dict, elements=out), s, e)
+        return self.place(_M.Dict(elements=out), s, e)
 
     def _ifexp(self, node: ast.IfExp, s: int, e: int) -> Any:
         (body, _a, _b), (test, _c, _d), (orelse, _e, _f) = self.exprs([node.body, node.test, node.orelse], s, e)
-        return self.place(_mk(cst.IfExp, test=test, body=body, orelse=orelse), s, e)
+        return self.place(_M.IfExp(test=test, body=body, orelse=orelse), s, e)
 
     def _lambda(self, node: ast.Lambda, s: int, e: int) -> Any:
         bs = self.span(node.body)
         colon = self.after_params(node.args, s + 6, bs[0], ":")
         body, _a, _b = self.expr(node.body, colon + 1, e, bs)
         params = self.parameters(node.args, s + 6, colon)
-        return self.place(_mk(cst.Lambda, params=params, body=body), s, e)
+        return self.place(_M.Lambda(params=params, body=body), s, e)
 
     def _await(self, node: ast.Await, s: int, e: int) -> Any:
         value, _a, _b = self.expr(node.value, s + 5, e)
-        return self.place(_mk(cst.Await, expression=value), s, e)
+        return self.place(_M.Await(expression=value), s, e)
 
     def _yield(self, node: Any, s: int, e: int) -> Any:
         if type(node) is ast.YieldFrom:
             frm = self.skip(s + 5, e)
             value, _a, ve = self.expr(node.value, frm + 4, e)
-            return self.place(_mk(cst.Yield, value=self.place(_mk(cst.From, item=value), frm, ve)), s, e)
+            return self.place(_M.Yield(value=self.place(_M.From(item=value), frm, ve)), s, e)
         value = self.expr(node.value, s + 5, e)[0] if node.value is not None else None
-        return self.place(_mk(cst.Yield, value=value), s, e)
+        return self.place(_M.Yield(value=value), s, e)
 
     def _named(self, node: ast.NamedExpr, s: int, e: int) -> Any:
         (target, _a, _b), (value, _c, _d) = self.exprs([node.target, node.value], s, e)
-        return self.place(_mk(cst.NamedExpr, target=target, value=value), s, e)
+        return self.place(_M.NamedExpr(target=target, value=value), s, e)
 
     def _comp(self, node: Any, s: int, e: int) -> Any:
         kind = type(node)
@@ -522,7 +535,7 @@ class _Converter:
         if kind is ast.DictComp:
             (key, _a, _b), (value, _c, ve) = self.exprs([node.key, node.value], s + 1, self.for_start(node, s))
             for_in = self.comprehension(node.generators, ve, e - 1)
-            return self.place(_mk(cst.DictComp, key=key, value=value, for_in=for_in), s, e)
+            return self.place(_M.DictComp(key=key, value=value, for_in=for_in), s, e)
         elt, _a, ee = self.expr(node.elt, s + 1, self.for_start(node, s))
         for_in = self.comprehension(node.generators, ee, e - 1)
         cls = cst.ListComp if kind is ast.ListComp else cst.SetComp
@@ -533,9 +546,9 @@ class _Converter:
         elt, es, ee = self.expr(node.elt, lo, self.for_start(node, lo))
         for_in = self.comprehension(node.generators, ee, hi)
         if enclosed:
-            return self.place(_mk(cst.GeneratorExp, elt=elt, for_in=for_in, lpar=_PARENS[0], rpar=_PARENS[1]), es,
+            return self.place(_M.GeneratorExp(elt=elt, for_in=for_in, lpar=_PARENS[0], rpar=_PARENS[1]), es,
                               self.end(for_in))
-        return self.place(_mk(cst.GeneratorExp, elt=elt, for_in=for_in), es, self.end(for_in))
+        return self.place(_M.GeneratorExp(elt=elt, for_in=for_in), es, self.end(for_in))
 
     def for_start(self, node: Any, lo: int) -> int:
         """Where the first `for` (or `async for`) of a comprehension starts: before its target."""
@@ -572,7 +585,7 @@ class _Converter:
                 kw_if = self.text.rfind("if", last_end, spans[j][0])
                 test, _cs, test_end = self.expr(cond, kw_if + 2, spans[j + 1][0] if j + 1 < len(spans) else right,
                                                 spans[j])
-                ifs.append(self.place(_mk(cst.CompIf, test=test), last_end, test_end))
+                ifs.append(self.place(_M.CompIf(test=test), last_end, test_end))
                 last_end = test_end
             built.append((g, prev, target, iter_, ifs))
             prev = last_end
@@ -582,7 +595,7 @@ class _Converter:
             if g.is_async:
                 at = self.text.find("async", start)
                 asynchronous = self.place(_one_async(), at, at + 5)
-            inner = self.place(_mk(cst.CompFor, target=target, iter=iter_, ifs=ifs, inner_for_in=inner,
+            inner = self.place(_M.CompFor(target=target, iter=iter_, ifs=ifs, inner_for_in=inner,
                                    asynchronous=asynchronous), start, prev)
         return inner
 
@@ -606,19 +619,19 @@ class _Converter:
             right = order[k + 1][0] if k + 1 < len(order) else hi
             if star:
                 s = self.text.rfind(star, lo, s)
-            name = self.place(_mk(cst.Name, value=a.arg), s + len(star), s + len(star) + len(a.arg))
+            name = self.place(_M.Name(value=a.arg), s + len(star), s + len(star) + len(a.arg))
             end = s + len(star) + len(a.arg)
             ann = None
             if a.annotation is not None:
                 asp = self.span(a.annotation)
                 av, aa, ab = self.expr(a.annotation, self.text.find(":", end) + 1,
                                        self.span(d)[0] if d is not None else right, asp)
-                ann = self.place(_mk(cst.Annotation, annotation=av), aa, ab)
+                ann = self.place(_M.Annotation(annotation=av), aa, ab)
                 end = ab
             dv = None
             if d is not None:
                 dv, _da, end = self.expr(d, self.text.find("=", end) + 1, right)
-            made[id(a)] = self.place(_mk(cst.Param, name=name, annotation=ann, default=dv, star=star),
+            made[id(a)] = self.place(_M.Param(name=name, annotation=ann, default=dv, star=star),
                                      s, s + len(star) + len(a.arg))
         kw: dict[str, Any] = {
             "posonly_params": [made[id(a)] for a in args.posonlyargs],
@@ -632,13 +645,13 @@ class _Converter:
             # `*,`: from the star to the next parameter (its comma and the space after it are its own)
             first_kw = self.start(made[id(args.kwonlyargs[0])])
             prev_end = max((self.pos[made[id(a)]] & _LOW for a in pos_all), default=lo)
-            star = self.text.find("*", prev_end, first_kw)
-            bare_star = kw["star_arg"] = self.place(_mk(cst.ParamStar), star, first_kw)
+            star_at = self.text.find("*", prev_end, first_kw)
+            bare_star = kw["star_arg"] = self.place(_M.ParamStar(), star_at, first_kw)
         if args.kwarg is not None:
             kw["star_kwarg"] = made[id(args.kwarg)]
         if args.posonlyargs:
             kw["posonly_ind"] = _one(cst.ParamSlash)
-        params = _mk(cst.Parameters, **kw)
+        params = _M.Parameters(**kw)
         if not order:
             at = self.skip(lo, hi)
             return self.place(params, at, at)
@@ -671,7 +684,7 @@ class _Converter:
 
     def line(self, group: list[Any]) -> Any:
         body = [self.small(st) for st in group]
-        return self.place(_mk(cst.SimpleStatementLine, body=body), self.start(body[0]), self.end(body[-1]))
+        return self.place(_M.SimpleStatementLine(body=body), self.start(body[0]), self.end(body[-1]))
 
     def suite(self, stmts: list[Any]) -> Any:
         """A compound statement's body: on the header's line (`if x: return`) or an indented block."""
@@ -684,68 +697,68 @@ class _Converter:
             if not all(isinstance(st, _SMALL) for st in stmts):
                 raise Unsupported("suite")
             body = [self.small(st) for st in stmts]
-            return self.place(_mk(cst.SimpleStatementSuite, body=body), self.start(body[0]), self.end(body[-1]))
+            return self.place(_M.SimpleStatementSuite(body=body), self.start(body[0]), self.end(body[-1]))
         body = self.block_items(stmts)
-        return self.place(_mk(cst.IndentedBlock, body=body), self.start(body[0]), self.end(body[-1]))
+        return self.place(_M.IndentedBlock(body=body), self.start(body[0]), self.end(body[-1]))
 
     def small(self, st: Any) -> Any:
         s, e = self.span(st)
         kind = type(st)
         if kind is ast.Expr:
             value, _a, _b = self.expr(st.value, s, e)
-            return self.place(_mk(cst.Expr, value=value), s, e)
+            return self.place(_M.Expr(value=value), s, e)
         if kind is ast.Assign:
             parts = self.exprs([*st.targets, st.value], s, e)
-            targets = [self.place(_mk(cst.AssignTarget, target=t), ts, te) for t, ts, te in parts[:-1]]
-            return self.place(_mk(cst.Assign, targets=targets, value=parts[-1][0]), s, e)
+            targets = [self.place(_M.AssignTarget(target=t), ts, te) for t, ts, te in parts[:-1]]
+            return self.place(_M.Assign(targets=targets, value=parts[-1][0]), s, e)
         if kind is ast.AnnAssign:
             nodes = [st.target, st.annotation] + ([st.value] if st.value is not None else [])
             parts = self.exprs(nodes, s, e)
-            ann = self.place(_mk(cst.Annotation, annotation=parts[1][0]), parts[1][1], parts[1][2])
+            ann = self.place(_M.Annotation(annotation=parts[1][0]), parts[1][1], parts[1][2])
             value = parts[2][0] if st.value is not None else None
-            return self.place(_mk(cst.AnnAssign, target=parts[0][0], annotation=ann, value=value), s, e)
+            return self.place(_M.AnnAssign(target=parts[0][0], annotation=ann, value=value), s, e)
         if kind is ast.AugAssign:
             (target, _a, _b), (value, _c, _d) = self.exprs([st.target, st.value], s, e)
-            return self.place(_mk(cst.AugAssign, target=target, operator=_one(_AUGOPS[type(st.op)]), value=value), s, e)
+            return self.place(_M.AugAssign(target=target, operator=_one(_AUGOPS[type(st.op)]), value=value), s, e)
         if kind is ast.Return:
             value = self.expr(st.value, s + 6, e)[0] if st.value is not None else None
-            return self.place(_mk(cst.Return, value=value), s, e)
+            return self.place(_M.Return(value=value), s, e)
         if kind is ast.Raise:
             if st.exc is None:
-                return self.place(_mk(cst.Raise), s, e)
+                return self.place(_M.Raise(), s, e)
             if st.cause is None:
-                return self.place(_mk(cst.Raise, exc=self.expr(st.exc, s + 5, e)[0]), s, e)
+                return self.place(_M.Raise(exc=self.expr(st.exc, s + 5, e)[0]), s, e)
             (exc, _a, xe), (cause, cs, ce) = self.exprs([st.exc, st.cause], s + 5, e)
             frm = self.skip(xe, cs)
-            return self.place(_mk(cst.Raise, exc=exc, cause=self.place(_mk(cst.From, item=cause), frm, ce)), s, e)
+            return self.place(_M.Raise(exc=exc, cause=self.place(_M.From(item=cause), frm, ce)), s, e)
         if kind is ast.Assert:
             nodes = [st.test] + ([st.msg] if st.msg is not None else [])
             parts = self.exprs(nodes, s + 6, e)
-            return self.place(_mk(cst.Assert, test=parts[0][0], msg=parts[1][0] if st.msg is not None else None), s, e)
+            return self.place(_M.Assert(test=parts[0][0], msg=parts[1][0] if st.msg is not None else None), s, e)
         if kind is ast.Delete:
             parts = self.exprs(st.targets, s + 3, e)
             if len(parts) == 1:
                 target = parts[0][0]
             else:
-                els = [self.place(_mk(cst.Element, value=v), vs, ve) for v, vs, ve in parts]
-                target = self.place(_mk(cst.Tuple, elements=els), parts[0][1], parts[-1][2])
-            return self.place(_mk(cst.Del, target=target), s, e)
+                els = [self.place(_M.Element(value=v), vs, ve) for v, vs, ve in parts]
+                target = self.place(_M.Tuple(elements=els), parts[0][1], parts[-1][2])
+            return self.place(_M.Del(target=target), s, e)
         if kind is ast.Pass:
-            return self.place(_mk(cst.Pass), s, e)
+            return self.place(_M.Pass(), s, e)
         if kind is ast.Break:
-            return self.place(_mk(cst.Break), s, e)
+            return self.place(_M.Break(), s, e)
         if kind is ast.Continue:
-            return self.place(_mk(cst.Continue), s, e)
+            return self.place(_M.Continue(), s, e)
         if kind is ast.Global or kind is ast.Nonlocal:
             items = []
             for m in _IDENT.finditer(self.text, s + (6 if kind is ast.Global else 8), e):
-                name = self.place(_mk(cst.Name, value=m.group()), m.start(), m.end())
-                items.append(self.place(_mk(cst.NameItem, name=name), m.start(), m.end()))
+                name = self.place(_M.Name(value=m.group()), m.start(), m.end())
+                items.append(self.place(_M.NameItem(name=name), m.start(), m.end()))
             if [n.name.value for n in items] != list(st.names):
                 raise Unsupported("global")
             return self.place(_mk(cst.Global if kind is ast.Global else cst.Nonlocal, names=items), s, e)
         if kind is ast.Import:
-            return self.place(_mk(cst.Import, names=[self.alias(a) for a in st.names]), s, e)
+            return self.place(_M.Import(names=[self.alias(a) for a in st.names]), s, e)
         if kind is ast.ImportFrom:
             return self.import_from(st, s, e)
         raise Unsupported(kind.__name__)
@@ -754,8 +767,8 @@ class _Converter:
         """`a.b.c` written at [s, e) as LibCST's Name / Attribute chain."""
         out: Any = None
         for m in _IDENT.finditer(self.text, s, e):
-            name = self.place(_mk(cst.Name, value=m.group()), m.start(), m.end())
-            out = name if out is None else self.place(_mk(cst.Attribute, value=out, attr=name), s, m.end())
+            name = self.place(_M.Name(value=m.group()), m.start(), m.end())
+            out = name if out is None else self.place(_M.Attribute(value=out, attr=name), s, m.end())
         if out is None or _dotted_text(out) != want:
             raise Unsupported("dotted name")
         return out
@@ -764,21 +777,21 @@ class _Converter:
         s, e = self.span(a)
         if a.asname is None:
             name = self.dotted(s, e, a.name)
-            return self.place(_mk(cst.ImportAlias, name=name), s, e)
+            return self.place(_M.ImportAlias(name=name), s, e)
         m = re.compile(r"\s+as\s+").search(self.text, s, e)
         if m is None:
             raise Unsupported("import alias")
         name = self.dotted(s, m.start(), a.name)
         as_start = self.skip(m.end(), e)
-        target = self.place(_mk(cst.Name, value=a.asname), as_start, e)
-        asname = self.place(_mk(cst.AsName, name=target), self.end(name), e)
-        return self.place(_mk(cst.ImportAlias, name=name, asname=asname), s, e)
+        target = self.place(_M.Name(value=a.asname), as_start, e)
+        asname = self.place(_M.AsName(name=target), self.end(name), e)
+        return self.place(_M.ImportAlias(name=name, asname=asname), s, e)
 
     def import_from(self, st: ast.ImportFrom, s: int, e: int) -> Any:
         i = self.skip(s + 4, e)
         relative = []
         while self.text[i] == ".":
-            relative.append(self.place(_mk(cst.Dot), i, i + 1))
+            relative.append(self.place(_M.Dot(), i, i + 1))
             i = self.skip(i + 1, e)
         if len(relative) != (st.level or 0):
             raise Unsupported("relative import")
@@ -790,10 +803,10 @@ class _Converter:
             module = self.dotted(i, m.start(), st.module)
         if len(st.names) == 1 and st.names[0].name == "*":
             star = self.text.rfind("*", s, e)
-            names: Any = self.place(_mk(cst.ImportStar), star, star + 1)
+            names: Any = self.place(_M.ImportStar(), star, star + 1)
         else:
             names = [self.alias(a) for a in st.names]
-        return self.place(_mk(cst.ImportFrom, module=module, names=names, relative=relative), s, e)
+        return self.place(_M.ImportFrom(module=module, names=names, relative=relative), s, e)
 
     def compound(self, st: Any) -> Any:
         s, e = self.span(st)
@@ -807,13 +820,13 @@ class _Converter:
             (target, _a, _b), (it, _c, ie) = self.exprs([st.target, st.iter], kw, self.span(st.body[0])[0])
             body = self.suite(st.body)
             orelse = self.else_(st.orelse, self.end(body), e)
-            return self.place(_mk(cst.For, target=target, iter=it, body=body, orelse=orelse,
+            return self.place(_M.For(target=target, iter=it, body=body, orelse=orelse,
                                   asynchronous=self.place(_one_async(), s, s + 5) if kind is ast.AsyncFor else None), s, e)
         if kind is ast.While:
             test, _a, _b = self.expr(st.test, s + 5, self.span(st.body[0])[0])
             body = self.suite(st.body)
             orelse = self.else_(st.orelse, self.end(body), e)
-            return self.place(_mk(cst.While, test=test, body=body, orelse=orelse), s, e)
+            return self.place(_M.While(test=test, body=body, orelse=orelse), s, e)
         if kind is ast.With or kind is ast.AsyncWith:
             return self.with_(st, s, e)
         if kind is ast.Try:
@@ -827,12 +840,12 @@ class _Converter:
             ds = self.span(d)
             at = self.text.rfind("@", prev, ds[0])
             value, _a, de = self.expr(d, at + 1, s, ds)
-            decorators.append(self.place(_mk(cst.Decorator, decorator=value), at, de))
+            decorators.append(self.place(_M.Decorator(decorator=value), at, de))
             prev = de
         m = _DEF_NAME.match(self.text, s)
         if m is None:
             raise Unsupported("definition name")
-        name = self.place(_mk(cst.Name, value=m.group(1)), m.start(1), m.end(1))
+        name = self.place(_M.Name(value=m.group(1)), m.start(1), m.end(1))
         after = self.skip(m.end(1), e)
         body_start = self.span(st.body[0])[0]
         if type(st) is ast.ClassDef:
@@ -853,7 +866,7 @@ class _Converter:
             elif self.text[after] != ":":
                 raise Unsupported("class header")
             body = self.suite(st.body)
-            return self.place(_mk(cst.ClassDef, name=name, body=body, bases=bases, keywords=keywords,
+            return self.place(_M.ClassDef(name=name, body=body, bases=bases, keywords=keywords,
                                   decorators=decorators), s, e)
         if self.text[after] != "(":
             raise Unsupported("def header")
@@ -868,10 +881,10 @@ class _Converter:
         if st.returns is not None:
             colon = self.text.rfind(":", rs[1], body_start)
             rv, ra, rb = self.expr(st.returns, arrow + 2, colon, rs)
-            returns = self.place(_mk(cst.Annotation, annotation=rv), ra, rb)
+            returns = self.place(_M.Annotation(annotation=rv), ra, rb)
         body = self.suite(st.body)
         asynchronous = self.place(_one_async(), s, s + 5) if type(st) is ast.AsyncFunctionDef else None
-        return self.place(_mk(cst.FunctionDef, name=name, params=params, body=body, decorators=decorators,
+        return self.place(_M.FunctionDef(name=name, params=params, body=body, decorators=decorators,
                               returns=returns, asynchronous=asynchronous), s, e)
 
     def close_of(self, args: ast.arguments, lo: int, hi: int) -> int:
@@ -918,7 +931,7 @@ class _Converter:
                 orelse = self.if_(st.orelse[0], i, self.span(st.orelse[0])[1])
             else:
                 orelse = self.else_(st.orelse, self.end(body), e)
-        return self.place(_mk(cst.If, test=test, body=body, orelse=orelse), s, e)
+        return self.place(_M.If(test=test, body=body, orelse=orelse), s, e)
 
     def else_(self, stmts: list[Any], after: int, e: int, cls: type = cst.Else) -> Any:
         if not stmts:
@@ -955,12 +968,12 @@ class _Converter:
             if it.optional_vars is not None:
                 target, _c, d = parts[k]
                 k += 1
-                asname = self.place(_mk(cst.AsName, name=target), b, d)
+                asname = self.place(_M.AsName(name=target), b, d)
                 end = d
-            items.append(self.place(_mk(cst.WithItem, item=item, asname=asname), a, end))
+            items.append(self.place(_M.WithItem(item=item, asname=asname), a, end))
         body = self.suite(st.body)
         asynchronous = self.place(_one_async(), s, s + 5) if type(st) is ast.AsyncWith else None
-        return self.place(_mk(cst.With, items=items, body=body, asynchronous=asynchronous), s, e)
+        return self.place(_M.With(items=items, body=body, asynchronous=asynchronous), s, e)
 
     def try_(self, st: ast.Try, s: int, e: int) -> Any:
         body = self.suite(st.body)
@@ -978,27 +991,27 @@ class _Converter:
                     if m is None:
                         raise Unsupported("except name")
                     ns = m.end()
-                    target = self.place(_mk(cst.Name, value=h.name), ns, ns + len(h.name))
-                    name = self.place(_mk(cst.AsName, name=target), tb, ns + len(h.name))
+                    target = self.place(_M.Name(value=h.name), ns, ns + len(h.name))
+                    name = self.place(_M.AsName(name=target), tb, ns + len(h.name))
             hbody = self.suite(h.body)
-            handlers.append(self.place(_mk(cst.ExceptHandler, body=hbody, type=typ, name=name), hs, he))
+            handlers.append(self.place(_M.ExceptHandler(body=hbody, type=typ, name=name), hs, he))
             after = he
         orelse = self.else_(st.orelse, after, e)
         if orelse is not None:
             after = self.end(orelse)
         finalbody = self.else_(st.finalbody, after, e, cst.Finally)
-        return self.place(_mk(cst.Try, body=body, handlers=handlers, orelse=orelse, finalbody=finalbody), s, e)
+        return self.place(_M.Try(body=body, handlers=handlers, orelse=orelse, finalbody=finalbody), s, e)
 
     def module(self, tree: ast.Module) -> Any:
         body = self.block_items(tree.body)
         newline = "\r\n" if "\r\n" in self.text[:self.starts[1] if len(self.starts) > 1 else 0] else "\n"
-        module = _mk(cst.Module, body=body, default_newline=newline,
+        module = _M.Module(body=body, default_newline=newline,
                      has_trailing_newline=self.text.endswith(("\n", "\r")))
         return module
 
 
 def _one_async() -> Any:
-    return _mk(cst.Asynchronous)
+    return _M.Asynchronous()
 
 
 def _dotted_text(node: Any) -> str:
@@ -1103,3 +1116,36 @@ def tree_difference(real: Any, fast: Any) -> str | None:
     if real._line_starts != fast._line_starts:
         return "line starts differ"
     return None
+
+
+# ---------------------------------------------------------------- children, for the index walk
+_TRIVIA_FIELDS = frozenset({
+    "lpar", "rpar", "comma", "semicolon", "equal", "colon", "dot", "lbracket", "rbracket", "lbrace", "rbrace",
+    "leading_lines", "lines_after_decorators", "header", "footer", "newline", "trailing_whitespace", "first_colon",
+    "second_colon", "operator", "asynchronous", "posonly_ind", "relative", "indent"})
+_KIDS: dict[type, Any] = {}
+
+
+def kids(kind: type) -> Any:
+    """`kids(type(n))(n)`: the node's children that can hold a name, call or statement (whitespace, punctuation
+    and operators aside), in the order LibCST visits them (`walk._fields`); a function written per node type."""
+    got = _KIDS.get(kind)
+    if got is not None:
+        return got
+    from analyzer.python import parsed, walk
+
+    order = walk._FIELDS[kind] if kind in walk._FIELDS else walk._fields(kind)
+    if order is None:
+        order = tuple(f.name for f in dataclasses.fields(kind))
+    types = {f.name: f.type for f in dataclasses.fields(kind)}
+    lines = ["def kids(n):", "    out = []"]
+    for name in order:
+        if name in _TRIVIA_FIELDS or "whitespace" in name or types.get(name) is str:
+            continue
+        lines += [f"    v = n.{name}", "    c = v.__class__", "    if c in NODES:", "        out.append(v)",
+                  "    elif c is list or c is tuple:", "        out.extend(v)"]
+    lines.append("    return out")
+    env: dict[str, Any] = {"NODES": frozenset(parsed.node_classes())}
+    exec("\n".join(lines) + "\n", env)  # noqa: S102 - written from LibCST's field names above
+    got = _KIDS[kind] = env["kids"]
+    return got

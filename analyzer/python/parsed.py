@@ -25,7 +25,6 @@ from libcst._nodes.internal import CodegenState
 
 from analyzer.models import SourceFile, Span
 from analyzer.python import fastparse
-from analyzer.python.walk import _children as _walk_children
 from analyzer.sources import Limits, Unreadable, read_source
 
 N = TypeVar("N", bound=cst.CSTNode)
@@ -1025,12 +1024,16 @@ def _fstring_depth(s: str) -> int:
     return deepest
 
 
+_KIDS = fastparse._KIDS
+
+
 def _index_walk(node: cst.CSTNode, indexer: _Indexer) -> None:
     """The indexer over a tree built by `fastparse`, in the order the codegen pass would call it."""
-    hooked = type(node) in _HOOKED
+    kind = type(node)
+    hooked = kind in _HOOKED
     if hooked:
         indexer.on_visit(node)
-    for child in _walk_children(node):
+    for child in (_KIDS.get(kind) or fastparse.kids(kind))(node):
         _index_walk(child, indexer)
     if hooked:
         indexer.on_leave(node)
@@ -1046,11 +1049,13 @@ def parse_fast(src: SourceFile, text: str) -> ParsedFile:
 _FAST = os.environ.get("IMPACT_THOROUGH") != "1"
 
 
-def parse(src: SourceFile, text: str) -> ParsedFile:
+def parse(src: SourceFile, text: str, *, fast: bool | None = None) -> ParsedFile:
+    """The file parsed and indexed: through `fastparse` where it builds the tree (`fast`, default: unless
+    IMPACT_THOROUGH=1), else by LibCST."""
     problem = nesting_problem(text)
     if problem:
         raise ParseFailure(problem)
-    if _FAST:
+    if _FAST if fast is None else fast:
         try:
             return parse_fast(src, text)
         except fastparse.Unsupported:
