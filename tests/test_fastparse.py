@@ -51,6 +51,13 @@ AWKWARD = {
         "if (n := len(a)) > 10 and not b or c: pass\nx = a < b <= c != d is not e not in f\n"
         "s = x[1:2, ::3]\nt = x[end + len(MARK) :\n    ]\n@dec\n@dec2(arg)\nclass C(B, metaclass=M):\n"
         "    x: int = 1\n    def m(self): ...\n"),
+    "match.py": (
+        "def handle(cmd):\n    match cmd:\n        case [x, *rest] if x > 0:\n            return (x)\n"
+        "        case {'k': v, **kw}:\n            pass\n        case Point(x=0) | None:\n            pass\n"
+        "        case _:\n            return cmd.id\n\n\nmatch top:\n    case 1: pass\n"),
+    "except_list.py": (  # PEP 758 (Python 3.14): ast before 3.14 refuses it; the line gets parentheses, then positions
+        "try:\n    pass\nexcept ValueError, KeyError:\n    x = (1)\nexcept (OSError) as e:\n    raise\n"
+        "s = 'except A, B: in a string'\n"),
     "crlf.py": "def f(a):\r\n    return a + 1\r\n\r\nx = f(\r\n    2,\r\n)\r\n",
     "no_newline.py": "x = 1\ny = (2 +\n     3)",
     "only_comments.py": "# nothing here\n\n# but comments\n",
@@ -100,7 +107,7 @@ def test_the_comparison_sees_a_difference() -> None:
 
 
 @pytest.mark.parametrize("text", [
-    "match cmd:\n    case [x]:\n        pass\n",  # match: LibCST's own parser
+    "try:\n    pass\nexcept* ValueError:\n    pass\n",  # except*: LibCST's own parser
     "def f[T](x: T) -> T:\n    return x\n",  # PEP 695: the running ast may not know it
     "x = 1\r y = 2\n",  # a lone carriage return: ast and LibCST count lines differently
 ])

@@ -831,7 +831,37 @@ class _Converter:
             return self.with_(st, s, e)
         if kind is ast.Try:
             return self.try_(st, s, e)
+        if kind is ast.Match:
+            return self.statement(st, s, e)
         raise Unsupported(kind.__name__)
+
+    def statement(self, st: Any, s: int, e: int) -> Any:
+        """LibCST's own tree of the compound statement at [s, e) (`match`), positions shifted: its lines parsed as
+        a module, under `if 1:` when indented so that every line keeps its columns."""
+        from analyzer.python import parsed
+
+        line_start = self.text.rfind("\n", 0, s) + 1
+        indent = self.text[line_start:s]
+        if indent.strip(" \t"):
+            raise Unsupported(f"{type(st).__name__} after another statement")
+        prefix = "if 1:\n" if indent else ""
+        start = line_start if indent else s
+        try:
+            mod = parsed._native_parse(prefix + self.text[start:e] + "\n")
+        except Exception as exc:  # noqa: BLE001 - the whole file goes to LibCST, which reports it
+            raise Unsupported(f"statement: {type(exc).__name__}") from None
+        node = mod.body[0].body.body[0] if indent else mod.body[0]  # type: ignore[attr-defined,union-attr]
+        state = parsed._IndexingCodegenState(default_indent=mod.default_indent, default_newline=mod.default_newline,
+                                             indexer=parsed._NO_INDEX)
+        parsed._codegen_pass(mod, state)
+        shift = start - len(prefix)
+        pos = self.pos
+        for n, packed in state.computed.items():
+            if type(n) not in parsed._SHARED_TYPES:
+                pos[n] = ((packed >> 32) + shift) << 32 | ((packed & _LOW) + shift)
+        if pos.get(node) != s << 32 | e:
+            raise Unsupported("statement span")
+        return node
 
     def definition(self, st: Any, s: int, e: int) -> Any:
         decorators = []
@@ -1038,19 +1068,59 @@ def convert(text: str) -> tuple[Any, dict[Any, int]]:
     offsets). `Unsupported` for anything it does not build exactly, including text `ast` refuses."""
     if "\r" in text.replace("\r\n", ""):
         raise Unsupported("a lone carriage return")  # ast and LibCST count its lines differently
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
-        raise Unsupported(f"ast: {type(exc).__name__}") from None
-    conv = _Converter(text)
+    tree, edited, inserted = _parse(text)
+    conv = _Converter(edited)
     try:
         module = conv.module(tree)
     except RecursionError:
         raise Unsupported("nested too deeply") from None
     except (IndexError, KeyError, AttributeError, ValueError, AssertionError) as exc:
         raise Unsupported(f"converter: {type(exc).__name__}: {exc}") from None
-    conv.pos[module] = len(text) << 0  # (Module: set by parsed.parse_fast, which knows LibCST's end)
-    return module, conv.pos
+    if inserted:
+        _remap(conv.pos, inserted)
+    return module, conv.pos  # (the Module's own position: parsed.ParsedFile sets it, as LibCST's codegen ends it)
+
+
+#: `except A, B:` (PEP 758, Python 3.14): LibCST reads it as a tuple without parentheses
+_EXCEPT_LIST = re.compile(r"([ \t]*except[ \t]+)([^:()#\n]+,[^:#\n]*?)([ \t]*:.*)")
+_MAX_EDITS = 200
+
+
+def _parse(text: str) -> tuple[ast.Module, str, list[int]]:
+    """`ast.parse(text)`; where the running Python's grammar predates `except A, B:`, each line it refuses with that
+    shape gets parentheses around the list (`except (A, B):`), and the offsets where a character was inserted (in
+    the edited text, ascending) come back for `_remap`. Only a line `ast` points at is edited, never a string's or a
+    comment's text."""
+    inserted: list[int] = []
+    edited = text
+    for _ in range(_MAX_EDITS):
+        try:
+            return ast.parse(edited), edited, inserted
+        except SyntaxError as exc:
+            if not exc.lineno:
+                raise Unsupported("ast: SyntaxError") from None
+            start = 0
+            for _k in range(exc.lineno - 1):
+                start = edited.index("\n", start) + 1
+            end = edited.find("\n", start)
+            m = _EXCEPT_LIST.fullmatch(edited, start, end if end >= 0 else len(edited))
+            if m is None or " as " in m.group(2):
+                raise Unsupported("ast: SyntaxError") from None
+            a, b = m.start(2), m.end(2)
+            edited = f"{edited[:a]}({edited[a:b]}){edited[b:]}"
+            inserted = sorted([*(x + 2 if x >= b else x + 1 if x >= a else x for x in inserted), a, b + 1])
+        except (ValueError, MemoryError, RecursionError) as exc:
+            raise Unsupported(f"ast: {type(exc).__name__}") from None
+    raise Unsupported("ast: too many edits")
+
+
+def _remap(pos: dict[Any, int], inserted: list[int]) -> None:
+    """Positions in the edited text -> positions in the original: less the characters inserted before them."""
+    from bisect import bisect_right
+
+    for node, packed in pos.items():
+        s, e = packed >> 32, packed & _LOW
+        pos[node] = (s - bisect_right(inserted, s - 1)) << 32 | (e - bisect_right(inserted, e - 1))
 
 
 # ---------------------------------------------------------------- comparison (scripts/fastparse_compare.py, tests)

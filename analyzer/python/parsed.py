@@ -1051,17 +1051,16 @@ _FAST = os.environ.get("IMPACT_THOROUGH") != "1"
 
 def parse(src: SourceFile, text: str, *, fast: bool | None = None) -> ParsedFile:
     """The file parsed and indexed: through `fastparse` where it builds the tree (`fast`, default: unless
-    IMPACT_THOROUGH=1), else by LibCST."""
-    problem = nesting_problem(text)
-    if problem:
-        raise ParseFailure(problem)
+    IMPACT_THOROUGH=1), else by LibCST. (CPython's parser guards its own stack; LibCST's native parser does
+    not, so `nesting_problem` screens only what goes to LibCST.)"""
     if _FAST if fast is None else fast:
         try:
             return parse_fast(src, text)
-        except fastparse.Unsupported:
+        except (fastparse.Unsupported, RecursionError):
             pass  # LibCST parses it (and reports what it cannot)
-        except RecursionError:
-            raise ParseFailure("nested too deeply for the analyzer (Python's recursion limit)") from None
+    problem = nesting_problem(text)
+    if problem:
+        raise ParseFailure(problem)
     try:
         module = _native_parse(text)
     except cst.ParserSyntaxError as exc:
