@@ -58,6 +58,10 @@ AWKWARD = {
     "except_list.py": (  # PEP 758 (Python 3.14): ast before 3.14 refuses it; the line gets parentheses, then positions
         "try:\n    pass\nexcept ValueError, KeyError:\n    x = (1)\nexcept (OSError) as e:\n    raise\n"
         "s = 'except A, B: in a string'\n"),
+    "fstrings.py": (
+        "a = f\"x{b!r:>{w}}c{{d}}{e=}{ f }\"\nb = (\"p\" f'{q}'\n  \"r\")\nc = rf\"\"\"\n{ a\n + b }\"\"\"\n"
+        "d = f'{x[\"k\"]:%Y-%m-%d}' f\"{y!s}\" 'tail'\ne = f'\\N{EM DASH} {n:,} {a == b} {(lambda: 1)()}'\n"
+        "g = f'{f\"{inner}\"}' f'{\"=\" * 3}'\n"),
     "crlf.py": "def f(a):\r\n    return a + 1\r\n\r\nx = f(\r\n    2,\r\n)\r\n",
     "no_newline.py": "x = 1\ny = (2 +\n     3)",
     "only_comments.py": "# nothing here\n\n# but comments\n",
@@ -110,6 +114,7 @@ def test_the_comparison_sees_a_difference() -> None:
     "try:\n    pass\nexcept* ValueError:\n    pass\n",  # except*: LibCST's own parser
     "def f[T](x: T) -> T:\n    return x\n",  # PEP 695: the running ast may not know it
     "x = 1\r y = 2\n",  # a lone carriage return: ast and LibCST count lines differently
+    "x = 1\n\n   ",  # a blank line, then spaces without a newline: LibCST's codegen ends the module elsewhere
 ])
 def test_what_it_does_not_build_goes_to_libcst(text: str) -> None:
     with pytest.raises(fastparse.Unsupported):

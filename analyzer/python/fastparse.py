@@ -113,6 +113,7 @@ _SMALL = (ast.Expr, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Return, ast.Ra
 _IDENT = re.compile(r"[^\W\d]\w*")
 _DEF_NAME = re.compile(r"(?:async\s+)?(?:def|class)\s+([^\W\d]\w*)")
 _STR_START = re.compile(r"(?i:[rbu]|br|rb)?('''|\"\"\"|'|\")")
+_LITERAL_START = re.compile(r"((?i:[rbuf]|br|rb|fr|rf)?)('''|\"\"\"|'|\")")
 
 
 class _Converter:
@@ -286,7 +287,7 @@ class _Converter:
             raw = self.text[s:e]
             if self.one_literal(raw):
                 return self.place(_M.SimpleString(value=raw), s, e)
-            return self.sub(s, e)
+            return self.strings(s, e)
         raise Unsupported(f"constant {kind.__name__}")
 
     @staticmethod
@@ -312,33 +313,144 @@ class _Converter:
             i = j + 1
 
     def _joined(self, node: Any, s: int, e: int) -> Any:
-        return self.sub(s, e)
+        return self.strings(s, e)
 
-    def sub(self, s: int, e: int) -> Any:
-        """LibCST's own tree of the expression at [s, e) (f-strings, concatenated strings), positions shifted."""
-        from analyzer.python import parsed
+    def strings(self, s: int, e: int) -> Any:
+        """The string literals at [s, e): one f-string, or several implicitly concatenated (LibCST's
+        ConcatenatedString, nested to the right: `"a" "b" "c"` is `a + (b + c)`)."""
+        pieces = []
+        i = s
+        text = self.text
+        while i < e:
+            m = _LITERAL_START.match(text, i)
+            if m is None:
+                raise Unsupported("string pieces")
+            quote = m.group(2)
+            j = m.end()
+            while True:  # the first unescaped closing quote (an f-string's expressions cannot hold it before 3.12)
+                j = text.find(quote, j, e)
+                if j < 0:
+                    raise Unsupported("string end")
+                k = j
+                while text[k - 1] == "\\":
+                    k -= 1
+                if (j - k) % 2 == 0:
+                    break
+                j += 1
+            end = j + len(quote)
+            if "f" in m.group(1).lower():
+                pieces.append(self.fstring(i, end, m.group(1), quote))
+            else:
+                pieces.append(self.place(_M.SimpleString(value=text[i:end]), i, end))
+            i = self.skip(end, e)
+        out = pieces[-1]
+        for piece in reversed(pieces[:-1]):
+            out = self.place(_M.ConcatenatedString(left=piece, right=out), self.start(piece), self.end(out))
+        return out
 
+    def fstring(self, s: int, e: int, prefix: str, quote: str) -> Any:
+        parts = self.fparts(s + len(prefix) + len(quote), e - len(quote), raw="r" in prefix.lower())
+        return self.place(_M.FormattedString(parts=parts, start=prefix + quote, end=quote), s, e)
+
+    def fparts(self, i: int, end: int, raw: bool) -> list[Any]:
+        """An f-string's text and `{expression}` parts in [i, end) (also a format spec's)."""
+        text = self.text
+        parts: list[Any] = []
+        text_start = i
+        while i < end:
+            ch = text[i]
+            if ch == "{" or ch == "}":
+                if i + 1 < end and text[i + 1] == ch:  # `{{`, `}}`: text
+                    i += 2
+                    continue
+                if ch == "}":
+                    raise Unsupported("f-string brace")
+                if i > text_start:
+                    parts.append(self.place(_M.FormattedStringText(value=text[text_start:i]), text_start, i))
+                i = self.fexpr(i, end, raw, parts)
+                text_start = i
+            elif ch == "\\" and not raw:
+                if text.startswith("N{", i + 1):  # `\N{EM DASH}`: a named character, not an expression
+                    close = text.find("}", i, end)
+                    if close < 0:
+                        raise Unsupported("f-string escape")
+                    i = close + 1
+                else:
+                    i += 2
+            else:
+                i += 1
+        if end > text_start:
+            parts.append(self.place(_M.FormattedStringText(value=text[text_start:end]), text_start, end))
+        return parts
+
+    def fexpr(self, i: int, end: int, raw: bool, parts: list[Any]) -> int:
+        """The `{...}` at `i` as a FormattedStringExpression appended to `parts`; returns where it ends."""
+        text = self.text
+        k = i + 1
+        depth = 0
+        while k < end:
+            c = text[k]
+            if c in "([{":
+                depth += 1
+            elif c in ")]}":
+                if depth == 0:
+                    break
+                depth -= 1
+            elif c == "'" or c == '"':
+                q = c * 3 if text.startswith(c * 3, k) else c
+                close = text.find(q, k + len(q), end)
+                if close < 0:
+                    raise Unsupported("f-string expression string")
+                k = close + len(q)
+                continue
+            elif c == "#" or c == "\\":
+                raise Unsupported("f-string expression")
+            elif depth == 0 and (c == "!" and text[k + 1] != "=" or c == ":"):
+                break
+            elif depth == 0 and c == "=" and text[k + 1] != "=" and text[k - 1] not in "=!<>":
+                after = self.skip(k + 1, end)
+                if after < end and text[after] in "!:}":
+                    break
+            k += 1
+        if k >= end:
+            raise Unsupported("f-string expression end")
+        expr_end = k
+        equal = None
+        if text[k] == "=":
+            equal = _one(cst.AssignEqual)
+            k = self.skip(k + 1, end)
+        conversion = None
+        if text[k] == "!":
+            conversion = text[k + 1]
+            k += 2
+        spec = None
+        if text[k] == ":":
+            close, level = k + 1, 0
+            while close < end and (text[close] != "}" or level):
+                level += {"{": 1, "}": -1}.get(text[close], 0)
+                close += 1
+            spec = self.fparts(k + 1, close, raw)
+            k = close
+        if k >= end or text[k] != "}":
+            raise Unsupported("f-string expression close")
+        expression = self.fragment(i + 1, expr_end)
+        parts.append(self.place(_M.FormattedStringExpression(expression=expression, conversion=conversion,
+                                                            format_spec=spec, equal=equal), i, k + 1))
+        return k + 1
+
+    def fragment(self, s: int, e: int) -> Any:
+        """The expression written at [s, e), converted on its own (in parentheses) and placed in this text."""
+        sub = _Converter("(" + self.text[s:e] + ")")
         try:
-            mod = parsed._native_parse("(" + self.text[s:e] + ")\n")
-        except Exception as exc:  # noqa: BLE001 - the whole file goes to LibCST, which reports it
-            raise Unsupported(f"sub-expression: {type(exc).__name__}") from None
-        stmt = mod.body[0]
-        if type(stmt) is not cst.SimpleStatementLine or type(stmt.body[0]) is not cst.Expr:
-            raise Unsupported("sub-expression")
-        expr = stmt.body[0].value
-        if len(expr.lpar) != 1:
-            raise Unsupported("sub-expression parentheses")
-        state = parsed._IndexingCodegenState(default_indent=mod.default_indent, default_newline=mod.default_newline,
-                                             indexer=parsed._NO_INDEX)
-        parsed._codegen_pass(mod, state)
+            tree = ast.parse(sub.text, mode="eval")
+        except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
+            raise Unsupported(f"f-string expression: {type(exc).__name__}") from None
+        node, _a, _b = sub.expr(tree.body, 1, len(sub.text) - 1)
         shift = s - 1
         pos = self.pos
-        for n, packed in state.computed.items():
-            if type(n) not in parsed._SHARED_TYPES:
-                pos[n] = ((packed >> 32) + shift) << 32 | ((packed & _LOW) + shift)
-        bare = _mk(type(expr), **{f.name: getattr(expr, f.name) for f in dataclasses.fields(expr)
-                                   if f.name not in ("lpar", "rpar")})
-        return self.place(bare, s, e)
+        for n, packed in sub.pos.items():
+            pos[n] = ((packed >> 32) + shift) << 32 | ((packed & _LOW) + shift)
+        return node
 
     def _subscript(self, node: ast.Subscript, s: int, e: int) -> Any:
         value, _vs, ve = self.expr(node.value, s, e)
@@ -1068,6 +1180,11 @@ def convert(text: str) -> tuple[Any, dict[Any, int]]:
     offsets). `Unsupported` for anything it does not build exactly, including text `ast` refuses."""
     if "\r" in text.replace("\r\n", ""):
         raise Unsupported("a lone carriage return")  # ast and LibCST count its lines differently
+    cut = text.rfind("\n")
+    if cut > 0 and text[cut + 1:] and not text[cut + 1:].strip() and not text[text.rfind("\n", 0, cut) + 1:cut].strip():
+        # a blank line, then spaces and no newline at the very end: LibCST's codegen writes them otherwise, and the
+        # Module's end (where a finding on the whole module ends) comes from that codegen
+        raise Unsupported("a blank line before trailing spaces at the end")
     tree, edited, inserted = _parse(text)
     conv = _Converter(edited)
     try:
