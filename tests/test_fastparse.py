@@ -33,7 +33,8 @@ AWKWARD = {
         "def tag(\n    tag_id: int,  # ok\n    item: Item = Depends(get_item),\n) -> None:\n    pass\n\n\n"
         "def f(a, /, b=1, *c, d, **e): pass\n\n\ndef g(*, db: Session = Depends(get_db), x=(1)) -> int:\n"
         "    return (x)\n\n\nkeep = lambda user_id, cache: (  # noqa: ARG005\n    None\n)\n"
-        "h = lambda: 0\nk = lambda *a, **kw: a\n"),
+        "h = lambda: 0\nk = lambda *a, **kw: a\nclass A(B):  # a note (x)\n    pass\n"
+        "class D(\n    (B),  # why (c)\n    metaclass=M,\n):\n    pass\nclass E():\n    pass\n"),
     "strings.py": (
         "a = 'plain'\nb = \"dq\" 'concat'\nc = f\"{x!r:>{width}} and {y}\"\nd = (\n    'multi'\n    f'{line}'\n)\n"
         "e = b'bytes'\nf_ = r'\\d+' '\\''\ng = '''tri\nple'''\nh = 'it''s'\ni = \"esc \\\" quote\"\n"),

@@ -10,11 +10,13 @@ position as LibCST's codegen records it, in str offsets: a node's own parenthese
 its wrapper's (an `Arg`, an `Element`), a `CompFor` starts right after the token before it, a `Param` is its star
 and name.
 
-What it does not build raises `Unsupported` and the file goes to LibCST's parser, exact by construction: f-strings
-and implicitly concatenated strings are handed to LibCST on their own (a few bytes each); `match`, `except*`,
-PEP 695, a parenthesized `with`, and syntax the running Python's `ast` does not know send the whole file there.
-`scripts/fastparse_compare.py` compares both trees node by node (types, fields, positions, the index and its order)
-on any tree; `tests/test_fastparse.py` does so on the fixtures and on hand-written awkward cases.
+f-strings are split into their text and `{expression}` parts, each expression converted on its own and placed;
+a `match` statement is parsed by LibCST on its own lines; `except A, B:` (PEP 758), which `ast` before 3.14 refuses,
+is parsed from a copy with parentheses and its positions mapped back. What it does not build raises `Unsupported`
+and the file goes to LibCST's parser, exact by construction: `except*`, PEP 695 syntax, a lone carriage return, and
+syntax the running Python's `ast` does not know. `scripts/fastparse_compare.py` compares both trees node by node
+(types, fields, positions, the index and its order) on any tree; `tests/test_fastparse.py` does so on the fixtures
+and on hand-written awkward cases.
 """
 
 from __future__ import annotations
@@ -234,20 +236,26 @@ class _Converter:
             i = self.skip(i + 1, e)
         if self.text[i] != "(":
             raise Unsupported("call")
-        items: list[tuple[int, int, bool, Any]] = []
-        for a in node.args:
-            sp = self.span(a)
-            items.append((sp[0], sp[1], True, a))
-        for kw in node.keywords:
-            sp = self.span(kw)
-            items.append((sp[0], sp[1], False, kw))
-        items.sort(key=lambda t: t[0])
+        items = self.arg_items(node.args, node.keywords)
         if len(items) == 1 and type(items[0][3]) is ast.GeneratorExp and items[0][0] == i:
             # `f(x for x in y)`: ast's generator spans the call's parentheses, LibCST's does not own them
             gen = self._genexp(items[0][3], i + 1, e - 1, enclosed=False)
             arg = self.place(_M.Arg(value=gen, star=""), self.start(gen), self.end(gen))
             return self.place(_M.Call(func=func, args=[arg]), s, e)
         return self.place(_M.Call(func=func, args=self.args(items, i + 1, e - 1)), s, e)
+
+    def arg_items(self, positional: list[Any], keywords: list[ast.keyword]) -> list[tuple[int, int, bool, Any]]:
+        """A call's (or a class header's) arguments in source order, which ast keeps in two lists: (start, end,
+        positional?, node). `f(c=1, *b)` is valid Python."""
+        items: list[tuple[int, int, bool, Any]] = []
+        for a in positional:
+            sp = self.span(a)
+            items.append((sp[0], sp[1], True, a))
+        for kw in keywords:
+            sp = self.span(kw)
+            items.append((sp[0], sp[1], False, kw))
+        items.sort(key=lambda t: t[0])
+        return items
 
     def args(self, items: list[tuple[int, int, bool, Any]], lo: int, hi: int) -> list[Any]:
         out = []
@@ -994,15 +1002,8 @@ class _Converter:
             bases: list[Any] = []
             keywords: list[Any] = []
             if self.text[after] == "(":
-                items: list[tuple[int, int, bool, Any]] = []
-                for b in st.bases:
-                    sp = self.span(b)
-                    items.append((sp[0], sp[1], True, b))
-                for kw in st.keywords:
-                    sp = self.span(kw)
-                    items.append((sp[0], sp[1], False, kw))
-                items.sort(key=lambda t: t[0])
-                close = self.text.rfind(")", items[-1][1] if items else after, body_start)
+                items = self.arg_items(st.bases, st.keywords)
+                close = self.closing(items[-1][1] if items else after + 1, body_start, ")")
                 for arg in self.args(items, after + 1, close):
                     (keywords if arg.keyword is not None or arg.star == "**" else bases).append(arg)
             elif self.text[after] != ":":
@@ -1040,7 +1041,11 @@ class _Converter:
         every = [*args.posonlyargs, *args.args, *args.kwonlyargs, *(x for x in (args.vararg, args.kwarg) if x)]
         for x in [*every, *args.defaults, *(d for d in args.kw_defaults if d is not None)]:
             last = max(last, self.span(x)[1])
-        i = last
+        return self.closing(last, hi, closer)
+
+    def closing(self, i: int, hi: int, closer: str) -> int:
+        """The closer (`)`, or a lambda's `:`) of a bracketed list whose last item's text ends at `i`: past that
+        item's own closing parentheses, a trailing comma, `*` and `/`, never inside a comment."""
         text = self.text
         while True:
             i = self.skip(i, hi)
