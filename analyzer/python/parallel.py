@@ -16,7 +16,9 @@ the rest when the child fails: the workers make the scan faster, never different
 from __future__ import annotations
 
 import contextlib
+import copyreg
 import gc
+import io
 import mmap
 import os
 import pickle
@@ -27,6 +29,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from analyzer import workers
 from analyzer.models import SourceFile
@@ -205,28 +208,67 @@ def _load(kind: int, payload: bytes) -> Outcome | None:
     return got if isinstance(got, ParsedFile) else None
 
 
-def _fast_node_state() -> None:
-    """In the child (it exits after): LibCST's slotted node classes pickle their fields through a
-    `__getstate__` that calls `dataclasses.fields` for every node; the same dict from the field names read
-    once per class costs a fifth less of the child's pickling (300 polar files: 1.45 -> 1.15 s CPU). The
-    pickles are byte-identical, and the parent loads them with LibCST's own `__setstate__`."""
+def _node_table() -> dict[Any, Any]:
+    """In the child: how each LibCST node class is pickled. LibCST's slotted dataclasses save a dict through a
+    `__getstate__` that calls `dataclasses.fields` for every node, and load it through a Python `__setstate__`
+    that sets the fields one `object.__setattr__` at a time. Here a node is its class and its field values in
+    order, rebuilt by `_restore` through a constructor written once per class that stores each value through
+    its slot: the child's pickling and the parent's loading each cost about half (259 polar files: dumps 1.39 ->
+    0.71 s, loads 1.11 -> 0.65 s CPU, 18 % fewer bytes)."""
     import dataclasses
 
     from analyzer.python.parsed import node_classes
 
+    table: dict[Any, Any] = dict(copyreg.dispatch_table)  # (a Pickler's table replaces copyreg's: keep it)
     for cls in node_classes():
-        if "__getstate__" in cls.__dict__ and "__setstate__" in cls.__dict__ and dataclasses.is_dataclass(cls):
-            cls.__getstate__ = _node_state(tuple(f.name for f in dataclasses.fields(cls)))  # type: ignore[attr-defined]
+        if "__setstate__" in cls.__dict__ and dataclasses.is_dataclass(cls):
+            names = tuple(f.name for f in dataclasses.fields(cls))
+            table[cls] = _reducer(cls, names)
+    return table
 
 
-_UNSET = object()
+def _reducer(cls: type, names: tuple[str, ...]) -> Callable[[object], tuple[object, ...]]:
+    from operator import attrgetter
+
+    values = attrgetter(*names) if len(names) > 1 else (lambda o: (getattr(o, names[0]),)) if names else (
+        lambda o: ())
+
+    def reduce(node: object) -> tuple[object, ...]:
+        return _restore, (cls, values(node))  # (an unset field raises: the parent parses that file itself)
+
+    return reduce
 
 
-def _node_state(names: tuple[str, ...]) -> Callable[[object], dict[str, object]]:
-    def __getstate__(self: object) -> dict[str, object]:  # LibCST's: the fields that are set, by name
-        return {name: value for name in names if (value := getattr(self, name, _UNSET)) is not _UNSET}
+_RESTORERS: dict[type, Callable[..., object]] = {}
 
-    return __getstate__
+
+def _restore(cls: type, values: tuple[object, ...]) -> object:
+    """A node pickled by `_node_table`'s reducer: its class and its field values in order."""
+    make = _RESTORERS.get(cls)
+    if make is None:
+        make = _RESTORERS[cls] = _restorer(cls)
+    return make(*values)
+
+
+def _restorer(cls: type) -> Callable[..., object]:
+    import dataclasses
+
+    env: dict[str, object] = {"new": object.__new__, "cls": cls}
+    args, body = [], ["    o = new(cls)"]
+    for k, f in enumerate(dataclasses.fields(cls)):
+        env[f"s{k}"] = next(c.__dict__[f.name] for c in cls.__mro__ if f.name in c.__dict__).__set__
+        args.append(f"a{k}")
+        body.append(f"    s{k}(o, a{k})")
+    exec(f"def make({', '.join(args)}):\n" + "\n".join(body) + "\n    return o\n", env)  # noqa: S102 - from the fields
+    return env["make"]  # type: ignore[return-value]
+
+
+def _dumps(obj: object, table: dict[Any, Any]) -> bytes:
+    buf = io.BytesIO()
+    pickler = pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = table
+    pickler.dump(obj)
+    return buf.getvalue()
 
 
 def _child(_go: object, items: list[tuple[SourceFile, str]], bounds: memoryview, read_end: int,
@@ -236,7 +278,7 @@ def _child(_go: object, items: list[tuple[SourceFile, str]], bounds: memoryview,
     os.close(read_end)
     gc.disable()  # the parent's heap is shared copy-on-write: a collection would walk (and copy) all of it
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 5000))  # pickling a deep tree recurses per level
-    _fast_node_state()
+    table = _node_table()
     sent = 0
     with open(write_end, "wb") as out:
         for index in range(len(items) - 1, -1, -1):
@@ -244,7 +286,7 @@ def _child(_go: object, items: list[tuple[SourceFile, str]], bounds: memoryview,
             if index < bounds[0]:
                 break
             try:
-                kind, payload = _FILE, pickle.dumps(parse(*items[index]), protocol=pickle.HIGHEST_PROTOCOL)
+                kind, payload = _FILE, _dumps(parse(*items[index]), table)
             except ParseFailure as exc:
                 kind, payload = _FAILURE, pickle.dumps(str(exc), protocol=pickle.HIGHEST_PROTOCOL)
             except Exception:  # noqa: BLE001 - (RecursionError, an unpicklable node) the parent parses it
