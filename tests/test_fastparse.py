@@ -9,8 +9,6 @@ same comparison over any tree (polar's and onyx's Python: identical).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from helpers import REPO
 
@@ -128,7 +126,27 @@ def test_what_it_does_not_build_goes_to_libcst(text: str) -> None:
         assert not pf.converted
 
 
-def test_positions_of_operators_are_refused_not_guessed(tmp_path: Path) -> None:
+def test_constructors_store_every_field_by_keyword_and_in_order() -> None:
+    """`fastparse.constructor` builds fastparse's nodes (by keyword) and the parallel parse's unpickled ones (all
+    fields in order), for every LibCST node class, a field named like the constructor's own names included
+    (MatchClass has `cls`)."""
+    import dataclasses
+
+    from analyzer.python.parsed import node_classes
+
+    # (the slotted classes LibCST exports; `add_slots` leaves the dataclasses it replaced among the subclasses)
+    classes = [c for c in node_classes() if dataclasses.is_dataclass(c) and "__setstate__" in c.__dict__]
+    assert any(f.name == "cls" for c in classes for f in dataclasses.fields(c))
+    for cls in classes:
+        names = [f.name for f in dataclasses.fields(cls)]
+        values = [object() for _ in names]
+        for node in (fastparse.constructor(cls)(*values), fastparse.constructor(cls)(**dict(zip(names, values,
+                                                                                                  strict=True)))):
+            assert type(node) is cls
+            assert [getattr(node, n) for n in names] == values, cls
+
+
+def test_positions_of_operators_are_refused_not_guessed() -> None:
     """No rule asks where an operator is; a tree built from ast says it cannot tell instead of answering wrong."""
     _real, fast = _both("x = a + b\n")
     binop = fast.index[next(k for k in fast.index if k.__name__ == "BinaryOperation")][0].node

@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import libcst as cst
@@ -36,48 +37,45 @@ class Unsupported(Exception):
     """A construct this module does not build: the file goes to LibCST's own parser."""
 
 
-def _maker(cls: type) -> Any:
-    """A constructor for `cls` without its dataclass `__init__` (whose check is for hand-built trees, and whose
-    default factories build fresh whitespace objects): keyword arguments only, each field stored through its slot.
-    The defaults are built once and shared: nodes are immutable, as LibCST's own defaults and
-    `parsed._SharingMeta` share them."""
-    env: dict[str, Any] = {"new": _new, "cls": cls}
+def constructor(cls: type) -> Any:
+    """`cls`'s constructor without its dataclass `__init__` (whose check is for hand-built trees, and whose default
+    factories build fresh whitespace objects): the fields by keyword or all in order (`parallel._restore`), each
+    stored through its slot. Written once per class. The defaults are built once and shared: nodes are immutable,
+    as LibCST's own defaults and `parsed._SharingMeta` share them."""
+    got = _MAKERS.get(cls)
+    if got is not None:
+        return got
+    env: dict[str, Any] = {"_new_": _new, "_cls_": cls}  # (names no field has: MatchClass has a field `cls`)
     params = []
-    body = ["    o = new(cls)"]
+    body = ["    _o_ = _new_(_cls_)"]
     for k, f in enumerate(dataclasses.fields(cls)):
         if f.default is not dataclasses.MISSING:
-            env[f"d{k}"] = f.default
+            env[f"_d{k}_"] = f.default
         elif f.default_factory is not dataclasses.MISSING:
-            env[f"d{k}"] = f.default_factory()
+            env[f"_d{k}_"] = f.default_factory()
         else:
-            env[f"d{k}"] = None  # a required field: every caller passes it
+            env[f"_d{k}_"] = None  # a required field: every caller passes it
         slot = next(c.__dict__[f.name] for c in cls.__mro__ if f.name in c.__dict__)
-        env[f"s{k}"] = slot.__set__
-        params.append(f"{f.name}=d{k}")
-        body.append(f"    s{k}(o, {f.name})")
-    signature = f"*, {', '.join(params)}" if params else ""
-    src = f"def make({signature}):\n" + "\n".join(body) + "\n    return o\n"
-    exec(src, env)  # noqa: S102 - generated from the dataclass fields above, no outside input
-    return env["make"]
+        env[f"_s{k}_"] = slot.__set__
+        params.append(f"{f.name}=_d{k}_")
+        body.append(f"    _s{k}_(_o_, {f.name})")
+    exec(f"def make({', '.join(params)}):\n" + "\n".join(body) + "\n    return _o_\n", env)  # noqa: S102 - from the fields
+    got = _MAKERS[cls] = env["make"]
+    return got
 
 
 _MAKERS: dict[type, Any] = {}
 
 
 def _mk(cls: type, **kw: Any) -> Any:
-    make = _MAKERS.get(cls)
-    if make is None:
-        make = _MAKERS[cls] = _maker(cls)
-    return make(**kw)
+    return constructor(cls)(**kw)
 
 
 class _Makers:
-    """`_M.Name(value="x")`: the constructor `_maker` writes for `cst.Name`, made on first use."""
+    """`_M.Name(value="x")`: `constructor(cst.Name)`, looked up once."""
 
     def __getattr__(self, name: str) -> Any:
-        make = _MAKERS.get(getattr(cst, name))
-        if make is None:
-            make = _MAKERS[getattr(cst, name)] = _maker(getattr(cst, name))
+        make = constructor(getattr(cst, name))
         setattr(self, name, make)
         return make
 
@@ -114,7 +112,6 @@ _SMALL = (ast.Expr, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Return, ast.Ra
           ast.Break, ast.Continue, ast.Global, ast.Nonlocal, ast.Import, ast.ImportFrom)
 _IDENT = re.compile(r"[^\W\d]\w*")
 _DEF_NAME = re.compile(r"(?:async\s+)?(?:def|class)\s+([^\W\d]\w*)")
-_STR_START = re.compile(r"(?i:[rbu]|br|rb)?('''|\"\"\"|'|\")")
 _LITERAL_START = re.compile(r"((?i:[rbuf]|br|rb|fr|rf)?)('''|\"\"\"|'|\")")
 
 
@@ -212,11 +209,7 @@ class _Converter:
     def exprs(self, nodes: list[Any], lo: int, hi: int) -> list[tuple[Any, int, int]]:
         """Sibling expressions in source order inside [lo, hi)."""
         spans = [self.span(n) for n in nodes]
-        out = []
-        last = len(nodes) - 1
-        for i, n in enumerate(nodes):
-            out.append(self.expr(n, spans[i - 1][1] if i else lo, spans[i + 1][0] if i < last else hi, spans[i]))
-        return out
+        return [self.expr(n, left, right, spans[k]) for k, n, left, right in _between(nodes, spans, lo, hi)]
 
     def _name(self, node: ast.Name, s: int, e: int) -> Any:
         return self.place(_M.Name(value=node.id), s, e)
@@ -259,10 +252,7 @@ class _Converter:
 
     def args(self, items: list[tuple[int, int, bool, Any]], lo: int, hi: int) -> list[Any]:
         out = []
-        last = len(items) - 1
-        for idx, (s, e, positional, a) in enumerate(items):
-            left = items[idx - 1][1] if idx else lo
-            right = items[idx + 1][0] if idx < last else hi
+        for _k, (s, e, positional, a), left, right in _between(items, items, lo, hi):
             if positional and type(a) is ast.Starred:
                 value, _vs, ve = self.expr(a.value, s + 1, right)
                 out.append(self.place(_M.Arg(value=value, star="*"), s, ve))
@@ -292,33 +282,8 @@ class _Converter:
         if kind is complex:
             return self.place(_M.Imaginary(value=self.text[s:e]), s, e)
         if kind is str or kind is bytes:
-            raw = self.text[s:e]
-            if self.one_literal(raw):
-                return self.place(_M.SimpleString(value=raw), s, e)
             return self.strings(s, e)
         raise Unsupported(f"constant {kind.__name__}")
-
-    @staticmethod
-    def one_literal(raw: str) -> bool:
-        """Is `raw` one string literal (not several implicitly concatenated, not an f-string)?"""
-        m = _STR_START.match(raw)
-        if m is None:
-            return False
-        quote = m.group(1)
-        body, end = m.end(), len(raw) - len(quote)
-        if end < body or not raw.endswith(quote):
-            return False
-        i = body
-        while True:  # the closing quote must be the first unescaped one
-            j = raw.find(quote, i)
-            if j < 0:
-                return False
-            k = j
-            while k > body and raw[k - 1] == "\\":
-                k -= 1
-            if (j - k) % 2 == 0:
-                return j == end
-            i = j + 1
 
     def _joined(self, node: Any, s: int, e: int) -> Any:
         return self.strings(s, e)
@@ -477,10 +442,7 @@ class _Converter:
         elements = []
         lo, hi = i + 1, e - 1
         spans = [self.span(p) for p in parts]
-        last = len(parts) - 1
-        for k, p in enumerate(parts):
-            left = spans[k - 1][1] if k else lo
-            right = spans[k + 1][0] if k < last else hi
+        for k, p, left, right in _between(parts, spans, lo, hi):
             if type(p) is ast.Slice:
                 a, b = spans[k]
                 if self.text[b - 1] == ":":  # `x[a :\n]`: a slice ending with its colon owns the space after it
@@ -519,9 +481,8 @@ class _Converter:
         parts = self.exprs(node.values, s, e)
         op = _one(_BOOL[type(node.op)])
         out, start, _end = parts[0]
-        for k, (nxt, _ns, ne) in enumerate(parts[1:]):
-            out = _M.BooleanOperation(left=out, operator=op, right=nxt)
-            self.place(out, start, ne) if k < len(parts) - 2 else self.place(out, s, e)
+        for nxt, _ns, ne in parts[1:]:  # left-nested: `a and b and c` is `(a and b) and c`
+            out = self.place(_M.BooleanOperation(left=out, operator=op, right=nxt), start, ne)
         return out
 
     def _unary(self, node: ast.UnaryOp, s: int, e: int) -> Any:
@@ -532,10 +493,7 @@ class _Converter:
     def elements(self, elts: list[Any], lo: int, hi: int) -> list[Any]:
         out = []
         spans = [self.span(n) for n in elts]
-        last = len(elts) - 1
-        for k, n in enumerate(elts):
-            left = spans[k - 1][1] if k else lo
-            right = spans[k + 1][0] if k < last else hi
+        for k, n, left, right in _between(elts, spans, lo, hi):
             if type(n) is ast.Starred:
                 s = spans[k][0]
                 value, _vs, ve = self.expr(n.value, s + 1, right)
@@ -1155,6 +1113,14 @@ class _Converter:
         module = _M.Module(body=body, default_newline=newline,
                      has_trailing_newline=self.text.endswith(("\n", "\r")))
         return module
+
+
+def _between(items: list[Any], spans: Any, lo: int, hi: int) -> Iterator[tuple[int, Any, int, int]]:
+    """(index, item, left, right) for siblings inside [lo, hi): each one's gaps run from the end of the one before
+    it (or `lo`) to the start of the one after it (or `hi`); `spans[k]` starts with the k-th (start, end)."""
+    last = len(items) - 1
+    for k, item in enumerate(items):
+        yield k, item, spans[k - 1][1] if k else lo, spans[k + 1][0] if k < last else hi
 
 
 def _one_async() -> Any:

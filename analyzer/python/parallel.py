@@ -33,6 +33,7 @@ from typing import Any
 
 from analyzer import workers
 from analyzer.models import SourceFile
+from analyzer.python import fastparse
 from analyzer.python.parsed import ParsedFile, ParseFailure, parse
 
 #: fewer files than this (or less text) in a round: parse them all here (a fork and the pickles cost more)
@@ -212,9 +213,9 @@ def _node_table() -> dict[Any, Any]:
     """In the child: how each LibCST node class is pickled. LibCST's slotted dataclasses save a dict through a
     `__getstate__` that calls `dataclasses.fields` for every node, and load it through a Python `__setstate__`
     that sets the fields one `object.__setattr__` at a time. Here a node is its class and its field values in
-    order, rebuilt by `_restore` through a constructor written once per class that stores each value through
-    its slot: the child's pickling and the parent's loading each cost about half (259 polar files: dumps 1.39 ->
-    0.71 s, loads 1.11 -> 0.65 s CPU, 18 % fewer bytes)."""
+    order, rebuilt by `_restore` through the constructor `fastparse` writes once per class (each value stored
+    through its slot): the child's pickling and the parent's loading each cost about half (259 polar files:
+    dumps 1.39 -> 0.71 s, loads 1.11 -> 0.65 s CPU, 18 % fewer bytes)."""
     import dataclasses
 
     from analyzer.python.parsed import node_classes
@@ -239,28 +240,9 @@ def _reducer(cls: type, names: tuple[str, ...]) -> Callable[[object], tuple[obje
     return reduce
 
 
-_RESTORERS: dict[type, Callable[..., object]] = {}
-
-
 def _restore(cls: type, values: tuple[object, ...]) -> object:
     """A node pickled by `_node_table`'s reducer: its class and its field values in order."""
-    make = _RESTORERS.get(cls)
-    if make is None:
-        make = _RESTORERS[cls] = _restorer(cls)
-    return make(*values)
-
-
-def _restorer(cls: type) -> Callable[..., object]:
-    import dataclasses
-
-    env: dict[str, object] = {"new": object.__new__, "cls": cls}
-    args, body = [], ["    o = new(cls)"]
-    for k, f in enumerate(dataclasses.fields(cls)):
-        env[f"s{k}"] = next(c.__dict__[f.name] for c in cls.__mro__ if f.name in c.__dict__).__set__
-        args.append(f"a{k}")
-        body.append(f"    s{k}(o, a{k})")
-    exec(f"def make({', '.join(args)}):\n" + "\n".join(body) + "\n    return o\n", env)  # noqa: S102 - from the fields
-    return env["make"]  # type: ignore[return-value]
+    return fastparse.constructor(cls)(*values)
 
 
 def _dumps(obj: object, table: dict[Any, Any]) -> bytes:
