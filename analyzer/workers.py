@@ -99,6 +99,15 @@ class Worker:
 @contextmanager
 def busy() -> Iterator[None]:
     """While both cores are busy: the background workers stopped (SIGSTOP), continued when it ends."""
+    stopped = pause()
+    try:
+        yield
+    finally:
+        resume(stopped)
+
+
+def pause() -> list[Worker]:
+    """Stop the background workers (SIGSTOP) until `resume` (`busy`, or a stage that outlasts a block)."""
     stopped = []
     for worker in list(_background):
         try:
@@ -106,14 +115,15 @@ def busy() -> Iterator[None]:
             stopped.append(worker)
         except OSError:
             pass
-    try:
-        yield
-    finally:
-        for worker in stopped:
-            try:
-                os.kill(worker.pid, signal.SIGCONT)
-            except OSError:
-                pass
+    return stopped
+
+
+def resume(stopped: list[Worker]) -> None:
+    for worker in stopped:
+        try:
+            os.kill(worker.pid, signal.SIGCONT)
+        except OSError:
+            pass
 
 
 def _die_with_parent(parent: int) -> None:

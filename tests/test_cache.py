@@ -62,15 +62,23 @@ def small_rounds_parallel(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     engine._CACHE.clear()  # trees kept from an earlier scan in this process would not be parsed again
     monkeypatch.setattr(parallel, "MIN_FILES", 2)
     monkeypatch.setattr(parallel, "MIN_CHARS", 0)
-    count = {"children": 0}
+    monkeypatch.setattr(parallel, "AHEAD_MIN_FILES", 1)  # the files of later rounds parsed ahead (parallel.Ahead)
+    count = {"children": 0, "ahead": 0}
     fork = workers.fork
+    take = parallel.Ahead.take
 
     def counting(fn: object, *args: object, **kwargs: object) -> object:
         if fn is parallel._child:
             count["children"] += 1
         return fork(fn, *args, **kwargs)  # type: ignore[arg-type]
 
+    def finished(self: parallel.Ahead, finish: bool = False) -> dict[str, str]:
+        got = take(self, finish=True)  # every file of the fixture parsed ahead, wherever the rounds are
+        count["ahead"] += len(got)
+        return got
+
     monkeypatch.setattr(workers, "fork", counting)
+    monkeypatch.setattr(parallel.Ahead, "take", finished)
     return count
 
 
@@ -94,6 +102,7 @@ def test_cache_and_jobs_leave_the_findings_as_they_are(app: Path, tmp_path: Path
     few = small_rounds_parallel(monkeypatch)
     cold = scan(app, cache, jobs=2)
     assert few["children"] > 0  # the Python files were parsed on both cores
+    assert few["ahead"] > 0  # and a later round's ahead of it
     assert used(cold) == "stored"
     stats = cold.extras["stats"]
     assert isinstance(stats, dict) and stats["typescript"].get("worker") == 1.0  # the worker did run
@@ -232,7 +241,7 @@ def test_held_out_apps_the_same_with_every_shortcut(name: str, targets: tuple[st
                        capture_output=True)
     few = small_rounds_parallel(monkeypatch)
     cold, warm = run(tmp_path / "cache", 2), run(tmp_path / "cache", 1)
-    assert few["children"] > 0
+    assert few["children"] > 0 and few["ahead"] > 0
     assert (used(cold), used(warm)) == ("stored", "hit")
     same(cold, reference)
     same(warm, reference)

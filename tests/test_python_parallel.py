@@ -116,3 +116,61 @@ def test_an_error_in_the_parent_stops_the_child(both_cores: None) -> None:
     with pytest.raises(ValueError, match="stop"):
         parallel.parse_many(items, 2, here)
     assert len(seen) == 3
+
+
+def test_files_parsed_ahead_are_loaded_as_the_serial_parse(both_cores: None) -> None:
+    """A round's files parsed ahead by `Ahead`'s child (while the parent learned) are loaded from its folder, the
+    others parsed as usual: each file is what `parse` gives, whichever way it came."""
+    items = fixture_files()
+    ahead = parallel.Ahead.start(items, [], {})
+    assert ahead is not None
+    folder = Path(ahead.folder)
+    ready = ahead.take(finish=True)
+    assert set(ready) == {f.path for f, _t in items}  # every file, "broken.py" and "deep.py" as their failure
+    want = [described(w) for w in serial(items)]
+    some = {k: ready[f.path] for k, (f, _t) in enumerate(items) if k % 3}  # a round that wants only some
+    parallel.LAST.clear()
+    got = parallel.parse_many(items, 2, ready=some)
+    assert parallel.LAST["ahead"] == len(some)
+    assert parallel.LAST["child_files"] >= 5  # the others were shared between parent and child
+    assert [described(g) for g in got] == want
+    assert [described(g) for g in parallel.parse_many(items, 1, ready=some)] == want  # one core: loaded, parsed
+    # a pickle that cannot be loaded (or has gone) is parsed instead
+    broken = {k: ready[items[k][0].path] for k in (0, 1)}
+    Path(broken[0]).write_bytes(b"\x00not a pickle")
+    Path(broken[1]).unlink()
+    assert [described(g) for g in parallel.parse_many(items, 2, ready=broken)] == want
+    ahead.close()
+    assert not folder.exists()
+
+
+def test_ahead_takes_whole_files_only_and_stops_its_child(both_cores: None) -> None:
+    items = fixture_files()
+    ahead = parallel.Ahead.start(items, [], {})
+    assert ahead is not None
+    folder = Path(ahead.folder)
+    (folder / "0.part").write_bytes(b"\x00half")  # what a child killed while writing leaves
+    (folder / f"{len(items)}.pkl").write_bytes(b"\x00")  # not one of the items
+    ready = ahead.take()  # at once: the child is killed wherever it is
+    assert all(Path(p).suffix == ".pkl" and Path(p).exists() for p in ready.values())
+    assert len(ready) < len(items)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(ahead.pid, os.WNOHANG)  # reaped
+    ahead.close()
+    assert not folder.exists()
+    assert parallel.Ahead.start(items[:2], [], {}) is None  # too little to be worth a child
+
+
+def test_ahead_parses_first_what_the_parsed_files_define() -> None:
+    def item(path: str, text: str) -> tuple[SourceFile, str]:
+        return SourceFile(root=".", abs_path=path, path=path, language="python"), text
+
+    items = [item("small_caller.py", "from svc import render_invoice\nrender_invoice(1)\n"),
+             item("big_unrelated.py", "x = 1\n" * 500),
+             item("big_caller.py", "from svc import render_invoice\n" + "render_invoice(2)\n" * 100),
+             item("short_word.py", "def run(): pass\n" * 50)]
+    defined = ["def render_invoice(invoice_id: int) -> str:\n    ...\nasync def run(): ...\n"]
+    words = {f.path: frozenset(__import__("re").findall(r"\w+", t)) for f, t in items}
+    order = [items[k][0].path for k in parallel.ahead_order(items, defined, words)]
+    # names of four letters or more only (`run` says nothing), largest first within each group
+    assert order == ["big_caller.py", "small_caller.py", "big_unrelated.py", "short_word.py"]

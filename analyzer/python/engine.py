@@ -109,6 +109,7 @@ def scan_python(files: list[SourceFile], closure: Closure, config: Config, progr
 def _scan_python(files: list[SourceFile], closure: Closure, config: Config, progress: Progress | None,
                  trace: dict[str, Any] | None, on_seeds: Callable[[KeySeeds], object] | None,
                  admit: Collection[str] | None = None) -> ScanResult:
+    from analyzer.python import parallel
     from analyzer.rules.python import RULES
     from analyzer.rules.python._base import FileCtx
 
@@ -162,57 +163,71 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config, prog
     prefilter = Prefilter({f.path: texts[f.path] for f in py_files
                            if f.path in texts and (admit is None or f.path in admit)})
     _tick("prefilter", t0)
-    for _round in range(MAX_ROUNDS):
-        stats["rounds"] += 1
-        # (the files wiring routers together or registering views: they make the routes' templates)
-        words = frozenset(model.candidate_words() | {"include_router", "register_blueprint", "add_namespace",
-                                                     "add_resource", "add_url_rule", "view_func",
-                                                     "table=True"} | names.words(model.impacted))
-        every_word |= words
-        new = 0
-        todo: list[tuple[SourceFile, str]] = []  # this round's candidates, parsed together (on both cores)
-        for f in py_files:
-            if f.path in parsed or f.path in outcomes or f.path not in texts or (admit is not None and f.path not in admit):
-                continue
+    ahead: parallel.Ahead | None = None  # the files later rounds may parse, parsed while this one learns
+    try:
+        for _round in range(MAX_ROUNDS):
+            stats["rounds"] += 1
+            # (the files wiring routers together or registering views: they make the routes' templates)
+            words = frozenset(model.candidate_words() | {"include_router", "register_blueprint", "add_namespace",
+                                                         "add_resource", "add_url_rule", "view_func",
+                                                         "table=True"} | names.words(model.impacted))
+            every_word |= words
+            new = 0
+            todo: list[tuple[SourceFile, str]] = []  # this round's candidates, parsed together (on both cores)
+            for f in py_files:
+                if f.path in parsed or f.path in outcomes or f.path not in texts or (admit is not None and f.path not in admit):
+                    continue
+                t0 = time.perf_counter()
+                old = looked.get(f.path, frozenset())  # only words this file was not checked for
+                looked[f.path] = words
+                text = texts[f.path]
+                if not prefilter.admits(f.path, words, old) and not _wanted_module(f.path, model.wanted_modules):
+                    _tick("prefilter", t0)
+                    continue
+                if _GENERATED.search(text[:1000]):
+                    outcomes[f.path] = Skipped(f.path, "generated code (its header says so)")
+                    done(f.path)
+                    _tick("prefilter", t0)
+                    continue
+                todo.append((f, text))
+                _tick("prefilter", t0)
             t0 = time.perf_counter()
-            old = looked.get(f.path, frozenset())  # only words this file was not checked for
-            looked[f.path] = words
-            text = texts[f.path]
-            if not prefilter.admits(f.path, words, old) and not _wanted_module(f.path, model.wanted_modules):
-                _tick("prefilter", t0)
-                continue
-            if _GENERATED.search(text[:1000]):
-                outcomes[f.path] = Skipped(f.path, "generated code (its header says so)")
-                done(f.path)
-                _tick("prefilter", t0)
-                continue
-            todo.append((f, text))
-            _tick("prefilter", t0)
-        t0 = time.perf_counter()
-        for f, pf in _parse_round(todo, stats, jobs):
-            if pf is None:
-                outcomes[f.path] = Skipped(f.path, _last_error.get(f.path, "cannot parse"))
-                done(f.path)
-                continue
-            pf.project = names
-            parsed[f.path] = pf
-            registry.add(pf)
-            new += 1
-        if not THOROUGH:
-            tracker.note_registry(registry)  # the new files' definitions: the functions naming one are stale
-        _tick("parse", t0)
-        if new == 0 and model.version == settled and not THOROUGH:
-            fixed_point = learn_settled
-            break  # nothing parsed and nothing learned since the last settling: another would learn nothing
-        version = model.version
-        learn_settled = _learn(parsed, model, flow, routers, record_kinds, failed, tracker)
-        learned = model.version
-        _learn_routes(parsed, model, routers, flow)  # their templates make test files candidates
-        settled = model.version
-        learn_settled = learn_settled and settled == learned  # (a route's key param: no pass has seen it yet)
-        if new == 0 and model.version == version:
-            fixed_point = learn_settled
-            break
+            ready = ahead.take() if ahead is not None else {}
+            for f, pf in _parse_round(todo, stats, jobs, ready):
+                if pf is None:
+                    outcomes[f.path] = Skipped(f.path, _last_error.get(f.path, "cannot parse"))
+                    done(f.path)
+                    continue
+                pf.project = names
+                parsed[f.path] = pf
+                registry.add(pf)
+                new += 1
+            if ahead is not None:
+                ahead.close()
+                ahead = None
+            if not THOROUGH:
+                tracker.note_registry(registry)  # the new files' definitions: the functions naming one are stale
+            if jobs > 1 and not THOROUGH and new:
+                ahead = parallel.Ahead.start(
+                    [(f, texts[f.path]) for f in py_files if f.path not in parsed and f.path not in outcomes
+                     and f.path in texts and (admit is None or f.path in admit)],
+                    [texts[path] for path in parsed], prefilter.runs)
+            _tick("parse", t0)
+            if new == 0 and model.version == settled and not THOROUGH:
+                fixed_point = learn_settled
+                break  # nothing parsed and nothing learned since the last settling: another would learn nothing
+            version = model.version
+            learn_settled = _learn(parsed, model, flow, routers, record_kinds, failed, tracker)
+            learned = model.version
+            _learn_routes(parsed, model, routers, flow)  # their templates make test files candidates
+            settled = model.version
+            learn_settled = learn_settled and settled == learned  # (a route's key param: no pass has seen it yet)
+            if new == 0 and model.version == version:
+                fixed_point = learn_settled
+                break
+    finally:
+        if ahead is not None:
+            ahead.close()
 
     for f in files:  # never a candidate: nothing more to do for them
         if f.path not in parsed and f.abs_path.endswith(".py"):
@@ -264,9 +279,10 @@ _last_error: dict[str, str] = {}
 
 
 def _parse_round(todo: list[tuple[SourceFile, str]], stats: dict[str, float],
-                 jobs: int) -> list[tuple[SourceFile, ParsedFile | None]]:
+                 jobs: int, ready: dict[str, str] | None = None) -> list[tuple[SourceFile, ParsedFile | None]]:
     """A round's candidates parsed, in their order (None: cannot parse, the reason in `_last_error`): from the
-    in-memory cache, then the others on `jobs` cores (analyzer.python.parallel)."""
+    in-memory cache, then the others on `jobs` cores (analyzer.python.parallel), loading those parsed ahead
+    (`ready`: path -> its pickle, parallel.Ahead)."""
     from analyzer.python import parallel
 
     out: dict[int, ParsedFile | None] = {}
@@ -277,7 +293,9 @@ def _parse_round(todo: list[tuple[SourceFile, str]], stats: dict[str, float],
             out[i] = hit
         else:
             misses.append((i, f, text))
-    got = parallel.parse_many([(f, text) for _i, f, text in misses], jobs, _parse_fresh)
+    ready = ready or {}
+    got = parallel.parse_many([(f, text) for _i, f, text in misses], jobs, _parse_fresh,
+                              {k: ready[f.path] for k, (_i, f, _t) in enumerate(misses) if f.path in ready})
     for (i, f, text), pf in zip(misses, got, strict=True):
         if isinstance(pf, ParseFailure):
             _last_error[f.path] = str(pf)

@@ -23,6 +23,7 @@ import mmap
 import os
 import pickle
 import queue
+import re
 import signal
 import struct
 import sys
@@ -55,40 +56,49 @@ ROUNDS: list[dict[str, float]] = []
 
 
 def parse_many(items: list[tuple[SourceFile, str]], jobs: int,
-               parse_here: Callable[[SourceFile, str], Outcome] | None = None) -> list[Outcome]:
+               parse_here: Callable[[SourceFile, str], Outcome] | None = None,
+               ready: dict[int, str] | None = None) -> list[Outcome]:
     """`parse(f, text)` of every item, in order: a ParsedFile, or the ParseFailure it raised. Other errors
-    propagate as `parse` raises them (from the parent's own call)."""
+    propagate as `parse` raises them (from the parent's own call). `ready`: item index -> the file holding that
+    item already parsed and pickled (`Ahead`): loaded here first, while the child parses from the other end."""
     one = parse_here or _parse_one
-    chars = sum(len(t) for _f, t in items)
-    if jobs < 2 or len(items) < MIN_FILES or chars < MIN_CHARS:
-        return [one(f, t) for f, t in items]
+    ready = ready or {}
+    rest = [k for k in range(len(items)) if k not in ready]
+    chars = sum(len(items[k][1]) for k in rest)
+    if jobs < 2 or len(rest) < MIN_FILES or chars < MIN_CHARS:
+        out: list[Outcome | None] = [_load_file(ready[k]) if k in ready else None for k in range(len(items))]
+        return [r if r is not None else one(*items[k]) for k, r in enumerate(out)]
     # the largest files at both ends, the smallest where the two meet: the last file either parses (while the
     # other may have nothing left) is a small one
-    by_size = sorted(range(len(items)), key=lambda k: len(items[k][1]), reverse=True)
-    order = by_size[0::2] + by_size[1::2][::-1]
+    by_size = sorted(rest, key=lambda k: len(items[k][1]), reverse=True)
+    order = list(ready) + by_size[0::2] + by_size[1::2][::-1]
     claims = mmap.mmap(-1, 16)  # shared with the child: [the parent's next file, the child's last claimed]
     bounds = memoryview(claims).cast("q")
     try:
-        got = _shared([items[k] for k in order], one, chars, bounds)
+        got = _shared([items[k] for k in order], one, chars, bounds, [ready[k] for k in ready])
     finally:
         bounds.release()
         claims.close()
-    out = list(got)
+    outs = list(got)
     for k, outcome in zip(order, got, strict=True):
-        out[k] = outcome
-    return out
+        outs[k] = outcome
+    return outs
 
 
 def _shared(items: list[tuple[SourceFile, str]], one: Callable[[SourceFile, str], Outcome], chars: int,
-            bounds: memoryview) -> list[Outcome]:
-    bounds[0], bounds[1] = 0, len(items)
+            bounds: memoryview, loads: list[str]) -> list[Outcome]:
+    """`loads`: the files of the first items, parsed ahead: the parent loads them before it claims any other,
+    and the child never claims them."""
+    bounds[0], bounds[1] = len(loads), len(items)
     read_end, write_end = os.pipe()
     forking = time.monotonic()
     worker = workers.fork(_child, items, bounds, read_end, write_end)
     os.close(write_end)
     if worker is None:
         os.close(read_end)
-        return [one(f, t) for f, t in items]
+        loaded = [_load_file(path) for path in loads]
+        return [r if r is not None else one(f, t)
+                for (f, t), r in zip(items, loaded + [None] * (len(items) - len(loads)), strict=True)]
     _widen(read_end)
     records: queue.SimpleQueue[tuple[int, int, bytes] | None] = queue.SimpleQueue()
     reader = threading.Thread(target=_read_records, args=(read_end, records), daemon=True)
@@ -101,7 +111,19 @@ def _shared(items: list[tuple[SourceFile, str]], one: Callable[[SourceFile, str]
         worker.send(True)
         started, cpu = time.monotonic(), time.process_time()
         try:
-            i = 0
+            for i, path in enumerate(loads):  # (the child stops above them)
+                t = time.process_time()
+                out[i] = _load_file(path)
+                load_cpu += time.process_time() - t
+                mine[i] = True
+                while not ended:
+                    try:
+                        record = records.get_nowait()
+                    except queue.Empty:
+                        break
+                    ended = record is None
+                    load_cpu += _take(record, out, mine)
+            i = len(loads)
             while i < len(items):
                 # claim file i, unless the child (from the end) has claimed it; when both claims cross, both
                 # parse the file, and the parent keeps its own (_take)
@@ -136,7 +158,7 @@ def _shared(items: list[tuple[SourceFile, str]], one: Callable[[SourceFile, str]
     if isinstance(got, tuple) and len(got) == 3:
         child_cpu, child_done, sent = got
         LAST.clear()
-        LAST.update(files=float(len(items)), child_files=float(sent), child_cpu=child_cpu,
+        LAST.update(files=float(len(items)), child_files=float(sent), child_cpu=child_cpu, ahead=float(len(loads)),
                     here=round(waited - started, 3), waited=round(received - waited, 3),
                     chars=float(chars), child_chars=float(sum(len(items[k][1]) for k in range(own, len(items)))),
                     fork=round(started - forking, 3), cpu_here=round(cpu_here, 3),
@@ -278,3 +300,144 @@ def _child(_go: object, items: list[tuple[SourceFile, str]], bounds: memoryview,
             out.flush()
             sent += 1
     return round(time.process_time(), 3), time.monotonic(), sent
+
+
+def _load_file(path: str) -> Outcome | None:
+    """A file `Ahead`'s child wrote (its kind, then the pickle); None when it cannot be read."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None
+    return _load(data[0], data[1:]) if data else None
+
+
+#: an `Ahead` is started for at least this many files, or this much text
+AHEAD_MIN_FILES = 16
+AHEAD_MIN_CHARS = 100_000
+_DEFINES = re.compile(r"^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+(\w{4,})", re.M)
+
+
+class Ahead:
+    """The files a later round may parse, parsed meanwhile by a forked child while the parent learns alone.
+
+    Learning after a round runs in the parent only, so the second core is idle then (but for the TypeScript
+    worker's preparation). A child forked when a round's parse ends parses the files not parsed yet: first
+    those whose words name something the parsed files define (the next round's candidates are mostly files
+    calling what the last round learned to carry the key: polar, after round 1, 830 of the 831 files of round 2
+    among 1,038 such files out of 1,278), largest first, then the others; each is pickled to a file of a private
+    temporary folder as soon as it is parsed (written under another name, then renamed: a file there is whole).
+    The next round stops the child (`take`) and loads those of its candidates that are there instead of
+    parsing them; the others are parsed as usual. What the parent loads is what `parse` gives (the child runs
+    the same `parse` on the same text), so the rounds learn the same facts in the same order: a file parsed
+    ahead is not used until a round admits it."""
+
+    def __init__(self, pid: int, folder: str, items: list[tuple[SourceFile, str]]) -> None:
+        self.pid, self.folder, self.items = pid, folder, items
+        self.reaped = False
+        #: the background workers, stopped while the child parses (three busy processes on two cores would slow
+        #: the parent's learning, the critical path; the TypeScript worker's preparation has time later)
+        self.paused = workers.pause()
+
+    @classmethod
+    def start(cls, items: list[tuple[SourceFile, str]], defined_in: list[str],
+              words: dict[str, frozenset[str]]) -> Ahead | None:
+        """`items`: the files a later round may parse; `defined_in`: texts of the files parsed so far (what they
+        define orders `items`); `words`: each path's words (the prefilter's), where known. None when there is
+        too little to parse, or no fork."""
+        if not hasattr(os, "fork") or not items or (
+                len(items) < AHEAD_MIN_FILES and sum(len(t) for _f, t in items) < AHEAD_MIN_CHARS):
+            return None
+        import tempfile
+
+        try:
+            folder = tempfile.mkdtemp(prefix="impact-ahead-")
+        except OSError:
+            return None
+        parent = os.getpid()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.rmdir(folder)
+            return None
+        if pid == 0:  # the child: parse until killed or done, leave without the parent's exit handlers
+            try:
+                if workers._PAUSABLE:
+                    workers._die_with_parent(parent)
+                _ahead_child(items, defined_in, words, folder)
+            except BaseException:  # noqa: BLE001 - what is written is whole; the rest is parsed by the parent
+                pass
+            finally:
+                os._exit(0)
+        return cls(pid, folder, items)
+
+    def take(self, finish: bool = False) -> dict[str, str]:
+        """Stop the child (`finish`: wait until it has parsed everything); path -> the file holding that path
+        parsed (whole files only)."""
+        if finish and not self.reaped:
+            with contextlib.suppress(OSError):
+                os.waitpid(self.pid, 0)
+            self.reaped = True
+            workers.resume(self.paused)
+        self._stop()
+        out: dict[str, str] = {}
+        try:
+            names = os.listdir(self.folder)
+        except OSError:
+            return out
+        for name in names:
+            stem, dot, ext = name.partition(".")
+            if dot and ext == "pkl" and stem.isdigit() and int(stem) < len(self.items):
+                out[self.items[int(stem)][0].path] = os.path.join(self.folder, name)
+        return out
+
+    def close(self) -> None:
+        """Stop the child and remove its folder."""
+        import shutil
+
+        self._stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _stop(self) -> None:
+        if self.reaped:
+            return
+        self.reaped = True
+        with contextlib.suppress(OSError):
+            os.kill(self.pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            os.waitpid(self.pid, 0)
+        workers.resume(self.paused)
+
+
+def ahead_order(items: list[tuple[SourceFile, str]], defined_in: list[str],
+                words: dict[str, frozenset[str]]) -> list[int]:
+    """The order `Ahead`'s child parses `items` in: first the files whose words (the prefilter's) name a function
+    or class the files parsed so far define (`defined_in`: their texts), then the others; largest first."""
+    named: set[str] = set()
+    for text in defined_in:
+        named.update(_DEFINES.findall(text))
+
+    def likely(k: int) -> bool:
+        got = words.get(items[k][0].path)
+        return got is not None and not got.isdisjoint(named)
+
+    return sorted(range(len(items)), key=lambda k: (not likely(k), -len(items[k][1])))
+
+
+def _ahead_child(items: list[tuple[SourceFile, str]], defined_in: list[str], words: dict[str, frozenset[str]],
+                 folder: str) -> None:
+    gc.disable()  # as in `_child`: the parent's heap is shared copy-on-write
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 5000))
+    table = _node_table()
+    for k in ahead_order(items, defined_in, words):
+        try:
+            kind, payload = _FILE, _dumps(parse(*items[k]), table)
+        except ParseFailure as exc:
+            kind, payload = _FAILURE, pickle.dumps(str(exc), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # noqa: BLE001 - (RecursionError, an unpicklable node) the parent parses it
+            continue
+        part = os.path.join(folder, f"{k}.part")
+        with open(part, "wb") as fh:
+            fh.write(bytes((kind,)))
+            fh.write(payload)
+        os.rename(part, os.path.join(folder, f"{k}.pkl"))
