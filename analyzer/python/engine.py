@@ -162,6 +162,7 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config, prog
     t0 = time.perf_counter()
     prefilter = Prefilter({f.path: texts[f.path] for f in py_files
                            if f.path in texts and (admit is None or f.path in admit)})
+    tracker.file_words = prefilter.runs
     _tick("prefilter", t0)
     ahead: parallel.Ahead | None = None  # the files later rounds may parse, parsed while this one learns
     try:

@@ -261,6 +261,10 @@ class Tracker:
         self.registry_snapshot: dict[str, Any] = {}
         self.marks: dict[int, tuple[Any, ...]] = {}  # id(FuncInfo) -> (route, task, dependency) last seen
         self.tokens: dict[int, frozenset[str]] = {}  # id(FuncInfo) -> the words of its text and class
+        #: path -> the words of the file's text (the prefilter's), where known: a function's words are among its
+        #: file's (its text is a slice of the file's from token to token, its class is defined there), so a
+        #: file whose words miss every new definition needs none of its functions' words
+        self.file_words: dict[str, frozenset[str]] = {}
         self.defined: set[str] = set()  # words of registry entries added or changed since the last pass
         self.model_gv = -1
         #: analyses begun so far, and per function (by identity) the count at its last one
@@ -383,8 +387,11 @@ class Tracker:
         change nothing records by name, stale by a recorded read, with changed route marks, or mentioning a
         definition added since."""
         defined = self.defined
+        file_words = self.file_words
         out = []
         for pf in live:
+            words = file_words.get(pf.path)
+            named = bool(defined) and (words is None or not defined.isdisjoint(words))
             for fi in pf.functions:
                 fid = id(fi)
                 marks = (fi.route, fi.task, fi.dependency)
@@ -392,7 +399,7 @@ class Tracker:
                 self.marks[fid] = marks
                 at = self.started.get(fid)
                 if fid in wanted or at is None or moved or at <= self.full_clock or fid in self.stale \
-                        or defined and not defined.isdisjoint(self._tokens(pf, fi)):
+                        or named and not defined.isdisjoint(self._tokens(pf, fi)):
                     out.append((pf, fi))
         self.defined = set()
         self.grown = set()

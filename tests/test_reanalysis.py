@@ -1,0 +1,68 @@
+"""analyzer.python.reanalysis.Tracker.work: a function is analysed again when its text or class names a definition
+added since its last analysis; the file's words (the prefilter's) answer for all its functions when they miss
+every such definition. Same work list with and without them."""
+
+from __future__ import annotations
+
+import re
+
+from analyzer.models import SourceFile
+from analyzer.python.parsed import parse
+from analyzer.python.reanalysis import Tracker
+
+SERVICE = '''\
+from app.repo import load_invoice, InvoiceRepo
+
+
+class InvoiceService:
+    def render(self, invoice_id: int) -> str:
+        return load_invoice(invoice_id).title
+
+    def archive(self, invoice_id: int) -> None:
+        InvoiceRepo().archive(invoice_id)
+
+
+def unrelated(user_id: int) -> int:
+    return user_id + 1
+'''
+OTHER = "def ping() -> str:\n    return 'pong'\n"
+
+
+def work(defined: set[str], file_words: bool, tokenized: list[int] | None = None) -> list[str]:
+    files = [parse(SourceFile(root=".", abs_path=p, path=p, language="python"), t)
+             for p, t in (("app/service.py", SERVICE), ("app/ping.py", OTHER))]
+    tracker = Tracker()
+    if file_words:
+        tracker.file_words = {pf.path: frozenset(re.findall(r"\w+", pf.text)) for pf in files}
+    for pf in files:  # every function analysed once, before the definitions were added
+        for fi in pf.functions:
+            tracker.begin(fi)
+            tracker.end(fi, type("M", (), {"global_version": tracker.model_gv})())
+        tracker.marks.update({id(fi): (fi.route, fi.task, fi.dependency) for fi in pf.functions})
+    tracker.defined = set(defined)
+    got = [fi.qualname for _pf, fi in tracker.work(files, set())]
+    if tokenized is not None:
+        tokenized.append(len(tracker.tokens))
+    return got
+
+
+def test_new_definitions_make_stale_the_functions_naming_them() -> None:
+    cases = {
+        frozenset({"load_invoice"}): ["InvoiceService.render"],
+        frozenset({"InvoiceRepo", "archive"}): ["InvoiceService.archive"],
+        frozenset({"InvoiceService"}): ["InvoiceService.render", "InvoiceService.archive"],  # their class
+        frozenset({"pong", "user_id"}): ["unrelated", "ping"],
+        frozenset({"load_invoices", "Invoice"}): [],  # a longer name, a part of one: not named
+        frozenset(): [],
+    }
+    for defined, want in cases.items():
+        assert work(set(defined), file_words=False) == want, defined
+        assert work(set(defined), file_words=True) == want, defined
+
+
+def test_a_file_whose_words_miss_the_definitions_is_not_read_function_by_function() -> None:
+    without: list[int] = []
+    with_words: list[int] = []
+    work({"load_invoice"}, file_words=False, tokenized=without)
+    work({"load_invoice"}, file_words=True, tokenized=with_words)
+    assert (without, with_words) == ([4], [3])  # ping.py's function: its file does not name load_invoice
