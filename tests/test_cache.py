@@ -62,7 +62,7 @@ def small_rounds_parallel(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     engine._CACHE.clear()  # trees kept from an earlier scan in this process would not be parsed again
     monkeypatch.setattr(parallel, "MIN_FILES", 2)
     monkeypatch.setattr(parallel, "MIN_CHARS", 0)
-    monkeypatch.setattr(parallel, "AHEAD_MIN_FILES", 1)  # the files of later rounds parsed ahead (parallel.Ahead)
+    monkeypatch.setattr(parallel, "AHEAD_MIN_CHARS", 0)  # the files of later rounds parsed ahead (parallel.Ahead)
     count = {"children": 0, "ahead": 0}
     fork = workers.fork
     take = parallel.Ahead.take

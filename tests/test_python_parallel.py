@@ -64,6 +64,7 @@ def described(got: ParsedFile | ParseFailure) -> object:
 def both_cores(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parallel, "MIN_FILES", 2)
     monkeypatch.setattr(parallel, "MIN_CHARS", 0)
+    monkeypatch.setattr(parallel, "AHEAD_MIN_CHARS", 0)
 
 
 def test_files_parsed_on_both_cores_are_the_serial_parse(both_cores: None) -> None:
@@ -122,7 +123,7 @@ def test_files_parsed_ahead_are_loaded_as_the_serial_parse(both_cores: None) -> 
     """A round's files parsed ahead by `Ahead`'s child (while the parent learned) are loaded from its folder, the
     others parsed as usual: each file is what `parse` gives, whichever way it came."""
     items = fixture_files()
-    ahead = parallel.Ahead.start(items, [], {})
+    ahead = parallel.Ahead.start(items, set(), {})
     assert ahead is not None
     folder = Path(ahead.folder)
     ready = ahead.take(finish=True)
@@ -144,9 +145,9 @@ def test_files_parsed_ahead_are_loaded_as_the_serial_parse(both_cores: None) -> 
     assert not folder.exists()
 
 
-def test_ahead_takes_whole_files_only_and_stops_its_child(both_cores: None) -> None:
+def test_ahead_takes_whole_files_only_and_stops_its_child(both_cores: None, monkeypatch: pytest.MonkeyPatch) -> None:
     items = fixture_files()
-    ahead = parallel.Ahead.start(items, [], {})
+    ahead = parallel.Ahead.start(items, set(), {})
     assert ahead is not None
     folder = Path(ahead.folder)
     (folder / "0.part").write_bytes(b"\x00half")  # what a child killed while writing leaves
@@ -158,7 +159,8 @@ def test_ahead_takes_whole_files_only_and_stops_its_child(both_cores: None) -> N
         os.waitpid(ahead.pid, os.WNOHANG)  # reaped
     ahead.close()
     assert not folder.exists()
-    assert parallel.Ahead.start(items[:2], [], {}) is None  # too little to be worth a child
+    monkeypatch.setattr(parallel, "AHEAD_MIN_CHARS", sum(len(t) for _f, t in items[:2]) + 1)
+    assert parallel.Ahead.start(items[:2], set(), {}) is None  # too little to be worth a child
 
 
 def test_ahead_parses_first_what_the_parsed_files_define() -> None:
@@ -169,7 +171,7 @@ def test_ahead_parses_first_what_the_parsed_files_define() -> None:
              item("big_unrelated.py", "x = 1\n" * 500),
              item("big_caller.py", "from svc import render_invoice\n" + "render_invoice(2)\n" * 100),
              item("short_word.py", "def run(): pass\n" * 50)]
-    defined = ["def render_invoice(invoice_id: int) -> str:\n    ...\nasync def run(): ...\n"]
+    defined = {"render_invoice", "run"}
     words = {f.path: frozenset(__import__("re").findall(r"\w+", t)) for f, t in items}
     order = [items[k][0].path for k in parallel.ahead_order(items, defined, words)]
     # names of four letters or more only (`run` says nothing), largest first within each group

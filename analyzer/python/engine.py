@@ -165,6 +165,7 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config, prog
     tracker.file_words = prefilter.runs
     _tick("prefilter", t0)
     ahead: parallel.Ahead | None = None  # the files later rounds may parse, parsed while this one learns
+    defined: set[str] = set()  # the names of the parsed files' functions and classes (what `ahead` parses first)
     try:
         for _round in range(MAX_ROUNDS):
             stats["rounds"] += 1
@@ -209,10 +210,11 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config, prog
             if not THOROUGH:
                 tracker.note_registry(registry)  # the new files' definitions: the functions naming one are stale
             if jobs > 1 and not THOROUGH and new:
+                for pf in list(parsed.values())[-new:]:
+                    defined |= {fi.name for fi in pf.functions} | {c.name.value for c in pf.classes}
                 ahead = parallel.Ahead.start(
                     [(f, texts[f.path]) for f in py_files if f.path not in parsed and f.path not in outcomes
-                     and f.path in texts and (admit is None or f.path in admit)],
-                    [texts[path] for path in parsed], prefilter.runs)
+                     and f.path in texts and (admit is None or f.path in admit)], defined, prefilter.runs)
             _tick("parse", t0)
             if new == 0 and model.version == settled and not THOROUGH:
                 fixed_point = learn_settled

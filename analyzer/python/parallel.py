@@ -23,7 +23,6 @@ import mmap
 import os
 import pickle
 import queue
-import re
 import signal
 import struct
 import sys
@@ -312,10 +311,8 @@ def _load_file(path: str) -> Outcome | None:
     return _load(data[0], data[1:]) if data else None
 
 
-#: an `Ahead` is started for at least this many files, or this much text
-AHEAD_MIN_FILES = 16
-AHEAD_MIN_CHARS = 100_000
-_DEFINES = re.compile(r"^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+(\w{4,})", re.M)
+#: an `Ahead` is started for at least this much text (less would save the next round little)
+AHEAD_MIN_CHARS = MIN_CHARS
 
 
 class Ahead:
@@ -340,13 +337,12 @@ class Ahead:
         self.paused = workers.pause()
 
     @classmethod
-    def start(cls, items: list[tuple[SourceFile, str]], defined_in: list[str],
+    def start(cls, items: list[tuple[SourceFile, str]], defined: set[str],
               words: dict[str, frozenset[str]]) -> Ahead | None:
-        """`items`: the files a later round may parse; `defined_in`: texts of the files parsed so far (what they
-        define orders `items`); `words`: each path's words (the prefilter's), where known. None when there is
-        too little to parse, or no fork."""
-        if not hasattr(os, "fork") or not items or (
-                len(items) < AHEAD_MIN_FILES and sum(len(t) for _f, t in items) < AHEAD_MIN_CHARS):
+        """`items`: the files a later round may parse; `defined`: the names of the functions and classes of the
+        files parsed so far (they order `items`); `words`: each path's words (the prefilter's), where known. None
+        when there is too little to parse, or no fork."""
+        if not hasattr(os, "fork") or sum(len(t) for _f, t in items) < AHEAD_MIN_CHARS:
             return None
         import tempfile
 
@@ -364,7 +360,7 @@ class Ahead:
             try:
                 if workers._PAUSABLE:
                     workers._die_with_parent(parent)
-                _ahead_child(items, defined_in, words, folder)
+                _ahead_child(items, defined, words, folder)
             except BaseException:  # noqa: BLE001 - what is written is whole; the rest is parsed by the parent
                 pass
             finally:
@@ -409,13 +405,11 @@ class Ahead:
         workers.resume(self.paused)
 
 
-def ahead_order(items: list[tuple[SourceFile, str]], defined_in: list[str],
+def ahead_order(items: list[tuple[SourceFile, str]], defined: set[str],
                 words: dict[str, frozenset[str]]) -> list[int]:
     """The order `Ahead`'s child parses `items` in: first the files whose words (the prefilter's) name a function
-    or class the files parsed so far define (`defined_in`: their texts), then the others; largest first."""
-    named: set[str] = set()
-    for text in defined_in:
-        named.update(_DEFINES.findall(text))
+    or class the files parsed so far define (`defined`; four letters or more), then the others; largest first."""
+    named = {w for w in defined if len(w) >= 4}
 
     def likely(k: int) -> bool:
         got = words.get(items[k][0].path)
@@ -424,12 +418,12 @@ def ahead_order(items: list[tuple[SourceFile, str]], defined_in: list[str],
     return sorted(range(len(items)), key=lambda k: (not likely(k), -len(items[k][1])))
 
 
-def _ahead_child(items: list[tuple[SourceFile, str]], defined_in: list[str], words: dict[str, frozenset[str]],
+def _ahead_child(items: list[tuple[SourceFile, str]], defined: set[str], words: dict[str, frozenset[str]],
                  folder: str) -> None:
     gc.disable()  # as in `_child`: the parent's heap is shared copy-on-write
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 5000))
     table = _node_table()
-    for k in ahead_order(items, defined_in, words):
+    for k in ahead_order(items, defined, words):
         try:
             kind, payload = _FILE, _dumps(parse(*items[k]), table)
         except ParseFailure as exc:
