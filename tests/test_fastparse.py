@@ -61,6 +61,13 @@ AWKWARD = {
         "a = f\"x{b!r:>{w}}c{{d}}{e=}{ f }\"\nb = (\"p\" f'{q}'\n  \"r\")\nc = rf\"\"\"\n{ a\n + b }\"\"\"\n"
         "d = f'{x[\"k\"]:%Y-%m-%d}' f\"{y!s}\" 'tail'\ne = f'\\N{EM DASH} {n:,} {a == b} {(lambda: 1)()}'\n"
         "g = f'{f\"{inner}\"}' f'{\"=\" * 3}'\n"),
+    "generics.py": (  # PEP 695 (3.12): on an older ast the brackets are blanked and parsed by LibCST as written
+        "from typing import Any\n\n\nclass Page[T: Model, *Ts, **P](Base):\n    items: list[T]\n\n"
+        "    def first[K: (str, bytes)  ,  V = int](self, key: K) -> T:\n        return self.items[0]\n\n\n"
+        "async def fetch[R: \"Repo[Any]\"]( repo: R) -> R:\n    return repo\n\n\n"
+        "type Ids = list[int]\nif True:\n    type   Pair[A, B: (int)] = tuple[A, B]  # aliases\n"
+        "s = \"\"\"\ntype NotAnAlias = 1\nclass Nor[T]: pass\n\"\"\"\ntype = 3\nprint(type)\n"
+        "class Plain[T]: pass\n"),
     "crlf.py": "def f(a):\r\n    return a + 1\r\n\r\nx = f(\r\n    2,\r\n)\r\n",
     "no_newline.py": "x = 1\ny = (2 +\n     3)",
     "only_comments.py": "# nothing here\n\n# but comments\n",
@@ -111,7 +118,10 @@ def test_the_comparison_sees_a_difference() -> None:
 
 @pytest.mark.parametrize("text", [
     "try:\n    pass\nexcept* ValueError:\n    pass\n",  # except*: LibCST's own parser
-    "def f[T](x: T) -> T:\n    return x\n",  # PEP 695: the running ast may not know it
+    "def f[\n    T,\n](x: T) -> T:\n    return x\n",  # PEP 695 over lines: no same-length edit for an older ast
+    "x = 1; type X = int\n",  # a `type` statement after another on its line
+    "type X = int; y = 2\n",
+    "try:\n    pass\nexcept A, B:\n    pass\ntype X = int\n",  # PEP 758's inserted parentheses, then PEP 695
     "x = 1\r y = 2\n",  # a lone carriage return: ast and LibCST count lines differently
     "x = 1\n\n   ",  # a blank line, then spaces without a newline: LibCST's codegen ends the module elsewhere
 ])

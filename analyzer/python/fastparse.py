@@ -116,8 +116,13 @@ _LITERAL_START = re.compile(r"((?i:[rbuf]|br|rb|fr|rf)?)('''|\"\"\"|'|\")")
 
 
 class _Converter:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, source: str | None = None, aliases: frozenset[int] = frozenset()) -> None:
         self.text = text
+        #: the text as written, where `_parse` blanked PEP 695 type parameters or rewrote a `type` statement for
+        #: an `ast` that predates them (same length: every offset holds), and those statements' offsets
+        self.source = text if source is None else source
+        self.aliases = aliases
+        self.used: set[int] = set()
         starts = [0]
         starts.extend(m.end() for m in re.finditer(r"\r\n|\n", text))
         self.starts = starts
@@ -892,6 +897,8 @@ class _Converter:
         if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef or kind is ast.ClassDef:
             return self.definition(st, s, e)
         if kind is ast.If:
+            if s in self.aliases:
+                return self.type_alias(st, s, e)
             return self.if_(st, s, e)
         if kind is ast.For or kind is ast.AsyncFor:
             kw = self.text.find("for", s) + 3 if kind is ast.AsyncFor else s + 3
@@ -914,18 +921,19 @@ class _Converter:
         raise Unsupported(kind.__name__)
 
     def statement(self, st: Any, s: int, e: int) -> Any:
-        """LibCST's own tree of the compound statement at [s, e) (`match`), positions shifted: its lines parsed as
-        a module, under `if 1:` when indented so that every line keeps its columns."""
+        """LibCST's own tree of the statement at [s, e) (`match`, `type X = ...`), positions shifted: its lines of
+        the source parsed as a module, under `if 1:` when indented so that every line keeps its columns."""
         from analyzer.python import parsed
 
-        line_start = self.text.rfind("\n", 0, s) + 1
-        indent = self.text[line_start:s]
+        text = self.source
+        line_start = text.rfind("\n", 0, s) + 1
+        indent = text[line_start:s]
         if indent.strip(" \t"):
             raise Unsupported(f"{type(st).__name__} after another statement")
         prefix = "if 1:\n" if indent else ""
         start = line_start if indent else s
         try:
-            mod = parsed._native_parse(prefix + self.text[start:e] + "\n")
+            mod = parsed._native_parse(prefix + text[start:e] + "\n")
         except Exception as exc:  # noqa: BLE001 - the whole file goes to LibCST, which reports it
             raise Unsupported(f"statement: {type(exc).__name__}") from None
         node = mod.body[0].body.body[0] if indent else mod.body[0]  # type: ignore[attr-defined,union-attr]
@@ -956,6 +964,14 @@ class _Converter:
         name = self.place(_M.Name(value=m.group(1)), m.start(1), m.end(1))
         after = self.skip(m.end(1), e)
         body_start = self.span(st.body[0])[0]
+        tparams = None
+        lb = m.end(1)
+        while self.source[lb] in " \t":
+            lb += 1
+        if self.source[lb] == "[":  # `class Page[T: Model]`, `def first[T](xs: list[T])` (PEP 695)
+            rb = _bracket_end(self.source, lb)
+            tparams = self.type_params(lb, rb)
+            after = self.skip(rb + 1, e)
         if type(st) is ast.ClassDef:
             bases: list[Any] = []
             keywords: list[Any] = []
@@ -968,7 +984,7 @@ class _Converter:
                 raise Unsupported("class header")
             body = self.suite(st.body)
             return self.place(_M.ClassDef(name=name, body=body, bases=bases, keywords=keywords,
-                                  decorators=decorators), s, e)
+                                  decorators=decorators, type_parameters=tparams), s, e)
         if self.text[after] != "(":
             raise Unsupported("def header")
         if st.returns is not None:
@@ -986,7 +1002,38 @@ class _Converter:
         body = self.suite(st.body)
         asynchronous = self.place(_one_async(), s, s + 5) if type(st) is ast.AsyncFunctionDef else None
         return self.place(_M.FunctionDef(name=name, params=params, body=body, decorators=decorators,
-                              returns=returns, asynchronous=asynchronous), s, e)
+                              returns=returns, asynchronous=asynchronous, type_parameters=tparams), s, e)
+
+    def type_params(self, lb: int, rb: int) -> Any:
+        """The type parameters written at [lb, rb] (`[T: Model, *Ts, **P]`), parsed by LibCST as those of a
+        `type` statement (the same grammar), positions shifted to where they are."""
+        from analyzer.python import parsed
+
+        head = "type _"
+        try:
+            mod = parsed._native_parse(head + self.source[lb:rb + 1] + " = 0\n")
+            node = mod.body[0].body[0].type_parameters  # type: ignore[attr-defined]
+        except Exception as exc:  # noqa: BLE001 - the whole file goes to LibCST, which reports it
+            raise Unsupported(f"type parameters: {type(exc).__name__}") from None
+        state = parsed._IndexingCodegenState(default_indent=mod.default_indent, default_newline=mod.default_newline,
+                                             indexer=parsed._NO_INDEX)
+        parsed._codegen_pass(mod, state)
+        shift, hi = lb - len(head), len(head) + rb + 1 - lb
+        pos = self.pos
+        for n, packed in state.computed.items():
+            if type(n) not in parsed._SHARED_TYPES and packed >> 32 >= len(head) and packed & _LOW <= hi:
+                pos[n] = ((packed >> 32) + shift) << 32 | ((packed & _LOW) + shift)
+        if pos.get(node) != lb << 32 | (rb + 1):
+            raise Unsupported("type parameters span")
+        return node
+
+    def type_alias(self, st: ast.If, s: int, e: int) -> Any:
+        """`type X = V` (PEP 695), which `_parse` rewrote `if 1:X = V` for an `ast` that predates it: LibCST's own
+        tree of the statement's lines."""
+        if len(st.body) != 1 or type(st.body[0]) is not ast.Assign:
+            raise Unsupported("type statement")
+        self.used.add(s)
+        return self.statement(st, s, e)
 
     def close_of(self, args: ast.arguments, lo: int, hi: int) -> int:
         """The `)` closing a def's parameters."""
@@ -1149,6 +1196,8 @@ _PARENS = ((cst.LeftParen(),), (cst.RightParen(),))
 def convert(text: str) -> tuple[Any, dict[Any, int]]:
     """The module's LibCST tree built from `ast`, and every placed node's position (`start << 32 | end`, str
     offsets). `Unsupported` for anything it does not build exactly, including text `ast` refuses."""
+    from analyzer.python import parsed  # noqa: F401 - first: the node classes' hash is made C's (by id) on import,
+    # and a node hashed before into `pos` would not be found after (LibCST parses type parameters, `match`)
     if "\r" in text.replace("\r\n", ""):
         raise Unsupported("a lone carriage return")  # ast and LibCST count its lines differently
     cut = text.rfind("\n")
@@ -1156,14 +1205,16 @@ def convert(text: str) -> tuple[Any, dict[Any, int]]:
         # a blank line, then spaces and no newline at the very end: LibCST's codegen writes them otherwise, and the
         # Module's end (where a finding on the whole module ends) comes from that codegen
         raise Unsupported("a blank line before trailing spaces at the end")
-    tree, edited, inserted = _parse(text)
-    conv = _Converter(edited)
+    tree, edited, inserted, aliases = _parse(text)
+    conv = _Converter(edited, text if edited != text and not inserted else None, aliases)
     try:
         module = conv.module(tree)
     except RecursionError:
         raise Unsupported("nested too deeply") from None
     except (IndexError, KeyError, AttributeError, ValueError, AssertionError) as exc:
         raise Unsupported(f"converter: {type(exc).__name__}: {exc}") from None
+    if conv.used != aliases:
+        raise Unsupported("a rewritten type statement")
     if inserted:
         _remap(conv.pos, inserted)
     return module, conv.pos  # (the Module's own position: parsed.ParsedFile sets it, as LibCST's codegen ends it)
@@ -1171,19 +1222,26 @@ def convert(text: str) -> tuple[Any, dict[Any, int]]:
 
 #: `except A, B:` (PEP 758, Python 3.14): LibCST reads it as a tuple without parentheses
 _EXCEPT_LIST = re.compile(r"([ \t]*except[ \t]+)([^:()#\n]+,[^:#\n]*?)([ \t]*:.*)")
+#: PEP 695 (Python 3.12) on a line `ast` refuses: a definition's type parameters, a `type` statement
+_GENERIC_DEF = re.compile(r"[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+[^\W\d]\w*[ \t]*(\[)")
+_TYPE_ALIAS = re.compile(r"([ \t]*)(type[ \t]+)[^\W\d]\w*[ \t]*(\[|=(?!=))")
 _MAX_EDITS = 200
 
 
-def _parse(text: str) -> tuple[ast.Module, str, list[int]]:
-    """`ast.parse(text)`; where the running Python's grammar predates `except A, B:`, each line it refuses with that
-    shape gets parentheses around the list (`except (A, B):`), and the offsets where a character was inserted (in
-    the edited text, ascending) come back for `_remap`. Only a line `ast` points at is edited, never a string's or a
-    comment's text."""
+def _parse(text: str) -> tuple[ast.Module, str, list[int], frozenset[int]]:
+    """`ast.parse(text)`, where the running Python's grammar predates the syntax, of an edited copy: only a line `ast`
+    points at is edited, never a string's or a comment's text. `except A, B:` gets parentheses around the list
+    (`except (A, B):`), and the offsets where a character was inserted (in the edited text, ascending) come back for
+    `_remap`. PEP 695's type parameters are blanked (`class Page[T]:` reads `class Page   :`; the converter
+    parses them from the text as written), and `type X = V` is rewritten `if 1:X = V` (the same length: every
+    offset holds), those statements' offsets returned."""
     inserted: list[int] = []
+    aliases: set[int] = set()
+    blanked = False
     edited = text
     for _ in range(_MAX_EDITS):
         try:
-            return ast.parse(edited), edited, inserted
+            tree = ast.parse(edited)
         except SyntaxError as exc:
             if not exc.lineno:
                 raise Unsupported("ast: SyntaxError") from None
@@ -1191,15 +1249,61 @@ def _parse(text: str) -> tuple[ast.Module, str, list[int]]:
             for _k in range(exc.lineno - 1):
                 start = edited.index("\n", start) + 1
             end = edited.find("\n", start)
-            m = _EXCEPT_LIST.fullmatch(edited, start, end if end >= 0 else len(edited))
-            if m is None or " as " in m.group(2):
+            end = end if end >= 0 else len(edited)
+            m = _EXCEPT_LIST.fullmatch(edited, start, end)
+            if m is not None and " as " not in m.group(2) and not blanked:
+                a, b = m.start(2), m.end(2)
+                edited = f"{edited[:a]}({edited[a:b]}){edited[b:]}"
+                inserted = sorted([*(x + 2 if x >= b else x + 1 if x >= a else x for x in inserted), a, b + 1])
+                continue
+            m = _GENERIC_DEF.match(edited, start, end) or _TYPE_ALIAS.match(edited, start, end)
+            if m is None or inserted:
                 raise Unsupported("ast: SyntaxError") from None
-            a, b = m.start(2), m.end(2)
-            edited = f"{edited[:a]}({edited[a:b]}){edited[b:]}"
-            inserted = sorted([*(x + 2 if x >= b else x + 1 if x >= a else x for x in inserted), a, b + 1])
+            if m.re is _TYPE_ALIAS:
+                a = m.start(2)  # `type` and a blank -> `if 1:` (the other blanks stay)
+                edited = f"{edited[:a]}if 1:{edited[a + 5:]}"
+                aliases.add(a)
+                blanked = True
+                if m.group(3) != "[":
+                    continue
+            lb = m.start(1) if m.re is _GENERIC_DEF else m.start(3)
+            rb = _bracket_end(edited, lb)
+            if "\n" in edited[lb:rb]:
+                raise Unsupported("type parameters over lines")
+            edited = edited[:lb] + " " * (rb + 1 - lb) + edited[rb + 1:]
+            blanked = True
         except (ValueError, MemoryError, RecursionError) as exc:
             raise Unsupported(f"ast: {type(exc).__name__}") from None
+        else:
+            return tree, edited, inserted, frozenset(aliases)
     raise Unsupported("ast: too many edits")
+
+
+def _bracket_end(text: str, lb: int) -> int:
+    """The `]` closing the `[` at `lb` (brackets within counted, strings skipped)."""
+    depth = 0
+    i = lb
+    while i < len(text):
+        c = text[i]
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+            if depth == 0:
+                if c != "]":
+                    break
+                return i
+        elif c == "'" or c == '"':
+            q = c * 3 if text.startswith(c * 3, i) else c
+            close = text.find(q, i + len(q))
+            if close < 0:
+                break
+            i = close + len(q)
+            continue
+        elif c == "#":
+            break
+        i += 1
+    raise Unsupported("type parameters")
 
 
 def _remap(pos: dict[Any, int], inserted: list[int]) -> None:
