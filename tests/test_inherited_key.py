@@ -48,3 +48,37 @@ def test_header_words_hold_every_base_name() -> None:
     assert bases == {"IdModel", "Audited", "Timestamped", "Repo", "Soft"}
     assert bases <= words
     assert "x" not in _header_words("class A(B):\n    x = C()\n")  # the body is not the header
+
+
+def test_classes_read_from_the_scans_tree_are_those_ast_reads() -> None:
+    """`_classes` reads a file the scan parsed from its LibCST tree instead of `ast.parse` again: the same classes,
+    base names and tables, whatever the shape."""
+    from types import SimpleNamespace
+
+    from analyzer.models import SourceFile
+    from analyzer.python.parsed import parse
+    from analyzer.rules.python.db_model_inherited_key import _classes
+
+    text = ("import sqlalchemy as sa\nfrom app import db, bases\n\n"
+            "class Item(db.Model, Generic[T], metaclass=Meta):\n    __tablename__ = name_of('x')\n"
+            "    __tablename__ = ('items' 's')\n\n"
+            "class Tagged(IdModel, table=True): pass\n"
+            "class Blob(Base):\n    x = 1; __tablename__ = b'blobs'\n\n"
+            "class Loud(Base):\n    __tablename__ = f'{PREFIX}loud'\n\n"
+            "class Starred(*bases, Mixin[int]):\n    __tablename__: str = 'annotated'\n\n"
+            "class Chained(sa.orm.DeclarativeBase):\n    a = __tablename__ = 'chained'\n\n"
+            "def factory():\n    class Inner(Item):\n        if True:\n            __tablename__ = 'nested'\n"
+            "    return Inner\n")
+
+    def ctx(files: dict[str, object]) -> object:
+        return SimpleNamespace(flow=SimpleNamespace(cache={}, files=files),
+                               routers=SimpleNamespace(texts={"app/models.py": text}))
+
+    pf = parse(SourceFile(".", "app/models.py", "app/models.py", "python"), text)
+    from_tree = _classes(ctx({"app/models.py": pf}), "app/models.py")  # type: ignore[arg-type]
+    from_ast = _classes(ctx({}), "app/models.py")  # type: ignore[arg-type]
+    assert sorted(from_tree, key=str) == sorted(from_ast, key=str)
+    assert dict((n, t) for n, _b, t in from_tree) == {
+        "Item": "itemss", "Tagged": "tagged", "Blob": "blob", "Loud": "loud", "Starred": None, "Chained": "chained",
+        "Inner": None}
+    assert {n: b for n, b, _t in from_tree}["Starred"] == {None, "Mixin"}

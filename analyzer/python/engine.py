@@ -144,6 +144,7 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config, prog
     registry.defined = method_definitions(texts[f.path] for f in py_files if f.path in texts)
     flow = Flow(model, registry)
     flow.thorough = THOROUGH
+    flow.files = parsed
     routers = facts.Routers(texts=texts)
     record_kinds: dict[str, str] = {}
     looked: dict[str, frozenset[str]] = {}  # path -> words it was checked against

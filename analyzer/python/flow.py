@@ -510,6 +510,8 @@ class Flow:
         self._fixtures_seen: dict[int, int] = {}
         #: what rules compute once per scan from the final facts (`task_key_params`)
         self.cache: dict[str, object] = {}
+        #: the scan's parsed files by path (the engine's, as they come), for a rule that reads another file's tree
+        self.files: dict[str, ParsedFile] = {}
         #: per function (by identity): local names bound to tuples holding affected objects -> class per element
         self.objects: dict[int, dict[str, tuple[str | None, ...]]] = {}
         self._returners: tuple[tuple[int, int], set[str]] = ((-1, -1), set())

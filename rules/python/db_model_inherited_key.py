@@ -354,9 +354,14 @@ def _class_lines(text: str) -> Iterator[int]:
 
 
 def _classes(ctx: FileCtx, path: str) -> list[tuple[str, set[str | None], str | None]]:
-    """Each class of a file, in `ast.walk` order: its name, its bases' names, its table (None: not a table)."""
+    """Each class of a file: its name, its bases' names, its table (None: not a table). From the scan's tree of the
+    file when it parsed it (polar: most of the ~800 files read here, which `ast.parse` read again: 0.4 s), else
+    from `ast` (in `ast.walk` order)."""
     every = ctx.flow.cache.setdefault("inherited_key_classes", {})
     assert isinstance(every, dict)
+    pf = ctx.flow.files.get(path)
+    if path not in every and pf is not None:
+        every[path] = [(c.name.value, {_cst_base_name(a) for a in c.bases}, _cst_table(c)) for c in pf.classes]
     if path not in every:  # the tree is not kept (most of these files are read for their class headers only)
         trees = ctx.flow.cache.get("inherited_key_trees")
         text = ctx.routers.texts.get(path, "")
@@ -365,6 +370,29 @@ def _classes(ctx: FileCtx, path: str) -> list[tuple[str, set[str | None], str | 
         every[path] = [(node.name, {_base_name(b) for b in node.bases}, _table_name(node) if _is_table(node) else None)
                        for node in _walk_statements(tree) if isinstance(node, ast.ClassDef)]
     return every[path]  # type: ignore[no-any-return]
+
+
+def _cst_base_name(arg: cst.Arg) -> str | None:
+    """`_base_name` of a LibCST base (`Generic[T]` -> Generic, `db.Model` -> Model, `*bases` -> None)."""
+    expr = arg.value
+    if arg.star:
+        return None
+    while isinstance(expr, cst.Subscript):
+        expr = expr.value
+    return expr.value if isinstance(expr, cst.Name) else expr.attr.value if isinstance(expr, cst.Attribute) else None
+
+
+def _cst_table(cls: cst.ClassDef) -> str | None:
+    """`_table_name` of a LibCST class when `_is_table` holds, else None: SQLModel's `table=True`, or an assignment
+    to `__tablename__` among the class body's own statements (its first to a string literal names it)."""
+    own = [small for st in cls.body.body
+           for small in (st.body if isinstance(st, cst.SimpleStatementLine) else (st,))] \
+        if isinstance(cls.body, cst.IndentedBlock) else list(cls.body.body)
+    named = [a for a in own if isinstance(a, cst.Assign) and any(
+        isinstance(t.target, cst.Name) and t.target.value == "__tablename__" for t in a.targets)]
+    if not named and not any(k.keyword is not None and k.keyword.value == "table" for k in cls.keywords):
+        return None
+    return next((v for a in named if (v := facts.string_value(a.value)) is not None), cls.name.value.lower())
 
 
 #: a line starting a class statement (a class statement always starts a line, after its indentation)
