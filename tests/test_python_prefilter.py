@@ -93,3 +93,32 @@ def test_schema_affinity_first_mapped_class_wins_and_follows_new_classes() -> No
     assert facts.schema_affinity(model, "ContentItemOut")[1] == "ContentItem"
     other = _model()  # another model's classes are not this one's
     assert facts.schema_affinity(other, "ContentItemTagOut") == ("named after table content_items", None)
+
+
+def test_table_words_read_by_occurrence_answer_as_the_pattern() -> None:
+    """`table:<name>` is answered at each occurrence of the name (`_sql_table_ascii`) instead of
+    by the pattern over the whole text: the same answers on generated texts built from the pattern's own pieces
+    (quotes, dots, SQL words in any case, whitespace runs, word characters glued on either side, the characters
+    other than ASCII letters that IGNORECASE matches with one)."""
+    import random
+    import re
+
+    from analyzer.python.prefilter import mentions
+
+    def by_pattern(text: str, table: str) -> bool:
+        t = re.escape(table)
+        return table in text and re.search(
+            rf"[\"'`]{t}[\"'`.]|\b(?:from|join|into|update|table|references)\s+[\"`]?{t}\b", text, re.I) is not None
+
+    pieces = ["users", "Users", "USERS", "users", "from", "FROM", "Join", "into", "update", "table", "references",
+              "xfrom", " ", "  ", "\t", "\n", "\x1c", "\xa0", '"', "'", "`", ".", "_", "a", "1", "(", "=", "é",
+              "uſers", "USERſ", "İ", "ı", "ſ", "\u212a", "kits", "\u212aITS", "kıts", "ß", "\u3000"]
+    rng = random.Random(7)
+    hits = misses = 0
+    for _ in range(20000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 12)))
+        for table in ("users", "Users", "kits", "KITS"):
+            want = by_pattern(text, table)
+            assert mentions(text, f"table:{table}") is want, (text, table)
+            hits, misses = hits + want, misses + (not want)
+    assert hits > 200 and misses > 1000  # both answers were asked for

@@ -25,12 +25,64 @@ def mentions(text: str, word: str) -> bool:
         table = word[6:]
         if table not in text:
             return False
+        if _ASCII_WORD.fullmatch(table):
+            return _sql_table(folded(text), table.lower())
         t = re.escape(table)
-        return re.search(rf"[\"'`]{t}[\"'`.]|\b(?:from|join|into|update|table|references)\s+[\"`]?{t}\b",
-                         text, re.I) is not None
+        return re.search(rf"[\"'`]{t}[\"'`.]|\b(?:{'|'.join(_SQL_BEFORE)})\s+[\"`]?{t}\b", text, re.I) is not None
     if word not in text:
         return False
     return len(word) >= _SHORT or re.search(rf"\b{re.escape(word)}\b", text) is not None
+
+
+_ASCII_WORD = re.compile(r"[A-Za-z0-9_]+")
+#: the SQL words a table name follows
+_SQL_BEFORE = ("from", "join", "into", "update", "table", "references")
+
+
+#: the characters other than ASCII letters that the pattern's IGNORECASE matches with one (İ, ı, ſ, the Kelvin sign)
+_TO_ASCII = {0x130: "i", 0x131: "i", 0x17F: "s", 0x212A: "k"}
+_folded: dict[int, tuple[str, str]] = {}
+
+
+def folded(text: str) -> str:
+    """`text` as `_sql_table` reads it: those four characters made the ASCII letter they match, then lowered (the
+    same length: İ, whose lowercase is two characters, is gone). Kept for the last texts (a round asks each of
+    its table words of the same text)."""
+    got = _folded.get(id(text))
+    if got is None or got[0] is not text:
+        low = (text if text.isascii() else text.translate(_TO_ASCII)).lower()
+        if len(_folded) > 64:
+            _folded.clear()
+        got = _folded[id(text)] = (text, low)
+    return got[1]
+
+
+def _sql_table(low: str, t: str) -> bool:
+    """`mentions`'s pattern for a table name (`["'`]t["'`.]`, or `\\b(from|join|...)\\s+["`]?t\\b`, ignoring case)
+    on the text `folded`: each occurrence of the name is tried where it stands instead of the pattern at every
+    offset of the text (polar: 2,444 file-table pairs, 1.8 s -> a tenth). The name is ASCII word characters, so a
+    character matches one of them exactly when it folds to it; the pattern's `\\w` and `\\s` are `isalnum`/`_`
+    and `isspace`, which lowering keeps."""
+    n = len(low)
+    i = low.find(t)
+    while i >= 0:
+        j = i + len(t)
+        before = low[i - 1] if i else ""
+        after = low[j] if j < n else ""
+        if before and before in "\"'`" and after and after in "\"'`.":
+            return True
+        if not after or not (after.isalnum() or after == "_"):
+            k = i - 1 if before and before in '"`' else i
+            m = k
+            while m and low[m - 1].isspace():
+                m -= 1
+            if m < k:
+                for kw in _SQL_BEFORE:
+                    a = m - len(kw)
+                    if a >= 0 and low.startswith(kw, a) and (a == 0 or not (low[a - 1].isalnum() or low[a - 1] == "_")):
+                        return True
+        i = low.find(t, i + 1)
+    return False
 
 
 class Prefilter:
