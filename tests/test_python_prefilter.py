@@ -96,7 +96,7 @@ def test_schema_affinity_first_mapped_class_wins_and_follows_new_classes() -> No
 
 
 def test_table_words_read_by_occurrence_answer_as_the_pattern() -> None:
-    """`table:<name>` is answered at each occurrence of the name (`_sql_table_ascii`) instead of
+    """`table:<name>` is answered at each occurrence of the name (`_sql_table`) instead of
     by the pattern over the whole text: the same answers on generated texts built from the pattern's own pieces
     (quotes, dots, SQL words in any case, whitespace runs, word characters glued on either side, the characters
     other than ASCII letters that IGNORECASE matches with one)."""
