@@ -176,3 +176,21 @@ def test_ahead_parses_first_what_the_parsed_files_define() -> None:
     order = [items[k][0].path for k in parallel.ahead_order(items, defined, words)]
     # names of four letters or more only (`run` says nothing), largest first within each group
     assert order == ["big_caller.py", "small_caller.py", "big_unrelated.py", "short_word.py"]
+
+
+def test_a_pickled_tree_loads_in_a_process_that_built_no_node() -> None:
+    """A node travels as its constructor, pickled by name: a fresh interpreter (which has written no constructor)
+    finds each by that name (`fastparse.__getattr__`) and gets the same tree."""
+    import subprocess
+    import sys
+
+    text = (REPO / "fixtures" / "content_app" / "backend" / "app" / "models" / "content.py").read_text(encoding="utf-8")
+    text += "\nmatch x:\n    case [1, *rest]:\n        pass\n"  # (a statement LibCST builds: its classes too)
+    pf = parse(SourceFile(root=".", abs_path="m.py", path="m.py", language="python"), text)
+    blob = parallel._dumps(pf, parallel._node_table())
+    code = ("import pickle, sys\nfrom analyzer.python import fastparse\n"
+            "assert not any(n.startswith('_make_') for n in vars(fastparse))\n"
+            "pf = pickle.loads(sys.stdin.buffer.read())\n"
+            "print(len(pf._pos), pf.code(pf.module.body[-1]))")
+    out = subprocess.run([sys.executable, "-c", code], input=blob, capture_output=True, cwd=REPO, check=True)
+    assert out.stdout.decode().split(" ", 1) == [str(len(pf._pos)), pf.code(pf.module.body[-1]) + "\n"]

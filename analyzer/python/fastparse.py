@@ -39,7 +39,7 @@ class Unsupported(Exception):
 
 def constructor(cls: type) -> Any:
     """`cls`'s constructor without its dataclass `__init__` (whose check is for hand-built trees, and whose default
-    factories build fresh whitespace objects): the fields by keyword or all in order (`parallel._restore`), each
+    factories build fresh whitespace objects): the fields by keyword or all in order (unpickling, `parallel`), each
     stored through its slot. Written once per class. The defaults are built once and shared: nodes are immutable,
     as LibCST's own defaults and `parsed._SharingMeta` share them."""
     got = _MAKERS.get(cls)
@@ -61,10 +61,38 @@ def constructor(cls: type) -> Any:
         body.append(f"    _s{k}_(_o_, {f.name})")
     exec(f"def make({', '.join(params)}):\n" + "\n".join(body) + "\n    return _o_\n", env)  # noqa: S102 - from the fields
     got = _MAKERS[cls] = env["make"]
+    # pickled by reference (`parallel._node_table`: a node is its constructor and its field values), found again by
+    # this module's `__getattr__` in a process that has not written it yet
+    got.__module__ = __name__
+    got.__name__ = got.__qualname__ = _maker_name(cls)
+    globals()[got.__name__] = got
     return got
 
 
 _MAKERS: dict[type, Any] = {}
+
+
+def _maker_name(cls: type) -> str:
+    return f"_make_{cls.__module__.replace('.', '_')}__{cls.__qualname__.replace('.', '_')}"
+
+
+def __getattr__(name: str) -> Any:
+    """`constructor(cls)` by its pickled name (PEP 562: asked only for a name this module does not hold). The class
+    is the one its module holds under its name (LibCST's slotted copy, not the dataclass it was made from)."""
+    if name.startswith("_make_"):
+        if not _BY_NAME:
+            import sys
+
+            from analyzer.python import parsed
+
+            _BY_NAME.update((_maker_name(cls), cls) for cls in parsed.node_classes()
+                            if getattr(sys.modules.get(cls.__module__), cls.__qualname__, None) is cls)
+        if name in _BY_NAME:
+            return constructor(_BY_NAME[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+_BY_NAME: dict[str, type] = {}
 
 
 def _mk(cls: type, **kw: Any) -> Any:
