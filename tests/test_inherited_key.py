@@ -55,9 +55,10 @@ def test_classes_read_from_the_scans_tree_are_those_ast_reads() -> None:
     base names and tables, whatever the shape."""
     from types import SimpleNamespace
 
+    from analyzer.rules.python.db_model_inherited_key import _classes
+
     from analyzer.models import SourceFile
     from analyzer.python.parsed import parse
-    from analyzer.rules.python.db_model_inherited_key import _classes
 
     text = ("import sqlalchemy as sa\nfrom app import db, bases\n\n"
             "class Item(db.Model, Generic[T], metaclass=Meta):\n    __tablename__ = name_of('x')\n"

@@ -249,9 +249,10 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config, prog
     findings: list[Finding] = []
     rules = [r() for r in RULES]
     per_file: dict[str, int] = {}
+    dirs: dict[tuple[str, str], bool] = {}
     for pf in parsed.values():
         ctx = FileCtx(pf, model, flow, routers, record_kinds)
-        got = _guarded(failed, pf.path, _check_file, pf, ctx, rules, config, flow, THOROUGH or not fixed_point)
+        got = _guarded(failed, pf.path, _check_file, pf, ctx, rules, config, flow, THOROUGH or not fixed_point, dirs)
         if got is not None:
             findings.extend(got)
             per_file[pf.path] = len(got)
@@ -359,10 +360,11 @@ def _guarded(failed: dict[str, str], path: str, fn: Callable[..., Any], *args: A
 
 
 def _check_file(pf: ParsedFile, ctx: Any, rules: list[Any], config: Config, flow: Flow,
-                analyse: bool = True) -> list[Finding]:
+                analyse: bool = True, dirs: dict[tuple[str, str], bool] | None = None) -> list[Finding]:
     """The rules on one file, after a last local flow of its functions with everything learned. `analyse`
     False skips that flow when the rounds ended at a fixed point: their last pass learned nothing, so every
-    function's facts are already final (one pass over every function saved; THOROUGH keeps it)."""
+    function's facts are already final (one pass over every function saved; THOROUGH keeps it). `dirs`: the
+    scan's answers so far to "is this folder where Alembic keeps revisions" (`revision_label`)."""
     t0 = time.perf_counter()
     if analyse:
         for fi in pf.functions:  # final local flow with everything learned
@@ -372,7 +374,7 @@ def _check_file(pf: ParsedFile, ctx: Any, rules: list[Any], config: Config, flow
     for rule in rules:
         if config.rule_enabled(rule.code, rule.rule_name):
             got.extend(rule.check(ctx))
-    label = revision_label(pf)
+    label = revision_label(pf, dirs)
     if label is not None:  # an old migration revision: history, context only, never patched
         got = [as_history(f, label) for f in got]
     _tick("rules", t0)

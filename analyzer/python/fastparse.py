@@ -1040,7 +1040,7 @@ class _Converter:
         head = "type _"
         try:
             mod = parsed._native_parse(head + self.source[lb:rb + 1] + " = 0\n")
-            node = mod.body[0].body[0].type_parameters  # type: ignore[attr-defined]
+            node = mod.body[0].body[0].type_parameters  # type: ignore[index,union-attr]
         except Exception as exc:  # noqa: BLE001 - the whole file goes to LibCST, which reports it
             raise Unsupported(f"type parameters: {type(exc).__name__}") from None
         state = parsed._IndexingCodegenState(default_indent=mod.default_indent, default_newline=mod.default_newline,
@@ -1297,7 +1297,7 @@ def _parse(text: str) -> tuple[ast.Module, str, list[int], frozenset[int]]:
             lb = m.start(1) if m.re is _GENERIC_DEF else m.start(3)
             rb = _bracket_end(edited, lb)
             if "\n" in edited[lb:rb]:
-                raise Unsupported("type parameters over lines")
+                raise Unsupported("type parameters over lines") from None
             edited = edited[:lb] + " " * (rb + 1 - lb) + edited[rb + 1:]
             blanked = True
         except (ValueError, MemoryError, RecursionError) as exc:

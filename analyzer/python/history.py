@@ -32,15 +32,24 @@ _INI_LEVELS = 4
 _MAX_READ = 256 * 1024
 
 
-def revision_label(pf: ParsedFile) -> str | None:
-    """"Alembic revision 0001_initial", "Django migration 0002_tags", or None for a file that is not history."""
+def revision_label(pf: ParsedFile, dirs: dict[tuple[str, str], bool] | None = None) -> str | None:
+    """"Alembic revision 0001_initial", "Django migration 0002_tags", or None for a file that is not history.
+    `dirs`: the answers for the folders asked so far in this scan (each folder's files ask the same; the folders up
+    to the root are looked at for an alembic.ini)."""
     variables = _module_strings(pf.module, ("revision", "down_revision"))
     if "revision" in variables and "down_revision" in variables:
         return f"Alembic revision {variables['revision'] or Path(pf.path).stem}"
     if _django_migration(pf):
         return f"Django migration {Path(pf.path).stem}"
-    if pf.src.abs_path and _alembic_versions_dir(str(Path(pf.src.abs_path).parent), pf.src.root):
-        return f"Alembic revision {Path(pf.path).stem}"
+    if pf.src.abs_path:
+        key = (str(Path(pf.src.abs_path).parent), pf.src.root)
+        versions = dirs.get(key) if dirs is not None else None
+        if versions is None:
+            versions = _alembic_versions_dir(*key)
+            if dirs is not None:
+                dirs[key] = versions
+        if versions:
+            return f"Alembic revision {Path(pf.path).stem}"
     return None
 
 
