@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
@@ -295,7 +296,7 @@ class TestIdUrl(PyRule):
         model = ctx.model
         best: tuple[int, str] | None = None  # the route matched with the least of its prefix left to the hole
         for template, params in model.route_templates:
-            if not re.search(r"[^\W\d_]", re.sub(r"\{[^}]*\}", "", template)):
+            if not _names_a_path(template):
                 continue  # `/{item_id}` alone (a prefix the scan could not tell): it would match any `/<digits>`
             if url.startswith(_HOLE):
                 dropped = min((i for i, rx in _template_tails(template, params) if rx.search(url[1:])), default=None)
@@ -753,6 +754,13 @@ class TestIntKey(PyRule):
                                           f"`{_short(pf.code(node))}` compares the key with an integer literal",
                                           evidence=ev[0], target=ev[1], layer="test")
                         break
+
+
+@functools.lru_cache(maxsize=4096)
+def _names_a_path(template: str) -> bool:
+    """Has the route template a letter outside its `{parameters}` (asked of every template for every URL a test
+    writes)?"""
+    return re.search(r"[^\W\d_]", re.sub(r"\{[^}]*\}", "", template)) is not None
 
 
 def _factory(ctx: FileCtx, fi: FuncInfo | None, func: cst.BaseExpression) -> FuncInfo | None:
