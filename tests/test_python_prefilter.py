@@ -122,3 +122,15 @@ def test_table_words_read_by_occurrence_answer_as_the_pattern() -> None:
             assert mentions(text, f"table:{table}") is want, (text, table)
             hits, misses = hits + want, misses + (not want)
     assert hits > 200 and misses > 1000  # both answers were asked for
+
+
+def test_words_of_a_text_are_its_runs_of_word_characters() -> None:
+    import re
+
+    from analyzer.python.prefilter import words_of
+
+    texts = ["def f(a_b, c2):\n\treturn a_b+c2  # x\x1cy\x7fz\n", "", "  \n", "é_a b€c", "x.y['z']{w}", "__init__\r\nA1"]
+    for text in texts:
+        assert words_of(text) == frozenset(re.findall(r"\w+", text)), text
+    for c in map(chr, range(128)):  # every ASCII character, alone and between two words
+        assert words_of(f"a{c}b") == frozenset(re.findall(r"\w+", f"a{c}b")), repr(c)

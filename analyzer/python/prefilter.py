@@ -34,6 +34,19 @@ def mentions(text: str, word: str) -> bool:
     return len(word) >= _SHORT or re.search(rf"\b{re.escape(word)}\b", text) is not None
 
 
+#: bytes: ASCII word characters kept, every other byte a space
+_NOT_WORD_TO_SPACE = bytes.maketrans(bytes(range(256)), bytes(
+    c if c < 128 and (chr(c).isalnum() or c == 0x5F) else 0x20 for c in range(256)))
+
+
+def words_of(text: str) -> frozenset[str]:
+    """The maximal runs of word characters of `text` (`\\w+`): of an ASCII text, its bytes with every other character
+    made a space, split (a third less than the pattern: polar's and onyx's texts are read once a scan)."""
+    if text.isascii():
+        return frozenset(str(text.encode("ascii").translate(_NOT_WORD_TO_SPACE), "ascii").split())
+    return frozenset(_WORD.findall(text))
+
+
 _ASCII_WORD = re.compile(r"[A-Za-z0-9_]+")
 #: the SQL words a table name follows
 _SQL_BEFORE = ("from", "join", "into", "update", "table", "references")
@@ -97,7 +110,7 @@ class Prefilter:
 
     def __init__(self, texts: dict[str, str]) -> None:
         self.texts = texts
-        self.runs = {path: frozenset(_WORD.findall(text)) for path, text in texts.items()}
+        self.runs = {path: words_of(text) for path, text in texts.items()}
         every = sorted(set().union(*self.runs.values())) if self.runs else []
         self._every = every
         self._joined = "\n".join(every)
