@@ -106,6 +106,18 @@ def _shared(items: list[tuple[SourceFile, str]], one: Callable[[SourceFile, str]
     mine = [False] * len(items)
     load_cpu = 0.0
     ended = False
+
+    def drain() -> None:
+        """Load what the child sent meanwhile."""
+        nonlocal ended, load_cpu
+        while not ended:
+            try:
+                record = records.get_nowait()
+            except queue.Empty:
+                return
+            ended = record is None
+            load_cpu += _take(record, out, mine)
+
     with workers.busy():  # both cores parse: a background worker's preparation waits (the TypeScript scan's)
         worker.send(True)
         started, cpu = time.monotonic(), time.process_time()
@@ -115,13 +127,7 @@ def _shared(items: list[tuple[SourceFile, str]], one: Callable[[SourceFile, str]
                 out[i] = _load_file(path)
                 load_cpu += time.process_time() - t
                 mine[i] = True
-                while not ended:
-                    try:
-                        record = records.get_nowait()
-                    except queue.Empty:
-                        break
-                    ended = record is None
-                    load_cpu += _take(record, out, mine)
+                drain()
             i = len(loads)
             while i < len(items):
                 # claim file i, unless the child (from the end) has claimed it; when both claims cross, both
@@ -132,13 +138,7 @@ def _shared(items: list[tuple[SourceFile, str]], one: Callable[[SourceFile, str]
                 out[i] = one(*items[i])
                 mine[i] = True
                 i += 1
-                while not ended:  # what the child sent meanwhile
-                    try:
-                        record = records.get_nowait()
-                    except queue.Empty:
-                        break
-                    ended = record is None
-                    load_cpu += _take(record, out, mine)
+                drain()
             own = i
             waited, cpu_here = time.monotonic(), time.process_time() - cpu - load_cpu
             while not ended:  # the child's last files, as they come
