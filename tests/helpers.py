@@ -18,12 +18,24 @@ def impact_cmd() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "analyzer"]
 
 
-def run_impact(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 300
+def with_sigint(cmd: list[str]) -> list[str]:
+    """`cmd` run with Ctrl-C's default disposition, as from a terminal, whatever started the suite: a shell's
+    background job ignores SIGINT, an ignored signal stays ignored across exec, and Python then installs no
+    KeyboardInterrupt (the Ctrl-C tests saw the scan run to its end)."""
+    if os.name != "posix":
+        return cmd
+    reset = "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])"
+    return [sys.executable, "-c", reset, *cmd]
+
+
+def run_impact(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 300, sigint: bool = False
                ) -> subprocess.CompletedProcess[str]:
+    """`sigint`: with Ctrl-C's default disposition (`with_sigint`)."""
     full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
     full_env.pop("IMPACT_DATABASE_URL", None) if env is None or "IMPACT_DATABASE_URL" not in env else None
-    return subprocess.run([*impact_cmd(), *args], cwd=cwd, env=full_env, capture_output=True, text=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL)
+    cmd = [*impact_cmd(), *args]
+    return subprocess.run(with_sigint(cmd) if sigint else cmd, cwd=cwd, env=full_env, capture_output=True,
+                          text=True, timeout=timeout, stdin=subprocess.DEVNULL)
 
 
 def write_tree(root: Path, files: dict[str, str]) -> Path:

@@ -265,7 +265,7 @@ def test_an_apply_killed_half_way_is_resumed_or_rolled_back(fast_tmp: Path, fini
 def test_sigint_during_apply_rolls_back_and_exits_130(fast_tmp: Path) -> None:
     root, out, original, _ = _big_tree(fast_tmp, 300)
     before = _state(root)
-    proc = run_impact("apply", "--out", str(out), cwd=fast_tmp,
+    proc = run_impact("apply", "--out", str(out), cwd=fast_tmp, sigint=True,
                       env={"IMPACT_TEST_APPLY_KILL_AFTER": "100", "IMPACT_TEST_APPLY_SIGNAL": "INT"})
     assert proc.returncode == 130, (proc.returncode, proc.stderr)
     assert "interrupted" in proc.stderr and "Traceback" not in proc.stderr

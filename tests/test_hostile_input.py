@@ -20,7 +20,7 @@ from pathlib import Path
 
 import hostile
 import pytest
-from helpers import REPO, impact_cmd, run_impact, write_tree
+from helpers import REPO, impact_cmd, run_impact, with_sigint, write_tree
 
 from analyzer.python.parsed import MAX_CHAIN, MAX_NESTING, nesting_problem
 from analyzer.sources import Limits, Unreadable, discover_all, read_source
@@ -320,9 +320,9 @@ def test_ctrl_c_mid_scan_says_interrupted(tmp_path: Path) -> None:
     app = write_tree(tmp_path / "app", {f"pkg/mod_{n}.py": module for n in range(120)})
     url = hostile.database(tmp_path / "db.sqlite")
     for cpu in (2.0, 3.5):
-        proc = subprocess.Popen([*impact_cmd(), "scan", str(app), "--db", url, "--target", hostile.TARGET,
-                                 "--out", str(tmp_path / "out"), "--no-typecheck", "-q"],
-                                cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cmd = [*impact_cmd(), "scan", str(app), "--db", url, "--target", hostile.TARGET, "--out", str(tmp_path / "out"),
+               "--no-typecheck", "-q"]
+        proc = subprocess.Popen(with_sigint(cmd), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 120
         while proc.poll() is None and _cpu_seconds(proc.pid) < cpu and time.monotonic() < deadline:
             time.sleep(0.05)
