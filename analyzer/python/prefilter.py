@@ -41,7 +41,8 @@ _NOT_WORD_TO_SPACE = bytes.maketrans(bytes(range(256)), bytes(
 
 def words_of(text: str) -> frozenset[str]:
     """The maximal runs of word characters of `text` (`\\w+`): of an ASCII text, its bytes with every other character
-    made a space, split (a third less than the pattern: polar's and onyx's texts are read once a scan)."""
+    made a space, split (a quarter less than the pattern on onyx's 26 MB: 0.74 -> 0.54 s; every text is read once a
+    scan)."""
     if text.isascii():
         return frozenset(str(text.encode("ascii").translate(_NOT_WORD_TO_SPACE), "ascii").split())
     return frozenset(_WORD.findall(text))
@@ -73,9 +74,9 @@ def folded(text: str) -> str:
 def _sql_table(low: str, t: str) -> bool:
     """`mentions`'s pattern for a table name (`["'`]t["'`.]`, or `\\b(from|join|...)\\s+["`]?t\\b`, ignoring case)
     on the text `folded`: each occurrence of the name is tried where it stands instead of the pattern at every
-    offset of the text (polar: 2,444 file-table pairs, 1.8 s -> a tenth). The name is ASCII word characters, so a
-    character matches one of them exactly when it folds to it; the pattern's `\\w` and `\\s` are `isalnum`/`_`
-    and `isspace`, which lowering keeps."""
+    offset of the text (polar's 47 table words over its 1,971 texts: 2.0 -> 0.75 s, 0.3 s of it the substring test
+    before). The name is ASCII word characters, so a character matches one of them exactly when it folds to it;
+    the pattern's `\\w` and `\\s` are `isalnum`/`_` and `isspace`, which lowering keeps."""
     n = len(low)
     i = low.find(t)
     while i >= 0:
