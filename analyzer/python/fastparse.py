@@ -944,7 +944,7 @@ class _Converter:
             return self.with_(st, s, e)
         if kind is ast.Try:
             return self.try_(st, s, e)
-        if kind is ast.Match:
+        if kind is ast.Match or kind.__name__ == "TypeAlias":  # (`type X = V`: an ast from 3.12 on knows it)
             return self.statement(st, s, e)
         raise Unsupported(kind.__name__)
 
@@ -958,6 +958,10 @@ class _Converter:
         indent = text[line_start:s]
         if indent.strip(" \t"):
             raise Unsupported(f"{type(st).__name__} after another statement")
+        line_end = text.find("\n", e)
+        rest = text[e:line_end if line_end >= 0 else len(text)].strip(" \t\r\\")
+        if rest and not rest.startswith("#"):
+            raise Unsupported(f"{type(st).__name__} before another statement")
         prefix = "if 1:\n" if indent else ""
         start = line_start if indent else s
         try:
