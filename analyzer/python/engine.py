@@ -166,7 +166,6 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config, prog
     tracker.file_words = prefilter.runs
     _tick("prefilter", t0)
     ahead: parallel.Ahead | None = None  # the files later rounds may parse, parsed while this one learns
-    defined: set[str] = set()  # the names of the parsed files' functions and classes (what `ahead` parses first)
     try:
         for _round in range(MAX_ROUNDS):
             stats["rounds"] += 1
@@ -215,8 +214,8 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config, prog
             # child would only keep the TypeScript worker stopped (onyx: 1,416 files parsed for nothing, its
             # TypeScript scan 4 s late)
             if jobs > 1 and not THOROUGH and new and _round == 0:
-                for pf in list(parsed.values())[-new:]:
-                    defined |= {fi.name for fi in pf.functions} | {c.name.value for c in pf.classes}
+                defined = {n for pf in parsed.values() for n in (*(fi.name for fi in pf.functions),
+                                                                 *(c.name.value for c in pf.classes))}
                 ahead = parallel.Ahead.start(
                     [(f, texts[f.path]) for f in py_files if f.path not in parsed and f.path not in outcomes
                      and f.path in texts and (admit is None or f.path in admit)], defined, prefilter.runs)

@@ -271,6 +271,17 @@ def _dumps(obj: object, table: dict[Any, Any]) -> bytes:
     return buf.getvalue()
 
 
+def _pickled(item: tuple[SourceFile, str], table: dict[Any, Any]) -> tuple[int, bytes] | None:
+    """In a child: the file parsed and pickled (`_FILE`), or its ParseFailure's message (`_FAILURE`); None when it
+    cannot be sent (RecursionError, an unpicklable node): the parent parses it."""
+    try:
+        return _FILE, _dumps(parse(*item), table)
+    except ParseFailure as exc:
+        return _FAILURE, pickle.dumps(str(exc), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 - see above
+        return None
+
+
 def _child(_go: object, items: list[tuple[SourceFile, str]], bounds: memoryview, read_end: int,
            write_end: int) -> tuple[float, float, int]:
     """In the forked child: the files from the end, each claimed, parsed, then pickled and sent at once (its tree
@@ -285,12 +296,10 @@ def _child(_go: object, items: list[tuple[SourceFile, str]], bounds: memoryview,
             bounds[1] = index  # claim it, unless the parent has
             if index < bounds[0]:
                 break
-            try:
-                kind, payload = _FILE, _dumps(parse(*items[index]), table)
-            except ParseFailure as exc:
-                kind, payload = _FAILURE, pickle.dumps(str(exc), protocol=pickle.HIGHEST_PROTOCOL)
-            except Exception:  # noqa: BLE001 - (RecursionError, an unpicklable node) the parent parses it
+            got = _pickled(items[index], table)
+            if got is None:
                 continue
+            kind, payload = got
             out.write(_HEAD.pack(index, kind, len(payload)))
             out.write(payload)
             out.flush()
@@ -329,8 +338,9 @@ class Ahead:
     def __init__(self, pid: int, folder: str, items: list[tuple[SourceFile, str]]) -> None:
         self.pid, self.folder, self.items = pid, folder, items
         self.reaped = False
-        #: the background workers, stopped while the child parses (three busy processes on two cores would slow
-        #: the parent's learning, the critical path; the TypeScript worker's preparation has time later)
+        #: the background workers, stopped until the next round stops the child (three busy processes on two
+        #: cores would slow the parent's learning, the critical path; the TypeScript worker's preparation has time
+        #: later)
         self.paused = workers.pause()
 
     @classmethod
@@ -367,12 +377,7 @@ class Ahead:
     def take(self, finish: bool = False) -> dict[str, str]:
         """Stop the child (`finish`: wait until it has parsed everything); path -> the file holding that path
         parsed (whole files only)."""
-        if finish and not self.reaped:
-            with contextlib.suppress(OSError):
-                os.waitpid(self.pid, 0)
-            self.reaped = True
-            workers.resume(self.paused)
-        self._stop()
+        self._stop(kill=not finish)
         out: dict[str, str] = {}
         try:
             names = os.listdir(self.folder)
@@ -391,12 +396,14 @@ class Ahead:
         self._stop()
         shutil.rmtree(self.folder, ignore_errors=True)
 
-    def _stop(self) -> None:
+    def _stop(self, kill: bool = True) -> None:
+        """The child killed (or, not `kill`, waited for until it ends) and reaped; the paused workers continued."""
         if self.reaped:
             return
         self.reaped = True
-        with contextlib.suppress(OSError):
-            os.kill(self.pid, signal.SIGKILL)
+        if kill:
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
         with contextlib.suppress(OSError):
             os.waitpid(self.pid, 0)
         workers.resume(self.paused)
@@ -421,12 +428,10 @@ def _ahead_child(items: list[tuple[SourceFile, str]], defined: set[str], words: 
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 5000))
     table = _node_table()
     for k in ahead_order(items, defined, words):
-        try:
-            kind, payload = _FILE, _dumps(parse(*items[k]), table)
-        except ParseFailure as exc:
-            kind, payload = _FAILURE, pickle.dumps(str(exc), protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception:  # noqa: BLE001 - (RecursionError, an unpicklable node) the parent parses it
+        got = _pickled(items[k], table)
+        if got is None:
             continue
+        kind, payload = got
         part = os.path.join(folder, f"{k}.part")
         with open(part, "wb") as fh:
             fh.write(bytes((kind,)))
