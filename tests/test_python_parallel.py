@@ -126,6 +126,7 @@ def test_files_parsed_ahead_are_loaded_as_the_serial_parse(both_cores: None) -> 
     ahead = parallel.Ahead.start(items, set(), {})
     assert ahead is not None
     folder = Path(ahead.folder)
+    assert folder.name.startswith(f"{parallel.AHEAD_PREFIX}{os.getpid()}-")  # (what `sweep` reads)
     ready = ahead.take(finish=True)
     assert set(ready) == {f.path for f, _t in items}  # every file, "broken.py" and "deep.py" as their failure
     want = [described(w) for w in serial(items)]
@@ -161,6 +162,27 @@ def test_ahead_takes_whole_files_only_and_stops_its_child(both_cores: None, monk
     assert not folder.exists()
     monkeypatch.setattr(parallel, "AHEAD_MIN_CHARS", sum(len(t) for _f, t in items[:2]) + 1)
     assert parallel.Ahead.start(items[:2], set(), {}) is None  # too little to be worth a child
+
+
+def test_folders_left_by_a_killed_scan_are_swept(tmp_path: Path) -> None:
+    """A scan killed outright (SIGKILL, out of memory) leaves its `Ahead` folder: the next `Ahead` removes those
+    named after a process that is gone, and keeps a running scan's and anything else in the temporary folder."""
+    dead = os.fork()
+    if dead == 0:
+        os._exit(0)
+    os.waitpid(dead, 0)  # reaped: its id names no process now (unless reused at once: then it is kept)
+    left = tmp_path / f"{parallel.AHEAD_PREFIX}{dead}-abc123"
+    left.mkdir()
+    (left / "0.pkl").write_bytes(b"\x00" * 100)
+    running = tmp_path / f"{parallel.AHEAD_PREFIX}{os.getpid()}-def456"
+    running.mkdir()
+    others = [tmp_path / "impact-ahead-x1y2z3", tmp_path / f"{parallel.AHEAD_PREFIX}{dead}", tmp_path / "mine-99-a"]
+    for o in others:  # an older version's name, no dash after the id, another program's folder
+        o.mkdir()
+    removed = parallel.sweep(str(tmp_path))
+    assert removed == [str(left)] and not left.exists()
+    assert running.exists() and all(o.exists() for o in others)
+    assert parallel.sweep(str(tmp_path / "missing")) == []
 
 
 def test_ahead_parses_first_what_the_parsed_files_define() -> None:

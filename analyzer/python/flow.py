@@ -14,7 +14,16 @@ from collections.abc import Iterable
 
 import libcst as cst
 
-from analyzer.python.facts import callee_name, kwarg, positional
+from analyzer.python.facts import (
+    URL_HOLE,
+    callee_name,
+    foreign_entity,
+    kwarg,
+    positional,
+    string_value,
+    template_regex,
+    template_tails,
+)
 from analyzer.python.keys import GENERIC_PK_NAMES, KeyModel
 from analyzer.python.parsed import FuncInfo, ParsedFile, module_name
 from analyzer.python.walk import find
@@ -743,8 +752,6 @@ class Flow:
             return None
         if type(expr) is cst.Subscript:
             if len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index):
-                from analyzer.python.facts import string_value
-
                 index = expr.slice[0].slice.value
                 key = string_value(index)
                 if key is not None:
@@ -771,8 +778,6 @@ class Flow:
             if name == "get" and isinstance(f, cst.Attribute):
                 args = positional(expr)
                 if args:
-                    from analyzer.python.facts import string_value
-
                     key = string_value(args[0].value)
                     if key is not None:
                         return self.name_ev(key) or self._request_string(f.value, key)
@@ -1055,8 +1060,6 @@ class Flow:
         for d in fi.decorators:  # @field_validator("content_id") def check(cls, value)
             dec = d.decorator
             if isinstance(dec, cst.Call) and callee_name(dec) in ("field_validator", "validator") and len(pos) >= 1:
-                from analyzer.python.facts import string_value
-
                 fields = [string_value(a.value) for a in positional(dec)]
                 cls_fields = self.model.schema_fields.get(fi.cls or "", {})
                 keyed = [f for f in fields if f and (f in self.model.key_names or f in cls_fields
@@ -1376,8 +1379,6 @@ class Flow:
                 for el in args[1].value.elements:
                     if not isinstance(el, cst.DictElement) or not isinstance(el.value, cst.Name):
                         continue
-                    from analyzer.python.facts import string_value
-
                     bind = string_value(el.key)
                     if bind and el.value.value not in fi.env and self._bind_is_key(sql, bind):
                         fi.env[el.value.value] = (f"`{el.value.value}` is bound to :{bind}, compared with the key "
@@ -1438,8 +1439,6 @@ class Flow:
 
     def _sql_text(self, pf: ParsedFile, expr: cst.BaseExpression) -> str | None:
         """The SQL of `text("...")`, a string, or a module-level constant holding either."""
-        from analyzer.python.facts import string_value
-
         if isinstance(expr, cst.Call) and callee_name(expr) == "text" and expr.args:
             return string_value(expr.args[0].value)
         if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) \
@@ -1631,8 +1630,6 @@ class Flow:
     def _url_builder(self, pf: ParsedFile, fi: FuncInfo, url: cst.FormattedString) -> None:
         """`return f"{self.prefix}/users/{id}"`: a parameter put where a route of the key takes it holds the key
         (a test's URL helper, an SDK method)."""
-        from analyzer.python.facts import URL_HOLE, template_regex, template_tails
-
         text = ""
         marks: dict[str, str] = {}
         for part in url.parts:
@@ -1753,8 +1750,6 @@ class Flow:
         would become the key). True when it is such a slot. The place is one hazard (PY068) when the value is
         plainly the key (an affected row's key attribute: `chat_session.id`); a value the key reached by inference
         (a name, a field learned on the way) is only stopped, the chain behind it being the likelier error."""
-        from analyzer.python.facts import foreign_entity
-
         table = foreign_entity(self.model, slot, cls)
         if table is None:
             return False
@@ -1849,8 +1844,6 @@ def _key_word(key: str) -> re.Pattern[str]:
 def _named_lookup(call: cst.Call) -> str | None:
     """The column a data-access call names for its value (`repo.get(owner, "parent_id")` -> parent_id), or None.
     Such a method's value parameter takes whatever column the call names: it is no key slot of its own."""
-    from analyzer.python.facts import string_value
-
     f = call.func
     if not isinstance(f, cst.Attribute) or not _LOOKUP.match(f.attr.value):
         return None
@@ -2010,8 +2003,6 @@ def _plain_names(node: cst.CSTNode, out: list[str]) -> bool:
 
 def _request_reads(expr: cst.BaseExpression) -> list[str]:
     """Names a returned expression reads from a request mapping: `int(request.headers["X-Ref"])` -> X-Ref."""
-    from analyzer.python.facts import string_value
-
     while isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value in ("int", "str") \
             and expr.args:
         expr = expr.args[0].value
@@ -2087,8 +2078,6 @@ def _walk_calls(node: cst.CSTNode) -> list[cst.Call]:
 
 
 def _dict_items(node: cst.BaseExpression) -> list[tuple[str, cst.BaseExpression]]:
-    from analyzer.python.facts import string_value
-
     out = []
     if isinstance(node, cst.Dict):
         for el in node.elements:

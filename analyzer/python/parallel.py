@@ -319,6 +319,41 @@ def _load_file(path: str) -> Outcome | None:
 
 #: an `Ahead` is started for at least this much text (less would save the next round little)
 AHEAD_MIN_CHARS = MIN_CHARS
+#: its folder's name: this prefix, the scanning process's id, a dash, random letters
+AHEAD_PREFIX = "impact-ahead-"
+
+
+def sweep(tmp: str) -> list[str]:
+    """Remove the folders `Ahead` left in `tmp` when its scan was killed (SIGKILL, out of memory: no `close`
+    ran): those named after a process that no longer runs. A folder of a running scan (or of a process that
+    took a dead scan's id) is kept. Returns the paths removed."""
+    import shutil
+
+    removed: list[str] = []
+    try:
+        names = os.listdir(tmp)
+    except OSError:
+        return removed
+    for name in names:
+        pid, dash, _rest = name[len(AHEAD_PREFIX):].partition("-")
+        if not (name.startswith(AHEAD_PREFIX) and dash and pid.isdigit()):
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue  # running (or another user's process: PermissionError below)
+        except ProcessLookupError:
+            pass
+        except (OSError, OverflowError):
+            continue
+        path = os.path.join(tmp, name)
+        try:
+            if os.stat(path).st_uid != os.getuid():  # (another user's folder)
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
 
 
 class Ahead:
@@ -353,11 +388,12 @@ class Ahead:
             return None
         import tempfile
 
+        parent = os.getpid()
+        sweep(tempfile.gettempdir())
         try:
-            folder = tempfile.mkdtemp(prefix="impact-ahead-")
+            folder = tempfile.mkdtemp(prefix=f"{AHEAD_PREFIX}{parent}-")
         except OSError:
             return None
-        parent = os.getpid()
         try:
             pid = os.fork()
         except OSError:
