@@ -89,19 +89,27 @@ def root_names(roots: Sequence[str]) -> dict[str, str]:
     return names
 
 
-def _excluded(rel: str, patterns: Sequence[str]) -> bool:
+def _excluded(rel: str, patterns: Sequence[str], below: bool = False) -> bool:
     """Does a pattern match `rel` or `/rel` (fnmatch), or "**/x/**" match "x/..." at the root? One
-    compiled alternation per pattern list: fnmatch pattern by pattern cost half a warm run's time."""
-    anywhere, at_root = _exclude_res(tuple(patterns))
+    compiled alternation per pattern list: fnmatch pattern by pattern cost half a warm run's time.
+
+    `below`: `rel` is a file in a folder the walk entered, every folder above it tested as "dir" and "dir/".
+    A pattern ending in "/**" (`**/dist/**`, ten of the thirteen defaults) matches such a file only where it
+    matches one of those folders with its slash ("a/dist/" for "a/dist/x.py": the slash its match ends at
+    closes a folder's path), so the walk would have pruned the folder: those patterns are left out (polar's
+    4,918 paths: 0.10 -> 0.03 s)."""
+    anywhere, at_root = _exclude_res(tuple(patterns))[2:] if below else _exclude_res(tuple(patterns))[:2]
     return bool(anywhere.match(rel) or anywhere.match("/" + rel) or at_root.match(rel))
 
 
 @lru_cache(maxsize=16)
-def _exclude_res(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+def _exclude_res(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
     def union(pats: Sequence[str]) -> re.Pattern[str]:
         return re.compile("|".join(fnmatch.translate(os.path.normcase(p)) for p in pats) or "(?!)")
 
-    return union(patterns), union([p[3:] for p in patterns if p.startswith("**/")])
+    files = [p for p in patterns if not p.endswith("/**")]
+    return (union(patterns), union([p[3:] for p in patterns if p.startswith("**/")]),
+            union(files), union([p[3:] for p in files if p.startswith("**/")]))
 
 
 def shown_name(name: str) -> str:
@@ -219,7 +227,7 @@ def discover_all(roots: Sequence[str], excludes: Sequence[str], limits: Limits |
                 if lang is None:
                     continue
                 rel = rel_dir + fname
-                if _excluded(rel, excludes):
+                if _excluded(rel, excludes, below=bool(rel_dir)):
                     continue
                 if not _utf8_name(rel):
                     found.skipped.append(Skipped(shown(rel), "file name is not valid UTF-8 "
