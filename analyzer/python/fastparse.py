@@ -160,13 +160,17 @@ class _Converter:
 
     # ------------------------------------------------------------ positions
     def off(self, line: int, col: int) -> int:
+        """The str offset of `ast`'s (line, UTF-8 byte column)."""
         start = self.starts[line - 1]
         if self.ascii or col == 0:
             return start + col
         raw = self._encoded.get(line)
-        if raw is None:
+        if raw is None:  # (b"": an ASCII line of a text that is not, where a byte is a character)
             end = self.starts[line] if line < len(self.starts) else len(self.text)
-            raw = self._encoded[line] = self.text[start:end].encode("utf-8", "surrogatepass")
+            seg = self.text[start:end]
+            raw = self._encoded[line] = b"" if seg.isascii() else seg.encode("utf-8", "surrogatepass")
+        if not raw:  # (most lines of a text that is not ASCII: polar's 365 such files parsed 22 % slower per byte)
+            return start + col
         return start + len(raw[:col].decode("utf-8", "surrogatepass"))
 
     def span(self, node: Any) -> tuple[int, int]:
