@@ -235,6 +235,8 @@ class _Converter:
         if handler is None:
             raise Unsupported(type(node).__name__)
         out = handler(self, node, s, e)
+        if lo >= s or self.text.find("(", lo, s) < 0:  # (most gaps: none, or no parenthesis in it)
+            return out, s, e
         opens = self.opens(lo, s)
         if opens:
             closes = self.closes(e, hi)
