@@ -15,6 +15,8 @@ import math
 import re
 from typing import Any
 
+from analyzer.python.prefilter import words_of
+
 #: model attributes recorded by name: dict (or list) attribute -> its tag
 _TRACKED = ("schemas", "schema_orm", "type_aliases", "key_strings", "json_names", "schema_fields", "int_aliases",
             "key_adapters", "key_names", "foreign_columns", "function_names", "route_templates", "route_queries",
@@ -375,10 +377,10 @@ class Tracker:
     def _tokens(self, pf: Any, fi: Any) -> frozenset[str]:
         got = self.tokens.get(id(fi))
         if got is None:
-            words = set(_WORD.findall(pf.code(fi.node)))
+            got = words_of(pf.code(fi.node))  # (the prefilter's split: half the pattern's time)
             if fi.cls:
-                words |= set(_WORD.findall(str(fi.cls)))
-            got = self.tokens[id(fi)] = frozenset(words)
+                got |= frozenset(_WORD.findall(str(fi.cls)))
+            self.tokens[id(fi)] = got
         return got
 
     # ---------------------------------------------------------------- passes
