@@ -457,7 +457,11 @@ class Tracker:
         self.inside = False
         fid = id(fi)
         at = self.started[fid]
+        readers = self.readers
         for key in reads or ():
-            self.readers.setdefault(key, {})[fid] = at
+            got = readers.get(key)
+            if got is None:  # (not setdefault: it builds an empty dict for every read)
+                got = readers[key] = {}
+            got[fid] = at
         if model.global_version != self.model_gv:
             self.note_changes(model)
