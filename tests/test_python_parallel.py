@@ -9,6 +9,7 @@ code, every node's position, the index, the imports and functions, the failure m
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import libcst as cst
@@ -179,9 +180,14 @@ def test_folders_left_by_a_killed_scan_are_swept(tmp_path: Path) -> None:
     others = [tmp_path / "impact-ahead-x1y2z3", tmp_path / f"{parallel.AHEAD_PREFIX}{dead}", tmp_path / "mine-99-a"]
     for o in others:  # an older version's name, no dash after the id, another program's folder
         o.mkdir()
+    recent = tmp_path / f"{parallel.AHEAD_PREFIX}{dead}-ghi789"  # (another PID namespace's scan, maybe)
+    recent.mkdir()
+    old = time.time() - parallel.AHEAD_STALE - 60
+    for folder in (left, running, *others):
+        os.utime(folder, (old, old))
     removed = parallel.sweep(str(tmp_path))
     assert removed == [str(left)] and not left.exists()
-    assert running.exists() and all(o.exists() for o in others)
+    assert running.exists() and recent.exists() and all(o.exists() for o in others)
     assert parallel.sweep(str(tmp_path / "missing")) == []
 
 

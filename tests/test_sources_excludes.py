@@ -3,6 +3,7 @@ still match it (analyzer.sources._excluded, `below`), and finds the very files t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,7 @@ PATTERNS: list[tuple[str, ...]] = [
 ]
 
 
-def _reference(rel: str, patterns: object, below: bool = False) -> bool:
+def _reference(rel: str, patterns: Sequence[str], below: bool = False) -> bool:
     return _full(rel, patterns)  # every pattern, for every path
 
 

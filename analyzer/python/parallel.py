@@ -323,10 +323,15 @@ AHEAD_MIN_CHARS = MIN_CHARS
 AHEAD_PREFIX = "impact-ahead-"
 
 
+#: `sweep` leaves a folder younger than this (seconds): a child writes into its folder at least every few
+#: seconds, and a scan in another PID namespace sharing the temporary folder names a process not seen here
+AHEAD_STALE = 600.0
+
+
 def sweep(tmp: str) -> list[str]:
     """Remove the folders `Ahead` left in `tmp` when its scan was killed (SIGKILL, out of memory: no `close`
-    ran): those named after a process that no longer runs. A folder of a running scan (or of a process that
-    took a dead scan's id) is kept. Returns the paths removed."""
+    ran): those named after a process that no longer runs, untouched for `AHEAD_STALE` seconds. A folder of a
+    running scan (or of a process that took a dead scan's id) is kept. Returns the paths removed."""
     import shutil
 
     removed: list[str] = []
@@ -347,9 +352,10 @@ def sweep(tmp: str) -> list[str]:
             continue
         path = os.path.join(tmp, name)
         try:
-            if os.stat(path).st_uid != os.getuid():  # (another user's folder)
-                continue
+            st = os.stat(path)
         except OSError:
+            continue
+        if st.st_uid != os.getuid() or time.time() - st.st_mtime < AHEAD_STALE:  # (another user's, or recent)
             continue
         shutil.rmtree(path, ignore_errors=True)
         removed.append(path)
