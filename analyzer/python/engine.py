@@ -166,6 +166,11 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config, prog
     tracker.file_words = prefilter.runs
     _tick("prefilter", t0)
     ahead: parallel.Ahead | None = None  # the files later rounds may parse, parsed while this one learns
+
+    def undecided(f: SourceFile) -> bool:
+        """Neither parsed nor given an outcome yet, readable and admitted: a round may still parse it."""
+        return f.path not in parsed and f.path not in outcomes and f.path in texts and (admit is None or f.path in admit)
+
     try:
         for _round in range(MAX_ROUNDS):
             stats["rounds"] += 1
@@ -177,7 +182,7 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config, prog
             new = 0
             todo: list[tuple[SourceFile, str]] = []  # this round's candidates, parsed together (on both cores)
             for f in py_files:
-                if f.path in parsed or f.path in outcomes or f.path not in texts or (admit is not None and f.path not in admit):
+                if not undecided(f):
                     continue
                 t0 = time.perf_counter()
                 old = looked.get(f.path, frozenset())  # only words this file was not checked for
@@ -216,9 +221,8 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config, prog
             if jobs > 1 and not THOROUGH and new and _round == 0:
                 defined = {n for pf in parsed.values() for n in (*(fi.name for fi in pf.functions),
                                                                  *(c.name.value for c in pf.classes))}
-                ahead = parallel.Ahead.start(
-                    [(f, texts[f.path]) for f in py_files if f.path not in parsed and f.path not in outcomes
-                     and f.path in texts and (admit is None or f.path in admit)], defined, prefilter.runs)
+                ahead = parallel.Ahead.start([(f, texts[f.path]) for f in py_files if undecided(f)], defined,
+                                             prefilter.runs)
             _tick("parse", t0)
             if new == 0 and model.version == settled and not THOROUGH:
                 fixed_point = learn_settled

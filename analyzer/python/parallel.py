@@ -65,8 +65,7 @@ def parse_many(items: list[tuple[SourceFile, str]], jobs: int,
     rest = [k for k in range(len(items)) if k not in ready]
     chars = sum(len(items[k][1]) for k in rest)
     if jobs < 2 or len(rest) < MIN_FILES or chars < MIN_CHARS:
-        out: list[Outcome | None] = [_load_file(ready[k]) if k in ready else None for k in range(len(items))]
-        return [r if r is not None else one(*items[k]) for k, r in enumerate(out)]
+        return _serially(items, one, ready)
     # the largest files at both ends, the smallest where the two meet: the last file either parses (while the
     # other may have nothing left) is a small one
     by_size = sorted(rest, key=lambda k: len(items[k][1]), reverse=True)
@@ -84,6 +83,17 @@ def parse_many(items: list[tuple[SourceFile, str]], jobs: int,
     return outs
 
 
+def _serially(items: list[tuple[SourceFile, str]], one: Callable[[SourceFile, str], Outcome],
+              ready: dict[int, str]) -> list[Outcome]:
+    """Every item here, in order: loaded from the file parsed ahead for it (`ready`: index -> path), else parsed
+    (also when that file cannot be loaded)."""
+    out: list[Outcome] = []
+    for k, (f, text) in enumerate(items):
+        got = _load_file(ready[k]) if k in ready else None
+        out.append(got if got is not None else one(f, text))
+    return out
+
+
 def _shared(items: list[tuple[SourceFile, str]], one: Callable[[SourceFile, str], Outcome], chars: int,
             bounds: memoryview, loads: list[str]) -> list[Outcome]:
     """`loads`: the files of the first items, parsed ahead: the parent loads them before it claims any other,
@@ -95,9 +105,7 @@ def _shared(items: list[tuple[SourceFile, str]], one: Callable[[SourceFile, str]
     os.close(write_end)
     if worker is None:
         os.close(read_end)
-        loaded = [_load_file(path) for path in loads]
-        return [r if r is not None else one(f, t)
-                for (f, t), r in zip(items, loaded + [None] * (len(items) - len(loads)), strict=True)]
+        return _serially(items, one, dict(enumerate(loads)))
     _widen(read_end)
     records: queue.SimpleQueue[tuple[int, int, bytes] | None] = queue.SimpleQueue()
     reader = threading.Thread(target=_read_records, args=(read_end, records), daemon=True)
@@ -271,6 +279,15 @@ def _dumps(obj: object, table: dict[Any, Any]) -> bytes:
     return buf.getvalue()
 
 
+def _child_setup() -> dict[Any, Any]:
+    """In a parsing child (`_child`, `Ahead`'s): no cyclic collection (the parent's heap is shared copy-on-write: a
+    collection would walk, and copy, all of it), room to pickle a deep tree (it recurses per level); the pickling
+    table (`_node_table`)."""
+    gc.disable()
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 5000))
+    return _node_table()
+
+
 def _pickled(item: tuple[SourceFile, str], table: dict[Any, Any]) -> tuple[int, bytes] | None:
     """In a child: the file parsed and pickled (`_FILE`), or its ParseFailure's message (`_FAILURE`); None when it
     cannot be sent (RecursionError, an unpicklable node): the parent parses it."""
@@ -287,9 +304,7 @@ def _child(_go: object, items: list[tuple[SourceFile, str]], bounds: memoryview,
     """In the forked child: the files from the end, each claimed, parsed, then pickled and sent at once (its tree
     dropped before the next), until it reaches the parent's. Its CPU seconds, when it ended, files sent."""
     os.close(read_end)
-    gc.disable()  # the parent's heap is shared copy-on-write: a collection would walk (and copy) all of it
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), 5000))  # pickling a deep tree recurses per level
-    table = _node_table()
+    table = _child_setup()
     sent = 0
     with open(write_end, "wb") as out:
         for index in range(len(items) - 1, -1, -1):
@@ -321,8 +336,6 @@ def _load_file(path: str) -> Outcome | None:
 AHEAD_MIN_CHARS = MIN_CHARS
 #: its folder's name: this prefix, the scanning process's id, a dash, random letters
 AHEAD_PREFIX = "impact-ahead-"
-
-
 #: `sweep` leaves a folder younger than this (seconds): a child writes into its folder at least every few
 #: seconds, and a scan in another PID namespace sharing the temporary folder names a process not seen here
 AHEAD_STALE = 600.0
@@ -466,9 +479,7 @@ def ahead_order(items: list[tuple[SourceFile, str]], defined: set[str],
 
 def _ahead_child(items: list[tuple[SourceFile, str]], defined: set[str], words: dict[str, frozenset[str]],
                  folder: str) -> None:
-    gc.disable()  # as in `_child`: the parent's heap is shared copy-on-write
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), 5000))
-    table = _node_table()
+    table = _child_setup()
     for k in ahead_order(items, defined, words):
         got = _pickled(items[k], table)
         if got is None:
