@@ -46,3 +46,26 @@ def test_kept_when_no_typescript_scan_follows(one_shot: list[object], tmp_path: 
 def test_not_kept_when_the_typescript_scan_runs_here(one_shot: list[object], tmp_path: Path) -> None:
     assert _scan(tmp_path, ("backend", "frontend")) > 0
     assert one_shot == []
+
+
+def test_the_collector_is_off_during_the_scan_and_as_it_was_after(tmp_path: Path) -> None:
+    """What a scan builds lives until its end: the cyclic collector stays off while it runs (polar: 4,400
+    collections, 1.6 s of the parent's time, for 2 MB), and comes back as it was, on or off."""
+    from helpers import python_sources
+
+    from analyzer.python import scan_python
+    from analyzer.rules.python._examples import CLOSURE, MODELS
+
+    files = python_sources(tmp_path, {"app/models.py": MODELS,
+                                      "app/api.py": "def show(content_id: int) -> int:\n    return content_id\n"})
+    seen: list[bool] = []
+    was = gc.isenabled()
+    try:
+        for enabled in (True, False):
+            gc.enable() if enabled else gc.disable()
+            result = scan_python(files, CLOSURE, Config(jobs=1), on_seeds=lambda _s: seen.append(gc.isenabled()))
+            assert any(f.path == "app/api.py" for f in result.findings)
+            assert gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()
+    assert seen == [False, False]
