@@ -388,7 +388,9 @@ def _check_file(pf: ParsedFile, ctx: Any, rules: list[Any], config: Config, flow
     for rule in rules:
         if config.rule_enabled(rule.code, rule.rule_name):
             got.extend(rule.check(ctx))
-    label = revision_label(pf, dirs)
+    # (asked only of a file with findings: it reads the file's top level, then looks for Alembic's files in its
+    # folder and those above: 0.28 s for polar's 1,520 parsed files, of which 72 have findings)
+    label = revision_label(pf, dirs) if got else None
     if label is not None:  # an old migration revision: history, context only, never patched
         got = [as_history(f, label) for f in got]
     _tick("rules", t0)
