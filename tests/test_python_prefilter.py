@@ -18,9 +18,14 @@ TEXTS = {
     "e.py": "headers['X-Org-Ref']  # naïve café_id\n",
     "f.py": "",
     "g.py": "include_router(r)\norganization\n",
+    # a table name: the text must hold it as written (inside any word), and a quoted or SQL use in any case
+    "h.py": 'a = organizations_x\nq = "FROM ORGANIZATIONS"\n',
+    "i.py": 'q = "SELECT * FROM ORGANIZATIONS"  # no lower-case name anywhere\n',
+    "j.py": 'q = "délété FROM organizations_archive"\nr = "JOIN organizations ON"\n',
 }
 WORDS = ["get", "organization", "organizations_id", "table:organizations", "table=True", "X-Org-Ref", "café_id",
-         "café", "ïve", "include_router", "router", "target", "id", "Org", "rganizations_i", "nothing_here", "ge"]
+         "café", "ïve", "include_router", "router", "target", "id", "Org", "rganizations_i", "nothing_here", "ge",
+         "table:organizations_archive", "table:ORGANIZATIONS", "table:rganizations", "table:délété"]
 
 
 def test_admits_as_mentions() -> None:
@@ -45,6 +50,9 @@ def test_short_words_stand_alone_long_ones_do_not() -> None:
     assert not pre.admits("b.py", frozenset({"organizations_id"}), frozenset({"organizations_id"}))  # seen
     assert pre.admits("c.py", frozenset({"table:organizations"}), frozenset())
     assert not pre.admits("b.py", frozenset({"table:organizations"}), frozenset())  # not quoted, no keyword
+    assert pre.admits("h.py", frozenset({"table:organizations"}), frozenset())  # held in a word, used in upper case
+    assert not pre.admits("i.py", frozenset({"table:organizations"}), frozenset())  # never as written
+    assert pre.admits("j.py", frozenset({"table:organizations_archive"}), frozenset())  # a text that is not ASCII
 
 
 def _model() -> KeyModel:
