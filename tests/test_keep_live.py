@@ -51,10 +51,10 @@ def test_not_kept_when_the_typescript_scan_runs_here(one_shot: list[object], tmp
 def test_the_collector_is_off_during_the_scan_and_as_it_was_after(tmp_path: Path) -> None:
     """What a scan builds lives until its end: the cyclic collector stays off while it runs (polar: 4,400
     collections, 1.6 s of the parent's time, for 2 MB), and comes back as it was, on or off."""
+    from analyzer.rules.python._examples import CLOSURE, MODELS
     from helpers import python_sources
 
     from analyzer.python import scan_python
-    from analyzer.rules.python._examples import CLOSURE, MODELS
 
     files = python_sources(tmp_path, {"app/models.py": MODELS,
                                       "app/api.py": "def show(content_id: int) -> int:\n    return content_id\n"})
