@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from analyzer.config import Config
 from analyzer.models import Closure, ImpactedColumn
@@ -135,7 +136,7 @@ class KeyModel:
         #: each (PY068)
         self.mixups: dict[int, tuple[str, object, str, str, str, str, object]] = {}
         #: entity of a slot name -> (closure stamp, the foreign table it names or None), see facts.foreign_entity
-        self.entity_cache: dict[str, tuple[object, str | None]] = {}
+        self.entity_cache: dict[str, tuple[object, Any]] = {}  # (facts.foreign_entity: entity -> table or None)
         #: affected Pydantic (or other record) classes -> evidence tying them to the key
         self.schemas: dict[str, str] = {}
         #: schema -> the ORM class it mirrors (None: tied to a target table by name)
