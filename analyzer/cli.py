@@ -73,6 +73,10 @@ def _guarded(fn: Callable[[], T]) -> T:
         if os.environ.get("IMPACT_DEBUG"):
             raise
         raise Exit(2, f"error: {type(exc).__name__}: {exc} (IMPACT_DEBUG=1 shows the traceback)") from None
+    finally:
+        started = sys.modules.get("analyzer.cache")  # (a database replay a child started for this command)
+        if started is not None:
+            started.forget_ahead()
 
 
 def _interrupted(exc: BaseException) -> bool:
@@ -194,6 +198,7 @@ def scan(
         from analyzer.pipeline import (
             ScanOptions,
             UsageError,
+            replay_stored_ahead,
             run_memo,
             run_plan,
             run_scan,
@@ -231,6 +236,7 @@ def scan(
             cache_dir=cache_dir,
         )
         listed = str(out) == "-"  # a pre-commit hook: nothing written into the work tree (nor into .git)
+        replay_stored_ahead(options, whole_run=not listed and not diff_base and baseline is None)  # (run_memo's)
         # an unchanged re-run: its outputs read back (analyzer.cache.RunMemo), the project's checkers among
         # what it compares (projects.typecheck_inputs)
         memo = run_memo(options, formats, typecheck=not no_typecheck) if not listed else None
@@ -322,7 +328,15 @@ def plan_cmd(
     per strategy, optionally rehearsed on a scratch database. Writes plan.json, migrations/ and the reports."""
 
     def run() -> int:
-        from analyzer.pipeline import ScanOptions, UsageError, run_plan, run_scan, verified, write_outputs
+        from analyzer.pipeline import (
+            ScanOptions,
+            UsageError,
+            replay_stored_ahead,
+            run_plan,
+            run_scan,
+            verified,
+            write_outputs,
+        )
         from analyzer.plan.strategies import STRATEGIES, write_plan
         from analyzer.summary import strategies_table
 
@@ -340,6 +354,7 @@ def plan_cmd(
             raise UsageError("--alembic writes one revision: name exactly one --strategy (not keep)")
         # one scan towards UUID finds the superset; each strategy keeps the findings its rules hold for
         options = ScanOptions(roots=roots, targets=tuple(target or ()), to="uuid", db_url=db, config=cfg)
+        replay_stored_ahead(options, whole_run=False)
         with _progress(quiet) as progress:
             report = run_scan(options, progress)
             report = run_plan(report, options, chosen, rehearse_url=rehearse_db, sample=sample, progress=progress)

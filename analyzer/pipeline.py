@@ -231,6 +231,19 @@ def run_scan(options: ScanOptions, progress: Progress = _no_progress, memo: RunM
     return narrow(report, options)
 
 
+def replay_stored_ahead(options: ScanOptions, whole_run: bool) -> None:
+    """With --db and the cache: the database's stored answers checked again in a child while this process reads
+    the tree (analyzer.cache.replay_ahead): those of the last whole run when this one may be read back
+    (`whole_run`, run_memo), else the schema's."""
+    if not options.db_url or not options.config.cache or not all(Path(r).exists() for r in options.roots):
+        return
+    from analyzer.cache import ScanCache, default_dir, replay_ahead
+
+    store = ScanCache.open(options.cache_dir or default_dir(options.roots))
+    if store is not None:
+        replay_ahead(store, options.db_url, tuple(options.schemas or options.config.schemas), whole_run)
+
+
 def run_memo(options: ScanOptions, formats: Sequence[str], typecheck: bool = False) -> RunMemo | None:
     """The whole-run memo of `impact scan` with these options (analyzer.cache.RunMemo), keyed by everything
     the run reads but the database (whose answers the memo replays); not the out folder, which no output

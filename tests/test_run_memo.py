@@ -65,6 +65,47 @@ def test_an_unchanged_rerun_writes_the_same_outputs(content: Path, tmp_path: Pat
     assert _tree(out) != first
 
 
+
+def test_a_rerun_against_postgres_is_read_back_until_an_answer_changes(
+        content: Path, tmp_path: Path, pg_url: str, run_sql: Callable[[str, str], None],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """With --db the re-run's replay of the database's answers runs in a child forked at the start
+    (cache.replay_ahead): an unchanged database reads the run back, a row more is scanned again."""
+    from analyzer import cache, pipeline
+
+    run_sql(pg_url, "CREATE TABLE content_items (id serial PRIMARY KEY, title text)\n;;\n"
+                    "CREATE TABLE generation_jobs (id serial PRIMARY KEY, content_id integer REFERENCES content_items(id))"
+                    "\n;;\nINSERT INTO content_items (title) VALUES ('a'), ('b')")
+    out, store = tmp_path / "out", tmp_path / "cache"
+    _scan(content, out, store, "--no-typecheck", "--db", pg_url)
+    first = _tree(out)
+    answers: list[bool | None] = []
+    ahead = cache._replayed_ahead
+
+    def taken(url: str, statements: list[tuple[str, object, str]]) -> bool | None:
+        answers.append(ahead(url, statements))  # type: ignore[arg-type]
+        return answers[-1]
+
+    def refuse(*_args: object, **_kwargs: object) -> object:
+        raise AssertionError("scanned again")
+
+    scan = pipeline.run_scan
+    monkeypatch.setattr(cache, "_replayed_ahead", taken)
+    monkeypatch.setattr(pipeline, "run_scan", refuse)
+    _scan(content, out, store, "--no-typecheck", "--db", pg_url)
+    assert answers == [True], "the child's answer was taken"
+    assert _tree(out) == first and cache._AHEAD == [], "and forgotten when the command ended"
+    run_sql(pg_url, "INSERT INTO content_items (title) VALUES ('c')")
+    answers.clear()
+    result = CliRunner().invoke(app, ["scan", str(content), "--target", "content_items.id", "--format", "json,md,sarif",
+                                      "--out", str(tmp_path / "again"), "--cache-dir", str(store), "--fail-on", "never",
+                                      "-q", "--no-typecheck", "--db", pg_url])
+    assert "scanned again" in repr(result.exception), "a row more: the run is not read back"
+    assert answers[0] is False
+    monkeypatch.setattr(pipeline, "run_scan", scan)
+    _scan(content, tmp_path / "again", store, "--no-typecheck", "--db", pg_url)
+
+
 def test_the_database_answers_are_replayed(pg_url: str, run_sql: Callable[[str, str], None]) -> None:
     import sqlalchemy as sa
 
