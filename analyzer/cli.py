@@ -74,9 +74,9 @@ def _guarded(fn: Callable[[], T]) -> T:
             raise
         raise Exit(2, f"error: {type(exc).__name__}: {exc} (IMPACT_DEBUG=1 shows the traceback)") from None
     finally:
-        started = sys.modules.get("analyzer.cache")  # (a database replay a child started for this command)
-        if started is not None:
-            started.forget_ahead()
+        cache = sys.modules.get("analyzer.cache")  # (a database replay a child started for this command)
+        if cache is not None:
+            cache.forget_ahead()
 
 
 def _interrupted(exc: BaseException) -> bool:
