@@ -236,7 +236,7 @@ def scan(
             cache_dir=cache_dir,
         )
         listed = str(out) == "-"  # a pre-commit hook: nothing written into the work tree (nor into .git)
-        replay_stored_ahead(options, whole_run=not listed and not diff_base and baseline is None)  # (run_memo's)
+        replay_stored_ahead(options, whole_run=not listed)  # (a listed run is never read back whole)
         # an unchanged re-run: its outputs read back (analyzer.cache.RunMemo), the project's checkers among
         # what it compares (projects.typecheck_inputs)
         memo = run_memo(options, formats, typecheck=not no_typecheck) if not listed else None

@@ -234,14 +234,21 @@ def run_scan(options: ScanOptions, progress: Progress = _no_progress, memo: RunM
 def replay_stored_ahead(options: ScanOptions, whole_run: bool) -> None:
     """With --db and the cache: the database's stored answers checked again in a child while this process reads
     the tree (analyzer.cache.replay_ahead): those of the last whole run when this one may be read back
-    (`whole_run`, run_memo), else the schema's."""
+    (`whole_run` and `_memo_applies`), else the schema's."""
     if not options.db_url or not options.config.cache or not all(Path(r).exists() for r in options.roots):
         return
     from analyzer.cache import ScanCache, default_dir, replay_ahead
 
     store = ScanCache.open(options.cache_dir or default_dir(options.roots))
     if store is not None:
-        replay_ahead(store, options.db_url, tuple(options.schemas or options.config.schemas), whole_run)
+        replay_ahead(store, options.db_url, tuple(options.schemas or options.config.schemas),
+                     whole_run and _memo_applies(options))
+
+
+def _memo_applies(options: ScanOptions) -> bool:
+    """Can a run with these options be read back whole (`run_memo`)? Not without a cache, nor in diff mode or
+    with a baseline (they read git and CODEOWNERS too)."""
+    return options.config.cache and not options.diff_base and options.baseline is None
 
 
 def run_memo(options: ScanOptions, formats: Sequence[str], typecheck: bool = False) -> RunMemo | None:
@@ -253,7 +260,7 @@ def run_memo(options: ScanOptions, formats: Sequence[str], typecheck: bool = Fal
     from analyzer.cache import RunMemo, ScanCache, config_fingerprint, default_dir, digests
 
     cfg = options.config
-    if not cfg.cache or options.diff_base or options.baseline is not None:
+    if not _memo_applies(options):
         return None
     for root in options.roots:
         if not Path(root).exists():
