@@ -7,6 +7,7 @@ Exit codes (SPEC): 0 done, 1 findings at or above --fail-on, 2 usage or input er
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import time
@@ -614,6 +615,11 @@ def main() -> None:
     from analyzer import workers
 
     workers.ONE_SHOT = True  # the process ends in `_leave`: a scan's trees need not be freed (engine.scan_python)
+    # what the imports built lives as long as the process: no full collection walks it again; and fewer young
+    # collections, most of whose objects a larger generation lets die by their count first (polar's cold scan:
+    # 437 collections, 0.18 s, outside the Python scan, which runs without them -> 101, 0.09 s)
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
     try:
         try:
             app(standalone_mode=True)
