@@ -65,7 +65,6 @@ def test_an_unchanged_rerun_writes_the_same_outputs(content: Path, tmp_path: Pat
     assert _tree(out) != first
 
 
-
 def test_a_rerun_against_postgres_is_read_back_until_an_answer_changes(
         content: Path, tmp_path: Path, pg_url: str, run_sql: Callable[[str, str], None],
         monkeypatch: pytest.MonkeyPatch) -> None:

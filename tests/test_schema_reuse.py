@@ -56,12 +56,10 @@ def test_a_reflected_schema_is_read_back_only_while_the_database_answers_the_sam
     assert not replay(pg_url, outer.statements)
 
 
-
 def test_the_answers_replayed_ahead_in_a_child_are_the_replay_s(
         pg_url: str, run_sql: Callable[[str, str], None], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`replay_ahead` checks the stored reflection's answers in a forked child while the run reads the tree; the
-    run's `replay` of those statements takes the child's answer (no driver imported here), and replays any other
-    list itself. A database that changed since is seen by the child as by `replay`."""
+    run's `replay` of those statements takes the child's answer, once, and replays any other list itself. A database that changed since is seen by the child as by `replay`."""
     from analyzer import cache
 
     run_sql(pg_url, "CREATE TABLE items (id integer PRIMARY KEY)\n;;\n"
@@ -75,9 +73,10 @@ def test_the_answers_replayed_ahead_in_a_child_are_the_replay_s(
     monkeypatch.setattr(cache, "_AHEAD", [])
     cache.replay_ahead(store, pg_url, (), whole_run=False)
     assert cache._AHEAD and cache._AHEAD[0] == pg_url, "a child was started"
-    assert cache._replayed_ahead(pg_url, statements) is True
     assert cache._replayed_ahead(pg_url, statements[:-1]) is None, "another list: replayed here"
-    assert cache._replayed_ahead("postgresql://elsewhere/db", statements) is None
+    assert cache._replayed_ahead("postgresql://elsewhere/db", statements) is None, "another database"
+    assert cache._replayed_ahead(pg_url, statements) is True
+    assert cache._replayed_ahead(pg_url, statements) is None, "taken once: a later replay asks the database"
 
     run_sql(pg_url, "ALTER TABLE notes ADD COLUMN other_item_id integer")
     monkeypatch.setattr(cache, "_AHEAD", [])
@@ -88,6 +87,7 @@ def test_the_answers_replayed_ahead_in_a_child_are_the_replay_s(
     monkeypatch.setattr(cache, "_AHEAD", [])
     cache.replay_ahead(store, "sqlite:///nowhere.db", (), whole_run=False)
     assert cache._AHEAD == [], "not PostgreSQL: nothing to replay ahead"
+
 
 MODELS = '''from sqlalchemy import Column, ForeignKey, Integer
 from app.base import Base

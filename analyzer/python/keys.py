@@ -136,7 +136,7 @@ class KeyModel:
         #: each (PY068)
         self.mixups: dict[int, tuple[str, object, str, str, str, str, object]] = {}
         #: entity of a slot name -> (closure stamp, the foreign table it names or None), see facts.foreign_entity
-        self.entity_cache: dict[str, tuple[object, Any]] = {}  # (facts.foreign_entity: entity -> table or None)
+        self.entity_cache: dict[str, tuple[object, Any]] = {}  # ("": the stamp and the table names' forms)
         #: affected Pydantic (or other record) classes -> evidence tying them to the key
         self.schemas: dict[str, str] = {}
         #: schema -> the ORM class it mirrors (None: tied to a target table by name)
