@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from analyzer.models import ImpactedColumn
+from analyzer.python import reanalysis
 from analyzer.python.keys import GENERIC_PK_NAMES, KeyModel, OrmClass, singular, snake
 from analyzer.python.parsed import FuncInfo, ParsedFile
 
@@ -610,6 +611,8 @@ def schema_affinity(model: KeyModel, name: str) -> tuple[str, str | None] | None
     - `ContentItemKindRead`: not tied (ContentItemKind is longer and another entity)
     """
     memo = _affine(model)
+    reanalysis.read_all("orm")  # (what the memo holds was read from all of them, maybe for another caller)
+    reanalysis.read_all("other_orm")
     found: tuple[int, OrmClass] | None = None
     mine = other = 0  # the longest starts of the name that name an affected class or table, another entity
     for end in range(1, len(name) + 1):

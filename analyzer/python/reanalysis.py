@@ -28,6 +28,15 @@ _WORD = re.compile(r"\w+")
 
 #: the reads of the analysis running now ((tag, name) or (tag, "*")), None outside one
 _reads: set[tuple[str, object]] | None = None
+#: (tag, name) of every write that changed a tracked fact since the Tracker last looked (`Tracker.facts_fresh`):
+#: what the facts steps earlier in a pass learned, before a later one is asked whether it must run again
+_written: set[tuple[str, object]] = set()
+
+
+def read_all(tag: str) -> None:
+    """The running analysis read all of `tag` through a memo built from it (facts.schema_affinity)."""
+    if _reads is not None:
+        _reads.add((tag, "*"))
 
 
 class _Dict(dict):  # type: ignore[type-arg]
@@ -52,12 +61,21 @@ class _Dict(dict):  # type: ignore[type-arg]
     def setdefault(self, k: object, default: Any = None) -> Any:
         if _reads is not None:
             _reads.add((self.tag, k))
+        if not dict.__contains__(self, k):
+            _written.add((self.tag, k))
         return dict.setdefault(self, k, default)
 
     def pop(self, k: object, *default: Any) -> Any:
         if _reads is not None:
             _reads.add((self.tag, k))
+        if dict.__contains__(self, k):
+            _written.add((self.tag, k))
         return dict.pop(self, k, *default)
+
+    def __setitem__(self, k: object, v: Any) -> None:
+        if not dict.__contains__(self, k) or (old := dict.__getitem__(self, k)) is not v and old != v:
+            _written.add((self.tag, k))
+        dict.__setitem__(self, k, v)
 
     def _all(self) -> None:
         if _reads is not None:
@@ -105,6 +123,11 @@ class _Set(set):  # type: ignore[type-arg]
         if _reads is not None:
             _reads.add((self.tag, k))
         return set.__contains__(self, k)
+
+    def add(self, k: object) -> None:
+        if not set.__contains__(self, k):
+            _written.add((self.tag, k))
+            set.add(self, k)
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         if _reads is not None:
@@ -276,6 +299,14 @@ class Tracker:
         #: functions (by identity) the next pass must analyse again for a change of a function's own state
         self.grown: set[int] = set()
         self.inside = False  # between begin and end
+        #: the facts steps run so far (engine._facts: (stage, id(ParsedFile))) -> what each read or wrote when it last
+        #: ran, and the other way: (tag, name) -> the steps that did
+        self.facts_reads: dict[tuple[int, int], set[tuple[str, object]]] = {}
+        self.facts_readers: dict[tuple[str, object], set[tuple[int, int]]] = {}
+        #: steps a change made stale since they last ran
+        self.facts_stale: set[tuple[int, int]] = set()
+        #: the files (by identity, in order) the routers were last collected from
+        self.routers_files: tuple[int, ...] = ()
 
     # ---------------------------------------------------------------- model
     def wrap(self, model: Any) -> None:
@@ -306,8 +337,9 @@ class Tracker:
         snap["orm"] = dict(model.orm)
         return snap
 
-    def note_changes(self, model: Any) -> None:
-        """Compare the global facts with the last look: log what changed, at the current clock."""
+    def note_changes(self, model: Any, facts: bool = True) -> None:
+        """Compare the global facts with the last look: log what changed, at the current clock. `facts` False:
+        the changes were the facts steps' own, which their writes already told (`facts_end`)."""
         old = self.snapshot
         new = self._take(model)
         self.snapshot = new
@@ -333,10 +365,71 @@ class Tracker:
                 changed.add((name, "*"))
         if full:
             self.full_clock = self.clock
+        if facts:
+            o, v = old["orm"], new["orm"]  # (the facts steps read the mapped classes by name)
+            self._facts_changed(changed | {("orm", k) for k in o.keys() | v.keys()
+                                           if k not in o or k not in v or o[k] is not v[k]})
         if changed:  # the functions whose last analysis read a changed fact by name, or all of its table
             keys = changed | {(tag, "*") for tag, _k in changed}
             self.stale.update(fid for fid, reads in self.reads_of.items() if not keys.isdisjoint(reads))
         self.clock += 1
+
+    # ---------------------------------------------------------------- the facts steps (engine._facts)
+    def watched(self, value: dict[Any, Any], tag: str) -> Any:
+        """A copy of `value` whose reads and writes are recorded as `tag`'s (the caller copies it back)."""
+        return _wrapped(_plain(value), tag)
+
+    def _facts_changed(self, keys: set[tuple[str, object]]) -> None:
+        """The steps that read (or wrote) one of `keys`, or all of its table, must run again."""
+        if not keys:
+            return
+        readers = self.facts_readers
+        for key in keys | {(tag, "*") for tag, _k in keys}:
+            got = readers.get(key)
+            if got:
+                self.facts_stale |= got
+
+    def facts_fresh(self, key: tuple[int, int]) -> bool:
+        """Has the step `key` run since the last change of anything it read or wrote? Then it would learn nothing
+        new: a step is a function of its file and of what it reads, and what it wrote is still there. (The writes
+        of the steps before it in this pass are taken first.)"""
+        if _written:
+            self._facts_changed(_written)
+            _written.clear()
+        return key in self.facts_reads and key not in self.facts_stale
+
+    def facts_begin(self, key: tuple[int, int]) -> None:
+        global _reads
+        for r in self.facts_reads.pop(key, ()):
+            self.facts_readers[r].discard(key)
+        self.facts_stale.discard(key)
+        _reads = set()
+
+    def facts_end(self, key: tuple[int, int]) -> None:
+        """What the step read and wrote: the other steps that read what it wrote are stale, and so is the step
+        itself when it wrote what it had read (it read it before: another run may learn more from it)."""
+        global _reads
+        reads, _reads = _reads or set(), None
+        wrote = set(_written)
+        _written.clear()
+        if wrote:
+            self._facts_changed(wrote)
+            if not reads.isdisjoint(wrote | {(tag, "*") for tag, _k in wrote}):
+                self.facts_stale.add(key)
+            reads |= wrote
+        self.facts_reads[key] = reads
+        for r in reads:
+            self.facts_readers.setdefault(r, set()).add(key)
+
+    def facts_start(self, model: Any) -> None:
+        """Before a pass's facts steps: what the model learned since the last look (the flow, the routes) makes
+        the steps that read it stale; every write before now is in that look."""
+        self.note_changes(model)
+        _written.clear()
+
+    def facts_done(self, model: Any) -> None:
+        """After them: what they learned makes stale the functions that read it (their writes told the steps)."""
+        self.note_changes(model, facts=False)
 
     # ---------------------------------------------------------------- registry and route marks
     def note_registry(self, registry: Any) -> None:
