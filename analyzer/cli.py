@@ -654,4 +654,7 @@ def _leave(code: object) -> None:
         except (OSError, ValueError):  # a closed pipe (`impact ... | head`): nothing more can reach it
             pass
     atexit._run_exitfuncs()
+    from analyzer import workers
+
+    workers.finish()  # what the run writes in a child (diff mode's snapshot) is on disk when it ends
     os._exit(status)

@@ -369,10 +369,11 @@ def _scan_sources(options: ScanOptions, store: ScanCache | None, sums: dict[str,
     live = trace.pop("live", None)
     if store is not None and live is not None:
         from analyzer.cache import rule_reads
-        from analyzer.incremental import snapshot
 
         trace.update(rule_reads(live[2], live[3]))  # type: ignore[index]
-        store.store_snapshot(key, files, sums, snapshot(live))  # type: ignore[arg-type]
+        # (built and written in a child while the run goes on: polar 5.5 MB, 0.28 s; nothing changes the final
+        # facts after the scan, and the command line waits for it before it ends)
+        workers.aside(_store_snapshot, store, key, files, sums, live)
     if live is not None and keep:
         workers.keep(live)  # a one-shot process does not free the final facts one by one
     del live
@@ -387,6 +388,13 @@ def _scan_sources(options: ScanOptions, store: ScanCache | None, sums: dict[str,
     if store is not None:
         store.store(key, files, sums, py, ts, trace)
     return py, ts, "stored" if store is not None else "off"
+
+
+def _store_snapshot(store: ScanCache, key: str, files: list[SourceFile], sums: dict[str, str],
+                    live: tuple[Any, ...]) -> None:
+    from analyzer.incremental import snapshot
+
+    store.store_snapshot(key, files, sums, snapshot(live))
 
 
 def _bounded(options: ScanOptions, store: ScanCache | None, key: str, files: list[SourceFile], sums: dict[str, str],

@@ -197,6 +197,45 @@ def fork(fn: Callable[..., Any], *args: Any, prepare: Callable[..., Any] | None 
     return worker
 
 
+#: children writing what the process leaves behind (`aside`), waited for before it ends (`finish`)
+_aside: list[int] = []
+
+
+def aside(fn: Callable[..., Any], *args: Any) -> None:
+    """`fn(*args)`, for its effect only (a file it writes), in a child while this process goes on, where a one-shot
+    process can fork (`ONE_SHOT`: the command line waits for it before it ends, `finish`, so nothing is left
+    running behind it); else here and now. The child shares the parent's heap as it is (fork): what `fn` reads
+    must not change after the call. It fails alone: what it writes is then missing, as if never written."""
+    if not ONE_SHOT or not hasattr(os, "fork"):
+        fn(*args)
+        return
+    try:
+        pid = os.fork()
+    except OSError:
+        fn(*args)
+        return
+    if pid == 0:  # the child: no exit handlers, no flushing of the parent's buffered output
+        code = 1
+        try:
+            fn(*args)
+            code = 0
+        except BaseException:  # noqa: BLE001 - see above
+            pass
+        finally:
+            os._exit(code)
+    _aside.append(pid)
+
+
+def finish() -> None:
+    """Wait for the children of `aside`."""
+    while _aside:
+        pid = _aside.pop()
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+
+
 #: what a one-shot process keeps alive on purpose until it ends (`keep`)
 _kept: list[Any] = []
 
