@@ -66,3 +66,33 @@ def test_a_file_whose_words_miss_the_definitions_is_not_read_function_by_functio
     work({"load_invoice"}, file_words=False, tokenized=without)
     work({"load_invoice"}, file_words=True, tokenized=with_words)
     assert (without, with_words) == ([4], [3])  # ping.py's function: its file does not name load_invoice
+
+
+def test_the_registry_tells_the_names_its_new_files_define() -> None:
+    """flow.Registry.add notes the keys it makes or changes; note_registry turns them into the words that make
+    stale the functions naming them (the first files' definitions are new to no function)."""
+    from analyzer.python.flow import Registry
+
+    def pf(path: str, text: str):  # type: ignore[no-untyped-def]
+        return parse(SourceFile(root=".", abs_path=path, path=path, language="python"), text)
+
+    registry, tracker = Registry(), Tracker()
+    registry.add(pf("app/service.py", SERVICE))
+    tracker.note_registry(registry)
+    assert tracker.defined == set()
+    registry.add(pf("app/repo.py", "class InvoiceRepo(Base):\n    model = Invoice\n\n"
+                                   "    def archive(self, invoice_id: int) -> None:\n        pass\n\n\n"
+                                   "repo = InvoiceRepo(session)\n"))
+    tracker.note_registry(registry)
+    # the class, its method, its class attribute `model`, the module-level instance `app.repo.repo`
+    assert tracker.defined == {"InvoiceRepo", "archive", "model", "repo"}, tracker.defined
+    tracker.defined = set()
+    # the same class again with the same base and value: nothing new but its new method
+    registry.add(pf("app/repo2.py", "class InvoiceRepo(Base):\n    model = Invoice\n\n"
+                                    "    def purge(self) -> None:\n        pass\n"))
+    tracker.note_registry(registry)
+    assert tracker.defined == {"InvoiceRepo", "purge"}, tracker.defined
+    tracker.defined = set()
+    registry.add(pf("app/ping.py", OTHER.replace("ping", "pong2")))
+    tracker.note_registry(registry)
+    assert tracker.defined == {"ping", "pong2"}, tracker.defined  # (a function's id: its module's last word too)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
+from typing import Any
 
 import libcst as cst
 
@@ -76,8 +77,7 @@ _COMMON_METHODS = {"get", "list", "add", "delete", "update", "create", "filter",
 
 
 class _Memo:
-    """Answers the registry computes from its tables, dropped when a file is added. (Not a dict or set attribute
-    of the registry itself: reanalysis.Tracker.note_registry compares those between rounds.)"""
+    """Answers the registry computes from its tables, dropped when a file is added."""
 
     def __init__(self) -> None:
         self.methods: dict[str, list[str]] = {}  # method_ids
@@ -133,9 +133,35 @@ class Registry:
         #: the tree, parsed or not (`method_definitions`); empty: only the parsed files are known
         self.defined: dict[str, int] = {}
         self._memo = _Memo()
+        #: the keys of the tables above that `add` made or changed since the last look (reanalysis.Tracker.
+        #: note_registry: their names make stale the functions naming them)
+        self.changed: set[object] = set()
 
     def __getstate__(self) -> dict[str, object]:
         return {**vars(self), "_memo": _Memo()}  # (its answers hold syntax trees; diff mode's snapshot pickles this)
+
+    def _grow(self, table: dict[Any, set[str]], key: object, values: Iterable[str]) -> None:
+        """`table.setdefault(key, set()).update(values)`, the key noted when it is new or its set grew."""
+        got = table.get(key)
+        if got is None:
+            got = table[key] = set()
+            self.changed.add(key)
+        n = len(got)
+        got.update(values)
+        if len(got) != n:
+            self.changed.add(key)
+
+    def _put(self, table: dict[Any, Any], key: object, value: object) -> None:
+        """`table.setdefault(key, value)`, the key noted when it is new."""
+        if key not in table:
+            table[key] = value
+            self.changed.add(key)
+
+    def _mark(self, names: set[str], *values: str) -> None:
+        for v in values:
+            if v not in names:
+                names.add(v)
+                self.changed.add(v)
 
     def add(self, pf: ParsedFile) -> None:
         self._by_suffix.clear()
@@ -146,50 +172,52 @@ class Registry:
             if entry.func is None and entry.cls is None and len(node.targets) == 1 \
                     and isinstance(node.targets[0].target, cst.Name) and isinstance(node.value, cst.Call) \
                     and callee_name(node.value) in ("TypeVar", "ParamSpec", "TypeVarTuple"):
-                self.type_vars.add(node.targets[0].target.value)
-                self.tparam_names.add(node.targets[0].target.value)
+                self._mark(self.type_vars, node.targets[0].target.value)
+                self._mark(self.tparam_names, node.targets[0].target.value)
         for cls in pf.classes:
-            self.classes.add(cls.name.value)
+            self._mark(self.classes, cls.name.value)
             tparams = _type_params(cls.type_parameters)  # (Generic[T]'s T is a module-level TypeVar)
             if tparams:
-                self.class_tparams.setdefault(cls.name.value, set()).update(tparams)
-                self.tparam_names |= tparams
-            self.class_bases.setdefault(cls.name.value, set()).update(
+                self._grow(self.class_tparams, cls.name.value, tparams)
+                self._mark(self.tparam_names, *tparams)
+            self._grow(self.class_bases, cls.name.value, (
                 v.value if isinstance(v, cst.Name) else v.attr.value
                 for b in cls.bases for v in [b.value.value if isinstance(b.value, cst.Subscript) else b.value]
-                if isinstance(v, (cst.Name, cst.Attribute)))
-            self.class_base_args.setdefault(cls.name.value, set()).update(
-                n for b in cls.bases if isinstance(b.value, cst.Subscript) for el in b.value.slice for n in _names(el))
-            self.class_base_qnames.setdefault(cls.name.value, set()).update(
-                q for b in cls.bases for q in pf.qnames(b.value.value if isinstance(b.value, cst.Subscript) else b.value))
+                if isinstance(v, (cst.Name, cst.Attribute))))
+            self._grow(self.class_base_args, cls.name.value, (
+                n for b in cls.bases if isinstance(b.value, cst.Subscript) for el in b.value.slice for n in _names(el)))
+            self._grow(self.class_base_qnames, cls.name.value, (
+                q for b in cls.bases for q in pf.qnames(b.value.value if isinstance(b.value, cst.Subscript) else b.value)))
             for stmt in cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ():
                 if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign) \
                         and len(stmt.body[0].targets) == 1 and isinstance(stmt.body[0].targets[0].target, cst.Name) \
                         and isinstance(stmt.body[0].value, cst.Name):
-                    self.class_values.setdefault((cls.name.value, stmt.body[0].targets[0].target.value),
-                                                 set()).add(stmt.body[0].value.value)
+                    self._grow(self.class_values, (cls.name.value, stmt.body[0].targets[0].target.value),
+                               (stmt.body[0].value.value,))
             model = _meta_model(cls)
             if model:
-                self.factories.setdefault(cls.name.value, model)
+                self._put(self.factories, cls.name.value, model)
         for entry in pf.of(cst.Assign):
             node = entry.node
             assert isinstance(node, cst.Assign)
             if entry.func is None and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name) \
                     and isinstance(node.value, cst.Subscript) and isinstance(node.value.value, cst.Name) \
                     and node.value.value.value == "Annotated":
-                self.aliases.setdefault(node.targets[0].target.value, node.value)
+                self._put(self.aliases, node.targets[0].target.value, node.value)
             if entry.func is None and entry.cls is None and len(node.targets) == 1 \
                     and isinstance(node.targets[0].target, cst.Name) and isinstance(node.value, cst.Call) \
                     and isinstance(node.value.func, cst.Name):
-                self.instances.setdefault(f"{pf.modname}.{node.targets[0].target.value}", node.value.func.value)
-                self.instance_args.setdefault(f"{pf.modname}.{node.targets[0].target.value}", {
+                self._put(self.instances, f"{pf.modname}.{node.targets[0].target.value}", node.value.func.value)
+                self._put(self.instance_args, f"{pf.modname}.{node.targets[0].target.value}", {
                     a.value.value for a in node.value.args if isinstance(a.value, cst.Name)})
         for fi in pf.functions:
             if fi.func_id not in self.by_id:
                 self.by_id[fi.func_id] = (pf, fi)
                 self.by_name.setdefault(fi.name, []).append(fi.func_id)
-                if fi.cls:
+                self.changed.update((fi.func_id, fi.name))
+                if fi.cls and self.methods.get((fi.cls, fi.name)) != fi.func_id:
                     self.methods[(fi.cls, fi.name)] = fi.func_id
+                    self.changed.add((fi.cls, fi.name))
         for fi in pf.functions:
             if fi.cls and fi.name == "__init__":
                 annotated = {p.name.value: p.annotation.annotation for p in fi.params if p.annotation is not None}
@@ -202,12 +230,14 @@ class Registry:
                     if not (isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name) and t.value.value == "self"):
                         continue
                     v = node.value
-                    if isinstance(v, cst.Call) and isinstance(v.func, cst.Name):
-                        self.self_attrs[(fi.cls, t.attr.value)] = v.func.value
-                    elif isinstance(v, cst.Name) and isinstance(annotated.get(v.value), cst.Name):
+                    value = v.func.value if isinstance(v, cst.Call) and isinstance(v.func, cst.Name) else None
+                    if value is None and isinstance(v, cst.Name) and isinstance(annotated.get(v.value), cst.Name):
                         ann = annotated[v.value]
                         assert isinstance(ann, cst.Name)
-                        self.self_attrs[(fi.cls, t.attr.value)] = ann.value
+                        value = ann.value
+                    if value is not None and self.self_attrs.get((fi.cls, t.attr.value)) != value:
+                        self.self_attrs[(fi.cls, t.attr.value)] = value
+                        self.changed.add((fi.cls, t.attr.value))
 
     def inherited_method(self, cls: str, name: str) -> str | None:
         """The method `name` of `cls` or, when its body does not define it, of its bases (breadth first):

@@ -236,11 +236,6 @@ def _key_words(k: Any) -> list[str]:
     return _WORD.findall(str(k))[-2:]
 
 
-def _holds_objects(val: Any) -> bool:
-    """A tuple of other things than strings (a (ParsedFile, FuncInfo) pair): compared by identity only."""
-    return isinstance(val, tuple) and any(not isinstance(x, (str, int, type(None))) for x in val)
-
-
 def _wrapped(value: Any, tag: str) -> Any:
     if tag in _WHOLE and isinstance(value, dict):
         out: Any = _Whole(value)
@@ -284,7 +279,7 @@ class Tracker:
         #: functions made stale by a change since they were analysed
         self.stale: set[int] = set()
         self.snapshot: dict[str, Any] = {}
-        self.registry_snapshot: dict[str, Any] = {}
+        self.registry_seen = False  # note_registry looked once (the first files' definitions are new to no function)
         self.marks: dict[int, tuple[Any, ...]] = {}  # id(FuncInfo) -> (route, task, dependency) last seen
         self.tokens: dict[int, frozenset[str]] = {}  # id(FuncInfo) -> the words of its text and class
         #: path -> the words of the file's text (the prefilter's), where known: a function's words are among its
@@ -433,38 +428,12 @@ class Tracker:
 
     # ---------------------------------------------------------------- registry and route marks
     def note_registry(self, registry: Any) -> None:
-        """Words of the registry entries added or changed since the last look (new files' definitions)."""
-        old = self.registry_snapshot
-        new: dict[str, Any] = {}
-        for name, v in vars(registry).items():
-            if isinstance(v, dict):
-                new[name] = {k: tuple(val) if isinstance(val, list) else frozenset(val) if isinstance(val, set)
-                             else val for k, val in v.items()}
-            elif isinstance(v, set):
-                new[name] = set(v)
-        self.registry_snapshot = new
-        if not old:
-            return
-        words = self.defined
-        for name, v in new.items():
-            o = old.get(name)
-            if isinstance(v, dict):
-                o = o if isinstance(o, dict) else {}
-                for k in v.keys() | o.keys():
-                    if k not in o or k not in v:
-                        words.update(_key_words(k))
-                        continue
-                    ov, val = o[k], v[k]
-                    if ov is val:
-                        continue
-                    if type(val) in (tuple, frozenset) and type(ov) is type(val) and not _holds_objects(val) \
-                            and ov == val:
-                        continue
-                    words.update(_key_words(k))
-            else:
-                o = o if isinstance(o, set) else set()
-                for k in v ^ o:
-                    words.update(_key_words(k))
+        """Words of the registry entries added or changed since the last look (new files' definitions:
+        flow.Registry.add notes their keys)."""
+        if self.registry_seen:
+            self.defined.update(w for k in registry.changed for w in _key_words(k))
+        self.registry_seen = True
+        registry.changed.clear()
 
     def _tokens(self, pf: Any, fi: Any) -> frozenset[str]:
         got = self.tokens.get(id(fi))
