@@ -950,6 +950,10 @@ def _read_routers(pf: ParsedFile, routers: Routers) -> None:
             routers.ns_paths[rid] = (string_value(path_arg.value) or "") if path_arg is not None else \
                 f"/{name}" if name else ""
     aliases = as_view_aliases(pf)
+    # (words a call below must be written with: asked of the text once instead of each of its calls, polar's
+    # first reading of its 1,521 files 0.19 s)
+    view_funcs = "view_func" in pf.text
+    depends = "Depends" in pf.text or "Security" in pf.text  # (a name of fastapi's imported as written, or aliased)
     for entry in pf.of(cst.Call):
         call = entry.node
         assert isinstance(call, cst.Call)
@@ -958,7 +962,7 @@ def _read_routers(pf: ParsedFile, routers: Routers) -> None:
             # (a project's Api subclass wraps add_resource: `api.add_org_resource(AlertResource, "/api/alerts/<id>")`)
             how = "add_url_rule" if call.func.attr.value == "add_url_rule" else "add_resource"
             _collect_view(pf, routers, call, how, call.func.value.value, aliases)
-        elif callee_name(call) != "add_url_rule" and kwarg(call, "view_func") is not None:
+        elif view_funcs and callee_name(call) != "add_url_rule" and kwarg(call, "view_func") is not None:
             # a project's helper around add_url_rule: `register_view(bp, routes=[...], view_func=V.as_view("v"))`
             args = positional(call)
             router = args[0].value.value if args and isinstance(args[0].value, cst.Name) else ""
@@ -982,8 +986,8 @@ def _read_routers(pf: ParsedFile, routers: Routers) -> None:
                 if isinstance(child, cst.Name):
                     qn = qn | {f"{pf.modname}.{child.value}"}
                 routers.pending.append((qn, f"{pf.modname}.{call.func.value.value}", inc_prefix))
-        elif isinstance(call.func, cst.Name) and pf.resolves_to(call.func, "Depends", "Security",
-                                                                 packages=("fastapi",)):
+        elif depends and isinstance(call.func, cst.Name) and pf.resolves_to(call.func, "Depends", "Security",
+                                                                             packages=("fastapi",)):
             args = positional(call)
             if args and isinstance(args[0].value, cst.Name):
                 routers.dependencies.add(args[0].value.value)

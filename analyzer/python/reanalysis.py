@@ -302,6 +302,10 @@ class Tracker:
         self.facts_stale: set[tuple[int, int]] = set()
         #: the files (by identity, in order) the routers were last collected from
         self.routers_files: tuple[int, ...] = ()
+        #: `work`'s last look: the files, `full_clock` then, each function's place (id -> (rank, file, function))
+        self.work_files: tuple[int, ...] = ()
+        self.work_full: int | None = None
+        self.rank: dict[int, tuple[int, Any, Any]] = {}
 
     # ---------------------------------------------------------------- model
     def wrap(self, model: Any) -> None:
@@ -450,20 +454,33 @@ class Tracker:
         change nothing records by name, stale by a recorded read, with changed route marks, or mentioning a
         definition added since."""
         defined = self.defined
-        file_words = self.file_words
-        out = []
-        for pf in live:
-            words = file_words.get(pf.path)
-            named = bool(defined) and (words is None or not defined.isdisjoint(words))
-            for fi in pf.functions:
-                fid = id(fi)
-                marks = (fi.route, fi.task, fi.dependency)
-                moved = self.marks.get(fid) != marks
-                self.marks[fid] = marks
-                at = self.started.get(fid)
-                if fid in wanted or at is None or moved or at <= self.full_clock or fid in self.stale \
-                        or named and not defined.isdisjoint(self._tokens(pf, fi)):
-                    out.append((pf, fi))
+        files = tuple(id(pf) for pf in live)
+        if files == self.work_files and self.full_clock == self.work_full and not defined:
+            # the same files as the last pass (so the same route marks: engine._facts marks them when the files
+            # change), no new definition, no change nothing records by name since: every function but those asked
+            # for and the stale ones was analysed after all it depends on (polar: 0.25 -> 0.05 s for ten passes)
+            rank = self.rank
+            picked = sorted(rank[fid] for fid in wanted | self.stale if fid in rank)
+            out = [(pf, fi) for _k, pf, fi in picked]
+        else:
+            file_words = self.file_words
+            out = []
+            rank = self.rank = {}
+            for pf in live:
+                words = file_words.get(pf.path)
+                named = bool(defined) and (words is None or not defined.isdisjoint(words))
+                for fi in pf.functions:
+                    fid = id(fi)
+                    rank[fid] = (len(rank), pf, fi)
+                    marks = (fi.route, fi.task, fi.dependency)
+                    moved = self.marks.get(fid) != marks
+                    self.marks[fid] = marks
+                    at = self.started.get(fid)
+                    if fid in wanted or at is None or moved or at <= self.full_clock or fid in self.stale \
+                            or named and not defined.isdisjoint(self._tokens(pf, fi)):
+                        out.append((pf, fi))
+            self.work_files = files
+        self.work_full = self.full_clock
         self.defined = set()
         self.grown = set()
         return out
