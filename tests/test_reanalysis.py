@@ -96,3 +96,24 @@ def test_the_registry_tells_the_names_its_new_files_define() -> None:
     registry.add(pf("app/ping.py", OTHER.replace("ping", "pong2")))
     tracker.note_registry(registry)
     assert tracker.defined == {"ping", "pong2"}, tracker.defined  # (a function's id: its module's last word too)
+
+
+def test_the_key_names_never_change_during_a_scan(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The tracker does not record reads of `key_names` (reanalysis._TRACKED): it must stay as the model was made,
+    or a function that read a name would not be analysed again when it changed. A scan of a fixture app, which
+    learns schemas, aliases, parameters and routes, leaves it as it was."""
+    from pathlib import Path
+
+    from analyzer.config import Config
+    from analyzer.python import scan_python
+    from analyzer.python.keys import KeyModel
+    from analyzer.rules.python._examples import CLOSURE
+
+    app = Path(__file__).resolve().parent.parent / "fixtures" / "content_app" / "backend"
+    files = [SourceFile(".", str(p), str(p.relative_to(app)), "python") for p in sorted(app.rglob("*.py"))]
+    trace: dict[str, object] = {"live": None}
+    result = scan_python(files, CLOSURE, Config(jobs=1), trace=trace)
+    assert len(result.findings) > 20  # (it learned)
+    live = trace["live"]
+    assert isinstance(live, tuple)
+    assert dict(live[1].key_names) == KeyModel(CLOSURE, Config(jobs=1)).key_names
