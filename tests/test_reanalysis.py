@@ -104,10 +104,11 @@ def test_the_key_names_never_change_during_a_scan(tmp_path) -> None:  # type: ig
     learns schemas, aliases, parameters and routes, leaves it as it was."""
     from pathlib import Path
 
+    from analyzer.rules.python._examples import CLOSURE
+
     from analyzer.config import Config
     from analyzer.python import scan_python
     from analyzer.python.keys import KeyModel
-    from analyzer.rules.python._examples import CLOSURE
 
     app = Path(__file__).resolve().parent.parent / "fixtures" / "content_app" / "backend"
     files = [SourceFile(".", str(p), str(p.relative_to(app)), "python") for p in sorted(app.rglob("*.py"))]
