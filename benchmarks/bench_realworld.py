@@ -2,7 +2,7 @@
 people compare it with, in one run, and a check that every shortcut leaves the findings as they are.
 
     python benchmarks/bench_realworld.py PATH --target organizations.id [--target ...] [--to uuid]
-        [--db URL] [--baselines] [--tools-bin DIR] [--jobs N] [--no-check] [--keep]
+        [--db URL] [--baselines] [--tools-bin DIR] [--jobs N] [--repeat N] [--no-check] [--keep]
 
 It fetches nothing: PATH is a checkout you brought (the search tool's `fetch`, a `git clone`). PATH is
 never written to: every run writes its reports and its cache (`--cache-dir`) into a temporary folder,
@@ -11,7 +11,9 @@ and diff mode runs on a copy of the tree made into a git repository there.
 Measured, each as its own process (wall seconds, CPU seconds of the process and its children, peak
 RSS of the largest of them):
 
-- cold: `impact scan` with an empty cache;
+- cold: `impact scan` with an empty cache, `--repeat` times (default 3, each with a cache of its own),
+  alternating with semgrep's runs when `--baselines`: the median of each is reported and compared (one run of
+  a 12 s scan can be a second off either way as the machine's speed drifts);
 - warm: the same again, with the cache the cold run left (an unchanged tree, schema and database: the
   cold run's outputs are read back, analyzer.cache.RunMemo, after its database statements are replayed
   and answer the same);
@@ -63,6 +65,10 @@ class Run:
     note: str = ""
     fingerprints: list[str] = field(default_factory=list)
     findings: int | None = None
+    spread: str = ""  # (a median of several runs: every run's wall time)
+
+    def remarks(self) -> str:
+        return "; ".join(x for x in (self.spread, self.note) if x)
 
 
 def timed(name: str, argv: list[str], cwd: Path | None = None, env: dict[str, str] | None = None,
@@ -212,7 +218,41 @@ def key_names(args: argparse.Namespace) -> tuple[str, str]:
     return snake, head + "".join(p.capitalize() for p in rest)
 
 
-def baselines(args: argparse.Namespace, root: Path, work: Path) -> list[Run]:
+def semgrep(args: argparse.Namespace, root: Path, work: Path) -> Run:
+    """semgrep with two rules: the key's attribute in Python and in TypeScript."""
+    snake, camel = key_names(args)
+    sg = tool("semgrep", args.tools_bin)
+    if not sg:
+        return Run("semgrep, 2 rules", note="unavailable (semgrep not found)")
+    rules = work / "semgrep.yml"
+    rules.write_text(
+        "rules:\n"
+        f"  - id: key-attribute-py\n    languages: [python]\n    severity: INFO\n"
+        f"    message: the key\n    pattern: $X.{snake}\n"
+        f"  - id: key-attribute-ts\n    languages: [typescript]\n    severity: INFO\n"
+        f"    message: the key\n    pattern: $X.{camel}\n", encoding="utf-8")
+    env = {**os.environ, "SEMGREP_SEND_METRICS": "off", "SEMGREP_ENABLE_VERSION_CHECK": "0"}
+    run = timed("semgrep, 2 rules", [sg, "scan", "--config", str(rules), "--metrics", "off",
+                                     "--disable-version-check", "--quiet", "--jobs", "2", "--json",
+                                     "--max-target-bytes", "1000000", str(root)], env=env,
+                stdout=work / "semgrep.json")
+    print(f"  {run.name}: {fmt(run.wall)} s wall {run.note}", file=sys.stderr, flush=True)
+    return run
+
+
+def median(runs: list[Run]) -> Run:
+    """The run of median wall time, its note listing every run's (the machine's speed drifts: one run of each
+    can be a second off either way on a 12 s scan)."""
+    timed_runs = sorted((r for r in runs if r.wall is not None), key=lambda r: r.wall or 0.0)
+    if len(runs) < 2 or not timed_runs:
+        return runs[0]
+    mid = timed_runs[(len(timed_runs) - 1) // 2]
+    mid.spread = f"median of {len(runs)} runs, alternating with the other's: {' / '.join(fmt(r.wall) for r in runs)} s"
+    return mid
+
+
+def baselines(args: argparse.Namespace, root: Path, work: Path, sem: Run | None = None) -> list[Run]:
+    """`sem`: semgrep's run, when measured already (alternating with the cold scans)."""
     snake, camel = key_names(args)
     runs: list[Run] = []
     ag = tool("ast-grep", args.tools_bin)
@@ -221,22 +261,7 @@ def baselines(args: argparse.Namespace, root: Path, work: Path) -> list[Run]:
                                                        str(root)], stdout=work / "ast-grep.txt"))
     else:
         runs.append(Run("ast-grep, 1 pattern (py)", note="unavailable (ast-grep not found)"))
-    sg = tool("semgrep", args.tools_bin)
-    if sg:
-        rules = work / "semgrep.yml"
-        rules.write_text(
-            "rules:\n"
-            f"  - id: key-attribute-py\n    languages: [python]\n    severity: INFO\n"
-            f"    message: the key\n    pattern: $X.{snake}\n"
-            f"  - id: key-attribute-ts\n    languages: [typescript]\n    severity: INFO\n"
-            f"    message: the key\n    pattern: $X.{camel}\n", encoding="utf-8")
-        env = {**os.environ, "SEMGREP_SEND_METRICS": "off", "SEMGREP_ENABLE_VERSION_CHECK": "0"}
-        runs.append(timed("semgrep, 2 rules", [sg, "scan", "--config", str(rules), "--metrics", "off",
-                                               "--disable-version-check", "--quiet", "--jobs", "2", "--json",
-                                               "--max-target-bytes", "1000000", str(root)], env=env,
-                          stdout=work / "semgrep.json"))
-    else:
-        runs.append(Run("semgrep, 2 rules", note="unavailable (semgrep not found)"))
+    runs.append(sem if sem is not None else semgrep(args, root, work))
     rg = tool("rg", args.tools_bin)
     if rg:
         runs.append(timed("rg (key name)", [rg, "-c", "-i", f"{snake}|{camel}", str(root)], stdout=work / "rg.txt"))
@@ -304,9 +329,9 @@ def table(title: str, runs: list[Run], base: list[Run]) -> str:
     for r in runs:
         rows.append(f"| {r.name} | {fmt(r.wall)} | {fmt(r.cpu)} | {fmt(r.rss_mb, 0)} | "
                     f"{'–' if r.findings is None else r.findings} | {ratio(r, sem)} | {ratio(r, ag)} | {ratio(r, lp)} "
-                    f"| {r.note} |")
+                    f"| {r.remarks()} |")
     for b in base:
-        rows.append(f"| {b.name} | {fmt(b.wall)} | {fmt(b.cpu)} | {fmt(b.rss_mb, 0)} | | | | | {b.note} |")
+        rows.append(f"| {b.name} | {fmt(b.wall)} | {fmt(b.cpu)} | {fmt(b.rss_mb, 0)} | | | | | {b.remarks()} |")
     return "\n".join(rows)
 
 
@@ -337,6 +362,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--name", default=None, help="the key's name in code for the baselines (default: from --target)")
     p.add_argument("--change", default=None, help="the file (relative) diff mode changes (default: one with a finding)")
     p.add_argument("--jobs", default=None, help="--jobs for the fast runs (default: impact decides)")
+    p.add_argument("--repeat", type=int, default=3,
+                   help="cold scans (and semgrep runs, alternating with them) whose median is reported (default 3)")
     p.add_argument("--no-check", action="store_true", help="skip the slow-path runs (no identity check)")
     p.add_argument("--no-diff", action="store_true", help="skip diff mode")
     p.add_argument("--no-full", action="store_true", help="skip the full scans (cold, warm, slow path)")
@@ -359,12 +386,22 @@ def main(argv: list[str] | None = None) -> int:
         cache = work / "cache"
         runs: list[Run] = []
         checks: list[tuple[str, bool, str]] = []
+        sem: Run | None = None
         if not args.no_full:
-            runs = [impact(args, "cold", root, work, ["--cache-dir", str(cache), *jobs]),
-                    impact(args, "warm", root, work, ["--cache-dir", str(cache), *jobs])]
+            # the cold scan and semgrep `--repeat` times each, alternating (each cold scan with a cache of its own:
+            # the last one's is the warm run's); the medians are compared
+            colds: list[Run] = []
+            sems: list[Run] = []
+            for k in range(max(1, args.repeat)):
+                own = cache if k == max(1, args.repeat) - 1 else work / f"cache-{k}"
+                colds.append(impact(args, "cold", root, work, ["--cache-dir", str(own), *jobs]))
+                if args.baselines:
+                    sems.append(semgrep(args, root, work))
+            sem = median(sems) if sems else None
+            runs = [median(colds), impact(args, "warm", root, work, ["--cache-dir", str(cache), *jobs])]
             if not args.no_check:
                 runs.append(impact(args, "slow path", root, work, slow_flags(), SLOW_ENV))
-            checks.append(("full scan", *same(runs)))
+            checks.append(("full scan", *same([*colds, *runs[1:]])))
         diff_runs: list[Run] = []
         if not args.no_diff:
             tree = work / "tree"
@@ -394,7 +431,7 @@ def main(argv: list[str] | None = None) -> int:
                                         [*diff, *slow_flags()], SLOW_ENV))
                 checks.append((f"diff mode ({added})", *same(other)))
                 diff_runs += other
-        base = baselines(args, root, work) if args.baselines else []
+        base = baselines(args, root, work, sem) if args.baselines else []
         title = f"{root.name}: {', '.join(args.target)} to {args.to}"
         print(table(title, runs + diff_runs, base))
         print()
