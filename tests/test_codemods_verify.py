@@ -306,7 +306,12 @@ def test_a_monorepo_root_is_type_checked_per_project(tmp_path: Path, monkeypatch
 
 
 def test_a_project_without_tsc_is_named_with_the_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """...and the tree is not copied for a compiler no project has (onyx: 5.6 s of a default scan)."""
+    import shutil
+
     monkeypatch.delenv("IMPACT_NODE_MODULES", raising=False)
+    copied: list[object] = []
+    monkeypatch.setattr(shutil, "copytree", lambda *a, **k: copied.append(a))
     root = _monorepo(tmp_path)
     result = _verify(root, "repo", [_finding(root, "repo", "frontend/src/labels.ts", "orderId: number",
                                              "orderId: string", "label.orderId")])
@@ -315,6 +320,7 @@ def test_a_project_without_tsc_is_named_with_the_reason(tmp_path: Path, monkeypa
                               "1 patched file not type-checked"]
     assert (result.projects[0].ran, result.projects[0].reason) == \
         (False, "no node_modules/.bin/tsc (npm install, or IMPACT_NODE_MODULES)")
+    assert copied == []
 
 
 def test_a_solution_style_tsconfig_is_checked_through_its_references(tmp_path: Path) -> None:

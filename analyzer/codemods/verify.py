@@ -32,6 +32,7 @@ findings into "needs review" entries that say why; nothing is silently dropped.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 import re
@@ -258,13 +259,18 @@ def _verify_typescript(result: Verification, work: _Work, prefix: str, root: Pat
     if not projects:
         return
     review = _review_lines(findings)
-    with tempfile.TemporaryDirectory(prefix="impact-tsc-") as tmp:
-        copy = Path(tmp) / "root"
-        shutil.copytree(root, copy, symlinks=True, ignore=_COPY_IGNORE)
+    found = {rel_dir: find_node_modules(root / rel_dir) for rel_dir in projects}
+    # (the tree is copied only when a project has a tsc to run: onyx's copy took 5.6 s for none)
+    with contextlib.ExitStack() as stack:
+        tmp = copy = None
+        if any(found.values()):
+            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="impact-tsc-"))
+            copy = Path(tmp) / "root"
+            shutil.copytree(root, copy, symlinks=True, ignore=_COPY_IGNORE)
         for rel_dir, rels in sorted(projects.items()):
             label = "/".join(x for x in (name, rel_dir.as_posix()) if x and x != ".")
-            node_modules = find_node_modules(root / rel_dir)
-            if node_modules is None:
+            node_modules = found[rel_dir]
+            if node_modules is None or tmp is None or copy is None:
                 why = "no node_modules/.bin/tsc (npm install, or IMPACT_NODE_MODULES)"
                 result.skipped.append(f"tsc: {label}: {why}; {len(rels)} patched file{'s' if len(rels) != 1 else ''} "
                                       "not type-checked")
