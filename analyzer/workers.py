@@ -58,6 +58,17 @@ class Worker:
         except (OSError, pickle.PicklingError):
             self.sent = False
 
+    def ready(self) -> bool:
+        """Has the child sent its result (or ended)? Asked without waiting."""
+        if self.done:
+            return True
+        import select
+
+        try:
+            return bool(select.select([self.from_child], [], [], 0)[0])
+        except (OSError, ValueError):
+            return True
+
     def result(self) -> Any:
         """The child's return value, or None when it failed (an exception, a signal, nothing sent)."""
         if self.done:

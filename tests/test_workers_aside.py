@@ -84,3 +84,23 @@ def test_the_command_line_ends_after_its_children(tmp_path: Path) -> None:
                           timeout=60, cwd=REPO)
     assert done.returncode == 0
     assert out.read_text(encoding="utf-8") == "written"
+
+
+def _slow_double(value: int, pause: float) -> int:
+    time.sleep(pause)
+    return value * 2
+
+
+def test_a_worker_says_without_waiting_whether_its_result_is_there() -> None:
+    """Worker.ready: the pipeline writes the snapshot in place while the TypeScript worker still runs (this process
+    would only wait for it), in a child once it is done."""
+    worker = workers.fork(_slow_double, 1.0)
+    assert worker is not None
+    worker.send(21)
+    started = time.monotonic()
+    assert not worker.ready()
+    assert time.monotonic() - started < 0.5  # (asked, not waited for)
+    deadline = time.monotonic() + 30
+    while not worker.ready() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert worker.ready() and worker.result() == 42 and worker.ready()
