@@ -98,7 +98,7 @@ def test_the_registry_tells_the_names_its_new_files_define() -> None:
     assert tracker.defined == {"ping", "pong2"}, tracker.defined  # (a function's id: its module's last word too)
 
 
-def test_the_key_names_never_change_during_a_scan(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_key_names_never_change_during_a_scan() -> None:
     """The tracker does not record reads of `key_names` (reanalysis._TRACKED): it must stay as the model was made,
     or a function that read a name would not be analysed again when it changed. A scan of a fixture app, which
     learns schemas, aliases, parameters and routes, leaves it as it was."""
