@@ -12,6 +12,7 @@ can make a scan faster, never different.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import signal
@@ -238,13 +239,23 @@ def aside(fn: Callable[..., Any], *args: Any) -> None:
 
 
 def finish() -> None:
-    """Wait for the children of `aside`."""
+    """Wait for the children of `aside`; on Ctrl-C meanwhile, stop them (what they write is then missing, as if
+    never written: a file is written under another name and renamed) and return."""
     while _aside:
-        pid = _aside.pop()
+        pid = _aside[-1]
         try:
             os.waitpid(pid, 0)
         except ChildProcessError:
             pass
+        except KeyboardInterrupt:
+            for child in _aside:
+                with contextlib.suppress(OSError):
+                    os.kill(child, signal.SIGKILL)
+                with contextlib.suppress(OSError):
+                    os.waitpid(child, 0)
+            _aside.clear()
+            return
+        _aside.pop()
 
 
 #: what a one-shot process keeps alive on purpose until it ends (`keep`)

@@ -104,3 +104,22 @@ def test_a_worker_says_without_waiting_whether_its_result_is_there() -> None:
     while not worker.ready() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert worker.ready() and worker.result() == 42 and worker.ready()
+
+
+def test_ctrl_c_while_the_command_line_waits_stops_the_children_without_a_traceback(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = ("import os, signal, threading, time\n"
+            "from analyzer import cli, workers\n"
+            "workers.ONE_SHOT = True\n"
+            "def slow(path):\n"
+            "    time.sleep(30)\n"
+            f"workers.aside(slow, {str(tmp_path / 'never.txt')!r})\n"
+            "threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()\n"
+            "cli._leave(0)\n")
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert time.monotonic() - started < 15  # (the child would sleep 30 s)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert not (tmp_path / "never.txt").exists()

@@ -407,7 +407,7 @@ class Tracker:
 
     def facts_end(self, key: tuple[int, int]) -> None:
         """What the step read and wrote: the other steps that read what it wrote are stale, and so is the step
-        itself when it wrote what it had read (it read it before: another run may learn more from it)."""
+        itself when it also read what it wrote (maybe before writing it: another run may learn more from it)."""
         global _reads
         reads, _reads = _reads or set(), None
         wrote = set(_written)
