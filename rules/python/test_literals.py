@@ -442,6 +442,10 @@ class TestIntKey(PyRule):
                 "def test_enqueue(client):\n    with mock.patch('app.tasks.render.apply_async') as sent:\n"
                 "        client.post('/x')\n    sent.assert_called_once_with(args=[42], countdown=2)\n",
                 line=8, message_contains="task argument", path="tests/test_x.py"),
+        Invalid("from unittest import mock\nfrom celery import shared_task\n@shared_task\ndef render(content_id): ...\n"
+                "def test_enqueue(client):\n    with mock.patch.object(render, \"delay\") as sent:\n"
+                "        client.post('/x')\n    sent.assert_called_once_with(42)\n",
+                line=8, message_contains="task argument", path="tests/test_x.py"),
     ]
     # a bare "id" of a body read from another entity's collection is that entity's, even in a test using the model
     _LISTING = ("from app.models import ContentItem\n"
@@ -1074,8 +1078,11 @@ def _mock_targets(ctx: FileCtx) -> dict[str, FuncInfo]:
     """`with mock.patch("app.x.generate.apply_async") as m` / `patch.object(generate, "delay")` -> m: task."""
     out: dict[str, FuncInfo] = {}
     registry = ctx.flow.registry
-    if "delay" not in ctx.pf.text and "apply_async" not in ctx.pf.text:
-        return out  # nothing to patch: spare the walk
+    text = ctx.pf.text
+    # nothing to patch: spare the walk (a patched task's method is written at the end of a string, the target's
+    # `"app.tasks.render.delay"` or patch.object's `"delay"`; polar's tests say "delay" in other senses)
+    if not any(f"{m}{q}" in text for m in ("delay", "apply_async") for q in "\"'"):
+        return out
     for item in find(ctx.pf.module, cst.WithItem, _statement_level):
         call = item.item
         if not (isinstance(call, cst.Call) and item.asname is not None
