@@ -128,3 +128,32 @@ def test_the_routers_are_read_again_only_when_the_files_change(tmp_path: Path, m
     assert read == ["app/models.py", "app/schemas.py"]
     _run(files, model, tracker, kinds, routers)  # a new file: all of them, in order (a later router overrides)
     assert read[2:] == ["app/models.py", "app/schemas.py", "app/health.py"]
+
+
+def test_a_step_that_fails_fails_its_file_alone_as_with_every_step_run(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """An internal error in one file's facts step: that file is Failed, the scan goes on, and the findings are those
+    of the scan with every step run on every pass (the THOROUGH path) and the same error."""
+    from analyzer.models import Failed, SourceFile
+    from analyzer.python import scan_python
+
+    app = Path(__file__).resolve().parent.parent / "fixtures" / "content_app" / "backend"
+    files = [SourceFile(".", str(p), str(p.relative_to(app)), "python") for p in sorted(app.rglob("*.py"))]
+    broken = "app/schemas/content.py"
+    records = facts.collect_records
+
+    def failing(pf: ParsedFile, model: KeyModel, kinds: dict[str, str]) -> None:
+        if pf.path == broken:
+            raise RuntimeError("a bug in a fact")
+        records(pf, model, kinds)
+
+    monkeypatch.setattr(facts, "collect_records", failing)
+    got = {}
+    for thorough in (False, True):
+        monkeypatch.setattr(engine, "THOROUGH", thorough)
+        engine._CACHE.clear()
+        result = scan_python(files, CLOSURE, Config(jobs=1))
+        outcome = next(o for o in result.outcomes if o.path == broken)
+        assert isinstance(outcome, Failed) and "a bug in a fact" in outcome.reason
+        got[thorough] = sorted((f.code, f.path, f.span.line) for f in result.findings)
+    engine._CACHE.clear()
+    assert got[False] == got[True] and len(got[False]) > 20
