@@ -241,8 +241,8 @@ def semgrep(args: argparse.Namespace, root: Path, work: Path) -> Run:
 
 
 def median(runs: list[Run]) -> Run:
-    """The run of median wall time, its note listing every run's (the machine's speed drifts: one run of each
-    can be a second off either way on a 12 s scan)."""
+    """The run of median wall time, with every run's time beside it (`spread`: the machine's speed drifts, one run
+    of each can be a second off either way on a 12 s scan)."""
     timed_runs = sorted((r for r in runs if r.wall is not None), key=lambda r: r.wall or 0.0)
     if len(runs) < 2 or not timed_runs:
         return runs[0]
