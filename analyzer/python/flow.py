@@ -558,8 +558,8 @@ class Flow:
         self._tuple_returning: dict[int, bool] = {}  # id(FuncInfo) -> does it return a tuple (callers_view)
         #: the own_state of the function `analyze` last analysed, as it ended (not under `thorough`)
         self.last_state: tuple[object, ...] = ()
-        #: named_key's answers (function name -> key name), for the key names they were computed from
-        self._named_keys: tuple[tuple[str, ...], dict[str, str | None]] = ((), {})
+        #: named_key's answers (function name -> key name), for the key names (the model's dict, and its names)
+        self._named_keys: tuple[object, tuple[str, ...], dict[str, str | None]] = (None, (), {})
         #: per (path, class): the file whose statements were read, and `self.<attr>` -> where a method assigns it
         self._self_attrs: dict[tuple[str, str], tuple[ParsedFile, dict[str, list[_SelfAssign]]]] = {}
         self._self_busy: set[tuple[str, str, str]] = set()
@@ -1068,13 +1068,13 @@ class Flow:
     # ------------------------------------------------------------------ functions
     def named_key(self, fname: str) -> str | None:
         """A function named after the key (`parse_content_id`, `next_content_id`) -> that key name."""
-        keys = tuple(self.model.key_names)  # (every key name is read, as the loop did)
-        if keys != self._named_keys[0]:  # (an lru_cache keyed by name and key names missed 3 calls in 5)
-            self._named_keys = (keys, {})
-        memo = self._named_keys[1]
+        key_names = self.model.key_names  # (made with the model, never changed after: reanalysis._TRACKED)
+        if key_names is not self._named_keys[0]:  # (a tuple of them built and compared each call: 28,000 on polar)
+            self._named_keys = (key_names, tuple(key_names), {})
+        memo = self._named_keys[2]
         if fname in memo:
             return memo[fname]
-        got = memo[fname] = _named_key(fname, keys)
+        got = memo[fname] = _named_key(fname, self._named_keys[1])
         return got
 
     def seed_params(self, pf: ParsedFile, fi: FuncInfo) -> None:
