@@ -261,7 +261,8 @@ def baselines(args: argparse.Namespace, root: Path, work: Path, sem: Run | None 
                                                        str(root)], stdout=work / "ast-grep.txt"))
     else:
         runs.append(Run("ast-grep, 1 pattern (py)", note="unavailable (ast-grep not found)"))
-    runs.append(sem if sem is not None else semgrep(args, root, work))
+    sem = sem if sem is not None else semgrep(args, root, work)
+    runs.append(sem)
     rg = tool("rg", args.tools_bin)
     if rg:
         runs.append(timed("rg (key name)", [rg, "-c", "-i", f"{snake}|{camel}", str(root)], stdout=work / "rg.txt"))
@@ -272,7 +273,8 @@ def baselines(args: argparse.Namespace, root: Path, work: Path, sem: Run | None 
     runs.append(timed("bare tree-sitter parse (.ts/.tsx/.js)", [sys.executable, me, "--bare-parse", "typescript",
                                                                 str(root)], cwd=REPO))
     for r in runs:
-        print(f"  {r.name}: {fmt(r.wall)} s wall {r.note}", file=sys.stderr, flush=True)
+        if r is not sem:  # (semgrep's runs said so as they ended)
+            print(f"  {r.name}: {fmt(r.wall)} s wall {r.note}", file=sys.stderr, flush=True)
     return runs
 
 

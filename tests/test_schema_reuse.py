@@ -59,7 +59,8 @@ def test_a_reflected_schema_is_read_back_only_while_the_database_answers_the_sam
 def test_the_answers_replayed_ahead_in_a_child_are_the_replay_s(
         pg_url: str, run_sql: Callable[[str, str], None], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`replay_ahead` checks the stored reflection's answers in a forked child while the run reads the tree; the
-    run's `replay` of those statements takes the child's answer, once, and replays any other list itself. A database that changed since is seen by the child as by `replay`."""
+    run's `replay` of those statements takes the child's answer, once, and replays any other list itself. A database
+    that changed since is seen by the child as by `replay`."""
     from analyzer import cache
 
     run_sql(pg_url, "CREATE TABLE items (id integer PRIMARY KEY)\n;;\n"

@@ -498,6 +498,7 @@ def _facts(live: list[ParsedFile], model: KeyModel, routers: facts.Routers, reco
     nothing new (polar: 10,239 runs of each step over 10 passes, 1 s, most of them learning nothing). The mapped
     classes and the record kinds are read by name for the while (the flow reads them as they are). The routers
     and the route marks are read again only when the files changed: what collect_routers adds is the file's own.
+    Without it (THOROUGH) every step runs on every pass, in the same order.
 
     Examples (the steps a pass runs again):
     - a flow pass learns that `DocOut` is a schema: the steps that asked whether `DocOut` is one (a subclass of
@@ -506,21 +507,10 @@ def _facts(live: list[ParsedFile], model: KeyModel, routers: facts.Routers, reco
       matched against all of them)
     - a step that learns an alias it had asked about runs once more (it may learn more now that it is known)
     """
-    if tracker is None:  # (THOROUGH) every step of every file
-        for pf in live:
-            _guarded(failed, pf.path, facts.collect_orm, pf, model)
-        for pf in live:
-            _guarded(failed, pf.path, facts.collect_records, pf, model, record_kinds)
-            _guarded(failed, pf.path, facts.collect_aliases, pf, model)
-            _guarded(failed, pf.path, facts.collect_routers, pf, routers)
-        for pf in live:
-            _guarded(failed, pf.path, facts.learn_field_aliases, pf, model)
-        routers.resolve()
-        for pf in live:
-            _guarded(failed, pf.path, facts.mark_functions, pf, routers)
-        return
-
     def step(stage: int, pf: ParsedFile, fn: Callable[..., Any], *args: Any) -> None:
+        if tracker is None:  # (THOROUGH) every step of every file, every pass
+            _guarded(failed, pf.path, fn, pf, *args)
+            return
         key = (stage, id(pf))
         if pf.path in failed or tracker.facts_fresh(key):
             return
@@ -530,9 +520,11 @@ def _facts(live: list[ParsedFile], model: KeyModel, routers: facts.Routers, reco
         finally:
             tracker.facts_end(key)
 
-    tracker.facts_start(model)
-    orm, model.orm = model.orm, tracker.watched(model.orm, "orm")
-    kinds = tracker.watched(record_kinds, "record_kinds")
+    kinds = record_kinds
+    if tracker is not None:
+        tracker.facts_start(model)
+        orm, model.orm = model.orm, tracker.watched(model.orm, "orm")
+        kinds = tracker.watched(record_kinds, "record_kinds")
     try:
         for pf in live:
             step(0, pf, facts.collect_orm, model)
@@ -541,13 +533,15 @@ def _facts(live: list[ParsedFile], model: KeyModel, routers: facts.Routers, reco
         for pf in live:
             step(2, pf, facts.learn_field_aliases, model)
     finally:
-        orm.update(dict.items(model.orm))  # (learned facts only grow: the same dicts, with what was learned)
-        model.orm = orm
-        record_kinds.update(dict.items(kinds))
-        tracker.facts_done(model)
+        if tracker is not None:
+            orm.update(dict.items(model.orm))  # (learned facts only grow: the same dicts, with what was learned)
+            model.orm = orm
+            record_kinds.update(dict.items(kinds))
+            tracker.facts_done(model)
     files = tuple(id(pf) for pf in live)
-    if files != tracker.routers_files:
-        tracker.routers_files = files
+    if tracker is None or files != tracker.routers_files:
+        if tracker is not None:
+            tracker.routers_files = files
         for pf in live:
             _guarded(failed, pf.path, facts.collect_routers, pf, routers)
         routers.resolve()
