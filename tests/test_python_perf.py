@@ -117,3 +117,75 @@ def test_walk_caches_return_what_a_walk_finds() -> None:
         assert _names(node) == _walk_names(node)
         if isinstance(node, cst.FunctionDef):
             assert _returns_value(node)
+
+
+CALLS = '''\
+import re
+import logging as log
+from sqlalchemy import bindparam as bp, column
+from sqlalchemy.orm import relationship
+from typing import cast
+
+logger = log.getLogger(__name__)
+
+
+def load(session, ids, target):
+    q = session.query(Item).order_by(Item.id.desc()).get(ids[0])
+    stmt = text("SELECT 1").bindparams(bp("item_id", type_=Integer), column("id"))
+    logger.info("loaded %d", q.id)
+    items = sorted(ids, key=lambda i: -i)
+    factories[0]().get(3)
+    make()()
+    getattr(target, "get")(1)
+    return cast(int, re.compile(r"\\d+").match(target).group(0)), max(items), print(get(target))
+
+
+class Item(Base):
+    tags = relationship("Tag")
+    owner = db.relationship("User", foreign_keys="Item.owner_id")
+'''
+
+
+@pytest.mark.parametrize("names", [("get",), ("get", "order_by", "desc"), ("bindparam", "column"), ("cast", "match"),
+                                   ("relationship",), ("info", "print", "max"), ("target", "bp"), ()])
+def test_calls_by_name_are_the_calls_a_scan_of_every_call_finds(names):
+    """`calls_named` / `calls_resolving` give, in source order, what filtering every call of the file gives: by the
+    name written (`facts.callee_name`), and by the last part of a qualified name (an import alias counts under its
+    imported name, `bp(...)` under `bindparam`; `x.get(...)` under `get` whatever `x` is)."""
+    from analyzer.python.facts import callee_name
+
+    pf = parse(SourceFile("/x", "/x/app/load.py", "app/load.py", "python"), CALLS)
+    calls = pf.of(cst.Call)
+    assert pf.calls_named(names) == [e for e in calls if callee_name(e.node) in names]
+
+    def may(e):  # an attribute chain ends with its attribute; a bare name, with its own qualified name
+        f = e.node.func
+        return f.attr.value in names if isinstance(f, cst.Attribute) else \
+            isinstance(f, cst.Name) and any(q.rsplit(".", 1)[-1] in names for q in pf.qnames(f))
+
+    got = pf.calls_resolving(names)
+    assert got == [e for e in calls if may(e)]
+    assert all(e in got for e in calls if names and pf.resolves_to(e.node.func, *names))
+    assert [id(e) for e in pf.calls_named(names)] == [id(e) for e in pf.calls_named(names)]  # (asked again: the same)
+
+
+def test_calls_by_name_cover_the_aliases_and_proxies_the_rules_resolve():
+    pf = parse(SourceFile("/x", "/x/app/load.py", "app/load.py", "python"), CALLS)
+    lines = lambda entries: [pf.line(e.node) for e in entries]  # noqa: E731
+    assert lines(pf.calls_resolving(("bindparam",))) == [12]  # `bp(...)`, and not `.bindparams(...)`
+    assert lines(pf.calls_named(("bindparam",))) == []
+    assert lines(pf.calls_resolving(("relationship",))) == [22, 23]
+    assert lines(pf.calls_named(("get", "desc"))) == [11, 11, 15, 18]
+
+
+def test_calls_resolving_follows_the_scan_s_project_names():
+    """A bare callee's qualified name depends on the scan's project names (a Flask-SQLAlchemy instance imported from
+    another module): the index follows them as `qnames` does."""
+    from analyzer.python.parsed import ProjectNames
+
+    pf = parse(SourceFile("/x", "/x/app/load.py", "app/load.py", "python"),
+               "from app.ext import db\n\n\ndef fresh():\n    return db()\n")
+    assert pf.calls_resolving(("SQLAlchemy",)) == []
+    pf.project = ProjectNames({"app/ext.py": "from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n"})
+    assert pf.resolves_to(pf.of(cst.Call)[0].node.func, "SQLAlchemy")
+    assert pf.calls_resolving(("SQLAlchemy",)) == pf.of(cst.Call)

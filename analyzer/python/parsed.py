@@ -481,6 +481,56 @@ class ParsedFile:
     def of(self, kind: type[N]) -> list[Entry]:
         return self.index.get(kind, [])
 
+    def calls_resolving(self, names: Collection[str]) -> list[Entry]:
+        """The calls whose callee may have a qualified name (`qnames`, `resolves_to`) ending in one of `names`, in
+        source order: `x.name(...)` (every qualified name of an attribute chain ends with its last attribute), and
+        a bare callee whose own qualified name does (`bp(...)` after `from sqlalchemy import bindparam as bp`); any
+        other callee (a call's result, a subscript) has none. For a rule's `resolves_to` on the calls of a file,
+        without asking it of each (polar: four rules, 100,000 calls each)."""
+        got = self.__dict__.get("_by_tail")
+        if got is None or got[0] is not self.project:
+            by: dict[str, list[tuple[int, Entry]]] = {}
+            tails: dict[str, str] = {}  # a bare callee -> its qualified name's last part
+            for k, entry in enumerate(self.index.get(cst.Call, ())):
+                f = entry.node.func  # type: ignore[attr-defined]
+                if type(f) is cst.Attribute:
+                    by.setdefault(f.attr.value, []).append((k, entry))
+                elif type(f) is cst.Name:
+                    tail = tails.get(f.value)
+                    if tail is None:
+                        tail = tails[f.value] = next(iter(self.qnames(f)), "").rsplit(".", 1)[-1]
+                    by.setdefault(tail, []).append((k, entry))
+            got = (self.project, by)
+            self._by_tail: tuple[ProjectNames | None, dict[str, list[tuple[int, Entry]]]] = got
+        return _merged(got[1], names)
+
+    def calls_named(self, names: Collection[str]) -> list[Entry]:
+        """The calls written `name(...)` or `x.name(...)` (`facts.callee_name`) for one of `names`, in source order:
+        for a rule that asks a few callee names of every call of a file (polar: seven rules, 100,000 calls each,
+        0.1 s), from an index of the calls by that name, made on the first ask."""
+        by = self.__dict__.get("_by_callee")
+        if by is None:
+            by = {}
+            for k, entry in enumerate(self.index.get(cst.Call, ())):
+                f = entry.node.func  # type: ignore[attr-defined]
+                name = f.value if type(f) is cst.Name else f.attr.value if type(f) is cst.Attribute else None
+                if name is not None:
+                    by.setdefault(name, []).append((k, entry))
+            self._by_callee: dict[str, list[tuple[int, Entry]]] = by
+        return _merged(by, names)
+
+
+def _merged(by: dict[str, list[tuple[int, Entry]]], names: Collection[str]) -> list[Entry]:
+    """The entries of `by` under `names`, in the order of their numbers."""
+    present = [by[n] for n in dict.fromkeys(names) if n in by]
+    if len(present) == 1:
+        return [entry for _k, entry in present[0]]
+    return [entry for _k, entry in sorted((hit for hits in present for hit in hits), key=_first)]
+
+
+def _first(pair: tuple[int, Entry]) -> int:
+    return pair[0]
+
 
 def _proxied(rest: str) -> str:
     """The qualified name `db.<rest>` stands for when `db` is a Flask-SQLAlchemy instance."""

@@ -8,7 +8,7 @@ of one parsed file (`ctx.pf`) and the shared key model (`ctx.model`, `ctx.flow`)
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -267,17 +267,6 @@ _MAPPINGS = {"dict", "Dict", "Mapping", "MutableMapping", "defaultdict", "Defaul
 
 def _tail(node: cst.BaseExpression) -> str:
     return node.value if isinstance(node, cst.Name) else node.attr.value if isinstance(node, cst.Attribute) else ""
-
-
-def may_resolve_to(node: cst.CSTNode, names: Collection[str]) -> bool:
-    """False when no qualified name of `node` (`ParsedFile.qnames`, `resolves_to`) can end in one of `names`: a
-    cheap test before those, for the rules that ask it of every call of a file. Every qualified name of an attribute
-    chain ends with its last attribute (`sa.orm.relationship`, through an import, a Flask-SQLAlchemy proxy or as
-    written); a bare name may stand for an import's alias, so it is always asked; any other node (a call's result,
-    a subscript) has none."""
-    if isinstance(node, cst.Attribute):
-        return node.attr.value in names
-    return isinstance(node, cst.Name)
 
 
 def find_all(node: cst.CSTNode, kind: type) -> list[cst.CSTNode]:

@@ -8,7 +8,6 @@ from analyzer.rules.python._base import (
     Invalid,
     PyRule,
     Valid,
-    may_resolve_to,
     string_value,
     type_targets,
 )
@@ -173,11 +172,10 @@ class SqlalchemyColumn(PyRule):
                                   f"`{cls.name.value}.{attr_name}` maps {ic.qualified}, which becomes "
                                   f"{model.to_type}", evidence=ic.reason, target=ic.target, edits=edits,
                                   kind="must_change" if int_typed else "info", applies_to=self._width(ctx, spec))
-        for entry in pf.of(cst.Call):
+        for entry in pf.calls_resolving(("Table",)):
             call = entry.node
             assert isinstance(call, cst.Call)
-            if entry.cls is not None or not may_resolve_to(call.func, ("Table",)) \
-                    or not facts.is_sqla(pf, call.func, "Table"):
+            if entry.cls is not None or not facts.is_sqla(pf, call.func, "Table"):
                 continue
             args = facts.positional(call)
             table = string_value(args[0].value) if args else None

@@ -4,7 +4,7 @@ import re
 from collections.abc import Iterator
 
 import libcst as cst
-from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid, may_resolve_to
+from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
 
 from analyzer.models import NOT_BIGINT, Finding
 from analyzer.python import facts
@@ -36,11 +36,10 @@ class RelationshipHint(PyRule):
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         pf, model = ctx.pf, ctx.model
         attrs = {f"{c}.{a}" for c, o in model.orm.items() for a in o.key_attrs}
-        for entry in pf.of(cst.Call):
+        for entry in pf.calls_resolving(("relationship",)):
             call = entry.node
             assert isinstance(call, cst.Call)
-            if entry.cls is None or not may_resolve_to(call.func, ("relationship",)) \
-                    or not facts.is_sqla(pf, call.func, "relationship"):
+            if entry.cls is None or not facts.is_sqla(pf, call.func, "relationship"):
                 continue
             for a in call.args:
                 if a.keyword is None or a.keyword.value not in _HINTS:

@@ -70,11 +70,9 @@ class IntFormat(PyRule):
                     yield ctx.finding(self, node, ctx.symbol(entry.func), f"`{pf.code(node)}` formats the key as int",
                                       evidence=ev[0], target=ev[1], layer=ctx.layer_of(entry.func, "other"),
                                       review="format with {} or str(key)")
-        for entry in pf.of(cst.Call):
+        for entry in pf.calls_named(_LOGGING):
             call = entry.node
             assert isinstance(call, cst.Call)
-            if facts.callee_name(call) not in _LOGGING:
-                continue
             args = facts.positional(call)
             if not args:
                 continue

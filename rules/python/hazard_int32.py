@@ -4,7 +4,7 @@ import re
 from collections.abc import Iterator
 
 import libcst as cst
-from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid, may_resolve_to, string_value
+from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid, string_value
 
 from analyzer.models import ANY_TARGET, NOT_BIGINT, Finding
 from analyzer.python import facts
@@ -57,10 +57,10 @@ class Int32Pack(PyRule):
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         pf = ctx.pf
         tails = {"pack", "pack_into", "array", "asarray", "fromiter", *_numpy_names()}
-        for entry in pf.of(cst.Call):
+        for entry in pf.calls_resolving(tails):
             call = entry.node
             assert isinstance(call, cst.Call)
-            if not may_resolve_to(call.func, tails) or not any(q.rsplit(".", 1)[-1] in tails
+            if not any(q.rsplit(".", 1)[-1] in tails
                                                                 for q in pf.qnames(call.func)):
                 continue  # none of the calls below, whatever the package
             args = facts.positional(call)

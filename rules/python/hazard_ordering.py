@@ -11,6 +11,8 @@ from analyzer.python import facts
 
 _HEAD = "from sqlalchemy import func, select\nfrom app.models import ContentItem, User\n"
 _ORDER = (cst.LessThan, cst.GreaterThan, cst.LessThanEqual, cst.GreaterThanEqual)
+#: the callees `KeyOrdering.check` reads a call of
+_ORDERING = ("desc", "asc", "order_by", "max", "min", "sorted", "sort")
 
 
 class KeyOrdering(PyRule):
@@ -84,9 +86,8 @@ class KeyOrdering(PyRule):
                                           review="UUIDs have no order: compare timestamps or use UUIDv7")
                         break
                 left = comp.comparator
-        in_order_by = {id(a.value) for e in pf.of(cst.Call) if isinstance(e.node, cst.Call)
-                       and facts.callee_name(e.node) == "order_by" for a in e.node.args}
-        for entry in pf.of(cst.Call):
+        in_order_by = {id(a.value) for e in pf.calls_named(("order_by",)) for a in e.node.args}  # type: ignore[attr-defined]
+        for entry in pf.calls_named(_ORDERING):
             call = entry.node
             assert isinstance(call, cst.Call)
             name = facts.callee_name(call)

@@ -36,10 +36,10 @@ class DigitRegex(PyRule):
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         pf, model = ctx.pf, ctx.model
         segments: set[str] | None = None  # (from the routes, the same for every file: only when a regex is met)
-        for entry in pf.of(cst.Call):
+        for entry in pf.calls_named(_RE_FUNCS):
             call = entry.node
             assert isinstance(call, cst.Call)
-            if facts.callee_name(call) not in _RE_FUNCS or not pf.resolves_to(call.func, *_RE_FUNCS, packages=("re",)):
+            if not pf.resolves_to(call.func, *_RE_FUNCS, packages=("re",)):
                 continue
             args = facts.positional(call)
             pattern = string_value(args[0].value) if args else None

@@ -192,11 +192,10 @@ class PydanticField(PyRule):
         """Field definitions of a model made at run time: `create_model(name, field=(type, default))` and a dict
         literal of `"field": (type, default)` pairs (what a request helper passes on as `create_model(**spec)`)."""
         pf = ctx.pf
-        for entry in pf.of(cst.Call):
+        for entry in pf.calls_named(("create_model",)):
             call = entry.node
             assert isinstance(call, cst.Call)
-            if facts.callee_name(call) != "create_model" or not pf.resolves_to(call.func, "create_model",
-                                                                                packages=("pydantic",)):
+            if not pf.resolves_to(call.func, "create_model", packages=("pydantic",)):
                 continue
             args = facts.positional(call)
             model = facts.string_value(args[0].value) if args else None

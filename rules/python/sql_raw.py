@@ -9,7 +9,6 @@ from analyzer.rules.python._base import (
     Invalid,
     PyRule,
     Valid,
-    may_resolve_to,
     string_value,
     type_targets,
 )
@@ -314,11 +313,10 @@ class SqlIntBind(PyRule):
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         pf = ctx.pf
-        for entry in pf.of(cst.Call):
+        for entry in pf.calls_resolving(_BIND_CALLS):
             call = entry.node
             assert isinstance(call, cst.Call)
-            if not may_resolve_to(call.func, _BIND_CALLS) or \
-                    not pf.resolves_to(call.func, *_BIND_CALLS, packages=("sqlalchemy",)):
+            if not pf.resolves_to(call.func, *_BIND_CALLS, packages=("sqlalchemy",)):
                 continue
             args = facts.positional(call)
             name = string_value(args[0].value) if args else None
@@ -422,7 +420,12 @@ _INT_COL = re.compile(r"(?:^|[(,]|\badd\s+(?:column\s+)?)\s*(?:[rbuf]*['\"]\s*)?
                       r"serial|bigserial)\b([^,)]*(?:\([^)]*\))?[^,)]*)", re.I)
 
 
-_TABLE = re.compile("table", re.I)
+#: what a string `_CREATE` or `_ADD` matches holds, looked for in the file's lowered text: each starts with a literal,
+#: which the engine finds at C speed (`_CREATE` itself, case-insensitive and led by `\b`, costs ~8x more a text).
+#: Lowering keeps these ASCII words (no other character folds to their letters), and a string's text is part of
+#: its file's, so a file neither is found in holds no such string (polar: 0.16 -> 0.03 s for the rule)
+_CREATE_HINT = re.compile(r"create\s+(?:(?:global\s+|local\s+)?(?:temp|temporary)\s+|unlogged\s+)?table\s")
+_ADD_HINT = re.compile(r"alter\s+table\s")
 
 
 class SqlDdlIntKey(PyRule):
@@ -454,12 +457,17 @@ class SqlDdlIntKey(PyRule):
         Invalid("def stage(conn):\n"
                 "    conn.exec_driver_sql('CREATE TEMP TABLE IF NOT EXISTS staged (content_id INTEGER PRIMARY KEY)')\n",
                 line=2, message_contains="content_id", to="BIGINT"),
+        Invalid("def widen(conn):\n    conn.exec_driver_sql('Alter Table\tpicks ADD COLUMN content_id integer')\n",
+                line=2, message_contains="content_id"),
+        Invalid("def stage(conn):\n    conn.exec_driver_sql('create   Temporary\tTABLE staged (content_id INT)')\n",
+                line=2, message_contains="content_id"),
     ]
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         pf, model = ctx.pf, ctx.model
-        if not _TABLE.search(pf.text):
-            return  # a string `_CREATE` or `_ADD` matches says TABLE, and its text is part of the file's (most files)
+        low = pf.text.lower()  # (lowering and a substring test: half the time of a case-insensitive pattern)
+        if "table" not in low or not (_CREATE_HINT.search(low) or _ADD_HINT.search(low)):
+            return  # (most files)
         for node in _whole_strings(pf, (cst.ConcatenatedString, cst.SimpleString)):
             text = pf.code(node)
             if not (_CREATE.search(text) or _ADD.search(text)):

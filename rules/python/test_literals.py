@@ -81,11 +81,11 @@ def _string_parts(node: cst.BaseExpression) -> set[int]:
 def _url_calls(pf: ParsedFile) -> Iterator[tuple[cst.Call, cst.BaseExpression, FuncInfo | None]]:
     """(call, its URL argument) of the HTTP requests a test makes (`client.get(url)`, `client.request("GET",
     url)`, `httpx.delete(url=...)`)."""
-    for entry in pf.of(cst.Call):
+    for entry in pf.calls_named(_HTTP):
         call = entry.node
         assert isinstance(call, cst.Call)
         name = facts.callee_name(call)
-        if name not in _HTTP or not isinstance(call.func, cst.Attribute):
+        if not isinstance(call.func, cst.Attribute):
             continue
         args = facts.positional(call)
         kw = facts.kwarg(call, "url")
@@ -987,11 +987,11 @@ def _fake_task_records(ctx: FileCtx) -> dict[tuple[int, str], tuple[str, str]]:
     lambda vid: calls.append(vid))` makes `calls` (in that test) a list of keys. (test function, list) -> why."""
     out: dict[tuple[int, str], tuple[str, str]] = {}
     registry = ctx.flow.registry
-    for entry in ctx.pf.of(cst.Call):
+    for entry in ctx.pf.calls_named(("setattr",)):
         call = entry.node
         assert isinstance(call, cst.Call)
         args = facts.positional(call)
-        if facts.callee_name(call) != "setattr" or not isinstance(call.func, cst.Attribute) or len(args) < 2:
+        if not isinstance(call.func, cst.Attribute) or len(args) < 2:
             continue
         dotted = string_value(args[0].value)
         fake: cst.BaseExpression | None

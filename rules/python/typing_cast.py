@@ -6,7 +6,6 @@ import libcst as cst
 from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
 
 from analyzer.models import NOT_BIGINT, Finding
-from analyzer.python import facts
 
 _HEAD = "from typing import Optional, cast\n\nfrom app.models import ContentItem, Image\n"
 TYPING = ("typing", "typing_extensions")
@@ -49,10 +48,10 @@ class KeyTypingCast(PyRule):
 
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         pf = ctx.pf
-        for entry in pf.of(cst.Call):
+        for entry in pf.calls_named(("cast",)):
             call = entry.node
             assert isinstance(call, cst.Call)
-            if facts.callee_name(call) != "cast" or len(call.args) != 2 \
+            if len(call.args) != 2 \
                     or any(a.keyword is not None or a.star for a in call.args) \
                     or not pf.resolves_to(call.func, "cast", packages=TYPING):
                 continue
