@@ -142,3 +142,12 @@ def test_words_of_a_text_are_its_runs_of_word_characters() -> None:
         assert words_of(text) == frozenset(re.findall(r"\w+", text)), text
     for c in map(chr, range(128)):  # every ASCII character, alone and between two words
         assert words_of(f"a{c}b") == frozenset(re.findall(r"\w+", f"a{c}b")), repr(c)
+    # a non-ASCII text: letters and digits of other scripts, combining marks, non-ASCII spaces and punctuation, an
+    # emoji, a lone surrogate (an undecodable byte read back), each alone, inside a word and at its edges
+    odd = ["caf\u00e9_id", "e\u0301", "\u00a0", "\u2003", "\u2014", "\u2192", "\U0001f600", "\udcff", "\u212a", "\u0130",
+           "\u0661\u0662", "\u00b2", "\u2028", "\x85", "\u00b7", "\u30c6\u30b9\u30c8", "\ufeff"]
+    for c in odd:
+        for text in (c, f"a{c}b", f"{c} x_1", f"x{c}{c}.y", f"# {c}\ndef f_{c}(n{c}=1): return n{c}\n"):
+            assert words_of(text) == frozenset(re.findall(r"\w+", text)), repr(text)
+    text = "".join(odd) + " ".join(odd) + "x".join(odd)
+    assert words_of(text) == frozenset(re.findall(r"\w+", text))

@@ -39,13 +39,27 @@ _NOT_WORD_TO_SPACE = bytes.maketrans(bytes(range(256)), bytes(
     c if c < 128 and (chr(c).isalnum() or c == 0x5F) else 0x20 for c in range(256)))
 
 
+#: the same for UTF-8: a byte of a multi-byte character kept
+_NOT_WORD_TO_SPACE_UTF8 = bytes.maketrans(bytes(range(256)), bytes(
+    c if c >= 128 or chr(c).isalnum() or c == 0x5F else 0x20 for c in range(256)))
+
+
 def words_of(text: str) -> frozenset[str]:
     """The maximal runs of word characters of `text` (`\\w+`): of an ASCII text, its bytes with every other character
     made a space, split (a quarter less than the pattern on onyx's 26 MB: 0.74 -> 0.54 s; every text is read once a
-    scan)."""
+    scan). Another text is split so at its ASCII characters, and only its distinct runs holding another character
+    are split by the pattern (polar's 368 such texts, 8 MB: 0.19 -> 0.08 s)."""
     if text.isascii():
         return frozenset(str(text.encode("ascii").translate(_NOT_WORD_TO_SPACE), "ascii").split())
-    return frozenset(_WORD.findall(text))
+    # (the pattern's \w holds no ASCII character but letters, digits and _, and a whitespace character, where
+    # `split` also cuts, is never in it)
+    runs = set(str(text.encode("utf-8", "surrogatepass").translate(_NOT_WORD_TO_SPACE_UTF8), "utf-8",
+                   "surrogatepass").split())
+    odd = [run for run in runs if not run.isascii()]
+    runs.difference_update(odd)
+    for run in odd:
+        runs.update(_WORD.findall(run))
+    return frozenset(runs)
 
 
 _ASCII_WORD = re.compile(r"[A-Za-z0-9_]+")
