@@ -69,3 +69,30 @@ def test_the_collector_is_off_during_the_scan_and_as_it_was_after(tmp_path: Path
     finally:
         gc.enable() if was else gc.disable()
     assert seen == [False, False]
+
+
+def test_a_one_shot_scan_leaves_nothing_young_for_the_collector(one_shot: list[object], tmp_path: Path) -> None:
+    """In a one-shot process, what the scan made with the collector off is frozen when it ends: else the first
+    collection after walks all of it (polar: 0.1 s, on the way to the report). A long-lived process gets it back."""
+    from analyzer.rules.python._examples import CLOSURE, MODELS
+    from helpers import python_sources
+
+    from analyzer.python import scan_python
+
+    files = python_sources(tmp_path, {"app/models.py": MODELS,
+                                      "app/api.py": "def show(content_id: int) -> int:\n    return content_id\n"})
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        frozen = gc.get_freeze_count()
+        result = scan_python(files, CLOSURE, Config(jobs=1))
+        young = gc.get_count()[0]
+        assert any(f.path == "app/api.py" for f in result.findings)
+        assert gc.get_freeze_count() > frozen + 1000 and young < 100, (gc.get_freeze_count() - frozen, young)
+        workers.ONE_SHOT = False
+        gc.unfreeze()
+        frozen = gc.get_freeze_count()
+        scan_python(files, CLOSURE, Config(jobs=1))
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.enable() if was else gc.disable()
