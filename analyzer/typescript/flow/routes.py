@@ -236,7 +236,7 @@ class Routes(KeyExprs):
         """A route seed's params that are not in its template are query parameters holding the key
         (`GET /orders?shipment=`): the URL's `?shipment=${x}` and the call's `{ params: { shipment } }`."""
         segs = segments(parts)
-        for route in self.kn.routes:
+        for route in self._routes_for(segs):
             path_params = _path_params(route.template)
             query = [q for q in route.params if q not in path_params]
             if not query:
@@ -271,6 +271,27 @@ class Routes(KeyExprs):
                 if func is not None and not func.named.route:
                     func.named.route = why
                 self.mark_backward(v, func, fi, why)
+
+    def _routes_for(self, segs: list[str | ts.Node]) -> tuple[RouteSeed, ...]:
+        """The routes `_path_match` may match a URL's `segs` with, in their order: those whose template has the URL's
+        last literal segment as many segments from its end (the two are aligned at their ends, and every literal
+        segment of the URL must stand where the template has it). A URL without one matches none. From an index of
+        the templates' literal segments by their place from the end (polar: 76,000 matches tried -> 3,000)."""
+        last = next((u for u in reversed(segs) if isinstance(u, str)), None)
+        if last is None:
+            return ()
+        at = len(segs) - 1 - max(k for k, u in enumerate(segs) if isinstance(u, str))
+        routes = self.kn.routes
+        got = self.__dict__.get("_routes_by_literal")
+        if got is None or got[0] is not routes:
+            index: dict[tuple[int, str], list[RouteSeed]] = {}
+            for route in routes:
+                for k, r in enumerate(reversed(_route_segments(route.template))):
+                    if not (r.startswith("{") and r.endswith("}")):
+                        index.setdefault((k, r), []).append(route)
+            got = (routes, {key: tuple(found) for key, found in index.items()})
+            self._routes_by_literal = got
+        return got[1].get((at, last), ())
 
     def _path_match(self, segs: list[str | ts.Node], route: RouteSeed) -> list[ts.Node] | None:
         """The URL's expressions at the route's key path params when the URL's path ends like the route's
@@ -318,7 +339,7 @@ class Routes(KeyExprs):
         if not segs:
             return []
         out = []
-        for route in self.kn.routes:
+        for route in self._routes_for(segs):
             subs = self._path_match(segs, route)
             if subs:
                 out.append((route, subs))
