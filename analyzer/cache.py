@@ -350,6 +350,10 @@ class ScanCache:
             _RECORDING[-1].statements.extend(got.statements)
         return got.schema
 
+    def has_db_schema(self, url: str, schemas: Sequence[str]) -> bool:
+        """Is a reflection of `url` stored (`db_schema` may replay it)?"""
+        return (self.dir / self._db_schema_name(url, schemas)).is_file()
+
     def store_db_schema(self, url: str, schemas: Sequence[str], schema: SchemaSnapshot,
                         statements: list[tuple[str, Any, str]]) -> None:
         self._write(self._db_schema_name(url, schemas), SchemaRecord(schema, statements=list(statements)))
@@ -614,24 +618,36 @@ class DbRecorder:
         self._listening = False
 
     def __enter__(self) -> DbRecorder:
+        _RECORDING.append(self)
+        if "sqlalchemy" in sys.modules:
+            self._listen()
+        # (else from the first engine this process opens, `listen_all`: a run whose database work is done by
+        # a child, analyzer.dbside, need not import SQLAlchemy, 0.15 s)
+        return self
+
+    def _listen(self) -> None:
         import sqlalchemy as sa
 
         sa.event.listen(sa.engine.Engine, "do_execute", self._execute, retval=True)
         sa.event.listen(sa.engine.Engine, "do_execute_no_params", self._execute_no_params, retval=True)
         sa.event.listen(sa.engine.Engine, "do_executemany", self._void, retval=False)
         self._listening = True
-        _RECORDING.append(self)
-        return self
+
+    def take(self, statements: list[tuple[str, Any, str]], ok: bool) -> None:
+        """Statements another process sent for this run, recorded there (analyzer.dbside)."""
+        self.statements.extend(statements)
+        self.ok = self.ok and ok
 
     def __exit__(self, *exc: object) -> None:
-        import sqlalchemy as sa
-
+        if self in _RECORDING:
+            _RECORDING.remove(self)
         if self._listening:
+            import sqlalchemy as sa
+
             sa.event.remove(sa.engine.Engine, "do_execute", self._execute)
             sa.event.remove(sa.engine.Engine, "do_execute_no_params", self._execute_no_params)
             sa.event.remove(sa.engine.Engine, "do_executemany", self._void)
             self._listening = False
-            _RECORDING.remove(self)
 
     def _void(self, *args: Any) -> None:
         self.ok = False
@@ -672,6 +688,19 @@ class DbRecorder:
         elif isinstance(parameters, (list, tuple)):
             parameters = tuple(parameters)
         self.statements.append((statement, parameters, digest))
+
+
+def listen_all() -> None:
+    """The recorders not listening yet start to (`DbRecorder.__enter__`): called before an engine is opened."""
+    for rec in _RECORDING:
+        if not rec._listening:
+            rec._listen()
+
+
+def take_recorded(statements: list[tuple[str, Any, str]], ok: bool) -> None:
+    """Give the recorder listening now statements another process sent for this run (analyzer.dbside)."""
+    if _RECORDING:
+        _RECORDING[-1].take(statements, ok)
 
 
 def rows_digest(cursor: Any) -> str:

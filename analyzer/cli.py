@@ -199,6 +199,7 @@ def scan(
         from analyzer.pipeline import (
             ScanOptions,
             UsageError,
+            db_side,
             replay_stored_ahead,
             run_memo,
             run_plan,
@@ -249,12 +250,17 @@ def scan(
             from analyzer.cache import DbRecorder
 
             recorder = DbRecorder()
-        with _progress(quiet) as progress, recorder if recorder is not None else nullcontext():
-            report = run_scan(options, progress, memo)
-            if not diff_base and not listed:  # a pull request's diff prices what it adds, not the whole migration
-                from analyzer.plan.strategies import plan_strategies
+        side = db_side(options, memo) if not listed else None  # the database read meanwhile, in a child
+        try:
+            with _progress(quiet) as progress, recorder if recorder is not None else nullcontext():
+                report = run_scan(options, progress, memo, db_side=side)
+                if not diff_base and not listed:  # a pull request's diff prices what it adds, not the whole migration
+                    from analyzer.plan.strategies import plan_strategies
 
-                report = run_plan(report, options, plan_strategies(to), progress=progress)
+                    report = run_plan(report, options, plan_strategies(to), progress=progress, db_side=side)
+        finally:
+            if side is not None:
+                side.close()
         if listed:
             from analyzer.summary import finding_lines
 

@@ -44,6 +44,7 @@ from analyzer.suppress import catalogue as suppress_catalogue
 
 if TYPE_CHECKING:
     from analyzer.cache import RunMemo, ScanCache
+    from analyzer.dbside import DbSide
 
 ALL_FORMATS: tuple[str, ...] = ("html", "md", "json", "sarif")
 OUTPUT_FILES: dict[str, str] = {
@@ -145,8 +146,10 @@ def _require_key(table: Table, column: str, text: str) -> None:
                      f"{', '.join(pk)}); a target must be a primary key or a unique column")
 
 
-def run_scan(options: ScanOptions, progress: Progress = _no_progress, memo: RunMemo | None = None) -> Report:
-    """`memo`: the run memo that missed (`run_memo`); its discovery and digests are this scan's, not made again."""
+def run_scan(options: ScanOptions, progress: Progress = _no_progress, memo: RunMemo | None = None,
+             db_side: DbSide | None = None) -> Report:
+    """`memo`: the run memo that missed (`run_memo`); its discovery and digests are this scan's, not made again.
+    `db_side`: the child reflecting the schema meanwhile (analyzer.dbside)."""
     from analyzer import db
 
     started = time.perf_counter()
@@ -166,13 +169,21 @@ def run_scan(options: ScanOptions, progress: Progress = _no_progress, memo: RunM
     sums = memo.sums if memo is not None else digests(files) if store is not None else {}
     from analyzer.cache import cached_schema, config_fingerprint
 
-    schema = cached_schema(store, options, files, sums) if store is not None else load_schema(options, files)
+    py_texts = None
+    if db_side is not None:  # while the child reflects the schema: the scanners imported, the Python files read
+        from analyzer.python.engine import Texts
+        from analyzer.typescript import scan as _ts  # noqa: F401
+
+        py_texts = Texts([f for f in files if f.language in ("python", "sql")], cfg)
+    schema = _side_schema(db_side, store, options)
+    if schema is None:
+        schema = cached_schema(store, options, files, sums) if store is not None else load_schema(options, files)
     targets = resolve_targets(schema, options)
     progress(1, "computing closure")
     closure: Closure = db.compute_closure(schema, targets, cfg) if store is None else store.memo(
         "closure", [repr(schema), targets, config_fingerprint(cfg)], lambda: db.compute_closure(schema, targets, cfg))
     progress(1, "scanning Python")
-    py, ts, cache_use = _scan_sources(options, store, sums, files, closure, targets[0].to_type, progress)
+    py, ts, cache_use = _scan_sources(options, store, sums, files, closure, targets[0].to_type, progress, py_texts)
 
     cache = LineCache(files)
     # only what holds for the target type (`--to bigint`: no ordering, arithmetic or int() finding), by the
@@ -229,6 +240,36 @@ def run_scan(options: ScanOptions, progress: Progress = _no_progress, memo: RunM
     from analyzer.diffmode import narrow  # --diff-base / --baseline: what the change adds, and the whole cost
 
     return narrow(report, options)
+
+
+def db_side(options: ScanOptions, memo: RunMemo | None) -> DbSide | None:
+    """The child doing this run's database work (analyzer.dbside): for a whole scan with --db (not diff mode, whose
+    schema is replayed from the base's cache) whose reflection is not stored for a replay (`ScanCache.db_schema`)."""
+    if not options.db_url or options.diff_base:
+        return None
+    store = memo.store if memo is not None else None
+    if store is not None and store.has_db_schema(options.db_url, options.schemas or options.config.schemas):
+        return None
+    from analyzer.dbside import DbSide
+    from analyzer.plan.strategies import plan_strategies
+
+    return DbSide.start(options, plan_strategies(options.to))
+
+
+def _side_schema(side: DbSide | None, store: ScanCache | None, options: ScanOptions) -> SchemaSnapshot | None:
+    """The schema `side` reflected, its statements recorded for this run (and stored for a replay, as
+    `cache.cached_schema` does); None when it has none."""
+    got = side.schema() if side is not None else None
+    if got is None:
+        return None
+    from analyzer.cache import take_recorded
+
+    schema, statements, ok = got
+    take_recorded(statements, ok)
+    if store is not None and statements and ok:
+        assert options.db_url is not None
+        store.store_db_schema(options.db_url, options.schemas or options.config.schemas, schema, statements)
+    return schema  # type: ignore[no-any-return]
 
 
 def replay_stored_ahead(options: ScanOptions, whole_run: bool) -> None:
@@ -304,9 +345,11 @@ def _catalogue(store: ScanCache | None) -> list[RuleMeta]:
 
 
 def _scan_sources(options: ScanOptions, store: ScanCache | None, sums: dict[str, str], files: list[SourceFile],
-                  closure: Closure, to_type: str, progress: Progress) -> tuple[ScanResult, ScanResult, str]:
+                  closure: Closure, to_type: str, progress: Progress, py_texts: Any = None
+                  ) -> tuple[ScanResult, ScanResult, str]:
     """Both scanners, read back from the cache when their inputs did not change (analyzer.cache), the
-    TypeScript scan in a forked worker meanwhile the Python rules run (`--jobs`, analyzer.workers)."""
+    TypeScript scan in a forked worker meanwhile the Python rules run (`--jobs`, analyzer.workers). `py_texts`:
+    the Python files read before (analyzer.python.engine.Texts)."""
     from analyzer import workers
 
     def scan_typescript(*args: Any, **kwargs: Any) -> ScanResult:  # imported only when it runs
@@ -361,7 +404,7 @@ def _scan_sources(options: ScanOptions, store: ScanCache | None, sums: dict[str,
         trace["live"] = None  # scan_python puts its final facts there: for diff mode's snapshot, and to keep
     try:
         py = scan_python(py_files, closure, cfg, progress=progress, trace=trace,
-                         on_seeds=worker.send if worker is not None else None)
+                         on_seeds=worker.send if worker is not None else None, texts=py_texts)
     except BaseException:
         if worker is not None:
             worker.cancel()
@@ -650,9 +693,10 @@ def write_patches(patches: dict[str, str], patch_dir: Path) -> list[Path]:
 
 
 def run_plan(report: Report, options: ScanOptions, strategies: Sequence[str], rehearse_url: str | None = None,
-             sample: int | None = None, progress: Progress = no_progress) -> Report:
+             sample: int | None = None, progress: Progress = no_progress, db_side: DbSide | None = None) -> Report:
     """Price the strategies on the scan's findings and the live database; rehearse them when asked.
-    The plan rides in `report.extras["plan"]` so every renderer can show it."""
+    The plan rides in `report.extras["plan"]` so every renderer can show it. `db_side`: the child that read the
+    plan's database facts meanwhile (analyzer.dbside), for these strategies."""
     from analyzer import db
     from analyzer.plan.strategies import STRATEGIES, build_plan, make_migrations, measure_collisions
 
@@ -661,6 +705,16 @@ def run_plan(report: Report, options: ScanOptions, strategies: Sequence[str], re
         raise UsageError(f"--strategy takes {', '.join(STRATEGIES)}; got {', '.join(unknown)}")
     if rehearse_url and not options.db_url:
         raise UsageError("--rehearse-db needs --db: the rehearsal copies the live tables it reads")
+    read = db_side.plan() if db_side is not None and not rehearse_url else None
+    if read is not None:
+        from analyzer.cache import take_recorded
+
+        (facts, collisions, migrations), statements, ok = read
+        take_recorded(statements, ok)
+        plan = build_plan(report, strategies, options.config, collisions=collisions, migrations=migrations,
+                          facts=facts)
+        ready = {k: v for k, v in migrations.items() if not isinstance(v, Exception)}
+        return replace(report, extras={**report.extras, "plan": plan, "migrations": ready})
     engine = db.open_engine(options.db_url) if options.db_url else None
     try:
         collisions = None

@@ -78,6 +78,9 @@ def _sqlite_path(parsed: URL) -> str:
 
 def open_engine(url: str) -> sa.Engine:
     """An engine whose every connection is read-only; connects once to fail fast (DatabaseError)."""
+    from analyzer.cache import listen_all
+
+    listen_all()  # (the run memo's recorder, when it has not imported SQLAlchemy: analyzer.dbside)
     parsed = normalize_url(url)
     backend = parsed.get_backend_name()
     engine: sa.Engine

@@ -468,10 +468,13 @@ MigrationBuilder = Callable[[str], Migration]
 
 def build_plan(report: Report, strategies: Sequence[str], cfg: Config, engine: sa.Engine | None = None,
                rehearsals: Mapping[str, Any] | None = None, collisions: Any = None,
-               migrations: Mapping[str, Migration | MigrationRefused] | None = None) -> Plan:
-    """Price every requested strategy from the scan's findings, the live database and the migrations."""
+               migrations: Mapping[str, Migration | MigrationRefused] | None = None,
+               facts: dict[str, KeyFacts] | None = None) -> Plan:
+    """Price every requested strategy from the scan's findings, the live database and the migrations. `facts`: the
+    keys' (`measure_keys`), read before (analyzer.dbside)."""
     rules: dict[str, RuleMeta] = {m.code: m for m in report.extras.get("rules", []) if isinstance(m, RuleMeta)}  # type: ignore[attr-defined]
-    facts = measure_keys(engine, report.schema, report.closure)
+    if facts is None:
+        facts = measure_keys(engine, report.schema, report.closure)
     migrations = migrations if migrations is not None else make_migrations(report, strategies, engine, cfg, collisions)
     measured_collisions = collisions_json(collisions)
     out: list[StrategyPlan] = []

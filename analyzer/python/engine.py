@@ -82,9 +82,31 @@ def _wanted_module(path: str, modules: set[str]) -> bool:
     return any(mod == m or mod.endswith("." + m) or m.endswith("." + mod) for m in modules)
 
 
+class Texts:
+    """What the scan reads of its files before it needs the schema: each text (or why it cannot be read), the
+    project's names, the methods the texts define and the prefilter's words. Read while a child reflects the
+    database (analyzer.dbside), the same as the scan would read them itself."""
+
+    def __init__(self, files: list[SourceFile], config: Config) -> None:
+        limits = Limits.of(config)
+        self.files = files
+        self.texts: dict[str, str] = {}
+        self.unreadable: dict[str, str] = {}
+        for f in files:
+            try:
+                self.texts[f.path] = read_text(f.abs_path, limits)
+            except ParseFailure as exc:
+                self.unreadable[f.path] = str(exc)
+        py_files = [f for f in files if f.abs_path.endswith(".py")]
+        self.names = ProjectNames(self.texts, py_files)
+        self.defined = method_definitions(self.texts[f.path] for f in py_files if f.path in self.texts)
+        self.prefilter = Prefilter({f.path: self.texts[f.path] for f in py_files if f.path in self.texts})
+
+
 def scan_python(files: list[SourceFile], closure: Closure, config: Config, progress: Progress | None = None,
                 trace: dict[str, Any] | None = None,
-                on_seeds: Callable[[KeySeeds], object] | None = None, admit: Collection[str] | None = None) -> ScanResult:
+                on_seeds: Callable[[KeySeeds], object] | None = None, admit: Collection[str] | None = None,
+                texts: Texts | None = None) -> ScanResult:
     """Prefilter, parse, learn, check. Each syntax tree is moved out of the cyclic GC's sight once built
     (`gc.freeze`): the scan keeps every tree alive on purpose, and the collector's full passes over those
     millions of nodes cost a third of the parse on a large tree. The collector is off while the scan runs
@@ -99,13 +121,16 @@ def scan_python(files: list[SourceFile], closure: Closure, config: Config, progr
     parsed (for the cache: a change to a file none of those words reach cannot change the scan):
     `parsed` (paths), `words` (every word a file was checked against, over all rounds) and
     `wanted_modules`. `admit`: only these paths may become candidates (diff mode without a cached base scans
-    the files a change can reach, analyzer.colddiff); the others are read for the scan's text-wide facts only."""
+    the files a change can reach, analyzer.colddiff); the others are read for the scan's text-wide facts only.
+    `texts`: `files` read before (`Texts`, with the same configuration)."""
     import gc
 
     was = gc.isenabled()
     gc.disable()
     try:
-        return _scan_python(files, closure, config, progress, trace, on_seeds, admit)
+        if texts is not None and (texts.files != files or admit is not None):
+            texts = None  # (not what this scan reads)
+        return _scan_python(files, closure, config, progress, trace, on_seeds, admit, texts)
     finally:
         if workers.ONE_SHOT:
             # what the scan made while the collector was off (its facts, the flow's states) is all in the youngest
@@ -119,7 +144,7 @@ def scan_python(files: list[SourceFile], closure: Closure, config: Config, progr
 
 def _scan_python(files: list[SourceFile], closure: Closure, config: Config, progress: Progress | None,
                  trace: dict[str, Any] | None, on_seeds: Callable[[KeySeeds], object] | None,
-                 admit: Collection[str] | None = None) -> ScanResult:
+                 admit: Collection[str] | None = None, read: Texts | None = None) -> ScanResult:
     from analyzer.python import parallel
     from analyzer.rules.python import RULES
     from analyzer.rules.python._base import FileCtx
@@ -141,18 +166,27 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config, prog
             progress(1)
 
     limits = Limits.of(config)
-    for f in files:
-        try:
-            texts[f.path] = read_text(f.abs_path, limits)
-        except ParseFailure as exc:
-            outcomes[f.path] = Skipped(f.path, str(exc))
-            done(f.path)
+    if read is not None:
+        texts.update(read.texts)
+        for f in files:
+            if f.path in read.unreadable:
+                outcomes[f.path] = Skipped(f.path, read.unreadable[f.path])
+                done(f.path)
+    else:
+        for f in files:
+            try:
+                texts[f.path] = read_text(f.abs_path, limits)
+            except ParseFailure as exc:
+                outcomes[f.path] = Skipped(f.path, str(exc))
+                done(f.path)
     parsed: dict[str, ParsedFile] = {}
-    names = ProjectNames(texts, py_files)  # Flask-SQLAlchemy instances defined in files the prefilter may skip
+    # (Flask-SQLAlchemy instances defined in files the prefilter may skip)
+    names = read.names if read is not None else ProjectNames(texts, py_files)
     model.texts = texts  # every text, not only the parsed ones: where an int alias is used (shared_alias)
     model.seed_int_aliases(texts)
     registry = Registry()
-    registry.defined = method_definitions(texts[f.path] for f in py_files if f.path in texts)
+    registry.defined = read.defined if read is not None else \
+        method_definitions(texts[f.path] for f in py_files if f.path in texts)
     flow = Flow(model, registry)
     flow.thorough = THOROUGH
     flow.files = parsed
@@ -172,8 +206,8 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config, prog
     fixed_point = False
     learn_settled = False
     t0 = time.perf_counter()
-    prefilter = Prefilter({f.path: texts[f.path] for f in py_files
-                           if f.path in texts and (admit is None or f.path in admit)})
+    prefilter = read.prefilter if read is not None and py_files else \
+        Prefilter({f.path: texts[f.path] for f in py_files if f.path in texts and (admit is None or f.path in admit)})
     tracker.file_words = prefilter.runs
     _tick("prefilter", t0)
     ahead: parallel.Ahead | None = None  # the files later rounds may parse, parsed while this one learns
