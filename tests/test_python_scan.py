@@ -232,3 +232,19 @@ def test_progress_advances_per_file_while_scanning(tmp_path: Path, monkeypatch) 
     # steps are interleaved with the per-file work, not all sent at the end
     assert events.index("step") < len(events) - events[::-1].index("check") - 1
     assert all(events[i + 1] == "step" for i, e in enumerate(events) if e == "check")
+
+
+def test_the_configuration_s_disabled_rules_find_nothing(tmp_path: Path) -> None:
+    """`disable` (by code or name) and `enable_only` hold for every file of the scan (the rules are chosen once)."""
+    from helpers import python_sources
+
+    files = python_sources(tmp_path, {"app/models.py": MODELS,
+                                      "app/api.py": "def show(content_id: int) -> int:\n    return content_id\n",
+                                      "app/jobs.py": "def run(content_id: int) -> str:\n    return f'{content_id:05d}'\n"})
+    every = {(f.code, f.rule) for f in scan_python(files, CLOSURE, Config(jobs=1)).findings}
+    assert len({code for code, _ in every}) >= 2, every
+    code, name = sorted(every)[0]
+    assert code not in {f.code for f in scan_python(files, CLOSURE, Config(jobs=1, disable=(code,))).findings}
+    assert code not in {f.code for f in scan_python(files, CLOSURE, Config(jobs=1, disable=(name,))).findings}
+    only = {f.code for f in scan_python(files, CLOSURE, Config(jobs=1, enable_only=(code,))).findings}
+    assert only == {code}
