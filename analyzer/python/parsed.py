@@ -491,42 +491,44 @@ class ParsedFile:
         a bare callee whose own qualified name does (`bp(...)` after `from sqlalchemy import bindparam as bp`); any
         other callee (a call's result, a subscript) has none. For a rule's `resolves_to` on the calls of a file,
         without asking it of each (polar: four rules, 100,000 calls each)."""
-        got = self.__dict__.get("_by_tail")
-        if got is None or got[0] is not self.project:
-            by: dict[str, list[tuple[int, Entry]]] = {}
-            tails: dict[str, str] = {}  # a bare callee -> its qualified name's last part
-            for k, entry in enumerate(self.index.get(cst.Call, ())):
-                f = entry.node.func  # type: ignore[attr-defined]
-                if type(f) is cst.Attribute:
-                    by.setdefault(f.attr.value, []).append((k, entry))
-                elif type(f) is cst.Name:
-                    tail = tails.get(f.value)
-                    if tail is None:
-                        tail = tails[f.value] = next(iter(self.qnames(f)), "").rsplit(".", 1)[-1]
-                    by.setdefault(tail, []).append((k, entry))
-            got = (self.project, by)
-            self._by_tail: tuple[ProjectNames | None, dict[str, list[tuple[int, Entry]]]] = got
-        return _merged(got[1], names)
+        attrs, bare = self._calls()
+        got = self.__dict__.get("_bare_tails")
+        if got is None or got[0] is not self.project:  # (a bare name's qualified name follows the project's names)
+            by_tail: dict[str, list[tuple[int, Entry]]] = {}
+            for hits in bare.values():
+                tail = next(iter(self.qnames(hits[0][1].node.func)), "").rsplit(".", 1)[-1]  # type: ignore[attr-defined]
+                by_tail.setdefault(tail, []).extend(hits)
+            for hits in by_tail.values():
+                hits.sort(key=_first)
+            got = (self.project, by_tail)
+            self._bare_tails: tuple[ProjectNames | None, dict[str, list[tuple[int, Entry]]]] = got
+        return _merged((attrs, got[1]), names)
 
     def calls_named(self, names: Collection[str]) -> list[Entry]:
         """The calls written `name(...)` or `x.name(...)` (`facts.callee_name`) for one of `names`, in source order:
         for a rule that asks a few callee names of every call of a file (polar: seven rules, 100,000 calls each,
         0.1 s), from an index of the calls by that name, made on the first ask."""
-        by = self.__dict__.get("_by_callee")
-        if by is None:
-            by = {}
+        return _merged(self._calls(), names)
+
+    def _calls(self) -> tuple[dict[str, list[tuple[int, Entry]]], dict[str, list[tuple[int, Entry]]]]:
+        """The calls (numbered in source order) of `x.name(...)` by `name`, and of `name(...)` by `name`."""
+        got = self.__dict__.get("_call_names")
+        if got is None:
+            attrs: dict[str, list[tuple[int, Entry]]] = {}
+            bare: dict[str, list[tuple[int, Entry]]] = {}
             for k, entry in enumerate(self.index.get(cst.Call, ())):
                 f = entry.node.func  # type: ignore[attr-defined]
-                name = f.value if type(f) is cst.Name else f.attr.value if type(f) is cst.Attribute else None
-                if name is not None:
-                    by.setdefault(name, []).append((k, entry))
-            self._by_callee: dict[str, list[tuple[int, Entry]]] = by
-        return _merged(by, names)
+                if type(f) is cst.Attribute:
+                    attrs.setdefault(f.attr.value, []).append((k, entry))
+                elif type(f) is cst.Name:
+                    bare.setdefault(f.value, []).append((k, entry))
+            got = self._call_names = (attrs, bare)
+        return got  # type: ignore[no-any-return]
 
 
-def _merged(by: dict[str, list[tuple[int, Entry]]], names: Collection[str]) -> list[Entry]:
-    """The entries of `by` under `names`, in the order of their numbers."""
-    present = [by[n] for n in dict.fromkeys(names) if n in by]
+def _merged(tables: tuple[dict[str, list[tuple[int, Entry]]], ...], names: Collection[str]) -> list[Entry]:
+    """The entries of `tables` under `names`, in the order of their numbers."""
+    present = [table[n] for n in dict.fromkeys(names) for table in tables if n in table]
     if len(present) == 1:
         return [entry for _k, entry in present[0]]
     return [entry for _k, entry in sorted((hit for hits in present for hit in hits), key=_first)]
