@@ -15,6 +15,7 @@ from typing import Any
 
 import libcst as cst
 
+from analyzer import workers
 from analyzer.python.facts import (
     URL_HOLE,
     callee_name,
@@ -74,6 +75,10 @@ _COMMON_METHODS = {"get", "list", "add", "delete", "update", "create", "filter",
                    "copy", "format", "join", "split", "strip", "replace", "lower", "upper", "send", "run", "save",
                    "count", "remove", "pop", "set", "close", "open", "read", "write", "load", "dump", "dumps",
                    "loads", "encode", "decode", "search", "match", "sub", "sort", "index", "find"}
+
+
+#: the memos `Registry.add` replaced in a one-shot process (`workers.ONE_SHOT`), never freed
+_RETIRED: list[_Memo] = []
 
 
 class _Memo:
@@ -165,6 +170,8 @@ class Registry:
 
     def add(self, pf: ParsedFile) -> None:
         self._by_suffix.clear()
+        if workers.ONE_SHOT and self._memo.resolved:  # (the first file of a round replaces a round's answers: freeing
+            _RETIRED.append(self._memo)  # them one by one cost 0.08 s of polar's critical path; the process ends soon)
         self._memo = _Memo()
         for entry in pf.of(cst.Assign):  # T = TypeVar("T", bound=Model) (before the classes that use it)
             node = entry.node
