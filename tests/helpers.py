@@ -13,6 +13,20 @@ from analyzer.models import Finding, SourceFile
 REPO = Path(__file__).resolve().parents[1]
 
 
+def fixture_backend(tmp_path: Path) -> Path:
+    """A copy of the fixture app's backend (no cache, no bytecode), in `tmp_path`; the test is skipped without it."""
+    import shutil
+
+    import pytest
+
+    app = REPO / "fixtures" / "content_app"
+    if not (app / "backend").is_dir():
+        pytest.skip("fixture app not present")
+    dest = tmp_path / "app"
+    shutil.copytree(app / "backend", dest / "backend", ignore=shutil.ignore_patterns(".impact-cache", "__pycache__"))
+    return dest / "backend"
+
+
 def impact_cmd() -> list[str]:
     script = Path(sys.executable).with_name("impact")
     return [str(script)] if script.exists() else [sys.executable, "-m", "analyzer"]

@@ -12,22 +12,19 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers import REPO
+from helpers import REPO, fixture_backend
 
 from analyzer.cache import DbRecorder
 from analyzer.config import Config
 from analyzer.dbside import DbSide
 from analyzer.pipeline import ScanOptions, run_plan, run_scan
 from analyzer.plan.strategies import plan_strategies
-
-APP = REPO / "fixtures" / "content_app"
 
 SCHEMA = ("CREATE TABLE content_items (id serial PRIMARY KEY, title text, created_at timestamptz DEFAULT now())\n;;\n"
           "CREATE TABLE content_items_auto (id serial PRIMARY KEY, title text)\n;;\n"
@@ -43,11 +40,7 @@ SCHEMA = ("CREATE TABLE content_items (id serial PRIMARY KEY, title text, create
 
 @pytest.fixture()
 def content(tmp_path: Path) -> Path:
-    if not (APP / "backend").is_dir():
-        pytest.skip("fixture app not present")
-    dest = tmp_path / "app"
-    shutil.copytree(APP / "backend", dest / "backend", ignore=shutil.ignore_patterns(".impact-cache", "__pycache__"))
-    return dest / "backend"
+    return fixture_backend(tmp_path)
 
 
 def _run(options: ScanOptions, side: DbSide | None) -> tuple[dict[str, object], list[tuple[str, object, str]], bool]:

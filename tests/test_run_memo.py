@@ -9,12 +9,11 @@ unchanged re-run writes byte-identical outputs, that a changed file or a changed
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers import REPO
+from helpers import fixture_backend
 from typer.testing import CliRunner
 
 from analyzer.cache import DbRecorder, read_by_rules, replay
@@ -22,16 +21,10 @@ from analyzer.cli import app
 from analyzer.incremental import same_syntax
 from analyzer.models import Finding, Span
 
-APP = REPO / "fixtures" / "content_app"
-
 
 @pytest.fixture()
 def content(tmp_path: Path) -> Path:
-    if not (APP / "backend").is_dir():
-        pytest.skip("fixture app not present")
-    dest = tmp_path / "app"
-    shutil.copytree(APP / "backend", dest / "backend", ignore=shutil.ignore_patterns(".impact-cache", "__pycache__"))
-    return dest / "backend"
+    return fixture_backend(tmp_path)
 
 
 def _scan(root: Path, out: Path, cache: Path, *extra: str, quiet: bool = True) -> str:
