@@ -31,8 +31,9 @@ _LEN = struct.Struct("<q")
 class DbSide:
     """The child and the pipe its two answers come through, in order: the schema, then the plan's facts."""
 
-    def __init__(self, pid: int, fd: int) -> None:
+    def __init__(self, pid: int, fd: int, strategies: tuple[str, ...]) -> None:
         self.pid, self.fd = pid, fd
+        self.strategies = strategies  # what the plan's facts are read for
         self.answers: list[Any] = []
         self.ended = False
 
@@ -62,7 +63,7 @@ class DbSide:
             finally:
                 os._exit(0)
         os.close(write_end)
-        return cls(pid, read_end)
+        return cls(pid, read_end, tuple(strategies))
 
     def _answer(self, k: int) -> Any:
         while len(self.answers) <= k and not self.ended:

@@ -705,12 +705,14 @@ def run_plan(report: Report, options: ScanOptions, strategies: Sequence[str], re
         raise UsageError(f"--strategy takes {', '.join(STRATEGIES)}; got {', '.join(unknown)}")
     if rehearse_url and not options.db_url:
         raise UsageError("--rehearse-db needs --db: the rehearsal copies the live tables it reads")
-    read = db_side.plan() if db_side is not None and not rehearse_url else None
+    read = db_side.plan() if db_side is not None and db_side.strategies == tuple(strategies) and not rehearse_url \
+        else None
     if read is not None:
         from analyzer.cache import take_recorded
 
         (facts, collisions, migrations), statements, ok = read
         take_recorded(statements, ok)
+        progress(0, "pricing the strategies")
         plan = build_plan(report, strategies, options.config, collisions=collisions, migrations=migrations,
                           facts=facts)
         ready = {k: v for k, v in migrations.items() if not isinstance(v, Exception)}
