@@ -111,7 +111,8 @@ def test_ctrl_c_while_the_command_line_waits_stops_the_children_without_a_traceb
     import sys
 
     code = ("import os, signal, threading, time\n"
-            "from analyzer import cli, workers\n"
+            "signal.signal(signal.SIGINT, signal.default_int_handler)\n"  # (a runner started in the background
+            "from analyzer import cli, workers\n"                          # leaves SIGINT ignored)
             "workers.ONE_SHOT = True\n"
             "def slow(path):\n"
             "    time.sleep(30)\n"
