@@ -7,8 +7,9 @@ closure only, not on the findings. A child forked as soon as the run knows it sc
 reflects the schema and sends it, then computes the closure and the plan's database facts and sends them; each
 under its own `analyzer.cache.DbRecorder`, whose statements this process adds to its own recorder as if it had
 sent them (the run memo replays them). This process meanwhile imports the scanners and reads the Python files, and
-never imports SQLAlchemy. It takes each part when it needs it (`schema`, `plan`); what the child could not give
-(an error, a dead child) it computes itself as before, so an unreachable database fails with the same message.
+never imports SQLAlchemy. It takes each part when it needs it (`schema`, `plan`). A database that cannot be read
+fails the run with the child's `DatabaseError` (the message the run would give itself); what else the child could
+not give (another error, a dead child) this process computes itself as before.
 """
 
 from __future__ import annotations
@@ -76,8 +77,14 @@ class DbSide:
         return self.answers[k] if k < len(self.answers) else None
 
     def schema(self) -> tuple[Any, list[tuple[str, Any, str]], bool] | None:
-        """(the schema, the statements the reflection sent, whether they were all recorded), or None."""
+        """(the schema, the statements the reflection sent, whether they were all recorded), or None. Raises the
+        `DatabaseError` the reflection raised (trying again here would cost a host that does not answer its
+        connect timeout twice)."""
+        from analyzer.db.errors import DatabaseError
+
         got = self._answer(0)
+        if isinstance(got, DatabaseError):
+            raise got
         return got if isinstance(got, tuple) else None
 
     def plan(self) -> tuple[Any, list[tuple[str, Any, str]], bool] | None:
@@ -141,12 +148,16 @@ def _read(fd: int, size: int) -> bytes | None:
 
 def _child(options: ScanOptions, strategies: tuple[str, ...], fd: int) -> None:
     from analyzer import cache, db
+    from analyzer.db.errors import DatabaseError
     from analyzer.pipeline import load_schema, resolve_targets
 
     cache._RECORDING.clear()  # (the parent's recorder, copied: this process records on its own)
     with cache.DbRecorder() as rec:
         try:
             schema = load_schema(options)
+        except DatabaseError as exc:  # the parent says it
+            _send(fd, exc)
+            return
         except Exception:  # noqa: BLE001 - the parent reflects, and says why it cannot
             _send(fd, None)
             return

@@ -11,6 +11,7 @@ the main process of such a run never imports SQLAlchemy (0.15 s of a cold scan's
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -76,24 +77,53 @@ def test_the_child_reads_what_the_run_would_read_itself(content: Path, pg_url: s
         sorted((sql, repr(params)) for sql, params, _digest in said_alone), "the child's statements are the run's"
 
 
-def test_a_child_with_nothing_to_give_leaves_the_run_as_it_was(content: Path, tmp_path: Path) -> None:
-    """An unreachable database: the child sends no schema, and the run reflects it itself, failing with the error
-    it always gave."""
+def test_an_unreachable_database_fails_the_run_as_it_did(content: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The child's `DatabaseError` is the run's, with the message the run gives without the child (it is not tried
+    again: a host that does not answer would cost its connect timeout twice)."""
     from analyzer.db.errors import DatabaseError
 
     options = ScanOptions(roots=(str(content),), targets=("content_items.id",),
                           db_url="postgresql://nobody@127.0.0.1:9/none", config=Config(cache=False, jobs=1))
     side = DbSide.start(options, plan_strategies(options.to))
     assert side is not None
+    import analyzer.pipeline as pipeline
+
+    tried: list[str] = []
+    load = pipeline.load_schema
+
+    def counted(*args: object, **kwargs: object) -> object:
+        tried.append("here")
+        return load(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "load_schema", counted)
     try:
-        assert side.schema() is None and side.plan() is None
         with pytest.raises(DatabaseError) as beside:
             run_scan(options, db_side=side)
     finally:
         side.close()
+    assert tried == [], "the run did not reflect again"
     with pytest.raises(DatabaseError) as alone:
         run_scan(options)
+    assert tried == ["here"]
     assert str(beside.value) == str(alone.value)
+
+
+def test_a_child_with_nothing_to_give_leaves_the_run_as_it_was(content: Path, pg_url: str,
+                                                               run_sql: Callable[[str, str], None]) -> None:
+    """A child that ends before it answers: the run reflects the schema and prices the plan itself."""
+    run_sql(pg_url, SCHEMA)
+    options = ScanOptions(roots=(str(content),), targets=("content_items.id", "content_items_auto.id"),
+                          db_url=pg_url, config=Config(cache=False, jobs=1))
+    side = DbSide.start(options, plan_strategies(options.to))
+    assert side is not None
+    os.kill(side.pid, 9)
+    try:
+        assert side.schema() is None and side.plan() is None
+        beside, said, ok = _run(options, side)
+    finally:
+        side.close()
+    alone, said_alone, _ok = _run(options, None)
+    assert beside == alone and ok and len(said) == len(said_alone)
 
 
 def test_the_main_process_of_a_scan_with_a_database_never_imports_sqlalchemy(
