@@ -244,8 +244,11 @@ def run_scan(options: ScanOptions, progress: Progress = _no_progress, memo: RunM
 
 def db_side(options: ScanOptions, memo: RunMemo | None) -> DbSide | None:
     """The child doing this run's database work (analyzer.dbside): for a whole scan with --db (not diff mode, whose
-    schema is replayed from the base's cache) whose reflection is not stored for a replay (`ScanCache.db_schema`)."""
-    if not options.db_url or options.diff_base:
+    schema is replayed from the base's cache) whose reflection is not stored for a replay (`ScanCache.db_schema`),
+    with two cores or more and without `--jobs 1` (the slow path the benchmark checks the findings against)."""
+    from analyzer import workers
+
+    if not options.db_url or options.diff_base or (options.config.jobs or workers.cores()) < 2:
         return None
     store = memo.store if memo is not None else None
     if store is not None and store.has_db_schema(options.db_url, options.schemas or options.config.schemas):

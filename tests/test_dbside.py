@@ -141,3 +141,18 @@ def test_the_main_process_of_a_scan_with_a_database_never_imports_sqlalchemy(
     assert proc.stdout.split() == ["False", "False"], proc.stdout + proc.stderr
     plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
     assert plan and (out / "migrations").is_dir(), "the plan was priced from the child's answers"
+
+
+def test_one_job_reads_the_database_here(content: Path) -> None:
+    """`--jobs 1` (and a one-core machine) forks no child for the database: the benchmark's slow path checks the
+    findings of the run with it against a run without it."""
+    from analyzer.pipeline import db_side
+
+    options = ScanOptions(roots=(str(content),), targets=("content_items.id",),
+                          db_url="postgresql://nobody@127.0.0.1:9/none", config=Config(cache=False, jobs=1))
+    assert db_side(options, None) is None
+    two = ScanOptions(roots=(str(content),), targets=("content_items.id",),
+                      db_url="postgresql://nobody@127.0.0.1:9/none", config=Config(cache=False, jobs=2))
+    side = db_side(two, None)
+    assert side is not None
+    side.close()
