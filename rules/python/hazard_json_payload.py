@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import libcst as cst
@@ -77,6 +78,10 @@ def cache_key(items: list[ContentItem]) -> str:
 
 def audit_lines(items: list[ContentItem]) -> str:
     return json.dumps({"ids": sorted(f"{i.id}" for i in items), "refs": [F"#{i.id}" for i in items]})
+
+
+def raw_refs(items: list[ContentItem]) -> str:
+    return json.dumps({"refs": sorted(fR"{i.id}" for i in items), "keys": sorted(Fr'{i.id}' for i in items)})
 '''),
         Valid('''\
 import json
@@ -181,14 +186,15 @@ def _serialiser(pf: ParsedFile, call: cst.Call) -> str | None:
 _LEAVES = frozenset({cst.Name, cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.Ellipsis})
 
 
-#: what `_stringified`'s nodes are written with: `str`, `hex`, `urn`, an f-string's prefix ending at its quote
-_STRINGIFYING = ("str", "hex", "urn", "f'", 'f"', "F'", 'F"')
+#: what `_stringified`'s nodes are written with: `str`, `hex`, `urn`, an f-string's prefix ending at its quote (`f"`,
+#: `rf'`, and `fR"`, where the `r` comes between)
+_STRINGIFYING = re.compile(r"str|hex|urn|[fF][rR]?['\"]")
 
 
 def _stringified(value: cst.BaseExpression, code: str) -> bool:
     """Made text somewhere on the way: `str(x)`, `x.hex`, an f-string, `sorted(str(v) for v in ids)`. `code`: the
     value as written (a value that holds none of those words is not walked: most, polar's rules 0.06 s)."""
-    if type(value) in _LEAVES or not any(w in code for w in _STRINGIFYING):
+    if type(value) in _LEAVES or not _STRINGIFYING.search(code):
         return False  # (nothing under it: spare the walk)
     return any(isinstance(node, cst.FormattedString) or isinstance(node, cst.Call) and isinstance(
         node.func, cst.Name) and node.func.value == "str" or isinstance(node, cst.Attribute) and
