@@ -87,9 +87,10 @@ class Texts:
     project's names, the methods the texts define and the prefilter's words. Read while a child reflects the
     database (analyzer.dbside), the same as the scan would read them itself."""
 
-    def __init__(self, files: list[SourceFile], config: Config) -> None:
+    def __init__(self, files: list[SourceFile], config: Config, admit: Collection[str] | None = None) -> None:
+        """`admit`: the paths the prefilter reads (scan_python's), None for all."""
         limits = Limits.of(config)
-        self.files = files
+        self.files, self.admit = files, admit
         self.texts: dict[str, str] = {}
         self.unreadable: dict[str, str] = {}
         for f in files:
@@ -100,7 +101,8 @@ class Texts:
         py_files = [f for f in files if f.abs_path.endswith(".py")]
         self.names = ProjectNames(self.texts, py_files)
         self.defined = method_definitions(self.texts[f.path] for f in py_files if f.path in self.texts)
-        self.prefilter = Prefilter({f.path: self.texts[f.path] for f in py_files if f.path in self.texts})
+        self.prefilter = Prefilter({f.path: self.texts[f.path] for f in py_files
+                                    if f.path in self.texts and (admit is None or f.path in admit)})
 
 
 def scan_python(files: list[SourceFile], closure: Closure, config: Config, progress: Progress | None = None,
@@ -128,9 +130,9 @@ def scan_python(files: list[SourceFile], closure: Closure, config: Config, progr
     was = gc.isenabled()
     gc.disable()
     try:
-        if texts is not None and (texts.files != files or admit is not None):
-            texts = None  # (not what this scan reads)
-        return _scan_python(files, closure, config, progress, trace, on_seeds, admit, texts)
+        if texts is None or texts.files != files or texts.admit != admit:  # (else read before, the same way)
+            texts = Texts(files, config, admit)
+        return _scan_python(files, closure, config, progress, trace, on_seeds, texts)
     finally:
         if workers.ONE_SHOT:
             # what the scan made while the collector was off (its facts, the flow's states) is all in the youngest
@@ -144,7 +146,7 @@ def scan_python(files: list[SourceFile], closure: Closure, config: Config, progr
 
 def _scan_python(files: list[SourceFile], closure: Closure, config: Config, progress: Progress | None,
                  trace: dict[str, Any] | None, on_seeds: Callable[[KeySeeds], object] | None,
-                 admit: Collection[str] | None = None, read: Texts | None = None) -> ScanResult:
+                 read: Texts) -> ScanResult:
     from analyzer.python import parallel
     from analyzer.rules.python import RULES
     from analyzer.rules.python._base import FileCtx
@@ -165,28 +167,18 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config, prog
             advanced.add(path)
             progress(1)
 
-    limits = Limits.of(config)
-    if read is not None:
-        texts.update(read.texts)
-        for f in files:
-            if f.path in read.unreadable:
-                outcomes[f.path] = Skipped(f.path, read.unreadable[f.path])
-                done(f.path)
-    else:
-        for f in files:
-            try:
-                texts[f.path] = read_text(f.abs_path, limits)
-            except ParseFailure as exc:
-                outcomes[f.path] = Skipped(f.path, str(exc))
-                done(f.path)
+    admit = read.admit
+    texts.update(read.texts)
+    for f in files:
+        if f.path in read.unreadable:
+            outcomes[f.path] = Skipped(f.path, read.unreadable[f.path])
+            done(f.path)
     parsed: dict[str, ParsedFile] = {}
-    # (Flask-SQLAlchemy instances defined in files the prefilter may skip)
-    names = read.names if read is not None else ProjectNames(texts, py_files)
+    names = read.names  # (Flask-SQLAlchemy instances defined in files the prefilter may skip)
     model.texts = texts  # every text, not only the parsed ones: where an int alias is used (shared_alias)
     model.seed_int_aliases(texts)
     registry = Registry()
-    registry.defined = read.defined if read is not None else \
-        method_definitions(texts[f.path] for f in py_files if f.path in texts)
+    registry.defined = read.defined
     flow = Flow(model, registry)
     flow.thorough = THOROUGH
     flow.files = parsed
@@ -206,8 +198,7 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config, prog
     fixed_point = False
     learn_settled = False
     t0 = time.perf_counter()
-    prefilter = read.prefilter if read is not None and py_files else \
-        Prefilter({f.path: texts[f.path] for f in py_files if f.path in texts and (admit is None or f.path in admit)})
+    prefilter = read.prefilter if py_files else Prefilter({})
     tracker.file_words = prefilter.runs
     _tick("prefilter", t0)
     ahead: parallel.Ahead | None = None  # the files later rounds may parse, parsed while this one learns
@@ -312,7 +303,7 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config, prog
     for f in sql_files:
         if f.path in outcomes or f.path not in texts:
             continue
-        sql = _guarded(failed, f.path, _check_sql, texts[f.path], f.path, rules, config, model)
+        sql = _guarded(failed, f.path, _check_sql, texts[f.path], f.path, rules, model)
         if sql is not None:
             findings.extend(sql)
             per_file[f.path] = len(sql)
@@ -434,9 +425,9 @@ def _check_file(pf: ParsedFile, ctx: Any, rules: list[Any], config: Config, flow
     return got
 
 
-def _check_sql(text: str, path: str, rules: list[Any], config: Config, model: KeyModel) -> list[Finding]:
-    return [f for rule in rules if config.rule_enabled(rule.code, rule.rule_name)
-            for f in rule.check_sql(text, path, model)]
+def _check_sql(text: str, path: str, rules: list[Any], model: KeyModel) -> list[Finding]:
+    """The rules (the enabled ones) on one `.sql` file."""
+    return [f for rule in rules for f in rule.check_sql(text, path, model)]
 
 
 def _learn(parsed: dict[str, ParsedFile], model: KeyModel, flow: Flow, routers: facts.Routers,
