@@ -20,7 +20,6 @@ import pickle
 import signal
 import struct
 from collections.abc import Sequence
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -173,19 +172,13 @@ def _child(options: ScanOptions, strategies: tuple[str, ...], fd: int) -> None:
 
 
 def plan_facts(schema: Any, closure: Any, options: ScanOptions, strategies: Sequence[str]) -> tuple[Any, Any, Any]:
-    """What `pipeline.run_plan` reads from the database, read as it reads it: the collisions of a shared sequence,
-    each strategy's migration, the keys' facts. They depend on the schema, the closure and the configuration."""
+    """What `pipeline.run_plan` reads from the database (`plan.strategies.read_database`), on an engine of its own."""
     from analyzer import db
-    from analyzer.plan.strategies import make_migrations, measure_collisions, measure_keys
+    from analyzer.plan.strategies import read_database
 
     assert options.db_url is not None
-    scanned: Any = SimpleNamespace(schema=schema, closure=closure)  # (all of the report they read)
     engine = db.open_engine(options.db_url)
     try:
-        collisions = measure_collisions(scanned, engine, options.config) \
-            if {"shared-sequence", "keep"} & set(strategies) else None
-        migrations = make_migrations(scanned, strategies, engine, options.config, collisions)
-        facts = measure_keys(engine, schema, closure)
+        return read_database(schema, closure, strategies, engine, options.config)
     finally:
         engine.dispose()
-    return facts, collisions, migrations

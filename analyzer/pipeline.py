@@ -701,7 +701,7 @@ def run_plan(report: Report, options: ScanOptions, strategies: Sequence[str], re
     The plan rides in `report.extras["plan"]` so every renderer can show it. `db_side`: the child that read the
     plan's database facts meanwhile (analyzer.dbside), for these strategies."""
     from analyzer import db
-    from analyzer.plan.strategies import STRATEGIES, build_plan, make_migrations, measure_collisions
+    from analyzer.plan.strategies import STRATEGIES, build_plan, read_database
 
     unknown = [s for s in strategies if s not in STRATEGIES]
     if unknown:
@@ -710,24 +710,18 @@ def run_plan(report: Report, options: ScanOptions, strategies: Sequence[str], re
         raise UsageError("--rehearse-db needs --db: the rehearsal copies the live tables it reads")
     read = db_side.plan() if db_side is not None and db_side.strategies == tuple(strategies) and not rehearse_url \
         else None
+    engine = None
     if read is not None:
         from analyzer.cache import take_recorded
 
         (facts, collisions, migrations), statements, ok = read
         take_recorded(statements, ok)
-        progress(0, "pricing the strategies")
-        plan = build_plan(report, strategies, options.config, collisions=collisions, migrations=migrations,
-                          facts=facts)
-        ready = {k: v for k, v in migrations.items() if not isinstance(v, Exception)}
-        return replace(report, extras={**report.extras, "plan": plan, "migrations": ready})
-    engine = db.open_engine(options.db_url) if options.db_url else None
+    elif options.db_url:
+        engine = db.open_engine(options.db_url)
     try:
-        collisions = None
-        if {"shared-sequence", "keep"} & set(strategies):  # the only strategies that show them
-            progress(0, "measuring collisions")
-            collisions = measure_collisions(report, engine, options.config)
-        progress(0, "writing migrations")
-        migrations = make_migrations(report, strategies, engine, options.config, collisions)
+        if read is None:
+            facts, collisions, migrations = read_database(report.schema, report.closure, strategies, engine,
+                                                          options.config, progress)
         rehearsals = None
         ready = {k: v for k, v in migrations.items() if not isinstance(v, Exception)}
         if rehearse_url:
@@ -739,7 +733,7 @@ def run_plan(report: Report, options: ScanOptions, strategies: Sequence[str], re
                                   sample=sample, progress=progress)
         progress(0, "pricing the strategies")
         plan = build_plan(report, strategies, options.config, engine=engine, rehearsals=rehearsals,
-                          collisions=collisions, migrations=migrations)
+                          collisions=collisions, migrations=migrations, facts=facts)
     finally:
         if engine is not None:
             engine.dispose()

@@ -27,7 +27,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analyzer.config import Config
-from analyzer.models import Closure, Finding, Report, RuleMeta, SchemaSnapshot, holds_for
+from analyzer.models import (
+    Closure,
+    Finding,
+    Progress,
+    Report,
+    RuleMeta,
+    SchemaSnapshot,
+    holds_for,
+    no_progress,
+)
 from analyzer.plan.steps import Migration, MigrationRefused, Step
 
 if TYPE_CHECKING:  # imported where a database is read: a scan without --db never loads SQLAlchemy
@@ -548,6 +557,24 @@ def _shared_sequence(report: Report, engine: sa.Engine | None, cfg: Config, coll
     if engine is None or collisions is None:
         raise MigrationRefused("the shared sequence is measured on the live database: pass --db")
     return shared_sequence.build_shared_sequence(report.schema, report.closure, collisions, engine=engine, config=cfg)
+
+
+def read_database(schema: SchemaSnapshot, closure: Closure, strategies: Sequence[str], engine: sa.Engine | None,
+                  cfg: Config, progress: Progress = no_progress
+                  ) -> tuple[dict[str, KeyFacts], Any, dict[str, Migration | MigrationRefused]]:
+    """What pricing `strategies` reads from the database, which depends on the schema, the closure and the
+    configuration only (not on the findings): the keys' facts, the collisions of a shared sequence (when a strategy
+    shows them) and each strategy's migration. Read by `pipeline.run_plan`, or ahead by `analyzer.dbside`."""
+    from types import SimpleNamespace
+
+    scanned: Any = SimpleNamespace(schema=schema, closure=closure)  # (all of the report these read)
+    collisions = None
+    if {"shared-sequence", "keep"} & set(strategies):  # the only strategies that show them
+        progress(0, "measuring collisions")
+        collisions = measure_collisions(scanned, engine, cfg)
+    progress(0, "writing migrations")
+    migrations = make_migrations(scanned, strategies, engine, cfg, collisions)
+    return measure_keys(engine, schema, closure), collisions, migrations
 
 
 def measure_collisions(report: Report, engine: sa.Engine | None, cfg: Config) -> Any:
