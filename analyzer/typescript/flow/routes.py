@@ -277,10 +277,11 @@ class Routes(KeyExprs):
         last literal segment as many segments from its end (the two are aligned at their ends, and every literal
         segment of the URL must stand where the template has it). A URL without one matches none. From an index of
         the templates' literal segments by their place from the end (polar: 76,000 matches tried -> 3,000)."""
-        last = next((u for u in reversed(segs) if isinstance(u, str)), None)
-        if last is None:
+        at = next((k for k, u in enumerate(reversed(segs)) if isinstance(u, str)), None)  # (places from the end)
+        if at is None:
             return ()
-        at = len(segs) - 1 - max(k for k, u in enumerate(segs) if isinstance(u, str))
+        last = segs[len(segs) - 1 - at]
+        assert isinstance(last, str)
         routes = self.kn.routes
         got = self.__dict__.get("_routes_by_literal")
         if got is None or got[0] is not routes:
