@@ -1423,29 +1423,14 @@ _TRIVIA_FIELDS = frozenset({
     "lpar", "rpar", "comma", "semicolon", "equal", "colon", "dot", "lbracket", "rbracket", "lbrace", "rbrace",
     "leading_lines", "lines_after_decorators", "header", "footer", "newline", "trailing_whitespace", "first_colon",
     "second_colon", "operator", "asynchronous", "posonly_ind", "relative", "indent"})
-_KIDS: dict[type, Any] = {}
-
-
-def kids(kind: type) -> Any:
-    """`kids(type(n))(n)`: the node's children that can hold a name, call or statement (whitespace, punctuation
-    and operators aside), in the order LibCST visits them (`walk._fields`); a function written per node type."""
-    got = _KIDS.get(kind)
-    if got is not None:
-        return got
-    from analyzer.python import parsed, walk
+def kid_fields(kind: type) -> tuple[str, ...]:
+    """The fields of a node type that can hold a name, call or statement (whitespace, punctuation and operators
+    aside), in the order LibCST visits them (`walk._fields`)."""
+    from analyzer.python import walk
 
     order = walk._FIELDS[kind] if kind in walk._FIELDS else walk._fields(kind)
     if order is None:
         order = tuple(f.name for f in dataclasses.fields(kind))
     types = {f.name: f.type for f in dataclasses.fields(kind)}
-    lines = ["def kids(n):", "    out = []"]
-    for name in order:
-        if name in _TRIVIA_FIELDS or "whitespace" in name or types.get(name) is str:
-            continue
-        lines += [f"    v = n.{name}", "    c = v.__class__", "    if c in NODES:", "        out.append(v)",
-                  "    elif c is list or c is tuple:", "        out.extend(v)"]
-    lines.append("    return out")
-    env: dict[str, Any] = {"NODES": frozenset(parsed.node_classes())}
-    exec("\n".join(lines) + "\n", env)  # noqa: S102 - written from LibCST's field names above
-    got = _KIDS[kind] = env["kids"]
-    return got
+    return tuple(name for name in order
+                 if not (name in _TRIVIA_FIELDS or "whitespace" in name or types.get(name) is str))

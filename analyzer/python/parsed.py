@@ -1086,19 +1086,48 @@ def _fstring_depth(s: str) -> int:
     return deepest
 
 
-_KIDS = fastparse._KIDS
+class _Walkers(dict[type, Any]):
+    """Node type -> the index walk of such a node (`walk(node, indexer)`), written once per type from its
+    children's fields (`fastparse.kid_fields`), in the order the codegen pass would call the indexer. None for
+    a type with no children that is not _HOOKED (a `Name`, an `Integer`: a third of a tree's nodes, not
+    entered) and for what is not a node (None, a sentinel)."""
+
+    def __missing__(self, kind: type) -> Any:
+        got = self[kind] = _index_walker(kind)
+        return got
+
+
+_WALK = _Walkers()
+
+
+def _index_walker(kind: type) -> Any:
+    if not (isinstance(kind, type) and issubclass(kind, cst.CSTNode)):
+        return None
+    fields = fastparse.kid_fields(kind)
+    hooked = kind in _HOOKED
+    if not fields and not hooked:
+        return None
+    lines = ["def walk(n, ix):"]
+    if hooked:
+        lines.append("    ix.on_visit(n)")
+    for name in fields:  # (a field holds a node, a sequence of nodes, or neither: None, a sentinel)
+        lines += [f"    v = n.{name}", "    c = v.__class__", "    if c is list or c is tuple:", "        for x in v:",
+                  "            w = W[x.__class__]", "            if w is not None:", "                w(x, ix)",
+                  "    else:", "        w = W[c]", "        if w is not None:", "            w(v, ix)"]
+    if hooked:
+        lines.append("    ix.on_leave(n)")
+    if len(lines) == 1:
+        lines.append("    pass")
+    env: dict[str, Any] = {"W": _WALK}
+    exec("\n".join(lines) + "\n", env)  # noqa: S102 - written from LibCST's field names
+    return env["walk"]
 
 
 def _index_walk(node: cst.CSTNode, indexer: _Indexer) -> None:
     """The indexer over a tree built by `fastparse`, in the order the codegen pass would call it."""
-    kind = type(node)
-    hooked = kind in _HOOKED
-    if hooked:
-        indexer.on_visit(node)
-    for child in (_KIDS.get(kind) or fastparse.kids(kind))(node):
-        _index_walk(child, indexer)
-    if hooked:
-        indexer.on_leave(node)
+    walk = _WALK[type(node)]
+    if walk is not None:
+        walk(node, indexer)
 
 
 def parse_fast(src: SourceFile, text: str) -> ParsedFile:
