@@ -322,8 +322,8 @@ def ratio(a: Run, b: Run | None) -> str:
 
 def interpreter() -> str:
     """The Python that runs impact (this one): the figures depend on its build. On one machine, polar's cold scan took
-    11.6 s under Debian's python3.11 (linked statically, profile-guided) and 13.2 s under pyenv's default build
-    (libpython as a shared library, no profile-guided optimisation)."""
+    11.6 s under Debian's python3.11 (a static executable) and 13.2 s under pyenv's default build (libpython as a
+    shared library, no `--enable-optimizations`)."""
     import platform
 
     shared = False

@@ -158,7 +158,7 @@ class _Converter:
         self.starts = starts
         self.ascii = text.isascii()
         #: the lines (1-based) holding a character that is not ASCII: only on those does a byte column differ
-        #: from a str one (polar: 265 of the files parsed, half their text, but few of their lines)
+        #: from a str one (polar: 265 of the files parsed, half their text)
         self.wide: set[int] = set() if self.ascii else {
             bisect_right(starts, m.start()) for m in _NON_ASCII_RUN.finditer(text)}
         self._encoded: dict[int, bytes] = {}
@@ -1428,6 +1428,8 @@ _TRIVIA_FIELDS = frozenset({
     "lpar", "rpar", "comma", "semicolon", "equal", "colon", "dot", "lbracket", "rbracket", "lbrace", "rbrace",
     "leading_lines", "lines_after_decorators", "header", "footer", "newline", "trailing_whitespace", "first_colon",
     "second_colon", "operator", "asynchronous", "posonly_ind", "relative", "indent"})
+
+
 def kid_fields(kind: type) -> tuple[str, ...]:
     """The fields of a node type that can hold a name, call or statement (whitespace, punctuation and operators
     aside), in the order LibCST visits them (`walk._fields`)."""
