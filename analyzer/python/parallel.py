@@ -34,7 +34,7 @@ from typing import Any
 from analyzer import workers
 from analyzer.models import SourceFile
 from analyzer.python import fastparse
-from analyzer.python.parsed import ParsedFile, ParseFailure, parse
+from analyzer.python.parsed import Entry, ParsedFile, ParseFailure, parse
 
 #: fewer files than this (or less text) in a round: parse them all here (a fork and the pickles cost more)
 MIN_FILES = 48
@@ -255,7 +255,14 @@ def _node_table() -> dict[Any, Any]:
         if "__setstate__" in cls.__dict__ and dataclasses.is_dataclass(cls):
             names = tuple(f.name for f in dataclasses.fields(cls))
             table[cls] = _reducer(cls, names)
+    # an index entry as its class called with its three fields, not an empty object and a dict of slots to set
+    # (300 polar files: 8 % fewer bytes, loading 0.72-0.82 -> 0.64-0.75 s)
+    table[Entry] = _entry
     return table
+
+
+def _entry(e: Entry) -> tuple[object, ...]:
+    return Entry, (e.node, e.func, e.cls)
 
 
 def _reducer(cls: type, names: tuple[str, ...]) -> Callable[[object], tuple[object, ...]]:
