@@ -407,3 +407,25 @@ def test_flows_through_storage_cursors_routes_and_optimistic_rows(tmp_path: Path
     assert not [h for h in hits if h[0] == "src/storage.ts" and h[1] == 7]  # zoom is not a key
     assert ("src/useFeed.ts", 9, "TS033") in hits and ("src/useFeed.ts", 9, "TS103") in hits
     assert ("src/urls.ts", 1, "TS060") in hits  # `/auto/${autoId}` is the page's key param
+
+
+def test_byte_offsets_map_to_characters_on_every_line_of_a_text_that_is_not_ascii() -> None:
+    """tree-sitter gives byte offsets; findings and edits need str offsets. Source.char maps them line by line;
+    the reference here counts every character's UTF-8 bytes from the start (inside a character: the next one)."""
+    from bisect import bisect_left
+
+    from analyzer.typescript.parsing import Source
+
+    texts = ["const a = 'é';\nconst b = \"😀\" + id;\r\n// 中文 €\n\nlet x = 1;", "é", "😀\n😀", "a\nb\n", "€€€\n\n€",
+             "plain ascii\nonly\n"]
+    for text in texts:
+        starts, b = [], 0
+        for ch in text:
+            starts.append(b)
+            b += len(ch.encode("utf-8"))
+        starts.append(b)
+        src = Source(text)
+        assert [src.char(k) for k in range(b + 1)] == [bisect_left(starts, k) for k in range(b + 1)], text
+        # a span across lines, as findings are made
+        node_end = len(text.encode("utf-8"))
+        assert src.char(node_end) == len(text)
