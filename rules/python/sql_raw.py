@@ -161,15 +161,32 @@ class RawSql(PyRule):
                         "Q = text(\"SELECT setval('content_items_id_seq', (SELECT MAX(id) FROM content_items))\")\n",
                         line=2, message_contains="sequence")]
 
+    # a string of several statements: each is read with the columns it touches itself (`MAX(id)` of another
+    # table's statement is not the key's)
+    VALID += [Valid("from sqlalchemy import text\nQ = text(\n    \"\"\"\n"
+                    "    SELECT setval('users_id_seq', (SELECT MAX(id) FROM users));\n"
+                    "    UPDATE content_items SET title = :t WHERE id = :id;\n    \"\"\"\n)\n")]
+    INVALID += [Invalid("from sqlalchemy import text\nQ = text(\n    \"\"\"\n"
+                        "    SELECT setval('users_id_seq', (SELECT MAX(id) FROM users));\n"
+                        "    SELECT setval('content_items_id_seq', (SELECT MAX(id) FROM content_items));\n"
+                        "    \"\"\"\n)\n", line=5, message_contains="sequence")]
+
     def check(self, ctx: FileCtx) -> Iterator[Finding]:
         for start, text, hits in sql_strings(ctx):
-            cols = {q.split(".", 1)[1] for q, _ in hits}
-            for i, line in enumerate(text.splitlines()):
-                why = line_hazard(line, cols, ctx.model)
-                if why:
-                    span = Span(start + i, 1, start + i, len(line) + 1)
-                    yield _at(self, ctx, span, f"raw SQL {why}: `{line.strip()[:80]}`", hits,
-                              hazard_targets(line, why))
+            pos = 0
+            for stmt in re.split(r"(?<=;)", text) if ";" in text.rstrip().rstrip(";") else (text,):
+                first = start + text.count("\n", 0, pos)
+                pos += len(stmt)
+                own = hits if stmt is text else sql_hits(ctx.model, stmt)
+                if not own:
+                    continue
+                cols = {q.split(".", 1)[1] for q, _ in own}
+                for i, line in enumerate(stmt.splitlines()):
+                    why = line_hazard(line, cols, ctx.model)
+                    if why:
+                        span = Span(first + i, 1, first + i, len(line) + 1)
+                        yield _at(self, ctx, span, f"raw SQL {why}: `{line.strip()[:80]}`", own,
+                                  hazard_targets(line, why))
 
 
 def sql_strings(ctx: FileCtx) -> list[tuple[int, str, list[tuple[str, str]]]]:
