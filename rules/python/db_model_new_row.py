@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Iterator, Mapping
 
 import libcst as cst
@@ -8,8 +9,9 @@ from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
 
 from analyzer.models import NOT_BIGINT, Finding
 from analyzer.python import facts
+from analyzer.python.history import revision_label
 from analyzer.python.keys import OrmClass
-from analyzer.python.parsed import ParsedFile, module_name
+from analyzer.python.parsed import ParsedFile, layer_hint, module_name
 
 _AUTO = ("from sqlalchemy import Integer, insert\nfrom sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n"
          "class Base(DeclarativeBase): pass\n")
@@ -62,7 +64,8 @@ class NewRowWithoutKey(PyRule):
     _SCHEMA_TOO = ("### app/models.py\n" + _MAPPED +
                    "### app/schemas.py\nfrom pydantic import BaseModel\nclass ContentItem(BaseModel):\n    title: str\n")
     _REVISION_COPY = ("### app/models.py\n" + _MAPPED.replace("class ContentItem(", "class ContentItemModel(") +
-                      "### alembic/versions/2023_02_14_5ab195a474eb_normalize.py\n" + _MAPPED +
+                      "### alembic/versions/2023_02_14_5ab195a474eb_normalize.py\n"
+                      "revision = '5ab195a474eb'\ndown_revision = '6b0f5f32d602'\n" + _MAPPED +
                       "def upgrade():\n    pass\n"
                       "### app/schema/__init__.py\nfrom app.schema.items import ContentItem\n"
                       "### app/schema/items.py\nfrom pydantic import BaseModel\n"
@@ -76,6 +79,17 @@ class NewRowWithoutKey(PyRule):
               path="app/services/items.py"),
     ]
     INVALID = [
+        # beside a revision's copy of the model, the application's class of that name, whose table its base names
+        Invalid("### app/models.py\nimport re\nfrom sqlalchemy import Column, Integer, String\n"
+                "from sqlalchemy.orm import DeclarativeBase, declared_attr\n"
+                "class Base(DeclarativeBase):\n    @declared_attr.directive\n    def __tablename__(cls) -> str:\n"
+                "        return re.sub(r'(?<!^)(?=[A-Z])', '_', cls.__name__).lower() + 's'\n"
+                "class ContentItem(Base):\n    id = Column(Integer, primary_key=True)\n    title = Column(String)\n"
+                "### alembic/versions/2023_02_14_5ab195a474eb_normalize.py\n"
+                "revision = '5ab195a474eb'\ndown_revision = '6b0f5f32d602'\n" + _MAPPED +
+                "### app/services/items.py\nfrom app.models import ContentItem\n"
+                "def create(s, title: str):\n    s.add(ContentItem(title=title))\n",
+                line=3, path="app/services/items.py", message_contains="which the patch adds", kind="info"),
         # the mapped class through the package that holds its module, beside a schema of the same name
         Invalid(_SCHEMA_TOO + "### app/services/items.py\nfrom app.models import ContentItem\n"
                               "def create(s, title: str):\n    s.add(ContentItem(title=title))\n",
@@ -121,7 +135,7 @@ class NewRowWithoutKey(PyRule):
             what = ""
             if isinstance(f, cst.Name) and f.value in model.orm:
                 orm, what = model.orm[f.value], f"`{f.value}(...)`"
-                if not _stands_for(ctx.pf, f.value, orm, model.texts or {}):
+                if not _stands_for(ctx.pf, f.value, orm, model.texts or {}, ctx.flow.files):
                     continue
             elif isinstance(f, cst.Attribute) and f.attr.value == "values" and isinstance(f.value, cst.Call) \
                     and facts.callee_name(f.value) == "insert" and f.value.args \
@@ -152,14 +166,17 @@ class NewRowWithoutKey(PyRule):
                                          f"(default_factory=uuid.uuid4)")
 
 
-def _stands_for(pf: ParsedFile, name: str, orm: OrmClass, texts: Mapping[str, str]) -> bool:
+def _stands_for(pf: ParsedFile, name: str, orm: OrmClass, texts: Mapping[str, str],
+                files: Mapping[str, ParsedFile]) -> bool:
     """Does `name` in this file stand for the mapped class `orm`? Not when the file imports a class of that name from
-    another module that defines one (`from app.schemas import ContentItem`, a Pydantic schema), nor when `orm` is the
-    copy of a model an Alembic revision keeps for itself (`alembic/versions/...py`: no other module imports it). Where
-    it cannot tell (a star import, a module re-exporting the name), it does, as before."""
+    a schemas module (`from app.schemas import ContentItem`, a Pydantic model), nor, for a class the scan knows mapped
+    in another module, from a module that defines a class of that name itself. When `orm` is the copy of a model an
+    Alembic revision keeps for itself (no other module imports a revision), the application's own class of that name
+    is most likely the mapped one (its table named by its base: `class Project(Base)`), unless it lives in a schemas
+    module. Where it cannot tell (a star import, a module it did not read), it does, as before."""
     if orm.path == pf.path:
         return True
-    copy = _in_revision(orm.path)
+    copy = _in_revision(orm.path, files)
     imported = pf.imports.get(name)
     if imported is None:  # (a star import, or a name the file never binds)
         return not copy
@@ -167,23 +184,35 @@ def _stands_for(pf: ParsedFile, name: str, orm: OrmClass, texts: Mapping[str, st
     own = module_name(orm.path)
     if module and (own == module or f".{module}." in f".{own}."):  # its module (from a source root), or a package
         return True
-    if copy:
+    path = _module_path(texts, module)
+    if path is None:
+        return True
+    if layer_hint(path) == "pydantic":
         return False
-    other = _module_text(texts, module)
-    return other is None or re.search(rf"^[ \t]*class[ \t]+{re.escape(name)}\b", other, re.M) is None
+    if copy:
+        return True
+    return re.search(rf"^[ \t]*class[ \t]+{re.escape(name)}\b", texts[path], re.M) is None
 
 
-def _in_revision(path: str) -> bool:
-    """An Alembic revision file (`alembic/versions/...`, `migrations/versions/...`)."""
-    parts = path.lower().split("/")
-    return "versions" in parts[:-1] and any(p in ("alembic", "migrations", "migration") for p in parts[:-1])
+def _in_revision(path: str, files: Mapping[str, ParsedFile]) -> bool:
+    """Is the file at `path` an Alembic revision (`history.revision_label`: its `revision` and `down_revision`, or a
+    folder Alembic keeps its revisions in)? Asked once per file and scan."""
+    pf = files.get(path)
+    if pf is None:
+        return False
+    got = _REVISIONS.get(pf)
+    if got is None:
+        label = revision_label(pf)
+        got = _REVISIONS[pf] = label is not None and label.startswith("Alembic")
+    return got
 
 
+_REVISIONS: weakref.WeakKeyDictionary[ParsedFile, bool] = weakref.WeakKeyDictionary()
 _MODULES: list[tuple[Mapping[str, str], dict[str, str]]] = []
 
 
-def _module_text(texts: Mapping[str, str], module: str) -> str | None:
-    """The text of the scanned file that is `module` (under a source root: `src/app/schemas.py` is `app.schemas`)."""
+def _module_path(texts: Mapping[str, str], module: str) -> str | None:
+    """The scanned file that is `module` (under a source root: `src/app/schemas.py` is `app.schemas`)."""
     if not module:
         return None
     if not _MODULES or _MODULES[0][0] is not texts:
@@ -194,5 +223,4 @@ def _module_text(texts: Mapping[str, str], module: str) -> str | None:
                 for k in range(len(parts)):  # every suffix: the source root is not known here
                     index.setdefault(".".join(parts[k:]), path)
         _MODULES[:] = [(texts, index)]
-    found = _MODULES[0][1].get(module)
-    return texts.get(found) if found is not None else None
+    return _MODULES[0][1].get(module)
