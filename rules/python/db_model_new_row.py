@@ -28,7 +28,9 @@ class NewRowWithoutKey(PyRule):
     Where the patch adds the generator, each construction is reported as info saying so; where the column
     states `default=None` (SQLModel) or the key becomes text (no generator is guessed), it is a hazard. A
     construction given the key, or `**values` that may hold it, is left alone. Not for bigint: the sequence
-    stays.
+    stays. A call of the mapped class's name is not it when the file imports that name from a schemas module (a
+    Pydantic model of the same name) or, for a class mapped outside an Alembic revision, from another module that
+    defines a class of that name.
     """
 
     code, name, layer, kind = "PY004", "sqlalchemy.row_without_key", "service", "hazard"

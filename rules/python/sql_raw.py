@@ -127,7 +127,8 @@ class RawSql(PyRule):
 
     Casts to a 32-bit type (`::int`, `::int4`, `CAST(... AS INTEGER)`) fire for every target type: a bigint
     key overflows them. Ordering, comparison, arithmetic, `MAX(id) + 1`, the sequence functions and casts to
-    bigint fire for UUID and text only: an int8 is ordered, computable and keeps its sequence.
+    bigint fire for UUID and text only: an int8 is ordered, computable and keeps its sequence. A string of several
+    statements is read one statement at a time, each with the columns it touches itself.
     """
 
     code, name, layer, kind = "PY070", "sql.raw", "raw-sql", "hazard"
