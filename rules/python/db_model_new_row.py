@@ -198,10 +198,11 @@ def _stands_for(pf: ParsedFile, name: str, orm: OrmClass, texts: Mapping[str, st
 
 def _in_revision(path: str, files: Mapping[str, ParsedFile]) -> bool:
     """Is the file at `path` an Alembic revision (`history.revision_label`: its `revision` and `down_revision`, or a
-    folder Alembic keeps its revisions in)? Asked once per file and scan."""
+    folder Alembic keeps its revisions in)? Asked once per file and scan; of a file this run did not parse (a diff
+    run's cached facts), by its folder's name."""
     pf = files.get(path)
     if pf is None:
-        return False
+        return "versions" in path.split("/")[:-1]
     got = _REVISIONS.get(pf)
     if got is None:
         label = revision_label(pf)
