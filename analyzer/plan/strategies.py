@@ -484,7 +484,8 @@ def build_plan(report: Report, strategies: Sequence[str], cfg: Config, engine: s
     rules: dict[str, RuleMeta] = {m.code: m for m in report.extras.get("rules", []) if isinstance(m, RuleMeta)}  # type: ignore[attr-defined]
     if facts is None:
         facts = measure_keys(engine, report.schema, report.closure)
-    migrations = migrations if migrations is not None else make_migrations(report, strategies, engine, cfg, collisions)
+    migrations = migrations if migrations is not None else make_migrations(report.schema, report.closure, strategies,
+                                                                           engine, cfg, collisions)
     measured_collisions = collisions_json(collisions)
     out: list[StrategyPlan] = []
     for name in strategies:
@@ -530,8 +531,8 @@ def _scaled_seconds(rehearsal: Any, migration: Migration | None) -> dict[str, fl
     return out
 
 
-def make_migrations(report: Report, strategies: Sequence[str], engine: sa.Engine | None, cfg: Config,
-                    collisions: Any = None) -> dict[str, Migration | MigrationRefused]:
+def make_migrations(schema: SchemaSnapshot, closure: Closure, strategies: Sequence[str], engine: sa.Engine | None,
+                    cfg: Config, collisions: Any = None) -> dict[str, Migration | MigrationRefused]:
     """Each strategy's migration, or the reason none that keeps every row and link could be written."""
     from analyzer.plan.migration import build_migration
 
@@ -541,22 +542,23 @@ def make_migrations(report: Report, strategies: Sequence[str], engine: sa.Engine
             continue
         try:
             if name == "shared-sequence":
-                out[name] = _shared_sequence(report, engine, cfg, collisions)
+                out[name] = _shared_sequence(schema, closure, engine, cfg, collisions)
             else:
-                out[name] = build_migration(report.schema, report.closure, name, engine=engine, config=cfg)
+                out[name] = build_migration(schema, closure, name, engine=engine, config=cfg)
         except MigrationRefused as exc:
             out[name] = exc
     return out
 
 
-def _shared_sequence(report: Report, engine: sa.Engine | None, cfg: Config, collisions: Any) -> Migration:
+def _shared_sequence(schema: SchemaSnapshot, closure: Closure, engine: sa.Engine | None, cfg: Config,
+                     collisions: Any) -> Migration:
     from analyzer.plan import shared_sequence
 
-    if len(report.closure.targets) < 2:
+    if len(closure.targets) < 2:
         raise MigrationRefused("a shared sequence needs two or more targets that share one id space")
     if engine is None or collisions is None:
         raise MigrationRefused("the shared sequence is measured on the live database: pass --db")
-    return shared_sequence.build_shared_sequence(report.schema, report.closure, collisions, engine=engine, config=cfg)
+    return shared_sequence.build_shared_sequence(schema, closure, collisions, engine=engine, config=cfg)
 
 
 def read_database(schema: SchemaSnapshot, closure: Closure, strategies: Sequence[str], engine: sa.Engine | None,
@@ -565,26 +567,23 @@ def read_database(schema: SchemaSnapshot, closure: Closure, strategies: Sequence
     """What pricing `strategies` reads from the database, which depends on the schema, the closure and the
     configuration only (not on the findings): the keys' facts, the collisions of a shared sequence (when a strategy
     shows them) and each strategy's migration. Read by `pipeline.run_plan`, or ahead by `analyzer.dbside`."""
-    from types import SimpleNamespace
-
-    scanned: Any = SimpleNamespace(schema=schema, closure=closure)  # (all of the report these read)
     collisions = None
     if {"shared-sequence", "keep"} & set(strategies):  # the only strategies that show them
         progress(0, "measuring collisions")
-        collisions = measure_collisions(scanned, engine, cfg)
+        collisions = measure_collisions(schema, closure, engine, cfg)
     progress(0, "writing migrations")
-    migrations = make_migrations(scanned, strategies, engine, cfg, collisions)
+    migrations = make_migrations(schema, closure, strategies, engine, cfg, collisions)
     return measure_keys(engine, schema, closure), collisions, migrations
 
 
-def measure_collisions(report: Report, engine: sa.Engine | None, cfg: Config) -> Any:
+def measure_collisions(schema: SchemaSnapshot, closure: Closure, engine: sa.Engine | None, cfg: Config) -> Any:
     """The shared-sequence `Collisions` of two or more targets (read-only), or None when not measurable."""
-    if engine is None or len(report.closure.targets) < 2:
+    if engine is None or len(closure.targets) < 2:
         return None
     from analyzer.plan import shared_sequence
 
     try:
-        return shared_sequence.measure_collisions(engine, report.schema, report.closure, config=cfg)
+        return shared_sequence.measure_collisions(engine, schema, closure, config=cfg)
     except MigrationRefused:
         return None
 
