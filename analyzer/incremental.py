@@ -563,7 +563,7 @@ def check(snap: Snapshot, files: Sequence[SourceFile], old_texts: dict[str, str 
     one exactly the same, no fact more or less."""
     from analyzer.python.engine import _GENERATED, _check_file, _dedupe
     from analyzer.python.prefilter import mentions
-    from analyzer.rules.python import RULES
+    from analyzer.rules.python import enabled as enabled_rules
     from analyzer.rules.python._base import FileCtx
 
     t0 = time.perf_counter()
@@ -653,7 +653,7 @@ def check(snap: Snapshot, files: Sequence[SourceFile], old_texts: dict[str, str 
             _carry_history(fn, _state(fo), snap.states.get((path, i), _EMPTY_STATE), remap)
     t0 = _tick(timings, "callers", t0)
     version = new_world.model.version
-    rules = [r for r in (r() for r in RULES) if config.rule_enabled(r.code, r.rule_name)]
+    rules = enabled_rules(config)
     out: dict[str, tuple[Finding, ...]] = {}
     for path, pf in new_pf.items():
         ctx = FileCtx(pf, new_world.model, new_world.flow, new_world.routers, new_world.record_kinds)

@@ -148,7 +148,7 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config, prog
                  trace: dict[str, Any] | None, on_seeds: Callable[[KeySeeds], object] | None,
                  read: Texts) -> ScanResult:
     from analyzer.python import parallel
-    from analyzer.rules.python import RULES
+    from analyzer.rules.python import enabled as enabled_rules
     from analyzer.rules.python._base import FileCtx
 
     started = time.perf_counter()
@@ -290,7 +290,7 @@ def _scan_python(files: list[SourceFile], closure: Closure, config: Config, prog
     if on_seeds is not None:
         on_seeds(seeds)
     findings: list[Finding] = []
-    rules = [r for r in (r() for r in RULES) if config.rule_enabled(r.code, r.rule_name)]
+    rules = enabled_rules(config)
     per_file: dict[str, int] = {}
     dirs: dict[tuple[str, str], bool] = {}
     for pf in parsed.values():

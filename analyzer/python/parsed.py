@@ -1116,8 +1116,6 @@ def _index_walker(kind: type) -> Any:
                   "    else:", "        w = W[c]", "        if w is not None:", "            w(v, ix)"]
     if hooked:
         lines.append("    ix.on_leave(n)")
-    if len(lines) == 1:
-        lines.append("    pass")
     env: dict[str, Any] = {"W": _WALK}
     exec("\n".join(lines) + "\n", env)  # noqa: S102 - written from LibCST's field names
     return env["walk"]

@@ -40,6 +40,8 @@ from analyzer.rules.python.type_alias import KeyTypeAlias
 from analyzer.rules.python.typing_cast import KeyTypingCast
 from analyzer.rules.python.wtforms_field import WtformsField
 
+from analyzer.config import Config
+
 RULES: list[type[PyRule]] = [
     SqlalchemyColumn,
     InheritedKeyColumn,
@@ -87,3 +89,8 @@ RULES: list[type[PyRule]] = [
     TestIntKey,
     TestJsonIdAssert,
 ]
+
+
+def enabled(config: Config) -> list[PyRule]:
+    """One instance of each rule the configuration enables (`disable`, `enable_only`), in RULES' order."""
+    return [r for r in (rule() for rule in RULES) if config.rule_enabled(r.code, r.rule_name)]

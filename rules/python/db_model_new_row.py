@@ -1,17 +1,17 @@
 from __future__ import annotations
 
 import re
-import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 import libcst as cst
 from analyzer.rules.python._base import FileCtx, Invalid, PyRule, Valid
 
 from analyzer.models import NOT_BIGINT, Finding
 from analyzer.python import facts
+from analyzer.python.context import Modules
 from analyzer.python.history import revision_label
 from analyzer.python.keys import OrmClass
-from analyzer.python.parsed import ParsedFile, layer_hint, module_name
+from analyzer.python.parsed import layer_hint, module_name
 
 _AUTO = ("from sqlalchemy import Integer, insert\nfrom sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n"
          "class Base(DeclarativeBase): pass\n")
@@ -137,7 +137,7 @@ class NewRowWithoutKey(PyRule):
             what = ""
             if isinstance(f, cst.Name) and f.value in model.orm:
                 orm, what = model.orm[f.value], f"`{f.value}(...)`"
-                if not _stands_for(ctx.pf, f.value, orm, model.texts or {}, ctx.flow.files):
+                if not _stands_for(ctx, f.value, orm):
                     continue
             elif isinstance(f, cst.Attribute) and f.attr.value == "values" and isinstance(f.value, cst.Call) \
                     and facts.callee_name(f.value) == "insert" and f.value.args \
@@ -168,17 +168,17 @@ class NewRowWithoutKey(PyRule):
                                          f"(default_factory=uuid.uuid4)")
 
 
-def _stands_for(pf: ParsedFile, name: str, orm: OrmClass, texts: Mapping[str, str],
-                files: Mapping[str, ParsedFile]) -> bool:
+def _stands_for(ctx: FileCtx, name: str, orm: OrmClass) -> bool:
     """Does `name` in this file stand for the mapped class `orm`? Not when the file imports a class of that name from
     a schemas module (`from app.schemas import ContentItem`, a Pydantic model), nor, for a class the scan knows mapped
     in another module, from a module that defines a class of that name itself. When `orm` is the copy of a model an
     Alembic revision keeps for itself (no other module imports a revision), the application's own class of that name
     is most likely the mapped one (its table named by its base: `class Project(Base)`), unless it lives in a schemas
     module. Where it cannot tell (a star import, a module it did not read), it does, as before."""
+    pf = ctx.pf
     if orm.path == pf.path:
         return True
-    copy = _in_revision(orm.path, files)
+    copy = _in_revision(ctx, orm.path)
     imported = pf.imports.get(name)
     if imported is None:  # (a star import, or a name the file never binds)
         return not copy
@@ -186,44 +186,28 @@ def _stands_for(pf: ParsedFile, name: str, orm: OrmClass, texts: Mapping[str, st
     own = module_name(orm.path)
     if module and (own == module or f".{module}." in f".{own}."):  # its module (from a source root), or a package
         return True
-    path = _module_path(texts, module)
+    modules = ctx.flow.cache.get("new_row_modules")
+    if not isinstance(modules, Modules):
+        modules = ctx.flow.cache["new_row_modules"] = Modules(dict(ctx.model.texts or {}))
+    path = modules.find(module, pf.path) if module else None
     if path is None:
         return True
     if layer_hint(path) == "pydantic":
         return False
     if copy:
         return True
-    return re.search(rf"^[ \t]*class[ \t]+{re.escape(name)}\b", texts[path], re.M) is None
+    return re.search(rf"^[ \t]*class[ \t]+{re.escape(name)}\b", modules.texts[path], re.M) is None
 
 
-def _in_revision(path: str, files: Mapping[str, ParsedFile]) -> bool:
+def _in_revision(ctx: FileCtx, path: str) -> bool:
     """Is the file at `path` an Alembic revision (`history.revision_label`: its `revision` and `down_revision`, or a
     folder Alembic keeps its revisions in)? Asked once per file and scan; of a file this run did not parse (a diff
     run's cached facts), by its folder's name."""
-    pf = files.get(path)
-    if pf is None:
-        return "versions" in path.split("/")[:-1]
-    got = _REVISIONS.get(pf)
-    if got is None:
-        label = revision_label(pf)
-        got = _REVISIONS[pf] = label is not None and label.startswith("Alembic")
-    return got
-
-
-_REVISIONS: weakref.WeakKeyDictionary[ParsedFile, bool] = weakref.WeakKeyDictionary()
-_MODULES: list[tuple[Mapping[str, str], dict[str, str]]] = []
-
-
-def _module_path(texts: Mapping[str, str], module: str) -> str | None:
-    """The scanned file that is `module` (under a source root: `src/app/schemas.py` is `app.schemas`)."""
-    if not module:
-        return None
-    if not _MODULES or _MODULES[0][0] is not texts:
-        index: dict[str, str] = {}
-        for path in texts:
-            if path.endswith(".py"):
-                parts = module_name(path).split(".")
-                for k in range(len(parts)):  # every suffix: the source root is not known here
-                    index.setdefault(".".join(parts[k:]), path)
-        _MODULES[:] = [(texts, index)]
-    return _MODULES[0][1].get(module)
+    known = ctx.flow.cache.setdefault("new_row_revisions", {})
+    assert isinstance(known, dict)
+    if path not in known:
+        pf = ctx.flow.files.get(path)
+        label = revision_label(pf) if pf is not None else None
+        known[path] = label.startswith("Alembic") if label is not None else \
+            pf is None and "versions" in path.split("/")[:-1]
+    return bool(known[path])
